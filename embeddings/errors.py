@@ -1,0 +1,27 @@
+"""Errors the engine raises on purpose. Each carries a message meant for the person who caused it."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class: anything the CLI or the bot can show to a user as it is."""
+
+
+class IndexNotFound(EngineError):
+    """No published index in the data directory yet (run `docbot index`)."""
+
+
+class ModelMismatch(EngineError):
+    """The index was built with another embedding model than the one configured."""
+
+
+class ReindexInProgress(EngineError):
+    """A re-index is already running; only one runs at a time."""
+
+
+class SourceNotFound(EngineError):
+    """A document or chunk reference that is not in the index."""
+
+
+class DocumentRejected(EngineError):
+    """An uploaded or added document that cannot be indexed (wrong type, too large, binary, unsafe name)."""

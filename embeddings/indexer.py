@@ -1,0 +1,224 @@
+"""Incremental indexing: make the index mirror a folder, embedding only what changed.
+
+Documents are compared with the published generation by content hash. New and changed documents
+are chunked and embedded; unchanged ones keep their chunks and vectors; removed ones are dropped.
+The result is written as a new generation and published atomically (see ``store``), so readers
+keep using the previous one until the switch and a crash never leaves a broken index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .chunking import approximate_token_counts, chunk_text
+from .documents import Document, iter_files, read_file
+from .encoder import TokenCounter, TorchEncoder
+from .errors import DocumentRejected, ReindexInProgress
+from .models import IndexProgress, IndexReport
+from .settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@contextmanager
+def reindex_lock(data_dir: Path) -> Iterator[None]:
+    """One re-index at a time per data directory, across threads and processes."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "reindex.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReindexInProgress("a re-index is already running; try again when it finishes") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def onnx_dir(settings: EngineSettings) -> Path:
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in settings.model)
+    return settings.data_dir / "onnx" / slug
+
+
+class Indexer:
+    """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self._encoder: TorchEncoder | None = None
+
+    @property
+    def encoder(self) -> TorchEncoder:
+        if self._encoder is None:
+            self._encoder = TorchEncoder(self.settings.model, precision=self.settings.embed_precision)
+        return self._encoder
+
+    def _token_counter(self) -> Callable[[list[str]], list[int]]:
+        path = self.encoder.tokenizer_path
+        if path is None:
+            log.warning("no tokenizer.json for %s; chunk sizes are estimated", self.settings.model)
+            return approximate_token_counts
+        return TokenCounter(path)
+
+    def run(
+        self,
+        paths: list[Path],
+        previous: store.Generation | None,
+        progress: ProgressCallback | None = None,
+    ) -> IndexReport:
+        """Index ``paths`` against ``previous``; publishes a new generation when anything changed."""
+        started = time.perf_counter()
+        emit = progress or (lambda p: None)
+        settings = self.settings
+        with reindex_lock(settings.data_dir):
+            store.sweep_unfinished(settings.data_dir)
+            if previous is not None:
+                previous.manifest.check_model(settings.model)
+            report = IndexReport()
+            files = iter_files(paths)
+            docs: list[Document] = []
+            old = {d: i for i, d in enumerate(previous.doc_ids)} if previous is not None else {}
+            emit(IndexProgress(stage="scan", documents_total=len(files)))
+            for n, (doc_id, path) in enumerate(files, 1):
+                try:
+                    docs.append(read_file(doc_id, path))
+                except DocumentRejected as exc:
+                    report.skipped.append(str(exc))
+                    if doc_id in old:
+                        # A document that breaks keeps its last good version in the index.
+                        log.warning("skipped %s; keeping the previously indexed version", exc)
+                        docs.append(previous.document(old[doc_id]))  # type: ignore[union-attr]
+                    else:
+                        log.warning("skipped %s", exc)
+                if n % 200 == 0:
+                    emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
+
+            same_chunking = previous is not None and (
+                previous.manifest.chunk_tokens == settings.chunk_tokens
+                and previous.manifest.chunk_overlap_tokens == settings.chunk_overlap_tokens
+                and previous.manifest.chunker == store.CHUNKER_VERSION
+            )
+            if previous is not None and not same_chunking:
+                log.info("chunking settings changed since the last index: re-embedding everything")
+            to_embed: list[Document] = []
+            for doc in docs:
+                pos = old.get(doc.doc_id)
+                if pos is None:
+                    report.added.append(doc.doc_id)
+                    to_embed.append(doc)
+                elif not same_chunking or previous.hashes[pos] != doc.content_hash:  # type: ignore[union-attr]
+                    report.changed.append(doc.doc_id)
+                    to_embed.append(doc)
+                else:
+                    report.unchanged += 1
+            current_ids = {d.doc_id for d in docs}
+            report.removed = sorted(d for d in old if d not in current_ids)
+            report.documents_total = len(docs)
+
+            nothing_changed = previous is not None and not (
+                report.added or report.changed or report.removed
+            )
+            if nothing_changed:
+                report.chunks_total = previous.size  # type: ignore[union-attr]
+                report.seconds = time.perf_counter() - started
+                self._ensure_onnx()
+                emit(IndexProgress(stage="done", documents_done=len(docs), documents_total=len(docs),
+                                   chunks_done=report.chunks_total, chunks_total=report.chunks_total))
+                return report
+
+            embedded = self._embed(to_embed, emit, len(docs)) if to_embed else {}
+            items: list[store.DocumentChunks] = []
+            for doc in docs:
+                if doc.doc_id in embedded:
+                    spans, vecs = embedded[doc.doc_id]
+                else:
+                    pos = old[doc.doc_id]
+                    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])  # type: ignore[union-attr]
+                    spans = list(zip(previous.chunk_start[first : first + n].tolist(),  # type: ignore[union-attr]
+                                     previous.chunk_end[first : first + n].tolist()))  # type: ignore[union-attr]
+                    vecs = np.asarray(previous.vectors[first : first + n])  # type: ignore[union-attr]
+                items.append(store.DocumentChunks(doc, spans, vecs))
+            report.chunks_embedded = sum(len(s) for s, _ in embedded.values())
+            report.chunks_total = sum(len(i.spans) for i in items)
+            emit(IndexProgress(stage="write", documents_done=len(docs), documents_total=len(docs),
+                               chunks_done=report.chunks_total, chunks_total=report.chunks_total))
+            store.write_generation(
+                settings.data_dir,
+                items,
+                manifest={
+                    "model": settings.model,
+                    "dimension": self.encoder.dimension,
+                    "chunk_tokens": settings.chunk_tokens,
+                    "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+                },
+                exact_max=settings.exact_search_max_chunks,
+                previous_index=previous.index if previous is not None else None,
+            )
+            store.sweep_superseded(settings.data_dir)
+            self._ensure_onnx()
+            report.published = True
+            report.seconds = time.perf_counter() - started
+            emit(IndexProgress(stage="done", documents_done=len(docs), documents_total=len(docs),
+                               chunks_done=report.chunks_total, chunks_total=report.chunks_total))
+            return report
+
+    def _embed(
+        self, docs: list[Document], emit: ProgressCallback, documents_total: int
+    ) -> dict[str, tuple[list[tuple[int, int]], np.ndarray]]:
+        settings = self.settings
+        count = self._token_counter()
+        spans_by_doc: list[list[tuple[int, int]]] = []
+        texts: list[str] = []
+        for doc in docs:
+            spans = [
+                (s.start, s.end)
+                for s in chunk_text(
+                    doc.text,
+                    max_tokens=settings.chunk_tokens,
+                    overlap_tokens=settings.chunk_overlap_tokens,
+                    count_tokens=count,
+                )
+            ]
+            spans_by_doc.append(spans)
+            # The title gives a chunk its context ("he said" in an article about Peskov).
+            texts.extend(f"{doc.title}\n{doc.text[s:e]}" for s, e in spans)
+        total = len(texts)
+        done = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal done
+            done += n
+            emit(IndexProgress(stage="embed", documents_done=0, documents_total=documents_total,
+                               chunks_done=done, chunks_total=total))
+
+        emit(IndexProgress(stage="embed", documents_total=documents_total, chunks_total=total))
+        vectors = self.encoder.encode(texts, batch_size=settings.embed_batch_size, progress=on_batch)
+        out: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        at = 0
+        for doc, spans in zip(docs, spans_by_doc):
+            out[doc.doc_id] = (spans, vectors[at : at + len(spans)])
+            at += len(spans)
+        return out
+
+    def _ensure_onnx(self) -> None:
+        """Export the query-time ONNX model once per data directory and model."""
+        if self.settings.query_backend == "torch":
+            return
+        target = onnx_dir(self.settings)
+        if (target / "model.onnx").exists():
+            return
+        try:
+            self.encoder.export_onnx(target)
+        except Exception:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
+            log.exception("ONNX export failed; queries will use sentence-transformers (slower start)")

@@ -1,0 +1,101 @@
+"""BM25 over chunks with ``bm25s``: finds names and rare words ("Peskov", "Podolyak") that a
+small embedding model blurs. The same tokenizer (bm25s' English stop words + Snowball stemming)
+also scores sentences when an answer picks what to quote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+log = logging.getLogger(__name__)
+
+
+# Irregular forms the Snowball stemmer leaves apart, frequent in questions about who said or did
+# what: "what did Peskov say" must match "Peskov said".
+_IRREGULAR = {
+    "said": "say", "says": "say", "told": "tell", "met": "meet", "meetings": "meeting", "went": "go",
+    "gone": "go", "made": "make", "won": "win", "lost": "lose", "paid": "pay", "sold": "sell",
+    "bought": "buy", "held": "hold", "left": "leave", "took": "take", "taken": "take", "gave": "give",
+    "given": "give", "found": "find", "thought": "think", "knew": "know", "known": "know",
+    "ran": "run", "began": "begin", "begun": "begin", "wrote": "write", "written": "write",
+    "spoke": "speak", "spoken": "speak", "chose": "choose", "chosen": "choose", "fell": "fall",
+    "fallen": "fall", "rose": "rise", "risen": "rise", "killed": "kill", "died": "die", "dead": "die",
+    "children": "child", "men": "man", "women": "woman", "people": "person",
+}
+
+
+class _Stemmer:
+    """Snowball English after mapping irregular forms; bm25s calls ``stemWords`` on unique tokens."""
+
+    def __init__(self) -> None:
+        self._snowball = Stemmer.Stemmer("english")
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 - the name bm25s looks for
+        return self._snowball.stemWords([_IRREGULAR.get(w, w) for w in words])
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> _Stemmer:
+    return _Stemmer()
+
+
+def terms(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stemmed terms of each text, without bm25s' extended English stop words."""
+    if not texts:
+        return []
+    out = bm25s.tokenize(
+        list(texts), stopwords="en_plus", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in out]
+
+
+class LexicalIndex:
+    """A BM25 index whose document numbers are the chunk ids of the generation."""
+
+    def __init__(self, retriever: bm25s.BM25) -> None:
+        self.retriever = retriever
+        indptr = np.asarray(retriever.scores["indptr"])
+        self.size = int(retriever.scores["num_docs"])
+        df = np.diff(indptr).astype(np.float64)
+        # BM25's idf, used to weigh query terms when scoring sentences for excerpts.
+        self._idf = np.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+        retriever = bm25s.BM25()
+        retriever.index(terms(texts), show_progress=False)
+        return cls(retriever)
+
+    def save(self, directory: Path) -> None:
+        self.retriever.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path) -> "LexicalIndex":
+        return cls(bm25s.BM25.load(str(directory), mmap=True))
+
+    def idf(self, term: str) -> float:
+        tid = self.retriever.vocab_dict.get(term)
+        if tid is None or tid >= len(self._idf):
+            return 0.0  # a term no chunk contains cannot tell sentences apart
+        return float(self._idf[tid])
+
+    def search(
+        self, query_terms: list[str], k: int, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, scores) of the best ``k`` chunks, best first; only chunks with a match."""
+        ids = self.retriever.get_tokens_ids(query_terms)
+        if not ids or self.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        scores = self.retriever.get_scores_from_ids(ids, weight_mask=mask)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k] if k < self.size else np.arange(self.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.astype(np.int64), scores[top].astype(np.float32)

@@ -1,0 +1,132 @@
+"""Plain data the engine hands out: answers, hits, sources, reports.
+
+These are pydantic models so that the CLI can print them as JSON and the Discord bot can render them
+without knowing how they were made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class Source(BaseModel):
+    """A document as cited: the number is the citation number used in the answer's excerpts."""
+
+    number: int
+    doc_id: str
+    title: str
+    date: dt.date | None = None
+    url: str | None = None
+
+
+class Excerpt(BaseModel):
+    """A verbatim slice of a document: ``text == document.text[start:end]``."""
+
+    number: int = Field(description="Citation number; points at the source with the same number.")
+    doc_id: str
+    chunk: int = Field(description="Ordinal of the chunk within its document (for `source DOC#N`).")
+    start: int
+    end: int
+    text: str
+    score: float
+
+    @property
+    def ref(self) -> str:
+        return f"{self.doc_id}#{self.chunk}"
+
+
+class Answer(BaseModel):
+    """What `ask` returns. When ``answered`` is false there are no excerpts and no sources."""
+
+    question: str
+    answered: bool
+    message: str = Field(description="One line for the user: what was found or why nothing was.")
+    excerpts: list[Excerpt] = []
+    sources: list[Source] = []
+    evidence: float = Field(description="Dense similarity of the best passage; compared to min_evidence.")
+    elapsed_ms: float = 0.0
+
+
+class Hit(BaseModel):
+    """A ranked passage from `search`."""
+
+    rank: int
+    score: float = Field(description="Fused (reciprocal rank) score; higher is better.")
+    dense: float | None = Field(None, description="Cosine similarity to the query.")
+    doc_id: str
+    chunk: int
+    start: int
+    end: int
+    text: str
+    title: str
+    date: dt.date | None = None
+    url: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.doc_id}#{self.chunk}"
+
+
+class DocumentInfo(BaseModel):
+    """A document in the index, as `sources` lists it."""
+
+    doc_id: str
+    title: str
+    date: dt.date | None = None
+    url: str | None = None
+    chunks: int
+    chars: int
+
+
+class ChunkView(BaseModel):
+    chunk: int
+    start: int
+    end: int
+    text: str
+
+
+class SourceView(BaseModel):
+    """One document, or one chunk of it with its neighbours, as `source REF` shows it."""
+
+    document: DocumentInfo
+    text: str = Field(description="The document's full text, or the focused chunk and its neighbours.")
+    focus: int | None = Field(None, description="The chunk asked for, when the ref named one.")
+    chunks: list[ChunkView] = []
+
+
+class IndexStats(BaseModel):
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    index_type: str
+    size_bytes: int
+    indexed_at: dt.datetime | None = None
+    data_dir: str
+
+
+class IndexReport(BaseModel):
+    """The summary of one `index` run."""
+
+    added: list[str] = []
+    changed: list[str] = []
+    removed: list[str] = []
+    unchanged: int = 0
+    skipped: list[str] = Field([], description="Files that could not be read, with the reason.")
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    documents_total: int = 0
+    seconds: float = 0.0
+    published: bool = Field(False, description="Whether a new index generation was written.")
+
+
+class IndexProgress(BaseModel):
+    """Reported while indexing, so a CLI bar or a Discord message can show how far along it is."""
+
+    stage: str  # "scan", "embed", "write", "done"
+    documents_done: int = 0
+    documents_total: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0

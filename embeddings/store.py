@@ -1,0 +1,286 @@
+"""Index generations on disk, published atomically.
+
+Layout of the data directory::
+
+    CURRENT                 name of the published generation (replaced by rename)
+    generations/<name>/     manifest.json, store.sqlite, vectors.npy, index.faiss, bm25/
+    onnx/<model>/           the query-time ONNX export of the embedding model
+
+A new generation is written under ``<name>.tmp``, flushed, renamed to ``<name>`` and only then
+named in ``CURRENT`` (write to a temporary file + ``os.replace``). A crash at any moment leaves
+``CURRENT`` pointing at the last complete generation; leftovers are swept by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from . import vector_index
+from .documents import Document
+from .errors import IndexNotFound, ModelMismatch
+from .lexical import LexicalIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CHUNKER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    model: str
+    dimension: int
+    chunk_tokens: int
+    chunk_overlap_tokens: int
+    chunker: int
+    documents: int
+    chunks: int
+    index_type: str
+    created_at: str
+
+    def check_model(self, model: str) -> None:
+        if model != self.model:
+            raise ModelMismatch(
+                f"this index was built with the embedding model {self.model!r}, but the configured "
+                f"model is {model!r}; set DOCBOT_MODEL={self.model} or index into another "
+                f"--data-dir (vectors from different models cannot be compared)"
+            )
+
+
+@dataclass
+class DocumentChunks:
+    """A document with its chunk spans and their vectors, ready to be written."""
+
+    document: Document
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            with open(p, "rb+") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(path)
+
+
+def current_name(data_dir: Path) -> str | None:
+    try:
+        name = (data_dir / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+    return name if name and (data_dir / "generations" / name / "manifest.json").exists() else None
+
+
+def sweep_unfinished(data_dir: Path) -> None:
+    """Remove what a crashed run left behind: half-written generations and pointer files."""
+    gens = data_dir / "generations"
+    if gens.is_dir():
+        for entry in gens.glob("*.tmp"):
+            log.info("removing unfinished generation %s", entry.name)
+            shutil.rmtree(entry, ignore_errors=True)
+    (data_dir / "CURRENT.tmp").unlink(missing_ok=True)
+
+
+def sweep_superseded(data_dir: Path, keep: int = 2) -> None:
+    """Remove old generations, keeping the published one and the one before it.
+
+    The one before stays because another process (a running bot) may still be reading it until it
+    notices the switch.
+    """
+    gens = data_dir / "generations"
+    current = current_name(data_dir)
+    if current is None or not gens.is_dir():
+        return
+    done = sorted(e.name for e in gens.iterdir() if not e.name.endswith(".tmp") and e.name <= current)
+    for name in done[:-keep]:
+        shutil.rmtree(gens / name, ignore_errors=True)
+
+
+def write_generation(
+    data_dir: Path,
+    docs: list[DocumentChunks],
+    *,
+    manifest: dict,
+    exact_max: int,
+    previous_index: faiss.Index | None = None,
+) -> Path:
+    """Write a complete generation and publish it; returns its directory."""
+    gens = data_dir / "generations"
+    gens.mkdir(parents=True, exist_ok=True)
+    name = datetime.now(timezone.utc).strftime("gen-%Y%m%dT%H%M%S%f")
+    tmp = gens / f"{name}.tmp"
+    tmp.mkdir()
+
+    dim = int(manifest["dimension"])
+    vectors = (
+        np.concatenate([d.vectors for d in docs]).astype(np.float32)
+        if docs and any(len(d.spans) for d in docs)
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    np.save(tmp / "vectors.npy", vectors)
+
+    con = sqlite3.connect(tmp / "store.sqlite")
+    con.executescript(
+        """
+        CREATE TABLE documents (pos INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
+            date TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+            first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL);
+        CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_pos INTEGER NOT NULL, ord INTEGER NOT NULL,
+            start INTEGER NOT NULL, end INTEGER NOT NULL);
+        """
+    )
+    texts_for_bm25: list[str] = []
+    next_chunk = 0
+    for pos, item in enumerate(docs):
+        doc = item.document
+        con.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                pos, doc.doc_id, doc.title, doc.date.isoformat() if doc.date else None, doc.url,
+                doc.path, doc.content_hash, doc.text, next_chunk, len(item.spans),
+            ),
+        )
+        con.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?)",
+            [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
+        )
+        texts_for_bm25.extend(f"{doc.title}\n{doc.text[s:e]}" for s, e in item.spans)
+        next_chunk += len(item.spans)
+    con.commit()
+    con.close()
+
+    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
+    vector_index.save(index, tmp / "index.faiss")
+    LexicalIndex.build(texts_for_bm25).save(tmp / "bm25")
+
+    full = Manifest(
+        format=FORMAT_VERSION,
+        chunker=CHUNKER_VERSION,
+        documents=len(docs),
+        chunks=int(vectors.shape[0]),
+        index_type=vector_index.kind(index),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **manifest,
+    )
+    (tmp / "manifest.json").write_text(json.dumps(asdict(full), indent=2))
+    _fsync_tree(tmp)
+
+    final = gens / name
+    tmp.rename(final)
+    _fsync_dir(gens)
+    pointer = data_dir / "CURRENT.tmp"
+    pointer.write_text(name + "\n")
+    with open(pointer, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer, data_dir / "CURRENT")
+    _fsync_dir(data_dir)
+    log.info("published index generation %s (%d documents, %d chunks)", name, len(docs), full.chunks)
+    return final
+
+
+class Generation:
+    """A published generation, loaded read-only. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        raw = json.loads((path / "manifest.json").read_text())
+        self.manifest = Manifest(**raw)
+        if self.manifest.format != FORMAT_VERSION:
+            raise IndexNotFound(
+                f"{path}: index format {self.manifest.format} is not {FORMAT_VERSION}; re-index"
+            )
+        self._db_path = path / "store.sqlite"
+        self._local = threading.local()
+        con = self._connect()
+        rows = con.execute(
+            "SELECT doc_id, title, date, url, content_hash, first_chunk, n_chunks, path, length(text) "
+            "FROM documents ORDER BY pos"
+        ).fetchall()
+        self.doc_ids: list[str] = [r[0] for r in rows]
+        self.titles: list[str] = [r[1] for r in rows]
+        self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
+        self.urls: list[str | None] = [r[3] for r in rows]
+        self.hashes: list[str] = [r[4] for r in rows]
+        self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
+        self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
+        self.paths: list[str | None] = [r[7] for r in rows]
+        self.chars: list[int] = [r[8] for r in rows]
+        self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+        chunks = np.array(
+            con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 4)
+        self.chunk_doc, self.chunk_ord = chunks[:, 0], chunks[:, 1]
+        self.chunk_start, self.chunk_end = chunks[:, 2], chunks[:, 3]
+        self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        self.index = vector_index.load(path / "index.faiss")
+        self.lexical = LexicalIndex.load(path / "bm25")
+        self.indexed_at = datetime.fromisoformat(self.manifest.created_at)
+
+    @classmethod
+    def open_current(cls, data_dir: Path) -> "Generation":
+        name = current_name(data_dir)
+        if name is None:
+            raise IndexNotFound(
+                f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one"
+            )
+        return cls(data_dir / "generations" / name)
+
+    def _connect(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.con = con
+        return con
+
+    @property
+    def size(self) -> int:
+        return int(self.chunk_doc.shape[0])
+
+    def chunk_text(self, cid: int) -> str:
+        return self.doc_text(int(self.chunk_doc[cid]))[self.chunk_start[cid] : self.chunk_end[cid]]
+
+    def doc_text(self, pos: int) -> str:
+        # One document's text is small; fetching it on demand keeps the corpus out of memory.
+        row = self._connect().execute("SELECT text FROM documents WHERE pos=?", (pos,)).fetchone()
+        return row[0]
+
+    def document(self, pos: int) -> Document:
+        return Document(
+            doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),
+            content_hash=self.hashes[pos], date=self.dates[pos], url=self.urls[pos], path=self.paths[pos],
+        )
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+

@@ -1,0 +1,92 @@
+"""The FAISS side: exact search for small corpora, IVF for large ones.
+
+Exact inner-product search over normalised vectors is cosine similarity; it stays under a few
+milliseconds up to tens of thousands of chunks. Past ``exact_search_max_chunks`` an IVF index
+answers in well under a millisecond with recall@10 >= 0.95 against exact (measured by the
+benchmark). Its trained centroids are reused when the corpus has not grown or shrunk much, so a
+small re-index doesn't pay for k-means again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def _nlist_for(n: int) -> int:
+    return int(min(4096, max(64, 4 * math.sqrt(n))))
+
+
+def build(
+    vectors: np.ndarray,
+    *,
+    exact_max: int,
+    previous: faiss.Index | None = None,
+    seed: int = 1234,
+) -> faiss.Index:
+    """An index over ``vectors`` whose ids are the row numbers."""
+    n, dim = vectors.shape
+    if n <= exact_max:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index
+    nlist = _nlist_for(n)
+    if (
+        isinstance(previous, faiss.IndexIVFFlat)
+        and previous.d == dim
+        and previous.nlist == nlist
+    ):
+        index = faiss.clone_index(previous)
+        index.reset()  # keeps the trained centroids, drops the vectors
+        log.info("IVF: reusing %d trained centroids", nlist)
+    else:
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        sample = vectors[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
+        log.info("IVF: training %d centroids on %d vectors", nlist, len(sample))
+        index.train(sample)
+    index.add(vectors)
+    return index
+
+
+def kind(index: faiss.Index) -> str:
+    if isinstance(index, faiss.IndexIVFFlat):
+        return f"IVFFlat(nlist={index.nlist})"
+    return "FlatIP (exact)"
+
+
+def save(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def load(path: Path) -> faiss.Index:
+    return faiss.read_index(str(path))
+
+
+def search(
+    index: faiss.Index,
+    query: np.ndarray,
+    k: int,
+    *,
+    nprobe: int = 32,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, similarities) of the ``k`` nearest rows, best first; ``allowed`` restricts the rows."""
+    if index.ntotal == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    k = min(k, index.ntotal)
+    selector = faiss.IDSelectorBatch(allowed.astype(np.int64)) if allowed is not None else None
+    if isinstance(index, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF(nprobe=nprobe, sel=selector)
+    else:
+        params = faiss.SearchParameters(sel=selector) if selector is not None else None
+    sims, ids = index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep].astype(np.int64), sims[0][keep]
