@@ -3,8 +3,9 @@
 Nothing is generated: the answer quotes the sentences of the best passages that share the most
 (IDF-weighted) terms with the question, each quote a slice of its source. Citation numbers are
 given to documents in the order they are first quoted, so they run 1..n and every one points at a
-listed source. When the best passage is not similar enough to the question (a threshold
-calibrated on the development set), the answer says so and cites nothing rather than quote noise.
+listed source. When the best passage is not relevant enough to the question (cosine similarity
+plus a share of the question's IDF-weighted terms it contains, against a threshold calibrated on the
+development set), the answer says so and cites nothing rather than quote noise.
 """
 
 from __future__ import annotations
@@ -44,16 +45,14 @@ def _coverage(sentence_terms: set[str], weights: dict[str, float], total: float)
     return sum(w for t, w in weights.items() if t in sentence_terms) / total
 
 
-def _best_span(text: str, chunk: Span, weights: dict[str, float]) -> tuple[Span, float]:
-    sentences = split_sentences(text, chunk.start, chunk.end)
-    if not sentences:
-        return chunk, 0.0
+def _best_span(
+    sentences: list[Span], sentence_terms: list[list[str]], weights: dict[str, float]
+) -> tuple[Span, float]:
+    """The sentence richest in the question's terms, grown by neighbours while it is too short."""
     total = sum(weights.values())
-    sentence_terms = terms([text[s.start : s.end] for s in sentences])
     scores = [_coverage(set(t), weights, total) for t in sentence_terms]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     lo = hi = best
-    # Grow towards the better-scoring neighbour while the quote is too short to stand alone.
     while sentences[hi].end - sentences[lo].start < MIN_EXCERPT_CHARS:
         left = scores[lo - 1] if lo > 0 else -1.0
         right = scores[hi + 1] if hi + 1 < len(sentences) else -1.0
@@ -80,26 +79,31 @@ def build(
     min_evidence: float,
     max_excerpts: int,
 ) -> Answer:
-    evidence = max((c.dense for c in candidates), default=0.0)
-    if not candidates or evidence < min_evidence:
-        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=evidence)
-
+    if not candidates:
+        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=0.0)
     weights = {t: lexical.idf(t) for t in set(query_terms)}
-    quotes: list[_Quote] = []
+    texts: dict[int, str] = {}
+    per_cand: list[tuple[Candidate, int, list[Span]]] = []
     for cand in candidates:
         doc = int(gen.chunk_doc[cand.chunk])
-        text = gen.doc_text(doc)
-        chunk = Span(int(gen.chunk_start[cand.chunk]), int(gen.chunk_end[cand.chunk]))
-        span, coverage = _best_span(text, chunk, weights)
+        text = texts.setdefault(doc, gen.doc_text(doc))
+        start, end = int(gen.chunk_start[cand.chunk]), int(gen.chunk_end[cand.chunk])
+        per_cand.append((cand, doc, split_sentences(text, start, end) or [Span(start, end)]))
+    # One tokenizer call for every sentence of every candidate: per-call overhead dominates here.
+    all_terms = terms([texts[doc][s.start : s.end] for _, doc, spans in per_cand for s in spans])
+    quotes: list[_Quote] = []
+    at = 0
+    for cand, doc, spans in per_cand:
+        span, coverage = _best_span(spans, all_terms[at : at + len(spans)], weights)
+        at += len(spans)
         quotes.append(_Quote(cand, doc, span, coverage))
 
-    # Quote a passage only if it is itself evidence: similar enough, or clearly on the question's terms.
-    best = max(quotes, key=lambda q: q.score)
-    keep = [
-        q for q in quotes
-        if q is best or q.cand.dense >= min_evidence or (q.coverage >= 0.5 and q.cand.dense >= min_evidence - 0.1)
-    ]
-    keep.sort(key=lambda q: -q.score)
+    # The evidence is the best quote's relevance. A passage is quoted only if it is evidence itself:
+    # similar to the question, or clearly on its terms, or both.
+    evidence = max(q.score for q in quotes)
+    if evidence < min_evidence:
+        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=evidence)
+    keep = sorted((q for q in quotes if q.score >= min_evidence), key=lambda q: -q.score)
 
     chosen: list[_Quote] = []
     for q in keep:
@@ -113,7 +117,7 @@ def build(
     excerpts: list[Excerpt] = []
     for q in chosen:
         number = numbers.setdefault(q.doc, len(numbers) + 1)
-        text = gen.doc_text(q.doc)
+        text = texts[q.doc]
         excerpts.append(
             Excerpt(
                 number=number,

@@ -75,11 +75,10 @@ class TorchEncoder:
         self.model_name = model
         self.path = resolve_model(model)
         self.model = SentenceTransformer(self.path, device="cpu")
+        # bf16 autocast (bf16 matmuls, fp32 accumulation and layer norms): 1.7-2.6x faster where the
+        # CPU has native bf16, vectors at cosine > 0.9999 to fp32. Casting the whole model to bf16
+        # is a little faster but drifts to 0.998 on long inputs.
         self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
-        if self.bf16:
-            import torch
-
-            self.model = self.model.to(torch.bfloat16)
         dim = self.model.get_embedding_dimension()
         if dim is None:
             raise ValueError(f"{model}: cannot tell the embedding dimension")
@@ -98,21 +97,26 @@ class TorchEncoder:
         if not texts:
             return out
         # Sort once over the whole input (not per call) so every batch holds texts of similar length.
+        import contextlib
+
+        import torch
+
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         step = max(batch_size * 8, 256)
-        for lo in range(0, len(order), step):
-            ids = order[lo : lo + step]
-            vecs = self.model.encode(
-                [texts[i] for i in ids],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=False,
-                convert_to_tensor=True,
-                show_progress_bar=False,
-            )
-            out[ids] = vecs.float().numpy()
-            if progress:
-                progress(len(ids))
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        with torch.inference_mode(), autocast:
+            for lo in range(0, len(order), step):
+                ids = order[lo : lo + step]
+                vecs = self.model.encode(
+                    [texts[i] for i in ids],
+                    batch_size=batch_size,
+                    normalize_embeddings=False,
+                    convert_to_tensor=True,
+                    show_progress_bar=False,
+                )
+                out[ids] = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
+                if progress:
+                    progress(len(ids))
         return out
 
     def export_onnx(self, directory: Path) -> bool:
@@ -200,7 +204,7 @@ def export_onnx(model_path: str, directory: Path) -> bool:
 class OnnxEncoder:
     """onnxruntime + tokenizers: the query-time encoder, no torch import."""
 
-    def __init__(self, directory: Path, *, threads: int = 0) -> None:
+    def __init__(self, directory: Path, *, threads: int = 1) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -212,7 +216,8 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(int(cfg["max_length"]))
         self.tokenizer.enable_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(
             str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]

@@ -78,7 +78,7 @@ class Engine:
                 if self._encoder is None:
                     onnx = onnx_dir(self.settings)
                     if self.settings.query_backend != "torch" and (onnx / "model.onnx").exists():
-                        self._encoder = OnnxEncoder(onnx)
+                        self._encoder = OnnxEncoder(onnx, threads=self.settings.query_threads)
                     else:
                         if self.settings.query_backend == "onnx":
                             log.warning("no ONNX export in %s; using sentence-transformers", onnx)

@@ -45,7 +45,7 @@ class Answer(BaseModel):
     message: str = Field(description="One line for the user: what was found or why nothing was.")
     excerpts: list[Excerpt] = []
     sources: list[Source] = []
-    evidence: float = Field(description="Dense similarity of the best passage; compared to min_evidence.")
+    evidence: float = Field(description="Relevance of the best passage; compared to min_evidence.")
     elapsed_ms: float = 0.0
 
 

@@ -96,12 +96,15 @@ def current_name(data_dir: Path) -> str | None:
 
 
 def sweep_unfinished(data_dir: Path) -> None:
-    """Remove what a crashed run left behind: half-written generations and pointer files."""
+    """Remove what a crashed run left behind. Only call it holding the re-index lock."""
     gens = data_dir / "generations"
+    current = current_name(data_dir) or ""
     if gens.is_dir():
-        for entry in gens.glob("*.tmp"):
-            log.info("removing unfinished generation %s", entry.name)
-            shutil.rmtree(entry, ignore_errors=True)
+        for entry in gens.iterdir():
+            # Half-written ones, and complete ones a crash kept from being published.
+            if entry.name.endswith(".tmp") or entry.name > current:
+                log.info("removing unfinished generation %s", entry.name)
+                shutil.rmtree(entry, ignore_errors=True)
     (data_dir / "CURRENT.tmp").unlink(missing_ok=True)
 
 

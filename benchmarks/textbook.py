@@ -1,0 +1,59 @@
+"""The textbook pipeline the engine is measured against, on the same corpus and model.
+
+LangChain's RecursiveCharacterTextSplitter (1000 characters, 200 overlap) + HuggingFaceEmbeddings
++ FAISS.from_documents: what most tutorials build. Needs the ``bench`` extra
+(``pip install -e '.[bench]'``); the project itself does not depend on LangChain.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from embeddings.documents import iter_files, read_file
+from embeddings.encoder import resolve_model
+from embeddings.errors import DocumentRejected
+from embeddings.settings import DEFAULT_MODEL
+
+
+def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL) -> dict:
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document as LCDocument
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    # Loading files is not part of either pipeline's timed work: both read the same Documents.
+    docs = []
+    for doc_id, path in iter_files([corpus]):
+        try:
+            d = read_file(doc_id, path)
+        except DocumentRejected:
+            continue
+        docs.append(LCDocument(page_content=d.text, metadata={"doc_id": doc_id, "title": d.title}))
+
+    t0 = time.perf_counter()
+    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(model), model_kwargs={"device": "cpu"})
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks = splitter.split_documents(docs)
+    store = FAISS.from_documents(chunks, embeddings)
+    seconds = time.perf_counter() - t0
+
+    at1 = at5 = 0
+    for q in questions:
+        found: list[str] = []
+        for hit in store.similarity_search(q["question"], k=20):
+            if hit.metadata["doc_id"] not in found:
+                found.append(hit.metadata["doc_id"])
+        gold = set(q["gold_docs"])
+        at1 += bool(found[:1] and found[0] in gold)
+        at5 += bool(gold & set(found[:5]))
+    n = max(1, len(questions))
+    return {
+        "documents": len(docs),
+        "chunks": len(chunks),
+        "seconds": round(seconds, 1),
+        "chunks_per_s": round(len(chunks) / seconds, 1),
+        "documents_per_s": round(len(docs) / seconds, 2),
+        "hit@1": round(at1 / n, 3),
+        "hit@5": round(at5 / n, 3),
+    }

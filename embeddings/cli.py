@@ -1,0 +1,232 @@
+"""``docbot``: the engine from a terminal. Each subcommand mirrors one Engine method.
+
+    docbot index [PATH...]     index or update (progress bar, then a summary)
+    docbot ask "QUESTION"      quoted, cited excerpts          (--json for scripts)
+    docbot search "QUERY" -k N ranked passages with scores      (--json)
+    docbot sources             the indexed documents           (--json)
+    docbot source REF          a document, or DOC#N: one chunk with its neighbours (--json)
+    docbot stats               documents, chunks, model, size, last indexed (--json)
+    docbot chat                ask questions interactively
+
+``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from .engine import Engine
+from .errors import EngineError
+from .models import Answer, Hit, IndexProgress, IndexReport, SourceView
+from .settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- rendering
+def _date(d: date | None) -> str:
+    return d.isoformat() if d else "undated"
+
+
+def render_answer(ans: Answer, width: int = 100) -> str:
+    """The terminal form of an answer: numbered quotes, then the sources they cite."""
+    if not ans.answered:
+        return ans.message
+    lines = [ans.message, ""]
+    for ex in ans.excerpts:
+        quote = textwrap.fill(f"\u201c{ex.text}\u201d", width=width, initial_indent="    ",
+                              subsequent_indent="    ")
+        lines.append(f"[{ex.number}]{quote[3:]}")
+    lines += ["", "Sources:"]
+    for s in ans.sources:
+        lines.append(f"  [{s.number}] {s.title} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
+        lines.append(f"      docbot source {s.doc_id}")
+    return "\n".join(lines)
+
+
+def render_hits(hits: list[Hit]) -> str:
+    if not hits:
+        return "No passages found."
+    out = []
+    for h in hits:
+        out.append(f"{h.rank:>2}. score {h.score:.4f}  cosine {h.dense:.3f}  {h.title} ({_date(h.date)})  [{h.ref}]")
+        out.append(textwrap.indent(textwrap.fill(h.text, width=96), "    "))
+    return "\n".join(out)
+
+
+def render_source(view: SourceView) -> str:
+    d = view.document
+    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {d.chunks} chunks, {d.chars:,} characters"]
+    if view.focus is None:
+        body = view.text
+    else:
+        parts = []
+        for c in view.chunks:
+            marker = ">>" if c.chunk == view.focus else "  "
+            parts.append(f"{marker} #{c.chunk}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
+        body = "\n".join(parts)
+    return "\n".join(line for line in head if line) + "\n\n" + body
+
+
+def render_report(r: IndexReport) -> str:
+    state = "published a new index" if r.published else "index unchanged"
+    lines = [
+        f"{r.documents_total} documents: {len(r.added)} added, {len(r.changed)} changed, "
+        f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
+        f"{r.chunks_embedded} chunks embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
+    ]
+    lines += [f"skipped: {s}" for s in r.skipped]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- progress
+class _ProgressBar:
+    """A tqdm bar fed from IndexProgress events (documents while scanning, chunks while embedding)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.stage = ""
+
+    def __call__(self, p: IndexProgress) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if p.stage != self.stage:
+            self.close()
+            self.stage = p.stage
+            if p.stage == "scan":
+                self.bar = tqdm(total=p.documents_total, desc="reading", unit="doc", file=sys.stderr)
+            elif p.stage == "embed":
+                self.bar = tqdm(total=p.chunks_total, desc="embedding", unit="chunk", file=sys.stderr)
+            elif p.stage == "write":
+                print("writing the index…", file=sys.stderr)
+        if self.bar is not None:
+            done = p.documents_done if p.stage == "scan" else p.chunks_done
+            self.bar.update(max(0, done - self.bar.n))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
+    bar = _ProgressBar(show)
+    try:
+        return engine.reindex(paths, progress=bar)
+    finally:
+        bar.close()
+
+
+# ---------------------------------------------------------------------- chat
+def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
+    """Ask questions in a loop: the same answers the bot gives, in a terminal."""
+    stats = engine.stats()
+    print(f"Ask about {stats.documents} documents ({stats.chunks} passages). "
+          "Empty line or Ctrl-D to quit.", file=stdout)
+    while True:
+        print("\n? ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line or not line.strip():
+            print("", file=stdout)
+            return 0
+        try:
+            print(render_answer(engine.ask(line.strip())), file=stdout)
+        except EngineError as exc:
+            print(f"error: {exc}", file=stdout)
+
+
+# ---------------------------------------------------------------------- main
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
+    p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print JSON for scripts")
+        return sp
+
+    sp = add("index", "index or update documents (default: DOCBOT_DOCS_DIR or ./seeds)")
+    sp.add_argument("paths", nargs="*", type=Path)
+    sp.add_argument("--no-progress", action="store_true")
+    for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
+        sp = add(name, help)
+        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY")
+        sp.add_argument("--doc", action="append", dest="doc_ids", metavar="DOC_ID", help="only this document (repeatable)")
+        sp.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
+        sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
+        if name == "search":
+            sp.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    add("sources", "list the indexed documents")
+    sp = add("source", "show a document (DOC_ID) or one chunk with its neighbours (DOC_ID#N)")
+    sp.add_argument("ref")
+    add("stats", "documents, chunks, model, index size, last indexed")
+    add("chat", "ask questions interactively", json_flag=False)
+    return p
+
+
+def _dump(obj: Any) -> str:
+    if isinstance(obj, list):
+        return json.dumps([o.model_dump(mode="json") for o in obj], indent=2, ensure_ascii=False)
+    return obj.model_dump_json(indent=2)
+
+
+def main(argv: list[str] | None = None, settings: EngineSettings | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if settings is None:
+        settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    engine = Engine(settings)
+    as_json = getattr(args, "json", False)
+    try:
+        if args.command == "index":
+            report = index_with_progress(engine, args.paths or None,
+                                         show=not (args.no_progress or as_json) and sys.stderr.isatty())
+            print(_dump(report) if as_json else render_report(report))
+        elif args.command == "ask":
+            ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
+            print(_dump(ans) if as_json else render_answer(ans))
+        elif args.command == "search":
+            hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
+            print(_dump(hits) if as_json else render_hits(hits))
+        elif args.command == "sources":
+            docs = engine.sources()
+            if as_json:
+                print(_dump(docs))
+            else:
+                for d in docs:
+                    print(f"{_date(d.date)}  {d.title}  [{d.doc_id}, {d.chunks} chunks]" + (f"\n            {d.url}" if d.url else ""))
+        elif args.command == "source":
+            view = engine.source(args.ref)
+            print(_dump(view) if as_json else render_source(view))
+        elif args.command == "stats":
+            st = engine.stats()
+            if as_json:
+                print(_dump(st))
+            else:
+                print(f"documents   {st.documents}\nchunks      {st.chunks}\nmodel       {st.model} (dim {st.dimension})\n"
+                      f"index       {st.index_type}, {st.size_bytes / 2**20:.1f} MiB on disk in {st.data_dir}\n"
+                      f"indexed at  {st.indexed_at:%Y-%m-%d %H:%M:%S %Z}")
+        elif args.command == "chat":
+            return chat(engine)
+    except EngineError as exc:
+        print(f"docbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

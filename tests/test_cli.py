@@ -1,0 +1,94 @@
+"""The `docbot` command line: every subcommand, human and --json output, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def docbot(*args: str, data_dir: Path, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), *args],
+        capture_output=True, text=True, cwd=ROOT, input=input,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+def test_index_reports_summary_and_is_incremental(fresh):
+    settings = fresh()
+    first = docbot("index", str(settings.docs_dir), data_dir=settings.data_dir)
+    assert first.returncode == 0, first.stderr
+    assert "4 documents: 4 added, 0 changed, 0 removed, 0 unchanged; published a new index." in first.stdout
+    again = docbot("index", str(settings.docs_dir), "--json", data_dir=settings.data_dir)
+    report = json.loads(again.stdout)
+    assert report["unchanged"] == 4 and report["chunks_embedded"] == 0 and not report["published"]
+
+
+def test_ask_human_and_json(session_index):
+    out = docbot("ask", "what did Peskov say about a meeting?", data_dir=session_index.data_dir)
+    assert out.returncode == 0
+    assert "could meet only to finalize a certain document" in out.stdout.replace("\n    ", " ")
+    assert "[1] Russia Holds Firm on Opposition to PutinZelenskyy Negotiations (2022-06-01)" in out.stdout
+    data = json.loads(docbot("ask", "what did Peskov say about a meeting?", "--json",
+                             data_dir=session_index.data_dir).stdout)
+    assert data["answered"] and data["sources"][0]["url"].startswith("https://nationalinterest.org/")
+    off = docbot("ask", "How do I center a div in CSS?", data_dir=session_index.data_dir)
+    assert "don't" in off.stdout and "Sources" not in off.stdout
+
+
+def test_search_sources_source_stats(session_index):
+    hits = json.loads(docbot("search", "Podolyak", "-k", "2", "--json", data_dir=session_index.data_dir).stdout)
+    assert len(hits) == 2 and "Podolyak" in hits[0]["text"] and hits[0]["rank"] == 1
+    human = docbot("search", "Etna", "-k", "1", data_dir=session_index.data_dir).stdout
+    assert human.startswith(" 1. score") and "volcano.md#0" in human
+
+    sources = json.loads(docbot("sources", "--json", data_dir=session_index.data_dir).stdout)
+    assert {s["doc_id"] for s in sources} == {"000_aa59c3a3474d19f0.txt", "volcano.md", "grain.txt", "everyone.md"}
+    assert sources[0]["date"] == "2022-06-01"  # dated documents first
+
+    ref = f"000_aa59c3a3474d19f0.txt#{1}"
+    view = json.loads(docbot("source", ref, "--json", data_dir=session_index.data_dir).stdout)
+    assert view["focus"] == 1 and [c["chunk"] for c in view["chunks"]] == [0, 1, 2]
+    whole = docbot("source", "volcano.md", data_dir=session_index.data_dir).stdout
+    assert whole.startswith("Mount Etna erupts again") and "Giuseppe Salerno" in whole
+
+    stats = json.loads(docbot("stats", "--json", data_dir=session_index.data_dir).stdout)
+    assert stats["documents"] == 4 and stats["model"].endswith("all-MiniLM-L6-v2") and stats["size_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("source", "nope.txt"), "no document 'nope.txt'"),
+        (("source", "volcano.md#99"), "there is no chunk '99'"),
+    ],
+)
+def test_errors_are_one_clear_line(session_index, args, message):
+    out = docbot(*args, data_dir=session_index.data_dir)
+    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_no_index_yet(tmp_path):
+    out = docbot("ask", "hello", data_dir=tmp_path / "empty")
+    assert out.returncode == 1 and "run `docbot index`" in out.stderr
+
+
+def test_data_dir_from_environment(session_index, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "embeddings.cli", "stats", "--json"], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DOCBOT_DATA_DIR": str(session_index.data_dir)},
+    )
+    assert json.loads(out.stdout)["documents"] == 4
+
+
+def test_chat_answers_until_empty_line(session_index):
+    out = docbot("chat", data_dir=session_index.data_dir, input="What closed Catania airport?\n\n")
+    assert out.returncode == 0
+    assert "Ask about 4 documents" in out.stdout and "Catania airport" in out.stdout

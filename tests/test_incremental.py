@@ -1,0 +1,139 @@
+"""Incremental re-indexing: only new and changed documents are embedded; the index mirrors the folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import Engine, IndexNotFound, ModelMismatch
+from embeddings.store import Generation
+
+
+class CountingEncoder:
+    """Wraps the real encoder to count how many texts are embedded."""
+
+    def __init__(self, inner):
+        self.inner, self.texts = inner, []
+        self.dimension = inner.dimension
+        self.tokenizer_path = inner.tokenizer_path
+
+    def encode(self, texts, **kw):
+        self.texts.extend(texts)
+        return self.inner.encode(texts, **kw)
+
+    def export_onnx(self, directory):
+        return self.inner.export_onnx(directory)
+
+
+def _counting(engine: Engine) -> CountingEncoder:
+    from embeddings.indexer import Indexer
+
+    if engine._indexer is None:
+        engine._indexer = Indexer(engine.settings)
+    counter = CountingEncoder(engine._indexer.encoder)
+    engine._indexer._encoder = counter  # type: ignore[assignment]
+    return counter
+
+
+def _chunk_keys(engine: Engine) -> list[tuple[str, int]]:
+    gen = engine._generation()
+    return [(gen.doc_ids[d], int(o)) for d, o in zip(gen.chunk_doc, gen.chunk_ord)]
+
+
+def test_add_change_delete_and_unchanged(fresh):
+    settings = fresh()
+    engine = Engine(settings)
+    first = engine.reindex()
+    assert first.published and len(first.added) == 4 and first.unchanged == 0
+    counter = _counting(engine)
+
+    # Unchanged folder: nothing embedded, nothing written.
+    gen_before = (settings.data_dir / "CURRENT").read_text()
+    again = engine.reindex()
+    assert again.unchanged == 4 and not again.published and counter.texts == []
+    assert (settings.data_dir / "CURRENT").read_text() == gen_before
+
+    docs = settings.docs_dir
+    (docs / "new.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush in March.\n")
+    (docs / "volcano.md").write_text("# Etna quiet\nMount Etna stayed quiet all week, scientists said.\n")
+    (docs / "grain.txt").unlink()
+    report = engine.reindex()
+    assert report.added == ["new.md"] and report.changed == ["volcano.md"] and report.removed == ["grain.txt"]
+    assert report.unchanged == 2
+    # Only the new and changed documents were embedded (with their titles for context).
+    assert counter.texts and all(t.startswith(("Tea harvest\n", "Etna quiet\n")) for t in counter.texts)
+    assert report.chunks_embedded == len(counter.texts)
+
+    keys = _chunk_keys(engine)
+    assert len(keys) == len(set(keys)), "no duplicate chunks"
+    gen = engine._generation()
+    assert "grain.txt" not in gen.doc_ids
+    # The changed document has only its new text: no stale chunks.
+    etna = [gen.chunk_text(i) for i in range(gen.size) if gen.doc_ids[gen.chunk_doc[i]] == "volcano.md"]
+    assert etna == ["# Etna quiet\nMount Etna stayed quiet all week, scientists said."]
+    hits = engine.search("Darjeeling first flush", k=1)
+    assert hits[0].doc_id == "new.md"
+    assert "grain.txt" not in {s.doc_id for s in engine.ask("Which ship carried corn to Lebanon?").sources}
+
+def test_unchanged_documents_keep_their_vectors(fresh):
+    settings = fresh()
+    engine = Engine(settings)
+    engine.reindex()
+    old = engine._generation()
+    seed_pos = old.doc_pos["000_aa59c3a3474d19f0.txt"]
+    first, n = int(old.first_chunk[seed_pos]), int(old.n_chunks[seed_pos])
+    old_vecs = np.array(old.vectors[first : first + n])
+    (settings.docs_dir / "another.txt").write_text("A different story about chess openings.")
+    engine.reindex()
+    new = engine._generation()
+    pos = new.doc_pos["000_aa59c3a3474d19f0.txt"]
+    f2, n2 = int(new.first_chunk[pos]), int(new.n_chunks[pos])
+    assert n2 == n and np.array_equal(np.asarray(new.vectors[f2 : f2 + n2]), old_vecs)
+
+
+def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):
+    settings = fresh()
+    engine = Engine(settings)
+    engine.reindex()
+    (settings.docs_dir / "volcano.md").write_bytes(b"\xff\xfe\x00\x00 binary junk \x00")
+    (settings.docs_dir / "broken-new.txt").write_bytes(b"caf\xe9")
+    report = engine.reindex()
+    assert any("volcano.md" in s for s in report.skipped)
+    assert any("broken-new.txt" in s and "UTF-8" in s for s in report.skipped)
+    assert "volcano.md" not in report.removed
+    assert engine.search("Etna eruption Catania airport", k=1)[0].doc_id == "volcano.md"
+
+
+def test_index_built_with_another_model_refuses(fresh, tmp_path):
+    settings = fresh()
+    Engine(settings).reindex()
+    other = settings.model_copy(update={"model": "sentence-transformers/paraphrase-MiniLM-L3-v2"})
+    with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2"):
+        Engine(other).load()
+    with pytest.raises(ModelMismatch, match="another --data-dir"):
+        Engine(other).reindex()
+
+
+def test_missing_index_says_how_to_build_one(tmp_path: Path):
+    from embeddings import EngineSettings
+
+    with pytest.raises(IndexNotFound, match="docbot index"):
+        Engine(EngineSettings(data_dir=tmp_path / "none", _env_file=None)).ask("anything")
+
+
+def test_generation_is_published_atomically_and_old_ones_are_swept(fresh):
+    settings = fresh()
+    engine = Engine(settings)
+    for i in range(3):
+        (settings.docs_dir / f"n{i}.txt").write_text(f"Note number {i} about gardening tomatoes.")
+        engine.reindex()
+    gens = sorted(p.name for p in (settings.data_dir / "generations").iterdir())
+    current = (settings.data_dir / "CURRENT").read_text().strip()
+    assert current == gens[-1] and len(gens) == 2  # the published one and the one before
+    manifest = json.loads((settings.data_dir / "generations" / current / "manifest.json").read_text())
+    assert manifest["model"] == settings.model and manifest["documents"] == 7
+    loaded = Generation.open_current(settings.data_dir)
+    assert loaded.size == manifest["chunks"] and loaded.vectors.shape == (loaded.size, 384)

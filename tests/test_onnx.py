@@ -1,0 +1,47 @@
+"""The query path: ONNX export matches sentence-transformers, and torch stays out of it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from embeddings.encoder import OnnxEncoder, TorchEncoder
+from embeddings.indexer import onnx_dir
+
+TEXTS = [
+    "what did Peskov say about a meeting?",
+    "Hi",
+    "The Kremlin spokesman played down expectations for Lavrov's visit to Istanbul. " * 6,
+    "word " * 400,  # longer than the model's window: truncated the same way by both
+]
+
+
+def test_onnx_vectors_match_sentence_transformers(session_index):
+    onnx = OnnxEncoder(onnx_dir(session_index))
+    torch_fp32 = TorchEncoder(session_index.model, precision="fp32")
+    a, b = onnx.encode(TEXTS, batch_size=3), torch_fp32.encode(TEXTS)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() > 0.9999, cos
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+def test_bf16_indexing_vectors_stay_close_to_fp32(session_index):
+    bf16 = TorchEncoder(session_index.model, precision="bf16")
+    fp32 = TorchEncoder(session_index.model, precision="fp32")
+    cos = (bf16.encode(TEXTS) * fp32.encode(TEXTS)).sum(axis=1)
+    assert cos.min() > 0.9999, cos
+
+
+def test_query_path_does_not_import_torch(session_index):
+    code = (
+        "import sys; from embeddings import Engine, EngineSettings; "
+        f"e = Engine(EngineSettings(data_dir={str(session_index.data_dir)!r}, _env_file=None)).load(); "
+        "a = e.ask('what did Peskov say about a meeting?'); "
+        "print(a.answered, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
