@@ -22,7 +22,11 @@ class EngineSettings(BaseSettings):
     """Where the documents and the index live, which model embeds them, and how answers are built."""
 
     model_config = SettingsConfigDict(
-        env_prefix="DOCBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="DOCBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `DOCBOT_X=` copied from .env.example means "use the default"
+        extra="ignore",
     )
 
     data_dir: Path = Field(Path("data"), description="Directory holding the index (FAISS, SQLite, BM25).")
@@ -37,7 +41,7 @@ class EngineSettings(BaseSettings):
     chunk_overlap_tokens: int = Field(32, ge=0, le=256, description="At most this many tokens of overlap.")
 
     # Embedding.
-    embed_batch_size: int = Field(64, ge=1)
+    embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch while indexing.")
     embed_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="bf16 where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."
     )
@@ -53,7 +57,9 @@ class EngineSettings(BaseSettings):
     exact_search_max_chunks: int = Field(
         20_000, ge=0, description="Up to this many chunks use exact search; above it, IVF (approximate)."
     )
-    ivf_nprobe: int = Field(32, ge=1)
+    ivf_nprobe: int = Field(
+        32, ge=1, description="IVF lists searched per query (recall vs. speed; see the benchmark)."
+    )
 
     # Retrieval and answers.
     top_k: int = Field(6, ge=1, le=50, description="Passages considered for an answer.")

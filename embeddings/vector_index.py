@@ -36,7 +36,8 @@ def _all_cores() -> Iterator[None]:
 
 
 def _nlist_for(n: int) -> int:
-    return int(min(4096, max(64, 4 * math.sqrt(n))))
+    # About 4 * sqrt(n) lists, and at least 39 training points per list as FAISS advises.
+    return max(1, min(4096, int(4 * math.sqrt(n)), n // 39))
 
 
 def build(
@@ -56,11 +57,12 @@ def build(
     if (
         isinstance(previous, faiss.IndexIVFFlat)
         and previous.d == dim
-        and previous.nlist == nlist
+        and nlist / 2 <= previous.nlist <= min(2 * nlist, max(1, n // 39))
     ):
+        # The corpus is about the size the centroids were trained for: keep them.
         index = faiss.clone_index(previous)
         index.reset()  # keeps the trained centroids, drops the vectors
-        log.info("IVF: reusing %d trained centroids", nlist)
+        log.info("IVF: reusing %d trained centroids", previous.nlist)
     else:
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)

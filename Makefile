@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:
+#   make run    set up, index seeds/ if needed, start the bot (or a terminal chat without a token)
+#   make test   set up and run the whole test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch must be installed before sentence-transformers, or pip pulls the CUDA build
+# (several GB). Here `torch==2.13.0` resolves to a local CPU wheel; elsewhere point this at one.
+TORCH_PIP_ARGS ?= torch==2.13.0
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test bench index clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(TORCH_PIP_ARGS)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m bot
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+index: $(VENV)/.installed
+	$(BIN)/docbot index
+
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@
+
+# Full benchmark on ../shared/corpora (see README "Measurements"); BENCH_ARGS adds options.
+bench: $(VENV)/.bench
+	$(BIN)/python -m benchmarks.bench --baseline $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) data

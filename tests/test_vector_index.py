@@ -1,0 +1,55 @@
+"""The FAISS side: exact below the threshold, IVF above it, same answers when IVF searches every list."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+from embeddings import Engine, vector_index
+
+
+def _clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(20, dim))
+    x = centers[rng.integers(0, 20, n)] + 0.3 * rng.normal(size=(n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_exact_below_threshold_ivf_above():
+    x = _clustered(3000)
+    assert isinstance(vector_index.build(x, exact_max=5000), faiss.IndexFlatIP)
+    ivf = vector_index.build(x, exact_max=1000)
+    assert isinstance(ivf, faiss.IndexIVFFlat) and ivf.ntotal == 3000
+    assert vector_index.kind(ivf).startswith("IVFFlat")
+
+
+def test_ivf_matches_exact_when_probing_every_list_and_honours_filters():
+    x = _clustered(3000)
+    exact = vector_index.build(x, exact_max=10_000)
+    ivf = vector_index.build(x, exact_max=1000)
+    for q in x[:20]:
+        a, _ = vector_index.search(exact, q, 10)
+        b, _ = vector_index.search(ivf, q, 10, nprobe=ivf.nlist)
+        assert list(a) == list(b)
+    allowed = np.arange(0, 3000, 7)
+    ids, _ = vector_index.search(ivf, x[0], 10, nprobe=8, allowed=allowed)
+    assert len(ids) and all(i % 7 == 0 for i in ids)
+
+
+def test_ivf_reuses_trained_centroids_for_a_similar_size():
+    x = _clustered(3000)
+    first = vector_index.build(x, exact_max=1000)
+    second = vector_index.build(_clustered(3100, seed=1), exact_max=1000, previous=first)
+    assert second.nlist == first.nlist
+    c1 = first.quantizer.reconstruct_n(0, first.nlist)
+    c2 = second.quantizer.reconstruct_n(0, second.nlist)
+    assert np.array_equal(c1, c2) and second.ntotal == 3100
+
+
+def test_engine_answers_through_an_ivf_index(fresh):
+    settings = fresh(exact_search_max_chunks=0)
+    engine = Engine(settings)
+    engine.reindex()
+    assert engine.stats().index_type.startswith("IVFFlat")
+    ans = engine.ask("what did Peskov say about a meeting?")
+    assert ans.answered and ans.sources[0].doc_id == "000_aa59c3a3474d19f0.txt"
