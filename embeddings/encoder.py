@@ -50,13 +50,13 @@ def resolve_model(model: str) -> str:
     return model
 
 
-def cpu_has_bf16() -> bool:
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Native bf16 matmul (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slower than fp32."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        flags = set(cpuinfo.read_text().split())
     except OSError:
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def _configure_offline() -> None:

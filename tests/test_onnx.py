@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from embeddings.encoder import OnnxEncoder, TorchEncoder
+from embeddings.encoder import OnnxEncoder, TorchEncoder, cpu_has_bf16
 from embeddings.indexer import onnx_dir
 
 TEXTS = [
@@ -45,3 +45,12 @@ def test_query_path_does_not_import_torch(session_index):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
+
+
+def test_bf16_only_where_the_cpu_has_it(tmp_path):
+    with_bf16 = tmp_path / "a"
+    with_bf16.write_text("flags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
+    without = tmp_path / "b"
+    without.write_text("flags\t\t: fpu sse avx2 avx512f\n")
+    assert cpu_has_bf16(with_bf16) and not cpu_has_bf16(without)
+    assert not cpu_has_bf16(tmp_path / "missing")
