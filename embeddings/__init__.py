@@ -8,13 +8,13 @@ from .errors import (
     DocumentRejected, EngineError, IndexNotFound, ModelMismatch, ReindexInProgress, SourceNotFound,
 )
 from .models import (
-    Answer, ChunkView, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport, IndexStats, Source,
-    SourceView,
+    Answer, ChunkView, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport, IndexStats, Passage,
+    Source, SourceView,
 )
 from .settings import EngineSettings
 
 __all__ = [
     "Answer", "ChunkView", "DocumentInfo", "DocumentRejected", "Engine", "EngineError",
     "EngineSettings", "Excerpt", "Hit", "IndexNotFound", "IndexProgress", "IndexReport",
-    "IndexStats", "ModelMismatch", "ReindexInProgress", "Source", "SourceNotFound", "SourceView",
+    "IndexStats", "ModelMismatch", "Passage", "ReindexInProgress", "Source", "SourceNotFound", "SourceView",
 ]

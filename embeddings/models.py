@@ -21,20 +21,25 @@ class Source(BaseModel):
     url: str | None = None
 
 
-class Excerpt(BaseModel):
+class Passage(BaseModel):
     """A verbatim slice of a document: ``text == document.text[start:end]``."""
 
-    number: int = Field(description="Citation number; points at the source with the same number.")
     doc_id: str
     chunk: int = Field(description="Ordinal of the chunk within its document (for `source DOC#N`).")
     start: int
     end: int
     text: str
-    score: float
 
     @property
     def ref(self) -> str:
         return f"{self.doc_id}#{self.chunk}"
+
+
+class Excerpt(Passage):
+    """A quote in an answer; ``number`` points at the source with the same number."""
+
+    number: int = Field(description="Citation number; points at the source with the same number.")
+    score: float
 
 
 class Answer(BaseModel):
@@ -49,24 +54,15 @@ class Answer(BaseModel):
     elapsed_ms: float = 0.0
 
 
-class Hit(BaseModel):
-    """A ranked passage from `search`."""
+class Hit(Passage):
+    """A ranked passage from `search`, with its document's metadata."""
 
     rank: int
     score: float = Field(description="Fused (reciprocal rank) score; higher is better.")
     dense: float | None = Field(None, description="Cosine similarity to the query.")
-    doc_id: str
-    chunk: int
-    start: int
-    end: int
-    text: str
     title: str
     date: dt.date | None = None
     url: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.doc_id}#{self.chunk}"
 
 
 class DocumentInfo(BaseModel):
