@@ -1,0 +1,180 @@
+"""The bot itself: a ``commands.Bot`` that owns the settings, the engine and the feedback store.
+
+Features live in cogs (``bot.cogs.ask``, ``bot.cogs.sources``, ``bot.cogs.admin``) loaded in
+``setup_hook``; this class only holds what they share: the one settings object, the engine, the
+per-user question cooldown, the re-index lock and the error handling. Every engine call goes through
+:meth:`DocBot.run_engine`, which runs it in a worker thread so the gateway heartbeat and other users'
+commands keep flowing while a question is embedded or an index is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import message_context, report_interaction_error
+from bot.feedback import FeedbackStore
+from bot.settings import BotSettings
+from embeddings.errors import IndexNotFound
+
+if TYPE_CHECKING:
+    from embeddings import Engine
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+INITIAL_EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin")
+
+#: Passed to every send, reply, followup and edit, on top of the client-wide default, so that a quoted
+#: ``@everyone`` or role mention from a document or a question can never ping anyone.
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class DocTree(app_commands.CommandTree["DocBot"]):
+    """The command tree; its ``on_error`` is the single error handler for every slash command."""
+
+    async def on_error(self, interaction: discord.Interaction[DocBot], error: app_commands.AppCommandError) -> None:
+        await report_interaction_error(interaction, error)
+
+
+class DocBot(commands.Bot):
+    """A Discord front end for one :class:`embeddings.Engine`.
+
+    ``**kwargs`` go to :class:`commands.Bot` unchanged (tests pass ``connector=`` and
+    ``guild_ready_timeout=``).
+    """
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        engine: Engine,
+        *,
+        feedback: FeedbackStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        intents = discord.Intents.default()
+        # Needed to read questions in answer-everything channels; mentions and DMs would work without it.
+        intents.message_content = True
+        kwargs.setdefault("intents", intents)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=DocTree,
+            **kwargs,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.feedback = feedback or FeedbackStore(settings.feedback_path)
+        self.question_cooldown: commands.CooldownMapping[int] | None = None
+        if settings.cooldown_questions > 0:
+            # Keyed by user id, so a mention and an /ask from the same person share one bucket.
+            self.question_cooldown = commands.CooldownMapping.from_cooldown(
+                settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
+            )
+        #: Only one re-index (or add/remove, which re-index) at a time; questions never wait for it.
+        self.index_lock = asyncio.Lock()
+        self._load_lock = asyncio.Lock()
+        self.synced: dict[str, list[app_commands.AppCommand]] = {}
+        self._warm_up_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ startup
+    async def setup_hook(self) -> None:
+        """Open the feedback store, load the cogs and sync the command tree, before connecting."""
+        await asyncio.to_thread(self.feedback.open)
+        if not self.engine.is_loaded:
+            try:
+                await self.run_engine(self.engine.load)
+            except IndexNotFound:
+                log.warning("no index yet: questions will be refused until an admin runs /reindex")
+        for extension in INITIAL_EXTENSIONS:
+            await self.load_extension(extension)
+        if self.settings.sync_commands:
+            await self.sync_commands()
+        if self.engine.is_loaded:
+            self._warm_up_task = asyncio.create_task(self._warm_up(), name="docbot-warm-up")
+
+    async def _warm_up(self) -> None:
+        """Load the query model now, in a worker thread, so the first question does not pay for it."""
+        try:
+            await self.run_engine(self.engine.search, "warm up", 1)
+        except Exception:  # only an optimisation: a real question will report any real problem
+            log.debug("warm-up query failed", exc_info=True)
+
+    async def sync_commands(self) -> None:
+        """Sync to each configured guild (instant) or globally (Discord may take an hour to show them)."""
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                self.synced[str(guild_id)] = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(self.synced[str(guild_id)]), guild_id)
+        else:
+            self.synced["global"] = await self.tree.sync()
+            log.info("synced %d global commands", len(self.synced["global"]))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s (%s) in %d guild(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions are handled by the Ask cog's listener."""
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Last resort for exceptions in event listeners: log with the event's context."""
+        context = event_method
+        if args and isinstance(args[0], discord.Message):
+            context = f"{event_method} for {message_context(args[0])}"
+        log.exception("unhandled error in %s", context)
+
+    # ------------------------------------------------------------------ shared services
+    async def run_engine(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a blocking engine call in a worker thread (the event loop must never wait on the CPU)."""
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    async def ensure_index(self) -> None:
+        """Load the published index on first use if it was missing at start (raises IndexNotFound)."""
+        if self.engine.is_loaded:
+            return
+        async with self._load_lock:
+            if not self.engine.is_loaded:
+                await self.run_engine(self.engine.load)
+
+    def question_retry_after(self, user_id: int) -> float | None:
+        """Count one question against the user's cooldown; seconds to wait if over the limit."""
+        if self.question_cooldown is None:
+            return None
+        bucket = self.question_cooldown.get_bucket(user_id, time.time())
+        if bucket is None:  # pragma: no cover - only for BucketType.default
+            return None
+        return bucket.update_rate_limit(time.time())
+
+    def is_admin(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> bool:
+        """Administrator permission, or a role or user listed in the settings.
+
+        ``default_member_permissions`` only hides commands and server owners can override it, so every
+        admin command checks this again when it is invoked.
+        """
+        if user.id in self.settings.admin_user_ids:
+            return True
+        if isinstance(user, discord.Member):
+            if permissions is not None and permissions.administrator:
+                return True
+            if user.guild_permissions.administrator:
+                return True
+            if any(role.id in self.settings.admin_role_ids for role in user.roles):
+                return True
+        return False
+
+    def cooldown_hint(self) -> str:
+        settings = self.settings
+        if settings.cooldown_questions <= 0:
+            return ""
+        return f"Each person can ask {settings.cooldown_questions} question(s) per {settings.cooldown_seconds:g} s."

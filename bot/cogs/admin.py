@@ -1,0 +1,232 @@
+"""Admin commands: ``/reindex``, ``/add-document``, ``/remove-document`` and ``/stats``.
+
+They are hidden from non-admins with ``default_member_permissions`` (Administrator), but server owners
+can override that in their integration settings, so :meth:`Admin.interaction_check` checks again on
+every call: Administrator permission, or a role or user listed in the settings. A refused call gets an
+ephemeral explanation and never reaches the engine.
+
+Anything that re-indexes runs in a worker thread under the bot's ``index_lock``; while it runs, questions
+keep being answered from the current index (the engine swaps generations atomically), and the reply is
+edited with progress at most about once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import NO_MENTIONS, DocBot
+from bot.errors import NotAdmin, interaction_context, user_message
+from bot.render import render_progress, render_report, render_stats
+from embeddings.errors import EngineError, IndexNotFound
+from embeddings.models import IndexProgress, IndexReport
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+#: Edits of the progress message are throttled to about one a second (Discord rate-limits edits).
+PROGRESS_INTERVAL = 1.0
+
+ALREADY_RUNNING = "⏳ A re-index is already running; try again when it has finished. Nothing was changed."
+
+
+class ProgressMessage:
+    """Keeps an interaction's original response showing the latest progress, throttled.
+
+    The engine calls :meth:`callback` from its worker thread; the value hops to the event loop with
+    ``call_soon_threadsafe`` and a task edits the message: the first progress at once, then at most one
+    edit per ``interval``. :meth:`close` waits for an edit in flight, so the final summary is never
+    overwritten by a late progress line.
+    """
+
+    def __init__(self, interaction: discord.Interaction[DocBot], what: str, interval: float = PROGRESS_INTERVAL) -> None:
+        self.interaction = interaction
+        self.what = what
+        self.interval = interval
+        self.latest: IndexProgress | None = None
+        self.edits = 0
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name=f"progress:{what}")
+
+    def callback(self, progress: IndexProgress) -> None:
+        """Thread-safe: called by the engine from the worker thread."""
+        self._loop.call_soon_threadsafe(self._update, progress)
+
+    def _update(self, progress: IndexProgress) -> None:
+        self.latest = progress
+        self._wake.set()
+
+    async def _run(self) -> None:
+        next_edit = 0.0
+        while not self._closing.is_set():
+            await self._wake.wait()
+            self._wake.clear()
+            delay = next_edit - self._loop.time()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._closing.wait(), delay)
+                except TimeoutError:
+                    pass
+            if self._closing.is_set():
+                return
+            try:
+                await self.interaction.edit_original_response(
+                    content=render_progress(self.latest, what=self.what), allowed_mentions=NO_MENTIONS
+                )
+                self.edits += 1
+            except discord.HTTPException:
+                log.warning("could not edit progress for %s", interaction_context(self.interaction), exc_info=True)
+            next_edit = self._loop.time() + self.interval
+
+    async def close(self) -> None:
+        """Stop editing; waits for an edit in flight. Safe to call more than once."""
+        self._closing.set()
+        self._wake.set()
+        await self._task
+
+
+class Admin(commands.Cog):
+    """Index maintenance and statistics, for admins only."""
+
+    def __init__(self, bot: DocBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[DocBot]) -> bool:  # type: ignore[override]
+        """Applies to every command in this cog: refuse before anything happens."""
+        if not self.bot.is_admin(interaction.user, interaction.permissions):
+            name = interaction.command.qualified_name if interaction.command else "this command"
+            raise NotAdmin(name)
+        return True
+
+    async def _run_index_job(
+        self,
+        interaction: discord.Interaction[DocBot],
+        what: str,
+        job: Callable[[ProgressCallback], IndexReport] | None,
+        *,
+        done: str,
+        prepare: Callable[[], Awaitable[Callable[[ProgressCallback], IndexReport] | None]] | None = None,
+    ) -> None:
+        """Run one re-indexing job with a live progress message and end with its summary.
+
+        Only one job runs at a time; a second request is told so at once, with nothing changed.
+        ``prepare`` runs after the deferral (e.g. downloading an attachment) and returns the job, or None
+        when it has already told the user why there is nothing to do.
+        """
+        if self.bot.index_lock.locked():
+            await interaction.response.send_message(ALREADY_RUNNING, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        async with self.bot.index_lock:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            if prepare is not None:
+                job = await prepare()
+            if job is None:
+                return
+            progress = ProgressMessage(interaction, what)
+            try:
+                report = await self.bot.run_engine(job, progress.callback)
+            except EngineError as exc:  # refused (bad file, unknown document, busy): say why, change nothing
+                log.info("refused %s: %s", interaction_context(interaction), exc)
+                await progress.close()
+                await interaction.edit_original_response(content=user_message(exc), allowed_mentions=NO_MENTIONS)
+                return
+            finally:
+                await progress.close()  # idempotent; also runs when an unexpected error propagates
+            if not self.bot.engine.is_loaded:
+                try:
+                    await self.bot.run_engine(self.bot.engine.load)
+                except IndexNotFound:
+                    pass
+            log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
+            await interaction.edit_original_response(
+                content=render_report(report, what=done), allowed_mentions=NO_MENTIONS
+            )
+
+    @app_commands.command(name="reindex", description="Re-index the documents folder (admins).")
+    @app_commands.default_permissions(administrator=True)
+    @app_commands.guild_only()
+    async def reindex(self, interaction: discord.Interaction[DocBot]) -> None:
+        engine = self.bot.engine
+        await self._run_index_job(
+            interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress), done="Re-index"
+        )
+
+    @app_commands.command(name="add-document", description="Add a .txt or .md document and index it (admins).")
+    @app_commands.describe(file="A UTF-8 .txt or .md file")
+    @app_commands.default_permissions(administrator=True)
+    @app_commands.guild_only()
+    async def add_document(self, interaction: discord.Interaction[DocBot], file: discord.Attachment) -> None:
+        limit = self.bot.settings.max_attachment_bytes
+        if file.size > limit:
+            # Refuse before downloading anything.
+            await interaction.response.send_message(
+                f"⛔ Refused: {file.filename} is {file.size:,} bytes, over the limit of {limit:,} bytes. "
+                "Nothing was changed.",
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        engine = self.bot.engine
+
+        async def download() -> Callable[[ProgressCallback], IndexReport] | None:
+            try:
+                data = await file.read()
+            except discord.HTTPException as exc:  # expired or deleted attachment
+                log.warning("could not download %s: %s", file.url, exc)
+                await interaction.edit_original_response(
+                    content=f"⚠️ Could not download {file.filename} from Discord; please try again. "
+                    "Nothing was changed.",
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return None
+            return lambda progress: engine.add_document(file.filename, data, max_bytes=limit, progress=progress)
+
+        await self._run_index_job(
+            interaction, f"Adding {file.filename}", None, done=f"Adding {file.filename}", prepare=download
+        )
+
+    @app_commands.command(name="remove-document", description="Remove a document and re-index (admins).")
+    @app_commands.describe(document="The document to remove (type to search titles)")
+    @app_commands.default_permissions(administrator=True)
+    @app_commands.guild_only()
+    async def remove_document(self, interaction: discord.Interaction[DocBot], document: str) -> None:
+        engine = self.bot.engine
+        await self._run_index_job(
+            interaction,
+            f"Removing {document}",
+            lambda progress: engine.remove_document(document, progress=progress),
+            done=f"Removing {document}",
+        )
+
+    @remove_document.autocomplete("document")
+    async def _remove_document_autocomplete(
+        self, interaction: discord.Interaction[DocBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        sources = self.bot.get_cog("Sources")
+        if sources is None:
+            return []
+        return await sources.document_autocomplete(interaction, current)  # type: ignore[attr-defined]
+
+    @app_commands.command(name="stats", description="Index size, questions answered and feedback (admins).")
+    @app_commands.default_permissions(administrator=True)
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction[DocBot]) -> None:
+        stats = None
+        if self.bot.engine.is_loaded:
+            stats = await self.bot.run_engine(self.bot.engine.stats)
+        feedback = await asyncio.to_thread(self.bot.feedback.stats)
+        await interaction.response.send_message(
+            embed=render_stats(stats, feedback), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: DocBot) -> None:
+    await bot.add_cog(Admin(bot))

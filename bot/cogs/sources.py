@@ -1,0 +1,169 @@
+"""Reading the documents directly: ``/search``, ``/source`` (with autocomplete) and ``/sources`` (paged).
+
+These look-ups are ephemeral by default (``sources_ephemeral``): they serve the person who asked and
+would only clutter a channel. ``/sources`` pages with Prev/Next buttons whose ``custom_id`` carries the
+target page, so paging needs no per-message state and keeps working after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import NO_MENTIONS, DocBot
+from bot.errors import report_interaction_error
+from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
+from embeddings.models import DocumentInfo
+
+log = logging.getLogger(__name__)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"docbot:sources:(?P<page>\d+):(?P<dir>prev|next)"
+):
+    """Prev or Next on a /sources message; the custom_id holds the page it leads to."""
+
+    def __init__(self, page: int, direction: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                label="◀ Prev" if direction == "prev" else "Next ▶",
+                custom_id=f"docbot:sources:{page}:{direction}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(int(match["page"]), match["dir"])
+
+    async def callback(self, interaction: discord.Interaction[DocBot]) -> None:  # type: ignore[override]
+        try:
+            bot = interaction.client
+            docs = await bot.run_engine(bot.engine.sources)
+            page = render_sources_page(docs, self.page, bot.settings.sources_page_size)
+            await interaction.response.edit_message(
+                content=None, embed=page.embed, view=pager(page.page, page.pages), allowed_mentions=NO_MENTIONS
+            )
+        except Exception as exc:
+            await report_interaction_error(interaction, exc)
+
+
+def pager(page: int, pages: int) -> discord.ui.View | None:
+    """Prev/Next buttons, only when there is more than one page."""
+    if pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(max(page - 1, 0), "prev", disabled=page <= 0))
+    view.add_item(PageButton(min(page + 1, pages - 1), "next", disabled=page >= pages - 1))
+    return view
+
+
+def document_choices(docs: list[DocumentInfo], current: str, limit: int = 25) -> list[app_commands.Choice[str]]:
+    """Autocomplete: documents whose id or title contains what was typed, best (prefix) matches first."""
+    needle = current.strip().lower()
+    scored: list[tuple[int, DocumentInfo]] = []
+    for doc in docs:
+        if len(doc.doc_id) > 100:  # a choice value is at most 100 characters
+            continue
+        hay_id, hay_title = doc.doc_id.lower(), doc.title.lower()
+        if not needle:
+            rank = 2
+        elif hay_id.startswith(needle) or hay_title.startswith(needle):
+            rank = 0
+        elif needle in hay_id or needle in hay_title:
+            rank = 1
+        else:
+            continue
+        scored.append((rank, doc))
+    scored.sort(key=lambda pair: pair[0])  # stable: keeps the engine's order (newest first) within a rank
+    choices = []
+    for _, doc in scored[:limit]:
+        label = one_line(doc.title, 80) or doc.doc_id
+        if doc.date:
+            label += f" ({fmt_date(doc.date)})"
+        choices.append(app_commands.Choice(name=ellipsize(label, 100), value=doc.doc_id))
+    return choices
+
+
+class Sources(commands.Cog):
+    """Search the passages, read a source, list the documents."""
+
+    def __init__(self, bot: DocBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(PageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(PageButton)
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.bot.settings.sources_ephemeral
+
+    async def document_autocomplete(
+        self, interaction: discord.Interaction[DocBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Shared by /source and /remove-document; an empty list rather than an error if no index yet."""
+        if not self.bot.engine.is_loaded:
+            return []
+        docs = await self.bot.run_engine(self.bot.engine.sources)
+        return document_choices(docs, current)
+
+    @app_commands.command(name="search", description="The passages that best match a query, with their sources.")
+    @app_commands.describe(query="Words or a question to look for", count="How many passages (1-10, default 5)")
+    async def search(
+        self,
+        interaction: discord.Interaction[DocBot],
+        query: app_commands.Range[str, 1, 500],
+        count: app_commands.Range[int, 1, 10] = 5,
+    ) -> None:
+        await interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+        await self.bot.ensure_index()
+        hits = await self.bot.run_engine(self.bot.engine.search, query, count)
+        await interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits))
+
+    @app_commands.command(name="source", description="Read a document, or one passage of it with its context.")
+    @app_commands.describe(document="The document (type to search titles)", passage="Passage number, as cited")
+    async def source(
+        self,
+        interaction: discord.Interaction[DocBot],
+        document: str,
+        passage: app_commands.Range[int, 0, 1_000_000] | None = None,
+    ) -> None:
+        await self.bot.ensure_index()
+        ref = document if passage is None else f"{document}#{passage}"
+        view = await self.bot.run_engine(self.bot.engine.source, ref)
+        await interaction.response.send_message(
+            ephemeral=self.ephemeral, allowed_mentions=NO_MENTIONS, **render_source(view)
+        )
+
+    @source.autocomplete("document")
+    async def _source_document(
+        self, interaction: discord.Interaction[DocBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.document_autocomplete(interaction, current)
+
+    @app_commands.command(name="sources", description="The indexed documents, newest first.")
+    async def sources(self, interaction: discord.Interaction[DocBot]) -> None:
+        await self.bot.ensure_index()
+        docs = await self.bot.run_engine(self.bot.engine.sources)
+        page = render_sources_page(docs, 0, self.bot.settings.sources_page_size)
+        kwargs: dict[str, Any] = {"embed": page.embed, "allowed_mentions": NO_MENTIONS, "ephemeral": self.ephemeral}
+        view = pager(page.page, page.pages)
+        if view is not None:
+            kwargs["view"] = view
+        await interaction.response.send_message(**kwargs)
+
+
+async def setup(bot: DocBot) -> None:
+    await bot.add_cog(Sources(bot))

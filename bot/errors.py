@@ -1,0 +1,128 @@
+"""One place that decides what a user is told when something fails, and what is logged.
+
+The command tree's ``on_error``, the message listener and the buttons all end up here, so a failure
+reads the same wherever it happens: a short, friendly sentence for the user (ephemeral where Discord
+allows it) and one log record with the context an operator needs (command, options, user, place).
+Engine errors carry a message written for the person who caused them and are shown as they are;
+anything unexpected is logged with its traceback and the user only learns that it was logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from embeddings.errors import (
+    DocumentRejected,
+    EngineError,
+    IndexNotFound,
+    ModelMismatch,
+    ReindexInProgress,
+    SourceNotFound,
+)
+
+log = logging.getLogger("bot.errors")
+
+
+class NotAdmin(app_commands.CheckFailure):
+    """An admin command invoked by someone who is neither an administrator nor listed in the settings."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"/{command} is for admins")
+        self.command = command
+
+
+class QuestionOnCooldown(app_commands.CheckFailure):
+    """A user asked more questions than the per-user cooldown allows (mention or /ask alike)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"on cooldown for {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+def cooldown_message(retry_after: float) -> str:
+    """Polite, and precise about when to come back (Discord renders the relative timestamp live)."""
+    seconds = max(1, round(retry_after))
+    when = int(time.time() + retry_after + 0.999)
+    return (
+        f"⏳ You're asking faster than I can keep up with. Please try again in {seconds} s (<t:{when}:R>)."
+    )
+
+
+def user_message(error: BaseException) -> str:
+    """What the user sees for a given failure; never a traceback, never internal paths."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, NotAdmin):
+        return (
+            f"🔒 /{error.command} is for admins: you need the Administrator permission or an admin role "
+            "from the bot's settings. Nothing was changed."
+        )
+    if isinstance(error, QuestionOnCooldown):
+        return cooldown_message(error.retry_after)
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(error, IndexNotFound):
+        return "📭 No documents are indexed yet. An admin can build the index with /reindex."
+    if isinstance(error, ReindexInProgress):
+        return "⏳ A re-index is already running; try again when it has finished."
+    if isinstance(error, DocumentRejected):
+        return f"⛔ Refused: {error}. Nothing was changed."
+    if isinstance(error, SourceNotFound):
+        return f"🔎 {error}" if str(error) else "🔎 No such document or passage in the index."
+    if isinstance(error, ModelMismatch):
+        return "⚠️ The index was built with another model; an admin needs to run /reindex."
+    if isinstance(error, EngineError):
+        return f"⚠️ {error}"
+    return "💥 Something went wrong on my side. It has been logged; please try again later."
+
+
+def is_expected(error: BaseException) -> bool:
+    """Errors that are part of normal use (refusals, cooldowns, bad refs) are logged without a traceback."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return isinstance(error, (app_commands.CheckFailure, EngineError))
+
+
+def interaction_context(interaction: discord.Interaction[Any]) -> str:
+    """Who did what where, for the log line (the token is never part of an interaction's repr)."""
+    command = interaction.command.qualified_name if interaction.command else None
+    what = f"/{command}" if command else f"component {interaction.data.get('custom_id') if interaction.data else '?'}"
+    options = interaction.namespace.__dict__ if command else {}
+    return (
+        f"{what} options={options!r} user={interaction.user} ({interaction.user.id}) "
+        f"guild={interaction.guild_id} channel={interaction.channel_id}"
+    )
+
+
+async def report_interaction_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Log the error with its context and tell the user, whatever state the interaction is in."""
+    context = interaction_context(interaction)
+    if is_expected(error):
+        log.info("refused %s: %s", context, error)
+    else:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        log.error("error in %s", context, exc_info=original)
+    text = user_message(error)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except Exception:  # best effort: the interaction may have expired or the bot may be shutting down
+        log.warning("could not tell the user about the error in %s", context, exc_info=True)
+
+
+def message_context(message: discord.Message) -> str:
+    return (
+        f"message {message.id} by {message.author} ({message.author.id}) "
+        f"guild={message.guild.id if message.guild else None} channel={message.channel.id}"
+    )

@@ -1,0 +1,85 @@
+"""The Discord bot's settings: the engine's settings plus what only the bot needs.
+
+``BotSettings`` extends :class:`embeddings.settings.EngineSettings`, so a deployment has exactly one
+settings object (read once in ``bot.__main__`` and handed to both the engine and the bot). Every field
+comes from the environment with the ``DOCBOT_`` prefix, or from ``.env``; ``.env.example`` documents them.
+
+ID lists (guilds, channels, roles, users) accept the form people actually type in an ``.env`` file,
+``DOCBOT_GUILD_IDS=123, 456``, as well as a JSON list; pydantic-settings would otherwise insist on JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from embeddings.settings import EngineSettings
+
+IdList = Annotated[list[int], NoDecode]
+
+MIB = 1024 * 1024
+
+
+class BotSettings(EngineSettings):
+    """Everything the Discord bot reads at start; the engine reads the fields it inherits."""
+
+    discord_token: SecretStr | None = Field(
+        None,
+        description="Bot token from the Discord developer portal. Without it `python -m bot` opens the "
+        "terminal chat instead. Never logged.",
+    )
+    guild_ids: IdList = Field(
+        [],
+        description="Servers to sync slash commands to instantly. Empty: global sync (can take up to an hour).",
+    )
+    answer_channels: IdList = Field(
+        [], description="Channels where every message is answered as a question, without a mention."
+    )
+    admin_role_ids: IdList = Field(
+        [], description="Roles allowed to use admin commands, besides members with Administrator."
+    )
+    admin_user_ids: IdList = Field(
+        [], description="Users allowed to use admin commands, besides members with Administrator."
+    )
+    cooldown_questions: int = Field(
+        5, ge=0, description="Questions one user may ask per cooldown window (0 disables the cooldown)."
+    )
+    cooldown_seconds: float = Field(60.0, gt=0, description="Length of the per-user cooldown window.")
+    max_attachment_bytes: int = Field(
+        2 * MIB, ge=1, description="Largest document /add-document accepts, in bytes."
+    )
+    sources_ephemeral: bool = Field(
+        True,
+        description="Whether /search, /source and /sources reply only to the asker (answers are public).",
+    )
+    sources_page_size: int = Field(10, ge=1, le=25, description="Documents per /sources page.")
+    sync_commands: bool = Field(
+        True,
+        description="Sync the slash commands at start. Turn off once they are registered to save API calls.",
+    )
+    feedback_db: Path | None = Field(
+        None, description="SQLite file for 👍/👎 votes and answered questions; default DATA_DIR/feedback.sqlite3."
+    )
+    log_level: str = Field("INFO", description="Logging level for the bot and the engine.")
+
+    @field_validator("guild_ids", "answer_channels", "admin_role_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        """Accept ``1,2 3``, ``[1, 2]`` and the empty string, since IDs are pasted by hand."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            return json.loads(text)
+        return [part for part in text.replace(",", " ").split() if part]
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where votes live: next to the index by default so one data folder holds the deployment's state."""
+        return self.feedback_db if self.feedback_db is not None else self.data_dir / "feedback.sqlite3"

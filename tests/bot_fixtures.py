@@ -1,0 +1,239 @@
+"""Fixtures for the Discord bot's tests: a real index of a small documents folder, and a real bot on a fake Discord.
+
+* ``bot_index_template`` (session): the seeds plus a few test documents, indexed once with the real engine
+  (through ``bot.__main__.update_index``, the code ``python -m bot`` runs at start).
+* ``bot_dirs``: per-test copies of that documents folder and data folder, so tests that add, remove or
+  re-index documents never see each other's changes.
+* ``start_bot``: a factory that starts a :class:`tests.fake_discord.FakeDiscord`, builds ``BotSettings`` for
+  it and runs the unmodified ``DocBot`` with ``bot.start(token)`` until it is ready. Everything it started
+  is closed at the end of the test, after checking that no message the bot sent could have pinged anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bot.client import DocBot  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
+from tests.fake_discord import FakeDiscord  # noqa: E402
+
+#: Only the fixtures are exported to conftest.py (``from tests.bot_fixtures import *``).
+__all__ = ["bot_index_template", "bot_dirs", "start_bot"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+#: Small documents with facts no other document has, so a test knows which source must be cited.
+TEST_DOCS: dict[str, str] = {
+    "grain_corridor.txt": (
+        "Black Sea grain corridor reopens as first ship leaves Odesa\n"
+        "20220801\n"
+        "https://example.org/news/grain-corridor\n"
+        "The Razoni, a Sierra Leone-flagged cargo ship, left the port of Odesa on Monday carrying 26,000 tonnes "
+        "of corn bound for Tripoli in Lebanon. It was the first grain shipment to leave Ukraine by sea since the "
+        "invasion began in February.\n"
+        "The voyage was made possible by a deal brokered by Turkey and the United Nations in Istanbul. A joint "
+        "coordination centre in Istanbul inspects every vessel that uses the corridor.\n"
+        "Ukrainian officials said they hoped to export 20 million tonnes of grain held in silos before the next "
+        "harvest.\n"
+    ),
+    "library_notice.md": (
+        "# Reading room notice\n\n"
+        "Attention @everyone: the reading room of the municipal library now closes at nine in the evening on "
+        "Fridays. Ask <@&123> for the key to the rare books archive. Borrowed atlases must be returned to the "
+        "front desk within fourteen days, and overdue atlases cost fifty cents a day.\n"
+    ),
+    "volcano.txt": (
+        "Undersea volcano eruption near Tonga sends tsunami across the Pacific\n"
+        "20220115\n"
+        "https://example.org/news/tonga-volcano\n"
+        "The Hunga Tonga-Hunga Ha'apai volcano erupted on Saturday, sending an ash plume 20 kilometres into the "
+        "sky and tsunami waves across the Pacific Ocean. The shock wave circled the globe several times and was "
+        "recorded by barometers as far away as Britain.\n"
+        "Communications with Tonga were cut because the only undersea internet cable was severed.\n"
+    ),
+    "sourdough.md": (
+        "# Sourdough notes\n\n"
+        "A sourdough starter is fed with equal weights of flour and water every day. The dough proofs overnight "
+        "in the refrigerator, and the loaf bakes for forty minutes in a covered cast iron pot at 250 degrees "
+        "Celsius before the lid comes off.\n"
+    ),
+}
+
+#: A document that is not indexed at first: tests add it and check that it becomes answerable.
+LIGHTHOUSE_NAME = "lighthouse.txt"
+LIGHTHOUSE = (
+    "Fastnet lighthouse keeper retires after forty years\n"
+    "20220910\n"
+    "https://example.org/news/fastnet-keeper\n"
+    "Brendan O'Driscoll, the last keeper of the Fastnet lighthouse off the coast of County Cork, retired on "
+    "Friday after forty years of service. The lighthouse, built of Cornish granite in 1904, is known as "
+    "Ireland's Teardrop because it was the last sight of home for emigrants sailing to America.\n"
+)
+LIGHTHOUSE_QUESTION = "Who was the keeper of the Fastnet lighthouse and when did he retire?"
+
+
+def _settings(data_dir: Path, docs_dir: Path, **overrides: Any) -> BotSettings:
+    # _env_file=None: a developer's .env must never leak into the tests.
+    return BotSettings(_env_file=None, data_dir=data_dir, docs_dir=docs_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def bot_index_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real index of the seeds and the test documents, built the way ``python -m bot`` builds it."""
+    from bot.__main__ import update_index
+    from embeddings import Engine
+
+    root = tmp_path_factory.mktemp("bot-index")
+    docs = root / "docs"
+    docs.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt")):
+        shutil.copyfile(seed, docs / seed.name)
+    for name, text in TEST_DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    settings = _settings(root / "data", docs)
+    engine = Engine(settings)
+    update_index(engine, settings)
+    assert engine.is_loaded
+    return root
+
+
+@dataclass(frozen=True)
+class BotDirs:
+    root: Path
+    docs_dir: Path
+    data_dir: Path
+
+
+@pytest.fixture
+def bot_dirs(bot_index_template: Path, tmp_path: Path) -> BotDirs:
+    """Private copies of the documents and the index for one test (the ONNX export is shared read-only)."""
+    docs = tmp_path / "docs"
+    data = tmp_path / "data"
+    shutil.copytree(bot_index_template / "docs", docs)
+    shutil.copytree(bot_index_template / "data", data, ignore=shutil.ignore_patterns("onnx", "reindex.lock"))
+    if (bot_index_template / "data" / "onnx").exists():
+        (data / "onnx").symlink_to(bot_index_template / "data" / "onnx", target_is_directory=True)
+    return BotDirs(tmp_path, docs, data)
+
+
+@dataclass
+class BotHarness:
+    """A running bot, the fake it talks to, and handy shortcuts for the tests."""
+
+    fake: FakeDiscord
+    bot: DocBot
+    settings: BotSettings
+    dirs: BotDirs
+    runner: asyncio.Task[None]
+
+    @property
+    def engine(self) -> Any:
+        return self.bot.engine
+
+    def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The bot's messages that reply to ``message`` (in its channel)."""
+        return [
+            m for m in self.fake.bot_messages(message["channel_id"])
+            if (m.get("message_reference") or {}).get("message_id") == message["id"]
+        ]
+
+    async def reply_to(self, message: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
+        replies = await self.fake.wait_until(lambda: self.replies_to(message), timeout=timeout)
+        return replies[0]
+
+    async def slash(self, name: str, options: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Run a slash command and wait until the bot has finished with it; returns the interaction record.
+
+        Finished means: responded, no longer "thinking...", and not showing re-index progress ("⏳").
+        """
+        timeout = kwargs.pop("timeout", 30.0)
+        iid = await self.fake.push_slash_command(name, options, **kwargs)
+        record = self.fake.interactions[iid]
+        await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
+        return record
+
+    @staticmethod
+    def finished(record: dict[str, Any]) -> bool:
+        original = record.get("original")
+        if not record["callbacks"] or original is None or original.get("flags", 0) & 128:
+            return False
+        return not re.match(r"⏳ .*(starting…|documents \d+/\d+)", original.get("content") or "")
+
+    def sent_payloads(self) -> list[dict[str, Any]]:
+        """Every message body the bot sent or edited (messages, callbacks, followups, webhook edits)."""
+        bodies = []
+        for r in self.fake.requests:
+            body = r.get("json")
+            if not isinstance(body, dict) or r["method"] not in ("POST", "PATCH"):
+                continue
+            if r["path"].endswith("/callback"):
+                body = body.get("data") or {}
+            if "content" in body or "embeds" in body:
+                bodies.append(body)
+        return bodies
+
+
+async def _stop(harness: BotHarness) -> None:
+    with contextlib.suppress(Exception):
+        await harness.bot.close()
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await asyncio.wait_for(harness.runner, 5)
+    await harness.fake.stop()
+
+
+@pytest_asyncio.fixture
+async def start_bot(bot_dirs: BotDirs) -> AsyncIterator[Callable[..., Any]]:
+    """``await start_bot(settings_overrides, heartbeat_interval_ms=...)`` -> a ready :class:`BotHarness`.
+
+    ``settings_overrides`` is a dict or a function of the fake (for world ids such as channels and roles).
+    By default commands sync to the fake guild, the cooldown is off and source look-ups are ephemeral.
+    """
+    from embeddings import Engine
+
+    started: list[BotHarness] = []
+
+    async def _start(
+        overrides: dict[str, Any] | Callable[[FakeDiscord], dict[str, Any]] | None = None,
+        *,
+        heartbeat_interval_ms: int = 41250,
+        fake: FakeDiscord | None = None,
+    ) -> BotHarness:
+        if fake is None:
+            fake = await FakeDiscord(heartbeat_interval_ms=heartbeat_interval_ms).start()
+        values: dict[str, Any] = {"discord_token": fake.token, "guild_ids": [int(fake.guild_id)], "cooldown_questions": 0,
+                                  "feedback_db": bot_dirs.root / "feedback.sqlite3"}
+        values.update(overrides(fake) if callable(overrides) else (overrides or {}))
+        settings = _settings(bot_dirs.data_dir, bot_dirs.docs_dir, **values)
+        bot = DocBot(settings, Engine(settings), guild_ready_timeout=0.05, **fake.client_kwargs())
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="docbot")
+        harness = BotHarness(fake, bot, settings, bot_dirs, runner)
+        started.append(harness)
+        await fake.wait_bot_ready(bot, runner, timeout=30)
+        return harness
+
+    yield _start
+
+    problems = []
+    for harness in started:
+        for body in harness.sent_payloads():
+            if body.get("allowed_mentions") != {"parse": []}:
+                problems.append(body)
+        problems += [f"fake error: {e}" for e in harness.fake.errors]
+    for harness in reversed(started):
+        await _stop(harness)
+    assert not problems, f"messages sent without allowed_mentions none, or fake errors: {problems[:3]}"

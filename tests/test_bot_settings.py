@@ -1,0 +1,167 @@
+"""The bot's settings (``bot.settings.BotSettings``) and its entry point (``bot.__main__.main``).
+
+Settings: ID lists accept what people type in ``.env`` (comma separated), the token is a secret that never
+shows in a repr or a log, and the bot's model is the engine's model extended (one settings object).
+Entry point: reads the settings once, brings the index up to date without re-embedding unchanged
+documents, and without a token says so in one line and opens the terminal chat instead of Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import MIB, BotSettings
+from embeddings.settings import EngineSettings
+
+ID_FIELDS = ("guild_ids", "answer_channels", "admin_role_ids", "admin_user_ids")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No DOCBOT_ variables from the developer's shell and no .env in the working directory."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("DOCBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def test_one_settings_model_extends_the_engines() -> None:
+    assert issubclass(BotSettings, EngineSettings)
+    assert {"data_dir", "docs_dir", "model", "top_k"} <= set(BotSettings.model_fields)
+
+
+def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
+    s = BotSettings()
+    assert s.discord_token is None
+    assert all(getattr(s, f) == [] for f in ID_FIELDS)
+    assert s.max_attachment_bytes == 2 * MIB
+    assert s.cooldown_questions > 0 and s.cooldown_seconds > 0
+    assert s.sources_ephemeral is True
+    assert s.feedback_path == s.data_dir / "feedback.sqlite3"
+
+
+@pytest.mark.parametrize("field", ID_FIELDS)
+@pytest.mark.parametrize("raw,expected", [
+    ("123", [123]),
+    ("123,456", [123, 456]),
+    (" 123 , 456 ,789 ", [123, 456, 789]),
+    ("123 456", [123, 456]),
+    ("[123, 456]", [123, 456]),
+    ("", []),
+    ("  ", []),
+])
+def test_id_lists_from_the_environment(clean_env: pytest.MonkeyPatch, field: str, raw: str, expected: list[int]) -> None:
+    clean_env.setenv(f"DOCBOT_{field.upper()}", raw)
+    assert getattr(BotSettings(), field) == expected
+
+
+def test_id_lists_from_a_dotenv_file(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DOCBOT_GUILD_IDS=111,222\nDOCBOT_ADMIN_ROLE_IDS=333\nDOCBOT_COOLDOWN_SECONDS=2.5\n")
+    s = BotSettings()
+    assert s.guild_ids == [111, 222] and s.admin_role_ids == [333] and s.cooldown_seconds == 2.5
+
+
+def test_id_lists_in_code_stay_lists(clean_env: pytest.MonkeyPatch) -> None:
+    assert BotSettings(guild_ids=[1, "2"], answer_channels=(3,)).guild_ids == [1, 2]
+
+
+def test_bad_ids_are_refused_clearly(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DOCBOT_GUILD_IDS", "123,general")
+    with pytest.raises(ValidationError, match="guild_ids"):
+        BotSettings()
+
+
+@pytest.mark.parametrize("name,value", [("DOCBOT_COOLDOWN_QUESTIONS", "-1"), ("DOCBOT_COOLDOWN_SECONDS", "0"),
+                                        ("DOCBOT_MAX_ATTACHMENT_BYTES", "0"), ("DOCBOT_SOURCES_PAGE_SIZE", "26")])
+def test_out_of_range_values_are_refused(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ValidationError):
+        BotSettings()
+
+
+def test_token_is_secret(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    s = BotSettings()
+    assert s.discord_token is not None and s.discord_token.get_secret_value() == "MTIz.secret-token-value"
+    for shown in (repr(s), str(s), s.model_dump_json(), str(s.model_dump())):
+        assert "secret-token-value" not in shown
+
+
+# --------------------------------------------------------------------------- the entry point
+@pytest.fixture
+def restore_logging() -> Any:
+    """main() configures the root logger; put it back as pytest had it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def _point_at(clean_env: pytest.MonkeyPatch, bot_dirs: Any) -> None:
+    clean_env.setenv("DOCBOT_DATA_DIR", str(bot_dirs.data_dir))
+    clean_env.setenv("DOCBOT_DOCS_DIR", str(bot_dirs.docs_dir))
+
+
+@pytest.mark.slow
+def test_main_without_token_opens_the_terminal_chat(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import bot.__main__ as entry
+    import embeddings.cli
+
+    _point_at(clean_env, bot_dirs)
+    calls: list[Any] = []
+
+    def fake_chat(engine: Any, **kwargs: Any) -> int:
+        calls.append(engine)
+        return 7
+
+    async def no_discord(*args: Any) -> None:  # pragma: no cover - must not be called
+        raise AssertionError("the Discord bot must not start without a token")
+
+    clean_env.setattr(embeddings.cli, "chat", fake_chat)
+    clean_env.setattr(entry, "run_bot", no_discord)
+    caplog.set_level(logging.INFO)
+    assert entry.main() == 7
+    assert len(calls) == 1 and calls[0].is_loaded
+    assert calls[0].settings.data_dir == bot_dirs.data_dir
+    token_lines = [r for r in caplog.records if "DOCBOT_DISCORD_TOKEN" in r.getMessage()]
+    assert len(token_lines) == 1 and token_lines[0].levelno == logging.WARNING
+    assert any("0 passages embedded" in r.getMessage() and "5 unchanged" in r.getMessage() for r in caplog.records), \
+        "an up-to-date index is not re-embedded"
+
+
+@pytest.mark.slow
+def test_main_with_token_indexes_new_documents_then_starts_the_bot(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import bot.__main__ as entry
+
+    _point_at(clean_env, bot_dirs)
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    clean_env.setenv("DOCBOT_GUILD_IDS", "42")
+    (bot_dirs.docs_dir / "extra.md").write_text("# Extra\n\nA new document added while the bot was down.\n")
+    started: list[tuple[Any, Any]] = []
+
+    async def fake_run_bot(settings: BotSettings, engine: Any) -> None:
+        started.append((settings, engine))
+
+    clean_env.setattr(entry, "run_bot", fake_run_bot)
+    caplog.set_level(logging.DEBUG)
+    assert entry.main() == 0
+    (settings, engine), = started
+    assert settings.guild_ids == [42] and engine.settings is settings, "one settings object, passed down"
+    assert engine.is_loaded and any(d.doc_id == "extra.md" for d in engine.sources())
+    assert any("1 added" in r.getMessage() for r in caplog.records)
+    assert "secret-token-value" not in caplog.text
