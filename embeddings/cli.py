@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- rendering
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _date(d: date | None) -> str:
     return d.isoformat() if d else "undated"
 
@@ -78,9 +82,9 @@ def render_source(view: SourceView) -> str:
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
-        f"{r.documents_total} documents: {len(r.added)} added, {len(r.changed)} changed, "
+        f"{_n(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
         f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
-        f"{r.chunks_embedded} chunks embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
+        f"{_n(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
     ]
     lines += [f"skipped: {s}" for s in r.skipped]
     return "\n".join(lines)
@@ -131,7 +135,7 @@ def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool)
 def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
     """Ask questions in a loop: the same answers the bot gives, in a terminal."""
     stats = engine.stats()
-    print(f"Ask about {stats.documents} documents ({stats.chunks} passages). "
+    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}). "
           "Empty line or Ctrl-D to quit.", file=stdout)
     while True:
         print("\n? ", end="", file=stdout, flush=True)

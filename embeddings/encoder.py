@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,9 +60,11 @@ def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def _configure_offline() -> None:
-    # Weights come from a package or a local path: never reach for a hub at run time.
+    # Weights come from a package or a local path: never reach for a hub at run time. The
+    # "Loading weights" bar transformers draws on every load is noise in a terminal or a bot log.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 class TorchEncoder:
@@ -121,7 +123,7 @@ class TorchEncoder:
 
     def export_onnx(self, directory: Path) -> bool:
         """Write ``model.onnx`` + tokenizer files into ``directory``; False when the model can't be."""
-        return export_onnx(self.path, directory)
+        return export_onnx(self.path, directory, loaded=self.model)
 
 
 def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
@@ -144,7 +146,7 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
     return mode, "Normalize" in kinds
 
 
-def export_onnx(model_path: str, directory: Path) -> bool:
+def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool:
     """Export the transformer to ONNX once, next to the index, for torch-free queries.
 
     Written to a temporary folder and renamed, so a crash never leaves a half export behind.
@@ -154,10 +156,11 @@ def export_onnx(model_path: str, directory: Path) -> bool:
     if pooling is None or not (path / "tokenizer.json").exists():
         log.info("model %s: no ONNX export (not a plain transformer + pooling model)", model_path)
         return False
+    _configure_offline()
     import torch
     from sentence_transformers import SentenceTransformer
 
-    st = SentenceTransformer(str(path), device="cpu")
+    st = loaded if loaded is not None else SentenceTransformer(str(path), device="cpu")
     bert = st[0].auto_model.float().eval()
     max_len = int(st.max_seq_length or 256)
 

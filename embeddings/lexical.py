@@ -15,6 +15,9 @@ import numpy as np
 import Stemmer
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which sends "Building index from tokens" to every
+# handler (the CLI's terminal included); its debug lines are not ours to show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 # Irregular forms the Snowball stemmer leaves apart, frequent in questions about who said or did
