@@ -137,3 +137,25 @@ def test_generation_is_published_atomically_and_old_ones_are_swept(fresh):
     assert manifest["model"] == settings.model and manifest["documents"] == 7
     loaded = Generation.open_current(settings.data_dir)
     assert loaded.size == manifest["chunks"] and loaded.vectors.shape == (loaded.size, 384)
+
+
+def test_running_engine_switches_to_an_index_published_elsewhere(fresh):
+    settings = fresh()
+    serving = Engine(settings)
+    serving.reindex()
+    assert serving.search("Darjeeling first flush", k=1)[0].doc_id != "tea.md"
+    # Another process (here: another Engine on the same data dir, as `docbot index` would be) publishes.
+    (settings.docs_dir / "tea.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush in March.\n")
+    Engine(settings).reindex()
+    assert serving.search("Darjeeling first flush", k=1)[0].doc_id == "tea.md"
+
+
+def test_one_reindex_at_a_time_across_engines(fresh):
+    from embeddings import ReindexInProgress
+    from embeddings.indexer import reindex_lock
+
+    settings = fresh()
+    with reindex_lock(settings.data_dir):  # held as by a `docbot index` in another process
+        with pytest.raises(ReindexInProgress, match="already running"):
+            Engine(settings).reindex()
+    assert Engine(settings).reindex().published  # free again afterwards
