@@ -73,7 +73,9 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str]) -> "LexicalIndex":
         retriever = bm25s.BM25()
-        retriever.index(terms(texts), show_progress=False)
+        # bm25s cannot index an empty corpus; an empty generation is never searched (retrieval
+        # returns nothing first), so one placeholder document keeps the files loadable.
+        retriever.index(terms(texts) if texts else [["\u2400empty"]], show_progress=False)
         return cls(retriever)
 
     def save(self, directory: Path) -> None:

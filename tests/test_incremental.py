@@ -159,3 +159,15 @@ def test_one_reindex_at_a_time_across_engines(fresh):
         with pytest.raises(ReindexInProgress, match="already running"):
             Engine(settings).reindex()
     assert Engine(settings).reindex().published  # free again afterwards
+
+
+def test_empty_folder_gives_an_empty_index_that_answers_nothing(fresh, tmp_path):
+    empty = tmp_path / "empty-docs"
+    empty.mkdir()
+    engine = Engine(fresh(docs=empty))
+    report = engine.reindex()
+    assert report.published and report.documents_total == 0 and report.chunks_total == 0
+    ans = engine.ask("what did Peskov say about a meeting?")
+    assert not ans.answered and ans.sources == []
+    assert engine.search("anything") == [] and engine.sources() == []
+    assert engine.stats().documents == 0
