@@ -51,6 +51,16 @@ def onnx_dir(settings: EngineSettings) -> Path:
     return settings.data_dir / "onnx" / slug
 
 
+def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentChunks:
+    """An unchanged document's chunks and vectors, taken from the previous generation."""
+    assert previous is not None
+    pos = previous.doc_pos[doc.doc_id]
+    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
+    spans = list(zip(previous.chunk_start[first : first + n].tolist(),
+                     previous.chunk_end[first : first + n].tolist()))
+    return store.DocumentChunks(doc, spans, np.asarray(previous.vectors[first : first + n]))
+
+
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
@@ -86,92 +96,98 @@ class Indexer:
             if previous is not None:
                 previous.manifest.check_model(settings.model)
             report = IndexReport()
-            files = iter_files(paths)
-            docs: list[Document] = []
-            old = {d: i for i, d in enumerate(previous.doc_ids)} if previous is not None else {}
-            emit(IndexProgress(stage="scan", documents_total=len(files)))
-            for n, (doc_id, path) in enumerate(files, 1):
-                try:
-                    docs.append(read_file(doc_id, path))
-                except DocumentRejected as exc:
-                    report.skipped.append(str(exc))
-                    if doc_id in old:
-                        # A document that breaks keeps its last good version in the index.
-                        log.warning("skipped %s; keeping the previously indexed version", exc)
-                        docs.append(previous.document(old[doc_id]))  # type: ignore[union-attr]
-                    else:
-                        log.warning("skipped %s", exc)
-                if n % 200 == 0:
-                    emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
-
-            same_chunking = previous is not None and (
-                previous.manifest.chunk_tokens == settings.chunk_tokens
-                and previous.manifest.chunk_overlap_tokens == settings.chunk_overlap_tokens
-                and previous.manifest.chunker == store.CHUNKER_VERSION
-            )
-            if previous is not None and not same_chunking:
-                log.info("chunking settings changed since the last index: re-embedding everything")
-            to_embed: list[Document] = []
-            for doc in docs:
-                pos = old.get(doc.doc_id)
-                if pos is None:
-                    report.added.append(doc.doc_id)
-                    to_embed.append(doc)
-                elif not same_chunking or previous.hashes[pos] != doc.content_hash:  # type: ignore[union-attr]
-                    report.changed.append(doc.doc_id)
-                    to_embed.append(doc)
-                else:
-                    report.unchanged += 1
-            current_ids = {d.doc_id for d in docs}
-            report.removed = sorted(d for d in old if d not in current_ids)
-            report.documents_total = len(docs)
-
-            nothing_changed = previous is not None and not (
-                report.added or report.changed or report.removed
-            )
-            if nothing_changed:
-                report.chunks_total = previous.size  # type: ignore[union-attr]
-                report.seconds = time.perf_counter() - started
-                self._ensure_onnx()
-                emit(IndexProgress(stage="done", documents_done=len(docs), documents_total=len(docs),
+            docs = self._read(paths, previous, report, emit)
+            to_embed = self._classify(docs, previous, report)
+            total = len(docs)
+            if previous is not None and not (report.added or report.changed or report.removed):
+                report.chunks_total = previous.size
+            else:
+                embedded = self._embed(to_embed, emit, total) if to_embed else {}
+                items = [
+                    store.DocumentChunks(doc, *embedded[doc.doc_id])
+                    if doc.doc_id in embedded
+                    else _reuse(previous, doc)
+                    for doc in docs
+                ]
+                report.chunks_embedded = sum(len(spans) for spans, _ in embedded.values())
+                report.chunks_total = sum(len(i.spans) for i in items)
+                emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
                                    chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-                return report
-
-            embedded = self._embed(to_embed, emit, len(docs)) if to_embed else {}
-            items: list[store.DocumentChunks] = []
-            for doc in docs:
-                if doc.doc_id in embedded:
-                    spans, vecs = embedded[doc.doc_id]
-                else:
-                    pos = old[doc.doc_id]
-                    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])  # type: ignore[union-attr]
-                    spans = list(zip(previous.chunk_start[first : first + n].tolist(),  # type: ignore[union-attr]
-                                     previous.chunk_end[first : first + n].tolist()))  # type: ignore[union-attr]
-                    vecs = np.asarray(previous.vectors[first : first + n])  # type: ignore[union-attr]
-                items.append(store.DocumentChunks(doc, spans, vecs))
-            report.chunks_embedded = sum(len(s) for s, _ in embedded.values())
-            report.chunks_total = sum(len(i.spans) for i in items)
-            emit(IndexProgress(stage="write", documents_done=len(docs), documents_total=len(docs),
-                               chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-            store.write_generation(
-                settings.data_dir,
-                items,
-                manifest={
-                    "model": settings.model,
-                    "dimension": self.encoder.dimension,
-                    "chunk_tokens": settings.chunk_tokens,
-                    "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-                },
-                exact_max=settings.exact_search_max_chunks,
-                previous_index=previous.index if previous is not None else None,
-            )
-            store.sweep_superseded(settings.data_dir)
+                store.write_generation(
+                    settings.data_dir,
+                    items,
+                    manifest={
+                        "model": settings.model,
+                        "dimension": self.encoder.dimension,
+                        "chunk_tokens": settings.chunk_tokens,
+                        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+                    },
+                    exact_max=settings.exact_search_max_chunks,
+                    previous_index=previous.index if previous is not None else None,
+                )
+                store.sweep_superseded(settings.data_dir)
+                report.published = True
             self._ensure_onnx()
-            report.published = True
             report.seconds = time.perf_counter() - started
-            emit(IndexProgress(stage="done", documents_done=len(docs), documents_total=len(docs),
+            emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
                                chunks_done=report.chunks_total, chunks_total=report.chunks_total))
             return report
+
+    def _read(
+        self,
+        paths: list[Path],
+        previous: store.Generation | None,
+        report: IndexReport,
+        emit: ProgressCallback,
+    ) -> list[Document]:
+        """Every readable document under ``paths``; unreadable ones are reported in ``report.skipped``."""
+        files = iter_files(paths)
+        docs: list[Document] = []
+        emit(IndexProgress(stage="scan", documents_total=len(files)))
+        for n, (doc_id, path) in enumerate(files, 1):
+            try:
+                docs.append(read_file(doc_id, path))
+            except DocumentRejected as exc:
+                report.skipped.append(str(exc))
+                pos = previous.doc_pos.get(doc_id) if previous is not None else None
+                if pos is not None:
+                    # A document that breaks keeps its last good version in the index.
+                    log.warning("skipped %s; keeping the previously indexed version", exc)
+                    docs.append(previous.document(pos))  # type: ignore[union-attr]
+                else:
+                    log.warning("skipped %s", exc)
+            if n % 200 == 0:
+                emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
+        report.documents_total = len(docs)
+        return docs
+
+    def _classify(
+        self, docs: list[Document], previous: store.Generation | None, report: IndexReport
+    ) -> list[Document]:
+        """Fill in added / changed / removed / unchanged; returns the documents to embed."""
+        settings = self.settings
+        reuse = previous is not None and (
+            previous.manifest.chunk_tokens == settings.chunk_tokens
+            and previous.manifest.chunk_overlap_tokens == settings.chunk_overlap_tokens
+            and previous.manifest.chunker == store.CHUNKER_VERSION
+        )
+        if previous is not None and not reuse:
+            log.info("chunking settings changed since the last index: re-embedding everything")
+        old_hashes = dict(zip(previous.doc_ids, previous.hashes)) if previous is not None else {}
+        to_embed: list[Document] = []
+        for doc in docs:
+            old_hash = old_hashes.get(doc.doc_id)
+            if old_hash is None:
+                report.added.append(doc.doc_id)
+                to_embed.append(doc)
+            elif not reuse or old_hash != doc.content_hash:
+                report.changed.append(doc.doc_id)
+                to_embed.append(doc)
+            else:
+                report.unchanged += 1
+        current = {d.doc_id for d in docs}
+        report.removed = sorted(d for d in old_hashes if d not in current)
+        return to_embed
 
     def _embed(
         self, docs: list[Document], emit: ProgressCallback, documents_total: int
