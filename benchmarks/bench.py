@@ -38,6 +38,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -200,11 +204,12 @@ def cold_ask(data_dir: Path, question: str) -> float:
 def query_process(data_dir: Path, questions: list[str]) -> dict:
     """A fresh process that only answers: whether torch got imported, and its peak memory."""
     code = (
-        "import sys, json, resource; from embeddings import Engine, EngineSettings; "
+        "import sys, json; from benchmarks.bench import peak_rss_mb; "
+        "from embeddings import Engine, EngineSettings; "
         f"e = Engine(EngineSettings(data_dir={str(data_dir)!r})).load(); "
         f"[e.ask(q) for q in {questions!r}]; "
         "print(json.dumps({'torch_imported': 'torch' in sys.modules, "
-        "'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))"
+        "'peak_rss_mb': round(peak_rss_mb())}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})

@@ -31,6 +31,13 @@ def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL
             continue
         docs.append(LCDocument(page_content=d.text, metadata={"doc_id": doc_id, "title": d.title}))
 
+    import os
+
+    import torch
+
+    # Run as a standalone script would: on every core (the engine pins OpenMP to one thread for
+    # its query path, and this runs in the same process).
+    torch.set_num_threads(os.cpu_count() or 1)
     t0 = time.perf_counter()
     embeddings = HuggingFaceEmbeddings(model_name=resolve_model(model), model_kwargs={"device": "cpu"})
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)

@@ -95,30 +95,37 @@ class TorchEncoder:
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
     ) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        # Sort once over the whole input (not per call) so every batch holds texts of similar length.
         import contextlib
 
         import torch
 
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        # Sort once over the whole input (not per call) so every batch holds texts of similar length.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         step = max(batch_size * 8, 256)
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
-        with torch.inference_mode(), autocast:
-            for lo in range(0, len(order), step):
-                ids = order[lo : lo + step]
-                vecs = self.model.encode(
-                    [texts[i] for i in ids],
-                    batch_size=batch_size,
-                    normalize_embeddings=False,
-                    convert_to_tensor=True,
-                    show_progress_bar=False,
-                )
-                out[ids] = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
-                if progress:
-                    progress(len(ids))
+        # The query path pins FAISS's OpenMP pool to one thread and torch shares that runtime
+        # (it ran indexing on one core): take every core back while embedding.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            with torch.inference_mode(), autocast:
+                for lo in range(0, len(order), step):
+                    ids = order[lo : lo + step]
+                    vecs = self.model.encode(
+                        [texts[i] for i in ids],
+                        batch_size=batch_size,
+                        normalize_embeddings=False,
+                        convert_to_tensor=True,
+                        show_progress_bar=False,
+                    )
+                    out[ids] = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
+                    if progress:
+                        progress(len(ids))
+        finally:
+            torch.set_num_threads(threads)
         return out
 
     def export_onnx(self, directory: Path) -> bool:

@@ -1,0 +1,57 @@
+"""The benchmark script runs end to end on a tiny corpus and prints every figure it promises."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks import bench
+
+DOCS = {
+    "20220601_a.txt": "Etna erupts\n20220601\nhttps://example.org/etna\nMount Etna erupted on Tuesday and ash "
+    "closed Catania airport for six hours. Vulcanologist Giuseppe Salerno said the lava posed no threat.\n",
+    "20220802_b.txt": "Grain ship leaves Odesa\n20220802\nhttps://example.org/grain\nThe Razoni left Odesa "
+    "carrying 26,000 tonnes of corn to Lebanon under a deal brokered by Turkey and the UN.\n",
+    "20220903_c.txt": "Tea harvest\n20220903\nhttps://example.org/tea\nDarjeeling growers picked the first "
+    "flush in March, a month earlier than usual, because of a warm winter.\n",
+}
+QUESTIONS = [
+    {"id": "1", "question": "Which airport did the Etna eruption close?", "answer": ["Catania"],
+     "evidence": "ash closed Catania airport for six hours", "gold_docs": ["20220601_a.txt"]},
+    {"id": "2", "question": "How much corn did the Razoni carry?", "answer": ["26,000 tonnes"],
+     "evidence": "The Razoni left Odesa carrying 26,000 tonnes of corn", "gold_docs": ["20220802_b.txt"]},
+]
+
+
+def test_bench_prints_all_figures(fresh, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text)
+    questions = tmp_path / "qa.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in QUESTIONS))
+    settings = fresh(docs=corpus)
+    assert bench.main(["--corpus", str(corpus), "--questions", str(questions),
+                       "--data-dir", str(settings.data_dir), "--rounds", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["index"]["documents"] == 3 and out["index"]["chunks"] >= 3
+    assert out["unchanged_reindex"]["chunks_embedded"] == 0 and not out["unchanged_reindex"]["published"]
+    for mode in ("hybrid", "dense", "bm25"):
+        assert out[f"retrieval_{mode}"]["hit@5"] == 1.0
+    assert out["answers"]["gold_answer_in_a_quote"] == 1.0
+    assert out["answers"]["excerpt_overlaps_evidence"] == 1.0
+    assert out["ask_latency"]["queries"] == 2 and out["ask_latency"]["p50_ms"] > 0
+    assert out["query_only_process"]["torch_imported"] is False
+    assert 0 < out["cold_ask_seconds"] < 60
+    assert set(out["abstention"]) >= {"configured", "best"}
+
+
+def test_bench_skips_cleanly_without_the_corpus(tmp_path, capsys):
+    assert bench.main(["--corpus", str(tmp_path / "absent"), "--questions", str(tmp_path / "none.jsonl")]) == 0
+    assert "skipped" in json.loads(capsys.readouterr().out)
+
+
+def test_overlap_measure():
+    assert bench.overlaps("the national average of a gallon of regular gas now costs $5",
+                          "For the first time ever, the national average of a gallon of regular gas now costs $5.")
+    assert not bench.overlaps("Less than 300 gas stations were charging $4.25",
+                              "the national average of a gallon of regular gas now costs $5")
