@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from .engine import Engine
 from .errors import EngineError
-from .models import Answer, Hit, IndexProgress, IndexReport, SourceView
+from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
 from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,22 @@ def render_source(view: SourceView) -> str:
             parts.append(f"{marker} #{c.chunk}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
         body = "\n".join(parts)
     return "\n".join(line for line in head if line) + "\n\n" + body
+
+
+def render_sources(docs: list[DocumentInfo]) -> str:
+    return "\n".join(
+        f"{_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}]" + (f"\n            {d.url}" if d.url else "")
+        for d in docs
+    ) or "No documents indexed."
+
+
+def render_stats(st: IndexStats) -> str:
+    indexed = f"{st.indexed_at:%Y-%m-%d %H:%M:%S %Z}" if st.indexed_at else "never"
+    return (
+        f"documents   {st.documents}\nchunks      {st.chunks}\nmodel       {st.model} (dim {st.dimension})\n"
+        f"index       {st.index_type}, {st.size_bytes / 2**20:.1f} MiB on disk in {st.data_dir}\n"
+        f"indexed at  {indexed}"
+    )
 
 
 def render_report(r: IndexReport) -> str:
@@ -208,22 +224,13 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None) 
             print(_dump(hits) if as_json else render_hits(hits))
         elif args.command == "sources":
             docs = engine.sources()
-            if as_json:
-                print(_dump(docs))
-            else:
-                for d in docs:
-                    print(f"{_date(d.date)}  {d.title}  [{d.doc_id}, {d.chunks} chunks]" + (f"\n            {d.url}" if d.url else ""))
+            print(_dump(docs) if as_json else render_sources(docs))
         elif args.command == "source":
             view = engine.source(args.ref)
             print(_dump(view) if as_json else render_source(view))
         elif args.command == "stats":
             st = engine.stats()
-            if as_json:
-                print(_dump(st))
-            else:
-                print(f"documents   {st.documents}\nchunks      {st.chunks}\nmodel       {st.model} (dim {st.dimension})\n"
-                      f"index       {st.index_type}, {st.size_bytes / 2**20:.1f} MiB on disk in {st.data_dir}\n"
-                      f"indexed at  {st.indexed_at:%Y-%m-%d %H:%M:%S %Z}")
+            print(_dump(st) if as_json else render_stats(st))
         elif args.command == "chat":
             return chat(engine)
     except EngineError as exc:

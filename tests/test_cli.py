@@ -92,3 +92,11 @@ def test_chat_answers_until_empty_line(session_index):
     out = docbot("chat", data_dir=session_index.data_dir, input="What closed Catania airport?\n\n")
     assert out.returncode == 0
     assert "Ask about 4 documents" in out.stdout and "Catania airport" in out.stdout
+
+
+def test_sources_and_stats_for_people(session_index):
+    sources = docbot("sources", data_dir=session_index.data_dir).stdout.splitlines()
+    assert sources[0].startswith("2022-06-01  Russia Holds Firm on Opposition to PutinZelenskyy Negotiations  [000_aa59c3a3474d19f0.txt, ")
+    assert any("volcano.md" in line for line in sources)
+    stats = docbot("stats", data_dir=session_index.data_dir).stdout
+    assert stats.startswith("documents   4\n") and "FlatIP (exact)" in stats and "indexed at  20" in stats
