@@ -1,0 +1,140 @@
+"""The units an answer may quote: sentences without markup, each with a kind.
+
+Sentence spans come from :func:`chunking.split_sentences`; here they are trimmed so that Markdown
+syntax (heading hashes, list markers, block quotes, unbalanced emphasis) never sits at a quote's
+boundary, and classified so that the answer builder can prefer prose over what merely repeats a
+question's words: a heading ("# Expense policy"), a photo caption ("... John Moore/Getty Images"),
+a link or sign-up line ("More: Here's how...", "Read More", "Follow X on Twitter"). Offsets stay
+offsets into the document, so a quote is always ``text[start:end]``.
+
+This module is the one owner of that decision: the indexer stores these spans (and their vectors)
+in the generation, and the answer builder reads them back instead of re-splitting at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .chunking import split_sentences
+
+
+class Kind(IntEnum):
+    """What a sentence is; only PROSE and LIST are good quotes, HEADING never is."""
+
+    PROSE = 0
+    LIST = 1  # a list item's text, marker trimmed
+    HEADING = 2  # a Markdown heading: context for embedding, never quoted
+    CAPTION = 3  # a photo caption or credit line
+    LINK = 4  # "Read more", "More: ...", newsletter and social-media lines
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    kind: Kind
+
+
+# Leading Markdown block syntax: block quotes, list markers, numbered items, headings.
+_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+))?")
+_TRAILING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
+_EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
+# A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
+# Vucci)") or a credit label at its start. The whole line is the caption, not only its last sentence.
+_CAPTION = re.compile(
+    r"(?:Getty Images|AP Photo[^)\n]*|/AFP|/Reuters|Reuters/[A-Z][^\n]*|/Bloomberg|Shutterstock|/EPA(?:-EFE)?"
+    r"|/USA TODAY[^\n]*|/CNN|/The New York Times)\)?\s*$"
+    r"|^\(?(?:Photo by |Photo:|Photograph:|Image:|Credit:|Pictured:)"
+)
+# A dateline caption: "WASHINGTON, DC - OCTOBER 08: ..." (upper-case place and date, then a colon).
+_DATELINE_CAPTION = re.compile(r"^[A-Z][A-Z .,'-]+ - [A-Z]+ \d{1,2}:")
+_LINK_LINE = re.compile(
+    r"^(Read [Mm]ore|More:|More AP|More news|MORE:|Related:|RELATED:|See also|SEE ALSO|Also read|"
+    r"ALSO READ|Watch:|WATCH:|Click here|Sign up|Subscribe|Follow (?:every|us|USA|reporter|[A-Z][a-z]+ "
+    r"[A-Z][a-z]+ on)|Listen:|Download the)"
+)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def _line_kind(line: str, block: Kind) -> Kind:
+    if block is Kind.HEADING:
+        return Kind.HEADING
+    if _CAPTION.search(line) or _DATELINE_CAPTION.match(line):
+        return Kind.CAPTION
+    return block
+
+
+def _classify(text: str, line_kind: Kind) -> Kind:
+    if line_kind in (Kind.HEADING, Kind.CAPTION):
+        return line_kind
+    if _LINK_LINE.match(text):
+        return Kind.LINK
+    urls = sum(len(m.group()) for m in _URL.finditer(text))
+    if urls and urls * 2 >= len(text):
+        return Kind.LINK
+    return line_kind
+
+
+def _trim_emphasis(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop emphasis markers at the edges when they have no partner inside the span."""
+    changed = True
+    while changed and end > start:
+        changed = False
+        for marker in _EMPHASIS:
+            if text.startswith(marker, start, end) and text.count(marker, start, end) % 2:
+                start += len(marker)
+                changed = True
+            elif text.endswith(marker, start, end) and text.count(marker, start, end) % 2:
+                end -= len(marker)
+                changed = True
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return start, end
+
+
+def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
+    """The sentences of ``text[start:end]``, with markup trimmed from their edges and a kind each.
+
+    Block syntax is read per line (a chunk may begin or end inside a line; the line's own start
+    decides whether it is a heading or a list item), then the rest of the line is split into
+    sentences.
+    """
+    end = len(text) if end is None else end
+    out: list[Sentence] = []
+    pos = start
+    while pos < end:
+        line_start = text.rfind("\n", 0, pos) + 1
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end < 0 else line_end
+        m = _LINE_PREFIX.match(text, line_start, line_end)
+        block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
+        body_start, body_end = max(m.end(), pos), min(line_end, end)
+        if block is Kind.HEADING:
+            t = _TRAILING_HASHES.search(text, body_start, body_end)
+            body_end = t.start() if t else body_end
+        kind = _line_kind(text[m.end() : line_end], block)
+        for span in split_sentences(text, body_start, body_end) if body_end > body_start else ():
+            s, e = _trim_emphasis(text, span.start, span.end)
+            if e > s:
+                out.append(Sentence(s, e, _classify(text[s:e], kind)))
+        pos = line_end + 1
+    return out
+
+
+_HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MULTILINE)
+
+
+def headings(text: str) -> tuple[list[int], list[str]]:
+    """Start offsets and texts of the Markdown headings of ``text`` (empty for plain text).
+
+    A sentence's section heading is context a reader sees ("## Where do I report a bug?" above
+    "Please open an issue on GitHub"), so evidence scoring counts its words at a discount.
+    """
+    if "#" not in text:
+        return [], []
+    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)]
+    return [p for p, _ in found], [h for _, h in found]

@@ -1,0 +1,87 @@
+"""Quotable sentences: markup never at a quote's edge, captions and link lines told apart."""
+
+from __future__ import annotations
+
+from embeddings.chunking import split_sentences
+from embeddings.sentences import Kind, headings, quotable_sentences
+
+NOTE = """# Release notes for Orbit 3.2
+
+Orbit 3.2 was released on 3 March 2025. It adds albums.
+
+## Onboarding
+- **Badges** are issued by the moderators.
+- Short item
+1. First step: run the installer.
+> Quoted advice stays quotable.
+
+Read More
+Long lines form for Covid-19 PCR tests December 28 in Stamford, Connecticut. John Moore/Getty Images
+More: Here's how to apply for the rebate https://example.org/rebate
+Follow Jordan Mendoza on Twitter: @jordan_mendoza5.
+The AFP news agency reported the figures on Monday.
+## Expense policy ##
+Marta Kowalski approves expenses.
+"""
+
+
+def _units(text: str = NOTE) -> list[tuple[str, Kind]]:
+    return [(text[s.start : s.end], s.kind) for s in quotable_sentences(text)]
+
+
+def test_markup_is_never_part_of_a_quote_boundary():
+    units = _units()
+    for text, _ in units:
+        assert not text.startswith(("#", "- ", "* ", "> ", "1. ")), text
+        assert not text.endswith("#"), text
+    assert ("Release notes for Orbit 3.2", Kind.HEADING) in units
+    assert ("Expense policy", Kind.HEADING) in units
+    assert ("**Badges** are issued by the moderators.", Kind.LIST) in units
+    assert ("First step: run the installer.", Kind.LIST) in units
+    assert ("Quoted advice stays quotable.", Kind.PROSE) in units
+    assert ("Marta Kowalski approves expenses.", Kind.PROSE) in units
+
+
+def test_offsets_stay_verbatim():
+    for s in quotable_sentences(NOTE):
+        assert NOTE[s.start : s.end].strip() == NOTE[s.start : s.end]
+        assert s.end > s.start
+
+
+def test_captions_and_link_lines_are_told_from_prose():
+    kinds = dict(_units())
+    assert kinds["Read More"] is Kind.LINK
+    assert kinds["Long lines form for Covid-19 PCR tests December 28 in Stamford, Connecticut."] is Kind.CAPTION
+    assert kinds["John Moore/Getty Images"] is Kind.CAPTION
+    assert kinds["More: Here's how to apply for the rebate https://example.org/rebate"] is Kind.LINK
+    assert kinds["Follow Jordan Mendoza on Twitter: @jordan_mendoza5."] is Kind.LINK
+    assert kinds["The AFP news agency reported the figures on Monday."] is Kind.PROSE
+
+
+def test_a_chunk_starting_inside_a_line_keeps_the_line_kind():
+    start = NOTE.index("are issued")
+    units = quotable_sentences(NOTE, start, NOTE.index("\n", start))
+    assert [(NOTE[u.start : u.end], u.kind) for u in units] == [("are issued by the moderators.", Kind.LIST)]
+
+
+def test_unbalanced_emphasis_is_trimmed_balanced_kept():
+    text = "**Note:** bring water.\nThe end is near.**\n"
+    units = _units(text)
+    assert units[0][0] == "**Note:** bring water."
+    assert units[1][0] == "The end is near."
+
+
+def test_headings_are_found_with_their_offsets():
+    starts, titles = headings(NOTE)
+    assert titles == ["Release notes for Orbit 3.2", "Onboarding", "Expense policy"]
+    assert [NOTE[s : s + 2] for s in starts] == ["# ", "##", "##"]
+    assert headings("no headings here") == ([], [])
+
+
+def test_abbreviations_still_hold_with_a_bounded_look_behind():
+    # The abbreviation check looks back a bounded window (linear splitting); it must still see
+    # "Mr." and "U.S." right before a boundary, however long the line before them.
+    line = "Word after word. " * 500 + "He met Mr. Smith in the U.S. Army. Then he left."
+    spans = [line[s.start : s.end] for s in split_sentences(line)]
+    assert spans[-2:] == ["He met Mr. Smith in the U.S. Army.", "Then he left."]
+    assert len(spans) == 502
