@@ -128,6 +128,95 @@ class TorchEncoder:
             torch.set_num_threads(threads)
         return out
 
+    def encode_with_sentences(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Chunk vectors and, from the same forward pass, a vector for each sentence of each chunk.
+
+        "Late chunking": a sentence's vector is the mean of its tokens' output embeddings, which
+        have attended to the whole chunk (and its title), so "he said" still knows who "he" is. It
+        costs no second pass, which embedding every sentence on its own would (about 2x the index
+        time). ``sentences[i]`` are ``(start, end)`` character offsets into ``texts[i]``. The chunk
+        vectors equal :meth:`encode`'s for mean-pooling models (checked by a test); for any other
+        model the sentences are embedded on their own.
+        """
+        import contextlib
+
+        import torch
+
+        n = len(texts)
+        chunk_out = np.zeros((n, self.dimension), dtype=np.float32)
+        sent_out = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in sentences]
+        if not n:
+            return chunk_out, sent_out
+        tokenizer = self._offsets_tokenizer()
+        if tokenizer is None:
+            chunk_out = self.encode(texts, batch_size=batch_size, progress=progress)
+            flat = [texts[i][a:b] for i, spans in enumerate(sentences) for a, b in spans]
+            vecs = self.encode(flat, batch_size=batch_size)
+            at = 0
+            for i, spans in enumerate(sentences):
+                sent_out[i] = vecs[at : at + len(spans)]
+                at += len(spans)
+            return chunk_out, sent_out
+        bert = self.model[0].auto_model
+        order = sorted(range(n), key=lambda i: len(texts[i]), reverse=True)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)  # see encode(): FAISS pinned the shared pool to 1
+        try:
+            with torch.inference_mode(), autocast:
+                for lo in range(0, n, batch_size):
+                    ids = order[lo : lo + batch_size]
+                    encs = tokenizer.encode_batch([texts[i] for i in ids])
+                    mask = torch.tensor([e.attention_mask for e in encs], dtype=torch.long)
+                    hidden = bert(
+                        input_ids=torch.tensor([e.ids for e in encs], dtype=torch.long),
+                        attention_mask=mask,
+                        token_type_ids=torch.tensor([e.type_ids for e in encs], dtype=torch.long),
+                    ).last_hidden_state.float()
+                    m = mask.unsqueeze(-1).float()
+                    pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                    chunk_out[ids] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                    for row, i in enumerate(ids):
+                        spans = sentences[i]
+                        if not spans:
+                            continue
+                        offsets = np.asarray(encs[row].offsets, dtype=np.int64)
+                        real = (offsets[:, 1] > offsets[:, 0]) & (np.asarray(encs[row].attention_mask) > 0)
+                        starts = np.array([a for a, _ in spans])[:, None]
+                        ends = np.array([b for _, b in spans])[:, None]
+                        weights = (real & (offsets[:, 0] >= starts) & (offsets[:, 1] <= ends)).astype(np.float32)
+                        counts = weights.sum(1)
+                        vecs = torch.from_numpy(weights) @ hidden[row]
+                        vecs = vecs / torch.from_numpy(np.maximum(counts, 1.0))[:, None]
+                        vecs = torch.nn.functional.normalize(vecs, dim=1).numpy()
+                        # A sentence cut off by truncation has no tokens: it inherits the chunk's vector.
+                        vecs[counts == 0] = chunk_out[i]
+                        sent_out[i] = vecs
+                    if progress:
+                        progress(len(ids))
+        finally:
+            torch.set_num_threads(threads)
+        return chunk_out, sent_out
+
+    def _offsets_tokenizer(self) -> Any:
+        """The model's fast tokenizer set up as sentence-transformers uses it, for mean-pooling models."""
+        path = self.tokenizer_path
+        if path is None or _pooling_mode(Path(self.path)) != ("mean", True):
+            return None
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.enable_truncation(int(self.model.max_seq_length or 256))
+        tokenizer.enable_padding()
+        return tokenizer
+
     def export_onnx(self, directory: Path) -> bool:
         """Write ``model.onnx`` + tokenizer files into ``directory``; False when the model can't be."""
         return export_onnx(self.path, directory, loaded=self.model)

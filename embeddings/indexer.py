@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import approximate_token_counts, chunk_text
+from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
 from .encoder import TokenCounter, TorchEncoder
 from .errors import DocumentRejected, ReindexInProgress
 from .models import IndexProgress, IndexReport
+from .sentences import quotable_sentences
 from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,10 @@ def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentCh
     first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
     spans = list(zip(previous.chunk_start[first : first + n].tolist(),
                      previous.chunk_end[first : first + n].tolist()))
-    return store.DocumentChunks(doc, spans, np.asarray(previous.vectors[first : first + n]))
+    sentences, sentence_vectors = previous.doc_sentences(pos)
+    return store.DocumentChunks(
+        doc, spans, np.asarray(previous.vectors[first : first + n]), sentences, sentence_vectors
+    )
 
 
 class Indexer:
@@ -103,13 +107,8 @@ class Indexer:
                 report.chunks_total = previous.size
             else:
                 embedded = self._embed(to_embed, emit, total) if to_embed else {}
-                items = [
-                    store.DocumentChunks(doc, *embedded[doc.doc_id])
-                    if doc.doc_id in embedded
-                    else _reuse(previous, doc)
-                    for doc in docs
-                ]
-                report.chunks_embedded = sum(len(spans) for spans, _ in embedded.values())
+                items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
+                report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
                 report.chunks_total = sum(len(i.spans) for i in items)
                 emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
                                    chunks_done=report.chunks_total, chunks_total=report.chunks_total))
@@ -191,11 +190,14 @@ class Indexer:
 
     def _embed(
         self, docs: list[Document], emit: ProgressCallback, documents_total: int
-    ) -> dict[str, tuple[list[tuple[int, int]], np.ndarray]]:
+    ) -> dict[str, store.DocumentChunks]:
+        """Chunk, then embed every chunk and, in the same pass, every quotable sentence of it."""
         settings = self.settings
         count = self._token_counter()
         spans_by_doc: list[list[tuple[int, int]]] = []
+        sentences_by_doc: list[list[list[tuple[int, int, int]]]] = []
         texts: list[str] = []
+        sentence_offsets: list[list[tuple[int, int]]] = []  # into the embedded text, per chunk
         for doc in docs:
             spans = [
                 (s.start, s.end)
@@ -207,8 +209,14 @@ class Indexer:
                 )
             ]
             spans_by_doc.append(spans)
-            # The title gives a chunk its context ("he said" in an article about Peskov).
-            texts.extend(f"{doc.title}\n{doc.text[s:e]}" for s, e in spans)
+            per_chunk = []
+            for s, e in spans:
+                text, at = embedded_text(doc.title, doc.text[s:e])
+                sents = quotable_sentences(doc.text, s, e)
+                per_chunk.append([(x.start, x.end, int(x.kind)) for x in sents])
+                texts.append(text)
+                sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])
+            sentences_by_doc.append(per_chunk)
         total = len(texts)
         done = 0
 
@@ -219,12 +227,19 @@ class Indexer:
                                chunks_done=done, chunks_total=total))
 
         emit(IndexProgress(stage="embed", documents_total=documents_total, chunks_total=total))
-        vectors = self.encoder.encode(texts, batch_size=settings.embed_batch_size, progress=on_batch)
-        out: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        vectors, sentence_vectors = self.encoder.encode_with_sentences(
+            texts, sentence_offsets, batch_size=settings.embed_batch_size, progress=on_batch
+        )
+        out: dict[str, store.DocumentChunks] = {}
         at = 0
-        for doc, spans in zip(docs, spans_by_doc):
-            out[doc.doc_id] = (spans, vectors[at : at + len(spans)])
-            at += len(spans)
+        for doc, spans, sentences in zip(docs, spans_by_doc, sentences_by_doc):
+            n = len(spans)
+            flat = [v for v in sentence_vectors[at : at + n] if len(v)]
+            sv = np.concatenate(flat) if flat else np.zeros((0, vectors.shape[1]), np.float32)
+            out[doc.doc_id] = store.DocumentChunks(
+                doc, spans, vectors[at : at + n], sentences, store.SentenceVectors.quantise(sv)
+            )
+            at += n
         return out
 
     def _ensure_onnx(self) -> None:

@@ -54,3 +54,25 @@ def test_bf16_only_where_the_cpu_has_it(tmp_path):
     without.write_text("flags\t\t: fpu sse avx2 avx512f\n")
     assert cpu_has_bf16(with_bf16) and not cpu_has_bf16(without)
     assert not cpu_has_bf16(tmp_path / "missing")
+
+
+def test_late_chunking_gives_the_same_chunk_vectors_and_contextual_sentence_vectors(session_index):
+    """Sentence vectors come from the chunk's own forward pass: the chunk vectors must not change."""
+    enc = TorchEncoder(session_index.model, precision="fp32")
+    texts = [
+        "Russia talks\nPeskov said the leaders could meet. He ruled out talks at working level.",
+        TEXTS[2],
+        TEXTS[3],  # truncated: sentences past the window take the chunk's vector
+    ]
+    spans = [[(13, 49), (50, 88)], [(0, 78)], [(0, 4), (1600, 1999)]]
+    chunks, sentences = enc.encode_with_sentences(texts, spans, batch_size=2)
+    assert ((chunks * enc.encode(texts)).sum(axis=1)).min() > 0.9999
+    assert [s.shape for s in sentences] == [(2, 384), (1, 384), (2, 384)]
+    for vecs in sentences:
+        assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(sentences[2][1], chunks[2])  # cut off by truncation
+    # Each sentence keeps its own meaning: closer to its own text embedded alone than to its
+    # neighbour's.
+    alone = enc.encode([texts[0][13:49], texts[0][50:88]])
+    sims = sentences[0] @ alone.T
+    assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]
