@@ -6,6 +6,7 @@ also scores sentences when an answer picks what to quote.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which sends "Building index from tokens" to every
@@ -49,14 +51,38 @@ def _stemmer() -> _Stemmer:
     return _Stemmer()
 
 
+# bm25s' own tokenization (lower case, this pattern, stop words removed before stemming), done
+# without its per-call set-up: an answer tokenizes a hundred short sentences per question, where
+# bm25s.tokenize spent 2.6 ms. A test checks that both give the same terms.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+_STEMS: dict[str, str] = {}
+_STEM_CACHE_MAX = 500_000
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` that are not stop words, before stemming."""
+    return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+
+
+def stems(tokens: list[str]) -> list[str]:
+    """Stems of ``tokens`` (from :func:`words`), cached: a corpus repeats its words.
+
+    Thread-safe without a lock: a full cache is replaced, never cleared under another reader.
+    """
+    global _STEMS
+    cache = _STEMS
+    missing = [w for w in set(tokens) if w not in cache]
+    if missing:
+        if len(cache) > _STEM_CACHE_MAX:
+            cache = _STEMS = {}
+        cache.update(zip(missing, _stemmer().stemWords(missing)))
+    return [cache[w] for w in tokens]
+
+
 def terms(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed terms of each text, without bm25s' extended English stop words."""
-    if not texts:
-        return []
-    out = bm25s.tokenize(
-        list(texts), stopwords="en_plus", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-    return [list(t) for t in out]
+    return [stems(words(t)) for t in texts]
 
 
 class LexicalIndex:
