@@ -1,21 +1,25 @@
-"""From retrieved passages to an answer made only of verbatim, cited quotes.
+"""From scored passages to an answer made only of verbatim, cited quotes.
 
-Nothing is generated: the answer quotes the sentences of the best passages that share the most
-(IDF-weighted) terms with the question, each quote a slice of its source. Citation numbers are
+Nothing is generated. The sentences that ``evidence`` scored best are quoted, best first, each a
+slice of its source: near-duplicates (the same sentence in two overlapping chunks, or a reprint in
+another article) are quoted once, and a sentence shorter than a useful quote grows by its
+neighbours (never into a heading, a caption or a link line). A sentence is quoted only when it is
+evidence by itself (its own answer probability clears ``min_evidence``) and scores close to the
+best one, so a loosely related second source is left out rather than cited. Citation numbers are
 given to documents in the order they are first quoted, so they run 1..n and every one points at a
-listed source. When the best passage is not relevant enough to the question (cosine similarity
-plus a share of the question's IDF-weighted terms it contains, against a threshold calibrated on the
-development set), the answer says so and cites nothing rather than quote noise.
+listed source. When the best sentence is not evidence, the answer says so and cites nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .chunking import Span, split_sentences
-from .lexical import LexicalIndex, terms
+import numpy as np
+
+from .evidence import DEFAULT_PARAMS, Params, Passage
+from .lexical import words
 from .models import Answer, Excerpt, Source
-from .retrieval import Candidate
+from .sentences import Kind
 from .store import Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
@@ -24,108 +28,119 @@ NOT_COVERED = "The documents don't seem to cover this."
 # is no evidence), and never past the longer cap.
 MIN_EXCERPT_CHARS = 90
 MAX_EXCERPT_CHARS = 420
+# Quotes whose words overlap this much (Jaccard) say the same thing: one is enough.
+DUPLICATE_OVERLAP = 0.8
+_GROWABLE = (Kind.PROSE, Kind.LIST)
 
 
 @dataclass(frozen=True)
 class _Quote:
-    cand: Candidate
-    doc: int
-    span: Span
-    coverage: float
+    passage: Passage
+    index: int  # the sentence within the passage
+    start: int
+    end: int
 
     @property
     def score(self) -> float:
-        # Dense similarity ranks passages; term coverage lifts the one that names what was asked.
-        return self.cand.dense + 0.25 * self.coverage
+        return float(self.passage.score[self.index])
+
+    @property
+    def doc(self) -> int:
+        return self.passage.doc
 
 
-def _coverage(sentence_terms: set[str], weights: dict[str, float], total: float) -> float:
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in sentence_terms) / total
+def _grow(passage: Passage, i: int, text: str) -> tuple[int, int]:
+    """Sentence ``i`` of ``passage``, grown by its better-scoring neighbours while too short.
 
+    A quote grows only within its paragraph, and a list item not at all past its own line: the
+    next item or paragraph is another statement, and headings, captions and link lines are never
+    grown into.
+    """
+    spans, scores = passage.spans, passage.score
+    lo = hi = i
+    own_kind = Kind(int(spans[i, 2]))
 
-def _best_span(
-    sentences: list[Span], sentence_terms: list[list[str]], weights: dict[str, float]
-) -> tuple[Span, float]:
-    """The sentence richest in the question's terms, grown by neighbours while it is too short."""
-    total = sum(weights.values())
-    scores = [_coverage(set(t), weights, total) for t in sentence_terms]
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-    lo = hi = best
-    while sentences[hi].end - sentences[lo].start < MIN_EXCERPT_CHARS:
-        left = scores[lo - 1] if lo > 0 else -1.0
-        right = scores[hi + 1] if hi + 1 < len(sentences) else -1.0
-        if left < 0 and right < 0:
+    def joins(a: int, b: int) -> bool:  # may sentences a < b be quoted as one?
+        if not (0 <= a and b < len(spans)) or Kind(int(spans[a, 2])) not in _GROWABLE:
+            return False
+        if Kind(int(spans[b, 2])) not in _GROWABLE:
+            return False
+        gap = text[int(spans[a, 1]) : int(spans[b, 0])]
+        return "\n" not in gap if own_kind is Kind.LIST else "\n\n" not in gap
+
+    while spans[hi, 1] - spans[lo, 0] < MIN_EXCERPT_CHARS:
+        left = scores[lo - 1] if joins(lo - 1, lo) else None
+        right = scores[hi + 1] if joins(hi, hi + 1) else None
+        if left is None and right is None:
             break
-        if right >= left:
-            if sentences[hi + 1].end - sentences[lo].start > MAX_EXCERPT_CHARS:
+        if right is not None and (left is None or right >= left):
+            if spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
                 break
             hi += 1
         else:
-            if sentences[hi].end - sentences[lo - 1].start > MAX_EXCERPT_CHARS:
+            if spans[hi, 1] - spans[lo - 1, 0] > MAX_EXCERPT_CHARS:
                 break
             lo -= 1
-    return Span(sentences[lo].start, sentences[hi].end), scores[best]
+    return int(spans[lo, 0]), int(spans[hi, 1])
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def build(
     question: str,
     gen: Generation,
-    candidates: list[Candidate],
+    passages: list[Passage],
+    texts: dict[int, str],
     *,
-    query_terms: list[str],
-    lexical: LexicalIndex,
     min_evidence: float,
     max_excerpts: int,
+    params: Params = DEFAULT_PARAMS,
 ) -> Answer:
-    if not candidates:
+    """Quote the sentences that answer ``question`` from ``passages`` (best first), or abstain."""
+    ranked = sorted(
+        ((p, i) for p in passages for i in range(len(p.score)) if np.isfinite(p.score[i])),
+        key=lambda pi: -pi[0].score[pi[1]],
+    )
+    if not ranked:
         return Answer(question=question, answered=False, message=NOT_COVERED, evidence=0.0)
-    weights = {t: lexical.idf(t) for t in set(query_terms)}
-    texts: dict[int, str] = {}
-    per_cand: list[tuple[Candidate, int, list[Span]]] = []
-    for cand in candidates:
-        doc = int(gen.chunk_doc[cand.chunk])
-        text = texts.setdefault(doc, gen.doc_text(doc))
-        start, end = int(gen.chunk_start[cand.chunk]), int(gen.chunk_end[cand.chunk])
-        per_cand.append((cand, doc, split_sentences(text, start, end) or [Span(start, end)]))
-    # One tokenizer call for every sentence of every candidate: per-call overhead dominates here.
-    all_terms = terms([texts[doc][s.start : s.end] for _, doc, spans in per_cand for s in spans])
-    quotes: list[_Quote] = []
-    at = 0
-    for cand, doc, spans in per_cand:
-        span, coverage = _best_span(spans, all_terms[at : at + len(spans)], weights)
-        at += len(spans)
-        quotes.append(_Quote(cand, doc, span, coverage))
-
-    # The evidence is the best quote's relevance. A passage is quoted only if it is evidence itself:
-    # similar to the question, or clearly on its terms, or both.
-    evidence = max(q.score for q in quotes)
+    top, top_i = ranked[0]
+    evidence = float(top.p[top_i])
     if evidence < min_evidence:
-        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=evidence)
-    keep = sorted((q for q in quotes if q.score >= min_evidence), key=lambda q: -q.score)
+        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=round(evidence, 4))
+    floor = float(top.score[top_i]) - params.margin
 
     chosen: list[_Quote] = []
-    for q in keep:
-        if any(c.doc == q.doc and c.span.start < q.span.end and q.span.start < c.span.end for c in chosen):
-            continue  # overlapping chunks of one document quote the same words once
-        chosen.append(q)
-        if len(chosen) == max_excerpts:
+    seen_words: list[set[str]] = []
+    for passage, i in ranked:
+        if passage.score[i] < floor or len(chosen) == max_excerpts:
             break
+        if passage.p[i] < min_evidence:
+            continue  # not evidence by itself: it does not get a quote, nor its source a citation
+        start, end = _grow(passage, i, texts[passage.doc])
+        if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
+            continue  # overlapping chunks of one document quote the same words once
+        text = texts[passage.doc][start:end]
+        bag = set(words(text))
+        if any(_jaccard(bag, other) >= DUPLICATE_OVERLAP for other in seen_words):
+            continue  # the same sentence elsewhere (a reprint, a repeated summary)
+        chosen.append(_Quote(passage, i, start, end))
+        seen_words.append(bag)
 
     numbers: dict[int, int] = {}
     excerpts: list[Excerpt] = []
     for q in chosen:
         number = numbers.setdefault(q.doc, len(numbers) + 1)
-        text = texts[q.doc]
+        cid = q.passage.cand.chunk
         excerpts.append(
             Excerpt(
                 number=number,
                 doc_id=gen.doc_ids[q.doc],
-                chunk=int(gen.chunk_ord[q.cand.chunk]),
-                start=q.span.start,
-                end=q.span.end,
-                text=text[q.span.start : q.span.end],
+                chunk=int(gen.chunk_ord[cid]),
+                start=q.start,
+                end=q.end,
+                text=texts[q.doc][q.start : q.end],
                 score=round(q.score, 4),
             )
         )
@@ -140,5 +155,5 @@ def build(
         message=f"{len(excerpts)} excerpt{'s' if len(excerpts) > 1 else ''} from {len(sources)} source{plural}:",
         excerpts=excerpts,
         sources=sources,
-        evidence=evidence,
+        evidence=round(evidence, 4),
     )

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from . import answer as answer_builder
-from . import retrieval
+from . import evidence, retrieval
 from .documents import save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
 from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
-from .lexical import terms
 from .models import (
     Answer, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
 )
@@ -36,8 +35,10 @@ log = logging.getLogger(__name__)
 class Engine:
     """The document engine. Thread-safe: the bot calls it from worker threads."""
 
-    def __init__(self, settings: EngineSettings) -> None:
+    def __init__(self, settings: EngineSettings, *, evidence_params: evidence.Params | None = None) -> None:
         self.settings = settings
+        #: Weights of sentence scoring and abstention; the defaults were fitted by the benchmark.
+        self.evidence_params = evidence_params or evidence.DEFAULT_PARAMS
         self._gen: Generation | None = None
         self._gen_name: str | None = None
         self._encoder: Encoder | None = None
@@ -89,17 +90,40 @@ class Engine:
         return self._query_encoder().encode([text])[0]
 
     # ------------------------------------------------------------------ queries
-    def _candidates(
+    def _passages(
         self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
-    ) -> tuple[list[retrieval.Candidate], list[str]]:
+    ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
+        """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
+
+        Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
+        document while others exist), every scored passage (an answer quotes from all of them: the
+        sentence that answers may sit in a document's third chunk) and the document texts read.
+        """
         s = self.settings
-        qterms = terms([query])[0]
-        qvec = self.embed_query(query)
-        cands = retrieval.search(
-            gen, qvec, qterms, k=k, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
-            max_per_doc=s.max_chunks_per_doc, nprobe=s.ivf_nprobe, filters=filters, mode=mode,
+        q = evidence.Query.make(query, self.embed_query(query))
+        fused = retrieval.search(
+            gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
+            nprobe=s.ivf_nprobe, filters=filters, mode=mode,
         )
-        return cands, qterms
+        depth = max(s.top_k, k)
+        texts: dict[int, str] = {}
+        embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
+        scored = evidence.rerank(
+            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
+        )
+        chunk_doc = gen.chunk_doc
+        tail = [evidence.Passage.unscored(c, int(chunk_doc[c.chunk])) for c in fused[depth:]]
+        passages = retrieval.diversify(
+            scored + tail, lambda p: p.doc, k=k, max_per_doc=s.max_chunks_per_doc
+        )
+        return passages, scored, texts
+
+    def passages(self, query: str, k: int | None = None) -> list[evidence.Passage]:
+        """The scored passages an answer to ``query`` is built from, best first: every sentence's
+        cosine, coverage, score and answer probability. For inspection and for fitting the
+        abstention model (``benchmarks.quality --fit``)."""
+        gen = self._generation()
+        return self._passages(gen, query, k or self.settings.top_k, Filters(), "hybrid")[1]
 
     def search(
         self,
@@ -111,15 +135,15 @@ class Engine:
         until: date | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        """The ``k`` best passages with their fused and dense scores."""
+        """The ``k`` best passages, ranked by their best sentence's evidence."""
         gen = self._generation()
         filters = Filters(tuple(doc_ids or ()), since, until)
-        cands, _ = self._candidates(gen, query, k, filters, mode)
+        passages, _, _ = self._passages(gen, query, k, filters, mode)
         hits = []
-        for rank, c in enumerate(cands, 1):
-            pos = int(gen.chunk_doc[c.chunk])
+        for rank, p in enumerate(passages, 1):
+            c, pos = p.cand, p.doc
             hits.append(Hit(
-                rank=rank, score=round(c.fused, 6), dense=round(c.dense, 4), doc_id=gen.doc_ids[pos],
+                rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=gen.doc_ids[pos],
                 chunk=int(gen.chunk_ord[c.chunk]), start=int(gen.chunk_start[c.chunk]),
                 end=int(gen.chunk_end[c.chunk]), text=gen.chunk_text(c.chunk), title=gen.titles[pos],
                 date=gen.dates[pos], url=gen.urls[pos],
@@ -139,10 +163,11 @@ class Engine:
         started = time.perf_counter()
         gen = self._generation()
         filters = Filters(tuple(doc_ids or ()), since, until)
-        cands, qterms = self._candidates(gen, question, self.settings.top_k, filters, mode)
+        _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode)
         result = answer_builder.build(
-            question, gen, cands, query_terms=qterms, lexical=gen.lexical,
+            question, gen, scored, texts,
             min_evidence=self.settings.min_evidence, max_excerpts=self.settings.max_excerpts,
+            params=self.evidence_params,
         )
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return result

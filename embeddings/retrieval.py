@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,6 +38,8 @@ class Candidate:
     chunk: int  # chunk id within the generation
     fused: float
     dense: float  # cosine similarity to the query
+    dense_rank: int | None = None  # 0-based rank in the dense list, None when not in it
+    bm25_rank: int | None = None  # likewise in the BM25 list
 
 
 def allowed_chunks(gen: Generation, filters: Filters) -> np.ndarray | None:
@@ -65,51 +68,57 @@ def search(
     query_vector: np.ndarray,
     query_terms: list[str],
     *,
-    k: int,
     candidates: int,
     rrf_k: int,
-    max_per_doc: int,
     nprobe: int,
     filters: Filters = Filters(),
     mode: Mode = "hybrid",
 ) -> list[Candidate]:
-    """The ``k`` best chunks, best first."""
+    """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``)."""
     if gen.size == 0:
         return []
     mask = allowed_chunks(gen, filters)
     if mask is not None and not mask.any():
         return []
     fused: dict[int, float] = {}
+    dense_rank: dict[int, int] = {}
+    bm25_rank: dict[int, int] = {}
     if mode in ("hybrid", "dense"):
         allowed = np.flatnonzero(mask) if mask is not None else None
         ids, _ = vector_index.search(gen.index, query_vector, candidates, nprobe=nprobe, allowed=allowed)
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
+            dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
         weights = mask.astype(np.float32) if mask is not None else None
         ids, _ = gen.lexical.search(query_terms, candidates, weights)
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
+            bm25_rank[cid] = rank
     if not fused:
         return []
     order = sorted(fused, key=lambda c: (-fused[c], c))
     dense = np.asarray(gen.vectors[np.array(order)]) @ query_vector.astype(np.float32)
-    ranked = [Candidate(c, fused[c], float(s)) for c, s in zip(order, dense)]
-    return diversify(gen, ranked, k=k, max_per_doc=max_per_doc)
+    return [
+        Candidate(c, fused[c], float(s), dense_rank.get(c), bm25_rank.get(c)) for c, s in zip(order, dense)
+    ]
 
 
-def diversify(gen: Generation, ranked: list[Candidate], *, k: int, max_per_doc: int) -> list[Candidate]:
-    """Keep at most ``max_per_doc`` chunks of a document, unless nothing else is left to show."""
-    chosen: list[Candidate] = []
-    overflow: list[Candidate] = []
+T = TypeVar("T")
+
+
+def diversify(ranked: list[T], doc_of: Callable[[T], int], *, k: int, max_per_doc: int) -> list[T]:
+    """Keep at most ``max_per_doc`` items of a document, unless nothing else is left to show."""
+    chosen: list[T] = []
+    overflow: list[T] = []
     per_doc: dict[int, int] = {}
-    for cand in ranked:
-        doc = int(gen.chunk_doc[cand.chunk])
+    for item in ranked:
+        doc = doc_of(item)
         if per_doc.get(doc, 0) < max_per_doc:
             per_doc[doc] = per_doc.get(doc, 0) + 1
-            chosen.append(cand)
+            chosen.append(item)
             if len(chosen) == k:
                 return chosen
         else:
-            overflow.append(cand)
+            overflow.append(item)
     return chosen + overflow[: k - len(chosen)]

@@ -62,15 +62,27 @@ class EngineSettings(BaseSettings):
     )
 
     # Retrieval and answers.
-    top_k: int = Field(6, ge=1, le=50, description="Passages considered for an answer.")
+    top_k: int = Field(
+        20, ge=1, le=100,
+        description="Fused candidates whose sentences are scored: they are re-ranked by their best "
+        "sentence, and an answer quotes from any of them.",
+    )
     candidates: int = Field(50, ge=5, description="Candidates each retriever returns before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     max_chunks_per_doc: int = Field(2, ge=1, description="Passages one document may fill in a result.")
+    sentence_vectors: Literal["stored", "query"] = Field(
+        "stored",
+        description="stored: sentence vectors pooled when indexing (late chunking); query: embed the "
+        "candidates' sentences at query time (slower; kept for the benchmark's comparison).",
+    )
     max_excerpts: int = Field(4, ge=1, le=10, description="Quoted excerpts in one answer.")
     min_evidence: float = Field(
-        0.55,
-        description="Below this relevance of the best passage (cosine similarity + 0.25 x the share of "
-        "the question's IDF-weighted terms its best sentence contains) the answer says the documents "
-        "don't cover the question. On news2022 the dev questions vs. off-topic ones put the best cut at "
-        "0.57-0.63; 0.55 keeps short, specific questions answered on small corpora.",
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Answer only when the best sentence's probability of answering the question (a "
+        "logistic model of its cosine similarity, its coverage of the question's rare words, its "
+        "passage's similarity and retriever agreement, fitted on answerable and off-topic questions) "
+        "is at least this; every further quote must clear it too. Lower answers more, higher refuses "
+        "more.",
     )

@@ -1,0 +1,236 @@
+"""Sentence-level evidence: how well each sentence of the retrieved passages answers the question.
+
+Retrieval ranks passages of ~128 word pieces; a person reads sentences. Every quotable sentence of
+the top passages is scored by
+
+* its **dense similarity** to the question: the sentence's own vector, pooled at index time from
+  the chunk's token embeddings (late chunking, see ``encoder.encode_with_sentences``), so it knows
+  its context but is not diluted by its neighbours; and
+* its **coverage** of the question's words, each weighted by how rare it is in English at large
+  (``wordfreq``), not in this corpus, so that the weight of "badges" is the same over one note and
+  over 5,000 articles (corpus IDF over one document is degenerate),
+
+less a penalty for captions and link lines. The passage holding the best sentence is ranked first.
+
+The same features decide whether to answer at all: a logistic model, fitted by
+``python -m benchmarks.quality --fit`` on answerable and off-topic questions over a news corpus and
+a small community corpus, turns the best sentence's features into a probability that it answers;
+``min_evidence`` is the cut. Each quoted sentence must clear that bar on its own features, so a
+loosely related second source never rides along with a good first one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .lexical import stems, terms, words
+from .retrieval import Candidate
+from .sentences import Kind, headings
+from .store import Generation
+
+log = logging.getLogger(__name__)
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights of the evidence score. Chosen by cross-validation on the news2022 dev set
+    (``python -m benchmarks.quality --cv``); see the README's "Answer quality" section."""
+
+    coverage: float = 0.35  # sentence score = cosine + coverage x this
+    chunk: float = 0.5  # passage score = best sentence + chunk cosine x this + fused x fused
+    fused: float = 0.05
+    caption_penalty: float = 0.15  # captions and link lines lose to prose
+    margin: float = 0.12  # a further quote scores within this of the best one
+    heading: float = 0.5  # a question word found only in the sentence's section heading counts this much
+    # Abstention: P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
+    # + agree*(found by both retrievers)). Fitted by benchmarks.quality --fit.
+    a_bias: float = -9.0
+    a_cos: float = 9.0
+    a_cov: float = 6.0
+    a_chunk: float = 4.0
+    a_agree: float = 0.5
+
+
+DEFAULT_PARAMS = Params()
+
+
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # lazy: 0.2 s to import, only once a question is asked
+
+    return zipf_frequency(word, "en")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the engine uses it: its vector, its BM25 terms, and its weighted terms."""
+
+    text: str
+    vector: np.ndarray
+    terms: list[str]
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, text: str, vector: np.ndarray) -> "Query":
+        toks = words(text)
+        stemmed = stems(toks)
+        weights: dict[str, float] = {}
+        for word, stem in zip(toks, stemmed):
+            # Rare words say what the question is about: weight = 8 - Zipf frequency (the most
+            # common English words score ~7.5; unknown words and names 0).
+            weights[stem] = max(weights.get(stem, 0.0), max(1.0, 8.0 - _zipf(word)))
+        return cls(text, vector, stemmed, weights)
+
+
+@dataclass
+class Passage:
+    """One retrieved chunk with its sentences scored."""
+
+    cand: Candidate
+    doc: int
+    spans: np.ndarray  # (k, 3) start, end, kind (document offsets)
+    cos: np.ndarray  # (k,) sentence cosine to the question
+    coverage: np.ndarray  # (k,) weighted share of the question's words in the sentence
+    score: np.ndarray  # (k,) sentence score; -inf for sentences that are never quoted
+    p: np.ndarray  # (k,) probability that the sentence answers, on its own features
+    passage_score: float = 0.0
+
+    @classmethod
+    def unscored(cls, cand: Candidate, doc: int) -> "Passage":
+        """A candidate below the re-ranking depth: listed by ``search``, never quoted."""
+        empty = np.zeros(0)
+        return cls(cand, doc, np.zeros((0, 3), dtype=np.int64), empty, empty, empty, empty, -math.inf)
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.score)) if len(self.score) else -1
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def probability(
+    cos: np.ndarray, coverage: np.ndarray, chunk_cos: float, agree: bool, params: Params = DEFAULT_PARAMS
+) -> np.ndarray:
+    """P(a sentence answers the question) from its own features (see the module docstring)."""
+    z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
+         + params.a_agree * float(agree))
+    return _sigmoid(np.asarray(z, dtype=np.float64))
+
+
+def features(passage: Passage, i: int) -> list[float]:
+    """The abstention features of sentence ``i`` (what ``probability`` combines), for fitting."""
+    c = passage.cand
+    return [float(passage.cos[i]), float(passage.coverage[i]), float(c.dense),
+            float(c.dense_rank is not None and c.bm25_rank is not None)]
+
+
+def _coverage(
+    weights: dict[str, float], total: float, sentence: set[str], section: frozenset[str], discount: float
+) -> float:
+    """Weighted share of the question's words in a sentence; words only in its heading at a discount."""
+    if total <= 0:
+        return 0.0
+    got = 0.0
+    for t, w in weights.items():
+        if t in sentence:
+            got += w
+        elif t in section:
+            got += discount * w
+    return got / total
+
+
+def _section_terms(
+    gen: Generation, cands: list[Candidate], rows: list[np.ndarray], texts: dict[int, str]
+) -> list[frozenset[str]]:
+    """For every sentence of ``cands`` (flattened), the terms of the heading it stands under."""
+    out: list[frozenset[str]] = []
+    parsed: dict[int, tuple[list[int], list[frozenset[str]]]] = {}
+    for c, r in zip(cands, rows):
+        doc = int(gen.chunk_doc[c.chunk])
+        if doc not in parsed:
+            starts, titles = headings(texts[doc])
+            parsed[doc] = (starts, [frozenset(t) for t in terms(titles)])
+        starts, heading_terms = parsed[doc]
+        for start in r[:, 0].tolist():
+            i = bisect.bisect_right(starts, start) - 1
+            out.append(heading_terms[i] if i >= 0 and starts[i] != start else frozenset())
+    return out
+
+
+def score(
+    gen: Generation,
+    query: Query,
+    cands: list[Candidate],
+    texts: dict[int, str],
+    *,
+    params: Params = DEFAULT_PARAMS,
+    embed: Embed | None = None,
+) -> list[Passage]:
+    """Score every sentence of ``cands``; ``texts`` caches document texts by position.
+
+    ``embed`` (for measurements) embeds the sentences at query time instead of reading the
+    vectors stored with the index.
+    """
+    total = sum(query.weights.values())
+    out: list[Passage] = []
+    ranges = [gen.sentence_range(c.chunk) for c in cands]
+    all_rows = [np.asarray(gen.sentences[lo:hi]) for lo, hi in ranges]
+    sentence_texts: list[str] = []
+    for c, rows in zip(cands, all_rows):
+        doc = int(gen.chunk_doc[c.chunk])
+        text = texts.get(doc)
+        if text is None:
+            text = texts[doc] = gen.doc_text(doc)
+        sentence_texts.extend(text[a:b] for a, b, _ in rows.tolist())
+    if embed is not None and sentence_texts:
+        vectors = embed(sentence_texts)
+        cos_all = vectors @ query.vector.astype(np.float32)
+    else:
+        cos_all = None
+    sentence_terms = terms(sentence_texts)
+    section_terms = _section_terms(gen, cands, all_rows, texts)
+    at = 0
+    q = query.vector.astype(np.float32)
+    for c, (lo, hi), rows in zip(cands, ranges, all_rows):
+        k = hi - lo
+        if cos_all is not None:
+            cos = cos_all[at : at + k].astype(np.float64)
+        else:
+            codes = np.asarray(gen.sentence_codes[lo:hi], dtype=np.float32)
+            cos = (codes @ q) * np.asarray(gen.sentence_scales[lo:hi], dtype=np.float32)
+            cos = cos.astype(np.float64)
+        cover = np.array(
+            [_coverage(query.weights, total, set(st), section, params.heading)
+             for st, section in zip(sentence_terms[at : at + k], section_terms[at : at + k])],
+            dtype=np.float64,
+        )
+        at += k
+        kinds = rows[:, 2] if k else np.zeros(0, dtype=np.int64)
+        s = cos + params.coverage * cover
+        s = np.where((kinds == Kind.CAPTION) | (kinds == Kind.LINK), s - params.caption_penalty, s)
+        s = np.where(kinds == Kind.HEADING, -math.inf, s)
+        agree = c.dense_rank is not None and c.bm25_rank is not None
+        p = probability(cos, cover, c.dense, agree, params)
+        p = np.where(kinds == Kind.HEADING, 0.0, p)
+        passage = Passage(c, int(gen.chunk_doc[c.chunk]), rows, cos, cover, s, p)
+        best = passage.best
+        top = float(s[best]) if best >= 0 and np.isfinite(s[best]) else float(c.dense)
+        passage.passage_score = top + params.chunk * c.dense + params.fused * c.fused * 60.0
+        out.append(passage)
+    return out
+
+
+def rerank(passages: list[Passage]) -> list[Passage]:
+    """Passages ordered by their evidence, best first (ties keep the retrieval order)."""
+    return sorted(passages, key=lambda p: -p.passage_score)

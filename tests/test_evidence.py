@@ -1,0 +1,87 @@
+"""Choosing what to quote from scored sentences: de-duplication, growth, per-source evidence.
+
+These build ``evidence.Passage`` objects by hand (no model), so each rule is checked on its own.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from embeddings import answer
+from embeddings.evidence import DEFAULT_PARAMS, Passage, probability
+from embeddings.retrieval import Candidate
+from embeddings.sentences import Kind, quotable_sentences
+
+DOCS = [
+    "# Badges\nBadges are issued by the moderators at the end of each month.\n\n## Expense policy\n"
+    "Marta Kowalski approves expenses.",
+    "Retaliatory measures were discussed by NATO in 2015. Ministers met in Brussels.",
+    "Badges are issued by the moderators at the end of each month!",
+]
+
+
+def _gen():
+    return SimpleNamespace(
+        doc_ids=["a.md", "b.txt", "c.txt"], titles=["A", "B", "C"], dates=[None] * 3, urls=[None] * 3,
+        chunk_ord=np.array([0, 0, 0]),
+    )
+
+
+def _passage(doc: int, scores: list[float], p: list[float], chunk: int | None = None) -> Passage:
+    sents = quotable_sentences(DOCS[doc])
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in sents], dtype=np.int64)
+    score = np.array(scores, dtype=float)
+    score[spans[:, 2] == Kind.HEADING] = -np.inf
+    cand = Candidate(chunk if chunk is not None else doc, 0.03, 0.5, 0, 0)
+    return Passage(cand, doc, spans, np.array(scores), np.zeros(len(scores)), score, np.array(p), 1.0)
+
+
+def _build(passages, min_evidence=0.5):
+    texts = dict(enumerate(DOCS))
+    return answer.build("q?", _gen(), passages, texts, min_evidence=min_evidence, max_excerpts=4)
+
+
+def test_a_second_source_must_carry_its_own_evidence():
+    good = _passage(0, [0, 0.9, 0, 0.3], [0, 0.95, 0, 0.2])
+    loose = _passage(1, [0.85, 0.2], [0.3, 0.1])  # scores close, but not evidence by itself
+    ans = _build([good, loose])
+    assert ans.answered and [s.doc_id for s in ans.sources] == ["a.md"]
+    strong = _passage(1, [0.85, 0.2], [0.8, 0.1])
+    ans = _build([good, strong])
+    assert [s.doc_id for s in ans.sources] == ["a.md", "b.txt"]
+    assert [e.number for e in ans.excerpts] == [1, 2]
+
+
+def test_abstains_when_the_best_sentence_is_not_evidence():
+    ans = _build([_passage(1, [0.9, 0.8], [0.4, 0.3])])
+    assert not ans.answered and ans.excerpts == [] and ans.sources == []
+    assert ans.evidence == 0.4
+
+
+def test_the_same_sentence_in_another_document_is_quoted_once():
+    a = _passage(0, [0, 0.9, 0, 0.1], [0, 0.95, 0, 0.1])
+    reprint = _passage(2, [0.89], [0.94])
+    ans = _build([a, reprint])
+    assert len(ans.excerpts) == 1 and ans.excerpts[0].doc_id == "a.md"
+
+
+def test_short_quotes_never_grow_into_a_heading():
+    ans = _build([_passage(0, [0, 0.2, 0, 0.9], [0, 0.2, 0, 0.9])])
+    assert ans.excerpts[0].text == "Marta Kowalski approves expenses."  # not "...## Expense policy"
+    text = DOCS[0]
+    for e in ans.excerpts:
+        assert text[e.start : e.end] == e.text and "#" not in e.text
+
+
+def test_quotes_far_below_the_best_are_left_out():
+    ans = _build([_passage(0, [0, 0.9, 0, 0.9 - DEFAULT_PARAMS.margin - 0.05], [0, 0.95, 0, 0.9])])
+    assert len(ans.excerpts) == 1
+
+
+def test_probability_rises_with_each_feature():
+    base = probability(np.array([0.4]), np.array([0.3]), 0.4, False)[0]
+    assert probability(np.array([0.6]), np.array([0.3]), 0.4, False)[0] > base
+    assert probability(np.array([0.4]), np.array([0.6]), 0.4, False)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.6, False)[0] > base
