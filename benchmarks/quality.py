@@ -1,0 +1,315 @@
+"""Answer-quality benchmark: every figure of the answer-quality targets from one command.
+
+    python -m benchmarks.quality --news-data-dir DIR [--cv] [--fit] [--out DIR]
+
+Indexes (or reuses) three corpora: the news2022 articles (``--corpus``, evaluation only, read from
+``../shared``), the small community corpus in ``benchmarks/data/community`` and the shipped
+``seeds/``. Then, for each, it asks its questions and prints JSON with:
+
+* news2022 dev: hit@1 and hit@5 of ``search``, a gold article among the cited sources, the gold
+  answer string inside a quote, a quote overlapping the evidence passage, answered rate, excerpts and
+  sources per answer, ``ask`` latency p50/p95 in-process;
+* refusal rate on the held-out (``test``) half of the off-topic set, over news2022 and over the
+  community corpus apart;
+* community and seeds: answered rate, required phrase quoted, refusal of their unanswerable ones;
+* a per-question JSONL file (``--out``) to read the failures.
+
+``--cv`` chooses the evidence weights by 5-fold cross-validation on the dev set (grid search on four
+folds, scored on the fifth) and prints each fold's held-out figures and their spread. ``--fit`` fits
+the abstention model (logistic regression) on the tune halves and prints its coefficients. Neither
+changes the code: the printed values are what ``evidence.Params`` holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.bench import load_questions, overlaps
+from embeddings import Engine, EngineSettings
+from embeddings.evidence import DEFAULT_PARAMS, Params, features
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+log = logging.getLogger("quality")
+
+#: What ``--cv`` searches: sentence coverage weight, chunk-cosine and fused-rank weights in the
+#: passage score, caption penalty and the quote margin.
+GRID = {
+    "coverage": [0.2, 0.35, 0.5, 0.7],
+    "chunk": [0.0, 0.25, 0.5, 1.0],
+    "fused": [0.0, 0.05, 0.15],
+    "margin": [0.08, 0.12, 0.2],
+}
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def engine_for(data_dir: Path, docs: Path, params: Params = DEFAULT_PARAMS, **overrides) -> Engine:
+    """An engine over ``docs``, indexing into ``data_dir`` unless an index is already there."""
+    settings = EngineSettings(data_dir=data_dir, docs_dir=docs, _env_file=None, **overrides)
+    engine = Engine(settings, evidence_params=params)
+    if not (data_dir / "CURRENT").exists():
+        log.warning("indexing %s into %s", docs, data_dir)
+        engine.reindex()
+    return engine.load()
+
+
+# ---------------------------------------------------------------------------------------- news
+def news_record(engine: Engine, q: dict, corpus: Path) -> dict:
+    ans = engine.ask(q["question"])
+    docs: list[str] = []
+    for h in engine.search(q["question"], k=20):
+        if h.doc_id not in docs:
+            docs.append(h.doc_id)
+    gold = set(q["gold_docs"])
+    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    cited = [s.doc_id for s in ans.sources]
+    return {
+        "set": "news", "question": q["question"], "answered": ans.answered, "evidence": ans.evidence,
+        "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
+        "cited_gold": bool(gold & set(cited)),
+        "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
+        "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
+        "excerpts": len(ans.excerpts), "sources": len(ans.sources),
+        "gold": sorted(gold), "cited": cited, "top_docs": docs[:5], "answers": q.get("answer", []),
+        "quotes": [e.text for e in ans.excerpts],
+    }
+
+
+def news_figures(records: list[dict]) -> dict:
+    n = len(records) or 1
+    answered = [r for r in records if r["answered"]]
+    out = {k: round(sum(r[k] for r in records) / n, 3)
+           for k in ("hit@1", "hit@5", "cited_gold", "answer_in_quote", "evidence_overlap", "answered")}
+    out["questions"] = len(records)
+    out["excerpts_per_answer"] = round(statistics.fmean(r["excerpts"] for r in answered), 2) if answered else 0
+    out["sources_per_answer"] = round(statistics.fmean(r["sources"] for r in answered), 2) if answered else 0
+    return out
+
+
+def objective(records: list[dict]) -> float:
+    """What ``--cv`` maximises: the mean of the four answer-quality figures."""
+    f = news_figures(records)
+    return (f["hit@1"] + f["cited_gold"] + f["answer_in_quote"] + f["evidence_overlap"]) / 4
+
+
+# ----------------------------------------------------------------------------- phrase sets
+def phrase_record(engine: Engine, q: dict, label: str) -> dict:
+    ans = engine.ask(q["question"])
+    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    rec = {"set": label, "question": q["question"], "answerable": q.get("answerable", False),
+           "split": q.get("split"), "domain": q.get("domain"), "answered": ans.answered,
+           "evidence": ans.evidence, "sources": len(ans.sources), "excerpts": len(ans.excerpts),
+           "quotes": [e.text for e in ans.excerpts]}
+    if q.get("phrase"):
+        rec["phrase"] = q["phrase"]
+        rec["phrase_quoted"] = q["phrase"].lower() in quoted
+    return rec
+
+
+def phrase_figures(records: list[dict]) -> dict:
+    pos = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+    out: dict = {}
+    if pos:
+        out["answerable"] = len(pos)
+        out["answered"] = round(sum(r["answered"] for r in pos) / len(pos), 3)
+        out["phrase_quoted"] = round(sum(r.get("phrase_quoted", False) for r in pos) / len(pos), 3)
+        answered = [r for r in pos if r["answered"]]
+        if answered:
+            out["sources_per_answer"] = round(statistics.fmean(r["sources"] for r in answered), 2)
+            out["excerpts_per_answer"] = round(statistics.fmean(r["excerpts"] for r in answered), 2)
+    if neg:
+        out["unanswerable"] = len(neg)
+        out["refused"] = round(sum(not r["answered"] for r in neg) / len(neg), 3)
+    return out
+
+
+def latency(engine: Engine, questions: list[str], rounds: int = 2) -> dict:
+    for q in questions[:5]:
+        engine.ask(q)
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            engine.ask(q)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"queries": len(times), "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}
+
+
+# ------------------------------------------------------------------------------------- CV
+def _folds(n: int, k: int = 5, seed: int = 11) -> list[list[int]]:
+    idx = list(range(n))
+    np.random.default_rng(seed).shuffle(idx)
+    return [sorted(idx[i::k]) for i in range(k)]
+
+
+def cross_validate(engine: Engine, dev: list[dict], corpus: Path) -> dict:
+    """Grid-search the evidence weights on four folds, score on the fifth; the spread across folds."""
+    keys = list(GRID)
+    combos = [dict(zip(keys, vals)) for vals in itertools.product(*(GRID[k] for k in keys))]
+    base = engine.evidence_params
+    min_evidence = engine.settings.min_evidence
+    engine.settings = engine.settings.model_copy(update={"min_evidence": 0.0})  # rank, don't abstain
+    per_combo: list[list[dict]] = []
+    for i, combo in enumerate(combos):
+        engine.evidence_params = dataclasses.replace(base, **combo)
+        per_combo.append([news_record(engine, q, corpus) for q in dev])
+        if (i + 1) % 20 == 0:
+            log.warning("cv: %d/%d settings", i + 1, len(combos))
+    folds = _folds(len(dev))
+    held_out = []
+    for f, test in enumerate(folds):
+        train = [i for i in range(len(dev)) if i not in set(test)]
+        best = max(range(len(combos)), key=lambda c: objective([per_combo[c][i] for i in train]))
+        figs = news_figures([per_combo[best][i] for i in test])
+        held_out.append({"fold": f, "chosen": combos[best], **figs})
+    overall = max(range(len(combos)), key=lambda c: objective(per_combo[c]))
+    engine.evidence_params = base
+    engine.settings = engine.settings.model_copy(update={"min_evidence": min_evidence})
+    summary = {}
+    for key in ("hit@1", "hit@5", "cited_gold", "answer_in_quote", "evidence_overlap"):
+        vals = [h[key] for h in held_out]
+        summary[key] = {"mean": round(statistics.fmean(vals), 3), "min": min(vals), "max": max(vals),
+                        "stdev": round(statistics.pstdev(vals), 3)}
+    return {"grid": GRID, "folds": held_out, "held_out": summary,
+            "chosen_on_all_dev": combos[overall], "objective_on_all_dev": round(objective(per_combo[overall]), 3)}
+
+
+# ------------------------------------------------------------------------------------ fit
+def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50) -> np.ndarray:
+    """Weighted, L2-regularised logistic regression by Newton's method; returns [bias, coefs...]."""
+    xb = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(xb.shape[1])
+    reg = np.eye(xb.shape[1]) * l2
+    reg[0, 0] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-xb @ beta))
+        grad = xb.T @ (w * (p - y)) + reg @ beta
+        hess = (xb * (w * p * (1 - p))[:, None]).T @ xb + reg
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def top_features(engine: Engine, question: str) -> list[float] | None:
+    passages = engine.passages(question)
+    best = max(((p, p.best) for p in passages if p.best >= 0 and np.isfinite(p.score[p.best])),
+               key=lambda pi: pi[0].score[pi[1]], default=None)
+    return features(*best) if best else None
+
+
+def fit_abstention(groups: list[tuple[Engine, list[str], int]]) -> dict:
+    """Fit P(answers) on (engine, questions, label) groups, each group weighing the same in total."""
+    xs, ys, ws = [], [], []
+    for engine, questions, label in groups:
+        feats = [f for f in (top_features(engine, q) for q in questions) if f is not None]
+        for f in feats:
+            xs.append(f)
+            ys.append(label)
+            ws.append(1.0 / len(feats))
+    beta = _fit_logistic(np.array(xs), np.array(ys, dtype=float), np.array(ws) * len(xs) / len(groups))
+    names = ["a_bias", "a_cos", "a_cov", "a_chunk", "a_agree"]
+    return {n: round(float(b), 3) for n, b in zip(names, beta)}
+
+
+# ------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    shared = Path(os.environ.get("DOCBOT_SHARED_DIR", ROOT.parent / "shared"))
+    ap.add_argument("--corpus", type=Path, default=shared / "corpora" / "news2022")
+    ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
+    ap.add_argument("--news-data-dir", type=Path, help="the news2022 index (built here if absent)")
+    ap.add_argument("--work-dir", type=Path, help="indexes of the small corpora (default: a temp folder)")
+    ap.add_argument("--out", type=Path, help="write per-question records (questions.jsonl) and figures here")
+    ap.add_argument("--cv", action="store_true", help="cross-validate the evidence weights on the dev set")
+    ap.add_argument("--fit", action="store_true", help="fit the abstention model on the tune halves")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override an evidence.Params field for this run, e.g. --set margin=0.2")
+    ap.add_argument("--no-news", action="store_true", help="only the small corpora")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    params = dataclasses.replace(DEFAULT_PARAMS, **{k: float(v) for k, v in (s.split("=", 1) for s in args.set)})
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="quality-"))
+    offtopic = _jsonl(DATA / "offtopic.jsonl")
+    off_tune = [q["question"] for q in offtopic if q["split"] == "tune"]
+    off_test = [q for q in offtopic if q["split"] == "test"]
+    community_qs = _jsonl(DATA / "community_questions.jsonl")
+    for i, q in enumerate(community_qs):  # tune / test halves, alternating within each kind
+        q["split"] = "tune" if sum(1 for p in community_qs[:i] if p["answerable"] == q["answerable"]) % 2 == 0 else "test"
+    seeds_qs = _jsonl(DATA / "seeds_questions.jsonl")
+
+    community = engine_for(work / "community", DATA / "community", params)
+    seeds = engine_for(work / "seeds", ROOT / "seeds", params)
+    result: dict = {"params": dataclasses.asdict(params)}
+    records: list[dict] = []
+
+    news = None
+    if not args.no_news:
+        if not args.corpus.is_dir() or not args.questions.is_file():
+            result["news"] = {"skipped": f"corpus {args.corpus} or questions {args.questions} not found"}
+        else:
+            news = engine_for(args.news_data_dir or work / "news", args.corpus, params)
+            dev = load_questions(args.questions)
+            if args.cv:
+                result["cv"] = cross_validate(news, dev, args.corpus)
+            if args.fit:
+                result["fit"] = fit_abstention([
+                    (news, [q["question"] for q in dev], 1),
+                    (news, off_tune, 0),
+                    (community, [q["question"] for q in community_qs if q["answerable"] and q["split"] == "tune"], 1),
+                    (community, [q["question"] for q in community_qs if not q["answerable"] and q["split"] == "tune"], 0),
+                    (community, off_tune, 0),
+                ])
+            news_records = [news_record(news, q, args.corpus) for q in dev]
+            records += news_records
+            result["news_dev"] = news_figures(news_records)
+            off_news = [phrase_record(news, q, "offtopic@news") for q in off_test]
+            records += off_news
+            result["offtopic_test_refused_news"] = phrase_figures(off_news)["refused"]
+            result["news_latency"] = latency(news, [q["question"] for q in dev])
+
+    comm_records = [phrase_record(community, q, "community") for q in community_qs]
+    records += comm_records
+    result["community_test_half"] = phrase_figures([r for r in comm_records if r["split"] == "test"])
+    result["community_all"] = phrase_figures(comm_records)
+    off_comm = [phrase_record(community, q, "offtopic@community") for q in off_test]
+    records += off_comm
+    result["offtopic_test_refused_community"] = phrase_figures(off_comm)["refused"]
+    seed_records = [phrase_record(seeds, q, "seeds") for q in seeds_qs]
+    records += seed_records
+    result["seeds"] = phrase_figures(seed_records)
+
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "figures.json").write_text(text)
+        with open(args.out / "questions.jsonl", "w") as fh:
+            for r in records:
+                fh.write(json.dumps(r) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
