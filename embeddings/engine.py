@@ -24,13 +24,21 @@ from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .lexical import terms
 from .models import (
-    Answer, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
+    Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
 )
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
 from .store import Generation, current_name
 
 log = logging.getLogger(__name__)
+
+
+def _position(gen: Generation, doc_id: str) -> int:
+    """A document's position in ``gen``; SourceNotFound, naming it, when it is not indexed."""
+    pos = gen.doc_pos.get(doc_id)
+    if pos is None:
+        raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+    return pos
 
 
 class Engine:
@@ -162,13 +170,16 @@ class Engine:
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
         return infos
 
-    def source(self, ref: str, *, context: int = 1) -> SourceView:
-        """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``)."""
+    def source(self, ref: str | ChunkRef, *, context: int = 1) -> SourceView:
+        """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``).
+
+        A ``ChunkRef`` is taken as it is; a string is parsed against the indexed ids, so a document
+        whose name contains ``#`` (``notes#1.md``) is found as itself.
+        """
         gen = self._generation()
-        doc_id, _, chunk = ref.strip().rpartition("#") if "#" in ref else (ref.strip(), "", "")
-        pos = gen.doc_pos.get(doc_id)
-        if pos is None:
-            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        if not isinstance(ref, ChunkRef):
+            ref = ChunkRef.parse(ref, gen.doc_pos)
+        pos = _position(gen, ref.doc_id)
         first, n = int(gen.first_chunk[pos]), int(gen.n_chunks[pos])
         text = gen.doc_text(pos)
         views = [
@@ -176,11 +187,11 @@ class Engine:
                       text=text[gen.chunk_start[first + i] : gen.chunk_end[first + i]])
             for i in range(n)
         ]
-        if not chunk:
+        if ref.chunk is None:
             return SourceView(document=self._info(gen, pos), text=text, chunks=views)
-        if not chunk.isdigit() or int(chunk) >= n:
-            raise SourceNotFound(f"{doc_id!r} has chunks 0 to {n - 1}; there is no chunk {chunk!r}")
-        focus = int(chunk)
+        if not 0 <= ref.chunk < n:
+            raise SourceNotFound(f"{ref.doc_id!r} has chunks 0 to {n - 1}; there is no chunk '{ref.chunk}'")
+        focus = ref.chunk
         lo, hi = max(0, focus - context), min(n - 1, focus + context)
         return SourceView(
             document=self._info(gen, pos),
