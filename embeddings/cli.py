@@ -9,6 +9,9 @@
     docbot chat                ask questions interactively
 
 ``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
+
+Everyday failures end in one line on stderr, never a traceback: a bad setting (exit 2), an engine or
+file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
 """
 
 from __future__ import annotations
@@ -16,16 +19,23 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import ValidationError
+
+from .encoder import resolve_model
 from .engine import Engine
-from .errors import EngineError
+from .errors import DataDirUnusable, EngineError, IndexNotFound, ModelNotInstalled
+from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
-from .settings import EngineSettings
+from .settings import EngineSettings, describe_invalid
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +165,11 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
           "Empty line or Ctrl-D to quit.", file=stdout)
     while True:
         print("\n? ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            print("", file=stdout)  # end the prompt line before the caller says "interrupted"
+            raise
         if not line or not line.strip():
             print("", file=stdout)
             return 0
@@ -165,9 +179,82 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print(f"error: {exc}", file=stdout)
 
 
+# ---------------------------------------------------------------------- checks before work
+def package_version() -> str:
+    try:
+        return metadata.version("docbot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def check_data_dir(data_dir: Path, *, write: bool) -> None:
+    """Refuse a data directory that cannot work, in one line, before anything reads or writes it.
+
+    Without this a file in its place reads as "no index yet" and a read-only folder ends `index` in an
+    OSError traceback. ``write`` is for the commands that create or change the index.
+    """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirUnusable(
+            f"the data directory {data_dir} is a file, not a folder: choose another with --data-dir "
+            "or DOCBOT_DATA_DIR"
+        )
+    if not write:
+        return
+    existing = data_dir.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DataDirUnusable(f"cannot create the data directory {data_dir}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == data_dir.absolute() else f" ({existing} is not writable)"
+        raise DataDirUnusable(
+            f"cannot write to the data directory {data_dir}{where}: it is read-only for this user; "
+            "choose another with --data-dir or DOCBOT_DATA_DIR"
+        )
+
+
+def model_installed(model: str) -> bool:
+    """Whether the embedding model loads without a download: packaged, a local folder, or in the HF cache."""
+    if Path(resolve_model(model)).expanduser().is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    # sentence-transformers reads a bare name ("all-mpnet-base-v2") as one of its own models.
+    for repo in (model, f"sentence-transformers/{model}") if "/" not in model else (model,):
+        try:
+            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                return True
+        except HFValidationError:  # not a hub name at all (a mistyped path)
+            return False
+    return False
+
+
+def check_model(engine: Engine, *, indexing: bool) -> None:
+    """Refuse, in one line, to go on with a model that would be looked for on the network.
+
+    An index built with another model says so first (ModelMismatch, with the setting to use). Queries
+    on an index with its ONNX export never load the model, so they need no check.
+    """
+    try:
+        engine.load()
+    except IndexNotFound:
+        if not indexing:
+            raise
+    settings = engine.settings
+    if not indexing and settings.query_backend != "torch" and (onnx_dir(settings) / "model.onnx").exists():
+        return
+    if not model_installed(settings.model):
+        raise ModelNotInstalled(
+            f"model {settings.model} is not installed locally; nothing is downloaded at run time; "
+            "install a package that ships it or give a local path (DOCBOT_MODEL)"
+        )
+
+
 # ---------------------------------------------------------------------- main
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True)
@@ -203,40 +290,82 @@ def _dump(obj: Any) -> str:
     return obj.model_dump_json(indent=2)
 
 
+def _os_error(exc: OSError) -> str:
+    """An OSError as one line: what failed and on which path, without Python's errno prefix."""
+    what = exc.strerror or str(exc)
+    return f"{what}: {exc.filename}" if exc.filename else what
+
+
+def run_reporting(prog: str, body: Callable[[], int]) -> int:
+    """Run a command's body; everyday failures become one line on stderr and a conventional status.
+
+    Shared by ``docbot`` and the bot's entry point (``python -m bot``) so Ctrl-C, a closed pipe
+    (``docbot sources | head``) and engine or file-system errors end the same way in both.
+    """
+    try:
+        status = body()
+        sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
+        return status
+    except KeyboardInterrupt:
+        # Nothing is published before a generation is complete, so the index is as it was.
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away: stop quietly. stdout points at devnull so the flush at exit is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except EngineError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{prog}: {_os_error(exc)}", file=sys.stderr)
+        log.info("details of the error above", exc_info=exc)
+        return 1
+
+
+def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
+    engine = Engine(settings)
+    as_json = getattr(args, "json", False)
+    check_data_dir(settings.data_dir, write=args.command == "index")
+    if args.command in ("index", "ask", "search", "chat"):
+        check_model(engine, indexing=args.command == "index")
+    if args.command == "index":
+        report = index_with_progress(engine, args.paths or None,
+                                     show=not (args.no_progress or as_json) and sys.stderr.isatty())
+        print(_dump(report) if as_json else render_report(report))
+    elif args.command == "ask":
+        ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        print(_dump(ans) if as_json else render_answer(ans))
+    elif args.command == "search":
+        hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        print(_dump(hits) if as_json else render_hits(hits))
+    elif args.command == "sources":
+        docs = engine.sources()
+        print(_dump(docs) if as_json else render_sources(docs))
+    elif args.command == "source":
+        view = engine.source(args.ref)
+        print(_dump(view) if as_json else render_source(view))
+    elif args.command == "stats":
+        st = engine.stats()
+        print(_dump(st) if as_json else render_stats(st))
+    elif args.command == "chat":
+        return chat(engine)
+    return 0
+
+
 def main(argv: list[str] | None = None, settings: EngineSettings | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if settings is None:
-        settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    engine = Engine(settings)
-    as_json = getattr(args, "json", False)
-    try:
-        if args.command == "index":
-            report = index_with_progress(engine, args.paths or None,
-                                         show=not (args.no_progress or as_json) and sys.stderr.isatty())
-            print(_dump(report) if as_json else render_report(report))
-        elif args.command == "ask":
-            ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
-            print(_dump(ans) if as_json else render_answer(ans))
-        elif args.command == "search":
-            hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
-            print(_dump(hits) if as_json else render_hits(hits))
-        elif args.command == "sources":
-            docs = engine.sources()
-            print(_dump(docs) if as_json else render_sources(docs))
-        elif args.command == "source":
-            view = engine.source(args.ref)
-            print(_dump(view) if as_json else render_source(view))
-        elif args.command == "stats":
-            st = engine.stats()
-            print(_dump(st) if as_json else render_stats(st))
-        elif args.command == "chat":
-            return chat(engine)
-    except EngineError as exc:
-        print(f"docbot: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        try:
+            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+        except ValidationError as exc:
+            for line in describe_invalid(exc, EngineSettings):
+                print(f"docbot: {line}", file=sys.stderr)
+            return 2
+    chosen = settings
+    return run_reporting("docbot", lambda: _command(args, chosen))
 
 
 if __name__ == "__main__":
