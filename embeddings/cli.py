@@ -252,6 +252,22 @@ def check_model(engine: Engine, *, indexing: bool) -> None:
 
 
 # ---------------------------------------------------------------------- main
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _nonblank(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
     p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
@@ -270,12 +286,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-progress", action="store_true")
     for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
         sp = add(name, help)
-        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY")
+        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY", type=_nonblank)
         sp.add_argument("--doc", action="append", dest="doc_ids", metavar="DOC_ID", help="only this document (repeatable)")
         sp.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
         sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
         if name == "search":
-            sp.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+            sp.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
     add("sources", "list the indexed documents")
     sp = add("source", "show a document (DOC_ID) or one chunk with its neighbours (DOC_ID#N)")
     sp.add_argument("ref")

@@ -97,6 +97,20 @@ class Engine:
         return self._query_encoder().encode([text])[0]
 
     # ------------------------------------------------------------------ queries
+    def _checked_request(self, text: str, doc_ids: list[str] | None) -> Generation:
+        """The generation to answer from, once the request is known to make sense.
+
+        A blank question would be answered "not covered" and an unknown document filter would
+        silently match nothing, both misleading: say what is wrong instead (ValueError for the text,
+        SourceNotFound naming the document).
+        """
+        if not text or not text.strip():
+            raise ValueError("the question is empty: ask something")
+        gen = self._generation()
+        for doc_id in doc_ids or ():
+            _position(gen, doc_id)
+        return gen
+
     def _candidates(
         self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
     ) -> tuple[list[retrieval.Candidate], list[str]]:
@@ -119,8 +133,14 @@ class Engine:
         until: date | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        """The ``k`` best passages with their fused and dense scores."""
-        gen = self._generation()
+        """The ``k`` best passages with their fused and dense scores.
+
+        Raises ValueError for a blank query or ``k < 1`` and SourceNotFound for an unknown ``doc_ids``
+        entry, rather than returning arbitrary passages or none.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         cands, _ = self._candidates(gen, query, k, filters, mode)
         hits = []
@@ -145,7 +165,7 @@ class Engine:
     ) -> Answer:
         """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
         started = time.perf_counter()
-        gen = self._generation()
+        gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         cands, qterms = self._candidates(gen, question, self.settings.top_k, filters, mode)
         result = answer_builder.build(

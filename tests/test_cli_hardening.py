@@ -18,6 +18,7 @@ import pytest
 
 from embeddings import Engine, EngineSettings
 from embeddings.cli import model_installed
+from embeddings.errors import SourceNotFound
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -270,3 +271,37 @@ def test_model_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert model_installed("sentence-transformers/all-MiniLM-L6-v2")  # the packaged one
     assert model_installed(str(local)) and model_installed("acme/cached") and model_installed("bare-name")
     assert not model_installed("acme/missing") and not model_installed("not a/model/name")
+
+
+# ---------------------------------------------------------------------- search and ask arguments
+@pytest.mark.parametrize("args, message", [
+    (("search", "Etna", "-k", "0"), "argument -k: must be at least 1, not 0"),
+    (("search", "Etna", "-k", "-3"), "argument -k: must be at least 1, not -3"),
+    (("search", ""), "argument QUERY: is empty"),
+    (("ask", "   "), "argument QUESTION: is empty"),
+])
+def test_arguments_that_make_no_sense_are_refused(session_index: EngineSettings, args: tuple[str, ...],
+                                                  message: str) -> None:
+    out = run("--data-dir", str(session_index.data_dir), *args)
+    assert out.returncode == 2 and message in out.stderr.splitlines()[-1] and out.stdout == ""
+
+
+@pytest.mark.parametrize("command", [("ask", "What closed Catania airport?"), ("search", "Etna")])
+def test_unknown_document_filter_is_named(session_index: EngineSettings, command: tuple[str, ...]) -> None:
+    out = run("--data-dir", str(session_index.data_dir), *command, "--doc", "nope.txt")
+    assert out.returncode == 1
+    assert one_line(out.stderr) == "docbot: no document 'nope.txt' in the index (see `sources`)"
+
+
+def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
+    for k in (0, -3):
+        with pytest.raises(ValueError, match="k must be at least 1"):
+            engine.search("Etna", k)
+    for blank in ("", "  \n"):
+        with pytest.raises(ValueError, match="empty"):
+            engine.search(blank)
+        with pytest.raises(ValueError, match="empty"):
+            engine.ask(blank)
+    with pytest.raises(SourceNotFound, match="no document 'nope.txt'"):
+        engine.ask("What closed Catania airport?", doc_ids=["volcano.md", "nope.txt"])
+    assert engine.search("Etna", 1, doc_ids=["volcano.md"])[0].doc_id == "volcano.md"
