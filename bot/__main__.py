@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING
 
 import discord
 from pydantic import ValidationError
-from tqdm import tqdm
 
 from bot.settings import BotSettings
-from embeddings.cli import check_data_dir, check_model, package_version, run_reporting
-from embeddings.models import IndexProgress
+from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
 from embeddings.settings import describe_invalid
 
 if TYPE_CHECKING:
@@ -42,19 +40,8 @@ def configure_logging(level: str) -> None:
 
 
 def update_index(engine: Engine, settings: BotSettings) -> None:
-    """Index ``docs_dir`` if the index is missing or stale, with a progress bar on the terminal."""
-    bar = tqdm(total=0, unit="passage", desc="Indexing", disable=None, leave=False)
-
-    def progress(p: IndexProgress) -> None:
-        bar.total = p.chunks_total
-        bar.n = p.chunks_done
-        bar.set_postfix_str(f"{p.stage} · documents {p.documents_done}/{p.documents_total}", refresh=False)
-        bar.refresh()
-
-    try:
-        report = engine.reindex(progress=progress)
-    finally:
-        bar.close()
+    """Index ``docs_dir`` if the index is missing or stale, with a progress bar on a terminal."""
+    report = index_with_progress(engine, None, show=sys.stderr.isatty())
     log.info(
         "index of %s: %d added, %d changed, %d removed, %d unchanged, %d passages embedded in %.1f s",
         settings.docs_dir,

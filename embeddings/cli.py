@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from .encoder import resolve_model
 from .engine import Engine
-from .errors import DataDirUnusable, EngineError, IndexNotFound, ModelNotInstalled
+from .errors import DataDirUnusable, DocumentRejected, EngineError, IndexNotFound, ModelNotInstalled
 from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
 from .settings import EngineSettings, describe_invalid
@@ -77,7 +77,7 @@ def render_hits(hits: list[Hit]) -> str:
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {d.chunks} chunks, {d.chars:,} characters"]
+    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters"]
     if view.focus is None:
         body = view.text
     else:
@@ -131,6 +131,9 @@ class _ProgressBar:
         from tqdm import tqdm
 
         if p.stage != self.stage:
+            if self.stage == "scan" and self.bar is not None:
+                # Reading is over once another stage starts, however often the indexer reported it.
+                self.bar.update(self.bar.total - self.bar.n)
             self.close()
             self.stage = p.stage
             if p.stage == "scan":
@@ -149,11 +152,24 @@ class _ProgressBar:
             self.bar = None
 
 
+class _ListedInSummary(logging.Filter):
+    """Drops the indexer's warnings about files it skipped: the summary lists each reason once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(isinstance(arg, DocumentRejected) for arg in args)
+
+
 def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
+    """Re-index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
+    quiet = _ListedInSummary()
+    indexer_log = logging.getLogger("embeddings.indexer")
+    indexer_log.addFilter(quiet)
     try:
         return engine.reindex(paths, progress=bar)
     finally:
+        indexer_log.removeFilter(quiet)
         bar.close()
 
 

@@ -6,6 +6,7 @@ the message, the exit status, and that nothing was changed or created that shoul
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,8 +18,9 @@ from typing import Any
 import pytest
 
 from embeddings import Engine, EngineSettings
-from embeddings.cli import model_installed
+from embeddings.cli import _ProgressBar, model_installed, render_report, render_source, render_sources
 from embeddings.errors import SourceNotFound
+from embeddings.models import DocumentInfo, IndexProgress, IndexReport, SourceView
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -305,3 +307,49 @@ def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     with pytest.raises(SourceNotFound, match="no document 'nope.txt'"):
         engine.ask("What closed Catania airport?", doc_ids=["volcano.md", "nope.txt"])
     assert engine.search("Etna", 1, doc_ids=["volcano.md"])[0].doc_id == "volcano.md"
+
+
+# ---------------------------------------------------------------------- index output
+def test_skip_reasons_are_printed_once(index_copy: EngineSettings) -> None:
+    (index_copy.docs_dir / "empty.md").write_text("")
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(index_copy.docs_dir))
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.count("the file is empty") == 1 and "skipped: " in out.stdout
+
+
+def test_reading_bar_completes_on_small_folders(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = _ProgressBar(True)
+    bar(IndexProgress(stage="scan", documents_total=3))
+    bar(IndexProgress(stage="embed", documents_total=3, chunks_total=5))
+    bar(IndexProgress(stage="embed", documents_total=3, chunks_done=5, chunks_total=5))
+    bar.close()
+    err = capsys.readouterr().err
+    assert "reading: 100%" in err and "3/3" in err and "embedding: 100%" in err
+
+
+def test_one_chunk_is_singular() -> None:
+    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10)
+    assert "1 chunk," in render_source(SourceView(document=doc, text="0123456789"))
+    assert "[a.md, 1 chunk]" in render_sources([doc])
+    report = render_report(IndexReport(added=["a.md"], chunks_embedded=1, chunks_total=1, documents_total=1))
+    assert "1 document: 1 added" in report and "1 chunk embedded" in report and "chunks" not in report
+
+
+# ---------------------------------------------------------------------- symbolic links
+def test_broken_links_are_skipped_with_a_warning_naming_them(index_copy: EngineSettings) -> None:
+    docs = index_copy.docs_dir
+    (docs / "dangling.md").symlink_to("gone.md")
+    (docs / "loop-a.md").symlink_to("loop-b.md")
+    (docs / "loop-b.md").symlink_to("loop-a.md")
+    (docs / "again").symlink_to(".", target_is_directory=True)
+    (docs / "volcano-link.md").symlink_to("volcano.md")  # a working link is a document like any other
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(docs), "--json")
+    assert out.returncode == 0
+    assert out.stderr.splitlines() == [
+        f"WARNING embeddings.documents: {docs}/again: symbolic link to a folder (-> .), not followed; skipped",
+        f"WARNING embeddings.documents: {docs}/dangling.md: dangling symbolic link (-> gone.md, which does not "
+        "exist); skipped",
+        f"WARNING embeddings.documents: {docs}/loop-a.md: symbolic link loop (-> loop-b.md); skipped",
+        f"WARNING embeddings.documents: {docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
+    ]
+    assert json.loads(out.stdout)["added"] == ["volcano-link.md"]
