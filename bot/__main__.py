@@ -4,21 +4,26 @@ Reads the one settings object, opens the engine and brings the index up to date 
 folder (incremental: nothing is embedded when nothing changed), then connects to Discord. Without a
 token it says so in one line and opens the terminal chat instead, so a fresh checkout can be tried
 before a bot is registered.
+
+``--help`` and ``--version`` answer before anything else happens (no settings read, no ./data made).
+A bad setting is reported in one line per variable (exit 2), and Ctrl-C or an engine error while the
+index is prepared or in the terminal chat ends in one line, as in ``docbot``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
 from typing import TYPE_CHECKING
 
 import discord
-from tqdm import tqdm
+from pydantic import ValidationError
 
 from bot.settings import BotSettings
-from embeddings.errors import EngineError
-from embeddings.models import IndexProgress
+from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
+from embeddings.settings import describe_invalid
 
 if TYPE_CHECKING:
     from embeddings import Engine
@@ -35,19 +40,8 @@ def configure_logging(level: str) -> None:
 
 
 def update_index(engine: Engine, settings: BotSettings) -> None:
-    """Index ``docs_dir`` if the index is missing or stale, with a progress bar on the terminal."""
-    bar = tqdm(total=0, unit="passage", desc="Indexing", disable=None, leave=False)
-
-    def progress(p: IndexProgress) -> None:
-        bar.total = p.chunks_total
-        bar.n = p.chunks_done
-        bar.set_postfix_str(f"{p.stage} · documents {p.documents_done}/{p.documents_total}", refresh=False)
-        bar.refresh()
-
-    try:
-        report = engine.reindex(progress=progress)
-    finally:
-        bar.close()
+    """Index ``docs_dir`` if the index is missing or stale, with a progress bar on a terminal."""
+    report = index_with_progress(engine, None, show=sys.stderr.isatty())
     log.info(
         "index of %s: %d added, %d changed, %d removed, %d unchanged, %d passages embedded in %.1f s",
         settings.docs_dir,
@@ -72,18 +66,24 @@ async def run_bot(settings: BotSettings, engine: Engine) -> None:
         await bot.start(settings.discord_token.get_secret_value())
 
 
-def main() -> int:
-    """Entry point; returns the process exit status."""
-    settings = BotSettings()
-    configure_logging(settings.log_level)
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="docbot-discord",
+        description="Start the Discord bot: bring the index of DOCBOT_DOCS_DIR up to date, then answer "
+        "questions in Discord. Without DOCBOT_DISCORD_TOKEN it opens a terminal chat instead. Settings come "
+        "from the environment and .env (prefix DOCBOT_, see .env.example).",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    return p
+
+
+def _prepare_and_run(settings: BotSettings) -> int:
     from embeddings import Engine
 
     engine = Engine(settings)
-    try:
-        update_index(engine, settings)
-    except EngineError as exc:
-        log.error("cannot prepare the index: %s", exc)
-        return 1
+    check_data_dir(settings.data_dir, write=True)
+    check_model(engine, indexing=True)
+    update_index(engine, settings)
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
         log.warning("no DOCBOT_DISCORD_TOKEN is set: starting the terminal chat instead of the Discord bot")
         from embeddings.cli import chat
@@ -100,6 +100,19 @@ def main() -> int:
         log.error("enable the Message Content intent for the bot in the Discord developer portal")
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    _parser().parse_args(argv)  # --help and --version exit here, before settings or ./data
+    try:
+        settings = BotSettings()
+    except ValidationError as exc:
+        for line in describe_invalid(exc, BotSettings):
+            print(f"docbot-discord: {line}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@
     docbot chat                ask questions interactively
 
 ``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
+
+Everyday failures end in one line on stderr, never a traceback: a bad setting (exit 2), an engine or
+file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
 """
 
 from __future__ import annotations
@@ -16,16 +19,23 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import ValidationError
+
+from .encoder import resolve_model
 from .engine import Engine
-from .errors import EngineError
+from .errors import DataDirUnusable, DocumentRejected, EngineError, IndexNotFound, ModelNotInstalled
+from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
-from .settings import EngineSettings
+from .settings import EngineSettings, describe_invalid
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +77,7 @@ def render_hits(hits: list[Hit]) -> str:
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {d.chunks} chunks, {d.chars:,} characters"]
+    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters"]
     if view.focus is None:
         body = view.text
     else:
@@ -121,6 +131,9 @@ class _ProgressBar:
         from tqdm import tqdm
 
         if p.stage != self.stage:
+            if self.stage == "scan" and self.bar is not None:
+                # Reading is over once another stage starts, however often the indexer reported it.
+                self.bar.update(self.bar.total - self.bar.n)
             self.close()
             self.stage = p.stage
             if p.stage == "scan":
@@ -139,11 +152,24 @@ class _ProgressBar:
             self.bar = None
 
 
+class _ListedInSummary(logging.Filter):
+    """Drops the indexer's warnings about files it skipped: the summary lists each reason once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(isinstance(arg, DocumentRejected) for arg in args)
+
+
 def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
+    """Re-index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
+    quiet = _ListedInSummary()
+    indexer_log = logging.getLogger("embeddings.indexer")
+    indexer_log.addFilter(quiet)
     try:
         return engine.reindex(paths, progress=bar)
     finally:
+        indexer_log.removeFilter(quiet)
         bar.close()
 
 
@@ -155,7 +181,11 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
           "Empty line or Ctrl-D to quit.", file=stdout)
     while True:
         print("\n? ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            print("", file=stdout)  # end the prompt line before the caller says "interrupted"
+            raise
         if not line or not line.strip():
             print("", file=stdout)
             return 0
@@ -165,9 +195,98 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print(f"error: {exc}", file=stdout)
 
 
+# ---------------------------------------------------------------------- checks before work
+def package_version() -> str:
+    try:
+        return metadata.version("docbot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def check_data_dir(data_dir: Path, *, write: bool) -> None:
+    """Refuse a data directory that cannot work, in one line, before anything reads or writes it.
+
+    Without this a file in its place reads as "no index yet" and a read-only folder ends `index` in an
+    OSError traceback. ``write`` is for the commands that create or change the index.
+    """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirUnusable(
+            f"the data directory {data_dir} is a file, not a folder: choose another with --data-dir "
+            "or DOCBOT_DATA_DIR"
+        )
+    if not write:
+        return
+    existing = data_dir.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DataDirUnusable(f"cannot create the data directory {data_dir}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == data_dir.absolute() else f" ({existing} is not writable)"
+        raise DataDirUnusable(
+            f"cannot write to the data directory {data_dir}{where}: it is read-only for this user; "
+            "choose another with --data-dir or DOCBOT_DATA_DIR"
+        )
+
+
+def model_installed(model: str) -> bool:
+    """Whether the embedding model loads without a download: packaged, a local folder, or in the HF cache."""
+    if Path(resolve_model(model)).expanduser().is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    # sentence-transformers reads a bare name ("all-mpnet-base-v2") as one of its own models.
+    for repo in (model, f"sentence-transformers/{model}") if "/" not in model else (model,):
+        try:
+            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                return True
+        except HFValidationError:  # not a hub name at all (a mistyped path)
+            return False
+    return False
+
+
+def check_model(engine: Engine, *, indexing: bool) -> None:
+    """Refuse, in one line, to go on with a model that would be looked for on the network.
+
+    An index built with another model says so first (ModelMismatch, with the setting to use). Queries
+    on an index with its ONNX export never load the model, so they need no check.
+    """
+    try:
+        engine.load()
+    except IndexNotFound:
+        if not indexing:
+            raise
+    settings = engine.settings
+    if not indexing and settings.query_backend != "torch" and (onnx_dir(settings) / "model.onnx").exists():
+        return
+    if not model_installed(settings.model):
+        raise ModelNotInstalled(
+            f"model {settings.model} is not installed locally; nothing is downloaded at run time; "
+            "install a package that ships it or give a local path (DOCBOT_MODEL)"
+        )
+
+
 # ---------------------------------------------------------------------- main
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _nonblank(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True)
@@ -183,12 +302,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-progress", action="store_true")
     for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
         sp = add(name, help)
-        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY")
+        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY", type=_nonblank)
         sp.add_argument("--doc", action="append", dest="doc_ids", metavar="DOC_ID", help="only this document (repeatable)")
         sp.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
         sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
         if name == "search":
-            sp.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+            sp.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
     add("sources", "list the indexed documents")
     sp = add("source", "show a document (DOC_ID) or one chunk with its neighbours (DOC_ID#N)")
     sp.add_argument("ref")
@@ -203,40 +322,82 @@ def _dump(obj: Any) -> str:
     return obj.model_dump_json(indent=2)
 
 
+def _os_error(exc: OSError) -> str:
+    """An OSError as one line: what failed and on which path, without Python's errno prefix."""
+    what = exc.strerror or str(exc)
+    return f"{what}: {exc.filename}" if exc.filename else what
+
+
+def run_reporting(prog: str, body: Callable[[], int]) -> int:
+    """Run a command's body; everyday failures become one line on stderr and a conventional status.
+
+    Shared by ``docbot`` and the bot's entry point (``python -m bot``) so Ctrl-C, a closed pipe
+    (``docbot sources | head``) and engine or file-system errors end the same way in both.
+    """
+    try:
+        status = body()
+        sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
+        return status
+    except KeyboardInterrupt:
+        # Nothing is published before a generation is complete, so the index is as it was.
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away: stop quietly. stdout points at devnull so the flush at exit is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except EngineError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{prog}: {_os_error(exc)}", file=sys.stderr)
+        log.info("details of the error above", exc_info=exc)
+        return 1
+
+
+def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
+    engine = Engine(settings)
+    as_json = getattr(args, "json", False)
+    check_data_dir(settings.data_dir, write=args.command == "index")
+    if args.command in ("index", "ask", "search", "chat"):
+        check_model(engine, indexing=args.command == "index")
+    if args.command == "index":
+        report = index_with_progress(engine, args.paths or None,
+                                     show=not (args.no_progress or as_json) and sys.stderr.isatty())
+        print(_dump(report) if as_json else render_report(report))
+    elif args.command == "ask":
+        ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        print(_dump(ans) if as_json else render_answer(ans))
+    elif args.command == "search":
+        hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        print(_dump(hits) if as_json else render_hits(hits))
+    elif args.command == "sources":
+        docs = engine.sources()
+        print(_dump(docs) if as_json else render_sources(docs))
+    elif args.command == "source":
+        view = engine.source(args.ref)
+        print(_dump(view) if as_json else render_source(view))
+    elif args.command == "stats":
+        st = engine.stats()
+        print(_dump(st) if as_json else render_stats(st))
+    elif args.command == "chat":
+        return chat(engine)
+    return 0
+
+
 def main(argv: list[str] | None = None, settings: EngineSettings | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if settings is None:
-        settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    engine = Engine(settings)
-    as_json = getattr(args, "json", False)
-    try:
-        if args.command == "index":
-            report = index_with_progress(engine, args.paths or None,
-                                         show=not (args.no_progress or as_json) and sys.stderr.isatty())
-            print(_dump(report) if as_json else render_report(report))
-        elif args.command == "ask":
-            ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
-            print(_dump(ans) if as_json else render_answer(ans))
-        elif args.command == "search":
-            hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
-            print(_dump(hits) if as_json else render_hits(hits))
-        elif args.command == "sources":
-            docs = engine.sources()
-            print(_dump(docs) if as_json else render_sources(docs))
-        elif args.command == "source":
-            view = engine.source(args.ref)
-            print(_dump(view) if as_json else render_source(view))
-        elif args.command == "stats":
-            st = engine.stats()
-            print(_dump(st) if as_json else render_stats(st))
-        elif args.command == "chat":
-            return chat(engine)
-    except EngineError as exc:
-        print(f"docbot: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        try:
+            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+        except ValidationError as exc:
+            for line in describe_invalid(exc, EngineSettings):
+                print(f"docbot: {line}", file=sys.stderr)
+            return 2
+    chosen = settings
+    return run_reporting("docbot", lambda: _command(args, chosen))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ reported and skipped so that one broken document never stops a whole run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,11 +110,25 @@ def _doc_id(root: Path, file: Path) -> str:
         return file.name
 
 
+def _link_problem(link: Path) -> str:
+    """Why a symbolic link leads to no document: it loops, its target is gone, or it is a folder."""
+    target = os.readlink(link)
+    try:
+        link.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"symbolic link loop (-> {target})"
+        return f"dangling symbolic link (-> {target}, which does not exist)"
+    # Folders are walked without following links, so a linked folder cannot loop or be read twice.
+    return f"symbolic link to a folder (-> {target}), not followed"
+
+
 def iter_files(paths: list[Path]) -> list[tuple[str, Path]]:
     """The (doc_id, path) pairs under the given files and folders, in a stable order.
 
     A folder's documents are named by their path relative to it; a file given directly, by its name.
-    Hidden files and folders are ignored; other suffixes are ignored with a debug note.
+    Hidden files and folders are ignored; other suffixes are ignored with a debug note. Symbolic links
+    that loop, dangle or lead to a folder are skipped with a warning naming them.
     """
     found: dict[str, Path] = {}
     for root in paths:
@@ -120,11 +136,17 @@ def iter_files(paths: list[Path]) -> list[tuple[str, Path]]:
             found.setdefault(root.name, root)
             continue
         if not root.is_dir():
-            log.warning("%s: no such file or folder; skipped", root)
+            problem = _link_problem(root) if root.is_symlink() else "no such file or folder"
+            log.warning("%s: %s; skipped", root, problem)
             continue
         for file in sorted(root.rglob("*")):
             rel = file.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if file.is_symlink() and not file.is_file():
+                log.warning("%s: %s; skipped", file, _link_problem(file))
+                continue
+            if not file.is_file():
                 continue
             if file.suffix.lower() not in SUPPORTED_SUFFIXES:
                 log.debug("%s: not a .txt or .md file; ignored", file)

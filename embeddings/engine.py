@@ -23,13 +23,21 @@ from .encoder import Encoder, OnnxEncoder, TorchEncoder
 from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
-    Answer, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
+    Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
 )
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
 from .store import Generation, current_name
 
 log = logging.getLogger(__name__)
+
+
+def _position(gen: Generation, doc_id: str) -> int:
+    """A document's position in ``gen``; SourceNotFound, naming it, when it is not indexed."""
+    pos = gen.doc_pos.get(doc_id)
+    if pos is None:
+        raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+    return pos
 
 
 class Engine:
@@ -90,6 +98,20 @@ class Engine:
         return self._query_encoder().encode([text])[0]
 
     # ------------------------------------------------------------------ queries
+    def _checked_request(self, text: str, doc_ids: list[str] | None) -> Generation:
+        """The generation to answer from, once the request is known to make sense.
+
+        A blank question would be answered "not covered" and an unknown document filter would
+        silently match nothing, both misleading: say what is wrong instead (ValueError for the text,
+        SourceNotFound naming the document).
+        """
+        if not text or not text.strip():
+            raise ValueError("the question is empty: ask something")
+        gen = self._generation()
+        for doc_id in doc_ids or ():
+            _position(gen, doc_id)
+        return gen
+
     def _passages(
         self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
     ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
@@ -135,8 +157,14 @@ class Engine:
         until: date | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        """The ``k`` best passages, ranked by their best sentence's evidence."""
-        gen = self._generation()
+        """The ``k`` best passages, ranked by their best sentence's evidence.
+
+        Raises ValueError for a blank query or ``k < 1`` and SourceNotFound for an unknown ``doc_ids``
+        entry, rather than returning arbitrary passages or none.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         passages, _, _ = self._passages(gen, query, k, filters, mode)
         hits = []
@@ -161,7 +189,7 @@ class Engine:
     ) -> Answer:
         """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
         started = time.perf_counter()
-        gen = self._generation()
+        gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode)
         result = answer_builder.build(
@@ -187,13 +215,16 @@ class Engine:
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
         return infos
 
-    def source(self, ref: str, *, context: int = 1) -> SourceView:
-        """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``)."""
+    def source(self, ref: str | ChunkRef, *, context: int = 1) -> SourceView:
+        """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``).
+
+        A ``ChunkRef`` is taken as it is; a string is parsed against the indexed ids, so a document
+        whose name contains ``#`` (``notes#1.md``) is found as itself.
+        """
         gen = self._generation()
-        doc_id, _, chunk = ref.strip().rpartition("#") if "#" in ref else (ref.strip(), "", "")
-        pos = gen.doc_pos.get(doc_id)
-        if pos is None:
-            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        if not isinstance(ref, ChunkRef):
+            ref = ChunkRef.parse(ref, gen.doc_pos)
+        pos = _position(gen, ref.doc_id)
         first, n = int(gen.first_chunk[pos]), int(gen.n_chunks[pos])
         text = gen.doc_text(pos)
         views = [
@@ -201,11 +232,11 @@ class Engine:
                       text=text[gen.chunk_start[first + i] : gen.chunk_end[first + i]])
             for i in range(n)
         ]
-        if not chunk:
+        if ref.chunk is None:
             return SourceView(document=self._info(gen, pos), text=text, chunks=views)
-        if not chunk.isdigit() or int(chunk) >= n:
-            raise SourceNotFound(f"{doc_id!r} has chunks 0 to {n - 1}; there is no chunk {chunk!r}")
-        focus = int(chunk)
+        if not 0 <= ref.chunk < n:
+            raise SourceNotFound(f"{ref.doc_id!r} has chunks 0 to {n - 1}; there is no chunk '{ref.chunk}'")
+        focus = ref.chunk
         lo, hi = max(0, focus - context), min(n - 1, focus + context)
         return SourceView(
             document=self._info(gen, pos),

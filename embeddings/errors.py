@@ -25,3 +25,11 @@ class SourceNotFound(EngineError):
 
 class DocumentRejected(EngineError):
     """An uploaded or added document that cannot be indexed (wrong type, too large, binary, unsafe name)."""
+
+
+class DataDirUnusable(EngineError):
+    """The data directory is a file, or cannot be created or written where a command must write."""
+
+
+class ModelNotInstalled(EngineError):
+    """The configured embedding model is not on this machine, and nothing is downloaded at run time."""

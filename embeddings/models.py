@@ -7,8 +7,48 @@ without knowing how they were made.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Container
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
+
+_CHUNK_SUFFIX = re.compile(r"#([0-9]+)\Z")
+
+
+@dataclass(frozen=True)
+class ChunkRef:
+    """A reference to a document (``doc``) or to one of its chunks (``doc#N``), as users type and cite it.
+
+    Document ids are file paths and may contain ``#`` themselves (``notes#1.md``), so a ref is only
+    split at its last ``#`` when what follows is a chunk number; given the indexed ids, an exact
+    document id wins over that split. Every ref is built with ``str(ChunkRef(...))`` and read with
+    :meth:`parse`, so the two can never disagree.
+    """
+
+    doc_id: str
+    chunk: int | None = None
+
+    def __str__(self) -> str:
+        return self.doc_id if self.chunk is None else f"{self.doc_id}#{self.chunk}"
+
+    @classmethod
+    def parse(cls, text: str, known: Container[str] | None = None) -> ChunkRef:
+        """Read ``doc`` or ``doc#N``; a ref that is one of the ``known`` (indexed) ids names that document.
+
+        So with the index's ids, ``notes#1.md`` is the document and ``notes#1.md#0`` its first chunk.
+        Otherwise a trailing ``#digits`` is the chunk number and the rest the document id. Blanks
+        around a ref are ignored unless the id itself has them.
+        """
+        if known is not None:
+            for candidate in (text, text.strip()):
+                if candidate in known:
+                    return cls(candidate)
+        text = text.strip()
+        match = _CHUNK_SUFFIX.search(text)
+        if match:
+            return cls(text[: match.start()], int(match.group(1)))
+        return cls(text)
 
 
 class Source(BaseModel):
@@ -32,7 +72,7 @@ class Passage(BaseModel):
 
     @property
     def ref(self) -> str:
-        return f"{self.doc_id}#{self.chunk}"
+        return str(ChunkRef(self.doc_id, self.chunk))
 
 
 class Excerpt(Passage):

@@ -7,10 +7,14 @@ a deployment still has exactly one settings object.
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+import annotated_types
+from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
@@ -86,3 +90,77 @@ class EngineSettings(BaseSettings):
         "is at least this; every further quote must clear it too. Lower answers more, higher refuses "
         "more.",
     )
+
+
+# ---------------------------------------------------------------------- reporting bad values
+def _bounds(field: FieldInfo) -> str:
+    """A field's numeric limits in words: " from 16 to 512", " of at least 1", " greater than 0"."""
+    low = high = None
+    strict_low = strict_high = False
+    for rule in field.metadata:
+        if isinstance(rule, annotated_types.Ge):
+            low = rule.ge
+        elif isinstance(rule, annotated_types.Gt):
+            low, strict_low = rule.gt, True
+        elif isinstance(rule, annotated_types.Le):
+            high = rule.le
+        elif isinstance(rule, annotated_types.Lt):
+            high, strict_high = rule.lt, True
+    if low is not None and high is not None and not (strict_low or strict_high):
+        return f" from {low} to {high}"
+    words = []
+    if low is not None:
+        words.append(f"greater than {low}" if strict_low else f"at least {low}")
+    if high is not None:
+        words.append(f"less than {high}" if strict_high else f"at most {high}")
+    if not words:
+        return ""
+    return (" of " if words[0].startswith("at") else " ") + " and ".join(words)
+
+
+def accepted_values(field: FieldInfo) -> str:
+    """What a setting accepts, in the words a person editing ``.env`` needs."""
+    kind: Any = field.annotation
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        # `X | None`: an empty value already means "not set", so only X needs saying.
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(str(v) for v in typing.get_args(kind))
+    if kind is bool:
+        return "true or false"
+    if kind is int:
+        return "a whole number" + _bounds(field)
+    if kind is float:
+        return "a number" + _bounds(field)
+    if typing.get_origin(kind) is list:
+        return "whole numbers separated by commas (123, 456)"
+    if kind is Path:
+        return "a path"
+    return "text"
+
+
+def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[str]:
+    """One line per bad setting, named as it is set (``DOCBOT_CHUNK_TOKENS``), saying what it accepts.
+
+    pydantic's report names the field (``chunk_tokens``) and the rule it checked, over many lines; the
+    person who set an environment variable or a ``.env`` line needs its name, the value that was
+    refused and what to put instead. The CLI and the bot both report through this function.
+    """
+    prefix = str(model.model_config.get("env_prefix", "")).upper()
+    lines: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = model.model_fields.get(name)
+        if name in lines:  # one line per variable, even when several items of a list fail
+            continue
+        if field is None:
+            lines[name] = f"{name}: {error['msg']}"
+            continue
+        secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
+        refused = "" if secret else f" {_shorten(repr(error.get('input')))}"
+        lines[name] = f"{prefix}{name.upper()}:{refused} is not valid; expected {accepted_values(field)}"
+    return list(lines.values())
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -133,7 +133,7 @@ def test_main_without_token_opens_the_terminal_chat(
     clean_env.setattr(embeddings.cli, "chat", fake_chat)
     clean_env.setattr(entry, "run_bot", no_discord)
     caplog.set_level(logging.INFO)
-    assert entry.main() == 7
+    assert entry.main([]) == 7
     assert len(calls) == 1 and calls[0].is_loaded
     assert calls[0].settings.data_dir == bot_dirs.data_dir
     token_lines = [r for r in caplog.records if "DOCBOT_DISCORD_TOKEN" in r.getMessage()]
@@ -159,7 +159,7 @@ def test_main_with_token_indexes_new_documents_then_starts_the_bot(
 
     clean_env.setattr(entry, "run_bot", fake_run_bot)
     caplog.set_level(logging.DEBUG)
-    assert entry.main() == 0
+    assert entry.main([]) == 0
     (settings, engine), = started
     assert settings.guild_ids == [42] and engine.settings is settings, "one settings object, passed down"
     assert engine.is_loaded and any(d.doc_id == "extra.md" for d in engine.sources())

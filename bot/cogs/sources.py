@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import report_interaction_error
 from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
-from embeddings.models import DocumentInfo
+from embeddings.models import ChunkRef, DocumentInfo
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def document_choices(docs: list[DocumentInfo], current: str, limit: int = 25) ->
         label = one_line(doc.title, 80) or doc.doc_id
         if doc.date:
             label += f" ({fmt_date(doc.date)})"
-        choices.append(app_commands.Choice(name=ellipsize(label, 100), value=doc.doc_id))
+        choices.append(app_commands.Choice(name=ellipsize(label, 100), value=str(ChunkRef(doc.doc_id))))
     return choices
 
 
@@ -141,7 +141,9 @@ class Sources(commands.Cog):
         passage: app_commands.Range[int, 0, 1_000_000] | None = None,
     ) -> None:
         await self.bot.ensure_index()
-        ref = document if passage is None else f"{document}#{passage}"
+        # A passage number is given apart from the document, so the ref is built, never re-parsed:
+        # `notes#1.md` passage 0 is ChunkRef("notes#1.md", 0) whatever other ids exist.
+        ref: str | ChunkRef = document if passage is None else ChunkRef(document, passage)
         view = await self.bot.run_engine(self.bot.engine.source, ref)
         await interaction.response.send_message(
             ephemeral=self.ephemeral, allowed_mentions=NO_MENTIONS, **render_source(view)

@@ -1,0 +1,355 @@
+"""Everyday paths of `docbot` and `python -m bot` end in one clear line, never a traceback.
+
+Each test runs the command as a user would (a subprocess on this checkout) and checks what they see:
+the message, the exit status, and that nothing was changed or created that should not be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from embeddings import Engine, EngineSettings
+from embeddings.cli import _ProgressBar, model_installed, render_report, render_source, render_sources
+from embeddings.errors import SourceNotFound
+from embeddings.models import DocumentInfo, IndexProgress, IndexReport, SourceView
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This checkout on the path, offline, and no DOCBOT_ variable from the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
+
+
+def run(*args: str, module: str = "embeddings.cli", cwd: Path = ROOT, env: dict[str, str] | None = None,
+        **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=cwd,
+                          env=clean_env(**(env or {})), timeout=300, **kwargs)
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def snapshot(data_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every file of an index (size, mtime), links not followed: equal snapshots = untouched index."""
+    files = {}
+    for folder, _, names in os.walk(data_dir):
+        for name in names:
+            path = Path(folder, name)
+            if name != "reindex.lock" and not path.is_symlink():
+                st = path.stat()
+                files[str(path.relative_to(data_dir))] = (st.st_size, st.st_mtime_ns)
+    return files
+
+
+@pytest.fixture
+def index_copy(session_index: EngineSettings, tmp_path: Path) -> EngineSettings:
+    """A private copy of the session's documents and index (the ONNX export linked, not copied)."""
+    docs, data = tmp_path / "docs", tmp_path / "data"
+    shutil.copytree(session_index.docs_dir, docs)
+    shutil.copytree(session_index.data_dir, data, ignore=shutil.ignore_patterns("onnx", "reindex.lock"))
+    (data / "onnx").symlink_to(session_index.data_dir / "onnx", target_is_directory=True)
+    return session_index.model_copy(update={"data_dir": data, "docs_dir": docs})
+
+
+# ---------------------------------------------------------------------- Ctrl-C
+# `docbot index` with the encoder patched to say when embedding starts, then keep embedding (the real
+# model, in a loop) until the test interrupts it: the interrupt lands inside torch.
+INDEX_UNTIL_INTERRUPTED = """
+import sys
+import embeddings.encoder as enc
+real = enc.TorchEncoder.encode
+def announce_then_encode(self, texts, **kwargs):
+    print("embedding", flush=True)
+    while True:
+        real(self, texts, **kwargs)
+enc.TorchEncoder.encode = announce_then_encode
+from embeddings.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_indexing_leaves_the_index_untouched(index_copy: EngineSettings) -> None:
+    (index_copy.docs_dir / "tea.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush.\n")
+    before = snapshot(index_copy.data_dir)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INDEX_UNTIL_INTERRUPTED, "--data-dir", str(index_copy.data_dir), "index",
+         str(index_copy.docs_dir), "--no-progress"],
+        cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "embedding\n", proc.stderr
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert one_line(err) == "docbot: interrupted" and out == ""
+    assert snapshot(index_copy.data_dir) == before
+    assert "tea.md" not in {d.doc_id for d in Engine(index_copy).sources()}
+
+
+def _read_until(proc: subprocess.Popen[bytes], text: bytes) -> bytes:
+    """What the process wrote to stdout up to and including ``text`` (a prompt without a newline)."""
+    assert proc.stdout is not None
+    seen = b""
+    while text not in seen:
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        assert chunk, f"exited before {text!r}: {seen!r}"
+        seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("entry", ["docbot", "make run"])
+def test_ctrl_c_in_chat(index_copy: EngineSettings, entry: str) -> None:
+    if entry == "docbot":
+        cmd, prog = ["-m", "embeddings.cli", "--data-dir", str(index_copy.data_dir), "chat"], "docbot"
+    else:  # `make run` without a token: the bot's entry point opens the same chat
+        cmd, prog = ["-m", "bot"], "docbot-discord"
+    env = clean_env(DOCBOT_DATA_DIR=str(index_copy.data_dir), DOCBOT_DOCS_DIR=str(index_copy.docs_dir),
+                    DOCBOT_LOG_LEVEL="ERROR")
+    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert b"Ask about 4 documents" in _read_until(proc, b"\n? ")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and one_line(err.decode()) == f"{prog}: interrupted"
+
+
+# ---------------------------------------------------------------------- closed pipe
+@pytest.mark.parametrize("args", [
+    ("sources",), ("stats",), ("search", "Etna"), ("ask", "What closed Catania airport?"), ("index", "DOCS"),
+])
+def test_reader_closing_the_pipe_ends_quietly(index_copy: EngineSettings, args: tuple[str, ...]) -> None:
+    """`docbot sources | head -1`, made deterministic: the reader is gone before anything is written."""
+    args = tuple(str(index_copy.docs_dir) if a == "DOCS" else a for a in args)
+    proc = subprocess.Popen([sys.executable, "-m", "embeddings.cli", "--data-dir", str(index_copy.data_dir), *args],
+                            cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert err == "" and proc.returncode == 141
+
+
+def test_piped_into_head(session_index: EngineSettings) -> None:
+    out = subprocess.run(
+        f"{sys.executable} -m embeddings.cli --data-dir {session_index.data_dir} sources | head -1",
+        shell=True, capture_output=True, text=True, cwd=ROOT, env=clean_env(),
+    )
+    assert out.stdout.startswith("2022-06-01  Russia Holds Firm") and out.stderr == ""
+
+
+# ---------------------------------------------------------------------- settings
+def test_bad_environment_values_cli(tmp_path: Path) -> None:
+    out = run("stats", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16"})
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "docbot: DOCBOT_CHUNK_TOKENS: 'abc' is not valid; expected a whole number from 16 to 512",
+        "docbot: DOCBOT_EMBED_PRECISION: 'fp16' is not valid; expected one of auto, fp32, bf16",
+    ]
+
+
+def test_bad_environment_values_bot(tmp_path: Path) -> None:
+    out = run(module="bot", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16",
+                                               "DOCBOT_GUILD_IDS": "abc", "DOCBOT_COOLDOWN_SECONDS": "0"})
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "docbot-discord: DOCBOT_CHUNK_TOKENS: 'abc' is not valid; expected a whole number from 16 to 512",
+        "docbot-discord: DOCBOT_EMBED_PRECISION: 'fp16' is not valid; expected one of auto, fp32, bf16",
+        "docbot-discord: DOCBOT_GUILD_IDS: 'abc' is not valid; expected whole numbers separated by commas (123, 456)",
+        "docbot-discord: DOCBOT_COOLDOWN_SECONDS: '0' is not valid; expected a number greater than 0",
+    ]
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_bot_help_and_version_start_nothing(tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = run(*args, module="bot", cwd=tmp_path, env={"DOCBOT_DISCORD_TOKEN": "MTIz.not-used"})
+    assert out.returncode == 0 and out.stderr == ""
+    if args == ("--help",):
+        assert out.stdout.startswith("usage: docbot-discord") and "DOCBOT_DISCORD_TOKEN" in out.stdout
+    else:
+        assert out.stdout.startswith("docbot-discord ") and len(out.stdout.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [], "nothing is created (no ./data)"
+
+
+def test_docbot_version(tmp_path: Path) -> None:
+    out = run("--version", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("docbot ") and list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- data directory
+@pytest.mark.parametrize("args", [("stats",), ("ask", "hello"), ("index", "DOCS")])
+def test_data_dir_that_is_a_file(tmp_path: Path, args: tuple[str, ...]) -> None:
+    data = tmp_path / "data"
+    data.write_text("not a folder")
+    args = tuple(str(tmp_path) if a == "DOCS" else a for a in args)
+    out = run("--data-dir", str(data), *args)
+    assert out.returncode == 1
+    assert one_line(out.stderr) == (f"docbot: the data directory {data} is a file, not a folder: choose another "
+                                    "with --data-dir or DOCBOT_DATA_DIR")
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix that makes file permissions apply (root ignores them), or a skip."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
+    return ["setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override", "--"]
+
+
+@pytest.mark.parametrize("where", ["data dir", "its parent"])
+def test_read_only_data_dir(tmp_path: Path, where: str) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    data = locked if where == "data dir" else locked / "data"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\nSome text.\n")
+    locked.chmod(0o555)
+    try:
+        out = subprocess.run([*_unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir", str(data),
+                              "index", str(docs)], capture_output=True, text=True, cwd=ROOT, env=clean_env())
+    finally:
+        locked.chmod(0o755)
+    assert out.returncode == 1
+    line = one_line(out.stderr)
+    assert line.startswith(f"docbot: cannot write to the data directory {data}") and "read-only" in line
+    assert list(locked.iterdir()) == []
+
+
+def test_other_file_system_errors_are_one_line(index_copy: EngineSettings) -> None:
+    lock = index_copy.data_dir / "reindex.lock"
+    lock.mkdir()  # a folder where the lock file goes
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(index_copy.docs_dir))
+    assert out.returncode == 1 and one_line(out.stderr) == f"docbot: Is a directory: {lock}"
+
+
+# ---------------------------------------------------------------------- model
+def test_unknown_model_on_a_fresh_data_dir(tmp_path: Path) -> None:
+    env = {"DOCBOT_MODEL": "acme/no-such-model", "HF_HUB_CACHE": str(tmp_path / "hf-cache")}
+    out = run("--data-dir", str(tmp_path / "data"), "index", str(ROOT / "seeds"), env=env)
+    message = ("model acme/no-such-model is not installed locally; nothing is downloaded at run time; install a "
+               "package that ships it or give a local path (DOCBOT_MODEL)")
+    assert out.returncode == 1 and one_line(out.stderr) == f"docbot: {message}"
+    bot = run(module="bot", cwd=tmp_path, env={**env, "DOCBOT_DOCS_DIR": str(ROOT / "seeds")})
+    assert bot.returncode == 1 and bot.stderr.strip().splitlines()[-1] == f"docbot-discord: {message}"
+    assert "Traceback" not in bot.stderr
+
+
+def test_model_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    for repo in ("acme/cached", "sentence-transformers/bare-name"):
+        snapshot_dir = cache / f"models--{repo.replace('/', '--')}" / "snapshots" / "abc123"
+        snapshot_dir.mkdir(parents=True)
+        (snapshot_dir / "config.json").write_text("{}")
+        (cache / f"models--{repo.replace('/', '--')}" / "refs").mkdir()
+        (cache / f"models--{repo.replace('/', '--')}" / "refs" / "main").write_text("abc123")
+    local = tmp_path / "my-model"
+    local.mkdir()
+    assert model_installed("sentence-transformers/all-MiniLM-L6-v2")  # the packaged one
+    assert model_installed(str(local)) and model_installed("acme/cached") and model_installed("bare-name")
+    assert not model_installed("acme/missing") and not model_installed("not a/model/name")
+
+
+# ---------------------------------------------------------------------- search and ask arguments
+@pytest.mark.parametrize("args, message", [
+    (("search", "Etna", "-k", "0"), "argument -k: must be at least 1, not 0"),
+    (("search", "Etna", "-k", "-3"), "argument -k: must be at least 1, not -3"),
+    (("search", ""), "argument QUERY: is empty"),
+    (("ask", "   "), "argument QUESTION: is empty"),
+])
+def test_arguments_that_make_no_sense_are_refused(session_index: EngineSettings, args: tuple[str, ...],
+                                                  message: str) -> None:
+    out = run("--data-dir", str(session_index.data_dir), *args)
+    assert out.returncode == 2 and message in out.stderr.splitlines()[-1] and out.stdout == ""
+
+
+@pytest.mark.parametrize("command", [("ask", "What closed Catania airport?"), ("search", "Etna")])
+def test_unknown_document_filter_is_named(session_index: EngineSettings, command: tuple[str, ...]) -> None:
+    out = run("--data-dir", str(session_index.data_dir), *command, "--doc", "nope.txt")
+    assert out.returncode == 1
+    assert one_line(out.stderr) == "docbot: no document 'nope.txt' in the index (see `sources`)"
+
+
+def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
+    for k in (0, -3):
+        with pytest.raises(ValueError, match="k must be at least 1"):
+            engine.search("Etna", k)
+    for blank in ("", "  \n"):
+        with pytest.raises(ValueError, match="empty"):
+            engine.search(blank)
+        with pytest.raises(ValueError, match="empty"):
+            engine.ask(blank)
+    with pytest.raises(SourceNotFound, match="no document 'nope.txt'"):
+        engine.ask("What closed Catania airport?", doc_ids=["volcano.md", "nope.txt"])
+    assert engine.search("Etna", 1, doc_ids=["volcano.md"])[0].doc_id == "volcano.md"
+
+
+# ---------------------------------------------------------------------- index output
+def test_skip_reasons_are_printed_once(index_copy: EngineSettings) -> None:
+    (index_copy.docs_dir / "empty.md").write_text("")
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(index_copy.docs_dir))
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.count("the file is empty") == 1 and "skipped: " in out.stdout
+
+
+def test_reading_bar_completes_on_small_folders(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = _ProgressBar(True)
+    bar(IndexProgress(stage="scan", documents_total=3))
+    bar(IndexProgress(stage="embed", documents_total=3, chunks_total=5))
+    bar(IndexProgress(stage="embed", documents_total=3, chunks_done=5, chunks_total=5))
+    bar.close()
+    err = capsys.readouterr().err
+    assert "reading: 100%" in err and "3/3" in err and "embedding: 100%" in err
+
+
+def test_one_chunk_is_singular() -> None:
+    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10)
+    assert "1 chunk," in render_source(SourceView(document=doc, text="0123456789"))
+    assert "[a.md, 1 chunk]" in render_sources([doc])
+    report = render_report(IndexReport(added=["a.md"], chunks_embedded=1, chunks_total=1, documents_total=1))
+    assert "1 document: 1 added" in report and "1 chunk embedded" in report and "chunks" not in report
+
+
+# ---------------------------------------------------------------------- symbolic links
+def test_broken_links_are_skipped_with_a_warning_naming_them(index_copy: EngineSettings) -> None:
+    docs = index_copy.docs_dir
+    (docs / "dangling.md").symlink_to("gone.md")
+    (docs / "loop-a.md").symlink_to("loop-b.md")
+    (docs / "loop-b.md").symlink_to("loop-a.md")
+    (docs / "again").symlink_to(".", target_is_directory=True)
+    (docs / "volcano-link.md").symlink_to("volcano.md")  # a working link is a document like any other
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(docs), "--json")
+    assert out.returncode == 0
+    assert out.stderr.splitlines() == [
+        f"WARNING embeddings.documents: {docs}/again: symbolic link to a folder (-> .), not followed; skipped",
+        f"WARNING embeddings.documents: {docs}/dangling.md: dangling symbolic link (-> gone.md, which does not "
+        "exist); skipped",
+        f"WARNING embeddings.documents: {docs}/loop-a.md: symbolic link loop (-> loop-b.md); skipped",
+        f"WARNING embeddings.documents: {docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
+    ]
+    assert json.loads(out.stdout)["added"] == ["volcano-link.md"]
