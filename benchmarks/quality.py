@@ -38,7 +38,8 @@ import numpy as np
 
 from benchmarks.bench import load_questions, overlaps
 from embeddings import Engine, EngineSettings
-from embeddings.evidence import DEFAULT_PARAMS, Params, features
+from embeddings import answer
+from embeddings.evidence import DEFAULT_PARAMS, FEATURES, Params, apply, features, rerank
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,10 +49,10 @@ log = logging.getLogger("quality")
 #: What ``--cv`` searches: sentence coverage weight, chunk-cosine and fused-rank weights in the
 #: passage score, caption penalty and the quote margin.
 GRID = {
-    "coverage": [0.2, 0.35, 0.5, 0.7],
-    "chunk": [0.0, 0.25, 0.5, 1.0],
-    "fused": [0.0, 0.05, 0.15],
-    "margin": [0.08, 0.12, 0.2],
+    "coverage": [0.2, 0.35, 0.5],
+    "chunk": [0.5, 1.0, 2.0],
+    "fused": [0.15, 0.3, 0.5, 1.0],
+    "margin": [0.08, 0.12, 0.2, 0.3],
 }
 
 
@@ -161,19 +162,44 @@ def _folds(n: int, k: int = 5, seed: int = 11) -> list[list[int]]:
     return [sorted(idx[i::k]) for i in range(k)]
 
 
-def cross_validate(engine: Engine, dev: list[dict], corpus: Path) -> dict:
-    """Grid-search the evidence weights on four folds, score on the fifth; the spread across folds."""
+def _reweighed_record(engine: Engine, q: dict, cached: tuple, params: Params) -> dict:
+    """``news_record`` for other evidence weights, from passages scored once (no abstention)."""
+    passages, texts = cached
+    gen = engine.generation
+    for p in passages:
+        apply(p, params)
+    ranked = rerank(passages)
+    docs: list[str] = []
+    for p in ranked:
+        if gen.doc_ids[p.doc] not in docs:
+            docs.append(gen.doc_ids[p.doc])
+    ans = answer.build(q["question"], gen, ranked, texts, min_evidence=0.0,
+                       max_excerpts=engine.settings.max_excerpts, params=params)
+    gold = set(q["gold_docs"])
+    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    return {
+        "answered": ans.answered, "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
+        "cited_gold": bool(gold & {s.doc_id for s in ans.sources}),
+        "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
+        "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
+        "excerpts": len(ans.excerpts), "sources": len(ans.sources),
+    }
+
+
+def cross_validate(engine: Engine, dev: list[dict]) -> dict:
+    """Grid-search the evidence weights on four folds, score on the fifth; the spread across folds.
+
+    Sentence features are computed once per question; each setting only re-weighs them, which is
+    what the engine would compute with those weights (``evidence.apply``).
+    """
     keys = list(GRID)
     combos = [dict(zip(keys, vals)) for vals in itertools.product(*(GRID[k] for k in keys))]
     base = engine.evidence_params
-    min_evidence = engine.settings.min_evidence
-    engine.settings = engine.settings.model_copy(update={"min_evidence": 0.0})  # rank, don't abstain
-    per_combo: list[list[dict]] = []
-    for i, combo in enumerate(combos):
-        engine.evidence_params = dataclasses.replace(base, **combo)
-        per_combo.append([news_record(engine, q, corpus) for q in dev])
-        if (i + 1) % 20 == 0:
-            log.warning("cv: %d/%d settings", i + 1, len(combos))
+    cache = [engine.passages(q["question"]) for q in dev]
+    per_combo = [
+        [_reweighed_record(engine, q, c, dataclasses.replace(base, **combo)) for q, c in zip(dev, cache)]
+        for combo in combos
+    ]
     folds = _folds(len(dev))
     held_out = []
     for f, test in enumerate(folds):
@@ -182,8 +208,6 @@ def cross_validate(engine: Engine, dev: list[dict], corpus: Path) -> dict:
         figs = news_figures([per_combo[best][i] for i in test])
         held_out.append({"fold": f, "chosen": combos[best], **figs})
     overall = max(range(len(combos)), key=lambda c: objective(per_combo[c]))
-    engine.evidence_params = base
-    engine.settings = engine.settings.model_copy(update={"min_evidence": min_evidence})
     summary = {}
     for key in ("hit@1", "hit@5", "cited_gold", "answer_in_quote", "evidence_overlap"):
         vals = [h[key] for h in held_out]
@@ -212,23 +236,29 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2,
 
 
 def top_features(engine: Engine, question: str) -> list[float] | None:
-    passages = engine.passages(question)
+    passages, _ = engine.passages(question)
     best = max(((p, p.best) for p in passages if p.best >= 0 and np.isfinite(p.score[p.best])),
                key=lambda pi: pi[0].score[pi[1]], default=None)
     return features(*best) if best else None
 
 
 def fit_abstention(groups: list[tuple[Engine, list[str], int]]) -> dict:
-    """Fit P(answers) on (engine, questions, label) groups, each group weighing the same in total."""
+    """Fit P(answers) on (engine, questions, label) groups.
+
+    Both labels weigh the same in total, and within a label every group weighs the same, so 280
+    off-topic questions don't outvote 79 answerable ones and each corpus counts.
+    """
     xs, ys, ws = [], [], []
+    per_label = {label: sum(1 for _, _, lab in groups if lab == label) for _, _, label in groups}
     for engine, questions, label in groups:
         feats = [f for f in (top_features(engine, q) for q in questions) if f is not None]
         for f in feats:
             xs.append(f)
             ys.append(label)
-            ws.append(1.0 / len(feats))
-    beta = _fit_logistic(np.array(xs), np.array(ys, dtype=float), np.array(ws) * len(xs) / len(groups))
-    names = ["a_bias", "a_cos", "a_cov", "a_chunk", "a_agree"]
+            ws.append(1.0 / (len(feats) * per_label[label]))
+    w = np.array(ws) * len(xs) / 2
+    beta = _fit_logistic(np.array(xs), np.array(ys, dtype=float), w)
+    names = ["a_bias", *FEATURES]
     return {n: round(float(b), 3) for n, b in zip(names, beta)}
 
 
@@ -245,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="fit the abstention model on the tune halves")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override an evidence.Params field for this run, e.g. --set margin=0.2")
+    ap.add_argument("--engine-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="override an engine setting, e.g. sentence_vectors=query or min_evidence=0.5")
     ap.add_argument("--no-news", action="store_true", help="only the small corpora")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -259,9 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         q["split"] = "tune" if sum(1 for p in community_qs[:i] if p["answerable"] == q["answerable"]) % 2 == 0 else "test"
     seeds_qs = _jsonl(DATA / "seeds_questions.jsonl")
 
-    community = engine_for(work / "community", DATA / "community", params)
-    seeds = engine_for(work / "seeds", ROOT / "seeds", params)
-    result: dict = {"params": dataclasses.asdict(params)}
+    overrides = dict(s.split("=", 1) for s in args.engine_setting)
+    community = engine_for(work / "community", DATA / "community", params, **overrides)
+    seeds = engine_for(work / "seeds", ROOT / "seeds", params, **overrides)
+    result: dict = {"params": dataclasses.asdict(params), "engine_settings": overrides}
     records: list[dict] = []
 
     news = None
@@ -269,10 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.corpus.is_dir() or not args.questions.is_file():
             result["news"] = {"skipped": f"corpus {args.corpus} or questions {args.questions} not found"}
         else:
-            news = engine_for(args.news_data_dir or work / "news", args.corpus, params)
+            news = engine_for(args.news_data_dir or work / "news", args.corpus, params, **overrides)
             dev = load_questions(args.questions)
             if args.cv:
-                result["cv"] = cross_validate(news, dev, args.corpus)
+                result["cv"] = cross_validate(news, dev)
+                params = dataclasses.replace(params, **result["cv"]["chosen_on_all_dev"])
+                for engine in (news, community, seeds):
+                    engine.evidence_params = params
             if args.fit:
                 result["fit"] = fit_abstention([
                     (news, [q["question"] for q in dev], 1),
@@ -281,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
                     (community, [q["question"] for q in community_qs if not q["answerable"] and q["split"] == "tune"], 0),
                     (community, off_tune, 0),
                 ])
+                params = dataclasses.replace(params, **result["fit"])
+                for engine in (news, community, seeds):
+                    engine.evidence_params = params
+            result["params"] = dataclasses.asdict(params)
             news_records = [news_record(news, q, args.corpus) for q in dev]
             records += news_records
             result["news_dev"] = news_figures(news_records)

@@ -3,11 +3,12 @@
 Nothing is generated. The sentences that ``evidence`` scored best are quoted, best first, each a
 slice of its source: near-duplicates (the same sentence in two overlapping chunks, or a reprint in
 another article) are quoted once, and a sentence shorter than a useful quote grows by its
-neighbours (never into a heading, a caption or a link line). A sentence is quoted only when it is
-evidence by itself (its own answer probability clears ``min_evidence``) and scores close to the
-best one, so a loosely related second source is left out rather than cited. Citation numbers are
-given to documents in the order they are first quoted, so they run 1..n and every one points at a
-listed source. When the best sentence is not evidence, the answer says so and cites nothing.
+neighbours (never into a heading, a caption or a link line). A sentence is quoted only when it
+scores close to the best one; a sentence from a source not yet cited must also be evidence by
+itself (its own answer probability clears ``min_evidence``), so a loosely related second source is
+left out rather than cited. Citation numbers are given to documents in the order they are first
+quoted, so they run 1..n and every one points at a listed source. When the best sentence is not
+evidence, the answer says so and cites nothing.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def build(
     for passage, i in ranked:
         if passage.score[i] < floor or len(chosen) == max_excerpts:
             break
-        if passage.p[i] < min_evidence:
-            continue  # not evidence by itself: it does not get a quote, nor its source a citation
+        if passage.p[i] < min_evidence and all(c.doc != passage.doc for c in chosen):
+            continue  # not evidence by itself: a new source is cited only on its own evidence
         start, end = _grow(passage, i, texts[passage.doc])
         if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
             continue  # overlapping chunks of one document quote the same words once

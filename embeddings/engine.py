@@ -140,12 +140,19 @@ class Engine:
         )
         return passages, scored, texts
 
-    def passages(self, query: str, k: int | None = None) -> list[evidence.Passage]:
-        """The scored passages an answer to ``query`` is built from, best first: every sentence's
-        cosine, coverage, score and answer probability. For inspection and for fitting the
-        abstention model (``benchmarks.quality --fit``)."""
+    @property
+    def generation(self) -> Generation:
+        """The published index generation, loaded (or switched to a newer one) as needed."""
+        return self._generation()
+
+    def passages(self, query: str) -> tuple[list[evidence.Passage], dict[int, str]]:
+        """The scored passages an answer to ``query`` is built from, best first (every sentence's
+        cosine, coverage, score and answer probability), and the document texts they point into.
+        For inspection and for measuring (``benchmarks.quality`` re-weighs them with
+        ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen = self._generation()
-        return self._passages(gen, query, k or self.settings.top_k, Filters(), "hybrid")[1]
+        _, scored, texts = self._passages(gen, query, self.settings.top_k, Filters(), "hybrid")
+        return scored, texts
 
     def search(
         self,

@@ -42,22 +42,30 @@ Embed = Callable[[list[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class Params:
-    """Weights of the evidence score. Chosen by cross-validation on the news2022 dev set
-    (``python -m benchmarks.quality --cv``); see the README's "Answer quality" section."""
+    """Weights of the evidence score and of the abstention model.
 
-    coverage: float = 0.35  # sentence score = cosine + coverage x this
-    chunk: float = 0.5  # passage score = best sentence + chunk cosine x this + fused x fused
-    fused: float = 0.05
+    The score weights were chosen by 5-fold cross-validation on the news2022 dev set and the
+    abstention coefficients fitted by logistic regression on answerable vs. off-topic questions
+    (both printed by ``python -m benchmarks.quality --cv --fit``; README, "Answer quality").
+    """
+
+    coverage: float = 0.5  # sentence score = cosine + coverage x this + the passage's share below
+    chunk: float = 0.5  # + chunk cosine x this
+    fused: float = 0.3  # + fused (reciprocal-rank) score x 60 x this
     caption_penalty: float = 0.15  # captions and link lines lose to prose
-    margin: float = 0.12  # a further quote scores within this of the best one
+    margin: float = 0.3  # a further quote scores within this of the best one
     heading: float = 0.5  # a question word found only in the sentence's section heading counts this much
-    # Abstention: P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
-    # + agree*(found by both retrievers)). Fitted by benchmarks.quality --fit.
-    a_bias: float = -9.0
-    a_cos: float = 9.0
-    a_cov: float = 6.0
-    a_chunk: float = 4.0
-    a_agree: float = 0.5
+    # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
+    #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
+    #   + scale*sqrt(2 ln chunks)); see ``probability``.
+    a_bias: float = -7.0
+    a_cos: float = 17.301
+    a_cov: float = -4.23
+    a_chunk: float = -4.251
+    a_agree: float = 1.984
+    a_pcov: float = 5.85
+    a_gap: float = -2.654
+    a_scale: float = -0.705
 
 
 DEFAULT_PARAMS = Params()
@@ -103,6 +111,9 @@ class Passage:
     score: np.ndarray  # (k,) sentence score; -inf for sentences that are never quoted
     p: np.ndarray  # (k,) probability that the sentence answers, on its own features
     passage_score: float = 0.0
+    passage_coverage: float = 0.0  # share of the question's words anywhere in the chunk or its title
+    crowd: float = 0.0  # mean chunk cosine of all scored candidates: how similar "anything" is
+    scale: float = 0.0  # sqrt(2 ln n) for n chunks: how high a chance match climbs in this corpus
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -120,19 +131,39 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def probability(
-    cos: np.ndarray, coverage: np.ndarray, chunk_cos: float, agree: bool, params: Params = DEFAULT_PARAMS
+    cos: np.ndarray,
+    coverage: np.ndarray,
+    chunk_cos: float,
+    agree: bool,
+    passage_coverage: float = 0.0,
+    crowd: float = 0.0,
+    scale: float = 0.0,
+    params: Params = DEFAULT_PARAMS,
 ) -> np.ndarray:
-    """P(a sentence answers the question) from its own features (see the module docstring)."""
+    """P(a sentence answers the question) from its own features (see the module docstring).
+
+    ``cos - crowd`` is how far the sentence stands out from what the question finds anyway: in
+    5,000 articles some passage is always a little similar, in one note nothing is, so the raw
+    cosine alone means different things on different corpora. ``scale`` says the same from the
+    corpus' size: the best of n chance similarities grows like sqrt(2 ln n) (the expected maximum of
+    n Gaussian draws), so a larger corpus needs a clearer match for the same confidence.
+    """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
-         + params.a_agree * float(agree))
+         + params.a_agree * float(agree) + params.a_pcov * passage_coverage
+         + params.a_gap * (cos - crowd) + params.a_scale * scale)
     return _sigmoid(np.asarray(z, dtype=np.float64))
+
+
+#: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
+FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale")
 
 
 def features(passage: Passage, i: int) -> list[float]:
     """The abstention features of sentence ``i`` (what ``probability`` combines), for fitting."""
     c = passage.cand
     return [float(passage.cos[i]), float(passage.coverage[i]), float(c.dense),
-            float(c.dense_rank is not None and c.bm25_rank is not None)]
+            float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
+            float(passage.cos[i]) - passage.crowd, passage.scale]
 
 
 def _coverage(
@@ -200,6 +231,9 @@ def score(
         cos_all = None
     sentence_terms = terms(sentence_texts)
     section_terms = _section_terms(gen, cands, all_rows, texts)
+    titles: dict[int, frozenset[str]] = {}
+    crowd = float(np.mean([c.dense for c in cands])) if cands else 0.0
+    scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     at = 0
     q = query.vector.astype(np.float32)
     for c, (lo, hi), rows in zip(cands, ranges, all_rows):
@@ -215,20 +249,41 @@ def score(
              for st, section in zip(sentence_terms[at : at + k], section_terms[at : at + k])],
             dtype=np.float64,
         )
+        doc = int(gen.chunk_doc[c.chunk])
+        title = titles.get(doc)
+        if title is None:
+            title = titles[doc] = frozenset(terms([gen.titles[doc]])[0])
+        everywhere = set(title).union(*(sentence_terms[at : at + k]))
         at += k
-        kinds = rows[:, 2] if k else np.zeros(0, dtype=np.int64)
-        s = cos + params.coverage * cover
-        s = np.where((kinds == Kind.CAPTION) | (kinds == Kind.LINK), s - params.caption_penalty, s)
-        s = np.where(kinds == Kind.HEADING, -math.inf, s)
-        agree = c.dense_rank is not None and c.bm25_rank is not None
-        p = probability(cos, cover, c.dense, agree, params)
-        p = np.where(kinds == Kind.HEADING, 0.0, p)
-        passage = Passage(c, int(gen.chunk_doc[c.chunk]), rows, cos, cover, s, p)
-        best = passage.best
-        top = float(s[best]) if best >= 0 and np.isfinite(s[best]) else float(c.dense)
-        passage.passage_score = top + params.chunk * c.dense + params.fused * c.fused * 60.0
+        passage = Passage(c, doc, rows, cos, cover, cos.copy(), cos.copy(),
+                          passage_coverage=_coverage(query.weights, total, everywhere, frozenset(), 0.0),
+                          crowd=crowd, scale=scale)
+        apply(passage, params)
         out.append(passage)
     return out
+
+
+def apply(passage: Passage, params: Params) -> Passage:
+    """(Re)compute a passage's sentence scores, probabilities and passage score from its features.
+
+    Separate from :func:`score` so that the benchmark can try many weights on features computed once.
+    """
+    c, cos, cover = passage.cand, passage.cos, passage.coverage
+    kinds = passage.spans[:, 2]
+    # A sentence is as good as its own match plus its passage's: the chunk's similarity and how
+    # both retrievers ranked it. The best sentence's score is the passage's score.
+    s = cos + params.coverage * cover + params.chunk * c.dense + params.fused * c.fused * 60.0
+    s = np.where((kinds == Kind.CAPTION) | (kinds == Kind.LINK), s - params.caption_penalty, s)
+    passage.score = np.where(kinds == Kind.HEADING, -math.inf, s)
+    agree = c.dense_rank is not None and c.bm25_rank is not None
+    p = probability(cos, cover, c.dense, agree, passage.passage_coverage, passage.crowd, passage.scale, params)
+    passage.p = np.where(kinds == Kind.HEADING, 0.0, p)
+    best = passage.best
+    passage.passage_score = (
+        float(passage.score[best]) if best >= 0 and np.isfinite(passage.score[best])
+        else float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
+    )
+    return passage
 
 
 def rerank(passages: list[Passage]) -> list[Passage]:

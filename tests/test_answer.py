@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from embeddings import Engine
+
+# The seed says it twice: "could only meet to finalize ..." and "could meet only to finalize ...".
+MEETING = re.compile(r"could (only meet|meet only) to finalize a certain document")
 
 
 def _check_consistent(engine: Engine, ans) -> None:
@@ -23,7 +28,7 @@ def test_design_question_quotes_peskov_with_source(engine: Engine):
     ans = engine.ask("what did Peskov say about a meeting?")
     assert ans.answered
     _check_consistent(engine, ans)
-    assert any("could meet only to finalize a certain document" in e.text for e in ans.excerpts)
+    assert any(MEETING.search(e.text) for e in ans.excerpts)
     src = ans.sources[0]
     assert src.title == "Russia Holds Firm on Opposition to PutinZelenskyy Negotiations"
     assert src.date.isoformat() == "2022-06-01"

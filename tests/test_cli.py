@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def test_index_reports_summary_and_is_incremental(fresh):
 def test_ask_human_and_json(session_index):
     out = docbot("ask", "what did Peskov say about a meeting?", data_dir=session_index.data_dir)
     assert out.returncode == 0
-    assert "could meet only to finalize a certain document" in out.stdout.replace("\n    ", " ")
+    assert re.search(r"could (only meet|meet only) to finalize a certain document", out.stdout.replace("\n    ", " "))
     assert "[1] Russia Holds Firm on Opposition to PutinZelenskyy Negotiations (2022-06-01)" in out.stdout
     data = json.loads(docbot("ask", "what did Peskov say about a meeting?", "--json",
                              data_dir=session_index.data_dir).stdout)

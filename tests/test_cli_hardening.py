@@ -71,12 +71,12 @@ def index_copy(session_index: EngineSettings, tmp_path: Path) -> EngineSettings:
 INDEX_UNTIL_INTERRUPTED = """
 import sys
 import embeddings.encoder as enc
-real = enc.TorchEncoder.encode
-def announce_then_encode(self, texts, **kwargs):
+real = enc.TorchEncoder.encode_with_sentences
+def announce_then_encode(self, texts, sentences, **kwargs):
     print("embedding", flush=True)
     while True:
-        real(self, texts, **kwargs)
-enc.TorchEncoder.encode = announce_then_encode
+        real(self, texts, sentences, **kwargs)
+enc.TorchEncoder.encode_with_sentences = announce_then_encode
 from embeddings.cli import main
 sys.exit(main(sys.argv[1:]))
 """

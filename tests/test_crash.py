@@ -31,7 +31,7 @@ RUNNER = textwrap.dedent(
 
     if stage == "embed":
         import embeddings.encoder as enc
-        enc.TorchEncoder.encode = stall
+        enc.TorchEncoder.encode_with_sentences = stall
     elif stage == "write":
         import embeddings.lexical as lex
         lex.LexicalIndex.save = stall

@@ -81,7 +81,7 @@ def test_quotes_far_below_the_best_are_left_out():
 
 
 def test_probability_rises_with_each_feature():
-    base = probability(np.array([0.4]), np.array([0.3]), 0.4, False)[0]
-    assert probability(np.array([0.6]), np.array([0.3]), 0.4, False)[0] > base
-    assert probability(np.array([0.4]), np.array([0.6]), 0.4, False)[0] > base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.6, False)[0] > base
+    base = probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5)[0]
+    assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] > base

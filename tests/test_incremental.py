@@ -24,6 +24,10 @@ class CountingEncoder:
         self.texts.extend(texts)
         return self.inner.encode(texts, **kw)
 
+    def encode_with_sentences(self, texts, sentences, **kw):
+        self.texts.extend(texts)
+        return self.inner.encode_with_sentences(texts, sentences, **kw)
+
     def export_onnx(self, directory):
         return self.inner.export_onnx(directory)
 
