@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,21 +52,22 @@ class Params:
 
     coverage: float = 0.5  # sentence score = cosine + coverage x this + the passage's share below
     chunk: float = 0.5  # + chunk cosine x this
-    fused: float = 0.3  # + fused (reciprocal-rank) score x 60 x this
+    fused: float = 0.5  # + fused (reciprocal-rank) score x 60 x this
     caption_penalty: float = 0.15  # captions and link lines lose to prose
     margin: float = 0.3  # a further quote scores within this of the best one
     heading: float = 0.5  # a question word found only in the sentence's section heading counts this much
+    answer_type: float = 0.1  # + this when a quantity is asked for and the sentence holds one
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks)); see ``probability``.
-    a_bias: float = -7.0
-    a_cos: float = 17.301
-    a_cov: float = -4.23
-    a_chunk: float = -4.251
-    a_agree: float = 1.984
-    a_pcov: float = 5.85
-    a_gap: float = -2.654
-    a_scale: float = -0.705
+    a_bias: float = -9.193
+    a_cos: float = 15.331
+    a_cov: float = -4.499
+    a_chunk: float = -1.521
+    a_agree: float = 3.672
+    a_pcov: float = 4.695
+    a_gap: float = -0.558
+    a_scale: float = -0.539
 
 
 DEFAULT_PARAMS = Params()
@@ -86,6 +88,7 @@ class Query:
     vector: np.ndarray
     terms: list[str]
     weights: dict[str, float] = field(default_factory=dict)
+    wants_number: bool = False  # "how many", "how much", "when", "what year": the answer is a quantity
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray) -> "Query":
@@ -96,7 +99,24 @@ class Query:
             # Rare words say what the question is about: weight = 8 - Zipf frequency (the most
             # common English words score ~7.5; unknown words and names 0).
             weights[stem] = max(weights.get(stem, 0.0), max(1.0, 8.0 - _zipf(word)))
-        return cls(text, vector, stemmed, weights)
+        return cls(text, vector, stemmed, weights, bool(_NUMERIC_QUESTION.search(text)))
+
+
+# The expected answer type, the oldest trick of extractive QA: a question asking for a quantity or a
+# date is answered by a sentence that holds one, however many of the question's words another
+# sentence repeats ("How many people can come?" -> "Space is limited to 60 guests").
+_NUMERIC_QUESTION = re.compile(
+    r"\b(how (many|much|long|old|far|often|big|tall|high|large)|what (year|date|time|percentage|age)|"
+    r"when|which (year|date|month|day))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half|once|twice|daily|weekly|monthly|yearly|annually|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|yesterday)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -113,6 +133,7 @@ class Passage:
     passage_score: float = 0.0
     passage_coverage: float = 0.0  # share of the question's words anywhere in the chunk or its title
     crowd: float = 0.0  # mean chunk cosine of all scored candidates: how similar "anything" is
+    typed: np.ndarray | None = None  # (k,) 1.0 where the sentence holds the kind of answer asked for
     scale: float = 0.0  # sqrt(2 ln n) for n chunks: how high a chance match climbs in this corpus
 
     @classmethod
@@ -255,7 +276,11 @@ def score(
             title = titles[doc] = frozenset(terms([gen.titles[doc]])[0])
         everywhere = set(title).union(*(sentence_terms[at : at + k]))
         at += k
-        passage = Passage(c, doc, rows, cos, cover, cos.copy(), cos.copy(),
+        typed = (
+            np.array([bool(_NUMBER.search(t)) for t in sentence_texts[at - k : at]], dtype=np.float64)
+            if query.wants_number else np.zeros(k)
+        )
+        passage = Passage(c, doc, rows, cos, cover, cos.copy(), cos.copy(), typed=typed,
                           passage_coverage=_coverage(query.weights, total, everywhere, frozenset(), 0.0),
                           crowd=crowd, scale=scale)
         apply(passage, params)
@@ -273,6 +298,8 @@ def apply(passage: Passage, params: Params) -> Passage:
     # A sentence is as good as its own match plus its passage's: the chunk's similarity and how
     # both retrievers ranked it. The best sentence's score is the passage's score.
     s = cos + params.coverage * cover + params.chunk * c.dense + params.fused * c.fused * 60.0
+    if passage.typed is not None:
+        s = s + params.answer_type * passage.typed
     s = np.where((kinds == Kind.CAPTION) | (kinds == Kind.LINK), s - params.caption_penalty, s)
     passage.score = np.where(kinds == Kind.HEADING, -math.inf, s)
     agree = c.dense_rank is not None and c.bm25_rank is not None

@@ -57,3 +57,30 @@ def seeds_engine(tmp_path_factory, session_index):
     engine = Engine(settings)
     engine.reindex()
     return engine
+
+
+MEETUP = """# Berlin meetup
+
+Many people say the Berlin meetup is the best meetup of the year, and people come back to it every year.
+The venue is a former power station in Kreuzberg. Space is limited to 60 guests, so register early.
+Lunch is provided by the core team.
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: the late-chunked cosine ranks the answer first (0.68 vs 0.64), but the "
+    "cross-validated coverage weight (0.5) lets the sentence that repeats every question word win; "
+    "see README, Answer quality",
+)
+def test_a_paraphrased_question_quotes_the_answer_not_the_sentence_that_repeats_its_words(fresh, tmp_path):
+    """The decoy repeats every word of the question; the answer shares none of them."""
+    docs = tmp_path / "community"
+    docs.mkdir()
+    (docs / "meetup.md").write_text(MEETUP)
+    engine = Engine(fresh(docs=docs))
+    engine.reindex()
+    ans = engine.ask("How many people can come to the Berlin meetup?")
+    assert ans.answered
+    assert "limited to 60 guests" in ans.excerpts[0].text
+    assert not ans.excerpts[0].text.startswith("#")
