@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_PIP_ARGS ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test bench index clean
+.PHONY: run test bench quality index clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ $(VENV)/.bench: $(VENV)/.installed
 # Full benchmark on ../shared/corpora (see README "Measurements"); BENCH_ARGS adds options.
 bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.bench --baseline $(BENCH_ARGS)
+
+# Answer quality (issue figures: hit@k, quotes, abstention, latency) on news2022 + the small corpora;
+# QUALITY_ARGS adds options (--news-data-dir DIR to reuse an index, --cv, --fit, --out DIR).
+quality: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.quality $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) data

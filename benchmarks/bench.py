@@ -171,7 +171,7 @@ def ann_recall(engine: Engine, queries: list[str], k: int = 10) -> dict | None:
     """Recall@k of the IVF index against exact search over the same vectors, for a few nprobe."""
     import faiss
 
-    gen = engine._generation()
+    gen = engine.generation
     if not isinstance(gen.index, faiss.IndexIVF):
         return None
     vectors = np.asarray(gen.vectors)

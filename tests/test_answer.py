@@ -49,10 +49,18 @@ def test_unrelated_question_abstains_without_citations(engine: Engine, question:
 
 
 def test_multi_source_answer_numbers_sources_in_quote_order(engine: Engine):
-    ans = engine.ask("Which ship left Odesa with corn, and what did Turkey's minister say about a grain corridor?")
+    # Two questions in one, each answered by its own document: both are cited, each on its own
+    # evidence, numbered in the order they are first quoted.
+    ans = engine.ask("What closed Catania airport, and which ship carried corn to Lebanon?")
     assert ans.answered
     _check_consistent(engine, ans)
-    assert {s.doc_id for s in ans.sources} >= {"grain.txt"}
+    assert {s.doc_id for s in ans.sources} == {"grain.txt", "volcano.md"}
+    first_quoted = []
+    for e in ans.excerpts:
+        if e.doc_id not in first_quoted:
+            first_quoted.append(e.doc_id)
+    assert [s.doc_id for s in ans.sources] == first_quoted
+    assert [s.number for s in ans.sources] == [1, 2]
     assert len(ans.excerpts) <= engine.settings.max_excerpts
 
 

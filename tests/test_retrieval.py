@@ -8,12 +8,15 @@ from embeddings import Engine
 
 
 def test_rare_name_is_found_by_bm25_side(engine: Engine):
-    hits = engine.search("Podolyak", k=3)
-    assert "Podolyak" in hits[0].text
-    dense_only = engine.search("Podolyak", k=1, mode="dense")
+    # The small model blurs a rare name; BM25 ranks the passage naming it first, and hybrid keeps
+    # that find on top.
     bm25_only = engine.search("Podolyak", k=1, mode="bm25")
     assert "Podolyak" in bm25_only[0].text
-    assert dense_only  # dense alone still answers, just not necessarily with the name
+    assert "Podolyak" in engine.search("Podolyak", k=3)[0].text
+    passages, texts = engine.passages("Podolyak")
+    top = passages[0]
+    assert top.cand.bm25_rank == 0
+    assert "Podolyak" in texts[top.doc][top.spans[0, 0] : top.spans[-1, 1]]
 
 
 def test_paraphrase_is_found_by_dense_side(engine: Engine):
