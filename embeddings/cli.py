@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from .encoder import resolve_model
 from .engine import Engine
-from .errors import DataDirUnusable, DocumentRejected, EngineError, IndexNotFound, ModelNotInstalled
+from .errors import DataDirUnusable, EngineError, IndexNotFound, ModelNotInstalled
 from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
 from .settings import EngineSettings, describe_invalid
@@ -152,24 +152,12 @@ class _ProgressBar:
             self.bar = None
 
 
-class _ListedInSummary(logging.Filter):
-    """Drops the indexer's warnings about files it skipped: the summary lists each reason once."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args if isinstance(record.args, tuple) else ()
-        return not any(isinstance(arg, DocumentRejected) for arg in args)
-
-
 def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
     """Re-index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
-    quiet = _ListedInSummary()
-    indexer_log = logging.getLogger("embeddings.indexer")
-    indexer_log.addFilter(quiet)
     try:
         return engine.reindex(paths, progress=bar)
     finally:
-        indexer_log.removeFilter(quiet)
         bar.close()
 
 

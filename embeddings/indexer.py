@@ -139,24 +139,28 @@ class Indexer:
         report: IndexReport,
         emit: ProgressCallback,
     ) -> list[Document]:
-        """Every readable document under ``paths``; unreadable ones are reported in ``report.skipped``."""
-        files = iter_files(paths)
+        """Every readable document under ``paths``; what cannot be read goes to ``report.skipped``.
+
+        Skipped files are logged at INFO only: the caller shows ``report.skipped`` once (the CLI's
+        summary, the bot's reply), so a WARNING as well would say everything twice.
+        """
+        files = iter_files(paths, skipped=report.skipped)
         docs: list[Document] = []
         emit(IndexProgress(stage="scan", documents_total=len(files)))
         for n, (doc_id, path) in enumerate(files, 1):
             try:
                 docs.append(read_file(doc_id, path))
             except DocumentRejected as exc:
-                report.skipped.append(str(exc))
                 pos = previous.doc_pos.get(doc_id) if previous is not None else None
                 if pos is not None:
                     # A document that breaks keeps its last good version in the index.
-                    log.warning("skipped %s; keeping the previously indexed version", exc)
                     docs.append(previous.document(pos))  # type: ignore[union-attr]
+                    reason = f"{exc}; kept the previously indexed version"
                 else:
-                    log.warning("skipped %s", exc)
-            if n % 200 == 0:
-                emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
+                    reason = str(exc)
+                report.skipped.append(reason)
+                log.info("skipped %s", reason)
+            emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
         report.documents_total = len(docs)
         return docs
 
