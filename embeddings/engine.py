@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from . import answer as answer_builder
-from . import evidence, retrieval
+from . import evidence, retrieval, store
 from .documents import save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
-from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
+from .errors import IndexNotFound, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
     Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
@@ -51,7 +53,7 @@ class Engine:
         self._gen_name: str | None = None
         self._encoder: Encoder | None = None
         self._load_lock = threading.Lock()
-        self._reindex_lock = threading.Lock()
+        self._changing = False  # this engine holds the re-index lock
         self._indexer: Indexer | None = None
 
     # ------------------------------------------------------------------ loading
@@ -261,49 +263,62 @@ class Engine:
         )
 
     # ------------------------------------------------------------------ indexing
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        """Hold the data directory's re-index lock for one change (ReindexInProgress when it is taken).
+
+        Every change to the index or the documents folder goes through here first, so a refused
+        request has touched nothing. The lock is a file lock: it holds across threads and processes.
+        """
+        with store.reindex_lock(self.settings.data_dir):
+            self._changing = True
+            try:
+                yield
+            finally:
+                self._changing = False
+
     def reindex(
         self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
     ) -> IndexReport:
         """Make the index mirror ``paths`` (default: the documents folder); swap when done."""
-        if not self._reindex_lock.acquire(blocking=False):
-            raise ReindexInProgress("a re-index is already running; try again when it finishes")
+        with self._change():
+            return self._reindex(paths, progress)
+
+    def _reindex(self, paths: list[Path] | None, progress: ProgressCallback | None) -> IndexReport:
+        """The re-index itself; the caller holds the lock."""
         try:
-            try:
-                previous = self._generation()
-            except IndexNotFound:
-                previous = None
-            if self._indexer is None:
-                self._indexer = Indexer(self.settings)
-            report = self._indexer.run(paths or [self.settings.docs_dir], previous, progress)
-            if report.published:
-                self.load()
-            return report
-        finally:
-            self._reindex_lock.release()
+            previous = self._generation()
+        except IndexNotFound:
+            previous = None
+        if self._indexer is None:
+            self._indexer = Indexer(self.settings)
+        report = self._indexer.run(paths or [self.settings.docs_dir], previous, progress)
+        if report.published:
+            self.load()
+        return report
 
     @property
     def reindexing(self) -> bool:
-        return self._reindex_lock.locked()
+        """Whether this engine is changing the index now (another process's run shows as ReindexInProgress)."""
+        return self._changing
 
     def add_document(
         self, filename: str, data: bytes, *, max_bytes: int, progress: ProgressCallback | None = None
     ) -> IndexReport:
         """Validate and save an upload into the documents folder, then index it."""
-        if self.reindexing:
-            raise ReindexInProgress("a re-index is running; add the document when it finishes")
-        save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
-        return self.reindex(progress=progress)
+        with self._change():
+            save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
+            return self._reindex(None, progress)
 
     def remove_document(self, doc_id: str, *, progress: ProgressCallback | None = None) -> IndexReport:
         """Delete a document from the documents folder and from the index."""
-        if self.reindexing:
-            raise ReindexInProgress("a re-index is running; remove the document when it finishes")
-        gen = self._generation()
-        if doc_id not in gen.doc_pos:
-            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
-        root = self.settings.docs_dir.resolve()
-        target = (root / doc_id).resolve()
-        if root not in target.parents or not target.is_file():
-            raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
-        target.unlink()
-        return self.reindex(progress=progress)
+        with self._change():
+            gen = self._generation()
+            if doc_id not in gen.doc_pos:
+                raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+            root = self.settings.docs_dir.resolve()
+            target = (root / doc_id).resolve()
+            if root not in target.parents or not target.is_file():
+                raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
+            target.unlink()
+            return self._reindex(None, progress)

@@ -8,12 +8,9 @@ keep using the previous one until the switch and a crash never leaves a broken i
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +19,7 @@ from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
 from .encoder import TokenCounter, TorchEncoder
-from .errors import DocumentRejected, ReindexInProgress
+from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
 from .settings import EngineSettings
@@ -30,21 +27,6 @@ from .settings import EngineSettings
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
-
-
-@contextmanager
-def reindex_lock(data_dir: Path) -> Iterator[None]:
-    """One re-index at a time per data directory, across threads and processes."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / "reindex.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReindexInProgress("a re-index is already running; try again when it finishes") from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def onnx_dir(settings: EngineSettings) -> Path:
@@ -91,46 +73,48 @@ class Indexer:
         previous: store.Generation | None,
         progress: ProgressCallback | None = None,
     ) -> IndexReport:
-        """Index ``paths`` against ``previous``; publishes a new generation when anything changed."""
+        """Index ``paths`` against ``previous``; publishes a new generation when anything changed.
+
+        The caller holds the re-index lock (``store.reindex_lock``).
+        """
         started = time.perf_counter()
         emit = progress or (lambda p: None)
         settings = self.settings
-        with reindex_lock(settings.data_dir):
-            store.sweep_unfinished(settings.data_dir)
-            if previous is not None:
-                previous.manifest.check_model(settings.model)
-            report = IndexReport()
-            docs = self._read(paths, previous, report, emit)
-            to_embed = self._classify(docs, previous, report)
-            total = len(docs)
-            if previous is not None and not (report.added or report.changed or report.removed):
-                report.chunks_total = previous.size
-            else:
-                embedded = self._embed(to_embed, emit, total) if to_embed else {}
-                items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
-                report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
-                report.chunks_total = sum(len(i.spans) for i in items)
-                emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
-                                   chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-                store.write_generation(
-                    settings.data_dir,
-                    items,
-                    manifest={
-                        "model": settings.model,
-                        "dimension": self.encoder.dimension,
-                        "chunk_tokens": settings.chunk_tokens,
-                        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-                    },
-                    exact_max=settings.exact_search_max_chunks,
-                    previous_index=previous.index if previous is not None else None,
-                )
-                store.sweep_superseded(settings.data_dir)
-                report.published = True
-            self._ensure_onnx()
-            report.seconds = time.perf_counter() - started
-            emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
+        store.sweep_unfinished(settings.data_dir)
+        if previous is not None:
+            previous.manifest.check_model(settings.model)
+        report = IndexReport()
+        docs = self._read(paths, previous, report, emit)
+        to_embed = self._classify(docs, previous, report)
+        total = len(docs)
+        if previous is not None and not (report.added or report.changed or report.removed):
+            report.chunks_total = previous.size
+        else:
+            embedded = self._embed(to_embed, emit, total) if to_embed else {}
+            items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
+            report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
+            report.chunks_total = sum(len(i.spans) for i in items)
+            emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
                                chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-            return report
+            store.write_generation(
+                settings.data_dir,
+                items,
+                manifest={
+                    "model": settings.model,
+                    "dimension": self.encoder.dimension,
+                    "chunk_tokens": settings.chunk_tokens,
+                    "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+                },
+                exact_max=settings.exact_search_max_chunks,
+                previous_index=previous.index if previous is not None else None,
+            )
+            store.sweep_superseded(settings.data_dir)
+            report.published = True
+        self._ensure_onnx()
+        report.seconds = time.perf_counter() - started
+        emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
+                           chunks_done=report.chunks_total, chunks_total=report.chunks_total))
+        return report
 
     def _read(
         self,

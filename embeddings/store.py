@@ -3,6 +3,7 @@
 Layout of the data directory::
 
     CURRENT                 name of the published generation (replaced by rename)
+    reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite, vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
     onnx/<model>/           the query-time ONNX export of the embedding model
@@ -20,17 +21,20 @@ import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
 from . import vector_index
 from .chunking import embedded_text
 from .documents import Document
-from .errors import IndexNotFound, ModelMismatch
+from .errors import DataDirUnusable, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,39 @@ def _fsync_tree(path: Path) -> None:
             with open(p, "rb+") as fh:
                 os.fsync(fh.fileno())
     _fsync_dir(path)
+
+
+# ---------------------------------------------------------------------- the re-index lock
+@contextmanager
+def reindex_lock(data_dir: Path) -> Iterator[None]:
+    """One change at a time per data directory, across threads and processes.
+
+    Whoever changes the index or the documents folder takes it first, so a refusal
+    (ReindexInProgress) comes before anything is touched. Not re-entrant: take it once per change.
+    """
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(data_dir / "reindex.lock")
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ReindexInProgress("a re-index is already running; try again when it finishes") from None
+    except OSError as exc:
+        raise DataDirUnusable(f"cannot use the data directory {data_dir}: {_why_unusable(data_dir, exc)}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _why_unusable(data_dir: Path, exc: OSError) -> str:
+    """The cause a person can act on: a file in the way, or what the system said and about which path."""
+    existing = data_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder" if existing != data_dir else "it is a file, not a folder"
+    what = exc.strerror or str(exc)
+    return f"{what} ({exc.filename})" if exc.filename and str(exc.filename) != str(data_dir) else what
 
 
 def current_name(data_dir: Path) -> str | None:
