@@ -29,7 +29,7 @@ from .models import (
 )
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
-from .store import Generation, current_name
+from .store import Generation
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +50,37 @@ class Engine:
         #: Weights of sentence scoring and abstention; the defaults were fitted by the benchmark.
         self.evidence_params = evidence_params or evidence.DEFAULT_PARAMS
         self._gen: Generation | None = None
-        self._gen_name: str | None = None
+        self._pointer: str | None = None  # what CURRENT said when _gen was chosen
         self._encoder: Encoder | None = None
         self._load_lock = threading.Lock()
         self._changing = False  # this engine holds the re-index lock
+        self._warned: set[str] = set()
         self._indexer: Indexer | None = None
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
-        """Load the published index; raises IndexNotFound or ModelMismatch with a clear message."""
+        """Load the published index; raises IndexNotFound, IndexDamaged or ModelMismatch, each in one line.
+
+        A damaged published generation is skipped for the newest intact one before it, with a warning
+        saying what is damaged; ``reindex`` repairs it.
+        """
         with self._load_lock:
-            name = current_name(self.settings.data_dir)
-            if name is None:
-                raise IndexNotFound(
-                    f"no index in {self.settings.data_dir} yet: run `docbot index` to build one"
-                )
-            if name != self._gen_name:
-                gen = Generation(self.settings.data_dir / "generations" / name)
+            pointer = store.read_pointer(self.settings.data_dir)
+            if self._gen is None or pointer != self._pointer:
+                published = store.open_published(self.settings.data_dir)
+                gen = published.generation
                 gen.manifest.check_model(self.settings.model)
-                self._gen, self._gen_name = gen, name
-                log.info("loaded index %s: %d documents, %d chunks", name, len(gen.doc_ids), gen.size)
+                if published.problems:
+                    self._warn(published.problems, f"answering from {gen.name} until `docbot index` repairs it")
+                self._gen, self._pointer = gen, published.pointer
+                log.info("loaded index %s: %d documents, %d chunks", gen.name, len(gen.doc_ids), gen.size)
         return self
+
+    def _warn(self, problems: list[str], action: str) -> None:
+        """One warning line: the damage not reported yet by this engine, then what is done about it."""
+        new = [p for p in problems if p not in self._warned]
+        self._warned.update(new)
+        log.warning("%s", "; ".join([*new, action]) if new else action)
 
     @property
     def is_loaded(self) -> bool:
@@ -78,7 +88,7 @@ class Engine:
 
     def _generation(self) -> Generation:
         """The current generation, switching to a newer one another process published."""
-        if self._gen is None or current_name(self.settings.data_dir) != self._gen_name:
+        if self._gen is None or store.read_pointer(self.settings.data_dir) != self._pointer:
             self.load()
         assert self._gen is not None
         return self._gen
@@ -262,6 +272,13 @@ class Engine:
             size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=str(self.settings.data_dir),
         )
 
+    def verify(self) -> store.Verification:
+        """Check every generation on disk in full (sizes, SHA-256 of every file, counts), and CURRENT.
+
+        Reads every byte of the index, so it is for ``stats --verify`` and diagnosis, not every query.
+        """
+        return store.verify(self.settings.data_dir)
+
     # ------------------------------------------------------------------ indexing
     @contextmanager
     def _change(self) -> Iterator[None]:
@@ -285,15 +302,31 @@ class Engine:
             return self._reindex(paths, progress)
 
     def _reindex(self, paths: list[Path] | None, progress: ProgressCallback | None) -> IndexReport:
-        """The re-index itself; the caller holds the lock."""
+        """The re-index itself; the caller holds the lock.
+
+        The generation to build on is checked in full (checksums). A damaged one never stops the run:
+        the newest intact generation is reused instead, or everything is embedded again, and a new
+        generation is published even when no document changed, which repairs the index.
+        """
+        data_dir = self.settings.data_dir
+        store.sweep_unfinished(data_dir)
         try:
-            previous = self._generation()
-        except IndexNotFound:
-            previous = None
+            previous, problems, damaged = store.open_for_update(data_dir)
+        except IndexNotFound:  # written by another version of docbot: start over
+            previous, problems, damaged = None, [], set()
+        if problems:
+            reuse = (f"reusing the intact vectors of {previous.name}" if previous is not None
+                     else "no generation is intact: embedding everything again")
+            self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
             self._indexer = Indexer(self.settings)
-        report = self._indexer.run(paths or [self.settings.docs_dir], previous, progress)
+        report = self._indexer.run(
+            paths or [self.settings.docs_dir], previous, progress, repair=bool(problems)
+        )
         if report.published:
+            store.sweep_superseded(data_dir, keep=previous.name if previous is not None else None,
+                                   damaged=damaged)
+            self._gen = None  # load the new generation, even if CURRENT reads as before
             self.load()
         return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
-from .encoder import TokenCounter, TorchEncoder
+from .encoder import TokenCounter, TorchEncoder, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
@@ -47,6 +48,18 @@ def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentCh
     )
 
 
+@dataclass
+class _Plan:
+    """Documents to embed, chunked: per document its spans and per-chunk sentences; per chunk the
+    text to embed and its sentences' offsets into that text."""
+
+    docs: list[Document]
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+    sentences: list[list[list[tuple[int, int, int]]]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    sentence_offsets: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
@@ -72,25 +85,30 @@ class Indexer:
         paths: list[Path],
         previous: store.Generation | None,
         progress: ProgressCallback | None = None,
+        *,
+        repair: bool = False,
     ) -> IndexReport:
         """Index ``paths`` against ``previous``; publishes a new generation when anything changed.
 
-        The caller holds the re-index lock (``store.reindex_lock``).
+        The caller holds the re-index lock (``store.reindex_lock``). ``repair`` publishes a new
+        generation even when no document changed: the published one was found damaged. ``previous``
+        may lack its FAISS index (it was damaged); it is rebuilt from the vectors.
         """
         started = time.perf_counter()
         emit = progress or (lambda p: None)
         settings = self.settings
-        store.sweep_unfinished(settings.data_dir)
         if previous is not None:
             previous.manifest.check_model(settings.model)
         report = IndexReport()
         docs = self._read(paths, previous, report, emit)
         to_embed = self._classify(docs, previous, report)
         total = len(docs)
-        if previous is not None and not (report.added or report.changed or report.removed):
+        if previous is not None and not (report.added or report.changed or report.removed or repair):
             report.chunks_total = previous.size
         else:
-            embedded = self._embed(to_embed, emit, total) if to_embed else {}
+            plan = self._chunk(to_embed)
+            self._ensure_space(plan, docs, previous)
+            embedded = self._embed(plan, emit, total) if to_embed else {}
             items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
             report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
             report.chunks_total = sum(len(i.spans) for i in items)
@@ -108,7 +126,6 @@ class Indexer:
                 exact_max=settings.exact_search_max_chunks,
                 previous_index=previous.index if previous is not None else None,
             )
-            store.sweep_superseded(settings.data_dir)
             report.published = True
         self._ensure_onnx()
         report.seconds = time.perf_counter() - started
@@ -176,16 +193,11 @@ class Indexer:
         report.removed = sorted(d for d in old_hashes if d not in current)
         return to_embed
 
-    def _embed(
-        self, docs: list[Document], emit: ProgressCallback, documents_total: int
-    ) -> dict[str, store.DocumentChunks]:
-        """Chunk, then embed every chunk and, in the same pass, every quotable sentence of it."""
+    def _chunk(self, docs: list[Document]) -> _Plan:
+        """Chunk the documents to embed and find each chunk's quotable sentences."""
         settings = self.settings
-        count = self._token_counter()
-        spans_by_doc: list[list[tuple[int, int]]] = []
-        sentences_by_doc: list[list[list[tuple[int, int, int]]]] = []
-        texts: list[str] = []
-        sentence_offsets: list[list[tuple[int, int]]] = []  # into the embedded text, per chunk
+        count = self._token_counter() if docs else approximate_token_counts
+        plan = _Plan(docs)
         for doc in docs:
             spans = [
                 (s.start, s.end)
@@ -196,15 +208,47 @@ class Indexer:
                     count_tokens=count,
                 )
             ]
-            spans_by_doc.append(spans)
+            plan.spans.append(spans)
             per_chunk = []
             for s, e in spans:
                 text, at = embedded_text(doc.title, doc.text[s:e])
                 sents = quotable_sentences(doc.text, s, e)
                 per_chunk.append([(x.start, x.end, int(x.kind)) for x in sents])
-                texts.append(text)
-                sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])
-            sentences_by_doc.append(per_chunk)
+                plan.texts.append(text)
+                plan.sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])
+            plan.sentences.append(per_chunk)
+        return plan
+
+    def _ensure_space(self, plan: _Plan, docs: list[Document], previous: store.Generation | None) -> None:
+        """Refuse before embedding when DATA_DIR cannot hold the new generation (and the ONNX export).
+
+        Without this a full disk showed up only after the whole embedding, as a raw ENOSPC.
+        """
+        new = {d.doc_id for d in plan.docs}
+        chunks = len(plan.texts)
+        sentences = sum(len(s) for s in plan.sentence_offsets)
+        if previous is not None:
+            for doc in docs:
+                pos = previous.doc_pos.get(doc.doc_id)
+                if doc.doc_id not in new and pos is not None:
+                    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
+                    chunks += n
+                    if n:
+                        sentences += previous.sentence_range(first + n - 1)[1] - previous.sentence_range(first)[0]
+        text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
+        need = store.estimated_bytes(chunks, sentences, text_bytes, self.encoder.dimension)
+        if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
+            weights = Path(resolve_model(self.settings.model))
+            need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+        store.ensure_space(self.settings.data_dir, need)
+
+    def _embed(
+        self, plan: _Plan, emit: ProgressCallback, documents_total: int
+    ) -> dict[str, store.DocumentChunks]:
+        """Embed every chunk and, in the same pass, every quotable sentence of it."""
+        settings = self.settings
+        docs, spans_by_doc, sentences_by_doc = plan.docs, plan.spans, plan.sentences
+        texts, sentence_offsets = plan.texts, plan.sentence_offsets
         total = len(texts)
         done = 0
 
@@ -239,5 +283,8 @@ class Indexer:
             return
         try:
             self.encoder.export_onnx(target)
-        except Exception:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
-            log.exception("ONNX export failed; queries will use sentence-transformers (slower start)")
+        except Exception as exc:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
+            reason = (f"no space left in {self.settings.data_dir}" if store.disk_full(exc)
+                      else f"{type(exc).__name__}: {exc}".splitlines()[0])
+            log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)", reason)
+            log.debug("details of the ONNX export failure", exc_info=exc)
