@@ -5,7 +5,8 @@
     docbot search "QUERY" -k N ranked passages with scores      (--json)
     docbot sources             the indexed documents           (--json)
     docbot source REF          a document, or DOC#N: one chunk with its neighbours (--json)
-    docbot stats               documents, chunks, model, size, last indexed (--json)
+    docbot stats [--verify]    documents, chunks, model, size, last indexed; --verify checks every
+                               file against its checksum (exit 1 when damaged)  (--json)
     docbot chat                ask questions interactively
 
 ``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
@@ -23,6 +24,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -32,10 +34,11 @@ from pydantic import ValidationError
 
 from .encoder import resolve_model
 from .engine import Engine
-from .errors import DataDirUnusable, DocumentRejected, EngineError, IndexNotFound, ModelNotInstalled
+from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, ModelNotInstalled
 from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
 from .settings import EngineSettings, describe_invalid
+from .store import Verification
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,32 @@ def render_stats(st: IndexStats) -> str:
     )
 
 
+def render_verification(v: Verification) -> str:
+    """What ``stats --verify`` found: each generation on disk, then one line on what to do."""
+    lines = []
+    if v.pointer_problem:
+        lines.append(f"CURRENT  damaged: {v.pointer_problem}")
+    for g in v.generations:
+        name = g.name + (" (published)" if g.published else "")
+        if g.problem is not None:
+            lines.append(f"{name}  DAMAGED: {g.problem}")
+        elif g.files:
+            lines.append(f"{name}  intact: {_n(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
+        else:
+            lines.append(f"{name}  intact as far as sizes and counts tell (written before checksums were recorded)")
+    if not v.generations:
+        lines.append(f"no index generation in {v.data_dir}")
+    if v.intact:
+        lines.append("the index is intact.")
+    else:
+        serving = v.serving
+        lines.append(
+            "the index is damaged: run `docbot index` to repair it"
+            + (f" (answers come from {serving.name} meanwhile)." if serving else "; nothing can be answered until then.")
+        )
+    return "\n".join(lines)
+
+
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
@@ -152,24 +181,12 @@ class _ProgressBar:
             self.bar = None
 
 
-class _ListedInSummary(logging.Filter):
-    """Drops the indexer's warnings about files it skipped: the summary lists each reason once."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args if isinstance(record.args, tuple) else ()
-        return not any(isinstance(arg, DocumentRejected) for arg in args)
-
-
 def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
     """Re-index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
-    quiet = _ListedInSummary()
-    indexer_log = logging.getLogger("embeddings.indexer")
-    indexer_log.addFilter(quiet)
     try:
         return engine.reindex(paths, progress=bar)
     finally:
-        indexer_log.removeFilter(quiet)
         bar.close()
 
 
@@ -193,6 +210,25 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print(render_answer(engine.ask(line.strip())), file=stdout)
         except EngineError as exc:
             print(f"error: {exc}", file=stdout)
+
+
+def stats(engine: Engine, *, verify: bool, as_json: bool) -> int:
+    """``docbot stats [--verify]``: exit 1 when verification finds the index damaged."""
+    if not verify:
+        st = engine.stats()
+        print(_dump(st) if as_json else render_stats(st))
+        return 0
+    check = engine.verify()
+    try:
+        st: IndexStats | None = engine.stats()
+    except IndexDamaged:  # nothing intact to describe: the verification says what is wrong
+        st = None
+    if as_json:
+        print(json.dumps({"stats": st.model_dump(mode="json") if st else None, "intact": check.intact,
+                          "verification": asdict(check)}, indent=2, ensure_ascii=False))
+    else:
+        print((render_stats(st) + "\n\n" if st else "") + render_verification(check))
+    return 0 if check.intact else 1
 
 
 # ---------------------------------------------------------------------- checks before work
@@ -311,7 +347,9 @@ def _parser() -> argparse.ArgumentParser:
     add("sources", "list the indexed documents")
     sp = add("source", "show a document (DOC_ID) or one chunk with its neighbours (DOC_ID#N)")
     sp.add_argument("ref")
-    add("stats", "documents, chunks, model, index size, last indexed")
+    sp = add("stats", "documents, chunks, model, index size, last indexed")
+    sp.add_argument("--verify", action="store_true",
+                    help="also check every file of the index against its checksum (reads all of it)")
     add("chat", "ask questions interactively", json_flag=False)
     return p
 
@@ -378,8 +416,7 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
         view = engine.source(args.ref)
         print(_dump(view) if as_json else render_source(view))
     elif args.command == "stats":
-        st = engine.stats()
-        print(_dump(st) if as_json else render_stats(st))
+        return stats(engine, verify=args.verify, as_json=as_json)
     elif args.command == "chat":
         return chat(engine)
     return 0

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,10 @@ _DATE = re.compile(r"^\d{8}$")
 _URL = re.compile(r"^https?://\S+$")
 # Control characters other than tab/newline/carriage return/form feed mark a file as binary.
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+try:
+    _PATH_MAX = os.pathconf("/", "PC_PATH_MAX")
+except (OSError, ValueError, AttributeError):  # not a POSIX system
+    _PATH_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -40,14 +45,6 @@ class Document:
     path: str | None = None
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not indexed, and why (shown to the user as a warning)."""
-
-    path: str
-    reason: str
-
-
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -61,8 +58,10 @@ def decode(data: bytes, name: str) -> str:
     """Strict UTF-8 (with or without BOM); raises DocumentRejected with a reason a person can act on."""
     if not data.strip():
         raise DocumentRejected(f"{name}: the file is empty")
-    if b"\x00" in data[:8192]:
-        raise DocumentRejected(f"{name}: looks like a binary file, not text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # Text never holds NUL; past the first bytes it would also cut the text short in SQLite.
+        raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL byte at offset {nul:,})")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,11 +102,25 @@ def parse(doc_id: str, data: bytes, *, path: str | None = None) -> Document:
     return Document(doc_id=doc_id, title=title, text=text, content_hash=digest, path=path)
 
 
-def _doc_id(root: Path, file: Path) -> str:
+def shown(path: Path | str) -> str:
+    """A path as it can be printed and stored: bytes that are not UTF-8 as ``\\xe9`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _name_problem(path: Path) -> str | None:
+    """Why a path cannot name a document, or None: its name must be UTF-8 and fit in PATH_MAX."""
+    raw = os.fsencode(path)
     try:
-        return file.relative_to(root).as_posix()
-    except ValueError:
-        return file.name
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the file name is not valid UTF-8; rename it"
+    if len(raw) >= _PATH_MAX:
+        return f"the path is longer than the system allows ({len(raw):,} bytes, PATH_MAX {_PATH_MAX:,})"
+    return None
+
+
+def _supported(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in SUPPORTED_SUFFIXES
 
 
 def _link_problem(link: Path) -> str:
@@ -123,44 +136,98 @@ def _link_problem(link: Path) -> str:
     return f"symbolic link to a folder (-> {target}), not followed"
 
 
-def iter_files(paths: list[Path]) -> list[tuple[str, Path]]:
+def iter_files(paths: list[Path], *, skipped: list[str] | None = None) -> list[tuple[str, Path]]:
     """The (doc_id, path) pairs under the given files and folders, in a stable order.
 
     A folder's documents are named by their path relative to it; a file given directly, by its name.
-    Hidden files and folders are ignored; other suffixes are ignored with a debug note. Symbolic links
-    that loop, dangle or lead to a folder are skipped with a warning naming them.
+    Hidden files and folders are ignored, other suffixes with a debug note. What looks like a document
+    but cannot be one is skipped with a reason: a symbolic link that loops, dangles or leads to a
+    folder, a name that is not UTF-8, a path longer than PATH_MAX, a folder that cannot be listed, a
+    name starting with ``..`` (hidden, but easily mistaken for a document). The reasons are appended
+    to ``skipped`` when given (and logged at INFO: the caller shows them), else logged as warnings.
+    One bad name never stops the walk.
     """
+
+    def skip(path: Path | str, reason: str) -> None:
+        line = f"{shown(path)}: {reason}; skipped"
+        if skipped is None:
+            log.warning("%s", line)
+        else:
+            skipped.append(line)
+            log.info("%s", line)
+
+    def consider(doc_id: str, file: Path) -> None:
+        problem = _name_problem(file)
+        if not _supported(file.name):
+            log.debug("%s: not a .txt or .md file; ignored", shown(file))
+        elif problem is not None:
+            skip(file, problem)
+        else:
+            found.setdefault(doc_id, file)
+
     found: dict[str, Path] = {}
     for root in paths:
         if root.is_file():
-            found.setdefault(root.name, root)
+            consider(root.name, root)
             continue
         if not root.is_dir():
-            problem = _link_problem(root) if root.is_symlink() else "no such file or folder"
-            log.warning("%s: %s; skipped", root, problem)
+            skip(root, _link_problem(root) if root.is_symlink() else "no such file or folder")
             continue
-        for file in sorted(root.rglob("*")):
-            rel = file.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if file.is_symlink() and not file.is_file():
-                log.warning("%s: %s; skipped", file, _link_problem(file))
-                continue
-            if not file.is_file():
-                continue
-            if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                log.debug("%s: not a .txt or .md file; ignored", file)
-                continue
-            found.setdefault(_doc_id(root, file), file)
+
+        def unlistable(exc: OSError) -> None:
+            skip(exc.filename or root, f"cannot be listed ({exc.strerror or exc})")
+
+        for folder, dirnames, filenames in os.walk(root, onerror=unlistable):
+            here = Path(folder)
+            entries = sorted([(n, True) for n in dirnames] + [(n, False) for n in filenames])
+            dirnames.clear()
+            for name, is_dir in entries:
+                path = here / name
+                if name.startswith(".."):
+                    skip(path, "the name starts with '..', so it is treated as hidden")
+                    continue
+                if name.startswith("."):
+                    continue
+                problem = _name_problem(path)  # first: a path over PATH_MAX cannot even be stat()ed
+                if problem is not None:
+                    if is_dir or _supported(name):
+                        skip(path, problem)
+                    continue
+                try:
+                    if path.is_symlink() and not path.is_file():
+                        skip(path, _link_problem(path))
+                    elif is_dir:
+                        dirnames.append(name)
+                    elif path.is_file():
+                        consider(path.relative_to(root).as_posix(), path)
+                except OSError as exc:
+                    skip(path, f"cannot be read ({exc.strerror or exc})")
     return sorted(found.items())
 
 
-def read_file(doc_id: str, path: Path) -> Document:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentRejected(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return parse(doc_id, data, path=str(path))
+def read_file(doc_id: str, path: Path, *, attempts: int = 3) -> Document:
+    """Read and parse one file; DocumentRejected, with the reason, when it cannot be a document.
+
+    A file rewritten while it is read could otherwise be indexed half-written: its size, mtime and
+    inode are compared before and after reading, and the read is retried while they move.
+    """
+    for attempt in range(attempts):
+        try:
+            before = path.stat()
+            data = path.read_bytes()
+            after = path.stat()
+        except OSError as exc:
+            raise DocumentRejected(f"{shown(path)}: cannot be read ({exc.strerror or exc})") from None
+        if _same_file(before, after) and len(data) == after.st_size:
+            return parse(doc_id, data, path=str(path))
+        time.sleep(0.05 * (attempt + 1))
+    raise DocumentRejected(
+        f"{shown(path)}: it changed while being read ({attempts} tries); index again once it is written"
+    )
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_dev, b.st_size, b.st_mtime_ns)
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -195,6 +262,13 @@ def save_upload(docs_dir: Path, filename: str, data: bytes, *, max_bytes: int) -
     parse(name, data)  # raises DocumentRejected for empty, binary or undecodable files
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
+    if name != filename and target.exists() and target.read_bytes() != data:
+        # Another upload already has this safe name ("Budget (2023).md" and "Budget [2023].md" are
+        # both Budget_2023.md): replacing it would lose that document. The same name is an update.
+        raise DocumentRejected(
+            f"{filename}: would be saved as {name}, which already holds another document; rename the "
+            f"file (letters, digits, '.', '_' and '-' are kept as they are) or remove {name} first"
+        )
     tmp = docs_dir / f".{name}.upload"
     tmp.write_bytes(data)
     tmp.replace(target)

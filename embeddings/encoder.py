@@ -245,7 +245,8 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
 def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool:
     """Export the transformer to ONNX once, next to the index, for torch-free queries.
 
-    Written to a temporary folder and renamed, so a crash never leaves a half export behind.
+    Written to a temporary folder and renamed, so a crash never leaves a half export behind; a failed
+    export removes its temporary folder.
     """
     path = Path(model_path)
     pooling = _pooling_mode(path) if path.is_dir() else None
@@ -274,28 +275,33 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
     names = ["input_ids", "attention_mask", "token_type_ids"]
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    import warnings
+    try:
+        tmp.mkdir(parents=True)
+        import warnings
 
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            _Wrapper(bert),
-            tuple(enc[n] for n in names),
-            str(tmp / "model.onnx"),
-            input_names=names,
-            output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
-            opset_version=17,
-            dynamo=False,
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Wrapper(bert),
+                tuple(enc[n] for n in names),
+                str(tmp / "model.onnx"),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
+        shutil.copy(path / "tokenizer.json", tmp / "tokenizer.json")
+        mode, normalize = pooling
+        (tmp / "pooling.json").write_text(
+            json.dumps({"mode": mode, "normalize": normalize, "max_length": max_len, "dimension": st.get_embedding_dimension()})
         )
-    shutil.copy(path / "tokenizer.json", tmp / "tokenizer.json")
-    mode, normalize = pooling
-    (tmp / "pooling.json").write_text(
-        json.dumps({"mode": mode, "normalize": normalize, "max_length": max_len, "dimension": st.get_embedding_dimension()})
-    )
-    shutil.rmtree(directory, ignore_errors=True)
-    tmp.rename(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        tmp.rename(directory)
+    except BaseException:
+        # A failed export (a full disk, an interrupt) must not leave its temporary folder taking space.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     log.info("exported %s to ONNX in %s", model_path, directory)
     return True
 

@@ -11,23 +11,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from . import answer as answer_builder
-from . import evidence, retrieval
+from . import evidence, retrieval, store
 from .documents import save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
-from .errors import IndexNotFound, ReindexInProgress, SourceNotFound
+from .errors import IndexNotFound, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
     Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
 )
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
-from .store import Generation, current_name
+from .store import Generation
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +50,37 @@ class Engine:
         #: Weights of sentence scoring and abstention; the defaults were fitted by the benchmark.
         self.evidence_params = evidence_params or evidence.DEFAULT_PARAMS
         self._gen: Generation | None = None
-        self._gen_name: str | None = None
+        self._pointer: str | None = None  # what CURRENT said when _gen was chosen
         self._encoder: Encoder | None = None
         self._load_lock = threading.Lock()
-        self._reindex_lock = threading.Lock()
+        self._changing = False  # this engine holds the re-index lock
+        self._warned: set[str] = set()
         self._indexer: Indexer | None = None
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
-        """Load the published index; raises IndexNotFound or ModelMismatch with a clear message."""
+        """Load the published index; raises IndexNotFound, IndexDamaged or ModelMismatch, each in one line.
+
+        A damaged published generation is skipped for the newest intact one before it, with a warning
+        saying what is damaged; ``reindex`` repairs it.
+        """
         with self._load_lock:
-            name = current_name(self.settings.data_dir)
-            if name is None:
-                raise IndexNotFound(
-                    f"no index in {self.settings.data_dir} yet: run `docbot index` to build one"
-                )
-            if name != self._gen_name:
-                gen = Generation(self.settings.data_dir / "generations" / name)
+            pointer = store.read_pointer(self.settings.data_dir)
+            if self._gen is None or pointer != self._pointer:
+                published = store.open_published(self.settings.data_dir)
+                gen = published.generation
                 gen.manifest.check_model(self.settings.model)
-                self._gen, self._gen_name = gen, name
-                log.info("loaded index %s: %d documents, %d chunks", name, len(gen.doc_ids), gen.size)
+                if published.problems:
+                    self._warn(published.problems, f"answering from {gen.name} until `docbot index` repairs it")
+                self._gen, self._pointer = gen, published.pointer
+                log.info("loaded index %s: %d documents, %d chunks", gen.name, len(gen.doc_ids), gen.size)
         return self
+
+    def _warn(self, problems: list[str], action: str) -> None:
+        """One warning line: the damage not reported yet by this engine, then what is done about it."""
+        new = [p for p in problems if p not in self._warned]
+        self._warned.update(new)
+        log.warning("%s", "; ".join([*new, action]) if new else action)
 
     @property
     def is_loaded(self) -> bool:
@@ -76,7 +88,7 @@ class Engine:
 
     def _generation(self) -> Generation:
         """The current generation, switching to a newer one another process published."""
-        if self._gen is None or current_name(self.settings.data_dir) != self._gen_name:
+        if self._gen is None or store.read_pointer(self.settings.data_dir) != self._pointer:
             self.load()
         assert self._gen is not None
         return self._gen
@@ -260,50 +272,86 @@ class Engine:
             size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=str(self.settings.data_dir),
         )
 
+    def verify(self) -> store.Verification:
+        """Check every generation on disk in full (sizes, SHA-256 of every file, counts), and CURRENT.
+
+        Reads every byte of the index, so it is for ``stats --verify`` and diagnosis, not every query.
+        """
+        return store.verify(self.settings.data_dir)
+
     # ------------------------------------------------------------------ indexing
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        """Hold the data directory's re-index lock for one change (ReindexInProgress when it is taken).
+
+        Every change to the index or the documents folder goes through here first, so a refused
+        request has touched nothing. The lock is a file lock: it holds across threads and processes.
+        """
+        with store.reindex_lock(self.settings.data_dir):
+            self._changing = True
+            try:
+                yield
+            finally:
+                self._changing = False
+
     def reindex(
         self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
     ) -> IndexReport:
         """Make the index mirror ``paths`` (default: the documents folder); swap when done."""
-        if not self._reindex_lock.acquire(blocking=False):
-            raise ReindexInProgress("a re-index is already running; try again when it finishes")
+        with self._change():
+            return self._reindex(paths, progress)
+
+    def _reindex(self, paths: list[Path] | None, progress: ProgressCallback | None) -> IndexReport:
+        """The re-index itself; the caller holds the lock.
+
+        The generation to build on is checked in full (checksums). A damaged one never stops the run:
+        the newest intact generation is reused instead, or everything is embedded again, and a new
+        generation is published even when no document changed, which repairs the index.
+        """
+        data_dir = self.settings.data_dir
+        store.sweep_unfinished(data_dir)
         try:
-            try:
-                previous = self._generation()
-            except IndexNotFound:
-                previous = None
-            if self._indexer is None:
-                self._indexer = Indexer(self.settings)
-            report = self._indexer.run(paths or [self.settings.docs_dir], previous, progress)
-            if report.published:
-                self.load()
-            return report
-        finally:
-            self._reindex_lock.release()
+            previous, problems, damaged = store.open_for_update(data_dir)
+        except IndexNotFound:  # written by another version of docbot: start over
+            previous, problems, damaged = None, [], set()
+        if problems:
+            reuse = (f"reusing the intact vectors of {previous.name}" if previous is not None
+                     else "no generation is intact: embedding everything again")
+            self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
+        if self._indexer is None:
+            self._indexer = Indexer(self.settings)
+        report = self._indexer.run(
+            paths or [self.settings.docs_dir], previous, progress, repair=bool(problems)
+        )
+        if report.published:
+            store.sweep_superseded(data_dir, keep=previous.name if previous is not None else None,
+                                   damaged=damaged)
+            self._gen = None  # load the new generation, even if CURRENT reads as before
+            self.load()
+        return report
 
     @property
     def reindexing(self) -> bool:
-        return self._reindex_lock.locked()
+        """Whether this engine is changing the index now (another process's run shows as ReindexInProgress)."""
+        return self._changing
 
     def add_document(
         self, filename: str, data: bytes, *, max_bytes: int, progress: ProgressCallback | None = None
     ) -> IndexReport:
         """Validate and save an upload into the documents folder, then index it."""
-        if self.reindexing:
-            raise ReindexInProgress("a re-index is running; add the document when it finishes")
-        save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
-        return self.reindex(progress=progress)
+        with self._change():
+            save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
+            return self._reindex(None, progress)
 
     def remove_document(self, doc_id: str, *, progress: ProgressCallback | None = None) -> IndexReport:
         """Delete a document from the documents folder and from the index."""
-        if self.reindexing:
-            raise ReindexInProgress("a re-index is running; remove the document when it finishes")
-        gen = self._generation()
-        if doc_id not in gen.doc_pos:
-            raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
-        root = self.settings.docs_dir.resolve()
-        target = (root / doc_id).resolve()
-        if root not in target.parents or not target.is_file():
-            raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
-        target.unlink()
-        return self.reindex(progress=progress)
+        with self._change():
+            gen = self._generation()
+            if doc_id not in gen.doc_pos:
+                raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+            root = self.settings.docs_dir.resolve()
+            target = (root / doc_id).resolve()
+            if root not in target.parents or not target.is_file():
+                raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
+            target.unlink()
+            return self._reindex(None, progress)

@@ -11,6 +11,19 @@ class IndexNotFound(EngineError):
     """No published index in the data directory yet (run `docbot index`)."""
 
 
+class IndexDamaged(IndexNotFound):
+    """The published index is damaged and no earlier generation is intact.
+
+    A kind of IndexNotFound, because everything that handles "no index" (refuse questions, let
+    `index` build one) is right for it too; its message names what is damaged, and ``problems``
+    lists each damaged part on its own.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
 class ModelMismatch(EngineError):
     """The index was built with another embedding model than the one configured."""
 

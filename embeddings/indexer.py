@@ -8,12 +8,10 @@ keep using the previous one until the switch and a crash never leaves a broken i
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +19,8 @@ import numpy as np
 from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
-from .encoder import TokenCounter, TorchEncoder
-from .errors import DocumentRejected, ReindexInProgress
+from .encoder import TokenCounter, TorchEncoder, resolve_model
+from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
 from .settings import EngineSettings
@@ -30,21 +28,6 @@ from .settings import EngineSettings
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
-
-
-@contextmanager
-def reindex_lock(data_dir: Path) -> Iterator[None]:
-    """One re-index at a time per data directory, across threads and processes."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / "reindex.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReindexInProgress("a re-index is already running; try again when it finishes") from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def onnx_dir(settings: EngineSettings) -> Path:
@@ -63,6 +46,18 @@ def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentCh
     return store.DocumentChunks(
         doc, spans, np.asarray(previous.vectors[first : first + n]), sentences, sentence_vectors
     )
+
+
+@dataclass
+class _Plan:
+    """Documents to embed, chunked: per document its spans and per-chunk sentences; per chunk the
+    text to embed and its sentences' offsets into that text."""
+
+    docs: list[Document]
+    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+    sentences: list[list[list[tuple[int, int, int]]]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    sentence_offsets: list[list[tuple[int, int]]] = field(default_factory=list)
 
 
 class Indexer:
@@ -90,47 +85,53 @@ class Indexer:
         paths: list[Path],
         previous: store.Generation | None,
         progress: ProgressCallback | None = None,
+        *,
+        repair: bool = False,
     ) -> IndexReport:
-        """Index ``paths`` against ``previous``; publishes a new generation when anything changed."""
+        """Index ``paths`` against ``previous``; publishes a new generation when anything changed.
+
+        The caller holds the re-index lock (``store.reindex_lock``). ``repair`` publishes a new
+        generation even when no document changed: the published one was found damaged. ``previous``
+        may lack its FAISS index (it was damaged); it is rebuilt from the vectors.
+        """
         started = time.perf_counter()
         emit = progress or (lambda p: None)
         settings = self.settings
-        with reindex_lock(settings.data_dir):
-            store.sweep_unfinished(settings.data_dir)
-            if previous is not None:
-                previous.manifest.check_model(settings.model)
-            report = IndexReport()
-            docs = self._read(paths, previous, report, emit)
-            to_embed = self._classify(docs, previous, report)
-            total = len(docs)
-            if previous is not None and not (report.added or report.changed or report.removed):
-                report.chunks_total = previous.size
-            else:
-                embedded = self._embed(to_embed, emit, total) if to_embed else {}
-                items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
-                report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
-                report.chunks_total = sum(len(i.spans) for i in items)
-                emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
-                                   chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-                store.write_generation(
-                    settings.data_dir,
-                    items,
-                    manifest={
-                        "model": settings.model,
-                        "dimension": self.encoder.dimension,
-                        "chunk_tokens": settings.chunk_tokens,
-                        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-                    },
-                    exact_max=settings.exact_search_max_chunks,
-                    previous_index=previous.index if previous is not None else None,
-                )
-                store.sweep_superseded(settings.data_dir)
-                report.published = True
-            self._ensure_onnx()
-            report.seconds = time.perf_counter() - started
-            emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
+        if previous is not None:
+            previous.manifest.check_model(settings.model)
+        report = IndexReport()
+        docs = self._read(paths, previous, report, emit)
+        to_embed = self._classify(docs, previous, report)
+        total = len(docs)
+        if previous is not None and not (report.added or report.changed or report.removed or repair):
+            report.chunks_total = previous.size
+        else:
+            plan = self._chunk(to_embed)
+            self._ensure_space(plan, docs, previous)
+            embedded = self._embed(plan, emit, total) if to_embed else {}
+            items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
+            report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
+            report.chunks_total = sum(len(i.spans) for i in items)
+            emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
                                chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-            return report
+            store.write_generation(
+                settings.data_dir,
+                items,
+                manifest={
+                    "model": settings.model,
+                    "dimension": self.encoder.dimension,
+                    "chunk_tokens": settings.chunk_tokens,
+                    "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+                },
+                exact_max=settings.exact_search_max_chunks,
+                previous_index=previous.index if previous is not None else None,
+            )
+            report.published = True
+        self._ensure_onnx()
+        report.seconds = time.perf_counter() - started
+        emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
+                           chunks_done=report.chunks_total, chunks_total=report.chunks_total))
+        return report
 
     def _read(
         self,
@@ -139,24 +140,28 @@ class Indexer:
         report: IndexReport,
         emit: ProgressCallback,
     ) -> list[Document]:
-        """Every readable document under ``paths``; unreadable ones are reported in ``report.skipped``."""
-        files = iter_files(paths)
+        """Every readable document under ``paths``; what cannot be read goes to ``report.skipped``.
+
+        Skipped files are logged at INFO only: the caller shows ``report.skipped`` once (the CLI's
+        summary, the bot's reply), so a WARNING as well would say everything twice.
+        """
+        files = iter_files(paths, skipped=report.skipped)
         docs: list[Document] = []
         emit(IndexProgress(stage="scan", documents_total=len(files)))
         for n, (doc_id, path) in enumerate(files, 1):
             try:
                 docs.append(read_file(doc_id, path))
             except DocumentRejected as exc:
-                report.skipped.append(str(exc))
                 pos = previous.doc_pos.get(doc_id) if previous is not None else None
                 if pos is not None:
                     # A document that breaks keeps its last good version in the index.
-                    log.warning("skipped %s; keeping the previously indexed version", exc)
                     docs.append(previous.document(pos))  # type: ignore[union-attr]
+                    reason = f"{exc}; kept the previously indexed version"
                 else:
-                    log.warning("skipped %s", exc)
-            if n % 200 == 0:
-                emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
+                    reason = str(exc)
+                report.skipped.append(reason)
+                log.info("skipped %s", reason)
+            emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
         report.documents_total = len(docs)
         return docs
 
@@ -188,16 +193,11 @@ class Indexer:
         report.removed = sorted(d for d in old_hashes if d not in current)
         return to_embed
 
-    def _embed(
-        self, docs: list[Document], emit: ProgressCallback, documents_total: int
-    ) -> dict[str, store.DocumentChunks]:
-        """Chunk, then embed every chunk and, in the same pass, every quotable sentence of it."""
+    def _chunk(self, docs: list[Document]) -> _Plan:
+        """Chunk the documents to embed and find each chunk's quotable sentences."""
         settings = self.settings
-        count = self._token_counter()
-        spans_by_doc: list[list[tuple[int, int]]] = []
-        sentences_by_doc: list[list[list[tuple[int, int, int]]]] = []
-        texts: list[str] = []
-        sentence_offsets: list[list[tuple[int, int]]] = []  # into the embedded text, per chunk
+        count = self._token_counter() if docs else approximate_token_counts
+        plan = _Plan(docs)
         for doc in docs:
             spans = [
                 (s.start, s.end)
@@ -208,15 +208,47 @@ class Indexer:
                     count_tokens=count,
                 )
             ]
-            spans_by_doc.append(spans)
+            plan.spans.append(spans)
             per_chunk = []
             for s, e in spans:
                 text, at = embedded_text(doc.title, doc.text[s:e])
                 sents = quotable_sentences(doc.text, s, e)
                 per_chunk.append([(x.start, x.end, int(x.kind)) for x in sents])
-                texts.append(text)
-                sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])
-            sentences_by_doc.append(per_chunk)
+                plan.texts.append(text)
+                plan.sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])
+            plan.sentences.append(per_chunk)
+        return plan
+
+    def _ensure_space(self, plan: _Plan, docs: list[Document], previous: store.Generation | None) -> None:
+        """Refuse before embedding when DATA_DIR cannot hold the new generation (and the ONNX export).
+
+        Without this a full disk showed up only after the whole embedding, as a raw ENOSPC.
+        """
+        new = {d.doc_id for d in plan.docs}
+        chunks = len(plan.texts)
+        sentences = sum(len(s) for s in plan.sentence_offsets)
+        if previous is not None:
+            for doc in docs:
+                pos = previous.doc_pos.get(doc.doc_id)
+                if doc.doc_id not in new and pos is not None:
+                    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
+                    chunks += n
+                    if n:
+                        sentences += previous.sentence_range(first + n - 1)[1] - previous.sentence_range(first)[0]
+        text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
+        need = store.estimated_bytes(chunks, sentences, text_bytes, self.encoder.dimension)
+        if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
+            weights = Path(resolve_model(self.settings.model))
+            need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+        store.ensure_space(self.settings.data_dir, need)
+
+    def _embed(
+        self, plan: _Plan, emit: ProgressCallback, documents_total: int
+    ) -> dict[str, store.DocumentChunks]:
+        """Embed every chunk and, in the same pass, every quotable sentence of it."""
+        settings = self.settings
+        docs, spans_by_doc, sentences_by_doc = plan.docs, plan.spans, plan.sentences
+        texts, sentence_offsets = plan.texts, plan.sentence_offsets
         total = len(texts)
         done = 0
 
@@ -251,5 +283,8 @@ class Indexer:
             return
         try:
             self.encoder.export_onnx(target)
-        except Exception:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
-            log.exception("ONNX export failed; queries will use sentence-transformers (slower start)")
+        except Exception as exc:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
+            reason = (f"no space left in {self.settings.data_dir}" if store.disk_full(exc)
+                      else f"{type(exc).__name__}: {exc}".splitlines()[0])
+            log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)", reason)
+            log.debug("details of the ONNX export failure", exc_info=exc)

@@ -1,8 +1,9 @@
-"""Index generations on disk, published atomically.
+"""Index generations on disk, published atomically, checked when loaded.
 
 Layout of the data directory::
 
     CURRENT                 name of the published generation (replaced by rename)
+    reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite, vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
     onnx/<model>/           the query-time ONNX export of the embedding model
@@ -10,27 +11,40 @@ Layout of the data directory::
 A new generation is written under ``<name>.tmp``, flushed, renamed to ``<name>`` and only then
 named in ``CURRENT`` (write to a temporary file + ``os.replace``). A crash at any moment leaves
 ``CURRENT`` pointing at the last complete generation; leftovers are swept by the next run.
+
+Damage after the fact (a disk error, a truncated copy, a stray write) is detected, not trusted: the
+manifest records every file's size and SHA-256 and the counts the files must agree on. Loading checks
+sizes and counts (cheap, every time); ``index`` and ``stats --verify`` also check the checksums. A
+damaged published generation is skipped for the previous intact one, and ``index`` rebuilds from the
+documents, reusing whatever intact generation it finds.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
 from . import vector_index
 from .chunking import embedded_text
 from .documents import Document
-from .errors import IndexNotFound, ModelMismatch
+from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
@@ -38,6 +52,16 @@ log = logging.getLogger(__name__)
 # 2: sentence spans, kinds and int8 sentence vectors (late chunking) stored with every chunk.
 FORMAT_VERSION = 2
 CHUNKER_VERSION = 1
+
+#: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
+#: what costs time, so they are what must be intact to skip it.
+REUSED_FILES = (
+    "store.sqlite", "vectors.npy", "sentences.npy", "chunk_sentences.npy", "sentence_vectors.npy",
+    "sentence_scales.npy",
+)
+#: Search indexes rebuilt from the reused files without embedding anything.
+DERIVED_FILES = ("index.faiss", "bm25")
+_GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,11 @@ class Manifest:
     chunks: int
     index_type: str
     created_at: str
+    #: Quotable sentences over all chunks; -1 in generations written before it was recorded.
+    sentences: int = -1
+    #: Every file's ``{"bytes": size, "sha256": hex}`` by path relative to the generation; empty in
+    #: generations written before checksums were recorded (then only counts are checked).
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def check_model(self, model: str) -> None:
         if model != self.model:
@@ -60,8 +89,6 @@ class Manifest:
                 f"model is {model!r}; set DOCBOT_MODEL={self.model} or index into another "
                 f"--data-dir (vectors from different models cannot be compared)"
             )
-
-
 @dataclass
 class SentenceVectors:
     """Sentence vectors quantised to int8, one scale per row: a quarter of fp32's size, and the
@@ -123,43 +150,246 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-def current_name(data_dir: Path) -> str | None:
+# ---------------------------------------------------------------------- the re-index lock
+@contextmanager
+def reindex_lock(data_dir: Path) -> Iterator[None]:
+    """One change at a time per data directory, across threads and processes.
+
+    Whoever changes the index or the documents folder takes it first, so a refusal
+    (ReindexInProgress) comes before anything is touched. Not re-entrant: take it once per change.
+    """
     try:
-        name = (data_dir / "CURRENT").read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(data_dir / "reindex.lock")
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ReindexInProgress("a re-index is already running; try again when it finishes") from None
+    except OSError as exc:
+        raise DataDirUnusable(f"cannot use the data directory {data_dir}: {_why_unusable(data_dir, exc)}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _why_unusable(data_dir: Path, exc: OSError) -> str:
+    """The cause a person can act on: a file in the way, or what the system said and about which path."""
+    existing = data_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder" if existing != data_dir else "it is a file, not a folder"
+    what = exc.strerror or str(exc)
+    return f"{what} ({exc.filename})" if exc.filename and str(exc.filename) != str(data_dir) else what
+
+
+# ---------------------------------------------------------------------- which generation is published
+def read_pointer(data_dir: Path) -> str | None:
+    """What ``CURRENT`` says (stripped), or None when there is no readable ``CURRENT``.
+
+    Cheap enough for every query: it is how a running engine notices a new publication.
+    """
+    try:
+        return (data_dir / "CURRENT").read_bytes().decode("utf-8", "replace").strip()
     except OSError:
         return None
-    return name if name and (data_dir / "generations" / name / "manifest.json").exists() else None
 
 
+def finished_generations(data_dir: Path) -> list[str]:
+    """Generations written to the end (renamed from ``.tmp``), oldest first, whatever their state now."""
+    try:
+        entries = list((data_dir / "generations").iterdir())
+    except OSError:
+        return []
+    return sorted(e.name for e in entries if _GENERATION_NAME.fullmatch(e.name) and e.is_dir())
+
+
+class _Candidates(NamedTuple):
+    pointer: str | None
+    names: list[str]  # to try, best first
+    problems: list[str]  # what is wrong with the pointer, if anything
+
+
+def _candidates(data_dir: Path) -> _Candidates:
+    """The published generation and those before it, newest first.
+
+    When ``CURRENT`` is missing, empty or names no generation, every finished generation is a
+    candidate, newest first: each was complete when renamed into place, so none can be assumed lost.
+    """
+    pointer = read_pointer(data_dir)
+    names = finished_generations(data_dir)
+    if pointer in names:
+        return _Candidates(pointer, [n for n in reversed(names) if n <= pointer], [])
+    if not names:
+        return _Candidates(pointer, [], [])
+    if pointer is None:
+        problem = f"{data_dir / 'CURRENT'} is missing"
+    elif not pointer:
+        problem = f"{data_dir / 'CURRENT'} is empty"
+    else:
+        shown = pointer if len(pointer) <= 40 and pointer.isprintable() else repr(pointer[:40]) + "…"
+        problem = f"{data_dir / 'CURRENT'} names {shown}, which is not a generation"
+    return _Candidates(pointer, list(reversed(names)), [problem])
+
+
+class Published(NamedTuple):
+    """The generation to use, what ``CURRENT`` said when it was chosen, and what was skipped and why."""
+
+    generation: "Generation"
+    pointer: str | None
+    problems: list[str]
+
+
+def open_published(data_dir: Path, *, checksums: bool = False) -> Published:
+    """The published generation, or the newest intact one before it when it is damaged.
+
+    Raises IndexNotFound when nothing was ever published, IndexDamaged when no generation is intact.
+    """
+    found = _candidates(data_dir)
+    problems = list(found.problems)
+    for name in found.names:
+        try:
+            gen = Generation(data_dir / "generations" / name, checksums=checksums)
+        except IndexDamaged as exc:
+            problems.append(str(exc))
+            continue
+        return Published(gen, found.pointer, problems)
+    if problems:
+        raise IndexDamaged(
+            "; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
+            "it from the documents"
+        )
+    raise IndexNotFound(f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one")
+
+
+class Update(NamedTuple):
+    """What an update builds on: the generation to reuse, what is wrong, which generations are damaged."""
+
+    previous: "Generation | None"
+    problems: list[str]  # one line each; any problem means the index must be republished
+    damaged: set[str]
+
+
+def open_for_update(data_dir: Path) -> Update:
+    """The newest generation an update can reuse, fully checked, and what was found damaged.
+
+    Its documents, chunks, vectors and sentences must match their checksums; a damaged FAISS or BM25
+    index does not matter, as both are rebuilt from them (the generation then has no ``index``).
+    """
+    found = _candidates(data_dir)
+    problems = list(found.problems)
+    broken: set[str] = set()
+    for name in found.names:
+        try:
+            gen = Generation(data_dir / "generations" / name, checksums=True, searchable=False)
+        except IndexDamaged as exc:
+            problems.append(str(exc))
+            broken.add(name)
+            continue
+        try:
+            gen.load_search(checksums=True)
+        except IndexDamaged as exc:
+            problems.append(str(exc))
+            broken.add(name)
+        return Update(gen, problems, broken)
+    return Update(None, problems, broken)
+
+
+# ---------------------------------------------------------------------- sweeping
 def sweep_unfinished(data_dir: Path) -> None:
-    """Remove what a crashed run left behind. Only call it holding the re-index lock."""
+    """Remove what a crashed run left half-written: ``*.tmp`` folders and ``CURRENT.tmp``.
+
+    Only these are provably unfinished. A finished generation is never removed here, even one that
+    ``CURRENT`` does not name (an emptied or garbled pointer must not cost the intact index).
+    Only call it holding the re-index lock.
+    """
     gens = data_dir / "generations"
-    current = current_name(data_dir) or ""
     if gens.is_dir():
         for entry in gens.iterdir():
-            # Half-written ones, and complete ones a crash kept from being published.
-            if entry.name.endswith(".tmp") or entry.name > current:
+            if entry.name.endswith(".tmp"):
                 log.info("removing unfinished generation %s", entry.name)
                 shutil.rmtree(entry, ignore_errors=True)
     (data_dir / "CURRENT.tmp").unlink(missing_ok=True)
 
 
-def sweep_superseded(data_dir: Path, keep: int = 2) -> None:
-    """Remove old generations, keeping the published one and the one before it.
+def sweep_superseded(data_dir: Path, keep: str | None = None, damaged: Iterable[str] = ()) -> None:
+    """Remove old generations, keeping the published one and one other.
 
-    The one before stays because another process (a running bot) may still be reading it until it
-    notices the switch.
+    The other is ``keep`` (the generation the new one was built from, which another process, a
+    running bot, may still be reading until it notices the switch), or else the newest before the
+    published one that is not known to be ``damaged``. Nothing is removed unless ``CURRENT`` names a
+    finished generation.
     """
-    gens = data_dir / "generations"
-    current = current_name(data_dir)
-    if current is None or not gens.is_dir():
+    published = read_pointer(data_dir)
+    names = finished_generations(data_dir)
+    if published not in names:
         return
-    done = sorted(e.name for e in gens.iterdir() if not e.name.endswith(".tmp") and e.name <= current)
-    for name in done[:-keep]:
-        shutil.rmtree(gens / name, ignore_errors=True)
+    broken = set(damaged)
+    if keep is None or keep not in names or keep in broken:
+        older = [n for n in names if n < published and n not in broken]  # type: ignore[operator]
+        keep = older[-1] if older else None
+    for name in names:
+        if name not in (published, keep):
+            log.info("removing superseded generation %s", name)
+            shutil.rmtree(data_dir / "generations" / name, ignore_errors=True)
 
 
-def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> None:
+# ---------------------------------------------------------------------- writing
+def estimated_bytes(chunks: int, sentences: int, text_bytes: int, dimension: int) -> int:
+    """About how much disk a generation of this size takes (vectors twice: .npy and FAISS)."""
+    vectors = chunks * dimension * 4
+    return (
+        2 * vectors + 16 * chunks  # vectors.npy, index.faiss, chunk spans and offsets
+        + sentences * (dimension + 4 + 24)  # int8 sentence vectors, scales, spans
+        + 2 * text_bytes  # the texts in SQLite, and BM25's postings
+        + 2**20  # headers, manifest, vocabulary
+    )
+
+
+def ensure_space(data_dir: Path, need: int) -> None:
+    """Refuse, before any work, to start what the disk cannot hold (DataDirUnusable, one line)."""
+    probe = data_dir if data_dir.exists() else data_dir.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        return  # cannot tell: let the write itself report a full disk
+    if free < need:
+        raise DataDirUnusable(
+            f"no space left in {data_dir} (need ~{_mb(need)} MB, {_mb(free)} MB free); "
+            "free some space or choose another --data-dir"
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{max(n, 0) / 2**20:,.0f}" if n >= 2**20 else f"{n / 2**20:.1f}"
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether a failure (or what caused it) was the disk filling up, however the library said it."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc)
+        if "No space left on device" in text or "database or disk is full" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _file_records(directory: Path) -> dict[str, dict[str, Any]]:
+    return {
+        p.relative_to(directory).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> int:
     rows = [row for d in docs for chunk in d.sentences for row in chunk]
     counts = [len(chunk) for d in docs for chunk in d.sentences]
     spans = np.array(rows, dtype=np.int64).reshape(-1, 3)
@@ -168,10 +398,84 @@ def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> N
     vectors = SentenceVectors.concat([d.sentence_vectors for d in docs], dim)
     if len(vectors) != len(spans):
         raise ValueError(f"{len(vectors)} sentence vectors for {len(spans)} sentences")
+    if not np.isfinite(vectors.scales).all():
+        raise ValueError("the encoder produced non-finite sentence vectors; nothing was written")
     np.save(directory / "sentences.npy", spans)
     np.save(directory / "chunk_sentences.npy", offsets)
     np.save(directory / "sentence_vectors.npy", vectors.codes)
     np.save(directory / "sentence_scales.npy", vectors.scales)
+    return len(spans)
+
+
+def _write_files(
+    directory: Path,
+    docs: list[DocumentChunks],
+    manifest: dict,
+    exact_max: int,
+    previous_index: faiss.Index | None,
+) -> Manifest:
+    """Every file of a generation into ``directory``, the manifest (with checksums) last."""
+    dim = int(manifest["dimension"])
+    vectors = (
+        np.concatenate([d.vectors for d in docs]).astype(np.float32)
+        if docs and any(len(d.spans) for d in docs)
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    if not np.isfinite(vectors).all():
+        # Never publish what would rank first for every query (seen with a damaged FAISS file).
+        raise ValueError("the encoder produced non-finite vectors; nothing was written")
+    np.save(directory / "vectors.npy", vectors)
+    sentences = _write_sentences(directory, docs, dim)
+
+    con = sqlite3.connect(directory / "store.sqlite")
+    try:
+        con.executescript(
+            """
+            CREATE TABLE documents (pos INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
+                date TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,
+                first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL);
+            CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_pos INTEGER NOT NULL, ord INTEGER NOT NULL,
+                start INTEGER NOT NULL, end INTEGER NOT NULL);
+            """
+        )
+        texts_for_bm25: list[str] = []
+        next_chunk = 0
+        for pos, item in enumerate(docs):
+            doc = item.document
+            con.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    pos, doc.doc_id, doc.title, doc.date.isoformat() if doc.date else None, doc.url,
+                    doc.path, doc.content_hash, doc.text, next_chunk, len(item.spans),
+                ),
+            )
+            con.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?)",
+                [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
+            )
+            texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
+            next_chunk += len(item.spans)
+        con.commit()
+    finally:
+        con.close()
+
+    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
+    vector_index.save(index, directory / "index.faiss")
+    LexicalIndex.build(texts_for_bm25).save(directory / "bm25")
+
+    full = Manifest(
+        format=FORMAT_VERSION,
+        chunker=CHUNKER_VERSION,
+        documents=len(docs),
+        chunks=int(vectors.shape[0]),
+        index_type=vector_index.kind(index),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        sentences=sentences,
+        files=_file_records(directory),
+        **manifest,
+    )
+    (directory / "manifest.json").write_text(json.dumps(asdict(full), indent=2))
+    return full
 
 
 def write_generation(
@@ -182,132 +486,307 @@ def write_generation(
     exact_max: int,
     previous_index: faiss.Index | None = None,
 ) -> Path:
-    """Write a complete generation and publish it; returns its directory."""
+    """Write a complete generation and publish it; returns its directory.
+
+    On any failure nothing of it stays behind and the previous generation stays published; a full
+    disk is reported as DataDirUnusable in one line.
+    """
     gens = data_dir / "generations"
-    gens.mkdir(parents=True, exist_ok=True)
     name = datetime.now(timezone.utc).strftime("gen-%Y%m%dT%H%M%S%f")
-    tmp = gens / f"{name}.tmp"
-    tmp.mkdir()
-
-    dim = int(manifest["dimension"])
-    vectors = (
-        np.concatenate([d.vectors for d in docs]).astype(np.float32)
-        if docs and any(len(d.spans) for d in docs)
-        else np.zeros((0, dim), dtype=np.float32)
-    )
-    np.save(tmp / "vectors.npy", vectors)
-    _write_sentences(tmp, docs, dim)
-
-    con = sqlite3.connect(tmp / "store.sqlite")
-    con.executescript(
-        """
-        CREATE TABLE documents (pos INTEGER PRIMARY KEY, doc_id TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
-            date TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,
-            first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL);
-        CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_pos INTEGER NOT NULL, ord INTEGER NOT NULL,
-            start INTEGER NOT NULL, end INTEGER NOT NULL);
-        """
-    )
-    texts_for_bm25: list[str] = []
-    next_chunk = 0
-    for pos, item in enumerate(docs):
-        doc = item.document
-        con.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                pos, doc.doc_id, doc.title, doc.date.isoformat() if doc.date else None, doc.url,
-                doc.path, doc.content_hash, doc.text, next_chunk, len(item.spans),
-            ),
-        )
-        con.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?)",
-            [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
-        )
-        texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
-        next_chunk += len(item.spans)
-    con.commit()
-    con.close()
-
-    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
-    vector_index.save(index, tmp / "index.faiss")
-    LexicalIndex.build(texts_for_bm25).save(tmp / "bm25")
-
-    full = Manifest(
-        format=FORMAT_VERSION,
-        chunker=CHUNKER_VERSION,
-        documents=len(docs),
-        chunks=int(vectors.shape[0]),
-        index_type=vector_index.kind(index),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **manifest,
-    )
-    (tmp / "manifest.json").write_text(json.dumps(asdict(full), indent=2))
-    _fsync_tree(tmp)
-
-    final = gens / name
-    tmp.rename(final)
-    _fsync_dir(gens)
-    pointer = data_dir / "CURRENT.tmp"
-    pointer.write_text(name + "\n")
-    with open(pointer, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer, data_dir / "CURRENT")
-    _fsync_dir(data_dir)
+    tmp, final = gens / f"{name}.tmp", gens / name
+    try:
+        gens.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        full = _write_files(tmp, docs, manifest, exact_max, previous_index)
+        _fsync_tree(tmp)
+        tmp.rename(final)
+        _fsync_dir(gens)
+        pointer = data_dir / "CURRENT.tmp"
+        pointer.write_text(name + "\n")
+        with open(pointer, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer, data_dir / "CURRENT")
+        _fsync_dir(data_dir)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if read_pointer(data_dir) != name:
+            shutil.rmtree(final, ignore_errors=True)
+        (data_dir / "CURRENT.tmp").unlink(missing_ok=True)
+        if isinstance(exc, Exception) and disk_full(exc):
+            sentences = sum(len(c) for d in docs for c in d.sentences)
+            need = estimated_bytes(
+                sum(len(d.spans) for d in docs), sentences,
+                sum(len(d.document.text.encode("utf-8", "replace")) for d in docs), int(manifest["dimension"]),
+            )
+            raise DataDirUnusable(
+                f"no space left in {data_dir} (need ~{_mb(need)} MB) while writing the index; "
+                "the previous index is unchanged"
+            ) from exc
+        raise
     log.info("published index generation %s (%d documents, %d chunks)", name, len(docs), full.chunks)
     return final
 
 
-class Generation:
-    """A published generation, loaded read-only. Safe to share between threads."""
+# ---------------------------------------------------------------------- checking
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= 160 else text[:157] + "…"
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+
+def damaged(path: Path, problems: list[str]) -> IndexDamaged:
+    """One line naming the generation and at most three of its problems."""
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return IndexDamaged(f"index generation {path} is damaged: {shown}", problems)
+
+
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Turn whatever a damaged file makes a reader raise into IndexDamaged naming the file."""
+    try:
+        yield
+    except IndexDamaged:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, TypeError, RuntimeError, sqlite3.Error) as exc:
+        raise damaged(path, [f"{what} cannot be read ({_first_line(exc)})"]) from exc
+
+
+def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checksums: bool) -> list[str]:
+    """Sizes (and with ``checksums`` the SHA-256) of the files under ``parts`` against the manifest."""
+    parts = tuple(parts)
+    problems: list[str] = []
+    missing_dirs: set[str] = set()
+    if not manifest.files:  # written before checksums: at least every file must be there
+        for part in parts:
+            if not (path / part).exists():
+                problems.append(f"{part} is missing")
+        return problems
+    for rel, record in manifest.files.items():
+        top = rel.split("/", 1)[0]
+        if top not in parts or top in missing_dirs:
+            continue
+        file = path / rel
+        if "/" in rel and not (path / top).is_dir():
+            missing_dirs.add(top)
+            problems.append(f"{top}/ is missing")
+            continue
+        try:
+            size = file.stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{rel} is missing")
+            continue
+        except OSError as exc:
+            problems.append(f"{rel} cannot be read ({exc.strerror})")
+            continue
+        if size != record["bytes"]:
+            problems.append(f"{rel} is {size:,} bytes, {record['bytes']:,} expected")
+        elif checksums:
+            try:
+                if _sha256(file) != record["sha256"]:
+                    problems.append(f"{rel} does not match its checksum (changed since it was written)")
+            except OSError as exc:
+                problems.append(f"{rel} cannot be read ({exc.strerror})")
+    return problems
+
+
+def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
+    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists."""
+    if isinstance(index, faiss.IndexFlat):
+        if index.ntotal:
+            yield faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+    elif isinstance(index, faiss.IndexIVFFlat):
+        yield from _vector_blocks(faiss.downcast_index(index.quantizer))
+        lists = index.invlists
+        for i in range(index.nlist):
+            n = lists.list_size(i)
+            if n:
+                codes = faiss.rev_swig_ptr(lists.get_codes(i), n * lists.code_size)
+                yield np.frombuffer(codes, dtype=np.float32)
+
+
+def _vectors_sane(index: faiss.Index) -> bool:
+    """Whether every stored vector is finite and within a unit vector's range.
+
+    Embeddings are normalised, so a component outside [-1, 1] (or inf, or NaN) can only be damage; a
+    few such vectors would otherwise rank first for every query.
+    """
+    for block in _vector_blocks(index):
+        if block.size and not (block.min() >= -1.001 and block.max() <= 1.001):
+            return False
+    return True
+
+
+def read_manifest(path: Path) -> Manifest:
+    with _reading(path, "manifest.json"):
         raw = json.loads((path / "manifest.json").read_text())
-        self.manifest = Manifest(**raw)
-        if self.manifest.format != FORMAT_VERSION:
-            raise IndexNotFound(
-                f"{path}: index format {self.manifest.format} is not {FORMAT_VERSION}; re-index"
-            )
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        manifest = Manifest(**raw)
+    if manifest.format != FORMAT_VERSION:
+        raise IndexNotFound(f"{path}: index format {manifest.format} is not {FORMAT_VERSION}; re-index")
+    return manifest
+
+
+@dataclass
+class GenerationCheck:
+    """One generation as ``stats --verify`` found it."""
+
+    name: str
+    published: bool
+    problem: str | None  # None when intact
+    files: int  # files whose checksum was compared (0 for generations written without checksums)
+    bytes: int
+
+
+@dataclass
+class Verification:
+    """Every finished generation checked in full, newest first, and what is wrong with ``CURRENT``."""
+
+    data_dir: str
+    pointer_problem: str | None
+    generations: list[GenerationCheck]
+
+    @property
+    def serving(self) -> GenerationCheck | None:
+        """The generation queries are answered from: the published one, or the newest intact before it."""
+        found = [g for g in self.generations if g.problem is None]
+        published = next((g for g in self.generations if g.published), None)
+        if published is not None:
+            found = [g for g in found if g.name <= published.name]
+        return found[0] if found else None
+
+    @property
+    def intact(self) -> bool:
+        return self.pointer_problem is None and any(g.published and g.problem is None for g in self.generations)
+
+
+def verify(data_dir: Path) -> Verification:
+    """Check every finished generation in full: sizes, checksums and counts (reads every byte)."""
+    found = _candidates(data_dir)
+    checks = []
+    for name in reversed(finished_generations(data_dir)):
+        path = data_dir / "generations" / name
+        problem = None
+        files = size = 0
+        try:
+            gen = Generation(path, checksums=True)
+            files = len(gen.manifest.files)
+            size = sum(int(r["bytes"]) for r in gen.manifest.files.values())
+        except IndexDamaged as exc:
+            problem = "; ".join(exc.problems)
+        except IndexNotFound as exc:  # another format
+            problem = str(exc)
+        checks.append(GenerationCheck(name, name == found.pointer, problem, files, size))
+    return Verification(str(data_dir), found.problems[0] if found.problems else None, checks)
+
+
+class Generation:
+    """A finished generation, loaded read-only and checked. Safe to share between threads.
+
+    Loading compares every file's size and the counts the files must agree on (documents, chunks,
+    vectors, sentences, FAISS and BM25 entries) with the manifest, and the FAISS vectors' range;
+    ``checksums`` also compares every byte (SHA-256). Any mismatch raises IndexDamaged naming it.
+    ``searchable=False`` skips the FAISS and BM25 indexes, for an update that rebuilds them.
+    """
+
+    def __init__(self, path: Path, *, checksums: bool = False, searchable: bool = True) -> None:
+        self.path = path
+        self.name = path.name
+        self.manifest = read_manifest(path)
+        self.index: faiss.Index | None = None
+        self.lexical: LexicalIndex | None = None
+        problems = _check_files(path, self.manifest, REUSED_FILES, checksums=checksums)
+        if problems:
+            raise damaged(path, problems)
         self._db_path = path / "store.sqlite"
         self._local = threading.local()
-        con = self._connect()
-        rows = con.execute(
-            "SELECT doc_id, title, date, url, content_hash, first_chunk, n_chunks, path, length(text) "
-            "FROM documents ORDER BY pos"
-        ).fetchall()
-        self.doc_ids: list[str] = [r[0] for r in rows]
-        self.titles: list[str] = [r[1] for r in rows]
-        self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
-        self.urls: list[str | None] = [r[3] for r in rows]
-        self.hashes: list[str] = [r[4] for r in rows]
-        self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
-        self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
-        self.paths: list[str | None] = [r[7] for r in rows]
-        self.chars: list[int] = [r[8] for r in rows]
-        self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
-        chunks = np.array(
-            con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 4)
+        self._load_tables()
+        self._check_counts()
+        self.indexed_at = datetime.fromisoformat(self.manifest.created_at)
+        if searchable:
+            self.load_search(checksums=checksums)
+
+    def _load_tables(self) -> None:
+        path = self.path
+        with _reading(path, "store.sqlite"):
+            con = self._connect()
+            rows = con.execute(
+                "SELECT doc_id, title, date, url, content_hash, first_chunk, n_chunks, path, length(text) "
+                "FROM documents ORDER BY pos"
+            ).fetchall()
+            self.doc_ids: list[str] = [r[0] for r in rows]
+            self.titles: list[str] = [r[1] for r in rows]
+            self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
+            self.urls: list[str | None] = [r[3] for r in rows]
+            self.hashes: list[str] = [r[4] for r in rows]
+            self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
+            self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
+            self.paths: list[str | None] = [r[7] for r in rows]
+            self.chars: list[int] = [r[8] for r in rows]
+            self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+            chunks = np.array(
+                con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
+                dtype=np.int64,
+            ).reshape(-1, 4)
         self.chunk_doc, self.chunk_ord = chunks[:, 0], chunks[:, 1]
         self.chunk_start, self.chunk_end = chunks[:, 2], chunks[:, 3]
-        self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
-        self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
-        self.chunk_sentence_offsets = np.load(path / "chunk_sentences.npy")
-        self.sentence_codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
-        self.sentence_scales = np.load(path / "sentence_scales.npy", mmap_mode="r")
-        self.index = vector_index.load(path / "index.faiss")
-        self.lexical = LexicalIndex.load(path / "bm25")
-        self.indexed_at = datetime.fromisoformat(self.manifest.created_at)
+        with _reading(path, "vectors.npy"):
+            self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        with _reading(path, "sentences.npy"):
+            self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
+        with _reading(path, "chunk_sentences.npy"):
+            self.chunk_sentence_offsets = np.load(path / "chunk_sentences.npy")
+        with _reading(path, "sentence_vectors.npy"):
+            self.sentence_codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+        with _reading(path, "sentence_scales.npy"):
+            self.sentence_scales = np.load(path / "sentence_scales.npy", mmap_mode="r")
+
+    def _check_counts(self) -> None:
+        """The files must agree with each other and with the manifest; each disagreement is damage."""
+        m, n = self.manifest, self.size
+        n_sent = int(self.sentences.shape[0]) if self.sentences.ndim else -1
+        offsets = self.chunk_sentence_offsets
+        checks = [
+            (len(self.doc_ids) == m.documents, f"store.sqlite holds {len(self.doc_ids)} documents, the manifest {m.documents}"),
+            (n == m.chunks, f"store.sqlite holds {n} chunks, the manifest {m.chunks}"),
+            (int(self.n_chunks.sum()) == n, f"store.sqlite's documents count {int(self.n_chunks.sum())} chunks, not {n}"),
+            (self.vectors.shape == (m.chunks, m.dimension),
+             f"vectors.npy holds {self.vectors.shape}, ({m.chunks}, {m.dimension}) expected"),
+            (offsets.shape == (m.chunks + 1,) and (not len(offsets) or int(offsets[-1]) == n_sent),
+             f"chunk_sentences.npy does not match {m.chunks} chunks and {n_sent} sentences"),
+            (self.sentences.ndim == 2 and self.sentences.shape[1] == 3, f"sentences.npy holds {self.sentences.shape}"),
+            (m.sentences in (-1, n_sent), f"sentences.npy holds {n_sent} sentences, the manifest {m.sentences}"),
+            (self.sentence_codes.shape == (n_sent, m.dimension),
+             f"sentence_vectors.npy holds {self.sentence_codes.shape}, ({n_sent}, {m.dimension}) expected"),
+            (self.sentence_scales.shape == (n_sent,),
+             f"sentence_scales.npy holds {self.sentence_scales.shape}, ({n_sent},) expected"),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise damaged(self.path, problems)
+
+    def load_search(self, *, checksums: bool = False) -> None:
+        """Load and check the FAISS and BM25 indexes (IndexDamaged when either is damaged)."""
+        path, m = self.path, self.manifest
+        problems = _check_files(path, m, DERIVED_FILES, checksums=checksums)
+        if problems:
+            raise damaged(path, problems)
+        with _reading(path, "index.faiss"):
+            index = vector_index.load(path / "index.faiss")
+        if index.ntotal != m.chunks or index.d != m.dimension:
+            raise damaged(path, [f"index.faiss holds {index.ntotal} vectors of {index.d}, "
+                                 f"{m.chunks} of {m.dimension} expected"])
+        if not _vectors_sane(index):
+            raise damaged(path, ["index.faiss holds vectors that are not finite unit vectors"])
+        with _reading(path, "bm25/"):
+            lexical = LexicalIndex.load(path / "bm25")
+        if lexical.size != max(m.chunks, 1):  # an empty generation holds one placeholder
+            raise damaged(path, [f"bm25/ holds {lexical.size} chunks, the manifest {m.chunks}"])
+        self.index, self.lexical = index, lexical
 
     @classmethod
     def open_current(cls, data_dir: Path) -> "Generation":
-        name = current_name(data_dir)
-        if name is None:
-            raise IndexNotFound(
-                f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one"
-            )
-        return cls(data_dir / "generations" / name)
+        """The published generation, or the newest intact one before it (see ``open_published``)."""
+        return open_published(data_dir).generation
 
     def _connect(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
@@ -340,9 +819,13 @@ class Generation:
         return per_chunk, SentenceVectors(codes, scales)  # type: ignore[arg-type]
 
     def doc_text(self, pos: int) -> str:
-        # One document's text is small; fetching it on demand keeps the corpus out of memory.
-        row = self._connect().execute("SELECT text FROM documents WHERE pos=?", (pos,)).fetchone()
-        return row[0]
+        # One document's text is small; fetching it on demand keeps the corpus out of memory. A page
+        # damaged after loading surfaces here, as IndexDamaged rather than an SQLite traceback.
+        with _reading(self.path, "store.sqlite"):
+            row = self._connect().execute("SELECT text FROM documents WHERE pos=?", (pos,)).fetchone()
+            if row is None:
+                raise ValueError(f"no text for document {pos}")
+            return row[0]
 
     def document(self, pos: int) -> Document:
         return Document(
@@ -352,10 +835,3 @@ class Generation:
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
-

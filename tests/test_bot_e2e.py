@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import re
+import shutil
 import sqlite3
 import time
 from typing import Any
@@ -538,7 +539,9 @@ async def test_reindex_already_running_elsewhere(start_bot: Any, monkeypatch: py
 
 async def test_no_index_yet_is_explained(start_bot: Any) -> None:
     h = await start_bot()
-    (h.dirs.data_dir / "CURRENT").unlink()  # as if no index had ever been built
+    # As if no index had ever been built (a lost CURRENT alone is not that: the newest generation answers).
+    (h.dirs.data_dir / "CURRENT").unlink()
+    shutil.rmtree(h.dirs.data_dir / "generations")
     reply = await h.reply_to(await h.fake.push_message(PESKOV_QUESTION, mention_bot=True))
     assert "No documents are indexed yet" in reply["content"] and "/reindex" in reply["content"]
 

@@ -156,7 +156,7 @@ def test_running_engine_switches_to_an_index_published_elsewhere(fresh):
 
 def test_one_reindex_at_a_time_across_engines(fresh):
     from embeddings import ReindexInProgress
-    from embeddings.indexer import reindex_lock
+    from embeddings.store import reindex_lock
 
     settings = fresh()
     with reindex_lock(settings.data_dir):  # held as by a `docbot index` in another process

@@ -1,0 +1,353 @@
+"""A damaged index is noticed, named in one line, answered around and repaired by `index`.
+
+Each fault is one that was seen or tried by hand (issue 7): files truncated, deleted or overwritten
+inside, the pointer emptied or garbled. The index under test has two generations, as after any
+second `index`: the published one (with tea.md) and the one before it (without).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import Engine, EngineSettings
+from embeddings.errors import IndexDamaged
+from embeddings.indexer import onnx_dir
+from embeddings.store import read_pointer
+
+from .conftest import make_docs
+
+ROOT = Path(__file__).resolve().parent.parent
+TEA = "# Tea harvest\nDarjeeling growers picked the first flush in March.\n"
+TEA_QUESTION = "When did Darjeeling growers pick the first flush?"
+
+
+@pytest.fixture(scope="module")
+def two_generations(tmp_path_factory: pytest.TempPathFactory, session_index: EngineSettings) -> EngineSettings:
+    """Built once: the session's documents indexed, then tea.md added and indexed again."""
+    base = tmp_path_factory.mktemp("two-generations")
+    settings = EngineSettings(data_dir=base / "data", docs_dir=make_docs(base / "docs"), _env_file=None)
+    link = onnx_dir(settings)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(onnx_dir(session_index))
+    engine = Engine(settings)
+    engine.reindex()
+    (settings.docs_dir / "tea.md").write_text(TEA)
+    engine.reindex()
+    return settings
+
+
+class Index:
+    """A private copy of ``two_generations`` to damage."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.data = settings.data_dir
+        names = sorted(p.name for p in (self.data / "generations").iterdir())
+        assert len(names) == 2 and read_pointer(self.data) == names[1]
+        self.older, self.published = names
+        self.gen = self.data / "generations" / self.published
+
+    def generations(self) -> list[str]:
+        return sorted(p.name for p in (self.data / "generations").iterdir())
+
+
+@pytest.fixture
+def index(two_generations: EngineSettings, tmp_path: Path) -> Index:
+    docs, data = tmp_path / "docs", tmp_path / "data"
+    shutil.copytree(two_generations.docs_dir, docs)
+    shutil.copytree(two_generations.data_dir, data, symlinks=True, ignore=shutil.ignore_patterns("reindex.lock"))
+    return Index(two_generations.model_copy(update={"data_dir": data, "docs_dir": docs}))
+
+
+# ---------------------------------------------------------------------- faults
+def truncate(path: Path) -> None:
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size // 2)
+
+
+def garbage(offset: int | Callable[[int], int], length: int = 4096) -> Callable[[Path], None]:
+    """Overwrite ``length`` bytes at ``offset`` (the size stays the same): only checksums see it."""
+
+    def damage(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        at = offset(len(data)) if callable(offset) else offset
+        data[at : at + length] = np.random.default_rng(7).bytes(len(data[at : at + length]))
+        path.write_bytes(bytes(data))
+
+    return damage
+
+
+def delete(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+FAULTS = {
+    # name: (file, fault, seen when loading (cheap checks) rather than only by checksums)
+    "faiss-truncated": ("index.faiss", truncate, True),
+    "faiss-4k-garbage-inside": ("index.faiss", garbage(lambda n: n // 2 - 2048), True),
+    "vectors-deleted": ("vectors.npy", delete, True),
+    "vectors-truncated": ("vectors.npy", truncate, True),
+    "sqlite-header-garbage": ("store.sqlite", garbage(0, 100), True),
+    "sqlite-page-garbage": ("store.sqlite", garbage(2 * 4096), False),  # the texts' page: only checksums
+    "bm25-deleted": ("bm25", delete, True),
+    "sentences-deleted": ("sentences.npy", delete, True),
+    "sentence-vectors-truncated": ("sentence_vectors.npy", truncate, True),
+    "sentence-scales-deleted": ("sentence_scales.npy", delete, True),
+    "chunk-sentences-truncated": ("chunk_sentences.npy", truncate, True),
+}
+
+
+def names(engine: Engine) -> set[str]:
+    return {d.doc_id for d in engine.sources()}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_damage_is_named_answered_around_and_repaired(index: Index, fault: str, caplog) -> None:
+    file, damage, cheap = FAULTS[fault]
+    damage(index.gen / file)
+
+    # stats --verify names the damaged file of the published generation; the one before is intact.
+    check = Engine(index.settings).verify()
+    assert not check.intact
+    published, older = check.generations
+    assert published.published and file.rstrip("/") in published.problem
+    assert older.problem is None and check.serving.name == index.older
+
+    # Questions: the cheap checks on loading skip the damaged generation for the one before it, and
+    # say so once, in one line naming the file.
+    if cheap:
+        with caplog.at_level(logging.WARNING, logger="embeddings.engine"):
+            engine = Engine(index.settings)
+            assert "tea.md" not in names(engine)
+            assert engine.ask("What closed Catania airport?").answered
+            engine.ask("What closed Catania airport?")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and file in warnings[0] and index.older in warnings[0]
+        assert "\n" not in warnings[0]
+
+    # `index` rebuilds: vectors come from the intact files, so only what no intact generation holds
+    # is embedded again (nothing when only the FAISS or BM25 index was damaged).
+    report = Engine(index.settings).reindex()
+    assert report.published and report.documents_total == 5
+    assert report.chunks_embedded == (0 if file in ("index.faiss", "bm25") else 1)
+    repaired = Engine(index.settings)
+    ans = repaired.ask(TEA_QUESTION)
+    assert ans.answered and ans.sources[0].doc_id == "tea.md"
+    assert repaired.verify().intact
+    # The damaged generation is gone, the intact one before it kept.
+    assert index.published not in index.generations() and index.older in index.generations()
+
+
+def test_only_generation_damaged_says_so_and_index_rebuilds_it(index: Index) -> None:
+    shutil.rmtree(index.data / "generations" / index.older)
+    truncate(index.gen / "vectors.npy")
+    with pytest.raises(IndexDamaged, match=r"vectors\.npy is .* bytes, .* expected.*run `docbot index`"):
+        Engine(index.settings).ask(TEA_QUESTION)
+    report = Engine(index.settings).reindex()
+    assert report.published and report.chunks_embedded == report.chunks_total == 11
+    assert Engine(index.settings).ask(TEA_QUESTION).sources[0].doc_id == "tea.md"
+
+
+@pytest.mark.parametrize("pointer", [b"", b"\xff\xfe garbled \x00\n", b"gen-20990101T000000000000\n"])
+def test_emptied_or_garbled_pointer_keeps_the_intact_generation(index: Index, pointer: bytes) -> None:
+    (index.data / "CURRENT").write_bytes(pointer)
+    engine = Engine(index.settings)
+    assert "tea.md" in names(engine)  # the newest finished generation answers
+    report = engine.reindex()
+    # Nothing embedded again, nothing intact deleted; a new pointer is published.
+    assert report.published and report.chunks_embedded == 0 and report.unchanged == 5
+    assert index.published in index.generations()
+    assert read_pointer(index.data) not in (index.published, index.older)
+    assert Engine(index.settings).verify().intact
+
+
+def test_missing_pointer_with_generations_is_not_a_fresh_index(index: Index) -> None:
+    (index.data / "CURRENT").unlink()
+    report = Engine(index.settings).reindex()
+    assert report.chunks_embedded == 0 and index.published in index.generations()
+
+
+def test_damaged_generation_never_stops_a_reindex_that_adds_documents(index: Index) -> None:
+    garbage(0, 100)(index.gen / "store.sqlite")
+    (index.settings.docs_dir / "chess.md").write_text("# Chess\nThe Sicilian Defence begins 1.e4 c5.\n")
+    engine = Engine(index.settings)
+    report = engine.reindex()
+    # Built on the intact generation before: tea.md is new to it again, and so is chess.md.
+    assert sorted(report.added) == ["chess.md", "tea.md"] and report.chunks_embedded == 2
+    assert {"chess.md", "tea.md"} <= names(engine)
+
+
+def test_counts_are_checked_against_the_manifest(index: Index) -> None:
+    manifest = json.loads((index.gen / "manifest.json").read_text())
+    manifest["chunks"] += 1
+    (index.gen / "manifest.json").write_text(json.dumps(manifest))
+    problem = Engine(index.settings).verify().generations[0].problem
+    assert "holds 11 chunks, the manifest 12" in problem
+
+
+def test_non_finite_vectors_are_never_written(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    from embeddings.encoder import TorchEncoder
+
+    real = TorchEncoder.encode_with_sentences
+
+    def poisoned(self, *args, **kwargs):
+        vectors, sentences = real(self, *args, **kwargs)
+        vectors[0, 0] = np.inf
+        return vectors, sentences
+
+    monkeypatch.setattr(TorchEncoder, "encode_with_sentences", poisoned)
+    (index.settings.docs_dir / "chess.md").write_text("# Chess\nThe Sicilian Defence begins 1.e4 c5.\n")
+    with pytest.raises(ValueError, match="non-finite"):
+        Engine(index.settings).reindex()
+    assert read_pointer(index.data) == index.published and index.generations() == [index.older, index.published]
+
+
+# ---------------------------------------------------------------------- what a user sees
+def docbot(index: Index, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "embeddings.cli", "--data-dir", str(index.data), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_cli_damage_verify_ask_and_repair(index: Index) -> None:
+    garbage(lambda n: n // 2 - 2048)(index.gen / "index.faiss")
+
+    out = docbot(index, "stats", "--verify")
+    assert out.returncode == 1
+    assert f"{index.published} (published)  DAMAGED: index.faiss does not match its checksum" in out.stdout
+    assert f"{index.older}  intact: " in out.stdout
+    assert out.stdout.rstrip().endswith(
+        f"the index is damaged: run `docbot index` to repair it (answers come from {index.older} meanwhile)."
+    )
+
+    out = docbot(index, "ask", "What closed Catania airport?")
+    assert out.returncode == 0 and "Catania" in out.stdout
+    warning = out.stderr.strip().splitlines()
+    assert len(warning) == 1 and "index.faiss holds vectors that are not finite unit vectors" in warning[0]
+
+    out = docbot(index, "index", str(index.settings.docs_dir))
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert "0 chunks embedded" in out.stdout and "published a new index" in out.stdout
+    # One line says what is damaged and that answers come from the generation before; one what `index` does.
+    loaded, repairing = out.stderr.strip().splitlines()
+    assert loaded.endswith(f"answering from {index.older} until `docbot index` repairs it")
+    assert repairing.startswith(f"WARNING embeddings.engine: index generation {index.gen} is damaged: "
+                                "index.faiss does not match its checksum")
+    assert repairing.endswith("repairing the index: rebuilding it from the documents "
+                              f"(reusing the intact vectors of {index.published})")
+
+    out = docbot(index, "stats", "--verify", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["intact"] is True
+    assert docbot(index, "stats", "--verify").stdout.rstrip().endswith("the index is intact.")
+
+
+def test_cli_nothing_intact_is_one_line(index: Index) -> None:
+    shutil.rmtree(index.data / "generations" / index.older)
+    delete(index.gen / "bm25")
+    for args in (("ask", "What closed Catania airport?"), ("stats",), ("sources",)):
+        out = docbot(index, *args)
+        assert out.returncode == 1 and out.stdout == ""
+        [line] = out.stderr.strip().splitlines()
+        assert "bm25/ is missing" in line and "run `docbot index`" in line
+
+
+# ---------------------------------------------------------------------- a full disk
+def leftovers(index: Index) -> list[str]:
+    return sorted(p.name for p in index.data.rglob("*.tmp"))
+
+
+def test_too_little_space_is_refused_before_embedding(index: Index, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import embeddings.store
+    from embeddings.cli import main
+    from embeddings.encoder import TorchEncoder
+
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("embedded although the disk cannot hold the result")
+
+    monkeypatch.setattr(TorchEncoder, "encode_with_sentences", no_embedding)
+    monkeypatch.setattr(embeddings.store.shutil, "disk_usage",
+                        lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 50_000, 50_000))
+    (index.settings.docs_dir / "chess.md").write_text("# Chess\nThe Sicilian Defence begins 1.e4 c5.\n")
+    assert main(["index", str(index.settings.docs_dir)], settings=index.settings) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"docbot: no space left in {index.data} (need ~")
+    assert " MB, 0.0 MB free); free some space or choose another --data-dir" in err[0]
+    assert read_pointer(index.data) == index.published and not leftovers(index)
+    assert Engine(index.settings).ask(TEA_QUESTION).sources[0].doc_id == "tea.md"
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def _faiss_full(*args, **kwargs):
+    raise RuntimeError("Error in faiss::write_index at impl/io.cpp:97: Error: 'ret == (n)' failed: "
+                       "write error in index.faiss: 0 != 1 (No space left on device)")
+
+
+def _full_after_rename(path: Path) -> None:
+    if path.name == "generations":  # the finished generation was just renamed into place
+        _enospc()
+
+
+def _sqlite_full(*args, **kwargs):
+    import sqlite3
+
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+@pytest.mark.parametrize("target, failure", [
+    ("embeddings.lexical.LexicalIndex.save", _enospc),
+    ("embeddings.vector_index.save", _faiss_full),
+    ("embeddings.store._file_records", _sqlite_full),
+    ("embeddings.store._fsync_dir", _full_after_rename),  # before CURRENT names it
+])
+def test_disk_full_while_writing_keeps_the_previous_index(index: Index, monkeypatch: pytest.MonkeyPatch,
+                                                          target: str, failure) -> None:
+    from embeddings.errors import DataDirUnusable
+
+    monkeypatch.setattr(target, failure)
+    (index.settings.docs_dir / "chess.md").write_text("# Chess\nThe Sicilian Defence begins 1.e4 c5.\n")
+    engine = Engine(index.settings)
+    with pytest.raises(DataDirUnusable, match=r"^no space left in .* \(need ~.* MB\) while writing the index; "
+                                              r"the previous index is unchanged$"):
+        engine.reindex()
+    assert read_pointer(index.data) == index.published and not leftovers(index)
+    assert index.generations() == [index.older, index.published]
+    assert "chess.md" not in names(engine) and engine.ask(TEA_QUESTION).sources[0].doc_id == "tea.md"
+    monkeypatch.undo()
+    assert "chess.md" in engine.reindex().added  # and the next run, with space, goes through
+
+
+def test_failed_onnx_export_leaves_no_temporary_folder(fresh, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    import torch
+
+    settings = fresh()
+    (settings.data_dir / "onnx").rename(settings.data_dir / "onnx-linked")  # no export yet
+
+    def half_written(model, args, path, **kwargs):
+        Path(path).write_bytes(b"\0" * 100_000)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch.onnx, "export", half_written)
+    with caplog.at_level(logging.WARNING, logger="embeddings.indexer"):
+        report = Engine(settings).reindex()
+    assert report.published
+    assert list((settings.data_dir / "onnx").iterdir()) == []
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warning == (f"ONNX export failed (no space left in {settings.data_dir}); "
+                       "queries will use sentence-transformers (slower)")
