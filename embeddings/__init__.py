@@ -5,16 +5,18 @@ Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :
 
 from .engine import Engine
 from .errors import (
-    DocumentRejected, EngineError, IndexNotFound, ModelMismatch, ReindexInProgress, SourceNotFound,
+    DataDirUnusable, DocumentRejected, EngineError, IndexDamaged, IndexNotFound, ModelMismatch,
+    ModelNotInstalled, ReindexInProgress, SourceNotFound,
 )
 from .models import (
-    Answer, ChunkView, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport, IndexStats, Passage,
-    Source, SourceView,
+    Answer, ChunkRef, ChunkView, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport, IndexStats,
+    Passage, Source, SourceView,
 )
 from .settings import EngineSettings
 
 __all__ = [
-    "Answer", "ChunkView", "DocumentInfo", "DocumentRejected", "Engine", "EngineError",
-    "EngineSettings", "Excerpt", "Hit", "IndexNotFound", "IndexProgress", "IndexReport",
-    "IndexStats", "ModelMismatch", "Passage", "ReindexInProgress", "Source", "SourceNotFound", "SourceView",
+    "Answer", "ChunkRef", "ChunkView", "DataDirUnusable", "DocumentInfo", "DocumentRejected", "Engine",
+    "EngineError", "EngineSettings", "Excerpt", "Hit", "IndexDamaged", "IndexNotFound", "IndexProgress",
+    "IndexReport", "IndexStats", "ModelMismatch", "ModelNotInstalled", "Passage", "ReindexInProgress",
+    "Source", "SourceNotFound", "SourceView",
 ]
