@@ -22,15 +22,14 @@ import pytest
 
 from tests.bot_fixtures import LIGHTHOUSE, LIGHTHOUSE_NAME, LIGHTHOUSE_QUESTION, TEST_DOCS
 
-# Either of the seed's two sentences that say it: "could only meet" / "could meet only".
-MEETING = re.compile(r"could (only meet|meet only) to finalize a certain document")
-
 pytestmark = pytest.mark.slow
 
 SEED_ID = "000_aa59c3a3474d19f0.txt"
 SEED_TITLE = "Russia Holds Firm on Opposition to PutinZelenskyy Negotiations"
 SEED_URL = "https://nationalinterest.org/blog/buzz/russia-holds-firm-opposition-putin-zelenskyy-negotiations-202755"
 PESKOV_QUESTION = "What did Peskov say about a meeting between Putin and Zelenskyy?"
+#: The fact the seed states (in two sentences, either may be quoted): what a right answer must contain.
+PESKOV_FACT = re.compile(r"meet (only )?to finalize a certain document")
 EPHEMERAL = 64
 
 ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats"}
@@ -128,7 +127,7 @@ async def test_mention_gets_a_reply_citing_the_right_source(start_bot: Any) -> N
     text = embed_text(reply)
     assert f"<@{h.fake.app_id}>" not in text, "the mention is stripped from the question"
     assert reply["embeds"][0]["title"] == PESKOV_QUESTION
-    assert MEETING.search(text)
+    assert PESKOV_FACT.search(text), "the answer quotes what Peskov said"
     lines = sources_listed(reply)
     assert lines and lines[0] == f"[1] {SEED_TITLE} (2022-06-01) <{SEED_URL}>"
     # every citation shown points at a listed source
@@ -411,7 +410,7 @@ async def test_reindex_by_admin_while_questions_keep_arriving(start_bot: Any, mo
         await asyncio.sleep(0.15)
         assert len(questions) < 400, "re-index did not finish"
     replies = [await h.reply_to(q) for q in questions]
-    assert all(MEETING.search(embed_text(r)) for r in replies), "every question answered"
+    assert all(PESKOV_FACT.search(embed_text(r)) for r in replies), "every question answered"
     final_at = next(r["t"] for r in fake.requests if r["method"] == "PATCH" and iid in r["path"]
                     and "✅" in (r["json"] or {}).get("content", ""))
     answered_during = [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/messages")
