@@ -16,6 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.render import notice
 from embeddings.errors import (
     DocumentRejected,
     EngineError,
@@ -54,7 +55,15 @@ def cooldown_message(retry_after: float) -> str:
 
 
 def user_message(error: BaseException) -> str:
-    """What the user sees for a given failure; never a traceback, never internal paths."""
+    """What the user sees for a given failure; never a traceback, never internal paths.
+
+    Shortened like every notice (``bot.render.notice``): errors often quote what was typed, and that may
+    be thousands of characters long.
+    """
+    return notice(_describe(error))
+
+
+def _describe(error: BaseException) -> str:
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, NotAdmin):

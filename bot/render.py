@@ -54,12 +54,17 @@ MAX_EXCERPTS_SHOWN = 8
 TITLE_CAP = 120
 URL_CAP = 500
 ELLIPSIS = "…"
+#: Notices (errors, refusals, confirmations, progress) are read at a glance: far below Discord's 2,000.
+NOTICE_LIMIT = 400
+#: A value quoted in a notice (a document id, a file name someone typed) is shortened to this length.
+QUOTED_CAP = 100
 
 COLOR_ANSWER = discord.Colour.blurple()
 COLOR_INFO = discord.Colour.dark_teal()
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|\n")
 _WS = re.compile(r"\s+")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|“[^”]*”")
 
 
 # --------------------------------------------------------------------------- small text helpers
@@ -75,6 +80,37 @@ def ellipsize(text: str, limit: int) -> str:
 def one_line(text: str, limit: int) -> str:
     """Collapse whitespace so a question or title cannot break a layout, then ellipsize."""
     return ellipsize(_WS.sub(" ", text).strip(), limit)
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """Shorten to ``limit`` characters by cutting the middle, so both ends stay readable."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return text[:limit]
+    head = (limit - 1) * 2 // 3
+    tail = limit - 1 - head
+    return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+def notice(text: str, limit: int = NOTICE_LIMIT) -> str:
+    """Any plain-text message the bot sends that is not an answer: an error, a refusal, a confirmation.
+
+    Such texts often repeat what someone typed (``no document '…'``), and a pasted value of thousands of
+    characters would make the message longer than Discord accepts: it refuses the whole message and the
+    user sees "The application did not respond". So every quoted value (``'…'``, ``"…"``, ```…```, ``“…”``)
+    longer than ``QUOTED_CAP`` is cut in the middle, keeping its quotes, and what is still over ``limit``
+    is cut in the middle as a whole: the sentence's start and its end (often the useful part: "Nothing was
+    changed.") both survive.
+    """
+
+    def shorten(match: re.Match[str]) -> str:
+        quoted = match.group()
+        if len(quoted) <= QUOTED_CAP:
+            return quoted
+        return quoted[0] + shorten_middle(quoted[1:-1], QUOTED_CAP - 2) + quoted[-1]
+
+    return shorten_middle(_QUOTED.sub(shorten, text.strip()), min(limit, CONTENT_LIMIT))
 
 
 def trim_at_sentence(text: str, limit: int) -> str:
@@ -461,6 +497,7 @@ def _names(label: str, names: Sequence[str], limit: int = 300) -> str:
 def render_report(report: IndexReport, *, what: str = "Re-index") -> str:
     """The summary a re-index ends with: added / changed / removed / unchanged, and the time it took."""
     status = "finished" if report.published or report.documents_total else "finished (nothing to publish)"
+    what = notice(what, TITLE_CAP)
     text = (
         f"✅ {what} {status} in {report.seconds:.1f} s: **{len(report.added)} added, "
         f"{len(report.changed)} changed, {len(report.removed)} removed, {report.unchanged} unchanged**."
@@ -478,6 +515,7 @@ STAGES = {"scan": "reading documents", "embed": "embedding passages", "write": "
 
 def render_progress(progress: IndexProgress | None, *, what: str = "Re-indexing") -> str:
     """The progress line ``/reindex`` keeps editing: documents and chunks done so far."""
+    what = notice(what, TITLE_CAP)
     if progress is None:
         return f"⏳ {what}: starting…"
     stage = STAGES.get(progress.stage, progress.stage)

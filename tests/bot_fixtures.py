@@ -6,7 +6,8 @@
   re-index documents never see each other's changes.
 * ``start_bot``: a factory that starts a :class:`tests.fake_discord.FakeDiscord`, builds ``BotSettings`` for
   it and runs the unmodified ``DocBot`` with ``bot.start(token)`` until it is ready. Everything it started
-  is closed at the end of the test, after checking that no message the bot sent could have pinged anyone.
+  is closed at the end of the test, after checking that no message the bot sent could have pinged anyone
+  and that Discord would have refused none of its requests.
 """
 
 from __future__ import annotations
@@ -85,6 +86,46 @@ LIGHTHOUSE = (
     "Ireland's Teardrop because it was the last sight of home for emigrants sailing to America.\n"
 )
 LIGHTHOUSE_QUESTION = "Who was the keeper of the Fastnet lighthouse and when did he retire?"
+
+
+#: The seed document (a news article) that every answer about Peskov must cite.
+SEED_ID = "000_aa59c3a3474d19f0.txt"
+SEED_TITLE = "Russia Holds Firm on Opposition to PutinZelenskyy Negotiations"
+SEED_URL = "https://nationalinterest.org/blog/buzz/russia-holds-firm-opposition-putin-zelenskyy-negotiations-202755"
+PESKOV_QUESTION = "What did Peskov say about a meeting between Putin and Zelenskyy?"
+#: The fact the seed states (in two sentences, either may be quoted): what a right answer must contain.
+PESKOV_FACT = re.compile(r"meet (only )?to finalize a certain document")
+#: Discord's EPHEMERAL message flag.
+EPHEMERAL = 64
+
+
+# --------------------------------------------------------------------------- reading what the bot sent
+def embed_text(message: dict[str, Any]) -> str:
+    """Everything a person reads in a message: content, embed titles, descriptions and fields."""
+    parts = [message.get("content") or ""]
+    for e in message.get("embeds") or []:
+        parts += [e.get("title", ""), e.get("description", ""), (e.get("footer") or {}).get("text", "")]
+        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
+    return "\n".join(parts)
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row.get("components", [])
+            if "custom_id" in c]
+
+
+def sources_listed(message: dict[str, Any]) -> list[str]:
+    """The ``[n] Title (date) <url>`` lines of an answer."""
+    return [line for e in message.get("embeds") or [] for f in e.get("fields", []) if f["name"].startswith("Sources")
+            for line in f["value"].splitlines()]
+
+
+def current_generation(harness: Any) -> str:
+    return (harness.dirs.data_dir / "CURRENT").read_text()
+
+
+def docs_snapshot(harness: Any) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(harness.dirs.docs_dir.iterdir())}
 
 
 def _settings(data_dir: Path, docs_dir: Path, **overrides: Any) -> BotSettings:
@@ -234,6 +275,10 @@ async def start_bot(bot_dirs: BotDirs) -> AsyncIterator[Callable[..., Any]]:
             if body.get("allowed_mentions") != {"parse": []}:
                 problems.append(body)
         problems += [f"fake error: {e}" for e in harness.fake.errors]
+        # Discord refuses a message that breaks its limits (400, 50035) and the user sees nothing: no
+        # request the bot made may have been refused that way, whatever the test did.
+        problems += [f"refused by Discord: {r['method']} {r['path']}: {r.get('error')}" for r in harness.fake.requests
+                     if r.get("status") == 400 and not r.get("injected")]
     for harness in reversed(started):
         await _stop(harness)
-    assert not problems, f"messages sent without allowed_mentions none, or fake errors: {problems[:3]}"
+    assert not problems, f"messages sent without allowed_mentions none, refused, or fake errors: {problems[:3]}"

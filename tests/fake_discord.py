@@ -441,7 +441,8 @@ class FakeDiscord:
     Observation:
       ``requests``: every REST request in order, as dicts with method, path (after ``/api/vN``), query,
       json (JSON body or multipart ``payload_json``), files (``{"name","filename","bytes","content_type"}``),
-      status, auth, host, t (loop time).
+      status, auth, host, t (loop time); error (the message of a 4xx/5xx the fake itself answered) and
+      injected (True when the answer came from :meth:`inject_rate_limit` or :meth:`inject_error`).
       ``commands``: ``"global"`` or guild id -> registered command dicts as returned to the bot.
       ``channel_messages``: channel id -> live message dicts (the bot's and users'; never ephemeral ones).
       ``interactions``: interaction id -> record with id, token, type, channel_id, user, data, payload
@@ -1421,7 +1422,7 @@ class FakeDiscord:
             for inj in self._injections:
                 if inj.count > 0 and inj.method == method and inj.pattern.search(path):
                     inj.count -= 1
-                    rec["status"] = inj.status
+                    rec["status"], rec["injected"] = inj.status, True
                     return _json_response(inj.body, inj.status, inj.headers)
             for route_method, pattern, handler, needs_auth in self._routes:
                 match = pattern.fullmatch(path) if route_method == method else None
@@ -1439,6 +1440,8 @@ class FakeDiscord:
                     _log.exception("fake_discord handler failed for %s %s", method, path)
                     status, data = _error(400, f"fake_discord internal error: {e!r}")
                 rec["status"] = status
+                if status >= 400 and isinstance(data, dict):
+                    rec["error"] = data.get("message")
                 headers = self._ratelimit_headers(f"fake-{pattern.pattern.__hash__() & 0xFFFFFF:x}")
                 if status == 204:
                     return web.Response(status=204, headers=headers)

@@ -20,48 +20,28 @@ from typing import Any
 
 import pytest
 
-from tests.bot_fixtures import LIGHTHOUSE, LIGHTHOUSE_NAME, LIGHTHOUSE_QUESTION, TEST_DOCS
+from tests.bot_fixtures import (
+    EPHEMERAL,
+    LIGHTHOUSE,
+    LIGHTHOUSE_NAME,
+    LIGHTHOUSE_QUESTION,
+    PESKOV_FACT,
+    PESKOV_QUESTION,
+    SEED_ID,
+    SEED_TITLE,
+    SEED_URL,
+    TEST_DOCS,
+    current_generation,
+    custom_ids,
+    docs_snapshot,
+    embed_text,
+    sources_listed,
+)
 
 pytestmark = pytest.mark.slow
 
-SEED_ID = "000_aa59c3a3474d19f0.txt"
-SEED_TITLE = "Russia Holds Firm on Opposition to PutinZelenskyy Negotiations"
-SEED_URL = "https://nationalinterest.org/blog/buzz/russia-holds-firm-opposition-putin-zelenskyy-negotiations-202755"
-PESKOV_QUESTION = "What did Peskov say about a meeting between Putin and Zelenskyy?"
-#: The fact the seed states (in two sentences, either may be quoted): what a right answer must contain.
-PESKOV_FACT = re.compile(r"meet (only )?to finalize a certain document")
-EPHEMERAL = 64
-
 ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats"}
 PUBLIC_COMMANDS = {"ask", "search", "source", "sources", "help"}
-
-
-def embed_text(message: dict[str, Any]) -> str:
-    """Everything a person reads in a message: content, embed titles, descriptions and fields."""
-    parts = [message.get("content") or ""]
-    for e in message.get("embeds") or []:
-        parts += [e.get("title", ""), e.get("description", ""), (e.get("footer") or {}).get("text", "")]
-        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
-    return "\n".join(parts)
-
-
-def custom_ids(message: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in message.get("components") or [] for c in row.get("components", [])
-            if "custom_id" in c]
-
-
-def sources_listed(message: dict[str, Any]) -> list[str]:
-    """The ``[n] Title (date) <url>`` lines of an answer."""
-    return [line for e in message.get("embeds") or [] for f in e.get("fields", []) if f["name"].startswith("Sources")
-            for line in f["value"].splitlines()]
-
-
-def current_generation(harness: Any) -> str:
-    return (harness.dirs.data_dir / "CURRENT").read_text()
-
-
-def docs_snapshot(harness: Any) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(harness.dirs.docs_dir.iterdir())}
 
 
 # --------------------------------------------------------------------------- startup

@@ -290,6 +290,22 @@ def test_trim_start_at_sentence_returns_a_suffix() -> None:
     assert out[0].isupper() or out[0] == "<"
 
 
+def test_notices_shorten_what_was_typed_and_keep_both_ends() -> None:
+    text = render.notice(f"🔎 no document '{'x' * 3000}' in the index (see `sources`)")
+    assert len(text) <= 200 and text.startswith("🔎 no document 'xxx") and text.endswith("' in the index (see `sources`)")
+    assert render.notice("⛔ Refused: `" + "n" * 5000 + ".md` is too big. Nothing was changed.").endswith(
+        "Nothing was changed.")
+    unquoted = render.notice("word " * 2000)
+    assert len(unquoted) <= render.NOTICE_LIMIT and unquoted.startswith("word word") and render.ELLIPSIS in unquoted
+    assert render.notice("Short and sweet.") == "Short and sweet."
+    rng = random.Random(5)
+    for _ in range(200):
+        raw = "".join(rng.choice(["'", '"', "`", "“", "”", " ", "a" * rng.randint(1, 900), "\n"])
+                      for _ in range(rng.randint(0, 30)))
+        assert len(render.notice(raw)) <= render.NOTICE_LIMIT
+        assert len(render.notice(raw, 5000)) <= render.CONTENT_LIMIT
+
+
 def test_links_are_wrapped_so_discord_shows_no_preview() -> None:
     assert render.link("https://example.org/x") == "<https://example.org/x>"
     assert render.link(None) == "" and render.link("https://x/" + "a" * 600) == ""

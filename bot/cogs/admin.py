@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, interaction_context, user_message
-from bot.render import render_progress, render_report, render_stats
+from bot.render import notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
 from embeddings.models import IndexProgress, IndexReport
 
@@ -168,8 +168,10 @@ class Admin(commands.Cog):
         if file.size > limit:
             # Refuse before downloading anything.
             await interaction.response.send_message(
-                f"⛔ Refused: {file.filename} is {file.size:,} bytes, over the limit of {limit:,} bytes. "
-                "Nothing was changed.",
+                notice(
+                    f"⛔ Refused: `{file.filename}` is {file.size:,} bytes, over the limit of {limit:,} bytes. "
+                    "Nothing was changed."
+                ),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -182,16 +184,17 @@ class Admin(commands.Cog):
             except discord.HTTPException as exc:  # expired or deleted attachment
                 log.warning("could not download %s: %s", file.url, exc)
                 await interaction.edit_original_response(
-                    content=f"⚠️ Could not download {file.filename} from Discord; please try again. "
-                    "Nothing was changed.",
+                    content=notice(
+                        f"⚠️ Could not download `{file.filename}` from Discord; please try again. "
+                        "Nothing was changed."
+                    ),
                     allowed_mentions=NO_MENTIONS,
                 )
                 return None
             return lambda progress: engine.add_document(file.filename, data, max_bytes=limit, progress=progress)
 
-        await self._run_index_job(
-            interaction, f"Adding {file.filename}", None, done=f"Adding {file.filename}", prepare=download
-        )
+        what = f"Adding `{file.filename}`"
+        await self._run_index_job(interaction, what, None, done=what, prepare=download)
 
     @app_commands.command(name="remove-document", description="Remove a document and re-index (admins).")
     @app_commands.describe(document="The document to remove (type to search titles)")
@@ -199,11 +202,9 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     async def remove_document(self, interaction: discord.Interaction[DocBot], document: str) -> None:
         engine = self.bot.engine
+        what = f"Removing `{document}`"
         await self._run_index_job(
-            interaction,
-            f"Removing {document}",
-            lambda progress: engine.remove_document(document, progress=progress),
-            done=f"Removing {document}",
+            interaction, what, lambda progress: engine.remove_document(document, progress=progress), done=what
         )
 
     @remove_document.autocomplete("document")
