@@ -510,19 +510,33 @@ def render_report(report: IndexReport, *, what: str = "Re-index") -> str:
     return ellipsize(text, CONTENT_LIMIT)
 
 
-STAGES = {"scan": "reading documents", "embed": "embedding passages", "write": "writing the index", "done": "done"}
+def _counter(done: int, total: int) -> str:
+    return f"{done:,}/{total:,}" + (f" ({min(done, total) * 100 // total}%)" if total else "")
 
 
-def render_progress(progress: IndexProgress | None, *, what: str = "Re-indexing") -> str:
-    """The progress line ``/reindex`` keeps editing: documents and chunks done so far."""
+def render_progress(progress: IndexProgress | None, *, what: str = "Re-indexing", elapsed: float = 0.0) -> str:
+    """The line ``/reindex`` keeps editing: the stage, that stage's own counter, and the time so far.
+
+    Each stage counts what it works through (documents while reading, passages while embedding), so the
+    number moves within a stage instead of one counter standing still through three of them; the clock
+    shows the job is alive through stretches where the engine reports nothing. Always ends in ``· N s``.
+    """
     what = notice(what, TITLE_CAP)
+    clock = f" · {max(0, int(elapsed))} s"
     if progress is None:
-        return f"⏳ {what}: starting…"
-    stage = STAGES.get(progress.stage, progress.stage)
-    return (
-        f"⏳ {what}: {stage} · documents {progress.documents_done}/{progress.documents_total}"
-        f" · passages {progress.chunks_done}/{progress.chunks_total}"
-    )
+        return f"⏳ {what}: starting{clock}"
+    p = progress
+    if p.stage == "scan":
+        detail = f"reading documents {_counter(p.documents_done, p.documents_total)}"
+    elif p.stage == "embed":
+        detail = f"embedding passages {_counter(p.chunks_done, p.chunks_total)}"
+    elif p.stage == "write":
+        detail = f"writing the index ({p.chunks_total:,} passages of {p.documents_total:,} documents)"
+    elif p.stage == "done":
+        detail = "loading the new index"
+    else:  # a stage this bot does not know yet: still say something true
+        detail = one_line(p.stage, 40)
+    return f"⏳ {what}: {detail}{clock}"
 
 
 def render_stats(stats: IndexStats | None, feedback: Any) -> discord.Embed:

@@ -95,6 +95,8 @@ SEED_URL = "https://nationalinterest.org/blog/buzz/russia-holds-firm-opposition-
 PESKOV_QUESTION = "What did Peskov say about a meeting between Putin and Zelenskyy?"
 #: The fact the seed states (in two sentences, either may be quoted): what a right answer must contain.
 PESKOV_FACT = re.compile(r"meet (only )?to finalize a certain document")
+#: A re-index progress line (``bot.render.render_progress``): it ends with the seconds elapsed.
+PROGRESS_LINE = re.compile(r"⏳ .+ · \d+ s$")
 #: Discord's EPHEMERAL message flag.
 EPHEMERAL = 64
 
@@ -200,7 +202,7 @@ class BotHarness:
     async def slash(self, name: str, options: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """Run a slash command and wait until the bot has finished with it; returns the interaction record.
 
-        Finished means: responded, no longer "thinking...", and not showing re-index progress ("⏳").
+        Finished means: responded, no longer "thinking...", and not showing re-index progress (``⏳ … · N s``).
         """
         timeout = kwargs.pop("timeout", 30.0)
         iid = await self.fake.push_slash_command(name, options, **kwargs)
@@ -213,7 +215,7 @@ class BotHarness:
         original = record.get("original")
         if not record["callbacks"] or original is None or original.get("flags", 0) & 128:
             return False
-        return not re.match(r"⏳ .*(starting…|documents \d+/\d+)", original.get("content") or "")
+        return not PROGRESS_LINE.match(original.get("content") or "")
 
     def sent_payloads(self) -> list[dict[str, Any]]:
         """Every message body the bot sent or edited (messages, callbacks, followups, webhook edits)."""

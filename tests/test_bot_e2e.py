@@ -15,11 +15,13 @@ import logging
 import re
 import shutil
 import sqlite3
+import threading
 import time
 from typing import Any
 
 import pytest
 
+from bot.cogs import admin as admin_cog
 from tests.bot_fixtures import (
     EPHEMERAL,
     LIGHTHOUSE,
@@ -27,6 +29,7 @@ from tests.bot_fixtures import (
     LIGHTHOUSE_QUESTION,
     PESKOV_FACT,
     PESKOV_QUESTION,
+    PROGRESS_LINE,
     SEED_ID,
     SEED_TITLE,
     SEED_URL,
@@ -359,48 +362,54 @@ async def test_cooldown_after_a_burst(start_bot: Any) -> None:
 
 # --------------------------------------------------------------------------- admin
 async def test_reindex_by_admin_while_questions_keep_arriving(start_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", 0.3)
     h = await start_bot()
     fake = h.fake
     before = await fake.push_message(LIGHTHOUSE_QUESTION, mention_bot=True)
     assert "don't cover" in (await h.reply_to(before))["content"]
+    generation = current_generation(h)
     (h.dirs.docs_dir / LIGHTHOUSE_NAME).write_text(LIGHTHOUSE, encoding="utf-8")
-    # The test folder indexes in a blink; make each progress step take 300 ms of the worker thread, as a
-    # bigger folder would, so that questions really arrive while the re-index runs.
+    # The test folder indexes in a blink. Hold the re-index in its worker thread when it starts writing the
+    # new index, as a bigger folder would keep it busy, until questions have been answered meanwhile.
+    release = threading.Event()
     real_reindex = h.engine.reindex
 
-    def slow_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
-        def slow_progress(p: Any) -> None:
-            time.sleep(0.3)
+    def held_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        def hold(p: Any) -> None:
             progress(p)
-        return real_reindex(*args, progress=slow_progress, **kwargs)
+            if p.stage == "write":
+                release.wait(60)
+        return real_reindex(*args, progress=hold, **kwargs)
 
-    monkeypatch.setattr(h.engine, "reindex", slow_reindex)
-    iid = await fake.push_slash_command("reindex", user=fake.admin)
-    record = fake.interactions[iid]
-    await fake.wait_until(lambda: record["callbacks"])
-    assert record["callbacks"][0]["type"] == 5 and record["callbacks"][0]["data"]["flags"] & EPHEMERAL
-    # a second request while it runs is told one is running, at once
-    again = await h.slash("reindex", user=fake.admin)
-    assert "already running" in again["original"]["content"] and again["callbacks"][0]["type"] == 4
+    monkeypatch.setattr(h.engine, "reindex", held_reindex)
+    try:
+        iid = await fake.push_slash_command("reindex", user=fake.admin)
+        record = fake.interactions[iid]
+        await fake.wait_until(lambda: record["callbacks"])
+        assert record["callbacks"][0]["type"] == 5 and record["callbacks"][0]["data"]["flags"] & EPHEMERAL
+        # a second request while it runs is told one is running, at once
+        again = await h.slash("reindex", user=fake.admin)
+        assert "already running" in again["original"]["content"] and again["callbacks"][0]["type"] == 4
 
-    questions = []
-    while not (record["edits"] and record["edits"][-1]["message"]["content"].startswith("✅")):
-        questions.append(await fake.push_message(PESKOV_QUESTION, mention_bot=True,
-                                                 author=[fake.human, fake.moderator][len(questions) % 2]))
-        await asyncio.sleep(0.15)
-        assert len(questions) < 400, "re-index did not finish"
-    replies = [await h.reply_to(q) for q in questions]
-    assert all(PESKOV_FACT.search(embed_text(r)) for r in replies), "every question answered"
-    final_at = next(r["t"] for r in fake.requests if r["method"] == "PATCH" and iid in r["path"]
-                    and "✅" in (r["json"] or {}).get("content", ""))
-    answered_during = [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/messages")
-                       and r["t"] < final_at]
-    assert len(answered_during) >= 5, "questions were answered while the index was being rebuilt"
+        def writing() -> list[str]:
+            return [e["message"]["content"] for e in record["edits"] if "writing the index" in e["message"]["content"]]
+
+        await fake.wait_until(writing, timeout=60)
+        questions = [await fake.push_message(PESKOV_QUESTION, mention_bot=True, author=[fake.human, fake.moderator][i % 2])
+                     for i in range(6)]
+        replies = [await h.reply_to(q) for q in questions]
+        assert all(PESKOV_FACT.search(embed_text(r)) for r in replies), "every question answered meanwhile"
+        assert current_generation(h) == generation, "from the current index, while the new one is being written"
+        # the engine is silent while it writes: the message keeps moving all the same (its clock)
+        await fake.wait_until(lambda: len(writing()) >= 3, timeout=30)
+    finally:
+        release.set()
+    await fake.wait_until(lambda: record["edits"][-1]["message"]["content"].startswith("✅"), timeout=60)
 
     progress = [e["message"]["content"] for e in record["edits"][:-1]]
-    assert len(progress) >= 2 and all(re.search(r"documents \d+/\d+ · passages \d+/\d+", p) for p in progress)
-    patch_times = [r["t"] for r in fake.requests if r["method"] == "PATCH" and iid in r["path"]]
-    assert all(b - a >= 0.9 for a, b in zip(patch_times[:-2], patch_times[1:-1])), "progress edits are throttled"
+    assert progress and all(PROGRESS_LINE.match(p) for p in progress), progress
+    patch_times = [r["t"] for r in fake.requests if r["method"] == "PATCH" and iid in r["path"]][:-1]
+    assert all(b - a >= 0.9 * 0.3 for a, b in zip(patch_times, patch_times[1:])), "progress edits are paced"
     final = record["edits"][-1]["message"]["content"]
     assert "1 added, 0 changed, 0 removed, 5 unchanged" in final and re.search(r"in \d+\.\d s", final)
 

@@ -8,11 +8,15 @@ over its limits is refused whole, and the user sees "The application did not res
 
 from __future__ import annotations
 
+import re
+import threading
 from typing import Any
 
 import pytest
 
-from tests.bot_fixtures import EPHEMERAL
+from bot.cogs import admin as admin_cog
+from embeddings.models import IndexProgress, IndexReport
+from tests.bot_fixtures import EPHEMERAL, PROGRESS_LINE
 
 pytestmark = pytest.mark.slow
 
@@ -38,3 +42,62 @@ async def test_removing_a_pasted_document_name_says_no_such_document(start_bot: 
     assert "no document" in text and len(text) <= 400, text[:200]
     assert "Something went wrong" not in text
     assert not h.engine.reindexing
+
+
+# --------------------------------------------------------------------------- /reindex progress
+async def test_reindex_progress_shows_each_stage_at_a_steady_pace(start_bot: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stage shows its own counter; the message moves on a timer while the engine is silent, and a
+    burst of callbacks (one per embedded batch) costs no extra edits."""
+    interval = 0.3
+    monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", interval)
+    h = await start_bot()
+    steps = [
+        (IndexProgress(stage="scan", documents_done=200, documents_total=450), "reading documents 200/450 (44%)"),
+        (IndexProgress(stage="embed", documents_total=450, chunks_done=1200, chunks_total=1200),
+         "embedding passages 1,200/1,200 (100%)"),
+        (IndexProgress(stage="write", documents_done=450, documents_total=450, chunks_done=1200,
+                       chunks_total=1200), "writing the index (1,200 passages of 450 documents)"),
+    ]
+    go = [threading.Event() for _ in steps]
+
+    def scripted_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> IndexReport:
+        progress(IndexProgress(stage="scan", documents_total=450))
+        for (step, _), event in zip(steps, go):
+            if step.stage == "embed":  # the encoder reports every batch: thousands of calls in a blink
+                for done in range(1200):
+                    progress(IndexProgress(stage="embed", documents_total=450, chunks_done=done, chunks_total=1200))
+            progress(step)
+            event.wait(60)
+        return IndexReport(added=["new.txt"], unchanged=449, chunks_embedded=1200, chunks_total=9000,
+                           documents_total=450, seconds=4.2, published=True)
+
+    monkeypatch.setattr(h.engine, "reindex", scripted_reindex)
+    iid = await h.fake.push_slash_command("reindex", user=h.fake.admin)
+    record = h.fake.interactions[iid]
+
+    def contents() -> list[str]:
+        return [e["message"]["content"] for e in record["edits"]]
+
+    try:
+        for (_, expected), event in zip(steps, go):
+            await h.fake.wait_until(lambda: any(expected in c for c in contents()), timeout=30)
+            # the engine is silent until the test lets it go on: the message keeps moving meanwhile
+            seen = len(contents())
+            await h.fake.wait_until(lambda: len(contents()) >= seen + 2, timeout=30)
+            event.set()
+    finally:
+        for event in go:
+            event.set()
+    await h.fake.wait_until(lambda: contents()[-1].startswith("✅"), timeout=30)
+
+    progress = contents()[:-1]
+    assert all(PROGRESS_LINE.match(p) for p in progress), progress
+    assert progress[0].startswith("⏳ Re-indexing: "), "the first edit replaces 'thinking…' at once"
+    clock = [int(re.search(r"(\d+) s$", p).group(1)) for p in progress]
+    assert clock == sorted(clock) and clock[-1] >= 1
+    times = [r["t"] for r in h.fake.requests if r["method"] == "PATCH" and iid in r["path"]][:-1]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.9 * interval, "never faster than the interval"
+    assert len(times) <= (times[-1] - times[0]) / interval + 2, "one edit per interval, not one per callback"
+    assert "1 added, 0 changed, 0 removed, 449 unchanged" in contents()[-1]

@@ -408,9 +408,13 @@ def test_report_progress_stats_and_help_fit() -> None:
     text = render.render_report(report)
     assert len(text) <= 2000
     assert "500 added, 1 changed, 1 removed, 7 unchanged" in text and "3.2 s" in text
-    progress = render.render_progress(IndexProgress(stage="embed", documents_done=3, documents_total=9,
-                                                    chunks_done=120, chunks_total=400))
-    assert "documents 3/9" in progress and "passages 120/400" in progress
+    progress = render.render_progress(IndexProgress(stage="embed", documents_done=0, documents_total=9,
+                                                    chunks_done=120, chunks_total=400), elapsed=12.7)
+    assert progress == "⏳ Re-indexing: embedding passages 120/400 (30%) · 12 s"
+    scan = render.render_progress(IndexProgress(stage="scan", documents_done=200, documents_total=4816))
+    assert scan == "⏳ Re-indexing: reading documents 200/4,816 (4%) · 0 s"
+    long_what = render.render_progress(None, what="Removing `" + "x" * 3000 + "`", elapsed=3)
+    assert len(long_what) <= 200 and long_what.endswith("`: starting · 3 s")
     stats = IndexStats(documents=9, chunks=400, model="m" * 2000, dimension=384, index_type="flat",
                        size_bytes=5_000_000, indexed_at=datetime(2024, 1, 2, tzinfo=timezone.utc), data_dir="/d")
     feedback = FeedbackStats(questions=10, answered=7, up=3, down=2,

@@ -6,8 +6,8 @@ every call: Administrator permission, or a role or user listed in the settings. 
 ephemeral explanation and never reaches the engine.
 
 Anything that re-indexes runs in a worker thread under the bot's ``index_lock``; while it runs, questions
-keep being answered from the current index (the engine swaps generations atomically), and the reply is
-edited with progress at most about once a second.
+keep being answered from the current index (the engine swaps generations atomically), and the reply shows
+the current stage's progress, edited every ``PROGRESS_INTERVAL`` seconds.
 """
 
 from __future__ import annotations
@@ -30,66 +30,56 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
 
-#: Edits of the progress message are throttled to about one a second (Discord rate-limits edits).
-PROGRESS_INTERVAL = 1.0
+#: Seconds between edits of a progress message: steady, and well within Discord's edit rate limits.
+PROGRESS_INTERVAL = 2.0
 
 ALREADY_RUNNING = "⏳ A re-index is already running; try again when it has finished. Nothing was changed."
 
 
 class ProgressMessage:
-    """Keeps an interaction's original response showing the latest progress, throttled.
+    """Keeps an interaction's original response showing how far a re-index is, on a steady timer.
 
-    The engine calls :meth:`callback` from its worker thread; the value hops to the event loop with
-    ``call_soon_threadsafe`` and a task edits the message: the first progress at once, then at most one
-    edit per ``interval``. :meth:`close` waits for an edit in flight, so the final summary is never
+    The engine reports from its worker thread as often as it likes: every batch while embedding, every 200
+    documents while reading, nothing while it chunks or writes. :meth:`callback` only keeps the latest
+    report; a task edits the message every ``interval`` seconds with that report's stage, counter and the
+    time elapsed. So the message moves at a steady pace through silent stretches too, a burst of callbacks
+    costs no requests, and the event loop is not woken per batch. Editing stops before the interaction's
+    token expires (15 minutes); :meth:`close` waits for an edit in flight, so the final summary is never
     overwritten by a late progress line.
     """
 
-    def __init__(self, interaction: discord.Interaction[DocBot], what: str, interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(self, interaction: discord.Interaction[DocBot], what: str, interval: float | None = None) -> None:
         self.interaction = interaction
         self.what = what
-        self.interval = interval
+        self.interval = PROGRESS_INTERVAL if interval is None else interval
         self.latest: IndexProgress | None = None
-        self.edits = 0
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._started = self._loop.time()
         self._closing = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name=f"progress:{what}")
+        self._task = asyncio.create_task(self._run(), name=f"progress:{what[:50]}")
 
     def callback(self, progress: IndexProgress) -> None:
-        """Thread-safe: called by the engine from the worker thread."""
-        self._loop.call_soon_threadsafe(self._update, progress)
-
-    def _update(self, progress: IndexProgress) -> None:
+        """Called by the engine from the worker thread; storing one reference is atomic."""
         self.latest = progress
-        self._wake.set()
 
     async def _run(self) -> None:
-        next_edit = 0.0
-        while not self._closing.is_set():
-            await self._wake.wait()
-            self._wake.clear()
-            delay = next_edit - self._loop.time()
-            if delay > 0:
+        shown = None
+        while not self._closing.is_set() and not self.interaction.is_expired():
+            text = render_progress(self.latest, what=self.what, elapsed=self._loop.time() - self._started)
+            if text != shown:
                 try:
-                    await asyncio.wait_for(self._closing.wait(), delay)
-                except TimeoutError:
-                    pass
-            if self._closing.is_set():
-                return
+                    await self.interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+                except discord.HTTPException:
+                    log.warning("could not edit progress for %s", interaction_context(self.interaction), exc_info=True)
+                shown = text
             try:
-                await self.interaction.edit_original_response(
-                    content=render_progress(self.latest, what=self.what), allowed_mentions=NO_MENTIONS
-                )
-                self.edits += 1
-            except discord.HTTPException:
-                log.warning("could not edit progress for %s", interaction_context(self.interaction), exc_info=True)
-            next_edit = self._loop.time() + self.interval
+                await asyncio.wait_for(self._closing.wait(), self.interval)
+            except TimeoutError:
+                pass
 
     async def close(self) -> None:
         """Stop editing; waits for an edit in flight. Safe to call more than once."""
         self._closing.set()
-        self._wake.set()
         await self._task
 
 
