@@ -247,6 +247,11 @@ async def test_source_autocomplete_then_passage_in_context(start_bot: Any) -> No
     iid = await fake.push_autocomplete("source", {"document": ""}, "document")
     everything = await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"])
     assert {c["value"] for c in everything} == set(TEST_DOCS) | {SEED_ID}
+    # words of the title in any order, or of the link, find the seed whose title runs words together
+    for typed in ("negotiations russia", "zelenskyy", "buzz"):
+        iid = await fake.push_autocomplete("source", {"document": typed}, "document")
+        await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"] is not None)
+        assert [c["value"] for c in fake.interactions[iid]["autocomplete_choices"]] == [SEED_ID], typed
 
     record = await h.slash("source", {"document": SEED_ID, "passage": 2})
     assert record["callbacks"][0]["type"] == 4 and record["callbacks"][0]["data"]["flags"] & EPHEMERAL

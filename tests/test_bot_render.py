@@ -437,3 +437,27 @@ def test_autocomplete_choices_fit_discord() -> None:
     assert choices[0].name.startswith("Document 1")
     assert document_choices(docs, "too long") == []
     assert len(document_choices(docs, "")) == 25
+
+
+def test_autocomplete_matches_words_of_title_id_and_url_best_first() -> None:
+    def doc(doc_id: str, title: str, url: str | None = None, day: int = 1) -> DocumentInfo:
+        return DocumentInfo(doc_id=doc_id, title=title, date=date(2022, 6, day), url=url, chunks=1, chars=10)
+
+    docs = [  # newest first, as the engine lists them
+        doc("101_a.txt", "Kremlin rejects talks", "https://news.example/2022/06/kremlin-peskov-rejects-talks", 9),
+        doc("102_b.txt", "Weather in Kyiv", "https://news.example/weather", 8),
+        doc("103_c.txt", "Peskov says no meeting is planned", "https://news.example/world/meeting", 7),
+        doc("peskov_notes.md", "Notes", None, 6),
+        doc("104_d.txt", "Russia Holds Firm on Opposition to PutinZelenskyy Negotiations", None, 5),
+    ]
+
+    def values(typed: str) -> list[str]:
+        return [c.value for c in document_choices(docs, typed)]
+
+    assert values("peskov") == ["103_c.txt", "peskov_notes.md", "101_a.txt"], "title word, then id, then URL"
+    assert values("PESKOV meeting") == ["103_c.txt"], "every typed word must match; case does not matter"
+    assert values("negotiations russia") == ["104_d.txt"], "words in any order"
+    assert values("zelensky") == ["104_d.txt"], "inside a word, too"
+    assert values("kyiv weather")[0] == "102_b.txt" and values("https") == []
+    assert values("103_c.txt")[0] == "103_c.txt" and values("nothing like it") == []
+    assert values("") == [d.doc_id for d in docs], "nothing typed: the newest first"

@@ -187,7 +187,7 @@ class Admin(commands.Cog):
         await self._run_index_job(interaction, what, None, done=what, prepare=download)
 
     @app_commands.command(name="remove-document", description="Remove a document and re-index (admins).")
-    @app_commands.describe(document="The document to remove (type to search titles)")
+    @app_commands.describe(document="The document to remove (type words of its title, name or link)")
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
     async def remove_document(self, interaction: discord.Interaction[DocBot], document: str) -> None:

@@ -67,24 +67,65 @@ def pager(page: int, pages: int) -> discord.ui.View | None:
     return view
 
 
+_WORD = re.compile(r"[^\W_]+")
+#: Parts of every URL, which would match every document.
+_URL_NOISE = frozenset({"http", "https", "www", "html", "htm"})
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def match_score(doc: DocumentInfo, typed: str) -> int | None:
+    """How well ``typed`` names ``doc`` (higher is better), or None when some typed word matches nothing.
+
+    Every typed word must match a word of the title, the id or the URL: whole title words count most, then
+    title words it begins, then id and URL words, then any other place inside them (``zelenskyy`` in
+    ``PutinZelenskyy``). Typing the start of the title or id, or the whole id, ranks highest.
+    """
+    needle = typed.strip().casefold()
+    if not needle:
+        return 0
+    title, doc_id = doc.title.casefold(), doc.doc_id.casefold()
+    typed_words = _words(needle)
+    if not typed_words:  # only punctuation, such as "#": a plain substring match
+        return 1 if needle in doc_id or needle in title else None
+    title_words = _words(title)
+    url_words = [w for w in _words(doc.url or "") if w not in _URL_NOISE]
+    other_words = _words(doc_id) + url_words
+    anywhere = " ".join([title, doc_id, *url_words])
+    score = 0
+    for word in typed_words:
+        if word in title_words:
+            score += 4
+        elif any(w.startswith(word) for w in title_words):
+            score += 3
+        elif any(w.startswith(word) for w in other_words):
+            score += 2
+        elif word in anywhere:
+            score += 1
+        else:
+            return None
+    if doc_id == needle:
+        score += 100
+    elif title.startswith(needle) or doc_id.startswith(needle):
+        score += 10
+    return score
+
+
 def document_choices(docs: list[DocumentInfo], current: str, limit: int = 25) -> list[app_commands.Choice[str]]:
-    """Autocomplete: documents whose id or title contains what was typed, best (prefix) matches first."""
-    needle = current.strip().lower()
+    """Autocomplete: the documents whose title, id or URL has words that match what was typed, best first.
+
+    Within a score the engine's order (newest first) is kept, so an empty field lists the newest.
+    """
     scored: list[tuple[int, DocumentInfo]] = []
     for doc in docs:
         if len(doc.doc_id) > 100:  # a choice value is at most 100 characters
             continue
-        hay_id, hay_title = doc.doc_id.lower(), doc.title.lower()
-        if not needle:
-            rank = 2
-        elif hay_id.startswith(needle) or hay_title.startswith(needle):
-            rank = 0
-        elif needle in hay_id or needle in hay_title:
-            rank = 1
-        else:
-            continue
-        scored.append((rank, doc))
-    scored.sort(key=lambda pair: pair[0])  # stable: keeps the engine's order (newest first) within a rank
+        score = match_score(doc, current)
+        if score is not None:
+            scored.append((score, doc))
+    scored.sort(key=lambda pair: -pair[0])  # stable
     choices = []
     for _, doc in scored[:limit]:
         label = one_line(doc.title, 80) or doc.doc_id
@@ -133,7 +174,8 @@ class Sources(commands.Cog):
         await interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits))
 
     @app_commands.command(name="source", description="Read a document, or one passage of it with its context.")
-    @app_commands.describe(document="The document (type to search titles)", passage="Passage number, as cited")
+    @app_commands.describe(document="The document (type words of its title, name or link)",
+                           passage="Passage number, as cited")
     async def source(
         self,
         interaction: discord.Interaction[DocBot],
