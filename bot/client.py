@@ -41,6 +41,21 @@ NO_MENTIONS = discord.AllowedMentions.none()
 class DocTree(app_commands.CommandTree["DocBot"]):
     """The command tree; its ``on_error`` is the single error handler for every slash command."""
 
+    async def interaction_check(self, interaction: discord.Interaction[DocBot]) -> bool:
+        """Refuse a guild-only command outside a server before any other check runs.
+
+        Discord does not offer such commands in DMs, but an outdated or modified client can still send one;
+        the admin check would then refuse it as "for admins" (a DM has no roles), which is not the reason.
+        Autocomplete gets an empty list: it cannot show an error.
+        """
+        command = interaction.command
+        if interaction.guild_id is None and isinstance(command, app_commands.Command) and command.guild_only:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+                return False
+            raise app_commands.NoPrivateMessage()
+        return True
+
     async def on_error(self, interaction: discord.Interaction[DocBot], error: app_commands.AppCommandError) -> None:
         await report_interaction_error(interaction, error)
 

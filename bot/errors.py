@@ -118,6 +118,10 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
     else:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         log.error("error in %s", context, exc_info=original)
+    if interaction.type is discord.InteractionType.autocomplete:  # suggestions cannot carry a message
+        if not interaction.response.is_done():
+            await interaction.response.autocomplete([])
+        return
     text = user_message(error)
     try:
         if interaction.response.is_done():

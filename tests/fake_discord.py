@@ -1073,16 +1073,21 @@ class FakeDiscord:
         return None, None
 
     def _command_payload(self, name: str, options: Mapping[str, Any] | None, channel_id: str,
-                         attachments: Mapping[str, FileSpec] | None, focused: str | None) -> Json:
-        """``data`` of a chat-input or autocomplete interaction, typed after the registered definition."""
+                         attachments: Mapping[str, FileSpec] | None, focused: str | None,
+                         stale_client: bool = False) -> Json:
+        """``data`` of a chat-input or autocomplete interaction, typed after the registered definition.
+
+        ``stale_client`` sends a command where Discord's client would not offer it (a guild-only command in
+        a DM), as an outdated or modified client can.
+        """
         top, *subs = name.split()
         cmd, gid = self._find_command(top, channel_id)
         if cmd is None:
             registered = sorted({c["name"] for cs in self.commands.values() for c in cs})
             raise ValueError(f"/{top} is not registered (registered: {registered}); did the bot sync its tree?")
         contexts = cmd.get("contexts")
-        if not self._is_guild_channel(channel_id) and (cmd.get("dm_permission") is False
-                                                       or (contexts is not None and 1 not in contexts)):
+        if not stale_client and not self._is_guild_channel(channel_id) and (
+                cmd.get("dm_permission") is False or (contexts is not None and 1 not in contexts)):
             raise ValueError(f"/{top} is not available in DMs (guild_only / contexts)")
         defs: list[Json] = cmd.get("options") or []
         resolved: Json = {}
@@ -1215,7 +1220,8 @@ class FakeDiscord:
 
     async def push_slash_command(self, name: str, options: Mapping[str, Any] | None = None, *,
                                  user: Json | None = None, channel_id: str | None = None,
-                                 attachments: Mapping[str, FileSpec] | None = None) -> str:
+                                 attachments: Mapping[str, FileSpec] | None = None,
+                                 stale_client: bool = False) -> str:
         """A user runs ``/name`` (INTERACTION_CREATE type 2). Returns the interaction id.
 
         ``options`` maps option name -> value (str for type 3, int 4, bool 5, float 10; a user dict or id
@@ -1225,20 +1231,23 @@ class FakeDiscord:
         ``(filename, bytes[, content_type])``; ``data.resolved.attachments`` then holds a full attachment
         whose ``url`` the fake CDN serves. ``name`` may be ``"group sub"`` for subcommands.
         Raises ``ValueError`` for what Discord's client would not let a user send (unregistered command,
-        unknown or missing required option, value outside the choices).
+        unknown or missing required option, value outside the choices), except that ``stale_client`` sends
+        a guild-only command from a DM, as an outdated or modified client can.
         """
         user = self._user_arg(user)
         cid = self._channel_arg(channel_id)
-        data = self._command_payload(name, options, cid, attachments, None)
+        data = self._command_payload(name, options, cid, attachments, None, stale_client)
         return await self._new_interaction(IT_COMMAND, data, user, cid)
 
     async def push_autocomplete(self, name: str, options: Mapping[str, Any] | None, focused: str, *,
-                                user: Json | None = None, channel_id: str | None = None) -> str:
+                                user: Json | None = None, channel_id: str | None = None,
+                                stale_client: bool = False) -> str:
         """A user types in option ``focused`` of ``/name`` (INTERACTION_CREATE type 4). Returns the id; the
-        bot's answer lands in ``interactions[iid]["autocomplete_choices"]``."""
+        bot's answer lands in ``interactions[iid]["autocomplete_choices"]``. ``stale_client`` as in
+        :meth:`push_slash_command`."""
         user = self._user_arg(user)
         cid = self._channel_arg(channel_id)
-        data = self._command_payload(name, options, cid, None, focused)
+        data = self._command_payload(name, options, cid, None, focused, stale_client)
         return await self._new_interaction(IT_AUTOCOMPLETE, data, user, cid)
 
     @staticmethod

@@ -16,7 +16,7 @@ import pytest
 
 from bot.cogs import admin as admin_cog
 from embeddings.models import IndexProgress, IndexReport
-from tests.bot_fixtures import EPHEMERAL, PROGRESS_LINE
+from tests.bot_fixtures import EPHEMERAL, PROGRESS_LINE, SEED_ID, current_generation
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +101,38 @@ async def test_reindex_progress_shows_each_stage_at_a_steady_pace(start_bot: Any
     assert min(gaps) >= 0.9 * interval, "never faster than the interval"
     assert len(times) <= (times[-1] - times[0]) / interval + 2, "one edit per interval, not one per callback"
     assert "1 added, 0 changed, 0 removed, 449 unchanged" in contents()[-1]
+
+
+# --------------------------------------------------------------------------- where commands belong
+@pytest.mark.parametrize("dm_user_is_admin", [False, True])
+async def test_admin_command_from_a_dm_only_works_in_a_server(start_bot: Any, dm_user_is_admin: bool) -> None:
+    # Global commands, so that a DM can reach them at all; the DM channel is alice's.
+    h = await start_bot(lambda fake: {"guild_ids": [],
+                                      "admin_user_ids": [int(fake.human["id"])] if dm_user_is_admin else []})
+    fake = h.fake
+    generation = current_generation(h)
+    for name, options in (("reindex", None), ("stats", None), ("remove-document", {"document": SEED_ID})):
+        record = await h.slash(name, options, channel_id=fake.dm_channel_id, stale_client=True)
+        text = record["original"]["content"]
+        assert "only works in a server" in text and "for admins" not in text, (name, text)
+        assert record["original"]["flags"] & EPHEMERAL
+    iid = await fake.push_autocomplete("remove-document", {"document": "grain"}, "document",
+                                       channel_id=fake.dm_channel_id, stale_client=True)
+    assert await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"] is not None)
+    assert fake.interactions[iid]["autocomplete_choices"] == []
+    assert current_generation(h) == generation and (h.dirs.docs_dir / SEED_ID).exists(), "nothing changed"
+
+
+async def test_admin_autocomplete_suggests_nothing_to_non_admins(start_bot: Any) -> None:
+    h = await start_bot(lambda fake: {"admin_role_ids": [int(fake.mod_role_id)]})
+    fake = h.fake
+    suggested = {}
+    for user in (fake.human, fake.moderator, fake.admin):
+        iid = await fake.push_autocomplete("remove-document", {"document": "grain"}, "document", user=user)
+        await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"] is not None)
+        suggested[user["username"]] = [c["value"] for c in fake.interactions[iid]["autocomplete_choices"]]
+    assert suggested == {"alice": [], "carol": ["grain_corridor.txt"], "bob": ["grain_corridor.txt"]}
+    # the public /source autocomplete still serves everyone
+    iid = await fake.push_autocomplete("source", {"document": "grain"}, "document", user=fake.human)
+    choices = await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"])
+    assert choices[0]["value"] == "grain_corridor.txt"

@@ -83,6 +83,18 @@ class ProgressMessage:
         await self._task
 
 
+def require_admin(interaction: discord.Interaction[DocBot]) -> bool:
+    """The admin rule, for the commands (``Admin.interaction_check``) and for their autocomplete.
+
+    Autocomplete runs no cog check of its own, and its suggestions (the indexed documents) are as much the
+    admins' business as the command, so it uses this as an ``app_commands.check``: discord.py then answers
+    anyone else with no suggestions.
+    """
+    if not interaction.client.is_admin(interaction.user, interaction.permissions):
+        raise NotAdmin(interaction.command.qualified_name if interaction.command else "this command")
+    return True
+
+
 class Admin(commands.Cog):
     """Index maintenance and statistics, for admins only."""
 
@@ -91,10 +103,7 @@ class Admin(commands.Cog):
 
     async def interaction_check(self, interaction: discord.Interaction[DocBot]) -> bool:  # type: ignore[override]
         """Applies to every command in this cog: refuse before anything happens."""
-        if not self.bot.is_admin(interaction.user, interaction.permissions):
-            name = interaction.command.qualified_name if interaction.command else "this command"
-            raise NotAdmin(name)
-        return True
+        return require_admin(interaction)
 
     async def _run_index_job(
         self,
@@ -198,6 +207,7 @@ class Admin(commands.Cog):
         )
 
     @remove_document.autocomplete("document")
+    @app_commands.check(require_admin)
     async def _remove_document_autocomplete(
         self, interaction: discord.Interaction[DocBot], current: str
     ) -> list[app_commands.Choice[str]]:
