@@ -9,9 +9,11 @@ anything unexpected is logged with its traceback and the user only learns that i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -27,6 +29,12 @@ from embeddings.errors import (
 )
 
 log = logging.getLogger("bot.errors")
+
+T = TypeVar("T")
+
+#: A reply that discord.py gave up on (five tries through a rate limit or Discord's own errors) is tried once
+#: more this many seconds later, or as long as Discord asked to wait if that is longer (at most a minute).
+REDELIVERY_DELAY = 5.0
 
 
 class NotAdmin(app_commands.CheckFailure):
@@ -92,6 +100,48 @@ def _describe(error: BaseException) -> str:
     return "💥 Something went wrong on my side. It has been logged; please try again later."
 
 
+def is_transient(error: BaseException) -> bool:
+    """Discord refused a request for now (429 rate limit, or its own 5xx) even after discord.py's retries.
+
+    The message itself was fine: telling the user "something went wrong" would be untrue, and would only
+    meet the same rate limit.
+    """
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return isinstance(error, discord.HTTPException) and (error.status == 429 or error.status >= 500)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    try:
+        return float(error.response.headers.get("Retry-After") or 0)
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+
+
+async def deliver(send: Callable[[], Awaitable[T]], *, context: str) -> T | None:
+    """Send a reply; if Discord still refuses it for now after discord.py's retries, try once more later.
+
+    ``context`` says who asked what (the question included): a reply that still cannot be delivered is
+    logged with it, so it is never lost without a trace. Returns what ``send`` returned, or None when
+    the reply could not be delivered. Errors that are not transient propagate as usual.
+    """
+    try:
+        return await send()
+    except discord.HTTPException as exc:
+        if not is_transient(exc):
+            raise
+        delay = min(60.0, max(REDELIVERY_DELAY, _retry_after(exc)))
+        log.warning("Discord refused the reply to %s (%s); trying once more in %.1f s", context, exc.status, delay)
+    await asyncio.sleep(delay)
+    try:
+        return await send()
+    except discord.HTTPException as exc:
+        if not is_transient(exc):
+            raise
+        log.error("could not deliver the reply to %s: Discord still refuses it (%s %s)", context, exc.status, exc.text)
+        return None
+
+
 def is_expected(error: BaseException) -> bool:
     """Errors that are part of normal use (refusals, cooldowns, bad refs) are logged without a traceback."""
     if isinstance(error, app_commands.CommandInvokeError):
@@ -113,6 +163,9 @@ def interaction_context(interaction: discord.Interaction[Any]) -> str:
 async def report_interaction_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Log the error with its context and tell the user, whatever state the interaction is in."""
     context = interaction_context(interaction)
+    if is_transient(error):  # a reply Discord would not take now: another message would not get through either
+        log.error("could not deliver the reply to %s: Discord refused it (%s)", context, error)
+        return
     if is_expected(error):
         log.info("refused %s: %s", context, error)
     else:

@@ -8,15 +8,25 @@ over its limits is refused whole, and the user sees "The application did not res
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
 
 import pytest
 
+from bot import errors as bot_errors
 from bot.cogs import admin as admin_cog
 from embeddings.models import IndexProgress, IndexReport
-from tests.bot_fixtures import EPHEMERAL, PROGRESS_LINE, SEED_ID, current_generation
+from tests.bot_fixtures import (
+    EPHEMERAL,
+    PESKOV_FACT,
+    PESKOV_QUESTION,
+    PROGRESS_LINE,
+    SEED_ID,
+    current_generation,
+    embed_text,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +146,48 @@ async def test_admin_autocomplete_suggests_nothing_to_non_admins(start_bot: Any)
     iid = await fake.push_autocomplete("source", {"document": "grain"}, "document", user=fake.human)
     choices = await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"])
     assert choices[0]["value"] == "grain_corridor.txt"
+
+
+# --------------------------------------------------------------------------- Discord refusing for now
+def _posts(fake: Any, path: str) -> list[dict[str, Any]]:
+    return [r for r in fake.requests if r["method"] == "POST" and re.search(path, r["path"])]
+
+
+async def test_a_reply_discord_keeps_rate_limiting_is_sent_again_later(start_bot: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot_errors, "REDELIVERY_DELAY", 0.3)
+    h = await start_bot()
+    fake = h.fake
+    messages = rf"^/channels/{fake.channel_id}/messages$"
+    fake.inject_rate_limit("POST", messages, retry_after=0.01, count=5)  # all five of discord.py's tries
+    reply = await h.reply_to(await fake.push_message(PESKOV_QUESTION, mention_bot=True))
+    assert PESKOV_FACT.search(embed_text(reply))
+    posts = _posts(fake, messages)
+    assert [r["status"] for r in posts] == [429] * 5 + [200]
+    assert posts[-1]["t"] - posts[-2]["t"] >= 0.3, "tried again later, not at once"
+    assert len(fake.bot_messages()) == 1, "the answer and nothing else ('Something went wrong')"
+
+    # /ask: the followup that replaces "thinking…"
+    followups = r"^/webhooks/\d+/[^/]+$"
+    fake.inject_rate_limit("POST", followups, retry_after=0.01, count=5)
+    record = await h.slash("ask", {"question": "How many tonnes of corn did the Razoni carry?"})
+    assert "26,000 tonnes of corn" in embed_text(record["original"])
+    assert [r["status"] for r in _posts(fake, followups)] == [429] * 5 + [200]
+
+
+async def test_a_reply_that_cannot_be_delivered_is_logged_with_the_question(
+        start_bot: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(bot_errors, "REDELIVERY_DELAY", 0.1)
+    h = await start_bot()
+    fake = h.fake
+    messages = rf"^/channels/{fake.channel_id}/messages$"
+    fake.inject_rate_limit("POST", messages, retry_after=0.01, count=10)  # two rounds of five tries
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        await fake.push_message(PESKOV_QUESTION, mention_bot=True)
+        lost = await fake.wait_until(lambda: [r for r in caplog.records if "could not deliver" in r.getMessage()],
+                                     timeout=30)
+    assert len(lost) == 1 and lost[0].levelno == logging.ERROR and PESKOV_QUESTION in lost[0].getMessage()
+    assert len(_posts(fake, messages)) == 10 and not fake.bot_messages(), "no 'Something went wrong' either"
+    # once Discord takes messages again, questions are answered as usual
+    reply = await h.reply_to(await fake.push_message(PESKOV_QUESTION, mention_bot=True))
+    assert PESKOV_FACT.search(embed_text(reply))

@@ -10,9 +10,11 @@ a restart are still recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -23,6 +25,9 @@ from bot.client import NO_MENTIONS, DocBot
 from bot.errors import (
     QuestionOnCooldown,
     cooldown_message,
+    deliver,
+    interaction_context,
+    is_transient,
     message_context,
     report_interaction_error,
     user_message,
@@ -84,6 +89,30 @@ def question_cooldown() -> Any:
         return True
 
     return app_commands.check(predicate)
+
+
+@contextlib.asynccontextmanager
+async def typing_while_busy(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """Show "typing…" while an answer is prepared, best effort.
+
+    discord.py's ``channel.typing()`` sends its first request before the block runs and raises if it fails,
+    so a rate-limited typing indicator would delay the answer by its retries and then sink it. Here typing
+    runs beside the work and its failures are only logged.
+    """
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await channel.typing()  # one request; Discord shows it for about 10 s
+            except discord.HTTPException as exc:
+                log.debug("typing indicator refused: %s", exc)
+            await asyncio.sleep(8)
+
+    task = asyncio.create_task(keep_typing(), name="typing")
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def feedback_view(answer_id: int) -> discord.ui.View:
@@ -178,6 +207,7 @@ class Ask(commands.Cog):
         if question is None:
             return
         reference = message.to_reference(fail_if_not_exists=False)
+        context = f"{message_context(message)} question={ellipsize(question, 300)!r}"
         try:
             if not question:
                 await message.channel.send(
@@ -190,7 +220,7 @@ class Ask(commands.Cog):
             if retry_after:
                 await self._tell_cooldown(message, reference, retry_after)
                 return
-            async with message.channel.typing():
+            async with typing_while_busy(message.channel):
                 kwargs = await self.answer(
                     question[:MAX_QUESTION_CHARS],
                     user=message.author,
@@ -198,16 +228,19 @@ class Ask(commands.Cog):
                     channel_id=message.channel.id,
                     via="mention",
                 )
-            await message.channel.send(reference=reference, **kwargs)
+            await deliver(lambda: message.channel.send(reference=reference, **kwargs), context=context)
         except Exception as exc:
+            if is_transient(exc):  # Discord rate-limits this channel: a second message would not get through
+                log.error("could not reply to %s: Discord refused it (%s)", context, exc)
+                return
             if not isinstance(exc, EngineError):
-                log.error("error answering %s", message_context(message), exc_info=exc)
+                log.error("error answering %s", context, exc_info=exc)
             else:
-                log.info("refused %s: %s", message_context(message), exc)
+                log.info("refused %s: %s", context, exc)
             try:
                 await message.channel.send(user_message(exc), reference=reference, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
-                log.warning("could not report the error to %s", message_context(message))
+                log.warning("could not report the error to %s", context)
 
     async def _tell_cooldown(self, message: discord.Message, reference: discord.MessageReference, retry_after: float) -> None:
         """One polite notice per cooldown window; further messages in the window are ignored quietly."""
@@ -231,7 +264,7 @@ class Ask(commands.Cog):
         kwargs = await self.answer(
             question, user=interaction.user, guild_id=interaction.guild_id, channel_id=interaction.channel_id, via="slash"
         )
-        await interaction.followup.send(wait=True, **kwargs)
+        await deliver(lambda: interaction.followup.send(wait=True, **kwargs), context=interaction_context(interaction))
 
     @app_commands.command(name="help", description="What this bot does and how to use it.")
     async def help(self, interaction: discord.Interaction[DocBot]) -> None:

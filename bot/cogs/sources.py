@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
-from bot.errors import report_interaction_error
+from bot.errors import deliver, interaction_context, report_interaction_error
 from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
 from embeddings.models import ChunkRef, DocumentInfo
 
@@ -171,7 +171,10 @@ class Sources(commands.Cog):
         await interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
         await self.bot.ensure_index()
         hits = await self.bot.run_engine(self.bot.engine.search, query, count)
-        await interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits))
+        await deliver(
+            lambda: interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits)),
+            context=interaction_context(interaction),
+        )
 
     @app_commands.command(name="source", description="Read a document, or one passage of it with its context.")
     @app_commands.describe(document="The document (type words of its title, name or link)",
