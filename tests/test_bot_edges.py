@@ -191,3 +191,31 @@ async def test_a_reply_that_cannot_be_delivered_is_logged_with_the_question(
     # once Discord takes messages again, questions are answered as usual
     reply = await h.reply_to(await fake.push_message(PESKOV_QUESTION, mention_bot=True))
     assert PESKOV_FACT.search(embed_text(reply))
+
+
+async def test_a_rate_limited_reindex_summary_is_delivered_later(start_bot: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot_errors, "REDELIVERY_DELAY", 0.2)
+    monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", 60)  # one progress edit, then only the summary
+    h = await start_bot()
+    fake = h.fake
+    release = threading.Event()
+    real_reindex = h.engine.reindex
+
+    def held_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        release.wait(30)
+        return real_reindex(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(h.engine, "reindex", held_reindex)
+    try:
+        iid = await fake.push_slash_command("reindex", user=fake.admin)
+        record = fake.interactions[iid]
+        await fake.wait_until(lambda: record["edits"])
+        edits = rf"^/webhooks/\d+/{record['token']}/messages/@original$"
+        fake.inject_rate_limit("PATCH", edits, retry_after=0.01, count=5)
+    finally:
+        release.set()
+    await fake.wait_until(lambda: record["edits"][-1]["message"]["content"].startswith("✅"), timeout=30)
+    statuses = [r["status"] for r in fake.requests if r["method"] == "PATCH" and re.search(edits, r["path"])]
+    assert statuses == [200] + [429] * 5 + [200]
+    assert "0 added, 0 changed, 0 removed, 5 unchanged" in record["edits"][-1]["message"]["content"]

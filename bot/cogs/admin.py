@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
-from bot.errors import NotAdmin, interaction_context, user_message
+from bot.errors import NotAdmin, deliver, interaction_context, user_message
 from bot.render import notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
 from embeddings.models import IndexProgress, IndexReport
@@ -145,8 +145,10 @@ class Admin(commands.Cog):
                 except IndexNotFound:
                     pass
             log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
-            await interaction.edit_original_response(
-                content=render_report(report, what=done), allowed_mentions=NO_MENTIONS
+            summary = render_report(report, what=done)
+            await deliver(
+                lambda: interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS),
+                context=f"{interaction_context(interaction)} summary={summary!r}",
             )
 
     @app_commands.command(name="reindex", description="Re-index the documents folder (admins).")
