@@ -17,6 +17,7 @@ import contextlib
 import re
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,27 @@ class BotHarness:
         record = self.fake.interactions[iid]
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
         return record
+
+    def hold_reindex(self, monkeypatch: pytest.MonkeyPatch, at: str | None = None) -> threading.Event:
+        """Make the engine's re-index wait in its worker thread until the returned event is set: before it
+        starts, or once it reports stage ``at`` ("scan", "embed", "write"). The test folder indexes in a
+        blink; this stands for a big one, without guessing how long anything takes. Set the event in a
+        ``finally``, or a failing test leaves the thread waiting (60 s at most)."""
+        release = threading.Event()
+        real_reindex = self.engine.reindex
+
+        def held_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+            def report(p: Any) -> None:
+                progress(p)
+                if p.stage == at:
+                    release.wait(60)
+
+            if at is None:
+                release.wait(60)
+            return real_reindex(*args, progress=report if progress else None, **kwargs)
+
+        monkeypatch.setattr(self.engine, "reindex", held_reindex)
+        return release
 
     @staticmethod
     def finished(record: dict[str, Any]) -> bool:

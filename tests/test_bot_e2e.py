@@ -15,7 +15,6 @@ import logging
 import re
 import shutil
 import sqlite3
-import threading
 import time
 from typing import Any
 
@@ -374,19 +373,8 @@ async def test_reindex_by_admin_while_questions_keep_arriving(start_bot: Any, mo
     assert "don't cover" in (await h.reply_to(before))["content"]
     generation = current_generation(h)
     (h.dirs.docs_dir / LIGHTHOUSE_NAME).write_text(LIGHTHOUSE, encoding="utf-8")
-    # The test folder indexes in a blink. Hold the re-index in its worker thread when it starts writing the
-    # new index, as a bigger folder would keep it busy, until questions have been answered meanwhile.
-    release = threading.Event()
-    real_reindex = h.engine.reindex
-
-    def held_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
-        def hold(p: Any) -> None:
-            progress(p)
-            if p.stage == "write":
-                release.wait(60)
-        return real_reindex(*args, progress=hold, **kwargs)
-
-    monkeypatch.setattr(h.engine, "reindex", held_reindex)
+    # Hold the re-index when it starts writing the new index until questions have been answered meanwhile.
+    release = h.hold_reindex(monkeypatch, at="write")
     try:
         iid = await fake.push_slash_command("reindex", user=fake.admin)
         record = fake.interactions[iid]

@@ -199,14 +199,7 @@ async def test_a_rate_limited_reindex_summary_is_delivered_later(start_bot: Any,
     monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", 60)  # one progress edit, then only the summary
     h = await start_bot()
     fake = h.fake
-    release = threading.Event()
-    real_reindex = h.engine.reindex
-
-    def held_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
-        release.wait(30)
-        return real_reindex(*args, progress=progress, **kwargs)
-
-    monkeypatch.setattr(h.engine, "reindex", held_reindex)
+    release = h.hold_reindex(monkeypatch)
     try:
         iid = await fake.push_slash_command("reindex", user=fake.admin)
         record = fake.interactions[iid]
