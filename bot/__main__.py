@@ -31,12 +31,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 
+#: discord.py loggers whose DEBUG records carry secrets: request URLs and bodies (discord.http), webhook URLs
+#: (discord.webhook: followups and edits) and every gateway payload (discord.gateway: INTERACTION_CREATE).
+#: An interaction token in a URL lets anyone answer as the bot for 15 minutes.
+SECRET_LOGGERS = ("discord.http", "discord.webhook", "discord.gateway")
+
+
 def configure_logging(level: str) -> None:
-    """discord.py's formatter for everything (engine included); the token never appears in records."""
+    """discord.py's formatter for everything (engine included); no token ever appears in records.
+
+    At ``DOCBOT_LOG_LEVEL=DEBUG`` the loggers in ``SECRET_LOGGERS`` stay at INFO: their warnings (rate
+    limits, reconnects) still show, their payload dumps do not.
+    """
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     discord.utils.setup_logging(level=numeric, root=True)
-    # discord.http logs request bodies at DEBUG only; keep it quieter than ours even then.
-    logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLogger().level))
+    for name in SECRET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def update_index(engine: Engine, settings: BotSettings) -> None:

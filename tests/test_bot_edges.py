@@ -212,3 +212,31 @@ async def test_a_rate_limited_reindex_summary_is_delivered_later(start_bot: Any,
     statuses = [r["status"] for r in fake.requests if r["method"] == "PATCH" and re.search(edits, r["path"])]
     assert statuses == [200] + [429] * 5 + [200]
     assert "0 added, 0 changed, 0 removed, 5 unchanged" in record["edits"][-1]["message"]["content"]
+
+
+# --------------------------------------------------------------------------- logs
+@pytest.fixture
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Any:
+    """Logging as ``DOCBOT_LOG_LEVEL=DEBUG`` configures it (captured by caplog); put back afterwards."""
+    from bot.__main__ import SECRET_LOGGERS, configure_logging
+
+    root = logging.getLogger()
+    handlers, levels = list(root.handlers), {name: logging.getLogger(name).level for name in SECRET_LOGGERS}
+    caplog.set_level(logging.DEBUG)
+    configure_logging("DEBUG")
+    yield caplog
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+async def test_interaction_tokens_never_reach_the_log_at_debug(start_bot: Any, debug_logging: Any) -> None:
+    h = await start_bot()
+    asked = await h.slash("ask", {"question": PESKOV_QUESTION})  # gateway event, callback, followup
+    reindexed = await h.slash("reindex", user=h.fake.admin)  # webhook edits
+    records = debug_logging.records
+    assert any(r.name.startswith("discord.") and r.levelno == logging.DEBUG for r in records), "discord.py logs DEBUG"
+    for token in (asked["token"], reindexed["token"], h.fake.token):
+        assert token not in debug_logging.text
