@@ -24,6 +24,7 @@ import discord
 
 from embeddings.models import (
     Answer,
+    ChunkRef,
     DocumentInfo,
     Excerpt,
     Hit,
@@ -226,6 +227,11 @@ class ShownExcerpt:
     @property
     def block(self) -> str:
         return excerpt_block(self.number, self.text, self.trimmed)
+
+    @property
+    def ref(self) -> str:
+        """``doc#N``, as ``/source`` and ``docbot source`` read it (``ChunkRef`` formats it)."""
+        return str(ChunkRef(self.doc_id, self.chunk))
 
 
 def excerpt_block(number: int, text: str, trimmed: bool) -> str:

@@ -20,6 +20,7 @@ from bot.cogs.sources import document_choices, pager
 from bot.feedback import FeedbackStats, VoteRecord
 from embeddings.models import (
     Answer,
+    ChunkRef,
     ChunkView,
     DocumentInfo,
     Excerpt,
@@ -461,3 +462,9 @@ def test_autocomplete_matches_words_of_title_id_and_url_best_first() -> None:
     assert values("kyiv weather")[0] == "102_b.txt" and values("https") == []
     assert values("103_c.txt")[0] == "103_c.txt" and values("nothing like it") == []
     assert values("") == [d.doc_id for d in docs], "nothing typed: the newest first"
+
+
+def test_shown_excerpts_cite_their_passage_as_source_reads_it() -> None:
+    excerpt = Excerpt(number=1, doc_id="notes#1.md", chunk=2, start=0, end=5, text="Hello", score=1.0)
+    ref = render.shown_excerpt(excerpt, 100).ref
+    assert ref == "notes#1.md#2" and ChunkRef.parse(ref, {"notes#1.md"}) == ChunkRef("notes#1.md", 2)

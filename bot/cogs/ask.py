@@ -155,7 +155,7 @@ class Ask(commands.Cog):
             self.bot.feedback.record_answer,
             question=question,
             answered=bool(answer.answered and rendered.excerpts),
-            refs=[f"{e.doc_id}#{e.chunk}" for e in rendered.excerpts],
+            refs=[e.ref for e in rendered.excerpts],
             user_id=user.id,
             guild_id=guild_id,
             channel_id=channel_id,
