@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import message_context, report_interaction_error
+from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.settings import BotSettings
 from embeddings.errors import IndexNotFound
@@ -153,6 +153,15 @@ class DocBot(commands.Bot):
     async def run_engine(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run a blocking engine call in a worker thread (the event loop must never wait on the CPU)."""
         return await asyncio.to_thread(func, *args, **kwargs)
+
+    async def run_query(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """:meth:`run_engine` for ``Engine.ask`` and ``Engine.search``, which raise ValueError for a request
+        that makes no sense (blank text, ``k < 1``): that becomes a :class:`QueryRefused`, which the error
+        handlers show as a one-line refusal, not as "something went wrong"."""
+        try:
+            return await self.run_engine(func, *args, **kwargs)
+        except ValueError as exc:
+            raise QueryRefused(str(exc)) from exc
 
     async def ensure_index(self) -> None:
         """Load the published index on first use if it was missing at start (raises IndexNotFound)."""

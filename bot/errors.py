@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.render import notice
+from bot.render import notice, one_line
 from embeddings.errors import (
     DocumentRejected,
     EngineError,
@@ -53,6 +53,10 @@ class QuestionOnCooldown(app_commands.CheckFailure):
         self.retry_after = retry_after
 
 
+class QueryRefused(app_commands.AppCommandError):
+    """The engine refused a question or search as asked (blank text, ``k < 1``): the asker's to fix."""
+
+
 def cooldown_message(retry_after: float) -> str:
     """Polite, and precise about when to come back (Discord renders the relative timestamp live)."""
     seconds = max(1, round(retry_after))
@@ -83,6 +87,8 @@ def _describe(error: BaseException) -> str:
         return cooldown_message(error.retry_after)
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server."
+    if isinstance(error, QueryRefused):
+        return f"✋ Refused: {one_line(str(error), 300)}."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, IndexNotFound):
@@ -146,7 +152,7 @@ def is_expected(error: BaseException) -> bool:
     """Errors that are part of normal use (refusals, cooldowns, bad refs) are logged without a traceback."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
-    return isinstance(error, (app_commands.CheckFailure, EngineError))
+    return isinstance(error, (app_commands.CheckFailure, EngineError, QueryRefused))
 
 
 def interaction_context(interaction: discord.Interaction[Any]) -> str:

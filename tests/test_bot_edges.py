@@ -240,3 +240,12 @@ async def test_interaction_tokens_never_reach_the_log_at_debug(start_bot: Any, d
     assert any(r.name.startswith("discord.") and r.levelno == logging.DEBUG for r in records), "discord.py logs DEBUG"
     for token in (asked["token"], reindexed["token"], h.fake.token):
         assert token not in debug_logging.text
+
+
+# --------------------------------------------------------------------------- requests the engine refuses
+async def test_blank_questions_and_searches_get_a_one_line_refusal(start_bot: Any) -> None:
+    h = await start_bot()
+    for name, options in (("search", {"query": "   "}), ("ask", {"question": " \t "})):
+        record = await h.slash(name, options)
+        text = record["original"]["content"]
+        assert text.startswith("✋ Refused: the question is empty") and "\n" not in text, text

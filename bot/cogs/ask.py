@@ -27,13 +27,13 @@ from bot.errors import (
     cooldown_message,
     deliver,
     interaction_context,
+    is_expected,
     is_transient,
     message_context,
     report_interaction_error,
     user_message,
 )
 from bot.render import ellipsize, render_answer, render_help
-from embeddings.errors import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Ask(commands.Cog):
     ) -> dict[str, Any]:
         """Ask the engine (in a thread), record the answer and return message kwargs with buttons."""
         await self.bot.ensure_index()
-        answer = await self.bot.run_engine(self.bot.engine.ask, question)
+        answer = await self.bot.run_query(self.bot.engine.ask, question)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(
             self.bot.feedback.record_answer,
@@ -233,10 +233,10 @@ class Ask(commands.Cog):
             if is_transient(exc):  # Discord rate-limits this channel: a second message would not get through
                 log.error("could not reply to %s: Discord refused it (%s)", context, exc)
                 return
-            if not isinstance(exc, EngineError):
-                log.error("error answering %s", context, exc_info=exc)
-            else:
+            if is_expected(exc):
                 log.info("refused %s: %s", context, exc)
+            else:
+                log.error("error answering %s", context, exc_info=exc)
             try:
                 await message.channel.send(user_message(exc), reference=reference, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:

@@ -170,7 +170,7 @@ class Sources(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
         await self.bot.ensure_index()
-        hits = await self.bot.run_engine(self.bot.engine.search, query, count)
+        hits = await self.bot.run_query(self.bot.engine.search, query, count)
         await deliver(
             lambda: interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits)),
             context=interaction_context(interaction),
