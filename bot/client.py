@@ -98,7 +98,6 @@ class DocBot(commands.Bot):
         #: Only one re-index (or add/remove, which re-index) at a time; questions never wait for it.
         self.index_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()
-        self.synced: dict[str, list[app_commands.AppCommand]] = {}
         self._warm_up_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ startup
@@ -130,11 +129,11 @@ class DocBot(commands.Bot):
             for guild_id in self.settings.guild_ids:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
-                self.synced[str(guild_id)] = await self.tree.sync(guild=guild)
-                log.info("synced %d commands to guild %s", len(self.synced[str(guild_id)]), guild_id)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
         else:
-            self.synced["global"] = await self.tree.sync()
-            log.info("synced %d global commands", len(self.synced["global"]))
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
 
     async def on_ready(self) -> None:
         log.info("ready as %s (%s) in %d guild(s)", self.user, self.user.id if self.user else "?", len(self.guilds))

@@ -42,10 +42,7 @@ EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELDS_LIMIT = 25
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
-FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
-EMBEDS_PER_MESSAGE = 10
-COMPONENTS_PER_MESSAGE = 40
 
 #: One excerpt longer than this is trimmed even when the whole answer would fit: a wall of quoted
 #: text is harder to read than a pointer to ``/source``.

@@ -24,11 +24,10 @@ from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
 from bot.render import notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
+from embeddings.indexer import ProgressCallback
 from embeddings.models import IndexProgress, IndexReport
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[IndexProgress], None]
 
 #: Seconds between edits of a progress message: steady, and well within Discord's edit rate limits.
 PROGRESS_INTERVAL = 2.0
