@@ -196,7 +196,7 @@ class BotHarness:
             if (m.get("message_reference") or {}).get("message_id") == message["id"]
         ]
 
-    async def reply_to(self, message: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
+    async def reply_to(self, message: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
         replies = await self.fake.wait_until(lambda: self.replies_to(message), timeout=timeout)
         return replies[0]
 
@@ -205,7 +205,7 @@ class BotHarness:
 
         Finished means: responded, no longer "thinking...", and not showing re-index progress (``⏳ … · N s``).
         """
-        timeout = kwargs.pop("timeout", 30.0)
+        timeout = kwargs.pop("timeout", 60.0)
         iid = await self.fake.push_slash_command(name, options, **kwargs)
         record = self.fake.interactions[iid]
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
@@ -288,7 +288,7 @@ async def start_bot(bot_dirs: BotDirs) -> AsyncIterator[Callable[..., Any]]:
         runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="docbot")
         harness = BotHarness(fake, bot, settings, bot_dirs, runner)
         started.append(harness)
-        await fake.wait_bot_ready(bot, runner, timeout=30)
+        await fake.wait_bot_ready(bot, runner, timeout=60)
         return harness
 
     yield _start

@@ -609,7 +609,7 @@ class FakeDiscord:
         return {"connector": connector}
 
     async def wait_bot_ready(self, bot: Any, runner: asyncio.Task[Any] | None = None,
-                             timeout: float = 10.0) -> None:
+                             timeout: float = 30.0) -> None:
         """Wait until ``bot.is_ready()``; if ``runner`` (the ``bot.start()`` task) ends first, re-raise.
 
         ``bot.wait_until_ready()`` cannot be awaited before login has run, hence polling.
@@ -635,12 +635,14 @@ class FakeDiscord:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
-    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Wait until ``predicate()`` is truthy and return its value.
 
         Re-checked after every state change (REST request, gateway message, push) and at least every
         :attr:`POLL_INTERVAL` seconds, so predicates on the bot's own state work too. ``predicate`` may
         return an awaitable. Raises ``TimeoutError`` with the last REST requests, to ease debugging.
+        ``timeout`` only decides when to give up: a passing wait returns as soon as the predicate holds, so
+        the default is generous enough for a loaded 2-core machine.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -137,11 +137,14 @@ async def test_no_mention_and_bot_authors_get_no_answer(start_bot: Any) -> None:
     ]
     sentinel = await fake.push_message(PESKOV_QUESTION, mention_bot=True)
     await h.reply_to(sentinel)
-    await asyncio.sleep(0.3)
+    # The gateway delivers events in order and the bot handles them in that order: once a question sent
+    # after the reply's echo is answered, the bot has seen the ignored messages and its own echo.
+    last = await fake.push_message(PESKOV_QUESTION, mention_bot=True)
+    await h.reply_to(last)
     assert all(not h.replies_to(m) for m in ignored)
-    assert len(fake.bot_messages()) == 1, "exactly one answer: to the mention from a person"
-    # the bot's own message (echoed by the gateway) is never answered either
-    assert not [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/messages")][1:]
+    posts = [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
+    assert [p["json"]["message_reference"]["message_id"] for p in posts] == [int(sentinel["id"]), int(last["id"])], \
+        "one answer per mention from a person; the bot's own (echoed) messages are never answered"
 
 
 async def test_mentioning_the_bots_role_counts_as_a_mention(start_bot: Any) -> None:
@@ -209,12 +212,21 @@ async def test_empty_mention_gets_a_hint(start_bot: Any) -> None:
 
 
 # --------------------------------------------------------------------------- slash commands
-async def test_ask_defers_at_once_then_answers(start_bot: Any) -> None:
+async def test_ask_defers_at_once_then_answers(start_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     h = await start_bot()
+    asked_at: list[float] = []
+    real_ask = h.engine.ask
+
+    def timed_ask(*args: Any, **kwargs: Any) -> Any:
+        asked_at.append(time.monotonic())  # the clock of the fake's event loop
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(h.engine, "ask", timed_ask)
     record = await h.slash("ask", {"question": "How many tonnes of corn did the Razoni carry?"})
     assert record["callbacks"][0]["type"] == 5, "deferred (thinking) first"
     assert not (record["callbacks"][0].get("data") or {}).get("flags", 0) & EPHEMERAL, "answers are public"
-    assert record["acked_at"] - record["created_at"] < 1.0
+    assert record["acked_at"] <= asked_at[0], "acknowledged before the engine was asked, not after the answer"
+    assert record["acked_at"] - record["created_at"] < 3.0, "within Discord's 3 s"
     assert record["log"][0][0] == "callback"
     answer = record["original"]
     text = embed_text(answer)
@@ -349,7 +361,7 @@ async def test_feedback_buttons_are_recorded_and_survive_a_restart(start_bot: An
 
 
 async def test_cooldown_after_a_burst(start_bot: Any) -> None:
-    h = await start_bot({"cooldown_questions": 2, "cooldown_seconds": 60})
+    h = await start_bot({"cooldown_questions": 2, "cooldown_seconds": 3600})  # a window no test run outlasts
     fake = h.fake
     messages = [await fake.push_message(f"How long does the sourdough loaf bake? ({i})", mention_bot=True)
                 for i in range(4)]
@@ -548,19 +560,27 @@ async def test_unexpected_errors_are_logged_with_context_and_explained(start_bot
 
 
 async def test_fifty_questions_at_once_keep_the_heartbeat_on_time(start_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    h = await start_bot(heartbeat_interval_ms=250)
+    """The heartbeat is judged as Discord and discord.py judge it, against the interval the test sets: every
+    interval has its heartbeat (no gap of two intervals) and each is acknowledged before the next is due.
+
+    A bound tighter than that would measure the machine's load rather than the bot: the fake and the bot
+    share one event loop and two CPUs with everything else. Answering on the event loop (the failure this
+    guards against) stalls it for 50 x 0.5 s, far beyond any interval.
+    """
+    interval = 1.0
+    h = await start_bot(heartbeat_interval_ms=int(interval * 1000))
     fake = h.fake
     # The test index is tiny and answers in milliseconds; a real collection takes longer. Make every answer
-    # cost 200 ms of (GIL-free) work so that answering on the event loop would stall the heartbeat for seconds.
+    # cost 500 ms of (GIL-free) work, so that answering on the event loop would stall the heartbeat.
     real_ask = h.engine.ask
 
     def slow_ask(question: str, **kwargs: Any) -> Any:
-        time.sleep(0.2)
+        time.sleep(0.5)
         return real_ask(question, **kwargs)
 
     monkeypatch.setattr(h.engine, "ask", slow_ask)
     loop = asyncio.get_running_loop()
-    await fake.wait_until(lambda: len(fake.heartbeats) >= 2, timeout=5)
+    await fake.wait_until(lambda: len(fake.heartbeats) >= 2, timeout=30)
     latencies: list[float] = []
 
     async def sample_latency() -> None:  # what discord.py itself measured: heartbeat sent -> ACK received
@@ -581,15 +601,16 @@ async def test_fifty_questions_at_once_keep_the_heartbeat_on_time(start_bot: Any
         fake.push_message(texts[i % 5], mention_bot=True, author=places[i % 5][0], channel_id=places[i % 5][1])
         for i in range(50)
     ])
-    await fake.wait_until(lambda: all(h.replies_to(q) for q in questions), timeout=60)
+    await fake.wait_until(lambda: all(h.replies_to(q) for q in questions), timeout=120)
     finished = loop.time()
     sampler.cancel()
     assert all(h.replies_to(q)[0]["embeds"] for q in questions), "all 50 answered"
-    assert finished - started > 1.0, "the slow answers really took time (50 x 200 ms over a few threads)"
-    beats = [b for b in fake.heartbeats if b["t_received"] >= started - 0.25]
-    assert len(beats) >= max(2, int((finished - started) / 0.25) - 2), "heartbeats kept coming"
+    assert finished - started > 2 * interval, "the slow answers really took time (50 x 500 ms over a few threads)"
+    beats = [b for b in fake.heartbeats if b["t_received"] >= started - interval]
+    assert len(beats) >= (finished - started) / interval - 1, "heartbeats kept coming"
     gaps = [b["t_received"] - a["t_received"] for a, b in zip(beats, beats[1:])]
-    assert max(gaps) < 0.5, f"heartbeat gap {max(gaps):.3f}s over 2x the 250 ms interval"
-    assert all(b["t_acked"] is not None for b in beats[:-1]), "every heartbeat acknowledged"
-    assert max(latencies) < 0.5, f"discord.py measured a heartbeat latency of {max(latencies):.3f}s"
-    assert len(fake.gateway_conns) == 1, "no zombie-connection reconnect: each ACK came before the next beat"
+    assert max(gaps) < 2 * interval, f"a {max(gaps):.2f} s gap: an interval of {interval} s passed without a heartbeat"
+    for beat, following in zip(beats, beats[1:]):
+        assert beat["t_acked"] is not None and beat["t_acked"] < following["t_received"], "ACK before the next beat"
+    assert max(latencies) < interval, f"discord.py measured a heartbeat round trip of {max(latencies):.2f} s"
+    assert len(fake.gateway_conns) == 1, "no zombie-connection reconnect"
