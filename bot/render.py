@@ -96,7 +96,7 @@ def notice(text: str, limit: int = NOTICE_LIMIT) -> str:
 
     Such texts often repeat what someone typed (``no document '…'``), and a pasted value of thousands of
     characters would make the message longer than Discord accepts: it refuses the whole message and the
-    user sees "The application did not respond". So every quoted value (``'…'``, ``"…"``, ```…```, ``“…”``)
+    user sees "The application did not respond". So every quoted value (in straight, curly or back quotes)
     longer than ``QUOTED_CAP`` is cut in the middle, keeping its quotes, and what is still over ``limit``
     is cut in the middle as a whole: the sentence's start and its end (often the useful part: "Nothing was
     changed.") both survive.

@@ -68,7 +68,7 @@ class ProgressMessage:
             if text != shown:
                 try:
                     await self.interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
-                except discord.HTTPException:
+                except Exception:  # progress is only a courtesy: it must never sink the job or its summary
                     log.warning("could not edit progress for %s", interaction_context(self.interaction), exc_info=True)
                 shown = text
             try:
