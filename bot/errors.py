@@ -32,6 +32,10 @@ log = logging.getLogger("bot.errors")
 
 T = TypeVar("T")
 
+#: Set in ``interaction.extras`` by a command that deferred publicly (everyone sees "… is thinking") and has
+#: not replied yet: an error then replaces that placeholder with a message only the asker sees.
+PUBLIC_THINKING = "docbot.public_thinking"
+
 #: A reply that discord.py gave up on (five tries through a rate limit or Discord's own errors) is tried once
 #: more this many seconds later, or as long as Discord asked to wait if that is longer (at most a minute).
 REDELIVERY_DELAY = 5.0
@@ -184,6 +188,9 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
     text = user_message(error)
     try:
         if interaction.response.is_done():
+            if interaction.extras.pop(PUBLIC_THINKING, False):
+                # The first followup would fill in the public placeholder: errors are for the asker only.
+                await interaction.delete_original_response()
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
         else:
             await interaction.response.send_message(

@@ -232,12 +232,19 @@ class BotHarness:
         monkeypatch.setattr(self.engine, "reindex", held_reindex)
         return release
 
-    @staticmethod
-    def finished(record: dict[str, Any]) -> bool:
+    def finished(self, record: dict[str, Any]) -> bool:
         original = record.get("original")
+        if original is not None and self.fake.get_message(original["id"]) is None:
+            return bool(record["followups"])  # the placeholder was deleted: the reply is a followup
         if not record["callbacks"] or original is None or original.get("flags", 0) & 128:
             return False
         return not PROGRESS_LINE.match(original.get("content") or "")
+
+    def reply(self, record: dict[str, Any]) -> dict[str, Any]:
+        """What the user ends up seeing for a slash command: the response, or the followup that replaced
+        a deleted "thinking…" placeholder."""
+        original = record["original"]
+        return original if self.fake.get_message(original["id"]) is not None else record["followups"][-1]
 
     def sent_payloads(self) -> list[dict[str, Any]]:
         """Every message body the bot sent or edited (messages, callbacks, followups, webhook edits)."""

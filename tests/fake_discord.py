@@ -1785,7 +1785,7 @@ class FakeDiscord:
     async def _h_followup(self, call: _Call, app: str, token: str) -> tuple[int, Any]:
         """``POST /webhooks/{app}/{token}``: a followup. After a deferred callback 5 the first followup fills
         in the "thinking" message instead of creating one, as Discord does (its ephemerality stays that of
-        the defer)."""
+        the defer), unless that message was deleted: then the followup is a new message of its own."""
         it = self._interaction_by_token(token)
         if it is None or app != self.app_id or it["acked_at"] is None:
             return _error(404, "Unknown Webhook", 10015)
@@ -1794,7 +1794,7 @@ class FakeDiscord:
         if problem:
             return problem
         original = it["original"]
-        if original is not None and original["flags"] & FLAG_LOADING:
+        if original is not None and original["id"] in self._messages and original["flags"] & FLAG_LOADING:
             self._apply_edit(original, {k: v for k, v in body.items() if k != "flags"}, call.files)
             original["flags"] = (original["flags"] & ~FLAG_LOADING) | (
                 int(body.get("flags") or 0) & ~(FLAG_EPHEMERAL | FLAG_LOADING))

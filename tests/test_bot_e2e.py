@@ -543,8 +543,9 @@ async def test_no_index_yet_is_explained(start_bot: Any, bot_dirs: Any) -> None:
     h = await start_bot()
     reply = await h.reply_to(await h.fake.push_message(PESKOV_QUESTION, mention_bot=True))
     assert "No documents are indexed yet" in reply["content"] and "/reindex" in reply["content"]
-    record = await h.slash("search", {"query": "Peskov"})
-    assert "No documents are indexed yet" in record["original"]["content"]
+    for name, options in (("search", {"query": "Peskov"}), ("ask", {"question": PESKOV_QUESTION})):
+        reply = h.reply(await h.slash(name, options))
+        assert "No documents are indexed yet" in reply["content"] and reply["flags"] & EPHEMERAL, name
 
 
 # --------------------------------------------------------------------------- errors and load

@@ -247,5 +247,7 @@ async def test_blank_questions_and_searches_get_a_one_line_refusal(start_bot: An
     h = await start_bot()
     for name, options in (("search", {"query": "   "}), ("ask", {"question": " \t "})):
         record = await h.slash(name, options)
-        text = record["original"]["content"]
-        assert text.startswith("✋ Refused: the question is empty") and "\n" not in text, text
+        reply = h.reply(record)
+        assert reply["content"].startswith("✋ Refused: the question is empty") and "\n" not in reply["content"]
+        assert reply["flags"] & EPHEMERAL, "refusals are for the asker only, even after /ask's public 'thinking…'"
+    assert not h.fake.bot_messages(), "nothing was left in the channel"

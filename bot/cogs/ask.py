@@ -23,6 +23,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import (
+    PUBLIC_THINKING,
     QuestionOnCooldown,
     cooldown_message,
     deliver,
@@ -261,6 +262,7 @@ class Ask(commands.Cog):
     ) -> None:
         # Defer first: embedding and search can take longer than Discord's 3-second window.
         await interaction.response.defer(thinking=True)
+        interaction.extras[PUBLIC_THINKING] = True  # the answer is public, an error is not
         kwargs = await self.answer(
             question, user=interaction.user, guild_id=interaction.guild_id, channel_id=interaction.channel_id, via="slash"
         )
