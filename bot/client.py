@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.settings import BotSettings
-from embeddings.errors import IndexNotFound
+from embeddings.errors import IndexNotFound, InvalidRequest
 
 if TYPE_CHECKING:
     from embeddings import Engine
@@ -96,7 +96,6 @@ class DocBot(commands.Bot):
                 settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
             )
         #: Only one re-index (or add/remove, which re-index) at a time; questions never wait for it.
-        self.index_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()
         self._warm_up_task: asyncio.Task[None] | None = None
 
@@ -154,12 +153,12 @@ class DocBot(commands.Bot):
         return await asyncio.to_thread(func, *args, **kwargs)
 
     async def run_query(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """:meth:`run_engine` for ``Engine.ask`` and ``Engine.search``, which raise ValueError for a request
-        that makes no sense (blank text, ``k < 1``): that becomes a :class:`QueryRefused`, which the error
-        handlers show as a one-line refusal, not as "something went wrong"."""
+        """:meth:`run_engine` for ``Engine.ask`` and ``Engine.search``, which raise InvalidRequest for a
+        request that makes no sense (blank text, ``k < 1``): that becomes a :class:`QueryRefused`, which the
+        error handlers show as a one-line refusal. Any other error stays what it is."""
         try:
             return await self.run_engine(func, *args, **kwargs)
-        except ValueError as exc:
+        except InvalidRequest as exc:
             raise QueryRefused(str(exc)) from exc
 
     async def ensure_index(self) -> None:

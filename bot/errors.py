@@ -22,6 +22,7 @@ from bot.render import notice, one_line
 from embeddings.errors import (
     DocumentRejected,
     EngineError,
+    IndexDamaged,
     IndexNotFound,
     ModelMismatch,
     ReindexInProgress,
@@ -95,6 +96,8 @@ def _describe(error: BaseException) -> str:
         return f"✋ Refused: {one_line(str(error), 300)}."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
+    if isinstance(error, IndexDamaged):
+        return f"⚠️ The index is damaged ({one_line(str(error), 300)}); an admin can rebuild it with /reindex."
     if isinstance(error, IndexNotFound):
         return "📭 No documents are indexed yet. An admin can build the index with /reindex."
     if isinstance(error, ReindexInProgress):

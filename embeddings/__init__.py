@@ -5,7 +5,8 @@ Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :
 
 from .engine import Engine
 from .errors import (
-    DataDirUnusable, DocumentRejected, EngineError, IndexDamaged, IndexNotFound, ModelMismatch,
+    DataDirUnusable, DocumentRejected, EngineError, IndexDamaged, IndexNotFound, InvalidRequest,
+    ModelMismatch,
     ModelNotInstalled, ReindexInProgress, SourceNotFound,
 )
 from .models import (
@@ -16,7 +17,7 @@ from .settings import EngineSettings
 
 __all__ = [
     "Answer", "ChunkRef", "ChunkView", "DataDirUnusable", "DocumentInfo", "DocumentRejected", "Engine",
-    "EngineError", "EngineSettings", "Excerpt", "Hit", "IndexDamaged", "IndexNotFound", "IndexProgress",
+    "EngineError", "EngineSettings", "Excerpt", "Hit", "IndexDamaged", "IndexNotFound", "InvalidRequest", "IndexProgress",
     "IndexReport", "IndexStats", "ModelMismatch", "ModelNotInstalled", "Passage", "ReindexInProgress",
     "Source", "SourceNotFound", "SourceView",
 ]

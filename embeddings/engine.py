@@ -22,7 +22,7 @@ from . import answer as answer_builder
 from . import evidence, retrieval, store
 from .documents import save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
-from .errors import IndexNotFound, SourceNotFound
+from .errors import IndexNotFound, InvalidRequest, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
     Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
@@ -114,11 +114,11 @@ class Engine:
         """The generation to answer from, once the request is known to make sense.
 
         A blank question would be answered "not covered" and an unknown document filter would
-        silently match nothing, both misleading: say what is wrong instead (ValueError for the text,
+        silently match nothing, both misleading: say what is wrong instead (InvalidRequest for the text,
         SourceNotFound naming the document).
         """
         if not text or not text.strip():
-            raise ValueError("the question is empty: ask something")
+            raise InvalidRequest("the question is empty: ask something")
         gen = self._generation()
         for doc_id in doc_ids or ():
             _position(gen, doc_id)
@@ -178,11 +178,11 @@ class Engine:
     ) -> list[Hit]:
         """The ``k`` best passages, ranked by their best sentence's evidence.
 
-        Raises ValueError for a blank query or ``k < 1`` and SourceNotFound for an unknown ``doc_ids``
+        Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and SourceNotFound for an unknown ``doc_ids``
         entry, rather than returning arbitrary passages or none.
         """
         if k < 1:
-            raise ValueError(f"k must be at least 1, not {k}")
+            raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         passages, _, _ = self._passages(gen, query, k, filters, mode)

@@ -24,6 +24,13 @@ class IndexDamaged(IndexNotFound):
         self.problems = problems or [message]
 
 
+class InvalidRequest(EngineError, ValueError):
+    """A question or search that makes no sense as asked (blank text, ``k < 1``): say so, answer nothing.
+
+    Also a ValueError, as callers of ``ask``/``search`` would expect for a bad argument.
+    """
+
+
 class ModelMismatch(EngineError):
     """The index was built with another embedding model than the one configured."""
 
