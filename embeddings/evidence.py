@@ -22,7 +22,6 @@ loosely related second source never rides along with a good first one.
 from __future__ import annotations
 
 import bisect
-import logging
 import math
 import re
 from collections.abc import Callable
@@ -35,8 +34,6 @@ from .lexical import stems, terms, words
 from .retrieval import Candidate
 from .sentences import Kind, headings
 from .store import Generation
-
-log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], np.ndarray]
 
