@@ -96,6 +96,9 @@ class DocBot(commands.Bot):
                 settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
             )
         #: Only one re-index (or add/remove, which re-index) at a time; questions never wait for it.
+        # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
+        # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
+        self.index_lock = asyncio.Lock()
         self._load_lock = asyncio.Lock()
         self._warm_up_task: asyncio.Task[None] | None = None
 

@@ -5,8 +5,9 @@ can override that in their integration settings, so :meth:`Admin.interaction_che
 every call: Administrator permission, or a role or user listed in the settings. A refused call gets an
 ephemeral explanation and never reaches the engine.
 
-Anything that re-indexes runs in a worker thread and takes the engine's one re-index lock (a file lock in
-the data directory, so a `docbot index` beside the bot is refused too); while it runs, questions
+Anything that re-indexes runs in a worker thread and takes the engine's re-index lock (a file lock in the data
+directory, so a `docbot index` beside the bot is refused too); the bot's ``index_lock`` only lets a second
+request in this process be told at once, before deferring. While a job runs, questions
 keep being answered from the current index (the engine swaps generations atomically), and the reply shows
 the current stage's progress, edited every ``PROGRESS_INTERVAL`` seconds.
 """
@@ -120,35 +121,36 @@ class Admin(commands.Cog):
         ``prepare`` runs after the deferral (e.g. downloading an attachment) and returns the job, or None
         when it has already told the user why there is nothing to do.
         """
-        if self.bot.engine.reindexing:
+        if self.bot.index_lock.locked():
             await interaction.response.send_message(ALREADY_RUNNING, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if prepare is not None:
-            job = await prepare()
-        if job is None:
-            return
-        progress = ProgressMessage(interaction, what)
-        try:
-            report = await self.bot.run_engine(job, progress.callback)
-        except EngineError as exc:  # refused (bad file, unknown document, busy): say why, change nothing
-            log.info("refused %s: %s", interaction_context(interaction), exc)
-            await progress.close()
-            await interaction.edit_original_response(content=user_message(exc), allowed_mentions=NO_MENTIONS)
-            return
-        finally:
-            await progress.close()  # idempotent; also runs when an unexpected error propagates
-        if not self.bot.engine.is_loaded:
+        async with self.bot.index_lock:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            if prepare is not None:
+                job = await prepare()
+            if job is None:
+                return
+            progress = ProgressMessage(interaction, what)
             try:
-                await self.bot.run_engine(self.bot.engine.load)
-            except IndexNotFound:
-                pass
-        log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
-        summary = render_report(report, what=done)
-        await deliver(
-            lambda: interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS),
-            context=f"{interaction_context(interaction)} summary={summary!r}",
-        )
+                report = await self.bot.run_engine(job, progress.callback)
+            except EngineError as exc:  # refused (bad file, unknown document, busy): say why, change nothing
+                log.info("refused %s: %s", interaction_context(interaction), exc)
+                await progress.close()
+                await interaction.edit_original_response(content=user_message(exc), allowed_mentions=NO_MENTIONS)
+                return
+            finally:
+                await progress.close()  # idempotent; also runs when an unexpected error propagates
+            if not self.bot.engine.is_loaded:
+                try:
+                    await self.bot.run_engine(self.bot.engine.load)
+                except IndexNotFound:
+                    pass
+            log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
+            summary = render_report(report, what=done)
+            await deliver(
+                lambda: interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS),
+                context=f"{interaction_context(interaction)} summary={summary!r}",
+            )
 
     @app_commands.command(name="reindex", description="Re-index the documents folder (admins).")
     @app_commands.default_permissions(administrator=True)
