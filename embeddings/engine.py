@@ -45,17 +45,27 @@ def _position(gen: Generation, doc_id: str) -> int:
 class Engine:
     """The document engine. Thread-safe: the bot calls it from worker threads."""
 
-    def __init__(self, settings: EngineSettings, *, evidence_params: evidence.Params | None = None) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        evidence_params: evidence.Params | None = None,
+        indexer: Indexer | None = None,
+        query_encoder: Encoder | None = None,
+    ) -> None:
+        """``indexer`` builds the generations (default: one made from ``settings`` on the first
+        re-index); ``query_encoder`` embeds questions (default: the ONNX export, or
+        sentence-transformers without one). Both are for tests and measurements that need their own."""
         self.settings = settings
         #: Weights of sentence scoring and abstention; the defaults were fitted by the benchmark.
         self.evidence_params = evidence_params or evidence.DEFAULT_PARAMS
         self._gen: Generation | None = None
         self._pointer: str | None = None  # what CURRENT said when _gen was chosen
-        self._encoder: Encoder | None = None
+        self._encoder: Encoder | None = query_encoder
         self._load_lock = threading.Lock()
         self._changing = False  # this engine holds the re-index lock
         self._warned: set[str] = set()
-        self._indexer: Indexer | None = None
+        self._indexer: Indexer | None = indexer
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":

@@ -58,9 +58,10 @@ class _Plan:
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
-    def __init__(self, settings: EngineSettings) -> None:
+    def __init__(self, settings: EngineSettings, *, encoder: TorchEncoder | None = None) -> None:
+        """``encoder`` embeds the chunks (default: sentence-transformers, loaded on first use)."""
         self.settings = settings
-        self._encoder: TorchEncoder | None = None
+        self._encoder: TorchEncoder | None = encoder
 
     @property
     def encoder(self) -> TorchEncoder:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from embeddings import Engine, IndexNotFound, ModelMismatch
+from embeddings.encoder import TorchEncoder
+from embeddings.indexer import Indexer
 from embeddings.store import Generation
 
 
@@ -32,14 +34,10 @@ class CountingEncoder:
         return self.inner.export_onnx(directory)
 
 
-def _counting(engine: Engine) -> CountingEncoder:
-    from embeddings.indexer import Indexer
-
-    if engine._indexer is None:
-        engine._indexer = Indexer(engine.settings)
-    counter = CountingEncoder(engine._indexer.encoder)
-    engine._indexer._encoder = counter  # type: ignore[assignment]
-    return counter
+def _counting_engine(settings) -> tuple[Engine, CountingEncoder]:
+    """An engine whose indexer embeds through a CountingEncoder around the real encoder."""
+    counter = CountingEncoder(TorchEncoder(settings.model, precision=settings.embed_precision))
+    return Engine(settings, indexer=Indexer(settings, encoder=counter)), counter  # type: ignore[arg-type]
 
 
 def _chunk_keys(engine: Engine) -> list[tuple[str, int]]:
@@ -53,10 +51,11 @@ def _chunk_keys(engine: Engine) -> list[tuple[str, int]]:
 
 def test_add_change_delete_and_unchanged(fresh):
     settings = fresh()
-    engine = Engine(settings)
+    engine, counter = _counting_engine(settings)
     first = engine.reindex()
     assert first.published and len(first.added) == 4 and first.unchanged == 0
-    counter = _counting(engine)
+    assert len(counter.texts) == first.chunks_embedded
+    counter.texts.clear()
 
     # Unchanged folder: nothing embedded, nothing written.
     gen_before = (settings.data_dir / "CURRENT").read_text()
