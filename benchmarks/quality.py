@@ -172,8 +172,8 @@ def _reweighed_record(engine: Engine, q: dict, cached: tuple, params: Params) ->
     ranked = rerank(passages)
     docs: list[str] = []
     for p in ranked:
-        if gen.doc_ids[p.doc] not in docs:
-            docs.append(gen.doc_ids[p.doc])
+        if gen.doc_id(p.doc) not in docs:
+            docs.append(gen.doc_id(p.doc))
     ans = answer.build(q["question"], gen, ranked, texts, min_evidence=0.0,
                        max_excerpts=engine.settings.max_excerpts, params=params)
     gold = set(q["gold_docs"])

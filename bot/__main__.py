@@ -64,8 +64,7 @@ def update_index(engine: Engine, settings: BotSettings) -> None:
     )
     for skipped in report.skipped:
         log.warning("skipped %s", skipped)
-    if not engine.is_loaded:
-        engine.load()
+    engine.load()
 
 
 async def run_bot(settings: BotSettings, engine: Engine) -> None:

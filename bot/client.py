@@ -2,7 +2,8 @@
 
 Features live in cogs (``bot.cogs.ask``, ``bot.cogs.sources``, ``bot.cogs.admin``) loaded in
 ``setup_hook``; this class only holds what they share: the one settings object, the engine, the
-per-user question cooldown, the re-index lock and the error handling. Every engine call goes through
+per-user question cooldown and the error handling. The engine loads the index itself, on first use
+and again when a newer one is published, so the bot never checks or loads it. Every engine call goes through
 :meth:`DocBot.run_engine`, which runs it in a worker thread so the gateway heartbeat and other users'
 commands keep flowing while a question is embedded or an index is built.
 """
@@ -95,27 +96,26 @@ class DocBot(commands.Bot):
             self.question_cooldown = commands.CooldownMapping.from_cooldown(
                 settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
             )
-        #: Only one re-index (or add/remove, which re-index) at a time; questions never wait for it.
         # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
         # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
         self.index_lock = asyncio.Lock()
-        self._load_lock = asyncio.Lock()
         self._warm_up_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ startup
     async def setup_hook(self) -> None:
         """Open the feedback store, load the cogs and sync the command tree, before connecting."""
         await asyncio.to_thread(self.feedback.open)
-        if not self.engine.is_loaded:
-            try:
-                await self.run_engine(self.engine.load)
-            except IndexNotFound:
-                log.warning("no index yet: questions will be refused until an admin runs /reindex")
+        try:
+            await self.run_engine(lambda: self.engine.generation)  # loaded now rather than on first use
+            indexed = True
+        except IndexNotFound:
+            indexed = False
+            log.warning("no index yet: questions will be refused until an admin runs /reindex")
         for extension in INITIAL_EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.sync_commands:
             await self.sync_commands()
-        if self.engine.is_loaded:
+        if indexed:
             self._warm_up_task = asyncio.create_task(self._warm_up(), name="docbot-warm-up")
 
     async def _warm_up(self) -> None:
@@ -163,14 +163,6 @@ class DocBot(commands.Bot):
             return await self.run_engine(func, *args, **kwargs)
         except InvalidRequest as exc:
             raise QueryRefused(str(exc)) from exc
-
-    async def ensure_index(self) -> None:
-        """Load the published index on first use if it was missing at start (raises IndexNotFound)."""
-        if self.engine.is_loaded:
-            return
-        async with self._load_lock:
-            if not self.engine.is_loaded:
-                await self.run_engine(self.engine.load)
 
     def question_retry_after(self, user_id: int) -> float | None:
         """Count one question against the user's cooldown; seconds to wait if over the limit."""

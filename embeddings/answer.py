@@ -19,7 +19,7 @@ import numpy as np
 
 from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
-from .models import Answer, Excerpt, Source
+from .models import Answer, Excerpt
 from .sentences import Kind
 from .store import Generation
 
@@ -137,18 +137,15 @@ def build(
         excerpts.append(
             Excerpt(
                 number=number,
-                doc_id=gen.doc_ids[q.doc],
-                chunk=int(gen.chunk_ord[cid]),
+                doc_id=gen.doc_id(q.doc),
+                chunk=gen.chunk(cid).ord,
                 start=q.start,
                 end=q.end,
                 text=texts[q.doc][q.start : q.end],
                 score=round(q.score, 4),
             )
         )
-    sources = [
-        Source(number=n, doc_id=gen.doc_ids[d], title=gen.titles[d], date=gen.dates[d], url=gen.urls[d])
-        for d, n in numbers.items()
-    ]
+    sources = [gen.source(d, number=n) for d, n in numbers.items()]
     plural = "s" if len(sources) > 1 else ""
     return Answer(
         question=question,

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def _position(gen: Generation, doc_id: str) -> int:
     """A document's position in ``gen``; SourceNotFound, naming it, when it is not indexed."""
-    pos = gen.doc_pos.get(doc_id)
+    pos = gen.position(doc_id)
     if pos is None:
         raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
     return pos
@@ -45,17 +45,27 @@ def _position(gen: Generation, doc_id: str) -> int:
 class Engine:
     """The document engine. Thread-safe: the bot calls it from worker threads."""
 
-    def __init__(self, settings: EngineSettings, *, evidence_params: evidence.Params | None = None) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        evidence_params: evidence.Params | None = None,
+        indexer: Indexer | None = None,
+        query_encoder: Encoder | None = None,
+    ) -> None:
+        """``indexer`` builds the generations (default: one made from ``settings`` on the first
+        re-index); ``query_encoder`` embeds questions (default: the ONNX export, or
+        sentence-transformers without one). Both are for tests and measurements that need their own."""
         self.settings = settings
         #: Weights of sentence scoring and abstention; the defaults were fitted by the benchmark.
         self.evidence_params = evidence_params or evidence.DEFAULT_PARAMS
         self._gen: Generation | None = None
         self._pointer: str | None = None  # what CURRENT said when _gen was chosen
-        self._encoder: Encoder | None = None
+        self._encoder: Encoder | None = query_encoder
         self._load_lock = threading.Lock()
         self._changing = False  # this engine holds the re-index lock
         self._warned: set[str] = set()
-        self._indexer: Indexer | None = None
+        self._indexer: Indexer | None = indexer
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
@@ -73,7 +83,7 @@ class Engine:
                 if published.problems:
                     self._warn(published.problems, f"answering from {gen.name} until `docbot index` repairs it")
                 self._gen, self._pointer = gen, published.pointer
-                log.info("loaded index %s: %d documents, %d chunks", gen.name, len(gen.doc_ids), gen.size)
+                log.info("loaded index %s: %d documents, %d chunks", gen.name, gen.documents, gen.size)
         return self
 
     def _warn(self, problems: list[str], action: str) -> None:
@@ -145,8 +155,7 @@ class Engine:
         scored = evidence.rerank(
             evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
         )
-        chunk_doc = gen.chunk_doc
-        tail = [evidence.Passage.unscored(c, int(chunk_doc[c.chunk])) for c in fused[depth:]]
+        tail = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in fused[depth:]]
         passages = retrieval.diversify(
             scored + tail, lambda p: p.doc, k=k, max_per_doc=s.max_chunks_per_doc
         )
@@ -188,12 +197,11 @@ class Engine:
         passages, _, _ = self._passages(gen, query, k, filters, mode)
         hits = []
         for rank, p in enumerate(passages, 1):
-            c, pos = p.cand, p.doc
+            c, doc, chunk = p.cand, gen.doc_info(p.doc), gen.chunk(p.cand.chunk)
             hits.append(Hit(
-                rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=gen.doc_ids[pos],
-                chunk=int(gen.chunk_ord[c.chunk]), start=int(gen.chunk_start[c.chunk]),
-                end=int(gen.chunk_end[c.chunk]), text=gen.chunk_text(c.chunk), title=gen.titles[pos],
-                date=gen.dates[pos], url=gen.urls[pos],
+                rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=doc.doc_id,
+                chunk=chunk.ord, start=chunk.start, end=chunk.end, text=gen.chunk_text(c.chunk),
+                title=doc.title, date=doc.date, url=doc.url,
             ))
         return hits
 
@@ -220,16 +228,10 @@ class Engine:
         return result
 
     # ------------------------------------------------------------------ sources
-    def _info(self, gen: Generation, pos: int) -> DocumentInfo:
-        return DocumentInfo(
-            doc_id=gen.doc_ids[pos], title=gen.titles[pos], date=gen.dates[pos], url=gen.urls[pos],
-            chunks=int(gen.n_chunks[pos]), chars=gen.chars[pos],
-        )
-
     def sources(self) -> list[DocumentInfo]:
         """Every indexed document, newest first (undated last), then by title."""
         gen = self._generation()
-        infos = [self._info(gen, i) for i in range(len(gen.doc_ids))]
+        infos = [gen.doc_info(i) for i in range(gen.documents)]
         infos.sort(key=lambda d: d.title.lower())
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
         return infos
@@ -242,23 +244,20 @@ class Engine:
         """
         gen = self._generation()
         if not isinstance(ref, ChunkRef):
-            ref = ChunkRef.parse(ref, gen.doc_pos)
+            ref = ChunkRef.parse(ref, gen)
         pos = _position(gen, ref.doc_id)
-        first, n = int(gen.first_chunk[pos]), int(gen.n_chunks[pos])
         text = gen.doc_text(pos)
-        views = [
-            ChunkView(chunk=i, start=int(gen.chunk_start[first + i]), end=int(gen.chunk_end[first + i]),
-                      text=text[gen.chunk_start[first + i] : gen.chunk_end[first + i]])
-            for i in range(n)
-        ]
+        views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end])
+                 for c in gen.doc_chunks(pos)]
+        n = len(views)
         if ref.chunk is None:
-            return SourceView(document=self._info(gen, pos), text=text, chunks=views)
+            return SourceView(document=gen.doc_info(pos), text=text, chunks=views)
         if not 0 <= ref.chunk < n:
             raise SourceNotFound(f"{ref.doc_id!r} has chunks 0 to {n - 1}; there is no chunk '{ref.chunk}'")
         focus = ref.chunk
         lo, hi = max(0, focus - context), min(n - 1, focus + context)
         return SourceView(
-            document=self._info(gen, pos),
+            document=gen.doc_info(pos),
             text=text[views[lo].start : views[hi].end],
             focus=focus,
             chunks=views[lo : hi + 1],
@@ -267,7 +266,7 @@ class Engine:
     def stats(self) -> IndexStats:
         gen = self._generation()
         return IndexStats(
-            documents=len(gen.doc_ids), chunks=gen.size, model=gen.manifest.model,
+            documents=gen.documents, chunks=gen.size, model=gen.manifest.model,
             dimension=gen.manifest.dimension, index_type=gen.manifest.index_type,
             size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=str(self.settings.data_dir),
         )
@@ -347,7 +346,7 @@ class Engine:
         """Delete a document from the documents folder and from the index."""
         with self._change():
             gen = self._generation()
-            if doc_id not in gen.doc_pos:
+            if gen.position(doc_id) is None:
                 raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
             root = self.settings.docs_dir.resolve()
             target = (root / doc_id).resolve()

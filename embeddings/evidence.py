@@ -206,7 +206,7 @@ def _section_terms(
     out: list[frozenset[str]] = []
     parsed: dict[int, tuple[list[int], list[frozenset[str]]]] = {}
     for c, r in zip(cands, rows):
-        doc = int(gen.chunk_doc[c.chunk])
+        doc = gen.doc_of(c.chunk)
         if doc not in parsed:
             starts, titles = headings(texts[doc])
             parsed[doc] = (starts, [frozenset(t) for t in terms(titles)])
@@ -233,11 +233,11 @@ def score(
     """
     total = sum(query.weights.values())
     out: list[Passage] = []
-    ranges = [gen.sentence_range(c.chunk) for c in cands]
-    all_rows = [np.asarray(gen.sentences[lo:hi]) for lo, hi in ranges]
+    chunk_sentences = [gen.chunk_sentences(c.chunk) for c in cands]
+    all_rows = [cs.spans for cs in chunk_sentences]
     sentence_texts: list[str] = []
     for c, rows in zip(cands, all_rows):
-        doc = int(gen.chunk_doc[c.chunk])
+        doc = gen.doc_of(c.chunk)
         text = texts.get(doc)
         if text is None:
             text = texts[doc] = gen.doc_text(doc)
@@ -254,23 +254,23 @@ def score(
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     at = 0
     q = query.vector.astype(np.float32)
-    for c, (lo, hi), rows in zip(cands, ranges, all_rows):
-        k = hi - lo
+    for c, (rows, codes, scales) in zip(cands, chunk_sentences):
+        k = len(rows)
         if cos_all is not None:
             cos = cos_all[at : at + k].astype(np.float64)
         else:
-            codes = np.asarray(gen.sentence_codes[lo:hi], dtype=np.float32)
-            cos = (codes @ q) * np.asarray(gen.sentence_scales[lo:hi], dtype=np.float32)
+            codes = np.asarray(codes, dtype=np.float32)
+            cos = (codes @ q) * np.asarray(scales, dtype=np.float32)
             cos = cos.astype(np.float64)
         cover = np.array(
             [_coverage(query.weights, total, set(st), section, params.heading)
              for st, section in zip(sentence_terms[at : at + k], section_terms[at : at + k])],
             dtype=np.float64,
         )
-        doc = int(gen.chunk_doc[c.chunk])
+        doc = gen.doc_of(c.chunk)
         title = titles.get(doc)
         if title is None:
-            title = titles[doc] = frozenset(terms([gen.titles[doc]])[0])
+            title = titles[doc] = frozenset(terms([gen.title(doc)])[0])
         everywhere = set(title).union(*(sentence_terms[at : at + k]))
         at += k
         typed = (

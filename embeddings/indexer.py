@@ -38,14 +38,9 @@ def onnx_dir(settings: EngineSettings) -> Path:
 def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentChunks:
     """An unchanged document's chunks and vectors, taken from the previous generation."""
     assert previous is not None
-    pos = previous.doc_pos[doc.doc_id]
-    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
-    spans = list(zip(previous.chunk_start[first : first + n].tolist(),
-                     previous.chunk_end[first : first + n].tolist()))
-    sentences, sentence_vectors = previous.doc_sentences(pos)
-    return store.DocumentChunks(
-        doc, spans, np.asarray(previous.vectors[first : first + n]), sentences, sentence_vectors
-    )
+    pos = previous.position(doc.doc_id)
+    assert pos is not None
+    return previous.document_chunks(pos, doc)
 
 
 @dataclass
@@ -63,9 +58,10 @@ class _Plan:
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
-    def __init__(self, settings: EngineSettings) -> None:
+    def __init__(self, settings: EngineSettings, *, encoder: TorchEncoder | None = None) -> None:
+        """``encoder`` embeds the chunks (default: sentence-transformers, loaded on first use)."""
         self.settings = settings
-        self._encoder: TorchEncoder | None = None
+        self._encoder: TorchEncoder | None = encoder
 
     @property
     def encoder(self) -> TorchEncoder:
@@ -117,12 +113,12 @@ class Indexer:
             store.write_generation(
                 settings.data_dir,
                 items,
-                manifest={
-                    "model": settings.model,
-                    "dimension": self.encoder.dimension,
-                    "chunk_tokens": settings.chunk_tokens,
-                    "chunk_overlap_tokens": settings.chunk_overlap_tokens,
-                },
+                build=store.BuildSettings(
+                    model=settings.model,
+                    dimension=self.encoder.dimension,
+                    chunk_tokens=settings.chunk_tokens,
+                    chunk_overlap_tokens=settings.chunk_overlap_tokens,
+                ),
                 exact_max=settings.exact_search_max_chunks,
                 previous_index=previous.index if previous is not None else None,
             )
@@ -152,7 +148,7 @@ class Indexer:
             try:
                 docs.append(read_file(doc_id, path))
             except DocumentRejected as exc:
-                pos = previous.doc_pos.get(doc_id) if previous is not None else None
+                pos = previous.position(doc_id) if previous is not None else None
                 if pos is not None:
                     # A document that breaks keeps its last good version in the index.
                     docs.append(previous.document(pos))  # type: ignore[union-attr]
@@ -177,7 +173,7 @@ class Indexer:
         )
         if previous is not None and not reuse:
             log.info("chunking settings changed since the last index: re-embedding everything")
-        old_hashes = dict(zip(previous.doc_ids, previous.hashes)) if previous is not None else {}
+        old_hashes = previous.content_hashes() if previous is not None else {}
         to_embed: list[Document] = []
         for doc in docs:
             old_hash = old_hashes.get(doc.doc_id)
@@ -229,12 +225,11 @@ class Indexer:
         sentences = sum(len(s) for s in plan.sentence_offsets)
         if previous is not None:
             for doc in docs:
-                pos = previous.doc_pos.get(doc.doc_id)
+                pos = previous.position(doc.doc_id)
                 if doc.doc_id not in new and pos is not None:
-                    first, n = int(previous.first_chunk[pos]), int(previous.n_chunks[pos])
-                    chunks += n
-                    if n:
-                        sentences += previous.sentence_range(first + n - 1)[1] - previous.sentence_range(first)[0]
+                    n_chunks, n_sentences = previous.doc_sizes(pos)
+                    chunks += n_chunks
+                    sentences += n_sentences
         text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
         need = store.estimated_bytes(chunks, sentences, text_bytes, self.encoder.dimension)
         if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():

@@ -46,21 +46,7 @@ def allowed_chunks(gen: Generation, filters: Filters) -> np.ndarray | None:
     """Boolean mask over chunks, or None when nothing is filtered."""
     if not filters.active:
         return None
-    keep_doc = np.ones(len(gen.doc_ids), dtype=bool)
-    if filters.doc_ids:
-        wanted = np.zeros(len(gen.doc_ids), dtype=bool)
-        for d in filters.doc_ids:
-            pos = gen.doc_pos.get(d)
-            if pos is not None:
-                wanted[pos] = True
-        keep_doc &= wanted
-    if filters.since or filters.until:
-        for pos, when in enumerate(gen.dates):
-            if when is None or (filters.since and when < filters.since) or (
-                filters.until and when > filters.until
-            ):
-                keep_doc[pos] = False
-    return keep_doc[gen.chunk_doc] if gen.size else np.zeros(0, dtype=bool)
+    return gen.chunk_mask(filters.doc_ids, filters.since, filters.until)
 
 
 def search(
@@ -98,7 +84,7 @@ def search(
     if not fused:
         return []
     order = sorted(fused, key=lambda c: (-fused[c], c))
-    dense = np.asarray(gen.vectors[np.array(order)]) @ query_vector.astype(np.float32)
+    dense = gen.chunk_vectors(np.array(order)) @ query_vector.astype(np.float32)
     return [
         Candidate(c, fused[c], float(s), dense_rank.get(c), bm25_rank.get(c)) for c, s in zip(order, dense)
     ]

@@ -46,6 +46,7 @@ from .chunking import embedded_text
 from .documents import Document
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
+from .models import DocumentInfo, Source
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,16 @@ REUSED_FILES = (
 #: Search indexes rebuilt from the reused files without embedding anything.
 DERIVED_FILES = ("index.faiss", "bm25")
 _GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """What the indexer decides about a generation it writes; the store adds the counts and checksums."""
+
+    model: str
+    dimension: int
+    chunk_tokens: int
+    chunk_overlap_tokens: int
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class Manifest:
                 f"model is {model!r}; set DOCBOT_MODEL={self.model} or index into another "
                 f"--data-dir (vectors from different models cannot be compared)"
             )
+
+
 @dataclass
 class SentenceVectors:
     """Sentence vectors quantised to int8, one scale per row: a quarter of fp32's size, and the
@@ -202,6 +215,24 @@ def finished_generations(data_dir: Path) -> list[str]:
     except OSError:
         return []
     return sorted(e.name for e in entries if _GENERATION_NAME.fullmatch(e.name) and e.is_dir())
+
+
+class ChunkInfo(NamedTuple):
+    """Where a chunk is: its document's position, its ordinal there and its offsets into the text."""
+
+    doc: int
+    ord: int
+    start: int
+    end: int
+
+
+class ChunkSentences(NamedTuple):
+    """A chunk's quotable sentences: ``spans`` (k, 3) start, end, kind (document offsets) and their
+    int8 vectors; ``codes[i] * scales[i]`` is sentence i's vector (see ``SentenceVectors``)."""
+
+    spans: np.ndarray
+    codes: np.ndarray
+    scales: np.ndarray
 
 
 class _Candidates(NamedTuple):
@@ -410,12 +441,12 @@ def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> i
 def _write_files(
     directory: Path,
     docs: list[DocumentChunks],
-    manifest: dict,
+    build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None,
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
-    dim = int(manifest["dimension"])
+    dim = build.dimension
     vectors = (
         np.concatenate([d.vectors for d in docs]).astype(np.float32)
         if docs and any(len(d.spans) for d in docs)
@@ -472,7 +503,7 @@ def _write_files(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         sentences=sentences,
         files=_file_records(directory),
-        **manifest,
+        **asdict(build),
     )
     (directory / "manifest.json").write_text(json.dumps(asdict(full), indent=2))
     return full
@@ -482,7 +513,7 @@ def write_generation(
     data_dir: Path,
     docs: list[DocumentChunks],
     *,
-    manifest: dict,
+    build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None = None,
 ) -> Path:
@@ -497,7 +528,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, manifest, exact_max, previous_index)
+        full = _write_files(tmp, docs, build, exact_max, previous_index)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -516,7 +547,7 @@ def write_generation(
             sentences = sum(len(c) for d in docs for c in d.sentences)
             need = estimated_bytes(
                 sum(len(d.spans) for d in docs), sentences,
-                sum(len(d.document.text.encode("utf-8", "replace")) for d in docs), int(manifest["dimension"]),
+                sum(len(d.document.text.encode("utf-8", "replace")) for d in docs), build.dimension,
             )
             raise DataDirUnusable(
                 f"no space left in {data_dir} (need ~{_mb(need)} MB) while writing the index; "
@@ -795,9 +826,82 @@ class Generation:
             self._local.con = con
         return con
 
+    # ------------------------------------------------------------------ reading the layout
+    # Everything outside this module reads a generation through these methods: the parallel arrays
+    # they index are this class's business alone.
     @property
     def size(self) -> int:
+        """Chunks in the generation."""
         return int(self.chunk_doc.shape[0])
+
+    @property
+    def documents(self) -> int:
+        return len(self.doc_ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document with this id is in the generation (so it serves as ``ChunkRef.parse``'s ``known``)."""
+        return doc_id in self.doc_pos
+
+    def position(self, doc_id: str) -> int | None:
+        """A document's position, or None when it is not in this generation."""
+        return self.doc_pos.get(doc_id)
+
+    def doc_id(self, pos: int) -> str:
+        return self.doc_ids[pos]
+
+    def title(self, pos: int) -> str:
+        return self.titles[pos]
+
+    def content_hashes(self) -> dict[str, str]:
+        """Every document's content hash by id (what an update compares the folder with)."""
+        return dict(zip(self.doc_ids, self.hashes))
+
+    def doc_info(self, pos: int) -> DocumentInfo:
+        return DocumentInfo(
+            doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
+            chunks=int(self.n_chunks[pos]), chars=self.chars[pos],
+        )
+
+    def source(self, pos: int, number: int) -> Source:
+        """A document as an answer cites it, under citation ``number``."""
+        return Source(number=number, doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos],
+                      url=self.urls[pos])
+
+    def doc_of(self, cid: int) -> int:
+        """The position of the document chunk ``cid`` belongs to."""
+        return int(self.chunk_doc[cid])
+
+    def chunk(self, cid: int) -> ChunkInfo:
+        return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), int(self.chunk_start[cid]),
+                         int(self.chunk_end[cid]))
+
+    def doc_chunks(self, pos: int) -> list[ChunkInfo]:
+        """A document's chunks, in order (``ord`` 0 to n-1)."""
+        first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+        return [self.chunk(c) for c in range(first, first + n)]
+
+    def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
+        """The float vectors of chunks ``cids``, in that order."""
+        return np.asarray(self.vectors[cids])
+
+    def chunk_mask(
+        self, doc_ids: Iterable[str] = (), since: date | None = None, until: date | None = None
+    ) -> np.ndarray:
+        """Boolean mask over chunks: those of ``doc_ids`` (all when empty) dated within [since, until]."""
+        keep_doc = np.ones(len(self.doc_ids), dtype=bool)
+        doc_ids = tuple(doc_ids)
+        if doc_ids:
+            wanted = np.zeros(len(self.doc_ids), dtype=bool)
+            for d in doc_ids:
+                pos = self.doc_pos.get(d)
+                if pos is not None:
+                    wanted[pos] = True
+            keep_doc &= wanted
+        if since or until:
+            for pos, when in enumerate(self.dates):
+                if when is None or (since and when < since) or (until and when > until):
+                    keep_doc[pos] = False
+        return keep_doc[self.chunk_doc] if self.size else np.zeros(0, dtype=bool)
 
     def chunk_text(self, cid: int) -> str:
         return self.doc_text(int(self.chunk_doc[cid]))[self.chunk_start[cid] : self.chunk_end[cid]]
@@ -806,9 +910,23 @@ class Generation:
         """Rows ``[lo, hi)`` of the sentence arrays that belong to chunk ``cid``."""
         return int(self.chunk_sentence_offsets[cid]), int(self.chunk_sentence_offsets[cid + 1])
 
-    def doc_sentences(self, pos: int) -> tuple[list[list[tuple[int, int, int]]], SentenceVectors]:
-        """A document's per-chunk sentences and their vectors, as ``DocumentChunks`` holds them."""
+    def chunk_sentences(self, cid: int) -> ChunkSentences:
+        """Chunk ``cid``'s quotable sentences: spans and kinds, and their int8 vectors with scales."""
+        lo, hi = self.sentence_range(cid)
+        return ChunkSentences(np.asarray(self.sentences[lo:hi]), self.sentence_codes[lo:hi], self.sentence_scales[lo:hi])
+
+    def doc_sizes(self, pos: int) -> tuple[int, int]:
+        """A document's number of chunks and of quotable sentences."""
         first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+        if not n:
+            return 0, 0
+        return n, self.sentence_range(first + n - 1)[1] - self.sentence_range(first)[0]
+
+    def document_chunks(self, pos: int, document: Document) -> DocumentChunks:
+        """Document ``pos``'s chunks, vectors and sentences, ready to be written again as ``document``
+        (an unchanged document an update reuses without embedding it)."""
+        first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+        spans = list(zip(self.chunk_start[first : first + n].tolist(), self.chunk_end[first : first + n].tolist()))
         lo, hi = self.sentence_range(first)[0], self.sentence_range(first + n - 1)[1] if n else 0
         per_chunk = [
             [tuple(r) for r in self.sentences[a:b].tolist()]
@@ -816,7 +934,10 @@ class Generation:
         ]
         codes = np.array(self.sentence_codes[lo:hi]) if n else np.zeros((0, self.manifest.dimension), np.int8)
         scales = np.array(self.sentence_scales[lo:hi]) if n else np.zeros(0, np.float32)
-        return per_chunk, SentenceVectors(codes, scales)  # type: ignore[arg-type]
+        return DocumentChunks(
+            document, spans, np.asarray(self.vectors[first : first + n]), per_chunk,  # type: ignore[arg-type]
+            SentenceVectors(codes, scales),
+        )
 
     def doc_text(self, pos: int) -> str:
         # One document's text is small; fetching it on demand keeps the corpus out of memory. A page

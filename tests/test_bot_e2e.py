@@ -530,9 +530,9 @@ async def test_reindex_already_running_elsewhere(start_bot: Any, monkeypatch: py
     assert "already running" in record["original"]["content"] and record["original"]["flags"] & EPHEMERAL
 
 
-async def test_no_index_yet_is_explained(start_bot: Any, bot_dirs: Any) -> None:
-    # A data folder where no index was ever built (the query model's export stays, to save time). A lost
-    # pointer file alone is damage, which the engine answers around with the newest generation.
+def _never_indexed(bot_dirs: Any) -> None:
+    """Make the data folder one where no index was ever built (the query model's export stays, to save
+    time). A lost pointer file alone is damage, which the engine answers around with the newest generation."""
     for entry in bot_dirs.data_dir.iterdir():
         if entry.name == "onnx":
             continue
@@ -540,12 +540,42 @@ async def test_no_index_yet_is_explained(start_bot: Any, bot_dirs: Any) -> None:
             shutil.rmtree(entry)
         else:
             entry.unlink()
+
+
+async def test_no_index_yet_is_explained(start_bot: Any, bot_dirs: Any) -> None:
+    _never_indexed(bot_dirs)
     h = await start_bot()
     reply = await h.reply_to(await h.fake.push_message(PESKOV_QUESTION, mention_bot=True))
     assert "No documents are indexed yet" in reply["content"] and "/reindex" in reply["content"]
     for name, options in (("search", {"query": "Peskov"}), ("ask", {"question": PESKOV_QUESTION})):
         reply = h.reply(await h.slash(name, options))
         assert "No documents are indexed yet" in reply["content"] and reply["flags"] & EPHEMERAL, name
+
+
+async def test_an_index_built_beside_the_bot_is_seen_before_any_question(start_bot: Any, bot_dirs: Any) -> None:
+    # The bot starts with no index; `docbot index` (another Engine on the same data folder) then builds
+    # one. /stats and the /source autocomplete see it at once: nobody has to ask a question first.
+    from embeddings import Engine
+
+    _never_indexed(bot_dirs)
+    h = await start_bot()
+    fake = h.fake
+    before = embed_text((await h.slash("stats", user=fake.admin))["original"])
+    assert "No index is loaded yet" in before
+    iid = await fake.push_autocomplete("source", {"document": "grain"}, "document")
+    await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"] is not None)
+    assert fake.interactions[iid]["autocomplete_choices"] == []
+
+    report = await asyncio.to_thread(Engine(h.settings).reindex)
+    assert report.published and report.documents_total == len(TEST_DOCS) + 1
+
+    after = embed_text((await h.slash("stats", user=fake.admin))["original"])
+    assert "No index is loaded yet" not in after and f"Documents\n{len(TEST_DOCS) + 1}" in after, after
+    iid = await fake.push_autocomplete("source", {"document": "grain"}, "document")
+    choices = await fake.wait_until(lambda: fake.interactions[iid]["autocomplete_choices"])
+    assert [c["value"] for c in choices] == ["grain_corridor.txt"]
+    with sqlite3.connect(h.settings.feedback_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM answers").fetchone() == (0,), "no question was asked"
 
 
 # --------------------------------------------------------------------------- errors and load

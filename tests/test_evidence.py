@@ -11,8 +11,10 @@ import numpy as np
 
 from embeddings import answer
 from embeddings.evidence import DEFAULT_PARAMS, Passage, probability
+from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
+from embeddings.store import ChunkInfo
 
 DOCS = [
     "# Badges\nBadges are issued by the moderators at the end of each month.\n\n## Expense policy\n"
@@ -23,9 +25,12 @@ DOCS = [
 
 
 def _gen():
+    """What ``answer.build`` reads of a generation: three documents of one chunk each."""
+    ids, titles = ["a.md", "b.txt", "c.txt"], ["A", "B", "C"]
     return SimpleNamespace(
-        doc_ids=["a.md", "b.txt", "c.txt"], titles=["A", "B", "C"], dates=[None] * 3, urls=[None] * 3,
-        chunk_ord=np.array([0, 0, 0]),
+        doc_id=lambda pos: ids[pos],
+        chunk=lambda cid: ChunkInfo(cid, 0, 0, len(DOCS[cid])),
+        source=lambda pos, number: Source(number=number, doc_id=ids[pos], title=titles[pos]),
     )
 
 

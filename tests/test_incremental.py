@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from embeddings import Engine, IndexNotFound, ModelMismatch
+from embeddings.encoder import TorchEncoder
+from embeddings.indexer import Indexer
 from embeddings.store import Generation
 
 
@@ -32,27 +34,28 @@ class CountingEncoder:
         return self.inner.export_onnx(directory)
 
 
-def _counting(engine: Engine) -> CountingEncoder:
-    from embeddings.indexer import Indexer
-
-    if engine._indexer is None:
-        engine._indexer = Indexer(engine.settings)
-    counter = CountingEncoder(engine._indexer.encoder)
-    engine._indexer._encoder = counter  # type: ignore[assignment]
-    return counter
+def _counting_engine(settings) -> tuple[Engine, CountingEncoder]:
+    """An engine whose indexer embeds through a CountingEncoder around the real encoder."""
+    counter = CountingEncoder(TorchEncoder(settings.model, precision=settings.embed_precision))
+    return Engine(settings, indexer=Indexer(settings, encoder=counter)), counter  # type: ignore[arg-type]
 
 
 def _chunk_keys(engine: Engine) -> list[tuple[str, int]]:
-    gen = engine._generation()
-    return [(gen.doc_ids[d], int(o)) for d, o in zip(gen.chunk_doc, gen.chunk_ord)]
+    gen = engine.generation
+    keys = []
+    for cid in range(gen.size):
+        chunk = gen.chunk(cid)
+        keys.append((gen.doc_id(chunk.doc), chunk.ord))
+    return keys
 
 
 def test_add_change_delete_and_unchanged(fresh):
     settings = fresh()
-    engine = Engine(settings)
+    engine, counter = _counting_engine(settings)
     first = engine.reindex()
     assert first.published and len(first.added) == 4 and first.unchanged == 0
-    counter = _counting(engine)
+    assert len(counter.texts) == first.chunks_embedded
+    counter.texts.clear()
 
     # Unchanged folder: nothing embedded, nothing written.
     gen_before = (settings.data_dir / "CURRENT").read_text()
@@ -73,10 +76,10 @@ def test_add_change_delete_and_unchanged(fresh):
 
     keys = _chunk_keys(engine)
     assert len(keys) == len(set(keys)), "no duplicate chunks"
-    gen = engine._generation()
-    assert "grain.txt" not in gen.doc_ids
+    gen = engine.generation
+    assert "grain.txt" not in gen
     # The changed document has only its new text: no stale chunks.
-    etna = [gen.chunk_text(i) for i in range(gen.size) if gen.doc_ids[gen.chunk_doc[i]] == "volcano.md"]
+    etna = [gen.chunk_text(i) for i in range(gen.size) if gen.doc_id(gen.doc_of(i)) == "volcano.md"]
     assert etna == ["# Etna quiet\nMount Etna stayed quiet all week, scientists said."]
     hits = engine.search("Darjeeling first flush", k=1)
     assert hits[0].doc_id == "new.md"
@@ -86,16 +89,18 @@ def test_unchanged_documents_keep_their_vectors(fresh):
     settings = fresh()
     engine = Engine(settings)
     engine.reindex()
-    old = engine._generation()
-    seed_pos = old.doc_pos["000_aa59c3a3474d19f0.txt"]
-    first, n = int(old.first_chunk[seed_pos]), int(old.n_chunks[seed_pos])
-    old_vecs = np.array(old.vectors[first : first + n])
+    seed = "000_aa59c3a3474d19f0.txt"
+
+    def vectors(gen: Generation) -> np.ndarray:
+        pos = gen.position(seed)
+        assert pos is not None
+        return np.array(gen.document_chunks(pos, gen.document(pos)).vectors)
+
+    old_vecs = vectors(engine.generation)
     (settings.docs_dir / "another.txt").write_text("A different story about chess openings.")
     engine.reindex()
-    new = engine._generation()
-    pos = new.doc_pos["000_aa59c3a3474d19f0.txt"]
-    f2, n2 = int(new.first_chunk[pos]), int(new.n_chunks[pos])
-    assert n2 == n and np.array_equal(np.asarray(new.vectors[f2 : f2 + n2]), old_vecs)
+    new_vecs = vectors(engine.generation)
+    assert len(old_vecs) and np.array_equal(new_vecs, old_vecs)
 
 
 def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):

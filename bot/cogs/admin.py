@@ -140,11 +140,6 @@ class Admin(commands.Cog):
                 return
             finally:
                 await progress.close()  # idempotent; also runs when an unexpected error propagates
-            if not self.bot.engine.is_loaded:
-                try:
-                    await self.bot.run_engine(self.bot.engine.load)
-                except IndexNotFound:
-                    pass
             log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
             summary = render_report(report, what=done)
             await deliver(
@@ -223,9 +218,10 @@ class Admin(commands.Cog):
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[DocBot]) -> None:
-        stats = None
-        if self.bot.engine.is_loaded:
+        try:
             stats = await self.bot.run_engine(self.bot.engine.stats)
+        except IndexNotFound:
+            stats = None
         feedback = await asyncio.to_thread(self.bot.feedback.stats)
         await interaction.response.send_message(
             embed=render_stats(stats, feedback), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -149,7 +149,6 @@ class Ask(commands.Cog):
         via: str,
     ) -> dict[str, Any]:
         """Ask the engine (in a thread), record the answer and return message kwargs with buttons."""
-        await self.bot.ensure_index()
         answer = await self.bot.run_query(self.bot.engine.ask, question)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(

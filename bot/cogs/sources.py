@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import deliver, interaction_context, report_interaction_error
 from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
+from embeddings.errors import IndexNotFound
 from embeddings.models import ChunkRef, DocumentInfo
 
 log = logging.getLogger(__name__)
@@ -155,9 +156,10 @@ class Sources(commands.Cog):
         self, interaction: discord.Interaction[DocBot], current: str
     ) -> list[app_commands.Choice[str]]:
         """Shared by /source and /remove-document; an empty list rather than an error if no index yet."""
-        if not self.bot.engine.is_loaded:
+        try:
+            docs = await self.bot.run_engine(self.bot.engine.sources)
+        except IndexNotFound:
             return []
-        docs = await self.bot.run_engine(self.bot.engine.sources)
         return document_choices(docs, current)
 
     @app_commands.command(name="search", description="The passages that best match a query, with their sources.")
@@ -169,7 +171,6 @@ class Sources(commands.Cog):
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
         await interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
-        await self.bot.ensure_index()
         hits = await self.bot.run_query(self.bot.engine.search, query, count)
         await deliver(
             lambda: interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits)),
@@ -185,7 +186,6 @@ class Sources(commands.Cog):
         document: str,
         passage: app_commands.Range[int, 0, 1_000_000] | None = None,
     ) -> None:
-        await self.bot.ensure_index()
         # A passage number is given apart from the document, so the ref is built, never re-parsed:
         # `notes#1.md` passage 0 is ChunkRef("notes#1.md", 0) whatever other ids exist.
         ref: str | ChunkRef = document if passage is None else ChunkRef(document, passage)
@@ -202,7 +202,6 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="sources", description="The indexed documents, newest first.")
     async def sources(self, interaction: discord.Interaction[DocBot]) -> None:
-        await self.bot.ensure_index()
         docs = await self.bot.run_engine(self.bot.engine.sources)
         page = render_sources_page(docs, 0, self.bot.settings.sources_page_size)
         kwargs: dict[str, Any] = {"embed": page.embed, "allowed_mentions": NO_MENTIONS, "ephemeral": self.ephemeral}
