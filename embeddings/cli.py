@@ -32,9 +32,9 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from .encoder import resolve_model
+from .encoder import require_installed
 from .engine import Engine
-from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, ModelNotInstalled
+from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
 from .indexer import onnx_dir
 from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
 from .settings import EngineSettings, describe_invalid
@@ -265,23 +265,6 @@ def check_data_dir(data_dir: Path, *, write: bool) -> None:
         )
 
 
-def model_installed(model: str) -> bool:
-    """Whether the embedding model loads without a download: packaged, a local folder, or in the HF cache."""
-    if Path(resolve_model(model)).expanduser().is_dir():
-        return True
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError
-
-    # sentence-transformers reads a bare name ("all-mpnet-base-v2") as one of its own models.
-    for repo in (model, f"sentence-transformers/{model}") if "/" not in model else (model,):
-        try:
-            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
-                return True
-        except HFValidationError:  # not a hub name at all (a mistyped path)
-            return False
-    return False
-
-
 def check_model(engine: Engine, *, indexing: bool) -> None:
     """Refuse, in one line, to go on with a model that would be looked for on the network.
 
@@ -296,11 +279,7 @@ def check_model(engine: Engine, *, indexing: bool) -> None:
     settings = engine.settings
     if not indexing and settings.query_backend != "torch" and (onnx_dir(settings) / "model.onnx").exists():
         return
-    if not model_installed(settings.model):
-        raise ModelNotInstalled(
-            f"model {settings.model} is not installed locally; nothing is downloaded at run time; "
-            "install a package that ships it or give a local path (DOCBOT_MODEL)"
-        )
+    require_installed(settings.model)
 
 
 # ---------------------------------------------------------------------- main

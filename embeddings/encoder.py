@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .errors import ModelNotInstalled
 from .settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,32 @@ def resolve_model(model: str) -> str:
     return model
 
 
+def model_installed(model: str) -> bool:
+    """Whether the embedding model loads without a download: packaged, a local folder, or in the HF cache."""
+    if Path(resolve_model(model)).expanduser().is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    # sentence-transformers reads a bare name ("all-mpnet-base-v2") as one of its own models.
+    for repo in (model, f"sentence-transformers/{model}") if "/" not in model else (model,):
+        try:
+            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                return True
+        except HFValidationError:  # not a hub name at all (a mistyped path)
+            return False
+    return False
+
+
+def require_installed(model: str) -> None:
+    """Refuse, in one line, a model that would be looked for on the network (nothing is downloaded)."""
+    if not model_installed(model):
+        raise ModelNotInstalled(
+            f"model {model} is not installed locally; nothing is downloaded at run time; "
+            "install a package that ships it or give a local path (DOCBOT_MODEL)"
+        )
+
+
 def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Native bf16 matmul (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slower than fp32."""
     try:
@@ -72,6 +99,7 @@ class TorchEncoder:
 
     def __init__(self, model: str, *, precision: str = "auto") -> None:
         _configure_offline()
+        require_installed(model)  # a library user or the bot's /reindex gets the same one line as the CLI
         from sentence_transformers import SentenceTransformer
 
         self.model_name = model

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from embeddings import Engine, EngineSettings
-from embeddings.cli import _ProgressBar, model_installed, render_report, render_source, render_sources
+from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
+from embeddings.encoder import model_installed
 from embeddings.errors import SourceNotFound
 from embeddings.models import DocumentInfo, IndexProgress, IndexReport, SourceView
 

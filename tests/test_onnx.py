@@ -76,3 +76,15 @@ def test_late_chunking_gives_the_same_chunk_vectors_and_contextual_sentence_vect
     alone = enc.encode([texts[0][13:49], texts[0][50:88]])
     sims = sentences[0] @ alone.T
     assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]
+
+
+def test_an_uninstalled_model_is_refused_in_one_line_before_any_download(tmp_path):
+    """The library, not only the CLI: nothing is looked for on the network."""
+    import pytest
+
+    from embeddings import ModelNotInstalled
+
+    with pytest.raises(ModelNotInstalled, match="nope-model is not installed locally; nothing is downloaded"):
+        TorchEncoder("nope-model")
+    with pytest.raises(ModelNotInstalled):
+        TorchEncoder(str(tmp_path / "no-such-folder"))
