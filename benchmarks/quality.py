@@ -31,12 +31,11 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench import load_questions, overlaps
+from benchmarks.bench import latency, load_questions, overlaps
 from embeddings import Engine, EngineSettings
 from embeddings import answer
 from embeddings.evidence import DEFAULT_PARAMS, FEATURES, Params, apply, features, rerank
@@ -140,20 +139,6 @@ def phrase_figures(records: list[dict]) -> dict:
         out["unanswerable"] = len(neg)
         out["refused"] = round(sum(not r["answered"] for r in neg) / len(neg), 3)
     return out
-
-
-def latency(engine: Engine, questions: list[str], rounds: int = 2) -> dict:
-    for q in questions[:5]:
-        engine.ask(q)
-    times = []
-    for _ in range(rounds):
-        for q in questions:
-            t = time.perf_counter()
-            engine.ask(q)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return {"queries": len(times), "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}
 
 
 # ------------------------------------------------------------------------------------- CV
@@ -328,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             off_news = [phrase_record(news, q, "offtopic@news") for q in off_test]
             records += off_news
             result["offtopic_test_refused_news"] = phrase_figures(off_news)["refused"]
-            result["news_latency"] = latency(news, [q["question"] for q in dev])
+            result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2)
 
     comm_records = [phrase_record(community, q, "community") for q in community_qs]
     records += comm_records
