@@ -71,24 +71,29 @@ def engine_for(data_dir: Path, docs: Path, params: Params = DEFAULT_PARAMS, **ov
 
 
 # ---------------------------------------------------------------------------------------- news
+def _judge(q: dict, ans, docs: list[str]) -> dict:
+    """The answer-quality figures of one dev question: the one definition ``--cv`` and the report share."""
+    gold = set(q["gold_docs"])
+    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    return {
+        "answered": ans.answered, "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
+        "cited_gold": bool(gold & {s.doc_id for s in ans.sources}),
+        "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
+        "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
+        "excerpts": len(ans.excerpts), "sources": len(ans.sources),
+    }
+
+
 def news_record(engine: Engine, q: dict, corpus: Path) -> dict:
     ans = engine.ask(q["question"])
     docs: list[str] = []
     for h in engine.search(q["question"], k=20):
         if h.doc_id not in docs:
             docs.append(h.doc_id)
-    gold = set(q["gold_docs"])
-    quoted = " ".join(e.text.lower() for e in ans.excerpts)
-    cited = [s.doc_id for s in ans.sources]
     return {
-        "set": "news", "question": q["question"], "answered": ans.answered, "evidence": ans.evidence,
-        "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
-        "cited_gold": bool(gold & set(cited)),
-        "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
-        "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
-        "excerpts": len(ans.excerpts), "sources": len(ans.sources),
-        "gold": sorted(gold), "cited": cited, "top_docs": docs[:5], "answers": q.get("answer", []),
-        "quotes": [e.text for e in ans.excerpts],
+        "set": "news", "question": q["question"], "evidence": ans.evidence, **_judge(q, ans, docs),
+        "gold": sorted(q["gold_docs"]), "cited": [s.doc_id for s in ans.sources], "top_docs": docs[:5],
+        "answers": q.get("answer", []), "quotes": [e.text for e in ans.excerpts],
     }
 
 
@@ -161,15 +166,7 @@ def _reweighed_record(engine: Engine, q: dict, cached: tuple, params: Params) ->
             docs.append(gen.doc_id(p.doc))
     ans = answer.build(q["question"], gen, ranked, texts, min_evidence=0.0,
                        max_excerpts=engine.settings.max_excerpts, params=params)
-    gold = set(q["gold_docs"])
-    quoted = " ".join(e.text.lower() for e in ans.excerpts)
-    return {
-        "answered": ans.answered, "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
-        "cited_gold": bool(gold & {s.doc_id for s in ans.sources}),
-        "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
-        "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
-        "excerpts": len(ans.excerpts), "sources": len(ans.sources),
-    }
+    return _judge(q, ans, docs)
 
 
 def cross_validate(engine: Engine, dev: list[dict]) -> dict:
