@@ -187,8 +187,8 @@ class Engine:
     ) -> list[Hit]:
         """The ``k`` best passages, ranked by their best sentence's evidence.
 
-        Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and SourceNotFound for an unknown ``doc_ids``
-        entry, rather than returning arbitrary passages or none.
+        Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and SourceNotFound for an
+        unknown ``doc_ids`` entry, rather than returning arbitrary passages or none.
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")

@@ -1,6 +1,6 @@
 """BM25 over chunks with ``bm25s``: finds names and rare words ("Peskov", "Podolyak") that a
 small embedding model blurs. The same tokenizer (bm25s' English stop words + Snowball stemming)
-also scores sentences when an answer picks what to quote.
+also gives the terms whose coverage scores sentences when an answer picks what to quote.
 """
 
 from __future__ import annotations
@@ -90,11 +90,7 @@ class LexicalIndex:
 
     def __init__(self, retriever: bm25s.BM25) -> None:
         self.retriever = retriever
-        indptr = np.asarray(retriever.scores["indptr"])
         self.size = int(retriever.scores["num_docs"])
-        df = np.diff(indptr).astype(np.float64)
-        # BM25's idf, used to weigh query terms when scoring sentences for excerpts.
-        self._idf = np.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "LexicalIndex":
@@ -110,12 +106,6 @@ class LexicalIndex:
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
         return cls(bm25s.BM25.load(str(directory), mmap=True))
-
-    def idf(self, term: str) -> float:
-        tid = self.retriever.vocab_dict.get(term)
-        if tid is None or tid >= len(self._idf):
-            return 0.0  # a term no chunk contains cannot tell sentences apart
-        return float(self._idf[tid])
 
     def search(
         self, query_terms: list[str], k: int, mask: np.ndarray | None = None
