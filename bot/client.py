@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
+from bot.server_config import ServerConfig, defaults
 from bot.settings import BotSettings
 from embeddings.errors import IndexNotFound, InvalidRequest
 
@@ -163,6 +164,10 @@ class DocBot(commands.Bot):
             return await self.run_engine(func, *args, **kwargs)
         except InvalidRequest as exc:
             raise QueryRefused(str(exc)) from exc
+
+    def server_config(self, guild_id: int | None) -> ServerConfig:
+        """The effective settings for a server (None: a DM), defaults from ``.env``; see ``bot.server_config``."""
+        return defaults(self.settings)
 
     def question_retry_after(self, user_id: int) -> float | None:
         """Count one question against the user's cooldown; seconds to wait if over the limit."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
@@ -55,6 +55,19 @@ class BotSettings(EngineSettings):
     sources_ephemeral: bool = Field(
         True,
         description="Whether /search, /source and /sources reply only to the asker (answers are public).",
+    )
+    reply_mode: Literal["reply", "thread"] = Field(
+        "reply",
+        description="How answers are posted: `reply` to the question, or `thread` (a thread opened on the "
+        "question, where follow-ups are answered without a mention). Servers can change it with /config.",
+    )
+    quiet: bool = Field(
+        True,
+        description="In answer channels, stay silent on messages that are not questions (thanks, emoji, "
+        "links alone) instead of replying that the documents don't cover them.",
+    )
+    context_menu_ephemeral: bool = Field(
+        True, description="Whether \"Ask about this message\" answers only the person who used it."
     )
     sources_page_size: int = Field(10, ge=1, le=25, description="Documents per /sources page.")
     sync_commands: bool = Field(

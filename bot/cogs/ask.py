@@ -191,9 +191,8 @@ class Ask(commands.Cog):
         role_mentioned = own_role is not None and any(role.id == own_role.id for role in message.role_mentions)
         channel = message.channel
         parent_id = getattr(channel, "parent_id", None)
-        configured = channel.id in self.bot.settings.answer_channels or (
-            parent_id is not None and parent_id in self.bot.settings.answer_channels
-        )
+        config = self.bot.server_config(message.guild.id if message.guild else None)
+        configured = config.is_answer_channel(channel.id, parent_id)
         if not (mentioned or role_mentioned or configured):
             return None
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
