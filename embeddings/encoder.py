@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -270,11 +272,43 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
     return mode, "Normalize" in kinds
 
 
+#: 2: attention written out (eager) so that it fuses, and the int8 query model beside the fp32 one.
+EXPORT_VERSION = 2
+
+
+def export_current(directory: Path) -> bool:
+    """Whether ``directory`` holds an export of this version (an older one is exported again)."""
+    try:
+        cfg = json.loads((directory / "pooling.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (directory / "model.onnx").exists() and cfg.get("export", 1) >= EXPORT_VERSION
+
+
+@contextlib.contextmanager
+def _eager_attention(bert: Any) -> Iterator[None]:
+    """Attention written out as matrix products while exporting: ONNX Runtime's optimiser fuses that
+    form into one node per layer, not the SDPA form transformers uses by default."""
+    before = getattr(bert.config, "_attn_implementation", None)
+    try:
+        bert.set_attn_implementation("eager")
+    except (AttributeError, ValueError) as exc:  # an older transformers, or a model without the choice
+        log.info("export keeps the model's attention (%s)", exc)
+        before = None
+    try:
+        yield
+    finally:
+        if before is not None and before != "eager":
+            bert.set_attn_implementation(before)
+
+
 def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool:
     """Export the transformer to ONNX once, next to the index, for torch-free queries.
 
-    Written to a temporary folder and renamed, so a crash never leaves a half export behind; a failed
-    export removes its temporary folder.
+    Writes the fp32 ``model.onnx`` (the reference, equal to sentence-transformers) and, from it, the
+    fused int8 ``model.int8.onnx`` that queries use by default (``quantise``); a model that cannot be
+    quantised keeps the fp32 one only. Written to a temporary folder and renamed, so a crash never
+    leaves a half export behind; a failed export removes its temporary folder.
     """
     path = Path(model_path)
     pooling = _pooling_mode(path) if path.is_dir() else None
@@ -284,6 +318,8 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
     _configure_offline()
     import torch
     from sentence_transformers import SentenceTransformer
+
+    from .quantise import INT8_MODEL, write_int8_model
 
     st = loaded if loaded is not None else SentenceTransformer(str(path), device="cpu")
     bert = st[0].auto_model.float().eval()
@@ -307,7 +343,7 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
         tmp.mkdir(parents=True)
         import warnings
 
-        with warnings.catch_warnings(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad(), _eager_attention(bert):
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Wrapper(bert),
@@ -320,10 +356,26 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
                 dynamo=False,
             )
         shutil.copy(path / "tokenizer.json", tmp / "tokenizer.json")
+        config = bert.config
+        try:
+            write_int8_model(
+                tmp / "model.onnx", tmp / INT8_MODEL, model_type=str(getattr(config, "model_type", "")),
+                num_heads=int(getattr(config, "num_attention_heads", 0)),
+                hidden_size=int(getattr(config, "hidden_size", 0)),
+            )
+        except Exception as exc:  # noqa: BLE001 - the fp32 model answers as well, only slower
+            from .store import disk_full
+
+            if disk_full(exc):
+                raise
+            log.warning("no int8 query model (%s); questions use the fp32 export",
+                        f"{type(exc).__name__}: {exc}".splitlines()[0])
+            (tmp / INT8_MODEL).unlink(missing_ok=True)
         mode, normalize = pooling
-        (tmp / "pooling.json").write_text(
-            json.dumps({"mode": mode, "normalize": normalize, "max_length": max_len, "dimension": st.get_embedding_dimension()})
-        )
+        (tmp / "pooling.json").write_text(json.dumps({
+            "mode": mode, "normalize": normalize, "max_length": max_len,
+            "dimension": st.get_embedding_dimension(), "export": EXPORT_VERSION,
+        }))
         shutil.rmtree(directory, ignore_errors=True)
         tmp.rename(directory)
     except BaseException:
@@ -335,11 +387,17 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
 
 
 class OnnxEncoder:
-    """onnxruntime + tokenizers: the query-time encoder, no torch import."""
+    """onnxruntime + tokenizers: the query-time encoder, no torch import.
 
-    def __init__(self, directory: Path, *, threads: int = 1) -> None:
-        import onnxruntime as ort
+    ``precision="int8"`` runs the fused int8 model (``quantise``) when the export has one, else the
+    fp32 ``model.onnx``. ``threads=0`` adapts to load: one thread, or as many as there are idle cores
+    when a question arrives (``cpu.idle_cores``), each count with its own session, made on first use.
+    """
+
+    def __init__(self, directory: Path, *, threads: int = 1, precision: str = "int8") -> None:
         from tokenizers import Tokenizer
+
+        from .quantise import INT8_MODEL
 
         cfg = json.loads((directory / "pooling.json").read_text())
         self.mode: str = cfg["mode"]
@@ -348,14 +406,50 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(cfg["max_length"]))
         self.tokenizer.enable_padding()
+        int8 = directory / INT8_MODEL
+        if precision == "int8" and not int8.exists():
+            log.info("the ONNX export in %s has no int8 model (made by an older docbot); questions use "
+                     "fp32 until the next `docbot index` exports it again", directory)
+        self.precision = "int8" if precision == "int8" and int8.exists() else "fp32"
+        self.model_path = int8 if self.precision == "int8" else directory / "model.onnx"
+        self.threads = threads
+        self._sessions: dict[int, Any] = {}
+        self._lock = threading.Lock()
+        self._session(max(1, threads))
+        self._inputs = {i.name for i in self._sessions[max(1, threads)].get_inputs()}
+
+    def _session(self, threads: int) -> Any:
+        session = self._sessions.get(threads)
+        if session is None:
+            with self._lock:
+                session = self._sessions.get(threads)
+                if session is None:
+                    session = self._sessions[threads] = self._new_session(threads)
+        return session
+
+    def _new_session(self, threads: int) -> Any:
+        import onnxruntime as ort
+
+        from .quantise import SESSION_DISABLED
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        extra: dict[str, Any] = {}
+        if self.precision == "int8":
+            # Optimised when exported (quantise.py): loading it needs no second pass.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+            extra["disabled_optimizers"] = SESSION_DISABLED
+        return ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"], **extra)
+
+    def threads_now(self) -> int:
+        """Intra-op threads for the next call: the setting, or with ``threads=0`` the idle cores."""
+        if self.threads:
+            return self.threads
+        from .cpu import idle_cores
+
+        return idle_cores()
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
@@ -370,13 +464,14 @@ class OnnxEncoder:
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encs = self.tokenizer.encode_batch(texts)
+        encs = self.tokenizer.encode_batch(texts) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
         feeds = {
             "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64),
         }
-        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        session = self._session(self.threads_now())
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         if self.mode == "cls":
             vecs = hidden[:, 0]
         else:

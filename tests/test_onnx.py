@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 
-from embeddings.encoder import OnnxEncoder, TorchEncoder, cpu_has_bf16
+from embeddings import Engine
+from embeddings.cpu import available_cores
+from embeddings.encoder import OnnxEncoder, TorchEncoder, cpu_has_bf16, export_current
 from embeddings.indexer import onnx_dir
+from embeddings.quantise import INT8_MODEL
 
 TEXTS = [
     "what did Peskov say about a meeting?",
@@ -20,12 +25,61 @@ TEXTS = [
 
 
 def test_onnx_vectors_match_sentence_transformers(session_index):
-    onnx = OnnxEncoder(onnx_dir(session_index))
+    onnx = OnnxEncoder(onnx_dir(session_index), precision="fp32")
     torch_fp32 = TorchEncoder(session_index.model, precision="fp32")
     a, b = onnx.encode(TEXTS, batch_size=3), torch_fp32.encode(TEXTS)
     cos = (a * b).sum(axis=1)
     assert cos.min() > 0.9999, cos
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+QUESTIONS = [
+    "what did Peskov say about a meeting?",
+    "Gas prices in the US recently hit a new record high. How much does a gallon of regular gas cost?",
+    "Which airport closed because of the ash?",
+    "Hi",
+]
+
+
+def test_int8_query_model_stays_within_tolerance_of_fp32(session_index):
+    """The int8 model is the default for questions: per-channel int8 keeps a question's vector at
+    cosine >= 0.99 to fp32 (a greeting of one word piece at >= 0.97), and the passage the index
+    ranks first stays first."""
+    directory = onnx_dir(session_index)
+    assert (directory / INT8_MODEL).exists() and export_current(directory)
+    fp32 = OnnxEncoder(directory, precision="fp32")
+    int8 = OnnxEncoder(directory, precision="int8")
+    assert (fp32.precision, int8.precision) == ("fp32", "int8")
+    a, b = fp32.encode(QUESTIONS), int8.encode(QUESTIONS)
+    cos = (a * b).sum(axis=1)
+    assert cos[:3].min() > 0.99 and cos[3] > 0.97, cos
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+    engine = Engine(session_index).load()
+    vectors = engine.generation.chunk_vectors(np.arange(engine.generation.size))
+    for qa, qb in zip(a, b):
+        assert np.argmax(vectors @ qa) == np.argmax(vectors @ qb)
+
+
+def test_thread_counts_give_the_same_vectors(session_index):
+    directory = onnx_dir(session_index)
+    one, two, adaptive = (OnnxEncoder(directory, threads=n) for n in (1, 2, 0))
+    assert 1 <= adaptive.threads_now() <= available_cores()
+    for enc in (two, adaptive):
+        assert np.allclose(one.encode(QUESTIONS), enc.encode(QUESTIONS), atol=1e-5)
+
+
+def test_an_export_without_int8_model_answers_in_fp32(tmp_path, session_index):
+    """An export made by an older docbot (no int8 model): questions use fp32; `index` exports again."""
+    old = tmp_path / "old"
+    shutil.copytree(onnx_dir(session_index), old)
+    (old / INT8_MODEL).unlink()
+    config = json.loads((old / "pooling.json").read_text())
+    del config["export"]
+    (old / "pooling.json").write_text(json.dumps(config))
+    enc = OnnxEncoder(old)
+    assert enc.precision == "fp32" and not export_current(old)
+    reference = OnnxEncoder(onnx_dir(session_index), precision="fp32")
+    assert np.allclose(enc.encode(QUESTIONS), reference.encode(QUESTIONS), atol=1e-6)
 
 
 def test_bf16_indexing_vectors_stay_close_to_fp32(session_index):
@@ -45,6 +99,21 @@ def test_query_path_does_not_import_torch(session_index):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
+
+
+def test_a_question_loads_only_what_it_needs(session_index):
+    """A cold question imports neither torch nor bm25s (scipy) nor wordfreq: each cost a cold
+    `docbot ask` a third of a second or more (README, Speed)."""
+    code = (
+        "import sys; from embeddings import Engine, EngineSettings; "
+        f"e = Engine(EngineSettings(data_dir={str(session_index.data_dir)!r}, _env_file=None)).load(); "
+        "a = e.ask('what did Peskov say about a meeting?'); "
+        "print(a.answered, *sorted(m for m in ('torch', 'transformers', 'bm25s', 'scipy', 'wordfreq') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.stdout.split() == ["True"], out.stdout + out.stderr
 
 
 def test_bf16_only_where_the_cpu_has_it(tmp_path):
