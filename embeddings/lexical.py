@@ -5,21 +5,35 @@ also gives the terms whose coverage scores sentences when an answer picks what t
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG on import, which sends "Building index from tokens" to every
-# handler (the CLI's terminal included); its debug lines are not ours to show.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s_stopwords() -> tuple[str, ...]:
+    """bm25s' extended English stop words, the list its index was built with, read from its module
+    file: importing ``bm25s.stopwords`` runs the package's ``__init__``, which imports scipy (0.3 s
+    of a cold question)."""
+    spec = importlib.util.find_spec("bm25s")
+    if spec is None or spec.origin is None:
+        raise ImportError("bm25s is not installed")
+    module_spec = importlib.util.spec_from_file_location(
+        "_docbot_bm25s_stopwords", Path(spec.origin).parent / "stopwords.py"
+    )
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return tuple(module.STOPWORDS_EN_PLUS)
 
 
 # Irregular forms the Snowball stemmer leaves apart, frequent in questions about who said or did
@@ -55,9 +69,15 @@ def _stemmer() -> _Stemmer:
 # without its per-call set-up: an answer tokenizes a hundred short sentences per question, where
 # bm25s.tokenize spent 2.6 ms. A test checks that both give the same terms.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-_STEMS: dict[str, str] = {}
-_STEM_CACHE_MAX = 500_000
+# The same tokens (a run of two or more word characters is one token, so the word boundaries are
+# implied), and a separator: many short texts are tokenized in one call, which costs a third of one
+# call per text (the per-call set-up of the regular expression dominates for a sentence).
+_TOKEN_OR_SEP = re.compile(r"\w\w+|\x01")
+_SEP = "\x01"
+_STOPWORDS = frozenset(_bm25s_stopwords())
+#: Every word seen so far and its stem, None for a stop word: one dictionary look-up per word.
+_TERMS: dict[str, str | None] = {}
+_TERM_CACHE_MAX = 500_000
 
 
 def words(text: str) -> list[str]:
@@ -65,58 +85,186 @@ def words(text: str) -> list[str]:
     return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
 
 
-def stems(tokens: list[str]) -> list[str]:
-    """Stems of ``tokens`` (from :func:`words`), cached: a corpus repeats its words.
+def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
+    """Add ``tokens``' stems (None for stop words) to the cache; returns the cache to read.
 
     Thread-safe without a lock: a full cache is replaced, never cleared under another reader.
     """
-    global _STEMS
-    cache = _STEMS
-    missing = [w for w in set(tokens) if w not in cache]
-    if missing:
-        if len(cache) > _STEM_CACHE_MAX:
-            cache = _STEMS = {}
-        cache.update(zip(missing, _stemmer().stemWords(missing)))
-    return [cache[w] for w in tokens]
+    global _TERMS
+    cache = _TERMS
+    new = [w for w in set(tokens) if w not in cache]
+    if new:
+        if len(cache) > _TERM_CACHE_MAX:
+            cache = _TERMS = {}
+        content = [w for w in new if w not in _STOPWORDS]
+        cache.update(dict.fromkeys(new))
+        cache.update(zip(content, _stemmer().stemWords(content)))
+    return cache
+
+
+def stems(tokens: list[str]) -> list[str]:
+    """Stems of ``tokens`` (from :func:`words`, so no stop words), cached: a corpus repeats its words."""
+    cache = _TERMS
+    try:
+        return [cache[w] for w in tokens]  # type: ignore[misc]
+    except KeyError:
+        cache = _learn(tokens)
+        return [cache[w] for w in tokens]  # type: ignore[misc]
+
+
+def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
+    """The lower-cased tokens (stop words included) of each text, from one regular-expression call."""
+    if len(texts) < 2 or any(_SEP in t for t in texts):
+        return [_TOKEN.findall(t.lower()) for t in texts]
+    out: list[list[str]] = [[]]
+    for token in _TOKEN_OR_SEP.findall(_SEP.join(texts).lower()):
+        if token == _SEP:
+            out.append([])
+        else:
+            out[-1].append(token)
+    return out
 
 
 def terms(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed terms of each text, without bm25s' extended English stop words."""
-    return [stems(words(t)) for t in texts]
+    tokens = _split_tokens(texts)
+    cache = _TERMS
+    try:
+        stemmed = [[cache[w] for w in ts] for ts in tokens]
+    except KeyError:
+        cache = _learn(w for ts in tokens for w in ts)
+        stemmed = [[cache[w] for w in ts] for ts in tokens]
+    return [[t for t in ts if t is not None] for ts in stemmed]
+
+
+#: The vocabulary sorted, beside bm25s' JSON one: a question looks its terms up in it memory-mapped
+#: instead of parsing the whole JSON (66,778 terms, 1.1 MB for news2022: tens of milliseconds).
+SORTED_VOCABULARY = "vocab.sorted.npy"
+_TERM_BYTES = 32  # longer terms (rare: pasted hashes, URLs) are found in the JSON vocabulary
+
+
+class _SortedVocabulary:
+    """Term -> id by binary search over a memory-mapped array of (UTF-8 term, id), sorted by term."""
+
+    def __init__(self, table: np.ndarray, json_path: Path) -> None:
+        self._terms, self._ids = table["term"], table["id"]
+        self._json_path = json_path
+        self._long: dict[str, int] | None = None
+
+    def get(self, term: str) -> int | None:
+        key = term.encode("utf-8")
+        if len(key) > _TERM_BYTES:
+            if self._long is None:
+                self._long = json.loads(self._json_path.read_text(encoding="utf-8"))
+            return self._long.get(term)
+        at = int(np.searchsorted(self._terms, key))
+        return int(self._ids[at]) if at < len(self._terms) and self._terms[at] == key else None
+
+
+def _write_sorted_vocabulary(vocabulary: dict[str, int], path: Path) -> None:
+    short = sorted((t.encode("utf-8"), i) for t, i in vocabulary.items() if len(t.encode("utf-8")) <= _TERM_BYTES)
+    table = np.array(short, dtype=[("term", f"S{_TERM_BYTES}"), ("id", "<i4")])
+    np.save(path, table)
 
 
 class LexicalIndex:
-    """A BM25 index whose document numbers are the chunk ids of the generation."""
+    """A BM25 index whose document numbers are the chunk ids of the generation.
 
-    def __init__(self, retriever: bm25s.BM25) -> None:
-        self.retriever = retriever
-        self.size = int(retriever.scores["num_docs"])
+    Built and saved by ``bm25s`` (plus a sorted copy of the vocabulary). Loaded and searched
+    without it: a question needs only its terms' ids and the memory-mapped score matrix (term by
+    chunk, BM25 weights precomputed), and importing ``bm25s`` (which imports scipy) cost a cold
+    ``docbot ask`` a third of a second. A test checks that the scores equal ``bm25s``' own.
+    """
+
+    def __init__(self, vocabulary: dict[str, int] | _SortedVocabulary, data: np.ndarray, indices: np.ndarray,
+                 indptr: np.ndarray, size: int, nonoccurrence: np.ndarray | None = None,
+                 *, built: Any = None) -> None:
+        self.vocabulary = vocabulary
+        self._data, self._indices, self._indptr = data, indices, indptr
+        self._nonoccurrence = nonoccurrence
+        self.size = size
+        self._built = built  # the bm25s retriever that built it, until saved
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG on import, which sends "Building index from tokens" to
+        # every handler (the CLI's terminal included); its debug lines are not ours to show.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25()
         # bm25s cannot index an empty corpus; an empty generation is never searched (retrieval
         # returns nothing first), so one placeholder document keeps the files loadable.
         retriever.index(terms(texts) if texts else [["\u2400empty"]], show_progress=False)
-        return cls(retriever)
+        sc = retriever.scores
+        return cls(dict(retriever.vocab_dict), sc["data"], sc["indices"], sc["indptr"], int(sc["num_docs"]),
+                   retriever.nonoccurrence_array, built=retriever)
 
     def save(self, directory: Path) -> None:
-        self.retriever.save(str(directory))
+        """Write the index in bm25s' format and the sorted vocabulary (only an index this process built)."""
+        if self._built is None:
+            raise ValueError("a loaded BM25 index is saved by copying its folder")
+        self._built.save(str(directory))
+        assert isinstance(self.vocabulary, dict)
+        _write_sorted_vocabulary(self.vocabulary, directory / SORTED_VOCABULARY)
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
-        return cls(bm25s.BM25.load(str(directory), mmap=True))
+        """The index ``save`` wrote to ``directory``, its arrays memory-mapped (bm25s' files alone
+        are read as well, the vocabulary from its JSON)."""
+        params = json.loads((directory / "params.index.json").read_text())
+        json_vocabulary = directory / "vocab.index.json"
+        vocabulary: dict[str, int] | _SortedVocabulary
+        if (directory / SORTED_VOCABULARY).exists():
+            vocabulary = _SortedVocabulary(np.load(directory / SORTED_VOCABULARY, mmap_mode="r"), json_vocabulary)
+        else:
+            vocabulary = json.loads(json_vocabulary.read_text(encoding="utf-8"))
+        nnoc_path = directory / "nonoccurrence_array.index.npy"
+        return cls(
+            vocabulary,
+            np.load(directory / "data.csc.index.npy", mmap_mode="r"),
+            np.load(directory / "indices.csc.index.npy", mmap_mode="r"),
+            np.load(directory / "indptr.csc.index.npy", mmap_mode="r"),
+            int(params["num_docs"]),
+            np.load(nnoc_path) if nnoc_path.exists() else None,
+        )
+
+    def term_ids(self, query_terms: list[str]) -> list[int]:
+        """The ids of the terms that are in the vocabulary, in order (repeats kept, as in bm25s)."""
+        get = self.vocabulary.get
+        return [i for i in map(get, query_terms) if i is not None]
+
+    def scores(self, query_terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """Every chunk's BM25 score for ``query_terms`` (a repeated term counts again, as in bm25s)."""
+        return self._scores(self.term_ids(query_terms), mask)
+
+    def _scores(self, ids: list[int], mask: np.ndarray | None) -> np.ndarray:
+        scores = np.zeros(self.size, dtype=np.float32)
+        data, indices, indptr = self._data, self._indices, self._indptr
+        for i in ids:
+            lo, hi = int(indptr[i]), int(indptr[i + 1])
+            # A chunk appears once in a term's postings, so a plain indexed add is exact, and the
+            # chunk's terms are added in query order, as bm25s adds them.
+            scores[indices[lo:hi]] += data[lo:hi]
+        if self._nonoccurrence is not None and ids:
+            scores += self._nonoccurrence[ids].sum()
+        if mask is not None:
+            scores *= mask
+        return scores
 
     def search(
         self, query_terms: list[str], k: int, mask: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, scores) of the best ``k`` chunks, best first; only chunks with a match."""
-        ids = self.retriever.get_tokens_ids(query_terms)
-        if not ids or self.size == 0:
+        """(chunk ids, scores) of the best ``k`` chunks with a match, best first, ties by chunk id."""
+        ids = self.term_ids(query_terms)
+        if self.size == 0 or not ids:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        scores = self.retriever.get_scores_from_ids(ids, weight_mask=mask)
-        k = min(k, self.size)
-        top = np.argpartition(-scores, k - 1)[:k] if k < self.size else np.arange(self.size)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return top.astype(np.int64), scores[top].astype(np.float32)
+        scores = self._scores(ids, mask)
+        found = np.flatnonzero(scores > 0)
+        if len(found) > k:
+            # Everything above the k-th best score, then as many of those equal to it as fit.
+            kth = np.partition(scores[found], len(found) - k)[len(found) - k]
+            above, tied = found[scores[found] > kth], found[scores[found] == kth]
+            found = np.concatenate([above, tied[: k - len(above)]])
+        top = found[np.lexsort((found, -scores[found]))]
+        return top.astype(np.int64), scores[top]

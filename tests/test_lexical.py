@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import bm25s
+import json
+import subprocess
+import sys
 
-from embeddings.lexical import _stemmer, terms
+import bm25s
+import numpy as np
+
+from embeddings.lexical import _STOPWORDS, SORTED_VOCABULARY, LexicalIndex, _stemmer, terms
 from tests.conftest import EXTRA_DOCS, SEEDS
 
 TEXTS = [
@@ -18,11 +23,92 @@ TEXTS = [
 
 
 def test_terms_equal_bm25s_tokenize():
-    expected = bm25s.tokenize(TEXTS, stopwords="en_plus", stemmer=_stemmer(), return_ids=False,
-                              show_progress=False)
-    assert terms(TEXTS) == [list(t) for t in expected]
+    """Many texts are tokenized in one call, split at a separator; one text, or texts holding the
+    separator, on their own: every way gives bm25s' terms."""
+    expected = [list(t) for t in bm25s.tokenize(TEXTS, stopwords="en_plus", stemmer=_stemmer(),
+                                                 return_ids=False, show_progress=False)]
+    assert terms(TEXTS) == expected
+    assert [terms([t])[0] for t in TEXTS] == expected
+    assert terms(["a \x01 separator inside: Peskov", *TEXTS]) == [["separ", "insid", "peskov"], *expected]
 
 
 def test_irregular_forms_meet_their_stems():
     said, say = terms(["Peskov said", "what did Peskov say"])
     assert said == say
+
+
+# ---------------------------------------------------------------------- searching without bm25s
+CORPUS = [t for t in TEXTS if t.strip()] + [
+    "Peskov said the leaders could meet to sign a finalized settlement.",
+    "The Kremlin spokesman Dmitry Peskov ruled out working-level talks.",
+    "Grain ships left Odesa; Peskov did not comment. Peskov peskov PESKOV.",
+    "supercalifragilisticexpialidociousandthensomemorelettersbeyondthirtytwobytes appears once.",
+]
+QUERIES = [
+    ["peskov"], ["peskov", "peskov", "meet"], ["grain", "odesa", "nosuchterm"], ["nosuchterm"],
+    terms(["What did Peskov say about a meeting in Istanbul?"])[0],
+    terms(["supercalifragilisticexpialidociousandthensomemorelettersbeyondthirtytwobytes"])[0],
+]
+
+
+def _saved(tmp_path, texts):
+    built = LexicalIndex.build(texts)
+    built.save(tmp_path / "bm25")
+    return built, LexicalIndex.load(tmp_path / "bm25")
+
+
+def test_scores_equal_bm25s_exactly(tmp_path):
+    """Exactness is claimed: the same float32 sums in the same order as bm25s' own scoring."""
+    _, loaded = _saved(tmp_path, CORPUS)
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"), mmap=True)
+    mask = (np.arange(len(CORPUS)) % 2).astype(np.float32)
+    for q in QUERIES:
+        ids = reference.get_tokens_ids(q)
+        for m in (None, mask):
+            expected = reference.get_scores_from_ids(ids, weight_mask=m) if ids else np.zeros(len(CORPUS))
+            assert np.array_equal(loaded.scores(q, m), expected), q
+
+
+def test_top_k_equals_bm25s_retrieve_and_breaks_ties_by_chunk(tmp_path):
+    _, loaded = _saved(tmp_path, CORPUS)
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"), mmap=True)
+    for q in QUERIES:
+        scores = reference.get_scores_from_ids(reference.get_tokens_ids(q)) if reference.get_tokens_ids(q) else None
+        for k in (1, 3, len(CORPUS)):
+            ids, got = loaded.search(q, k)
+            if scores is None:
+                assert len(ids) == 0
+                continue
+            matched = [i for i in np.argsort(-scores, kind="stable") if scores[i] > 0][:k]
+            assert ids.tolist() == matched and np.array_equal(got, scores[matched])
+    # Equal scores: the lower chunk id first, at the cut as well.
+    _, twins = _saved(tmp_path / "twins", ["alpha beta", "gamma", "alpha beta", "alpha beta"])
+    assert twins.search(["alpha"], 2)[0].tolist() == [0, 2]
+
+
+def test_sorted_vocabulary_finds_every_term_as_the_json_one(tmp_path):
+    built, loaded = _saved(tmp_path, CORPUS)
+    assert (tmp_path / "bm25" / SORTED_VOCABULARY).exists()
+    vocabulary = json.loads((tmp_path / "bm25" / "vocab.index.json").read_text())
+    assert vocabulary == built.vocabulary
+    for term, i in vocabulary.items():
+        assert loaded.vocabulary.get(term) == i
+    for missing in ("nosuchterm", "a", "zzzz", "peskovs"):
+        assert loaded.vocabulary.get(missing) is None
+    # A generation written before the sorted copy existed reads bm25s' JSON.
+    (tmp_path / "bm25" / SORTED_VOCABULARY).unlink()
+    old = LexicalIndex.load(tmp_path / "bm25")
+    assert all(np.array_equal(old.scores(q), loaded.scores(q)) for q in QUERIES)
+
+
+def test_questions_do_not_import_bm25s():
+    code = ("import sys; from embeddings.lexical import LexicalIndex, terms; "
+            "print('bm25s' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_stop_words_are_bm25s_own():
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    assert _STOPWORDS == frozenset(STOPWORDS_EN_PLUS)
