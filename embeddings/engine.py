@@ -8,6 +8,7 @@ re-index never interrupts them. It also notices a generation published by anothe
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import answer as answer_builder
-from . import evidence, retrieval, store
+from . import evidence, rarity, retrieval, store
 from .documents import save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
 from .errors import IndexNotFound, InvalidRequest, SourceNotFound
@@ -40,6 +41,23 @@ def _position(gen: Generation, doc_id: str) -> int:
     if pos is None:
         raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
     return pos
+
+
+class _Stopwatch:
+    """Milliseconds per stage of one question, for ``Answer.timings_ms`` and the speed benchmark."""
+
+    def __init__(self) -> None:
+        self.started = self._last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+    @property
+    def total_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
 
 
 class Engine:
@@ -66,6 +84,11 @@ class Engine:
         self._changing = False  # this engine holds the re-index lock
         self._warned: set[str] = set()
         self._indexer: Indexer | None = indexer
+        # Questions asked again (the same FAQ in a server, a retried command) skip the embedding.
+        self._cached_vector = (
+            functools.lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached)
+            if settings.query_cache_size else self._embed_uncached
+        )
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
@@ -83,6 +106,7 @@ class Engine:
                 if published.problems:
                     self._warn(published.problems, f"answering from {gen.name} until `docbot index` repairs it")
                 self._gen, self._pointer = gen, published.pointer
+                rarity.use_table(self.settings.data_dir)
                 log.info("loaded index %s: %d documents, %d chunks", gen.name, gen.documents, gen.size)
         return self
 
@@ -109,7 +133,9 @@ class Engine:
                 if self._encoder is None:
                     onnx = onnx_dir(self.settings)
                     if self.settings.query_backend != "torch" and (onnx / "model.onnx").exists():
-                        self._encoder = OnnxEncoder(onnx, threads=self.settings.query_threads)
+                        self._encoder = OnnxEncoder(
+                            onnx, threads=self.settings.query_threads, precision=self.settings.query_precision
+                        )
                     else:
                         if self.settings.query_backend == "onnx":
                             log.warning("no ONNX export in %s; using sentence-transformers", onnx)
@@ -117,7 +143,13 @@ class Engine:
         return self._encoder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._query_encoder().encode([text])[0]
+        """The question's vector (read-only), from the cache when the same text was asked before."""
+        return self._cached_vector(text)
+
+    def _embed_uncached(self, text: str) -> np.ndarray:
+        vector = self._query_encoder().encode([text])[0]
+        vector.setflags(write=False)  # shared by every caller of the cache
+        return vector
 
     # ------------------------------------------------------------------ queries
     def _checked_request(self, text: str, doc_ids: list[str] | None) -> Generation:
@@ -135,19 +167,25 @@ class Engine:
         return gen
 
     def _passages(
-        self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
+        self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode,
+        clock: "_Stopwatch | None" = None,
     ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
 
         Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
         document while others exist), every scored passage (an answer quotes from all of them: the
         sentence that answers may sit in a document's third chunk) and the document texts read.
+        ``clock`` records how long each stage took.
         """
         s = self.settings
-        q = evidence.Query.make(query, self.embed_query(query))
+        clock = clock or _Stopwatch()
+        vector = self.embed_query(query)
+        clock.lap("embed")
+        q = evidence.Query.make(query, vector)
+        clock.lap("terms")
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
-            nprobe=s.ivf_nprobe, filters=filters, mode=mode,
+            nprobe=s.ivf_nprobe, filters=filters, mode=mode, lap=clock.lap,
         )
         depth = max(s.top_k, k)
         texts: dict[int, str] = {}
@@ -155,6 +193,7 @@ class Engine:
         scored = evidence.rerank(
             evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
         )
+        clock.lap("evidence")
         tail = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in fused[depth:]]
         passages = retrieval.diversify(
             scored + tail, lambda p: p.doc, k=k, max_per_doc=s.max_chunks_per_doc
@@ -215,16 +254,18 @@ class Engine:
         mode: Mode = "hybrid",
     ) -> Answer:
         """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
-        started = time.perf_counter()
+        clock = _Stopwatch()
         gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode)
+        _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode, clock)
         result = answer_builder.build(
             question, gen, scored, texts,
             min_evidence=self.settings.min_evidence, max_excerpts=self.settings.max_excerpts,
             params=self.evidence_params,
         )
-        result.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        clock.lap("answer")
+        result.elapsed_ms = round(clock.total_ms, 2)
+        result.timings_ms = {stage: round(ms, 3) for stage, ms in clock.stages.items()}
         return result
 
     # ------------------------------------------------------------------ sources

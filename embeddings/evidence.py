@@ -26,16 +26,18 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from .lexical import stems, terms, words
+from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
 from .store import Generation
 
 Embed = Callable[[list[str]], np.ndarray]
+# Sentence kinds as the plain ints stored in the spans (comparing an array with the enum costs more).
+_HEADING, _CAPTION, _LINK = int(Kind.HEADING), int(Kind.CAPTION), int(Kind.LINK)
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,6 @@ class Params:
 DEFAULT_PARAMS = Params()
 
 
-@lru_cache(maxsize=65536)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency  # lazy: 0.2 s to import, only once a question is asked
-
-    return zipf_frequency(word, "en")
-
-
 @dataclass(frozen=True)
 class Query:
     """A question as the engine uses it: its vector, its BM25 terms, and its weighted terms."""
@@ -95,7 +90,7 @@ class Query:
         for word, stem in zip(toks, stemmed):
             # Rare words say what the question is about: weight = 8 - Zipf frequency (the most
             # common English words score ~7.5; unknown words and names 0).
-            weights[stem] = max(weights.get(stem, 0.0), max(1.0, 8.0 - _zipf(word)))
+            weights[stem] = max(weights.get(stem, 0.0), max(1.0, 8.0 - zipf(word)))
         return cls(text, vector, stemmed, weights, bool(_NUMERIC_QUESTION.search(text)))
 
 
@@ -151,11 +146,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def probability(
     cos: np.ndarray,
     coverage: np.ndarray,
-    chunk_cos: float,
-    agree: bool,
-    passage_coverage: float = 0.0,
-    crowd: float = 0.0,
-    scale: float = 0.0,
+    chunk_cos: float | np.ndarray,
+    agree: bool | np.ndarray,
+    passage_coverage: float | np.ndarray = 0.0,
+    crowd: float | np.ndarray = 0.0,
+    scale: float | np.ndarray = 0.0,
     params: Params = DEFAULT_PARAMS,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
@@ -164,10 +159,11 @@ def probability(
     5,000 articles some passage is always a little similar, in one note nothing is, so the raw
     cosine alone means different things on different corpora. ``scale`` says the same from the
     corpus' size: the best of n chance similarities grows like sqrt(2 ln n) (the expected maximum of
-    n Gaussian draws), so a larger corpus needs a clearer match for the same confidence.
+    n Gaussian draws), so a larger corpus needs a clearer match for the same confidence. The passage
+    features are one value for all of ``cos``, or one per sentence.
     """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
-         + params.a_agree * float(agree) + params.a_pcov * passage_coverage
+         + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
          + params.a_gap * (cos - crowd) + params.a_scale * scale)
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
@@ -200,20 +196,22 @@ def _coverage(
 
 
 def _section_terms(
-    gen: Generation, cands: list[Candidate], rows: list[np.ndarray], texts: dict[int, str]
+    gen: Generation, docs: list[int], spans: np.ndarray, bounds: np.ndarray, texts: dict[int, str]
 ) -> list[frozenset[str]]:
-    """For every sentence of ``cands`` (flattened), the terms of the heading it stands under."""
+    """For every sentence (``spans``, chunk i's rows from ``bounds[i]``), the terms of its heading."""
     out: list[frozenset[str]] = []
     parsed: dict[int, tuple[list[int], list[frozenset[str]]]] = {}
-    for c, r in zip(cands, rows):
-        doc = gen.doc_of(c.chunk)
+    for i, doc in enumerate(docs):
         if doc not in parsed:
             starts, titles = headings(texts[doc])
             parsed[doc] = (starts, [frozenset(t) for t in terms(titles)])
         starts, heading_terms = parsed[doc]
-        for start in r[:, 0].tolist():
-            i = bisect.bisect_right(starts, start) - 1
-            out.append(heading_terms[i] if i >= 0 and starts[i] != start else frozenset())
+        if not starts:
+            out.extend([frozenset()] * int(bounds[i + 1] - bounds[i]))
+            continue
+        for start in spans[bounds[i] : bounds[i + 1], 0].tolist():
+            j = bisect.bisect_right(starts, start) - 1
+            out.append(heading_terms[j] if j >= 0 and starts[j] != start else frozenset())
     return out
 
 
@@ -228,61 +226,54 @@ def score(
 ) -> list[Passage]:
     """Score every sentence of ``cands``; ``texts`` caches document texts by position.
 
-    ``embed`` (for measurements) embeds the sentences at query time instead of reading the
-    vectors stored with the index.
+    All candidates' sentences are read, compared with the question and weighed at once (one matrix
+    product, one pass of ``apply_all``), not chunk by chunk: a question scores ~60 sentences of 12
+    chunks, where per-chunk array calls cost more than the arithmetic. ``embed`` (for measurements)
+    embeds the sentences at query time instead of reading the vectors stored with the index.
     """
-    total = sum(query.weights.values())
-    out: list[Passage] = []
-    chunk_sentences = [gen.chunk_sentences(c.chunk) for c in cands]
-    all_rows = [cs.spans for cs in chunk_sentences]
+    if not cands:
+        return []
+    sentences, bounds = gen.sentences_of(c.chunk for c in cands)
+    docs = [gen.doc_of(c.chunk) for c in cands]
     sentence_texts: list[str] = []
-    for c, rows in zip(cands, all_rows):
-        doc = gen.doc_of(c.chunk)
+    spans = sentences.spans
+    for i, doc in enumerate(docs):
         text = texts.get(doc)
         if text is None:
             text = texts[doc] = gen.doc_text(doc)
-        sentence_texts.extend(text[a:b] for a, b, _ in rows.tolist())
-    if embed is not None and sentence_texts:
-        vectors = embed(sentence_texts)
-        cos_all = vectors @ query.vector.astype(np.float32)
-    else:
-        cos_all = None
-    sentence_terms = terms(sentence_texts)
-    section_terms = _section_terms(gen, cands, all_rows, texts)
-    titles: dict[int, frozenset[str]] = {}
-    crowd = float(np.mean([c.dense for c in cands])) if cands else 0.0
-    scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
-    at = 0
+        sentence_texts.extend(text[a:b] for a, b in spans[bounds[i] : bounds[i + 1], :2].tolist())
     q = query.vector.astype(np.float32)
-    for c, (rows, codes, scales) in zip(cands, chunk_sentences):
-        k = len(rows)
-        if cos_all is not None:
-            cos = cos_all[at : at + k].astype(np.float64)
-        else:
-            codes = np.asarray(codes, dtype=np.float32)
-            cos = (codes @ q) * np.asarray(scales, dtype=np.float32)
-            cos = cos.astype(np.float64)
-        cover = np.array(
-            [_coverage(query.weights, total, set(st), section, params.heading)
-             for st, section in zip(sentence_terms[at : at + k], section_terms[at : at + k])],
-            dtype=np.float64,
-        )
-        doc = gen.doc_of(c.chunk)
-        title = titles.get(doc)
+    if embed is not None and sentence_texts:
+        cos = (embed(sentence_texts) @ q).astype(np.float64)
+    else:
+        cos = ((sentences.codes.astype(np.float32) @ q) * sentences.scales).astype(np.float64)
+    sentence_terms = [set(t) for t in terms(sentence_texts)]
+    section_terms = _section_terms(gen, docs, spans, bounds, texts)
+    weights, total = query.weights, sum(query.weights.values())
+    cover = np.array(
+        [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
+        dtype=np.float64,
+    )
+    typed = (
+        np.array([bool(_NUMBER.search(t)) for t in sentence_texts], dtype=np.float64)
+        if query.wants_number else np.zeros(len(sentence_texts))
+    )
+    title_terms: dict[int, frozenset[str]] = {}
+    crowd = float(np.mean([c.dense for c in cands]))
+    scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
+    out: list[Passage] = []
+    for i, (c, doc) in enumerate(zip(cands, docs)):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        title = title_terms.get(doc)
         if title is None:
-            title = titles[doc] = frozenset(terms([gen.title(doc)])[0])
-        everywhere = set(title).union(*(sentence_terms[at : at + k]))
-        at += k
-        typed = (
-            np.array([bool(_NUMBER.search(t)) for t in sentence_texts[at - k : at]], dtype=np.float64)
-            if query.wants_number else np.zeros(k)
-        )
-        passage = Passage(c, doc, rows, cos, cover, cos.copy(), cos.copy(), typed=typed,
-                          passage_coverage=_coverage(query.weights, total, everywhere, frozenset(), 0.0),
-                          crowd=crowd, scale=scale)
-        apply(passage, params)
-        out.append(passage)
-    return out
+            title = title_terms[doc] = frozenset(terms([gen.title(doc)])[0])
+        everywhere = set(title).union(*sentence_terms[lo:hi])
+        out.append(Passage(
+            c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
+            typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
+            crowd=crowd, scale=scale,
+        ))
+    return apply_all(out, params)
 
 
 def apply(passage: Passage, params: Params) -> Passage:
@@ -290,24 +281,46 @@ def apply(passage: Passage, params: Params) -> Passage:
 
     Separate from :func:`score` so that the benchmark can try many weights on features computed once.
     """
-    c, cos, cover = passage.cand, passage.cos, passage.coverage
-    kinds = passage.spans[:, 2]
+    return apply_all([passage], params)[0]
+
+
+def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
+    """:func:`apply` for many passages in one pass over all their sentences."""
+    if not passages:
+        return passages
+    counts = [len(p.cos) for p in passages]
+
+    def each(values: list[float]) -> np.ndarray:  # a passage's value for each of its sentences
+        return np.repeat(np.asarray(values, dtype=np.float64), counts)
+
+    cos = np.concatenate([p.cos for p in passages])
+    cover = np.concatenate([p.coverage for p in passages])
+    kinds = np.concatenate([p.spans[:, 2] for p in passages])
+    dense = each([p.cand.dense for p in passages])
+    fused = each([p.cand.fused for p in passages])
     # A sentence is as good as its own match plus its passage's: the chunk's similarity and how
     # both retrievers ranked it. The best sentence's score is the passage's score.
-    s = cos + params.coverage * cover + params.chunk * c.dense + params.fused * c.fused * 60.0
-    if passage.typed is not None:
-        s = s + params.answer_type * passage.typed
-    s = np.where((kinds == Kind.CAPTION) | (kinds == Kind.LINK), s - params.caption_penalty, s)
-    passage.score = np.where(kinds == Kind.HEADING, -math.inf, s)
-    agree = c.dense_rank is not None and c.bm25_rank is not None
-    p = probability(cos, cover, c.dense, agree, passage.passage_coverage, passage.crowd, passage.scale, params)
-    passage.p = np.where(kinds == Kind.HEADING, 0.0, p)
-    best = passage.best
-    passage.passage_score = (
-        float(passage.score[best]) if best >= 0 and np.isfinite(passage.score[best])
-        else float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
-    )
-    return passage
+    s = cos + params.coverage * cover + params.chunk * dense + params.fused * fused * 60.0
+    if any(p.typed is not None for p in passages):
+        s = s + params.answer_type * np.concatenate(
+            [p.typed if p.typed is not None else np.zeros(len(p.cos)) for p in passages])
+    s = np.where((kinds == _CAPTION) | (kinds == _LINK), s - params.caption_penalty, s)
+    heading = kinds == _HEADING
+    score = np.where(heading, -math.inf, s)
+    agree = each([float(p.cand.dense_rank is not None and p.cand.bm25_rank is not None) for p in passages])
+    prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
+                       each([p.crowd for p in passages]), each([p.scale for p in passages]), params)
+    prob = np.where(heading, 0.0, prob)
+    at = 0
+    for passage, n in zip(passages, counts):
+        passage.score, passage.p = score[at : at + n], prob[at : at + n]
+        at += n
+        c, best = passage.cand, passage.best
+        passage.passage_score = (
+            float(passage.score[best]) if best >= 0 and np.isfinite(passage.score[best])
+            else float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
+        )
+    return passages
 
 
 def rerank(passages: list[Passage]) -> list[Passage]:

@@ -19,7 +19,7 @@ import numpy as np
 from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
-from .encoder import TokenCounter, TorchEncoder, resolve_model
+from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
@@ -124,6 +124,7 @@ class Indexer:
             )
             report.published = True
         self._ensure_onnx()
+        _ensure_word_table(settings.data_dir)
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
                            chunks_done=report.chunks_total, chunks_total=report.chunks_total))
@@ -270,11 +271,12 @@ class Indexer:
         return out
 
     def _ensure_onnx(self) -> None:
-        """Export the query-time ONNX model once per data directory and model."""
+        """Export the query-time ONNX models once per data directory and model (again when the
+        export was made by an older docbot: ``encoder.EXPORT_VERSION``)."""
         if self.settings.query_backend == "torch":
             return
         target = onnx_dir(self.settings)
-        if (target / "model.onnx").exists():
+        if export_current(target):
             return
         try:
             self.encoder.export_onnx(target)
@@ -283,3 +285,16 @@ class Indexer:
                       else f"{type(exc).__name__}: {exc}".splitlines()[0])
             log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)", reason)
             log.debug("details of the ONNX export failure", exc_info=exc)
+
+
+def _ensure_word_table(data_dir: Path) -> None:
+    """Write the word-frequency table questions read (``rarity``) once per data directory.
+
+    Without it answers are the same, only a cold question starts slower: a failure is a warning.
+    """
+    from . import rarity
+
+    try:
+        rarity.write_table(data_dir)
+    except OSError as exc:
+        log.warning("no word-frequency table in %s (%s); questions start slower", data_dir, exc.strerror or exc)

@@ -92,6 +92,10 @@ class Answer(BaseModel):
     sources: list[Source] = []
     evidence: float = Field(description="Relevance of the best passage; compared to min_evidence.")
     elapsed_ms: float = 0.0
+    timings_ms: dict[str, float] = Field(
+        default_factory=dict,
+        description="Where elapsed_ms went, by stage: embed, terms, dense, bm25, fusion, evidence, answer.",
+    )
 
 
 class Hit(Passage):

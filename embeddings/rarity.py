@@ -1,0 +1,115 @@
+"""How rare an English word is (wordfreq's Zipf frequency), without wordfreq's cold start.
+
+``wordfreq.zipf_frequency`` unpacks its whole English list (a 1.5 MB msgpack of 320,000 words) on
+first use: about 0.3 s of every cold ``docbot ask``. The indexer therefore writes the list's plain
+lower-case ASCII words once per data directory as a sorted, memory-mapped table with their Zipf
+values, computed by ``wordfreq.zipf_frequency`` itself; :func:`zipf` answers from it by binary
+search and asks wordfreq only for other words (digits, accents, longer than the table's width) or
+when no table matches the installed wordlist. A test checks that both give the same values.
+
+The table depends on the wordlist, not on the documents: one process-wide table serves every index.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_WIDTH = 24  # bytes of the longest word kept in the table; longer words ask wordfreq
+_table: "_Table | None" = None
+
+
+class _Table:
+    def __init__(self, array: np.ndarray) -> None:
+        self._words, self._centi = array["word"], array["zipf100"]
+
+    def get(self, word: str) -> float:
+        key = word.encode("ascii")
+        at = int(np.searchsorted(self._words, key))
+        if at < len(self._words) and self._words[at] == key:
+            return int(self._centi[at]) / 100
+        return 0.0  # not in the list: wordfreq's minimum
+
+
+def _wordlist() -> Path | None:
+    """wordfreq's large English list (what ``zipf_frequency(word, "en")`` reads), found without importing it."""
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "data" / "large_en.msgpack.gz"
+    return path if path.exists() else None
+
+
+def table_path(data_dir: Path) -> Path | None:
+    """Where the table for the installed wordlist lives (named by the list's size), None without wordfreq."""
+    source = _wordlist()
+    if source is None:
+        return None
+    return data_dir / "wordfreq" / f"en-{source.stat().st_size}.npy"
+
+
+def _in_table(word: str) -> bool:
+    return word.isascii() and word.isalpha() and word.islower() and len(word) <= _WIDTH
+
+
+def write_table(data_dir: Path) -> None:
+    """Write the table for the installed wordlist into ``data_dir`` unless it is there (a few seconds)."""
+    path = table_path(data_dir)
+    if path is None or path.exists():
+        return
+    from wordfreq import get_frequency_list, zipf_frequency
+
+    # The list is a list of buckets, one per centibel of frequency: every word of a bucket has the
+    # same value, which wordfreq itself computes for the bucket's first word.
+    rows: dict[str, int] = {}
+    for bucket in get_frequency_list("en"):
+        words = [w for w in bucket if _in_table(w)]
+        if words:
+            value = round(zipf_frequency(words[0], "en") * 100)
+            rows.update((w, value) for w in words)  # a repeated word: the last bucket, as wordfreq reads it
+    table = np.array(
+        [(w.encode("ascii"), rows[w]) for w in sorted(rows)], dtype=[("word", f"S{_WIDTH}"), ("zipf100", "<u2")]
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, table)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    for old in path.parent.glob("en-*.npy"):  # tables of wordlists no longer installed
+        if old != path:
+            old.unlink(missing_ok=True)
+    log.info("wrote the word-frequency table %s (%d words)", path, len(table))
+
+
+def use_table(data_dir: Path) -> None:
+    """Answer :func:`zipf` from ``data_dir``'s table when it matches the installed wordlist."""
+    global _table
+    if _table is not None:
+        return
+    path = table_path(data_dir)
+    if path is None or not path.exists():
+        return
+    try:
+        _table = _Table(np.load(path, mmap_mode="r"))
+    except (OSError, ValueError) as exc:  # damaged: wordfreq still answers, only slower to start
+        log.info("word-frequency table %s unreadable (%s); using wordfreq", path, exc)
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """``wordfreq.zipf_frequency(word, "en")``: from the table when it holds the word's kind."""
+    table = _table
+    if table is not None and _in_table(word):
+        return table.get(word)
+    from wordfreq import zipf_frequency  # lazy: 0.3 s to import and load, only for other words
+
+    return zipf_frequency(word, "en")

@@ -1,0 +1,208 @@
+"""Every faster path of a question against the reference it replaced (no timings: README, Speed).
+
+Sentence scoring for all candidates at once against one sentence at a time, the memory-mapped FAISS
+index against the loaded one, the lazily read chunk layout against the chunks table, the question
+cache against embedding again, the word-frequency table against wordfreq, and the CPU helpers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import sqlite3
+
+import faiss
+import numpy as np
+import pytest
+
+from embeddings import Engine, cpu, evidence, rarity, retrieval, vector_index
+from embeddings.evidence import Passage, Query, _coverage, apply, apply_all, probability
+from embeddings.lexical import terms
+from embeddings.sentences import Kind
+
+QUESTIONS = [
+    "what did Peskov say about a meeting?",
+    "How many hours was Catania airport closed?",
+    "grain exports from Odesa",
+    "Who approves expenses?",
+]
+
+
+def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candidate]) -> list[dict]:
+    """Each sentence's cosine, coverage and score, computed one sentence at a time from the formulas."""
+    gen, params = engine.generation, engine.evidence_params
+    total = sum(q.weights.values())
+    crowd = float(np.mean([c.dense for c in cands]))
+    scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
+    out = []
+    for c in cands:
+        doc = gen.doc_of(c.chunk)
+        text = gen.doc_text(doc)
+        spans, codes, scales = gen.chunk_sentences(c.chunk)
+        sentence_terms = [set(terms([text[a:b]])[0]) for a, b, _ in spans.tolist()]
+        everywhere = set(terms([gen.title(doc)])[0]).union(*sentence_terms)
+        pcov = _coverage(q.weights, total, everywhere, frozenset(), 0.0)
+        for i, (a, b, kind) in enumerate(spans.tolist()):
+            cos = float(codes[i].astype(np.float32) @ q.vector.astype(np.float32)) * float(scales[i])
+            out.append({"chunk": c.chunk, "cos": cos, "passage_coverage": pcov, "kind": kind,
+                        "sentence_terms": sentence_terms[i], "crowd": crowd, "scale": scale,
+                        "agree": c.dense_rank is not None and c.bm25_rank is not None, "cand": c,
+                        "params": params})
+    return out
+
+
+def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
+    gen = engine.generation
+    for question in QUESTIONS:
+        q = Query.make(question, engine.embed_query(question))
+        cands = retrieval.search(gen, q.vector, q.terms, candidates=50, rrf_k=60, nprobe=128)[:12]
+        passages = evidence.score(gen, q, cands, {})
+        assert [p.cand.chunk for p in passages] == [c.chunk for c in cands]
+        flat = [(p, i) for p in passages for i in range(len(p.cos))]
+        reference = _reference_sentences(engine, q, cands)
+        assert len(flat) == len(reference)
+        for (p, i), ref in zip(flat, reference):
+            assert p.cand.chunk == ref["chunk"]
+            assert p.cos[i] == pytest.approx(ref["cos"], abs=1e-6)
+            assert p.passage_coverage == pytest.approx(ref["passage_coverage"])
+            c, params = ref["cand"], ref["params"]
+            expected = (p.cos[i] + params.coverage * p.coverage[i] + params.chunk * c.dense
+                        + params.fused * c.fused * 60.0 + params.answer_type * p.typed[i])
+            if ref["kind"] in (Kind.CAPTION, Kind.LINK):
+                expected -= params.caption_penalty
+            prob = probability(np.array([p.cos[i]]), np.array([p.coverage[i]]), c.dense, ref["agree"],
+                               p.passage_coverage, ref["crowd"], ref["scale"], params)[0]
+            if ref["kind"] == Kind.HEADING:
+                assert p.score[i] == -np.inf and p.p[i] == 0.0
+            else:
+                assert p.score[i] == pytest.approx(expected, abs=1e-12)
+                assert p.p[i] == pytest.approx(prob, abs=1e-12)
+
+
+def test_apply_all_equals_apply_per_passage(engine: Engine):
+    passages, _ = engine.passages("what did Peskov say about a meeting?")
+    params = dataclasses.replace(engine.evidence_params, coverage=0.2, fused=1.0, margin=0.12)
+    one = [apply(dataclasses.replace(p), params) for p in passages]
+    together = apply_all([dataclasses.replace(p) for p in passages], params)
+    for a, b in zip(one, together):
+        assert np.array_equal(a.score, b.score) and np.array_equal(a.p, b.p)
+        assert a.passage_score == b.passage_score
+    assert apply_all([], params) == []
+    empty = Passage.unscored(passages[0].cand, passages[0].doc)
+    assert apply(empty, params).passage_score == pytest.approx(
+        passages[0].cand.dense * (1 + params.chunk) + params.fused * passages[0].cand.fused * 60.0)
+
+
+def test_sentences_of_many_chunks_equal_each_chunk_alone(engine: Engine):
+    gen = engine.generation
+    cids = [5, 0, gen.size - 1, 3, 3]
+    together, bounds = gen.sentences_of(cids)
+    for i, cid in enumerate(cids):
+        alone = gen.chunk_sentences(cid)
+        lo, hi = bounds[i], bounds[i + 1]
+        assert np.array_equal(together.spans[lo:hi], alone.spans)
+        assert np.array_equal(together.codes[lo:hi], alone.codes)
+        assert np.array_equal(together.scales[lo:hi], alone.scales)
+    spans, bounds = gen.sentences_of([])
+    assert len(spans.spans) == 0 and bounds.tolist() == [0]
+
+
+def test_chunk_layout_read_lazily_equals_the_chunks_table(engine: Engine):
+    gen = engine.generation
+    con = sqlite3.connect(gen.path / "store.sqlite")
+    rows = con.execute("SELECT id, doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall()
+    assert len(rows) == gen.size
+    for cid, doc, ord_, start, end in rows:
+        assert tuple(gen.chunk(cid)) == (doc, ord_, start, end)
+        assert gen.doc_of(cid) == doc
+    for pos in range(gen.documents):
+        assert [tuple(c) for c in gen.doc_chunks(pos)] == [r[1:] for r in rows if r[1] == pos]
+        length = con.execute("SELECT length(text) FROM documents WHERE pos = ?", (pos,)).fetchone()[0]
+        assert gen.doc_info(pos).chars == length
+    with pytest.raises(IndexError):
+        gen.chunk(gen.size)
+
+
+def test_memory_mapped_ivf_searches_as_the_loaded_index(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for exact_max in (10_000, 1000):  # flat, then IVF
+        built = vector_index.build(x, exact_max=exact_max)
+        path = tmp_path / f"{exact_max}.faiss"
+        vector_index.save(built, path)
+        mapped, loaded = vector_index.load(path), faiss.read_index(str(path))
+        for q in x[:25]:
+            a = vector_index.search(mapped, q, 10, nprobe=8)
+            b = vector_index.search(loaded, q, 10, nprobe=8)
+            assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        # The centroids of a mapped index are reused by the next build, which keeps them.
+        again = vector_index.build(x[:3990], exact_max=exact_max, previous=mapped)
+        if exact_max == 1000:
+            assert np.array_equal(again.quantizer.reconstruct_n(0, again.nlist),
+                                  loaded.quantizer.reconstruct_n(0, loaded.nlist))
+
+
+def test_a_repeated_question_reuses_its_vector(session_index):
+    engine = Engine(session_index).load()
+    first = engine.embed_query("what did Peskov say about a meeting?")
+    again = engine.embed_query("what did Peskov say about a meeting?")
+    assert again is first and not first.flags.writeable
+    fresh = Engine(session_index.model_copy(update={"query_cache_size": 0})).load()
+    assert np.array_equal(fresh.embed_query("what did Peskov say about a meeting?"), first)
+    assert engine.ask("what did Peskov say about a meeting?").excerpts == fresh.ask(
+        "what did Peskov say about a meeting?").excerpts
+
+
+def test_answers_say_where_their_time_went(engine: Engine):
+    answer = engine.ask("what did Peskov say about a meeting?")
+    assert set(answer.timings_ms) == {"embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
+    assert all(ms >= 0 for ms in answer.timings_ms.values())
+    assert sum(answer.timings_ms.values()) <= answer.elapsed_ms + 0.01
+
+
+# ---------------------------------------------------------------------- word frequencies
+def test_word_table_equals_wordfreq(session_index):
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    rarity.use_table(session_index.data_dir)
+    assert rarity._table is not None
+    words = list(iter_wordlist("en"))
+    sample = random.Random(5).sample(words, 3000) + [
+        "peskov", "the", "said", "badges", "zzzqqq", "Peskov", "2022", "naïve", "x" * 30, "co2", "e",
+    ]
+    for word in sample:
+        assert rarity.zipf(word) == zipf_frequency(word, "en"), word
+
+
+# ---------------------------------------------------------------------- cores
+def test_cores_follow_affinity_quota_and_load(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert cpu._cgroup_quota(v2) == 1.5
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert cpu._cgroup_quota(v2) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu._cgroup_quota(v1) == 2.0
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cpu._cgroup_quota(v1) is None
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("5.61 6.19 4.79 4/130 685\n")
+    assert cpu.runnable_others(loadavg) == 3
+    assert cpu.runnable_others(tmp_path / "missing") == 0
+    cpu.available_cores.cache_clear()
+    monkeypatch.setattr(cpu.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(cpu, "_cgroup_quota", lambda: 1.5)
+    try:
+        assert cpu.available_cores() == 2
+        monkeypatch.setattr(cpu, "runnable_others", lambda: 5)
+        assert cpu.idle_cores() == 1
+        monkeypatch.setattr(cpu, "runnable_others", lambda: 0)
+        assert cpu.idle_cores() == 2
+    finally:
+        cpu.available_cores.cache_clear()
