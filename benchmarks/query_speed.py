@@ -1,0 +1,220 @@
+"""Query speed: where a question's time goes, stage by stage, and what each faster path buys.
+
+    python -m benchmarks.query_speed --data-dir DIR [--questions FILE.jsonl] [--rounds 3] [--cold 5]
+
+``DIR`` is an index built by docbot (the README's figures: the full news2022 index); nothing is
+written to it. Everything runs in one process, and every variant embeds the same question back to
+back, so a machine that other jobs keep busy slows all of them alike: compare the ratios. Prints JSON:
+
+* ``ask``: ``Engine.ask`` in-process with the default settings and the question cache off (every
+  question embedded), p50 / p95 / mean, and the p50 of each stage (``Answer.timings_ms``: embed,
+  terms, dense, bm25, fusion, evidence, answer); ``tokenize`` is the tokenizer alone (part of embed);
+* ``ask_repeated``: the same questions asked again with the cache on;
+* ``embed``: the question embedding alone, fp32 and int8 with 1, 2 and adaptive threads: p50 and the
+  median per-question ratio to fp32 on one thread;
+* ``cold``: wall time of ``docbot ask`` in a new process (median and best of ``--cold`` runs), and
+  where a cold question's time goes (imports, index, encoder, first question);
+* ``machine``: cores available and the other runnable threads seen while measuring.
+
+Retrieval quality of the same variants: ``python -m benchmarks.quality --news-data-dir DIR
+--engine-setting query_precision=fp32`` (or ``=int8``, the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.bench import load_questions
+from embeddings import Engine, EngineSettings
+from embeddings.cpu import available_cores, runnable_others
+from embeddings.encoder import OnnxEncoder
+from embeddings.indexer import onnx_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _p(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 3) if values else 0.0
+
+
+def _summary(values: list[float]) -> dict:
+    return {"n": len(values), "p50_ms": _p(values, 50), "p95_ms": _p(values, 95),
+            "mean_ms": round(statistics.fmean(values), 3) if values else 0.0}
+
+
+class _Load:
+    """Samples the other runnable threads while measuring: the contention the figures carry."""
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+
+    def sample(self) -> None:
+        self.samples.append(runnable_others())
+
+    def report(self) -> dict:
+        s = self.samples or [0]
+        return {"cores_available": available_cores(), "other_runnable_mean": round(statistics.fmean(s), 2),
+                "other_runnable_max": max(s), "loadavg": os.getloadavg()[0]}
+
+
+def ask_stages(settings: EngineSettings, questions: list[str], rounds: int, load: _Load) -> dict:
+    """``Engine.ask`` with the cache off: total and per-stage p50 over ``rounds`` passes."""
+    engine = Engine(settings.model_copy(update={"query_cache_size": 0})).load()
+    for q in questions[:5]:
+        engine.ask(q)  # warm-up: sessions, wordfreq, page cache
+    tokenizer = engine._query_encoder().tokenizer  # type: ignore[attr-defined]
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {}
+    tokenize: list[float] = []
+    for _ in range(rounds):
+        for q in questions:
+            load.sample()
+            t = time.perf_counter()
+            tokenizer.encode(q)
+            tokenize.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            answer = engine.ask(q)
+            totals.append((time.perf_counter() - t) * 1000)
+            for stage, ms in answer.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    out = _summary(totals)
+    out["stages_p50_ms"] = {"tokenize": _p(tokenize, 50), **{k: _p(v, 50) for k, v in stages.items()}}
+    out["stages_mean_ms"] = {k: round(statistics.fmean(v), 3) for k, v in stages.items()}
+    return out
+
+
+def ask_repeated(settings: EngineSettings, questions: list[str], rounds: int) -> dict:
+    """Every question asked once to fill the cache, then ``rounds`` more times."""
+    engine = Engine(settings).load()
+    for q in questions:
+        engine.ask(q)
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            engine.ask(q)
+            times.append((time.perf_counter() - t) * 1000)
+    return _summary(times)
+
+
+def embed_variants(directory: Path, questions: list[str], rounds: int, load: _Load) -> dict:
+    """The question embedding alone for each precision and thread count, interleaved per question."""
+    variants = {
+        f"{precision}_{'adaptive' if threads == 0 else f'{threads}t'}": OnnxEncoder(
+            directory, threads=threads, precision=precision)
+        for precision in ("fp32", "int8") for threads in (1, 2, 0)
+    }
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    vectors: dict[str, list[np.ndarray]] = {k: [] for k in variants}
+    for enc in variants.values():
+        for q in questions[:3]:
+            enc.encode([q])
+    for r in range(rounds):
+        for q in questions:
+            load.sample()
+            for name, enc in variants.items():
+                t = time.perf_counter()
+                v = enc.encode([q])[0]
+                times[name].append((time.perf_counter() - t) * 1000)
+                if r == 0:
+                    vectors[name].append(v)
+    base = times["fp32_1t"]
+    out = {}
+    for name in variants:
+        cos = [float(a @ b) for a, b in zip(vectors[name], vectors["fp32_1t"])]
+        out[name] = {
+            "model": variants[name].model_path.name,
+            "p50_ms": _p(times[name], 50),
+            "ratio_to_fp32_1t": round(statistics.median(a / b for a, b in zip(times[name], base)), 3),
+            "cosine_to_fp32_min": round(min(cos), 4), "cosine_to_fp32_mean": round(statistics.fmean(cos), 5),
+        }
+    return out
+
+
+_PHASES = r"""
+import time, sys, json
+t0 = time.perf_counter()
+from pathlib import Path
+from embeddings import Engine, EngineSettings
+t1 = time.perf_counter()
+e = Engine(EngineSettings(data_dir=Path(sys.argv[1]))).load()
+t2 = time.perf_counter()
+e.embed_query("warm up the encoder")
+t3 = time.perf_counter()
+a = e.ask(sys.argv[2])
+t4 = time.perf_counter()
+print(json.dumps({"import_ms": (t1 - t0) * 1000, "load_index_ms": (t2 - t1) * 1000,
+                  "encoder_ms": (t3 - t2) * 1000, "first_ask_ms": (t4 - t3) * 1000,
+                  "first_ask_stages_ms": a.timings_ms, "torch_imported": "torch" in sys.modules,
+                  "bm25s_imported": "bm25s" in sys.modules}))
+"""
+
+
+def cold(data_dir: Path, question: str, runs: int) -> dict:
+    """``docbot ask`` in new processes (as a user at a terminal waits), and the phases of one."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    walls = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), "ask", question],
+                       env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t)
+    phases = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _PHASES, str(data_dir), question], env=env, check=True,
+                             capture_output=True, text=True)
+        phases.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = min(phases, key=lambda p: p["import_ms"] + p["load_index_ms"] + p["encoder_ms"] + p["first_ask_ms"])
+    bare = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t)
+    return {
+        "docbot_ask_seconds_median": round(statistics.median(walls), 3),
+        "docbot_ask_seconds_best": round(min(walls), 3),
+        "python_start_seconds_best": round(min(bare), 3),
+        "phases_of_the_fastest_run_ms": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in best.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    shared = Path(os.environ.get("DOCBOT_SHARED_DIR", ROOT.parent / "shared"))
+    ap.add_argument("--data-dir", type=Path, required=True, help="an index built by docbot (read only)")
+    ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
+    ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
+    ap.add_argument("--cold", type=int, default=5, help="new processes for the cold-start figures (0: none)")
+    ap.add_argument("--out", type=Path, help="also write the JSON here")
+    args = ap.parse_args(argv)
+    if not (args.data_dir / "CURRENT").exists() or not args.questions.is_file():
+        print(json.dumps({"skipped": f"no index in {args.data_dir} or no questions {args.questions}"}))
+        return 0
+    questions = [q["question"] for q in load_questions(args.questions)]
+    settings = EngineSettings(data_dir=args.data_dir, _env_file=None)
+    load = _Load()
+    result: dict = {"data_dir": str(args.data_dir), "questions": len(questions), "rounds": args.rounds}
+    result["ask"] = ask_stages(settings, questions, args.rounds, load)
+    result["ask_repeated"] = ask_repeated(settings, questions, args.rounds)
+    result["embed"] = embed_variants(onnx_dir(settings), questions, args.rounds, load)
+    if args.cold:
+        result["cold"] = cold(args.data_dir, questions[0], args.cold)
+    result["machine"] = load.report()
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
