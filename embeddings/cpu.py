@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import os
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,3 +64,48 @@ def runnable_others(loadavg: Path = Path("/proc/loadavg")) -> int:
 def idle_cores() -> int:
     """Available cores that no other runnable thread is waiting for, at least 1 (the caller's own)."""
     return max(1, available_cores() - runnable_others())
+
+
+def _busy_seconds(stat: Path = Path("/proc/stat")) -> float | None:
+    """CPU seconds all cores spent busy since boot (None where /proc/stat cannot be read)."""
+    try:
+        fields = stat.read_text().split("\n", 1)[0].split()
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class ThreadBudget:
+    """Threads for the next batch of a long CPU job (embedding while indexing).
+
+    ``fixed`` > 0 is used as it is. Otherwise: the available cores that other processes left
+    unused since the previous batch (busy time of all cores in ``/proc/stat`` less this process's
+    own), at least 1, and ``reserve()`` fewer (the bot leaves a core to its event loop while it
+    answers questions). A job with more threads than free cores is slower than with fewer: its
+    threads wait at every operation for the one the scheduler parked (``benchmarks.index_speed``).
+    """
+
+    def __init__(self, fixed: int = 0, reserve: Callable[[], int] = lambda: 0) -> None:
+        self.fixed = fixed
+        self.reserve = reserve
+        self._last: tuple[float, float, float] | None = None
+
+    def _sample(self) -> tuple[float, float, float] | None:
+        busy = _busy_seconds()
+        if busy is None:
+            return None
+        own = os.times()
+        return time.monotonic(), busy, own.user + own.system
+
+    def next(self) -> int:
+        cores = available_cores()
+        if self.fixed:
+            return self.fixed
+        now, last = self._sample(), self._last
+        self._last = now
+        free = float(cores)
+        if now is not None and last is not None and now[0] - last[0] > 0.05:
+            others = ((now[1] - last[1]) - (now[2] - last[2])) / (now[0] - last[0])
+            free = cores - max(0.0, others)
+        return max(1, min(cores - self.reserve(), round(free)))

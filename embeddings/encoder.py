@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .cpu import ThreadBudget
 from .errors import ModelNotInstalled
 from .settings import DEFAULT_MODEL
 
@@ -123,10 +124,10 @@ class TorchEncoder:
         return path if path.exists() else None
 
     def encode(
-        self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: ProgressFn | None = None,
+        budget: ThreadBudget | None = None,
     ) -> np.ndarray:
-        import contextlib
-
+        """Normalised vectors of ``texts``, with ``budget`` threads per batch (default: adaptive)."""
         import torch
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -136,26 +137,21 @@ class TorchEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         step = max(batch_size * 8, 256)
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
-        # The query path pins FAISS's OpenMP pool to one thread and torch shares that runtime
-        # (it ran indexing on one core): take every core back while embedding.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count() or 1)
-        try:
-            with torch.inference_mode(), autocast:
-                for lo in range(0, len(order), step):
-                    ids = order[lo : lo + step]
-                    vecs = self.model.encode(
-                        [texts[i] for i in ids],
-                        batch_size=batch_size,
-                        normalize_embeddings=False,
-                        convert_to_tensor=True,
-                        show_progress_bar=False,
-                    )
-                    out[ids] = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
-                    if progress:
-                        progress(len(ids))
-        finally:
-            torch.set_num_threads(threads)
+        budget = budget or ThreadBudget()
+        with torch.inference_mode(), autocast, _torch_threads() as set_threads:
+            for lo in range(0, len(order), step):
+                set_threads(budget.next())
+                ids = order[lo : lo + step]
+                vecs = self.model.encode(
+                    [texts[i] for i in ids],
+                    batch_size=batch_size,
+                    normalize_embeddings=False,
+                    convert_to_tensor=True,
+                    show_progress_bar=False,
+                )
+                out[ids] = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
+                if progress:
+                    progress(len(ids))
         return out
 
     def encode_with_sentences(
@@ -164,7 +160,9 @@ class TorchEncoder:
         sentences: Sequence[Sequence[tuple[int, int]]],
         *,
         batch_size: int = 64,
+        batch_tokens: int = 0,
         progress: ProgressFn | None = None,
+        budget: ThreadBudget | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Chunk vectors and, from the same forward pass, a vector for each sentence of each chunk.
 
@@ -174,9 +172,12 @@ class TorchEncoder:
         time). ``sentences[i]`` are ``(start, end)`` character offsets into ``texts[i]``. The chunk
         vectors equal :meth:`encode`'s for mean-pooling models (checked by a test); for any other
         model the sentences are embedded on their own.
-        """
-        import contextlib
 
+        Texts are tokenized once, sorted by length and batched by word pieces: a batch holds at
+        most ``batch_tokens`` padded word pieces (default ``batch_size`` texts of 160), so a batch
+        of short last chunks holds more texts. ``budget`` chooses each batch's threads (default:
+        adaptive, ``cpu.ThreadBudget``).
+        """
         import torch
 
         n = len(texts)
@@ -186,53 +187,55 @@ class TorchEncoder:
             return chunk_out, sent_out
         tokenizer = self._offsets_tokenizer()
         if tokenizer is None:
-            chunk_out = self.encode(texts, batch_size=batch_size, progress=progress)
+            chunk_out = self.encode(texts, batch_size=batch_size, progress=progress, budget=budget)
             flat = [texts[i][a:b] for i, spans in enumerate(sentences) for a, b in spans]
-            vecs = self.encode(flat, batch_size=batch_size)
+            vecs = self.encode(flat, batch_size=batch_size, budget=budget)
             at = 0
             for i, spans in enumerate(sentences):
                 sent_out[i] = vecs[at : at + len(spans)]
                 at += len(spans)
             return chunk_out, sent_out
         bert = self.model[0].auto_model
-        order = sorted(range(n), key=lambda i: len(texts[i]), reverse=True)
+        budget = budget or ThreadBudget()
+        encs = tokenizer.encode_batch(list(texts))
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
-        threads = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count() or 1)  # see encode(): FAISS pinned the shared pool to 1
-        try:
-            with torch.inference_mode(), autocast:
-                for lo in range(0, n, batch_size):
-                    ids = order[lo : lo + batch_size]
-                    encs = tokenizer.encode_batch([texts[i] for i in ids])
-                    mask = torch.tensor([e.attention_mask for e in encs], dtype=torch.long)
-                    hidden = bert(
-                        input_ids=torch.tensor([e.ids for e in encs], dtype=torch.long),
-                        attention_mask=mask,
-                        token_type_ids=torch.tensor([e.type_ids for e in encs], dtype=torch.long),
-                    ).last_hidden_state.float()
-                    m = mask.unsqueeze(-1).float()
-                    pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                    chunk_out[ids] = torch.nn.functional.normalize(pooled, dim=1).numpy()
-                    for row, i in enumerate(ids):
-                        spans = sentences[i]
-                        if not spans:
-                            continue
-                        offsets = np.asarray(encs[row].offsets, dtype=np.int64)
-                        real = (offsets[:, 1] > offsets[:, 0]) & (np.asarray(encs[row].attention_mask) > 0)
-                        starts = np.array([a for a, _ in spans])[:, None]
-                        ends = np.array([b for _, b in spans])[:, None]
-                        weights = (real & (offsets[:, 0] >= starts) & (offsets[:, 1] <= ends)).astype(np.float32)
-                        counts = weights.sum(1)
-                        vecs = torch.from_numpy(weights) @ hidden[row]
-                        vecs = vecs / torch.from_numpy(np.maximum(counts, 1.0))[:, None]
-                        vecs = torch.nn.functional.normalize(vecs, dim=1).numpy()
-                        # A sentence cut off by truncation has no tokens: it inherits the chunk's vector.
-                        vecs[counts == 0] = chunk_out[i]
-                        sent_out[i] = vecs
-                    if progress:
-                        progress(len(ids))
-        finally:
-            torch.set_num_threads(threads)
+        with torch.inference_mode(), autocast, _torch_threads() as set_threads:
+            for ids in token_batches([len(e.ids) for e in encs], batch_tokens or batch_size * 160):
+                set_threads(budget.next())
+                width = len(encs[ids[0]].ids)  # the longest of the batch: sorted longest first
+                input_ids = np.zeros((len(ids), width), dtype=np.int64)
+                mask = np.zeros((len(ids), width), dtype=np.int64)
+                type_ids = np.zeros((len(ids), width), dtype=np.int64)
+                for row, i in enumerate(ids):
+                    e = encs[i]
+                    input_ids[row, : len(e.ids)] = e.ids
+                    mask[row, : len(e.ids)] = e.attention_mask
+                    type_ids[row, : len(e.ids)] = e.type_ids
+                hidden = bert(
+                    input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask),
+                    token_type_ids=torch.from_numpy(type_ids),
+                ).last_hidden_state.float()
+                m = torch.from_numpy(mask).unsqueeze(-1).float()
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+                chunk_out[ids] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                for row, i in enumerate(ids):
+                    spans = sentences[i]
+                    if not spans:
+                        continue
+                    offsets = np.asarray(encs[i].offsets, dtype=np.int64)
+                    real = (offsets[:, 1] > offsets[:, 0]) & (np.asarray(encs[i].attention_mask) > 0)
+                    starts = np.array([a for a, _ in spans])[:, None]
+                    ends = np.array([b for _, b in spans])[:, None]
+                    weights = (real & (offsets[:, 0] >= starts) & (offsets[:, 1] <= ends)).astype(np.float32)
+                    counts = weights.sum(1)
+                    vecs = torch.from_numpy(weights) @ hidden[row, : len(offsets)]
+                    vecs = vecs / torch.from_numpy(np.maximum(counts, 1.0))[:, None]
+                    vecs = torch.nn.functional.normalize(vecs, dim=1).numpy()
+                    # A sentence cut off by truncation has no tokens: it inherits the chunk's vector.
+                    vecs[counts == 0] = chunk_out[i]
+                    sent_out[i] = vecs
+                if progress:
+                    progress(len(ids))
         return chunk_out, sent_out
 
     def _offsets_tokenizer(self) -> Any:
@@ -244,12 +247,48 @@ class TorchEncoder:
 
         tokenizer = Tokenizer.from_file(str(path))
         tokenizer.enable_truncation(int(self.model.max_seq_length or 256))
-        tokenizer.enable_padding()
+        tokenizer.no_padding()  # batches are padded to their longest text when they are formed
         return tokenizer
 
     def export_onnx(self, directory: Path) -> bool:
         """Write ``model.onnx`` + tokenizer files into ``directory``; False when the model can't be."""
         return export_onnx(self.path, directory, loaded=self.model)
+
+
+def token_batches(lengths: Sequence[int], budget: int) -> Iterator[list[int]]:
+    """Indices of texts in batches, longest first, each holding at most ``budget`` padded word
+    pieces (its longest text's length times its size), and at least one text."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batch: list[int] = []
+    for i in order:
+        if batch and (len(batch) + 1) * lengths[batch[0]] > budget:
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+@contextlib.contextmanager
+def _torch_threads() -> Iterator[Callable[[int], None]]:
+    """Set torch's intra-op threads batch by batch (only when the count changes); restored after.
+
+    The query path pins FAISS's OpenMP pool to one thread and torch shares that runtime, so an
+    embedding that did not set its own count ran on one core."""
+    import torch
+
+    before = torch.get_num_threads()
+    current = [before]
+
+    def set_threads(n: int) -> None:
+        if n != current[0]:
+            torch.set_num_threads(n)
+            current[0] = n
+
+    try:
+        yield set_threads
+    finally:
+        torch.set_num_threads(before)
 
 
 def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:

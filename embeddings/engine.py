@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -84,6 +85,7 @@ class Engine:
         self._changing = False  # this engine holds the re-index lock
         self._warned: set[str] = set()
         self._indexer: Indexer | None = indexer
+        self._last_question = -math.inf
         # Questions asked again (the same FAQ in a server, a retried command) skip the embedding.
         self._cached_vector = (
             functools.lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached)
@@ -142,6 +144,14 @@ class Engine:
                         self._encoder = TorchEncoder(self.settings.model, precision="fp32")
         return self._encoder
 
+    #: A re-index leaves a core free while questions came in during the last this many seconds.
+    QUESTION_WINDOW = 5.0
+
+    def _cores_for_questions(self) -> int:
+        """Cores a re-index leaves to questions: one while they are being asked (the bot's event loop
+        and its worker threads answer them), none otherwise."""
+        return int(time.monotonic() - self._last_question < self.QUESTION_WINDOW)
+
     def embed_query(self, text: str) -> np.ndarray:
         """The question's vector (read-only), from the cache when the same text was asked before."""
         return self._cached_vector(text)
@@ -178,6 +188,7 @@ class Engine:
         ``clock`` records how long each stage took.
         """
         s = self.settings
+        self._last_question = time.monotonic()
         clock = clock or _Stopwatch()
         vector = self.embed_query(query)
         clock.lap("embed")
@@ -359,7 +370,7 @@ class Engine:
                      else "no generation is intact: embedding everything again")
             self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
-            self._indexer = Indexer(self.settings)
+            self._indexer = Indexer(self.settings, reserve=self._cores_for_questions)
         report = self._indexer.run(
             paths or [self.settings.docs_dir], previous, progress, repair=bool(problems)
         )

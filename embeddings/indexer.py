@@ -19,6 +19,7 @@ import numpy as np
 from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .documents import Document, iter_files, read_file
+from .cpu import ThreadBudget
 from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
@@ -58,10 +59,16 @@ class _Plan:
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
-    def __init__(self, settings: EngineSettings, *, encoder: TorchEncoder | None = None) -> None:
-        """``encoder`` embeds the chunks (default: sentence-transformers, loaded on first use)."""
+    def __init__(
+        self, settings: EngineSettings, *, encoder: TorchEncoder | None = None,
+        reserve: Callable[[], int] = lambda: 0,
+    ) -> None:
+        """``encoder`` embeds the chunks (default: sentence-transformers, loaded on first use);
+        ``reserve()`` is how many cores to leave free for the next batch (the engine leaves one
+        while it answers questions)."""
         self.settings = settings
         self._encoder: TorchEncoder | None = encoder
+        self.threads = ThreadBudget(settings.embed_threads, reserve)
 
     @property
     def encoder(self) -> TorchEncoder:
@@ -256,7 +263,8 @@ class Indexer:
 
         emit(IndexProgress(stage="embed", documents_total=documents_total, chunks_total=total))
         vectors, sentence_vectors = self.encoder.encode_with_sentences(
-            texts, sentence_offsets, batch_size=settings.embed_batch_size, progress=on_batch
+            texts, sentence_offsets, batch_size=settings.embed_batch_size,
+            batch_tokens=settings.embed_batch_tokens, progress=on_batch, budget=self.threads,
         )
         out: dict[str, store.DocumentChunks] = {}
         at = 0

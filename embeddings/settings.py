@@ -46,6 +46,16 @@ class EngineSettings(BaseSettings):
 
     # Embedding.
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch while indexing.")
+    embed_batch_tokens: int = Field(
+        5120, ge=64,
+        description="Word pieces per embedding batch while indexing (texts sorted by length, padded to "
+        "the batch's longest): a batch of short chunks holds more of them.",
+    )
+    embed_threads: int = Field(
+        0, ge=0,
+        description="Threads for embedding while indexing; 0 adapts batch by batch: the cores other "
+        "processes left idle, one fewer while questions are being answered (the bot keeps answering).",
+    )
     embed_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="bf16 where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."
     )

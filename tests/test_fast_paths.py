@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from embeddings import Engine, cpu, evidence, rarity, retrieval, vector_index
+from embeddings.encoder import token_batches
 from embeddings.evidence import Passage, Query, _coverage, apply, apply_all, probability
 from embeddings.lexical import terms
 from embeddings.sentences import Kind
@@ -206,3 +207,60 @@ def test_cores_follow_affinity_quota_and_load(tmp_path, monkeypatch: pytest.Monk
         assert cpu.idle_cores() == 2
     finally:
         cpu.available_cores.cache_clear()
+
+
+# ---------------------------------------------------------------------- indexing
+def test_token_batches_respect_the_budget_and_take_every_text_once():
+    lengths = [5, 150, 40, 150, 7, 300, 60, 60, 12]
+    batches = list(token_batches(lengths, 320))
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        width = max(lengths[i] for i in batch)
+        assert lengths[batch[0]] == width  # longest first
+        assert len(batch) * width <= 320 or len(batch) == 1
+    assert batches == [[5], [1, 3], [6, 7, 2, 8, 4], [0]]
+    assert list(token_batches([], 100)) == []
+
+
+def test_batching_and_threads_do_not_change_the_vectors(session_index):
+    """Token-budget batches (padding differs) and thread counts give the reference vectors (each
+    text embedded alone on one thread) within 1e-3 cosine (bf16: 1e-2 for a sentence)."""
+    from embeddings.encoder import TorchEncoder
+
+    enc = TorchEncoder(session_index.model, precision="auto")
+    texts = ["Russia talks\nPeskov said the leaders could meet. He ruled out talks at working level.",
+             "Short one.", "Grain exports from Odesa resumed in August. " * 12, "Ash closed the airport."]
+    spans = [[(13, 49), (50, 88)], [(0, 10)], [(0, 44), (45, 89)], [(0, 23)]]
+    alone = [enc.encode_with_sentences([t], [s], batch_tokens=1, budget=cpu.ThreadBudget(1))
+             for t, s in zip(texts, spans)]
+    for budget, tokens in ((cpu.ThreadBudget(1), 10_000), (cpu.ThreadBudget(2), 64), (cpu.ThreadBudget(), 5120)):
+        chunks, sentences = enc.encode_with_sentences(texts, spans, batch_tokens=tokens, budget=budget)
+        for i, (ref_chunk, ref_sents) in enumerate(alone):
+            assert float(chunks[i] @ ref_chunk[0]) > 0.999
+            assert ((sentences[i] * ref_sents[0]).sum(axis=1)).min() > 0.99
+
+
+def test_thread_budget_fixed_reserved_and_adaptive(monkeypatch: pytest.MonkeyPatch):
+    cpu.available_cores.cache_clear()
+    monkeypatch.setattr(cpu, "available_cores", lambda: 4)
+    assert cpu.ThreadBudget(3).next() == 3
+    clock = iter([0.0, 1.0, 2.0, 3.0])
+    busy = iter([100.0, 103.0, 103.5, 106.5])  # all cores' busy seconds
+    own = iter([10.0, 11.0, 11.5, 12.5])  # this process's own
+    monkeypatch.setattr(cpu.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(cpu, "_busy_seconds", lambda: next(busy))
+    monkeypatch.setattr(cpu.os, "times", lambda: type("T", (), {"user": next(own), "system": 0.0})())
+    reserve = [0]
+    budget = cpu.ThreadBudget(0, lambda: reserve[0])
+    assert budget.next() == 4  # nothing measured yet
+    assert budget.next() == 2  # others used 2 of 4 cores
+    reserve[0] = 1
+    assert budget.next() == 3  # others idle, one core left to questions
+    assert budget.next() == 2  # others used 2: 2 free
+
+
+def test_a_reindex_leaves_a_core_while_questions_come(session_index):
+    engine = Engine(session_index).load()
+    assert engine._cores_for_questions() == 0
+    engine.ask("what did Peskov say about a meeting?")
+    assert engine._cores_for_questions() == 1
