@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_PIP_ARGS ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test bench quality index clean
+.PHONY: run test bench quality speed index clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ bench: $(VENV)/.bench
 # QUALITY_ARGS adds options (--news-data-dir DIR to reuse an index, --cv, --fit, --out DIR).
 quality: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.quality $(QUALITY_ARGS)
+
+# Speed (README "Speed"): a question's stages on an index built by docbot (SPEED_DATA=DIR, read only),
+# then indexing against the textbook pipeline in the same run; SPEED_ARGS adds index_speed options.
+SPEED_DATA ?= data
+speed: $(VENV)/.bench
+	$(BIN)/python -m benchmarks.query_speed --data-dir $(SPEED_DATA) --markdown
+	$(BIN)/python -m benchmarks.index_speed --markdown $(SPEED_ARGS)
 
 clean:
 	rm -rf $(VENV) data

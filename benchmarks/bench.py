@@ -216,6 +216,24 @@ def query_process(data_dir: Path, questions: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def corpus_missing(corpus: Path, questions: Path) -> bool:
+    """True (after printing the one-line JSON skip) when the corpus or its questions are absent."""
+    if corpus.is_dir() and questions.is_file():
+        return False
+    print(json.dumps({"skipped": f"corpus {corpus} or questions {questions} not found"}))
+    return True
+
+
+def emit(result: dict, out: Path | None, table: str | None = None) -> None:
+    """Print a benchmark's JSON (and its README table, when asked for) and write the JSON to ``out``."""
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    if table:
+        print(table)
+    if out:
+        out.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=Path(os.environ.get("DOCBOT_BENCH_CORPUS", "../shared/corpora/news2022")))
@@ -232,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    if not args.corpus.is_dir() or not args.questions.is_file():
-        print(json.dumps({"skipped": f"corpus {args.corpus} or questions {args.questions} not found"}))
+    if corpus_missing(args.corpus, args.questions):
         return 0
     questions = load_questions(args.questions)
     corpus = subset_corpus(args.corpus, questions, args.limit_docs) if args.limit_docs else args.corpus
@@ -288,10 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             result["index_speedup_vs_textbook"] = round(
                 base["seconds"] / result["index"]["seconds"], 2)
 
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(result, args.out)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from benchmarks import bench
 
@@ -22,13 +23,19 @@ QUESTIONS = [
 ]
 
 
-def test_bench_prints_all_figures(fresh, tmp_path, capsys):
+def _tiny(tmp_path):
+    """The tiny corpus and its questions, written under ``tmp_path``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in DOCS.items():
         (corpus / name).write_text(text)
     questions = tmp_path / "qa.jsonl"
     questions.write_text("\n".join(json.dumps(q) for q in QUESTIONS))
+    return corpus, questions
+
+
+def test_bench_prints_all_figures(fresh, tmp_path, capsys):
+    corpus, questions = _tiny(tmp_path)
     settings = fresh(docs=corpus)
     assert bench.main(["--corpus", str(corpus), "--questions", str(questions),
                        "--data-dir", str(settings.data_dir), "--rounds", "1"]) == 0
@@ -55,3 +62,34 @@ def test_overlap_measure():
                           "For the first time ever, the national average of a gallon of regular gas now costs $5.")
     assert not bench.overlaps("Less than 300 gas stations were charging $4.25",
                               "the national average of a gallon of regular gas now costs $5")
+
+
+def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_path, capsys):
+    from benchmarks import query_speed
+
+    _, questions = _tiny(tmp_path)
+    assert query_speed.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                             "--rounds", "1", "--cold", "1", "--markdown"]) == 0
+    text = capsys.readouterr().out
+    out = json.loads(text[: text.rindex("}") + 1])
+    assert out["ask"]["n"] == 2 and set(out["ask"]["stages_p50_ms"]) == {
+        "tokenize", "embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
+    assert set(out["embed"]) == {f"{p}_{t}" for p in ("fp32", "int8") for t in ("1t", "2t", "adaptive")}
+    assert out["embed"]["int8_1t"]["model"] == "model.int8.onnx" and out["embed"]["fp32_1t"]["ratio_to_fp32_1t"] == 1.0
+    assert out["cold"]["phases_of_the_fastest_run_ms"]["torch_imported"] is False
+    assert "| `Engine.ask` in-process" in text
+
+
+def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):
+    from benchmarks import index_speed
+
+    corpus, questions = _tiny(tmp_path)
+    assert index_speed.main(["--corpus", str(corpus), "--questions", str(questions), "--limit-docs", "3",
+                             "--no-textbook", "--hogs", "1", "--beside-docs", "2",
+                             "--work-dir", str(tmp_path / "work"), "--markdown"]) == 0
+    text = capsys.readouterr().out
+    out = json.loads(text[: text.rindex("}") + 1])
+    assert out["docbot"]["documents"] == 3 and out["docbot"]["hit@5"] == 1.0
+    assert set(out["threads"]["slowdown_x"]) == {"1 thread", f"{os.cpu_count()} threads (torch's default)", "adaptive"}
+    assert all(b["questions"] >= 1 for b in out["beside_questions"].values())
+    assert "| first index of a data directory" in text
