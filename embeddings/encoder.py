@@ -429,8 +429,9 @@ class OnnxEncoder:
     """onnxruntime + tokenizers: the query-time encoder, no torch import.
 
     ``precision="int8"`` runs the fused int8 model (``quantise``) when the export has one, else the
-    fp32 ``model.onnx``. ``threads=0`` adapts to load: one thread, or as many as there are idle cores
-    when a question arrives (``cpu.idle_cores``), each count with its own session, made on first use.
+    fp32 ``model.onnx``. ``threads=0`` adapts to load: as many threads as there are idle cores when a
+    question arrives (``cpu.idle_cores``), each count with its own session, made on first use. One
+    thread is the default: two were no faster for a question (``benchmarks.query_speed``).
     """
 
     def __init__(self, directory: Path, *, threads: int = 1, precision: str = "int8") -> None:
@@ -475,6 +476,8 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Pool threads that spin between questions take a core from the bot's event loop.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         extra: dict[str, Any] = {}
         if self.precision == "int8":
             # Optimised when exported (quantise.py): loading it needs no second pass.

@@ -69,9 +69,9 @@ class EngineSettings(BaseSettings):
         "dev-set quality; README, Speed); fp32: by the full-precision export.",
     )
     query_threads: int = Field(
-        0, ge=0,
-        description="Threads for one question's embedding; 0 adapts: 1, or every idle core when the "
-        "machine has some free at that moment.",
+        1, ge=0,
+        description="Threads for one question's embedding; 0 adapts: every core idle at that moment "
+        "(measured no faster for a question of ~20 word pieces; README, Speed).",
     )
     query_cache_size: int = Field(
         1024, ge=0, description="Question vectors kept for questions asked again (0 turns the cache off)."
