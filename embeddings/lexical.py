@@ -116,12 +116,14 @@ def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
     """The lower-cased tokens (stop words included) of each text, from one regular-expression call."""
     if len(texts) < 2 or any(_SEP in t for t in texts):
         return [_TOKEN.findall(t.lower()) for t in texts]
-    out: list[list[str]] = [[]]
-    for token in _TOKEN_OR_SEP.findall(_SEP.join(texts).lower()):
-        if token == _SEP:
-            out.append([])
-        else:
-            out[-1].append(token)
+    tokens = _TOKEN_OR_SEP.findall(_SEP.join(texts).lower())
+    out: list[list[str]] = []
+    start = 0
+    for _ in range(len(texts) - 1):
+        end = tokens.index(_SEP, start)  # a C-level scan, not a Python loop over every token
+        out.append(tokens[start:end])
+        start = end + 1
+    out.append(tokens[start:])
     return out
 
 
@@ -130,11 +132,10 @@ def terms(texts: Sequence[str]) -> list[list[str]]:
     tokens = _split_tokens(texts)
     cache = _TERMS
     try:
-        stemmed = [[cache[w] for w in ts] for ts in tokens]
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
     except KeyError:
         cache = _learn(w for ts in tokens for w in ts)
-        stemmed = [[cache[w] for w in ts] for ts in tokens]
-    return [[t for t in ts if t is not None] for ts in stemmed]
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
 
 
 #: The vocabulary sorted, beside bm25s' JSON one: a question looks its terms up in it memory-mapped
