@@ -100,8 +100,8 @@ def render_config(
     names += [n for n in SETTINGS if n not in SETTING_LABELS]  # a setting added later still shows
     for name in names:
         origin = "set here" if name in chosen else "default"
-        value = f"{setting_value(name, getattr(config, name))} · *{origin}*"
-        embed.add_field(name=label(name), value=ellipsize(value, 1024), inline=False)
+        value = f"{ellipsize(setting_value(name, getattr(config, name)), 1000)} · *{origin}*"
+        embed.add_field(name=label(name), value=value, inline=False)
     if history:
         lines = [
             f"<t:{int(c.changed_at)}:R> <@{c.user_id}>: {describe_change(c, defaults)}" for c in history

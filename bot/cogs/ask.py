@@ -218,7 +218,8 @@ class Ask(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            retry_after = self.bot.question_retry_after(message.author.id, message.guild.id if message.guild else None)
+            guild_id = message.guild.id if message.guild else None
+            retry_after = self.bot.question_retry_after(message.author.id, guild_id)
             if retry_after:
                 await self._tell_cooldown(message, reference, retry_after)
                 return

@@ -112,7 +112,9 @@ class Config(
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="answer-channel", description="Add or remove a channel where every message is a question.")
+    @app_commands.command(
+        name="answer-channel", description="Add or remove a channel where every message is a question."
+    )
     @app_commands.describe(action="Add or remove", channel="A text or forum channel")
     async def answer_channel(
         self, interaction: discord.Interaction[DocBot], action: Literal["add", "remove"], channel: AnswerChannel
@@ -156,13 +158,17 @@ class Config(
 
         await self._change(interaction, change)
 
-    @app_commands.command(name="lookups-ephemeral", description="Whether /search, /source and /sources answer only the asker.")
+    @app_commands.command(
+        name="lookups-ephemeral", description="Whether /search, /source and /sources answer only the asker."
+    )
     @app_commands.describe(enabled="True: only the asker sees them; False: everyone in the channel")
     async def lookups_ephemeral(self, interaction: discord.Interaction[DocBot], enabled: bool) -> None:
         await self._change(interaction, lambda config: {"sources_ephemeral": enabled})
 
     @app_commands.command(name="cooldown", description="How many questions one person may ask per time window.")
-    @app_commands.describe(questions="Questions per window (0: no cooldown)", seconds="Length of the window in seconds")
+    @app_commands.describe(
+        questions="Questions per window (0: no cooldown)", seconds="Length of the window in seconds"
+    )
     async def cooldown(
         self,
         interaction: discord.Interaction[DocBot],
@@ -177,7 +183,9 @@ class Config(
 
         await self._change(interaction, change)
 
-    @app_commands.command(name="admin-role", description="Add or remove a role whose members may use the admin commands.")
+    @app_commands.command(
+        name="admin-role", description="Add or remove a role whose members may use the admin commands."
+    )
     @app_commands.describe(action="Add or remove", role="The role")
     async def admin_role(
         self, interaction: discord.Interaction[DocBot], action: Literal["add", "remove"], role: discord.Role
@@ -197,12 +205,16 @@ class Config(
 
         await self._change(interaction, change)
 
-    @app_commands.command(name="quiet", description="In answer channels, stay silent on messages that are not questions.")
+    @app_commands.command(
+        name="quiet", description="In answer channels, stay silent on messages that are not questions."
+    )
     @app_commands.describe(enabled="True: no reply to thanks, emoji or links alone; False: answer every message")
     async def quiet(self, interaction: discord.Interaction[DocBot], enabled: bool) -> None:
         await self._change(interaction, lambda config: {"quiet": enabled})
 
-    @app_commands.command(name="context-menu-ephemeral", description='Whether "Ask about this message" answers only the asker.')
+    @app_commands.command(
+        name="context-menu-ephemeral", description='Whether "Ask about this message" answers only the asker.'
+    )
     @app_commands.describe(enabled="True: only the person who used it sees the answer; False: everyone")
     async def context_menu_ephemeral(self, interaction: discord.Interaction[DocBot], enabled: bool) -> None:
         await self._change(interaction, lambda config: {"context_menu_ephemeral": enabled})

@@ -2,7 +2,7 @@
 
 The target message's text is the question, answered through the same path as a mention or ``/ask``
 (:meth:`bot.cogs.ask.Ask.answer`: the engine, the feedback record, the 👍/👎 buttons), under the same
-per-user cooldown. The answer is ephemeral or public as the server chose (``context_menu_ephemeral``, set
+per-user cooldown (a message without text is refused before it counts). The answer is ephemeral or public as the server chose (``context_menu_ephemeral``, set
 with ``/config``).
 
 It needs no privileged intent: Discord puts the whole target message, text included, in the
@@ -59,7 +59,6 @@ class ContextMenu(commands.Cog):
     def __init__(self, bot: DocBot) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name=NAME, callback=self.ask_about_message)
-        self.menu.add_check(check_question_cooldown)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -72,6 +71,7 @@ class ContextMenu(commands.Cog):
         question = question_in(message, me) if me is not None else message.content.strip()
         if not question:
             raise QueryRefused("that message has no text to ask about")
+        await check_question_cooldown(interaction)  # after the text check: a refusal costs no question
         ephemeral = self.bot.server_config(interaction.guild_id).context_menu_ephemeral
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         if not ephemeral:
