@@ -166,18 +166,24 @@ class FeedbackStore(SqliteStore):
             rows = conn.execute("SELECT answer_id, question, refs, vote FROM votes ORDER BY voted_at").fetchall()
         return [VoteRecord(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
-    def stats(self, recent: int = 5) -> FeedbackStats:
-        """Counts for ``/stats`` plus the latest voted-down questions, the ones worth a look."""
+    def stats(self, recent: int = 5, guild_id: int | None = None) -> FeedbackStats:
+        """Counts for ``/stats`` plus the latest voted-down questions, the ones worth a look; of one server
+        when ``guild_id`` is given (a server's admins see their own server's questions only)."""
+        where, params = ("WHERE a.guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         with self._connect() as conn:
             questions, answered = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM answers"
+                f"SELECT COUNT(*), COALESCE(SUM(a.answered), 0) FROM answers a {where}", params
             ).fetchone()
             up, down = conn.execute(
-                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes"
+                "SELECT COALESCE(SUM(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0),"
+                " COALESCE(SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0)"
+                f" FROM votes v JOIN answers a ON a.id = v.answer_id {where}",
+                params,
             ).fetchone()
             rows = conn.execute(
-                "SELECT answer_id, question, refs, vote FROM votes WHERE vote = -1 ORDER BY voted_at DESC LIMIT ?",
-                (recent,),
+                "SELECT v.answer_id, v.question, v.refs, v.vote FROM votes v JOIN answers a ON a.id = v.answer_id"
+                f" {where or 'WHERE 1 = 1'} AND v.vote = -1 ORDER BY v.voted_at DESC LIMIT ?",
+                (*params, recent),
             ).fetchall()
         return FeedbackStats(
             questions=int(questions),

@@ -118,3 +118,7 @@ def test_voted_down_pages_latest_first_and_answers_per_server(tmp_path: Path, mo
         ("Q0", "A0", 1, 0), ("Q1", "A1", 0, 1), ("Q2", "A2", 1, 1), ("Q3", "A3", 0, 0), ("Q4", "A4", 1, 0)]
     assert everything[3].last_vote_at is None and everything[0].asked_at < everything[1].asked_at
     assert [r.question for r in store.answers(7, since=everything[3].asked_at)] == ["Q3", "Q4"]
+    here, everywhere = store.stats(guild_id=7), store.stats()
+    assert (here.questions, here.up, here.down, everywhere.questions, everywhere.down) == (5, 2, 3, 6, 4)
+    assert "Elsewhere" not in [v.question for v in here.recent_down]
+    assert [v.question for v in everywhere.recent_down][0] == "Elsewhere"

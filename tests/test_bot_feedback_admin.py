@@ -127,6 +127,11 @@ async def test_feedback_pages_voted_down_answers_and_exports_every_question(star
     assert items[0]["cited"] and all(ref.startswith(f"{SEED_ID}#") for ref in items[0]["cited"])
     assert set(items[0]) == set(rows[0]), "the same columns in both formats"
 
+    # /stats counts and lists this server's questions too
+    stats = embed_text((await h.slash("stats", user=fake.admin))["original"])
+    downs, ups = sum(len(d) for _, d, _ in ASKED), sum(len(u) for _, _, u in ASKED)
+    assert f"{len(ASKED)} asked" in stats and f"👍 {ups} · 👎 {downs}" in stats and ELSEWHERE not in stats
+
 
 async def test_feedback_is_for_admins_and_empty_at_first(start_bot: Any) -> None:
     h = await start_bot()
