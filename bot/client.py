@@ -135,7 +135,8 @@ class DocBot(commands.Bot):
 
     # ------------------------------------------------------------------ startup
     async def setup_hook(self) -> None:
-        """Open the feedback store, load the cogs and sync the command tree, before connecting."""
+        """Open the bot's database (feedback, server settings), load the cogs and sync the command tree,
+        before connecting."""
         await asyncio.to_thread(self.feedback.open)
         await asyncio.to_thread(self.server_configs.open)
         if not self.reads_message_content:

@@ -272,7 +272,10 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="help", description="What this bot does and how to use it.")
     async def help(self, interaction: discord.Interaction[DocBot]) -> None:
-        embed = render_help(is_admin=self.bot.is_admin(interaction.user, interaction.permissions), cooldown=self.bot.cooldown_hint(interaction.guild_id))
+        embed = render_help(
+            is_admin=self.bot.is_admin(interaction.user, interaction.permissions),
+            cooldown=self.bot.cooldown_hint(interaction.guild_id),
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

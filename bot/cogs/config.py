@@ -41,6 +41,16 @@ NO_INTENT_WARNING = (
 AnswerChannel = discord.TextChannel | discord.ForumChannel
 
 
+def add_or_remove(name: str, action: str, item_id: int) -> Callable[[ServerConfig], dict[str, Any]]:
+    """The change that adds an id to, or removes it from, a set of ids (answer channels, admin roles)."""
+
+    def change(config: ServerConfig) -> dict[str, Any]:
+        ids: frozenset[int] = getattr(config, name)
+        return {name: ids | {item_id} if action == "add" else ids - {item_id}}
+
+    return change
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(administrator=True)
 class Config(
@@ -119,13 +129,8 @@ class Config(
     async def answer_channel(
         self, interaction: discord.Interaction[DocBot], action: Literal["add", "remove"], channel: AnswerChannel
     ) -> None:
-        def change(config: ServerConfig) -> dict[str, Any]:
-            if action == "add":
-                return {"answer_channels": config.answer_channels | {channel.id}}
-            return {"answer_channels": config.answer_channels - {channel.id}}
-
         notes = [NO_INTENT_WARNING] if action == "add" and not self.bot.reads_message_content else []
-        await self._change(interaction, change, notes)
+        await self._change(interaction, add_or_remove("answer_channels", action, channel.id), notes)
 
     @app_commands.command(name="reply-mode", description="Answer with a reply, or in a thread on the question.")
     @app_commands.describe(
@@ -198,12 +203,7 @@ class Config(
             )
             return
 
-        def change(config: ServerConfig) -> dict[str, Any]:
-            if action == "add":
-                return {"admin_role_ids": config.admin_role_ids | {role.id}}
-            return {"admin_role_ids": config.admin_role_ids - {role.id}}
-
-        await self._change(interaction, change)
+        await self._change(interaction, add_or_remove("admin_role_ids", action, role.id))
 
     @app_commands.command(
         name="quiet", description="In answer channels, stay silent on messages that are not questions."

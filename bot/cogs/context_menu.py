@@ -2,8 +2,8 @@
 
 The target message's text is the question, answered through the same path as a mention or ``/ask``
 (:meth:`bot.cogs.ask.Ask.answer`: the engine, the feedback record, the 👍/👎 buttons), under the same
-per-user cooldown (a message without text is refused before it counts). The answer is ephemeral or public as the server chose (``context_menu_ephemeral``, set
-with ``/config``).
+per-user cooldown (a message without text is refused before it counts). The answer is ephemeral or
+public as the server chose (``context_menu_ephemeral``, set with ``/config``).
 
 It needs no privileged intent: Discord puts the whole target message, text included, in the
 interaction's resolved data even for apps without the Message Content intent (discord.py hands it to the
