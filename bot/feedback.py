@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.database import Migration, SqliteStore
 
@@ -101,7 +102,7 @@ GROUP BY a.id, a.created_at, a.question, a.answer, a.answered, a.refs, a.via, a.
 """
 
 
-def _answer_record(row: tuple) -> AnswerRecord:  # type: ignore[type-arg]
+def _answer_record(row: tuple[Any, ...]) -> AnswerRecord:
     return AnswerRecord(
         answer_id=int(row[0]),
         asked_at=float(row[1]),
