@@ -105,8 +105,8 @@ def _prepare_and_run(settings: BotSettings) -> int:
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
         return 1
-    except discord.PrivilegedIntentsRequired:
-        log.error("enable the Message Content intent for the bot in the Discord developer portal")
+    except discord.PrivilegedIntentsRequired:  # Message Content is dropped instead (DocBot.connect)
+        log.error("Discord refused a privileged intent: enable it for the bot in the Discord developer portal")
         return 1
     return 0
 

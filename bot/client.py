@@ -6,6 +6,15 @@ per-user question cooldown and the error handling. The engine loads the index it
 and again when a newer one is published, so the bot never checks or loads it. Every engine call goes through
 :meth:`DocBot.run_engine`, which runs it in a worker thread so the gateway heartbeat and other users'
 commands keep flowing while a question is embedded or an index is built.
+
+Each server's settings (``/config``) are read through :meth:`DocBot.server_config`; the question cooldown,
+the admin roles and everything the cogs decide per server follow it at once.
+
+The privileged Message Content intent is only needed to read messages that do not mention the bot
+(answer channels). The bot asks for it (``DOCBOT_MESSAGE_CONTENT_INTENT``); when Discord refuses it (close
+code 4014: not enabled in the developer portal) the bot connects again without it instead of exiting, and
+says once in the log what that turns off. Mentions, DMs, slash commands and "Ask about this message" carry
+their text without the intent.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config_store import ServerConfigStore
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.server_config import ServerConfig, defaults
@@ -33,11 +43,34 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-INITIAL_EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin")
+INITIAL_EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.context_menu",
+    "bot.cogs.sources",
+    "bot.cogs.admin",
+    "bot.cogs.config",
+    "bot.cogs.feedback",
+)
+
+#: Said once in the log when the bot runs without the Message Content intent.
+WITHOUT_MESSAGE_CONTENT = (
+    "answer channels are off (the bot cannot read messages that do not mention it); mentions, DMs, "
+    'slash commands and "Ask about this message" work'
+)
 
 #: Passed to every send, reply, followup and edit, on top of the client-wide default, so that a quoted
 #: ``@everyone`` or role mention from a document or a question can never ping anyone.
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def _guild_only(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """A command is guild-only if it, or a group it belongs to (``/config ...``), is."""
+    item: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+    while item is not None:
+        if item.guild_only:
+            return True
+        item = item.parent
+    return False
 
 
 class DocTree(app_commands.CommandTree["DocBot"]):
@@ -51,7 +84,7 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         Autocomplete gets an empty list: it cannot show an error.
         """
         command = interaction.command
-        if interaction.guild_id is None and isinstance(command, app_commands.Command) and command.guild_only:
+        if interaction.guild_id is None and isinstance(command, app_commands.Command) and _guild_only(command):
             if interaction.type is discord.InteractionType.autocomplete:
                 await interaction.response.autocomplete([])
                 return False
@@ -78,8 +111,8 @@ class DocBot(commands.Bot):
         **kwargs: Any,
     ) -> None:
         intents = discord.Intents.default()
-        # Needed to read questions in answer-everything channels; mentions and DMs would work without it.
-        intents.message_content = True
+        # Needed to read questions in answer channels only; mentions, DMs and interactions carry their text.
+        intents.message_content = settings.message_content_intent
         kwargs.setdefault("intents", intents)
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -91,12 +124,10 @@ class DocBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.feedback = feedback or FeedbackStore(settings.feedback_path)
-        self.question_cooldown: commands.CooldownMapping[int] | None = None
-        if settings.cooldown_questions > 0:
-            # Keyed by user id, so a mention and an /ask from the same person share one bucket.
-            self.question_cooldown = commands.CooldownMapping.from_cooldown(
-                settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
-            )
+        self.server_configs = ServerConfigStore(settings.feedback_path, defaults(settings))
+        # One cooldown mapping per server, made for that server's (questions, seconds) and made anew when
+        # its admins change them; keyed by user id, so a mention and an /ask from one person share a bucket.
+        self._cooldowns: dict[int | None, tuple[tuple[int, float], commands.CooldownMapping[int]]] = {}
         # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
         # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
         self.index_lock = asyncio.Lock()
@@ -104,8 +135,13 @@ class DocBot(commands.Bot):
 
     # ------------------------------------------------------------------ startup
     async def setup_hook(self) -> None:
-        """Open the feedback store, load the cogs and sync the command tree, before connecting."""
+        """Open the bot's database (feedback, server settings), load the cogs and sync the command tree,
+        before connecting."""
         await asyncio.to_thread(self.feedback.open)
+        await asyncio.to_thread(self.server_configs.open)
+        if not self.reads_message_content:
+            log.warning("the Message Content intent is off (DOCBOT_MESSAGE_CONTENT_INTENT=false): %s",
+                        WITHOUT_MESSAGE_CONTENT)
         try:
             await self.run_engine(lambda: self.engine.generation)  # loaded now rather than on first use
             indexed = True
@@ -118,6 +154,31 @@ class DocBot(commands.Bot):
             await self.sync_commands()
         if indexed:
             self._warm_up_task = asyncio.create_task(self._warm_up(), name="docbot-warm-up")
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Connect to the gateway; if Discord refuses the Message Content intent, connect again without it.
+
+        discord.py raises ``PrivilegedIntentsRequired`` (close code 4014) without closing the client, so the
+        same client can identify again. Its intents live in the connection state, which IDENTIFY reads
+        (``ConnectionState._intents``: discord.py has no public way to change them after construction).
+        """
+        try:
+            await super().connect(reconnect=reconnect)
+        except discord.PrivilegedIntentsRequired:
+            if not self.reads_message_content:
+                raise  # refused without asking for it: nothing this bot can drop
+            log.warning(
+                "Discord refused the Message Content intent (enable it for the bot in the developer portal, "
+                "Bot > Privileged Gateway Intents); continuing without it: %s",
+                WITHOUT_MESSAGE_CONTENT,
+            )
+            self._connection._intents.message_content = False
+            await super().connect(reconnect=reconnect)
+
+    @property
+    def reads_message_content(self) -> bool:
+        """Whether Discord sends this bot the text of every message (or only of mentions, DMs, ...)."""
+        return self.intents.message_content
 
     async def _warm_up(self) -> None:
         """Load the query model now, in a worker thread, so the first question does not pay for it."""
@@ -166,23 +227,30 @@ class DocBot(commands.Bot):
             raise QueryRefused(str(exc)) from exc
 
     def server_config(self, guild_id: int | None) -> ServerConfig:
-        """The effective settings for a server (None: a DM), defaults from ``.env``; see ``bot.server_config``."""
-        return defaults(self.settings)
+        """The effective settings for a server (None: a DM): its ``/config`` choices over the ``.env`` defaults."""
+        return self.server_configs.get(guild_id)
 
-    def question_retry_after(self, user_id: int) -> float | None:
-        """Count one question against the user's cooldown; seconds to wait if over the limit."""
-        if self.question_cooldown is None:
+    def question_retry_after(self, user_id: int, guild_id: int | None) -> float | None:
+        """Count one question against the user's cooldown in this server; seconds to wait if over the limit."""
+        config = self.server_config(guild_id)
+        if config.cooldown_questions <= 0:
             return None
-        bucket = self.question_cooldown.get_bucket(user_id, time.time())
+        rate = (config.cooldown_questions, config.cooldown_seconds)
+        entry = self._cooldowns.get(guild_id)
+        if entry is None or entry[0] != rate:  # first question here, or the admins changed the cooldown
+            entry = (rate, commands.CooldownMapping.from_cooldown(*rate, lambda user_id: user_id))
+            self._cooldowns[guild_id] = entry
+        bucket = entry[1].get_bucket(user_id, time.time())
         if bucket is None:  # pragma: no cover - only for BucketType.default
             return None
         return bucket.update_rate_limit(time.time())
 
     def is_admin(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> bool:
-        """Administrator permission, or a role or user listed in the settings.
+        """Administrator permission, a user listed in ``.env``, or one of the server's admin roles.
 
         ``default_member_permissions`` only hides commands and server owners can override it, so every
-        admin command checks this again when it is invoked.
+        admin command checks this again when it is invoked. The admin roles are the server's own
+        (``/config admin-role``, ``.env`` by default); listed users are the deployment's, in every server.
         """
         if user.id in self.settings.admin_user_ids:
             return True
@@ -191,12 +259,13 @@ class DocBot(commands.Bot):
                 return True
             if user.guild_permissions.administrator:
                 return True
-            if any(role.id in self.settings.admin_role_ids for role in user.roles):
+            admin_roles = self.server_config(user.guild.id).admin_role_ids
+            if any(role.id in admin_roles for role in user.roles):
                 return True
         return False
 
-    def cooldown_hint(self) -> str:
-        settings = self.settings
-        if settings.cooldown_questions <= 0:
+    def cooldown_hint(self, guild_id: int | None) -> str:
+        config = self.server_config(guild_id)
+        if config.cooldown_questions <= 0:
             return ""
-        return f"Each person can ask {settings.cooldown_questions} question(s) per {settings.cooldown_seconds:g} s."
+        return f"Each person can ask {config.cooldown_questions} question(s) per {config.cooldown_seconds:g} s."

@@ -263,6 +263,15 @@ class RenderedAnswer:
     sources: list[Source] = field(default_factory=list)
     omitted: int = 0
 
+    def plain_text(self) -> str:
+        """What people read, as plain text (recorded for ``/feedback`` and its export): the quotes with
+        their citation numbers, then the sources; or the one-line reply when nothing was quoted."""
+        if not self.excerpts:
+            return self.content or ""
+        quotes = [f"[{e.number}] “{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
+        sources = [source_line(s.number, s.title, s.date, s.url) for s in self.sources]
+        return "\n".join([*quotes, "", "Sources:", *sources])
+
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send/reply/followup/edit (the caller adds ``view``)."""
         return {
@@ -592,7 +601,8 @@ def render_help(*, is_admin: bool, cooldown: str) -> discord.Embed:
             "`/search query [count]` — the best passages, to read yourself\n"
             "`/source document [passage]` — a document or one passage in context\n"
             "`/sources` — the indexed documents\n"
-            "`/help` — this message"
+            "`/help` — this message\n"
+            "Right-click a message → **Apps → Ask about this message** — ask what it says"
         ),
         inline=False,
     )
@@ -603,7 +613,9 @@ def render_help(*, is_admin: bool, cooldown: str) -> discord.Embed:
                 "`/reindex` — re-index the documents folder (incremental, with progress)\n"
                 "`/add-document file` — add a .txt or .md file and index it\n"
                 "`/remove-document document` — remove a document and re-index\n"
-                "`/stats` — index size, questions answered, feedback"
+                "`/stats` — index size, questions answered, feedback\n"
+                "`/feedback [export]` — answers voted 👎 here, or every question as a file\n"
+                "`/config ...` — this server's settings (channels, reply mode, cooldown, admin roles, ...)"
             ),
             inline=False,
         )

@@ -6,6 +6,9 @@ comes from the environment with the ``DOCBOT_`` prefix, or from ``.env``; ``.env
 
 ID lists (guilds, channels, roles, users) accept the form people actually type in an ``.env`` file,
 ``DOCBOT_GUILD_IDS=123, 456``, as well as a JSON list; pydantic-settings would otherwise insist on JSON.
+
+The fields that ``bot.server_config.ServerConfig`` mirrors (answer channels, reply mode, cooldown, admin
+roles, ...) are defaults: each server's admins can change them for their server with ``/config``.
 """
 
 from __future__ import annotations
@@ -69,13 +72,22 @@ class BotSettings(EngineSettings):
     context_menu_ephemeral: bool = Field(
         True, description="Whether \"Ask about this message\" answers only the person who used it."
     )
+    message_content_intent: bool = Field(
+        True,
+        description="Ask Discord for the privileged Message Content intent, which answer channels need (the "
+        "bot reads messages there without a mention). If it is not enabled in the developer portal the bot "
+        "starts without it and says so once in the log; false never asks. Mentions, DMs, slash commands and "
+        "\"Ask about this message\" work either way.",
+    )
     sources_page_size: int = Field(10, ge=1, le=25, description="Documents per /sources page.")
     sync_commands: bool = Field(
         True,
         description="Sync the slash commands at start. Turn off once they are registered to save API calls.",
     )
     feedback_db: Path | None = Field(
-        None, description="SQLite file for 👍/👎 votes and answered questions; default DATA_DIR/feedback.sqlite3."
+        None,
+        description="The bot's SQLite database: answered questions, 👍/👎 votes and each server's /config "
+        "settings; default DATA_DIR/feedback.sqlite3.",
     )
     log_level: str = Field("INFO", description="Logging level for the bot and the engine.")
 

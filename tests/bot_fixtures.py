@@ -211,6 +211,16 @@ class BotHarness:
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
         return record
 
+    async def message_command(self, message: dict[str, Any], name: str = "Ask about this message",
+                              **kwargs: Any) -> dict[str, Any]:
+        """Use a message context-menu command on ``message`` and wait until the bot has finished with it, as
+        :meth:`slash` does; returns the interaction record."""
+        timeout = kwargs.pop("timeout", 60.0)
+        iid = await self.fake.push_message_command(name, message, **kwargs)
+        record = self.fake.interactions[iid]
+        await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
+        return record
+
     def hold_reindex(self, monkeypatch: pytest.MonkeyPatch, at: str | None = None) -> threading.Event:
         """Make the engine's re-index wait in its worker thread until the returned event is set: before it
         starts, or once it reports stage ``at`` ("scan", "embed", "write"). The test folder indexes in a

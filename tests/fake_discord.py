@@ -127,9 +127,13 @@ DEFAULT_MEMBER_PERMISSIONS = sum(1 << b for b in (
 ))
 
 # Gateway intents the fake honours when routing events.
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
+#: Intents an app must enable in the developer portal before it may ask for them (else close code 4014).
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
 
 # Message flags.
 FLAG_SUPPRESS_EMBEDS = 1 << 2
@@ -138,7 +142,10 @@ FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
 
 # Message types.
-MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT = 0, 19, 20
+MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT, MSG_CONTEXT_MENU_COMMAND = 0, 19, 20, 23
+
+# Application command types.
+CMD_CHAT_INPUT, CMD_USER, CMD_MESSAGE = 1, 2, 3
 
 # Interaction types and which callback types Discord accepts for each.
 IT_PING, IT_COMMAND, IT_COMPONENT, IT_AUTOCOMPLETE, IT_MODAL = 1, 2, 3, 4, 5
@@ -436,7 +443,8 @@ class FakeDiscord:
       (#questions), ``dm_channel_id`` (DM between the bot and ``human``), users ``human`` (alice, ordinary
       member), ``admin`` (bob, role ``admin_role_id`` "Admins" with ADMINISTRATOR; also guild and
       application owner), ``moderator`` (carol, role ``mod_role_id`` "Docs team" without admin) and
-      ``other_bot``.
+      ``other_bot``. :meth:`add_guild` adds another server (before the bot connects), for bots that must
+      keep servers apart.
 
     Observation:
       ``requests``: every REST request in order, as dicts with method, path (after ``/api/vN``), query,
@@ -457,6 +465,7 @@ class FakeDiscord:
       on receipt (``t_acked`` is None until the ACK has gone out, ``heartbeat_ack_delay`` later).
       ``gateway_conns``: every :class:`GatewayConn`, in connection order.
       ``cdn_requests``: attachment downloads; ``deleted_messages``: ids deleted by the bot;
+      ``refused_identifies``: IDENTIFY payloads closed with 4014 (privileged intents not enabled);
       ``errors``: tracebacks of fake-internal errors (should stay empty).
     """
 
@@ -468,7 +477,8 @@ class FakeDiscord:
     SETTLE_DELAY = 0.02
 
     def __init__(self, *, token: str = "fake-bot-token", heartbeat_interval_ms: int = 41250,
-                 heartbeat_ack_delay: float = 0.01, ack_deadline: float | None = None) -> None:
+                 heartbeat_ack_delay: float = 0.01, ack_deadline: float | None = None,
+                 enabled_intents: int = PRIVILEGED_INTENTS) -> None:
         """
         :param token: the bot token the fake accepts (REST ``Authorization: Bot ...`` and IDENTIFY).
         :param heartbeat_interval_ms: sent in HELLO; small values let a test watch the heartbeat cadence.
@@ -480,11 +490,15 @@ class FakeDiscord:
             INTERACTION_CREATE fail with 10062 "Unknown interaction", as on Discord (3 s there). Off by
             default so a slow CI machine cannot make tests flaky; ``interactions[iid]["acked_at"]`` minus
             ``["created_at"]`` lets a test assert the latency instead.
+        :param enabled_intents: the privileged intents enabled for the app in the developer portal. As on
+            Discord, an IDENTIFY asking for a privileged intent outside them is closed with 4014
+            "Disallowed intent(s)." (``enabled_intents=0``: a bot whose owner never enabled Message Content).
         """
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.heartbeat_ack_delay = heartbeat_ack_delay
         self.ack_deadline = ack_deadline
+        self.enabled_intents = enabled_intents
         self._last_snowflake = 0
         self._counter = itertools.count()
 
@@ -519,6 +533,10 @@ class FakeDiscord:
             self.moderator["id"]: self._make_member(self.moderator, [self.mod_role_id]),
             self.other_bot["id"]: self._make_member(self.other_bot, []),
         }
+        #: Every server by id: name, owner, roles and members (the first server's are ``roles``/``members``).
+        self.guilds: dict[str, Json] = {self.guild_id: {"id": self.guild_id, "name": "Test Guild",
+                                                        "owner_id": self.owner_id, "roles": self.roles,
+                                                        "members": self.members}}
 
         self.channel_id = self.snowflake()
         self.other_channel_id = self.snowflake()
@@ -546,6 +564,7 @@ class FakeDiscord:
         self.heartbeats: list[Json] = []
         self.gateway_conns: list[GatewayConn] = []
         self.deleted_messages: list[str] = []
+        self.refused_identifies: list[Json] = []
         self.errors: list[str] = []
 
         # ---- internals ------------------------------------------------------------------------------
@@ -667,19 +686,66 @@ class FakeDiscord:
         return [m for m in self.channel_messages.get(str(channel_id or self.channel_id), [])
                 if m["author"]["id"] == self.app_id]
 
+    def attachment_data(self, attachment: Json) -> bytes:
+        """The bytes of an attachment (one the bot uploaded, or a user's), as the CDN would serve them."""
+        return self._cdn[attachment["id"]][0]
+
     def get_message(self, message_id: str | int) -> Json | None:
         """The live dict of any message the fake knows (ephemeral ones included), or None."""
         return self._messages.get(str(message_id))
 
-    def member_permissions(self, user_id: str) -> int:
-        """Guild-level permissions of a member: owner and ADMINISTRATOR mean everything."""
-        if user_id == self.owner_id:
+    def member_permissions(self, user_id: str, guild_id: str | None = None) -> int:
+        """Guild-level permissions of a member (of the first server by default): owner and ADMINISTRATOR
+        mean everything."""
+        guild = self.guilds[guild_id or self.guild_id]
+        if user_id == guild["owner_id"]:
             return ALL_PERMISSIONS
-        member = self.members.get(user_id)
-        perms = int(self.roles[self.guild_id]["permissions"])
+        member = guild["members"].get(user_id)
+        roles = guild["roles"]
+        perms = int(roles[guild["id"]]["permissions"])
         for rid in (member or {}).get("roles", []):
-            perms |= int(self.roles[rid]["permissions"])
+            perms |= int(roles[rid]["permissions"])
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def add_guild(self, name: str, *, members: Sequence[Json] = (), owner: Json | None = None,
+                  channels: Sequence[str] = ("general",)) -> Json:
+        """Add another server the bot is in, before the bot connects (READY lists every server).
+
+        ``members`` are world users (the bot is always one); ``owner`` (default ``admin``) owns it. Each
+        of ``channels`` becomes a text channel. The server has an @everyone role with the usual member
+        permissions, an "Admins" role with ADMINISTRATOR (given to the owner) and a "Helpers" role without
+        it. Returns ``{"id", "name", "channel_ids", "admin_role_id", "helper_role_id"}``.
+        """
+        gid = self.snowflake()
+        owner = self._user_arg(owner or self.admin)
+        admin_role, helper_role, bot_role = self.snowflake(), self.snowflake(), self.snowflake()
+        roles = {
+            gid: self._make_role(gid, "@everyone", DEFAULT_MEMBER_PERMISSIONS, 0),
+            admin_role: self._make_role(admin_role, "Admins", ALL_PERMISSIONS, 3),
+            helper_role: self._make_role(helper_role, "Helpers", MANAGE_MESSAGES, 2),
+            bot_role: self._make_role(bot_role, "TestBot", ALL_PERMISSIONS & ~ADMINISTRATOR, 1, managed=True,
+                                      tags={"bot_id": self.app_id}),
+        }
+        users = {u["id"]: self._user_arg(u) for u in (self.bot_user, owner, *members)}
+        guild_members = {uid: self._make_member(user, [bot_role] if uid == self.app_id else
+                                                [admin_role] if uid == owner["id"] else [])
+                         for uid, user in users.items()}
+        self.guilds[gid] = {"id": gid, "name": name, "owner_id": owner["id"], "roles": roles,
+                            "members": guild_members}
+        channel_ids = []
+        for position, channel_name in enumerate(channels):
+            cid = self.snowflake()
+            self.channels[cid] = {**self._make_text_channel(cid, channel_name, position), "guild_id": gid}
+            self.channel_messages[cid] = []
+            channel_ids.append(cid)
+        return {"id": gid, "name": name, "channel_ids": channel_ids, "admin_role_id": admin_role,
+                "helper_role_id": helper_role}
+
+    def guild_of(self, channel_id: str) -> str | None:
+        """The server a channel belongs to (None for a DM; the first server for a channel that names none)."""
+        if not self._is_guild_channel(channel_id):
+            return None
+        return self.channels.get(channel_id, {}).get("guild_id") or self.guild_id
 
     def inject_rate_limit(self, method: str, path_regex: str, retry_after: float = 0.2, count: int = 1) -> None:
         """Answer the next ``count`` REST calls matching ``method`` and ``path_regex`` (searched in the path
@@ -735,8 +801,8 @@ class FakeDiscord:
     def _make_dm_channel(self, cid: str, recipient: Json) -> Json:
         return {"id": cid, "type": 1, "recipients": [recipient], "last_message_id": None, "flags": 0}
 
-    def _member_without_user(self, user_id: str) -> Json | None:
-        member = self.members.get(user_id)
+    def _member_without_user(self, user_id: str, guild_id: str | None = None) -> Json | None:
+        member = self.guilds[guild_id or self.guild_id]["members"].get(user_id)
         return None if member is None else {k: v for k, v in member.items() if k != "user"}
 
     def _is_guild_channel(self, channel_id: str) -> bool:
@@ -744,14 +810,19 @@ class FakeDiscord:
 
     @property
     def guild(self) -> Json:
-        """The GUILD_CREATE payload."""
+        """The GUILD_CREATE payload of the first server."""
+        return self.guild_payload(self.guild_id)
+
+    def guild_payload(self, guild_id: str) -> Json:
+        """The GUILD_CREATE payload of a server."""
+        guild = self.guilds[guild_id]
         return {
-            "id": self.guild_id, "name": "Test Guild", "icon": None, "splash": None, "discovery_splash": None,
-            "banner": None, "description": None, "owner_id": self.owner_id, "unavailable": False, "large": False,
-            "member_count": len(self.members), "features": [], "emojis": [], "stickers": [],
-            "roles": list(self.roles.values()),
-            "channels": [c for c in self.channels.values() if c["type"] != 1],
-            "threads": [], "members": list(self.members.values()), "presences": [], "voice_states": [],
+            "id": guild_id, "name": guild["name"], "icon": None, "splash": None, "discovery_splash": None,
+            "banner": None, "description": None, "owner_id": guild["owner_id"], "unavailable": False,
+            "large": False, "member_count": len(guild["members"]), "features": [], "emojis": [], "stickers": [],
+            "roles": list(guild["roles"].values()),
+            "channels": [c for c in self.channels.values() if c["type"] != 1 and c.get("guild_id") == guild_id],
+            "threads": [], "members": list(guild["members"].values()), "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "preferred_locale": "en-US", "premium_tier": 0, "premium_subscription_count": 0,
             "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
@@ -766,6 +837,7 @@ class FakeDiscord:
     def _parse_mentions(self, content: str, channel_id: str) -> tuple[list[Json], list[str], bool]:
         """``<@id>``/``<@!id>`` user mentions, ``<@&id>`` role mentions and @everyone/@here in ``content``."""
         in_guild = self._is_guild_channel(channel_id)
+        gid = self.guild_of(channel_id)
         mentions: list[Json] = []
         seen: set[str] = set()
         for uid in re.findall(r"<@!?(\d+)>", content):
@@ -773,11 +845,12 @@ class FakeDiscord:
                 continue
             seen.add(uid)
             entry = dict(self.users[uid])
-            member = self._member_without_user(uid)
+            member = self._member_without_user(uid, gid) if gid else None
             if in_guild and member is not None:
                 entry["member"] = member
             mentions.append(entry)
-        roles = [rid for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if rid in self.roles]
+        guild_roles = self.guilds[gid]["roles"] if gid else {}
+        roles = [rid for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if rid in guild_roles]
         everyone = in_guild and ("@everyone" in content or "@here" in content)
         return mentions, roles, everyone
 
@@ -790,9 +863,9 @@ class FakeDiscord:
             "pinned": False, "type": MSG_DEFAULT, "flags": 0, "components": [],
         }
         if self._is_guild_channel(channel_id):
-            msg["guild_id"] = self.guild_id
+            msg["guild_id"] = self.guild_of(channel_id)
             if author["id"] != self.app_id:
-                member = self._member_without_user(author["id"])
+                member = self._member_without_user(author["id"], msg["guild_id"])
                 if member is not None:
                     msg["member"] = member
         msg.update(extra)
@@ -843,7 +916,7 @@ class FakeDiscord:
             msg["message_reference"] = {"type": int(ref.get("type") or 0), "message_id": ref_id,
                                         "channel_id": ref_channel}
             if "guild_id" in msg:
-                msg["message_reference"]["guild_id"] = self.guild_id
+                msg["message_reference"]["guild_id"] = msg["guild_id"]
             referenced = self._messages.get(ref_id)
             msg["referenced_message"] = copy.deepcopy(referenced) if referenced else None
             if referenced:
@@ -948,11 +1021,17 @@ class FakeDiscord:
             if d.get("token") != self.token:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
                 return
-            conn.identified, conn.intents = True, int(d.get("intents") or 0)
+            intents = int(d.get("intents") or 0)
+            if intents & PRIVILEGED_INTENTS & ~self.enabled_intents:
+                self.refused_identifies.append(payload)
+                await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
+                return
+            conn.identified, conn.intents = True, intents
             conn.session_id = self.snowflake()
             self._sessions[conn.session_id] = conn
             ready: Json = {
-                "v": API_VERSION, "user": self.bot_user, "guilds": [{"id": self.guild_id, "unavailable": True}],
+                "v": API_VERSION, "user": self.bot_user,
+                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
                 "session_id": conn.session_id, "resume_gateway_url": "wss://gateway.discord.gg",
                 "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
                 "presences": [], "guild_join_requests": [], "user_settings": {}, "session_type": "normal",
@@ -961,7 +1040,8 @@ class FakeDiscord:
             if d.get("shard") is not None:
                 ready["shard"] = d["shard"]
             await conn.dispatch("READY", ready)
-            await conn.dispatch("GUILD_CREATE", self.guild)
+            for gid in self.guilds:
+                await conn.dispatch("GUILD_CREATE", self.guild_payload(gid))
         elif op == 6:  # RESUME
             previous = self._sessions.get(str(d.get("session_id")))
             if previous is None or d.get("token") != self.token:
@@ -974,7 +1054,7 @@ class FakeDiscord:
             self._sessions[conn.session_id] = conn
             await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
         elif op == 8:  # REQUEST_GUILD_MEMBERS
-            members = list(self.members.values())
+            members = list(self.guilds[str(d["guild_id"])]["members"].values())
             if d.get("user_ids"):
                 wanted = {str(u) for u in (d["user_ids"] if isinstance(d["user_ids"], list) else [d["user_ids"]])}
                 members = [m for m in members if m["user"]["id"] in wanted]
@@ -1003,8 +1083,8 @@ class FakeDiscord:
         in_guild = "guild_id" in data
         if not intents & (INTENT_GUILD_MESSAGES if in_guild else INTENT_DIRECT_MESSAGES):
             return None
-        if in_guild and "member" not in data and data["author"]["id"] in self.members:
-            data = {**data, "member": self._member_without_user(data["author"]["id"])}
+        if in_guild and "member" not in data and data["author"]["id"] in self.guilds[data["guild_id"]]["members"]:
+            data = {**data, "member": self._member_without_user(data["author"]["id"], data["guild_id"])}
         visible = (not in_guild or intents & INTENT_MESSAGE_CONTENT or data["author"]["id"] == self.app_id
                    or any(m["id"] == self.app_id for m in data.get("mentions", [])))
         if not visible:
@@ -1064,14 +1144,15 @@ class FakeDiscord:
 
     # ---- application commands --------------------------------------------------------------------
 
-    def _find_command(self, name: str, channel_id: str) -> tuple[Json | None, str | None]:
-        """The registered command called ``name`` (guild registration first) and its guild id."""
-        scopes = [(self.guild_id, self.guild_id), ("global", None)] if self._is_guild_channel(channel_id) \
-            else [("global", None)]
-        for key, gid in scopes:
+    def _find_command(self, name: str, channel_id: str, ctype: int = CMD_CHAT_INPUT) -> tuple[Json | None, str | None]:
+        """The registered command called ``name`` of type ``ctype`` (the channel's server's registration
+        first, then the global one) and its guild id."""
+        gid = self.guild_of(channel_id)
+        scopes = [(gid, gid), ("global", None)] if gid else [("global", None)]
+        for key, scope in scopes:
             for cmd in self.commands.get(key, []):
-                if cmd["name"] == name and cmd.get("type", 1) == 1:
-                    return cmd, gid
+                if cmd["name"] == name and cmd.get("type", 1) == ctype:
+                    return cmd, scope
         return None, None
 
     def _command_payload(self, name: str, options: Mapping[str, Any] | None, channel_id: str,
@@ -1130,7 +1211,8 @@ class FakeDiscord:
                 resolved.setdefault("attachments", {})[att["id"]] = att
                 value: Any = att["id"]
             else:
-                value = self._option_value(full_name, definition, values[opt_name], is_focused, resolved)
+                value = self._option_value(full_name, definition, values[opt_name], is_focused, resolved,
+                                           self.guild_of(channel_id))
             opt: Json = {"name": opt_name, "type": otype, "value": value}
             if is_focused:
                 opt["focused"] = True
@@ -1142,7 +1224,8 @@ class FakeDiscord:
                 raise ValueError(f"/{full_name}: missing required option(s) {missing}")
         return out
 
-    def _option_value(self, full_name: str, definition: Json, value: Any, focused: bool, resolved: Json) -> Any:
+    def _option_value(self, full_name: str, definition: Json, value: Any, focused: bool, resolved: Json,
+                      guild_id: str | None = None) -> Any:
         """Coerce a driver value to what Discord sends for the option type; fill ``resolved`` for ids."""
         otype = int(definition["type"])
         if focused and otype in (3, 4, 10):
@@ -1158,14 +1241,14 @@ class FakeDiscord:
         elif otype in (6, 9) and (isinstance(value, dict) or str(value) in self.users):
             uid = str(value["id"] if isinstance(value, dict) else value)
             resolved.setdefault("users", {})[uid] = self.users[uid]
-            member = self._member_without_user(uid)
+            member = self._member_without_user(uid, guild_id) if guild_id else None
             if member is not None:
-                member["permissions"] = str(self.member_permissions(uid))
+                member["permissions"] = str(self.member_permissions(uid, guild_id))
                 resolved.setdefault("members", {})[uid] = member
             return uid
         elif otype in (8, 9):
             rid = str(value["id"] if isinstance(value, dict) else value)
-            resolved.setdefault("roles", {})[rid] = self.roles[rid]
+            resolved.setdefault("roles", {})[rid] = self.guilds[guild_id or self.guild_id]["roles"][rid]
             return rid
         elif otype == 7:
             cid = str(value["id"] if isinstance(value, dict) else value)
@@ -1188,16 +1271,17 @@ class FakeDiscord:
             "id": iid, "application_id": self.app_id, "type": itype, "token": f"fake-itoken-{iid}",
             "version": 1, "channel_id": channel_id, "data": data, "locale": "en-US", "entitlements": [],
             "app_permissions": str(self.member_permissions(self.app_id)),
-            "authorizing_integration_owners": {"0": self.guild_id},
+            "authorizing_integration_owners": {"0": self.guild_of(channel_id) or self.guild_id},
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,  # read unconditionally by discord.py
         }
-        if self._is_guild_channel(channel_id):
-            perms = self.member_permissions(user["id"])
-            member = copy.deepcopy(self.members[user["id"]])
+        gid = self.guild_of(channel_id)
+        if gid is not None:
+            perms = self.member_permissions(user["id"], gid)
+            member = copy.deepcopy(self.guilds[gid]["members"][user["id"]])
             member["permissions"] = str(perms)
             channel["permissions"] = str(perms)
-            payload.update(guild_id=self.guild_id, guild_locale="en-US", member=member, context=0,
-                           guild={"id": self.guild_id, "locale": "en-US", "features": []})
+            payload.update(guild_id=gid, guild_locale="en-US", member=member, context=0,
+                           guild={"id": gid, "locale": "en-US", "features": []})
         else:
             payload.update(user=user, context=1)
         payload["channel"] = channel
@@ -1251,6 +1335,29 @@ class FakeDiscord:
         cid = self._channel_arg(channel_id)
         data = self._command_payload(name, options, cid, None, focused, stale_client)
         return await self._new_interaction(IT_AUTOCOMPLETE, data, user, cid)
+
+    async def push_message_command(self, name: str, message: Json | str | int, *, user: Json | None = None) -> str:
+        """A user picks the message context-menu command ``name`` (right-click a message → Apps) on
+        ``message`` (INTERACTION_CREATE type 2, command type 3). Returns the interaction id.
+
+        As on Discord, ``data.resolved.messages`` holds the whole target message, its content included
+        whatever the bot's intents (the Message Content intent does not apply to a context menu's target).
+        """
+        user = self._user_arg(user)
+        target = self._live_message(message)
+        cid = target["channel_id"]
+        cmd, gid = self._find_command(name, cid, CMD_MESSAGE)
+        if cmd is None:
+            registered = sorted({c["name"] for cs in self.commands.values() for c in cs
+                                 if c.get("type") == CMD_MESSAGE})
+            raise ValueError(f"no message command {name!r} is registered (registered: {registered})")
+        resolved_message = copy.deepcopy(target)
+        resolved_message.pop("referenced_message", None)
+        data: Json = {"id": cmd["id"], "name": name, "type": CMD_MESSAGE, "target_id": target["id"],
+                      "resolved": {"messages": {target["id"]: resolved_message}}}
+        if gid is not None:
+            data["guild_id"] = gid
+        return await self._new_interaction(IT_COMMAND, data, user, cid)
 
     @staticmethod
     def _walk_components(components: Iterable[Json]) -> Iterable[Json]:
@@ -1550,7 +1657,7 @@ class FakeDiscord:
         Discord would answer a string; discord.py accepts both)."""
         if app != self.app_id:
             return _error(403, "Missing Access", 50001)
-        if guild is not None and guild != self.guild_id:
+        if guild is not None and guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
         body = call.body or []
         if len(body) > 100:
@@ -1577,26 +1684,27 @@ class FakeDiscord:
         return 200, self.commands.get(guild or "global", [])
 
     async def _h_get_guild(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        data = {k: v for k, v in self.guild.items()
+        data = {k: v for k, v in self.guild_payload(guild).items()
                 if k not in ("channels", "members", "threads", "presences", "voice_states", "joined_at")}
-        return 200, {**data, "approximate_member_count": len(self.members), "approximate_presence_count": 0}
+        return 200, {**data, "approximate_member_count": len(self.guilds[guild]["members"]),
+                     "approximate_presence_count": 0}
 
     async def _h_get_guild_channels(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        return 200, [c for c in self.channels.values() if c["type"] != 1]
+        return 200, [c for c in self.channels.values() if c["type"] != 1 and self.guild_of(c["id"]) == guild]
 
     async def _h_get_guild_roles(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        return 200, list(self.roles.values())
+        return 200, list(self.guilds[guild]["roles"].values())
 
     async def _h_get_member(self, call: _Call, guild: str, user: str) -> tuple[int, Any]:
-        if guild != self.guild_id or user not in self.members:
+        if guild not in self.guilds or user not in self.guilds[guild]["members"]:
             return _error(404, "Unknown Member", 10007)
-        return 200, self.members[user]
+        return 200, self.guilds[guild]["members"][user]
 
     async def _h_get_channel(self, call: _Call, channel: str) -> tuple[int, Any]:
         return (200, self.channels[channel]) if channel in self.channels else _error(404, "Unknown Channel", 10003)
@@ -1698,12 +1806,16 @@ class FakeDiscord:
 
     def _interaction_message(self, it: Json, body: Json, files: list[Json], *, flags: int) -> Json:
         """A message created on behalf of interaction ``it`` (callback 4/5 or a followup)."""
+        owner = self.guild_of(it["channel_id"]) or self.guild_id
         metadata: Json = {"id": it["id"], "type": it["type"], "user": it["user"],
-                          "authorizing_integration_owners": {"0": self.guild_id}}
+                          "authorizing_integration_owners": {"0": owner}}
         extra: Json = {"webhook_id": self.app_id, "application_id": self.app_id, "interaction_metadata": metadata}
         if it["type"] == IT_COMMAND:
             metadata["name"] = it["data"]["name"]
-            extra["type"] = MSG_CHAT_INPUT
+            context_menu = it["data"].get("type", CMD_CHAT_INPUT) != CMD_CHAT_INPUT
+            extra["type"] = MSG_CONTEXT_MENU_COMMAND if context_menu else MSG_CHAT_INPUT
+            if context_menu:
+                metadata["target_message_id"] = it["data"].get("target_id")
             # The deprecated field; discord.py still parses it (needs id, type, name, user).
             extra["interaction"] = {"id": it["id"], "type": it["type"], "name": it["data"]["name"],
                                     "user": it["user"]}

@@ -42,8 +42,9 @@ from tests.bot_fixtures import (
 
 pytestmark = pytest.mark.slow
 
-ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats"}
+ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats", "config", "feedback"}
 PUBLIC_COMMANDS = {"ask", "search", "source", "sources", "help"}
+CONTEXT_MENUS = {"Ask about this message"}
 
 
 # --------------------------------------------------------------------------- startup
@@ -57,7 +58,10 @@ async def test_startup_logs_in_and_registers_commands_per_guild(start_bot: Any) 
     put = next(r for r in fake.requests if r["method"] == "PUT" and r["path"].endswith("/commands"))
     assert put["auth"] == f"Bot {fake.token}"
     commands = {c["name"]: c for c in put["json"]}
-    assert set(commands) == PUBLIC_COMMANDS | ADMIN_COMMANDS
+    assert set(commands) == PUBLIC_COMMANDS | ADMIN_COMMANDS | CONTEXT_MENUS
+    menu = commands["Ask about this message"]
+    assert menu["type"] == 3 and not menu.get("description"), "a message context-menu command"
+    assert menu.get("default_member_permissions") is None, "for everyone"
 
     def options(name: str) -> dict[str, dict[str, Any]]:
         return {o["name"]: o for o in commands[name].get("options", [])}
@@ -87,7 +91,7 @@ async def test_startup_without_guilds_syncs_globally(start_bot: Any) -> None:
     h = await start_bot({"guild_ids": []})
     paths = [(r["method"], r["path"]) for r in h.fake.requests]
     assert ("PUT", f"/applications/{h.fake.app_id}/commands") in paths
-    assert {c["name"] for c in h.fake.commands["global"]} == PUBLIC_COMMANDS | ADMIN_COMMANDS
+    assert {c["name"] for c in h.fake.commands["global"]} == PUBLIC_COMMANDS | ADMIN_COMMANDS | CONTEXT_MENUS
 
 
 async def test_token_is_never_logged(start_bot: Any, caplog: pytest.LogCaptureFixture) -> None:

@@ -214,7 +214,7 @@ class Admin(commands.Cog):
             return []
         return await sources.document_autocomplete(interaction, current)  # type: ignore[attr-defined]
 
-    @app_commands.command(name="stats", description="Index size, questions answered and feedback (admins).")
+    @app_commands.command(name="stats", description="Index size, questions answered here and feedback (admins).")
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[DocBot]) -> None:
@@ -222,7 +222,7 @@ class Admin(commands.Cog):
             stats = await self.bot.run_engine(self.bot.engine.stats)
         except IndexNotFound:
             stats = None
-        feedback = await asyncio.to_thread(self.bot.feedback.stats)
+        feedback = await asyncio.to_thread(self.bot.feedback.stats, guild_id=interaction.guild_id)
         await interaction.response.send_message(
             embed=render_stats(stats, feedback), ephemeral=True, allowed_mentions=NO_MENTIONS
         )

@@ -80,16 +80,17 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"docb
             await report_interaction_error(interaction, exc)
 
 
+async def check_question_cooldown(interaction: discord.Interaction[DocBot]) -> bool:
+    """The per-user question cooldown of the server, as an app command check (mentions share the bucket)."""
+    retry_after = interaction.client.question_retry_after(interaction.user.id, interaction.guild_id)
+    if retry_after:
+        raise QuestionOnCooldown(retry_after)
+    return True
+
+
 def question_cooldown() -> Any:
-    """The per-user question cooldown as an app command check (shared with mentions through the bot)."""
-
-    async def predicate(interaction: discord.Interaction[DocBot]) -> bool:
-        retry_after = interaction.client.question_retry_after(interaction.user.id)
-        if retry_after:
-            raise QuestionOnCooldown(retry_after)
-        return True
-
-    return app_commands.check(predicate)
+    """:func:`check_question_cooldown` as a decorator for slash commands."""
+    return app_commands.check(check_question_cooldown)
 
 
 @contextlib.asynccontextmanager
@@ -156,6 +157,7 @@ class Ask(commands.Cog):
             question=question,
             answered=bool(answer.answered and rendered.excerpts),
             refs=[e.ref for e in rendered.excerpts],
+            answer=rendered.plain_text(),
             user_id=user.id,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -192,7 +194,8 @@ class Ask(commands.Cog):
         channel = message.channel
         parent_id = getattr(channel, "parent_id", None)
         config = self.bot.server_config(message.guild.id if message.guild else None)
-        configured = config.is_answer_channel(channel.id, parent_id)
+        # Without the Message Content intent Discord sends these messages without their text.
+        configured = config.is_answer_channel(channel.id, parent_id) and self.bot.reads_message_content
         if not (mentioned or role_mentioned or configured):
             return None
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
@@ -215,7 +218,8 @@ class Ask(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            retry_after = self.bot.question_retry_after(message.author.id)
+            guild_id = message.guild.id if message.guild else None
+            retry_after = self.bot.question_retry_after(message.author.id, guild_id)
             if retry_after:
                 await self._tell_cooldown(message, reference, retry_after)
                 return
@@ -268,7 +272,10 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="help", description="What this bot does and how to use it.")
     async def help(self, interaction: discord.Interaction[DocBot]) -> None:
-        embed = render_help(is_admin=self.bot.is_admin(interaction.user, interaction.permissions), cooldown=self.bot.cooldown_hint())
+        embed = render_help(
+            is_admin=self.bot.is_admin(interaction.user, interaction.permissions),
+            cooldown=self.bot.cooldown_hint(interaction.guild_id),
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
