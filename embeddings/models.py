@@ -59,6 +59,8 @@ class Source(BaseModel):
     title: str
     date: dt.date | None = None
     url: str | None = None
+    pages: list[int] = Field([], description="Pages (of a PDF) the answer quotes this source from, ascending.")
+    ref: str | None = Field(None, description="`DOC#N` of the first passage quoted from it (for `source`).")
 
 
 class Passage(BaseModel):
@@ -69,6 +71,7 @@ class Passage(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the passage starts on; None when unpaged.")
 
     @property
     def ref(self) -> str:
@@ -114,6 +117,7 @@ class DocumentInfo(BaseModel):
     url: str | None = None
     chunks: int
     chars: int
+    pages: int | None = Field(None, description="Number of pages (PDF); None for unpaged documents.")
 
 
 class ChunkView(BaseModel):
@@ -121,6 +125,7 @@ class ChunkView(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the chunk starts on.")
 
 
 class SourceView(BaseModel):
@@ -129,6 +134,7 @@ class SourceView(BaseModel):
     document: DocumentInfo
     text: str = Field(description="The document's full text, or the focused chunk and its neighbours.")
     focus: int | None = Field(None, description="The chunk asked for, when the ref named one.")
+    page: int | None = Field(None, description="The page (of a PDF) the chunk asked for starts on.")
     chunks: list[ChunkView] = []
 
 
