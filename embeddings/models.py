@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -49,6 +49,17 @@ class ChunkRef:
         if match:
             return cls(text[: match.start()], int(match.group(1)))
         return cls(text)
+
+
+def page_label(pages: Iterable[int | None]) -> str:
+    """How a citation names its pages: ``p. 17``, ``pp. 3, 17``; empty for unpaged documents.
+
+    The CLI and the Discord bot both cite through this, so a page reads the same everywhere.
+    """
+    shown = sorted({p for p in pages if p is not None})
+    if not shown:
+        return ""
+    return ("p. " if len(shown) == 1 else "pp. ") + ", ".join(str(p) for p in shown)
 
 
 class Source(BaseModel):
