@@ -202,6 +202,7 @@ class Indexer:
                     max_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.chunk_overlap_tokens,
                     count_tokens=count,
+                    breaks=[start for _, start in doc.pages],
                 )
             ]
             plan.spans.append(spans)
