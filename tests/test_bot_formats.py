@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .bot_fixtures import EPHEMERAL, current_generation, docs_snapshot, embed_text, sources_listed
+from .bot_fixtures import assert_uploads_refused, embed_text, sources_listed
 from .doc_fixtures import FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_pdf
 
 
@@ -61,16 +61,8 @@ async def test_word_and_web_page_uploads_are_read_as_their_format(start_bot: Any
 
 async def test_unreadable_pdf_uploads_are_refused_with_the_reason(start_bot: Any) -> None:
     h = await start_bot()
-    fake = h.fake
-    generation, docs = current_generation(h), docs_snapshot(h)
-    cases = [
+    await assert_uploads_refused(h, [
         (("locked.pdf", make_pdf(user_password="secret"), "application/pdf"), "protected by a password"),
         (("half.pdf", make_pdf()[:1500], "application/pdf"), "truncated"),
         (("report.pdf", b"<html>saved the wrong file</html>", "application/pdf"), "not a PDF file"),
-    ]
-    for (name, data, ctype), reason in cases:
-        record = await h.slash("add-document", user=fake.admin, attachments={"file": (name, data, ctype)})
-        text = record["original"]["content"]
-        assert text.startswith("⛔ Refused") and reason in text and "Nothing was changed" in text, text
-        assert record["original"]["flags"] & EPHEMERAL
-    assert current_generation(h) == generation and docs_snapshot(h) == docs
+    ])
