@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from . import formats
 from .errors import DocumentRejected
-from .formats import DEFAULT_MAX_DOCUMENT_CHARS, SUPPORTED_SUFFIXES, plain
+from .formats import DEFAULT_MAX_DOCUMENT_CHARS, SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,6 @@ def _extracted_hash(data: bytes, text: str) -> str:
 def _title_from_name(name: str) -> str:
     stem = PurePosixPath(name).stem
     return re.sub(r"[_\-]+", " ", stem).strip() or name
-
-
-def decode(data: bytes, name: str) -> str:
-    """Strict UTF-8 (with or without BOM); raises DocumentRejected with a reason a person can act on."""
-    return plain.decode(data, name)
 
 
 def parse(

@@ -66,3 +66,20 @@ async def test_unreadable_pdf_uploads_are_refused_with_the_reason(start_bot: Any
         (("half.pdf", make_pdf()[:1500], "application/pdf"), "truncated"),
         (("report.pdf", b"<html>saved the wrong file</html>", "application/pdf"), "not a PDF file"),
     ])
+
+
+def test_passage_suggestions_match_numbers_pages_and_words() -> None:
+    from bot.cogs.sources import passage_choices
+    from embeddings.models import ChunkView, DocumentInfo, SourceView
+
+    texts = ["# Finances Mooring fees rose.", "The keeper retired in September.", "Buoy 12 was moved."]
+    view = SourceView(
+        document=DocumentInfo(doc_id="r.pdf", title="R", chunks=12, chars=90, pages=3), text="",
+        chunks=[ChunkView(chunk=n, start=0, end=1, text=texts[n % 3], page=n // 4 + 1) for n in range(12)],
+    )
+    assert [c.value for c in passage_choices(view, "p2")] == [4, 5, 6, 7]
+    assert [c.value for c in passage_choices(view, "page 3")] == [8, 9, 10, 11]
+    assert [c.value for c in passage_choices(view, "1")] == [1, 10, 11]
+    assert [c.value for c in passage_choices(view, "KEEPER retired")] == [1, 4, 7, 10]
+    assert passage_choices(view, "")[1].name == "1 · p. 1 · The keeper retired in September."
+    assert len(passage_choices(view, "", limit=5)) == 5
