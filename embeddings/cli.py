@@ -21,6 +21,8 @@ import argparse
 import json
 import logging
 import os
+import re
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable
@@ -36,7 +38,7 @@ from .encoder import require_installed
 from .engine import Engine
 from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
 from .indexer import onnx_dir
-from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
+from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
 from .settings import EngineSettings, describe_invalid
 from .store import Verification
 
@@ -44,6 +46,9 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- rendering
+_SHELL_SPECIAL = re.compile(r"[\s'\"$`\\;&|<>()*?!\[\]{}~]|^#")
+
+
 def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -58,14 +63,21 @@ def render_answer(ans: Answer, width: int = 100) -> str:
         return ans.message
     lines = [ans.message, ""]
     for ex in ans.excerpts:
-        quote = textwrap.fill(f"\u201c{ex.text}\u201d", width=width, initial_indent="    ",
+        page = f" ({page_label([ex.page])})" if ex.page is not None else ""
+        quote = textwrap.fill(f"\u201c{ex.text}\u201d{page}", width=width, initial_indent="    ",
                               subsequent_indent="    ")
         lines.append(f"[{ex.number}]{quote[3:]}")
     lines += ["", "Sources:"]
     for s in ans.sources:
-        lines.append(f"  [{s.number}] {s.title} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
-        lines.append(f"      docbot source {s.doc_id}")
+        pages = f", {page_label(s.pages)}" if s.pages else ""
+        lines.append(f"  [{s.number}] {s.title}{pages} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
+        lines.append(f"      docbot source {_shell_word(s.ref or s.doc_id)}")
     return "\n".join(lines)
+
+
+def _shell_word(ref: str) -> str:
+    """A ref as it can be pasted into a shell: quoted only when it must be (``#`` inside a word is fine)."""
+    return shlex.quote(ref) if _SHELL_SPECIAL.search(ref) else ref
 
 
 def render_hits(hits: list[Hit]) -> str:
@@ -73,28 +85,34 @@ def render_hits(hits: list[Hit]) -> str:
         return "No passages found."
     out = []
     for h in hits:
-        out.append(f"{h.rank:>2}. score {h.score:.4f}  cosine {h.dense:.3f}  {h.title} ({_date(h.date)})  [{h.ref}]")
+        where = h.ref + (f", {page_label([h.page])}" if h.page is not None else "")
+        out.append(f"{h.rank:>2}. score {h.score:.4f}  cosine {h.dense:.3f}  {h.title} ({_date(h.date)})  [{where}]")
         out.append(textwrap.indent(textwrap.fill(h.text, width=96), "    "))
     return "\n".join(out)
 
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters"]
+    size = f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters" + (f", {_n(d.pages, 'page')}" if d.pages else "")
+    head = [f"{d.title} ({_date(d.date)})", d.url or "", size]
     if view.focus is None:
         body = view.text
     else:
+        if view.page is not None:
+            head.append(f"passage #{view.focus}, {page_label([view.page])}")
         parts = []
         for c in view.chunks:
             marker = ">>" if c.chunk == view.focus else "  "
-            parts.append(f"{marker} #{c.chunk}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
+            page = f" ({page_label([c.page])})" if c.page is not None else ""
+            parts.append(f"{marker} #{c.chunk}{page}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
         body = "\n".join(parts)
     return "\n".join(line for line in head if line) + "\n\n" + body
 
 
 def render_sources(docs: list[DocumentInfo]) -> str:
     return "\n".join(
-        f"{_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}]" + (f"\n            {d.url}" if d.url else "")
+        f"{_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}{', ' + _n(d.pages, 'page') if d.pages else ''}]"
+        + (f"\n            {d.url}" if d.url else "")
         for d in docs
     ) or "No documents indexed."
 

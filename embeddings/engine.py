@@ -201,7 +201,7 @@ class Engine:
             hits.append(Hit(
                 rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=doc.doc_id,
                 chunk=chunk.ord, start=chunk.start, end=chunk.end, text=gen.chunk_text(c.chunk),
-                title=doc.title, date=doc.date, url=doc.url,
+                title=doc.title, date=doc.date, url=doc.url, page=gen.page(p.doc, chunk.start),
             ))
         return hits
 
@@ -247,8 +247,8 @@ class Engine:
             ref = ChunkRef.parse(ref, gen)
         pos = _position(gen, ref.doc_id)
         text = gen.doc_text(pos)
-        views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end])
-                 for c in gen.doc_chunks(pos)]
+        views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end],
+                           page=gen.page(pos, c.start)) for c in gen.doc_chunks(pos)]
         n = len(views)
         if ref.chunk is None:
             return SourceView(document=gen.doc_info(pos), text=text, chunks=views)
@@ -260,6 +260,7 @@ class Engine:
             document=gen.doc_info(pos),
             text=text[views[lo].start : views[hi].end],
             focus=focus,
+            page=views[focus].page,
             chunks=views[lo : hi + 1],
         )
 
@@ -339,7 +340,8 @@ class Engine:
     ) -> IndexReport:
         """Validate and save an upload into the documents folder, then index it."""
         with self._change():
-            save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
+            save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes,
+                        max_chars=self.settings.max_document_chars)
             return self._reindex(None, progress)
 
     def remove_document(self, doc_id: str, *, progress: ProgressCallback | None = None) -> IndexReport:

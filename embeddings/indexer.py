@@ -146,7 +146,7 @@ class Indexer:
         emit(IndexProgress(stage="scan", documents_total=len(files)))
         for n, (doc_id, path) in enumerate(files, 1):
             try:
-                docs.append(read_file(doc_id, path))
+                docs.append(read_file(doc_id, path, max_chars=self.settings.max_document_chars))
             except DocumentRejected as exc:
                 pos = previous.position(doc_id) if previous is not None else None
                 if pos is not None:
@@ -202,6 +202,7 @@ class Indexer:
                     max_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.chunk_overlap_tokens,
                     count_tokens=count,
+                    breaks=[start for _, start in doc.pages],
                 )
             ]
             plan.spans.append(spans)

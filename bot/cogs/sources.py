@@ -19,8 +19,8 @@ from discord.ext import commands
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import deliver, interaction_context, report_interaction_error
 from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
-from embeddings.errors import IndexNotFound
-from embeddings.models import ChunkRef, DocumentInfo
+from embeddings.errors import EngineError, IndexNotFound
+from embeddings.models import ChunkRef, DocumentInfo, SourceView, page_label
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,35 @@ def document_choices(docs: list[DocumentInfo], current: str, limit: int = 25) ->
     return choices
 
 
+_PAGE_TYPED = re.compile(r"^p(?:age)?\.?\s*(\d+)$")
+
+
+def passage_choices(view: SourceView, current: str, limit: int = 25) -> list[app_commands.Choice[int]]:
+    """Autocomplete for ``/source``'s passage: ``5 · p. 17 · The keeper painted…``, in document order.
+
+    An answer cites a PDF's page (``[1, p. 17]``); this lets a reader open the passage on that page.
+    Typed digits match passage numbers that start with them, ``p17`` or ``page 17`` a page, anything
+    else words of the passage.
+    """
+    typed = current.strip().casefold()
+    page_typed = _PAGE_TYPED.match(typed)
+    choices = []
+    for c in view.chunks:
+        if page_typed:
+            keep = c.page == int(page_typed.group(1))
+        elif typed.isdigit():
+            keep = str(c.chunk).startswith(typed)
+        else:
+            keep = all(word in c.text.casefold() for word in typed.split())
+        if not keep:
+            continue
+        label = f"{c.chunk}" + (f" · {page_label([c.page])}" if c.page is not None else "")
+        choices.append(app_commands.Choice(name=ellipsize(f"{label} · {one_line(c.text, 100)}", 100), value=c.chunk))
+        if len(choices) == limit:
+            break
+    return choices
+
+
 class Sources(commands.Cog):
     """Search the passages, read a source, list the documents."""
 
@@ -190,7 +219,7 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="source", description="Read a document, or one passage of it with its context.")
     @app_commands.describe(document="The document (type words of its title, name or link)",
-                           passage="Passage number, as cited")
+                           passage="Passage number (suggestions show each one's page and first words)")
     async def source(
         self,
         interaction: discord.Interaction[DocBot],
@@ -210,6 +239,19 @@ class Sources(commands.Cog):
         self, interaction: discord.Interaction[DocBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self.document_autocomplete(interaction, current)
+
+    @source.autocomplete("passage")
+    async def _source_passage(
+        self, interaction: discord.Interaction[DocBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        document = getattr(interaction.namespace, "document", None)
+        if not isinstance(document, str) or not document.strip():
+            return []
+        try:
+            view = await self.bot.run_engine(self.bot.engine.source, document)
+        except EngineError:  # no index yet, or a document that is not indexed (still being typed)
+            return []
+        return passage_choices(view, str(current))
 
     @app_commands.command(name="sources", description="The indexed documents, newest first.")
     async def sources(self, interaction: discord.Interaction[DocBot]) -> None:
