@@ -247,10 +247,12 @@ def safe_filename(name: str) -> str:
 
 
 def save_upload(docs_dir: Path, filename: str, data: bytes, *, max_bytes: int) -> Path:
-    """Validate an uploaded document and write it into ``docs_dir`` under a safe name.
+    """Validate an uploaded document and write it into ``docs_dir`` under a safe name (its extension kept).
 
     Nothing is written unless the file is acceptable, so a refused upload leaves the folder as it was.
-    The file is written to a temporary name and renamed, so a half-written file is never indexed.
+    The file is written to a temporary name and renamed, so a half-written file is never indexed. A file
+    of that name is replaced: whether it may be is the caller's decision (``Engine.add_document`` refuses
+    a name that is taken unless asked to replace it).
     """
     name = safe_filename(filename)
     if PurePosixPath(name).suffix not in SUPPORTED_SUFFIXES:
@@ -262,13 +264,6 @@ def save_upload(docs_dir: Path, filename: str, data: bytes, *, max_bytes: int) -
     parse(name, data)  # raises DocumentRejected for empty, binary or undecodable files
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
-    if name != filename and target.exists() and target.read_bytes() != data:
-        # Another upload already has this safe name ("Budget (2023).md" and "Budget [2023].md" are
-        # both Budget_2023.md): replacing it would lose that document. The same name is an update.
-        raise DocumentRejected(
-            f"{filename}: would be saved as {name}, which already holds another document; rename the "
-            f"file (letters, digits, '.', '_' and '-' are kept as they are) or remove {name} first"
-        )
     tmp = docs_dir / f".{name}.upload"
     tmp.write_bytes(data)
     tmp.replace(target)
