@@ -213,13 +213,18 @@ class _ProgressBar:
             self.bar = None
 
 
-def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool, prune: bool = False) -> IndexReport:
-    """Index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
+def with_progress(job: Callable[[_ProgressBar], IndexReport], *, show: bool) -> IndexReport:
+    """Run an index change with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
     try:
-        return engine.index(paths, prune=prune, progress=bar)
+        return job(bar)
     finally:
         bar.close()
+
+
+def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool, prune: bool = False) -> IndexReport:
+    """``Engine.index`` with a progress bar (the CLI's ``index`` and the bot's start)."""
+    return with_progress(lambda bar: engine.index(paths, prune=prune, progress=bar), show=show)
 
 
 # ---------------------------------------------------------------------- chat
@@ -332,7 +337,13 @@ def _nonblank(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
+    p = argparse.ArgumentParser(
+        prog="docbot", description="Ask questions about a folder of documents.",
+        epilog="The index changes only when asked. It remembers the folders and files it was built from (its "
+        "sources: `docbot sources`): `docbot index PATH` adds one, `docbot index` updates them all, and "
+        "`docbot remove` takes documents or sources out. A path that does not exist is an error, and an update "
+        "that would remove more than half of the index is refused unless --prune is given.",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -351,18 +362,20 @@ def _parser() -> argparse.ArgumentParser:
         "that would remove more than half of the documents is refused unless --prune is given. A PATH that "
         "does not exist is an error, and nothing changes. Remove documents or sources with `docbot remove`."
     )
-    sp.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    sp.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                    help="a folder or file to add to the sources (or inside one, to update it)")
     sp.add_argument("--prune", action="store_true",
                     help="let this update remove documents whose files are gone however many they are "
                          "(the summary lists them)")
-    sp.add_argument("--no-progress", action="store_true")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     sp = add("remove", "remove documents or sources from the index (files on disk are left alone)")
     sp.epilog = (
         "TARGET is a document id (`docbot sources` lists them), a source's path (it is dropped with all its "
         "documents), or a file or folder inside a source folder (kept out of later updates; `docbot index "
         "PATH` brings it back). All or nothing: an unknown TARGET removes nothing."
     )
-    sp.add_argument("targets", nargs="+", metavar="TARGET")
+    sp.add_argument("targets", nargs="+", metavar="TARGET", help="a document id or a path")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
         sp = add(name, help)
         sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY", type=_nonblank)
@@ -426,12 +439,12 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     check_data_dir(settings.data_dir, write=args.command in ("index", "remove"))
     if args.command in ("index", "ask", "search", "chat"):
         check_model(engine, indexing=args.command == "index")
+    show = not (getattr(args, "no_progress", False) or as_json) and sys.stderr.isatty()
     if args.command == "index":
-        report = index_with_progress(engine, args.paths or None, prune=args.prune,
-                                     show=not (args.no_progress or as_json) and sys.stderr.isatty())
+        report = index_with_progress(engine, args.paths or None, prune=args.prune, show=show)
         print(_dump(report) if as_json else render_report(report))
     elif args.command == "remove":
-        report = engine.remove(args.targets)
+        report = with_progress(lambda bar: engine.remove(args.targets, progress=bar), show=show)
         print(_dump(report) if as_json else render_report(report))
     elif args.command == "ask":
         ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)

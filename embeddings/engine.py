@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -235,11 +235,7 @@ class Engine:
     def sources(self) -> list[DocumentInfo]:
         """Every indexed document, newest first (undated last), then by title, each naming its source."""
         gen = self._generation()
-        table = self._source_table(gen)
-        infos = [gen.doc_info(i) for i in range(gen.documents)]
-        for info in infos:
-            entry = table.source_of(info.doc_id)
-            info.source = str(entry.path) if entry is not None else None
+        infos = self._documents(gen, self._source_table(gen), range(gen.documents))
         infos.sort(key=lambda d: d.title.lower())
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
         return infos
@@ -248,14 +244,28 @@ class Engine:
         """The folders and files the index is built from (its sources), and its documents (as ``sources``)."""
         gen = self._generation()
         table = self._source_table(gen)
+        documents = self._documents(gen, table, range(gen.documents))
+        documents.sort(key=lambda d: d.title.lower())
+        documents.sort(key=lambda d: d.date or date.min, reverse=True)
         return CollectionInfo(
             sources=[
                 SourceInfo(path=str(e.path), kind=e.kind, documents=n, excluded=list(e.excluded), exists=e.path.exists())
                 for e, n in zip(table.entries, table.counts())
             ],
-            documents=self.sources(),
+            documents=documents,
             recorded=table.recorded,
         )
+
+    @staticmethod
+    def _documents(gen: Generation, table: SourceTable, positions: Iterable[int]) -> list[DocumentInfo]:
+        """The documents at these positions as ``sources`` lists them, each naming its source."""
+        infos = []
+        for pos in positions:
+            info = gen.doc_info(pos)
+            entry = table.source_of(info.doc_id)
+            info.source = str(entry.path) if entry is not None else None
+            infos.append(info)
+        return infos
 
     def source(self, ref: str | ChunkRef, *, context: int = 1) -> SourceView:
         """A document in full (``doc_id``), or one chunk with ``context`` neighbours (``doc_id#N``).
@@ -366,7 +376,9 @@ class Engine:
             previous, problems, damaged = None, [], set()
         if previous is None and need_index:
             raise IndexNotFound(f"no index in {data_dir} yet: nothing to remove")
-        plan = make_plan(self._source_table(previous) if previous is not None else SourceTable(), previous)
+        # No index yet: nothing recorded, so a bare update starts from the documents folder.
+        table = self._source_table(previous) if previous is not None else SourceTable(recorded=False)
+        plan = make_plan(table, previous)
         if problems:
             reuse = (f"reusing the intact vectors of {previous.name}" if previous is not None
                      else "no generation is intact: embedding everything again")
@@ -420,19 +432,19 @@ class Engine:
             name = safe_filename(filename)
             target = uploads.resolve() / name
             doc_id = sources.upload_conflict(table, uploads, name)
-            pos = previous.position(doc_id) if previous is not None and doc_id else None
-            existing = previous.doc_info(pos) if previous is not None and pos is not None else None
+            existing = None
+            if previous is not None and doc_id is not None:
+                existing = self._documents(previous, table, [_position(previous, doc_id)])[0]
             if (existing is not None or target.exists()) and not replace:
                 raise DuplicateDocument(_duplicate(filename, name, existing), name=name, doc_id=doc_id,
                                         title=existing.title if existing else None)
-            save_upload(uploads, filename, data, max_bytes=max_bytes)
             start = table
-            if existing is not None:
-                entry = table.source_of(existing.doc_id)
-                existing.source = str(entry.path) if entry else None
-                replaced.append(existing)
-                if table.members[existing.doc_id] != table.owner(target):  # another file: it leaves its source
-                    table = sources.plan_removal(table, [existing.doc_id]).table
+            if existing is not None and table.members[existing.doc_id] != table.owner(target):
+                table = sources.plan_removal(table, [existing.doc_id]).table  # another file: it leaves its source
+            if uploads.exists():  # the guard and a missing source refuse before anything is written
+                sources.plan_update(table, [uploads], self.settings)
+            save_upload(uploads, filename, data, max_bytes=max_bytes)
+            replaced.extend([existing] if existing is not None else [])
             update = sources.plan_update(table, [uploads, target], self.settings)
             update.before = start
             return update

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from .documents import SUPPORTED_SUFFIXES, iter_files, shown
-from .errors import PathNotFound, RemovalRefused, SourceNotFound
+from .errors import DocumentRejected, PathNotFound, RemovalRefused, SourceNotFound
 
 if TYPE_CHECKING:
     from .settings import EngineSettings
@@ -100,10 +100,13 @@ class SourceTable:
     recorded: bool = True
     moved: tuple[tuple[Path, Path], ...] = ()
 
-    def owner(self, path: Path) -> tuple[int, str] | None:
-        """The innermost source holding ``path`` (absolute, resolved) and the name it gives it there."""
+    def owner(self, path: Path, *, skip: Collection[int] = ()) -> tuple[int, str] | None:
+        """The innermost source holding ``path`` (absolute, resolved) and the name it gives it there;
+        the sources in ``skip`` are not considered."""
         best: tuple[int, str] | None = None
         for i, entry in enumerate(self.entries):
+            if i in skip:
+                continue
             rel = entry.relative(path)
             if rel is not None and (best is None or len(entry.path.parts) > len(self.entries[best[0]].path.parts)):
                 best = (i, rel)
@@ -150,8 +153,11 @@ def plan_update(
 ) -> Plan:
     """Add ``paths`` to the sources and update them (``None`` or empty: update every source).
 
-    Raises PathNotFound when a given path or a source to update does not exist, and RemovalRefused when
-    more than half of the documents would leave without ``prune``; in both cases nothing was touched.
+    An index that never recorded a source (a new one, or one written before sources were) starts from
+    the documents folder; one whose sources were all removed does not. Raises PathNotFound when a given
+    path or a source to update does not exist, DocumentRejected for a given file of a format docbot does
+    not read, and RemovalRefused when more than half of the documents would leave without ``prune``; in
+    each case nothing was touched.
     """
     entries = list(table.entries)
     notes = _moved(table)
@@ -159,8 +165,17 @@ def plan_update(
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise PathNotFound(_missing_paths(missing, entries))
+        unread = [p for p in paths if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES]
+        if unread:
+            raise DocumentRejected(
+                f"{', '.join(shown(p) for p in unread)}: not a kind of document docbot reads (it reads "
+                f"{', '.join(SUPPORTED_SUFFIXES)} files); nothing was changed"
+            )
         targets = {_add(entries, p.resolve(), notes) for p in paths}
     else:
+        if not entries and table.recorded:
+            raise PathNotFound("nothing to index: every source was removed from the index; name what to index: "
+                               "`docbot index PATH`")
         if not entries:
             docs = settings.docs_dir
             if not docs.exists():
@@ -319,6 +334,10 @@ def plan_removal(table: SourceTable, targets: Sequence[str | Path]) -> Plan:
             f"{text!r} is neither an indexed document nor a source of the index or a path inside one "
             "(`docbot sources` lists them); nothing was changed"
         )
+    for i in sorted(dropped):  # a source dropped from inside a folder source must not come back as part of it
+        outer = SourceTable(tuple(entries)).owner(entries[i].path, skip=dropped)
+        if outer is not None and outer[1]:
+            entries[outer[0]] = entries[outer[0]].excluding(outer[1])
     removed = sorted(d for d, (i, rel) in table.members.items() if i in dropped or entries[i].is_excluded(rel))
     renumber = {}
     for i in range(len(entries)):

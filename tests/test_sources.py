@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 
 from embeddings import (
-    DuplicateDocument, Engine, EngineSettings, PathNotFound, RemovalRefused, SourceNotFound,
+    DocumentRejected, DuplicateDocument, Engine, EngineSettings, PathNotFound, RemovalRefused, SourceNotFound,
 )
+from embeddings.documents import SUPPORTED_SUFFIXES
 from embeddings.indexer import Indexer, onnx_dir
 from embeddings.encoder import TorchEncoder
 
@@ -189,6 +190,44 @@ def test_remove_by_doc_id_and_by_path(copy: EngineSettings) -> None:
     out = docbot("remove", str(copy.docs_dir / "archive" / "tea.md"), data_dir=copy.data_dir)
     assert out.returncode == 1 and "no indexed document is under" in out.stderr
     assert current(copy) == before and "grain.txt" in doc_ids(copy)
+
+
+def test_an_index_whose_sources_were_all_removed_does_not_fall_back_to_the_documents_folder(
+    copy: EngineSettings, tmp_path: Path
+) -> None:
+    report = Engine(copy).remove([copy.docs_dir])
+    assert len(report.removed) == 4 and report.documents_total == 0
+    assert Engine(copy).collection().sources == []
+    with pytest.raises(PathNotFound, match="every source was removed from the index; name what to index"):
+        Engine(copy).index()  # DOCBOT_DOCS_DIR exists, but it was removed on purpose
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(DocumentRejected, match=r"photo.png: not a kind of document docbot reads \(it reads "
+                                               + ", ".join(SUPPORTED_SUFFIXES)):
+        Engine(copy).index([photo])
+    assert Engine(copy).index([copy.docs_dir]).added == sorted(ALL)
+
+
+def test_a_source_inside_another_keeps_its_documents_and_stays_removed(copy: EngineSettings) -> None:
+    inner = copy.docs_dir / "team"
+    inner.mkdir()
+    (inner / "tea.md").write_text(TEA)
+    Engine(copy).index([copy.docs_dir / "team" / "tea.md"])  # inside the docs folder: part of that source
+    assert Engine(copy).remove(["team/tea.md"]).removed == ["team/tea.md"]
+    # Sources may nest: the outer folder, added after the inner file, leaves it its own (and its id).
+    outer = copy.docs_dir.parent
+    other = copy.docs_dir.parent / "other"
+    other.mkdir()
+    (other / "chess.md").write_text("# Chess\nThe Sicilian Defence begins 1.e4 c5.\n")
+    single = Engine(copy).index([other / "chess.md"])
+    assert single.added == ["chess.md"]
+    report = Engine(copy).index([outer])
+    assert report.added == [] and report.removed == [], "the data directory and the inner sources are not read twice"
+    assert {(s.path, s.documents) for s in Engine(copy).collection().sources} == {
+        (str(copy.docs_dir.resolve()), 4), (str((other / "chess.md").resolve()), 1), (str(outer.resolve()), 0)}
+    # Dropping the inner file source keeps it out of the outer folder too.
+    assert Engine(copy).remove(["chess.md"]).removed == ["chess.md"]
+    assert Engine(copy).index().added == [] and "chess.md" not in doc_ids(copy)
 
 
 # ---------------------------------------------------------------------- the guard
