@@ -529,6 +529,10 @@ def render_report(report: IndexReport, *, what: str = "Re-index") -> str:
         f"document(s) and {report.chunks_total} passage(s)."
     )
     text += _names("Added", report.added) + _names("Changed", report.changed) + _names("Removed", report.removed)
+    for doc in report.replaced:
+        text += f"\nReplaced: “{one_line(doc.title, TITLE_CAP)}” (`{doc.doc_id}`)"
+    if report.notes:
+        text += "\nℹ️ " + ellipsize("; ".join(report.notes), 600)
     if report.skipped:
         text += "\n⚠️ Skipped: " + ellipsize("; ".join(report.skipped), 600)
     return ellipsize(text, CONTENT_LIMIT)
@@ -622,8 +626,8 @@ def render_help(*, is_admin: bool, cooldown: str) -> discord.Embed:
         embed.add_field(
             name="Admin commands",
             value=(
-                "`/reindex` — re-index the documents folder (incremental, with progress)\n"
-                f"`/add-document file` — add a document ({supported_list('or')}) and index it\n"
+                "`/reindex [prune]` — update the index from its sources (incremental, with progress)\n"
+                f"`/add-document file [replace]` — add a document ({supported_list('or')}) and index it\n"
                 "`/remove-document document` — remove a document and re-index\n"
                 "`/stats` — index size, questions answered, feedback\n"
                 "`/feedback [export]` — answers voted 👎 here, or every question as a file\n"

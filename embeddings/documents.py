@@ -251,11 +251,13 @@ def safe_filename(name: str) -> str:
 def save_upload(
     docs_dir: Path, filename: str, data: bytes, *, max_bytes: int, max_chars: int = DEFAULT_MAX_DOCUMENT_CHARS
 ) -> Path:
-    """Validate an uploaded document and write it into ``docs_dir`` under a safe name.
+    """Validate an uploaded document and write it into ``docs_dir`` under a safe name (its extension kept).
 
     Nothing is written unless the file is acceptable, so a refused upload leaves the folder as it was.
     The file is written to a temporary name and renamed, so a half-written file is never indexed. It
-    keeps its suffix (lower-cased), which says how it is read.
+    keeps its suffix (lower-cased), which says how it is read. A file of that name is replaced: whether
+    it may be is the caller's decision (``Engine.add_document`` refuses a name that is taken unless asked
+    to replace it).
     """
     name = safe_filename(filename)
     if not formats.supported(name):
@@ -267,13 +269,6 @@ def save_upload(
     parse(name, data, max_chars=max_chars)  # DocumentRejected for empty, binary, unreadable or too long files
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
-    if name != filename and target.exists() and target.read_bytes() != data:
-        # Another upload already has this safe name ("Budget (2023).md" and "Budget [2023].md" are
-        # both Budget_2023.md): replacing it would lose that document. The same name is an update.
-        raise DocumentRejected(
-            f"{filename}: would be saved as {name}, which already holds another document; rename the "
-            f"file (letters, digits, '.', '_' and '-' are kept as they are) or remove {name} first"
-        )
     tmp = docs_dir / f".{name}.upload"
     tmp.write_bytes(data)
     tmp.replace(target)

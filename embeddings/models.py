@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -129,6 +130,31 @@ class DocumentInfo(BaseModel):
     chunks: int
     chars: int
     pages: int | None = Field(None, description="Number of pages (PDF); None for unpaged documents.")
+    source: str | None = Field(
+        None, description="The source (folder or file the index was built from) this document came from."
+    )
+
+
+class SourceInfo(BaseModel):
+    """A source of the index: a folder or file that `index` reads again on every update."""
+
+    path: str = Field(description="Absolute path of the folder or file.")
+    kind: Literal["folder", "file"]
+    documents: int = Field(description="Documents of the index that came from this source.")
+    excluded: list[str] = Field([], description="Paths inside the folder removed with `remove` (kept out).")
+    exists: bool = Field(description="Whether the path exists now (an update of a missing source is refused).")
+
+
+class CollectionInfo(BaseModel):
+    """What `sources` shows: the index's sources and its documents, each naming its source."""
+
+    sources: list[SourceInfo]
+    documents: list[DocumentInfo]
+    recorded: bool = Field(
+        True,
+        description="False for an index written before sources were recorded: they are derived from the "
+        "documents' paths, and the next update records them.",
+    )
 
 
 class ChunkView(BaseModel):
@@ -168,6 +194,8 @@ class IndexReport(BaseModel):
     removed: list[str] = []
     unchanged: int = 0
     skipped: list[str] = Field([], description="Files that could not be read, with the reason.")
+    replaced: list[DocumentInfo] = Field([], description="Documents an upload replaced (asked for with replace).")
+    notes: list[str] = Field([], description="What the run decided that a person should know (names given).")
     chunks_embedded: int = 0
     chunks_total: int = 0
     documents_total: int = 0

@@ -36,7 +36,12 @@ class EngineSettings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Directory holding the index (FAISS, SQLite, BM25).")
-    docs_dir: Path = Field(Path("seeds"), description="Folder of documents that `index` reads by default.")
+    docs_dir: Path = Field(
+        Path("seeds"), description="Folder of documents a new index starts from (`index` with no path and no sources yet)."
+    )
+    uploads_dir: Path | None = Field(
+        None, description="Folder /add-document saves uploads into (a source of the index); empty: DOCBOT_DOCS_DIR."
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is the packaged model.",
@@ -100,6 +105,11 @@ class EngineSettings(BaseSettings):
         "answers more, higher refuses more; 0.35 keeps >= 97% of the news2022 dev questions answered "
         "(see README, Answer quality).",
     )
+
+    @property
+    def uploads_folder(self) -> Path:
+        """Where uploads are saved: ``uploads_dir``, or the documents folder when it is not set."""
+        return self.uploads_dir if self.uploads_dir is not None else self.docs_dir
 
 
 # ---------------------------------------------------------------------- reporting bad values

@@ -8,6 +8,13 @@ Layout of the data directory::
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
     onnx/<model>/           the query-time ONNX export of the embedding model
 
+``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
+``sources`` (each folder or file, by absolute path and by path relative to the data directory, so a data
+directory moved together with its documents still finds them; what ``remove`` excluded from it) and
+table ``document_sources`` (each document's source and its path there). Generations written before
+sources were recorded lack both tables; their sources are derived when read and recorded by the next
+update. They are written with the generation, so the sources change atomically with the index.
+
 A new generation is written under ``<name>.tmp``, flushed, renamed to ``<name>`` and only then
 named in ``CURRENT`` (write to a temporary file + ``os.replace``). A crash at any moment leaves
 ``CURRENT`` pointing at the last complete generation; leftovers are swept by the next run.
@@ -48,6 +55,7 @@ from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
+from .sources import SourceEntry, SourceTable
 
 log = logging.getLogger(__name__)
 
@@ -439,12 +447,62 @@ def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> i
     return len(spans)
 
 
+def _write_sources(con: sqlite3.Connection, data_dir: Path, table: SourceTable, docs: list[DocumentChunks]) -> None:
+    """The sources and each document's source, beside the documents (see the module docstring)."""
+    con.executescript(
+        """
+        CREATE TABLE sources (pos INTEGER PRIMARY KEY, path TEXT NOT NULL, relative TEXT, kind TEXT NOT NULL,
+            excluded TEXT NOT NULL);
+        CREATE TABLE document_sources (doc_pos INTEGER PRIMARY KEY, source INTEGER NOT NULL, rel TEXT NOT NULL);
+        """
+    )
+    base = data_dir.resolve()
+    for pos, entry in enumerate(table.entries):
+        try:
+            relative: str | None = os.path.relpath(entry.path, base)
+        except ValueError:  # another drive (Windows): only the absolute path means anything
+            relative = None
+        con.execute("INSERT INTO sources VALUES (?,?,?,?,?)",
+                    (pos, str(entry.path), relative, entry.kind, json.dumps(list(entry.excluded))))
+    rows = []
+    for pos, item in enumerate(docs):
+        member = table.members.get(item.document.doc_id)
+        if member is None:
+            raise ValueError(f"document {item.document.doc_id!r} has no source; nothing was written")
+        rows.append((pos, *member))
+    con.executemany("INSERT INTO document_sources VALUES (?,?,?)", rows)
+
+
+def _read_sources(con: sqlite3.Connection, data_dir: Path, doc_ids: list[str]) -> SourceTable | None:
+    """The recorded sources, each at its path relative to the data directory when that exists (the data
+    directory was moved with its documents), else at its absolute path; None when none were recorded."""
+    if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sources'").fetchone() is None:
+        return None
+    base = data_dir.resolve()
+    entries, moved = [], []
+    for path, relative, kind, excluded in con.execute(
+        "SELECT path, relative, kind, excluded FROM sources ORDER BY pos"
+    ):
+        where = Path(path)
+        if relative is not None:
+            beside = Path(os.path.normpath(base / relative))
+            if beside != where and beside.exists():
+                moved.append((where, beside))
+                where = beside
+        entries.append(SourceEntry(where, kind, tuple(json.loads(excluded))))
+    members = {doc_ids[pos]: (source, rel) for pos, source, rel in
+               con.execute("SELECT doc_pos, source, rel FROM document_sources ORDER BY doc_pos")
+               if 0 <= pos < len(doc_ids) and 0 <= source < len(entries)}  # the counts check the rest
+    return SourceTable(tuple(entries), members, moved=tuple(moved))
+
+
 def _write_files(
     directory: Path,
     docs: list[DocumentChunks],
     build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None,
+    sources: SourceTable | None = None,
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
     dim = build.dimension
@@ -490,6 +548,8 @@ def _write_files(
             con.executemany("INSERT INTO pages VALUES (?,?,?)", [(pos, n, at) for n, at in doc.pages])
             texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
             next_chunk += len(item.spans)
+        if sources is not None:
+            _write_sources(con, directory.parent.parent, sources, docs)
         con.commit()
     finally:
         con.close()
@@ -520,8 +580,12 @@ def write_generation(
     build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None = None,
+    sources: SourceTable | None = None,
 ) -> Path:
     """Write a complete generation and publish it; returns its directory.
+
+    ``sources`` (every document's source) is recorded with it; a generation written without it has its
+    sources derived when read.
 
     On any failure nothing of it stays behind and the previous generation stays published; a full
     disk is reported as DataDirUnusable in one line.
@@ -532,7 +596,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, build, exact_max, previous_index)
+        full = _write_files(tmp, docs, build, exact_max, previous_index, sources)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -758,6 +822,8 @@ class Generation:
             self.paths: list[str | None] = [r[7] for r in rows]
             self.chars: list[int] = [r[8] for r in rows]
             self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+            #: The sources recorded with this generation; None when it was written before they were.
+            self.source_table: SourceTable | None = _read_sources(con, path.parent.parent, self.doc_ids)
             chunks = np.array(
                 con.execute("SELECT doc_pos, ord, start, end FROM chunks ORDER BY id").fetchall(),
                 dtype=np.int64,
@@ -799,6 +865,9 @@ class Generation:
              f"chunk_sentences.npy does not match {m.chunks} chunks and {n_sent} sentences"),
             (self.sentences.ndim == 2 and self.sentences.shape[1] == 3, f"sentences.npy holds {self.sentences.shape}"),
             (m.sentences in (-1, n_sent), f"sentences.npy holds {n_sent} sentences, the manifest {m.sentences}"),
+            (self.source_table is None or len(self.source_table.members) == len(self.doc_ids),
+             f"store.sqlite names the source of {len(self.source_table.members) if self.source_table else 0} "
+             f"of {len(self.doc_ids)} documents"),
             (self.sentence_codes.shape == (n_sent, m.dimension),
              f"sentence_vectors.npy holds {self.sentence_codes.shape}, ({n_sent}, {m.dimension}) expected"),
             (self.sentence_scales.shape == (n_sent,),
@@ -866,6 +935,10 @@ class Generation:
 
     def title(self, pos: int) -> str:
         return self.titles[pos]
+
+    def doc_path(self, pos: int) -> str | None:
+        """The path the document was read from, as it was given when indexed."""
+        return self.paths[pos]
 
     def content_hashes(self) -> dict[str, str]:
         """Every document's content hash by id (what an update compares the folder with)."""

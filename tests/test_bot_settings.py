@@ -165,3 +165,29 @@ def test_main_with_token_indexes_new_documents_then_starts_the_bot(
     assert engine.is_loaded and any(d.doc_id == "extra.md" for d in engine.sources())
     assert any("1 added" in r.getMessage() for r in caplog.records)
     assert "secret-token-value" not in caplog.text
+
+
+@pytest.mark.slow
+def test_main_with_a_missing_source_starts_with_the_index_as_it_is(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import bot.__main__ as entry
+    from embeddings import Engine
+
+    _point_at(clean_env, bot_dirs)
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    Engine(BotSettings(_env_file=None)).index()  # records where this copy's documents are
+    bot_dirs.docs_dir.rename(bot_dirs.docs_dir.with_name("docs-elsewhere"))  # e.g. a drive not mounted yet
+    started: list[Any] = []
+
+    async def fake_run_bot(settings: BotSettings, engine: Any) -> None:
+        started.append(engine)
+
+    clean_env.setattr(entry, "run_bot", fake_run_bot)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 0
+    (engine,) = started
+    assert engine.is_loaded and len(engine.sources()) == 5, "answering from the index as it was"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith(f"the index was not updated: the source {bot_dirs.docs_dir.resolve()} does not exist")
+               for w in warnings), warnings

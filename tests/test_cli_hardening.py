@@ -21,7 +21,7 @@ from embeddings import Engine, EngineSettings
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
 from embeddings.errors import SourceNotFound
-from embeddings.models import DocumentInfo, IndexProgress, IndexReport, SourceView
+from embeddings.models import CollectionInfo, DocumentInfo, IndexProgress, IndexReport, SourceInfo, SourceView
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +155,7 @@ def test_piped_into_head(session_index: EngineSettings) -> None:
         f"{sys.executable} -m embeddings.cli --data-dir {session_index.data_dir} sources | head -1",
         shell=True, capture_output=True, text=True, cwd=ROOT, env=clean_env(),
     )
-    assert out.stdout.startswith("2022-06-01  Russia Holds Firm") and out.stderr == ""
+    assert out.stdout == "1 source, 4 documents:\n" and out.stderr == ""
 
 
 # ---------------------------------------------------------------------- settings
@@ -330,9 +330,12 @@ def test_reading_bar_completes_on_small_folders(capsys: pytest.CaptureFixture[st
 
 
 def test_one_chunk_is_singular() -> None:
-    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10)
+    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10, source="/notes")
     assert "1 chunk," in render_source(SourceView(document=doc, text="0123456789"))
-    assert "[a.md, 1 chunk]" in render_sources([doc])
+    listing = render_sources(CollectionInfo(
+        sources=[SourceInfo(path="/notes", kind="folder", documents=1, exists=True)], documents=[doc]))
+    assert listing.startswith("1 source, 1 document:") and "(folder, 1 document)" in listing
+    assert "[a.md, 1 chunk]" in listing
     report = render_report(IndexReport(added=["a.md"], chunks_embedded=1, chunks_total=1, documents_total=1))
     assert "1 document: 1 added" in report and "1 chunk embedded" in report and "chunks" not in report
 

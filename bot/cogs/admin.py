@@ -1,5 +1,10 @@
 """Admin commands: ``/reindex``, ``/add-document``, ``/remove-document`` and ``/stats``.
 
+They use the engine's sources model (``embeddings.sources``): ``/reindex`` updates every source of the index,
+``/add-document`` saves into the uploads folder (``DOCBOT_UPLOADS_DIR``, default the documents folder), which
+is a source, and refuses a name that is taken unless ``replace:True``; ``/remove-document`` removes one
+document (an uploaded file is deleted too).
+
 They are hidden from non-admins with ``default_member_permissions`` (Administrator), but server owners
 can override that in their integration settings, so :meth:`Admin.interaction_check` checks again on
 every call: Administrator permission, or a role or user listed in the settings. A refused call gets an
@@ -148,20 +153,29 @@ class Admin(commands.Cog):
                 context=f"{interaction_context(interaction)} summary={summary!r}",
             )
 
-    @app_commands.command(name="reindex", description="Re-index the documents folder (admins).")
+    @app_commands.command(name="reindex", description="Update the index from all its sources (admins).")
+    @app_commands.describe(
+        prune="Also when more than half of the documents would be removed (their files are gone)"
+    )
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
-    async def reindex(self, interaction: discord.Interaction[DocBot]) -> None:
+    async def reindex(self, interaction: discord.Interaction[DocBot], prune: bool = False) -> None:
         engine = self.bot.engine
         await self._run_index_job(
-            interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress), done="Re-index"
+            interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress, prune=prune),
+            done="Re-index",
         )
 
     @app_commands.command(name="add-document", description="Add a document (PDF, Word, web page, text) and index it (admins).")
-    @app_commands.describe(file=f"A {supported_list('or')} file (text as UTF-8)")
+    @app_commands.describe(
+        file=f"A {supported_list('or')} file (text as UTF-8)",
+        replace="Replace the document that already has this name (refused otherwise)",
+    )
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
-    async def add_document(self, interaction: discord.Interaction[DocBot], file: discord.Attachment) -> None:
+    async def add_document(
+        self, interaction: discord.Interaction[DocBot], file: discord.Attachment, replace: bool = False
+    ) -> None:
         limit = self.bot.settings.max_attachment_bytes
         if file.size > limit:
             # Refuse before downloading anything.
@@ -189,7 +203,9 @@ class Admin(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return None
-            return lambda progress: engine.add_document(file.filename, data, max_bytes=limit, progress=progress)
+            return lambda progress: engine.add_document(
+                file.filename, data, max_bytes=limit, replace=replace, progress=progress
+            )
 
         what = f"Adding `{file.filename}`"
         await self._run_index_job(interaction, what, None, done=what, prepare=download)
