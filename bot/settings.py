@@ -53,7 +53,10 @@ class BotSettings(EngineSettings):
     )
     cooldown_seconds: float = Field(60.0, gt=0, description="Length of the per-user cooldown window.")
     max_attachment_bytes: int = Field(
-        2 * MIB, ge=1, description="Largest document /add-document accepts, in bytes."
+        10 * MIB,
+        ge=1,
+        description="Largest document /add-document accepts, in bytes (PDFs are often several MB; 10 MB is "
+        "what Discord lets most users attach).",
     )
     sources_ephemeral: bool = Field(
         True,

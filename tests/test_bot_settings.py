@@ -42,7 +42,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
     s = BotSettings()
     assert s.discord_token is None
     assert all(getattr(s, f) == [] for f in ID_FIELDS)
-    assert s.max_attachment_bytes == 2 * MIB
+    assert s.max_attachment_bytes == 10 * MIB
     assert s.cooldown_questions > 0 and s.cooldown_seconds > 0
     assert s.sources_ephemeral is True
     assert s.feedback_path == s.data_dir / "feedback.sqlite3"
