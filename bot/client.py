@@ -20,6 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.conversations import ConversationStore
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.server_config import ServerConfig, defaults
@@ -91,6 +92,8 @@ class DocBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.feedback = feedback or FeedbackStore(settings.feedback_path)
+        #: Threads the bot keeps conversations in (reply mode thread, forum posts), in the same database.
+        self.conversations = ConversationStore(settings.feedback_path)
         self.question_cooldown: commands.CooldownMapping[int] | None = None
         if settings.cooldown_questions > 0:
             # Keyed by user id, so a mention and an /ask from the same person share one bucket.
@@ -106,6 +109,7 @@ class DocBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open the feedback store, load the cogs and sync the command tree, before connecting."""
         await asyncio.to_thread(self.feedback.open)
+        await asyncio.to_thread(self.conversations.open)
         try:
             await self.run_engine(lambda: self.engine.generation)  # loaded now rather than on first use
             indexed = True
