@@ -11,7 +11,7 @@ from tests.conftest import make_docs
 CONVERSATIONS = [
     {"id": "etna", "turns": [
         {"question": "Which airport did the Etna eruption close?", "phrase": ["Catania"]},
-        {"question": "for how long?", "phrase": ["six hours"], "kind": "elliptical"},
+        {"question": "for how long?", "phrase": ["six hours"], "kind": "ellipsis"},
         {"question": "what did the Pope say about it?", "kind": "unanswerable", "answerable": False},
     ]},
     {"id": "kremlin-then-etna", "turns": [
@@ -39,7 +39,7 @@ def test_conversation_benchmark_prints_both_figures(tmp_path, session_index, cap
     assert follow["conversation_aware"] == {"right": 2, "of": 2, "share": 1.0}
     assert result["unanswerable_follow_ups_refused"]["conversation_aware"]["right"] == 1
     assert result["read_as"] == {"follow-up": 2, "new-topic": 1}
-    assert set(result["by_kind"]) == {"elliptical", "unanswerable", "new-topic"}
+    assert set(result["by_kind"]) == {"ellipsis", "unanswerable", "new-topic"}
     rows = [json.loads(line) for line in (out / "turns.jsonl").read_text().splitlines()]
     assert len(rows) == 5 and all("aware_quotes" in r for r in rows)
 
