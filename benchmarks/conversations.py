@@ -33,16 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.bench import load_questions, report
 from embeddings import Answer, Engine, EngineSettings, InvalidRequest, Turn
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
 log = logging.getLogger("conversations")
-
-
-def load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def gather_documents(work: Path, corpus: Path, ids: list[str]) -> Path:
@@ -161,20 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         docs = gather_documents(work, args.corpus, [i for i in args.ids.read_text().split() if i])
     engine = Engine(EngineSettings(data_dir=work / "index", docs_dir=docs, _env_file=None))
     log.warning("indexing %s into %s (incremental)", docs, work / "index")
-    report = engine.reindex()
+    indexed = engine.reindex()
     stats = engine.stats()
-    result = {"corpus": {"documents": stats.documents, "chunks": stats.chunks, "index_seconds": round(report.seconds, 1),
+    result = {"corpus": {"documents": stats.documents, "chunks": stats.chunks, "index_seconds": round(indexed.seconds, 1),
                          "work_dir": str(work)}}
-    records = play(engine, load(args.conversations))
+    records = play(engine, load_questions(args.conversations))
     result.update(figures(records))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "figures.json").write_text(text)
-        with open(args.out / "turns.jsonl", "w") as fh:
-            for r in records:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    report(result, records, args.out, "turns.jsonl")
     return 0
 
 

@@ -174,18 +174,10 @@ class Ask(commands.Cog):
         self.bot.remove_dynamic_items(VoteButton)
 
     # ------------------------------------------------------------------ the shared path
-    async def answer(
-        self,
-        question: str,
-        *,
-        user: discord.abc.User,
-        guild_id: int | None,
-        channel_id: int | None,
-        via: str,
-    ) -> dict[str, Any]:
-        """Ask the engine (in a thread), record the answer and return message kwargs with buttons."""
-        reply = await self.respond(question, user=user, guild_id=guild_id, channel_id=channel_id, via=via)
-        return reply.kwargs
+    async def answer(self, question: str, **asked: Any) -> dict[str, Any]:
+        """Ask the engine (in a thread), record the answer and return message kwargs with buttons
+        (``asked``: who asked where, as :meth:`respond` takes it)."""
+        return (await self.respond(question, **asked)).kwargs
 
     async def respond(
         self,
@@ -197,8 +189,11 @@ class Ask(commands.Cog):
         via: str,
         history: Sequence[Turn] = (),
     ) -> Reply:
-        """:meth:`answer`, for a question asked in a conversation (``history``: its earlier turns), with the
-        engine's answer kept for the conversation's next turn."""
+        """Ask the engine (in a thread), record the answer and return it with the message kwargs and buttons.
+
+        ``history`` holds the earlier turns of the conversation the question is asked in; the engine's
+        answer is kept for the conversation's next turn (``Turn.of``).
+        """
         answer = await self.bot.run_query(self.bot.engine.ask, question, history=history)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(
@@ -271,12 +266,13 @@ class Ask(commands.Cog):
         )
 
     def addressed_to_others(self, message: discord.Message) -> bool:
-        """A message that mentions people other than the bot, or replies to someone else: talk between people."""
+        """A message that mentions other people, or replies to another person's message: talk between people."""
         me = self.bot.user
-        if any(not user.bot and (me is None or user.id != me.id) for user in message.mentions):
+        ours = {message.author.id} | ({me.id} if me else set())
+        if any(not user.bot and user.id not in ours for user in message.mentions):
             return True
         replied = message.reference.resolved if message.reference else None
-        return isinstance(replied, discord.Message) and (me is None or replied.author.id != me.id)
+        return isinstance(replied, discord.Message) and not replied.author.bot and replied.author.id not in ours
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
