@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from embeddings import Turn
-from embeddings.conversation import MAX_TURNS, Quote
+from embeddings.conversation import Quote
 
 Origin = Literal["thread", "forum"]
 
@@ -52,9 +52,9 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS conversation_turns_by_thread ON conversation_turns (thread_id, id)",
 )
 
-#: Turns read back for a follow-up: the conversation's current topic never reaches further (MAX_TURNS),
-#: and "the second source" looks at the latest answer that cited any.
-HISTORY_TURNS = 2 * MAX_TURNS
+#: Turns read back for a follow-up: enough to find the question that opened the current topic (always
+#: read with it) in any thread people keep going, and the latest answer that cited a source.
+HISTORY_TURNS = 20
 
 
 class ConversationStore:

@@ -22,7 +22,7 @@ How a question is read (:func:`resolve`):
   "answers" when its probability clears ``min_evidence``), not a list of topics.
 
 How a follow-up is answered (:func:`blended_query`, and ``Engine.ask``): historical query expansion. The
-conversation's current topic (the questions back to the one that opened it, at most ``MAX_TURNS``) joins
+conversation's current topic (the question that opened it and the latest after it, ``MAX_TURNS`` in all) joins
 the question at weight ``DECAY``: their vectors are added to the question's (Rocchio), and their words
 join the BM25 query and the words a quoted sentence should cover at that weight. The documents those
 answers cited join the fusion as one more ranked list at that weight. A request for more does not quote
@@ -46,7 +46,7 @@ from .models import Answer, FollowUp
 
 #: Weight of the conversation's earlier questions (and cited documents) against the question itself (1).
 DECAY = 0.5
-#: Earlier turns of the current topic that count, most recent first.
+#: Earlier turns of the current topic that count: the one that opened it and the latest others.
 MAX_TURNS = 3
 
 Kind = Literal["standalone", "open", "follow-up", "source"]
@@ -142,7 +142,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: A question that goes on from the last one.
 _CONTINUES = re.compile(
     r"^(?:and|but|also|so|then|plus|or|what about|how about|what else|anything else|same for|as for|"
-    r"and what about|ok(?:ay)? (?:and|so|what about))\b"
+    r"ok(?:ay)? (?:and|so|what about))\b"
 )
 #: A request for more than was already quoted.
 _MORE = re.compile(
@@ -275,12 +275,15 @@ def source_reference(question: str, history: Sequence[Turn]) -> SourceReference 
 
 
 def _topic(history: Sequence[Turn]) -> list[Turn]:
-    """The turns of the current topic: back to the one that opened it, at most ``MAX_TURNS``, latest first."""
+    """The turns of the current topic, latest first: back to the one that opened it, which always counts
+    (it names the topic), and at most ``MAX_TURNS`` in all (the latest ones)."""
     turns: list[Turn] = []
     for turn in reversed(history):
         turns.append(turn)
-        if turn.opens_topic or len(turns) == MAX_TURNS:
+        if turn.opens_topic:
             break
+    if len(turns) > MAX_TURNS:
+        turns = turns[: MAX_TURNS - 1] + turns[-1:]
     return turns
 
 

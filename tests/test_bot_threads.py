@@ -35,10 +35,16 @@ async def answer_in(h: Any, thread_id: str, count: int = 1) -> dict[str, Any]:
     return messages[count - 1]
 
 
+async def turns(h: Any, thread_id: str, count: int) -> list[Any]:
+    """The thread's conversation once it has ``count`` turns (a turn is recorded just after its answer is sent)."""
+    return await h.fake.wait_until(lambda: (t := h.bot.conversations.history(int(thread_id))) and len(t) >= count and t)
+
+
 async def open_thread_on_peskov(h: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Ask the Peskov question with a mention in #general (thread mode); the thread and the first answer."""
     question = await h.fake.push_message(PESKOV_QUESTION, mention_bot=True)
     first = await answer_in(h, question["id"])
+    await turns(h, question["id"], 1)
     return h.fake.channels[question["id"]], first
 
 
@@ -76,16 +82,17 @@ async def test_follow_ups_in_the_bots_thread_with_and_without_a_mention(start_bo
     reply = await h.reply_to(plain)
     assert reply["channel_id"] == tid and LAVROV_FACT in embed_text(reply)
     assert "Read as a follow-up to “What did Peskov say" in reply["embeds"][0]["footer"]["text"]
+    await turns(h, tid, 2)
     mentioned = await fake.push_message("when is he visiting Istanbul?", channel_id=tid, mention_bot=True)
     reply = await h.reply_to(mentioned)
     assert ISTANBUL_FACT in embed_text(reply) and f"<@{fake.app_id}>" not in reply["embeds"][0]["title"]
-    history = h.bot.conversations.history(int(tid))
+    history = await turns(h, tid, 3)
     assert [t.question for t in history] == [PESKOV_QUESTION, "and what did Lavrov say?", "when is he visiting Istanbul?"]
     assert history[0].sources[0] == SEED_ID and history[0].opens_topic and not history[1].opens_topic
     # /ask in the thread is a turn of the conversation too
     record = await h.slash("ask", {"question": "who mediated the talks?"}, channel_id=tid)
     assert "mediated in large part by Turkey" in embed_text(h.reply(record))
-    assert len(h.bot.conversations.history(int(tid))) == 4
+    assert len(await turns(h, tid, 4)) == 4
     # outside the thread a message without a mention is still not for the bot
     elsewhere = await fake.push_message("and what did Lavrov say?")
     sentinel = await fake.push_message("and when was that?", channel_id=tid)
@@ -101,7 +108,7 @@ async def test_the_bots_thread_keeps_quiet_on_small_talk(start_bot: Any) -> None
     sentinel = await fake.push_message("and what did Lavrov say?", channel_id=thread["id"])
     await h.reply_to(sentinel)
     assert all(not h.replies_to(m) for m in chatter)
-    assert len(h.bot.conversations.history(int(thread["id"]))) == 2, "small talk is no turn"
+    assert len(await turns(h, thread["id"], 2)) == 2, "small talk is no turn"
 
 
 async def test_an_archived_bot_thread_still_gets_answers_also_after_a_restart(start_bot: Any) -> None:
@@ -114,6 +121,7 @@ async def test_an_archived_bot_thread_still_gets_answers_also_after_a_restart(st
     follow = await fake.push_message("and what did Lavrov say?", channel_id=tid)
     reply = await h.reply_to(follow)
     assert LAVROV_FACT in embed_text(reply) and not thread["thread_metadata"]["archived"]
+    await turns(h, tid, 2)
     updates = [p for c in fake.gateway_conns for p in c.sent if p.get("t") == "THREAD_UPDATE"]
     assert [u["d"]["thread_metadata"]["archived"] for u in updates] == [True, False], "Discord unarchives on send"
 
@@ -126,7 +134,7 @@ async def test_an_archived_bot_thread_still_gets_answers_also_after_a_restart(st
     again = await fake.push_message("when is he visiting Istanbul?", channel_id=tid)
     reply = await h2.reply_to(again)
     assert ISTANBUL_FACT in embed_text(reply) and "Read as a follow-up" in reply["embeds"][0]["footer"]["text"]
-    assert len(h2.bot.conversations.history(int(tid))) == 3
+    assert len(await turns(h2, tid, 3)) == 3
 
 
 async def test_a_thread_discord_refuses_to_open_becomes_a_reply(start_bot: Any) -> None:
@@ -163,10 +171,11 @@ async def test_a_forum_post_is_answered_in_the_post_and_followed_up(start_bot: A
     assert first["channel_id"] == thread["id"], "answered in the post's own thread"
     assert first["embeds"][0]["title"] == "Black Sea grain corridor Which port did the first grain ship leave?"
     assert "left the port of Odesa" in embed_text(first)
+    await turns(h, thread["id"], 1)
     follow = await fake.push_message("how much corn did it carry?", channel_id=thread["id"])
     assert "26,000 tonnes of corn" in embed_text(await h.reply_to(follow))
-    history = h.bot.conversations.history(int(thread["id"]))
-    assert [t.question for t in history][1] == "how much corn did it carry?" and not history[1].opens_topic
+    history = await turns(h, thread["id"], 2)
+    assert history[1].question == "how much corn did it carry?" and not history[1].opens_topic
     # a post whose title is the whole question
     titled, starter2 = await fake.push_forum_post("How long does the sourdough loaf bake?", "")
     assert "forty minutes" in embed_text(await h.reply_to(starter2))

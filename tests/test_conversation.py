@@ -142,7 +142,9 @@ def test_the_topic_goes_back_to_the_question_that_opened_it() -> None:
     assert reading.topic == ("and Lavrov?", PESKOV), "the earlier topic (sourdough) is over"
     assert "sourdough.md" not in reading.cited
     long = [FIRST] + [Turn(f"and {i}?", opens_topic=False) for i in range(MAX_TURNS + 2)]
-    assert len(resolve("and then?", long).topic) == MAX_TURNS
+    topic = resolve("and then?", long).topic
+    assert len(topic) == MAX_TURNS and topic[-1] == PESKOV, "the question that opened the topic always counts"
+    assert topic[0] == f"and {MAX_TURNS + 1}?"
 
 
 def test_turn_of_an_answer(engine: Engine) -> None:
