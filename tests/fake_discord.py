@@ -1939,6 +1939,11 @@ class FakeDiscord:
         thread["thread_metadata"].update(archived=True, locked=locked, archive_timestamp=_now_iso())
         await self.broadcast("THREAD_UPDATE", copy.deepcopy(thread))
 
+    async def delete_thread(self, thread_id: str) -> None:
+        """A moderator deletes a thread: THREAD_DELETE with the id, guild, parent and type only, as Discord sends it."""
+        thread = self.channels.pop(str(thread_id))
+        await self.broadcast("THREAD_DELETE", {k: thread[k] for k in ("id", "guild_id", "parent_id", "type")})
+
     async def push_forum_post(self, title: str, content: str, *, author: Json | None = None,
                               forum_id: str | None = None) -> tuple[Json, Json]:
         """A user opens a post in a forum channel: THREAD_CREATE (``newly_created``) for the post's thread, then

@@ -111,6 +111,14 @@ async def test_the_bots_thread_keeps_quiet_on_small_talk(start_bot: Any) -> None
     assert len(await turns(h, thread["id"], 2)) == 2, "small talk is no turn"
 
 
+async def test_a_deleted_thread_is_no_conversation_any_more(start_bot: Any) -> None:
+    h = await start_bot({"reply_mode": "thread"})
+    thread, _ = await open_thread_on_peskov(h)
+    await h.fake.delete_thread(thread["id"])
+    await h.fake.wait_until(lambda: not h.bot.conversations.is_conversation(int(thread["id"])))
+    assert h.bot.conversations.history(int(thread["id"])) == []
+
+
 async def test_an_archived_bot_thread_still_gets_answers_also_after_a_restart(start_bot: Any) -> None:
     h = await start_bot({"reply_mode": "thread"})
     fake = h.fake
