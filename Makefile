@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_PIP_ARGS ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test bench quality index clean
+.PHONY: run test bench quality conversations index clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(VENV)/.bench
 # QUALITY_ARGS adds options (--news-data-dir DIR to reuse an index, --cv, --fit, --out DIR).
 quality: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.quality $(QUALITY_ARGS)
+
+# Follow-up questions: context-free vs conversation-aware over seeds/ and 300 news2022 articles;
+# CONVERSATIONS_ARGS adds options (--work-dir DIR to reuse the index, --out DIR).
+conversations: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.conversations $(CONVERSATIONS_ARGS)
 
 clean:
 	rm -rf $(VENV) data

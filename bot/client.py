@@ -30,6 +30,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config_store import ServerConfigStore
+from bot.conversations import ConversationStore
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.server_config import ServerConfig, defaults
@@ -128,6 +129,8 @@ class DocBot(commands.Bot):
         # One cooldown mapping per server, made for that server's (questions, seconds) and made anew when
         # its admins change them; keyed by user id, so a mention and an /ask from one person share a bucket.
         self._cooldowns: dict[int | None, tuple[tuple[int, float], commands.CooldownMapping[int]]] = {}
+        #: Threads the bot keeps conversations in (reply mode thread, forum posts), in the same database.
+        self.conversations = ConversationStore(settings.feedback_path)
         # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
         # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
         self.index_lock = asyncio.Lock()
@@ -142,6 +145,7 @@ class DocBot(commands.Bot):
         if not self.reads_message_content:
             log.warning("the Message Content intent is off (DOCBOT_MESSAGE_CONTENT_INTENT=false): %s",
                         WITHOUT_MESSAGE_CONTENT)
+        await asyncio.to_thread(self.conversations.open)
         try:
             await self.run_engine(lambda: self.engine.generation)  # loaded now rather than on first use
             indexed = True

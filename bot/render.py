@@ -45,6 +45,7 @@ EMBED_FIELDS_LIMIT = 25
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
+THREAD_NAME_LIMIT = 100
 
 #: One excerpt longer than this is trimmed even when the whole answer would fit: a wall of quoted
 #: text is harder to read than a pointer to ``/source``.
@@ -91,6 +92,11 @@ def shorten_middle(text: str, limit: int) -> str:
     head = (limit - 1) * 2 // 3
     tail = limit - 1 - head
     return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+def thread_name(question: str) -> str:
+    """A thread's name from the question it was opened on: one line, within Discord's 100 characters."""
+    return one_line(question, THREAD_NAME_LIMIT) or "Question"
 
 
 def notice(text: str, limit: int = NOTICE_LIMIT) -> str:
@@ -316,6 +322,8 @@ def render_answer(answer: Answer) -> RenderedAnswer:
     title = one_line(answer.question, EMBED_TITLE_LIMIT) or "Answer"
     header = one_line(answer.message, 300)
     footer = "Excerpts are quoted verbatim; read one in context with /source."
+    if answer.follow_up is not None and answer.follow_up.earlier:
+        footer = f"Read as a follow-up to “{one_line(answer.follow_up.earlier[-1], 80)}”. {footer}"
     if answer.elapsed_ms:
         footer += f" · {answer.elapsed_ms / 1000:.1f} s"
 

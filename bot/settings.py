@@ -40,7 +40,8 @@ class BotSettings(EngineSettings):
         description="Servers to sync slash commands to instantly. Empty: global sync (can take up to an hour).",
     )
     answer_channels: IdList = Field(
-        [], description="Channels where every message is answered as a question, without a mention."
+        [], description="Channels where every message is answered as a question, without a mention (a forum "
+        "channel: each new post, in the post)."
     )
     admin_role_ids: IdList = Field(
         [], description="Roles allowed to use admin commands, besides members with Administrator."
@@ -69,8 +70,9 @@ class BotSettings(EngineSettings):
     )
     quiet: bool = Field(
         True,
-        description="In answer channels, stay silent on messages that are not questions (thanks, emoji, "
-        "links alone) instead of replying that the documents don't cover them.",
+        description="In answer channels and the bot's threads, stay silent on messages that are not questions "
+        "(thanks, emoji, links alone) instead of replying that the documents don't cover them (README, Quiet "
+        "in busy channels).",
     )
     context_menu_ephemeral: bool = Field(
         True, description="Whether \"Ask about this message\" answers only the person who used it."

@@ -3,6 +3,7 @@
 Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :class:`Engine`.
 """
 
+from .conversation import Turn
 from .engine import Engine
 from .errors import (
     DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,
@@ -10,15 +11,15 @@ from .errors import (
     SourceNotFound,
 )
 from .models import (
-    Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport,
-    IndexStats, Passage, Source, SourceInfo, SourceView,
+    Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, FollowUp, Hit, IndexProgress,
+    IndexReport, IndexStats, Passage, Source, SourceInfo, SourceView,
 )
 from .settings import EngineSettings
 
 __all__ = [
     "Answer", "ChunkRef", "ChunkView", "CollectionInfo", "DataDirUnusable", "DocumentInfo", "DocumentRejected",
-    "DuplicateDocument", "Engine", "EngineError", "EngineSettings", "Excerpt", "Hit", "IndexDamaged",
+    "DuplicateDocument", "Engine", "EngineError", "EngineSettings", "Excerpt", "FollowUp", "Hit", "IndexDamaged",
     "IndexNotFound", "InvalidRequest", "IndexProgress", "IndexReport", "IndexStats", "ModelMismatch",
     "ModelNotInstalled", "Passage", "PathNotFound", "ReindexInProgress", "RemovalRefused", "Source",
-    "SourceInfo", "SourceNotFound", "SourceView",
+    "SourceInfo", "SourceNotFound", "SourceView", "Turn",
 ]

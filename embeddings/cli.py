@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from .conversation import Turn
 from .encoder import require_installed
 from .engine import Engine
 from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
@@ -247,10 +248,12 @@ def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool,
 
 # ---------------------------------------------------------------------- chat
 def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
-    """Ask questions in a loop: the same answers the bot gives, in a terminal."""
+    """Ask questions in a loop: the same answers the bot gives, in a terminal, as one conversation, like a
+    thread with the bot: a follow-up ("and what did Lavrov say?") is read with the questions before it."""
     stats = engine.stats()
-    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}). "
-          "Empty line or Ctrl-D to quit.", file=stdout)
+    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}); follow-up questions "
+          "are read with the earlier ones. Empty line or Ctrl-D to quit.", file=stdout)
+    history: list[Turn] = []
     while True:
         print("\n? ", end="", file=stdout, flush=True)
         try:
@@ -262,9 +265,14 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print("", file=stdout)
             return 0
         try:
-            print(render_answer(engine.ask(line.strip())), file=stdout)
+            answer = engine.ask(line.strip(), history=history)
         except EngineError as exc:
             print(f"error: {exc}", file=stdout)
+            continue
+        if answer.follow_up is not None and answer.follow_up.earlier:
+            print(f"(read as a follow-up to \u201c{answer.follow_up.earlier[-1]}\u201d)", file=stdout)
+        print(render_answer(answer), file=stdout)
+        history.append(Turn.of(answer))
 
 
 def stats(engine: Engine, *, verify: bool, as_json: bool) -> int:

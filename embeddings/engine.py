@@ -14,13 +14,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from . import answer as answer_builder
-from . import evidence, retrieval, sources, store
+from . import conversation, evidence, retrieval, sources, store
+from .conversation import Turn
 from .documents import safe_filename, save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
 from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound
@@ -138,20 +140,24 @@ class Engine:
             _position(gen, doc_id)
         return gen
 
+    def _query(self, text: str) -> evidence.Query:
+        return evidence.Query.make(text, self.embed_query(text))
+
     def _passages(
-        self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode
+        self, gen: Generation, q: evidence.Query, k: int, filters: Filters, mode: Mode,
+        prior: dict[int, float] | None = None,
     ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
 
         Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
         document while others exist), every scored passage (an answer quotes from all of them: the
         sentence that answers may sit in a document's third chunk) and the document texts read.
+        ``prior`` weighs documents a conversation already cited (see ``retrieval.search``).
         """
         s = self.settings
-        q = evidence.Query.make(query, self.embed_query(query))
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
-            nprobe=s.ivf_nprobe, filters=filters, mode=mode,
+            nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, prior=prior,
         )
         depth = max(s.top_k, k)
         texts: dict[int, str] = {}
@@ -176,7 +182,7 @@ class Engine:
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen = self._generation()
-        _, scored, texts = self._passages(gen, query, self.settings.top_k, Filters(), "hybrid")
+        _, scored, texts = self._passages(gen, self._query(query), self.settings.top_k, Filters(), "hybrid")
         return scored, texts
 
     def search(
@@ -198,7 +204,7 @@ class Engine:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        passages, _, _ = self._passages(gen, query, k, filters, mode)
+        passages, _, _ = self._passages(gen, self._query(query), k, filters, mode)
         hits = []
         for rank, p in enumerate(passages, 1):
             c, doc, chunk = p.cand, gen.doc_info(p.doc), gen.chunk(p.cand.chunk)
@@ -213,23 +219,58 @@ class Engine:
         self,
         question: str,
         *,
+        history: Sequence[Turn] = (),
         doc_ids: list[str] | None = None,
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
     ) -> Answer:
-        """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
+        """Quoted, cited excerpts that answer ``question``, or a plain "not covered".
+
+        ``history`` holds the earlier turns of the conversation the question is asked in, oldest first
+        (``Turn.of(answer)`` for each earlier answer): a follow-up such as "and what did Lavrov say?" is
+        then read with them, and a question on a new topic on its own (see ``embeddings.conversation``).
+        ``answer.follow_up`` says how it was read.
+        """
         started = time.perf_counter()
         gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode)
-        result = answer_builder.build(
-            question, gen, scored, texts,
-            min_evidence=self.settings.min_evidence, max_excerpts=self.settings.max_excerpts,
-            params=self.evidence_params,
-        )
+        reading = conversation.resolve(question, history)
+        result: Answer | None = None
+        if not reading.uses_context:
+            _, scored, texts = self._passages(gen, self._query(question), self.settings.top_k, filters, mode)
+            result = self._build(question, gen, scored, texts)
+            if reading.kind == "open" and (not result.answered or reading.touches(
+                gen.doc_id(p.doc) for p in scored if p.p.size and p.p.max() >= self.settings.min_evidence
+            )):
+                reading, result = reading.continuing(), None  # it goes on with the conversation
+        if result is None:
+            result = self._follow_up(gen, reading, filters, mode)
+        result.follow_up = reading.described()
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
+
+    def _build(
+        self, question: str, gen: Generation, scored: list[evidence.Passage], texts: dict[int, str],
+        min_evidence: float | None = None,
+    ) -> Answer:
+        return answer_builder.build(
+            question, gen, scored, texts,
+            min_evidence=self.settings.min_evidence if min_evidence is None else min_evidence,
+            max_excerpts=self.settings.max_excerpts, params=self.evidence_params,
+        )
+
+    def _follow_up(self, gen: Generation, reading: conversation.Resolution, filters: Filters, mode: Mode) -> Answer:
+        """Answer a question read with its conversation: its topic's questions and cited documents
+        weigh in, a source it names is the one quoted, and a request for more quotes something new."""
+        query = conversation.blended_query(reading, self._query_encoder().encode)
+        if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
+            filters = replace(filters, doc_ids=(reading.focus,))
+        prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
+        _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior)
+        conversation.forget_quoted(scored, gen.doc_id, reading.quoted)
+        reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
+        return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)
 
     # ------------------------------------------------------------------ sources
     def sources(self) -> list[DocumentInfo]:

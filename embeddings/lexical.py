@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,13 +108,28 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), mmap=True))
 
     def search(
-        self, query_terms: list[str], k: int, mask: np.ndarray | None = None
+        self, query_terms: list[str], k: int, mask: np.ndarray | None = None,
+        term_weights: Mapping[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, scores) of the best ``k`` chunks, best first; only chunks with a match."""
-        ids = self.retriever.get_tokens_ids(query_terms)
-        if not ids or self.size == 0:
+        """(chunk ids, scores) of the best ``k`` chunks, best first; only chunks with a match.
+
+        ``term_weights`` multiplies each term's BM25 score (terms not in it count once), so that the
+        words of an earlier question can join a follow-up's at a lower weight.
+        """
+        if self.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        scores = self.retriever.get_scores_from_ids(ids, weight_mask=mask)
+        groups: dict[float, list[str]] = {}
+        for term in query_terms:
+            groups.setdefault(float((term_weights or {}).get(term, 1.0)), []).append(term)
+        scores: np.ndarray | None = None
+        for weight, group in groups.items():
+            ids = self.retriever.get_tokens_ids(group)
+            if not ids or weight <= 0:
+                continue
+            part = self.retriever.get_scores_from_ids(ids, weight_mask=mask)
+            scores = part * weight if scores is None else scores + part * weight
+        if scores is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k] if k < self.size else np.arange(self.size)
         top = top[np.argsort(-scores[top], kind="stable")]

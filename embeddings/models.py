@@ -97,6 +97,17 @@ class Excerpt(Passage):
     score: float
 
 
+class FollowUp(BaseModel):
+    """How a question asked in a conversation was read (see ``embeddings.conversation``)."""
+
+    kind: Literal["follow-up", "source", "new-topic"] = Field(
+        description="follow-up: read with the earlier questions; source: about a source of the last answer; "
+        "new-topic: it named a topic of its own and was answered on its own."
+    )
+    earlier: list[str] = Field([], description="The earlier questions it was read with, most recent first.")
+    source: str | None = Field(None, description="The document a reference like 'the second source' pointed at.")
+
+
 class Answer(BaseModel):
     """What `ask` returns. When ``answered`` is false there are no excerpts and no sources."""
 
@@ -107,6 +118,7 @@ class Answer(BaseModel):
     sources: list[Source] = []
     evidence: float = Field(description="Relevance of the best passage; compared to min_evidence.")
     elapsed_ms: float = 0.0
+    follow_up: FollowUp | None = Field(None, description="Set when the question was asked in a conversation.")
 
 
 class Hit(Passage):

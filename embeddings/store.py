@@ -978,6 +978,11 @@ class Generation:
         first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
         return [self.chunk(c) for c in range(first, first + n)]
 
+    def chunk_ids(self, pos: int) -> np.ndarray:
+        """The ids of a document's chunks, in order."""
+        first = int(self.first_chunk[pos])
+        return np.arange(first, first + int(self.n_chunks[pos]), dtype=np.int64)
+
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
         return np.asarray(self.vectors[cids])

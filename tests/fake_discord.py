@@ -147,6 +147,15 @@ MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT, MSG_CONTEXT_MENU_COMMAND = 0, 19, 20, 23
 # Application command types.
 CMD_CHAT_INPUT, CMD_USER, CMD_MESSAGE = 1, 2, 3
 
+# Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types).
+CT_TEXT, CT_DM, CT_ANNOUNCEMENT, CT_ANNOUNCEMENT_THREAD, CT_PUBLIC_THREAD = 0, 1, 5, 10, 11
+CT_FORUM, CT_MEDIA = 15, 16
+THREAD_TYPES = frozenset({CT_ANNOUNCEMENT_THREAD, CT_PUBLIC_THREAD, 12})
+#: A message flag: a thread was started from this message.
+FLAG_HAS_THREAD = 1 << 5
+#: The auto-archive durations Discord accepts, in minutes.
+ARCHIVE_DURATIONS = frozenset({60, 1440, 4320, 10080})
+
 # Interaction types and which callback types Discord accepts for each.
 IT_PING, IT_COMMAND, IT_COMPONENT, IT_AUTOCOMPLETE, IT_MODAL = 1, 2, 3, 4, 5
 ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
@@ -445,6 +454,12 @@ class FakeDiscord:
       application owner), ``moderator`` (carol, role ``mod_role_id`` "Docs team" without admin) and
       ``other_bot``. :meth:`add_guild` adds another server (before the bot connects), for bots that must
       keep servers apart.
+      ``forum_channel_id`` (#help) is a forum channel (type 15): people open posts in it with
+      :meth:`push_forum_post`. Threads live in ``channels`` like any channel (type 11, ``parent_id`` their
+      channel): the bot opens them on a message (``POST /channels/{c}/messages/{m}/threads``, THREAD_CREATE and
+      MESSAGE_UPDATE of the starter, as Discord sends them), tests archive them with :meth:`archive_thread`,
+      and a message sent in an archived thread unarchives it first (THREAD_UPDATE), unless it is locked and
+      the sender lacks Manage Threads. GUILD_CREATE lists the active threads.
 
     Observation:
       ``requests``: every REST request in order, as dicts with method, path (after ``/api/vN``), query,
@@ -541,10 +556,12 @@ class FakeDiscord:
         self.channel_id = self.snowflake()
         self.other_channel_id = self.snowflake()
         self.dm_channel_id = self.snowflake()
+        self.forum_channel_id = self.snowflake()
         self.channels: dict[str, Json] = {
             self.channel_id: self._make_text_channel(self.channel_id, "general", 0),
             self.other_channel_id: self._make_text_channel(self.other_channel_id, "questions", 1),
             self.dm_channel_id: self._make_dm_channel(self.dm_channel_id, self.human),
+            self.forum_channel_id: self._make_forum_channel(self.forum_channel_id, "help", 2),
         }
         self._dm_by_user: dict[str, str] = {self.human["id"]: self.dm_channel_id}
 
@@ -798,6 +815,25 @@ class FakeDiscord:
                 "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
                 "default_thread_rate_limit_per_user": 0}
 
+    def _make_forum_channel(self, cid: str, name: str, position: int) -> Json:
+        """A forum channel as Discord sends it (discord.py's ForumChannel reads these fields)."""
+        return {"id": cid, "type": CT_FORUM, "guild_id": self.guild_id, "name": name, "position": position,
+                "permission_overwrites": [], "nsfw": False, "topic": "Ask the docs bot anything", "parent_id": None,
+                "rate_limit_per_user": 0, "last_message_id": None, "flags": 0, "available_tags": [],
+                "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0,
+                "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
+
+    def _make_thread(self, tid: str, parent_id: str, name: str, owner_id: str, *, thread_type: int = CT_PUBLIC_THREAD,
+                     auto_archive_duration: int = 1440) -> Json:
+        """A thread channel object: created, active, not locked."""
+        now = _now_iso()
+        guild_id = self.channels.get(parent_id, {}).get("guild_id", self.guild_id)
+        return {"id": tid, "type": thread_type, "guild_id": guild_id, "parent_id": parent_id,
+                "owner_id": owner_id, "name": name, "last_message_id": None, "rate_limit_per_user": 0,
+                "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0, "applied_tags": [],
+                "thread_metadata": {"archived": False, "auto_archive_duration": auto_archive_duration,
+                                    "archive_timestamp": now, "locked": False, "create_timestamp": now}}
+
     def _make_dm_channel(self, cid: str, recipient: Json) -> Json:
         return {"id": cid, "type": 1, "recipients": [recipient], "last_message_id": None, "flags": 0}
 
@@ -821,8 +857,10 @@ class FakeDiscord:
             "banner": None, "description": None, "owner_id": guild["owner_id"], "unavailable": False,
             "large": False, "member_count": len(guild["members"]), "features": [], "emojis": [], "stickers": [],
             "roles": list(guild["roles"].values()),
-            "channels": [c for c in self.channels.values() if c["type"] != 1 and c.get("guild_id") == guild_id],
-            "threads": [], "members": list(guild["members"].values()), "presences": [], "voice_states": [],
+            "channels": [c for c in self.channels.values()
+                         if c["type"] not in (1, *THREAD_TYPES) and c.get("guild_id") == guild_id],
+            "threads": [t for t in self.active_threads() if t.get("guild_id") == guild_id],
+            "members": list(guild["members"].values()), "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "preferred_locale": "en-US", "premium_tier": 0, "premium_subscription_count": 0,
             "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
@@ -1132,6 +1170,11 @@ class FakeDiscord:
         """
         author = self._user_arg(author)
         cid = self._channel_arg(channel_id)
+        if self.channels[cid]["type"] in (CT_FORUM, CT_MEDIA):
+            raise ValueError("messages cannot be sent in a forum channel: open a post with push_forum_post()")
+        refused = await self._unarchive_for(cid, author["id"])
+        if refused is not None:
+            raise ValueError(f"{author['username']} cannot write in thread {cid}: {refused[1]['message']}")
         if mention_bot:
             content = f"<@{self.app_id}> {content}"
         msg = self._new_message(cid, author, content)
@@ -1487,6 +1530,8 @@ class FakeDiscord:
             ("DELETE", rf"/channels/{sf.format('channel')}/messages/{sf.format('message')}/reactions/"
                        r"(?P<emoji>[^/]+)/@me", self._h_remove_reaction, True),
             ("POST", rf"/channels/{sf.format('channel')}/typing", self._h_typing, True),
+            ("POST", rf"/channels/{sf.format('channel')}/messages/{sf.format('message')}/threads",
+             self._h_start_thread_from_message, True),
             ("POST", rf"/interactions/{sf.format('iid')}/{tok}/callback", self._h_callback, False),
             ("POST", rf"/webhooks/{sf.format('app')}/{tok}", self._h_followup, False),
             ("GET", wh_msg, self._h_get_webhook_message, False),
@@ -1723,10 +1768,15 @@ class FakeDiscord:
     async def _h_post_message(self, call: _Call, channel: str) -> tuple[int, Any]:
         if channel not in self.channels:
             return _error(404, "Unknown Channel", 10003)
+        if self.channels[channel]["type"] in (CT_FORUM, CT_MEDIA):
+            return _error(400, "Cannot send messages in a non-text channel", 50008)
         body = call.body or {}
         problem = _body_error(body, call.files, creating=True)
         if problem:
             return problem
+        refused = await self._unarchive_for(channel, self.app_id)
+        if refused is not None:
+            return refused
         msg = self._bot_message(channel, body, call.files)
         self._add_message(msg)
         await self.broadcast("MESSAGE_CREATE", msg)  # Discord echoes the bot's own messages too
@@ -1968,3 +2018,98 @@ class FakeDiscord:
         it["log"].append(("delete", mid))
         await self._broadcast_delete(msg)
         return 204, None
+
+    # ---- threads and forum channels ---------------------------------------------------------------------
+
+    def active_threads(self) -> list[Json]:
+        """Threads that are not archived (what GUILD_CREATE lists)."""
+        return [c for c in self.channels.values()
+                if c["type"] in THREAD_TYPES and not c["thread_metadata"]["archived"]]
+
+    def threads_of(self, channel_id: str) -> list[Json]:
+        """Live dicts of the threads of a channel (a text channel's threads or a forum's posts), oldest first."""
+        return [c for c in self.channels.values() if c["type"] in THREAD_TYPES and c["parent_id"] == str(channel_id)]
+
+    def _add_thread(self, thread: Json) -> None:
+        self.channels[thread["id"]] = thread
+        self.channel_messages.setdefault(thread["id"], [])
+
+    async def _unarchive_for(self, channel_id: str, sender_id: str) -> tuple[int, Json] | None:
+        """Before ``sender_id`` writes in ``channel_id``: an archived thread is unarchived (THREAD_UPDATE), as
+        Discord does on send, unless it is locked and the sender lacks Manage Threads (then the error)."""
+        thread = self.channels.get(channel_id)
+        if thread is None or thread["type"] not in THREAD_TYPES or not thread["thread_metadata"]["archived"]:
+            return None
+        meta = thread["thread_metadata"]
+        if meta["locked"] and not self.member_permissions(sender_id) & MANAGE_THREADS:
+            return _error(400, "Thread is locked", 160005)
+        meta.update(archived=False, archive_timestamp=_now_iso())
+        await self.broadcast("THREAD_UPDATE", copy.deepcopy(thread))
+        return None
+
+    async def archive_thread(self, thread_id: str, *, locked: bool = False) -> None:
+        """Discord archives a thread (inactivity, or a moderator): THREAD_UPDATE with ``archived`` (and
+        ``locked``) set. discord.py then drops it from its cache."""
+        thread = self.channels[str(thread_id)]
+        thread["thread_metadata"].update(archived=True, locked=locked, archive_timestamp=_now_iso())
+        await self.broadcast("THREAD_UPDATE", copy.deepcopy(thread))
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """A moderator deletes a thread: THREAD_DELETE with the id, guild, parent and type only, as Discord sends it."""
+        thread = self.channels.pop(str(thread_id))
+        await self.broadcast("THREAD_DELETE", {k: thread[k] for k in ("id", "guild_id", "parent_id", "type")})
+
+    async def push_forum_post(self, title: str, content: str, *, author: Json | None = None,
+                              forum_id: str | None = None) -> tuple[Json, Json]:
+        """A user opens a post in a forum channel: THREAD_CREATE (``newly_created``) for the post's thread, then
+        MESSAGE_CREATE for its first message, which has the thread's id, as Discord sends them. Returns
+        ``(thread, message)``."""
+        author = self._user_arg(author)
+        forum = self.channels[str(forum_id or self.forum_channel_id)]
+        if forum["type"] not in (CT_FORUM, CT_MEDIA):
+            raise ValueError(f"channel {forum['id']} is not a forum channel")
+        if not 1 <= len(title) <= 100:
+            raise ValueError("a post's title has 1 to 100 characters")
+        tid = self.snowflake()
+        thread = self._make_thread(tid, forum["id"], title, author["id"],
+                                   auto_archive_duration=forum["default_auto_archive_duration"])
+        self._add_thread(thread)
+        forum["last_message_id"] = tid
+        await self.broadcast("THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True})
+        msg = self._new_message(tid, author, content, id=tid)
+        thread["last_message_id"] = tid
+        self._add_message(msg)
+        await self.broadcast("MESSAGE_CREATE", msg)
+        return thread, msg
+
+    async def _h_start_thread_from_message(self, call: _Call, channel: str, message: str) -> tuple[int, Any]:
+        """``POST /channels/{c}/messages/{m}/threads``: a public thread on a message of a text or announcement
+        channel, with the message's id; THREAD_CREATE and MESSAGE_UPDATE (the starter gains ``thread``)."""
+        parent = self.channels.get(channel)
+        if parent is None:
+            return _error(404, "Unknown Channel", 10003)
+        if parent["type"] not in (CT_TEXT, CT_ANNOUNCEMENT):
+            return _error(400, "Cannot execute action on this channel type", 50024)
+        starter = self._channel_message(channel, message)
+        if starter is None:
+            return _error(404, "Unknown Message", 10008)
+        if message in self.channels:
+            return _error(400, "A thread has already been created for this message", 160004)
+        body = call.body or {}
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _error(400, f"Invalid Form Body: name: Must be between 1 and 100 in length (got {len(name)}).", 50035)
+        duration = body.get("auto_archive_duration")
+        if duration is not None and int(duration) not in ARCHIVE_DURATIONS:
+            return _error(400, "Invalid Form Body: auto_archive_duration: Value must be one of (60, 1440, 4320, 10080).",
+                          50035)
+        thread = self._make_thread(message, channel, name, self.app_id,
+                                   thread_type=CT_ANNOUNCEMENT_THREAD if parent["type"] == CT_ANNOUNCEMENT
+                                   else CT_PUBLIC_THREAD,
+                                   auto_archive_duration=int(duration or parent.get("default_auto_archive_duration", 1440)))
+        self._add_thread(thread)
+        await self.broadcast("THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True})
+        starter["thread"] = copy.deepcopy(thread)
+        starter["flags"] = int(starter.get("flags") or 0) | FLAG_HAS_THREAD
+        await self.broadcast("MESSAGE_UPDATE", starter)
+        return 201, thread

@@ -100,6 +100,14 @@ def test_chat_answers_until_empty_line(session_index):
     assert "Ask about 4 documents" in out.stdout and "Catania airport" in out.stdout
 
 
+def test_chat_reads_a_follow_up_with_the_question_before_it(session_index):
+    out = docbot("chat", data_dir=session_index.data_dir,
+                 input="Which airport did the Etna eruption close?\nfor how long?\n\n")
+    assert out.returncode == 0
+    first, follow = out.stdout.split("\n? ")[1:3]
+    assert "six hours" in " ".join(follow.split()) and "(read as a follow-up to \u201cWhich airport did the Etna eruption close?\u201d)" in follow
+
+
 def test_sources_and_stats_for_people(session_index):
     sources = docbot("sources", data_dir=session_index.data_dir).stdout.splitlines()
     assert sources[:3] == ["1 source, 4 documents:", "", f"{session_index.docs_dir.resolve()}  (folder, 4 documents)"]

@@ -18,7 +18,7 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_pdf,
     make_scanned_pdf,
 )
 
