@@ -14,20 +14,18 @@ memory, because every message the bot sees asks it.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
+
+from bot.database import SqliteStore
 
 from embeddings import Turn
 from embeddings.conversation import Quote
 
 Origin = Literal["thread", "forum"]
 
-#: This module's tables in the bot's database, created when missing (``ConversationStore.open``).
+#: This module's tables in the bot's database (the migration ``conversations-1``).
 SCHEMA = (
     """
     CREATE TABLE IF NOT EXISTS conversation_threads (
@@ -57,29 +55,19 @@ SCHEMA = (
 HISTORY_TURNS = 20
 
 
-class ConversationStore:
+class ConversationStore(SqliteStore):
     """The threads the bot keeps conversations in, and their turns."""
 
+    MIGRATIONS = (("conversations-1", SCHEMA),)
+
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
+        super().__init__(path)
         self._threads: set[int] = set()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
-
     def open(self) -> None:
-        """Create the tables if needed and load which threads are conversations (once, at start)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Bring the tables up to date and load which threads are conversations (once, at start)."""
+        super().open()
         with self._lock, self._connect() as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
             self._threads = {row[0] for row in conn.execute("SELECT thread_id FROM conversation_threads")}
 
     def is_conversation(self, thread_id: int) -> bool:

@@ -32,6 +32,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
 
 
+def interruptible() -> None:
+    """Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
+    otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(*args: str, module: str = "embeddings.cli", cwd: Path = ROOT, env: dict[str, str] | None = None,
         **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=cwd,
@@ -90,6 +96,7 @@ def test_ctrl_c_while_indexing_leaves_the_index_untouched(index_copy: EngineSett
         [sys.executable, "-c", INDEX_UNTIL_INTERRUPTED, "--data-dir", str(index_copy.data_dir), "index",
          str(index_copy.docs_dir), "--no-progress"],
         cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=interruptible,
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == "embedding\n", proc.stderr
@@ -123,7 +130,7 @@ def test_ctrl_c_in_chat(index_copy: EngineSettings, entry: str) -> None:
         cmd, prog = ["-m", "bot"], "docbot-discord"
     env = clean_env(DOCBOT_DATA_DIR=str(index_copy.data_dir), DOCBOT_DOCS_DIR=str(index_copy.docs_dir),
                     DOCBOT_LOG_LEVEL="ERROR")
-    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env,
+    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env, preexec_fn=interruptible,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert b"Ask about 4 documents" in _read_until(proc, b"\n? ")
