@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.database import Migration, SqliteStore
+from bot.database import Migration, Store
 from bot.server_config import ServerConfig
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class ConfigChange:
     changed_at: float
 
 
-class ServerConfigStore(SqliteStore):
+class ServerConfigStore(Store):
     """Per-server overrides of the ``.env`` defaults: in the database, and in memory for reading."""
 
     MIGRATIONS = MIGRATIONS

@@ -3,8 +3,8 @@
 A thread the bot opened on a question (reply mode ``thread``) and a forum post it answered are
 *conversations*: every new message from a person there is a follow-up, read with the questions before it
 (``embeddings.conversation``). Both facts must survive a restart, and a thread Discord archived (and the
-bot's cache forgot) is still the bot's when someone writes in it again, so they live in the bot's SQLite
-file (the one of ``bot.feedback``), in the tables of this module only.
+bot's cache forgot) is still the bot's when someone writes in it again, so they live in the bot's database
+(the one of ``bot.feedback``), in the tables of this module only.
 
 The methods are synchronous and open a short-lived connection each, so they are safe to call from worker
 threads (the bot calls them through ``asyncio.to_thread``). Which threads are conversations is also kept in
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from bot.database import SqliteStore
+from bot.database import Database, Store
 
 from embeddings import Turn
 from embeddings.conversation import Quote
@@ -55,13 +55,13 @@ SCHEMA = (
 HISTORY_TURNS = 20
 
 
-class ConversationStore(SqliteStore):
+class ConversationStore(Store):
     """The threads the bot keeps conversations in, and their turns."""
 
     MIGRATIONS = (("conversations-1", SCHEMA),)
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, database: Database | Path | str) -> None:
+        super().__init__(database)
         self._threads: set[int] = set()
 
     def open(self) -> None:

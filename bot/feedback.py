@@ -1,4 +1,4 @@
-"""Questions answered and 👍/👎 votes, in the bot's database (``bot.database``).
+"""Questions answered and 👍/👎 votes, in the bot's database (``bot.database``: SQLite or PostgreSQL).
 
 Every answer the bot sends is recorded with its question, the text people read and the chunk refs it
 cited, and gets an id that the feedback buttons carry in their ``custom_id``. A vote therefore still lands
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.database import Migration, SqliteStore
+from bot.database import Migration, Store
 
 #: Oldest first; see ``bot.database`` (a file from before migrations gets the steps it lacks).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -118,7 +118,7 @@ def _answer_record(row: tuple[Any, ...]) -> AnswerRecord:
     )
 
 
-class FeedbackStore(SqliteStore):
+class FeedbackStore(Store):
     """Answers and votes in the bot's database; the engine's index never depends on it."""
 
     MIGRATIONS = MIGRATIONS
@@ -140,12 +140,11 @@ class FeedbackStore(SqliteStore):
         ``answer`` is the text people read (``RenderedAnswer.plain_text``), kept for ``/feedback``.
         """
         with self._lock, self._connect() as conn:
-            cur = conn.execute(
+            return conn.insert(
                 "INSERT INTO answers (created_at, question, answered, refs, user_id, guild_id, channel_id, via,"
                 " answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), question, int(answered), json.dumps(refs), user_id, guild_id, channel_id, via, answer),
             )
-            return int(cur.lastrowid or 0)
 
     def record_vote(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Store (or change) one user's vote on one answer. False if the answer is unknown."""

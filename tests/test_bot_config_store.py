@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
 from bot.config_store import ServerConfigStore
+from bot.database import Database
 from bot.server_config import ServerConfig
 
 DEFAULTS = ServerConfig(answer_channels=frozenset({1}), cooldown_questions=5)
 
 
-def make_store(path: Path) -> ServerConfigStore:
-    store = ServerConfigStore(path, DEFAULTS)
+def make_store(database: Database) -> ServerConfigStore:
+    """A store of its own, as another process (or a restart) would have."""
+    store = ServerConfigStore(database.url or database.path, DEFAULTS)
     store.open()
     return store
 
 
-def test_a_server_that_set_nothing_follows_the_defaults(tmp_path: Path) -> None:
-    store = make_store(tmp_path / "bot.sqlite3")
+def test_a_server_that_set_nothing_follows_the_defaults(bot_database: Database) -> None:
+    store = make_store(bot_database)
     assert store.get(42) is DEFAULTS and store.get(None) is DEFAULTS
     assert store.overridden(42) == frozenset()
 
 
-def test_changes_apply_at_once_to_one_server_persist_and_are_logged(tmp_path: Path,
+def test_changes_apply_at_once_to_one_server_persist_and_are_logged(bot_database: Database,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
-    path = tmp_path / "bot.sqlite3"
+    path = bot_database
     store = make_store(path)
     with caplog.at_level(logging.INFO, logger="bot.config_store"):
         changes = store.update(42, 7, lambda c: {"answer_channels": c.answer_channels | {2},
@@ -49,15 +49,15 @@ def test_changes_apply_at_once_to_one_server_persist_and_are_logged(tmp_path: Pa
     assert all(c.changed_at > 0 for c in history)
 
 
-def test_bad_values_are_refused_and_bad_rows_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = tmp_path / "bot.sqlite3"
+def test_bad_values_are_refused_and_bad_rows_ignored(bot_database: Database, caplog: pytest.LogCaptureFixture) -> None:
+    path = bot_database
     store = make_store(path)
     with pytest.raises(ValueError):
         store.update(42, 7, lambda c: {"reply_mode": "shout"})
     with pytest.raises(ValueError):
         store.update(42, 7, lambda c: {"no_such_setting": 1})
     assert store.get(42) is DEFAULTS
-    with sqlite3.connect(path) as db:  # a row an older or newer version wrote, and a damaged one
+    with bot_database.connect() as db:  # a row an older or newer version wrote, and a damaged one
         db.execute("INSERT INTO server_settings VALUES (42, 'from_the_future', '1', 0, 7)")
         db.execute("INSERT INTO server_settings VALUES (42, 'cooldown_questions', '\"many\"', 0, 7)")
         db.execute("INSERT INTO server_settings VALUES (42, 'quiet', 'false', 0, 7)")
@@ -67,8 +67,8 @@ def test_bad_values_are_refused_and_bad_rows_ignored(tmp_path: Path, caplog: pyt
     assert "from_the_future" in caplog.text and "cooldown_questions" in caplog.text
 
 
-def test_concurrent_changes_are_all_kept(tmp_path: Path) -> None:
-    store = make_store(tmp_path / "bot.sqlite3")
+def test_concurrent_changes_are_all_kept(bot_database: Database) -> None:
+    store = make_store(bot_database)
     start = threading.Barrier(8)
 
     def add(channel: int) -> None:
@@ -81,4 +81,4 @@ def test_concurrent_changes_are_all_kept(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert store.get(42).answer_channels == {1, *range(100, 108)}
-    assert make_store(store.path).get(42).answer_channels == {1, *range(100, 108)}
+    assert make_store(bot_database).get(42).answer_channels == {1, *range(100, 108)}

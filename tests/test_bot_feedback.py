@@ -1,4 +1,8 @@
-"""The feedback store: answers get ids, votes carry the question and cited chunks, one vote per user."""
+"""The feedback store: answers get ids, votes carry the question and cited chunks, one vote per user.
+
+The store's behaviour is tested on SQLite and on a real PostgreSQL server (``bot_database``); migrating a file
+written before migrations existed is SQLite's alone (no PostgreSQL database predates them).
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,23 @@ from pathlib import Path
 import pytest
 
 from bot import feedback
+from bot.database import Database
 from bot.feedback import FeedbackStore
 
 
-def make_store(tmp_path: Path) -> FeedbackStore:
-    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
+def make_store(database: Database) -> FeedbackStore:
+    store = FeedbackStore(database)
     store.open()
-    store.open()  # idempotent: a restart opens an existing file
+    FeedbackStore(database.url or database.path).open()  # idempotent: a restart (or a second process) opens it again
     return store
 
 
-def test_votes_are_recorded_with_question_and_refs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_votes_are_recorded_with_question_and_refs(bot_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     # A clock that ticks once per call, so "latest first" is decided by the order of the votes, not by
     # whether two of them fell within one tick of the real clock.
     ticks = itertools.count(1000)
     monkeypatch.setattr(feedback.time, "time", lambda: float(next(ticks)))
-    store = make_store(tmp_path)
+    store = make_store(bot_database)
     a = store.record_answer(question="Where?", answered=True, refs=["a.txt#0", "b.md#2"], user_id=1,
                             guild_id=2, channel_id=3, via="mention")
     b = store.record_answer(question="Who?", answered=False, refs=[], user_id=1, guild_id=None,
@@ -42,13 +47,13 @@ def test_votes_are_recorded_with_question_and_refs(tmp_path: Path, monkeypatch: 
     assert (stats.questions, stats.answered, stats.up, stats.down) == (2, 1, 0, 3)
     # the latest vote down first: b's, then user 10 changing their vote on a, then user 11's on a
     assert [(v.answer_id, v.question) for v in stats.recent_down] == [(b, "Who?"), (a, "Where?"), (a, "Where?")]
-    with sqlite3.connect(store.path) as db:  # readable with plain SQL, for admins
+    with bot_database.connect() as db:  # readable with plain SQL, for admins
         rows = db.execute("SELECT question, refs FROM votes WHERE answer_id = ?", (a,)).fetchall()
-    assert rows == [("Where?", '["a.txt#0", "b.md#2"]')] * 2
+    assert [tuple(r) for r in rows] == [("Where?", '["a.txt#0", "b.md#2"]')] * 2
 
 
-def test_empty_store_stats(tmp_path: Path) -> None:
-    stats = make_store(tmp_path).stats()
+def test_empty_store_stats(bot_database: Database) -> None:
+    stats = make_store(bot_database).stats()
     assert (stats.questions, stats.answered, stats.up, stats.down, stats.recent_down) == (0, 0, 0, 0, [])
 
 
@@ -97,10 +102,11 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone() == (1,)
 
 
-def test_voted_down_pages_latest_first_and_answers_per_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_voted_down_pages_latest_first_and_answers_per_server(bot_database: Database,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     ticks = itertools.count(1000)
     monkeypatch.setattr(feedback.time, "time", lambda: float(next(ticks)))
-    store = make_store(tmp_path)
+    store = make_store(bot_database)
     ids = [store.record_answer(question=f"Q{i}", answered=True, refs=[], user_id=1, guild_id=7, channel_id=3,
                                via="mention", answer=f"A{i}") for i in range(5)]
     other = store.record_answer(question="Elsewhere", answered=True, refs=[], user_id=1, guild_id=8, channel_id=4,
