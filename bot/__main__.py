@@ -122,7 +122,7 @@ def _prepare_and_run(settings: BotSettings) -> int:
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
         return 1
-    except discord.PrivilegedIntentsRequired:  # Message Content is dropped instead (DocBot.connect)
+    except discord.PrivilegedIntentsRequired:  # Message Content is dropped before (DocBot.setup_hook)
         log.error("Discord refused a privileged intent: enable it for the bot in the Discord developer portal")
         return 1
     return 0

@@ -11,9 +11,9 @@ Each server's settings (``/config``) are read through :meth:`DocBot.server_confi
 the admin roles and everything the cogs decide per server follow it at once.
 
 The privileged Message Content intent is only needed to read messages that do not mention the bot
-(answer channels). The bot asks for it (``DOCBOT_MESSAGE_CONTENT_INTENT``); when Discord refuses it (close
-code 4014: not enabled in the developer portal) the bot connects again without it instead of exiting, and
-says once in the log what that turns off. Mentions, DMs, slash commands and "Ask about this message" carry
+(answer channels). The bot asks for it (``DOCBOT_MESSAGE_CONTENT_INTENT``) if the application's flags say
+it is enabled in the developer portal; when it is not, the bot connects without it instead of being refused
+(close code 4014), and says once in the log what that turns off. Mentions, DMs, slash commands and "Ask about this message" carry
 their text without the intent.
 """
 
@@ -96,10 +96,16 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         await report_interaction_error(interaction, error)
 
 
-class DocBot(commands.Bot):
+class DocBot(commands.AutoShardedBot):
     """A Discord front end for one :class:`embeddings.Engine`.
 
-    ``**kwargs`` go to :class:`commands.Bot` unchanged (tests pass ``connector=`` and
+    Sharded: one process runs the shards ``DOCBOT_SHARD_IDS`` of ``DOCBOT_SHARD_COUNT`` (all of Discord's
+    recommended count by default), and Discord sends it the events of the servers on those shards only
+    (``(guild_id >> 22) % shard_count``; DMs go to shard 0). What the processes share is the bot's database
+    (``DOCBOT_DATABASE_URL``) and the index on the data folder; what each keeps in memory (cooldowns,
+    conversation threads) is per server, so it lives in the one process that serves that server.
+
+    ``**kwargs`` go to :class:`commands.AutoShardedBot` unchanged (tests pass ``connector=`` and
     ``guild_ready_timeout=``).
     """
 
@@ -115,6 +121,9 @@ class DocBot(commands.Bot):
         # Needed to read questions in answer channels only; mentions, DMs and interactions carry their text.
         intents.message_content = settings.message_content_intent
         kwargs.setdefault("intents", intents)
+        kwargs.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids:
+            kwargs.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -124,13 +133,14 @@ class DocBot(commands.Bot):
         )
         self.settings = settings
         self.engine = engine
-        self.feedback = feedback or FeedbackStore(settings.feedback_path)
-        self.server_configs = ServerConfigStore(settings.feedback_path, defaults(settings))
+        database = settings.database  # SQLite file or PostgreSQL server, shared by the three stores
+        self.feedback = feedback or FeedbackStore(database)
+        self.server_configs = ServerConfigStore(database, defaults(settings))
         # One cooldown mapping per server, made for that server's (questions, seconds) and made anew when
         # its admins change them; keyed by user id, so a mention and an /ask from one person share a bucket.
         self._cooldowns: dict[int | None, tuple[tuple[int, float], commands.CooldownMapping[int]]] = {}
         #: Threads the bot keeps conversations in (reply mode thread, forum posts), in the same database.
-        self.conversations = ConversationStore(settings.feedback_path)
+        self.conversations = ConversationStore(database)
         # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
         # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
         self.index_lock = asyncio.Lock()
@@ -142,7 +152,9 @@ class DocBot(commands.Bot):
         before connecting."""
         await asyncio.to_thread(self.feedback.open)
         await asyncio.to_thread(self.server_configs.open)
-        if not self.reads_message_content:
+        if self.reads_message_content:
+            await self._drop_message_content_unless_enabled()
+        else:
             log.warning("the Message Content intent is off (DOCBOT_MESSAGE_CONTENT_INTENT=false): %s",
                         WITHOUT_MESSAGE_CONTENT)
         await asyncio.to_thread(self.conversations.open)
@@ -159,25 +171,29 @@ class DocBot(commands.Bot):
         if indexed:
             self._warm_up_task = asyncio.create_task(self._warm_up(), name="docbot-warm-up")
 
-    async def connect(self, *, reconnect: bool = True) -> None:
-        """Connect to the gateway; if Discord refuses the Message Content intent, connect again without it.
+    async def _drop_message_content_unless_enabled(self) -> None:
+        """Before connecting, ask Discord whether Message Content is enabled for this application; if not,
+        connect without it (and say so once) rather than be refused.
 
-        discord.py raises ``PrivilegedIntentsRequired`` (close code 4014) without closing the client, so the
-        same client can identify again. Its intents live in the connection state, which IDENTIFY reads
+        Discord closes an IDENTIFY that asks for a privileged intent the application lacks (close code 4014),
+        and a sharded client closes itself on that, so the bot checks first: the application's flags say which
+        privileged intents the developer portal enabled (``GATEWAY_MESSAGE_CONTENT``, or ``..._LIMITED`` for a
+        bot in fewer than 100 servers). Its intents live in the connection state, which IDENTIFY reads
         (``ConnectionState._intents``: discord.py has no public way to change them after construction).
         """
         try:
-            await super().connect(reconnect=reconnect)
-        except discord.PrivilegedIntentsRequired:
-            if not self.reads_message_content:
-                raise  # refused without asking for it: nothing this bot can drop
-            log.warning(
-                "Discord refused the Message Content intent (enable it for the bot in the developer portal, "
-                "Bot > Privileged Gateway Intents); continuing without it: %s",
-                WITHOUT_MESSAGE_CONTENT,
-            )
-            self._connection._intents.message_content = False
-            await super().connect(reconnect=reconnect)
+            flags = (await self.application_info()).flags
+        except discord.HTTPException:
+            log.debug("could not read the application's flags; asking for Message Content anyway", exc_info=True)
+            return
+        if flags.gateway_message_content or flags.gateway_message_content_limited:
+            return
+        log.warning(
+            "the Message Content intent is not enabled for this bot in the Discord developer portal (Bot > "
+            "Privileged Gateway Intents); continuing without it: %s",
+            WITHOUT_MESSAGE_CONTENT,
+        )
+        self._connection._intents.message_content = False
 
     @property
     def reads_message_content(self) -> bool:
@@ -204,7 +220,9 @@ class DocBot(commands.Bot):
             log.info("synced %d global commands", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("ready as %s (%s) in %d guild(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
+        log.info("ready as %s (%s) in %d guild(s), shard(s) %s of %s, database %s", self.user,
+                 self.user.id if self.user else "?", len(self.guilds), sorted(self.shards), self.shard_count,
+                 self.feedback.database.describe())
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by the Ask cog's listener."""

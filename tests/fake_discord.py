@@ -382,6 +382,8 @@ class GatewayConn:
     identified: bool = False
     resumed: bool = False
     intents: int | None = None
+    #: ``(shard_id, shard_count)`` from IDENTIFY; ``(0, 1)`` for an unsharded client.
+    shard: tuple[int, int] = (0, 1)
     session_id: str = ""
     #: Every payload the client sent, in order.
     received: list[Json] = field(default_factory=list)
@@ -493,7 +495,7 @@ class FakeDiscord:
 
     def __init__(self, *, token: str = "fake-bot-token", heartbeat_interval_ms: int = 41250,
                  heartbeat_ack_delay: float = 0.01, ack_deadline: float | None = None,
-                 enabled_intents: int = PRIVILEGED_INTENTS) -> None:
+                 enabled_intents: int = PRIVILEGED_INTENTS, shards: int = 1) -> None:
         """
         :param token: the bot token the fake accepts (REST ``Authorization: Bot ...`` and IDENTIFY).
         :param heartbeat_interval_ms: sent in HELLO; small values let a test watch the heartbeat cadence.
@@ -508,12 +510,16 @@ class FakeDiscord:
         :param enabled_intents: the privileged intents enabled for the app in the developer portal. As on
             Discord, an IDENTIFY asking for a privileged intent outside them is closed with 4014
             "Disallowed intent(s)." (``enabled_intents=0``: a bot whose owner never enabled Message Content).
+        :param shards: the shard count GET /gateway/bot recommends. As on Discord, a connection that
+            identifies as shard ``[id, count]`` gets the events of the servers with
+            ``(guild_id >> 22) % count == id`` (READY and GUILD_CREATE list only those) and, on shard 0, DMs.
         """
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.heartbeat_ack_delay = heartbeat_ack_delay
         self.ack_deadline = ack_deadline
         self.enabled_intents = enabled_intents
+        self.shards = shards
         self._last_snowflake = 0
         self._counter = itertools.count()
 
@@ -725,15 +731,19 @@ class FakeDiscord:
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
 
     def add_guild(self, name: str, *, members: Sequence[Json] = (), owner: Json | None = None,
-                  channels: Sequence[str] = ("general",)) -> Json:
+                  channels: Sequence[str] = ("general",), shard: tuple[int, int] | None = None) -> Json:
         """Add another server the bot is in, before the bot connects (READY lists every server).
 
         ``members`` are world users (the bot is always one); ``owner`` (default ``admin``) owns it. Each
         of ``channels`` becomes a text channel. The server has an @everyone role with the usual member
         permissions, an "Admins" role with ADMINISTRATOR (given to the owner) and a "Helpers" role without
-        it. Returns ``{"id", "name", "channel_ids", "admin_role_id", "helper_role_id"}``.
+        it. ``shard=(id, count)`` picks an id on that shard. Returns ``{"id", "name", "channel_ids",
+        "admin_role_id", "helper_role_id"}``.
         """
         gid = self.snowflake()
+        while shard is not None and not self.on_shard(gid, shard):
+            self._last_snowflake += 1 << 22  # the next millisecond: the next shard
+            gid = self.snowflake()
         owner = self._user_arg(owner or self.admin)
         admin_role, helper_role, bot_role = self.snowflake(), self.snowflake(), self.snowflake()
         roles = {
@@ -1064,12 +1074,17 @@ class FakeDiscord:
                 self.refused_identifies.append(payload)
                 await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
                 return
+            shard = d.get("shard") or [0, 1]
+            if not (isinstance(shard, list) and len(shard) == 2 and 0 <= int(shard[0]) < int(shard[1])):
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            conn.shard = (int(shard[0]), int(shard[1]))
             conn.identified, conn.intents = True, intents
             conn.session_id = self.snowflake()
             self._sessions[conn.session_id] = conn
             ready: Json = {
                 "v": API_VERSION, "user": self.bot_user,
-                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
+                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds if self.on_shard(gid, conn.shard)],
                 "session_id": conn.session_id, "resume_gateway_url": "wss://gateway.discord.gg",
                 "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
                 "presences": [], "guild_join_requests": [], "user_settings": {}, "session_type": "normal",
@@ -1079,7 +1094,8 @@ class FakeDiscord:
                 ready["shard"] = d["shard"]
             await conn.dispatch("READY", ready)
             for gid in self.guilds:
-                await conn.dispatch("GUILD_CREATE", self.guild_payload(gid))
+                if self.on_shard(gid, conn.shard):
+                    await conn.dispatch("GUILD_CREATE", self.guild_payload(gid))
         elif op == 6:  # RESUME
             previous = self._sessions.get(str(d.get("session_id")))
             if previous is None or d.get("token") != self.token:
@@ -1087,7 +1103,7 @@ class FakeDiscord:
                 return
             previous.identified = False  # events now go to the resumed connection only
             conn.identified, conn.resumed = True, True
-            conn.session_id, conn.intents = previous.session_id, previous.intents
+            conn.session_id, conn.intents, conn.shard = previous.session_id, previous.intents, previous.shard
             conn.seq = int(d.get("seq") or 0)
             self._sessions[conn.session_id] = conn
             await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
@@ -1130,10 +1146,26 @@ class FakeDiscord:
             data.pop("poll", None)
         return data
 
+    @staticmethod
+    def shard_of(guild_id: str | int | None, shard_count: int) -> int:
+        """The shard that gets a server's events, as Discord computes it; DMs (no server) go to shard 0."""
+        return 0 if guild_id is None else (int(guild_id) >> 22) % shard_count
+
+    def on_shard(self, guild_id: str | int | None, shard: tuple[int, int]) -> bool:
+        return self.shard_of(guild_id, shard[1]) == shard[0]
+
+    @staticmethod
+    def _event_guild(event: str, data: Json) -> str | None:
+        if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            return data.get("id")
+        return data.get("guild_id")
+
     async def broadcast(self, event: str, data: Json) -> None:
-        """Dispatch a gateway event to every identified connection (respecting intents)."""
+        """Dispatch a gateway event to every identified connection (respecting intents) whose shard has the
+        event's server (DMs: shard 0)."""
+        guild_id = self._event_guild(event, data)
         for conn in list(self.gateway_conns):
-            if conn.identified and not conn.ws.closed:
+            if conn.identified and not conn.ws.closed and self.on_shard(guild_id, conn.shard):
                 payload = self._event_for(conn, event, data)
                 if payload is not None:
                     await conn.dispatch(event, payload)
@@ -1635,7 +1667,7 @@ class FakeDiscord:
         return 200, {"url": "wss://gateway.discord.gg"}
 
     async def _h_gateway_bot(self, call: _Call) -> tuple[int, Any]:
-        return 200, {"url": "wss://gateway.discord.gg", "shards": 1,
+        return 200, {"url": "wss://gateway.discord.gg", "shards": self.shards,
                      "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
                                              "max_concurrency": 1}}
 
@@ -1646,7 +1678,14 @@ class FakeDiscord:
         return (200, self.users[user]) if user in self.users else _error(404, "Unknown User", 10013)
 
     async def _h_application(self, call: _Call) -> tuple[int, Any]:
-        return 200, self.application
+        # As on Discord, the flags say which privileged intents the developer portal enabled (the _LIMITED
+        # flags: a bot in fewer than 100 servers).
+        flags = int(self.application.get("flags") or 0)
+        for intent, flag in ((INTENT_GUILD_PRESENCES, 1 << 13), (INTENT_GUILD_MEMBERS, 1 << 15),
+                             (INTENT_MESSAGE_CONTENT, 1 << 19)):
+            if self.enabled_intents & intent:
+                flags |= flag
+        return 200, {**self.application, "flags": flags}
 
     async def _h_create_dm(self, call: _Call) -> tuple[int, Any]:
         uid = str((call.body or {}).get("recipient_id"))

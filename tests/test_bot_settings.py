@@ -191,3 +191,35 @@ def test_main_with_a_missing_source_starts_with_the_index_as_it_is(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(w.startswith(f"the index was not updated: the source {bot_dirs.docs_dir.resolve()} does not exist")
                for w in warnings), warnings
+
+
+@pytest.mark.parametrize("raw,expected", [("0-3", [0, 1, 2, 3]), ("4", [4]), ("0,2", [0, 2]), ("0-1 5", [0, 1, 5]),
+                                          ("[1, 2]", [1, 2]), ("", [])])
+def test_a_process_runs_a_range_of_shards(clean_env: pytest.MonkeyPatch, raw: str, expected: list[int]) -> None:
+    clean_env.setenv("DOCBOT_SHARD_COUNT", "8")
+    clean_env.setenv("DOCBOT_SHARD_IDS", raw)
+    s = BotSettings()
+    assert s.shard_count == 8 and s.shard_ids == expected
+
+
+@pytest.mark.parametrize("count,ids,message", [("", "0-1", "needs DOCBOT_SHARD_COUNT"), ("2", "1-2", "outside 0..1"),
+                                               ("2", "1,1", "twice"), ("0", "", "shard_count")])
+def test_shards_that_cannot_be_run_are_refused(clean_env: pytest.MonkeyPatch, count: str, ids: str, message: str) -> None:
+    clean_env.setenv("DOCBOT_SHARD_COUNT", count)
+    clean_env.setenv("DOCBOT_SHARD_IDS", ids)
+    with pytest.raises(ValidationError, match=message):
+        BotSettings()
+
+
+def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytest.MonkeyPatch) -> None:
+    s = BotSettings()
+    assert s.database.dialect == "sqlite" and s.database.path == s.feedback_path
+    clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://docbot:hunter2@db.example:5432/docbot")
+    s = BotSettings()
+    assert s.database.dialect == "postgresql"
+    assert s.database.describe() == "postgresql://db.example:5432/docbot", "no password in logs"
+    for shown in (repr(s), str(s), s.model_dump_json()):
+        assert "hunter2" not in shown
+    clean_env.setenv("DOCBOT_DATABASE_URL", "mysql://db.example/docbot")
+    with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
+        BotSettings()
