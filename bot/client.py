@@ -85,6 +85,8 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         Autocomplete gets an empty list: it cannot show an error.
         """
         command = interaction.command
+        if interaction.guild_id is not None:
+            await interaction.client.refresh_server_config(interaction.guild_id)
         if interaction.guild_id is None and isinstance(command, app_commands.Command) and _guild_only(command):
             if interaction.type is discord.InteractionType.autocomplete:
                 await interaction.response.autocomplete([])
@@ -247,6 +249,15 @@ class DocBot(commands.AutoShardedBot):
             return await self.run_engine(func, *args, **kwargs)
         except InvalidRequest as exc:
             raise QueryRefused(str(exc)) from exc
+
+    async def refresh_server_config(self, guild_id: int) -> None:
+        """Before a server's message or command: read its settings again if another bot process (sharing
+        the database) changed them; a cheap version check otherwise (``ServerConfigStore.refresh``)."""
+        try:
+            await asyncio.to_thread(self.server_configs.refresh, guild_id)
+        except Exception:  # the database is away: answer with the settings in memory rather than not at all
+            log.warning("server %s: could not check its settings in the database %s; using those in memory",
+                        guild_id, self.server_configs.database.describe(), exc_info=True)
 
     def server_config(self, guild_id: int | None) -> ServerConfig:
         """The effective settings for a server (None: a DM): its ``/config`` choices over the ``.env`` defaults."""

@@ -6,6 +6,14 @@ never used ``/config`` follows the ``.env`` file, and changing the file changes 
 :meth:`ServerConfigStore.get` answers from memory (it is called for every message), and a change is
 written, logged and put in memory in one step, so it applies to the next message or command at once.
 
+Several bot processes share the database (``DOCBOT_DATABASE_URL``), so another process may have changed a
+server's settings since they were read. Before the bot handles a server's message or command it calls
+:meth:`ServerConfigStore.refresh`, a cheap version check: the number of the server's rows in
+``server_settings_log`` and the time of the latest (one look-up in its ``(guild_id, changed_at)`` index). Every
+change and reset adds rows there in the same transaction, so a different version means the server's settings
+changed elsewhere, and only then are its rows read again. (``updated_at`` of ``server_settings`` alone would
+miss a reset, which deletes the row.)
+
 Every change also leaves a row in ``server_settings_log`` (server, setting, old and new value, the user who
 changed it and when) and a log line, so admins can tell who changed what.
 """
@@ -23,7 +31,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.database import Migration, Store
+from bot.database import Connection, Migration, Store
 from bot.server_config import ServerConfig
 
 log = logging.getLogger(__name__)
@@ -94,27 +102,55 @@ class ServerConfigStore(Store):
         self.defaults = defaults
         self._overrides: dict[int, dict[str, Any]] = {}
         self._configs: dict[int, ServerConfig] = {}
+        #: Per server, the version its cached settings were read at (see the module docstring).
+        self._versions: dict[int, tuple[int, float]] = {}
 
     def open(self) -> None:
         """Apply migrations, then read every server's settings into memory (a few rows per server)."""
         super().open()
-        with self._connect() as conn:
+        with self._lock, self._connect() as conn:  # rows and versions of one snapshot
             rows = conn.execute("SELECT guild_id, name, value FROM server_settings").fetchall()
-        overrides: dict[int, dict[str, Any]] = {}
-        for guild_id, name, value in rows:
-            if name not in _ADAPTERS:
-                log.warning("server %s: ignoring stored setting %r, which this version does not know", guild_id, name)
-                continue
-            try:
-                overrides.setdefault(int(guild_id), {})[name] = decode(name, value)
-            except ValidationError as exc:
-                log.warning("server %s: ignoring stored %s=%s (%s); the default applies",
-                            guild_id, name, value, exc.errors()[0]["msg"])
-        with self._lock:
+            versions = conn.execute(
+                "SELECT guild_id, COUNT(*), MAX(changed_at) FROM server_settings_log GROUP BY guild_id"
+            ).fetchall()
+            overrides = _read_overrides(rows)
             self._overrides = overrides
             self._configs = {gid: dataclasses.replace(self.defaults, **values) for gid, values in overrides.items()}
+            self._versions = {int(gid): (int(count), float(latest)) for gid, count, latest in versions}
         if overrides:
             log.info("per-server settings loaded for %d server(s)", len(overrides))
+
+    def refresh(self, guild_id: int) -> bool:
+        """Read a server's settings again if another process changed them since; True if they changed.
+
+        One indexed look-up when nothing changed (the usual case), so the bot calls it before every message
+        and command of a server.
+        """
+        with self._lock:
+            return self._refresh(guild_id)
+
+    def _refresh(self, guild_id: int) -> bool:
+        """:meth:`refresh`; the caller holds the lock."""
+        with self._connect() as conn:
+            version = _version(conn, guild_id)
+            if version == self._versions.get(guild_id, (0, 0.0)):
+                return False
+            rows = conn.execute(
+                "SELECT guild_id, name, value FROM server_settings WHERE guild_id = ?", (guild_id,)
+            ).fetchall()
+            self._cache(guild_id, _read_overrides(rows).get(guild_id, {}), version)
+        log.info("server %s: settings changed by another process; read again", guild_id)
+        return True
+
+    def _cache(self, guild_id: int, chosen: dict[str, Any], version: tuple[int, float]) -> None:
+        """Put a server's settings in memory; the caller holds the lock."""
+        if chosen:
+            self._overrides[guild_id] = chosen
+            self._configs[guild_id] = dataclasses.replace(self.defaults, **chosen)
+        else:
+            self._overrides.pop(guild_id, None)
+            self._configs.pop(guild_id, None)
+        self._versions[guild_id] = version
 
     # ------------------------------------------------------------------ reading (from memory)
     def get(self, guild_id: int | None) -> ServerConfig:
@@ -138,6 +174,7 @@ class ServerConfigStore(Store):
         under one lock, so two admins adding a channel at once both get theirs.
         """
         with self._lock:
+            self._refresh(guild_id)  # another process may have changed them: compute from what is stored
             current = self._configs.get(guild_id, self.defaults)
             wanted = dict(change(current))
             unknown = set(wanted) - set(_ADAPTERS)
@@ -150,6 +187,7 @@ class ServerConfigStore(Store):
     def reset(self, guild_id: int, user_id: int, names: Iterable[str]) -> list[ConfigChange]:
         """Make settings of one server follow the ``.env`` defaults again; returns what changed."""
         with self._lock:
+            self._refresh(guild_id)
             current = self._configs.get(guild_id, self.defaults)
             chosen = self._overrides.get(guild_id, {})
             return self._write(guild_id, user_id, current, {}, reset=[n for n in names if n in chosen])
@@ -186,8 +224,8 @@ class ServerConfigStore(Store):
                     for c in changes
                 ],
             )
-        self._overrides[guild_id] = chosen
-        self._configs[guild_id] = dataclasses.replace(self.defaults, **chosen)
+            version = _version(conn, guild_id)
+        self._cache(guild_id, chosen, version)
         for c in changes:
             log.info(
                 "server %s: %s changed from %s to %s by user %s",
@@ -212,6 +250,30 @@ class ServerConfigStore(Store):
             for name, old, new, user_id, changed_at in rows
             if name in _ADAPTERS
         ]
+
+
+def _version(conn: Connection, guild_id: int) -> tuple[int, float]:
+    """A server's settings version: how many changes it has had, and when the latest was."""
+    count, latest = conn.execute(
+        "SELECT COUNT(*), MAX(changed_at) FROM server_settings_log WHERE guild_id = ?", (guild_id,)
+    ).fetchone()
+    return int(count), float(latest or 0.0)
+
+
+def _read_overrides(rows: Iterable[Any]) -> dict[int, dict[str, Any]]:
+    """Stored rows ``(guild_id, name, value)`` as typed values per server; rows this version cannot read are
+    logged and skipped, so the default applies to them."""
+    overrides: dict[int, dict[str, Any]] = {}
+    for guild_id, name, value in rows:
+        if name not in _ADAPTERS:
+            log.warning("server %s: ignoring stored setting %r, which this version does not know", guild_id, name)
+            continue
+        try:
+            overrides.setdefault(int(guild_id), {})[name] = decode(name, value)
+        except ValidationError as exc:
+            log.warning("server %s: ignoring stored %s=%s (%s); the default applies",
+                        guild_id, name, value, exc.errors()[0]["msg"])
+    return overrides
 
 
 def _maybe_encode(name: str, value: Any) -> str | None:

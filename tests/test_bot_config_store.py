@@ -82,3 +82,27 @@ def test_concurrent_changes_are_all_kept(bot_database: Database) -> None:
         t.join()
     assert store.get(42).answer_channels == {1, *range(100, 108)}
     assert make_store(bot_database).get(42).answer_channels == {1, *range(100, 108)}
+
+
+def test_a_change_made_by_another_process_is_read_again(bot_database: Database,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Two processes share the database: each caches settings in memory, and refresh() (called before every
+    message and command of a server) reads a server's rows again only when another process changed them."""
+    here, there = make_store(bot_database), make_store(bot_database)
+    assert not there.refresh(42), "nothing changed: nothing read"
+    here.update(42, 7, lambda c: {"cooldown_questions": 9, "quiet": False})
+    assert there.get(42) is DEFAULTS, "cached until refreshed"
+    with caplog.at_level(logging.INFO, logger="bot.config_store"):
+        assert there.refresh(42)
+    assert "server 42: settings changed by another process" in caplog.text
+    assert there.get(42).cooldown_questions == 9 and there.overridden(42) == {"cooldown_questions", "quiet"}
+    assert not there.refresh(42) and not here.refresh(42), "its own change is no news to a process"
+    assert there.get(43) is DEFAULTS and not there.refresh(43)
+
+    here.reset(42, 7, ["quiet"])  # a reset deletes the row: the version still moves
+    assert there.refresh(42) and there.overridden(42) == {"cooldown_questions"} and there.get(42).quiet
+    # a change computed in one process starts from what the other stored, not from its stale memory
+    there.reset(42, 8, ["cooldown_questions"])
+    here.update(42, 7, lambda c: {"answer_channels": c.answer_channels | {5}})
+    assert here.get(42) == ServerConfig(**{**DEFAULTS.__dict__, "answer_channels": frozenset({1, 5})})
+    assert there.refresh(42) and there.get(42) == here.get(42)

@@ -281,6 +281,8 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None and not message.author.bot:
+            await self.bot.refresh_server_config(message.guild.id)  # another process may have changed them
         incoming = self.incoming(message)
         if incoming is None:
             return
