@@ -293,16 +293,25 @@ def _server_ssl_context() -> ssl.SSLContext:
     return _SERVER_CTX
 
 
-def _client_ssl_context() -> ssl.SSLContext:
-    """Client context trusting only the fake's certificate (hostname checking stays on)."""
+def _client_ssl_context(cafile: str | None = None) -> ssl.SSLContext:
+    """Client context trusting only the fake's certificate (hostname checking stays on); ``cafile``: the
+    certificate of a fake in another process (:attr:`FakeDiscord.ca_file`)."""
     global _CLIENT_CTX
-    if _CLIENT_CTX is None:
-        cert, _ = _tls_files()
-        ctx = ssl.create_default_context(cafile=cert)
-        # Python >= 3.13 turns on strict X.509 checks that a quick self-signed leaf may not satisfy.
-        ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+    if cafile is None and _CLIENT_CTX is not None:
+        return _CLIENT_CTX
+    ctx = ssl.create_default_context(cafile=cafile or _tls_files()[0])
+    # Python >= 3.13 turns on strict X.509 checks that a quick self-signed leaf may not satisfy.
+    ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+    if cafile is None:
         _CLIENT_CTX = ctx
-    return _CLIENT_CTX
+    return ctx
+
+
+def loopback_client_kwargs(port: int, cafile: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``discord.Client`` that aim it at a fake on ``port`` (see
+    :meth:`FakeDiscord.client_kwargs`); from another process, pass the fake's :attr:`FakeDiscord.ca_file`."""
+    connector = aiohttp.TCPConnector(resolver=LoopbackResolver(port), ssl=_client_ssl_context(cafile), limit=0)
+    return {"connector": connector}
 
 
 class LoopbackResolver(AbstractResolver):
@@ -647,8 +656,12 @@ class FakeDiscord:
         """
         if not self.port:
             raise RuntimeError("FakeDiscord.client_kwargs() called before start()")
-        connector = aiohttp.TCPConnector(resolver=LoopbackResolver(self.port), ssl=_client_ssl_context(), limit=0)
-        return {"connector": connector}
+        return loopback_client_kwargs(self.port)
+
+    @property
+    def ca_file(self) -> str:
+        """The certificate a client in another process must trust (with :func:`loopback_client_kwargs`)."""
+        return _tls_files()[0]
 
     async def wait_bot_ready(self, bot: Any, runner: asyncio.Task[Any] | None = None,
                              timeout: float = 30.0) -> None:
@@ -1606,6 +1619,7 @@ class FakeDiscord:
         method, path = request.method, "/" + request.match_info["tail"]
         rec: Json = {"method": method, "path": path, "query": dict(request.query), "json": None, "files": [],
                      "status": None, "auth": request.headers.get("Authorization"), "host": request.host,
+                     "agent": request.headers.get("User-Agent", ""),
                      "t": self._now()}
         self.requests.append(rec)
         try:
