@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import discord
 from pydantic import ValidationError
 
+from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
 from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
 from embeddings.errors import IndexNotFound, PathNotFound, RemovalRefused
@@ -108,9 +109,16 @@ def _prepare_and_run(settings: BotSettings) -> int:
 
     engine = Engine(settings)
     check_data_dir(settings.data_dir, write=True)
+    has_token = settings.discord_token is not None and bool(settings.discord_token.get_secret_value().strip())
+    if has_token:
+        try:  # before an index update that may take minutes: a wrong database URL is said at once
+            settings.database.check()
+        except DatabaseUnavailable as exc:
+            log.error("%s (DOCBOT_DATABASE_URL)", exc)
+            return 1
     check_model(engine, indexing=True)
     update_index(engine, settings)
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+    if not has_token:
         log.warning("no DOCBOT_DISCORD_TOKEN is set: starting the terminal chat instead of the Discord bot")
         from embeddings.cli import chat
 
@@ -119,6 +127,9 @@ def _prepare_and_run(settings: BotSettings) -> int:
         asyncio.run(run_bot(settings, engine))
     except KeyboardInterrupt:
         log.info("stopped")
+    except DatabaseUnavailable as exc:  # the server went away meanwhile
+        log.error("%s (DOCBOT_DATABASE_URL)", exc)
+        return 1
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
         return 1

@@ -20,12 +20,15 @@ literal), and in migrations SQLite's ``INTEGER PRIMARY KEY AUTOINCREMENT`` into 
 ``REAL`` is 4 bytes: a timestamp would lose minutes). :meth:`Connection.insert` returns the new row's id
 (``INSERT ... RETURNING id``, which SQLite has had since 3.35).
 
-Every method is synchronous and opens a short-lived connection, so stores are safe to use from worker
-threads (the bot calls them through ``asyncio.to_thread``).
+Every method is synchronous and takes a connection for one transaction, so stores are safe to use from
+worker threads (the bot calls them through ``asyncio.to_thread``): a new one per call for SQLite (a file
+open, a fraction of a millisecond), one from a pool (``psycopg_pool``, one per server URL per process) for
+PostgreSQL, where opening a connection costs milliseconds and every message the bot sees uses one.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import sqlite3
@@ -62,6 +65,52 @@ _PG_DDL = (
     (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
     (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
 )
+
+
+#: Connections one process keeps to a PostgreSQL server at most (the bot's worker threads share them).
+POOL_SIZE = 8
+
+_pools: dict[str, Any] = {}
+_pools_lock = threading.Lock()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The PostgreSQL server of ``DOCBOT_DATABASE_URL`` cannot be reached or refuses the login (one line)."""
+
+
+def _pool(url: str, shown: str) -> Any:
+    """The process's connection pool for a server, made on first use.
+
+    A first connection is made directly, so that a wrong URL, password or host fails at once with
+    psycopg's own message rather than as a pool timeout.
+    """
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None:
+            import psycopg  # only deployments that use PostgreSQL need the driver loaded
+            from psycopg_pool import ConnectionPool
+
+            try:
+                psycopg.connect(url, connect_timeout=10).close()
+            except psycopg.OperationalError as exc:
+                reason = " ".join(str(exc).split())
+                raise DatabaseUnavailable(f"cannot use the bot's database {shown}: {reason}") from exc
+            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True, name="docbot",
+                                  kwargs={"autocommit": True, "connect_timeout": 10},
+                                  check=ConnectionPool.check_connection)  # a server restart is survived
+            if not _pools:
+                atexit.register(close_pools)
+            _pools[url] = pool
+        return pool
+
+
+def close_pools(url: str | None = None) -> None:
+    """Close the pool of one server URL (all by default): the bot at exit, tests before dropping a database."""
+    with _pools_lock:
+        urls = [url] if url is not None else list(_pools)
+        pools = [_pools.pop(u) for u in urls if u in _pools]
+    for pool in pools:
+        pool.close()
 
 
 def is_postgres_url(value: str) -> bool:
@@ -134,18 +183,17 @@ class Database:
         host = parts.hostname or "localhost"
         return f"postgresql://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
+    def check(self) -> None:
+        """Reach the database once (raises :class:`DatabaseUnavailable` for a server that is away)."""
+        with self.connect() as conn:
+            conn.execute("SELECT 1").fetchone()
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A connection whose ``with`` block is one transaction (committed, or rolled back on error)."""
         if self.dialect == "postgresql":
-            import psycopg  # only deployments that use PostgreSQL need the driver loaded
-
-            raw = psycopg.connect(self.url or "", autocommit=True, connect_timeout=10)
-            try:
-                with raw.transaction():
-                    yield Connection(raw, "postgresql")
-            finally:
-                raw.close()
+            with _pool(self.url or "", self.describe()).connection(timeout=30) as raw, raw.transaction():
+                yield Connection(raw, "postgresql")
         else:
             assert self.path is not None
             raw = sqlite3.connect(self.path, timeout=10)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.database import Database
+from bot.database import Database, close_pools
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "postgres.sh"
@@ -64,6 +64,7 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = postgres_server.rpartition("/")
     yield f"{base}/{name}"
+    close_pools(f"{base}/{name}")
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -223,3 +223,30 @@ def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytes
     clean_env.setenv("DOCBOT_DATABASE_URL", "mysql://db.example/docbot")
     with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
         BotSettings()
+
+
+def test_main_with_an_unreachable_database_says_so_in_one_line(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import socket
+
+    import bot.__main__ as entry
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _point_at(clean_env, bot_dirs)
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    clean_env.setenv("DOCBOT_DATABASE_URL", f"postgresql://docbot:hunter2@127.0.0.1:{port}/docbot")
+
+    async def must_not_run(settings: BotSettings, engine: Any) -> None:
+        raise AssertionError("the bot must not start without its database")
+
+    clean_env.setattr(entry, "run_bot", must_not_run)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"cannot use the bot's database postgresql://127.0.0.1:{port}/docbot:"), errors
+    assert "DOCBOT_DATABASE_URL" in errors[0] and "hunter2" not in caplog.text
+    assert not any("index in" in r.getMessage() for r in caplog.records), "said before any index update"
