@@ -25,7 +25,7 @@ from bot.database import Database, close_pools
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "postgres.sh"
 
-__all__ = ["postgres_server", "postgres_url", "bot_database"]
+__all__ = ["bot_database", "postgres_server", "postgres_url"]
 
 
 def _unavailable(reason: str) -> None:
@@ -42,7 +42,7 @@ def postgres_server() -> Iterator[str]:
         yield existing
         return
     try:
-        done = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=600)
+        done = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         _unavailable(f"{SCRIPT.name} could not run ({exc})")
     if done.returncode != 0:
@@ -51,7 +51,7 @@ def postgres_server() -> Iterator[str]:
     try:
         yield values["POSTGRES_URL"]
     finally:
-        subprocess.run([str(SCRIPT), "stop", values["POSTGRES_DIR"]], capture_output=True, timeout=120)
+        subprocess.run([str(SCRIPT), "stop", values["POSTGRES_DIR"]], capture_output=True, timeout=120, check=False)
 
 
 @pytest.fixture

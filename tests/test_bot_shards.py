@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.asyncio
 
-NEW_DOC = ("lighthouse.txt", "The Kallur lighthouse on Kalsoy was repainted orange in September by a crew of "
-           "eleven volunteers, the island council said.\n")
+NEW_DOC = ("lighthouse.txt", ("The Kallur lighthouse on Kalsoy was repainted orange in September by a crew of "
+                             "eleven volunteers, the island council said.\n"))
 
 
 def start_process(fake: FakeDiscord, dirs: BotDirs, tag: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
