@@ -41,6 +41,8 @@ class FeedbackPageButton(PageButton, template=r"docbot:feedback:(?P<page>\d+):(?
     prefix = "docbot:feedback"
 
     async def turn(self, interaction: discord.Interaction[DocBot]) -> None:
+        if interaction.guild_id is not None:  # the admin roles may have changed in another process
+            await interaction.client.refresh_server_config(interaction.guild_id)
         require_admin(interaction)
         cog: Feedback | None = interaction.client.get_cog("Feedback")  # type: ignore[assignment]
         if cog is None or interaction.guild_id is None:  # pragma: no cover - a stale button
