@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_PIP_ARGS ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test bench quality speed index clean
+.PHONY: run test bench quality speed conversations index clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ SPEED_DATA ?= data
 speed: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.query_speed --data-dir $(SPEED_DATA) --markdown
 	$(BIN)/python -m benchmarks.index_speed --markdown $(SPEED_ARGS)
+
+# Follow-up questions: context-free vs conversation-aware over seeds/ and 300 news2022 articles;
+# CONVERSATIONS_ARGS adds options (--work-dir DIR to reuse the index, --out DIR).
+conversations: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.conversations $(CONVERSATIONS_ARGS)
 
 clean:
 	rm -rf $(VENV) data

@@ -45,6 +45,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def report(result: dict, records: list[dict], out: Path | None, records_name: str) -> None:
+    """Print the figures as JSON; with ``out``, also write them (``figures.json``) and every record (JSONL)."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "figures.json").write_text(text)
+        with open(out / records_name, "w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
 def load_questions(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench import latency, load_questions, overlaps
+from benchmarks.bench import latency, load_questions, overlaps, report
 from embeddings import Engine, EngineSettings
 from embeddings import answer
 from embeddings.evidence import DEFAULT_PARAMS, FEATURES, Params, apply, features, rerank
@@ -323,14 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     records += seed_records
     result["seeds"] = phrase_figures(seed_records)
 
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "figures.json").write_text(text)
-        with open(args.out / "questions.jsonl", "w") as fh:
-            for r in records:
-                fh.write(json.dumps(r) + "\n")
+    report(result, records, args.out, "questions.jsonl")
     return 0
 
 

@@ -1,7 +1,9 @@
 """Start the Discord bot (``python -m bot``, ``docbot-discord``, ``make run``).
 
-Reads the one settings object, opens the engine and brings the index up to date with the documents
-folder (incremental: nothing is embedded when nothing changed), then connects to Discord. Without a
+Reads the one settings object, opens the engine and brings the index up to date with its sources (a new
+index starts from the documents folder; incremental: nothing is embedded when nothing changed), then
+connects to Discord. A source that is missing, or an update the removal guard refuses, is logged and the
+bot starts with the index as it is. Without a
 token it says so in one line and opens the terminal chat instead, so a fresh checkout can be tried
 before a bot is registered.
 
@@ -21,8 +23,10 @@ from typing import TYPE_CHECKING
 import discord
 from pydantic import ValidationError
 
+from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
 from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
+from embeddings.errors import IndexNotFound, PathNotFound, RemovalRefused
 from embeddings.settings import describe_invalid
 
 if TYPE_CHECKING:
@@ -50,11 +54,23 @@ def configure_logging(level: str) -> None:
 
 
 def update_index(engine: Engine, settings: BotSettings) -> None:
-    """Index ``docs_dir`` if the index is missing or stale, with a progress bar on a terminal."""
-    report = index_with_progress(engine, None, show=sys.stderr.isatty())
+    """Update every source of the index (a new one: ``docs_dir``), with a progress bar on a terminal.
+
+    A refusal (a source that does not exist, more than half of the index about to be removed) is logged and
+    the bot goes on with the index as it is: the admins can fix the sources and run /reindex.
+    """
+    try:
+        report = index_with_progress(engine, None, show=sys.stderr.isatty())
+    except (PathNotFound, RemovalRefused) as exc:
+        log.warning("the index was not updated: %s", exc)
+        try:
+            engine.load()
+        except IndexNotFound:
+            pass  # the bot explains to askers that nothing is indexed yet
+        return
     log.info(
-        "index of %s: %d added, %d changed, %d removed, %d unchanged, %d passages embedded in %.1f s",
-        settings.docs_dir,
+        "index in %s updated: %d added, %d changed, %d removed, %d unchanged, %d passages embedded in %.1f s",
+        settings.data_dir,
         len(report.added),
         len(report.changed),
         len(report.removed),
@@ -64,6 +80,8 @@ def update_index(engine: Engine, settings: BotSettings) -> None:
     )
     for skipped in report.skipped:
         log.warning("skipped %s", skipped)
+    for note in report.notes:
+        log.info("%s", note)
     engine.load()
 
 
@@ -91,9 +109,16 @@ def _prepare_and_run(settings: BotSettings) -> int:
 
     engine = Engine(settings)
     check_data_dir(settings.data_dir, write=True)
+    has_token = settings.discord_token is not None and bool(settings.discord_token.get_secret_value().strip())
+    if has_token:
+        try:  # before an index update that may take minutes: a wrong database URL is said at once
+            settings.database.check()
+        except DatabaseUnavailable as exc:
+            log.error("%s (DOCBOT_DATABASE_URL)", exc)
+            return 1
     check_model(engine, indexing=True)
     update_index(engine, settings)
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+    if not has_token:
         log.warning("no DOCBOT_DISCORD_TOKEN is set: starting the terminal chat instead of the Discord bot")
         from embeddings.cli import chat
 
@@ -102,11 +127,14 @@ def _prepare_and_run(settings: BotSettings) -> int:
         asyncio.run(run_bot(settings, engine))
     except KeyboardInterrupt:
         log.info("stopped")
+    except DatabaseUnavailable as exc:  # the server went away meanwhile
+        log.error("%s (DOCBOT_DATABASE_URL)", exc)
+        return 1
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
         return 1
-    except discord.PrivilegedIntentsRequired:
-        log.error("enable the Message Content intent for the bot in the Discord developer portal")
+    except discord.PrivilegedIntentsRequired:  # Message Content is dropped before (DocBot.setup_hook)
+        log.error("Discord refused a privileged intent: enable it for the bot in the Discord developer portal")
         return 1
     return 0
 

@@ -6,6 +6,15 @@ per-user question cooldown and the error handling. The engine loads the index it
 and again when a newer one is published, so the bot never checks or loads it. Every engine call goes through
 :meth:`DocBot.run_engine`, which runs it in a worker thread so the gateway heartbeat and other users'
 commands keep flowing while a question is embedded or an index is built.
+
+Each server's settings (``/config``) are read through :meth:`DocBot.server_config`; the question cooldown,
+the admin roles and everything the cogs decide per server follow it at once.
+
+The privileged Message Content intent is only needed to read messages that do not mention the bot
+(answer channels). The bot asks for it (``DOCBOT_MESSAGE_CONTENT_INTENT``) if the application's flags say
+it is enabled in the developer portal; when it is not, the bot connects without it instead of being refused
+(close code 4014), and says once in the log what that turns off. Mentions, DMs, slash commands and "Ask about this message" carry
+their text without the intent.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config_store import ServerConfigStore
+from bot.conversations import ConversationStore
 from bot.errors import QueryRefused, message_context, report_interaction_error
 from bot.feedback import FeedbackStore
 from bot.server_config import ServerConfig, defaults
@@ -33,11 +44,34 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-INITIAL_EXTENSIONS = ("bot.cogs.ask", "bot.cogs.sources", "bot.cogs.admin")
+INITIAL_EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.context_menu",
+    "bot.cogs.sources",
+    "bot.cogs.admin",
+    "bot.cogs.config",
+    "bot.cogs.feedback",
+)
+
+#: Said once in the log when the bot runs without the Message Content intent.
+WITHOUT_MESSAGE_CONTENT = (
+    "answer channels are off (the bot cannot read messages that do not mention it); mentions, DMs, "
+    'slash commands and "Ask about this message" work'
+)
 
 #: Passed to every send, reply, followup and edit, on top of the client-wide default, so that a quoted
 #: ``@everyone`` or role mention from a document or a question can never ping anyone.
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def _guild_only(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """A command is guild-only if it, or a group it belongs to (``/config ...``), is."""
+    item: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+    while item is not None:
+        if item.guild_only:
+            return True
+        item = item.parent
+    return False
 
 
 class DocTree(app_commands.CommandTree["DocBot"]):
@@ -51,7 +85,9 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         Autocomplete gets an empty list: it cannot show an error.
         """
         command = interaction.command
-        if interaction.guild_id is None and isinstance(command, app_commands.Command) and command.guild_only:
+        if interaction.guild_id is not None:
+            await interaction.client.refresh_server_config(interaction.guild_id)
+        if interaction.guild_id is None and isinstance(command, app_commands.Command) and _guild_only(command):
             if interaction.type is discord.InteractionType.autocomplete:
                 await interaction.response.autocomplete([])
                 return False
@@ -62,10 +98,16 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         await report_interaction_error(interaction, error)
 
 
-class DocBot(commands.Bot):
+class DocBot(commands.AutoShardedBot):
     """A Discord front end for one :class:`embeddings.Engine`.
 
-    ``**kwargs`` go to :class:`commands.Bot` unchanged (tests pass ``connector=`` and
+    Sharded: one process runs the shards ``DOCBOT_SHARD_IDS`` of ``DOCBOT_SHARD_COUNT`` (all of Discord's
+    recommended count by default), and Discord sends it the events of the servers on those shards only
+    (``(guild_id >> 22) % shard_count``; DMs go to shard 0). What the processes share is the bot's database
+    (``DOCBOT_DATABASE_URL``) and the index on the data folder; what each keeps in memory (cooldowns,
+    conversation threads) is per server, so it lives in the one process that serves that server.
+
+    ``**kwargs`` go to :class:`commands.AutoShardedBot` unchanged (tests pass ``connector=`` and
     ``guild_ready_timeout=``).
     """
 
@@ -78,9 +120,12 @@ class DocBot(commands.Bot):
         **kwargs: Any,
     ) -> None:
         intents = discord.Intents.default()
-        # Needed to read questions in answer-everything channels; mentions and DMs would work without it.
-        intents.message_content = True
+        # Needed to read questions in answer channels only; mentions, DMs and interactions carry their text.
+        intents.message_content = settings.message_content_intent
         kwargs.setdefault("intents", intents)
+        kwargs.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids:
+            kwargs.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -90,13 +135,14 @@ class DocBot(commands.Bot):
         )
         self.settings = settings
         self.engine = engine
-        self.feedback = feedback or FeedbackStore(settings.feedback_path)
-        self.question_cooldown: commands.CooldownMapping[int] | None = None
-        if settings.cooldown_questions > 0:
-            # Keyed by user id, so a mention and an /ask from the same person share one bucket.
-            self.question_cooldown = commands.CooldownMapping.from_cooldown(
-                settings.cooldown_questions, settings.cooldown_seconds, lambda user_id: user_id
-            )
+        database = settings.database  # SQLite file or PostgreSQL server, shared by the three stores
+        self.feedback = feedback or FeedbackStore(database)
+        self.server_configs = ServerConfigStore(database, defaults(settings))
+        # One cooldown mapping per server, made for that server's (questions, seconds) and made anew when
+        # its admins change them; keyed by user id, so a mention and an /ask from one person share a bucket.
+        self._cooldowns: dict[int | None, tuple[tuple[int, float], commands.CooldownMapping[int]]] = {}
+        #: Threads the bot keeps conversations in (reply mode thread, forum posts), in the same database.
+        self.conversations = ConversationStore(database)
         # Refuses a second admin job at once (before deferring) while this process runs one; the rule itself
         # (one re-index at a time, across processes) is the engine's file lock, which every job takes first.
         self.index_lock = asyncio.Lock()
@@ -104,8 +150,16 @@ class DocBot(commands.Bot):
 
     # ------------------------------------------------------------------ startup
     async def setup_hook(self) -> None:
-        """Open the feedback store, load the cogs and sync the command tree, before connecting."""
+        """Open the bot's database (feedback, server settings), load the cogs and sync the command tree,
+        before connecting."""
         await asyncio.to_thread(self.feedback.open)
+        await asyncio.to_thread(self.server_configs.open)
+        if self.reads_message_content:
+            await self._drop_message_content_unless_enabled()
+        else:
+            log.warning("the Message Content intent is off (DOCBOT_MESSAGE_CONTENT_INTENT=false): %s",
+                        WITHOUT_MESSAGE_CONTENT)
+        await asyncio.to_thread(self.conversations.open)
         try:
             await self.run_engine(lambda: self.engine.generation)  # loaded now rather than on first use
             indexed = True
@@ -118,6 +172,35 @@ class DocBot(commands.Bot):
             await self.sync_commands()
         if indexed:
             self._warm_up_task = asyncio.create_task(self._warm_up(), name="docbot-warm-up")
+
+    async def _drop_message_content_unless_enabled(self) -> None:
+        """Before connecting, ask Discord whether Message Content is enabled for this application; if not,
+        connect without it (and say so once) rather than be refused.
+
+        Discord closes an IDENTIFY that asks for a privileged intent the application lacks (close code 4014),
+        and a sharded client closes itself on that, so the bot checks first: the application's flags say which
+        privileged intents the developer portal enabled (``GATEWAY_MESSAGE_CONTENT``, or ``..._LIMITED`` for a
+        bot in fewer than 100 servers). Its intents live in the connection state, which IDENTIFY reads
+        (``ConnectionState._intents``: discord.py has no public way to change them after construction).
+        """
+        try:
+            flags = (await self.application_info()).flags
+        except discord.HTTPException:
+            log.debug("could not read the application's flags; asking for Message Content anyway", exc_info=True)
+            return
+        if flags.gateway_message_content or flags.gateway_message_content_limited:
+            return
+        log.warning(
+            "the Message Content intent is not enabled for this bot in the Discord developer portal (Bot > "
+            "Privileged Gateway Intents); continuing without it: %s",
+            WITHOUT_MESSAGE_CONTENT,
+        )
+        self._connection._intents.message_content = False
+
+    @property
+    def reads_message_content(self) -> bool:
+        """Whether Discord sends this bot the text of every message (or only of mentions, DMs, ...)."""
+        return self.intents.message_content
 
     async def _warm_up(self) -> None:
         """Load the query model now, in a worker thread, so the first question does not pay for it."""
@@ -139,7 +222,9 @@ class DocBot(commands.Bot):
             log.info("synced %d global commands", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("ready as %s (%s) in %d guild(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
+        log.info("ready as %s (%s) in %d guild(s), shard(s) %s of %s, database %s", self.user,
+                 self.user.id if self.user else "?", len(self.guilds), sorted(self.shards), self.shard_count,
+                 self.feedback.database.describe())
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by the Ask cog's listener."""
@@ -165,24 +250,40 @@ class DocBot(commands.Bot):
         except InvalidRequest as exc:
             raise QueryRefused(str(exc)) from exc
 
-    def server_config(self, guild_id: int | None) -> ServerConfig:
-        """The effective settings for a server (None: a DM), defaults from ``.env``; see ``bot.server_config``."""
-        return defaults(self.settings)
+    async def refresh_server_config(self, guild_id: int) -> None:
+        """Before a server's message or command: read its settings again if another bot process (sharing
+        the database) changed them; a cheap version check otherwise (``ServerConfigStore.refresh``)."""
+        try:
+            await asyncio.to_thread(self.server_configs.refresh, guild_id)
+        except Exception:  # the database is away: answer with the settings in memory rather than not at all
+            log.warning("server %s: could not check its settings in the database %s; using those in memory",
+                        guild_id, self.server_configs.database.describe(), exc_info=True)
 
-    def question_retry_after(self, user_id: int) -> float | None:
-        """Count one question against the user's cooldown; seconds to wait if over the limit."""
-        if self.question_cooldown is None:
+    def server_config(self, guild_id: int | None) -> ServerConfig:
+        """The effective settings for a server (None: a DM): its ``/config`` choices over the ``.env`` defaults."""
+        return self.server_configs.get(guild_id)
+
+    def question_retry_after(self, user_id: int, guild_id: int | None) -> float | None:
+        """Count one question against the user's cooldown in this server; seconds to wait if over the limit."""
+        config = self.server_config(guild_id)
+        if config.cooldown_questions <= 0:
             return None
-        bucket = self.question_cooldown.get_bucket(user_id, time.time())
+        rate = (config.cooldown_questions, config.cooldown_seconds)
+        entry = self._cooldowns.get(guild_id)
+        if entry is None or entry[0] != rate:  # first question here, or the admins changed the cooldown
+            entry = (rate, commands.CooldownMapping.from_cooldown(*rate, lambda user_id: user_id))
+            self._cooldowns[guild_id] = entry
+        bucket = entry[1].get_bucket(user_id, time.time())
         if bucket is None:  # pragma: no cover - only for BucketType.default
             return None
         return bucket.update_rate_limit(time.time())
 
     def is_admin(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> bool:
-        """Administrator permission, or a role or user listed in the settings.
+        """Administrator permission, a user listed in ``.env``, or one of the server's admin roles.
 
         ``default_member_permissions`` only hides commands and server owners can override it, so every
-        admin command checks this again when it is invoked.
+        admin command checks this again when it is invoked. The admin roles are the server's own
+        (``/config admin-role``, ``.env`` by default); listed users are the deployment's, in every server.
         """
         if user.id in self.settings.admin_user_ids:
             return True
@@ -191,12 +292,13 @@ class DocBot(commands.Bot):
                 return True
             if user.guild_permissions.administrator:
                 return True
-            if any(role.id in self.settings.admin_role_ids for role in user.roles):
+            admin_roles = self.server_config(user.guild.id).admin_role_ids
+            if any(role.id in admin_roles for role in user.roles):
                 return True
         return False
 
-    def cooldown_hint(self) -> str:
-        settings = self.settings
-        if settings.cooldown_questions <= 0:
+    def cooldown_hint(self, guild_id: int | None) -> str:
+        config = self.server_config(guild_id)
+        if config.cooldown_questions <= 0:
             return ""
-        return f"Each person can ask {settings.cooldown_questions} question(s) per {settings.cooldown_seconds:g} s."
+        return f"Each person can ask {config.cooldown_questions} question(s) per {config.cooldown_seconds:g} s."

@@ -21,11 +21,13 @@ from discord import app_commands
 from bot.render import notice, one_line
 from embeddings.errors import (
     DocumentRejected,
+    DuplicateDocument,
     EngineError,
     IndexDamaged,
     IndexNotFound,
     ModelMismatch,
     ReindexInProgress,
+    RemovalRefused,
     SourceNotFound,
 )
 
@@ -102,8 +104,17 @@ def _describe(error: BaseException) -> str:
         return "📭 No documents are indexed yet. An admin can build the index with /reindex."
     if isinstance(error, ReindexInProgress):
         return "⏳ A re-index is already running; try again when it has finished."
+    if isinstance(error, DuplicateDocument):
+        taken = (f"the document “{one_line(error.title or error.doc_id, 200)}” (`{error.doc_id}`) has that name"
+                 if error.doc_id else "a file of that name is already in the uploads folder")
+        return (f"⛔ Refused: `{error.name}` already exists: {taken}. Nothing was changed. To replace it, run "
+                "/add-document again with `replace:True`.")
     if isinstance(error, DocumentRejected):
         return f"⛔ Refused: {error}. Nothing was changed."
+    if isinstance(error, RemovalRefused):
+        return (f"✋ Refused: this re-index would remove {len(error.removed)} of the {error.total} documents (their "
+                "files are gone from the index's sources). Nothing was changed. If they were deleted on purpose, "
+                "run /reindex again with `prune:True`.")
     if isinstance(error, SourceNotFound):
         return f"🔎 {error}" if str(error) else "🔎 No such document or passage in the index."
     if isinstance(error, ModelMismatch):

@@ -1,46 +1,56 @@
-"""Questions answered and 👍/👎 votes, in a small SQLite file.
+"""Questions answered and 👍/👎 votes, in the bot's database (``bot.database``: SQLite or PostgreSQL).
 
-Every answer the bot sends is recorded with its question and the chunk refs it cited, and gets an id
-that the feedback buttons carry in their ``custom_id``. A vote therefore still lands on the right answer
-after a restart, and admins can see *what* was voted down (``/stats``), not only how often.
-
-The methods are synchronous and open a short-lived connection each, so they are safe to call from
-worker threads (the bot calls them through ``asyncio.to_thread``).
+Every answer the bot sends is recorded with its question, the text people read and the chunk refs it
+cited, and gets an id that the feedback buttons carry in their ``custom_id``. A vote therefore still lands
+on the right answer after a restart, and admins can see *what* was voted down (``/stats``, ``/feedback``),
+not only how often, and export it all (``/feedback export``) to see which questions their documents fail.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at  REAL    NOT NULL,
-    question    TEXT    NOT NULL,
-    answered    INTEGER NOT NULL,
-    refs        TEXT    NOT NULL,          -- JSON list of cited chunk refs, "doc_id#chunk"
-    user_id     INTEGER,
-    guild_id    INTEGER,
-    channel_id  INTEGER,
-    via         TEXT    NOT NULL           -- "mention" or "slash"
-);
-CREATE TABLE IF NOT EXISTS votes (
-    answer_id   INTEGER NOT NULL REFERENCES answers(id),
-    user_id     INTEGER NOT NULL,
-    vote        INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    question    TEXT    NOT NULL,          -- copied from the answer so a vote row reads on its own
-    refs        TEXT    NOT NULL,
-    voted_at    REAL    NOT NULL,
-    PRIMARY KEY (answer_id, user_id)
-);
-"""
+from bot.database import Migration, Store
+
+#: Oldest first; see ``bot.database`` (a file from before migrations gets the steps it lacks).
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        "feedback-1-answers-and-votes",
+        (
+            """CREATE TABLE IF NOT EXISTS answers (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at  REAL    NOT NULL,
+                question    TEXT    NOT NULL,
+                answered    INTEGER NOT NULL,
+                refs        TEXT    NOT NULL,          -- JSON list of cited chunk refs, "doc_id#chunk"
+                user_id     INTEGER,
+                guild_id    INTEGER,
+                channel_id  INTEGER,
+                via         TEXT    NOT NULL           -- "mention", "slash", "context-menu", ...
+            )""",
+            """CREATE TABLE IF NOT EXISTS votes (
+                answer_id   INTEGER NOT NULL REFERENCES answers(id),
+                user_id     INTEGER NOT NULL,
+                vote        INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+                question    TEXT    NOT NULL,          -- copied from the answer so a vote row reads on its own
+                refs        TEXT    NOT NULL,
+                voted_at    REAL    NOT NULL,
+                PRIMARY KEY (answer_id, user_id)
+            )""",
+        ),
+    ),
+    (
+        "feedback-2-answer-text",
+        (
+            # What people read (quotes and sources as plain text); NULL for answers recorded before.
+            "ALTER TABLE answers ADD COLUMN answer TEXT",
+            "CREATE INDEX IF NOT EXISTS answers_by_guild ON answers (guild_id, created_at)",
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -62,27 +72,56 @@ class FeedbackStats:
     recent_down: list[VoteRecord] = field(default_factory=list)
 
 
-class FeedbackStore:
-    """The bot's own small database; the engine's index never depends on it."""
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One answer with its votes, as ``/feedback`` shows it and its export writes it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()  # SQLite serialises writers anyway; this avoids "database is locked"
+    answer_id: int
+    asked_at: float
+    question: str
+    answer: str  # "" for answers recorded before the text was kept
+    answered: bool
+    refs: list[str]
+    via: str
+    channel_id: int | None
+    up: int
+    down: int
+    last_vote_at: float | None
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
 
-    def open(self) -> None:
-        """Create the file and tables if needed (called once from ``setup_hook``)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, self._connect() as conn:
-            conn.executescript(SCHEMA)
+#: An answer and its votes; "down_at" is when it was last voted down (for "most recent first").
+_ANSWER_WITH_VOTES = """
+SELECT a.id, a.created_at, a.question, a.answer, a.answered, a.refs, a.via, a.channel_id,
+       COALESCE(SUM(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0) AS up,
+       COALESCE(SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) AS down,
+       MAX(v.voted_at) AS last_vote_at,
+       MAX(CASE WHEN v.vote = -1 THEN v.voted_at END) AS down_at
+FROM answers a {join} votes v ON v.answer_id = a.id
+WHERE a.guild_id = ? {where}
+GROUP BY a.id, a.created_at, a.question, a.answer, a.answered, a.refs, a.via, a.channel_id
+"""
+
+
+def _answer_record(row: tuple[Any, ...]) -> AnswerRecord:
+    return AnswerRecord(
+        answer_id=int(row[0]),
+        asked_at=float(row[1]),
+        question=row[2],
+        answer=row[3] or "",
+        answered=bool(row[4]),
+        refs=json.loads(row[5]),
+        via=row[6],
+        channel_id=row[7],
+        up=int(row[8]),
+        down=int(row[9]),
+        last_vote_at=row[10],
+    )
+
+
+class FeedbackStore(Store):
+    """Answers and votes in the bot's database; the engine's index never depends on it."""
+
+    MIGRATIONS = MIGRATIONS
 
     def record_answer(
         self,
@@ -94,15 +133,18 @@ class FeedbackStore:
         guild_id: int | None,
         channel_id: int | None,
         via: str,
+        answer: str = "",
     ) -> int:
-        """Store an answer before it is sent and return the id its feedback buttons will carry."""
+        """Store an answer before it is sent and return the id its feedback buttons will carry.
+
+        ``answer`` is the text people read (``RenderedAnswer.plain_text``), kept for ``/feedback``.
+        """
         with self._lock, self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO answers (created_at, question, answered, refs, user_id, guild_id, channel_id, via)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), question, int(answered), json.dumps(refs), user_id, guild_id, channel_id, via),
+            return conn.insert(
+                "INSERT INTO answers (created_at, question, answered, refs, user_id, guild_id, channel_id, via,"
+                " answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), question, int(answered), json.dumps(refs), user_id, guild_id, channel_id, via, answer),
             )
-            return int(cur.lastrowid or 0)
 
     def record_vote(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Store (or change) one user's vote on one answer. False if the answer is unknown."""
@@ -124,18 +166,24 @@ class FeedbackStore:
             rows = conn.execute("SELECT answer_id, question, refs, vote FROM votes ORDER BY voted_at").fetchall()
         return [VoteRecord(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
-    def stats(self, recent: int = 5) -> FeedbackStats:
-        """Counts for ``/stats`` plus the latest voted-down questions, the ones worth a look."""
+    def stats(self, recent: int = 5, guild_id: int | None = None) -> FeedbackStats:
+        """Counts for ``/stats`` plus the latest voted-down questions, the ones worth a look; of one server
+        when ``guild_id`` is given (a server's admins see their own server's questions only)."""
+        where, params = ("WHERE a.guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         with self._connect() as conn:
             questions, answered = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM answers"
+                f"SELECT COUNT(*), COALESCE(SUM(a.answered), 0) FROM answers a {where}", params
             ).fetchone()
             up, down = conn.execute(
-                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes"
+                "SELECT COALESCE(SUM(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0),"
+                " COALESCE(SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0)"
+                f" FROM votes v JOIN answers a ON a.id = v.answer_id {where}",
+                params,
             ).fetchone()
             rows = conn.execute(
-                "SELECT answer_id, question, refs, vote FROM votes WHERE vote = -1 ORDER BY voted_at DESC LIMIT ?",
-                (recent,),
+                "SELECT v.answer_id, v.question, v.refs, v.vote FROM votes v JOIN answers a ON a.id = v.answer_id"
+                f" {where or 'WHERE 1 = 1'} AND v.vote = -1 ORDER BY v.voted_at DESC LIMIT ?",
+                (*params, recent),
             ).fetchall()
         return FeedbackStats(
             questions=int(questions),
@@ -144,3 +192,21 @@ class FeedbackStore:
             down=int(down),
             recent_down=[VoteRecord(r[0], r[1], json.loads(r[2]), r[3]) for r in rows],
         )
+
+    def voted_down(self, guild_id: int, *, offset: int = 0, limit: int = 5) -> tuple[int, list[AnswerRecord]]:
+        """A server's answers with at least one 👎, most recently voted down first: (how many, this page)."""
+        query = _ANSWER_WITH_VOTES.format(join="JOIN", where="")
+        having = " HAVING SUM(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END) > 0"
+        with self._connect() as conn:
+            total = conn.execute(f"SELECT COUNT(*) FROM ({query}{having}) AS down_voted", (guild_id,)).fetchone()[0]
+            rows = conn.execute(
+                f"{query}{having} ORDER BY down_at DESC, a.id DESC LIMIT ? OFFSET ?", (guild_id, limit, offset)
+            ).fetchall()
+        return int(total), [_answer_record(r) for r in rows]
+
+    def answers(self, guild_id: int, *, since: float | None = None) -> list[AnswerRecord]:
+        """Every answer given in a server (since a time), oldest first, with its votes: the export."""
+        query = _ANSWER_WITH_VOTES.format(join="LEFT JOIN", where="AND a.created_at >= ?")
+        with self._connect() as conn:
+            rows = conn.execute(f"{query} ORDER BY a.created_at, a.id", (guild_id, since or 0.0)).fetchall()
+        return [_answer_record(r) for r in rows]

@@ -22,6 +22,7 @@ from typing import Any
 
 import discord
 
+from embeddings.formats import supported_list
 from embeddings.models import (
     Answer,
     ChunkRef,
@@ -33,6 +34,7 @@ from embeddings.models import (
     IndexStats,
     Source,
     SourceView,
+    page_label,
 )
 
 # Discord's documented limits.
@@ -43,6 +45,7 @@ EMBED_FIELDS_LIMIT = 25
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
+THREAD_NAME_LIMIT = 100
 
 #: One excerpt longer than this is trimmed even when the whole answer would fit: a wall of quoted
 #: text is harder to read than a pointer to ``/source``.
@@ -89,6 +92,11 @@ def shorten_middle(text: str, limit: int) -> str:
     head = (limit - 1) * 2 // 3
     tail = limit - 1 - head
     return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+def thread_name(question: str) -> str:
+    """A thread's name from the question it was opened on: one line, within Discord's 100 characters."""
+    return one_line(question, THREAD_NAME_LIMIT) or "Question"
 
 
 def notice(text: str, limit: int = NOTICE_LIMIT) -> str:
@@ -171,9 +179,12 @@ def fmt_date(when: date | None) -> str:
     return when.isoformat() if when else ""
 
 
-def source_label(title: str, when: date | None, url: str | None) -> str:
-    """``Title (YYYY-MM-DD) <url>``, the part of a citation after its number."""
+def source_label(title: str, when: date | None, url: str | None, pages: Sequence[int | None] = ()) -> str:
+    """``Title, p. 17 (YYYY-MM-DD) <url>``, the part of a citation after its number (no page for
+    unpaged documents)."""
     parts = [one_line(title, TITLE_CAP) or "Untitled"]
+    if page_label(pages):
+        parts[0] += f", {page_label(pages)}"
     if when:
         parts.append(f"({fmt_date(when)})")
     if link(url):
@@ -181,9 +192,11 @@ def source_label(title: str, when: date | None, url: str | None) -> str:
     return " ".join(parts)
 
 
-def source_line(number: int, title: str, when: date | None, url: str | None) -> str:
-    """The compact citation: ``[n] Title (YYYY-MM-DD) <url>``."""
-    return f"[{number}] {source_label(title, when, url)}"
+def source_line(
+    number: int, title: str, when: date | None, url: str | None, pages: Sequence[int | None] = ()
+) -> str:
+    """The compact citation: ``[n] Title, p. 17 (YYYY-MM-DD) <url>``."""
+    return f"[{number}] {source_label(title, when, url, pages)}"
 
 
 def _embed_length(embed: discord.Embed) -> int:
@@ -220,10 +233,11 @@ class ShownExcerpt:
     start: int
     text: str
     trimmed: bool
+    page: int | None = None
 
     @property
     def block(self) -> str:
-        return excerpt_block(self.number, self.text, self.trimmed)
+        return excerpt_block(self.number, self.text, self.trimmed, self.page)
 
     @property
     def ref(self) -> str:
@@ -231,10 +245,12 @@ class ShownExcerpt:
         return str(ChunkRef(self.doc_id, self.chunk))
 
 
-def excerpt_block(number: int, text: str, trimmed: bool) -> str:
-    """A quoted excerpt followed by its citation number; the ellipsis marks a trim, outside the slice."""
+def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None) -> str:
+    """A quoted excerpt followed by its citation (``[2]``, or ``[2, p. 17]`` in a PDF); the ellipsis
+    marks a trim, outside the slice."""
     body = quote(text + (f" {ELLIPSIS}" if trimmed else ""))
-    return f"{body} **[{number}]**"
+    where = f", {page_label([page])}" if page is not None else ""
+    return f"{body} **[{number}{where}]**"
 
 
 def shown_excerpt(excerpt: Excerpt, cap: int) -> ShownExcerpt:
@@ -250,6 +266,7 @@ def shown_excerpt(excerpt: Excerpt, cap: int) -> ShownExcerpt:
         start=excerpt.start + lead,
         text=text,
         trimmed=len(text) < len(stripped),
+        page=excerpt.page,
     )
 
 
@@ -262,6 +279,15 @@ class RenderedAnswer:
     excerpts: list[ShownExcerpt] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     omitted: int = 0
+
+    def plain_text(self) -> str:
+        """What people read, as plain text (recorded for ``/feedback`` and its export): the quotes with
+        their citation numbers, then the sources; or the one-line reply when nothing was quoted."""
+        if not self.excerpts:
+            return self.content or ""
+        quotes = [f"[{e.number}] “{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
+        sources = [source_line(s.number, s.title, s.date, s.url) for s in self.sources]
+        return "\n".join([*quotes, "", "Sources:", *sources])
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send/reply/followup/edit (the caller adds ``view``)."""
@@ -296,6 +322,8 @@ def render_answer(answer: Answer) -> RenderedAnswer:
     title = one_line(answer.question, EMBED_TITLE_LIMIT) or "Answer"
     header = one_line(answer.message, 300)
     footer = "Excerpts are quoted verbatim; read one in context with /source."
+    if answer.follow_up is not None and answer.follow_up.earlier:
+        footer = f"Read as a follow-up to “{one_line(answer.follow_up.earlier[-1], 80)}”. {footer}"
     if answer.elapsed_ms:
         footer += f" · {answer.elapsed_ms / 1000:.1f} s"
 
@@ -303,7 +331,8 @@ def render_answer(answer: Answer) -> RenderedAnswer:
         chosen = usable[:count]
         cited = sorted({e.number for e in chosen})
         sources = [by_number[n] for n in cited]
-        lines = [source_line(s.number, s.title, s.date, s.url) for s in sources]
+        lines = [source_line(s.number, s.title, s.date, s.url, [e.page for e in chosen if e.number == s.number])
+                 for s in sources]
         fields = _fields_from_lines("Sources", lines, max_fields=EMBED_FIELDS_LIMIT)
         fixed = len(title) + len(footer) + sum(len(n) + len(v) for n, v in fields)
         budget = min(EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - fixed)
@@ -312,7 +341,7 @@ def render_answer(answer: Answer) -> RenderedAnswer:
         body = "\n\n".join(s.block for s in shown)
         if len(head) + len(body) > budget and count == 1:
             # The last resort: one excerpt, trimmed to exactly what is left.
-            overhead = len(excerpt_block(chosen[0].number, "", True))
+            overhead = len(excerpt_block(chosen[0].number, "", True, chosen[0].page))
             shown = [shown_excerpt(chosen[0], max(0, budget - len(head) - overhead))]
             body = shown[0].block
         if len(head) + len(body) <= budget:
@@ -343,7 +372,7 @@ def render_hits(query: str, hits: Sequence[Hit]) -> dict[str, Any]:
         cap = max(150, min(700, budget // count - 250))
         blocks = []
         for hit in chosen:
-            heading = f"**{hit.rank}.** {source_label(hit.title, hit.date, hit.url)}"
+            heading = f"**{hit.rank}.** {source_label(hit.title, hit.date, hit.url, [hit.page])}"
             heading += f" · `{ellipsize(hit.ref, 120)}`"
             passage = hit.text.strip()
             text = trim_at_sentence(passage, cap)
@@ -388,7 +417,7 @@ def render_source(view: SourceView) -> dict[str, Any]:
     meta = [f"`{ellipsize(doc.doc_id, 200)}`"]
     if doc.date:
         meta.append(fmt_date(doc.date))
-    meta.append(f"{doc.chunks} passage(s), {doc.chars:,} characters")
+    meta.append(f"{doc.chunks} passage(s), {doc.chars:,} characters" + (f", {doc.pages} page(s)" if doc.pages else ""))
     if link(doc.url):
         meta.append(link(doc.url))
     meta_value = ellipsize(" · ".join(meta), FIELD_VALUE_LIMIT)
@@ -420,7 +449,7 @@ def render_source(view: SourceView) -> dict[str, Any]:
         if after_text:
             pieces.append(after_text + (f" {ELLIPSIS}" if len(after_text) < len(after) else ""))
         description = ellipsize("\n".join(pieces), budget)
-        field_name = f"Passage {view.focus} of {doc.doc_id}"
+        field_name = f"Passage {view.focus} of {doc.doc_id}" + (f", {page_label([view.page])}" if view.page is not None else "")
     embed = discord.Embed(title=title, description=description, colour=COLOR_INFO)
     embed.add_field(name=ellipsize(field_name, FIELD_NAME_LIMIT), value=meta_value, inline=False)
     embed.set_footer(text=footer)
@@ -508,6 +537,10 @@ def render_report(report: IndexReport, *, what: str = "Re-index") -> str:
         f"document(s) and {report.chunks_total} passage(s)."
     )
     text += _names("Added", report.added) + _names("Changed", report.changed) + _names("Removed", report.removed)
+    for doc in report.replaced:
+        text += f"\nReplaced: “{one_line(doc.title, TITLE_CAP)}” (`{doc.doc_id}`)"
+    if report.notes:
+        text += "\nℹ️ " + ellipsize("; ".join(report.notes), 600)
     if report.skipped:
         text += "\n⚠️ Skipped: " + ellipsize("; ".join(report.skipped), 600)
     return ellipsize(text, CONTENT_LIMIT)
@@ -592,7 +625,8 @@ def render_help(*, is_admin: bool, cooldown: str) -> discord.Embed:
             "`/search query [count]` — the best passages, to read yourself\n"
             "`/source document [passage]` — a document or one passage in context\n"
             "`/sources` — the indexed documents\n"
-            "`/help` — this message"
+            "`/help` — this message\n"
+            "Right-click a message → **Apps → Ask about this message** — ask what it says"
         ),
         inline=False,
     )
@@ -600,10 +634,12 @@ def render_help(*, is_admin: bool, cooldown: str) -> discord.Embed:
         embed.add_field(
             name="Admin commands",
             value=(
-                "`/reindex` — re-index the documents folder (incremental, with progress)\n"
-                "`/add-document file` — add a .txt or .md file and index it\n"
+                "`/reindex [prune]` — update the index from its sources (incremental, with progress)\n"
+                f"`/add-document file [replace]` — add a document ({supported_list('or')}) and index it\n"
                 "`/remove-document document` — remove a document and re-index\n"
-                "`/stats` — index size, questions answered, feedback"
+                "`/stats` — index size, questions answered, feedback\n"
+                "`/feedback [export]` — answers voted 👎 here, or every question as a file\n"
+                "`/config ...` — this server's settings (channels, reply mode, cooldown, admin roles, ...)"
             ),
             inline=False,
         )

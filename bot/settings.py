@@ -6,6 +6,9 @@ comes from the environment with the ``DOCBOT_`` prefix, or from ``.env``; ``.env
 
 ID lists (guilds, channels, roles, users) accept the form people actually type in an ``.env`` file,
 ``DOCBOT_GUILD_IDS=123, 456``, as well as a JSON list; pydantic-settings would otherwise insist on JSON.
+
+The fields that ``bot.server_config.ServerConfig`` mirrors (answer channels, reply mode, cooldown, admin
+roles, ...) are defaults: each server's admins can change them for their server with ``/config``.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from bot.database import Database, is_postgres_url
 from embeddings.settings import EngineSettings
 
 IdList = Annotated[list[int], NoDecode]
@@ -37,7 +41,8 @@ class BotSettings(EngineSettings):
         description="Servers to sync slash commands to instantly. Empty: global sync (can take up to an hour).",
     )
     answer_channels: IdList = Field(
-        [], description="Channels where every message is answered as a question, without a mention."
+        [], description="Channels where every message is answered as a question, without a mention (a forum "
+        "channel: each new post, in the post)."
     )
     admin_role_ids: IdList = Field(
         [], description="Roles allowed to use admin commands, besides members with Administrator."
@@ -50,7 +55,10 @@ class BotSettings(EngineSettings):
     )
     cooldown_seconds: float = Field(60.0, gt=0, description="Length of the per-user cooldown window.")
     max_attachment_bytes: int = Field(
-        2 * MIB, ge=1, description="Largest document /add-document accepts, in bytes."
+        10 * MIB,
+        ge=1,
+        description="Largest document /add-document accepts, in bytes (PDFs are often several MB; 10 MB is "
+        "what Discord lets most users attach).",
     )
     sources_ephemeral: bool = Field(
         True,
@@ -63,11 +71,19 @@ class BotSettings(EngineSettings):
     )
     quiet: bool = Field(
         True,
-        description="In answer channels, stay silent on messages that are not questions (thanks, emoji, "
-        "links alone) instead of replying that the documents don't cover them.",
+        description="In answer channels and the bot's threads, stay silent on messages that are not questions "
+        "(thanks, emoji, links alone) instead of replying that the documents don't cover them (README, Quiet "
+        "in busy channels).",
     )
     context_menu_ephemeral: bool = Field(
         True, description="Whether \"Ask about this message\" answers only the person who used it."
+    )
+    message_content_intent: bool = Field(
+        True,
+        description="Ask Discord for the privileged Message Content intent, which answer channels need (the "
+        "bot reads messages there without a mention). If it is not enabled in the developer portal the bot "
+        "starts without it and says so once in the log; false never asks. Mentions, DMs, slash commands and "
+        "\"Ask about this message\" work either way.",
     )
     sources_page_size: int = Field(10, ge=1, le=25, description="Documents per /sources page.")
     sync_commands: bool = Field(
@@ -75,7 +91,25 @@ class BotSettings(EngineSettings):
         description="Sync the slash commands at start. Turn off once they are registered to save API calls.",
     )
     feedback_db: Path | None = Field(
-        None, description="SQLite file for 👍/👎 votes and answered questions; default DATA_DIR/feedback.sqlite3."
+        None,
+        description="The bot's SQLite database: answered questions, 👍/👎 votes, each server's /config "
+        "settings and conversations; default DATA_DIR/feedback.sqlite3. Unused when DOCBOT_DATABASE_URL is set.",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="A PostgreSQL server for the bot's database instead of the SQLite file, "
+        "postgresql://user:password@host:5432/dbname: what several bot processes (shards) share. Never logged.",
+    )
+    shard_count: int | None = Field(
+        None,
+        ge=1,
+        description="Shards of the whole deployment, over all its processes (each process runs DOCBOT_SHARD_IDS). "
+        "Empty: one process that runs as many shards as Discord recommends.",
+    )
+    shard_ids: IdList = Field(
+        [],
+        description="The shards this process runs, as `0,1` or a range `0-3` (each below DOCBOT_SHARD_COUNT). "
+        "Empty: all of them.",
     )
     log_level: str = Field("INFO", description="Logging level for the bot and the engine.")
 
@@ -91,6 +125,51 @@ class BotSettings(EngineSettings):
         if text.startswith("["):
             return json.loads(text)
         return [part for part in text.replace(",", " ").split() if part]
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ranges(cls, value: Any) -> Any:
+        """``0-3`` means shards 0, 1, 2 and 3 (a process runs a range); lists and ``0,1`` as for other IDs."""
+        if isinstance(value, str) and "-" in value and not value.strip().startswith("["):
+            shards: list[str] = []
+            for part in value.replace(",", " ").split():
+                low, dash, high = part.partition("-")
+                if dash and low.isdigit() and high.isdigit():
+                    shards += [str(i) for i in range(int(low), int(high) + 1)]
+                else:
+                    shards.append(part)
+            return shards
+        return cls._split_ids(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        if value is not None and not is_postgres_url(value.get_secret_value()):
+            raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
+                             "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> BotSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("DOCBOT_SHARD_IDS needs DOCBOT_SHARD_COUNT (the shards of all processes together)")
+        if self.shard_count is not None:
+            outside = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if outside:
+                raise ValueError(f"DOCBOT_SHARD_IDS {outside} outside 0..{self.shard_count - 1} (DOCBOT_SHARD_COUNT="
+                                 f"{self.shard_count})")
+            if len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ValueError("DOCBOT_SHARD_IDS lists a shard twice")
+        return self
+
+    @property
+    def database(self) -> Database:
+        """The bot's database: the PostgreSQL server of ``database_url``, else the SQLite file."""
+        if self.database_url is not None:
+            return Database(self.database_url.get_secret_value())
+        return Database(self.feedback_path)
 
     @property
     def feedback_path(self) -> Path:

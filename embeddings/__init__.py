@@ -3,21 +3,23 @@
 Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :class:`Engine`.
 """
 
+from .conversation import Turn
 from .engine import Engine
 from .errors import (
-    DataDirUnusable, DocumentRejected, EngineError, IndexDamaged, IndexNotFound, InvalidRequest,
-    ModelMismatch,
-    ModelNotInstalled, ReindexInProgress, SourceNotFound,
+    DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,
+    InvalidRequest, ModelMismatch, ModelNotInstalled, PathNotFound, ReindexInProgress, RemovalRefused,
+    SourceNotFound,
 )
 from .models import (
-    Answer, ChunkRef, ChunkView, DocumentInfo, Excerpt, Hit, IndexProgress, IndexReport, IndexStats,
-    Passage, Source, SourceView,
+    Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, FollowUp, Hit, IndexProgress,
+    IndexReport, IndexStats, Passage, Source, SourceInfo, SourceView,
 )
 from .settings import EngineSettings
 
 __all__ = [
-    "Answer", "ChunkRef", "ChunkView", "DataDirUnusable", "DocumentInfo", "DocumentRejected", "Engine",
-    "EngineError", "EngineSettings", "Excerpt", "Hit", "IndexDamaged", "IndexNotFound", "InvalidRequest", "IndexProgress",
-    "IndexReport", "IndexStats", "ModelMismatch", "ModelNotInstalled", "Passage", "ReindexInProgress",
-    "Source", "SourceNotFound", "SourceView",
+    "Answer", "ChunkRef", "ChunkView", "CollectionInfo", "DataDirUnusable", "DocumentInfo", "DocumentRejected",
+    "DuplicateDocument", "Engine", "EngineError", "EngineSettings", "Excerpt", "FollowUp", "Hit", "IndexDamaged",
+    "IndexNotFound", "InvalidRequest", "IndexProgress", "IndexReport", "IndexStats", "ModelMismatch",
+    "ModelNotInstalled", "Passage", "PathNotFound", "ReindexInProgress", "RemovalRefused", "Source",
+    "SourceInfo", "SourceNotFound", "SourceView", "Turn",
 ]

@@ -143,9 +143,16 @@ def build(
                 end=q.end,
                 text=texts[q.doc][q.start : q.end],
                 score=round(q.score, 4),
+                page=gen.page(q.doc, q.start),
             )
         )
-    sources = [gen.source(d, number=n) for d, n in numbers.items()]
+    sources = []
+    for d, n in numbers.items():
+        quoted = [e for e in excerpts if e.number == n]
+        source = gen.source(d, number=n)
+        source.pages = sorted({e.page for e in quoted if e.page is not None})
+        source.ref = quoted[0].ref
+        sources.append(source)
     plural = "s" if len(sources) > 1 else ""
     return Answer(
         question=question,

@@ -8,6 +8,8 @@ statement cut between two chunks is still whole in one of them.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,8 +103,13 @@ def chunk_text(
     max_tokens: int,
     overlap_tokens: int,
     count_tokens: TokenCounter = approximate_token_counts,
+    breaks: Sequence[int] = (),
 ) -> list[Span]:
-    """Pack sentences into chunks of at most ``max_tokens`` with up to ``overlap_tokens`` overlap."""
+    """Pack sentences into chunks of at most ``max_tokens`` with up to ``overlap_tokens`` overlap.
+
+    No chunk crosses one of the ``breaks`` (offsets where a PDF's pages start), so every chunk lies
+    on one page and ``source DOC#N`` can name the page of the passage it shows.
+    """
     sentences = split_sentences(text)
     if not sentences:
         return []
@@ -114,7 +121,15 @@ def chunk_text(
                 units.append((piece, max(1, n * (piece.end - piece.start) // (span.end - span.start))))
         else:
             units.append((span, n))
+    starts = sorted(breaks)
+    chunks: list[Span] = []
+    for _, group in itertools.groupby(units, key=lambda u: bisect.bisect_right(starts, u[0].start)):
+        chunks += _pack(list(group), max_tokens, overlap_tokens)
+    return chunks
 
+
+def _pack(units: list[tuple[Span, int]], max_tokens: int, overlap_tokens: int) -> list[Span]:
+    """Consecutive sentences (with their token counts) packed into overlapping chunks."""
     chunks: list[Span] = []
     i = 0
     while i < len(units):

@@ -1,9 +1,11 @@
 """``docbot``: the engine from a terminal. Each subcommand mirrors one Engine method.
 
-    docbot index [PATH...]     index or update (progress bar, then a summary)
+    docbot index [PATH...]     add PATHs to the sources and update them; no PATH: update every source
+                               (progress bar, then a summary); --prune lets it drop more than half
+    docbot remove TARGET...    remove documents (DOC_ID) or sources (PATH) from the index
     docbot ask "QUESTION"      quoted, cited excerpts          (--json for scripts)
     docbot search "QUERY" -k N ranked passages with scores      (--json)
-    docbot sources             the indexed documents           (--json)
+    docbot sources             the sources and their documents (--json)
     docbot source REF          a document, or DOC#N: one chunk with its neighbours (--json)
     docbot stats [--verify]    documents, chunks, model, size, last indexed; --verify checks every
                                file against its checksum (exit 1 when damaged)  (--json)
@@ -21,6 +23,8 @@ import argparse
 import json
 import logging
 import os
+import re
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable
@@ -32,11 +36,12 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from .conversation import Turn
 from .encoder import require_installed
 from .engine import Engine
 from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
 from .indexer import onnx_dir
-from .models import Answer, DocumentInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView
+from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
 from .settings import EngineSettings, describe_invalid
 from .store import Verification
 
@@ -44,6 +49,9 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------- rendering
+_SHELL_SPECIAL = re.compile(r"[\s'\"$`\\;&|<>()*?!\[\]{}~]|^#")
+
+
 def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -58,14 +66,21 @@ def render_answer(ans: Answer, width: int = 100) -> str:
         return ans.message
     lines = [ans.message, ""]
     for ex in ans.excerpts:
-        quote = textwrap.fill(f"\u201c{ex.text}\u201d", width=width, initial_indent="    ",
+        page = f" ({page_label([ex.page])})" if ex.page is not None else ""
+        quote = textwrap.fill(f"\u201c{ex.text}\u201d{page}", width=width, initial_indent="    ",
                               subsequent_indent="    ")
         lines.append(f"[{ex.number}]{quote[3:]}")
     lines += ["", "Sources:"]
     for s in ans.sources:
-        lines.append(f"  [{s.number}] {s.title} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
-        lines.append(f"      docbot source {s.doc_id}")
+        pages = f", {page_label(s.pages)}" if s.pages else ""
+        lines.append(f"  [{s.number}] {s.title}{pages} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
+        lines.append(f"      docbot source {_shell_word(s.ref or s.doc_id)}")
     return "\n".join(lines)
+
+
+def _shell_word(ref: str) -> str:
+    """A ref as it can be pasted into a shell: quoted only when it must be (``#`` inside a word is fine)."""
+    return shlex.quote(ref) if _SHELL_SPECIAL.search(ref) else ref
 
 
 def render_hits(hits: list[Hit]) -> str:
@@ -73,30 +88,56 @@ def render_hits(hits: list[Hit]) -> str:
         return "No passages found."
     out = []
     for h in hits:
-        out.append(f"{h.rank:>2}. score {h.score:.4f}  cosine {h.dense:.3f}  {h.title} ({_date(h.date)})  [{h.ref}]")
+        where = h.ref + (f", {page_label([h.page])}" if h.page is not None else "")
+        out.append(f"{h.rank:>2}. score {h.score:.4f}  cosine {h.dense:.3f}  {h.title} ({_date(h.date)})  [{where}]")
         out.append(textwrap.indent(textwrap.fill(h.text, width=96), "    "))
     return "\n".join(out)
 
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    head = [f"{d.title} ({_date(d.date)})", d.url or "", f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters"]
+    size = f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters" + (f", {_n(d.pages, 'page')}" if d.pages else "")
+    head = [f"{d.title} ({_date(d.date)})", d.url or "", size]
     if view.focus is None:
         body = view.text
     else:
+        if view.page is not None:
+            head.append(f"passage #{view.focus}, {page_label([view.page])}")
         parts = []
         for c in view.chunks:
             marker = ">>" if c.chunk == view.focus else "  "
-            parts.append(f"{marker} #{c.chunk}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
+            page = f" ({page_label([c.page])})" if c.page is not None else ""
+            parts.append(f"{marker} #{c.chunk}{page}\n{textwrap.indent(textwrap.fill(c.text, 96), marker + ' ')}")
         body = "\n".join(parts)
     return "\n".join(line for line in head if line) + "\n\n" + body
 
 
-def render_sources(docs: list[DocumentInfo]) -> str:
-    return "\n".join(
-        f"{_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}]" + (f"\n            {d.url}" if d.url else "")
-        for d in docs
-    ) or "No documents indexed."
+def _shown_path(path: str) -> str:
+    """A path as short as it can be said from here: relative below the current folder, else absolute."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return rel if not rel.startswith("..") else path
+
+
+def render_sources(c: CollectionInfo) -> str:
+    """Each source (folder or file) with its documents, newest first."""
+    if not c.sources and not c.documents:
+        return "No documents indexed."
+    lines = [f"{_n(len(c.sources), 'source')}, {_n(len(c.documents), 'document')}"
+             + ("" if c.recorded else " (sources derived from an older index; `docbot index` records them)") + ":"]
+    for s in c.sources:
+        state = "" if s.exists else "; MISSING: restore it, or drop it with `docbot remove`"
+        lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {_n(s.documents, 'document')}{state})"]
+        if s.excluded:
+            lines.append(f"  removed from it: {', '.join(s.excluded)}")
+        for d in c.documents:
+            if d.source == s.path:
+                lines.append(f"  {_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}"
+                             + (f", {_n(d.pages, 'page')}" if d.pages else "") + "]"
+                             + (f"\n              {d.url}" if d.url else ""))
+    return "\n".join(lines)
 
 
 def render_stats(st: IndexStats) -> str:
@@ -134,6 +175,10 @@ def render_verification(v: Verification) -> str:
     return "\n".join(lines)
 
 
+def _listed(ids: list[str], limit: int = 10) -> str:
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more (--json lists them)" if len(ids) > limit else "")
+
+
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
@@ -141,6 +186,12 @@ def render_report(r: IndexReport) -> str:
         f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
         f"{_n(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
     ]
+    if r.removed:
+        lines.append(f"removed: {_listed(r.removed)}")
+    lines += [f"replaced: {d.doc_id} ({d.title})" for d in r.replaced]
+    lines += [f"note: {n}" for n in r.notes[:10]]
+    if len(r.notes) > 10:
+        lines.append(f"note: and {len(r.notes) - 10} more (--json lists them)")
     lines += [f"skipped: {s}" for s in r.skipped]
     return "\n".join(lines)
 
@@ -181,21 +232,28 @@ class _ProgressBar:
             self.bar = None
 
 
-def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool) -> IndexReport:
-    """Re-index with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
+def with_progress(job: Callable[[_ProgressBar], IndexReport], *, show: bool) -> IndexReport:
+    """Run an index change with a progress bar on stderr (when ``show``); skip reasons are left to the summary."""
     bar = _ProgressBar(show)
     try:
-        return engine.reindex(paths, progress=bar)
+        return job(bar)
     finally:
         bar.close()
 
 
+def index_with_progress(engine: Engine, paths: list[Path] | None, *, show: bool, prune: bool = False) -> IndexReport:
+    """``Engine.index`` with a progress bar (the CLI's ``index`` and the bot's start)."""
+    return with_progress(lambda bar: engine.index(paths, prune=prune, progress=bar), show=show)
+
+
 # ---------------------------------------------------------------------- chat
 def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
-    """Ask questions in a loop: the same answers the bot gives, in a terminal."""
+    """Ask questions in a loop: the same answers the bot gives, in a terminal, as one conversation, like a
+    thread with the bot: a follow-up ("and what did Lavrov say?") is read with the questions before it."""
     stats = engine.stats()
-    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}). "
-          "Empty line or Ctrl-D to quit.", file=stdout)
+    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}); follow-up questions "
+          "are read with the earlier ones. Empty line or Ctrl-D to quit.", file=stdout)
+    history: list[Turn] = []
     while True:
         print("\n? ", end="", file=stdout, flush=True)
         try:
@@ -207,9 +265,14 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print("", file=stdout)
             return 0
         try:
-            print(render_answer(engine.ask(line.strip())), file=stdout)
+            answer = engine.ask(line.strip(), history=history)
         except EngineError as exc:
             print(f"error: {exc}", file=stdout)
+            continue
+        if answer.follow_up is not None and answer.follow_up.earlier:
+            print(f"(read as a follow-up to \u201c{answer.follow_up.earlier[-1]}\u201d)", file=stdout)
+        print(render_answer(answer), file=stdout)
+        history.append(Turn.of(answer))
 
 
 def stats(engine: Engine, *, verify: bool, as_json: bool) -> int:
@@ -300,7 +363,13 @@ def _nonblank(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="docbot", description="Ask questions about a folder of documents.")
+    p = argparse.ArgumentParser(
+        prog="docbot", description="Ask questions about a folder of documents.",
+        epilog="The index changes only when asked. It remembers the folders and files it was built from (its "
+        "sources: `docbot sources`): `docbot index PATH` adds one, `docbot index` updates them all, and "
+        "`docbot remove` takes documents or sources out. A path that does not exist is an error, and an update "
+        "that would remove more than half of the index is refused unless --prune is given.",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -312,9 +381,27 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--json", action="store_true", help="print JSON for scripts")
         return sp
 
-    sp = add("index", "index or update documents (default: DOCBOT_DOCS_DIR or ./seeds)")
-    sp.add_argument("paths", nargs="*", type=Path)
-    sp.add_argument("--no-progress", action="store_true")
+    sp = add("index", "add folders or files to the index's sources and update them; with no PATH, update "
+                      "every source (a new index starts from DOCBOT_DOCS_DIR, default ./seeds)")
+    sp.epilog = (
+        "The index remembers its sources. Files deleted from a source folder leave the index, but an update "
+        "that would remove more than half of the documents is refused unless --prune is given. A PATH that "
+        "does not exist is an error, and nothing changes. Remove documents or sources with `docbot remove`."
+    )
+    sp.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                    help="a folder or file to add to the sources (or inside one, to update it)")
+    sp.add_argument("--prune", action="store_true",
+                    help="let this update remove documents whose files are gone however many they are "
+                         "(the summary lists them)")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sp = add("remove", "remove documents or sources from the index (files on disk are left alone)")
+    sp.epilog = (
+        "TARGET is a document id (`docbot sources` lists them), a source's path (it is dropped with all its "
+        "documents), or a file or folder inside a source folder (kept out of later updates; `docbot index "
+        "PATH` brings it back). All or nothing: an unknown TARGET removes nothing."
+    )
+    sp.add_argument("targets", nargs="+", metavar="TARGET", help="a document id or a path")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
         sp = add(name, help)
         sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY", type=_nonblank)
@@ -323,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
         if name == "search":
             sp.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
-    add("sources", "list the indexed documents")
+    add("sources", "the folders and files the index is built from, and the documents each gave")
     sp = add("source", "show a document (DOC_ID) or one chunk with its neighbours (DOC_ID#N)")
     sp.add_argument("ref")
     sp = add("stats", "documents, chunks, model, index size, last indexed")
@@ -375,12 +462,15 @@ def run_reporting(prog: str, body: Callable[[], int]) -> int:
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     engine = Engine(settings)
     as_json = getattr(args, "json", False)
-    check_data_dir(settings.data_dir, write=args.command == "index")
+    check_data_dir(settings.data_dir, write=args.command in ("index", "remove"))
     if args.command in ("index", "ask", "search", "chat"):
         check_model(engine, indexing=args.command == "index")
+    show = not (getattr(args, "no_progress", False) or as_json) and sys.stderr.isatty()
     if args.command == "index":
-        report = index_with_progress(engine, args.paths or None,
-                                     show=not (args.no_progress or as_json) and sys.stderr.isatty())
+        report = index_with_progress(engine, args.paths or None, prune=args.prune, show=show)
+        print(_dump(report) if as_json else render_report(report))
+    elif args.command == "remove":
+        report = with_progress(lambda bar: engine.remove(args.targets, progress=bar), show=show)
         print(_dump(report) if as_json else render_report(report))
     elif args.command == "ask":
         ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
@@ -389,8 +479,8 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
         hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
         print(_dump(hits) if as_json else render_hits(hits))
     elif args.command == "sources":
-        docs = engine.sources()
-        print(_dump(docs) if as_json else render_sources(docs))
+        collection = engine.collection()
+        print(_dump(collection) if as_json else render_sources(collection))
     elif args.command == "source":
         view = engine.source(args.ref)
         print(_dump(view) if as_json else render_source(view))

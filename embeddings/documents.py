@@ -1,4 +1,4 @@
-"""Reading documents from disk: the news format, plain text and Markdown.
+"""Reading documents from disk: which files are documents, and turning each into text (see ``formats``).
 
 A folder of documents is the source of truth; the index mirrors it. Files that cannot be read are
 reported and skipped so that one broken document never stops a whole run.
@@ -6,26 +6,25 @@ reported and skipped so that one broken document never stops a whole run.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import hashlib
 import logging
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path, PurePosixPath
 
+from . import formats
 from .errors import DocumentRejected
+from .formats import DEFAULT_MAX_DOCUMENT_CHARS, SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>\S.*?)\s*#*\s*$", re.MULTILINE)
-_DATE = re.compile(r"^\d{8}$")
-_URL = re.compile(r"^https?://\S+$")
-# Control characters other than tab/newline/carriage return/form feed mark a file as binary.
-_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+__all__ = ["SUPPORTED_SUFFIXES", "Document", "iter_files", "page_at", "parse", "read_file", "save_upload"]
 try:
     _PATH_MAX = os.pathconf("/", "PC_PATH_MAX")
 except (OSError, ValueError, AttributeError):  # not a POSIX system
@@ -43,10 +42,24 @@ class Document:
     date: date | None = None
     url: str | None = None
     path: str | None = None
+    #: ``(page number, start offset)`` pairs of a paged document (PDF), ascending; empty otherwise.
+    pages: tuple[tuple[int, int], ...] = ()
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _extracted_hash(data: bytes, text: str) -> str:
+    """The hash of a converted document: its file's bytes and the text extracted from them.
+
+    Chunks are offsets into the extracted text, so an unchanged file whose extraction changed (a newer
+    pypdf, a fixed reader) must count as changed, or its old offsets would be applied to the new text.
+    """
+    digest = hashlib.sha256(b"extracted\0")
+    digest.update(hashlib.sha256(data).digest())
+    digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
 
 
 def _title_from_name(name: str) -> str:
@@ -54,52 +67,36 @@ def _title_from_name(name: str) -> str:
     return re.sub(r"[_\-]+", " ", stem).strip() or name
 
 
-def decode(data: bytes, name: str) -> str:
-    """Strict UTF-8 (with or without BOM); raises DocumentRejected with a reason a person can act on."""
-    if not data.strip():
-        raise DocumentRejected(f"{name}: the file is empty")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        # Text never holds NUL; past the first bytes it would also cut the text short in SQLite.
-        raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL byte at offset {nul:,})")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentRejected(
-            f"{name}: not valid UTF-8 text (undecodable byte at offset {exc.start})"
-        ) from None
-    if len(_BINARY.findall(text[:8192])) > 8:
-        raise DocumentRejected(f"{name}: looks like a binary file, not text")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def parse(
+    doc_id: str, data: bytes, *, path: str | None = None, max_chars: int = DEFAULT_MAX_DOCUMENT_CHARS
+) -> Document:
+    """Turn a file's bytes into a Document, read by its suffix (see ``formats``).
 
-
-def parse(doc_id: str, data: bytes, *, path: str | None = None) -> Document:
-    """Turn raw bytes into a Document, recognising the four-part news format.
-
-    News format: line 1 title, line 2 date ``YYYYMMDD``, line 3 URL, then the body. Anything else is
-    plain text or Markdown, titled by its first heading or, failing that, its file name.
+    Text and Markdown are stored as written (the news header becomes title, date and URL); PDF, HTML
+    and Word files are stored as the text extracted from them. Untitled documents are titled by
+    their file name. DocumentRejected says why a file cannot be a document, including text longer
+    than ``max_chars``.
     """
-    text = decode(data, doc_id)
-    digest = content_hash(data)
-    lines = text.split("\n", 3)
-    if len(lines) == 4 and _DATE.match(lines[1].strip()) and _URL.match(lines[2].strip()):
-        try:
-            when = datetime.strptime(lines[1].strip(), "%Y%m%d").date()
-        except ValueError:
-            when = None
-        if when is not None and lines[3].strip():
-            return Document(
-                doc_id=doc_id,
-                title=lines[0].strip() or _title_from_name(doc_id),
-                text=lines[3],
-                content_hash=digest,
-                date=when,
-                url=lines[2].strip(),
-                path=path,
-            )
-    heading = _HEADING.search(text[:4000])
-    title = heading.group("title") if heading else _title_from_name(doc_id)
-    return Document(doc_id=doc_id, title=title, text=text, content_hash=digest, path=path)
+    extracted = formats.extract(doc_id, data, max_chars=max_chars)
+    verbatim = formats.reader_name(doc_id) in formats.VERBATIM_FORMATS
+    return Document(
+        doc_id=doc_id,
+        title=extracted.title or _title_from_name(doc_id),
+        text=extracted.text,
+        content_hash=content_hash(data) if verbatim else _extracted_hash(data, extracted.text),
+        date=extracted.date,
+        url=extracted.url,
+        path=path,
+        pages=extracted.pages,
+    )
+
+
+def page_at(pages: Sequence[tuple[int, int]], offset: int) -> int | None:
+    """The page that ``offset`` of a document's text is on, given its ``(page, start)`` pairs."""
+    if not pages:
+        return None
+    i = bisect.bisect_right([start for _, start in pages], offset) - 1
+    return pages[max(i, 0)][0]
 
 
 def shown(path: Path | str) -> str:
@@ -120,7 +117,7 @@ def _name_problem(path: Path) -> str | None:
 
 
 def _supported(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in SUPPORTED_SUFFIXES
+    return formats.supported(name)
 
 
 def _link_problem(link: Path) -> str:
@@ -159,7 +156,7 @@ def iter_files(paths: list[Path], *, skipped: list[str] | None = None) -> list[t
     def consider(doc_id: str, file: Path) -> None:
         problem = _name_problem(file)
         if not _supported(file.name):
-            log.debug("%s: not a .txt or .md file; ignored", shown(file))
+            log.debug("%s: not a supported format; ignored", shown(file))
         elif problem is not None:
             skip(file, problem)
         else:
@@ -205,21 +202,26 @@ def iter_files(paths: list[Path], *, skipped: list[str] | None = None) -> list[t
     return sorted(found.items())
 
 
-def read_file(doc_id: str, path: Path, *, attempts: int = 3) -> Document:
+def read_file(
+    doc_id: str, path: Path, *, attempts: int = 3, max_chars: int = DEFAULT_MAX_DOCUMENT_CHARS
+) -> Document:
     """Read and parse one file; DocumentRejected, with the reason, when it cannot be a document.
 
     A file rewritten while it is read could otherwise be indexed half-written: its size, mtime and
-    inode are compared before and after reading, and the read is retried while they move.
+    inode are compared before and after reading, and the read is retried while they move. A text
+    file that must hold more than ``max_chars`` characters is refused before it is read.
     """
     for attempt in range(attempts):
         try:
             before = path.stat()
+            if before.st_size > 4 * max_chars and formats.reader_name(doc_id) in formats.VERBATIM_FORMATS:
+                raise formats.too_long(doc_id, 0, max_chars, more=True)
             data = path.read_bytes()
             after = path.stat()
         except OSError as exc:
             raise DocumentRejected(f"{shown(path)}: cannot be read ({exc.strerror or exc})") from None
         if _same_file(before, after) and len(data) == after.st_size:
-            return parse(doc_id, data, path=str(path))
+            return parse(doc_id, data, path=str(path), max_chars=max_chars)
         time.sleep(0.05 * (attempt + 1))
     raise DocumentRejected(
         f"{shown(path)}: it changed while being read ({attempts} tries); index again once it is written"
@@ -246,29 +248,27 @@ def safe_filename(name: str) -> str:
     return f"{stem[:100]}.{suffix}" if suffix else stem[:100]
 
 
-def save_upload(docs_dir: Path, filename: str, data: bytes, *, max_bytes: int) -> Path:
-    """Validate an uploaded document and write it into ``docs_dir`` under a safe name.
+def save_upload(
+    docs_dir: Path, filename: str, data: bytes, *, max_bytes: int, max_chars: int = DEFAULT_MAX_DOCUMENT_CHARS
+) -> Path:
+    """Validate an uploaded document and write it into ``docs_dir`` under a safe name (its extension kept).
 
     Nothing is written unless the file is acceptable, so a refused upload leaves the folder as it was.
-    The file is written to a temporary name and renamed, so a half-written file is never indexed.
+    The file is written to a temporary name and renamed, so a half-written file is never indexed. It
+    keeps its suffix (lower-cased), which says how it is read. A file of that name is replaced: whether
+    it may be is the caller's decision (``Engine.add_document`` refuses a name that is taken unless asked
+    to replace it).
     """
     name = safe_filename(filename)
-    if PurePosixPath(name).suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentRejected(f"{filename}: only .txt and .md files can be added")
+    if not formats.supported(name):
+        raise DocumentRejected(f"{filename}: only {formats.supported_list()} files can be added")
     if len(data) > max_bytes:
         raise DocumentRejected(
             f"{filename}: {len(data):,} bytes is over the limit of {max_bytes:,} bytes"
         )
-    parse(name, data)  # raises DocumentRejected for empty, binary or undecodable files
+    parse(name, data, max_chars=max_chars)  # DocumentRejected for empty, binary, unreadable or too long files
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
-    if name != filename and target.exists() and target.read_bytes() != data:
-        # Another upload already has this safe name ("Budget (2023).md" and "Budget [2023].md" are
-        # both Budget_2023.md): replacing it would lose that document. The same name is an update.
-        raise DocumentRejected(
-            f"{filename}: would be saved as {name}, which already holds another document; rename the "
-            f"file (letters, digits, '.', '_' and '-' are kept as they are) or remove {name} first"
-        )
     tmp = docs_dir / f".{name}.upload"
     tmp.write_bytes(data)
     tmp.replace(target)

@@ -8,29 +8,34 @@ re-index never interrupts them. It also notices a generation published by anothe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from . import answer as answer_builder
-from . import evidence, rarity, retrieval, store
-from .documents import save_upload
+from . import conversation, evidence, rarity, retrieval, sources, store
+from .conversation import Turn
+from .documents import safe_filename, save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
-from .errors import IndexNotFound, InvalidRequest, SourceNotFound
+from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound
 from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
-    Answer, ChunkRef, ChunkView, DocumentInfo, Hit, IndexReport, IndexStats, SourceView,
+    Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
+    SourceView,
 )
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
+from .sources import SourceTable
 from .store import Generation
 
 log = logging.getLogger(__name__)
@@ -91,6 +96,7 @@ class Engine:
             functools.lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached)
             if settings.query_cache_size else self._embed_uncached
         )
+        self._derived: dict[str, SourceTable] = {}  # sources of a generation that did not record them
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
@@ -176,27 +182,33 @@ class Engine:
             _position(gen, doc_id)
         return gen
 
+    def _query(self, text: str, clock: "_Stopwatch | None" = None) -> evidence.Query:
+        clock = clock or _Stopwatch()
+        vector = self.embed_query(text)
+        clock.lap("embed")
+        query = evidence.Query.make(text, vector)
+        clock.lap("terms")
+        return query
+
     def _passages(
-        self, gen: Generation, query: str, k: int, filters: Filters, mode: Mode,
-        clock: "_Stopwatch | None" = None,
+        self, gen: Generation, q: evidence.Query, k: int, filters: Filters, mode: Mode,
+        prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None,
     ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
 
         Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
         document while others exist), every scored passage (an answer quotes from all of them: the
         sentence that answers may sit in a document's third chunk) and the document texts read.
-        ``clock`` records how long each stage took.
+        ``prior`` weighs documents a conversation already cited (see ``retrieval.search``); ``clock``
+        records how long each stage took.
         """
         s = self.settings
         self._last_question = time.monotonic()
         clock = clock or _Stopwatch()
-        vector = self.embed_query(query)
-        clock.lap("embed")
-        q = evidence.Query.make(query, vector)
-        clock.lap("terms")
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
-            nprobe=s.ivf_nprobe, filters=filters, mode=mode, lap=clock.lap,
+            nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, prior=prior,
+            lap=clock.lap,
         )
         depth = max(s.top_k, k)
         texts: dict[int, str] = {}
@@ -222,7 +234,7 @@ class Engine:
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen = self._generation()
-        _, scored, texts = self._passages(gen, query, self.settings.top_k, Filters(), "hybrid")
+        _, scored, texts = self._passages(gen, self._query(query), self.settings.top_k, Filters(), "hybrid")
         return scored, texts
 
     def search(
@@ -244,14 +256,14 @@ class Engine:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        passages, _, _ = self._passages(gen, query, k, filters, mode)
+        passages, _, _ = self._passages(gen, self._query(query), k, filters, mode)
         hits = []
         for rank, p in enumerate(passages, 1):
             c, doc, chunk = p.cand, gen.doc_info(p.doc), gen.chunk(p.cand.chunk)
             hits.append(Hit(
                 rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=doc.doc_id,
                 chunk=chunk.ord, start=chunk.start, end=chunk.end, text=gen.chunk_text(c.chunk),
-                title=doc.title, date=doc.date, url=doc.url,
+                title=doc.title, date=doc.date, url=doc.url, page=gen.page(p.doc, chunk.start),
             ))
         return hits
 
@@ -259,33 +271,101 @@ class Engine:
         self,
         question: str,
         *,
+        history: Sequence[Turn] = (),
         doc_ids: list[str] | None = None,
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
     ) -> Answer:
-        """Quoted, cited excerpts that answer ``question``, or a plain "not covered"."""
+        """Quoted, cited excerpts that answer ``question``, or a plain "not covered".
+
+        ``history`` holds the earlier turns of the conversation the question is asked in, oldest first
+        (``Turn.of(answer)`` for each earlier answer): a follow-up such as "and what did Lavrov say?" is
+        then read with them, and a question on a new topic on its own (see ``embeddings.conversation``).
+        ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
+        """
         clock = _Stopwatch()
         gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        _, scored, texts = self._passages(gen, question, self.settings.top_k, filters, mode, clock)
-        result = answer_builder.build(
-            question, gen, scored, texts,
-            min_evidence=self.settings.min_evidence, max_excerpts=self.settings.max_excerpts,
-            params=self.evidence_params,
-        )
+        reading = conversation.resolve(question, history)
+        result: Answer | None = None
+        if not reading.uses_context:
+            _, scored, texts = self._passages(
+                gen, self._query(question, clock), self.settings.top_k, filters, mode, clock=clock)
+            result = self._build(question, gen, scored, texts)
+            if reading.kind == "open" and (not result.answered or reading.touches(
+                gen.doc_id(p.doc) for p in scored if p.p.size and p.p.max() >= self.settings.min_evidence
+            )):
+                reading, result = reading.continuing(), None  # it goes on with the conversation
+        if result is None:
+            result = self._follow_up(gen, reading, filters, mode, clock)
         clock.lap("answer")
+        result.follow_up = reading.described()
         result.elapsed_ms = round(clock.total_ms, 2)
         result.timings_ms = {stage: round(ms, 3) for stage, ms in clock.stages.items()}
         return result
 
+    def _build(
+        self, question: str, gen: Generation, scored: list[evidence.Passage], texts: dict[int, str],
+        min_evidence: float | None = None,
+    ) -> Answer:
+        return answer_builder.build(
+            question, gen, scored, texts,
+            min_evidence=self.settings.min_evidence if min_evidence is None else min_evidence,
+            max_excerpts=self.settings.max_excerpts, params=self.evidence_params,
+        )
+
+    def _follow_up(
+        self, gen: Generation, reading: conversation.Resolution, filters: Filters, mode: Mode,
+        clock: "_Stopwatch | None" = None,
+    ) -> Answer:
+        """Answer a question read with its conversation: its topic's questions and cited documents
+        weigh in, a source it names is the one quoted, and a request for more quotes something new."""
+        clock = clock or _Stopwatch()
+        query = conversation.blended_query(reading, self._query_encoder().encode)
+        clock.lap("embed")
+        if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
+            filters = replace(filters, doc_ids=(reading.focus,))
+        prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
+        _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
+        conversation.forget_quoted(scored, gen.doc_id, reading.quoted)
+        reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
+        return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)
+
     # ------------------------------------------------------------------ sources
     def sources(self) -> list[DocumentInfo]:
-        """Every indexed document, newest first (undated last), then by title."""
+        """Every indexed document, newest first (undated last), then by title, each naming its source."""
         gen = self._generation()
-        infos = [gen.doc_info(i) for i in range(gen.documents)]
+        infos = self._documents(gen, self._source_table(gen), range(gen.documents))
         infos.sort(key=lambda d: d.title.lower())
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
+        return infos
+
+    def collection(self) -> CollectionInfo:
+        """The folders and files the index is built from (its sources), and its documents (as ``sources``)."""
+        gen = self._generation()
+        table = self._source_table(gen)
+        documents = self._documents(gen, table, range(gen.documents))
+        documents.sort(key=lambda d: d.title.lower())
+        documents.sort(key=lambda d: d.date or date.min, reverse=True)
+        return CollectionInfo(
+            sources=[
+                SourceInfo(path=str(e.path), kind=e.kind, documents=n, excluded=list(e.excluded), exists=e.path.exists())
+                for e, n in zip(table.entries, table.counts())
+            ],
+            documents=documents,
+            recorded=table.recorded,
+        )
+
+    @staticmethod
+    def _documents(gen: Generation, table: SourceTable, positions: Iterable[int]) -> list[DocumentInfo]:
+        """The documents at these positions as ``sources`` lists them, each naming its source."""
+        infos = []
+        for pos in positions:
+            info = gen.doc_info(pos)
+            entry = table.source_of(info.doc_id)
+            info.source = str(entry.path) if entry is not None else None
+            infos.append(info)
         return infos
 
     def source(self, ref: str | ChunkRef, *, context: int = 1) -> SourceView:
@@ -299,8 +379,8 @@ class Engine:
             ref = ChunkRef.parse(ref, gen)
         pos = _position(gen, ref.doc_id)
         text = gen.doc_text(pos)
-        views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end])
-                 for c in gen.doc_chunks(pos)]
+        views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end],
+                           page=gen.page(pos, c.start)) for c in gen.doc_chunks(pos)]
         n = len(views)
         if ref.chunk is None:
             return SourceView(document=gen.doc_info(pos), text=text, chunks=views)
@@ -312,6 +392,7 @@ class Engine:
             document=gen.doc_info(pos),
             text=text[views[lo].start : views[hi].end],
             focus=focus,
+            page=views[focus].page,
             chunks=views[lo : hi + 1],
         )
 
@@ -345,19 +426,49 @@ class Engine:
             finally:
                 self._changing = False
 
-    def reindex(
-        self, paths: list[Path] | None = None, progress: ProgressCallback | None = None
+    def index(
+        self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: ProgressCallback | None = None
     ) -> IndexReport:
-        """Make the index mirror ``paths`` (default: the documents folder); swap when done."""
+        """Add ``paths`` (folders or files) to the index's sources and update them; without paths, update
+        every source (an index without sources starts from the documents folder). Swaps atomically when done.
+
+        Files deleted from a source folder leave the index, but an update that would remove more than half
+        of it raises RemovalRefused unless ``prune``. A path or source that does not exist raises
+        PathNotFound. Either way nothing was changed. The rules are in ``embeddings.sources``.
+        """
         with self._change():
-            return self._reindex(paths, progress)
+            return self._apply(lambda table, previous: sources.plan_update(table, paths, self.settings, prune=prune),
+                               progress)
 
-    def _reindex(self, paths: list[Path] | None, progress: ProgressCallback | None) -> IndexReport:
-        """The re-index itself; the caller holds the lock.
+    def reindex(
+        self, paths: Sequence[Path] | None = None, progress: ProgressCallback | None = None, *, prune: bool = False
+    ) -> IndexReport:
+        """The same as :meth:`index` (the name the bot's ``/reindex`` goes by)."""
+        return self.index(paths, prune=prune, progress=progress)
 
-        The generation to build on is checked in full (checksums). A damaged one never stops the run:
-        the newest intact generation is reused instead, or everything is embedded again, and a new
-        generation is published even when no document changed, which repairs the index.
+    def remove(self, targets: Sequence[str | Path], *, progress: ProgressCallback | None = None) -> IndexReport:
+        """Remove from the index: documents (by id), sources (by path, with their documents), or a file or
+        folder inside a folder source (by path), which stays out of later updates. Files are not touched.
+
+        All or nothing: a target that is none of these raises SourceNotFound and nothing is removed.
+        """
+        with self._change():
+            return self._apply(lambda table, previous: sources.plan_removal(table, targets), progress,
+                               need_index=True)
+
+    def _apply(
+        self,
+        make_plan: Callable[[SourceTable, Generation | None], sources.Plan],
+        progress: ProgressCallback | None,
+        *,
+        need_index: bool = False,
+    ) -> IndexReport:
+        """Plan one change against the current index and carry it out; the caller holds the lock.
+
+        The plan is made first, so a refused change (a missing path, the removal guard, an unknown
+        target) has touched nothing. The generation to build on is checked in full (checksums). A damaged
+        one never stops the run: the newest intact generation is reused instead, or everything is
+        embedded again, and a new generation is published even when nothing changed, which repairs it.
         """
         data_dir = self.settings.data_dir
         store.sweep_unfinished(data_dir)
@@ -365,15 +476,18 @@ class Engine:
             previous, problems, damaged = store.open_for_update(data_dir)
         except IndexNotFound:  # written by another version of docbot: start over
             previous, problems, damaged = None, [], set()
+        if previous is None and need_index:
+            raise IndexNotFound(f"no index in {data_dir} yet: nothing to remove")
+        # No index yet: nothing recorded, so a bare update starts from the documents folder.
+        table = self._source_table(previous) if previous is not None else SourceTable(recorded=False)
+        plan = make_plan(table, previous)
         if problems:
             reuse = (f"reusing the intact vectors of {previous.name}" if previous is not None
                      else "no generation is intact: embedding everything again")
             self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
             self._indexer = Indexer(self.settings, reserve=self._cores_for_questions)
-        report = self._indexer.run(
-            paths or [self.settings.docs_dir], previous, progress, repair=bool(problems)
-        )
+        report = self._indexer.run(plan, previous, progress, repair=bool(problems))
         if report.published:
             store.sweep_superseded(data_dir, keep=previous.name if previous is not None else None,
                                    damaged=damaged)
@@ -381,28 +495,101 @@ class Engine:
             self.load()
         return report
 
+    def _source_table(self, gen: Generation) -> SourceTable:
+        """The generation's sources: as recorded, or derived from its documents' paths (older indexes)."""
+        if gen.source_table is not None:
+            return gen.source_table
+        derived = self._derived.get(gen.name)
+        if derived is None:
+            derived = sources.derive([gen.doc_id(i) for i in range(gen.documents)],
+                                     [gen.doc_path(i) for i in range(gen.documents)], self.settings)
+            self._derived = {gen.name: derived}
+        return derived
+
     @property
     def reindexing(self) -> bool:
         """Whether this engine is changing the index now (another process's run shows as ReindexInProgress)."""
         return self._changing
 
     def add_document(
-        self, filename: str, data: bytes, *, max_bytes: int, progress: ProgressCallback | None = None
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        max_bytes: int,
+        replace: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> IndexReport:
-        """Validate and save an upload into the documents folder, then index it."""
+        """Validate an upload, save it into the uploads folder (a source of the index) and index it.
+
+        A name that is taken (a file of that name in the uploads folder, or an indexed document that has
+        the id the upload would get) raises DuplicateDocument unless ``replace``; then the report's
+        ``replaced`` names the document replaced. A document of another source replaced this way is
+        removed from that source (its file is left alone). The file keeps its extension.
+        """
+        uploads = self.settings.uploads_folder
+        replaced: list[DocumentInfo] = []
+
+        def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
+            name = safe_filename(filename)
+            target = uploads.resolve() / name
+            doc_id = sources.upload_conflict(table, uploads, name)
+            existing = None
+            if previous is not None and doc_id is not None:
+                existing = self._documents(previous, table, [_position(previous, doc_id)])[0]
+            if (existing is not None or target.exists()) and not replace:
+                raise DuplicateDocument(_duplicate(filename, name, existing), name=name, doc_id=doc_id,
+                                        title=existing.title if existing else None)
+            start = table
+            if existing is not None and table.members[existing.doc_id] != table.owner(target):
+                table = sources.plan_removal(table, [existing.doc_id]).table  # another file: it leaves its source
+            if uploads.exists():  # the guard and a missing source refuse before anything is written
+                sources.plan_update(table, [uploads], self.settings)
+            save_upload(uploads, filename, data, max_bytes=max_bytes, max_chars=self.settings.max_document_chars)
+            replaced.extend([existing] if existing is not None else [])
+            update = sources.plan_update(table, [uploads, target], self.settings)
+            update.before = start
+            return update
+
         with self._change():
-            save_upload(self.settings.docs_dir, filename, data, max_bytes=max_bytes)
-            return self._reindex(None, progress)
+            report = self._apply(plan, progress)
+        report.replaced = replaced
+        return report
 
     def remove_document(self, doc_id: str, *, progress: ProgressCallback | None = None) -> IndexReport:
-        """Delete a document from the documents folder and from the index."""
-        with self._change():
-            gen = self._generation()
-            if gen.position(doc_id) is None:
+        """Remove one document (see :meth:`remove`). An uploaded one is deleted from the uploads folder
+        too, once the index without it is published, so that uploading it again starts afresh."""
+        uploads = self.settings.uploads_folder.resolve()
+        uploaded: list[Path] = []
+
+        def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
+            if doc_id not in table.members:
                 raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
-            root = self.settings.docs_dir.resolve()
-            target = (root / doc_id).resolve()
-            if root not in target.parents or not target.is_file():
-                raise SourceNotFound(f"{doc_id!r} is not a file in the documents folder {root}")
-            target.unlink()
-            return self._reindex(None, progress)
+            i, rel = table.members[doc_id]
+            entry = table.entries[i]
+            removal = sources.plan_removal(table, [doc_id])
+            file = entry.path / rel if entry.kind == "folder" else entry.path
+            if uploads in file.parents:
+                uploaded.append(file)
+                if entry.kind == "folder":  # the file goes: nothing needs keeping out of the folder
+                    entries = list(removal.table.entries)
+                    entries[i] = entries[i].including(rel)[0]
+                    removal.table = dataclasses.replace(removal.table, entries=tuple(entries))
+            return removal
+
+        with self._change():
+            report = self._apply(plan, progress, need_index=True)
+            for file in uploaded:
+                file.unlink(missing_ok=True)
+        return report
+
+
+def _duplicate(filename: str, name: str, existing: DocumentInfo | None) -> str:
+    """Why an upload's name is refused, and what to do instead."""
+    saved = (f"would be saved as {name} (letters, digits, '.', '_' and '-' are kept as they are), but "
+             if name != filename else "")
+    if existing is not None:
+        return (f"{filename}: {saved}a document named {existing.doc_id} is already indexed (“{existing.title}”); "
+                "add it with replace to replace that document, or rename the file")
+    return (f"{filename}: {saved}a file named {name} is already in the uploads folder; add it with replace to "
+            "overwrite it, or rename the file")

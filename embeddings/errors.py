@@ -53,3 +53,32 @@ class DataDirUnusable(EngineError):
 
 class ModelNotInstalled(EngineError):
     """The configured embedding model is not on this machine, and nothing is downloaded at run time."""
+
+
+class PathNotFound(EngineError):
+    """A path given to ``index``, or a source the index was built from, does not exist; nothing was changed."""
+
+
+class RemovalRefused(EngineError):
+    """An update would remove more than half of the index without anyone asking for removals.
+
+    A folder emptied by mistake or a drive that came up empty looks like a folder whose files were all
+    deleted; the guard refuses rather than dropping the index. ``removed`` lists the documents it would drop
+    out of the ``total`` indexed.
+    """
+
+    def __init__(self, message: str, removed: list[str], total: int) -> None:
+        super().__init__(message)
+        self.removed, self.total = removed, total
+
+
+class DuplicateDocument(DocumentRejected):
+    """An upload whose name is already taken (by a file in the uploads folder or an indexed document).
+
+    Refused unless the caller asks to replace it; ``doc_id`` and ``title`` name the document it would replace
+    (None when the name is taken by a file that is not indexed), ``name`` is the name the upload is saved as.
+    """
+
+    def __init__(self, message: str, *, name: str, doc_id: str | None = None, title: str | None = None) -> None:
+        super().__init__(message)
+        self.name, self.doc_id, self.title = name, doc_id, title

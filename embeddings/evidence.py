@@ -72,15 +72,29 @@ class Params:
 DEFAULT_PARAMS = Params()
 
 
+def rarity(word: str) -> float:
+    """How much a word says about what a question is about: 8 - its Zipf frequency, at least 1.
+
+    The most common English words score ~7.5 (weight 1); unknown words and names 0 (weight 8).
+    """
+    return max(1.0, 8.0 - zipf(word))
+
+
 @dataclass(frozen=True)
 class Query:
-    """A question as the engine uses it: its vector, its BM25 terms, and its weighted terms."""
+    """A question as the engine uses it: its vector, its BM25 terms, and its weighted terms.
+
+    ``term_weights`` weighs the BM25 terms (empty: every term counts once). A follow-up question
+    carries the words of earlier questions at a lower weight there, and in ``weights`` (see
+    ``embeddings.conversation``).
+    """
 
     text: str
     vector: np.ndarray
     terms: list[str]
     weights: dict[str, float] = field(default_factory=dict)
     wants_number: bool = False  # "how many", "how much", "when", "what year": the answer is a quantity
+    term_weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray) -> "Query":
@@ -88,10 +102,30 @@ class Query:
         stemmed = stems(toks)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, stemmed):
-            # Rare words say what the question is about: weight = 8 - Zipf frequency (the most
-            # common English words score ~7.5; unknown words and names 0).
-            weights[stem] = max(weights.get(stem, 0.0), max(1.0, 8.0 - zipf(word)))
-        return cls(text, vector, stemmed, weights, bool(_NUMERIC_QUESTION.search(text)))
+            # Rare words say what the question is about.
+            weights[stem] = max(weights.get(stem, 0.0), rarity(word))
+        return cls(text, vector, stemmed, weights, asks_for_number(text))
+
+    @classmethod
+    def blend(cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool) -> "Query":
+        """A query made of several texts, each at a weight (1 for the question itself).
+
+        A word's coverage weight is its rarity times the weight of the text it comes from, and its BM25
+        weight that text's weight; a word in several texts keeps its highest weight.
+        """
+        weights: dict[str, float] = {}
+        term_weights: dict[str, float] = {}
+        for part, weight in parts:
+            toks = words(part)
+            for word, stem in zip(toks, stems(toks)):
+                weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
+                term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights)
+
+
+def asks_for_number(text: str) -> bool:
+    """Whether a question asks for a quantity or a date (see ``_NUMERIC_QUESTION``)."""
+    return bool(_NUMERIC_QUESTION.search(text))
 
 
 # The expected answer type, the oldest trick of extractive QA: a question asking for a quantity or a
@@ -315,12 +349,25 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     for passage, n in zip(passages, counts):
         passage.score, passage.p = score[at : at + n], prob[at : at + n]
         at += n
-        c, best = passage.cand, passage.best
-        passage.passage_score = (
-            float(passage.score[best]) if best >= 0 and np.isfinite(passage.score[best])
-            else float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
-        )
+        passage.passage_score = _passage_score(passage, params)
     return passages
+
+
+def _passage_score(passage: Passage, params: Params) -> float:
+    """The best sentence's score; a passage with nothing quotable ranks by its chunk's match alone."""
+    best, c = passage.best, passage.cand
+    if best >= 0 and np.isfinite(passage.score[best]):
+        return float(passage.score[best])
+    return float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
+
+
+def exclude_sentences(passage: Passage, mask: np.ndarray, params: Params = DEFAULT_PARAMS) -> None:
+    """Never quote the sentences of ``mask``; the passage ranks by what is left."""
+    if not mask.any():
+        return
+    passage.score = np.where(mask, -math.inf, passage.score)
+    passage.p = np.where(mask, 0.0, passage.p)
+    passage.passage_score = _passage_score(passage, params)
 
 
 def rerank(passages: list[Passage]) -> list[Passage]:

@@ -1,7 +1,8 @@
-"""Incremental indexing: make the index mirror a folder, embedding only what changed.
+"""Incremental indexing: carry out a plan (``sources.Plan``), embedding only what changed.
 
-Documents are compared with the published generation by content hash. New and changed documents
-are chunked and embedded; unchanged ones keep their chunks and vectors; removed ones are dropped.
+The plan names the files to read, the documents to carry over and those that leave. Documents read
+are compared with the previous generation by content hash. New and changed documents are chunked and
+embedded; unchanged ones keep their chunks and vectors; removed ones are dropped.
 The result is written as a new generation and published atomically (see ``store``), so readers
 keep using the previous one until the switch and a crash never leaves a broken index.
 """
@@ -18,13 +19,14 @@ import numpy as np
 
 from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
-from .documents import Document, iter_files, read_file
 from .cpu import ThreadBudget
+from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
 from .settings import EngineSettings
+from .sources import Plan
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +87,17 @@ class Indexer:
 
     def run(
         self,
-        paths: list[Path],
+        plan: Plan,
         previous: store.Generation | None,
         progress: ProgressCallback | None = None,
         *,
         repair: bool = False,
     ) -> IndexReport:
-        """Index ``paths`` against ``previous``; publishes a new generation when anything changed.
+        """Carry out ``plan`` against ``previous``; publishes a new generation when anything changed.
 
-        The caller holds the re-index lock (``store.reindex_lock``). ``repair`` publishes a new
-        generation even when no document changed: the published one was found damaged. ``previous``
+        The caller holds the re-index lock (``store.reindex_lock``). Anything changed: a document, or
+        the sources (a source added or removed, or recorded for the first time). ``repair`` publishes a
+        new generation even when nothing changed: the published one was found damaged. ``previous``
         may lack its FAISS index (it was damaged); it is rebuilt from the vectors.
         """
         started = time.perf_counter()
@@ -102,16 +105,18 @@ class Indexer:
         settings = self.settings
         if previous is not None:
             previous.manifest.check_model(settings.model)
-        report = IndexReport()
-        docs = self._read(paths, previous, report, emit)
+        report = IndexReport(skipped=list(plan.skipped), notes=list(plan.notes))
+        docs = self._read(plan, previous, report, emit)
         to_embed = self._classify(docs, previous, report)
+        sources = plan.table.restricted(d.doc_id for d in docs)
         total = len(docs)
-        if previous is not None and not (report.added or report.changed or report.removed or repair):
+        changed = report.added or report.changed or report.removed or sources != plan.before
+        if previous is not None and not (changed or repair):
             report.chunks_total = previous.size
         else:
-            plan = self._chunk(to_embed)
-            self._ensure_space(plan, docs, previous)
-            embedded = self._embed(plan, emit, total) if to_embed else {}
+            chunked = self._chunk(to_embed)
+            self._ensure_space(chunked, docs, previous)
+            embedded = self._embed(chunked, emit, total) if to_embed else {}
             items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
             report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
             report.chunks_total = sum(len(i.spans) for i in items)
@@ -122,12 +127,13 @@ class Indexer:
                 items,
                 build=store.BuildSettings(
                     model=settings.model,
-                    dimension=self.encoder.dimension,
+                    dimension=self._dimension(previous, to_embed),
                     chunk_tokens=settings.chunk_tokens,
                     chunk_overlap_tokens=settings.chunk_overlap_tokens,
                 ),
                 exact_max=settings.exact_search_max_chunks,
                 previous_index=previous.index if previous is not None else None,
+                sources=sources,
             )
             report.published = True
         self._ensure_onnx()
@@ -137,24 +143,37 @@ class Indexer:
                            chunks_done=report.chunks_total, chunks_total=report.chunks_total))
         return report
 
+    def _dimension(self, previous: store.Generation | None, to_embed: list[Document]) -> int:
+        """The vectors' dimension, without loading the model when nothing is embedded (a removal, or
+        sources recorded for the first time)."""
+        if previous is not None and not to_embed:
+            return previous.manifest.dimension
+        return self.encoder.dimension
+
     def _read(
         self,
-        paths: list[Path],
+        plan: Plan,
         previous: store.Generation | None,
         report: IndexReport,
         emit: ProgressCallback,
     ) -> list[Document]:
-        """Every readable document under ``paths``; what cannot be read goes to ``report.skipped``.
+        """The plan's files that can be read, and its kept documents; what cannot be read goes to
+        ``report.skipped``. Sorted by id, the order of the generation.
 
         Skipped files are logged at INFO only: the caller shows ``report.skipped`` once (the CLI's
         summary, the bot's reply), so a WARNING as well would say everything twice.
         """
-        files = iter_files(paths, skipped=report.skipped)
+        files = plan.files
         docs: list[Document] = []
+        for doc_id in plan.kept:  # documents of sources this change does not touch: not read again
+            pos = previous.position(doc_id) if previous is not None else None
+            if pos is None:
+                raise ValueError(f"the plan keeps {doc_id!r}, which the previous index does not hold")
+            docs.append(previous.document(pos))  # type: ignore[union-attr]
         emit(IndexProgress(stage="scan", documents_total=len(files)))
         for n, (doc_id, path) in enumerate(files, 1):
             try:
-                docs.append(read_file(doc_id, path))
+                docs.append(read_file(doc_id, path, max_chars=self.settings.max_document_chars))
             except DocumentRejected as exc:
                 pos = previous.position(doc_id) if previous is not None else None
                 if pos is not None:
@@ -167,7 +186,7 @@ class Indexer:
                 log.info("skipped %s", reason)
             emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
         report.documents_total = len(docs)
-        return docs
+        return sorted(docs, key=lambda d: d.doc_id)
 
     def _classify(
         self, docs: list[Document], previous: store.Generation | None, report: IndexReport
@@ -210,6 +229,7 @@ class Indexer:
                     max_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.chunk_overlap_tokens,
                     count_tokens=count,
+                    breaks=[start for _, start in doc.pages],
                 )
             ]
             plan.spans.append(spans)
@@ -239,7 +259,7 @@ class Indexer:
                     chunks += n_chunks
                     sentences += n_sentences
         text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
-        need = store.estimated_bytes(chunks, sentences, text_bytes, self.encoder.dimension)
+        need = store.estimated_bytes(chunks, sentences, text_bytes, self._dimension(previous, plan.docs))
         if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
             weights = Path(resolve_model(self.settings.model))
             need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0

@@ -9,7 +9,7 @@ import importlib.util
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -254,13 +254,28 @@ class LexicalIndex:
         return scores
 
     def search(
-        self, query_terms: list[str], k: int, mask: np.ndarray | None = None
+        self, query_terms: list[str], k: int, mask: np.ndarray | None = None,
+        term_weights: Mapping[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, scores) of the best ``k`` chunks with a match, best first, ties by chunk id."""
-        ids = self.term_ids(query_terms)
-        if self.size == 0 or not ids:
+        """(chunk ids, scores) of the best ``k`` chunks with a match, best first, ties by chunk id.
+
+        ``term_weights`` multiplies each term's BM25 score (terms not in it count once), so that the
+        words of an earlier question can join a follow-up's at a lower weight.
+        """
+        if self.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        scores = self._scores(ids, mask)
+        groups: dict[float, list[str]] = {}
+        for term in query_terms:
+            groups.setdefault(float((term_weights or {}).get(term, 1.0)), []).append(term)
+        scores: np.ndarray | None = None
+        for weight, group in groups.items():
+            ids = self.term_ids(group)
+            if not ids or weight <= 0:
+                continue
+            part = self._scores(ids, mask)
+            scores = part * weight if scores is None else scores + part * weight
+        if scores is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         found = np.flatnonzero(scores > 0)
         if len(found) > k:
             # Everything above the k-th best score, then as many of those equal to it as fit.
@@ -268,4 +283,4 @@ class LexicalIndex:
             above, tied = found[scores[found] > kth], found[scores[found] == kth]
             found = np.concatenate([above, tied[: k - len(above)]])
         top = found[np.lexsort((found, -scores[found]))]
-        return top.astype(np.int64), scores[top]
+        return top.astype(np.int64), scores[top].astype(np.float32)

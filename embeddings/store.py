@@ -4,9 +4,16 @@ Layout of the data directory::
 
     CURRENT                 name of the published generation (replaced by rename)
     reindex.lock            held by whoever changes the index or the documents folder
-    generations/<name>/     manifest.json, store.sqlite, vectors.npy, index.faiss, bm25/,
+    generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
     onnx/<model>/           the query-time ONNX export of the embedding model
+
+``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
+``sources`` (each folder or file, by absolute path and by path relative to the data directory, so a data
+directory moved together with its documents still finds them; what ``remove`` excluded from it) and
+table ``document_sources`` (each document's source and its path there). Generations written before
+sources were recorded lack both tables; their sources are derived when read and recorded by the next
+update. They are written with the generation, so the sources change atomically with the index.
 
 A new generation is written under ``<name>.tmp``, flushed, renamed to ``<name>`` and only then
 named in ``CURRENT`` (write to a temporary file + ``os.replace``). A crash at any moment leaves
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -43,10 +51,11 @@ from filelock import FileLock, Timeout
 
 from . import vector_index
 from .chunking import embedded_text
-from .documents import Document
+from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
+from .sources import SourceEntry, SourceTable
 
 log = logging.getLogger(__name__)
 
@@ -438,12 +447,62 @@ def _write_sentences(directory: Path, docs: list[DocumentChunks], dim: int) -> i
     return len(spans)
 
 
+def _write_sources(con: sqlite3.Connection, data_dir: Path, table: SourceTable, docs: list[DocumentChunks]) -> None:
+    """The sources and each document's source, beside the documents (see the module docstring)."""
+    con.executescript(
+        """
+        CREATE TABLE sources (pos INTEGER PRIMARY KEY, path TEXT NOT NULL, relative TEXT, kind TEXT NOT NULL,
+            excluded TEXT NOT NULL);
+        CREATE TABLE document_sources (doc_pos INTEGER PRIMARY KEY, source INTEGER NOT NULL, rel TEXT NOT NULL);
+        """
+    )
+    base = data_dir.resolve()
+    for pos, entry in enumerate(table.entries):
+        try:
+            relative: str | None = os.path.relpath(entry.path, base)
+        except ValueError:  # another drive (Windows): only the absolute path means anything
+            relative = None
+        con.execute("INSERT INTO sources VALUES (?,?,?,?,?)",
+                    (pos, str(entry.path), relative, entry.kind, json.dumps(list(entry.excluded))))
+    rows = []
+    for pos, item in enumerate(docs):
+        member = table.members.get(item.document.doc_id)
+        if member is None:
+            raise ValueError(f"document {item.document.doc_id!r} has no source; nothing was written")
+        rows.append((pos, *member))
+    con.executemany("INSERT INTO document_sources VALUES (?,?,?)", rows)
+
+
+def _read_sources(con: sqlite3.Connection, data_dir: Path, doc_ids: list[str]) -> SourceTable | None:
+    """The recorded sources, each at its path relative to the data directory when that exists (the data
+    directory was moved with its documents), else at its absolute path; None when none were recorded."""
+    if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sources'").fetchone() is None:
+        return None
+    base = data_dir.resolve()
+    entries, moved = [], []
+    for path, relative, kind, excluded in con.execute(
+        "SELECT path, relative, kind, excluded FROM sources ORDER BY pos"
+    ):
+        where = Path(path)
+        if relative is not None:
+            beside = Path(os.path.normpath(base / relative))
+            if beside != where and beside.exists():
+                moved.append((where, beside))
+                where = beside
+        entries.append(SourceEntry(where, kind, tuple(json.loads(excluded))))
+    members = {doc_ids[pos]: (source, rel) for pos, source, rel in
+               con.execute("SELECT doc_pos, source, rel FROM document_sources ORDER BY doc_pos")
+               if 0 <= pos < len(doc_ids) and 0 <= source < len(entries)}  # the counts check the rest
+    return SourceTable(tuple(entries), members, moved=tuple(moved))
+
+
 def _write_files(
     directory: Path,
     docs: list[DocumentChunks],
     build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None,
+    sources: SourceTable | None = None,
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
     dim = build.dimension
@@ -467,6 +526,8 @@ def _write_files(
                 first_chunk INTEGER NOT NULL, n_chunks INTEGER NOT NULL);
             CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_pos INTEGER NOT NULL, ord INTEGER NOT NULL,
                 start INTEGER NOT NULL, end INTEGER NOT NULL);
+            CREATE TABLE pages (doc_pos INTEGER NOT NULL, page INTEGER NOT NULL, start INTEGER NOT NULL,
+                PRIMARY KEY (doc_pos, page));
             """
         )
         texts_for_bm25: list[str] = []
@@ -484,8 +545,11 @@ def _write_files(
                 "INSERT INTO chunks VALUES (?,?,?,?,?)",
                 [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
             )
+            con.executemany("INSERT INTO pages VALUES (?,?,?)", [(pos, n, at) for n, at in doc.pages])
             texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
             next_chunk += len(item.spans)
+        if sources is not None:
+            _write_sources(con, directory.parent.parent, sources, docs)
         # Loading reads every document's metadata; in the table it sits after the text, so that read
         # walked every text's pages (50 MB for news2022). This index holds the metadata alone.
         con.execute(
@@ -522,8 +586,12 @@ def write_generation(
     build: BuildSettings,
     exact_max: int,
     previous_index: faiss.Index | None = None,
+    sources: SourceTable | None = None,
 ) -> Path:
     """Write a complete generation and publish it; returns its directory.
+
+    ``sources`` (every document's source) is recorded with it; a generation written without it has its
+    sources derived when read.
 
     On any failure nothing of it stays behind and the previous generation stays published; a full
     disk is reported as DataDirUnusable in one line.
@@ -534,7 +602,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, build, exact_max, previous_index)
+        full = _write_files(tmp, docs, build, exact_max, previous_index, sources)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -758,6 +826,17 @@ class Generation:
                 "FROM documents ORDER BY pos"
             ).fetchall()
             self._chunk_rows = int(con.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            #: The sources recorded with this generation; None when it was written before they were.
+            self.source_table: SourceTable | None = _read_sources(con, path.parent.parent, [r[0] for r in rows])
+            # Generations written before pages were stored have no such table: no page is known there.
+            has_pages = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='pages'").fetchone()
+            self._pages: dict[int, tuple[tuple[int, int], ...]] = {}
+            if has_pages:
+                for doc, group in itertools.groupby(
+                    con.execute("SELECT doc_pos, page, start FROM pages ORDER BY doc_pos, start, page"),
+                    key=lambda row: row[0],
+                ):
+                    self._pages[doc] = tuple((page, start) for _, page, start in group)
         self.doc_ids: list[str] = [r[0] for r in rows]
         self.titles: list[str] = [r[1] for r in rows]
         self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
@@ -799,10 +878,15 @@ class Generation:
              f"chunk_sentences.npy does not match {m.chunks} chunks and {n_sent} sentences"),
             (self.sentences.ndim == 2 and self.sentences.shape[1] == 3, f"sentences.npy holds {self.sentences.shape}"),
             (m.sentences in (-1, n_sent), f"sentences.npy holds {n_sent} sentences, the manifest {m.sentences}"),
+            (self.source_table is None or len(self.source_table.members) == len(self.doc_ids),
+             f"store.sqlite names the source of {len(self.source_table.members) if self.source_table else 0} "
+             f"of {len(self.doc_ids)} documents"),
             (self.sentence_codes.shape == (n_sent, m.dimension),
              f"sentence_vectors.npy holds {self.sentence_codes.shape}, ({n_sent}, {m.dimension}) expected"),
             (self.sentence_scales.shape == (n_sent,),
              f"sentence_scales.npy holds {self.sentence_scales.shape}, ({n_sent},) expected"),
+            (all(0 <= pos < len(self.doc_ids) for pos in self._pages),
+             "store.sqlite holds pages of documents it does not have"),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -865,6 +949,10 @@ class Generation:
     def title(self, pos: int) -> str:
         return self.titles[pos]
 
+    def doc_path(self, pos: int) -> str | None:
+        """The path the document was read from, as it was given when indexed."""
+        return self.paths[pos]
+
     def content_hashes(self) -> dict[str, str]:
         """Every document's content hash by id (what an update compares the folder with)."""
         return dict(zip(self.doc_ids, self.hashes))
@@ -872,7 +960,7 @@ class Generation:
     def doc_info(self, pos: int) -> DocumentInfo:
         return DocumentInfo(
             doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
-            chunks=int(self.n_chunks[pos]), chars=self._doc_chars()[pos],
+            chunks=int(self.n_chunks[pos]), chars=self._doc_chars()[pos], pages=self.page_count(pos),
         )
 
     def _doc_chars(self) -> list[int]:
@@ -908,10 +996,25 @@ class Generation:
         (start, end), = self._chunk_spans(cid, 1)
         return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), start, end)
 
+    def page(self, pos: int, offset: int) -> int | None:
+        """The page of document ``pos`` that its text's ``offset`` is on; None for unpaged documents
+        (and in generations written before pages were stored)."""
+        return page_at(self._pages.get(pos, ()), offset)
+
+    def page_count(self, pos: int) -> int | None:
+        """How many pages document ``pos`` has, or None when it has none."""
+        pages = self._pages.get(pos)
+        return max(n for n, _ in pages) if pages else None
+
     def doc_chunks(self, pos: int) -> list[ChunkInfo]:
         """A document's chunks, in order (``ord`` 0 to n-1)."""
         first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
         return [ChunkInfo(pos, i, start, end) for i, (start, end) in enumerate(self._chunk_spans(first, n))]
+
+    def chunk_ids(self, pos: int) -> np.ndarray:
+        """The ids of a document's chunks, in order."""
+        first = int(self.first_chunk[pos])
+        return np.arange(first, first + int(self.n_chunks[pos]), dtype=np.int64)
 
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
@@ -997,6 +1100,7 @@ class Generation:
         return Document(
             doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),
             content_hash=self.hashes[pos], date=self.dates[pos], url=self.urls[pos], path=self.paths[pos],
+            pages=self._pages.get(pos, ()),
         )
 
     def size_bytes(self) -> int:

@@ -131,6 +131,18 @@ def docs_snapshot(harness: Any) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(harness.dirs.docs_dir.iterdir())}
 
 
+async def assert_uploads_refused(harness: Any, cases: list[tuple[tuple[Any, ...], str]]) -> None:
+    """Each ``((filename, bytes, content type), reason)`` upload is refused, only to the admin, with its
+    reason; the index and the documents folder stay as they were."""
+    generation, docs = current_generation(harness), docs_snapshot(harness)
+    for spec, reason in cases:
+        record = await harness.slash("add-document", user=harness.fake.admin, attachments={"file": spec})
+        text = record["original"]["content"]
+        assert text.startswith("⛔ Refused") and reason in text and "Nothing was changed" in text, text
+        assert record["original"]["flags"] & EPHEMERAL
+    assert current_generation(harness) == generation and docs_snapshot(harness) == docs
+
+
 def _settings(data_dir: Path, docs_dir: Path, **overrides: Any) -> BotSettings:
     # _env_file=None: a developer's .env must never leak into the tests.
     return BotSettings(_env_file=None, data_dir=data_dir, docs_dir=docs_dir, **overrides)
@@ -207,6 +219,16 @@ class BotHarness:
         """
         timeout = kwargs.pop("timeout", 60.0)
         iid = await self.fake.push_slash_command(name, options, **kwargs)
+        record = self.fake.interactions[iid]
+        await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
+        return record
+
+    async def message_command(self, message: dict[str, Any], name: str = "Ask about this message",
+                              **kwargs: Any) -> dict[str, Any]:
+        """Use a message context-menu command on ``message`` and wait until the bot has finished with it, as
+        :meth:`slash` does; returns the interaction record."""
+        timeout = kwargs.pop("timeout", 60.0)
+        iid = await self.fake.push_message_command(name, message, **kwargs)
         record = self.fake.interactions[iid]
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
         return record

@@ -74,3 +74,4 @@ def fresh(tmp_path: Path, session_index: EngineSettings):
     return _make
 
 from tests.bot_fixtures import *  # noqa: E402,F401,F403  (the Discord bot's fixtures)
+from tests.db_fixtures import *  # noqa: E402,F401,F403  (the bot's database: SQLite and PostgreSQL)

@@ -127,9 +127,13 @@ DEFAULT_MEMBER_PERMISSIONS = sum(1 << b for b in (
 ))
 
 # Gateway intents the fake honours when routing events.
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
+#: Intents an app must enable in the developer portal before it may ask for them (else close code 4014).
+PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
 
 # Message flags.
 FLAG_SUPPRESS_EMBEDS = 1 << 2
@@ -138,7 +142,19 @@ FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
 
 # Message types.
-MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT = 0, 19, 20
+MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT, MSG_CONTEXT_MENU_COMMAND = 0, 19, 20, 23
+
+# Application command types.
+CMD_CHAT_INPUT, CMD_USER, CMD_MESSAGE = 1, 2, 3
+
+# Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types).
+CT_TEXT, CT_DM, CT_ANNOUNCEMENT, CT_ANNOUNCEMENT_THREAD, CT_PUBLIC_THREAD = 0, 1, 5, 10, 11
+CT_FORUM, CT_MEDIA = 15, 16
+THREAD_TYPES = frozenset({CT_ANNOUNCEMENT_THREAD, CT_PUBLIC_THREAD, 12})
+#: A message flag: a thread was started from this message.
+FLAG_HAS_THREAD = 1 << 5
+#: The auto-archive durations Discord accepts, in minutes.
+ARCHIVE_DURATIONS = frozenset({60, 1440, 4320, 10080})
 
 # Interaction types and which callback types Discord accepts for each.
 IT_PING, IT_COMMAND, IT_COMPONENT, IT_AUTOCOMPLETE, IT_MODAL = 1, 2, 3, 4, 5
@@ -277,16 +293,25 @@ def _server_ssl_context() -> ssl.SSLContext:
     return _SERVER_CTX
 
 
-def _client_ssl_context() -> ssl.SSLContext:
-    """Client context trusting only the fake's certificate (hostname checking stays on)."""
+def _client_ssl_context(cafile: str | None = None) -> ssl.SSLContext:
+    """Client context trusting only the fake's certificate (hostname checking stays on); ``cafile``: the
+    certificate of a fake in another process (:attr:`FakeDiscord.ca_file`)."""
     global _CLIENT_CTX
-    if _CLIENT_CTX is None:
-        cert, _ = _tls_files()
-        ctx = ssl.create_default_context(cafile=cert)
-        # Python >= 3.13 turns on strict X.509 checks that a quick self-signed leaf may not satisfy.
-        ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+    if cafile is None and _CLIENT_CTX is not None:
+        return _CLIENT_CTX
+    ctx = ssl.create_default_context(cafile=cafile or _tls_files()[0])
+    # Python >= 3.13 turns on strict X.509 checks that a quick self-signed leaf may not satisfy.
+    ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
+    if cafile is None:
         _CLIENT_CTX = ctx
-    return _CLIENT_CTX
+    return ctx
+
+
+def loopback_client_kwargs(port: int, cafile: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``discord.Client`` that aim it at a fake on ``port`` (see
+    :meth:`FakeDiscord.client_kwargs`); from another process, pass the fake's :attr:`FakeDiscord.ca_file`."""
+    connector = aiohttp.TCPConnector(resolver=LoopbackResolver(port), ssl=_client_ssl_context(cafile), limit=0)
+    return {"connector": connector}
 
 
 class LoopbackResolver(AbstractResolver):
@@ -366,6 +391,8 @@ class GatewayConn:
     identified: bool = False
     resumed: bool = False
     intents: int | None = None
+    #: ``(shard_id, shard_count)`` from IDENTIFY; ``(0, 1)`` for an unsharded client.
+    shard: tuple[int, int] = (0, 1)
     session_id: str = ""
     #: Every payload the client sent, in order.
     received: list[Json] = field(default_factory=list)
@@ -436,7 +463,14 @@ class FakeDiscord:
       (#questions), ``dm_channel_id`` (DM between the bot and ``human``), users ``human`` (alice, ordinary
       member), ``admin`` (bob, role ``admin_role_id`` "Admins" with ADMINISTRATOR; also guild and
       application owner), ``moderator`` (carol, role ``mod_role_id`` "Docs team" without admin) and
-      ``other_bot``.
+      ``other_bot``. :meth:`add_guild` adds another server (before the bot connects), for bots that must
+      keep servers apart.
+      ``forum_channel_id`` (#help) is a forum channel (type 15): people open posts in it with
+      :meth:`push_forum_post`. Threads live in ``channels`` like any channel (type 11, ``parent_id`` their
+      channel): the bot opens them on a message (``POST /channels/{c}/messages/{m}/threads``, THREAD_CREATE and
+      MESSAGE_UPDATE of the starter, as Discord sends them), tests archive them with :meth:`archive_thread`,
+      and a message sent in an archived thread unarchives it first (THREAD_UPDATE), unless it is locked and
+      the sender lacks Manage Threads. GUILD_CREATE lists the active threads.
 
     Observation:
       ``requests``: every REST request in order, as dicts with method, path (after ``/api/vN``), query,
@@ -457,6 +491,7 @@ class FakeDiscord:
       on receipt (``t_acked`` is None until the ACK has gone out, ``heartbeat_ack_delay`` later).
       ``gateway_conns``: every :class:`GatewayConn`, in connection order.
       ``cdn_requests``: attachment downloads; ``deleted_messages``: ids deleted by the bot;
+      ``refused_identifies``: IDENTIFY payloads closed with 4014 (privileged intents not enabled);
       ``errors``: tracebacks of fake-internal errors (should stay empty).
     """
 
@@ -468,7 +503,8 @@ class FakeDiscord:
     SETTLE_DELAY = 0.02
 
     def __init__(self, *, token: str = "fake-bot-token", heartbeat_interval_ms: int = 41250,
-                 heartbeat_ack_delay: float = 0.01, ack_deadline: float | None = None) -> None:
+                 heartbeat_ack_delay: float = 0.01, ack_deadline: float | None = None,
+                 enabled_intents: int = PRIVILEGED_INTENTS, shards: int = 1) -> None:
         """
         :param token: the bot token the fake accepts (REST ``Authorization: Bot ...`` and IDENTIFY).
         :param heartbeat_interval_ms: sent in HELLO; small values let a test watch the heartbeat cadence.
@@ -480,11 +516,19 @@ class FakeDiscord:
             INTERACTION_CREATE fail with 10062 "Unknown interaction", as on Discord (3 s there). Off by
             default so a slow CI machine cannot make tests flaky; ``interactions[iid]["acked_at"]`` minus
             ``["created_at"]`` lets a test assert the latency instead.
+        :param enabled_intents: the privileged intents enabled for the app in the developer portal. As on
+            Discord, an IDENTIFY asking for a privileged intent outside them is closed with 4014
+            "Disallowed intent(s)." (``enabled_intents=0``: a bot whose owner never enabled Message Content).
+        :param shards: the shard count GET /gateway/bot recommends. As on Discord, a connection that
+            identifies as shard ``[id, count]`` gets the events of the servers with
+            ``(guild_id >> 22) % count == id`` (READY and GUILD_CREATE list only those) and, on shard 0, DMs.
         """
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.heartbeat_ack_delay = heartbeat_ack_delay
         self.ack_deadline = ack_deadline
+        self.enabled_intents = enabled_intents
+        self.shards = shards
         self._last_snowflake = 0
         self._counter = itertools.count()
 
@@ -519,14 +563,20 @@ class FakeDiscord:
             self.moderator["id"]: self._make_member(self.moderator, [self.mod_role_id]),
             self.other_bot["id"]: self._make_member(self.other_bot, []),
         }
+        #: Every server by id: name, owner, roles and members (the first server's are ``roles``/``members``).
+        self.guilds: dict[str, Json] = {self.guild_id: {"id": self.guild_id, "name": "Test Guild",
+                                                        "owner_id": self.owner_id, "roles": self.roles,
+                                                        "members": self.members}}
 
         self.channel_id = self.snowflake()
         self.other_channel_id = self.snowflake()
         self.dm_channel_id = self.snowflake()
+        self.forum_channel_id = self.snowflake()
         self.channels: dict[str, Json] = {
             self.channel_id: self._make_text_channel(self.channel_id, "general", 0),
             self.other_channel_id: self._make_text_channel(self.other_channel_id, "questions", 1),
             self.dm_channel_id: self._make_dm_channel(self.dm_channel_id, self.human),
+            self.forum_channel_id: self._make_forum_channel(self.forum_channel_id, "help", 2),
         }
         self._dm_by_user: dict[str, str] = {self.human["id"]: self.dm_channel_id}
 
@@ -546,6 +596,7 @@ class FakeDiscord:
         self.heartbeats: list[Json] = []
         self.gateway_conns: list[GatewayConn] = []
         self.deleted_messages: list[str] = []
+        self.refused_identifies: list[Json] = []
         self.errors: list[str] = []
 
         # ---- internals ------------------------------------------------------------------------------
@@ -605,8 +656,12 @@ class FakeDiscord:
         """
         if not self.port:
             raise RuntimeError("FakeDiscord.client_kwargs() called before start()")
-        connector = aiohttp.TCPConnector(resolver=LoopbackResolver(self.port), ssl=_client_ssl_context(), limit=0)
-        return {"connector": connector}
+        return loopback_client_kwargs(self.port)
+
+    @property
+    def ca_file(self) -> str:
+        """The certificate a client in another process must trust (with :func:`loopback_client_kwargs`)."""
+        return _tls_files()[0]
 
     async def wait_bot_ready(self, bot: Any, runner: asyncio.Task[Any] | None = None,
                              timeout: float = 30.0) -> None:
@@ -667,19 +722,70 @@ class FakeDiscord:
         return [m for m in self.channel_messages.get(str(channel_id or self.channel_id), [])
                 if m["author"]["id"] == self.app_id]
 
+    def attachment_data(self, attachment: Json) -> bytes:
+        """The bytes of an attachment (one the bot uploaded, or a user's), as the CDN would serve them."""
+        return self._cdn[attachment["id"]][0]
+
     def get_message(self, message_id: str | int) -> Json | None:
         """The live dict of any message the fake knows (ephemeral ones included), or None."""
         return self._messages.get(str(message_id))
 
-    def member_permissions(self, user_id: str) -> int:
-        """Guild-level permissions of a member: owner and ADMINISTRATOR mean everything."""
-        if user_id == self.owner_id:
+    def member_permissions(self, user_id: str, guild_id: str | None = None) -> int:
+        """Guild-level permissions of a member (of the first server by default): owner and ADMINISTRATOR
+        mean everything."""
+        guild = self.guilds[guild_id or self.guild_id]
+        if user_id == guild["owner_id"]:
             return ALL_PERMISSIONS
-        member = self.members.get(user_id)
-        perms = int(self.roles[self.guild_id]["permissions"])
+        member = guild["members"].get(user_id)
+        roles = guild["roles"]
+        perms = int(roles[guild["id"]]["permissions"])
         for rid in (member or {}).get("roles", []):
-            perms |= int(self.roles[rid]["permissions"])
+            perms |= int(roles[rid]["permissions"])
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def add_guild(self, name: str, *, members: Sequence[Json] = (), owner: Json | None = None,
+                  channels: Sequence[str] = ("general",), shard: tuple[int, int] | None = None) -> Json:
+        """Add another server the bot is in, before the bot connects (READY lists every server).
+
+        ``members`` are world users (the bot is always one); ``owner`` (default ``admin``) owns it. Each
+        of ``channels`` becomes a text channel. The server has an @everyone role with the usual member
+        permissions, an "Admins" role with ADMINISTRATOR (given to the owner) and a "Helpers" role without
+        it. ``shard=(id, count)`` picks an id on that shard. Returns ``{"id", "name", "channel_ids",
+        "admin_role_id", "helper_role_id"}``.
+        """
+        gid = self.snowflake()
+        while shard is not None and not self.on_shard(gid, shard):
+            self._last_snowflake += 1 << 22  # the next millisecond: the next shard
+            gid = self.snowflake()
+        owner = self._user_arg(owner or self.admin)
+        admin_role, helper_role, bot_role = self.snowflake(), self.snowflake(), self.snowflake()
+        roles = {
+            gid: self._make_role(gid, "@everyone", DEFAULT_MEMBER_PERMISSIONS, 0),
+            admin_role: self._make_role(admin_role, "Admins", ALL_PERMISSIONS, 3),
+            helper_role: self._make_role(helper_role, "Helpers", MANAGE_MESSAGES, 2),
+            bot_role: self._make_role(bot_role, "TestBot", ALL_PERMISSIONS & ~ADMINISTRATOR, 1, managed=True,
+                                      tags={"bot_id": self.app_id}),
+        }
+        users = {u["id"]: self._user_arg(u) for u in (self.bot_user, owner, *members)}
+        guild_members = {uid: self._make_member(user, [bot_role] if uid == self.app_id else
+                                                [admin_role] if uid == owner["id"] else [])
+                         for uid, user in users.items()}
+        self.guilds[gid] = {"id": gid, "name": name, "owner_id": owner["id"], "roles": roles,
+                            "members": guild_members}
+        channel_ids = []
+        for position, channel_name in enumerate(channels):
+            cid = self.snowflake()
+            self.channels[cid] = {**self._make_text_channel(cid, channel_name, position), "guild_id": gid}
+            self.channel_messages[cid] = []
+            channel_ids.append(cid)
+        return {"id": gid, "name": name, "channel_ids": channel_ids, "admin_role_id": admin_role,
+                "helper_role_id": helper_role}
+
+    def guild_of(self, channel_id: str) -> str | None:
+        """The server a channel belongs to (None for a DM; the first server for a channel that names none)."""
+        if not self._is_guild_channel(channel_id):
+            return None
+        return self.channels.get(channel_id, {}).get("guild_id") or self.guild_id
 
     def inject_rate_limit(self, method: str, path_regex: str, retry_after: float = 0.2, count: int = 1) -> None:
         """Answer the next ``count`` REST calls matching ``method`` and ``path_regex`` (searched in the path
@@ -732,11 +838,30 @@ class FakeDiscord:
                 "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
                 "default_thread_rate_limit_per_user": 0}
 
+    def _make_forum_channel(self, cid: str, name: str, position: int) -> Json:
+        """A forum channel as Discord sends it (discord.py's ForumChannel reads these fields)."""
+        return {"id": cid, "type": CT_FORUM, "guild_id": self.guild_id, "name": name, "position": position,
+                "permission_overwrites": [], "nsfw": False, "topic": "Ask the docs bot anything", "parent_id": None,
+                "rate_limit_per_user": 0, "last_message_id": None, "flags": 0, "available_tags": [],
+                "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0,
+                "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
+
+    def _make_thread(self, tid: str, parent_id: str, name: str, owner_id: str, *, thread_type: int = CT_PUBLIC_THREAD,
+                     auto_archive_duration: int = 1440) -> Json:
+        """A thread channel object: created, active, not locked."""
+        now = _now_iso()
+        guild_id = self.channels.get(parent_id, {}).get("guild_id", self.guild_id)
+        return {"id": tid, "type": thread_type, "guild_id": guild_id, "parent_id": parent_id,
+                "owner_id": owner_id, "name": name, "last_message_id": None, "rate_limit_per_user": 0,
+                "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0, "applied_tags": [],
+                "thread_metadata": {"archived": False, "auto_archive_duration": auto_archive_duration,
+                                    "archive_timestamp": now, "locked": False, "create_timestamp": now}}
+
     def _make_dm_channel(self, cid: str, recipient: Json) -> Json:
         return {"id": cid, "type": 1, "recipients": [recipient], "last_message_id": None, "flags": 0}
 
-    def _member_without_user(self, user_id: str) -> Json | None:
-        member = self.members.get(user_id)
+    def _member_without_user(self, user_id: str, guild_id: str | None = None) -> Json | None:
+        member = self.guilds[guild_id or self.guild_id]["members"].get(user_id)
         return None if member is None else {k: v for k, v in member.items() if k != "user"}
 
     def _is_guild_channel(self, channel_id: str) -> bool:
@@ -744,14 +869,21 @@ class FakeDiscord:
 
     @property
     def guild(self) -> Json:
-        """The GUILD_CREATE payload."""
+        """The GUILD_CREATE payload of the first server."""
+        return self.guild_payload(self.guild_id)
+
+    def guild_payload(self, guild_id: str) -> Json:
+        """The GUILD_CREATE payload of a server."""
+        guild = self.guilds[guild_id]
         return {
-            "id": self.guild_id, "name": "Test Guild", "icon": None, "splash": None, "discovery_splash": None,
-            "banner": None, "description": None, "owner_id": self.owner_id, "unavailable": False, "large": False,
-            "member_count": len(self.members), "features": [], "emojis": [], "stickers": [],
-            "roles": list(self.roles.values()),
-            "channels": [c for c in self.channels.values() if c["type"] != 1],
-            "threads": [], "members": list(self.members.values()), "presences": [], "voice_states": [],
+            "id": guild_id, "name": guild["name"], "icon": None, "splash": None, "discovery_splash": None,
+            "banner": None, "description": None, "owner_id": guild["owner_id"], "unavailable": False,
+            "large": False, "member_count": len(guild["members"]), "features": [], "emojis": [], "stickers": [],
+            "roles": list(guild["roles"].values()),
+            "channels": [c for c in self.channels.values()
+                         if c["type"] not in (1, *THREAD_TYPES) and c.get("guild_id") == guild_id],
+            "threads": [t for t in self.active_threads() if t.get("guild_id") == guild_id],
+            "members": list(guild["members"].values()), "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "preferred_locale": "en-US", "premium_tier": 0, "premium_subscription_count": 0,
             "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
@@ -766,6 +898,7 @@ class FakeDiscord:
     def _parse_mentions(self, content: str, channel_id: str) -> tuple[list[Json], list[str], bool]:
         """``<@id>``/``<@!id>`` user mentions, ``<@&id>`` role mentions and @everyone/@here in ``content``."""
         in_guild = self._is_guild_channel(channel_id)
+        gid = self.guild_of(channel_id)
         mentions: list[Json] = []
         seen: set[str] = set()
         for uid in re.findall(r"<@!?(\d+)>", content):
@@ -773,11 +906,12 @@ class FakeDiscord:
                 continue
             seen.add(uid)
             entry = dict(self.users[uid])
-            member = self._member_without_user(uid)
+            member = self._member_without_user(uid, gid) if gid else None
             if in_guild and member is not None:
                 entry["member"] = member
             mentions.append(entry)
-        roles = [rid for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if rid in self.roles]
+        guild_roles = self.guilds[gid]["roles"] if gid else {}
+        roles = [rid for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if rid in guild_roles]
         everyone = in_guild and ("@everyone" in content or "@here" in content)
         return mentions, roles, everyone
 
@@ -790,9 +924,9 @@ class FakeDiscord:
             "pinned": False, "type": MSG_DEFAULT, "flags": 0, "components": [],
         }
         if self._is_guild_channel(channel_id):
-            msg["guild_id"] = self.guild_id
+            msg["guild_id"] = self.guild_of(channel_id)
             if author["id"] != self.app_id:
-                member = self._member_without_user(author["id"])
+                member = self._member_without_user(author["id"], msg["guild_id"])
                 if member is not None:
                     msg["member"] = member
         msg.update(extra)
@@ -843,7 +977,7 @@ class FakeDiscord:
             msg["message_reference"] = {"type": int(ref.get("type") or 0), "message_id": ref_id,
                                         "channel_id": ref_channel}
             if "guild_id" in msg:
-                msg["message_reference"]["guild_id"] = self.guild_id
+                msg["message_reference"]["guild_id"] = msg["guild_id"]
             referenced = self._messages.get(ref_id)
             msg["referenced_message"] = copy.deepcopy(referenced) if referenced else None
             if referenced:
@@ -948,11 +1082,22 @@ class FakeDiscord:
             if d.get("token") != self.token:
                 await conn.ws.close(code=4004, message=b"Authentication failed.")
                 return
-            conn.identified, conn.intents = True, int(d.get("intents") or 0)
+            intents = int(d.get("intents") or 0)
+            if intents & PRIVILEGED_INTENTS & ~self.enabled_intents:
+                self.refused_identifies.append(payload)
+                await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
+                return
+            shard = d.get("shard") or [0, 1]
+            if not (isinstance(shard, list) and len(shard) == 2 and 0 <= int(shard[0]) < int(shard[1])):
+                await conn.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            conn.shard = (int(shard[0]), int(shard[1]))
+            conn.identified, conn.intents = True, intents
             conn.session_id = self.snowflake()
             self._sessions[conn.session_id] = conn
             ready: Json = {
-                "v": API_VERSION, "user": self.bot_user, "guilds": [{"id": self.guild_id, "unavailable": True}],
+                "v": API_VERSION, "user": self.bot_user,
+                "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds if self.on_shard(gid, conn.shard)],
                 "session_id": conn.session_id, "resume_gateway_url": "wss://gateway.discord.gg",
                 "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
                 "presences": [], "guild_join_requests": [], "user_settings": {}, "session_type": "normal",
@@ -961,7 +1106,9 @@ class FakeDiscord:
             if d.get("shard") is not None:
                 ready["shard"] = d["shard"]
             await conn.dispatch("READY", ready)
-            await conn.dispatch("GUILD_CREATE", self.guild)
+            for gid in self.guilds:
+                if self.on_shard(gid, conn.shard):
+                    await conn.dispatch("GUILD_CREATE", self.guild_payload(gid))
         elif op == 6:  # RESUME
             previous = self._sessions.get(str(d.get("session_id")))
             if previous is None or d.get("token") != self.token:
@@ -969,12 +1116,12 @@ class FakeDiscord:
                 return
             previous.identified = False  # events now go to the resumed connection only
             conn.identified, conn.resumed = True, True
-            conn.session_id, conn.intents = previous.session_id, previous.intents
+            conn.session_id, conn.intents, conn.shard = previous.session_id, previous.intents, previous.shard
             conn.seq = int(d.get("seq") or 0)
             self._sessions[conn.session_id] = conn
             await conn.dispatch("RESUMED", {"_trace": ["fake-discord"]})
         elif op == 8:  # REQUEST_GUILD_MEMBERS
-            members = list(self.members.values())
+            members = list(self.guilds[str(d["guild_id"])]["members"].values())
             if d.get("user_ids"):
                 wanted = {str(u) for u in (d["user_ids"] if isinstance(d["user_ids"], list) else [d["user_ids"]])}
                 members = [m for m in members if m["user"]["id"] in wanted]
@@ -1003,8 +1150,8 @@ class FakeDiscord:
         in_guild = "guild_id" in data
         if not intents & (INTENT_GUILD_MESSAGES if in_guild else INTENT_DIRECT_MESSAGES):
             return None
-        if in_guild and "member" not in data and data["author"]["id"] in self.members:
-            data = {**data, "member": self._member_without_user(data["author"]["id"])}
+        if in_guild and "member" not in data and data["author"]["id"] in self.guilds[data["guild_id"]]["members"]:
+            data = {**data, "member": self._member_without_user(data["author"]["id"], data["guild_id"])}
         visible = (not in_guild or intents & INTENT_MESSAGE_CONTENT or data["author"]["id"] == self.app_id
                    or any(m["id"] == self.app_id for m in data.get("mentions", [])))
         if not visible:
@@ -1012,10 +1159,26 @@ class FakeDiscord:
             data.pop("poll", None)
         return data
 
+    @staticmethod
+    def shard_of(guild_id: str | int | None, shard_count: int) -> int:
+        """The shard that gets a server's events, as Discord computes it; DMs (no server) go to shard 0."""
+        return 0 if guild_id is None else (int(guild_id) >> 22) % shard_count
+
+    def on_shard(self, guild_id: str | int | None, shard: tuple[int, int]) -> bool:
+        return self.shard_of(guild_id, shard[1]) == shard[0]
+
+    @staticmethod
+    def _event_guild(event: str, data: Json) -> str | None:
+        if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            return data.get("id")
+        return data.get("guild_id")
+
     async def broadcast(self, event: str, data: Json) -> None:
-        """Dispatch a gateway event to every identified connection (respecting intents)."""
+        """Dispatch a gateway event to every identified connection (respecting intents) whose shard has the
+        event's server (DMs: shard 0)."""
+        guild_id = self._event_guild(event, data)
         for conn in list(self.gateway_conns):
-            if conn.identified and not conn.ws.closed:
+            if conn.identified and not conn.ws.closed and self.on_shard(guild_id, conn.shard):
                 payload = self._event_for(conn, event, data)
                 if payload is not None:
                     await conn.dispatch(event, payload)
@@ -1052,6 +1215,11 @@ class FakeDiscord:
         """
         author = self._user_arg(author)
         cid = self._channel_arg(channel_id)
+        if self.channels[cid]["type"] in (CT_FORUM, CT_MEDIA):
+            raise ValueError("messages cannot be sent in a forum channel: open a post with push_forum_post()")
+        refused = await self._unarchive_for(cid, author["id"])
+        if refused is not None:
+            raise ValueError(f"{author['username']} cannot write in thread {cid}: {refused[1]['message']}")
         if mention_bot:
             content = f"<@{self.app_id}> {content}"
         msg = self._new_message(cid, author, content)
@@ -1064,14 +1232,15 @@ class FakeDiscord:
 
     # ---- application commands --------------------------------------------------------------------
 
-    def _find_command(self, name: str, channel_id: str) -> tuple[Json | None, str | None]:
-        """The registered command called ``name`` (guild registration first) and its guild id."""
-        scopes = [(self.guild_id, self.guild_id), ("global", None)] if self._is_guild_channel(channel_id) \
-            else [("global", None)]
-        for key, gid in scopes:
+    def _find_command(self, name: str, channel_id: str, ctype: int = CMD_CHAT_INPUT) -> tuple[Json | None, str | None]:
+        """The registered command called ``name`` of type ``ctype`` (the channel's server's registration
+        first, then the global one) and its guild id."""
+        gid = self.guild_of(channel_id)
+        scopes = [(gid, gid), ("global", None)] if gid else [("global", None)]
+        for key, scope in scopes:
             for cmd in self.commands.get(key, []):
-                if cmd["name"] == name and cmd.get("type", 1) == 1:
-                    return cmd, gid
+                if cmd["name"] == name and cmd.get("type", 1) == ctype:
+                    return cmd, scope
         return None, None
 
     def _command_payload(self, name: str, options: Mapping[str, Any] | None, channel_id: str,
@@ -1130,7 +1299,8 @@ class FakeDiscord:
                 resolved.setdefault("attachments", {})[att["id"]] = att
                 value: Any = att["id"]
             else:
-                value = self._option_value(full_name, definition, values[opt_name], is_focused, resolved)
+                value = self._option_value(full_name, definition, values[opt_name], is_focused, resolved,
+                                           self.guild_of(channel_id))
             opt: Json = {"name": opt_name, "type": otype, "value": value}
             if is_focused:
                 opt["focused"] = True
@@ -1142,7 +1312,8 @@ class FakeDiscord:
                 raise ValueError(f"/{full_name}: missing required option(s) {missing}")
         return out
 
-    def _option_value(self, full_name: str, definition: Json, value: Any, focused: bool, resolved: Json) -> Any:
+    def _option_value(self, full_name: str, definition: Json, value: Any, focused: bool, resolved: Json,
+                      guild_id: str | None = None) -> Any:
         """Coerce a driver value to what Discord sends for the option type; fill ``resolved`` for ids."""
         otype = int(definition["type"])
         if focused and otype in (3, 4, 10):
@@ -1158,14 +1329,14 @@ class FakeDiscord:
         elif otype in (6, 9) and (isinstance(value, dict) or str(value) in self.users):
             uid = str(value["id"] if isinstance(value, dict) else value)
             resolved.setdefault("users", {})[uid] = self.users[uid]
-            member = self._member_without_user(uid)
+            member = self._member_without_user(uid, guild_id) if guild_id else None
             if member is not None:
-                member["permissions"] = str(self.member_permissions(uid))
+                member["permissions"] = str(self.member_permissions(uid, guild_id))
                 resolved.setdefault("members", {})[uid] = member
             return uid
         elif otype in (8, 9):
             rid = str(value["id"] if isinstance(value, dict) else value)
-            resolved.setdefault("roles", {})[rid] = self.roles[rid]
+            resolved.setdefault("roles", {})[rid] = self.guilds[guild_id or self.guild_id]["roles"][rid]
             return rid
         elif otype == 7:
             cid = str(value["id"] if isinstance(value, dict) else value)
@@ -1188,16 +1359,17 @@ class FakeDiscord:
             "id": iid, "application_id": self.app_id, "type": itype, "token": f"fake-itoken-{iid}",
             "version": 1, "channel_id": channel_id, "data": data, "locale": "en-US", "entitlements": [],
             "app_permissions": str(self.member_permissions(self.app_id)),
-            "authorizing_integration_owners": {"0": self.guild_id},
+            "authorizing_integration_owners": {"0": self.guild_of(channel_id) or self.guild_id},
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,  # read unconditionally by discord.py
         }
-        if self._is_guild_channel(channel_id):
-            perms = self.member_permissions(user["id"])
-            member = copy.deepcopy(self.members[user["id"]])
+        gid = self.guild_of(channel_id)
+        if gid is not None:
+            perms = self.member_permissions(user["id"], gid)
+            member = copy.deepcopy(self.guilds[gid]["members"][user["id"]])
             member["permissions"] = str(perms)
             channel["permissions"] = str(perms)
-            payload.update(guild_id=self.guild_id, guild_locale="en-US", member=member, context=0,
-                           guild={"id": self.guild_id, "locale": "en-US", "features": []})
+            payload.update(guild_id=gid, guild_locale="en-US", member=member, context=0,
+                           guild={"id": gid, "locale": "en-US", "features": []})
         else:
             payload.update(user=user, context=1)
         payload["channel"] = channel
@@ -1251,6 +1423,29 @@ class FakeDiscord:
         cid = self._channel_arg(channel_id)
         data = self._command_payload(name, options, cid, None, focused, stale_client)
         return await self._new_interaction(IT_AUTOCOMPLETE, data, user, cid)
+
+    async def push_message_command(self, name: str, message: Json | str | int, *, user: Json | None = None) -> str:
+        """A user picks the message context-menu command ``name`` (right-click a message → Apps) on
+        ``message`` (INTERACTION_CREATE type 2, command type 3). Returns the interaction id.
+
+        As on Discord, ``data.resolved.messages`` holds the whole target message, its content included
+        whatever the bot's intents (the Message Content intent does not apply to a context menu's target).
+        """
+        user = self._user_arg(user)
+        target = self._live_message(message)
+        cid = target["channel_id"]
+        cmd, gid = self._find_command(name, cid, CMD_MESSAGE)
+        if cmd is None:
+            registered = sorted({c["name"] for cs in self.commands.values() for c in cs
+                                 if c.get("type") == CMD_MESSAGE})
+            raise ValueError(f"no message command {name!r} is registered (registered: {registered})")
+        resolved_message = copy.deepcopy(target)
+        resolved_message.pop("referenced_message", None)
+        data: Json = {"id": cmd["id"], "name": name, "type": CMD_MESSAGE, "target_id": target["id"],
+                      "resolved": {"messages": {target["id"]: resolved_message}}}
+        if gid is not None:
+            data["guild_id"] = gid
+        return await self._new_interaction(IT_COMMAND, data, user, cid)
 
     @staticmethod
     def _walk_components(components: Iterable[Json]) -> Iterable[Json]:
@@ -1380,6 +1575,8 @@ class FakeDiscord:
             ("DELETE", rf"/channels/{sf.format('channel')}/messages/{sf.format('message')}/reactions/"
                        r"(?P<emoji>[^/]+)/@me", self._h_remove_reaction, True),
             ("POST", rf"/channels/{sf.format('channel')}/typing", self._h_typing, True),
+            ("POST", rf"/channels/{sf.format('channel')}/messages/{sf.format('message')}/threads",
+             self._h_start_thread_from_message, True),
             ("POST", rf"/interactions/{sf.format('iid')}/{tok}/callback", self._h_callback, False),
             ("POST", rf"/webhooks/{sf.format('app')}/{tok}", self._h_followup, False),
             ("GET", wh_msg, self._h_get_webhook_message, False),
@@ -1422,6 +1619,7 @@ class FakeDiscord:
         method, path = request.method, "/" + request.match_info["tail"]
         rec: Json = {"method": method, "path": path, "query": dict(request.query), "json": None, "files": [],
                      "status": None, "auth": request.headers.get("Authorization"), "host": request.host,
+                     "agent": request.headers.get("User-Agent", ""),
                      "t": self._now()}
         self.requests.append(rec)
         try:
@@ -1483,7 +1681,7 @@ class FakeDiscord:
         return 200, {"url": "wss://gateway.discord.gg"}
 
     async def _h_gateway_bot(self, call: _Call) -> tuple[int, Any]:
-        return 200, {"url": "wss://gateway.discord.gg", "shards": 1,
+        return 200, {"url": "wss://gateway.discord.gg", "shards": self.shards,
                      "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
                                              "max_concurrency": 1}}
 
@@ -1494,7 +1692,14 @@ class FakeDiscord:
         return (200, self.users[user]) if user in self.users else _error(404, "Unknown User", 10013)
 
     async def _h_application(self, call: _Call) -> tuple[int, Any]:
-        return 200, self.application
+        # As on Discord, the flags say which privileged intents the developer portal enabled (the _LIMITED
+        # flags: a bot in fewer than 100 servers).
+        flags = int(self.application.get("flags") or 0)
+        for intent, flag in ((INTENT_GUILD_PRESENCES, 1 << 13), (INTENT_GUILD_MEMBERS, 1 << 15),
+                             (INTENT_MESSAGE_CONTENT, 1 << 19)):
+            if self.enabled_intents & intent:
+                flags |= flag
+        return 200, {**self.application, "flags": flags}
 
     async def _h_create_dm(self, call: _Call) -> tuple[int, Any]:
         uid = str((call.body or {}).get("recipient_id"))
@@ -1550,7 +1755,7 @@ class FakeDiscord:
         Discord would answer a string; discord.py accepts both)."""
         if app != self.app_id:
             return _error(403, "Missing Access", 50001)
-        if guild is not None and guild != self.guild_id:
+        if guild is not None and guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
         body = call.body or []
         if len(body) > 100:
@@ -1577,26 +1782,27 @@ class FakeDiscord:
         return 200, self.commands.get(guild or "global", [])
 
     async def _h_get_guild(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        data = {k: v for k, v in self.guild.items()
+        data = {k: v for k, v in self.guild_payload(guild).items()
                 if k not in ("channels", "members", "threads", "presences", "voice_states", "joined_at")}
-        return 200, {**data, "approximate_member_count": len(self.members), "approximate_presence_count": 0}
+        return 200, {**data, "approximate_member_count": len(self.guilds[guild]["members"]),
+                     "approximate_presence_count": 0}
 
     async def _h_get_guild_channels(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        return 200, [c for c in self.channels.values() if c["type"] != 1]
+        return 200, [c for c in self.channels.values() if c["type"] != 1 and self.guild_of(c["id"]) == guild]
 
     async def _h_get_guild_roles(self, call: _Call, guild: str) -> tuple[int, Any]:
-        if guild != self.guild_id:
+        if guild not in self.guilds:
             return _error(404, "Unknown Guild", 10004)
-        return 200, list(self.roles.values())
+        return 200, list(self.guilds[guild]["roles"].values())
 
     async def _h_get_member(self, call: _Call, guild: str, user: str) -> tuple[int, Any]:
-        if guild != self.guild_id or user not in self.members:
+        if guild not in self.guilds or user not in self.guilds[guild]["members"]:
             return _error(404, "Unknown Member", 10007)
-        return 200, self.members[user]
+        return 200, self.guilds[guild]["members"][user]
 
     async def _h_get_channel(self, call: _Call, channel: str) -> tuple[int, Any]:
         return (200, self.channels[channel]) if channel in self.channels else _error(404, "Unknown Channel", 10003)
@@ -1615,10 +1821,15 @@ class FakeDiscord:
     async def _h_post_message(self, call: _Call, channel: str) -> tuple[int, Any]:
         if channel not in self.channels:
             return _error(404, "Unknown Channel", 10003)
+        if self.channels[channel]["type"] in (CT_FORUM, CT_MEDIA):
+            return _error(400, "Cannot send messages in a non-text channel", 50008)
         body = call.body or {}
         problem = _body_error(body, call.files, creating=True)
         if problem:
             return problem
+        refused = await self._unarchive_for(channel, self.app_id)
+        if refused is not None:
+            return refused
         msg = self._bot_message(channel, body, call.files)
         self._add_message(msg)
         await self.broadcast("MESSAGE_CREATE", msg)  # Discord echoes the bot's own messages too
@@ -1698,12 +1909,16 @@ class FakeDiscord:
 
     def _interaction_message(self, it: Json, body: Json, files: list[Json], *, flags: int) -> Json:
         """A message created on behalf of interaction ``it`` (callback 4/5 or a followup)."""
+        owner = self.guild_of(it["channel_id"]) or self.guild_id
         metadata: Json = {"id": it["id"], "type": it["type"], "user": it["user"],
-                          "authorizing_integration_owners": {"0": self.guild_id}}
+                          "authorizing_integration_owners": {"0": owner}}
         extra: Json = {"webhook_id": self.app_id, "application_id": self.app_id, "interaction_metadata": metadata}
         if it["type"] == IT_COMMAND:
             metadata["name"] = it["data"]["name"]
-            extra["type"] = MSG_CHAT_INPUT
+            context_menu = it["data"].get("type", CMD_CHAT_INPUT) != CMD_CHAT_INPUT
+            extra["type"] = MSG_CONTEXT_MENU_COMMAND if context_menu else MSG_CHAT_INPUT
+            if context_menu:
+                metadata["target_message_id"] = it["data"].get("target_id")
             # The deprecated field; discord.py still parses it (needs id, type, name, user).
             extra["interaction"] = {"id": it["id"], "type": it["type"], "name": it["data"]["name"],
                                     "user": it["user"]}
@@ -1856,3 +2071,98 @@ class FakeDiscord:
         it["log"].append(("delete", mid))
         await self._broadcast_delete(msg)
         return 204, None
+
+    # ---- threads and forum channels ---------------------------------------------------------------------
+
+    def active_threads(self) -> list[Json]:
+        """Threads that are not archived (what GUILD_CREATE lists)."""
+        return [c for c in self.channels.values()
+                if c["type"] in THREAD_TYPES and not c["thread_metadata"]["archived"]]
+
+    def threads_of(self, channel_id: str) -> list[Json]:
+        """Live dicts of the threads of a channel (a text channel's threads or a forum's posts), oldest first."""
+        return [c for c in self.channels.values() if c["type"] in THREAD_TYPES and c["parent_id"] == str(channel_id)]
+
+    def _add_thread(self, thread: Json) -> None:
+        self.channels[thread["id"]] = thread
+        self.channel_messages.setdefault(thread["id"], [])
+
+    async def _unarchive_for(self, channel_id: str, sender_id: str) -> tuple[int, Json] | None:
+        """Before ``sender_id`` writes in ``channel_id``: an archived thread is unarchived (THREAD_UPDATE), as
+        Discord does on send, unless it is locked and the sender lacks Manage Threads (then the error)."""
+        thread = self.channels.get(channel_id)
+        if thread is None or thread["type"] not in THREAD_TYPES or not thread["thread_metadata"]["archived"]:
+            return None
+        meta = thread["thread_metadata"]
+        if meta["locked"] and not self.member_permissions(sender_id) & MANAGE_THREADS:
+            return _error(400, "Thread is locked", 160005)
+        meta.update(archived=False, archive_timestamp=_now_iso())
+        await self.broadcast("THREAD_UPDATE", copy.deepcopy(thread))
+        return None
+
+    async def archive_thread(self, thread_id: str, *, locked: bool = False) -> None:
+        """Discord archives a thread (inactivity, or a moderator): THREAD_UPDATE with ``archived`` (and
+        ``locked``) set. discord.py then drops it from its cache."""
+        thread = self.channels[str(thread_id)]
+        thread["thread_metadata"].update(archived=True, locked=locked, archive_timestamp=_now_iso())
+        await self.broadcast("THREAD_UPDATE", copy.deepcopy(thread))
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """A moderator deletes a thread: THREAD_DELETE with the id, guild, parent and type only, as Discord sends it."""
+        thread = self.channels.pop(str(thread_id))
+        await self.broadcast("THREAD_DELETE", {k: thread[k] for k in ("id", "guild_id", "parent_id", "type")})
+
+    async def push_forum_post(self, title: str, content: str, *, author: Json | None = None,
+                              forum_id: str | None = None) -> tuple[Json, Json]:
+        """A user opens a post in a forum channel: THREAD_CREATE (``newly_created``) for the post's thread, then
+        MESSAGE_CREATE for its first message, which has the thread's id, as Discord sends them. Returns
+        ``(thread, message)``."""
+        author = self._user_arg(author)
+        forum = self.channels[str(forum_id or self.forum_channel_id)]
+        if forum["type"] not in (CT_FORUM, CT_MEDIA):
+            raise ValueError(f"channel {forum['id']} is not a forum channel")
+        if not 1 <= len(title) <= 100:
+            raise ValueError("a post's title has 1 to 100 characters")
+        tid = self.snowflake()
+        thread = self._make_thread(tid, forum["id"], title, author["id"],
+                                   auto_archive_duration=forum["default_auto_archive_duration"])
+        self._add_thread(thread)
+        forum["last_message_id"] = tid
+        await self.broadcast("THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True})
+        msg = self._new_message(tid, author, content, id=tid)
+        thread["last_message_id"] = tid
+        self._add_message(msg)
+        await self.broadcast("MESSAGE_CREATE", msg)
+        return thread, msg
+
+    async def _h_start_thread_from_message(self, call: _Call, channel: str, message: str) -> tuple[int, Any]:
+        """``POST /channels/{c}/messages/{m}/threads``: a public thread on a message of a text or announcement
+        channel, with the message's id; THREAD_CREATE and MESSAGE_UPDATE (the starter gains ``thread``)."""
+        parent = self.channels.get(channel)
+        if parent is None:
+            return _error(404, "Unknown Channel", 10003)
+        if parent["type"] not in (CT_TEXT, CT_ANNOUNCEMENT):
+            return _error(400, "Cannot execute action on this channel type", 50024)
+        starter = self._channel_message(channel, message)
+        if starter is None:
+            return _error(404, "Unknown Message", 10008)
+        if message in self.channels:
+            return _error(400, "A thread has already been created for this message", 160004)
+        body = call.body or {}
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _error(400, f"Invalid Form Body: name: Must be between 1 and 100 in length (got {len(name)}).", 50035)
+        duration = body.get("auto_archive_duration")
+        if duration is not None and int(duration) not in ARCHIVE_DURATIONS:
+            return _error(400, "Invalid Form Body: auto_archive_duration: Value must be one of (60, 1440, 4320, 10080).",
+                          50035)
+        thread = self._make_thread(message, channel, name, self.app_id,
+                                   thread_type=CT_ANNOUNCEMENT_THREAD if parent["type"] == CT_ANNOUNCEMENT
+                                   else CT_PUBLIC_THREAD,
+                                   auto_archive_duration=int(duration or parent.get("default_auto_archive_duration", 1440)))
+        self._add_thread(thread)
+        await self.broadcast("THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True})
+        starter["thread"] = copy.deepcopy(thread)
+        starter["flags"] = int(starter.get("flags") or 0) | FLAG_HAS_THREAD
+        await self.broadcast("MESSAGE_UPDATE", starter)
+        return 201, thread

@@ -33,6 +33,7 @@ from tests.bot_fixtures import (
     SEED_TITLE,
     SEED_URL,
     TEST_DOCS,
+    assert_uploads_refused,
     current_generation,
     custom_ids,
     docs_snapshot,
@@ -42,8 +43,9 @@ from tests.bot_fixtures import (
 
 pytestmark = pytest.mark.slow
 
-ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats"}
+ADMIN_COMMANDS = {"reindex", "add-document", "remove-document", "stats", "config", "feedback"}
 PUBLIC_COMMANDS = {"ask", "search", "source", "sources", "help"}
+CONTEXT_MENUS = {"Ask about this message"}
 
 
 # --------------------------------------------------------------------------- startup
@@ -57,7 +59,10 @@ async def test_startup_logs_in_and_registers_commands_per_guild(start_bot: Any) 
     put = next(r for r in fake.requests if r["method"] == "PUT" and r["path"].endswith("/commands"))
     assert put["auth"] == f"Bot {fake.token}"
     commands = {c["name"]: c for c in put["json"]}
-    assert set(commands) == PUBLIC_COMMANDS | ADMIN_COMMANDS
+    assert set(commands) == PUBLIC_COMMANDS | ADMIN_COMMANDS | CONTEXT_MENUS
+    menu = commands["Ask about this message"]
+    assert menu["type"] == 3 and not menu.get("description"), "a message context-menu command"
+    assert menu.get("default_member_permissions") is None, "for everyone"
 
     def options(name: str) -> dict[str, dict[str, Any]]:
         return {o["name"]: o for o in commands[name].get("options", [])}
@@ -87,7 +92,7 @@ async def test_startup_without_guilds_syncs_globally(start_bot: Any) -> None:
     h = await start_bot({"guild_ids": []})
     paths = [(r["method"], r["path"]) for r in h.fake.requests]
     assert ("PUT", f"/applications/{h.fake.app_id}/commands") in paths
-    assert {c["name"] for c in h.fake.commands["global"]} == PUBLIC_COMMANDS | ADMIN_COMMANDS
+    assert {c["name"] for c in h.fake.commands["global"]} == PUBLIC_COMMANDS | ADMIN_COMMANDS | CONTEXT_MENUS
 
 
 async def test_token_is_never_logged(start_bot: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -485,22 +490,15 @@ async def test_add_document_then_remove_it(start_bot: Any) -> None:
 
 async def test_add_document_refuses_invalid_files_and_touches_nothing(start_bot: Any) -> None:
     h = await start_bot({"max_attachment_bytes": 4000})
-    fake = h.fake
-    generation, docs = current_generation(h), docs_snapshot(h)
     cases = [
         (("big.md", b"# Big\n\n" + b"word " * 2000, "text/markdown"), "over the limit of 4,000 bytes"),
         (("blob.txt", b"\x00\x01\x02binary\x00" * 50, "application/octet-stream"), "binary"),
-        (("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"), "only .txt and .md"),
+        (("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"), "only .txt, .md, .pdf"),
         (("latin1.txt", "caf\xe9 cr\xe8me".encode("latin-1"), "text/plain"), "UTF-8"),
         (("empty.md", b"   \n", "text/markdown"), "empty"),
     ]
-    for (name, data, ctype), reason in cases:
-        record = await h.slash("add-document", user=fake.admin, attachments={"file": (name, data, ctype)})
-        text = record["original"]["content"]
-        assert text.startswith("⛔ Refused") and reason in text and "Nothing was changed" in text, text
-        assert record["original"]["flags"] & EPHEMERAL
-    assert len(fake.cdn_requests) == len(cases) - 1, "the oversized file is refused before any download"
-    assert current_generation(h) == generation and docs_snapshot(h) == docs
+    await assert_uploads_refused(h, cases)
+    assert len(h.fake.cdn_requests) == len(cases) - 1, "the oversized file is refused before any download"
 
 
 async def test_add_document_with_a_path_in_its_name_stays_in_the_docs_folder(start_bot: Any) -> None:

@@ -468,3 +468,18 @@ def test_shown_excerpts_cite_their_passage_as_source_reads_it() -> None:
     excerpt = Excerpt(number=1, doc_id="notes#1.md", chunk=2, start=0, end=5, text="Hello", score=1.0)
     ref = render.shown_excerpt(excerpt, 100).ref
     assert ref == "notes#1.md#2" and ChunkRef.parse(ref, {"notes#1.md"}) == ChunkRef("notes#1.md", 2)
+
+
+def test_a_follow_up_says_which_question_it_was_read_with() -> None:
+    from embeddings.models import FollowUp
+
+    answer = Answer(
+        question="and what did Lavrov say?", answered=True, message="1 excerpt from 1 source:",
+        excerpts=[Excerpt(number=1, doc_id="a.txt", chunk=0, start=0, end=5, text="Hello", score=1.0)],
+        sources=[Source(number=1, doc_id="a.txt", title="A")], evidence=0.9,
+        follow_up=FollowUp(kind="follow-up", earlier=["and Peskov?", "What did Putin say about a meeting?"]),
+    )
+    footer = render.render_answer(answer).embeds[0].footer.text
+    assert footer.startswith("Read as a follow-up to “What did Putin say about a meeting?”.")
+    alone = render.render_answer(answer.model_copy(update={"follow_up": None})).embeds[0].footer.text
+    assert "follow-up" not in alone

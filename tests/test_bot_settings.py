@@ -42,7 +42,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
     s = BotSettings()
     assert s.discord_token is None
     assert all(getattr(s, f) == [] for f in ID_FIELDS)
-    assert s.max_attachment_bytes == 2 * MIB
+    assert s.max_attachment_bytes == 10 * MIB
     assert s.cooldown_questions > 0 and s.cooldown_seconds > 0
     assert s.sources_ephemeral is True
     assert s.feedback_path == s.data_dir / "feedback.sqlite3"
@@ -165,3 +165,88 @@ def test_main_with_token_indexes_new_documents_then_starts_the_bot(
     assert engine.is_loaded and any(d.doc_id == "extra.md" for d in engine.sources())
     assert any("1 added" in r.getMessage() for r in caplog.records)
     assert "secret-token-value" not in caplog.text
+
+
+@pytest.mark.slow
+def test_main_with_a_missing_source_starts_with_the_index_as_it_is(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import bot.__main__ as entry
+    from embeddings import Engine
+
+    _point_at(clean_env, bot_dirs)
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    Engine(BotSettings(_env_file=None)).index()  # records where this copy's documents are
+    bot_dirs.docs_dir.rename(bot_dirs.docs_dir.with_name("docs-elsewhere"))  # e.g. a drive not mounted yet
+    started: list[Any] = []
+
+    async def fake_run_bot(settings: BotSettings, engine: Any) -> None:
+        started.append(engine)
+
+    clean_env.setattr(entry, "run_bot", fake_run_bot)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 0
+    (engine,) = started
+    assert engine.is_loaded and len(engine.sources()) == 5, "answering from the index as it was"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith(f"the index was not updated: the source {bot_dirs.docs_dir.resolve()} does not exist")
+               for w in warnings), warnings
+
+
+@pytest.mark.parametrize("raw,expected", [("0-3", [0, 1, 2, 3]), ("4", [4]), ("0,2", [0, 2]), ("0-1 5", [0, 1, 5]),
+                                          ("[1, 2]", [1, 2]), ("", [])])
+def test_a_process_runs_a_range_of_shards(clean_env: pytest.MonkeyPatch, raw: str, expected: list[int]) -> None:
+    clean_env.setenv("DOCBOT_SHARD_COUNT", "8")
+    clean_env.setenv("DOCBOT_SHARD_IDS", raw)
+    s = BotSettings()
+    assert s.shard_count == 8 and s.shard_ids == expected
+
+
+@pytest.mark.parametrize("count,ids,message", [("", "0-1", "needs DOCBOT_SHARD_COUNT"), ("2", "1-2", "outside 0..1"),
+                                               ("2", "1,1", "twice"), ("0", "", "shard_count")])
+def test_shards_that_cannot_be_run_are_refused(clean_env: pytest.MonkeyPatch, count: str, ids: str, message: str) -> None:
+    clean_env.setenv("DOCBOT_SHARD_COUNT", count)
+    clean_env.setenv("DOCBOT_SHARD_IDS", ids)
+    with pytest.raises(ValidationError, match=message):
+        BotSettings()
+
+
+def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytest.MonkeyPatch) -> None:
+    s = BotSettings()
+    assert s.database.dialect == "sqlite" and s.database.path == s.feedback_path
+    clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://docbot:hunter2@db.example:5432/docbot")
+    s = BotSettings()
+    assert s.database.dialect == "postgresql"
+    assert s.database.describe() == "postgresql://db.example:5432/docbot", "no password in logs"
+    for shown in (repr(s), str(s), s.model_dump_json()):
+        assert "hunter2" not in shown
+    clean_env.setenv("DOCBOT_DATABASE_URL", "mysql://db.example/docbot")
+    with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
+        BotSettings()
+
+
+def test_main_with_an_unreachable_database_says_so_in_one_line(
+    clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
+) -> None:
+    import socket
+
+    import bot.__main__ as entry
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _point_at(clean_env, bot_dirs)
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
+    clean_env.setenv("DOCBOT_DATABASE_URL", f"postgresql://docbot:hunter2@127.0.0.1:{port}/docbot")
+
+    async def must_not_run(settings: BotSettings, engine: Any) -> None:
+        raise AssertionError("the bot must not start without its database")
+
+    clean_env.setattr(entry, "run_bot", must_not_run)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"cannot use the bot's database postgresql://127.0.0.1:{port}/docbot:"), errors
+    assert "DOCBOT_DATABASE_URL" in errors[0] and "hunter2" not in caplog.text
+    assert not any("index in" in r.getMessage() for r in caplog.records), "said before any index update"

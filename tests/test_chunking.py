@@ -61,3 +61,13 @@ def test_overlong_sentence_is_cut_at_words():
 
 def test_empty_text_has_no_chunks():
     assert chunk_text("   \n  ", max_tokens=50, overlap_tokens=10) == []
+
+
+def test_no_chunk_crosses_a_page_break():
+    page = "The keeper lit the lamp at dusk. " * 6
+    text = (page.strip() + "\n\n") * 3
+    breaks = [0, len(page) + 1, 2 * (len(page) + 1)]
+    whole = chunk_text(text, max_tokens=200, overlap_tokens=20)
+    assert len(whole) == 1, "without breaks the three pages fit one chunk"
+    chunks = chunk_text(text, max_tokens=200, overlap_tokens=20, breaks=breaks)
+    assert [(c.start, c.end) for c in chunks] == [(b, b + len(page.strip())) for b in breaks]

@@ -50,8 +50,13 @@ def test_search_sources_source_stats(session_index):
     human = docbot("search", "Etna", "-k", "1", data_dir=session_index.data_dir).stdout
     assert human.startswith(" 1. score") and "volcano.md#0" in human
 
-    sources = json.loads(docbot("sources", "--json", data_dir=session_index.data_dir).stdout)
+    collection = json.loads(docbot("sources", "--json", data_dir=session_index.data_dir).stdout)
+    docs_dir = str(session_index.docs_dir.resolve())
+    assert collection["sources"] == [{"path": docs_dir, "kind": "folder", "documents": 4, "excluded": [],
+                                      "exists": True}]
+    sources = collection["documents"]
     assert {s["doc_id"] for s in sources} == {"000_aa59c3a3474d19f0.txt", "volcano.md", "grain.txt", "everyone.md"}
+    assert {s["source"] for s in sources} == {docs_dir}
     assert sources[0]["date"] == "2022-06-01"  # dated documents first
 
     ref = f"000_aa59c3a3474d19f0.txt#{1}"
@@ -95,9 +100,19 @@ def test_chat_answers_until_empty_line(session_index):
     assert "Ask about 4 documents" in out.stdout and "Catania airport" in out.stdout
 
 
+def test_chat_reads_a_follow_up_with_the_question_before_it(session_index):
+    out = docbot("chat", data_dir=session_index.data_dir,
+                 input="Which airport did the Etna eruption close?\nfor how long?\n\n")
+    assert out.returncode == 0
+    first, follow = out.stdout.split("\n? ")[1:3]
+    assert "six hours" in " ".join(follow.split()) and "(read as a follow-up to \u201cWhich airport did the Etna eruption close?\u201d)" in follow
+
+
 def test_sources_and_stats_for_people(session_index):
     sources = docbot("sources", data_dir=session_index.data_dir).stdout.splitlines()
-    assert sources[0].startswith("2022-06-01  Russia Holds Firm on Opposition to PutinZelenskyy Negotiations  [000_aa59c3a3474d19f0.txt, ")
+    assert sources[:3] == ["1 source, 4 documents:", "", f"{session_index.docs_dir.resolve()}  (folder, 4 documents)"]
+    assert sources[3].startswith("  2022-06-01  Russia Holds Firm on Opposition to PutinZelenskyy Negotiations  "
+                                 "[000_aa59c3a3474d19f0.txt, ")
     assert any("volcano.md" in line for line in sources)
     stats = docbot("stats", data_dir=session_index.data_dir).stdout
     assert stats.startswith("documents   4\n") and "FlatIP (exact)" in stats and "indexed at  20" in stats

@@ -21,7 +21,7 @@ from embeddings import Engine, EngineSettings
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
 from embeddings.errors import SourceNotFound
-from embeddings.models import DocumentInfo, IndexProgress, IndexReport, SourceView
+from embeddings.models import CollectionInfo, DocumentInfo, IndexProgress, IndexReport, SourceInfo, SourceView
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     """This checkout on the path, offline, and no DOCBOT_ variable from the developer's shell."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
     return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
+
+
+def interruptible() -> None:
+    """Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
+    otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(*args: str, module: str = "embeddings.cli", cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -90,6 +96,7 @@ def test_ctrl_c_while_indexing_leaves_the_index_untouched(index_copy: EngineSett
         [sys.executable, "-c", INDEX_UNTIL_INTERRUPTED, "--data-dir", str(index_copy.data_dir), "index",
          str(index_copy.docs_dir), "--no-progress"],
         cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=interruptible,
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == "embedding\n", proc.stderr
@@ -123,7 +130,7 @@ def test_ctrl_c_in_chat(index_copy: EngineSettings, entry: str) -> None:
         cmd, prog = ["-m", "bot"], "docbot-discord"
     env = clean_env(DOCBOT_DATA_DIR=str(index_copy.data_dir), DOCBOT_DOCS_DIR=str(index_copy.docs_dir),
                     DOCBOT_LOG_LEVEL="ERROR")
-    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env,
+    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env, preexec_fn=interruptible,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert b"Ask about 4 documents" in _read_until(proc, b"\n? ")
@@ -155,7 +162,7 @@ def test_piped_into_head(session_index: EngineSettings) -> None:
         f"{sys.executable} -m embeddings.cli --data-dir {session_index.data_dir} sources | head -1",
         shell=True, capture_output=True, text=True, cwd=ROOT, env=clean_env(),
     )
-    assert out.stdout.startswith("2022-06-01  Russia Holds Firm") and out.stderr == ""
+    assert out.stdout == "1 source, 4 documents:\n" and out.stderr == ""
 
 
 # ---------------------------------------------------------------------- settings
@@ -330,9 +337,12 @@ def test_reading_bar_completes_on_small_folders(capsys: pytest.CaptureFixture[st
 
 
 def test_one_chunk_is_singular() -> None:
-    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10)
+    doc = DocumentInfo(doc_id="a.md", title="A", chunks=1, chars=10, source="/notes")
     assert "1 chunk," in render_source(SourceView(document=doc, text="0123456789"))
-    assert "[a.md, 1 chunk]" in render_sources([doc])
+    listing = render_sources(CollectionInfo(
+        sources=[SourceInfo(path="/notes", kind="folder", documents=1, exists=True)], documents=[doc]))
+    assert listing.startswith("1 source, 1 document:") and "(folder, 1 document)" in listing
+    assert "[a.md, 1 chunk]" in listing
     report = render_report(IndexReport(added=["a.md"], chunks_embedded=1, chunks_total=1, documents_total=1))
     assert "1 document: 1 added" in report and "1 chunk embedded" in report and "chunks" not in report
 

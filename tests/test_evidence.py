@@ -31,6 +31,7 @@ def _gen():
         doc_id=lambda pos: ids[pos],
         chunk=lambda cid: ChunkInfo(cid, 0, 0, len(DOCS[cid])),
         source=lambda pos, number: Source(number=number, doc_id=ids[pos], title=titles[pos]),
+        page=lambda pos, offset: None,  # unpaged documents
     )
 
 

@@ -1,5 +1,10 @@
 """Admin commands: ``/reindex``, ``/add-document``, ``/remove-document`` and ``/stats``.
 
+They use the engine's sources model (``embeddings.sources``): ``/reindex`` updates every source of the index,
+``/add-document`` saves into the uploads folder (``DOCBOT_UPLOADS_DIR``, default the documents folder), which
+is a source, and refuses a name that is taken unless ``replace:True``; ``/remove-document`` removes one
+document (an uploaded file is deleted too).
+
 They are hidden from non-admins with ``default_member_permissions`` (Administrator), but server owners
 can override that in their integration settings, so :meth:`Admin.interaction_check` checks again on
 every call: Administrator permission, or a role or user listed in the settings. A refused call gets an
@@ -26,6 +31,7 @@ from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
 from bot.render import notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
+from embeddings.formats import supported_list
 from embeddings.indexer import ProgressCallback
 from embeddings.models import IndexProgress, IndexReport
 
@@ -147,20 +153,29 @@ class Admin(commands.Cog):
                 context=f"{interaction_context(interaction)} summary={summary!r}",
             )
 
-    @app_commands.command(name="reindex", description="Re-index the documents folder (admins).")
+    @app_commands.command(name="reindex", description="Update the index from all its sources (admins).")
+    @app_commands.describe(
+        prune="Also when more than half of the documents would be removed (their files are gone)"
+    )
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
-    async def reindex(self, interaction: discord.Interaction[DocBot]) -> None:
+    async def reindex(self, interaction: discord.Interaction[DocBot], prune: bool = False) -> None:
         engine = self.bot.engine
         await self._run_index_job(
-            interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress), done="Re-index"
+            interaction, "Re-indexing", lambda progress: engine.reindex(progress=progress, prune=prune),
+            done="Re-index",
         )
 
-    @app_commands.command(name="add-document", description="Add a .txt or .md document and index it (admins).")
-    @app_commands.describe(file="A UTF-8 .txt or .md file")
+    @app_commands.command(name="add-document", description="Add a document (PDF, Word, web page, text) and index it (admins).")
+    @app_commands.describe(
+        file=f"A {supported_list('or')} file (text as UTF-8)",
+        replace="Replace the document that already has this name (refused otherwise)",
+    )
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
-    async def add_document(self, interaction: discord.Interaction[DocBot], file: discord.Attachment) -> None:
+    async def add_document(
+        self, interaction: discord.Interaction[DocBot], file: discord.Attachment, replace: bool = False
+    ) -> None:
         limit = self.bot.settings.max_attachment_bytes
         if file.size > limit:
             # Refuse before downloading anything.
@@ -188,7 +203,9 @@ class Admin(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return None
-            return lambda progress: engine.add_document(file.filename, data, max_bytes=limit, progress=progress)
+            return lambda progress: engine.add_document(
+                file.filename, data, max_bytes=limit, replace=replace, progress=progress
+            )
 
         what = f"Adding `{file.filename}`"
         await self._run_index_job(interaction, what, None, done=what, prepare=download)
@@ -214,7 +231,7 @@ class Admin(commands.Cog):
             return []
         return await sources.document_autocomplete(interaction, current)  # type: ignore[attr-defined]
 
-    @app_commands.command(name="stats", description="Index size, questions answered and feedback (admins).")
+    @app_commands.command(name="stats", description="Index size, questions answered here and feedback (admins).")
     @app_commands.default_permissions(administrator=True)
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[DocBot]) -> None:
@@ -222,7 +239,7 @@ class Admin(commands.Cog):
             stats = await self.bot.run_engine(self.bot.engine.stats)
         except IndexNotFound:
             stats = None
-        feedback = await asyncio.to_thread(self.bot.feedback.stats)
+        feedback = await asyncio.to_thread(self.bot.feedback.stats, guild_id=interaction.guild_id)
         await interaction.response.send_message(
             embed=render_stats(stats, feedback), ephemeral=True, allowed_mentions=NO_MENTIONS
         )

@@ -1,10 +1,19 @@
-"""Asking questions: @mentions, ``/ask``, ``/help`` and the 👍/👎 feedback buttons on every answer.
+"""Asking questions: @mentions, answer channels, threads and forum posts, ``/ask``, ``/help`` and the 👍/👎
+feedback buttons on every answer.
 
-A mention and ``/ask`` share one code path (:meth:`Ask.answer`): the engine answers in a worker thread,
+A mention and ``/ask`` share one code path (:meth:`Ask.respond`): the engine answers in a worker thread,
 the answer is recorded in the feedback store (which gives it the id its buttons carry) and rendered
 within Discord's limits. The feedback buttons are :class:`discord.ui.DynamicItem` s whose ``custom_id``
 encodes the answer id and the vote, registered once when the cog loads, so clicks on answers sent before
 a restart are still recorded.
+
+Where a message is answered (:meth:`Ask.incoming`): a reply to it (reply mode ``reply``), or in a thread
+the bot opens on it (reply mode ``thread``, per server and channel). A thread the bot opened and a forum
+post it answered (a forum channel set as an answer channel: the post's title and first message are the
+question) are *conversations* (``bot.conversations``): every later message from a person there is a
+follow-up, answered without a mention and read with the questions before it. In answer channels and
+conversations, where nobody mentions the bot, the quiet rule (``bot.quiet``) keeps it silent on small
+talk, emoji and links, before the sender's cooldown counts anything.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -34,7 +44,9 @@ from bot.errors import (
     report_interaction_error,
     user_message,
 )
-from bot.render import ellipsize, render_answer, render_help
+from bot.quiet import is_question
+from bot.render import ellipsize, render_answer, render_help, thread_name
+from embeddings import Answer, Turn
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +92,17 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"docb
             await report_interaction_error(interaction, exc)
 
 
+async def check_question_cooldown(interaction: discord.Interaction[DocBot]) -> bool:
+    """The per-user question cooldown of the server, as an app command check (mentions share the bucket)."""
+    retry_after = interaction.client.question_retry_after(interaction.user.id, interaction.guild_id)
+    if retry_after:
+        raise QuestionOnCooldown(retry_after)
+    return True
+
+
 def question_cooldown() -> Any:
-    """The per-user question cooldown as an app command check (shared with mentions through the bot)."""
-
-    async def predicate(interaction: discord.Interaction[DocBot]) -> bool:
-        retry_after = interaction.client.question_retry_after(interaction.user.id)
-        if retry_after:
-            raise QuestionOnCooldown(retry_after)
-        return True
-
-    return app_commands.check(predicate)
+    """:func:`check_question_cooldown` as a decorator for slash commands."""
+    return app_commands.check(check_question_cooldown)
 
 
 @contextlib.asynccontextmanager
@@ -116,6 +129,29 @@ async def typing_while_busy(channel: discord.abc.Messageable) -> AsyncIterator[N
         task.cancel()
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer ready to send (message kwargs with its buttons) and the engine's answer it shows."""
+
+    kwargs: dict[str, Any]
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message the bot answers: its question, how it came (``via``, as the feedback store records it), and
+    where the answer goes."""
+
+    question: str
+    via: str  # "mention", "channel", "follow-up" (in a conversation) or "forum" (a new forum post)
+    #: The thread whose conversation the question belongs to (a forum post's starts with it).
+    conversation: int | None = None
+    #: Reply mode ``thread``: open a thread on the message and answer there.
+    open_thread: bool = False
+    #: Nobody mentioned the bot and the server keeps quiet: answer only a question (``bot.quiet``).
+    quiet: bool = False
+
+
 def feedback_view(answer_id: int) -> discord.ui.View:
     """The two buttons every answer carries (timeout None: they work as long as the message exists)."""
     view = discord.ui.View(timeout=None)
@@ -139,7 +175,12 @@ class Ask(commands.Cog):
         self.bot.remove_dynamic_items(VoteButton)
 
     # ------------------------------------------------------------------ the shared path
-    async def answer(
+    async def answer(self, question: str, **asked: Any) -> dict[str, Any]:
+        """Ask the engine (in a thread), record the answer and return message kwargs with buttons
+        (``asked``: who asked where, as :meth:`respond` takes it)."""
+        return (await self.respond(question, **asked)).kwargs
+
+    async def respond(
         self,
         question: str,
         *,
@@ -147,15 +188,21 @@ class Ask(commands.Cog):
         guild_id: int | None,
         channel_id: int | None,
         via: str,
-    ) -> dict[str, Any]:
-        """Ask the engine (in a thread), record the answer and return message kwargs with buttons."""
-        answer = await self.bot.run_query(self.bot.engine.ask, question)
+        history: Sequence[Turn] = (),
+    ) -> Reply:
+        """Ask the engine (in a thread), record the answer and return it with the message kwargs and buttons.
+
+        ``history`` holds the earlier turns of the conversation the question is asked in; the engine's
+        answer is kept for the conversation's next turn (``Turn.of``).
+        """
+        answer = await self.bot.run_query(self.bot.engine.ask, question, history=history)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(
             self.bot.feedback.record_answer,
             question=question,
             answered=bool(answer.answered and rendered.excerpts),
             refs=[e.ref for e in rendered.excerpts],
+            answer=rendered.plain_text(),
             user_id=user.id,
             guild_id=guild_id,
             channel_id=channel_id,
@@ -172,62 +219,112 @@ class Ask(commands.Cog):
             answer.elapsed_ms,
             answer.message,
         )
-        return {**rendered.kwargs(), "view": feedback_view(answer_id)}
+        return Reply({**rendered.kwargs(), "view": feedback_view(answer_id)}, answer)
 
-    # ------------------------------------------------------------------ mentions
-    def question_from(self, message: discord.Message) -> str | None:
-        """The question in a message, or None when the bot should stay quiet.
+    # ------------------------------------------------------------------ messages
+    def incoming(self, message: discord.Message) -> Incoming | None:
+        """The question in a message and where to answer it, or None when the bot should stay quiet.
 
-        By default only messages that mention the bot (or its own role) are questions, in servers and DMs
-        alike; in the configured channels (and their threads) every message is. Bots, including this one,
-        are ignored. The mention itself is removed from the question.
+        Answered: mentions of the bot (or its own role) everywhere, DMs included; every message in answer
+        channels and their threads; every message in a conversation (a thread the bot opened, a forum post
+        it answered); a new post in a forum channel set as an answer channel, its title and first message
+        making the question. Bots, the bot itself and system messages are ignored. Mentions of the bot
+        are removed from the question.
         """
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return None
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return None  # thread created, pins, joins, ...
         mentioned = any(user.id == me.id for user in message.mentions)
         # People often pick the bot's own (managed) role from the mention list instead of the bot.
         own_role = message.guild.self_role if message.guild else None
         role_mentioned = own_role is not None and any(role.id == own_role.id for role in message.role_mentions)
+        mentioned = mentioned or role_mentioned
         channel = message.channel
         parent_id = getattr(channel, "parent_id", None)
         config = self.bot.server_config(message.guild.id if message.guild else None)
-        configured = config.is_answer_channel(channel.id, parent_id)
-        if not (mentioned or role_mentioned or configured):
-            return None
+        # Without the Message Content intent Discord sends these messages without their text.
+        configured = config.is_answer_channel(channel.id, parent_id) and self.bot.reads_message_content
         text = re.sub(rf"<@!?{me.id}>", " ", message.content)
         if role_mentioned and own_role is not None:
             text = text.replace(f"<@&{own_role.id}>", " ")
-        return text.strip()
+        text = text.strip()
+        if not (mentioned or self.bot.reads_message_content):
+            return None  # a message in a conversation, sent to us without its text: nothing to answer
+        quiet = config.quiet and not mentioned
+        in_forum = isinstance(channel, discord.Thread) and isinstance(channel.parent, discord.ForumChannel)
+        if in_forum and message.id == channel.id:  # the first message of a forum post: it shares the post's id
+            if not (configured or mentioned):
+                return None
+            return Incoming("\n".join(part for part in (channel.name, text) if part), "forum", conversation=channel.id)
+        if self.bot.conversations.is_conversation(channel.id) or (in_forum and configured):
+            # A follow-up: in a conversation (even in a thread Discord archived and the cache forgot), or in a
+            # forum post of an answer channel whose first message the bot did not see.
+            return Incoming(text, "follow-up", conversation=channel.id, quiet=quiet)
+        if not (mentioned or configured):
+            return None
+        in_thread_mode = config.reply_mode_in(channel.id, parent_id) == "thread"
+        return Incoming(
+            text, "mention" if mentioned else "channel", quiet=quiet,
+            open_thread=in_thread_mode and isinstance(channel, discord.TextChannel),
+        )
+
+    def addressed_to_others(self, message: discord.Message) -> bool:
+        """A message that mentions other people, or replies to another person's message: talk between people."""
+        me = self.bot.user
+        ours = {message.author.id} | ({me.id} if me else set())
+        if any(not user.bot and user.id not in ours for user in message.mentions):
+            return True
+        replied = message.reference.resolved if message.reference else None
+        return isinstance(replied, discord.Message) and not replied.author.bot and replied.author.id not in ours
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        question = self.question_from(message)
-        if question is None:
+        if message.guild is not None and not message.author.bot:
+            await self.bot.refresh_server_config(message.guild.id)  # another process may have changed them
+        incoming = self.incoming(message)
+        if incoming is None:
+            return
+        if incoming.quiet and (not is_question(incoming.question) or self.addressed_to_others(message)):
+            log.debug("quiet: %s is not a question for the bot", message_context(message))
             return
         reference = message.to_reference(fail_if_not_exists=False)
-        context = f"{message_context(message)} question={ellipsize(question, 300)!r}"
+        context = f"{message_context(message)} question={ellipsize(incoming.question, 300)!r}"
+        target: discord.abc.Messageable = message.channel
         try:
-            if not question:
+            if not incoming.question:
                 await message.channel.send(
                     "Ask me a question after the mention, for example `@me what did the report say about X?`",
                     reference=reference,
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            retry_after = self.bot.question_retry_after(message.author.id)
+            guild_id = message.guild.id if message.guild else None
+            retry_after = self.bot.question_retry_after(message.author.id, guild_id)
             if retry_after:
                 await self._tell_cooldown(message, reference, retry_after)
                 return
-            async with typing_while_busy(message.channel):
-                kwargs = await self.answer(
-                    question[:MAX_QUESTION_CHARS],
+            conversation = incoming.conversation
+            history: list[Turn] = []
+            if incoming.open_thread:
+                thread = await self._open_thread(message, incoming.question, context)
+                if thread is not None:  # answered in the thread; the question is its starter, above it
+                    target, reference, conversation = thread, None, thread.id
+            elif conversation is not None:
+                history = await asyncio.to_thread(self.bot.conversations.history, conversation)
+            async with typing_while_busy(target):
+                reply = await self.respond(
+                    incoming.question[:MAX_QUESTION_CHARS],
                     user=message.author,
                     guild_id=message.guild.id if message.guild else None,
-                    channel_id=message.channel.id,
-                    via="mention",
+                    channel_id=target.id,
+                    via=incoming.via,
+                    history=history,
                 )
-            await deliver(lambda: message.channel.send(reference=reference, **kwargs), context=context)
+            sent = await deliver(lambda: target.send(reference=reference, **reply.kwargs), context=context)
+            if sent is not None and conversation is not None:
+                await self._remember(message, conversation, incoming, reply.answer)
         except Exception as exc:
             if is_transient(exc):  # Discord rate-limits this channel: a second message would not get through
                 log.error("could not reply to %s: Discord refused it (%s)", context, exc)
@@ -237,9 +334,39 @@ class Ask(commands.Cog):
             else:
                 log.error("error answering %s", context, exc_info=exc)
             try:
-                await message.channel.send(user_message(exc), reference=reference, allowed_mentions=NO_MENTIONS)
+                await target.send(user_message(exc), reference=reference, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException:
                 log.warning("could not report the error to %s", context)
+
+    async def _open_thread(self, message: discord.Message, question: str, context: str) -> discord.Thread | None:
+        """Open a thread on the question (named from it) and remember it as a conversation; None (answer
+        with a reply instead) when Discord refuses, e.g. without the Create Public Threads permission."""
+        try:
+            thread = await message.create_thread(name=thread_name(question))
+        except discord.HTTPException as exc:
+            log.warning("could not open a thread on %s (%s %s); replying in the channel", context, exc.status, exc.text)
+            return None
+        await asyncio.to_thread(
+            self.bot.conversations.start, thread.id, guild_id=thread.guild.id, parent_id=message.channel.id,
+            origin="thread",
+        )
+        log.info("opened thread %s on %s", thread.id, context)
+        return thread
+
+    async def _remember(self, message: discord.Message, thread_id: int, incoming: Incoming, answer: Answer) -> None:
+        """Record the turn, so the next message in the thread is read with it (a forum post starts here)."""
+        store = self.bot.conversations
+        if not store.is_conversation(thread_id):
+            await asyncio.to_thread(
+                store.start, thread_id, guild_id=message.guild.id if message.guild else None,
+                parent_id=getattr(message.channel, "parent_id", None), origin="forum",
+            )
+        await asyncio.to_thread(store.add_turn, thread_id, Turn.of(answer))
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        if self.bot.conversations.is_conversation(payload.thread_id):
+            await asyncio.to_thread(self.bot.conversations.forget, payload.thread_id)
 
     async def _tell_cooldown(self, message: discord.Message, reference: discord.MessageReference, retry_after: float) -> None:
         """One polite notice per cooldown window; further messages in the window are ignored quietly."""
@@ -261,14 +388,25 @@ class Ask(commands.Cog):
         # Defer first: embedding and search can take longer than Discord's 3-second window.
         await interaction.response.defer(thinking=True)
         interaction.extras[PUBLIC_THINKING] = True  # the answer is public, an error is not
-        kwargs = await self.answer(
-            question, user=interaction.user, guild_id=interaction.guild_id, channel_id=interaction.channel_id, via="slash"
+        store, thread_id = self.bot.conversations, interaction.channel_id
+        conversation = thread_id if thread_id is not None and store.is_conversation(thread_id) else None
+        history = await asyncio.to_thread(store.history, conversation) if conversation is not None else []
+        reply = await self.respond(
+            question, user=interaction.user, guild_id=interaction.guild_id, channel_id=interaction.channel_id,
+            via="slash", history=history,
         )
-        await deliver(lambda: interaction.followup.send(wait=True, **kwargs), context=interaction_context(interaction))
+        sent = await deliver(
+            lambda: interaction.followup.send(wait=True, **reply.kwargs), context=interaction_context(interaction)
+        )
+        if sent is not None and conversation is not None:  # /ask in a conversation is one of its turns
+            await asyncio.to_thread(store.add_turn, conversation, Turn.of(reply.answer))
 
     @app_commands.command(name="help", description="What this bot does and how to use it.")
     async def help(self, interaction: discord.Interaction[DocBot]) -> None:
-        embed = render_help(is_admin=self.bot.is_admin(interaction.user, interaction.permissions), cooldown=self.bot.cooldown_hint())
+        embed = render_help(
+            is_admin=self.bot.is_admin(interaction.user, interaction.permissions),
+            cooldown=self.bot.cooldown_hint(interaction.guild_id),
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

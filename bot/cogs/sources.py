@@ -1,8 +1,9 @@
 """Reading the documents directly: ``/search``, ``/source`` (with autocomplete) and ``/sources`` (paged).
 
-These look-ups are ephemeral by default (``sources_ephemeral``): they serve the person who asked and
-would only clutter a channel. ``/sources`` pages with Prev/Next buttons whose ``custom_id`` carries the
-target page, so paging needs no per-message state and keeps working after a restart.
+These look-ups are ephemeral by default (``sources_ephemeral``, per server with ``/config``): they serve
+the person who asked and would only clutter a channel. ``/sources`` pages with Prev/Next buttons whose
+``custom_id`` carries the target page, so paging needs no per-message state and keeps working after a
+restart; :class:`PageButton` is the pager of every paged reply (``/feedback`` too).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from discord.ext import commands
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import deliver, interaction_context, report_interaction_error
 from bot.render import ellipsize, fmt_date, one_line, render_hits, render_source, render_sources_page
-from embeddings.errors import IndexNotFound
-from embeddings.models import ChunkRef, DocumentInfo
+from embeddings.errors import EngineError, IndexNotFound
+from embeddings.models import ChunkRef, DocumentInfo, SourceView, page_label
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,20 @@ log = logging.getLogger(__name__)
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"docbot:sources:(?P<page>\d+):(?P<dir>prev|next)"
 ):
-    """Prev or Next on a /sources message; the custom_id holds the page it leads to."""
+    """Prev or Next on a /sources message; the custom_id holds the page it leads to.
+
+    Another paged reply subclasses it with its own ``template`` and ``prefix`` (the custom_id's start) and
+    its own :meth:`turn`.
+    """
+
+    prefix = "docbot:sources"
 
     def __init__(self, page: int, direction: str, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 style=discord.ButtonStyle.secondary,
                 label="◀ Prev" if direction == "prev" else "Next ▶",
-                custom_id=f"docbot:sources:{page}:{direction}",
+                custom_id=f"{self.prefix}:{page}:{direction}",
                 disabled=disabled,
             )
         )
@@ -48,23 +55,27 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction[DocBot]) -> None:  # type: ignore[override]
         try:
-            bot = interaction.client
-            docs = await bot.run_engine(bot.engine.sources)
-            page = render_sources_page(docs, self.page, bot.settings.sources_page_size)
-            await interaction.response.edit_message(
-                content=None, embed=page.embed, view=pager(page.page, page.pages), allowed_mentions=NO_MENTIONS
-            )
+            await self.turn(interaction)
         except Exception as exc:
             await report_interaction_error(interaction, exc)
 
+    async def turn(self, interaction: discord.Interaction[DocBot]) -> None:
+        """Show page ``self.page`` in the message the button is on."""
+        bot = interaction.client
+        docs = await bot.run_engine(bot.engine.sources)
+        page = render_sources_page(docs, self.page, bot.settings.sources_page_size)
+        await interaction.response.edit_message(
+            content=None, embed=page.embed, view=pager(page.page, page.pages), allowed_mentions=NO_MENTIONS
+        )
 
-def pager(page: int, pages: int) -> discord.ui.View | None:
-    """Prev/Next buttons, only when there is more than one page."""
+
+def pager(page: int, pages: int, button: type[PageButton] = PageButton) -> discord.ui.View | None:
+    """Prev/Next buttons (of the paged reply ``button`` belongs to), only when there is more than one page."""
     if pages <= 1:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(max(page - 1, 0), "prev", disabled=page <= 0))
-    view.add_item(PageButton(min(page + 1, pages - 1), "next", disabled=page >= pages - 1))
+    view.add_item(button(max(page - 1, 0), "prev", disabled=page <= 0))
+    view.add_item(button(min(page + 1, pages - 1), "next", disabled=page >= pages - 1))
     return view
 
 
@@ -136,6 +147,35 @@ def document_choices(docs: list[DocumentInfo], current: str, limit: int = 25) ->
     return choices
 
 
+_PAGE_TYPED = re.compile(r"^p(?:age)?\.?\s*(\d+)$")
+
+
+def passage_choices(view: SourceView, current: str, limit: int = 25) -> list[app_commands.Choice[int]]:
+    """Autocomplete for ``/source``'s passage: ``5 · p. 17 · The keeper painted…``, in document order.
+
+    An answer cites a PDF's page (``[1, p. 17]``); this lets a reader open the passage on that page.
+    Typed digits match passage numbers that start with them, ``p17`` or ``page 17`` a page, anything
+    else words of the passage.
+    """
+    typed = current.strip().casefold()
+    page_typed = _PAGE_TYPED.match(typed)
+    choices = []
+    for c in view.chunks:
+        if page_typed:
+            keep = c.page == int(page_typed.group(1))
+        elif typed.isdigit():
+            keep = str(c.chunk).startswith(typed)
+        else:
+            keep = all(word in c.text.casefold() for word in typed.split())
+        if not keep:
+            continue
+        label = f"{c.chunk}" + (f" · {page_label([c.page])}" if c.page is not None else "")
+        choices.append(app_commands.Choice(name=ellipsize(f"{label} · {one_line(c.text, 100)}", 100), value=c.chunk))
+        if len(choices) == limit:
+            break
+    return choices
+
+
 class Sources(commands.Cog):
     """Search the passages, read a source, list the documents."""
 
@@ -148,9 +188,9 @@ class Sources(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(PageButton)
 
-    @property
-    def ephemeral(self) -> bool:
-        return self.bot.settings.sources_ephemeral
+    def ephemeral(self, interaction: discord.Interaction[DocBot]) -> bool:
+        """Whether look-ups answer only the asker in this server (``/config lookups-ephemeral``)."""
+        return self.bot.server_config(interaction.guild_id).sources_ephemeral
 
     async def document_autocomplete(
         self, interaction: discord.Interaction[DocBot], current: str
@@ -170,7 +210,7 @@ class Sources(commands.Cog):
         query: app_commands.Range[str, 1, 500],
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-        await interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+        await interaction.response.defer(ephemeral=self.ephemeral(interaction), thinking=True)
         hits = await self.bot.run_query(self.bot.engine.search, query, count)
         await deliver(
             lambda: interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits)),
@@ -179,7 +219,7 @@ class Sources(commands.Cog):
 
     @app_commands.command(name="source", description="Read a document, or one passage of it with its context.")
     @app_commands.describe(document="The document (type words of its title, name or link)",
-                           passage="Passage number, as cited")
+                           passage="Passage number (suggestions show each one's page and first words)")
     async def source(
         self,
         interaction: discord.Interaction[DocBot],
@@ -191,7 +231,7 @@ class Sources(commands.Cog):
         ref: str | ChunkRef = document if passage is None else ChunkRef(document, passage)
         view = await self.bot.run_engine(self.bot.engine.source, ref)
         await interaction.response.send_message(
-            ephemeral=self.ephemeral, allowed_mentions=NO_MENTIONS, **render_source(view)
+            ephemeral=self.ephemeral(interaction), allowed_mentions=NO_MENTIONS, **render_source(view)
         )
 
     @source.autocomplete("document")
@@ -200,11 +240,28 @@ class Sources(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return await self.document_autocomplete(interaction, current)
 
+    @source.autocomplete("passage")
+    async def _source_passage(
+        self, interaction: discord.Interaction[DocBot], current: str
+    ) -> list[app_commands.Choice[int]]:
+        document = getattr(interaction.namespace, "document", None)
+        if not isinstance(document, str) or not document.strip():
+            return []
+        try:
+            view = await self.bot.run_engine(self.bot.engine.source, document)
+        except EngineError:  # no index yet, or a document that is not indexed (still being typed)
+            return []
+        return passage_choices(view, str(current))
+
     @app_commands.command(name="sources", description="The indexed documents, newest first.")
     async def sources(self, interaction: discord.Interaction[DocBot]) -> None:
         docs = await self.bot.run_engine(self.bot.engine.sources)
         page = render_sources_page(docs, 0, self.bot.settings.sources_page_size)
-        kwargs: dict[str, Any] = {"embed": page.embed, "allowed_mentions": NO_MENTIONS, "ephemeral": self.ephemeral}
+        kwargs: dict[str, Any] = {
+            "embed": page.embed,
+            "allowed_mentions": NO_MENTIONS,
+            "ephemeral": self.ephemeral(interaction),
+        }
         view = pager(page.page, page.pages)
         if view is not None:
             kwargs["view"] = view

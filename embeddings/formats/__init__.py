@@ -1,0 +1,137 @@
+"""The document formats the engine reads, and the one registry of their file suffixes.
+
+Each format is a module with ``extract(name, data, *, max_chars) -> Extracted``: it turns a file's
+bytes into the text the engine stores (excerpts are slices of it, ``source`` shows it), plus the
+metadata it can find (title, date, canonical URL, page starts). A file that cannot be a document
+raises ``DocumentRejected`` with one line a person can act on, starting with the file's name.
+
+Extracted text uses Markdown-like block syntax where the format has structure (``#`` headings, ``-``
+list items, paragraphs separated by a blank line), so the sentence splitter treats headings and
+lists the same way whatever the source format was.
+
+Format modules are imported on first use: reading a PDF needs pypdf, but answering a question
+(which loads ``documents`` through the store) must not pay for importing it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePosixPath
+
+from ..errors import DocumentRejected
+
+log = logging.getLogger(__name__)
+
+#: Suffix (lower case) -> the module in this package that reads it.
+_READERS: dict[str, str] = {
+    ".txt": "plain",
+    ".md": "plain",
+    ".pdf": "pdf",
+    ".html": "web",
+    ".htm": "web",
+    ".docx": "word",
+}
+#: How a reader's format is named in a message ("cannot be read as a PDF file").
+_LABELS = {"plain": "text", "pdf": "PDF", "web": "HTML", "word": "Word (.docx)"}
+#: Every suffix a document may have: the folder walk, uploads and messages all use this.
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_READERS)
+#: The default limit on a document's extracted text (``DOCBOT_MAX_DOCUMENT_CHARS``): about 5 MB.
+DEFAULT_MAX_DOCUMENT_CHARS = 5_000_000
+#: Formats whose text is the file's own bytes decoded (their content hash stays the file's hash).
+VERBATIM_FORMATS = frozenset({"plain"})
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a format module read from a file. ``pages`` holds ``(page number, start offset)`` pairs in
+    ascending order: page ``n`` runs from its start to the next page's (PDF only; empty elsewhere)."""
+
+    text: str
+    title: str | None = None
+    date: date | None = None
+    url: str | None = None
+    pages: tuple[tuple[int, int], ...] = ()
+
+
+_LIST_ITEM = re.compile(r"(?:[-*\u2022\u2013]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+
+
+def join_blocks(blocks: list[str]) -> str:
+    """Blocks of extracted text, separated by a blank line, except consecutive list items (one a line).
+
+    A blank line ends a paragraph for the answer builder, which never grows a quote across it; list
+    items stay on their own lines, which ends a list item's quote at its line.
+    """
+    text = ""
+    last = ""
+    for block in blocks:
+        if text:
+            text += "\n" if _LIST_ITEM.match(block) and _LIST_ITEM.match(last) else "\n\n"
+        text += block
+        last = block
+    return text
+
+
+def supported(name: str) -> bool:
+    """Whether a file name has a suffix the engine reads."""
+    return PurePosixPath(name).suffix.lower() in _READERS
+
+
+def supported_list(conjunction: str = "and") -> str:
+    """The suffixes for a message: ``.txt, .md, .pdf, .html, .htm and .docx``."""
+    return ", ".join(SUPPORTED_SUFFIXES[:-1]) + f" {conjunction} {SUPPORTED_SUFFIXES[-1]}"
+
+
+def reader_name(name: str) -> str:
+    """The module that reads ``name`` (``plain``, ``pdf``, ...); DocumentRejected for other suffixes."""
+    suffix = PurePosixPath(name).suffix.lower()
+    try:
+        return _READERS[suffix]
+    except KeyError:
+        raise DocumentRejected(
+            f"{name}: {suffix or 'a file without a suffix'} is not a supported format "
+            f"(supported: {supported_list('or')})"
+        ) from None
+
+
+def _reader(name: str) -> Callable[..., Extracted]:
+    module = importlib.import_module(f".{reader_name(name)}", __name__)
+    return module.extract  # type: ignore[no-any-return]
+
+
+def too_long(name: str, chars: int, max_chars: int, *, more: bool = False) -> DocumentRejected:
+    """The refusal for a document whose text is over the size limit."""
+    amount = f"more than {max_chars:,}" if more else f"{chars:,}"
+    return DocumentRejected(
+        f"{name}: {amount} characters of text, over the limit of {max_chars:,} "
+        f"(DOCBOT_MAX_DOCUMENT_CHARS); split it into smaller documents or raise the limit"
+    )
+
+
+def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
+    """Read one file's bytes by its suffix; refuse text longer than ``max_chars`` characters.
+
+    Embedding time and memory grow with the text: a 30 MB text file took about an hour and 1.8 GB.
+    Readers that can stop early (a PDF page by page, a text file by its byte count) do so; the final
+    check here covers the rest.
+    """
+    reader = _reader(name)
+    try:
+        extracted = reader(name, data, max_chars=max_chars)
+    except DocumentRejected:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser's failure on a damaged file must not stop a run
+        log.debug("%s: the reader failed", name, exc_info=exc)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        label = _LABELS[reader_name(name)]
+        raise DocumentRejected(f"{name}: cannot be read as a {label} file ({first}); is it damaged?") from None
+    if len(extracted.text) > max_chars:
+        raise too_long(name, len(extracted.text), max_chars)
+    if not extracted.text.strip():
+        raise DocumentRejected(f"{name}: no text found in the file")
+    return extracted

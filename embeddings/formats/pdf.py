@@ -1,0 +1,282 @@
+"""PDF through pypdf (pure Python): the text of every page, where each page starts, title and date.
+
+A PDF has no paragraphs, only lines placed on a page, and the sentence splitter ends a sentence at
+every newline. So each page's lines are put back into paragraphs (a line joins the one before
+unless that one ended a sentence short of the page's usual line width, or the new line is a list
+item or follows a heading), words hyphenated across lines are joined, and page furniture is dropped:
+page numbers and the running header or footer repeated on most pages. Short stand-alone lines that
+do not end like a sentence are written as ``#`` headings. Pages are separated by a blank line; the
+offset where each begins is kept, so every excerpt knows its page.
+
+Refused with a reason: files that are not PDFs, truncated files (no end-of-file marker), files
+protected by a password, and scanned documents whose pages hold no text at all (they need OCR).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import DependencyError
+
+from ..errors import DocumentRejected
+from . import Extracted, join_blocks, too_long
+
+log = logging.getLogger(__name__)
+
+#: How far from the end of the file the end-of-file marker is looked for (writers may pad a little).
+_EOF_WINDOW = 8192
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s+|p\.\s*)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
+)
+_BULLET = re.compile(r"^(?:[-\u2013\u2022*\u25aa\u25e6\u25cf\u00b7]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
+_ENDS_CLAUSE = re.compile(r"[.,;:!?]$")
+_DIGITS = re.compile(r"\d+")
+_JUNK_TITLE = re.compile(
+    r"^(?:untitled|title|document\d*|slide \d+|microsoft word\b.*|.*\.(?:docx?|pdf|pptx?|xlsx?|odt|rtf|txt|tex|indd))$",
+    re.IGNORECASE,
+)
+# pypdf reports the repairs it makes to broken files as warnings on its own loggers; they are
+# collected while a file is read and logged once under this module (see _pypdf_warnings).
+_PYPDF_LOG = logging.getLogger("pypdf")
+_PYPDF_LOCK = threading.Lock()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_warnings(name: str) -> Iterator[None]:
+    """Keep pypdf's repair notes ("incorrect startxref pointer") out of a user's terminal.
+
+    They describe how pypdf coped with a sloppy writer, not something the user can act on, and a
+    folder of such PDFs would bury the summary. One INFO line per file keeps them for ``-v``.
+    """
+    collect = _Collect()
+    with _PYPDF_LOCK:
+        propagate = _PYPDF_LOG.propagate
+        _PYPDF_LOG.addHandler(collect)
+        _PYPDF_LOG.propagate = False
+        try:
+            yield
+        finally:
+            _PYPDF_LOG.removeHandler(collect)
+            _PYPDF_LOG.propagate = propagate
+    if collect.messages:
+        log.info("%s: pypdf repaired %d problem(s) while reading, first: %s", name, len(collect.messages),
+                 collect.messages[0])
+
+
+def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
+    """The text of every page (see the module docstring), the title and the creation date."""
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentRejected(f"{name}: not a PDF file (it does not start with a PDF header)")
+    if b"%%EOF" not in data[-_EOF_WINDOW:]:
+        raise DocumentRejected(
+            f"{name}: the PDF is truncated (no end-of-file marker; the copy or download stopped early); "
+            "copy it again"
+        )
+    with _pypdf_warnings(name):
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        _unlock(name, reader)
+        raw_pages = _page_texts(name, reader, max_chars)
+        title, when = _metadata(reader)
+    if not any(text.strip() for text in raw_pages):
+        raise DocumentRejected(
+            f"{name}: no text layer on its {len(raw_pages)} page(s) (a scanned document?); "
+            "run it through OCR (e.g. ocrmypdf) and add the result"
+        )
+    text, pages = _assemble(_reflow_pages(raw_pages))
+    return Extracted(text=text, title=title or _first_heading(text), date=when, pages=pages)
+
+
+def _unlock(name: str, reader: PdfReader) -> None:
+    """Open a PDF that is encrypted without a password to open it (only restricting, say, printing).
+
+    A document that needs a password to be read is refused: the index cannot hold its password.
+    """
+    if not reader.is_encrypted:
+        return
+    try:
+        opened = reader.decrypt("")
+    except DependencyError:
+        raise DocumentRejected(
+            f"{name}: the PDF is encrypted with AES, which needs the 'cryptography' package to read"
+        ) from None
+    if opened == PasswordType.NOT_DECRYPTED:
+        raise DocumentRejected(
+            f"{name}: the PDF is protected by a password; save a copy without the password to index it"
+        )
+
+
+def _page_texts(name: str, reader: PdfReader, max_chars: int) -> list[str]:
+    """Every page's raw text; stops as soon as the text is surely over the limit."""
+    texts: list[str] = []
+    total = 0
+    for number, page in enumerate(reader.pages, 1):
+        try:
+            raw = page.extract_text() or ""
+        except DocumentRejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a damaged page
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise DocumentRejected(f"{name}: page {number} of the PDF cannot be read ({first})") from None
+        raw = _CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x0c", "\n"))
+        texts.append(raw)
+        total += len(raw)
+        if total > max_chars * 1.25:  # reflowing shortens a text by far less than this
+            raise too_long(name, total, max_chars, more=True)
+    return texts
+
+
+def _metadata(reader: PdfReader) -> tuple[str | None, date | None]:
+    """The document-information title (unless it is a placeholder or a file name) and creation date."""
+    try:
+        info = reader.metadata
+    except Exception:  # noqa: BLE001 - a damaged information dictionary costs the metadata only
+        return None, None
+    if info is None:
+        return None, None
+    title = None
+    try:
+        raw = " ".join(str(info.title or "").split())
+        if raw and len(raw) <= 200 and not _JUNK_TITLE.match(raw):
+            title = raw
+    except Exception:  # noqa: BLE001
+        pass
+    when = None
+    for attribute in ("creation_date", "modification_date"):
+        try:
+            stamp = getattr(info, attribute)
+        except Exception:  # noqa: BLE001 - a malformed date string
+            continue
+        if stamp is not None:
+            when = stamp.date()
+            break
+    return title, when
+
+
+# ---------------------------------------------------------------------- lines back into paragraphs
+def _furniture_key(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.lower().split()))
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Indexes of a page's first two and last two non-empty lines: where headers and footers sit."""
+    filled = [i for i, line in enumerate(lines) if line]
+    return sorted(set(filled[:2] + filled[-2:]))
+
+
+def _reflow_pages(raw_pages: list[str]) -> list[str]:
+    """Each page's text as paragraphs, without page numbers and running headers or footers."""
+    pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
+    with_text = [p for p in pages if any(p)]
+    repeated: set[str] = set()
+    if len(with_text) >= 3:
+        counts = Counter(key for p in with_text for key in {_furniture_key(p[i]) for i in _edges(p)})
+        repeated = {k for k, n in counts.items() if n >= max(3, 0.6 * len(with_text))}
+    out = []
+    for lines in pages:
+        for i in _edges(lines):
+            if _PAGE_NUMBER.match(lines[i]) or _furniture_key(lines[i]) in repeated:
+                lines[i] = ""
+        out.append(join_blocks(_paragraphs(lines)))
+    return out
+
+
+def _heading_like(line: str) -> bool:
+    """A short line that does not read as a sentence: a title, a heading, a caption."""
+    words = line.split()
+    return (
+        0 < len(words) <= 12
+        and len(line) <= 90
+        and not _ENDS_CLAUSE.search(line)
+        and (line[0].isupper() or line[0].isdigit())
+        and sum(c.isalpha() for c in line) >= 2
+        and not _BULLET.match(line)
+    )
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Join a page's lines into paragraphs; a stand-alone heading-like line becomes ``# heading``."""
+    filled = sorted(len(line) for line in lines if line)
+    if not filled:
+        return []
+    width = filled[int(0.9 * (len(filled) - 1))]  # a full line: most lines of a paragraph reach it
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            paragraphs.append(current.copy())
+            current.clear()
+
+    for line in lines:
+        if not line:
+            flush()
+            continue
+        if current:
+            prev = current[-1]
+            lone_heading = len(current) == 1 and _heading_like(prev) and len(prev) < 0.7 * width
+            ended = _ENDS_SENTENCE.search(prev) is not None
+            if (
+                _BULLET.match(line)
+                or lone_heading
+                or (ended and len(prev) < 0.8 * width)
+                or (ended and _heading_like(line) and len(line) < 0.7 * width)
+            ):
+                flush()
+        current.append(line)
+    flush()
+    return [_format_paragraph(p) for p in paragraphs]
+
+
+def _format_paragraph(lines: list[str]) -> str:
+    if len(lines) == 1 and _heading_like(lines[0]):
+        return "# " + lines[0]
+    text = lines[0]
+    for line in lines[1:]:
+        if len(text) > 1 and text[-1] == "-" and text[-2].isalpha() and text[-2].islower() and line[0].islower():
+            text = text[:-1] + line  # a word hyphenated at the line's end: "exam-" + "ple"
+        else:
+            text += " " + line
+    return text
+
+
+def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Pages joined by a blank line, and the offset where each page starts (empty pages included)."""
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []
+    at = 0
+    for number, page in enumerate(pages, 1):
+        if page and parts:
+            parts.append("\n\n")
+            at += 2
+        starts.append((number, at))
+        if page:
+            parts.append(page)
+            at += len(page)
+    return "".join(parts), tuple(starts)
+
+
+def _first_heading(text: str) -> str | None:
+    """The first heading-like line of the first page with text (the caller falls back to the name)."""
+    for line in text[:4000].split("\n"):
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None

@@ -1,0 +1,56 @@
+"""Plain text and Markdown, with the four-part news header recognised.
+
+The stored text is the file decoded as it is (line endings normalised), so a quote can be found in
+the file itself. Markdown is left as written: the sentence splitter reads its headings and lists.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ..errors import DocumentRejected
+from . import Extracted, too_long
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>\S.*?)\s*#*\s*$", re.MULTILINE)
+_DATE = re.compile(r"^\d{8}$")
+_URL = re.compile(r"^https?://\S+$")
+# Control characters other than tab/newline/carriage return/form feed mark a file as binary.
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def decode(data: bytes, name: str) -> str:
+    """Strict UTF-8 (with or without BOM); raises DocumentRejected with a reason a person can act on."""
+    if not data.strip():
+        raise DocumentRejected(f"{name}: the file is empty")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # Text never holds NUL; past the first bytes it would also cut the text short in SQLite.
+        raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL byte at offset {nul:,})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentRejected(
+            f"{name}: not valid UTF-8 text (undecodable byte at offset {exc.start})"
+        ) from None
+    if len(_BINARY.findall(text[:8192])) > 8:
+        raise DocumentRejected(f"{name}: looks like a binary file, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
+    """News format: line 1 title, line 2 date ``YYYYMMDD``, line 3 URL, then the body. Anything else
+    is plain text or Markdown, titled by its first heading (the caller falls back to the file name)."""
+    if len(data) > 4 * max_chars:  # UTF-8 takes at most 4 bytes a character: over the limit for sure
+        raise too_long(name, 0, max_chars, more=True)
+    text = decode(data, name)
+    lines = text.split("\n", 3)
+    if len(lines) == 4 and _DATE.match(lines[1].strip()) and _URL.match(lines[2].strip()):
+        try:
+            when = datetime.strptime(lines[1].strip(), "%Y%m%d").date()
+        except ValueError:
+            when = None
+        if when is not None and lines[3].strip():
+            return Extracted(text=lines[3], title=lines[0].strip() or None, date=when, url=lines[2].strip())
+    heading = _HEADING.search(text[:4000])
+    return Extracted(text=text, title=heading.group("title") if heading else None)

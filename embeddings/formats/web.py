@@ -1,0 +1,283 @@
+"""Saved web pages (.html, .htm) through Beautiful Soup with Python's own HTML parser (pure Python).
+
+The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else its
+``<body>``, without what is not the article: navigation, the site header and footer, sidebars,
+forms, scripts, hidden elements and blocks whose class or id names them (``site-footer``,
+``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ...). It is written as Markdown-like blocks:
+``#`` headings, ``-`` list items, table rows with ``|`` between cells, paragraphs separated by a blank
+line. Metadata comes from the page's head when present: the title (``og:title``, else the first
+``<h1>`` of the main text, else ``<title>``), the canonical URL (``<link rel="canonical">``, else
+``og:url``) and the published date (``article:published_time`` and the other usual meta tags,
+JSON-LD ``datePublished``, else a ``<time datetime>`` in the main text).
+
+Why not trafilatura: it brings lxml, dateparser, babel, courlan and more, and its heuristics are
+tuned for news sites; it drops short pages or paragraphs, which on a community's saved FAQ or rules
+page loses exactly what people ask about. The rules here are few, predictable and tested.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+from ..errors import DocumentRejected
+from . import Extracted, join_blocks
+
+_DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed", "form",
+    "button", "select", "input", "textarea", "nav", "aside", "footer", "dialog", "menu", "head",
+})
+_DROP_ROLES = frozenset({
+    "navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "dialog",
+    "alertdialog", "toolbar",
+})
+#: Words that, as a part of a class or id, mark a block that is not the article.
+_BOILERPLATE = frozenset({
+    "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "cookie",
+    "cookies", "consent", "share", "sharing", "social", "related", "comments", "advert", "ads",
+    "advertisement", "newsletter", "subscribe", "skip", "masthead", "promo", "popup", "modal", "toc",
+})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = frozenset({
+    "p", "div", "section", "article", "main", "header", "ul", "ol", "dl", "dt", "dd", "blockquote",
+    "figure", "figcaption", "address", "hr", "details", "summary", "center", "body", "html",
+})
+_DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "publish-date", "publication_date", "dc.date", "dc.date.issued", "dcterms.date", "dcterms.issued",
+    "dcterms.created", "citation_publication_date", "sailthru.date", "parsely-pub-date",
+)
+_ISO_DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})|^(\d{4})(\d{2})(\d{2})")
+_WORD = re.compile(r"[a-z]+")
+_SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+
+
+def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
+    """The main text as blocks, and the title, canonical URL and published date (see the module doc)."""
+    nul = data.find(b"\x00")
+    if nul >= 0 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 pages hold NUL bytes
+        raise DocumentRejected(f"{name}: looks like a binary file, not a web page (a NUL byte at offset {nul:,})")
+    soup = BeautifulSoup(data, "html.parser")
+    meta = _meta(soup)
+    when = _published(soup, meta)  # JSON-LD lives in <script>, which the main text drops
+    root = _main_root(soup)
+    h1 = root.find("h1")
+    title = meta.get("og:title") or meta.get("twitter:title")
+    if not title and isinstance(h1, Tag):
+        title = _collapse(h1.get_text(" "))
+    if not title and soup.title is not None:
+        title = _collapse(soup.title.get_text(" "))
+    _strip(root)
+    if when is None:
+        when = _time_element(root)
+    text = join_blocks(_Blocks().render(root))
+    return Extracted(text=text, title=title or None, date=when, url=_canonical(soup, meta))
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _meta(soup: BeautifulSoup) -> dict[str, str]:
+    """``<meta>`` contents by lower-cased property, name or itemprop (the first of each wins)."""
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        content = tag.get("content")
+        if not isinstance(content, str) or not content.strip():
+            continue
+        for attribute in ("property", "name", "itemprop"):
+            key = tag.get(attribute)
+            if isinstance(key, str) and key.strip():
+                found.setdefault(key.strip().lower(), _collapse(content))
+    return found
+
+
+def _canonical(soup: BeautifulSoup, meta: dict[str, str]) -> str | None:
+    for link in soup.find_all("link", href=True):
+        rel = link.get("rel") or []
+        rels = rel if isinstance(rel, list) else str(rel).split()
+        href = str(link["href"]).strip()
+        if "canonical" in (r.lower() for r in rels) and href.startswith(("http://", "https://")):
+            return href
+    url = meta.get("og:url", "")
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def _parse_date(text: str) -> date | None:
+    match = _ISO_DATE.search(text.strip())
+    if not match:
+        return None
+    year, month, day = (int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:]))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _json_ld_dates(soup: BeautifulSoup) -> Iterable[str]:
+    """``datePublished`` values in the page's JSON-LD blocks (schema.org Article and friends)."""
+
+    def walk(node: object) -> Iterable[str]:
+        if isinstance(node, dict):
+            value = node.get("datePublished")
+            if isinstance(value, str):
+                yield value
+            for child in node.values():
+                yield from walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                yield from walk(child)
+
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            yield from walk(json.loads(script.get_text()))
+        except ValueError:
+            continue
+
+
+def _published(soup: BeautifulSoup, meta: dict[str, str]) -> date | None:
+    for key in _DATE_META:
+        if key in meta and (when := _parse_date(meta[key])):
+            return when
+    for value in _json_ld_dates(soup):
+        if when := _parse_date(value):
+            return when
+    return None
+
+
+def _time_element(root: Tag) -> date | None:
+    """A ``<time datetime>`` in the main text: the one marked as published, else the first."""
+    times = [t for t in root.find_all("time") if isinstance(t.get("datetime"), str)]
+    marked = [t for t in times if t.has_attr("pubdate") or t.get("itemprop") == "datePublished"]
+    for tag in marked + times:
+        if when := _parse_date(str(tag["datetime"])):
+            return when
+    return None
+
+
+def _main_root(soup: BeautifulSoup) -> Tag:
+    """Where the article is: ``<main>``, ``role="main"``, the only ``<article>``, else the body."""
+    main = soup.find("main") or soup.find(attrs={"role": "main"})
+    if isinstance(main, Tag):
+        return main
+    articles = soup.find_all("article")
+    if len(articles) == 1:
+        return articles[0]
+    return soup.body or soup
+
+
+def _names_boilerplate(tag: Tag) -> bool:
+    classes = tag.get("class") or []
+    names = [*(classes if isinstance(classes, list) else str(classes).split()), str(tag.get("id") or "")]
+    return any(word in _BOILERPLATE for n in names for word in _WORD.findall(n.lower()))
+
+
+def _hidden(tag: Tag) -> bool:
+    style = str(tag.get("style") or "").replace(" ", "").lower()
+    return (
+        tag.has_attr("hidden")
+        or str(tag.get("aria-hidden") or "").lower() == "true"
+        or "display:none" in style
+        or "visibility:hidden" in style
+    )
+
+
+def _strip(root: Tag) -> None:
+    """Remove what is not the article from ``root`` (in place).
+
+    Elements are dropped for what they are (``<nav>``, ``role="navigation"``, hidden, the site's
+    ``<header>``) first; then for what their class or id calls them, unless that would take half of
+    what is left: a wrapper named ``has-sidebar`` holds the article itself.
+    """
+    for tag in list(root.find_all(True)):
+        if tag.decomposed:
+            continue
+        if (
+            tag.name in _DROP_TAGS
+            or str(tag.get("role") or "").lower() in _DROP_ROLES
+            or (tag.name == "header" and tag.find_parent(("article", "main")) is None)  # the site's, not an article's
+            or _hidden(tag)
+        ):
+            tag.decompose()
+    total = len(_collapse(root.get_text(" ")))
+    for tag in list(root.find_all(True)):
+        if not tag.decomposed and _names_boilerplate(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
+            tag.decompose()
+
+
+class _Blocks:
+    """Walks the main text, collecting Markdown-like blocks; inline text is joined and collapsed."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.inline: list[str] = []
+        self.prefix = ""  # the marker of the list item whose text is being collected
+
+    def render(self, root: Tag) -> list[str]:
+        self._walk(root, ordered=None)
+        self._flush()
+        return self.blocks
+
+    def _flush(self) -> None:
+        text = _collapse("".join(self.inline))
+        self.inline.clear()
+        if text:
+            self.blocks.append(self.prefix + text)
+        self.prefix = ""
+
+    def _walk(self, node: Tag, ordered: list[int] | None) -> None:
+        for child in node.children:
+            if isinstance(child, _SKIPPED_STRINGS):
+                continue
+            if isinstance(child, NavigableString):
+                self.inline.append(str(child))
+            elif isinstance(child, Tag):
+                self._element(child, ordered)
+
+    def _element(self, tag: Tag, ordered: list[int] | None) -> None:
+        name = tag.name
+        if name in _HEADINGS:
+            self._flush()
+            text = _collapse(tag.get_text(" "))
+            if text:
+                self.blocks.append("#" * _HEADINGS[name] + " " + text)
+        elif name == "br":
+            self._flush()
+        elif name == "li":
+            self._flush()
+            if ordered is not None:
+                ordered[0] += 1
+                self.prefix = f"{ordered[0]}. "
+            else:
+                self.prefix = "- "
+            self._walk(tag, None)
+            self._flush()
+        elif name in ("ul", "ol"):
+            self._flush()
+            self._walk(tag, [0] if name == "ol" else None)
+            self._flush()
+        elif name == "table":
+            self._flush()
+            for row in tag.find_all("tr"):
+                cells = [_collapse(c.get_text(" ")) for c in row.find_all(("td", "th"))]
+                line = " | ".join(c for c in cells if c)
+                if line:
+                    self.blocks.append(line)
+        elif name == "pre":
+            self._flush()
+            lines = [line.rstrip() for line in tag.get_text().strip("\n").split("\n")]
+            text = "\n".join(line for line in lines if line.strip())
+            if text:
+                self.blocks.append(text)
+        elif name == "img":
+            return
+        elif name in _BLOCKS:
+            self._flush()
+            self._walk(tag, ordered)
+            self._flush()
+        else:  # inline markup: a, span, em, strong, code, ...
+            self._walk(tag, ordered)

@@ -1,0 +1,151 @@
+"""Documents in every supported format, written by the tests themselves (no binary file is committed).
+
+PDFs are written with fpdf2 (a running header and a page-number footer on every page, as reports
+have), Word files with python-docx, web pages by hand. Each holds facts no other test document has,
+so a test knows which page and which source an answer must cite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+HARBOUR_PDF_TITLE = "Harbour authority annual report 2024"
+#: Page 3 of the report: the only place the keeper's retirement is told.
+KEEPER_FACT = "Maeve Donnelly, the keeper of the Carrickfin light, retired in September after thirty-one years"
+KEEPER_QUESTION = "When did the keeper of the Carrickfin light retire?"
+_FILLER = (
+    "The harbour master reviewed the moorings along the eastern quay during the spring inspection and "
+    "found that most of the chains needed replacement before the summer season. "
+)
+#: Three pages: the answer to KEEPER_QUESTION is on page 3 only.
+HARBOUR_PAGES: list[tuple[str, list[str]]] = [
+    ("Annual report 2024", [
+        "This report covers the work of the harbour authority from January to December. " + _FILLER * 2,
+        "Dredging of the inner basin was finished in March at a cost of 410,000 euros.",
+    ]),
+    ("Finances", [
+        "Mooring fees rose by four percent, the first rise since 2019. " + _FILLER,
+        "Fishing boats under ten metres pay half the fee.",
+    ]),
+    ("Lights and buoys", [
+        f"{KEEPER_FACT}. The light was automated the same month, and its fog signal was switched off. " + _FILLER,
+        "- Buoy 4 was replaced after a storm in February.",
+        "- Buoy 7 was moved twenty metres north.",
+    ]),
+]
+
+
+def make_pdf(
+    pages: list[tuple[str, list[str]]] = HARBOUR_PAGES,
+    *,
+    title: str | None = HARBOUR_PDF_TITLE,
+    created: dt.datetime | None = dt.datetime(2024, 3, 15, 9, 30, tzinfo=dt.timezone.utc),
+    header: str = "Harbour authority - public report",
+    user_password: str | None = None,
+    owner_password: str | None = None,
+) -> bytes:
+    """A text PDF: per page a heading and paragraphs, a running header and a "Page N" footer."""
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    class Report(FPDF):
+        def header(self) -> None:
+            if header:
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 10, f"Page {self.page_no()}", align="C")
+
+    pdf = Report()
+    if title:
+        pdf.set_title(title)
+    if created:
+        pdf.set_creation_date(created)
+    if owner_password or user_password:
+        pdf.set_encryption(owner_password=owner_password or "owner", user_password=user_password,
+                           encryption_method=EncryptionMethod.AES_128)
+    for heading, paragraphs in pages:
+        pdf.add_page()
+        if heading:
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def make_scanned_pdf(pages: int = 2) -> bytes:
+    """What a scanner makes: pages that are pictures, with no text layer."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    pdf = FPDF()
+    for n in range(pages):
+        pdf.add_page()
+        pdf.image(Image.new("L", (400, 560), color=200 + n), x=10, y=10, w=190)
+    return bytes(pdf.output())
+
+
+#: A saved news page: navigation, a sidebar, a share bar, a footer and a cookie banner around the article.
+FERRY_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Ferry timetable | Example Town News</title>
+<meta property="og:title" content="New ferry timetable for Inishmore">
+<meta property="article:published_time" content="2024-05-02T09:30:00+01:00">
+<link rel="canonical" href="https://example.org/news/ferry-timetable">
+<style>.nav { color: red }</style>
+</head><body>
+<header class="site-header"><a href="/">Example Town News</a>
+<nav><ul><li><a href="/news">Latest headlines</a></li><li><a href="/weather">Weather forecast</a></li></ul></nav>
+</header>
+<div class="layout has-sidebar">
+<main><article>
+<header><h1>New ferry timetable for Inishmore</h1><p class="byline">By Ann Smith</p></header>
+<p>From June the first ferry to Inishmore leaves the harbour at 7:15 on weekdays, the port authority said.
+The first boat used to leave at eight.</p>
+<h2>Weekend sailings</h2>
+<p>On Saturdays and Sundays the first sailing is at nine.<br>A return ticket costs 25 euros.</p>
+<ul><li>Cars must be booked ahead.</li><li>Bicycles travel free.</li></ul>
+<div class="share-bar">Share on Facebook. Share by email.</div>
+</article></main>
+<aside class="sidebar"><h3>Most read</h3><p>Celebrity chef opens a seaweed restaurant on the pier.</p></aside>
+</div>
+<footer><p>Copyright 2024 Example Town News. Read our privacy policy and terms of use.</p></footer>
+<div class="cookie-banner">We use cookies to improve your experience.</div>
+<script>var tracking = "analytics snippet";</script>
+</body></html>
+"""
+#: Words that only the page's navigation, sidebar, footer, banner and script contain.
+FERRY_BOILERPLATE = ("Latest headlines", "Weather forecast", "seaweed restaurant", "privacy policy", "cookies",
+                     "analytics", "Share on Facebook", "Example Town News")
+
+
+def make_docx(*, title: str | None = "Rowing club volunteer handbook") -> bytes:
+    """A Word file with a title, headings on two levels, a list and a table."""
+    import docx
+
+    document: Any = docx.Document()
+    if title:
+        document.core_properties.title = title
+    document.add_heading("Volunteer handbook", 0)
+    document.add_paragraph("Welcome to the rowing club. Every member helps out a few times a season.")
+    document.add_heading("Opening the boathouse", 1)
+    document.add_paragraph("The first volunteer of the day collects the boathouse key from the harbour office "
+                           "and switches off the alarm with the code kept in the red folder.")
+    document.add_paragraph("Check the weather board.", style="List Bullet")
+    document.add_paragraph("Unlock the oar store.", style="List Bullet")
+    document.add_heading("Safety boat", 2)
+    document.add_paragraph("The safety boat must carry a radio, a first aid kit and a spare kill cord.")
+    table = document.add_table(rows=2, cols=2)
+    for (r, c), text in {(0, 0): "Role", (0, 1): "Contact", (1, 0): "Captain", (1, 1): "Niamh"}.items():
+        table.cell(r, c).text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,250 @@
+"""Reading PDF, HTML and Word files: the text that is stored, its metadata and pages, and the files
+that are refused with a reason. The fixtures are written by the tests (tests/doc_fixtures.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from embeddings import formats
+from embeddings.documents import iter_files, page_at, parse, read_file, save_upload
+from embeddings.errors import DocumentRejected
+from embeddings.sentences import Kind, quotable_sentences
+
+from .doc_fixtures import (
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_pdf,
+    make_scanned_pdf,
+)
+
+
+@pytest.fixture(scope="module")
+def report_pdf() -> bytes:
+    return make_pdf()
+
+
+# ---------------------------------------------------------------------- PDF
+def test_pdf_text_pages_title_and_date(report_pdf: bytes) -> None:
+    doc = parse("reports/harbour.pdf", report_pdf)
+    assert doc.title == HARBOUR_PDF_TITLE and doc.date == dt.date(2024, 3, 15) and doc.url is None
+    assert [n for n, _ in doc.pages] == [1, 2, 3]
+    # every page's text is where its page says, and nothing of page 3 is on page 2
+    at = doc.text.index(KEEPER_FACT)
+    assert page_at(doc.pages, at) == 3
+    assert page_at(doc.pages, doc.text.index("Mooring fees rose")) == 2
+    assert page_at(doc.pages, doc.text.index("Dredging of the inner basin")) == 1
+
+
+def test_pdf_lines_become_paragraphs_without_page_furniture(report_pdf: bytes) -> None:
+    text = parse("harbour.pdf", report_pdf).text
+    # the running header and the page numbers are gone; headings are Markdown headings
+    assert "public report" not in text and "Page 1" not in text and "Page 3" not in text
+    assert "# Lights and buoys\n\n" in text and text.startswith("# Annual report 2024\n\n")
+    # a paragraph wrapped over several lines is one line again, so a sentence is quotable whole
+    assert f"{KEEPER_FACT}. The light was automated the same month" in text
+    sentences = [text[s.start:s.end] for s in quotable_sentences(text)]
+    assert any(s.startswith(KEEPER_FACT) for s in sentences)
+    assert all(text[s.start:s.end] != "Lights and buoys" or s.kind is Kind.HEADING for s in quotable_sentences(text))
+    # list items stay one to a line
+    assert "- Buoy 4 was replaced after a storm in February.\n- Buoy 7 was moved twenty metres north." in text
+
+
+def test_pdf_without_metadata_title_is_titled_by_its_first_heading() -> None:
+    assert parse("untitled.pdf", make_pdf(title=None)).title == "Annual report 2024"
+    placeholder = parse("x.pdf", make_pdf(title="Microsoft Word - report_final.docx"))
+    assert placeholder.title == "Annual report 2024"
+
+
+def test_pdf_paragraph_rules() -> None:
+    from embeddings.formats.pdf import _paragraphs
+
+    full = "x" * 60
+    lines = [
+        "Safety rules", f"The harbour gate is locked at midnight and the {full}",
+        f"night watchman keeps the only key, which is admini- {full}",
+        "stered by the harbour office.", "",
+        "- Wear a life jacket.", "- Never swim off the slipway.",
+        "Visitors sign the book at the office.",
+    ]
+    assert _paragraphs(lines) == [
+        "# Safety rules",
+        f"The harbour gate is locked at midnight and the {full} night watchman keeps the only key, which is "
+        f"admini- {full} stered by the harbour office.",
+        "- Wear a life jacket.", "- Never swim off the slipway.",
+        "Visitors sign the book at the office.",
+    ]
+    assert _paragraphs(["A line that ends with a hyphen-", "ated word and goes on."]) == [
+        "A line that ends with a hyphenated word and goes on."]
+
+
+def test_pdf_readable_without_a_password_is_read_even_when_encrypted() -> None:
+    # "Protected" PDFs often only restrict printing or copying: anyone may open and read them.
+    doc = parse("protected.pdf", make_pdf(owner_password="only-the-owner"))
+    assert KEEPER_FACT in doc.text
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda: make_pdf(user_password="secret"), "protected by a password"),
+        (lambda: make_scanned_pdf(3), "no text layer on its 3 page(s) (a scanned document?)"),
+        (lambda: make_pdf()[: len(make_pdf()) // 2], "truncated"),
+        (lambda: b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n", "cannot be read as a PDF file"),
+        (lambda: b"<html>not a pdf</html>", "not a PDF file"),
+        (lambda: b"", "not a PDF file"),
+    ],
+    ids=["encrypted", "scanned", "truncated", "corrupt", "not-a-pdf", "empty"],
+)
+def test_bad_pdfs_are_refused_with_a_reason(make, reason: str) -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        parse("bad.pdf", make())
+    message = str(caught.value)
+    assert message.startswith("bad.pdf: ") and reason in message and "\n" not in message
+
+
+def test_a_pdf_over_the_size_limit_stops_early_with_the_limit_named(report_pdf: bytes) -> None:
+    with pytest.raises(DocumentRejected, match=r"over the limit of 500 \(DOCBOT_MAX_DOCUMENT_CHARS\)"):
+        parse("harbour.pdf", report_pdf, max_chars=500)
+
+
+def test_pypdf_repair_notes_stay_out_of_the_warnings(caplog: pytest.LogCaptureFixture, report_pdf: bytes) -> None:
+    # A wrong cross-reference offset: pypdf repairs it and says so on its own logger.
+    damaged = report_pdf.replace(b"startxref\n", b"startxref\n1", 1)
+    with caplog.at_level(logging.INFO):
+        doc = parse("sloppy.pdf", damaged)
+    assert KEEPER_FACT in doc.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("sloppy.pdf: pypdf repaired" in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------------- HTML
+def test_html_keeps_the_article_and_its_metadata() -> None:
+    doc = parse("news/ferry.html", FERRY_HTML.encode())
+    assert doc.title == "New ferry timetable for Inishmore"
+    assert doc.url == "https://example.org/news/ferry-timetable" and doc.date == dt.date(2024, 5, 2)
+    assert doc.pages == ()
+    text = doc.text
+    assert text.startswith("# New ferry timetable for Inishmore\n\n")
+    assert "From June the first ferry to Inishmore leaves the harbour at 7:15 on weekdays" in text
+    assert "## Weekend sailings" in text and "- Cars must be booked ahead.\n- Bicycles travel free." in text
+    for boilerplate in FERRY_BOILERPLATE:
+        assert boilerplate not in text, boilerplate
+
+
+def test_html_metadata_fallbacks() -> None:
+    page = """<html><head><title>Club rules</title>
+    <script type="application/ld+json">{"@graph": [{"@type": "Article", "datePublished": "2023-11-05T10:00:00Z"}]}</script>
+    <meta property="og:url" content="https://club.example/rules"></head>
+    <body><div id="menu"><a href="/">Home</a></div><p>Members pay the fee by the end of January.</p></body></html>"""
+    doc = parse("rules.htm", page.encode())
+    assert doc.title == "Club rules" and doc.date == dt.date(2023, 11, 5) and doc.url == "https://club.example/rules"
+    assert doc.text == "Members pay the fee by the end of January."
+
+
+def test_html_names_its_own_encoding() -> None:
+    page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me at the pier.</p></body></html>'
+    assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
+
+
+def test_html_without_text_and_binary_html_are_refused() -> None:
+    with pytest.raises(DocumentRejected, match="no text found"):
+        parse("empty.html", b"<html><body><nav>Home</nav><script>x()</script></body></html>")
+    with pytest.raises(DocumentRejected, match="binary"):
+        parse("blob.html", b"\x00\x01\x02<html>")
+
+
+# ---------------------------------------------------------------------- Word
+def test_docx_paragraphs_headings_lists_and_tables_in_order() -> None:
+    doc = parse("handbook.docx", make_docx())
+    assert doc.title == "Rowing club volunteer handbook" and doc.pages == ()
+    assert doc.text.split("\n\n") == [
+        "# Volunteer handbook",
+        "Welcome to the rowing club. Every member helps out a few times a season.",
+        "# Opening the boathouse",
+        "The first volunteer of the day collects the boathouse key from the harbour office and switches off "
+        "the alarm with the code kept in the red folder.",
+        "- Check the weather board.\n- Unlock the oar store.",
+        "## Safety boat",
+        "The safety boat must carry a radio, a first aid kit and a spare kill cord.",
+        "Role | Contact\nCaptain | Niamh",
+    ]
+    kinds = {doc.text[s.start:s.end]: s.kind for s in quotable_sentences(doc.text)}
+    assert kinds["Opening the boathouse"] is Kind.HEADING and kinds["Unlock the oar store."] is Kind.LIST
+
+
+def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:
+    assert parse("h.docx", make_docx(title=None)).title == "Volunteer handbook"
+
+
+def test_bad_docx_files_are_refused_with_a_reason() -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    with pytest.raises(DocumentRejected, match="encrypted \\(password-protected\\) Word file"):
+        parse("locked.docx", ole)
+    with pytest.raises(DocumentRejected, match="not a zip package"):
+        parse("fake.docx", b"plain text pretending")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("hello.txt", "a zip, but no Word document inside")
+    with pytest.raises(DocumentRejected, match="fake.docx: not a Word .docx document"):
+        parse("fake.docx", buffer.getvalue())
+    truncated = make_docx()[:2000]
+    with pytest.raises(DocumentRejected, match="cut.docx: "):
+        parse("cut.docx", truncated)
+
+
+# ---------------------------------------------------------------------- shared rules
+def test_one_registry_of_suffixes_drives_the_walk_and_uploads(tmp_path: Path) -> None:
+    assert formats.SUPPORTED_SUFFIXES == (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
+    for name in ("a.txt", "b.md", "c.PDF", "d.html", "e.htm", "f.docx", "g.png", "h.doc"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [d for d, _ in iter_files([tmp_path])] == ["a.txt", "b.md", "c.PDF", "d.html", "e.htm", "f.docx"]
+    with pytest.raises(DocumentRejected, match=r"only \.txt, \.md, \.pdf, \.html, \.htm and \.docx files"):
+        save_upload(tmp_path / "docs", "old.doc", b"x", max_bytes=100)
+
+
+def test_uploads_keep_their_extension_and_are_checked_as_their_format(tmp_path: Path, report_pdf: bytes) -> None:
+    docs = tmp_path / "docs"
+    saved = save_upload(docs, "Harbour Report (2024).PDF", report_pdf, max_bytes=10**7)
+    assert saved == docs / "Harbour_Report_2024.pdf" and saved.read_bytes() == report_pdf
+    with pytest.raises(DocumentRejected, match="protected by a password"):
+        save_upload(docs, "locked.pdf", make_pdf(user_password="pw"), max_bytes=10**7)
+    with pytest.raises(DocumentRejected, match="over the limit of 100 "):
+        save_upload(docs, "ferry.html", FERRY_HTML.encode(), max_bytes=10**7, max_chars=100)
+    assert sorted(p.name for p in docs.iterdir()) == ["Harbour_Report_2024.pdf"], "refused uploads leave nothing"
+
+
+def test_oversized_text_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * 1000)  # 5,000 bytes
+    with pytest.raises(DocumentRejected, match=r"big.txt: more than 1,000 characters of text, over the limit"):
+        read_file("big.txt", big, max_chars=1000)
+    with pytest.raises(DocumentRejected, match=r"big.txt: 5,000 characters of text, over the limit of 4,999"):
+        read_file("big.txt", big, max_chars=4999)
+    assert len(read_file("big.txt", big, max_chars=5000).text) == 5000
+
+
+def test_converted_documents_change_hash_when_their_extraction_changes(
+    report_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks are offsets into the extracted text: the same bytes read differently (a newer pypdf, a
+    # fixed reader) must count as changed, or old offsets would be applied to the new text.
+    from embeddings.formats import pdf
+
+    before = parse("h.pdf", report_pdf).content_hash
+    assert parse("h.pdf", report_pdf).content_hash == before
+    reflow = pdf._reflow_pages
+    monkeypatch.setattr(pdf, "_reflow_pages", lambda pages: [p.upper() for p in reflow(pages)])
+    assert parse("h.pdf", report_pdf).content_hash != before
+    # text files keep the file's own hash, as indexes written before other formats existed have it
+    assert parse("h.txt", b"same bytes").content_hash == hashlib.sha256(b"same bytes").hexdigest()
+
+
+def test_page_at_resolves_offsets_and_empty_pages() -> None:
+    pages = ((1, 0), (2, 10), (3, 10), (4, 30))  # page 2 is empty: page 3 starts where it does
+    assert [page_at(pages, o) for o in (0, 9, 10, 29, 30, 99)] == [1, 1, 3, 3, 4, 4]
+    assert page_at((), 5) is None
