@@ -141,16 +141,21 @@ def answer_quality(engine: Engine, questions: list[dict], corpus: Path) -> dict:
     }
 
 
-def latency(engine: Engine, questions: list[str], rounds: int) -> dict:
-    for q in questions[:5]:
-        engine.ask(q)  # warm-up: encoder session, page cache
+def ask_times(engine: Engine, questions: list[str], rounds: int) -> list[float]:
+    """Milliseconds of each ``engine.ask``, every question asked ``rounds`` times."""
     times = []
     for _ in range(rounds):
         for q in questions:
             t = time.perf_counter()
             engine.ask(q)
             times.append((time.perf_counter() - t) * 1000)
-    times.sort()
+    return times
+
+
+def latency(engine: Engine, questions: list[str], rounds: int) -> dict:
+    for q in questions[:5]:
+        engine.ask(q)  # warm-up: encoder session, page cache
+    times = sorted(ask_times(engine, questions, rounds))
     return {
         "queries": len(times),
         "p50_ms": round(statistics.median(times), 2),

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench import emit, load_questions
+from benchmarks.bench import ask_times, emit, load_questions
 from embeddings import Engine, EngineSettings
 from embeddings.cpu import available_cores, runnable_others
 from embeddings.encoder import OnnxEncoder
@@ -99,13 +99,7 @@ def ask_repeated(settings: EngineSettings, questions: list[str], rounds: int) ->
     engine = Engine(settings).load()
     for q in questions:
         engine.ask(q)
-    times = []
-    for _ in range(rounds):
-        for q in questions:
-            t = time.perf_counter()
-            engine.ask(q)
-            times.append((time.perf_counter() - t) * 1000)
-    return _summary(times)
+    return _summary(ask_times(engine, questions, rounds))
 
 
 def embed_variants(directory: Path, questions: list[str], rounds: int, load: _Load) -> dict:
