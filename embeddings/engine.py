@@ -162,6 +162,13 @@ class Engine:
         """The question's vector (read-only), from the cache when the same text was asked before."""
         return self._cached_vector(text)
 
+    def forget_questions(self) -> None:
+        """Drop the cached question vectors, so that a benchmark asking the same questions again times
+        the embedding too."""
+        clear = getattr(self._cached_vector, "cache_clear", None)
+        if clear is not None:
+            clear()
+
     def _embed_uncached(self, text: str) -> np.ndarray:
         vector = self._query_encoder().encode([text])[0]
         vector.setflags(write=False)  # shared by every caller of the cache
