@@ -281,14 +281,18 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if message.guild is not None and not message.author.bot:
-            await self.bot.refresh_server_config(message.guild.id)  # another process may have changed them
         incoming = self.incoming(message)
         if incoming is None:
             return
         if incoming.quiet and (not is_question(incoming.question) or self.addressed_to_others(message)):
             log.debug("quiet: %s is not a question for the bot", message_context(message))
             return
+        guild_id = message.guild.id if message.guild else None
+        # Counted before the first await, so a burst is rationed in the order it arrived.
+        retry_after = self.bot.question_retry_after(message.author.id, guild_id) if incoming.question else None
+        if guild_id is not None:
+            # Another process may have changed this server's settings: they apply from the next message.
+            await self.bot.refresh_server_config(guild_id)
         reference = message.to_reference(fail_if_not_exists=False)
         context = f"{message_context(message)} question={ellipsize(incoming.question, 300)!r}"
         target: discord.abc.Messageable = message.channel
@@ -300,8 +304,6 @@ class Ask(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            guild_id = message.guild.id if message.guild else None
-            retry_after = self.bot.question_retry_after(message.author.id, guild_id)
             if retry_after:
                 await self._tell_cooldown(message, reference, retry_after)
                 return
