@@ -85,7 +85,8 @@ class DocTree(app_commands.CommandTree["DocBot"]):
         Autocomplete gets an empty list: it cannot show an error.
         """
         command = interaction.command
-        if interaction.guild_id is not None:
+        if interaction.guild_id is not None and interaction.type is not discord.InteractionType.autocomplete:
+            # Not per keystroke: suggestions depend on the index, not on the server's settings.
             await interaction.client.refresh_server_config(interaction.guild_id)
         if interaction.guild_id is None and isinstance(command, app_commands.Command) and _guild_only(command):
             if interaction.type is discord.InteractionType.autocomplete:
