@@ -319,14 +319,14 @@ class Ask(commands.Cog):
                 reply = await self.respond(
                     incoming.question[:MAX_QUESTION_CHARS],
                     user=message.author,
-                    guild_id=message.guild.id if message.guild else None,
+                    guild_id=guild_id,
                     channel_id=target.id,
                     via=incoming.via,
                     history=history,
                 )
             sent = await deliver(lambda: target.send(reference=reference, **reply.kwargs), context=context)
             if sent is not None and conversation is not None:
-                await self._remember(message, conversation, incoming, reply.answer)
+                await self._remember(message, conversation, reply.answer)
         except Exception as exc:
             if is_transient(exc):  # Discord rate-limits this channel: a second message would not get through
                 log.error("could not reply to %s: Discord refused it (%s)", context, exc)
@@ -355,7 +355,7 @@ class Ask(commands.Cog):
         log.info("opened thread %s on %s", thread.id, context)
         return thread
 
-    async def _remember(self, message: discord.Message, thread_id: int, incoming: Incoming, answer: Answer) -> None:
+    async def _remember(self, message: discord.Message, thread_id: int, answer: Answer) -> None:
         """Record the turn, so the next message in the thread is read with it (a forum post starts here)."""
         store = self.bot.conversations
         if not store.is_conversation(thread_id):

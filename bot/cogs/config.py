@@ -81,6 +81,14 @@ class Config(
         )
         await self._tell(interaction, changes, notes)
 
+    async def _reset(self, interaction: discord.Interaction[DocBot], names: Sequence[str]) -> None:
+        """Return settings to the defaults and say what changed."""
+        assert interaction.guild_id is not None  # interaction_check
+        changes = await asyncio.to_thread(
+            self.bot.server_configs.reset, interaction.guild_id, interaction.user.id, list(names)
+        )
+        await self._tell(interaction, changes)
+
     async def _tell(
         self, interaction: discord.Interaction[DocBot], changes: Sequence[ConfigChange], notes: Sequence[str] = ()
     ) -> None:
@@ -145,10 +153,7 @@ class Config(
     ) -> None:
         assert interaction.guild_id is not None
         if channel is None and mode == "default":
-            changes = await asyncio.to_thread(
-                self.bot.server_configs.reset, interaction.guild_id, interaction.user.id, ["reply_mode"]
-            )
-            await self._tell(interaction, changes)
+            await self._reset(interaction, ["reply_mode"])
             return
 
         def change(config: ServerConfig) -> dict[str, Any]:
@@ -226,12 +231,7 @@ class Config(
         + [app_commands.Choice(name=label(name)[:100], value=name) for name in SETTINGS]
     )
     async def reset(self, interaction: discord.Interaction[DocBot], setting: str) -> None:
-        assert interaction.guild_id is not None
-        names = list(SETTINGS) if setting == "all" else [setting]
-        changes = await asyncio.to_thread(
-            self.bot.server_configs.reset, interaction.guild_id, interaction.user.id, names
-        )
-        await self._tell(interaction, changes)
+        await self._reset(interaction, list(SETTINGS) if setting == "all" else [setting])
 
 
 async def setup(bot: DocBot) -> None:
