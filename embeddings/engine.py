@@ -263,13 +263,14 @@ class Engine:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        passages, _, _ = self._passages(gen, self._query(query), k, filters, mode)
+        passages, _, texts = self._passages(gen, self._query(query), k, filters, mode)
         hits = []
         for rank, p in enumerate(passages, 1):
-            c, doc, chunk = p.cand, gen.doc_info(p.doc), gen.chunk(p.cand.chunk)
+            c, doc, chunk = p.cand, gen.source(p.doc, rank), gen.chunk(p.cand.chunk)
+            text = texts[p.doc] if p.doc in texts else gen.doc_text(p.doc)  # passages past the scored depth
             hits.append(Hit(
                 rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=doc.doc_id,
-                chunk=chunk.ord, start=chunk.start, end=chunk.end, text=gen.chunk_text(c.chunk),
+                chunk=chunk.ord, start=chunk.start, end=chunk.end, text=text[chunk.start:chunk.end],
                 title=doc.title, date=doc.date, url=doc.url, page=gen.page(p.doc, chunk.start),
             ))
         return hits
@@ -343,7 +344,11 @@ class Engine:
     def sources(self) -> list[DocumentInfo]:
         """Every indexed document, newest first (undated last), then by title, each naming its source."""
         gen = self._generation()
-        infos = self._documents(gen, self._source_table(gen), range(gen.documents))
+        return self._listing(gen, self._source_table(gen))
+
+    def _listing(self, gen: Generation, table: SourceTable) -> list[DocumentInfo]:
+        """Every document of ``gen``, newest first (undated last), then by title."""
+        infos = self._documents(gen, table, range(gen.documents))
         infos.sort(key=lambda d: d.title.lower())
         infos.sort(key=lambda d: d.date or date.min, reverse=True)
         return infos
@@ -352,9 +357,7 @@ class Engine:
         """The folders and files the index is built from (its sources), and its documents (as ``sources``)."""
         gen = self._generation()
         table = self._source_table(gen)
-        documents = self._documents(gen, table, range(gen.documents))
-        documents.sort(key=lambda d: d.title.lower())
-        documents.sort(key=lambda d: d.date or date.min, reverse=True)
+        documents = self._listing(gen, table)
         return CollectionInfo(
             sources=[
                 SourceInfo(path=str(e.path), kind=e.kind, documents=n, excluded=list(e.excluded), exists=e.path.exists())
