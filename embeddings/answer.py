@@ -138,7 +138,7 @@ def build(
             Excerpt(
                 number=number,
                 doc_id=gen.doc_id(q.doc),
-                chunk=int(gen.chunk_ord[cid]),
+                chunk=gen.chunk(cid).ord,
                 start=q.start,
                 end=q.end,
                 text=texts[q.doc][q.start : q.end],
