@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from .errors import InvalidRequest
-from .evidence import Passage, Query, asks_for_number, exclude_sentences
+from .evidence import DEFAULT_PARAMS, Params, Passage, Query, asks_for_number, exclude_sentences
 from .lexical import words
 from .models import Answer, FollowUp
 
@@ -330,8 +330,13 @@ def blended_query(resolution: Resolution, encode: Callable[[list[str]], np.ndarr
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question))
 
 
-def forget_quoted(passages: list[Passage], doc_ids: Callable[[int], str], quoted: Sequence[Quote]) -> None:
-    """Never quote again the sentences that overlap an excerpt already quoted (a request for more)."""
+def forget_quoted(
+    passages: list[Passage], doc_ids: Callable[[int], str], quoted: Sequence[Quote], params: Params = DEFAULT_PARAMS,
+) -> None:
+    """Never quote again the sentences that overlap an excerpt already quoted (a request for more).
+
+    ``params`` are the evidence weights the passages were scored with, so that a passage re-ranks by
+    what is left exactly as it was ranked before."""
     if not quoted:
         return
     by_doc: dict[str, list[Quote]] = {}
@@ -345,4 +350,4 @@ def forget_quoted(passages: list[Passage], doc_ids: Callable[[int], str], quoted
         seen = np.zeros(len(passage.spans), dtype=bool)
         for q in spans:
             seen |= (starts < q.end) & (q.start < ends)
-        exclude_sentences(passage, seen)
+        exclude_sentences(passage, seen, params)

@@ -330,13 +330,14 @@ class Engine:
         """Answer a question read with its conversation: its topic's questions and cited documents
         weigh in, a source it names is the one quoted, and a request for more quotes something new."""
         clock = clock or _Stopwatch()
-        query = conversation.blended_query(reading, self._query_encoder().encode)
+        # Each text through the cache: the topic's earlier questions were embedded when they were asked.
+        query = conversation.blended_query(reading, lambda texts: np.stack([self.embed_query(t) for t in texts]))
         clock.lap("embed")
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
-        conversation.forget_quoted(scored, gen.doc_id, reading.quoted)
+        conversation.forget_quoted(scored, gen.doc_id, reading.quoted, self.evidence_params)
         reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
         return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)
 

@@ -221,6 +221,24 @@ def test_an_elliptical_follow_up_is_answered_with_its_conversation(engine: Engin
     assert not any("six hours" in e.text for e in alone.excerpts), "alone the question names nothing"
 
 
+def test_a_follow_up_embeds_only_its_own_text(session_index) -> None:
+    """The topic's questions were embedded when they were asked: a follow-up reuses their vectors."""
+    engine = Engine(session_index).load()
+    encoder = engine._query_encoder()
+    embedded: list[str] = []
+
+    class Counting:
+        def encode(self, texts, *args, **kwargs):
+            embedded.extend(texts)
+            return encoder.encode(texts, *args, **kwargs)
+
+    engine._encoder = Counting()
+    first = engine.ask(ETNA)
+    follow = engine.ask("for how long?", history=[Turn.of(first)])
+    assert "six hours" in follow.excerpts[0].text
+    assert embedded.count(ETNA) == 1, embedded
+
+
 def test_a_new_topic_is_answered_on_its_own(engine: Engine) -> None:
     first = engine.ask(PESKOV)
     switched = engine.ask(ETNA, history=[Turn.of(first)])
