@@ -200,14 +200,14 @@ class Engine:
     def _passages(
         self, gen: Generation, q: evidence.Query, k: int, filters: Filters, mode: Mode,
         prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None,
-    ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
+    ) -> tuple[list[evidence.Passage], list[retrieval.Candidate], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
 
-        Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
-        document while others exist), every scored passage (an answer quotes from all of them: the
-        sentence that answers may sit in a document's third chunk) and the document texts read.
-        ``prior`` weighs documents a conversation already cited (see ``retrieval.search``); ``clock``
-        records how long each stage took.
+        Returns every scored passage, best first (an answer quotes from all of them: the sentence
+        that answers may sit in a document's third chunk), the fused candidates below the scoring
+        depth (only a result list of more than ``top_k`` passages shows them: see :meth:`_ranked`)
+        and the document texts read. ``prior`` weighs documents a conversation already cited (see
+        ``retrieval.search``); ``clock`` records how long each stage took.
         """
         s = self.settings
         self._last_question = time.monotonic()
@@ -224,11 +224,15 @@ class Engine:
             evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
         )
         clock.lap("evidence")
-        tail = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in fused[depth:]]
-        passages = retrieval.diversify(
-            scored + tail, lambda p: p.doc, k=k, max_per_doc=s.max_chunks_per_doc
-        )
-        return passages, scored, texts
+        return scored, fused[depth:], texts
+
+    def _ranked(
+        self, gen: Generation, scored: list[evidence.Passage], tail: list[retrieval.Candidate], k: int
+    ) -> list[evidence.Passage]:
+        """The ``k`` best passages for a result list: the scored ones by their evidence, then the
+        unscored tail in fused order, at most ``max_chunks_per_doc`` of a document while others exist."""
+        unscored = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in tail]
+        return retrieval.diversify(scored + unscored, lambda p: p.doc, k=k, max_per_doc=self.settings.max_chunks_per_doc)
 
     @property
     def generation(self) -> Generation:
@@ -241,7 +245,7 @@ class Engine:
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen = self._generation()
-        _, scored, texts = self._passages(gen, self._query(query), self.settings.top_k, Filters(), "hybrid")
+        scored, _, texts = self._passages(gen, self._query(query), self.settings.top_k, Filters(), "hybrid")
         return scored, texts
 
     def search(
@@ -263,7 +267,8 @@ class Engine:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        passages, _, texts = self._passages(gen, self._query(query), k, filters, mode)
+        scored, tail, texts = self._passages(gen, self._query(query), k, filters, mode)
+        passages = self._ranked(gen, scored, tail, k)
         hits = []
         for rank, p in enumerate(passages, 1):
             c, doc, chunk = p.cand, gen.source(p.doc, rank), gen.chunk(p.cand.chunk)
@@ -298,7 +303,7 @@ class Engine:
         reading = conversation.resolve(question, history)
         result: Answer | None = None
         if not reading.uses_context:
-            _, scored, texts = self._passages(
+            scored, _, texts = self._passages(
                 gen, self._query(question, clock), self.settings.top_k, filters, mode, clock=clock)
             result = self._build(question, gen, scored, texts)
             if reading.kind == "open" and (not result.answered or reading.touches(
@@ -335,7 +340,7 @@ class Engine:
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
-        _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
+        scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted)
         reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
         return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)

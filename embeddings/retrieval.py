@@ -38,7 +38,7 @@ class Filters:
         return bool(self.doc_ids or self.since or self.until)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     chunk: int  # chunk id within the generation
     fused: float

@@ -1096,6 +1096,20 @@ class Generation:
                 raise ValueError(f"no text for document {pos}")
             return row[0]
 
+    def doc_texts(self, positions: Iterable[int], into: dict[int, str]) -> dict[int, str]:
+        """The texts of documents ``positions`` not in ``into`` yet, added to it in one read (a
+        question's candidates come from a handful of documents: one query, not one each)."""
+        missing = sorted({int(p) for p in positions} - into.keys())
+        if missing:
+            with _reading(self.path, "store.sqlite"):
+                marks = ",".join("?" * len(missing))
+                rows = self._connect().execute(
+                    f"SELECT pos, text FROM documents WHERE pos IN ({marks})", missing).fetchall()
+            into.update(rows)
+            if len(rows) != len(missing):
+                raise ValueError(f"no text for document {min(set(missing) - into.keys())}")
+        return into
+
     def document(self, pos: int) -> Document:
         return Document(
             doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),

@@ -159,6 +159,49 @@ def test_a_repeated_question_reuses_its_vector(session_index):
     assert recomputed is not first and np.array_equal(recomputed, first)
 
 
+def test_a_question_embedded_alone_equals_it_in_a_batch(session_index):
+    """The one-text path (no sorting, no padding mask) gives the batch path's vector bit for bit."""
+    from embeddings.encoder import OnnxEncoder
+    from embeddings.indexer import onnx_dir
+
+    for precision in ("int8", "fp32"):
+        enc = OnnxEncoder(onnx_dir(session_index), precision=precision)
+        for question in QUESTIONS:
+            alone = enc.encode([question])
+            batch = enc._encode_batch([question, question])  # the general path: padded, masked
+            assert alone.shape == (1, enc.dimension) and alone.dtype == np.float32
+            assert np.allclose(alone[0], batch[0], atol=1e-6)
+        if precision == "fp32":  # (int8 quantises a batch by its whole range: padding moves it)
+            longer = "grain exports from Odesa resumed in August after months of blockade"
+            mixed = enc.encode([QUESTIONS[2], longer])  # padded: the short one's mask has zeros
+            assert float(mixed[0] @ enc.encode([QUESTIONS[2]])[0]) > 0.9999
+
+
+def test_document_texts_read_at_once_equal_each_alone(engine: Engine):
+    gen = engine.generation
+    positions = [3, 0, gen.documents - 1, 3]
+    texts = gen.doc_texts(positions, {})
+    assert texts == {p: gen.doc_text(p) for p in positions}
+    kept = {0: "already read"}
+    assert gen.doc_texts([0, 1], kept)[0] == "already read" and kept[1] == gen.doc_text(1)
+    with pytest.raises(ValueError, match="no text for document"):
+        gen.doc_texts([gen.documents], {})
+
+
+def test_sentences_ranked_at_once_equal_sorting_each(engine: Engine):
+    """answer's one argsort of every sentence against the reference: a stable sort, one sentence at a time."""
+    from embeddings.answer import _ranked
+
+    for question in QUESTIONS:
+        passages, _ = engine.passages(question)
+        passages[1].score[0] = passages[0].score[0]  # a tie: the earlier passage comes first
+        reference = sorted(((p, i) for p in passages for i in range(len(p.score)) if np.isfinite(p.score[i])),
+                           key=lambda pi: -pi[0].score[pi[1]])
+        fast = _ranked(passages)
+        assert [(id(p), i) for p, i in fast] == [(id(p), i) for p, i in reference]
+    assert _ranked([]) == []
+
+
 def test_answers_say_where_their_time_went(engine: Engine):
     answer = engine.ask("what did Peskov say about a meeting?")
     assert set(answer.timings_ms) == {"embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
