@@ -90,6 +90,11 @@ class EngineSettings(BaseSettings):
     query_cache_size: int = Field(
         1024, ge=0, description="Question vectors kept for questions asked again (0 turns the cache off)."
     )
+    query_overlap: bool = Field(
+        True,
+        description="Embed a question on a second thread while BM25 searches for it, when another core "
+        "is idle at that moment (same results; README, Speed); false: one thread does both in turn.",
+    )
 
     # Index.
     exact_search_max_chunks: int = Field(

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import random
 import sqlite3
+import threading
 
 import faiss
 import numpy as np
@@ -200,6 +201,25 @@ def test_sentences_ranked_at_once_equal_sorting_each(engine: Engine):
         fast = _ranked(passages)
         assert [(id(p), i) for p, i in fast] == [(id(p), i) for p, i in reference]
     assert _ranked([]) == []
+
+
+def test_a_question_embedded_beside_bm25_gets_the_same_answer(session_index, monkeypatch: pytest.MonkeyPatch):
+    """Embedding on another thread while BM25 searches gives what one thread doing both gives: the
+    same hits, excerpts and scores, with filters and in every mode; off, no thread is started."""
+    monkeypatch.setattr("embeddings.engine.available_cores", lambda: 2)  # a 1-core runner too,
+    monkeypatch.setattr("embeddings.engine.idle_cores", lambda: 2)  # and a busy one
+    beside = Engine(session_index).load()
+    alone = Engine(session_index.model_copy(update={"query_overlap": False})).load()
+    doc = beside.generation.doc_id(0)
+    for question in QUESTIONS:
+        a, b = beside.ask(question), alone.ask(question)
+        assert (a.excerpts, a.sources, a.evidence) == (b.excerpts, b.sources, b.evidence)
+        for mode in ("hybrid", "bm25", "dense"):
+            assert beside.search(question, k=8, mode=mode) == alone.search(question, k=8, mode=mode)
+        assert beside.search(question, k=3, doc_ids=[doc]) == alone.search(question, k=3, doc_ids=[doc])
+    assert beside._beside is not None and alone._beside is None
+    threads = {t.name for t in threading.enumerate()}
+    assert any(name.startswith("docbot-question") for name in threads)
 
 
 def test_answers_say_where_their_time_went(engine: Engine):
