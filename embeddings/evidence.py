@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lexical import stems, terms, words
+from .lexical import stems, terms, terms_of, tokens, words
 from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
@@ -143,6 +143,24 @@ _NUMBER = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|yesterday)\b",
     re.IGNORECASE,
 )
+
+
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORDS = frozenset(_NUMBER.pattern.split("(", 1)[1].rsplit(")", 1)[0].split("|"))
+
+
+def holds_number(text: str, words: list[str]) -> bool:
+    """``_NUMBER.search(text)``, given the text's words (:func:`lexical.tokens`).
+
+    For ASCII text (most sentences) a number word is a word of the list, found by a set look-up; the
+    regular expression took 20 us a sentence, 1.1 ms for the ~55 sentences of a "how many" question.
+    Other text keeps the expression (its case-insensitive match folds more than ``lower``).
+    """
+    if _DIGIT.search(text) is not None:
+        return True
+    if text.isascii():
+        return not _NUMBER_WORDS.isdisjoint(words)
+    return _NUMBER.search(text) is not None
 
 
 @dataclass
@@ -278,9 +296,10 @@ def score(
         cos = (embed(sentence_texts) @ q).astype(np.float64)
     else:
         cos = ((sentences.codes.astype(np.float32) @ q) * sentences.scales).astype(np.float64)
-    # The sentences' and the documents' titles' terms from one tokenizer call.
+    # The sentences' and the documents' titles' words from one tokenizer call.
     unique_docs = list(dict.fromkeys(docs))
-    tokenized = terms(sentence_texts + [gen.title(d) for d in unique_docs])
+    words_of = tokens(sentence_texts + [gen.title(d) for d in unique_docs])
+    tokenized = terms_of(words_of)
     sentence_terms = [set(t) for t in tokenized[: len(sentence_texts)]]
     title_terms = dict(zip(unique_docs, tokenized[len(sentence_texts):]))
     section_terms = _section_terms(gen, docs, spans, bounds, texts)
@@ -290,7 +309,7 @@ def score(
         dtype=np.float64,
     )
     typed = (
-        np.array([bool(_NUMBER.search(t)) for t in sentence_texts], dtype=np.float64)
+        np.array([holds_number(t, w) for t, w in zip(sentence_texts, words_of)], dtype=np.float64)
         if query.wants_number else np.zeros(len(sentence_texts))
     )
     crowd = float(np.mean([c.dense for c in cands]))

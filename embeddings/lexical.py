@@ -127,15 +127,25 @@ def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
+def tokens(texts: Sequence[str]) -> list[list[str]]:
+    """The lower-cased words of two characters or more of each text, stop words included (what
+    :func:`terms` stems): for callers that look for other words in the same texts too."""
+    return _split_tokens(texts)
+
+
 def terms(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed terms of each text, without bm25s' extended English stop words."""
-    tokens = _split_tokens(texts)
+    return terms_of(_split_tokens(texts))
+
+
+def terms_of(tokenized: list[list[str]]) -> list[list[str]]:
+    """:func:`terms` of texts already split by :func:`tokens`."""
     cache = _TERMS
     try:
-        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokenized]
     except KeyError:
-        cache = _learn(w for ts in tokens for w in ts)
-        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
+        cache = _learn(w for ts in tokenized for w in ts)
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokenized]
 
 
 #: The vocabulary sorted, beside bm25s' JSON one: a question looks its terms up in it memory-mapped

@@ -222,6 +222,31 @@ def test_a_question_embedded_beside_bm25_gets_the_same_answer(session_index, mon
     assert any(name.startswith("docbot-question") for name in threads)
 
 
+def test_numbers_found_from_the_words_equal_the_expression(engine: Engine):
+    """``holds_number`` (a set look-up for ASCII text) against ``_NUMBER.search`` on every sentence
+    of the test index and on edge cases: case, digits of other scripts, word boundaries, folding."""
+    from embeddings.evidence import _NUMBER, holds_number
+    from embeddings.lexical import tokens
+
+    gen = engine.generation
+    texts = []
+    for pos in range(gen.documents):
+        text = gen.doc_text(pos)
+        for cid in gen.chunk_ids(pos).tolist():
+            texts += [text[a:b] for a, b, _ in gen.chunk_sentences(cid).spans.tolist()]
+        texts += text.splitlines()  # headings, list items and captions too
+    texts += ["Space is limited to sixty guests", "It closed ONCE.", "one_two", "someone", "a 5 b",
+              "٥ days", "Tueſday", "K", "May I?", "maybe", "“Twelve”", "café twenty",
+              "twenty-one", "", "x"]
+    from embeddings.evidence import _NUMBER_WORDS
+
+    for word in sorted(_NUMBER_WORDS):  # each word alone, in capitals, inside a word, glued to a digit
+        texts += [f"It was {word}.", word.upper(), f"{word}fold", f"un{word}", f"{word}5", f"é{word}"]
+    assert len(texts) > 300
+    for text, words in zip(texts, tokens(texts)):
+        assert holds_number(text, words) == bool(_NUMBER.search(text)), text
+
+
 def test_answers_say_where_their_time_went(engine: Engine):
     answer = engine.ask("what did Peskov say about a meeting?")
     assert set(answer.timings_ms) == {"embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
