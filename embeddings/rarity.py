@@ -5,10 +5,11 @@ first use: about 0.3 s of every cold ``docbot ask``. The indexer therefore write
 lower-case ASCII words once per data directory as a sorted, memory-mapped table with their Zipf
 values, computed by ``wordfreq.zipf_frequency`` itself; :func:`zipf` answers from it by binary
 search and asks wordfreq only for other words (accents, digits mixed with letters, longer than the
-table's width) or when no table matches the installed wordlist. Numbers of up to four digits ("19",
-"2022", "400": a fifth of the news2022 dev questions hold one) are in the table too, each with the
-value wordfreq gives it (its estimate for digit strings, which favours recent years): before, one such
-question cost a cold ``docbot ask`` wordfreq's 0.3 s. A test checks that both give the same values.
+table's width) or when no table matches the installed wordlist. Numbers of up to four digits and
+their ordinals ("19", "2022", "400", "17th": a fifth of the news2022 dev questions hold one) are in
+the table too, each with the value wordfreq gives it (its estimate for digit strings, which favours
+recent years): before, such a question cost a cold ``docbot ask`` wordfreq's 0.3 s. A test checks
+that both give the same values.
 
 The table depends on the wordlist, not on the documents: one process-wide table serves every index.
 """
@@ -67,12 +68,23 @@ def _in_table(word: str, numbers: bool = True) -> bool:
         return False
     if word.isdigit():
         return numbers and len(word) <= _DIGITS
+    if word[:1].isdigit():  # "17th": the table holds each number's own ordinal
+        digits = word.rstrip("abcdefghijklmnopqrstuvwxyz")
+        return (numbers and len(digits) <= _DIGITS and digits.isdigit() and digits[0] != "0"
+                and word == _ordinal(int(digits)))
     return word.isalpha() and word.islower() and len(word) <= _WIDTH
 
 
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _numbers() -> list[str]:
-    """Every string of 1 to ``_DIGITS`` digits ("0", "07", "2022")."""
-    return [f"{i:0{n}d}" for n in range(1, _DIGITS + 1) for i in range(10**n)]
+    """Every string of 1 to ``_DIGITS`` digits ("0", "07", "2022") and the ordinals of those numbers."""
+    digits = [f"{i:0{n}d}" for n in range(1, _DIGITS + 1) for i in range(10**n)]
+    return digits + [_ordinal(i) for i in range(1, 10**_DIGITS)]
 
 
 def write_table(data_dir: Path) -> None:
