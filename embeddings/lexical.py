@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import Stemmer
 
+from .arrays import load_mapped
+
 log = logging.getLogger(__name__)
 
 
@@ -227,15 +229,15 @@ class LexicalIndex:
         json_vocabulary = directory / "vocab.index.json"
         vocabulary: dict[str, int] | _SortedVocabulary
         if (directory / SORTED_VOCABULARY).exists():
-            vocabulary = _SortedVocabulary(np.load(directory / SORTED_VOCABULARY, mmap_mode="r"), json_vocabulary)
+            vocabulary = _SortedVocabulary(load_mapped(directory / SORTED_VOCABULARY), json_vocabulary)
         else:
             vocabulary = json.loads(json_vocabulary.read_text(encoding="utf-8"))
         nnoc_path = directory / "nonoccurrence_array.index.npy"
         return cls(
             vocabulary,
-            np.load(directory / "data.csc.index.npy", mmap_mode="r"),
-            np.load(directory / "indices.csc.index.npy", mmap_mode="r"),
-            np.load(directory / "indptr.csc.index.npy", mmap_mode="r"),
+            load_mapped(directory / "data.csc.index.npy"),
+            load_mapped(directory / "indices.csc.index.npy"),
+            load_mapped(directory / "indptr.csc.index.npy"),
             int(params["num_docs"]),
             np.load(nnoc_path) if nnoc_path.exists() else None,
         )

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .arrays import load_mapped
+
 log = logging.getLogger(__name__)
 
 _WIDTH = 24  # bytes of the longest word kept in the table; longer words ask wordfreq
@@ -132,7 +134,7 @@ def use_table(data_dir: Path) -> None:
     if path is None or not path.exists():
         return
     try:
-        _table = _Table(np.load(path, mmap_mode="r"), numbers=numbers)
+        _table = _Table(load_mapped(path), numbers=numbers)
     except (OSError, ValueError) as exc:  # damaged: wordfreq still answers, only slower to start
         log.info("word-frequency table %s unreadable (%s); using wordfreq", path, exc)
 

@@ -50,6 +50,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from . import vector_index
+from .arrays import load_mapped
 from .chunking import embedded_text
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
@@ -851,15 +852,15 @@ class Generation:
         self.chunk_doc = np.repeat(np.arange(len(rows), dtype=np.int64), self.n_chunks)
         self.chunk_ord = np.arange(total, dtype=np.int64) - np.repeat(self.first_chunk, self.n_chunks)
         with _reading(path, "vectors.npy"):
-            self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+            self.vectors = load_mapped(path / "vectors.npy")
         with _reading(path, "sentences.npy"):
-            self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
+            self.sentences = load_mapped(path / "sentences.npy")
         with _reading(path, "chunk_sentences.npy"):
             self.chunk_sentence_offsets = np.load(path / "chunk_sentences.npy")
         with _reading(path, "sentence_vectors.npy"):
-            self.sentence_codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+            self.sentence_codes = load_mapped(path / "sentence_vectors.npy")
         with _reading(path, "sentence_scales.npy"):
-            self.sentence_scales = np.load(path / "sentence_scales.npy", mmap_mode="r")
+            self.sentence_scales = load_mapped(path / "sentence_scales.npy")
 
     def _check_counts(self) -> None:
         """The files must agree with each other and with the manifest; each disagreement is damage."""

@@ -247,6 +247,22 @@ def test_numbers_found_from_the_words_equal_the_expression(engine: Engine):
         assert holds_number(text, words) == bool(_NUMBER.search(text)), text
 
 
+def test_mapped_arrays_are_plain_read_only_views_of_the_files(engine: Engine, tmp_path):
+    """The generation's and the BM25 index's mapped arrays equal the files, index as plain arrays
+    (no ``np.memmap`` on the query path) and cannot be written through."""
+    from embeddings.arrays import load_mapped
+
+    gen = engine.generation
+    for name, array in (("vectors.npy", gen.vectors), ("sentences.npy", gen.sentences),
+                        ("sentence_vectors.npy", gen.sentence_codes), ("bm25/indptr.csc.index.npy", gen.lexical._indptr)):
+        assert type(array) is np.ndarray and not array.flags.writeable
+        assert np.array_equal(array, np.load(gen.path / name))
+    path = tmp_path / "a.npy"
+    np.save(path, np.arange(5))
+    mapped = load_mapped(path)
+    assert type(mapped) is np.ndarray and int(mapped[3]) == 3 and type(mapped[1:3]) is np.ndarray
+
+
 def test_answers_say_where_their_time_went(engine: Engine):
     answer = engine.ask("what did Peskov say about a meeting?")
     assert set(answer.timings_ms) == {"embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
