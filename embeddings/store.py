@@ -47,7 +47,6 @@ from typing import Any, NamedTuple
 
 import faiss
 import numpy as np
-from filelock import FileLock, Timeout
 
 from . import vector_index
 from .arrays import load_mapped
@@ -181,6 +180,8 @@ def reindex_lock(data_dir: Path) -> Iterator[None]:
     Whoever changes the index or the documents folder takes it first, so a refusal
     (ReindexInProgress) comes before anything is touched. Not re-entrant: take it once per change.
     """
+    from filelock import FileLock, Timeout  # only changes need it: a question does not import it
+
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(data_dir / "reindex.lock")
