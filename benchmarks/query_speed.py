@@ -8,12 +8,16 @@ back, so a machine that other jobs keep busy slows all of them alike: compare th
 
 * ``ask``: ``Engine.ask`` in-process with the default settings and the question cache off (every
   question embedded), p50 / p95 / mean, and the p50 of each stage (``Answer.timings_ms``: embed,
-  terms, dense, bm25, fusion, evidence, answer); ``tokenize`` is the tokenizer alone (part of embed);
+  terms, dense, bm25, fusion, evidence, answer); ``tokenize`` is the tokenizer alone (part of embed).
+  When a second core is idle the question is embedded while BM25 searches, and "embed" is the wait
+  for its vector after BM25 (``embedded_beside_bm25``: how often); ``one_thread`` is the same engine
+  with ``query_overlap`` off, asked in turn question by question, with the median ratio of the two;
 * ``ask_repeated``: the same questions asked again with the cache on;
 * ``embed``: the question embedding alone, fp32 and int8 with 1, 2 and adaptive threads: p50 and the
   median per-question ratio to fp32 on one thread;
-* ``cold``: wall time of ``docbot ask`` in a new process (median and best of ``--cold`` runs), and
-  where a cold question's time goes (imports, index, encoder, first question);
+* ``cold``: wall time of ``docbot ask`` in a new process (median and best of ``--cold`` runs), the
+  same for the first question with a number in it, and where a cold question's time goes (imports,
+  index, encoder, first question);
 * ``machine``: cores available and the other runnable threads seen while measuring.
 
 Retrieval quality of the same variants: ``python -m benchmarks.quality --news-data-dir DIR
@@ -69,28 +73,42 @@ class _Load:
 
 
 def ask_stages(settings: EngineSettings, questions: list[str], rounds: int, load: _Load) -> dict:
-    """``Engine.ask`` with the cache off: total and per-stage p50 over ``rounds`` passes."""
+    """``Engine.ask`` with the cache off: total and per-stage p50 over ``rounds`` passes, and beside it,
+    question by question in turn, the same engine on one thread (``query_overlap`` off)."""
     engine = Engine(settings.model_copy(update={"query_cache_size": 0})).load()
+    alone = Engine(settings.model_copy(update={"query_cache_size": 0, "query_overlap": False})).load()
     for q in questions[:5]:
-        engine.ask(q)  # warm-up: sessions, wordfreq, page cache
+        engine.ask(q)  # warm-up: sessions, page cache
+        alone.ask(q)
     tokenizer = engine._query_encoder().tokenizer  # type: ignore[attr-defined]
     totals: list[float] = []
+    one_thread: list[float] = []
     stages: dict[str, list[float]] = {}
     tokenize: list[float] = []
-    for _ in range(rounds):
-        for q in questions:
+    overlapped = 0
+    for r in range(rounds):
+        for i, q in enumerate(questions):
             load.sample()
             t = time.perf_counter()
             tokenizer.encode(q)
             tokenize.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            answer = engine.ask(q)
-            totals.append((time.perf_counter() - t) * 1000)
-            for stage, ms in answer.timings_ms.items():
-                stages.setdefault(stage, []).append(ms)
+            for which in ((engine, alone) if (i + r) % 2 == 0 else (alone, engine)):
+                t = time.perf_counter()
+                answer = which.ask(q)
+                ms = (time.perf_counter() - t) * 1000
+                if which is alone:
+                    one_thread.append(ms)
+                    continue
+                totals.append(ms)
+                overlapped += list(answer.timings_ms)[:2] == ["terms", "bm25"]  # embedded beside BM25
+                for stage, value in answer.timings_ms.items():
+                    stages.setdefault(stage, []).append(value)
     out = _summary(totals)
     out["stages_p50_ms"] = {"tokenize": _p(tokenize, 50), **{k: _p(v, 50) for k, v in stages.items()}}
     out["stages_mean_ms"] = {k: round(statistics.fmean(v), 3) for k, v in stages.items()}
+    out["embedded_beside_bm25"] = round(overlapped / max(1, len(totals)), 3)
+    out["one_thread"] = _summary(one_thread)
+    out["ratio_to_one_thread"] = round(statistics.median(a / b for a, b in zip(totals, one_thread)), 3)
     return out
 
 
@@ -160,22 +178,27 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cold(data_dir: Path, question: str, runs: int) -> dict:
+def cold(data_dir: Path, question: str, runs: int, numbered: str | None = None) -> dict:
     """``docbot ask`` in new processes (as a user at a terminal waits), and the phases of one.
 
     docbot's modules are compiled to bytecode first, as an installation or any first run leaves
     them (``PYTHONDONTWRITEBYTECODE`` would make every run compile them again). Besides the wall
-    time, the CPU time of each run: what a busy machine does not inflate by waiting.
+    time, the CPU time of each run: what a busy machine does not inflate by waiting. ``numbered``: a
+    question with a number in it, asked in turn with ``question`` (its words' rarity comes from the
+    word table, or from wordfreq where the table lacks numbers).
     """
     compileall.compile_dir(str(ROOT / "embeddings"), quiet=1)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    walls, cpus = [], []
+    walls, cpus, number_walls, number_cpus = [], [], [], []
     for _ in range(runs):
-        t, c = time.perf_counter(), _child_cpu()
-        subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), "ask", question],
-                       env=env, check=True, capture_output=True)
-        walls.append(time.perf_counter() - t)
-        cpus.append(_child_cpu() - c)
+        for text, wall, cpu in ((question, walls, cpus), (numbered, number_walls, number_cpus)):
+            if text is None:
+                continue
+            t, c = time.perf_counter(), _child_cpu()
+            subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), "ask", text],
+                           env=env, check=True, capture_output=True)
+            wall.append(time.perf_counter() - t)
+            cpu.append(_child_cpu() - c)
     phases = []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", _PHASES, str(data_dir), question], env=env, check=True,
@@ -187,7 +210,15 @@ def cold(data_dir: Path, question: str, runs: int) -> dict:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare.append(time.perf_counter() - t)
+    numbers = {} if not number_walls else {
+        "question_with_a_number": numbered,
+        "number_seconds_median": round(statistics.median(number_walls), 3),
+        "number_seconds_best": round(min(number_walls), 3),
+        "number_cpu_seconds_median": round(statistics.median(number_cpus), 3),
+        "number_cpu_seconds_best": round(min(number_cpus), 3),
+    }
     return {
+        **numbers,
         "docbot_ask_seconds_median": round(statistics.median(walls), 3),
         "docbot_ask_seconds_best": round(min(walls), 3),
         "docbot_ask_cpu_seconds_median": round(statistics.median(cpus), 3),
@@ -207,6 +238,9 @@ def markdown(result: dict) -> str:
         f"| `Engine.ask` in-process, every question embedded (p50 / p95, {ask['n']} asks) | "
         f"**{ask['p50_ms']}** / {ask['p95_ms']} ms |",
         f"| its stages, p50 ms | {stages} |",
+        f"| the same engine on one thread (`DOCBOT_QUERY_OVERLAP=false`), asked in turn: p50 / p95; median "
+        f"ratio of the two per question | {ask['one_thread']['p50_ms']} / {ask['one_thread']['p95_ms']} ms; "
+        f"{ask['ratio_to_one_thread']}x (embedded beside BM25: {ask['embedded_beside_bm25']:.0%} of the questions) |",
         f"| the same questions asked again (question cache) p50 / p95 | "
         f"{result['ask_repeated']['p50_ms']} / {result['ask_repeated']['p95_ms']} ms |",
     ]
@@ -220,6 +254,11 @@ def markdown(result: dict) -> str:
         rows.append(f"| cold `docbot ask` wall median / best; CPU median / best | {cold_['docbot_ask_seconds_median']} / "
                     f"**{cold_['docbot_ask_seconds_best']}** s; {cold_['docbot_ask_cpu_seconds_median']} / "
                     f"**{cold_['docbot_ask_cpu_seconds_best']}** s (`python -c pass`: {cold_['python_start_seconds_best']} s) |")
+        if "number_seconds_best" in cold_:
+            rows.append(f"| cold `docbot ask` of a question with a number (“{cold_['question_with_a_number'][:40]}…”): "
+                        f"wall median / best; CPU median / best | {cold_['number_seconds_median']} / "
+                        f"**{cold_['number_seconds_best']}** s; {cold_['number_cpu_seconds_median']} / "
+                        f"**{cold_['number_cpu_seconds_best']}** s |")
         rows.append(f"| its phases (fastest run): imports, index, encoder, first question | {ph['import_ms']}, "
                     f"{ph['load_index_ms']}, {ph['encoder_ms']}, {ph['first_ask_ms']} ms; torch imported: "
                     f"{ph['torch_imported']}, bm25s: {ph['bm25s_imported']} |")
@@ -250,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     result["ask_repeated"] = ask_repeated(settings, questions, args.rounds)
     result["embed"] = embed_variants(onnx_dir(settings), questions, args.rounds, load)
     if args.cold:
-        result["cold"] = cold(args.data_dir, questions[0], args.cold)
+        numbered = next((q for q in questions if any(ch.isdigit() for ch in q)), None)
+        result["cold"] = cold(args.data_dir, questions[0], args.cold, numbered)
     result["machine"] = load.report()
     emit(result, args.out, markdown(result) if args.markdown else None)
     return 0

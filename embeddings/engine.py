@@ -15,6 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -25,6 +26,7 @@ import numpy as np
 from . import answer as answer_builder
 from . import conversation, evidence, rarity, retrieval, sources, store
 from .conversation import Turn
+from .cpu import available_cores, idle_cores
 from .documents import safe_filename, save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder
 from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound
@@ -39,6 +41,7 @@ from .sources import SourceTable
 from .store import Generation
 
 log = logging.getLogger(__name__)
+_NO_VECTOR = np.zeros(0, dtype=np.float32)  # a query's vector until its embedding arrives
 
 
 def _position(gen: Generation, doc_id: str) -> int:
@@ -97,6 +100,7 @@ class Engine:
             if settings.query_cache_size else self._embed_uncached
         )
         self._derived: dict[str, SourceTable] = {}  # sources of a generation that did not record them
+        self._beside: ThreadPoolExecutor | None = None  # embeds questions while BM25 searches
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
@@ -197,17 +201,54 @@ class Engine:
         clock.lap("terms")
         return query
 
+    def _embedder(self) -> ThreadPoolExecutor | None:
+        """Threads that embed questions while the asking thread searches BM25; None when the process
+        may use one core only, or ``query_overlap`` is off."""
+        if self._beside is None and self.settings.query_overlap and available_cores() > 1:
+            with self._load_lock:
+                if self._beside is None:
+                    self._beside = ThreadPoolExecutor(available_cores(), thread_name_prefix="docbot-question")
+        return self._beside
+
+    def _first_query(
+        self, gen: Generation, text: str, k: int, filters: Filters, mode: Mode, clock: "_Stopwatch"
+    ) -> tuple[evidence.Query, np.ndarray | None]:
+        """A question's query and, when another thread embedded it meanwhile, its BM25 ranking.
+
+        The embedding (~2 ms, in ONNX Runtime, which lets go of the GIL) and BM25 (~1 ms of numpy)
+        need nothing of each other, so when a second core is idle they run side by side; the results
+        are the same as one after the other (tested). ``clock`` then times "embed" as the wait for
+        the vector after BM25.
+        """
+        embedder = self._embedder()
+        if embedder is None or mode == "dense" or idle_cores() < 2:
+            # Nothing to overlap, or no core to do it on: a thread handing work to another that must
+            # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
+            return self._query(text, clock), None
+        pending = embedder.submit(self.embed_query, text)
+        query = evidence.Query.make(text, _NO_VECTOR)
+        clock.lap("terms")
+        mask = retrieval.allowed_chunks(gen, filters)
+        ranking = None
+        if gen.size and (mask is None or mask.any()):
+            ranking = retrieval.lexical_ranking(gen, query.terms, max(self.settings.candidates, k), mask)
+        clock.lap("bm25")
+        vector = pending.result()
+        clock.lap("embed")
+        return replace(query, vector=vector), ranking
+
     def _passages(
         self, gen: Generation, q: evidence.Query, k: int, filters: Filters, mode: Mode,
-        prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None,
-    ) -> tuple[list[evidence.Passage], list[evidence.Passage], dict[int, str]]:
+        prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None, bm25: np.ndarray | None = None,
+    ) -> tuple[list[evidence.Passage], list[retrieval.Candidate], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
 
-        Returns the ``k`` best passages for a result list (at most ``max_chunks_per_doc`` of a
-        document while others exist), every scored passage (an answer quotes from all of them: the
-        sentence that answers may sit in a document's third chunk) and the document texts read.
-        ``prior`` weighs documents a conversation already cited (see ``retrieval.search``); ``clock``
-        records how long each stage took.
+        Returns every scored passage, best first (an answer quotes from all of them: the sentence
+        that answers may sit in a document's third chunk), the fused candidates below the scoring
+        depth (only a result list of more than ``top_k`` passages shows them: see :meth:`_ranked`)
+        and the document texts read. ``prior`` weighs documents a conversation already cited (see
+        ``retrieval.search``); ``clock`` records how long each stage took; ``bm25`` is the BM25
+        ranking when :meth:`_first_query` found it already.
         """
         s = self.settings
         self._last_question = time.monotonic()
@@ -215,7 +256,7 @@ class Engine:
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
             nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, prior=prior,
-            lap=clock.lap,
+            lap=clock.lap, bm25=bm25,
         )
         depth = max(s.top_k, k)
         texts: dict[int, str] = {}
@@ -224,11 +265,15 @@ class Engine:
             evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
         )
         clock.lap("evidence")
-        tail = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in fused[depth:]]
-        passages = retrieval.diversify(
-            scored + tail, lambda p: p.doc, k=k, max_per_doc=s.max_chunks_per_doc
-        )
-        return passages, scored, texts
+        return scored, fused[depth:], texts
+
+    def _ranked(
+        self, gen: Generation, scored: list[evidence.Passage], tail: list[retrieval.Candidate], k: int
+    ) -> list[evidence.Passage]:
+        """The ``k`` best passages for a result list: the scored ones by their evidence, then the
+        unscored tail in fused order, at most ``max_chunks_per_doc`` of a document while others exist."""
+        unscored = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in tail]
+        return retrieval.diversify(scored + unscored, lambda p: p.doc, k=k, max_per_doc=self.settings.max_chunks_per_doc)
 
     @property
     def generation(self) -> Generation:
@@ -240,8 +285,9 @@ class Engine:
         cosine, coverage, score and answer probability), and the document texts they point into.
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
-        gen = self._generation()
-        _, scored, texts = self._passages(gen, self._query(query), self.settings.top_k, Filters(), "hybrid")
+        gen, clock = self._generation(), _Stopwatch()
+        q, bm25 = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock)
+        scored, _, texts = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", clock=clock, bm25=bm25)
         return scored, texts
 
     def search(
@@ -263,7 +309,10 @@ class Engine:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        passages, _, texts = self._passages(gen, self._query(query), k, filters, mode)
+        clock = _Stopwatch()
+        q, bm25 = self._first_query(gen, query, k, filters, mode, clock)
+        scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, bm25=bm25)
+        passages = self._ranked(gen, scored, tail, k)
         hits = []
         for rank, p in enumerate(passages, 1):
             c, doc, chunk = p.cand, gen.source(p.doc, rank), gen.chunk(p.cand.chunk)
@@ -298,8 +347,8 @@ class Engine:
         reading = conversation.resolve(question, history)
         result: Answer | None = None
         if not reading.uses_context:
-            _, scored, texts = self._passages(
-                gen, self._query(question, clock), self.settings.top_k, filters, mode, clock=clock)
+            q, bm25 = self._first_query(gen, question, self.settings.top_k, filters, mode, clock)
+            scored, _, texts = self._passages(gen, q, self.settings.top_k, filters, mode, clock=clock, bm25=bm25)
             result = self._build(question, gen, scored, texts)
             if reading.kind == "open" and (not result.answered or reading.touches(
                 gen.doc_id(p.doc) for p in scored if p.p.size and p.p.max() >= self.settings.min_evidence
@@ -336,7 +385,7 @@ class Engine:
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
-        _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
+        scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted, self.evidence_params)
         reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
         return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import Stemmer
 
+from .arrays import load_mapped
+
 log = logging.getLogger(__name__)
 
 
@@ -127,15 +129,25 @@ def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
+def tokens(texts: Sequence[str]) -> list[list[str]]:
+    """The lower-cased words of two characters or more of each text, stop words included (what
+    :func:`terms` stems): for callers that look for other words in the same texts too."""
+    return _split_tokens(texts)
+
+
 def terms(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stemmed terms of each text, without bm25s' extended English stop words."""
-    tokens = _split_tokens(texts)
+    return terms_of(_split_tokens(texts))
+
+
+def terms_of(tokenized: list[list[str]]) -> list[list[str]]:
+    """:func:`terms` of texts already split by :func:`tokens`."""
     cache = _TERMS
     try:
-        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokenized]
     except KeyError:
-        cache = _learn(w for ts in tokens for w in ts)
-        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokens]
+        cache = _learn(w for ts in tokenized for w in ts)
+        return [[s for w in ts if (s := cache[w]) is not None] for ts in tokenized]
 
 
 #: The vocabulary sorted, beside bm25s' JSON one: a question looks its terms up in it memory-mapped
@@ -217,15 +229,15 @@ class LexicalIndex:
         json_vocabulary = directory / "vocab.index.json"
         vocabulary: dict[str, int] | _SortedVocabulary
         if (directory / SORTED_VOCABULARY).exists():
-            vocabulary = _SortedVocabulary(np.load(directory / SORTED_VOCABULARY, mmap_mode="r"), json_vocabulary)
+            vocabulary = _SortedVocabulary(load_mapped(directory / SORTED_VOCABULARY), json_vocabulary)
         else:
             vocabulary = json.loads(json_vocabulary.read_text(encoding="utf-8"))
         nnoc_path = directory / "nonoccurrence_array.index.npy"
         return cls(
             vocabulary,
-            np.load(directory / "data.csc.index.npy", mmap_mode="r"),
-            np.load(directory / "indices.csc.index.npy", mmap_mode="r"),
-            np.load(directory / "indptr.csc.index.npy", mmap_mode="r"),
+            load_mapped(directory / "data.csc.index.npy"),
+            load_mapped(directory / "indices.csc.index.npy"),
+            load_mapped(directory / "indptr.csc.index.npy"),
             int(params["num_docs"]),
             np.load(nnoc_path) if nnoc_path.exists() else None,
         )

@@ -38,7 +38,7 @@ class Filters:
         return bool(self.doc_ids or self.since or self.until)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     chunk: int  # chunk id within the generation
     fused: float
@@ -67,6 +67,7 @@ def search(
     term_weights: Mapping[str, float] | None = None,
     prior: Mapping[int, float] | None = None,
     lap: Lap = _no_lap,
+    bm25: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``).
 
@@ -74,7 +75,8 @@ def search(
     positions to a weight: their chunks, ranked by cosine to the query, are one more list in the
     fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
     documents its earlier answers cited without being confined to them. ``lap(stage)`` is called as
-    each stage ends ("dense", "bm25", "fusion"), for the engine's timings.
+    each stage ends ("dense", "bm25", "fusion"), for the engine's timings. ``bm25``: the BM25
+    ranking (:func:`lexical_ranking`) when it was computed beforehand, while the question was embedded.
     """
     if gen.size == 0:
         return []
@@ -92,8 +94,7 @@ def search(
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
-        weights = mask.astype(np.float32) if mask is not None else None
-        ids, _ = gen.lexical.search(query_terms, candidates, weights, term_weights)
+        ids = bm25 if bm25 is not None else lexical_ranking(gen, query_terms, candidates, mask, term_weights)
         lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
@@ -109,6 +110,15 @@ def search(
     ]
     lap("fusion")
     return out
+
+
+def lexical_ranking(
+    gen: Generation, query_terms: list[str], candidates: int, mask: np.ndarray | None,
+    term_weights: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """The ``candidates`` best chunks by BM25 among those ``mask`` allows (``allowed_chunks``), best first."""
+    weights = mask.astype(np.float32) if mask is not None else None
+    return gen.lexical.search(query_terms, candidates, weights, term_weights)[0]
 
 
 def _prior_ranking(

@@ -47,9 +47,9 @@ from typing import Any, NamedTuple
 
 import faiss
 import numpy as np
-from filelock import FileLock, Timeout
 
 from . import vector_index
+from .arrays import load_mapped
 from .chunking import embedded_text
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
@@ -180,6 +180,8 @@ def reindex_lock(data_dir: Path) -> Iterator[None]:
     Whoever changes the index or the documents folder takes it first, so a refusal
     (ReindexInProgress) comes before anything is touched. Not re-entrant: take it once per change.
     """
+    from filelock import FileLock, Timeout  # only changes need it: a question does not import it
+
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(data_dir / "reindex.lock")
@@ -851,15 +853,15 @@ class Generation:
         self.chunk_doc = np.repeat(np.arange(len(rows), dtype=np.int64), self.n_chunks)
         self.chunk_ord = np.arange(total, dtype=np.int64) - np.repeat(self.first_chunk, self.n_chunks)
         with _reading(path, "vectors.npy"):
-            self.vectors = np.load(path / "vectors.npy", mmap_mode="r")
+            self.vectors = load_mapped(path / "vectors.npy")
         with _reading(path, "sentences.npy"):
-            self.sentences = np.load(path / "sentences.npy", mmap_mode="r")
+            self.sentences = load_mapped(path / "sentences.npy")
         with _reading(path, "chunk_sentences.npy"):
             self.chunk_sentence_offsets = np.load(path / "chunk_sentences.npy")
         with _reading(path, "sentence_vectors.npy"):
-            self.sentence_codes = np.load(path / "sentence_vectors.npy", mmap_mode="r")
+            self.sentence_codes = load_mapped(path / "sentence_vectors.npy")
         with _reading(path, "sentence_scales.npy"):
-            self.sentence_scales = np.load(path / "sentence_scales.npy", mmap_mode="r")
+            self.sentence_scales = load_mapped(path / "sentence_scales.npy")
 
     def _check_counts(self) -> None:
         """The files must agree with each other and with the manifest; each disagreement is damage."""
@@ -1095,6 +1097,20 @@ class Generation:
             if row is None:
                 raise ValueError(f"no text for document {pos}")
             return row[0]
+
+    def doc_texts(self, positions: Iterable[int], into: dict[int, str]) -> dict[int, str]:
+        """The texts of documents ``positions`` not in ``into`` yet, added to it in one read (a
+        question's candidates come from a handful of documents: one query, not one each)."""
+        missing = sorted({int(p) for p in positions} - into.keys())
+        if missing:
+            with _reading(self.path, "store.sqlite"):
+                marks = ",".join("?" * len(missing))
+                rows = self._connect().execute(
+                    f"SELECT pos, text FROM documents WHERE pos IN ({marks})", missing).fetchall()
+            into.update(rows)
+            if len(rows) != len(missing):
+                raise ValueError(f"no text for document {min(set(missing) - into.keys())}")
+        return into
 
     def document(self, pos: int) -> Document:
         return Document(

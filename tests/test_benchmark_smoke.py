@@ -77,7 +77,9 @@ def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_p
     assert set(out["embed"]) == {f"{p}_{t}" for p in ("fp32", "int8") for t in ("1t", "2t", "adaptive")}
     assert out["embed"]["int8_1t"]["model"] == "model.int8.onnx" and out["embed"]["fp32_1t"]["ratio_to_fp32_1t"] == 1.0
     assert out["cold"]["phases_of_the_fastest_run_ms"]["torch_imported"] is False
-    assert "| `Engine.ask` in-process" in text
+    assert out["ask"]["one_thread"]["n"] == 2 and out["ask"]["ratio_to_one_thread"] > 0
+    assert 0 <= out["ask"]["embedded_beside_bm25"] <= 1
+    assert "| `Engine.ask` in-process" in text and "| the same engine on one thread" in text
 
 
 def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):

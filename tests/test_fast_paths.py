@@ -11,6 +11,7 @@ import dataclasses
 import math
 import random
 import sqlite3
+import threading
 
 import faiss
 import numpy as np
@@ -159,6 +160,109 @@ def test_a_repeated_question_reuses_its_vector(session_index):
     assert recomputed is not first and np.array_equal(recomputed, first)
 
 
+def test_a_question_embedded_alone_equals_it_in_a_batch(session_index):
+    """The one-text path (no sorting, no padding mask) gives the batch path's vector bit for bit."""
+    from embeddings.encoder import OnnxEncoder
+    from embeddings.indexer import onnx_dir
+
+    for precision in ("int8", "fp32"):
+        enc = OnnxEncoder(onnx_dir(session_index), precision=precision)
+        for question in QUESTIONS:
+            alone = enc.encode([question])
+            batch = enc._encode_batch([question, question])  # the general path: padded, masked
+            assert alone.shape == (1, enc.dimension) and alone.dtype == np.float32
+            assert np.allclose(alone[0], batch[0], atol=1e-6)
+        if precision == "fp32":  # (int8 quantises a batch by its whole range: padding moves it)
+            longer = "grain exports from Odesa resumed in August after months of blockade"
+            mixed = enc.encode([QUESTIONS[2], longer])  # padded: the short one's mask has zeros
+            assert float(mixed[0] @ enc.encode([QUESTIONS[2]])[0]) > 0.9999
+
+
+def test_document_texts_read_at_once_equal_each_alone(engine: Engine):
+    gen = engine.generation
+    positions = [3, 0, gen.documents - 1, 3]
+    texts = gen.doc_texts(positions, {})
+    assert texts == {p: gen.doc_text(p) for p in positions}
+    kept = {0: "already read"}
+    assert gen.doc_texts([0, 1], kept)[0] == "already read" and kept[1] == gen.doc_text(1)
+    with pytest.raises(ValueError, match="no text for document"):
+        gen.doc_texts([gen.documents], {})
+
+
+def test_sentences_ranked_at_once_equal_sorting_each(engine: Engine):
+    """answer's one argsort of every sentence against the reference: a stable sort, one sentence at a time."""
+    from embeddings.answer import _ranked
+
+    for question in QUESTIONS:
+        passages, _ = engine.passages(question)
+        passages[1].score[0] = passages[0].score[0]  # a tie: the earlier passage comes first
+        reference = sorted(((p, i) for p in passages for i in range(len(p.score)) if np.isfinite(p.score[i])),
+                           key=lambda pi: -pi[0].score[pi[1]])
+        fast = _ranked(passages)
+        assert [(id(p), i) for p, i in fast] == [(id(p), i) for p, i in reference]
+    assert _ranked([]) == []
+
+
+def test_a_question_embedded_beside_bm25_gets_the_same_answer(session_index, monkeypatch: pytest.MonkeyPatch):
+    """Embedding on another thread while BM25 searches gives what one thread doing both gives: the
+    same hits, excerpts and scores, with filters and in every mode; off, no thread is started."""
+    monkeypatch.setattr("embeddings.engine.available_cores", lambda: 2)  # a 1-core runner too,
+    monkeypatch.setattr("embeddings.engine.idle_cores", lambda: 2)  # and a busy one
+    beside = Engine(session_index).load()
+    alone = Engine(session_index.model_copy(update={"query_overlap": False})).load()
+    doc = beside.generation.doc_id(0)
+    for question in QUESTIONS:
+        a, b = beside.ask(question), alone.ask(question)
+        assert (a.excerpts, a.sources, a.evidence) == (b.excerpts, b.sources, b.evidence)
+        for mode in ("hybrid", "bm25", "dense"):
+            assert beside.search(question, k=8, mode=mode) == alone.search(question, k=8, mode=mode)
+        assert beside.search(question, k=3, doc_ids=[doc]) == alone.search(question, k=3, doc_ids=[doc])
+    assert beside._beside is not None and alone._beside is None
+    threads = {t.name for t in threading.enumerate()}
+    assert any(name.startswith("docbot-question") for name in threads)
+
+
+def test_numbers_found_from_the_words_equal_the_expression(engine: Engine):
+    """``holds_number`` (a set look-up for ASCII text) against ``_NUMBER.search`` on every sentence
+    of the test index and on edge cases: case, digits of other scripts, word boundaries, folding."""
+    from embeddings.evidence import _NUMBER, holds_number
+    from embeddings.lexical import tokens
+
+    gen = engine.generation
+    texts = []
+    for pos in range(gen.documents):
+        text = gen.doc_text(pos)
+        for cid in gen.chunk_ids(pos).tolist():
+            texts += [text[a:b] for a, b, _ in gen.chunk_sentences(cid).spans.tolist()]
+        texts += text.splitlines()  # headings, list items and captions too
+    texts += ["Space is limited to sixty guests", "It closed ONCE.", "one_two", "someone", "a 5 b",
+              "٥ days", "Tueſday", "K", "May I?", "maybe", "“Twelve”", "café twenty",
+              "twenty-one", "", "x"]
+    from embeddings.evidence import _NUMBER_WORDS
+
+    for word in sorted(_NUMBER_WORDS):  # each word alone, in capitals, inside a word, glued to a digit
+        texts += [f"It was {word}.", word.upper(), f"{word}fold", f"un{word}", f"{word}5", f"é{word}"]
+    assert len(texts) > 300
+    for text, words in zip(texts, tokens(texts)):
+        assert holds_number(text, words) == bool(_NUMBER.search(text)), text
+
+
+def test_mapped_arrays_are_plain_read_only_views_of_the_files(engine: Engine, tmp_path):
+    """The generation's and the BM25 index's mapped arrays equal the files, index as plain arrays
+    (no ``np.memmap`` on the query path) and cannot be written through."""
+    from embeddings.arrays import load_mapped
+
+    gen = engine.generation
+    for name, array in (("vectors.npy", gen.vectors), ("sentences.npy", gen.sentences),
+                        ("sentence_vectors.npy", gen.sentence_codes), ("bm25/indptr.csc.index.npy", gen.lexical._indptr)):
+        assert type(array) is np.ndarray and not array.flags.writeable
+        assert np.array_equal(array, np.load(gen.path / name))
+    path = tmp_path / "a.npy"
+    np.save(path, np.arange(5))
+    mapped = load_mapped(path)
+    assert type(mapped) is np.ndarray and int(mapped[3]) == 3 and type(mapped[1:3]) is np.ndarray
+
+
 def test_answers_say_where_their_time_went(engine: Engine):
     answer = engine.ask("what did Peskov say about a meeting?")
     assert set(answer.timings_ms) == {"embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
@@ -176,8 +280,32 @@ def test_word_table_equals_wordfreq(session_index):
     sample = random.Random(5).sample(words, 3000) + [
         "peskov", "the", "said", "badges", "zzzqqq", "Peskov", "2022", "naïve", "x" * 30, "co2", "e",
     ]
-    for word in sample:
+    numbers = ["19", "2022", "2021", "400", "07", "0400", "9999", "17th", "21st", "2nd", "113th", "12345",
+               "21th", "017th"]
+    for word in sample + numbers:
         assert rarity.zipf(word) == zipf_frequency(word, "en"), word
+    assert rarity._table.numbers and all(rarity._in_table(n) for n in numbers[:-3])
+    assert not any(rarity._in_table(n) for n in numbers[-3:])  # wordfreq answers for these
+
+
+def test_a_question_with_a_number_does_not_load_wordfreq(session_index, tmp_path):
+    """Numbers are in the table (a fifth of the dev questions hold one; wordfreq costs a cold question
+    0.3 s); a table written before numbers were added is still read, for words only."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from embeddings import rarity; "
+              "rarity.use_table(Path(sys.argv[1])); "
+              "print(rarity.zipf('2022'), rarity.zipf('peskov'), 'wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script, str(session_index.data_dir)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[2] == "False" and float(out[0]) > 4
+    old = tmp_path / "wordfreq" / rarity.table_path(tmp_path, numbers=False).name
+    old.parent.mkdir()
+    old.write_bytes(rarity.table_path(session_index.data_dir).read_bytes())
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[2] == "True" and float(out[0]) > 4  # an old table: wordfreq answers for the number
 
 
 # ---------------------------------------------------------------------- cores

@@ -102,13 +102,14 @@ def test_query_path_does_not_import_torch(session_index):
 
 
 def test_a_question_loads_only_what_it_needs(session_index):
-    """A cold question imports neither torch nor bm25s (scipy) nor wordfreq: each cost a cold
-    `docbot ask` a third of a second or more (README, Speed)."""
+    """A cold question imports neither torch nor bm25s (scipy) nor wordfreq, even with a number or an
+    ordinal in it: each cost a cold `docbot ask` a third of a second or more (README, Speed); nor
+    the re-index lock's filelock."""
     code = (
         "import sys; from embeddings import Engine, EngineSettings; "
         f"e = Engine(EngineSettings(data_dir={str(session_index.data_dir)!r}, _env_file=None)).load(); "
-        "a = e.ask('what did Peskov say about a meeting?'); "
-        "print(a.answered, *sorted(m for m in ('torch', 'transformers', 'bm25s', 'scipy', 'wordfreq') "
+        "a = e.ask('what did Peskov say about a meeting in 2022, on the 17th?'); "
+        "print(a.answered, *sorted(m for m in ('torch', 'transformers', 'bm25s', 'scipy', 'wordfreq', 'filelock') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
