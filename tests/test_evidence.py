@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, probability
+from embeddings.evidence import DEFAULT_PARAMS, Passage, answer_checks, probability
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
@@ -91,3 +91,21 @@ def test_probability_rises_with_each_feature():
     assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] > base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] > base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] > base
+
+
+def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_is_weaker_evidence():
+    # "Who won the Tour de France in 2024?" over a passage about the 2022 race.
+    question = {"tour", "franc", "2024"}
+    sentences = [{"tour", "franc"}, {"vingegaard", "won", "tour", "franc", "2022"}]
+    missing, novel = answer_checks(question, {"2024"}, sentences, set().union(*sentences))
+    assert missing == 1.0
+    assert novel[0] == 0.0 and novel[1] > 0.0  # the echo adds nothing; the answer adds words
+    found, _ = answer_checks(question, {"2024"}, sentences, set().union(*sentences) | {"2024"})
+    assert found == 0.0
+    assert answer_checks(question, set(), sentences, set())[0] == 0.0  # no number asked: nothing missing
+
+    def p(**kw):
+        return probability(np.array([0.5]), np.array([0.6]), 0.5, True, 0.7, **kw)[0]
+
+    assert p(numbers_missing=1.0) < p(numbers_missing=0.0)
+    assert p(novel=np.log1p(4)) > p(novel=0.0)
