@@ -60,16 +60,16 @@ class Params:
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
     #   + novel*ln(1 + new words in the sentence)); see ``probability``.
-    a_bias: float = -11.464
-    a_cos: float = 19.695
-    a_cov: float = -5.849
-    a_chunk: float = -4.874
-    a_agree: float = 3.689
-    a_pcov: float = 5.816
-    a_gap: float = -0.365
-    a_scale: float = -0.642
-    a_num: float = -1.244  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.96  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_bias: float = -10.66
+    a_cos: float = 13.992
+    a_cov: float = 0.0
+    a_chunk: float = 0.0
+    a_agree: float = 3.696
+    a_pcov: float = 1.24
+    a_gap: float = 0.713
+    a_scale: float = -0.654
+    a_num: float = -0.928  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.736  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
 
 
 DEFAULT_PARAMS = Params()
@@ -219,6 +219,12 @@ def probability(
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
 FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel")
+#: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
+#: the question's words, agreeing retrievers or new words never make a sentence *less* likely to answer;
+#: a missing number never more. Without these signs the fit traded collinear features against each
+#: other (a negative weight on coverage) and refused a sentence holding every word of the question.
+FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 0, "a_scale": 0,
+                 "a_num": -1, "a_novel": 1}
 
 
 def features(passage: Passage, i: int) -> list[float]:

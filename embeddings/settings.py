@@ -121,11 +121,12 @@ class EngineSettings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Answer only when the best sentence's probability of answering the question (a "
-        "logistic model of its cosine similarity, its coverage of the question's rare words, its "
-        "passage's similarity and retriever agreement, fitted on answerable and off-topic questions) "
-        "is at least this; a further source is cited only if its own sentence clears it too. Lower "
-        "answers more, higher refuses more; 0.35 keeps >= 97% of the news2022 dev questions answered "
-        "(see README, Answer quality).",
+        "logistic model of its cosine similarity, its passage's coverage of the question's rare words, "
+        "retriever agreement, a number of the question missing from the passage and the words the "
+        "sentence adds to the question's, fitted on answerable and off-topic questions) is at least "
+        "this; a further source is cited only if its own sentence clears it too. Lower answers more, "
+        "higher refuses more; 0.35 keeps >= 97% of the news2022 dev questions answered (see README, "
+        "Answer quality).",
     )
 
     @property
