@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, answer_checks, probability
+from embeddings.evidence import DEFAULT_PARAMS, Passage, answer_checks, probability, surprise
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
@@ -86,11 +86,14 @@ def test_quotes_far_below_the_best_are_left_out():
     assert len(ans.excerpts) == 1
 
 
-def test_probability_rises_with_each_feature():
+def test_probability_never_falls_with_a_feature_that_means_more_evidence():
+    # The fit keeps each weight to its sign (evidence.FEATURE_SIGNS); it may drop a feature to 0.
     base = probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5)[0]
     assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] > base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] > base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] > base
+    assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] >= base
 
 
 def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_is_weaker_evidence():
@@ -109,3 +112,18 @@ def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_i
 
     assert p(numbers_missing=1.0) < p(numbers_missing=0.0)
     assert p(novel=np.log1p(4)) > p(novel=0.0)
+
+
+def test_shared_words_say_more_in_a_small_corpus_and_when_rare():
+    weights = {"treasur": 4.5, "expens": 3.5}
+    found = {"treasur", "expens"}
+    one_note = surprise(weights, found, 60, 7)
+    news = surprise(weights, found, 60, 98_000)
+    assert one_note > news  # the same words, found in one of 7 passages or one of 98,000
+    assert surprise(weights, {"expens"}, 60, 7) < one_note  # fewer of the question's words
+    # a follow-up is charged for a word of its own the passage lacks, not for its topic's words
+    assert surprise(weights, {"expens"}, 60, 7, own={"treasur"}) < surprise(weights, {"expens"}, 60, 7)
+    assert surprise(weights, {"treasur"}, 60, 7, own={"treasur"}) == surprise(weights, {"treasur"}, 60, 7)
+    assert surprise({"say": 1.0}, {"say"}, 60, 7) < 0  # a common word is no evidence anywhere
+    p = lambda s: probability(np.array([0.4]), np.array([0.5]), 0.4, True, 0.5, surprise=s)[0]  # noqa: E731
+    assert p(one_note) > p(news)
