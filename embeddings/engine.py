@@ -221,7 +221,8 @@ class Engine:
         texts: dict[int, str] = {}
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
         scored = evidence.rerank(
-            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
+            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed),
+            self.evidence_params,
         )
         clock.lap("evidence")
         tail = [evidence.Passage.unscored(c, gen.doc_of(c.chunk)) for c in fused[depth:]]
@@ -338,7 +339,8 @@ class Engine:
         _, scored, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted)
         reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
-        return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)
+        return self._build(reading.question, gen, evidence.rerank(scored, self.evidence_params), texts,
+                           0.0 if reads_on else None)
 
     # ------------------------------------------------------------------ sources
     def sources(self) -> list[DocumentInfo]:

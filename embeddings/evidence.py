@@ -51,27 +51,28 @@ class Params:
 
     coverage: float = 0.5  # sentence score = cosine + coverage x this + the passage's share below
     chunk: float = 0.5  # + chunk cosine x this
-    fused: float = 0.5  # + fused (reciprocal-rank) score x 60 x this
+    fused: float = 0.3  # + fused (reciprocal-rank) score x 60 x this
     caption_penalty: float = 0.15  # captions and link lines lose to prose
     margin: float = 0.3  # a further quote scores within this of the best one
     heading: float = 0.5  # a question word found only in the sentence's section heading counts this much
     answer_type: float = 0.1  # + this when a quantity is asked for and the sentence holds one
+    doc_support: float = 0.01  # ranking: + this per other scored passage of the same document (``rerank``)
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
     #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected));
     #   see ``probability``.
-    a_bias: float = -10.113
-    a_cos: float = 6.48
+    a_bias: float = -9.254
+    a_cos: float = 5.469
     a_cov: float = 0.0
     a_chunk: float = 0.0
-    a_agree: float = 2.962
+    a_agree: float = 2.628
     a_pcov: float = 0.0
-    a_gap: float = 5.453
-    a_scale: float = -0.058
-    a_num: float = -1.299  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.716  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
-    a_surprise: float = 0.44  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_gap: float = 5.032
+    a_scale: float = -0.028
+    a_num: float = -1.469  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.587  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.502  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
 
 
 DEFAULT_PARAMS = Params()
@@ -456,6 +457,18 @@ def exclude_sentences(passage: Passage, mask: np.ndarray, params: Params = DEFAU
     passage.passage_score = _passage_score(passage, params)
 
 
-def rerank(passages: list[Passage]) -> list[Passage]:
-    """Passages ordered by their evidence, best first (ties keep the retrieval order)."""
-    return sorted(passages, key=lambda p: -p.passage_score)
+def rerank(passages: list[Passage], params: Params = DEFAULT_PARAMS) -> list[Passage]:
+    """Passages ordered by their evidence, best first (ties keep the retrieval order).
+
+    A passage also gains ``params.doc_support`` for every other passage of its document among
+    ``passages`` (CombMNZ's idea): of two near-equal passages, the one whose article several of the
+    question's best passages come from is more likely about what was asked than one that mentions it
+    in passing. The bonus is small against the sentence scores, so it decides near-ties only; its
+    size is chosen by ``benchmarks.quality --cv``.
+    """
+    if not params.doc_support:
+        return sorted(passages, key=lambda p: -p.passage_score)
+    per_doc: dict[int, int] = {}
+    for p in passages:
+        per_doc[p.doc] = per_doc.get(p.doc, 0) + 1
+    return sorted(passages, key=lambda p: -(p.passage_score + params.doc_support * (per_doc[p.doc] - 1)))
