@@ -168,7 +168,7 @@ class Passage:
     crowd: float = 0.0  # mean chunk cosine of all scored candidates: how similar "anything" is
     typed: np.ndarray | None = None  # (k,) 1.0 where the sentence holds the kind of answer asked for
     scale: float = 0.0  # sqrt(2 ln n) for n chunks: how high a chance match climbs in this corpus
-    numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "3.2") is nowhere in the passage
+    numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "17th") is nowhere in the passage
     novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
     surprise: float = 0.0  # -log10 of how many passages of this corpus would share these words by chance
 
@@ -223,7 +223,8 @@ def probability(
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
          + params.a_gap * (cos - crowd) + params.a_scale * scale
-         + params.a_num * np.asarray(numbers_missing, dtype=np.float64) + params.a_novel * np.asarray(novel, dtype=np.float64)
+         + params.a_num * np.asarray(numbers_missing, dtype=np.float64)
+         + params.a_novel * np.asarray(novel, dtype=np.float64)
          + params.a_surprise * np.asarray(surprise, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
