@@ -262,7 +262,8 @@ class Engine:
         texts: dict[int, str] = {}
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
         scored = evidence.rerank(
-            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed)
+            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed),
+            self.evidence_params,
         )
         clock.lap("evidence")
         return scored, fused[depth:], texts
@@ -388,7 +389,8 @@ class Engine:
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted, self.evidence_params)
         reads_on = reading.reads_on and filters.doc_ids == (reading.focus,)
-        return self._build(reading.question, gen, evidence.rerank(scored), texts, 0.0 if reads_on else None)
+        return self._build(reading.question, gen, evidence.rerank(scored, self.evidence_params), texts,
+                           0.0 if reads_on else None)
 
     # ------------------------------------------------------------------ sources
     def sources(self) -> list[DocumentInfo]:

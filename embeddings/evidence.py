@@ -51,22 +51,28 @@ class Params:
 
     coverage: float = 0.5  # sentence score = cosine + coverage x this + the passage's share below
     chunk: float = 0.5  # + chunk cosine x this
-    fused: float = 0.5  # + fused (reciprocal-rank) score x 60 x this
+    fused: float = 0.3  # + fused (reciprocal-rank) score x 60 x this
     caption_penalty: float = 0.15  # captions and link lines lose to prose
     margin: float = 0.3  # a further quote scores within this of the best one
     heading: float = 0.5  # a question word found only in the sentence's section heading counts this much
     answer_type: float = 0.1  # + this when a quantity is asked for and the sentence holds one
+    doc_support: float = 0.01  # ranking: + this per other scored passage of the same document (``rerank``)
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
-    #   + scale*sqrt(2 ln chunks)); see ``probability``.
-    a_bias: float = -9.193
-    a_cos: float = 15.331
-    a_cov: float = -4.499
-    a_chunk: float = -1.521
-    a_agree: float = 3.672
-    a_pcov: float = 4.695
-    a_gap: float = -0.558
-    a_scale: float = -0.539
+    #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
+    #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected));
+    #   see ``probability``.
+    a_bias: float = -9.254
+    a_cos: float = 5.469
+    a_cov: float = 0.0
+    a_chunk: float = 0.0
+    a_agree: float = 2.628
+    a_pcov: float = 0.0
+    a_gap: float = 5.032
+    a_scale: float = -0.028
+    a_num: float = -1.469  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.587  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.502  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
 
 
 DEFAULT_PARAMS = Params()
@@ -136,6 +142,7 @@ _NUMERIC_QUESTION = re.compile(
     r"when|which (year|date|month|day))\b",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|once|twice|daily|weekly|monthly|yearly|annually|"
@@ -179,6 +186,9 @@ class Passage:
     crowd: float = 0.0  # mean chunk cosine of all scored candidates: how similar "anything" is
     typed: np.ndarray | None = None  # (k,) 1.0 where the sentence holds the kind of answer asked for
     scale: float = 0.0  # sqrt(2 ln n) for n chunks: how high a chance match climbs in this corpus
+    numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "17th") is nowhere in the passage
+    novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
+    surprise: float = 0.0  # -log10 of how many passages of this corpus would share these words by chance
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -204,6 +214,9 @@ def probability(
     crowd: float | np.ndarray = 0.0,
     scale: float | np.ndarray = 0.0,
     params: Params = DEFAULT_PARAMS,
+    numbers_missing: float | np.ndarray = 0.0,
+    novel: float | np.ndarray = 0.0,
+    surprise: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
 
@@ -213,15 +226,35 @@ def probability(
     corpus' size: the best of n chance similarities grows like sqrt(2 ln n) (the expected maximum of
     n Gaussian draws), so a larger corpus needs a clearer match for the same confidence. The passage
     features are one value for all of ``cos``, or one per sentence.
+
+    Two checks any reader makes mean the same on one note and on 5,000 articles (see
+    :func:`answer_checks`): a passage that never mentions the year or version the question names
+    ("who won the 2024 Tour de France?" over 2022 news) is about something else, and a sentence
+    made only of the question's own words ("Burkina Faso" for "What is the capital of Burkina
+    Faso?") repeats the question instead of answering it.
+
+    ``surprise`` (see :func:`surprise`) weighs the words a passage shares with the question by how
+    rare they are in English *and* how many passages the corpus holds: "country", "most" and
+    "islands" are found together somewhere in 98,000 news passages by chance, "treasurer" in one of
+    seven notes is not.
     """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
-         + params.a_gap * (cos - crowd) + params.a_scale * scale)
+         + params.a_gap * (cos - crowd) + params.a_scale * scale
+         + params.a_num * np.asarray(numbers_missing, dtype=np.float64)
+         + params.a_novel * np.asarray(novel, dtype=np.float64)
+         + params.a_surprise * np.asarray(surprise, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
-FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale")
+FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise")
+#: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
+#: the question's words, agreeing retrievers or new words never make a sentence *less* likely to answer;
+#: a missing number never more. Without these signs the fit traded collinear features against each
+#: other (a negative weight on coverage) and refused a sentence holding every word of the question.
+FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 0, "a_scale": 0,
+                 "a_num": -1, "a_novel": 1, "a_surprise": 1}
 
 
 def features(passage: Passage, i: int) -> list[float]:
@@ -229,7 +262,53 @@ def features(passage: Passage, i: int) -> list[float]:
     c = passage.cand
     return [float(passage.cos[i]), float(passage.coverage[i]), float(c.dense),
             float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
-            float(passage.cos[i]) - passage.crowd, passage.scale]
+            float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
+            float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise]
+
+
+def surprise(
+    weights: dict[str, float], found: set[str], length: int, passages: int, own: set[str] | None = None
+) -> float:
+    """-log10 of the number of passages of this corpus expected to hold the question words ``found``
+    by chance: how much a passage's share of the question's words says, on one note or 5,000 articles.
+
+    A word of rarity w (``rarity``: 8 - its Zipf frequency, so a share 10^(-1-w) of English words)
+    turns up in a passage of ``length`` words with probability about length x 10^(-1-w); independent
+    words multiply, and ``passages`` passages give that many chances. A word common enough to be in
+    most passages counts nothing. Large: the shared words are no coincidence; below zero: a corpus
+    this size holds such a passage anyway.
+
+    A follow-up's earlier questions lend it their words at their weight (``Query.blend``): they say
+    the passage is on the conversation's topic, not that it answers what the follow-up adds. So for
+    a follow-up (``own``: the words of its own), a word of its own that the passage lacks ("what did
+    the Pope say about it?" after a question on Etna) counts against it as much as it would have
+    counted for it. A question on its own is not charged for missing words: a long question is
+    rarely answered in its own words.
+    """
+    log_length = math.log10(max(length, 1))
+    own = own or set()
+    bits = 0.0
+    for t, w in weights.items():
+        if t in found:
+            bits += max(0.0, 1.0 + w - log_length)
+        elif t in own:
+            bits -= max(0.0, 1.0 + w - log_length)
+    return bits - math.log10(max(passages, 1))
+
+
+def answer_checks(
+    question_terms: set[str], numbers: set[str], sentence_terms: list[set[str]], everywhere: set[str]
+) -> tuple[float, np.ndarray]:
+    """For one passage: whether a number of the question is missing from it (1.0 or 0.0), and for
+    each sentence ln(1 + its terms that are not the question's).
+
+    ``numbers`` are the question's terms holding a digit ("2024", "3", "17th"); ``everywhere`` the
+    terms of the chunk and its title. Both are plain counts, not corpus statistics, so they read the
+    same whatever the size of the collection.
+    """
+    missing = float(any(n not in everywhere for n in numbers))
+    novel = np.log1p(np.array([len(st - question_terms) for st in sentence_terms], dtype=np.float64))
+    return missing, novel
 
 
 def _coverage(
@@ -314,14 +393,21 @@ def score(
     )
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
+    question_terms = set(weights)
+    numbers = {t for t in question_terms if _DIGIT.search(t)}
+    # A follow-up's own words (the earlier questions' weigh less); None for a question on its own.
+    own = {t for t, w in query.term_weights.items() if w >= 1.0} if query.term_weights else None
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         everywhere = set(title_terms[doc]).union(*sentence_terms[lo:hi])
+        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere)
+        length = sum(len(t) for t in sentence_terms[lo:hi])
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
-            crowd=crowd, scale=scale,
+            crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
+            surprise=surprise(weights, everywhere, length, gen.size, own),
         ))
     return apply_all(out, params)
 
@@ -358,8 +444,10 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     heading = kinds == _HEADING
     score = np.where(heading, -math.inf, s)
     agree = each([float(p.cand.dense_rank is not None and p.cand.bm25_rank is not None) for p in passages])
+    novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
     prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
-                       each([p.crowd for p in passages]), each([p.scale for p in passages]), params)
+                       each([p.crowd for p in passages]), each([p.scale for p in passages]), params,
+                       each([p.numbers_missing for p in passages]), novel, each([p.surprise for p in passages]))
     prob = np.where(heading, 0.0, prob)
     at = 0
     for passage, n in zip(passages, counts):
@@ -386,6 +474,18 @@ def exclude_sentences(passage: Passage, mask: np.ndarray, params: Params = DEFAU
     passage.passage_score = _passage_score(passage, params)
 
 
-def rerank(passages: list[Passage]) -> list[Passage]:
-    """Passages ordered by their evidence, best first (ties keep the retrieval order)."""
-    return sorted(passages, key=lambda p: -p.passage_score)
+def rerank(passages: list[Passage], params: Params = DEFAULT_PARAMS) -> list[Passage]:
+    """Passages ordered by their evidence, best first (ties keep the retrieval order).
+
+    A passage also gains ``params.doc_support`` for every other passage of its document among
+    ``passages`` (CombMNZ's idea): of two near-equal passages, the one whose article several of the
+    question's best passages come from is more likely about what was asked than one that mentions it
+    in passing. The bonus is small against the sentence scores, so it decides near-ties only; its
+    size is chosen by ``benchmarks.quality --cv``.
+    """
+    if not params.doc_support:
+        return sorted(passages, key=lambda p: -p.passage_score)
+    per_doc: dict[int, int] = {}
+    for p in passages:
+        per_doc[p.doc] = per_doc.get(p.doc, 0) + 1
+    return sorted(passages, key=lambda p: -(p.passage_score + params.doc_support * (per_doc[p.doc] - 1)))

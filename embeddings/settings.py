@@ -122,15 +122,17 @@ class EngineSettings(BaseSettings):
     )
     max_excerpts: int = Field(4, ge=1, le=10, description="Quoted excerpts in one answer.")
     min_evidence: float = Field(
-        0.35,
+        0.44,
         ge=0.0,
         le=1.0,
         description="Answer only when the best sentence's probability of answering the question (a "
-        "logistic model of its cosine similarity, its coverage of the question's rare words, its "
-        "passage's similarity and retriever agreement, fitted on answerable and off-topic questions) "
-        "is at least this; a further source is cited only if its own sentence clears it too. Lower "
-        "answers more, higher refuses more; 0.35 keeps >= 97% of the news2022 dev questions answered "
-        "(see README, Answer quality).",
+        "logistic model of its cosine similarity, retriever agreement, how unlikely a passage of a corpus "
+        "this size holds the question's words it shares by chance, a number of the question missing "
+        "from the passage and the words the sentence adds to the question's, fitted on answerable and "
+        "off-topic questions) is at least "
+        "this; a further source is cited only if its own sentence clears it too. Lower answers more, "
+        "higher refuses more; 0.44 is the highest cut that keeps >= 97% of the news2022 dev questions "
+        "answered (``benchmarks.quality --fit`` prints it; README, Answer quality).",
     )
 
     @property

@@ -5,12 +5,13 @@ These build ``evidence.Passage`` objects by hand (no model), so each rule is che
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, probability
+from embeddings.evidence import DEFAULT_PARAMS, Passage, answer_checks, probability, rerank, surprise
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
@@ -86,8 +87,57 @@ def test_quotes_far_below_the_best_are_left_out():
     assert len(ans.excerpts) == 1
 
 
-def test_probability_rises_with_each_feature():
+def test_probability_never_falls_with_a_feature_that_means_more_evidence():
+    # The fit keeps each weight to its sign (evidence.FEATURE_SIGNS); it may drop a feature to 0.
     base = probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5)[0]
     assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] > base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] > base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] >= base
+
+
+def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_is_weaker_evidence():
+    # "Who won the Tour de France in 2024?" over a passage about the 2022 race.
+    question = {"tour", "franc", "2024"}
+    sentences = [{"tour", "franc"}, {"vingegaard", "won", "tour", "franc", "2022"}]
+    missing, novel = answer_checks(question, {"2024"}, sentences, set().union(*sentences))
+    assert missing == 1.0
+    assert novel[0] == 0.0 and novel[1] > 0.0  # the echo adds nothing; the answer adds words
+    found, _ = answer_checks(question, {"2024"}, sentences, set().union(*sentences) | {"2024"})
+    assert found == 0.0
+    assert answer_checks(question, set(), sentences, set())[0] == 0.0  # no number asked: nothing missing
+
+    def p(**kw):
+        return probability(np.array([0.5]), np.array([0.6]), 0.5, True, 0.7, **kw)[0]
+
+    assert p(numbers_missing=1.0) < p(numbers_missing=0.0)
+    assert p(novel=np.log1p(4)) > p(novel=0.0)
+
+
+def test_shared_words_say_more_in_a_small_corpus_and_when_rare():
+    weights = {"treasur": 4.5, "expens": 3.5}
+    found = {"treasur", "expens"}
+    one_note = surprise(weights, found, 60, 7)
+    news = surprise(weights, found, 60, 98_000)
+    assert one_note > news  # the same words, found in one of 7 passages or one of 98,000
+    assert surprise(weights, {"expens"}, 60, 7) < one_note  # fewer of the question's words
+    # a follow-up is charged for a word of its own the passage lacks, not for its topic's words
+    assert surprise(weights, {"expens"}, 60, 7, own={"treasur"}) < surprise(weights, {"expens"}, 60, 7)
+    assert surprise(weights, {"treasur"}, 60, 7, own={"treasur"}) == surprise(weights, {"treasur"}, 60, 7)
+    assert surprise({"say": 1.0}, {"say"}, 60, 7) < 0  # a common word is no evidence anywhere
+    p = lambda s: probability(np.array([0.4]), np.array([0.5]), 0.4, True, 0.5, surprise=s)[0]  # noqa: E731
+    assert p(one_note) > p(news)
+
+
+def test_a_document_several_best_passages_come_from_wins_a_near_tie():
+    mention = _passage(1, [0.9, 0.2], [0.9, 0.1])  # one passage that mentions the subject
+    about = _passage(0, [0, 0.9, 0, 0.3], [0, 0.9, 0, 0.3], chunk=3)  # the article about it: two passages
+    more = _passage(0, [0, 0.5, 0, 0.3], [0, 0.5, 0, 0.3], chunk=4)
+    mention.passage_score, about.passage_score, more.passage_score = 2.005, 2.0, 1.6
+    params = dataclasses.replace(DEFAULT_PARAMS, doc_support=0.01)
+    assert rerank([mention, about, more], dataclasses.replace(params, doc_support=0.0))[0] is mention
+    assert rerank([mention, about, more], params)[0] is about
+    far = _passage(1, [0.9, 0.2], [0.9, 0.1])
+    far.passage_score = 2.5  # a clearly better passage keeps its place
+    assert rerank([far, about, more], params)[0] is far

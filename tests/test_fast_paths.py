@@ -45,10 +45,17 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
         sentence_terms = [set(terms([text[a:b]])[0]) for a, b, _ in spans.tolist()]
         everywhere = set(terms([gen.title(doc)])[0]).union(*sentence_terms)
         pcov = _coverage(q.weights, total, everywhere, frozenset(), 0.0)
+        numbers_missing = float(any(t not in everywhere for t in q.weights if any(ch.isdigit() for ch in t)))
+        length = sum(len(st) for st in sentence_terms)
+        # -log10 of the chance passages expected to share these words (evidence.surprise)
+        chance = sum(max(0.0, 1 + w - math.log10(max(length, 1))) for t, w in q.weights.items() if t in everywhere)
+        chance -= math.log10(gen.size)
         for i, (a, b, kind) in enumerate(spans.tolist()):
             cos = float(codes[i].astype(np.float32) @ q.vector.astype(np.float32)) * float(scales[i])
             out.append({"chunk": c.chunk, "cos": cos, "passage_coverage": pcov, "kind": kind,
                         "sentence_terms": sentence_terms[i], "crowd": crowd, "scale": scale,
+                        "numbers_missing": numbers_missing, "surprise": chance,
+                        "novel": math.log1p(len(sentence_terms[i] - set(q.weights))),
                         "agree": c.dense_rank is not None and c.bm25_rank is not None, "cand": c,
                         "params": params})
     return out
@@ -74,7 +81,8 @@ def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
             if ref["kind"] in (Kind.CAPTION, Kind.LINK):
                 expected -= params.caption_penalty
             prob = probability(np.array([p.cos[i]]), np.array([p.coverage[i]]), c.dense, ref["agree"],
-                               p.passage_coverage, ref["crowd"], ref["scale"], params)[0]
+                               p.passage_coverage, ref["crowd"], ref["scale"], params,
+                               ref["numbers_missing"], ref["novel"], ref["surprise"])[0]
             if ref["kind"] == Kind.HEADING:
                 assert p.score[i] == -np.inf and p.p[i] == 0.0
             else:
