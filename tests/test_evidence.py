@@ -11,7 +11,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, answer_checks, probability, rerank, surprise
+from embeddings.evidence import (
+    DEFAULT_PARAMS, Passage, answer_checks, probability, question_form_terms, rerank, surprise,
+)
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
@@ -128,6 +130,13 @@ def test_shared_words_say_more_in_a_small_corpus_and_when_rare():
     assert surprise({"say": 1.0}, {"say"}, 60, 7) < 0  # a common word is no evidence anywhere
     p = lambda s: probability(np.array([0.4]), np.array([0.5]), 0.4, True, 0.5, surprise=s)[0]  # noqa: E731
     assert p(one_note) > p(news)
+
+
+def test_the_words_that_ask_for_a_quantity_are_not_what_a_follow_up_must_find():
+    # "for how long?" is answered by "six hours": the passage need not say "long"
+    assert question_form_terms("for how long?") == {"long"}
+    assert question_form_terms("And how many of them came?") == question_form_terms("how many")
+    assert question_form_terms("How was the launch?") == set()  # "how" alone asks for no quantity
 
 
 def test_a_document_several_best_passages_come_from_wins_a_near_tie():
