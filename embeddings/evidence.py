@@ -143,14 +143,18 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_HOW = re.compile(r"\bhow ([a-z]+)\b", re.IGNORECASE)
 
 
-def question_form_terms(text: str) -> set[str]:
-    """The stems of the words that make a question of a quantity, "long" of "for how long?": they ask
-    for a duration, a size or an age, and the sentence that answers holds that, not the word itself."""
-    numeric = [m.group(1) for m in _HOW.finditer(text) if _NUMERIC_QUESTION.match(m.group(0))]
-    return set(stems(numeric)) if numeric else set()
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
+
+
+def named_terms(question: str) -> set[str]:
+    """The stems of the names a follow-up brings in ("Pope" of "what did the Pope say about it?"): the
+    words written with a capital letter other than the first word. A follow-up asking about a name the
+    passage never mentions asks about something else; its other words ("who imposed the fine?", "how
+    many votes did it get?") are often paraphrased by the answer, so only names are charged."""
+    found = words(" ".join(_NAME.findall(question.strip())))
+    return set(stems(found)) if found else set()
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|once|twice|daily|weekly|monthly|yearly|annually|"
@@ -404,10 +408,7 @@ def score(
     question_terms = set(weights)
     numbers = {t for t in question_terms if _DIGIT.search(t)}
     # A follow-up's own words (the earlier questions' weigh less); None for a question on its own.
-    own = (
-        {t for t, w in query.term_weights.items() if w >= 1.0} - question_form_terms(query.text)
-        if query.term_weights else None
-    )
+    own = named_terms(query.text) if query.term_weights else None
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])

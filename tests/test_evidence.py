@@ -12,7 +12,7 @@ import numpy as np
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, Passage, answer_checks, probability, question_form_terms, rerank, surprise,
+    DEFAULT_PARAMS, Passage, answer_checks, named_terms, probability, rerank, surprise,
 )
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
@@ -132,11 +132,12 @@ def test_shared_words_say_more_in_a_small_corpus_and_when_rare():
     assert p(one_note) > p(news)
 
 
-def test_the_words_that_ask_for_a_quantity_are_not_what_a_follow_up_must_find():
-    # "for how long?" is answered by "six hours": the passage need not say "long"
-    assert question_form_terms("for how long?") == {"long"}
-    assert question_form_terms("And how many of them came?") == question_form_terms("how many")
-    assert question_form_terms("How was the launch?") == set()  # "how" alone asks for no quantity
+def test_a_follow_up_is_charged_only_for_the_names_it_brings_in():
+    assert named_terms("what did the Pope say about it?") == {"pope"}
+    assert named_terms("And Lavrov?") == {"lavrov"}  # the first word's capital is not a name's
+    assert named_terms("Who won? And what did NATO say?") == {"nato"}  # nor a new sentence's
+    # paraphrased by the answer ("penalty", "ballots"): not charged
+    assert named_terms("who imposed the fine?") == named_terms("how many votes did it get?") == set()
 
 
 def test_a_document_several_best_passages_come_from_wins_a_near_tie():
