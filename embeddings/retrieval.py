@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from . import vector_index
-from .store import Generation
+from .store_api import IndexView as Generation
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Lap = Callable[[str], None]
@@ -85,15 +84,13 @@ def search(
     dense_rank: dict[int, int] = {}
     bm25_rank: dict[int, int] = {}
     if mode in ("hybrid", "dense"):
-        allowed = np.flatnonzero(mask) if mask is not None else None
-        ids, _ = vector_index.search(gen.index, query_vector, candidates, nprobe=nprobe, allowed=allowed)
+        ids = gen.dense_search(query_vector, candidates, nprobe=nprobe, filters=filters, mask=mask)
         lap("dense")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
-        weights = mask.astype(np.float32) if mask is not None else None
-        ids, _ = gen.lexical.search(query_terms, candidates, weights, term_weights)
+        ids = gen.lexical_search(query_terms, candidates, term_weights=term_weights, filters=filters, mask=mask)
         lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
