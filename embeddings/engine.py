@@ -426,10 +426,11 @@ class Engine:
     # ------------------------------------------------------------------ indexing
     @contextmanager
     def _change(self) -> Iterator[None]:
-        """Hold the data directory's re-index lock for one change (ReindexInProgress when it is taken).
+        """Hold the backend's re-index lock for one change (ReindexInProgress when it is taken).
 
         Every change to the index or the documents folder goes through here first, so a refused
-        request has touched nothing. The lock is a file lock: it holds across threads and processes.
+        request has touched nothing. The backend's lock holds across threads and processes (a file lock,
+        or for Milvus a PostgreSQL advisory lock: see ``StoreBackend.lock``).
         """
         with self.backend.lock():
             self._changing = True

@@ -151,9 +151,12 @@ class MilvusStore:
     def pointer(self) -> str | None:
         """The generation the alias points at (its docs collection's name without ``_docs``), or None."""
         client = self.client
-        if self.alias not in client.list_aliases().get("aliases", []):
-            return None
-        target = client.describe_alias(self.alias)["collection_name"]
+        try:
+            if self.alias not in client.list_aliases().get("aliases", []):
+                return None
+            target = client.describe_alias(self.alias)["collection_name"]
+        except _pymilvus().MilvusException as exc:  # the server went away since connecting
+            raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
         return target.removesuffix("_docs")
 
     def generations(self) -> list[str]:

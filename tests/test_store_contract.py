@@ -181,3 +181,32 @@ def test_another_engine_sees_a_new_publication_on_its_next_question(backend_sett
     (settings.docs_dir / "tea.md").write_text("# Tea harvest\n\nDarjeeling growers picked the first flush in March.\n")
     Engine(settings).index()  # as another process would
     assert "tea.md" in cited(serving, "When was the Darjeeling first flush picked?")
+
+
+def test_one_reindex_at_a_time(backend_settings):
+    from embeddings import ReindexInProgress
+
+    settings = backend_settings()
+    holder = Engine(settings)
+    with holder.backend.lock():  # held as by a re-index in another process
+        with pytest.raises(ReindexInProgress, match="already running"):
+            Engine(settings).index()
+    assert Engine(settings).index().published  # free again afterwards
+
+
+def test_the_milvus_server_lock_is_a_postgresql_advisory_lock(postgres_url):
+    """With a Milvus server the lock must hold across machines: a session advisory lock in PostgreSQL, which
+    a second holder is refused and which is free again once released (or its process dies)."""
+    import psycopg
+
+    from embeddings import ReindexInProgress
+    from embeddings.milvus_store import _advisory_lock
+
+    with _advisory_lock(postgres_url, "docbot-reindex:test"):
+        with pytest.raises(ReindexInProgress):
+            with _advisory_lock(postgres_url, "docbot-reindex:test"):
+                pass
+        with _advisory_lock(postgres_url, "docbot-reindex:another-index"):  # another alias: its own lock
+            pass
+    with psycopg.connect(postgres_url, autocommit=True) as con:  # released: anyone may take it now
+        assert con.execute("SELECT pg_try_advisory_lock(hashtext('docbot-reindex:test'))").fetchone()[0]
