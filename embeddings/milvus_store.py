@@ -372,15 +372,15 @@ class MilvusStore:
         published = self.pointer()
         checks = []
         for name in reversed(self.generations()):
-            problem = None
+            problem = checked = None
             try:
                 gen = MilvusGeneration(self, name)
-                size = gen.size_bytes()
+                checked = f"{gen.documents:,} documents and {gen.size:,} passages in Milvus, as its manifest says"
             except (IndexDamaged, IndexNotFound) as exc:
-                problem, size = str(exc), 0
-            checks.append(store.GenerationCheck(name, name == published, problem, 0, size))
-        problem = None if published is not None else f"the alias {self.alias} does not exist"
-        return store.Verification(self.location, problem, checks)
+                problem = str(exc)
+            checks.append(store.GenerationCheck(name, name == published, problem, 0, 0, checked))
+        problem = None if published is not None else "it does not exist"
+        return store.Verification(self.location, problem, checks, pointer_name=f"alias {self.alias}")
 
 
 @contextlib.contextmanager
@@ -418,6 +418,11 @@ class MilvusGeneration(DocumentTable):
         self.docs_collection, self.chunks_collection = backend._docs(name), backend._chunks(name)
         self.index = self.lexical = None  # searched in Milvus (dense_search, lexical_search)
         try:
+            for collection in (self.docs_collection, self.chunks_collection):
+                # A collection is searchable once loaded: after a restart of Milvus (or a Milvus Lite file
+                # opened by a new process) the published one is released until someone loads it.
+                if str(self.client.get_load_state(collection).get("state")) != "Loaded":
+                    self.client.load_collection(collection)
             head = self.client.query(self.docs_collection, filter="doc_pos == -1", output_fields=["meta"])
         except Exception as exc:  # noqa: BLE001 - a missing collection, whatever Milvus calls it
             raise IndexDamaged(f"index generation {name} cannot be read ({_first_line(exc)})", [str(exc)]) from exc

@@ -744,6 +744,8 @@ class GenerationCheck:
     problem: str | None  # None when intact
     files: int  # files whose checksum was compared (0 for generations written without checksums)
     bytes: int
+    #: What was checked, when it was not files (a Milvus generation: its rows against its manifest).
+    checked: str | None = None
 
 
 @dataclass
@@ -753,6 +755,8 @@ class Verification:
     data_dir: str
     pointer_problem: str | None
     generations: list[GenerationCheck]
+    #: What names the published generation (the ``CURRENT`` file, or a Milvus alias).
+    pointer_name: str = "CURRENT"
 
     @property
     def serving(self) -> GenerationCheck | None:

@@ -210,3 +210,16 @@ def test_the_milvus_server_lock_is_a_postgresql_advisory_lock(postgres_url):
             pass
     with psycopg.connect(postgres_url, autocommit=True) as con:  # released: anyone may take it now
         assert con.execute("SELECT pg_try_advisory_lock(hashtext('docbot-reindex:test'))").fetchone()[0]
+
+
+def test_a_released_milvus_generation_is_loaded_again(fresh, tmp_path):
+    """After Milvus restarts (or a new process opens a Milvus Lite file) collections are released; the
+    published generation is loaded again on the next question instead of failing."""
+    require_milvus()
+    settings = fresh(store="milvus", milvus_uri=str(tmp_path / "milvus" / "index.db"))
+    engine = Engine(settings)
+    engine.index()
+    name = engine.backend.pointer()
+    for collection in (f"{name}_docs", f"{name}_chunks"):
+        engine.backend.client.release_collection(collection)
+    assert "volcano.md" in cited(Engine(settings), VOLCANO_QUESTION)
