@@ -39,7 +39,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,13 @@ from .retrieval import Filters
 from .settings import EngineSettings
 from .sources import SourceEntry, SourceTable
 from .store import (
-    BuildSettings, ChunkSentences, DocumentChunks, DocumentTable, Manifest, Published, SentenceVectors,
+    BuildSettings,
+    ChunkSentences,
+    DocumentChunks,
+    DocumentTable,
+    Manifest,
+    Published,
+    SentenceVectors,
     Update,
 )
 
@@ -132,7 +138,7 @@ class MilvusStore:
                     try:
                         self._client = pymilvus.MilvusClient(
                             uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30)
-                    except Exception as exc:  # noqa: BLE001 - whatever the client says, one line for the user
+                    except Exception as exc:
                         raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
         return self._client
 
@@ -206,7 +212,7 @@ class MilvusStore:
     # ------------------------------------------------------------------ writing
     def _create(self, name: str, dimension: int, exact_max: int, chunks: int) -> None:
         pymilvus = _pymilvus()
-        DataType, Function, FunctionType = pymilvus.DataType, pymilvus.Function, pymilvus.FunctionType  # noqa: N806
+        DataType, Function, FunctionType = pymilvus.DataType, pymilvus.Function, pymilvus.FunctionType
         client = self.client
         schema = client.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
@@ -248,7 +254,7 @@ class MilvusStore:
         sources: SourceTable | None,
     ) -> str:
         """Write both collections of a new generation, its manifest row last, then switch the alias to it."""
-        name = f"{self.alias}_g{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}"
+        name = f"{self.alias}_g{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
         client = self.client
         chunks = sum(len(d.spans) for d in docs)
         try:
@@ -259,7 +265,7 @@ class MilvusStore:
             manifest = Manifest(
                 format=store.FORMAT_VERSION, chunker=store.CHUNKER_VERSION, documents=len(docs), chunks=chunks,
                 index_type="FLAT" if chunks <= exact_max else "IVF_FLAT",
-                created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), sentences=sentences,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"), sentences=sentences,
                 **asdict(build),
             )
             entries = ([[str(e.path), e.kind, list(e.excluded)] for e in sources.entries]
@@ -424,7 +430,7 @@ class MilvusGeneration(DocumentTable):
                 if str(self.client.get_load_state(collection).get("state")) != "Loaded":
                     self.client.load_collection(collection)
             head = self.client.query(self.docs_collection, filter="doc_pos == -1", output_fields=["meta"])
-        except Exception as exc:  # noqa: BLE001 - a missing collection, whatever Milvus calls it
+        except Exception as exc:
             raise IndexDamaged(f"index generation {name} cannot be read ({_first_line(exc)})", [str(exc)]) from exc
         if not head:
             raise IndexDamaged(f"index generation {name} has no manifest (it was never finished)", ["no manifest"])
@@ -535,8 +541,8 @@ class MilvusGeneration(DocumentTable):
                 self._copied[int(row["doc_pos"])].append(row)
         rows = sorted(self._copied.pop(pos), key=lambda r: r["id"])
         if len(rows) != int(self.n_chunks[pos]):
-            raise store.damaged(self.path, [f"Milvus holds {len(rows)} chunks of {self.doc_ids[pos]}, "
-                                            f"{int(self.n_chunks[pos])} expected"])
+            problem = f"Milvus holds {len(rows)} chunks of {self.doc_ids[pos]}, {int(self.n_chunks[pos])} expected"
+            raise store.damaged(self.path, [problem])
         dim = self.manifest.dimension
         sents = [_unpack_sentences(r["sents"], dim) for r in rows]
         vectors = np.array([r["vector"] for r in rows], dtype=np.float32).reshape(len(rows), dim)

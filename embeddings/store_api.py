@@ -31,7 +31,14 @@ if TYPE_CHECKING:
     from .settings import EngineSettings
     from .sources import SourceTable
     from .store import (
-        BuildSettings, ChunkInfo, ChunkSentences, DocumentChunks, Manifest, Published, Update, Verification,
+        BuildSettings,
+        ChunkInfo,
+        ChunkSentences,
+        DocumentChunks,
+        Manifest,
+        Published,
+        Update,
+        Verification,
     )
 
 
@@ -142,7 +149,9 @@ class StoreBackend(Protocol):
 def open_store(settings: EngineSettings) -> StoreBackend:
     """The backend ``settings.store`` names (nothing is connected or read until first used)."""
     if settings.store == "milvus":
-        from .milvus_store import MilvusStore  # pymilvus is an optional extra: imported only when chosen
+        from .milvus_store import (
+            MilvusStore,  # pymilvus is an optional extra: imported only when chosen
+        )
 
         return MilvusStore(settings)
     from .store import LocalStore

@@ -188,9 +188,8 @@ def test_one_reindex_at_a_time(backend_settings):
 
     settings = backend_settings()
     holder = Engine(settings)
-    with holder.backend.lock():  # held as by a re-index in another process
-        with pytest.raises(ReindexInProgress, match="already running"):
-            Engine(settings).index()
+    with holder.backend.lock(), pytest.raises(ReindexInProgress, match="already running"):
+        Engine(settings).index()  # held as by a re-index in another process
     assert Engine(settings).index().published  # free again afterwards
 
 
@@ -203,9 +202,8 @@ def test_the_milvus_server_lock_is_a_postgresql_advisory_lock(postgres_url):
     from embeddings.milvus_store import _advisory_lock
 
     with _advisory_lock(postgres_url, "docbot-reindex:test"):
-        with pytest.raises(ReindexInProgress):
-            with _advisory_lock(postgres_url, "docbot-reindex:test"):
-                pass
+        with pytest.raises(ReindexInProgress), _advisory_lock(postgres_url, "docbot-reindex:test"):
+            pass
         with _advisory_lock(postgres_url, "docbot-reindex:another-index"):  # another alias: its own lock
             pass
     with psycopg.connect(postgres_url, autocommit=True) as con:  # released: anyone may take it now
