@@ -71,7 +71,7 @@ SCHEMA_VERSION = 1
 _VARCHAR = 65_535  # bytes a Milvus VARCHAR holds
 _TEXT_PIECE = 16_000  # characters per text row: at most 4 bytes each in UTF-8, so always under _VARCHAR
 _INSERT_ROWS = 512  # rows per insert call (a chunk row is ~3 KB with its sentences)
-_READ_DOCS = 64  # documents per read when an update copies unchanged ones
+_READ_DOCS = 256  # documents per read when an update copies unchanged ones
 _QUERY_MAX = 16_384  # Milvus's limit on rows per query
 
 
@@ -236,6 +236,7 @@ class MilvusStore:
 
             index.add_index("vector", index_type="IVF_FLAT", metric_type="IP", params={"nlist": _nlist_for(chunks)})
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        index.add_index("doc_pos", index_type="INVERTED")  # a document's rows (an update's copy) without a scan
         client.create_collection(self._chunks(name), schema=schema, index_params=index, consistency_level="Strong")
 
         schema = client.create_schema(auto_id=False)
@@ -247,6 +248,7 @@ class MilvusStore:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field; unused
         index = client.prepare_index_params()
         index.add_index("vector", index_type="FLAT", metric_type="L2")
+        index.add_index("doc_pos", index_type="INVERTED")  # a document's text rows without a scan
         client.create_collection(self._docs(name), schema=schema, index_params=index, consistency_level="Strong")
 
     def publish(
