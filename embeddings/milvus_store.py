@@ -235,7 +235,9 @@ class MilvusStore:
             from .vector_index import _nlist_for
 
             index.add_index("vector", index_type="IVF_FLAT", metric_type="IP", params={"nlist": _nlist_for(chunks)})
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        # bm25s' defaults (Lucene's BM25, k1 1.5, b 0.75), which the local index uses, rather than Milvus's k1 1.2.
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.5, "bm25_b": 0.75})
         index.add_index("doc_pos", index_type="INVERTED")  # a document's rows (an update's copy) without a scan
         client.create_collection(self._chunks(name), schema=schema, index_params=index, consistency_level="Strong")
 

@@ -221,3 +221,12 @@ def test_a_released_milvus_generation_is_loaded_again(fresh, tmp_path):
     for collection in (f"{name}_docs", f"{name}_chunks"):
         engine.backend.client.release_collection(collection)
     assert "volcano.md" in cited(Engine(settings), VOLCANO_QUESTION)
+
+
+def test_an_unreachable_milvus_server_is_one_clear_error(fresh):
+    require_milvus()
+    from embeddings import StoreUnavailable
+
+    settings = fresh(store="milvus", milvus_uri="http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(StoreUnavailable, match="cannot reach Milvus at http://127.0.0.1:9"):
+        Engine(settings).ask("anything")
