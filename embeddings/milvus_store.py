@@ -176,15 +176,25 @@ class MilvusStore:
         name = self.pointer()
         if name is None:
             raise IndexNotFound(f"no index in {self.location} yet: run `docbot index` (or `make run`) to build one")
-        return Published(MilvusGeneration(self, name), name, [])
+        problems: list[str] = []
+        # The published generation, or (as locally) the newest one before it that can be read, when it cannot.
+        for candidate in [name, *reversed([n for n in self.generations() if n < name])]:
+            try:
+                return Published(MilvusGeneration(self, candidate), name, problems)
+            except IndexDamaged as exc:
+                problems.append(str(exc))
+        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
+                           "it from the documents", problems)
 
     def open_for_update(self) -> Update:
         try:
-            return Update(self.open_published().generation, [], set())  # type: ignore[arg-type]
+            published = self.open_published()
         except IndexDamaged as exc:
-            return Update(None, [str(exc)], {self.pointer() or ""})
+            return Update(None, [str(exc)], set(self.generations()))
         except IndexNotFound:
             return Update(None, [], set())
+        damaged = set() if published.generation.name == published.pointer else {published.pointer or ""}
+        return Update(published.generation, published.problems, damaged)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ the lock
     @contextlib.contextmanager

@@ -230,3 +230,26 @@ def test_an_unreachable_milvus_server_is_one_clear_error(fresh):
     settings = fresh(store="milvus", milvus_uri="http://127.0.0.1:9")  # nothing listens on the discard port
     with pytest.raises(StoreUnavailable, match="cannot reach Milvus at http://127.0.0.1:9"):
         Engine(settings).ask("anything")
+
+
+def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaired(fresh, tmp_path):
+    """A published generation whose collection lost rows (or was dropped) is named and skipped for the one
+    kept before it, which answers; the next re-index publishes a whole new one."""
+    require_milvus()
+    settings = fresh(store="milvus", milvus_uri=str(tmp_path / "milvus" / "index.db"))
+    engine = Engine(settings)
+    engine.index()
+    (settings.docs_dir / "tea.md").write_text("# Tea harvest\n\nDarjeeling growers picked the first flush in March.\n")
+    engine.index()
+    backend = engine.backend
+    published = backend.pointer()
+    backend.client.delete(f"{published}_chunks", filter="id >= 0 and id < 3")  # damage: rows gone
+
+    reader = Engine(settings)
+    assert "volcano.md" in cited(reader, VOLCANO_QUESTION)  # from the generation before
+    assert reader.generation.name != published and "tea.md" not in {d.doc_id for d in reader.sources()}
+    checks = {g.name: g for g in engine.verify().generations}
+    assert "damaged" in (checks[published].problem or "") and checks[reader.generation.name].problem is None
+    report = reader.index()
+    assert report.published and backend.pointer() != published
+    assert "tea.md" in cited(Engine(settings), "When was the Darjeeling first flush picked?")
