@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(TORCH_PIP_ARGS)
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,milvus]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -27,7 +27,7 @@ index: $(VENV)/.installed
 	$(BIN)/docbot index
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test,milvus,bench]'
 	touch $@
 
 # Full benchmark on ../shared/corpora (see README "Measurements"); BENCH_ARGS adds options.

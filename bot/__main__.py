@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
 from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
-from embeddings.errors import IndexNotFound, PathNotFound, RemovalRefused
+from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
 from embeddings.settings import describe_invalid
 
 if TYPE_CHECKING:
@@ -61,7 +61,9 @@ def update_index(engine: Engine, settings: BotSettings) -> None:
     """
     try:
         report = index_with_progress(engine, None, show=sys.stderr.isatty())
-    except (PathNotFound, RemovalRefused) as exc:
+    except (PathNotFound, RemovalRefused, ReindexInProgress) as exc:
+        # ReindexInProgress: another process of the deployment (a shard started at the same time) is updating
+        # the shared index; this one answers from the published one and switches when the new one is out.
         log.warning("the index was not updated: %s", exc)
         try:
             engine.load()
@@ -70,7 +72,7 @@ def update_index(engine: Engine, settings: BotSettings) -> None:
         return
     log.info(
         "index in %s updated: %d added, %d changed, %d removed, %d unchanged, %d passages embedded in %.1f s",
-        settings.data_dir,
+        engine.backend.location,
         len(report.added),
         len(report.changed),
         len(report.removed),

@@ -8,7 +8,7 @@ from .engine import Engine
 from .errors import (
     DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,
     InvalidRequest, ModelMismatch, ModelNotInstalled, PathNotFound, ReindexInProgress, RemovalRefused,
-    SourceNotFound,
+    SourceNotFound, StoreUnavailable,
 )
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, FollowUp, Hit, IndexProgress,
@@ -21,5 +21,5 @@ __all__ = [
     "DuplicateDocument", "Engine", "EngineError", "EngineSettings", "Excerpt", "FollowUp", "Hit", "IndexDamaged",
     "IndexNotFound", "InvalidRequest", "IndexProgress", "IndexReport", "IndexStats", "ModelMismatch",
     "ModelNotInstalled", "Passage", "PathNotFound", "ReindexInProgress", "RemovalRefused", "Source",
-    "SourceInfo", "SourceNotFound", "SourceView", "Turn",
+    "SourceInfo", "SourceNotFound", "SourceView", "StoreUnavailable", "Turn",
 ]

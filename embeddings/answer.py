@@ -21,7 +21,7 @@ from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
 from .sentences import Kind
-from .store import Generation
+from .store_api import IndexView as Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
 

@@ -153,11 +153,13 @@ def render_verification(v: Verification) -> str:
     """What ``stats --verify`` found: each generation on disk, then one line on what to do."""
     lines = []
     if v.pointer_problem:
-        lines.append(f"CURRENT  damaged: {v.pointer_problem}")
+        lines.append(f"{v.pointer_name}  damaged: {v.pointer_problem}")
     for g in v.generations:
         name = g.name + (" (published)" if g.published else "")
         if g.problem is not None:
             lines.append(f"{name}  DAMAGED: {g.problem}")
+        elif g.checked:
+            lines.append(f"{name}  intact: {g.checked}")
         elif g.files:
             lines.append(f"{name}  intact: {_n(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
         else:

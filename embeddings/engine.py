@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import answer as answer_builder
-from . import conversation, evidence, rarity, retrieval, sources, store
+from . import conversation, evidence, rarity, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import safe_filename, save_upload
@@ -38,7 +38,7 @@ from .models import (
 from .retrieval import Filters, Mode
 from .settings import EngineSettings
 from .sources import SourceTable
-from .store import Generation
+from .store_api import IndexView as Generation
 
 log = logging.getLogger(__name__)
 _NO_VECTOR = np.zeros(0, dtype=np.float32)  # a query's vector until its embedding arrives
@@ -101,6 +101,8 @@ class Engine:
         )
         self._derived: dict[str, SourceTable] = {}  # sources of a generation that did not record them
         self._beside: ThreadPoolExecutor | None = None  # embeds questions while BM25 searches
+        #: Where the generations live (``DOCBOT_STORE``): local folders or Milvus collections.
+        self.backend: store_api.StoreBackend = store_api.open_store(settings)
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
@@ -110,9 +112,9 @@ class Engine:
         saying what is damaged; ``reindex`` repairs it.
         """
         with self._load_lock:
-            pointer = store.read_pointer(self.settings.data_dir)
+            pointer = self.backend.pointer()
             if self._gen is None or pointer != self._pointer:
-                published = store.open_published(self.settings.data_dir)
+                published = self.backend.open_published()
                 gen = published.generation
                 gen.manifest.check_model(self.settings.model)
                 if published.problems:
@@ -134,7 +136,7 @@ class Engine:
 
     def _generation(self) -> Generation:
         """The current generation, switching to a newer one another process published."""
-        if self._gen is None or store.read_pointer(self.settings.data_dir) != self._pointer:
+        if self._gen is None or self.backend.pointer() != self._pointer:
             self.load()
         assert self._gen is not None
         return self._gen
@@ -231,7 +233,7 @@ class Engine:
         mask = retrieval.allowed_chunks(gen, filters)
         ranking = None
         if gen.size and (mask is None or mask.any()):
-            ranking = retrieval.lexical_ranking(gen, query.terms, max(self.settings.candidates, k), mask)
+            ranking = retrieval.lexical_ranking(gen, query.terms, max(self.settings.candidates, k), filters, mask)
         clock.lap("bm25")
         vector = pending.result()
         clock.lap("embed")
@@ -463,7 +465,7 @@ class Engine:
         return IndexStats(
             documents=gen.documents, chunks=gen.size, model=gen.manifest.model,
             dimension=gen.manifest.dimension, index_type=gen.manifest.index_type,
-            size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=str(self.settings.data_dir),
+            size_bytes=gen.size_bytes(), indexed_at=gen.indexed_at, data_dir=self.backend.location,
         )
 
     def verify(self) -> store.Verification:
@@ -471,17 +473,18 @@ class Engine:
 
         Reads every byte of the index, so it is for ``stats --verify`` and diagnosis, not every query.
         """
-        return store.verify(self.settings.data_dir)
+        return self.backend.verify()
 
     # ------------------------------------------------------------------ indexing
     @contextmanager
     def _change(self) -> Iterator[None]:
-        """Hold the data directory's re-index lock for one change (ReindexInProgress when it is taken).
+        """Hold the backend's re-index lock for one change (ReindexInProgress when it is taken).
 
         Every change to the index or the documents folder goes through here first, so a refused
-        request has touched nothing. The lock is a file lock: it holds across threads and processes.
+        request has touched nothing. The backend's lock holds across threads and processes (a file lock,
+        or for Milvus a PostgreSQL advisory lock: see ``StoreBackend.lock``).
         """
-        with store.reindex_lock(self.settings.data_dir):
+        with self.backend.lock():
             self._changing = True
             try:
                 yield
@@ -532,14 +535,13 @@ class Engine:
         one never stops the run: the newest intact generation is reused instead, or everything is
         embedded again, and a new generation is published even when nothing changed, which repairs it.
         """
-        data_dir = self.settings.data_dir
-        store.sweep_unfinished(data_dir)
+        self.backend.sweep_unfinished()
         try:
-            previous, problems, damaged = store.open_for_update(data_dir)
+            previous, problems, damaged = self.backend.open_for_update()
         except IndexNotFound:  # written by another version of docbot: start over
             previous, problems, damaged = None, [], set()
         if previous is None and need_index:
-            raise IndexNotFound(f"no index in {data_dir} yet: nothing to remove")
+            raise IndexNotFound(f"no index in {self.backend.location} yet: nothing to remove")
         # No index yet: nothing recorded, so a bare update starts from the documents folder.
         table = self._source_table(previous) if previous is not None else SourceTable(recorded=False)
         plan = make_plan(table, previous)
@@ -548,11 +550,10 @@ class Engine:
                      else "no generation is intact: embedding everything again")
             self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
-            self._indexer = Indexer(self.settings, reserve=self._cores_for_questions)
+            self._indexer = Indexer(self.settings, reserve=self._cores_for_questions, backend=self.backend)
         report = self._indexer.run(plan, previous, progress, repair=bool(problems))
         if report.published:
-            store.sweep_superseded(data_dir, keep=previous.name if previous is not None else None,
-                                   damaged=damaged)
+            self.backend.sweep_superseded(previous.name if previous is not None else None, damaged)
             self._gen = None  # load the new generation, even if CURRENT reads as before
             self.load()
         return report

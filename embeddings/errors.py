@@ -82,3 +82,7 @@ class DuplicateDocument(DocumentRejected):
     def __init__(self, message: str, *, name: str, doc_id: str | None = None, title: str | None = None) -> None:
         super().__init__(message)
         self.name, self.doc_id, self.title = name, doc_id, title
+
+
+class StoreUnavailable(EngineError):
+    """The index's store cannot be used: its client library is not installed, or its server cannot be reached."""

@@ -33,7 +33,7 @@ from .lexical import stems, terms, terms_of, tokens, words
 from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
-from .store import Generation
+from .store_api import IndexView as Generation
 
 Embed = Callable[[list[str]], np.ndarray]
 # Sentence kinds as the plain ints stored in the spans (comparing an array with the enum costs more).

@@ -27,6 +27,7 @@ from .models import IndexProgress, IndexReport
 from .sentences import quotable_sentences
 from .settings import EngineSettings
 from .sources import Plan
+from .store_api import IndexView, StoreBackend, open_store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def onnx_dir(settings: EngineSettings) -> Path:
     return settings.data_dir / "onnx" / slug
 
 
-def _reuse(previous: store.Generation | None, doc: Document) -> store.DocumentChunks:
+def _reuse(previous: IndexView | None, doc: Document) -> store.DocumentChunks:
     """An unchanged document's chunks and vectors, taken from the previous generation."""
     assert previous is not None
     pos = previous.position(doc.doc_id)
@@ -63,12 +64,14 @@ class Indexer:
 
     def __init__(
         self, settings: EngineSettings, *, encoder: TorchEncoder | None = None,
-        reserve: Callable[[], int] = lambda: 0,
+        reserve: Callable[[], int] = lambda: 0, backend: StoreBackend | None = None,
     ) -> None:
         """``encoder`` embeds the chunks (default: sentence-transformers, loaded on first use);
         ``reserve()`` is how many cores to leave free for the next batch (the engine leaves one
-        while it answers questions)."""
+        while it answers questions); ``backend`` is where generations are published (default: the one
+        ``settings.store`` names)."""
         self.settings = settings
+        self.backend = backend if backend is not None else open_store(settings)
         self._encoder: TorchEncoder | None = encoder
         self.threads = ThreadBudget(settings.embed_threads, reserve)
 
@@ -88,14 +91,14 @@ class Indexer:
     def run(
         self,
         plan: Plan,
-        previous: store.Generation | None,
+        previous: IndexView | None,
         progress: ProgressCallback | None = None,
         *,
         repair: bool = False,
     ) -> IndexReport:
         """Carry out ``plan`` against ``previous``; publishes a new generation when anything changed.
 
-        The caller holds the re-index lock (``store.reindex_lock``). Anything changed: a document, or
+        The caller holds the re-index lock (``StoreBackend.lock``). Anything changed: a document, or
         the sources (a source added or removed, or recorded for the first time). ``repair`` publishes a
         new generation even when nothing changed: the published one was found damaged. ``previous``
         may lack its FAISS index (it was damaged); it is rebuilt from the vectors.
@@ -122,8 +125,7 @@ class Indexer:
             report.chunks_total = sum(len(i.spans) for i in items)
             emit(IndexProgress(stage="write", documents_done=total, documents_total=total,
                                chunks_done=report.chunks_total, chunks_total=report.chunks_total))
-            store.write_generation(
-                settings.data_dir,
+            self.backend.publish(
                 items,
                 build=store.BuildSettings(
                     model=settings.model,
@@ -132,7 +134,7 @@ class Indexer:
                     chunk_overlap_tokens=settings.chunk_overlap_tokens,
                 ),
                 exact_max=settings.exact_search_max_chunks,
-                previous_index=previous.index if previous is not None else None,
+                previous=previous,
                 sources=sources,
             )
             report.published = True
@@ -143,7 +145,7 @@ class Indexer:
                            chunks_done=report.chunks_total, chunks_total=report.chunks_total))
         return report
 
-    def _dimension(self, previous: store.Generation | None, to_embed: list[Document]) -> int:
+    def _dimension(self, previous: IndexView | None, to_embed: list[Document]) -> int:
         """The vectors' dimension, without loading the model when nothing is embedded (a removal, or
         sources recorded for the first time)."""
         if previous is not None and not to_embed:
@@ -153,7 +155,7 @@ class Indexer:
     def _read(
         self,
         plan: Plan,
-        previous: store.Generation | None,
+        previous: IndexView | None,
         report: IndexReport,
         emit: ProgressCallback,
     ) -> list[Document]:
@@ -189,7 +191,7 @@ class Indexer:
         return sorted(docs, key=lambda d: d.doc_id)
 
     def _classify(
-        self, docs: list[Document], previous: store.Generation | None, report: IndexReport
+        self, docs: list[Document], previous: IndexView | None, report: IndexReport
     ) -> list[Document]:
         """Fill in added / changed / removed / unchanged; returns the documents to embed."""
         settings = self.settings
@@ -243,7 +245,7 @@ class Indexer:
             plan.sentences.append(per_chunk)
         return plan
 
-    def _ensure_space(self, plan: _Plan, docs: list[Document], previous: store.Generation | None) -> None:
+    def _ensure_space(self, plan: _Plan, docs: list[Document], previous: IndexView | None) -> None:
         """Refuse before embedding when DATA_DIR cannot hold the new generation (and the ONNX export).
 
         Without this a full disk showed up only after the whole embedding, as a raw ENOSPC.
@@ -259,7 +261,7 @@ class Indexer:
                     chunks += n_chunks
                     sentences += n_sentences
         text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
-        need = store.estimated_bytes(chunks, sentences, text_bytes, self._dimension(previous, plan.docs))
+        need = self.backend.space_needed(chunks, sentences, text_bytes, self._dimension(previous, plan.docs))
         if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
             weights = Path(resolve_model(self.settings.model))
             need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0

@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from . import vector_index
-from .store import Generation
+from .store_api import IndexView as Generation
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Lap = Callable[[str], None]
@@ -87,14 +86,13 @@ def search(
     dense_rank: dict[int, int] = {}
     bm25_rank: dict[int, int] = {}
     if mode in ("hybrid", "dense"):
-        allowed = np.flatnonzero(mask) if mask is not None else None
-        ids, _ = vector_index.search(gen.index, query_vector, candidates, nprobe=nprobe, allowed=allowed)
+        ids = gen.dense_search(query_vector, candidates, nprobe=nprobe, filters=filters, mask=mask)
         lap("dense")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
-        ids = bm25 if bm25 is not None else lexical_ranking(gen, query_terms, candidates, mask, term_weights)
+        ids = bm25 if bm25 is not None else lexical_ranking(gen, query_terms, candidates, filters, mask, term_weights)
         lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
@@ -113,12 +111,11 @@ def search(
 
 
 def lexical_ranking(
-    gen: Generation, query_terms: list[str], candidates: int, mask: np.ndarray | None,
+    gen: Generation, query_terms: list[str], candidates: int, filters: Filters, mask: np.ndarray | None,
     term_weights: Mapping[str, float] | None = None,
 ) -> np.ndarray:
-    """The ``candidates`` best chunks by BM25 among those ``mask`` allows (``allowed_chunks``), best first."""
-    weights = mask.astype(np.float32) if mask is not None else None
-    return gen.lexical.search(query_terms, candidates, weights, term_weights)[0]
+    """The ``candidates`` best chunks by BM25 within ``filters`` (``mask``: ``allowed_chunks`` of them), best first."""
+    return gen.lexical_search(query_terms, candidates, term_weights=term_weights, filters=filters, mask=mask)
 
 
 def _prior_ranking(

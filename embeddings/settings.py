@@ -54,6 +54,31 @@ class EngineSettings(BaseSettings):
         "hour and 1.8 GB of memory to embed).",
     )
 
+    # Where the index lives (README, "Index backends").
+    store: Literal["local", "milvus"] = Field(
+        "local",
+        description="local: generation folders under DOCBOT_DATA_DIR (FAISS, SQLite, BM25); milvus: Milvus "
+        "collections at DOCBOT_MILVUS_URI, published by switching an alias, shared by processes on any machine.",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="With DOCBOT_STORE=milvus: a file path runs Milvus Lite in this process (one machine); "
+        "http://host:19530 reaches a Milvus server or cluster (or `milvus-lite server`); empty: "
+        "DATA_DIR/milvus.db.",
+    )
+    milvus_token: SecretStr | None = Field(
+        None, description="With DOCBOT_STORE=milvus: the server's token (user:password or an API key); never logged."
+    )
+    milvus_db: str | None = Field(
+        None, description="With DOCBOT_STORE=milvus: the Milvus database to use; empty: the server's default."
+    )
+    milvus_collection: str = Field(
+        "docbot",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,150}$",
+        description="With DOCBOT_STORE=milvus: the alias readers follow; each generation's collections are "
+        "named after it, so several indexes can share one server (letters, digits, _).",
+    )
+
     # Chunking (measured on the news2022 dev set: see README "Measurements").
     chunk_tokens: int = Field(128, ge=16, le=512, description="Target chunk size in word pieces.")
     chunk_overlap_tokens: int = Field(32, ge=0, le=256, description="At most this many tokens of overlap.")
@@ -135,6 +160,11 @@ class EngineSettings(BaseSettings):
         "follow-ups; 0.44, the highest cut that keeps >= 97% of the dev questions answered, refuses more "
         "off-topic questions over a large collection and answers fewer of the others (README, Answer quality).",
     )
+
+    @property
+    def milvus_address(self) -> str:
+        """``milvus_uri``, or the Milvus Lite file in the data directory when it is not set."""
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
 
     @property
     def uploads_folder(self) -> Path:

@@ -28,6 +28,7 @@ documents, reusing whatever intact generation it finds.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -38,12 +39,12 @@ import re
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import faiss
 import numpy as np
@@ -56,6 +57,9 @@ from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch,
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
 from .sources import SourceEntry, SourceTable
+
+if TYPE_CHECKING:
+    from .retrieval import Filters
 
 log = logging.getLogger(__name__)
 
@@ -742,6 +746,8 @@ class GenerationCheck:
     problem: str | None  # None when intact
     files: int  # files whose checksum was compared (0 for generations written without checksums)
     bytes: int
+    #: What was checked, when it was not files (a Milvus generation: its rows against its manifest).
+    checked: str | None = None
 
 
 @dataclass
@@ -751,6 +757,8 @@ class Verification:
     data_dir: str
     pointer_problem: str | None
     generations: list[GenerationCheck]
+    #: What names the published generation (the ``CURRENT`` file, or a Milvus alias).
+    pointer_name: str = "CURRENT"
 
     @property
     def serving(self) -> GenerationCheck | None:
@@ -786,7 +794,150 @@ def verify(data_dir: Path) -> Verification:
     return Verification(str(data_dir), found.problems[0] if found.problems else None, checks)
 
 
-class Generation:
+class DocumentTable:
+    """The documents' metadata and the chunk layout in memory, and what is read from them alone.
+
+    Every kind of generation (local files, Milvus collections) holds this table: every question needs it,
+    so it is read once when the generation is opened. What lives elsewhere (texts, chunk offsets, vectors,
+    sentences) each kind reads its own way through ``_chunk_spans``, ``doc_text`` and ``_doc_chars``.
+    """
+
+    def _set_documents(self, rows: list[tuple[Any, ...]], pages: dict[int, tuple[tuple[int, int], ...]]) -> None:
+        """``rows``: (doc_id, title, ISO date or None, url, content_hash, first_chunk, n_chunks, path) by position."""
+        self._pages = pages
+        self.doc_ids: list[str] = [r[0] for r in rows]
+        self.titles: list[str] = [r[1] for r in rows]
+        self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
+        self.urls: list[str | None] = [r[3] for r in rows]
+        self.hashes: list[str] = [r[4] for r in rows]
+        self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
+        self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
+        self.paths: list[str | None] = [r[7] for r in rows]
+        self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+        total = int(self.n_chunks.sum())
+        self.chunk_doc = np.repeat(np.arange(len(rows), dtype=np.int64), self.n_chunks)
+        self.chunk_ord = np.arange(total, dtype=np.int64) - np.repeat(self.first_chunk, self.n_chunks)
+
+    def _chunk_spans(self, first: int, n: int) -> list[tuple[int, int]]:
+        raise NotImplementedError
+
+    def _doc_chars(self) -> list[int]:
+        raise NotImplementedError
+
+    def doc_text(self, pos: int) -> str:
+        raise NotImplementedError
+
+    def doc_texts(self, positions: Iterable[int], into: dict[int, str]) -> dict[int, str]:
+        """The texts of documents ``positions`` not in ``into`` yet, added to it (a kind of generation
+        that can read several at once overrides this)."""
+        for pos in {int(p) for p in positions} - into.keys():
+            into[pos] = self.doc_text(pos)
+        return into
+
+    @property
+    def size(self) -> int:
+        """Chunks in the generation."""
+        return int(self.chunk_doc.shape[0])
+
+    @property
+    def documents(self) -> int:
+        return len(self.doc_ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document with this id is in the generation (so it serves as ``ChunkRef.parse``'s ``known``)."""
+        return doc_id in self.doc_pos
+
+    def position(self, doc_id: str) -> int | None:
+        """A document's position, or None when it is not in this generation."""
+        return self.doc_pos.get(doc_id)
+
+    def doc_id(self, pos: int) -> str:
+        return self.doc_ids[pos]
+
+    def title(self, pos: int) -> str:
+        return self.titles[pos]
+
+    def doc_path(self, pos: int) -> str | None:
+        """The path the document was read from, as it was given when indexed."""
+        return self.paths[pos]
+
+    def content_hashes(self) -> dict[str, str]:
+        """Every document's content hash by id (what an update compares the folder with)."""
+        return dict(zip(self.doc_ids, self.hashes))
+
+    def doc_info(self, pos: int) -> DocumentInfo:
+        return DocumentInfo(
+            doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
+            chunks=int(self.n_chunks[pos]), chars=self._doc_chars()[pos], pages=self.page_count(pos),
+        )
+
+    def source(self, pos: int, number: int) -> Source:
+        """A document as an answer cites it, under citation ``number``."""
+        return Source(number=number, doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos],
+                      url=self.urls[pos])
+
+    def doc_of(self, cid: int) -> int:
+        """The position of the document chunk ``cid`` belongs to."""
+        return int(self.chunk_doc[cid])
+
+    def chunk(self, cid: int) -> ChunkInfo:
+        if not 0 <= cid < self.size:
+            raise IndexError(f"no chunk {cid} in {self.name}")
+        (start, end), = self._chunk_spans(cid, 1)
+        return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), start, end)
+
+    def page(self, pos: int, offset: int) -> int | None:
+        """The page of document ``pos`` that its text's ``offset`` is on; None for unpaged documents
+        (and in generations written before pages were stored)."""
+        return page_at(self._pages.get(pos, ()), offset)
+
+    def page_count(self, pos: int) -> int | None:
+        """How many pages document ``pos`` has, or None when it has none."""
+        pages = self._pages.get(pos)
+        return max(n for n, _ in pages) if pages else None
+
+    def doc_chunks(self, pos: int) -> list[ChunkInfo]:
+        """A document's chunks, in order (``ord`` 0 to n-1)."""
+        first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+        return [ChunkInfo(pos, i, start, end) for i, (start, end) in enumerate(self._chunk_spans(first, n))]
+
+    def chunk_ids(self, pos: int) -> np.ndarray:
+        """The ids of a document's chunks, in order."""
+        first = int(self.first_chunk[pos])
+        return np.arange(first, first + int(self.n_chunks[pos]), dtype=np.int64)
+
+    def chunk_mask(
+        self, doc_ids: Iterable[str] = (), since: date | None = None, until: date | None = None
+    ) -> np.ndarray:
+        """Boolean mask over chunks: those of ``doc_ids`` (all when empty) dated within [since, until]."""
+        keep_doc = np.ones(len(self.doc_ids), dtype=bool)
+        doc_ids = tuple(doc_ids)
+        if doc_ids:
+            wanted = np.zeros(len(self.doc_ids), dtype=bool)
+            for d in doc_ids:
+                pos = self.doc_pos.get(d)
+                if pos is not None:
+                    wanted[pos] = True
+            keep_doc &= wanted
+        if since or until:
+            for pos, when in enumerate(self.dates):
+                if when is None or (since and when < since) or (until and when > until):
+                    keep_doc[pos] = False
+        return keep_doc[self.chunk_doc] if self.size else np.zeros(0, dtype=bool)
+
+    def chunk_text(self, cid: int) -> str:
+        info = self.chunk(cid)
+        return self.doc_text(info.doc)[info.start : info.end]
+
+    def document(self, pos: int) -> Document:
+        return Document(
+            doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),
+            content_hash=self.hashes[pos], date=self.dates[pos], url=self.urls[pos], path=self.paths[pos],
+            pages=self._pages.get(pos, ()),
+        )
+
+
+class Generation(DocumentTable):
     """A finished generation, loaded read-only and checked. Safe to share between threads.
 
     Loading compares every file's size and the counts the files must agree on (documents, chunks,
@@ -832,26 +983,15 @@ class Generation:
             self.source_table: SourceTable | None = _read_sources(con, path.parent.parent, [r[0] for r in rows])
             # Generations written before pages were stored have no such table: no page is known there.
             has_pages = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='pages'").fetchone()
-            self._pages: dict[int, tuple[tuple[int, int], ...]] = {}
+            pages: dict[int, tuple[tuple[int, int], ...]] = {}
             if has_pages:
                 for doc, group in itertools.groupby(
                     con.execute("SELECT doc_pos, page, start FROM pages ORDER BY doc_pos, start, page"),
                     key=lambda row: row[0],
                 ):
-                    self._pages[doc] = tuple((page, start) for _, page, start in group)
-        self.doc_ids: list[str] = [r[0] for r in rows]
-        self.titles: list[str] = [r[1] for r in rows]
-        self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
-        self.urls: list[str | None] = [r[3] for r in rows]
-        self.hashes: list[str] = [r[4] for r in rows]
-        self.first_chunk = np.array([r[5] for r in rows], dtype=np.int64)
-        self.n_chunks = np.array([r[6] for r in rows], dtype=np.int64)
-        self.paths: list[str | None] = [r[7] for r in rows]
-        self.doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
+                    pages[doc] = tuple((page, start) for _, page, start in group)
+        self._set_documents(rows, pages)
         self._chars: list[int] | None = None
-        total = int(self.n_chunks.sum())
-        self.chunk_doc = np.repeat(np.arange(len(rows), dtype=np.int64), self.n_chunks)
-        self.chunk_ord = np.arange(total, dtype=np.int64) - np.repeat(self.first_chunk, self.n_chunks)
         with _reading(path, "vectors.npy"):
             self.vectors = load_mapped(path / "vectors.npy")
         with _reading(path, "sentences.npy"):
@@ -928,43 +1068,6 @@ class Generation:
     # ------------------------------------------------------------------ reading the layout
     # Everything outside this module reads a generation through these methods: the parallel arrays
     # they index are this class's business alone.
-    @property
-    def size(self) -> int:
-        """Chunks in the generation."""
-        return int(self.chunk_doc.shape[0])
-
-    @property
-    def documents(self) -> int:
-        return len(self.doc_ids)
-
-    def __contains__(self, doc_id: object) -> bool:
-        """Whether a document with this id is in the generation (so it serves as ``ChunkRef.parse``'s ``known``)."""
-        return doc_id in self.doc_pos
-
-    def position(self, doc_id: str) -> int | None:
-        """A document's position, or None when it is not in this generation."""
-        return self.doc_pos.get(doc_id)
-
-    def doc_id(self, pos: int) -> str:
-        return self.doc_ids[pos]
-
-    def title(self, pos: int) -> str:
-        return self.titles[pos]
-
-    def doc_path(self, pos: int) -> str | None:
-        """The path the document was read from, as it was given when indexed."""
-        return self.paths[pos]
-
-    def content_hashes(self) -> dict[str, str]:
-        """Every document's content hash by id (what an update compares the folder with)."""
-        return dict(zip(self.doc_ids, self.hashes))
-
-    def doc_info(self, pos: int) -> DocumentInfo:
-        return DocumentInfo(
-            doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos], url=self.urls[pos],
-            chunks=int(self.n_chunks[pos]), chars=self._doc_chars()[pos], pages=self.page_count(pos),
-        )
-
     def _doc_chars(self) -> list[int]:
         """Every document's length in characters, read on first use (it reads every text's pages)."""
         if self._chars is None:
@@ -983,67 +1086,9 @@ class Generation:
             raise damaged(self.path, [f"store.sqlite lacks chunks {first} to {first + n - 1}"])
         return rows
 
-    def source(self, pos: int, number: int) -> Source:
-        """A document as an answer cites it, under citation ``number``."""
-        return Source(number=number, doc_id=self.doc_ids[pos], title=self.titles[pos], date=self.dates[pos],
-                      url=self.urls[pos])
-
-    def doc_of(self, cid: int) -> int:
-        """The position of the document chunk ``cid`` belongs to."""
-        return int(self.chunk_doc[cid])
-
-    def chunk(self, cid: int) -> ChunkInfo:
-        if not 0 <= cid < self.size:
-            raise IndexError(f"no chunk {cid} in {self.name}")
-        (start, end), = self._chunk_spans(cid, 1)
-        return ChunkInfo(int(self.chunk_doc[cid]), int(self.chunk_ord[cid]), start, end)
-
-    def page(self, pos: int, offset: int) -> int | None:
-        """The page of document ``pos`` that its text's ``offset`` is on; None for unpaged documents
-        (and in generations written before pages were stored)."""
-        return page_at(self._pages.get(pos, ()), offset)
-
-    def page_count(self, pos: int) -> int | None:
-        """How many pages document ``pos`` has, or None when it has none."""
-        pages = self._pages.get(pos)
-        return max(n for n, _ in pages) if pages else None
-
-    def doc_chunks(self, pos: int) -> list[ChunkInfo]:
-        """A document's chunks, in order (``ord`` 0 to n-1)."""
-        first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
-        return [ChunkInfo(pos, i, start, end) for i, (start, end) in enumerate(self._chunk_spans(first, n))]
-
-    def chunk_ids(self, pos: int) -> np.ndarray:
-        """The ids of a document's chunks, in order."""
-        first = int(self.first_chunk[pos])
-        return np.arange(first, first + int(self.n_chunks[pos]), dtype=np.int64)
-
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
         return np.asarray(self.vectors[cids])
-
-    def chunk_mask(
-        self, doc_ids: Iterable[str] = (), since: date | None = None, until: date | None = None
-    ) -> np.ndarray:
-        """Boolean mask over chunks: those of ``doc_ids`` (all when empty) dated within [since, until]."""
-        keep_doc = np.ones(len(self.doc_ids), dtype=bool)
-        doc_ids = tuple(doc_ids)
-        if doc_ids:
-            wanted = np.zeros(len(self.doc_ids), dtype=bool)
-            for d in doc_ids:
-                pos = self.doc_pos.get(d)
-                if pos is not None:
-                    wanted[pos] = True
-            keep_doc &= wanted
-        if since or until:
-            for pos, when in enumerate(self.dates):
-                if when is None or (since and when < since) or (until and when > until):
-                    keep_doc[pos] = False
-        return keep_doc[self.chunk_doc] if self.size else np.zeros(0, dtype=bool)
-
-    def chunk_text(self, cid: int) -> str:
-        info = self.chunk(cid)
-        return self.doc_text(info.doc)[info.start : info.end]
 
     def sentence_range(self, cid: int) -> tuple[int, int]:
         """Rows ``[lo, hi)`` of the sentence arrays that belong to chunk ``cid``."""
@@ -1112,12 +1157,68 @@ class Generation:
                 raise ValueError(f"no text for document {min(set(missing) - into.keys())}")
         return into
 
-    def document(self, pos: int) -> Document:
-        return Document(
-            doc_id=self.doc_ids[pos], title=self.titles[pos], text=self.doc_text(pos),
-            content_hash=self.hashes[pos], date=self.dates[pos], url=self.urls[pos], path=self.paths[pos],
-            pages=self._pages.get(pos, ()),
-        )
-
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
+    # ------------------------------------------------------------------ searching (the IndexView protocol)
+    def dense_search(
+        self, vector: np.ndarray, k: int, *, nprobe: int, filters: Filters, mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The ``k`` chunk ids nearest ``vector`` (FAISS), among those ``mask`` allows (it holds ``filters``)."""
+        allowed = np.flatnonzero(mask) if mask is not None else None
+        ids, _ = vector_index.search(self.index, vector, k, nprobe=nprobe, allowed=allowed)
+        return ids
+
+    def lexical_search(
+        self, terms: list[str], k: int, *, term_weights: Mapping[str, float] | None = None,
+        filters: Filters, mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The ``k`` best BM25 chunk ids for ``terms`` (bm25s' score matrix), among those ``mask`` allows."""
+        assert self.lexical is not None
+        weights = mask.astype(np.float32) if mask is not None else None
+        ids, _ = self.lexical.search(terms, k, weights, term_weights)
+        return ids
+
+
+
+class LocalStore:
+    """The local backend (``DOCBOT_STORE=local``): generation folders under the data directory.
+
+    The ``StoreBackend`` protocol over this module's functions; the layout is in the module docstring.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.location = str(data_dir)
+
+    def pointer(self) -> str | None:
+        return read_pointer(self.data_dir)
+
+    def open_published(self) -> Published:
+        return open_published(self.data_dir)
+
+    def open_for_update(self) -> Update:
+        return open_for_update(self.data_dir)
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        return reindex_lock(self.data_dir)
+
+    def space_needed(self, chunks: int, sentences: int, text_bytes: int, dimension: int) -> int:
+        return estimated_bytes(chunks, sentences, text_bytes, dimension)
+
+    def publish(
+        self, docs: list[DocumentChunks], *, build: BuildSettings, exact_max: int, previous: Any,
+        sources: SourceTable | None,
+    ) -> str:
+        previous_index = previous.index if isinstance(previous, Generation) else None
+        return write_generation(self.data_dir, docs, build=build, exact_max=exact_max,
+                                previous_index=previous_index, sources=sources).name
+
+    def sweep_unfinished(self) -> None:
+        sweep_unfinished(self.data_dir)
+
+    def sweep_superseded(self, keep: str | None, damaged: Iterable[str] = ()) -> None:
+        sweep_superseded(self.data_dir, keep=keep, damaged=damaged)
+
+    def verify(self) -> Verification:
+        return verify(self.data_dir)

@@ -75,3 +75,4 @@ def fresh(tmp_path: Path, session_index: EngineSettings):
 
 from tests.bot_fixtures import *  # noqa: E402,F401,F403  (the Discord bot's fixtures)
 from tests.db_fixtures import *  # noqa: E402,F401,F403  (the bot's database: SQLite and PostgreSQL)
+from tests.milvus_fixtures import *  # noqa: E402,F401,F403  (Milvus Lite in-process and as a server)

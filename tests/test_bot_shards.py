@@ -151,3 +151,60 @@ async def test_two_processes_on_two_shards_share_the_database_and_the_index(star
     reply = embed_text(await b.reply_to(lighthouse))
     assert "repainted orange" in reply and asked_b[-1].startswith("What colour")
     assert b.bot.engine.generation.name != generation, "B loaded the generation A published"
+
+
+async def test_two_bot_processes_share_one_milvus_server(bot_dirs: BotDirs, postgres_url: str, milvus_server: str,
+                                                         tmp_path: Path) -> None:
+    """DOCBOT_STORE=milvus: two processes answer from one `milvus-lite server` (as from a Milvus cluster) with no
+    index files of their own; a /reindex by one (under the PostgreSQL advisory lock) is answered from by the other."""
+    from embeddings import Engine, EngineSettings
+
+    milvus = {"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": milvus_server}
+    # Fresh data folders without any local index: only the model's ONNX export (a cache, not the index).
+    data = tmp_path / "milvus-data"
+    data.mkdir()
+    if (bot_dirs.data_dir / "onnx").exists():
+        (data / "onnx").symlink_to((bot_dirs.data_dir / "onnx").resolve(), target_is_directory=True)
+    dirs = BotDirs(bot_dirs.root, bot_dirs.docs_dir, data)
+    built = Engine(EngineSettings(_env_file=None, data_dir=data, docs_dir=dirs.docs_dir, store="milvus",
+                                  milvus_uri=milvus_server)).index()  # as `docbot index` would, before the bots start
+    assert built.published and not (data / "generations").exists()
+
+    fake = await FakeDiscord(shards=2).start()
+    guild_a = fake.add_guild("Shard zero", members=[fake.human], shard=(0, 2))
+    guild_b = fake.add_guild("Shard one", members=[fake.human], shard=(1, 2))
+    (channel_a,), (channel_b,) = guild_a["channel_ids"], guild_b["channel_ids"]
+    shared = {"DOCBOT_SHARD_COUNT": "2", "DOCBOT_DATABASE_URL": postgres_url,
+              "DOCBOT_GUILD_IDS": f"{guild_a['id']},{guild_b['id']}", **milvus}
+    processes = {tag: start_process(fake, dirs, tag, {**shared, "DOCBOT_SHARD_IDS": shard})
+                 for tag, shard in (("process-A", "0"), ("process-B", "1"))}
+    harness = BotHarness(fake, None, None, dirs, None)  # type: ignore[arg-type] # the fake's side only
+
+    def identified() -> bool:
+        for tag, proc in processes.items():
+            if proc.poll() is not None:
+                raise AssertionError(f"{tag} exited: {(dirs.root / f'{tag}.log').read_text()[-3000:]}")
+        return sorted(c.shard for c in fake.gateway_conns if c.identified) == [(0, 2), (1, 2)]
+
+    try:
+        await fake.wait_until(identified, timeout=180)
+        question = await fake.push_message(PESKOV_QUESTION, channel_id=channel_b, mention_bot=True)
+        assert PESKOV_FACT.search(embed_text(await harness.reply_to(question, timeout=120)))
+
+        (dirs.docs_dir / NEW_DOC[0]).write_text(NEW_DOC[1])
+        reindex = await harness.slash("reindex", user=fake.admin, channel_id=channel_a, timeout=300)
+        assert "Added: `lighthouse.txt`" in embed_text(harness.reply(reindex))
+        lighthouse = await fake.push_message("What colour was the Kallur lighthouse repainted?",
+                                             channel_id=channel_b, mention_bot=True)
+        assert "repainted orange" in embed_text(await harness.reply_to(lighthouse, timeout=120))
+        assert senders(fake, channel_b) == {"process-B"} and senders(fake, channel_a) <= {"process-A"}
+        assert not (data / "generations").exists() and not (data / "CURRENT").exists()
+    finally:
+        for proc in processes.values():
+            proc.terminate()
+        for proc in processes.values():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await fake.stop()

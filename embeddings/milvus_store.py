@@ -1,0 +1,625 @@
+"""The Milvus backend (``DOCBOT_STORE=milvus``): every generation in new Milvus collections, published by an alias.
+
+Everything needed to answer lives in Milvus, so any number of processes on any number of machines answer
+from the same state with no local index files:
+
+``<alias>_g<stamp>_chunks``, one row per chunk
+    ``id`` (the chunk id, 0..n-1, a document's chunks one after another), ``doc_pos``, ``ord``, ``start``/``end``
+    (offsets into the document's text: a quote is ``text[start:end]``), ``date`` (YYYYMMDD, 0 when undated: the
+    date filter is a Milvus expression), ``vector`` (the chunk's embedding, inner product), ``terms`` (the chunk's
+    stemmed words, the local BM25's tokens, so both backends match the same words) with ``sparse``, the output
+    of a Milvus BM25 function over it (full-text search), and ``sents`` (the chunk's quotable sentences: spans
+    and int8 vectors with their scales, base64, what evidence scoring reads).
+``<alias>_g<stamp>_docs``, the documents
+    each document's text in pieces (``doc_pos``, ``part``, ``text``; VARCHAR holds 64 KB) and, on part 0, its
+    metadata (``meta``: id, title, date, URL, path, content hash, chunks, pages, source); the row with
+    ``doc_pos = -1`` holds the manifest (model, dimension, chunking, counts) and the sources, written last.
+
+Publishing writes both collections, flushes them, writes the manifest row, and only then points the alias
+``<alias>`` at the docs collection (``alter_alias``): readers see the old generation or the new one, never half
+of one, and a re-index killed at any point leaves the alias on the old one. Collections no alias reaches are
+dropped by the next re-index (``sweep_unfinished``). Other processes compare the alias's target before each
+question (``pointer``), as local ones read ``CURRENT``.
+
+The re-index lock (one change at a time): a file lock beside a Milvus Lite file (every process using that file
+is on this machine); with a server, a PostgreSQL advisory lock when the deployment's ``DOCBOT_DATABASE_URL`` is
+a PostgreSQL server (held by a session: released when the process dies, exclusive across machines); else a file
+lock in ``DOCBOT_DATA_DIR``, which is only exclusive between processes that share that folder (said in the log).
+Milvus itself has no lock or compare-and-set, so a lease row in Milvus could be taken twice by two processes
+racing between its read and its write: it is not used.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import logging
+import threading
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import store
+from .chunking import embedded_text
+from .documents import Document
+from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
+from .lexical import terms as stem_terms
+from .retrieval import Filters
+from .settings import EngineSettings
+from .sources import SourceEntry, SourceTable
+from .store import (
+    BuildSettings,
+    ChunkSentences,
+    DocumentChunks,
+    DocumentTable,
+    Manifest,
+    Published,
+    SentenceVectors,
+    Update,
+)
+
+log = logging.getLogger(__name__)
+
+#: Layout of the collections; a generation written with another one is not read.
+SCHEMA_VERSION = 1
+_VARCHAR = 65_535  # bytes a Milvus VARCHAR holds
+_TEXT_PIECE = 16_000  # characters per text row: at most 4 bytes each in UTF-8, so always under _VARCHAR
+_INSERT_ROWS = 512  # rows per insert call (a chunk row is ~3 KB with its sentences)
+_READ_DOCS = 256  # documents per read when an update copies unchanged ones
+_QUERY_MAX = 16_384  # Milvus's limit on rows per query
+
+
+def _pymilvus() -> Any:
+    try:
+        import pymilvus
+    except ImportError:
+        raise StoreUnavailable(
+            "DOCBOT_STORE=milvus needs pymilvus and milvus-lite: pip install 'docbot[milvus]'"
+        ) from None
+    return pymilvus
+
+
+def _day(when: date | None) -> int:
+    return when.year * 10_000 + when.month * 100 + when.day if when else 0
+
+
+def _pack_sentences(spans: list[tuple[int, int, int]], codes: np.ndarray, scales: np.ndarray) -> str:
+    """A chunk's sentences as one VARCHAR: spans (int64), int8 codes and float32 scales, zlib, base64."""
+    raw = (np.asarray(spans, dtype=np.int64).reshape(-1, 3).tobytes() + np.asarray(codes, np.int8).tobytes()
+           + np.asarray(scales, np.float32).tobytes())
+    packed = base64.b64encode(zlib.compress(raw, 1)).decode("ascii")
+    if len(packed) > _VARCHAR:
+        raise ValueError(f"a chunk's {len(spans)} sentences take {len(packed)} bytes, over Milvus's {_VARCHAR}")
+    return packed
+
+
+def _unpack_sentences(packed: str, dim: int) -> ChunkSentences:
+    raw = zlib.decompress(base64.b64decode(packed))
+    k = len(raw) // (24 + dim + 4)
+    spans = np.frombuffer(raw, np.int64, 3 * k).reshape(k, 3)
+    codes = np.frombuffer(raw, np.int8, k * dim, offset=24 * k).reshape(k, dim)
+    scales = np.frombuffer(raw, np.float32, k, offset=24 * k + k * dim)
+    return ChunkSentences(spans, codes, scales)
+
+
+class MilvusStore:
+    """The ``StoreBackend`` on Milvus: Milvus Lite (a file path) or a server (``http://host:19530``)."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.uri = settings.milvus_address
+        self.alias = settings.milvus_collection
+        self.lite = "://" not in self.uri
+        self.location = f"milvus:{self.uri} (alias {self.alias})"
+        self._client: Any = None
+        self._connecting = threading.Lock()
+        self._warned_lock = False
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def client(self) -> Any:
+        """The MilvusClient, connected on first use (StoreUnavailable, in one line, when it cannot be)."""
+        if self._client is None:
+            with self._connecting:
+                if self._client is None:
+                    pymilvus = _pymilvus()
+                    if self.lite:
+                        Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                        # Milvus Lite's in-process gRPC server logs a traceback for each AllocTimestamp call
+                        # pymilvus makes and falls back from: noise, not an error of ours.
+                        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+                    token = self.settings.milvus_token.get_secret_value() if self.settings.milvus_token else ""
+                    try:
+                        self._client = pymilvus.MilvusClient(
+                            uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30)
+                    except Exception as exc:
+                        raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # ------------------------------------------------------------------ what is published
+    def _docs(self, name: str) -> str:
+        return f"{name}_docs"
+
+    def _chunks(self, name: str) -> str:
+        return f"{name}_chunks"
+
+    def pointer(self) -> str | None:
+        """The generation the alias points at (its docs collection's name without ``_docs``), or None."""
+        client = self.client
+        try:
+            if self.alias not in client.list_aliases().get("aliases", []):
+                return None
+            target = client.describe_alias(self.alias)["collection_name"]
+        except _pymilvus().MilvusException as exc:  # the server went away since connecting
+            raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
+        return target.removesuffix("_docs")
+
+    def generations(self) -> list[str]:
+        """Every generation of this alias with a collection in Milvus, finished or not, oldest first."""
+        prefix = f"{self.alias}_g"
+        names = {c.removesuffix("_docs").removesuffix("_chunks") for c in self.client.list_collections()
+                 if c.startswith(prefix) and c.endswith(("_docs", "_chunks"))}
+        return sorted(names)
+
+    def open_published(self) -> Published:
+        name = self.pointer()
+        if name is None:
+            raise IndexNotFound(f"no index in {self.location} yet: run `docbot index` (or `make run`) to build one")
+        problems: list[str] = []
+        # The published generation, or (as locally) the newest one before it that can be read, when it cannot.
+        for candidate in [name, *reversed([n for n in self.generations() if n < name])]:
+            try:
+                return Published(MilvusGeneration(self, candidate), name, problems)
+            except IndexDamaged as exc:
+                problems.append(str(exc))
+        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
+                           "it from the documents", problems)
+
+    def open_for_update(self) -> Update:
+        try:
+            published = self.open_published()
+        except IndexDamaged as exc:
+            return Update(None, [str(exc)], set(self.generations()))
+        except IndexNotFound:
+            return Update(None, [], set())
+        damaged = set() if published.generation.name == published.pointer else {published.pointer or ""}
+        return Update(published.generation, published.problems, damaged)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ the lock
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        url = getattr(self.settings, "database_url", None)  # the bot's settings carry the deployment's database
+        url = url.get_secret_value() if url is not None and hasattr(url, "get_secret_value") else url
+        if self.lite:
+            with store.reindex_lock(Path(self.uri).resolve().parent):
+                yield
+        elif url and str(url).startswith(("postgresql://", "postgres://")):
+            with _advisory_lock(str(url), f"docbot-reindex:{self.uri}:{self.settings.milvus_db or ''}:{self.alias}"):
+                yield
+        else:
+            if not self._warned_lock:
+                self._warned_lock = True
+                log.warning("the re-index lock is a file in %s: only processes sharing that folder are kept to one "
+                            "re-index at a time; set DOCBOT_DATABASE_URL to a PostgreSQL server for a lock across "
+                            "machines", self.settings.data_dir)
+            with store.reindex_lock(self.settings.data_dir):
+                yield
+
+    def space_needed(self, chunks: int, sentences: int, text_bytes: int, dimension: int) -> int:
+        return 0  # nothing of the index is written to the data directory
+
+    # ------------------------------------------------------------------ writing
+    def _create(self, name: str, dimension: int, exact_max: int, chunks: int) -> None:
+        pymilvus = _pymilvus()
+        DataType, Function, FunctionType = pymilvus.DataType, pymilvus.Function, pymilvus.FunctionType
+        client = self.client
+        schema = client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("doc_pos", DataType.INT64)
+        schema.add_field("ord", DataType.INT32)
+        schema.add_field("start", DataType.INT64)
+        schema.add_field("end", DataType.INT64)
+        schema.add_field("date", DataType.INT32)
+        schema.add_field("terms", DataType.VARCHAR, max_length=_VARCHAR, enable_analyzer=True,
+                         analyzer_params={"tokenizer": "standard"})
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        schema.add_field("sents", DataType.VARCHAR, max_length=_VARCHAR)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
+                                     output_field_names=["sparse"]))
+        index = client.prepare_index_params()
+        if chunks <= exact_max:
+            index.add_index("vector", index_type="FLAT", metric_type="IP")
+        else:
+            from .vector_index import _nlist_for
+
+            index.add_index("vector", index_type="IVF_FLAT", metric_type="IP", params={"nlist": _nlist_for(chunks)})
+        # bm25s' defaults (Lucene's BM25, k1 1.5, b 0.75), which the local index uses, rather than Milvus's k1 1.2.
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.5, "bm25_b": 0.75})
+        index.add_index("doc_pos", index_type="INVERTED")  # a document's rows (an update's copy) without a scan
+        client.create_collection(self._chunks(name), schema=schema, index_params=index, consistency_level="Strong")
+
+        schema = client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("doc_pos", DataType.INT64)
+        schema.add_field("part", DataType.INT32)
+        schema.add_field("meta", DataType.JSON)
+        schema.add_field("text", DataType.VARCHAR, max_length=_VARCHAR)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field; unused
+        index = client.prepare_index_params()
+        index.add_index("vector", index_type="FLAT", metric_type="L2")
+        index.add_index("doc_pos", index_type="INVERTED")  # a document's text rows without a scan
+        client.create_collection(self._docs(name), schema=schema, index_params=index, consistency_level="Strong")
+
+    def publish(
+        self, docs: list[DocumentChunks], *, build: BuildSettings, exact_max: int, previous: Any,
+        sources: SourceTable | None,
+    ) -> str:
+        """Write both collections of a new generation, its manifest row last, then switch the alias to it."""
+        name = f"{self.alias}_g{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+        client = self.client
+        chunks = sum(len(d.spans) for d in docs)
+        try:
+            self._create(name, build.dimension, exact_max, chunks)
+            sentences = self._write_chunks(name, docs)
+            self._write_docs(name, docs, sources)
+            client.flush(self._chunks(name))
+            manifest = Manifest(
+                format=store.FORMAT_VERSION, chunker=store.CHUNKER_VERSION, documents=len(docs), chunks=chunks,
+                index_type="FLAT" if chunks <= exact_max else "IVF_FLAT",
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"), sentences=sentences,
+                **asdict(build),
+            )
+            entries = ([[str(e.path), e.kind, list(e.excluded)] for e in sources.entries]
+                       if sources is not None else None)
+            client.insert(self._docs(name), [{
+                "id": -1, "doc_pos": -1, "part": 0, "text": "", "vector": [0.0, 0.0],
+                "meta": {"schema": SCHEMA_VERSION, "manifest": asdict(manifest), "sources": entries},
+            }])
+            client.flush(self._docs(name))
+            if self.alias in client.list_aliases().get("aliases", []):
+                client.alter_alias(self._docs(name), self.alias)
+            else:
+                client.create_alias(self._docs(name), self.alias)
+        except BaseException:
+            if self.pointer() != name:
+                self._drop(name)
+            raise
+        log.info("published index generation %s in %s (%d documents, %d chunks)", name, self.location,
+                 len(docs), chunks)
+        return name
+
+    def _write_chunks(self, name: str, docs: list[DocumentChunks]) -> int:
+        """Every chunk row; returns the number of sentences."""
+        client, collection = self.client, self._chunks(name)
+        rows: list[dict[str, Any]] = []
+        cid = sentences = 0
+        for pos, item in enumerate(docs):
+            doc, at = item.document, 0
+            vectors = np.asarray(item.vectors, dtype=np.float32)
+            if not np.isfinite(vectors).all():
+                raise ValueError("the encoder produced non-finite vectors; nothing was published")
+            for ord_, (start, end) in enumerate(item.spans):
+                spans = item.sentences[ord_]
+                k = len(spans)
+                rows.append({
+                    "id": cid, "doc_pos": pos, "ord": ord_, "start": start, "end": end, "date": _day(doc.date),
+                    "terms": " ".join(stem_terms([embedded_text(doc.title, doc.text[start:end])[0]])[0]),
+                    "vector": vectors[ord_].tolist(),
+                    "sents": _pack_sentences(spans, item.sentence_vectors.codes[at:at + k],
+                                             item.sentence_vectors.scales[at:at + k]),
+                })
+                at, cid, sentences = at + k, cid + 1, sentences + k
+                if len(rows) >= _INSERT_ROWS:
+                    client.insert(collection, rows)
+                    rows = []
+        if rows:
+            client.insert(collection, rows)
+        return sentences
+
+    def _write_docs(self, name: str, docs: list[DocumentChunks], sources: SourceTable | None) -> None:
+        client, collection = self.client, self._docs(name)
+        rows: list[dict[str, Any]] = []
+        row_id, first = 0, 0
+        for pos, item in enumerate(docs):
+            doc = item.document
+            member = sources.members.get(doc.doc_id) if sources is not None else None
+            meta = {
+                "doc_id": doc.doc_id, "title": doc.title, "date": doc.date.isoformat() if doc.date else None,
+                "url": doc.url, "path": doc.path, "hash": doc.content_hash, "first_chunk": first,
+                "n_chunks": len(item.spans), "pages": [list(p) for p in doc.pages], "chars": len(doc.text),
+                "sentences": sum(len(s) for s in item.sentences), "source": list(member) if member else None,
+            }
+            first += len(item.spans)
+            pieces = [doc.text[i:i + _TEXT_PIECE] for i in range(0, len(doc.text), _TEXT_PIECE)] or [""]
+            for part, piece in enumerate(pieces):
+                rows.append({"id": row_id, "doc_pos": pos, "part": part, "text": piece, "vector": [0.0, 0.0],
+                             "meta": meta if part == 0 else {}})
+                row_id += 1
+                if len(rows) >= _INSERT_ROWS:
+                    client.insert(collection, rows)
+                    rows = []
+        if rows:
+            client.insert(collection, rows)
+
+    # ------------------------------------------------------------------ sweeping
+    def _drop(self, name: str) -> None:
+        for collection in (self._docs(name), self._chunks(name)):
+            try:
+                if self.client.has_collection(collection):
+                    self.client.drop_collection(collection)
+            except Exception as exc:  # noqa: BLE001 - left for the next sweep
+                log.warning("could not drop %s (%s); the next re-index drops it", collection, _first_line(exc))
+
+    def sweep_unfinished(self) -> None:
+        """Drop generations newer than the published one: they were never published (a crashed run)."""
+        published = self.pointer()
+        for name in self.generations():
+            if published is None or name > published:
+                log.info("removing unfinished generation %s", name)
+                self._drop(name)
+
+    def sweep_superseded(self, keep: str | None, damaged: Iterable[str] = ()) -> None:
+        """Drop old generations but the published one and ``keep`` (which other processes may still read
+        until their next question), or else the newest older one that is not ``damaged``."""
+        published = self.pointer()
+        if published is None:
+            return
+        names = self.generations()
+        broken = set(damaged)
+        if keep is None or keep not in names or keep in broken:
+            older = [n for n in names if n < published and n not in broken]
+            keep = older[-1] if older else None
+        for name in names:
+            if name not in (published, keep):
+                log.info("removing superseded generation %s", name)
+                self._drop(name)
+
+    def verify(self) -> store.Verification:
+        """Every generation opened and its rows counted against its manifest."""
+        published = self.pointer()
+        checks = []
+        for name in reversed(self.generations()):
+            problem = checked = None
+            try:
+                gen = MilvusGeneration(self, name)
+                checked = f"{gen.documents:,} documents and {gen.size:,} passages in Milvus, as its manifest says"
+            except (IndexDamaged, IndexNotFound) as exc:
+                problem = str(exc)
+            checks.append(store.GenerationCheck(name, name == published, problem, 0, 0, checked))
+        problem = None if published is not None else "it does not exist"
+        return store.Verification(self.location, problem, checks, pointer_name=f"alias {self.alias}")
+
+
+@contextlib.contextmanager
+def _advisory_lock(url: str, key: str) -> Iterator[None]:
+    """A PostgreSQL session advisory lock: exclusive across machines, released if this process dies."""
+    import psycopg
+
+    try:
+        con = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot reach the database for the re-index lock: {_first_line(exc)}") from exc
+    try:
+        got = con.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+        if not (got and got[0]):
+            raise ReindexInProgress("a re-index is already running; try again when it finishes")
+        try:
+            yield
+        finally:
+            con.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+    finally:
+        con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+class MilvusGeneration(DocumentTable):
+    """A published generation read from Milvus: the documents' metadata in memory, the rest queried."""
+
+    def __init__(self, backend: MilvusStore, name: str) -> None:
+        self.backend, self.client, self.name = backend, backend.client, name
+        self.path = Path(name)  # for messages; nothing of it is on disk
+        self.docs_collection, self.chunks_collection = backend._docs(name), backend._chunks(name)
+        self.index = self.lexical = None  # searched in Milvus (dense_search, lexical_search)
+        try:
+            for collection in (self.docs_collection, self.chunks_collection):
+                # A collection is searchable once loaded: after a restart of Milvus (or a Milvus Lite file
+                # opened by a new process) the published one is released until someone loads it.
+                if str(self.client.get_load_state(collection).get("state")) != "Loaded":
+                    self.client.load_collection(collection)
+            head = self.client.query(self.docs_collection, filter="doc_pos == -1", output_fields=["meta"])
+        except Exception as exc:
+            raise IndexDamaged(f"index generation {name} cannot be read ({_first_line(exc)})", [str(exc)]) from exc
+        if not head:
+            raise IndexDamaged(f"index generation {name} has no manifest (it was never finished)", ["no manifest"])
+        meta = head[0]["meta"]
+        if meta.get("schema") != SCHEMA_VERSION or meta["manifest"].get("format") != store.FORMAT_VERSION:
+            raise IndexNotFound(f"{name}: written by another version of docbot; re-index")
+        self.manifest = Manifest(**meta["manifest"])
+        self.indexed_at = datetime.fromisoformat(self.manifest.created_at)
+        metas = [r["meta"] for r in sorted(
+            self._query_range(self.docs_collection, "doc_pos", 0, self.manifest.documents, ["meta", "doc_pos"],
+                              where="part == 0"),
+            key=lambda r: r["doc_pos"])]
+        pages = {pos: tuple((int(n), int(at)) for n, at in m["pages"]) for pos, m in enumerate(metas) if m["pages"]}
+        self._set_documents([(m["doc_id"], m["title"], m["date"], m["url"], m["hash"], m["first_chunk"],
+                              m["n_chunks"], m["path"]) for m in metas], pages)
+        self._meta = metas
+        self.source_table: SourceTable | None = None
+        if meta.get("sources") is not None:
+            entries = tuple(SourceEntry(Path(p), kind, tuple(excluded)) for p, kind, excluded in meta["sources"])
+            members = {m["doc_id"]: (int(m["source"][0]), m["source"][1]) for m in metas if m["source"]}
+            self.source_table = SourceTable(entries, members)
+        rows = self.client.query(self.chunks_collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
+        if len(metas) != self.manifest.documents or rows != self.manifest.chunks or self.size != rows:
+            raise IndexDamaged(
+                f"index generation {name} is damaged: {len(metas)} documents and {rows} chunks in Milvus, the "
+                f"manifest says {self.manifest.documents} and {self.manifest.chunks}", ["counts"])
+        self._text = functools.lru_cache(maxsize=256)(self._read_text)
+        self._copied: dict[int, list[dict[str, Any]]] = {}  # chunk rows read ahead for an update
+
+    def _query_range(
+        self, collection: str, field: str, lo: int, hi: int, fields: list[str], per_value: int = 1,
+        where: str = "",
+    ) -> list[dict[str, Any]]:
+        """Every row with ``lo <= field < hi``, in windows small enough for one query each (Milvus returns at
+        most 16,384 rows a query); ``per_value`` is about how many rows one value of ``field`` has."""
+        rows: list[dict[str, Any]] = []
+        step = max(1, _QUERY_MAX // (2 * max(per_value, 1)))
+        for at in range(lo, hi, step):
+            expr = f"{field} >= {at} and {field} < {min(hi, at + step)}" + (f" and {where}" if where else "")
+            found = self.client.query(collection, filter=expr, output_fields=fields, limit=_QUERY_MAX)
+            if len(found) >= _QUERY_MAX:
+                raise store.damaged(self.path, [f"more than {_QUERY_MAX} rows for {expr}"])
+            rows.extend(found)
+        return rows
+
+    def _by_id(self, ids: list[int], fields: list[str]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for at in range(0, len(ids), _QUERY_MAX):
+            part = ids[at:at + _QUERY_MAX]
+            for row in self.client.query(self.chunks_collection, filter=f"id in {part}", output_fields=fields):
+                found[int(row["id"])] = row
+        if len(found) != len(set(ids)):
+            raise store.damaged(self.path, [f"Milvus lacks {len(set(ids)) - len(found)} of the chunks asked for"])
+        return found
+
+    # ------------------------------------------------------------------ what DocumentTable leaves to each kind
+    def _chunk_spans(self, first: int, n: int) -> list[tuple[int, int]]:
+        rows = self._by_id(list(range(first, first + n)), ["start", "end"])
+        return [(int(rows[c]["start"]), int(rows[c]["end"])) for c in range(first, first + n)]
+
+    def _doc_chars(self) -> list[int]:
+        return [int(m["chars"]) for m in self._meta]
+
+    def _read_text(self, pos: int) -> str:
+        rows = self.client.query(self.docs_collection, filter=f"doc_pos == {int(pos)}",
+                                 output_fields=["part", "text"])
+        if not rows:
+            raise ValueError(f"no text for document {pos}")
+        return "".join(r["text"] for r in sorted(rows, key=lambda r: r["part"]))
+
+    def doc_text(self, pos: int) -> str:
+        return self._text(pos)
+
+    def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
+        ids = [int(c) for c in np.asarray(cids).ravel()]
+        rows = self._by_id(ids, ["vector"])
+        if not ids:
+            return np.zeros((0, self.manifest.dimension), np.float32)
+        return np.array([rows[c]["vector"] for c in ids], dtype=np.float32)
+
+    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
+        ids = [int(c) for c in cids]
+        rows = self._by_id(ids, ["sents"])
+        parts = [_unpack_sentences(rows[c]["sents"], self.manifest.dimension) for c in ids]
+        bounds = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(p.spans) for p in parts], out=bounds[1:])
+        dim = self.manifest.dimension
+        return ChunkSentences(
+            np.concatenate([p.spans for p in parts]) if parts else np.zeros((0, 3), np.int64),
+            np.concatenate([p.codes for p in parts]) if parts else np.zeros((0, dim), np.int8),
+            np.concatenate([p.scales for p in parts]) if parts else np.zeros(0, np.float32),
+        ), bounds
+
+    def doc_sizes(self, pos: int) -> tuple[int, int]:
+        return int(self.n_chunks[pos]), int(self._meta[pos]["sentences"])
+
+    def document_chunks(self, pos: int, document: Document) -> DocumentChunks:
+        """Document ``pos``'s chunks with their vectors and sentences, copied into a new generation by an
+        update (read ``_READ_DOCS`` documents at a time: an update walks them in order)."""
+        if pos not in self._copied:
+            self._copied.clear()
+            rows = self._query_range(self.chunks_collection, "doc_pos", int(pos), int(pos) + _READ_DOCS,
+                                     ["id", "doc_pos", "start", "end", "vector", "sents"],
+                                     per_value=int(self.n_chunks[pos:pos + _READ_DOCS].max(initial=1)))
+            for p in range(pos, min(pos + _READ_DOCS, self.documents)):
+                self._copied[p] = []
+            for row in rows:
+                self._copied[int(row["doc_pos"])].append(row)
+        rows = sorted(self._copied.pop(pos), key=lambda r: r["id"])
+        if len(rows) != int(self.n_chunks[pos]):
+            problem = f"Milvus holds {len(rows)} chunks of {self.doc_ids[pos]}, {int(self.n_chunks[pos])} expected"
+            raise store.damaged(self.path, [problem])
+        dim = self.manifest.dimension
+        sents = [_unpack_sentences(r["sents"], dim) for r in rows]
+        vectors = np.array([r["vector"] for r in rows], dtype=np.float32).reshape(len(rows), dim)
+        return DocumentChunks(
+            document, [(int(r["start"]), int(r["end"])) for r in rows], vectors,
+            [[tuple(int(x) for x in span) for span in s.spans] for s in sents],  # type: ignore[misc]
+            SentenceVectors.concat([SentenceVectors(s.codes, s.scales) for s in sents], dim),
+        )
+
+    def size_bytes(self) -> int:
+        """Milvus Lite: its file's size on disk (every generation in it); a server: the rows' own size."""
+        if self.backend.lite:
+            path = Path(self.backend.uri)
+            if path.is_dir():
+                return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            return path.stat().st_size if path.exists() else 0
+        return self.size * (self.manifest.dimension * 4 + 2048) + sum(int(m["chars"]) for m in self._meta)
+
+    # ------------------------------------------------------------------ searching
+    def _expression(self, filters: Filters) -> str:
+        """``filters`` as a Milvus filter expression over the chunk rows ("" when none)."""
+        parts = []
+        if filters.doc_ids:
+            positions = sorted({p for d in filters.doc_ids if (p := self.position(d)) is not None})
+            parts.append(f"doc_pos in {positions}")
+        if filters.since or filters.until:
+            parts.append("date > 0")  # undated documents are outside every date range
+            if filters.since:
+                parts.append(f"date >= {_day(filters.since)}")
+            if filters.until:
+                parts.append(f"date <= {_day(filters.until)}")
+        return " and ".join(parts)
+
+    def dense_search(
+        self, vector: np.ndarray, k: int, *, nprobe: int, filters: Filters, mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        result = self.client.search(
+            self.chunks_collection, [np.asarray(vector, np.float32).tolist()], anns_field="vector",
+            limit=min(k, _QUERY_MAX), filter=self._expression(filters), output_fields=[],
+            search_params={"metric_type": "IP", "params": {"nprobe": nprobe}},
+        )
+        return np.array([hit["id"] for hit in result[0]], dtype=np.int64)
+
+    def lexical_search(
+        self, terms: list[str], k: int, *, term_weights: Mapping[str, float] | None = None,
+        filters: Filters, mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Milvus BM25 over the stemmed terms; with ``term_weights``, one search per weight and the scores
+        added with their weights (the local index weighs terms the same way)."""
+        groups: dict[float, list[str]] = {}
+        for term in terms:
+            groups.setdefault(float((term_weights or {}).get(term, 1.0)), []).append(term)
+        groups = {w: g for w, g in groups.items() if w > 0}
+        scores: dict[int, float] = {}
+        for weight, group in groups.items():
+            result = self.client.search(
+                self.chunks_collection, [" ".join(group)], anns_field="sparse", limit=min(k, _QUERY_MAX),
+                filter=self._expression(filters), output_fields=[], search_params={"metric_type": "BM25"},
+            )
+            if len(groups) == 1:
+                return np.array([hit["id"] for hit in result[0]], dtype=np.int64)
+            for hit in result[0]:
+                scores[hit["id"]] = scores.get(hit["id"], 0.0) + weight * abs(float(hit["distance"]))
+        best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
+        return np.array(best, dtype=np.int64)
+
