@@ -100,6 +100,10 @@ PESKOV_FACT = re.compile(r"meet (only )?to finalize a certain document")
 PROGRESS_LINE = re.compile(r"⏳ .+ · \d+ s$")
 #: Discord's EPHEMERAL message flag.
 EPHEMERAL = 64
+#: How long a test waits for a reply before it fails. A passing wait returns as soon as the reply is
+#: there; this only has to outlast a question answered on a 2-core machine that several test runs and
+#: benchmarks share (a 60 s limit was once overrun there).
+REPLY_TIMEOUT = 180.0
 
 
 # --------------------------------------------------------------------------- reading what the bot sent
@@ -208,7 +212,7 @@ class BotHarness:
             if (m.get("message_reference") or {}).get("message_id") == message["id"]
         ]
 
-    async def reply_to(self, message: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+    async def reply_to(self, message: dict[str, Any], timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
         replies = await self.fake.wait_until(lambda: self.replies_to(message), timeout=timeout)
         return replies[0]
 
@@ -217,7 +221,7 @@ class BotHarness:
 
         Finished means: responded, no longer "thinking...", and not showing re-index progress (``⏳ … · N s``).
         """
-        timeout = kwargs.pop("timeout", 60.0)
+        timeout = kwargs.pop("timeout", REPLY_TIMEOUT)
         iid = await self.fake.push_slash_command(name, options, **kwargs)
         record = self.fake.interactions[iid]
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
@@ -227,7 +231,7 @@ class BotHarness:
                               **kwargs: Any) -> dict[str, Any]:
         """Use a message context-menu command on ``message`` and wait until the bot has finished with it, as
         :meth:`slash` does; returns the interaction record."""
-        timeout = kwargs.pop("timeout", 60.0)
+        timeout = kwargs.pop("timeout", REPLY_TIMEOUT)
         iid = await self.fake.push_message_command(name, message, **kwargs)
         record = self.fake.interactions[iid]
         await self.fake.wait_until(lambda: self.finished(record), timeout=timeout)
