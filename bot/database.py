@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from embeddings.settings import is_postgres_url
+
 log = logging.getLogger(__name__)
 
 #: Which migrations a database has had, by name (shared by every store in the database).
@@ -57,7 +59,6 @@ Migration = tuple[str, Sequence[str]]
 _MIGRATION_LOCK = 0x646F6362  # "docb"
 
 #: URL schemes that mean PostgreSQL (libpq accepts both).
-POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 #: SQLite DDL → PostgreSQL DDL, applied in this order to migration statements only.
 _PG_DDL = (
@@ -111,11 +112,6 @@ def close_pools(url: str | None = None) -> None:
         pools = [_pools.pop(u) for u in urls if u in _pools]
     for pool in pools:
         pool.close()
-
-
-def is_postgres_url(value: str) -> bool:
-    """Whether a database setting names a PostgreSQL server rather than a SQLite file."""
-    return urlsplit(value).scheme in POSTGRES_SCHEMES
 
 
 class Cursor(Protocol):

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from bot.database import Database, is_postgres_url
+from bot.database import Database
 from embeddings.settings import EngineSettings
 
 IdList = Annotated[list[int], NoDecode]
@@ -95,11 +95,6 @@ class BotSettings(EngineSettings):
         description="The bot's SQLite database: answered questions, 👍/👎 votes, each server's /config "
         "settings and conversations; default DATA_DIR/feedback.sqlite3. Unused when DOCBOT_DATABASE_URL is set.",
     )
-    database_url: SecretStr | None = Field(
-        None,
-        description="A PostgreSQL server for the bot's database instead of the SQLite file, "
-        "postgresql://user:password@host:5432/dbname: what several bot processes (shards) share. Never logged.",
-    )
     shard_count: int | None = Field(
         None,
         ge=1,
@@ -140,16 +135,6 @@ class BotSettings(EngineSettings):
                     shards.append(part)
             return shards
         return cls._split_ids(value)
-
-    @field_validator("database_url")
-    @classmethod
-    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            return None
-        if value is not None and not is_postgres_url(value.get_secret_value()):
-            raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
-                             "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
-        return value
 
     @model_validator(mode="after")
     def _shards_fit(self) -> BotSettings:

@@ -199,12 +199,11 @@ class MilvusStore:
     # ------------------------------------------------------------------ the lock
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        url = getattr(self.settings, "database_url", None)  # the bot's settings carry the deployment's database
-        url = url.get_secret_value() if url is not None and hasattr(url, "get_secret_value") else url
+        url = self.settings.database_url.get_secret_value() if self.settings.database_url else None
         if self.lite:
             with store.reindex_lock(Path(self.uri).resolve().parent):
                 yield
-        elif url and str(url).startswith(("postgresql://", "postgres://")):
+        elif url:
             with _advisory_lock(str(url), f"docbot-reindex:{self.uri}:{self.settings.milvus_db or ''}:{self.alias}"):
                 yield
         else:

