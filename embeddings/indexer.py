@@ -75,7 +75,8 @@ class Indexer:
     @property
     def encoder(self) -> TorchEncoder:
         if self._encoder is None:
-            self._encoder = TorchEncoder(self.settings.model, precision=self.settings.embed_precision)
+            self._encoder = TorchEncoder(self.settings.model, precision=self.settings.embed_precision,
+                                         backend=self.settings.embed_backend)
         return self._encoder
 
     def _token_counter(self) -> Callable[[list[str]], list[int]]:
@@ -116,6 +117,10 @@ class Indexer:
         else:
             chunked = self._chunk(to_embed)
             self._ensure_space(chunked, docs, previous)
+            if to_embed and self.settings.embed_backend != "torch":
+                # The export questions need anyway is what OpenVINO embeds the chunks with: made first.
+                self._ensure_onnx()
+                self.encoder.use_export(onnx_dir(settings) / "model.onnx")
             embedded = self._embed(chunked, emit, total) if to_embed else {}
             items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
             report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
