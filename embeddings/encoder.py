@@ -131,14 +131,26 @@ class TorchEncoder:
             return True
         if self.backend == "torch" or (self.backend == "auto" and not self.bf16):
             return False
-        from .ov_forward import OpenVinoForward, openvino_available
+        from .ov_forward import OpenVinoForward, ir_path, openvino_available, write_ir
 
         if not onnx_model.exists() or not openvino_available():
             log.info("indexing runs the transformer in torch (no %s)",
                      "ONNX export" if not onnx_model.exists() else "openvino package")
             return False
+        model_file = ir_path(onnx_model.parent)
+        if not model_file.exists():
+            try:
+                model_file = write_ir(self.model[0].auto_model, onnx_model.parent)
+            except Exception as exc:  # noqa: BLE001 - the ONNX export runs too, a little slower
+                from .store import disk_full
+
+                if disk_full(exc):
+                    raise
+                log.info("no OpenVINO conversion (%s); OpenVINO reads the ONNX export",
+                         f"{type(exc).__name__}: {exc}".splitlines()[0])
+                model_file = onnx_model
         try:
-            self._openvino = OpenVinoForward(onnx_model, bf16=self.bf16)
+            self._openvino = OpenVinoForward(model_file, bf16=self.bf16)
         except Exception as exc:  # noqa: BLE001 - torch computes the same vectors, only slower
             log.warning("OpenVINO could not load %s (%s); indexing runs in torch", onnx_model,
                         f"{type(exc).__name__}: {exc}".splitlines()[0])

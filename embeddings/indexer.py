@@ -24,6 +24,7 @@ from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
+from .ov_forward import ir_path
 from .sentences import quotable_sentences
 from .settings import EngineSettings
 from .sources import Plan
@@ -265,9 +266,15 @@ class Indexer:
                     sentences += n_sentences
         text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
         need = store.estimated_bytes(chunks, sentences, text_bytes, self._dimension(previous, plan.docs))
-        if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
+        export = onnx_dir(self.settings)
+        copies = 0  # of the model's weights still to write: the ONNX export, OpenVINO's conversion
+        if self.settings.query_backend != "torch":
+            copies += not (export / "model.onnx").exists()
+            copies += self.settings.embed_backend != "torch" and not ir_path(export).exists()
+        if copies:
             weights = Path(resolve_model(self.settings.model))
-            need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+            size = sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+            need += copies * size
         store.ensure_space(self.settings.data_dir, need)
 
     def _embed(

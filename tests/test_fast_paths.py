@@ -281,12 +281,13 @@ OV_SPANS = [[(13, 49), (50, 88)], [(0, 10)], [(14, 83), (84, 153)], [(0, 23)], [
 
 
 def test_openvino_forward_matches_torch(session_index):
-    """Indexing in OpenVINO (``embed_backend``) against torch in fp32, the reference: fp32 OpenVINO
-    within 1e-5 cosine; bf16 (the default where the CPU has it) at cosine > 0.9995 for a chunk and
+    """Indexing in OpenVINO (``embed_backend``; its own conversion of the model, or the ONNX export)
+    against torch in fp32, the reference: fp32 OpenVINO within 1e-5 cosine; bf16 (the default where the CPU has it) at cosine > 0.9995 for a chunk and
     > 0.999 for a sentence, as close as torch's own bf16 autocast (measured on news chunks: 0.99996)."""
     pytest.importorskip("openvino")
     from embeddings.encoder import TorchEncoder, cpu_has_bf16
     from embeddings.indexer import onnx_dir
+    from embeddings.ov_forward import OpenVinoForward, ir_path
 
     export = onnx_dir(session_index) / "model.onnx"
     reference = TorchEncoder(session_index.model, precision="fp32", backend="torch")
@@ -298,7 +299,13 @@ def test_openvino_forward_matches_torch(session_index):
     for precision, chunk_min, sentence_min in variants:
         enc = TorchEncoder(session_index.model, precision=precision, backend="openvino")
         assert enc.use_export(export)
-        for budget in (cpu.ThreadBudget(1), cpu.ThreadBudget(2)):
+        assert ir_path(export.parent).exists()  # converted from torch once, beside the export
+        from_ir = enc._openvino
+        # The fallback: OpenVINO reading the ONNX export itself.
+        from_onnx = OpenVinoForward(export, bf16=enc.bf16)
+        for forward, budget in ((from_ir, cpu.ThreadBudget(1)), (from_ir, cpu.ThreadBudget(2)),
+                                (from_onnx, cpu.ThreadBudget(1))):
+            enc._openvino = forward
             chunks, sents = enc.encode_with_sentences(OV_TEXTS, OV_SPANS, batch_tokens=200, budget=budget)
             assert (chunks * ref_chunks).sum(axis=1).min() > chunk_min, precision
             for got, want in zip(sents, ref_sents):
@@ -306,7 +313,7 @@ def test_openvino_forward_matches_torch(session_index):
 
 
 def test_openvino_falls_back_to_torch(session_index, tmp_path):
-    """Without an export (or with a broken one) indexing runs in torch, with the same vectors."""
+    """Without an export (or with broken models) indexing runs in torch, with unit vectors."""
     pytest.importorskip("openvino")
     from embeddings.encoder import TorchEncoder
 
@@ -314,6 +321,8 @@ def test_openvino_falls_back_to_torch(session_index, tmp_path):
     assert not enc.use_export(tmp_path / "missing" / "model.onnx")
     broken = tmp_path / "model.onnx"
     broken.write_bytes(b"not a model")
+    (tmp_path / "openvino").mkdir()
+    (tmp_path / "openvino" / "model.xml").write_text("<net broken")
     assert not enc.use_export(broken)
     chunks, _ = enc.encode_with_sentences(OV_TEXTS[:2], OV_SPANS[:2])
     assert np.allclose(np.linalg.norm(chunks, axis=1), 1.0, atol=1e-5)
