@@ -120,6 +120,11 @@ class TorchEncoder:
         self._openvino: Any = None  # ov_forward.OpenVinoForward once use_export() found one to run
         log.info("embedding model %s (%s, dim %d)", model, "bf16" if self.bf16 else "fp32", dim)
 
+    @property
+    def runs_in(self) -> str:
+        """What runs the transformer of :meth:`encode_with_sentences`: "openvino" or "torch"."""
+        return "openvino" if self._openvino is not None else "torch"
+
     def use_export(self, onnx_model: Path) -> bool:
         """Run the indexing forward pass in OpenVINO from the ONNX export, where that is the backend.
 

@@ -337,5 +337,5 @@ def test_default_index_embeds_with_openvino_where_bf16(fresh):
     engine = Engine(fresh())
     engine.reindex()
     indexer: Indexer = engine._indexer  # type: ignore[attr-defined]
-    assert (indexer.encoder._openvino is not None) == (cpu_has_bf16() and openvino_available())
+    assert indexer.encoder.runs_in == ("openvino" if cpu_has_bf16() and openvino_available() else "torch")
     assert engine.load().search("Peskov meeting", k=3)
