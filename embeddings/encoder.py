@@ -389,6 +389,24 @@ def _eager_attention(bert: Any) -> Iterator[None]:
             bert.set_attn_implementation(before)
 
 
+def hidden_states_module(bert: Any) -> Any:
+    """``bert`` as a module of positional (input_ids, attention_mask, token_type_ids) returning its
+    token embeddings: the form the ONNX export and OpenVINO's conversion trace."""
+    import torch
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    return _Hidden(bert)
+
+
 def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool:
     """Export the transformer to ONNX once, next to the index, for torch-free queries.
 
@@ -412,16 +430,6 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
     bert = st[0].auto_model.float().eval()
     max_len = int(st.max_seq_length or 256)
 
-    class _Wrapper(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
     enc = st.tokenizer(["a short one", "and a slightly longer example text"], padding=True, return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     tmp = directory.with_name(directory.name + ".tmp")
@@ -433,7 +441,7 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
         with warnings.catch_warnings(), torch.no_grad(), _eager_attention(bert):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Wrapper(bert),
+                hidden_states_module(bert),
                 tuple(enc[n] for n in names),
                 str(tmp / "model.onnx"),
                 input_names=names,

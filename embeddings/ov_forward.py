@@ -54,18 +54,14 @@ def write_ir(bert: Any, export_dir: Path) -> Path:
     import torch
     from transformers.utils import logging as hf_logging
 
-    class _Hidden(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+    from .encoder import hidden_states_module
 
     names = ("input_ids", "attention_mask", "token_type_ids")
-    example = {n: torch.ones(2, 8, dtype=torch.long) for n in names}
+    # Traced with a padded row, so that no branch taken only for unpadded batches (transformers
+    # drops an all-ones mask) is frozen into the graph.
+    example = {"input_ids": torch.ones(2, 8, dtype=torch.long),
+               "attention_mask": torch.tensor([[1] * 8, [1] * 5 + [0] * 3]),
+               "token_type_ids": torch.zeros(2, 8, dtype=torch.long)}
     target = export_dir / IR_DIR
     tmp = export_dir / (IR_DIR + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -75,7 +71,7 @@ def write_ir(bert: Any, export_dir: Path) -> Path:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             model = ov.convert_model(
-                _Hidden(bert).eval(), example_input=example,
+                hidden_states_module(bert).eval(), example_input=example,
                 input=[(n, [-1, -1], ov.Type.i64) for n in names],
             )
         tmp.mkdir(parents=True)
