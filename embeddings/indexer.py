@@ -113,6 +113,7 @@ class Indexer:
         sources = plan.table.restricted(d.doc_id for d in docs)
         total = len(docs)
         changed = report.added or report.changed or report.removed or sources != plan.before
+        export_tried = False  # a failed export is tried (and reported) once per run
         if previous is not None and not (changed or repair):
             report.chunks_total = previous.size
         else:
@@ -121,6 +122,7 @@ class Indexer:
             if to_embed and self.settings.embed_backend != "torch":
                 # The export questions need anyway is what OpenVINO embeds the chunks with: made first.
                 self._ensure_onnx()
+                export_tried = True
                 self.encoder.use_export(onnx_dir(settings) / "model.onnx")
             embedded = self._embed(chunked, emit, total) if to_embed else {}
             items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
@@ -142,7 +144,8 @@ class Indexer:
                 sources=sources,
             )
             report.published = True
-        self._ensure_onnx()
+        if not export_tried:
+            self._ensure_onnx()
         _ensure_word_table(settings.data_dir)
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
