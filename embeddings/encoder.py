@@ -100,7 +100,7 @@ def _configure_offline() -> None:
 class TorchEncoder:
     """sentence-transformers on the CPU, with length-sorted batches and optional bf16."""
 
-    def __init__(self, model: str, *, precision: str = "auto") -> None:
+    def __init__(self, model: str, *, precision: str = "auto", backend: str = "auto") -> None:
         _configure_offline()
         require_installed(model)  # a library user or the bot's /reindex gets the same one line as the CLI
         from sentence_transformers import SentenceTransformer
@@ -116,7 +116,51 @@ class TorchEncoder:
         if dim is None:
             raise ValueError(f"{model}: cannot tell the embedding dimension")
         self.dimension = int(dim)
+        self.backend = backend
+        self._openvino: Any = None  # ov_forward.OpenVinoForward once use_export() found one to run
         log.info("embedding model %s (%s, dim %d)", model, "bf16" if self.bf16 else "fp32", dim)
+
+    @property
+    def runs_in(self) -> str:
+        """What runs the transformer of :meth:`encode_with_sentences`: "openvino" or "torch"."""
+        return "openvino" if self._openvino is not None else "torch"
+
+    def use_export(self, onnx_model: Path) -> bool:
+        """Run the indexing forward pass in OpenVINO from the ONNX export, where that is the backend.
+
+        ``backend`` "auto" takes OpenVINO only where it was measured faster: with bf16 (README, Speed);
+        "openvino" takes it in fp32 as well; "torch" never. Falls back to torch (False) when the
+        package or the export is missing or the model does not load.
+        """
+        if self._openvino is not None:
+            return True
+        if self.backend == "torch" or (self.backend == "auto" and not self.bf16):
+            return False
+        from .ov_forward import OpenVinoForward, ir_path, openvino_available, write_ir
+
+        if not onnx_model.exists() or not openvino_available():
+            log.info("indexing runs the transformer in torch (no %s)",
+                     "ONNX export" if not onnx_model.exists() else "openvino package")
+            return False
+        model_file = ir_path(onnx_model.parent)
+        if not model_file.exists():
+            try:
+                model_file = write_ir(self.model[0].auto_model, onnx_model.parent)
+            except Exception as exc:  # noqa: BLE001 - the ONNX export runs too, a little slower
+                from .store import disk_full
+
+                if disk_full(exc):
+                    raise
+                log.info("no OpenVINO conversion (%s); OpenVINO reads the ONNX export",
+                         f"{type(exc).__name__}: {exc}".splitlines()[0])
+                model_file = onnx_model
+        try:
+            self._openvino = OpenVinoForward(model_file, bf16=self.bf16)
+        except Exception as exc:  # noqa: BLE001 - torch computes the same vectors, only slower
+            log.warning("OpenVINO could not load %s (%s); indexing runs in torch", onnx_model,
+                        f"{type(exc).__name__}: {exc}".splitlines()[0])
+            return False
+        return True
 
     @property
     def tokenizer_path(self) -> Path | None:
@@ -201,7 +245,8 @@ class TorchEncoder:
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
         with torch.inference_mode(), autocast, _torch_threads() as set_threads:
             for ids in token_batches([len(e.ids) for e in encs], batch_tokens or batch_size * 160):
-                set_threads(budget.next())
+                threads = budget.next()
+                set_threads(threads)
                 width = len(encs[ids[0]].ids)  # the longest of the batch: sorted longest first
                 input_ids = np.zeros((len(ids), width), dtype=np.int64)
                 mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -211,10 +256,13 @@ class TorchEncoder:
                     input_ids[row, : len(e.ids)] = e.ids
                     mask[row, : len(e.ids)] = e.attention_mask
                     type_ids[row, : len(e.ids)] = e.type_ids
-                hidden = bert(
-                    input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask),
-                    token_type_ids=torch.from_numpy(type_ids),
-                ).last_hidden_state.float()
+                if self._openvino is not None:
+                    hidden = torch.from_numpy(self._openvino(input_ids, mask, type_ids, threads=threads))
+                else:
+                    hidden = bert(
+                        input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask),
+                        token_type_ids=torch.from_numpy(type_ids),
+                    ).last_hidden_state.float()
                 m = torch.from_numpy(mask).unsqueeze(-1).float()
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
                 chunk_out[ids] = torch.nn.functional.normalize(pooled, dim=1).numpy()
@@ -341,6 +389,24 @@ def _eager_attention(bert: Any) -> Iterator[None]:
             bert.set_attn_implementation(before)
 
 
+def hidden_states_module(bert: Any) -> Any:
+    """``bert`` as a module of positional (input_ids, attention_mask, token_type_ids) returning its
+    token embeddings: the form the ONNX export and OpenVINO's conversion trace."""
+    import torch
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    return _Hidden(bert)
+
+
 def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool:
     """Export the transformer to ONNX once, next to the index, for torch-free queries.
 
@@ -364,16 +430,6 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
     bert = st[0].auto_model.float().eval()
     max_len = int(st.max_seq_length or 256)
 
-    class _Wrapper(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
     enc = st.tokenizer(["a short one", "and a slightly longer example text"], padding=True, return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     tmp = directory.with_name(directory.name + ".tmp")
@@ -385,7 +441,7 @@ def export_onnx(model_path: str, directory: Path, *, loaded: Any = None) -> bool
         with warnings.catch_warnings(), torch.no_grad(), _eager_attention(bert):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Wrapper(bert),
+                hidden_states_module(bert),
                 tuple(enc[n] for n in names),
                 str(tmp / "model.onnx"),
                 input_names=names,

@@ -24,6 +24,7 @@ from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
+from .ov_forward import ir_path
 from .sentences import quotable_sentences
 from .settings import EngineSettings
 from .sources import Plan
@@ -78,7 +79,8 @@ class Indexer:
     @property
     def encoder(self) -> TorchEncoder:
         if self._encoder is None:
-            self._encoder = TorchEncoder(self.settings.model, precision=self.settings.embed_precision)
+            self._encoder = TorchEncoder(self.settings.model, precision=self.settings.embed_precision,
+                                         backend=self.settings.embed_backend)
         return self._encoder
 
     def _token_counter(self) -> Callable[[list[str]], list[int]]:
@@ -114,11 +116,17 @@ class Indexer:
         sources = plan.table.restricted(d.doc_id for d in docs)
         total = len(docs)
         changed = report.added or report.changed or report.removed or sources != plan.before
+        export_tried = False  # a failed export is tried (and reported) once per run
         if previous is not None and not (changed or repair):
             report.chunks_total = previous.size
         else:
             chunked = self._chunk(to_embed)
             self._ensure_space(chunked, docs, previous)
+            if to_embed and self.settings.embed_backend != "torch":
+                # The export questions need anyway is what OpenVINO embeds the chunks with: made first.
+                self._ensure_onnx()
+                export_tried = True
+                self.encoder.use_export(onnx_dir(settings) / "model.onnx")
             embedded = self._embed(chunked, emit, total) if to_embed else {}
             items = [embedded.get(doc.doc_id) or _reuse(previous, doc) for doc in docs]
             report.chunks_embedded = sum(len(item.spans) for item in embedded.values())
@@ -138,7 +146,8 @@ class Indexer:
                 sources=sources,
             )
             report.published = True
-        self._ensure_onnx()
+        if not export_tried:
+            self._ensure_onnx()
         _ensure_word_table(settings.data_dir)
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
@@ -262,9 +271,15 @@ class Indexer:
                     sentences += n_sentences
         text_bytes = sum(len(d.text.encode("utf-8", "replace")) for d in docs)
         need = self.backend.space_needed(chunks, sentences, text_bytes, self._dimension(previous, plan.docs))
-        if self.settings.query_backend != "torch" and not (onnx_dir(self.settings) / "model.onnx").exists():
+        export = onnx_dir(self.settings)
+        copies = 0  # of the model's weights still to write: the ONNX export, OpenVINO's conversion
+        if self.settings.query_backend != "torch":
+            copies += not (export / "model.onnx").exists()
+            copies += self.settings.embed_backend != "torch" and not ir_path(export).exists()
+        if copies:
             weights = Path(resolve_model(self.settings.model))
-            need += sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+            size = sum(p.stat().st_size for p in weights.glob("*.safetensors")) if weights.is_dir() else 0
+            need += copies * size
         store.ensure_space(self.settings.data_dir, need)
 
     def _embed(

@@ -112,6 +112,11 @@ class EngineSettings(BaseSettings):
     embed_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="bf16 where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."
     )
+    embed_backend: Literal["auto", "openvino", "torch"] = Field(
+        "auto",
+        description="What runs the transformer while indexing: auto uses OpenVINO from the ONNX export "
+        "where bf16 is used (measured 1.2x faster than torch; README, Speed), else torch.",
+    )
     query_backend: Literal["auto", "onnx", "torch"] = Field(
         "auto", description="onnx keeps torch off the query path; auto uses it when the export exists."
     )

@@ -403,3 +403,75 @@ def test_a_reindex_leaves_a_core_while_questions_come(session_index):
     assert engine._cores_for_questions() == 0
     engine.ask("what did Peskov say about a meeting?")
     assert engine._cores_for_questions() == 1
+
+
+OV_TEXTS = [
+    "Russia talks\nPeskov said the leaders could meet. He ruled out talks at working level.",
+    "Short one.",
+    "Grain exports\n" + "Grain exports from Odesa resumed in August after months of blockade. " * 9,
+    "Ash closed the airport.",
+    "Etna\nCatania airport was closed for several hours on Sunday as ash from Mount Etna fell on the "
+    "runway. Flights were diverted to Palermo. The airport reopened in the evening, the operator said.",
+]
+OV_SPANS = [[(13, 49), (50, 88)], [(0, 10)], [(14, 83), (84, 153)], [(0, 23)], [(5, 97), (98, 128), (129, 180)]]
+
+
+def test_openvino_forward_matches_torch(session_index):
+    """Indexing in OpenVINO (``embed_backend``; its own conversion of the model, or the ONNX export)
+    against torch in fp32, the reference: fp32 OpenVINO within 1e-5 cosine; bf16 (the default where the CPU has it) at cosine > 0.9995 for a chunk and
+    > 0.999 for a sentence, as close as torch's own bf16 autocast (measured on news chunks: 0.99996)."""
+    pytest.importorskip("openvino")
+    from embeddings.encoder import TorchEncoder, cpu_has_bf16
+    from embeddings.indexer import onnx_dir
+    from embeddings.ov_forward import OpenVinoForward, ir_path
+
+    export = onnx_dir(session_index) / "model.onnx"
+    reference = TorchEncoder(session_index.model, precision="fp32", backend="torch")
+    assert not reference.use_export(export)  # torch stays torch
+    ref_chunks, ref_sents = reference.encode_with_sentences(OV_TEXTS, OV_SPANS, budget=cpu.ThreadBudget(1))
+    variants = [("fp32", 1 - 1e-5, 1 - 1e-5)]
+    if cpu_has_bf16():
+        variants.append(("bf16", 0.9995, 0.999))
+    for precision, chunk_min, sentence_min in variants:
+        enc = TorchEncoder(session_index.model, precision=precision, backend="openvino")
+        assert enc.use_export(export)
+        assert ir_path(export.parent).exists()  # converted from torch once, beside the export
+        from_ir = enc._openvino
+        # The fallback: OpenVINO reading the ONNX export itself.
+        from_onnx = OpenVinoForward(export, bf16=enc.bf16)
+        for forward, budget in ((from_ir, cpu.ThreadBudget(1)), (from_ir, cpu.ThreadBudget(2)),
+                                (from_onnx, cpu.ThreadBudget(1))):
+            enc._openvino = forward
+            chunks, sents = enc.encode_with_sentences(OV_TEXTS, OV_SPANS, batch_tokens=200, budget=budget)
+            assert (chunks * ref_chunks).sum(axis=1).min() > chunk_min, precision
+            for got, want in zip(sents, ref_sents):
+                assert (got * want).sum(axis=1).min() > sentence_min, precision
+
+
+def test_openvino_falls_back_to_torch(session_index, tmp_path):
+    """Without an export (or with broken models) indexing runs in torch, with unit vectors."""
+    pytest.importorskip("openvino")
+    from embeddings.encoder import TorchEncoder
+
+    enc = TorchEncoder(session_index.model, precision="fp32", backend="openvino")
+    assert not enc.use_export(tmp_path / "missing" / "model.onnx")
+    broken = tmp_path / "model.onnx"
+    broken.write_bytes(b"not a model")
+    (tmp_path / "openvino").mkdir()
+    (tmp_path / "openvino" / "model.xml").write_text("<net broken")
+    assert not enc.use_export(broken)
+    chunks, _ = enc.encode_with_sentences(OV_TEXTS[:2], OV_SPANS[:2])
+    assert np.allclose(np.linalg.norm(chunks, axis=1), 1.0, atol=1e-5)
+
+
+def test_default_index_embeds_with_openvino_where_bf16(fresh):
+    """The default settings index through OpenVINO on a bf16 CPU with the package, torch elsewhere."""
+    from embeddings.encoder import cpu_has_bf16
+    from embeddings.indexer import Indexer
+    from embeddings.ov_forward import openvino_available
+
+    engine = Engine(fresh())
+    engine.reindex()
+    indexer: Indexer = engine._indexer  # type: ignore[attr-defined]
+    assert indexer.encoder.runs_in == ("openvino" if cpu_has_bf16() and openvino_available() else "torch")
+    assert engine.load().search("Peskov meeting", k=3)

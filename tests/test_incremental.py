@@ -33,6 +33,9 @@ class CountingEncoder:
     def export_onnx(self, directory):
         return self.inner.export_onnx(directory)
 
+    def use_export(self, onnx_model):
+        return self.inner.use_export(onnx_model)
+
 
 def _counting_engine(settings) -> tuple[Engine, CountingEncoder]:
     """An engine whose indexer embeds through a CountingEncoder around the real encoder."""
