@@ -13,9 +13,11 @@ until the version check B makes before any message or command of a server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -42,47 +44,27 @@ def start_process(fake: FakeDiscord, dirs: BotDirs, tag: str, env: dict[str, str
                             cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
 
 
-def senders(fake: FakeDiscord, channel_id: str) -> set[str]:
-    """Which processes (by User-Agent tag) posted messages in a channel."""
-    return {r["agent"].rsplit(" ", 1)[-1] for r in fake.requests
-            if r["method"] == "POST" and r["path"] == f"/channels/{channel_id}/messages"}
-
-
-async def test_two_bot_processes_on_two_shards(bot_dirs: BotDirs, postgres_url: str) -> None:
+@contextlib.asynccontextmanager
+async def two_shard_processes(dirs: BotDirs, env: dict[str, str]) -> AsyncIterator[tuple[FakeDiscord, str, str]]:
+    """A fake Discord of two shards with a server on each, and two bot processes (shard 0 and shard 1)
+    configured by ``env``, once both have identified; yields the fake and the two servers' channels."""
     fake = await FakeDiscord(shards=2).start()
     guild_a = fake.add_guild("Shard zero", members=[fake.human], shard=(0, 2))
     guild_b = fake.add_guild("Shard one", members=[fake.human], shard=(1, 2))
     (channel_a,), (channel_b,) = guild_a["channel_ids"], guild_b["channel_ids"]
-    shared = {"DOCBOT_SHARD_COUNT": "2", "DOCBOT_DATABASE_URL": postgres_url,
-              "DOCBOT_GUILD_IDS": f"{guild_a['id']},{guild_b['id']}"}
-    processes = {tag: start_process(fake, bot_dirs, tag, {**shared, "DOCBOT_SHARD_IDS": shard})
+    shared = {"DOCBOT_SHARD_COUNT": "2", "DOCBOT_GUILD_IDS": f"{guild_a['id']},{guild_b['id']}", **env}
+    processes = {tag: start_process(fake, dirs, tag, {**shared, "DOCBOT_SHARD_IDS": shard})
                  for tag, shard in (("process-A", "0"), ("process-B", "1"))}
-    harness = BotHarness(fake, None, None, bot_dirs, None)  # type: ignore[arg-type] # the fake's side only
 
     def identified() -> bool:
         for tag, proc in processes.items():
             if proc.poll() is not None:
-                raise AssertionError(f"{tag} exited: {(bot_dirs.root / f'{tag}.log').read_text()[-3000:]}")
+                raise AssertionError(f"{tag} exited: {(dirs.root / f'{tag}.log').read_text()[-3000:]}")
         return sorted(c.shard for c in fake.gateway_conns if c.identified) == [(0, 2), (1, 2)]
 
     try:
         await fake.wait_until(identified, timeout=180)
-        # each process answers the questions of its own servers, and only those
-        question = await fake.push_message(PESKOV_QUESTION, channel_id=channel_a, mention_bot=True)
-        other = await fake.push_message(PESKOV_QUESTION, channel_id=channel_b, mention_bot=True)
-        assert PESKOV_FACT.search(embed_text(await harness.reply_to(question, timeout=120)))
-        assert PESKOV_FACT.search(embed_text(await harness.reply_to(other, timeout=120)))
-        assert senders(fake, channel_a) == {"process-A"} and senders(fake, channel_b) == {"process-B"}
-        assert len(harness.replies_to(question)) == 1 and len(harness.replies_to(other)) == 1
-
-        # a re-index through A (a new document in the shared folder) is in B's next answer
-        (bot_dirs.docs_dir / NEW_DOC[0]).write_text(NEW_DOC[1])
-        reindex = await harness.slash("reindex", user=fake.admin, channel_id=channel_a, timeout=300)
-        assert "Added: `lighthouse.txt`" in embed_text(harness.reply(reindex))
-        lighthouse = await fake.push_message("What colour was the Kallur lighthouse repainted?",
-                                             channel_id=channel_b, mention_bot=True)
-        assert "repainted orange" in embed_text(await harness.reply_to(lighthouse, timeout=120))
-        assert senders(fake, channel_b) == {"process-B"}
+        yield fake, channel_a, channel_b
     finally:
         for proc in processes.values():
             proc.terminate()
@@ -92,6 +74,39 @@ async def test_two_bot_processes_on_two_shards(bot_dirs: BotDirs, postgres_url: 
             except subprocess.TimeoutExpired:
                 proc.kill()
         await fake.stop()
+
+
+async def reindex_through_a_answered_by_b(harness: BotHarness, dirs: BotDirs, channel_a: str, channel_b: str) -> None:
+    """A new document, a /reindex in process A's server, and the document in process B's next answer."""
+    fake = harness.fake
+    (dirs.docs_dir / NEW_DOC[0]).write_text(NEW_DOC[1])
+    reindex = await harness.slash("reindex", user=fake.admin, channel_id=channel_a, timeout=300)
+    assert "Added: `lighthouse.txt`" in embed_text(harness.reply(reindex))
+    lighthouse = await fake.push_message("What colour was the Kallur lighthouse repainted?",
+                                         channel_id=channel_b, mention_bot=True)
+    assert "repainted orange" in embed_text(await harness.reply_to(lighthouse, timeout=120))
+    assert senders(fake, channel_b) == {"process-B"} and senders(fake, channel_a) <= {"process-A"}
+
+
+def senders(fake: FakeDiscord, channel_id: str) -> set[str]:
+    """Which processes (by User-Agent tag) posted messages in a channel."""
+    return {r["agent"].rsplit(" ", 1)[-1] for r in fake.requests
+            if r["method"] == "POST" and r["path"] == f"/channels/{channel_id}/messages"}
+
+
+async def test_two_bot_processes_on_two_shards(bot_dirs: BotDirs, postgres_url: str) -> None:
+    async with two_shard_processes(bot_dirs, {"DOCBOT_DATABASE_URL": postgres_url}) as (fake, channel_a, channel_b):
+        harness = BotHarness(fake, None, None, bot_dirs, None)  # type: ignore[arg-type] # the fake's side only
+        # each process answers the questions of its own servers, and only those
+        question = await fake.push_message(PESKOV_QUESTION, channel_id=channel_a, mention_bot=True)
+        other = await fake.push_message(PESKOV_QUESTION, channel_id=channel_b, mention_bot=True)
+        assert PESKOV_FACT.search(embed_text(await harness.reply_to(question, timeout=120)))
+        assert PESKOV_FACT.search(embed_text(await harness.reply_to(other, timeout=120)))
+        assert senders(fake, channel_a) == {"process-A"} and senders(fake, channel_b) == {"process-B"}
+        assert len(harness.replies_to(question)) == 1 and len(harness.replies_to(other)) == 1
+
+        # a re-index through A (a new document in the shared folder) is in B's next answer
+        await reindex_through_a_answered_by_b(harness, bot_dirs, channel_a, channel_b)
 
 
 def count_answers(bot: Any) -> list[str]:
@@ -170,41 +185,11 @@ async def test_two_bot_processes_share_one_milvus_server(bot_dirs: BotDirs, post
                                   milvus_uri=milvus_server)).index()  # as `docbot index` would, before the bots start
     assert built.published and not (data / "generations").exists()
 
-    fake = await FakeDiscord(shards=2).start()
-    guild_a = fake.add_guild("Shard zero", members=[fake.human], shard=(0, 2))
-    guild_b = fake.add_guild("Shard one", members=[fake.human], shard=(1, 2))
-    (channel_a,), (channel_b,) = guild_a["channel_ids"], guild_b["channel_ids"]
-    shared = {"DOCBOT_SHARD_COUNT": "2", "DOCBOT_DATABASE_URL": postgres_url,
-              "DOCBOT_GUILD_IDS": f"{guild_a['id']},{guild_b['id']}", **milvus}
-    processes = {tag: start_process(fake, dirs, tag, {**shared, "DOCBOT_SHARD_IDS": shard})
-                 for tag, shard in (("process-A", "0"), ("process-B", "1"))}
-    harness = BotHarness(fake, None, None, dirs, None)  # type: ignore[arg-type] # the fake's side only
-
-    def identified() -> bool:
-        for tag, proc in processes.items():
-            if proc.poll() is not None:
-                raise AssertionError(f"{tag} exited: {(dirs.root / f'{tag}.log').read_text()[-3000:]}")
-        return sorted(c.shard for c in fake.gateway_conns if c.identified) == [(0, 2), (1, 2)]
-
-    try:
-        await fake.wait_until(identified, timeout=180)
+    env = {"DOCBOT_DATABASE_URL": postgres_url, **milvus}
+    async with two_shard_processes(dirs, env) as (fake, channel_a, channel_b):
+        harness = BotHarness(fake, None, None, dirs, None)  # type: ignore[arg-type] # the fake's side only
         question = await fake.push_message(PESKOV_QUESTION, channel_id=channel_b, mention_bot=True)
         assert PESKOV_FACT.search(embed_text(await harness.reply_to(question, timeout=120)))
 
-        (dirs.docs_dir / NEW_DOC[0]).write_text(NEW_DOC[1])
-        reindex = await harness.slash("reindex", user=fake.admin, channel_id=channel_a, timeout=300)
-        assert "Added: `lighthouse.txt`" in embed_text(harness.reply(reindex))
-        lighthouse = await fake.push_message("What colour was the Kallur lighthouse repainted?",
-                                             channel_id=channel_b, mention_bot=True)
-        assert "repainted orange" in embed_text(await harness.reply_to(lighthouse, timeout=120))
-        assert senders(fake, channel_b) == {"process-B"} and senders(fake, channel_a) <= {"process-A"}
+        await reindex_through_a_answered_by_b(harness, dirs, channel_a, channel_b)
         assert not (data / "generations").exists() and not (data / "CURRENT").exists()
-    finally:
-        for proc in processes.values():
-            proc.terminate()
-        for proc in processes.values():
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        await fake.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import Engine, IndexNotFound, ModelMismatch
+from embeddings import Engine, IndexNotFound
 from embeddings.encoder import TorchEncoder
 from embeddings.indexer import Indexer
 from embeddings.store import Generation
@@ -117,16 +117,6 @@ def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):
     assert any("broken-new.txt" in s and "UTF-8" in s for s in report.skipped)
     assert "volcano.md" not in report.removed
     assert engine.search("Etna eruption Catania airport", k=1)[0].doc_id == "volcano.md"
-
-
-def test_index_built_with_another_model_refuses(fresh, tmp_path):
-    settings = fresh()
-    Engine(settings).reindex()
-    other = settings.model_copy(update={"model": "sentence-transformers/paraphrase-MiniLM-L3-v2"})
-    with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2"):
-        Engine(other).load()
-    with pytest.raises(ModelMismatch, match="another --data-dir"):
-        Engine(other).reindex()
 
 
 def test_missing_index_says_how_to_build_one(tmp_path: Path):

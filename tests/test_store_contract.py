@@ -169,8 +169,10 @@ def test_model_mismatch_refuses_to_answer_or_extend(backend_settings):
     other = settings.model_copy(update={"model": "sentence-transformers/paraphrase-MiniLM-L3-v2"})
     with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2"):
         Engine(other).load()
-    with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2"):
+    with pytest.raises(ModelMismatch, match="all-MiniLM-L6-v2") as refused:
         Engine(other).index()
+    if backend_settings.kind == "local":
+        assert "another --data-dir" in str(refused.value)  # says how to keep both indexes
 
 
 def test_another_engine_sees_a_new_publication_on_its_next_question(backend_settings):
