@@ -20,9 +20,11 @@ Only query vectors come from it; the index is embedded in full precision by the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,25 @@ SESSION_DISABLED = ["SkipLayerNormFusion"]
 _FUSABLE = {"bert", "roberta", "distilbert", "xlm-roberta", "electra"}
 
 
+@contextlib.contextmanager
+def _quiet_tools() -> Iterator[None]:
+    """ONNX Runtime's optimiser and quantiser log every fusion and every tensor left unquantised (dozens
+    of INFO lines, on their own loggers and the root one): noise in a first `docbot index` or `make run`.
+    While they run, the root handlers drop other libraries' records below WARNING."""
+    handlers = logging.getLogger().handlers
+
+    def keep(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0] in ("embeddings", "bot")
+
+    for handler in handlers:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(keep)
+
+
 def write_int8_model(fp32: Path, target: Path, *, model_type: str, num_heads: int, hidden_size: int) -> None:
     """Fuse and quantise ``fp32`` into ``target`` (steps 1-3 of the module docstring).
 
@@ -44,7 +65,7 @@ def write_int8_model(fp32: Path, target: Path, *, model_type: str, num_heads: in
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    with tempfile.TemporaryDirectory(prefix="docbot-int8-", dir=target.parent) as tmp:
+    with _quiet_tools(), tempfile.TemporaryDirectory(prefix="docbot-int8-", dir=target.parent) as tmp:
         work = Path(tmp)
         fused = work / "fused.onnx"
         if model_type in _FUSABLE:

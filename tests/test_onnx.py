@@ -158,3 +158,20 @@ def test_an_uninstalled_model_is_refused_in_one_line_before_any_download(tmp_pat
         TorchEncoder("nope-model")
     with pytest.raises(ModelNotInstalled):
         TorchEncoder(str(tmp_path / "no-such-folder"))
+
+
+def test_the_int8_export_keeps_onnx_runtimes_chatter_out_of_the_log(caplog):
+    """The optimiser and quantiser log dozens of INFO lines while a first index is built; docbot's own
+    lines and every warning still get through."""
+    import logging
+
+    from embeddings.quantise import _quiet_tools
+
+    with caplog.at_level(logging.INFO):
+        with _quiet_tools():
+            logging.getLogger("fusion_base").info("Fused Attention: 6")
+            logging.info("Quantization parameters for tensor:x not specified")
+            logging.getLogger("embeddings.encoder").info("exported the model")
+            logging.getLogger("onnx_model").warning("a real problem")
+        logging.getLogger("fusion_base").info("after the export")
+    assert [r.getMessage() for r in caplog.records] == ["exported the model", "a real problem", "after the export"]
