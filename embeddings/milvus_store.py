@@ -35,6 +35,7 @@ import base64
 import contextlib
 import functools
 import logging
+import os
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -76,6 +77,9 @@ _QUERY_MAX = 16_384  # Milvus's limit on rows per query
 
 
 def _pymilvus() -> Any:
+    # gRPC's C core prints INFO lines of its own on stderr ("skipping fork() handlers" when the indexer
+    # starts a process); a user who did not set its verbosity sees only its errors.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     try:
         import pymilvus
     except ImportError:
