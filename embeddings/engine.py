@@ -223,17 +223,18 @@ class Engine:
         the vector after BM25.
         """
         embedder = self._embedder()
-        if embedder is None or mode == "dense" or idle_cores() < 2:
+        if embedder is None or mode == "dense" or filters.active or idle_cores() < 2:
             # Nothing to overlap, or no core to do it on: a thread handing work to another that must
             # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
+            # A filtered question is not overlapped either: its chunk mask would be built here for BM25
+            # and again by ``retrieval.search`` for the dense search, which costs what overlapping saves.
             return self._query(text, clock), None
         pending = embedder.submit(self.embed_query, text)
         query = evidence.Query.make(text, _NO_VECTOR)
         clock.lap("terms")
-        mask = retrieval.allowed_chunks(gen, filters)
         ranking = None
-        if gen.size and (mask is None or mask.any()):
-            ranking = retrieval.lexical_ranking(gen, query.terms, max(self.settings.candidates, k), filters, mask)
+        if gen.size:
+            ranking = gen.lexical_search(query.terms, max(self.settings.candidates, k), filters=filters)
         clock.lap("bm25")
         vector = pending.result()
         clock.lap("embed")

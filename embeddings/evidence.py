@@ -142,19 +142,6 @@ _NUMERIC_QUESTION = re.compile(
     r"when|which (year|date|month|day))\b",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
-
-
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
-
-
-def named_terms(question: str) -> set[str]:
-    """The stems of the names a follow-up brings in ("Pope" of "what did the Pope say about it?"): the
-    words written with a capital letter other than the first word. A follow-up asking about a name the
-    passage never mentions asks about something else; its other words ("who imposed the fine?", "how
-    many votes did it get?") are often paraphrased by the answer, so only names are charged."""
-    found = words(" ".join(_NAME.findall(question.strip())))
-    return set(stems(found)) if found else set()
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|once|twice|daily|weekly|monthly|yearly|annually|"
@@ -180,6 +167,18 @@ def holds_number(text: str, words: list[str]) -> bool:
     if text.isascii():
         return not _NUMBER_WORDS.isdisjoint(words)
     return _NUMBER.search(text) is not None
+
+
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
+
+
+def named_terms(question: str) -> set[str]:
+    """The stems of the names a follow-up brings in ("Pope" of "what did the Pope say about it?"): the
+    words written with a capital letter other than the first word. A follow-up asking about a name the
+    passage never mentions asks about something else; its other words ("who imposed the fine?", "how
+    many votes did it get?") are often paraphrased by the answer, so only names are charged."""
+    found = words(" ".join(_NAME.findall(question.strip())))
+    return set(stems(found)) if found else set()
 
 
 @dataclass
@@ -292,10 +291,10 @@ def surprise(
 
     A follow-up's earlier questions lend it their words at their weight (``Query.blend``): they say
     the passage is on the conversation's topic, not that it answers what the follow-up adds. So for
-    a follow-up (``own``: the words of its own), a word of its own that the passage lacks ("what did
-    the Pope say about it?" after a question on Etna) counts against it as much as it would have
-    counted for it. A question on its own is not charged for missing words: a long question is
-    rarely answered in its own words.
+    a follow-up, ``own`` holds the names it brings in (:func:`named_terms`), and one the passage
+    lacks ("what did the Pope say about it?" after a question on Etna) counts against it as much as
+    it would have counted for it. A question on its own is not charged for missing words: a long
+    question is rarely answered in its own words.
     """
     log_length = math.log10(max(length, 1))
     own = own or set()
@@ -407,7 +406,7 @@ def score(
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     question_terms = set(weights)
     numbers = {t for t in question_terms if _DIGIT.search(t)}
-    # A follow-up's own words (the earlier questions' weigh less); None for a question on its own.
+    # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):

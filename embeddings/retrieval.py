@@ -75,7 +75,8 @@ def search(
     fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
     documents its earlier answers cited without being confined to them. ``lap(stage)`` is called as
     each stage ends ("dense", "bm25", "fusion"), for the engine's timings. ``bm25``: the BM25
-    ranking (:func:`lexical_ranking`) when it was computed beforehand, while the question was embedded.
+    ranking (``gen.lexical_search`` of the same terms and filters) when it was computed beforehand,
+    while the question was embedded.
     """
     if gen.size == 0:
         return []
@@ -92,7 +93,8 @@ def search(
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             dense_rank[cid] = rank
     if mode in ("hybrid", "bm25"):
-        ids = bm25 if bm25 is not None else lexical_ranking(gen, query_terms, candidates, filters, mask, term_weights)
+        ids = bm25 if bm25 is not None else gen.lexical_search(
+            query_terms, candidates, term_weights=term_weights, filters=filters, mask=mask)
         lap("bm25")
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
@@ -108,14 +110,6 @@ def search(
     ]
     lap("fusion")
     return out
-
-
-def lexical_ranking(
-    gen: Generation, query_terms: list[str], candidates: int, filters: Filters, mask: np.ndarray | None,
-    term_weights: Mapping[str, float] | None = None,
-) -> np.ndarray:
-    """The ``candidates`` best chunks by BM25 within ``filters`` (``mask``: ``allowed_chunks`` of them), best first."""
-    return gen.lexical_search(query_terms, candidates, term_weights=term_weights, filters=filters, mask=mask)
 
 
 def _prior_ranking(
