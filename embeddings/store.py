@@ -715,14 +715,22 @@ def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
 
 
 def _vectors_sane(index: faiss.Index) -> bool:
-    """Whether every stored vector is finite and within a unit vector's range.
+    """Whether every stored vector is finite and no longer than a unit vector.
 
-    Embeddings are normalised, so a component outside [-1, 1] (or inf, or NaN) can only be damage; a
-    few such vectors would otherwise rank first for every query.
+    Embeddings are normalised, so a longer vector (a component outside [-1, 1] makes one), inf or NaN
+    can only be damage; a few such vectors would otherwise rank first for every query. Each block's
+    squared lengths come from one pass of FAISS's own loop (a NaN stays NaN and fails the comparison):
+    a cold question reads all of the index's vectors here, and numpy's ``min()`` then ``max()`` read
+    them twice (33 against 20 ms on the news2022 index).
     """
+    d = index.d
     for block in _vector_blocks(index):
-        if block.size and not (block.min() >= -1.001 and block.max() <= 1.001):
-            return False
+        rows = block.size // d
+        if rows:
+            norms = np.empty(rows, dtype=np.float32)
+            faiss.fvec_norms_L2sqr(faiss.swig_ptr(norms), faiss.swig_ptr(block), d, rows)
+            if not norms.max() <= 1.002:
+                return False
     return True
 
 

@@ -212,6 +212,43 @@ def test_non_finite_vectors_are_never_written(index: Index, monkeypatch: pytest.
     assert read_pointer(index.data) == index.published and index.generations() == [index.older, index.published]
 
 
+def _set(i: int, value: float) -> Callable[[np.ndarray], np.ndarray]:
+    def damage(row: np.ndarray) -> np.ndarray:
+        row[i] = value
+        return row
+    return damage
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(_set(5, 1.01), id="a component past 1"),
+    pytest.param(_set(5, -1.01), id="a component past -1"),
+    pytest.param(_set(0, np.nan), id="nan"),
+    pytest.param(_set(1, -np.inf), id="inf"),
+    pytest.param(lambda row: row * 1.5, id="a vector longer than a unit vector"),
+])
+def test_damaged_vectors_are_told_from_unit_vectors(damage: Callable[[np.ndarray], np.ndarray]) -> None:
+    """The check a generation's open makes on every FAISS vector (a flat index, IVF lists), here on an
+    index whose bytes were changed where one vector is stored, as damage on disk would."""
+    import faiss
+
+    from embeddings.store import _vectors_sane
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(256, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[2] = 0.0
+    vectors[4] = np.eye(16, dtype=np.float32)[0]  # a component of exactly 1
+    for index in (faiss.IndexFlatIP(16), faiss.IndexIVFFlat(faiss.IndexFlatIP(16), 16, 4)):
+        index.train(vectors)
+        index.add(vectors)
+        assert _vectors_sane(index)
+        data = faiss.serialize_index(index).tobytes()
+        row = vectors[9].tobytes()
+        assert data.count(row) == 1
+        broken = data.replace(row, damage(vectors[9].copy()).tobytes())
+        assert not _vectors_sane(faiss.deserialize_index(np.frombuffer(broken, dtype=np.uint8)))
+
+
 # ---------------------------------------------------------------------- what a user sees
 def docbot(index: Index, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
