@@ -40,7 +40,6 @@ from .conversation import Turn
 from .encoder import require_installed
 from .engine import Engine
 from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
-from .indexer import onnx_dir
 from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
 from .settings import EngineSettings, describe_invalid
 from .store import Verification
@@ -341,10 +340,9 @@ def check_model(engine: Engine, *, indexing: bool) -> None:
     except IndexNotFound:
         if not indexing:
             raise
-    settings = engine.settings
-    if not indexing and settings.query_backend != "torch" and (onnx_dir(settings) / "model.onnx").exists():
+    if not indexing and engine.uses_onnx_export:
         return
-    require_installed(settings.model)
+    require_installed(engine.settings.model)
 
 
 # ---------------------------------------------------------------------- main
@@ -466,7 +464,13 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     as_json = getattr(args, "json", False)
     check_data_dir(settings.data_dir, write=args.command in ("index", "remove"))
     if args.command in ("index", "ask", "search", "chat"):
-        check_model(engine, indexing=args.command == "index")
+        # The query encoder is made (and the question embedded) while the index opens.
+        warming = engine.warm_up(getattr(args, "text", None)) if args.command != "index" else None
+        try:
+            check_model(engine, indexing=args.command == "index")
+        finally:
+            if warming is not None:
+                warming.join()
     show = not (getattr(args, "no_progress", False) or as_json) and sys.stderr.isatty()
     if args.command == "index":
         report = index_with_progress(engine, args.paths or None, prune=args.prune, show=show)

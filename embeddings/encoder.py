@@ -22,8 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from .cpu import ThreadBudget
-from .errors import ModelNotInstalled
-from .settings import DEFAULT_MODEL
+from .errors import IndexDamaged, ModelNotInstalled
+from .settings import DEFAULT_MODEL, EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -363,6 +363,12 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
 EXPORT_VERSION = 2
 
 
+def onnx_dir(settings: EngineSettings) -> Path:
+    """Where the model's ONNX export lives: in the data directory, one folder per model."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in settings.model)
+    return settings.data_dir / "onnx" / slug
+
+
 def export_current(directory: Path) -> bool:
     """Whether ``directory`` holds an export of this version (an older one is exported again)."""
     try:
@@ -495,11 +501,14 @@ class OnnxEncoder:
 
         from .quantise import INT8_MODEL
 
-        cfg = json.loads((directory / "pooling.json").read_text())
-        self.mode: str = cfg["mode"]
-        self.normalize: bool = cfg["normalize"]
-        self.dimension = int(cfg["dimension"])
-        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.directory = directory
+        with self._loading("pooling.json"):
+            cfg = json.loads((directory / "pooling.json").read_text())
+            self.mode: str = cfg["mode"]
+            self.normalize: bool = cfg["normalize"]
+            self.dimension = int(cfg["dimension"])
+        with self._loading("tokenizer.json"):
+            self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(cfg["max_length"]))
         self.tokenizer.enable_padding()
         int8 = directory / INT8_MODEL
@@ -513,6 +522,19 @@ class OnnxEncoder:
         self._lock = threading.Lock()
         self._session(max(1, threads))
         self._inputs = {i.name for i in self._sessions[max(1, threads)].get_inputs()}
+
+    @contextlib.contextmanager
+    def _loading(self, name: str) -> Iterator[None]:
+        """A damaged or missing export file becomes one line saying how to repair it, not a traceback
+        from the JSON parser, the tokenizer or ONNX Runtime (each raises its own kind of error)."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise IndexDamaged(
+                f"the ONNX export in {self.directory} cannot be loaded ({name}: {detail}): delete that "
+                "folder and run `docbot index` to export the model again"
+            ) from exc
 
     def _session(self, threads: int) -> Any:
         session = self._sessions.get(threads)
@@ -539,7 +561,8 @@ class OnnxEncoder:
             # Optimised when exported (quantise.py): loading it needs no second pass.
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             extra["disabled_optimizers"] = SESSION_DISABLED
-        return ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"], **extra)
+        with self._loading(self.model_path.name):
+            return ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"], **extra)
 
     def threads_now(self) -> int:
         """Intra-op threads for the next call: the setting, or with ``threads=0`` the idle cores."""

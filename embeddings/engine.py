@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,9 +29,8 @@ from . import conversation, evidence, rarity, retrieval, sources, store, store_a
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import safe_filename, save_upload
-from .encoder import Encoder, OnnxEncoder, TorchEncoder
+from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
 from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound
-from .indexer import Indexer, ProgressCallback, onnx_dir
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
     SourceView,
@@ -39,6 +39,9 @@ from .retrieval import Filters, Mode
 from .settings import EngineSettings
 from .sources import SourceTable
 from .store_api import IndexView as Generation
+
+if TYPE_CHECKING:  # the indexing side: a question does not import it
+    from .indexer import Indexer, ProgressCallback
 
 log = logging.getLogger(__name__)
 _NO_VECTOR = np.zeros(0, dtype=np.float32)  # a query's vector until its embedding arrives
@@ -90,6 +93,7 @@ class Engine:
         self._pointer: str | None = None  # what CURRENT said when _gen was chosen
         self._encoder: Encoder | None = query_encoder
         self._load_lock = threading.Lock()
+        self._encoder_lock = threading.Lock()  # not the load lock: the encoder is made while the index opens
         self._changing = False  # this engine holds the re-index lock
         self._warned: set[str] = set()
         self._indexer: Indexer | None = indexer
@@ -141,12 +145,18 @@ class Engine:
         assert self._gen is not None
         return self._gen
 
+    @property
+    def uses_onnx_export(self) -> bool:
+        """Whether questions are embedded by the ONNX export in the data directory (no model download,
+        no torch), rather than by sentence-transformers."""
+        return self.settings.query_backend != "torch" and (onnx_dir(self.settings) / "model.onnx").exists()
+
     def _query_encoder(self) -> Encoder:
         if self._encoder is None:
-            with self._load_lock:
+            with self._encoder_lock:
                 if self._encoder is None:
                     onnx = onnx_dir(self.settings)
-                    if self.settings.query_backend != "torch" and (onnx / "model.onnx").exists():
+                    if self.uses_onnx_export:
                         self._encoder = OnnxEncoder(
                             onnx, threads=self.settings.query_threads, precision=self.settings.query_precision
                         )
@@ -155,6 +165,33 @@ class Engine:
                             log.warning("no ONNX export in %s; using sentence-transformers", onnx)
                         self._encoder = TorchEncoder(self.settings.model, precision="fp32")
         return self._encoder
+
+    def warm_up(self, question: str | None = None) -> threading.Thread | None:
+        """Start making the query encoder on another thread, then embed ``question`` with it (its vector
+        lands in the question cache, and the session's first run, ~10 ms slower than the next, is done).
+
+        A process that asks one question (``docbot ask``) spends ~0.1 s making the ONNX session and
+        ~0.07 s opening the index; much of both happens outside the GIL (ONNX Runtime's session set-up
+        and first run, SQLite, numpy's pass over the vectors), so on a second core they overlap. Join
+        the returned thread before asking. Nothing is started (None) without the ONNX export: loading
+        sentence-transformers may need the checks :func:`embeddings.cli.check_model` makes first. A
+        failure here is left for the question itself to raise, in the caller's thread.
+        """
+        if self._encoder is not None or not self.uses_onnx_export:
+            return None
+
+        def work() -> None:
+            try:
+                if question and question.strip():
+                    self.embed_query(question)
+                else:
+                    self._query_encoder()
+            except Exception:  # noqa: BLE001 - the question raises it again where it is reported
+                log.debug("warming up the query encoder failed", exc_info=True)
+
+        thread = threading.Thread(target=work, name="docbot-warm-up")
+        thread.start()
+        return thread
 
     #: A re-index leaves a core free while questions came in during the last this many seconds.
     QUESTION_WINDOW = 5.0
@@ -551,6 +588,8 @@ class Engine:
                      else "no generation is intact: embedding everything again")
             self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
+            from .indexer import Indexer
+
             self._indexer = Indexer(self.settings, reserve=self._cores_for_questions, backend=self.backend)
         report = self._indexer.run(plan, previous, progress, repair=bool(problems))
         if report.published:

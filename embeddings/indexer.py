@@ -21,7 +21,7 @@ from . import store
 from .chunking import approximate_token_counts, chunk_text, embedded_text
 from .cpu import ThreadBudget
 from .documents import Document, read_file
-from .encoder import TokenCounter, TorchEncoder, export_current, resolve_model
+from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
 from .errors import DocumentRejected
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
@@ -33,11 +33,6 @@ from .store_api import IndexView, StoreBackend, open_store
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[IndexProgress], None]
-
-
-def onnx_dir(settings: EngineSettings) -> Path:
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in settings.model)
-    return settings.data_dir / "onnx" / slug
 
 
 def _reuse(previous: IndexView | None, doc: Document) -> store.DocumentChunks:

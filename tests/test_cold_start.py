@@ -1,0 +1,106 @@
+"""A question in a new process (`docbot ask`): what it loads, and the encoder made while the index opens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from embeddings import Engine, EngineSettings
+from embeddings.encoder import OnnxEncoder
+from embeddings.indexer import onnx_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "what did Peskov say about a meeting?"
+
+
+def _answer_shown(a) -> tuple:
+    return a.answered, a.message, [e.model_dump() for e in a.excerpts], [s.model_dump() for s in a.sources]
+
+
+def test_warm_up_embeds_the_question_once_on_its_own_thread(session_index: EngineSettings,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question is embedded on the warm-up thread while the index opens, not again when it is
+    asked, and the answer is the one an engine without the warm-up gives."""
+    reference = Engine(session_index).load().ask(QUESTION)
+
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    real = OnnxEncoder.encode
+
+    def recorded(self, texts, **kwargs):
+        calls.append((threading.current_thread().name, tuple(texts)))
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(OnnxEncoder, "encode", recorded)
+    engine = Engine(session_index)
+    warming = engine.warm_up(QUESTION)
+    assert warming is not None
+    engine.load()
+    warming.join()
+    assert calls == [("docbot-warm-up", (QUESTION,))]
+    answer = engine.ask(QUESTION)
+    assert [c for c in calls if c[1] == (QUESTION,)] == [("docbot-warm-up", (QUESTION,))]
+    assert _answer_shown(answer) == _answer_shown(reference)
+
+
+def test_warm_up_without_a_question_makes_the_encoder_only(session_index: EngineSettings) -> None:
+    engine = Engine(session_index)
+    warming = engine.warm_up()
+    assert warming is not None
+    warming.join()
+    assert engine.warm_up() is None  # made already: nothing more to start
+    assert _answer_shown(engine.ask(QUESTION)) == _answer_shown(Engine(session_index).ask(QUESTION))
+
+
+def test_warm_up_leaves_sentence_transformers_alone(session_index: EngineSettings) -> None:
+    """With the torch backend nothing starts: loading sentence-transformers waits for the model checks."""
+    torch_settings = session_index.model_copy(update={"query_backend": "torch"})
+    assert Engine(torch_settings).warm_up(QUESTION) is None
+
+
+def _docbot(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    return subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize("name", ["model.int8.onnx", "tokenizer.json"])
+def test_a_damaged_export_is_one_line_from_the_question_not_the_warm_up(
+    session_index: EngineSettings, tmp_path: Path, name: str,
+) -> None:
+    """The warm-up thread fails quietly on a damaged ONNX export; the question, asked in the main thread,
+    fails again and says in one line what is wrong and how to repair it."""
+    data = tmp_path / "data"
+    shutil.copytree(session_index.data_dir, data)
+    export = onnx_dir(session_index.model_copy(update={"data_dir": data}))
+    (export / name).write_bytes((export / name).read_bytes()[:500])
+    out = _docbot(data, "ask", QUESTION)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith(f"docbot: the ONNX export in {export} cannot be loaded ({name}: "), out.stderr
+    assert out.stderr.rstrip().endswith("delete that folder and run `docbot index` to export the model again")
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_a_cold_docbot_ask_loads_only_what_it_needs(session_index: EngineSettings) -> None:
+    """`docbot ask` as a user runs it: the answer, and none of the indexing side's modules or libraries
+    (each costs a cold question time: README, Speed)."""
+    code = (
+        "import sys\n"
+        "from embeddings.cli import main\n"
+        f"status = main(['--data-dir', {str(session_index.data_dir)!r}, 'ask', {QUESTION!r}])\n"
+        "heavy = ('torch', 'transformers', 'sentence_transformers', 'bm25s', 'scipy', 'wordfreq', 'filelock',\n"
+        "         'pypdf', 'onnx', 'embeddings.indexer', 'embeddings.ov_forward', 'embeddings.milvus_store')\n"
+        "print('loaded:', *sorted(m for m in heavy if m in sys.modules), 'status', status)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    assert "Peskov" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "loaded: status 0", out.stdout
