@@ -3,7 +3,11 @@
 Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :class:`Engine`.
 """
 
-from .conversation import Turn
+from . import cpu as _cpu
+
+_cpu.calm_blas_threads()  # before numpy loads OpenBLAS: see its docstring
+
+from .conversation import Turn  # noqa: E402 (after the line above)
 from .engine import Engine
 from .errors import (
     DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,

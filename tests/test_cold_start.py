@@ -104,3 +104,16 @@ def test_a_cold_docbot_ask_loads_only_what_it_needs(session_index: EngineSetting
     assert out.returncode == 0, out.stderr
     assert "Peskov" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "loaded: status 0", out.stdout
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "4"), ("12", "12")])
+def test_openblas_threads_sleep_when_idle_unless_told_otherwise(preset: str | None, expected: str) -> None:
+    """numpy's OpenBLAS pool is loaded with idle threads that sleep rather than spin for ~0.1 s (which took
+    the second core from a cold question); a value the user set is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    code = "import os, sys, embeddings; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**env, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split() == [expected, "True"], out.stderr
