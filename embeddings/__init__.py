@@ -3,22 +3,23 @@
 Knows nothing of Discord; the CLI (`docbot`) and the bot are two front ends on :class:`Engine`.
 """
 
-from . import cpu as _cpu
+from . import startup as _startup
 
-_cpu.calm_blas_threads()  # before numpy loads OpenBLAS: see its docstring
+_startup.calm_blas_threads()  # before numpy loads OpenBLAS: see its docstring
 
-from .conversation import Turn  # noqa: E402 (after the line above)
-from .engine import Engine
-from .errors import (
-    DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,
-    InvalidRequest, ModelMismatch, ModelNotInstalled, PathNotFound, ReindexInProgress, RemovalRefused,
-    SourceNotFound, StoreUnavailable,
-)
-from .models import (
-    Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, FollowUp, Hit, IndexProgress,
-    IndexReport, IndexStats, Passage, Source, SourceInfo, SourceView,
-)
-from .settings import EngineSettings
+with _startup.imports_outside_gc():
+    from .conversation import Turn
+    from .engine import Engine
+    from .errors import (
+        DataDirUnusable, DocumentRejected, DuplicateDocument, EngineError, IndexDamaged, IndexNotFound,
+        InvalidRequest, ModelMismatch, ModelNotInstalled, PathNotFound, ReindexInProgress, RemovalRefused,
+        SourceNotFound, StoreUnavailable,
+    )
+    from .models import (
+        Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Excerpt, FollowUp, Hit, IndexProgress,
+        IndexReport, IndexStats, Passage, Source, SourceInfo, SourceView,
+    )
+    from .settings import EngineSettings
 
 __all__ = [
     "Answer", "ChunkRef", "ChunkView", "CollectionInfo", "DataDirUnusable", "DocumentInfo", "DocumentRejected",

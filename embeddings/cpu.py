@@ -37,23 +37,6 @@ def _cgroup_quota(root: Path = _CGROUP) -> float | None:
         return None
 
 
-#: OpenBLAS's idle threads sleep at once (2**4 cycles) rather than spin-yield for 2**28 (~0.1 s).
-BLAS_THREAD_TIMEOUT = "4"
-
-
-def calm_blas_threads() -> None:
-    """Make the OpenBLAS pools that numpy (and FAISS) load put idle threads to sleep instead of spinning.
-
-    When numpy loads OpenBLAS, its pool starts a thread per core, and each spins for ~0.1 s (again
-    after every threaded BLAS call) before it sleeps: on two shared cores that spinning took the other
-    core from the work a cold ``docbot ask`` overlaps with the index open, and ``import numpy`` went
-    from 0.10 to 0.16 s wall (0.08 to 0.15 s CPU). OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` once,
-    when it is loaded, so this runs before numpy's import (``embeddings/__init__``); a value already
-    in the environment is kept, and a process that loaded numpy before keeps its pool as it is.
-    """
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
-
-
 @lru_cache(maxsize=1)
 def available_cores() -> int:
     """Cores this process may run on: its affinity mask, capped by a container's CPU quota."""

@@ -117,3 +117,13 @@ def test_openblas_threads_sleep_when_idle_unless_told_otherwise(preset: str | No
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**env, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == [expected, "True"], out.stderr
+
+
+@pytest.mark.parametrize("before", ["", "gc.disable(); "])
+def test_the_imports_leave_the_collector_as_they_found_it(before: str) -> None:
+    """The engine's imports are made with the collector paused and then frozen out of its reach (a cold
+    question's start-up); whether it runs afterwards is the host's choice, as before."""
+    code = f"import gc; {before}import embeddings; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split() == [str(not before), "True"], out.stderr
