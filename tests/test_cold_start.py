@@ -127,3 +127,18 @@ def test_the_imports_leave_the_collector_as_they_found_it(before: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == [str(not before), "True"], out.stderr
+
+
+def test_a_read_only_command_leaves_with_its_whole_output_and_status(session_index: EngineSettings,
+                                                                     tmp_path: Path) -> None:
+    """`docbot ask` and `sources` skip the interpreter's teardown once done: their output is still
+    complete when piped, and a failure keeps its status and its one line."""
+    import json
+
+    answer = json.loads(_docbot(session_index.data_dir, "ask", QUESTION, "--json").stdout)
+    assert answer["answered"] and answer["question"] == QUESTION
+    listing = _docbot(session_index.data_dir, "sources", "--json")
+    assert listing.returncode == 0 and len(json.loads(listing.stdout)["documents"]) == 4
+    missing = _docbot(tmp_path / "nothing-here", "ask", QUESTION)
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.startswith("docbot: no index in") and len(missing.stderr.splitlines()) == 1
