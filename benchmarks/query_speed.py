@@ -1,6 +1,7 @@
 """Query speed: where a question's time goes, stage by stage, and what each faster path buys.
 
     python -m benchmarks.query_speed --data-dir DIR [--questions FILE.jsonl] [--rounds 3] [--cold 5]
+        [--cold-only] [--cold-baseline CHECKOUT]
 
 ``DIR`` is an index built by docbot (the README's figures: the full news2022 index); nothing is
 written to it. Everything runs in one process, and every variant embeds the same question back to
@@ -17,7 +18,9 @@ back, so a machine that other jobs keep busy slows all of them alike: compare th
   median per-question ratio to fp32 on one thread;
 * ``cold``: wall time of ``docbot ask`` in a new process (median and best of ``--cold`` runs), the
   same for the first question with a number in it, and where a cold question's time goes (imports,
-  index, encoder, first question);
+  index with the encoder made beside it, the wait for the encoder, first question); with
+  ``--cold-baseline CHECKOUT`` (e.g. ``git worktree add /tmp/main main``) the same ``docbot ask`` from
+  that checkout, run by run in turn with this one, and the ratios. ``--cold-only`` measures nothing else;
 * ``machine``: cores available and the other runnable threads seen while measuring.
 
 Retrieval quality of the same variants: ``python -m benchmarks.quality --news-data-dir DIR
@@ -42,8 +45,7 @@ import numpy as np
 from benchmarks.bench import ask_times, emit, load_questions
 from embeddings import Engine, EngineSettings
 from embeddings.cpu import available_cores, runnable_others
-from embeddings.encoder import OnnxEncoder
-from embeddings.indexer import onnx_dir
+from embeddings.encoder import OnnxEncoder, onnx_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,9 +162,14 @@ t0 = time.perf_counter()
 from pathlib import Path
 from embeddings import Engine, EngineSettings
 t1 = time.perf_counter()
-e = Engine(EngineSettings(data_dir=Path(sys.argv[1]))).load()
+e = Engine(EngineSettings(data_dir=Path(sys.argv[1])))
+warming = e.warm_up(sys.argv[2])  # as `docbot ask` does: the encoder is made while the index opens
+e.load()
 t2 = time.perf_counter()
-e.embed_query("warm up the encoder")
+if warming is not None:
+    warming.join()
+else:
+    e.embed_query(sys.argv[2])
 t3 = time.perf_counter()
 a = e.ask(sys.argv[2])
 t4 = time.perf_counter()
@@ -178,31 +185,51 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def cold(data_dir: Path, question: str, runs: int, numbered: str | None = None) -> dict:
+def _figures(prefix: str, walls: list[float], cpus: list[float]) -> dict:
+    return {f"{prefix}seconds_median": round(statistics.median(walls), 3), f"{prefix}seconds_best": round(min(walls), 3),
+            f"{prefix}cpu_seconds_median": round(statistics.median(cpus), 3),
+            f"{prefix}cpu_seconds_best": round(min(cpus), 3)}
+
+
+def cold(data_dir: Path, question: str, runs: int, numbered: str | None = None, baseline: Path | None = None,
+         load: _Load | None = None) -> dict:
     """``docbot ask`` in new processes (as a user at a terminal waits), and the phases of one.
 
     docbot's modules are compiled to bytecode first, as an installation or any first run leaves
     them (``PYTHONDONTWRITEBYTECODE`` would make every run compile them again). Besides the wall
     time, the CPU time of each run: what a busy machine does not inflate by waiting. ``numbered``: a
     question with a number in it, asked in turn with ``question`` (its words' rarity comes from the
-    word table, or from wordfreq where the table lacks numbers).
+    word table, or from wordfreq where the table lacks numbers). ``baseline``: another checkout of
+    docbot (``git worktree add DIR main``) whose ``docbot ask`` of ``question`` runs in turn with this
+    one's, run by run, so that both see the same machine: its figures and the ratios (this / baseline)
+    of the medians and of the bests.
     """
-    compileall.compile_dir(str(ROOT / "embeddings"), quiet=1)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    walls, cpus, number_walls, number_cpus = [], [], [], []
-    for _ in range(runs):
-        for text, wall, cpu in ((question, walls, cpus), (numbered, number_walls, number_cpus)):
-            if text is None:
-                continue
-            t, c = time.perf_counter(), _child_cpu()
-            subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), "ask", text],
-                           env=env, check=True, capture_output=True)
-            wall.append(time.perf_counter() - t)
-            cpu.append(_child_cpu() - c)
+    trees = [ROOT] + ([baseline] if baseline else [])
+    for tree in trees:
+        compileall.compile_dir(str(tree / "embeddings"), quiet=1)
+
+    def ask(tree: Path, text: str, wall: list[float], cpu: list[float]) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(tree)}
+        t, c = time.perf_counter(), _child_cpu()
+        subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), "ask", text],
+                       env=env, cwd=tree, check=True, capture_output=True)
+        wall.append(time.perf_counter() - t)
+        cpu.append(_child_cpu() - c)
+        if load is not None:
+            load.sample()
+
+    walls, cpus, number_walls, number_cpus, base_walls, base_cpus = [], [], [], [], [], []
+    for i in range(runs):
+        turn = [(ROOT, question, walls, cpus)] + ([(baseline, question, base_walls, base_cpus)] if baseline else [])
+        for tree, text, wall, cpu in turn if i % 2 == 0 else turn[::-1]:
+            ask(tree, text, wall, cpu)
+        if numbered is not None:
+            ask(ROOT, numbered, number_walls, number_cpus)
     phases = []
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", _PHASES, str(data_dir), question], env=env, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", _PHASES, str(data_dir), question], env=env, cwd=ROOT,
+                             check=True, capture_output=True, text=True)
         phases.append(json.loads(out.stdout.strip().splitlines()[-1]))
     best = min(phases, key=lambda p: p["import_ms"] + p["load_index_ms"] + p["encoder_ms"] + p["first_ask_ms"])
     bare = []
@@ -210,19 +237,20 @@ def cold(data_dir: Path, question: str, runs: int, numbered: str | None = None) 
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare.append(time.perf_counter() - t)
-    numbers = {} if not number_walls else {
-        "question_with_a_number": numbered,
-        "number_seconds_median": round(statistics.median(number_walls), 3),
-        "number_seconds_best": round(min(number_walls), 3),
-        "number_cpu_seconds_median": round(statistics.median(number_cpus), 3),
-        "number_cpu_seconds_best": round(min(number_cpus), 3),
+    numbers = {} if not number_walls else {"question_with_a_number": numbered, **_figures("number_", number_walls, number_cpus)}
+    against = {} if not baseline else {
+        "baseline": str(baseline), **_figures("baseline_", base_walls, base_cpus),
+        "ratio_to_baseline": {
+            "wall_median": round(statistics.median(walls) / statistics.median(base_walls), 3),
+            "wall_best": round(min(walls) / min(base_walls), 3),
+            "cpu_median": round(statistics.median(cpus) / statistics.median(base_cpus), 3),
+            "cpu_best": round(min(cpus) / min(base_cpus), 3),
+        },
     }
     return {
         **numbers,
-        "docbot_ask_seconds_median": round(statistics.median(walls), 3),
-        "docbot_ask_seconds_best": round(min(walls), 3),
-        "docbot_ask_cpu_seconds_median": round(statistics.median(cpus), 3),
-        "docbot_ask_cpu_seconds_best": round(min(cpus), 3),
+        **_figures("docbot_ask_", walls, cpus),
+        **against,
         "python_start_seconds_best": round(min(bare), 3),
         "phases_of_the_fastest_run_ms": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in best.items()},
     }
@@ -230,11 +258,20 @@ def cold(data_dir: Path, question: str, runs: int, numbered: str | None = None) 
 
 def markdown(result: dict) -> str:
     """The README's table (Speed) from one run's figures."""
+    rows = ["| figure | value |", "| --- | --- |"]
+    if "ask" in result:
+        rows += _question_rows(result)
+    rows += _cold_rows(result.get("cold"))
+    m = result["machine"]
+    rows.append(f"| the machine while measuring | {m['cores_available']} cores, other runnable threads mean "
+                f"{m['other_runnable_mean']} (max {m['other_runnable_max']}) |")
+    return "\n".join(rows)
+
+
+def _question_rows(result: dict) -> list[str]:
     ask, emb = result["ask"], result["embed"]
     stages = ", ".join(f"{k} {v}" for k, v in ask["stages_p50_ms"].items())
     rows = [
-        "| figure | value |",
-        "| --- | --- |",
         f"| `Engine.ask` in-process, every question embedded (p50 / p95, {ask['n']} asks) | "
         f"**{ask['p50_ms']}** / {ask['p95_ms']} ms |",
         f"| its stages, p50 ms | {stages} |",
@@ -248,7 +285,11 @@ def markdown(result: dict) -> str:
         rows.append(f"| question embedding {name.replace('_', ', ')} (`{v['model']}`): p50, ratio to fp32 on 1 "
                     f"thread, cosine to fp32 min / mean | {v['p50_ms']} ms, {v['ratio_to_fp32_1t']}x, "
                     f"{v['cosine_to_fp32_min']} / {v['cosine_to_fp32_mean']} |")
-    cold_ = result.get("cold")
+    return rows
+
+
+def _cold_rows(cold_: dict | None) -> list[str]:
+    rows: list[str] = []
     if cold_:
         ph = cold_["phases_of_the_fastest_run_ms"]
         rows.append(f"| cold `docbot ask` wall median / best; CPU median / best | {cold_['docbot_ask_seconds_median']} / "
@@ -259,13 +300,17 @@ def markdown(result: dict) -> str:
                         f"wall median / best; CPU median / best | {cold_['number_seconds_median']} / "
                         f"**{cold_['number_seconds_best']}** s; {cold_['number_cpu_seconds_median']} / "
                         f"**{cold_['number_cpu_seconds_best']}** s |")
-        rows.append(f"| its phases (fastest run): imports, index, encoder, first question | {ph['import_ms']}, "
-                    f"{ph['load_index_ms']}, {ph['encoder_ms']}, {ph['first_ask_ms']} ms; torch imported: "
-                    f"{ph['torch_imported']}, bm25s: {ph['bm25s_imported']} |")
-    m = result["machine"]
-    rows.append(f"| the machine while measuring | {m['cores_available']} cores, other runnable threads mean "
-                f"{m['other_runnable_mean']} (max {m['other_runnable_max']}) |")
-    return "\n".join(rows)
+        if "baseline" in cold_:
+            r = cold_["ratio_to_baseline"]
+            rows.append(f"| the same `docbot ask` from `{cold_['baseline']}`, run by run in turn: wall median / best; "
+                        f"CPU median / best | {cold_['baseline_seconds_median']} / {cold_['baseline_seconds_best']} s; "
+                        f"{cold_['baseline_cpu_seconds_median']} / {cold_['baseline_cpu_seconds_best']} s |")
+            rows.append(f"| ratio this / baseline: wall median, best; CPU median, best | {r['wall_median']}x, "
+                        f"{r['wall_best']}x; {r['cpu_median']}x, {r['cpu_best']}x |")
+        rows.append(f"| its phases (fastest run): imports, index (encoder made beside it), wait for the encoder, "
+                    f"first question | {ph['import_ms']}, {ph['load_index_ms']}, {ph['encoder_ms']}, "
+                    f"{ph['first_ask_ms']} ms; torch imported: {ph['torch_imported']}, bm25s: {ph['bm25s_imported']} |")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     ap.add_argument("--cold", type=int, default=5, help="new processes for the cold-start figures (0: none)")
+    ap.add_argument("--cold-only", action="store_true", help="only the cold-start figures (no in-process passes)")
+    ap.add_argument("--cold-baseline", type=Path, metavar="CHECKOUT",
+                    help="another docbot checkout whose cold `docbot ask` runs in turn with this one's")
     ap.add_argument("--out", type=Path, help="also write the JSON here")
     ap.add_argument("--markdown", action="store_true", help="also print the README's table")
     args = ap.parse_args(argv)
@@ -285,12 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = EngineSettings(data_dir=args.data_dir, _env_file=None)
     load = _Load()
     result: dict = {"data_dir": str(args.data_dir), "questions": len(questions), "rounds": args.rounds}
-    result["ask"] = ask_stages(settings, questions, args.rounds, load)
-    result["ask_repeated"] = ask_repeated(settings, questions, args.rounds)
-    result["embed"] = embed_variants(onnx_dir(settings), questions, args.rounds, load)
-    if args.cold:
+    if not args.cold_only:
+        result["ask"] = ask_stages(settings, questions, args.rounds, load)
+        result["ask_repeated"] = ask_repeated(settings, questions, args.rounds)
+        result["embed"] = embed_variants(onnx_dir(settings), questions, args.rounds, load)
+    if args.cold or args.cold_only:
         numbered = next((q for q in questions if any(ch.isdigit() for ch in q)), None)
-        result["cold"] = cold(args.data_dir, questions[0], args.cold, numbered)
+        result["cold"] = cold(args.data_dir, questions[0], args.cold or 5, numbered, args.cold_baseline, load)
     result["machine"] = load.report()
     emit(result, args.out, markdown(result) if args.markdown else None)
     return 0

@@ -82,6 +82,24 @@ def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_p
     assert "| `Engine.ask` in-process" in text and "| the same engine on one thread" in text
 
 
+def test_query_speed_cold_only_against_a_baseline_checkout(session_index, tmp_path, capsys):
+    """The cold figures alone, this checkout and another run by run in turn (here: the same code)."""
+    from benchmarks import query_speed
+
+    _, questions = _tiny(tmp_path)
+    assert query_speed.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                             "--cold", "2", "--cold-only", "--cold-baseline", str(query_speed.ROOT),
+                             "--markdown"]) == 0
+    text = capsys.readouterr().out
+    out = json.loads(text[: text.rindex("}") + 1])
+    assert "ask" not in out and "embed" not in out
+    cold = out["cold"]
+    assert 0 < cold["docbot_ask_seconds_best"] <= cold["docbot_ask_seconds_median"] < 60
+    assert 0 < cold["baseline_seconds_best"] <= cold["baseline_seconds_median"] < 60
+    assert cold["ratio_to_baseline"]["wall_best"] == round(cold["docbot_ask_seconds_best"] / cold["baseline_seconds_best"], 3)
+    assert "| ratio this / baseline" in text and "| `Engine.ask` in-process" not in text
+
+
 def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):
     from benchmarks import index_speed
 
