@@ -526,6 +526,8 @@ def run() -> NoReturn:
 
 def main(argv: list[str] | None = None, settings: EngineSettings | None = None, *,
          leave_when_done: bool = False) -> int:
+    """Run one ``docbot`` command and return its exit status. ``settings`` replaces the environment's
+    (tests); ``leave_when_done`` ends the process after a read-only command (:func:`run`)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
