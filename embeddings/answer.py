@@ -13,6 +13,7 @@ evidence, the answer says so and cites nothing.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,28 +120,42 @@ def _select(
     """
     chosen: list[_Quote] = []
     bags: list[set[str]] = []
-    left: list[tuple[Passage, int, int, int, set[str]]] = []
-    for passage, i in pool:
-        start, end = _grow(passage, i, texts[passage.doc])
-        left.append((passage, i, start, end, set(words(texts[passage.doc][start:end]))))
+    grown: dict[int, tuple[int, int, set[str]]] = {}  # by position in pool, computed when first needed
+
+    def quote(at: int) -> tuple[int, int, set[str]]:
+        if at not in grown:
+            passage, i = pool[at]
+            start, end = _grow(passage, i, texts[passage.doc])
+            grown[at] = (start, end, set(words(texts[passage.doc][start:end])))
+        return grown[at]
+
+    left = list(range(len(pool)))
     while left and len(chosen) < max_excerpts:
         best_at, best_value = -1, -float("inf")
-        for at, (passage, i, start, end, bag) in enumerate(left):
+        passed: list[int] = []  # sentences passed over are not considered again (as when taken best first)
+        for at in left:
+            passage, i = pool[at]
+            if float(passage.score[i]) <= best_value:
+                break  # the pool is sorted by score and MMR only subtracts: nothing further can win
             if passage.p[i] < min_evidence and all(c.doc != passage.doc for c in chosen):
+                passed.append(at)
                 continue  # not evidence by itself: a new source is cited only on its own evidence
+            start, end, bag = quote(at)
             if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
+                passed.append(at)
                 continue  # overlapping chunks of one document quote the same words once
             similar = max((_jaccard(bag, other) for other in bags), default=0.0)
             if similar >= DUPLICATE_OVERLAP:
+                passed.append(at)
                 continue  # the same sentence elsewhere (a reprint, a repeated summary)
             value = float(passage.score[i]) - diversity * similar
             if value > best_value:
                 best_at, best_value = at, value
-            if not diversity:
-                break  # best first: the first one that may be quoted
+        left = [at for at in left if at != best_at and at not in passed]
         if best_at < 0:
             break
-        passage, i, start, end, bag = left.pop(best_at)
+        passage, i = pool[best_at]
+        start, end, bag = grown[best_at]
         chosen.append(_Quote(passage, i, start, end))
         bags.append(bag)
     return chosen
@@ -166,7 +181,7 @@ def build(
         return Answer(question=question, answered=False, message=NOT_COVERED, evidence=round(evidence, 4))
     floor = float(top.score[top_i]) - params.margin
 
-    pool = [(p, i) for p, i in ranked if p.score[i] >= floor]
+    pool = list(itertools.takewhile(lambda pi: pi[0].score[pi[1]] >= floor, ranked))
     chosen = _select(pool, texts, min_evidence=min_evidence, max_excerpts=max_excerpts, diversity=params.diversity)
 
     numbers: dict[int, int] = {}
