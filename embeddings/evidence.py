@@ -10,7 +10,8 @@ the top passages is scored by
   (``wordfreq``), not in this corpus, so that the weight of "badges" is the same over one note and
   over 5,000 articles (corpus IDF over one document is degenerate),
 
-less a penalty for captions and link lines. The passage holding the best sentence is ranked first.
+less a penalty for captions and link lines, plus a small lead prior (a document states its point
+first: ``lead_prior``). The passage holding the best sentence is ranked first.
 
 The same features decide whether to answer at all: a logistic model, fitted by
 ``python -m benchmarks.quality --fit`` on answerable and off-topic questions over a news corpus and
@@ -484,7 +485,9 @@ def lead_prior(starts: np.ndarray) -> np.ndarray:
     so of two sentences matching a question equally, the one nearer the top is the likelier answer
     (on the news2022 dev set, 38 of the 65 gold articles holding the dev evidence hold it in their
     first two sentences). It is a property of the genre, not of the dev questions; its weight
-    (``Params.lead``) is chosen by ``benchmarks.quality --cv`` like the others.
+    (``Params.lead``) is chosen by ``benchmarks.quality --cv`` like the others. ``apply_all`` weighs
+    it by the sentence's own answer probability, so a lead that does not answer (a release note's
+    "Orbit 3.2 was released on ...") is not lifted over the sentence that does.
     """
     return np.exp(-np.asarray(starts, dtype=np.float64) / LEAD_CHARS)
 
