@@ -13,6 +13,7 @@ evidence, the answer says so and cites nothing.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,62 @@ def _ranked(passages: list[Passage]) -> list[tuple[Passage, int]]:
     return [(passages[o], r - int(first[o])) for o, r in zip(owner[order].tolist(), order.tolist())]
 
 
+def _select(
+    pool: list[tuple[Passage, int]], texts: dict[int, str], *, min_evidence: float, max_excerpts: int,
+    diversity: float,
+) -> list[_Quote]:
+    """The quotes of an answer from the sentences within the margin (``pool``, best score first).
+
+    Maximal marginal relevance: each next quote is the sentence whose score, less ``diversity`` x its
+    word overlap (Jaccard) with the most similar quote already chosen, is highest. Four quotes that
+    restate one sentence tell the reader less than the best one and three that add to it; with
+    ``diversity`` 0 the quotes are taken best first. Whatever the order, a near-duplicate (overlap
+    >= ``DUPLICATE_OVERLAP``), words already quoted from the same document, and a new source whose
+    own sentence is not evidence (its probability below ``min_evidence``) are never quoted.
+    """
+    chosen: list[_Quote] = []
+    bags: list[set[str]] = []
+    grown: dict[int, tuple[int, int, set[str]]] = {}  # by position in pool, computed when first needed
+
+    def quote(at: int) -> tuple[int, int, set[str]]:
+        if at not in grown:
+            passage, i = pool[at]
+            start, end = _grow(passage, i, texts[passage.doc])
+            grown[at] = (start, end, set(words(texts[passage.doc][start:end])))
+        return grown[at]
+
+    left = list(range(len(pool)))
+    while left and len(chosen) < max_excerpts:
+        best_at, best_value = -1, -float("inf")
+        passed: list[int] = []  # sentences passed over are not considered again (as when taken best first)
+        for at in left:
+            passage, i = pool[at]
+            if float(passage.score[i]) <= best_value:
+                break  # the pool is sorted by score and MMR only subtracts: nothing further can win
+            if passage.p[i] < min_evidence and all(c.doc != passage.doc for c in chosen):
+                passed.append(at)
+                continue  # not evidence by itself: a new source is cited only on its own evidence
+            start, end, bag = quote(at)
+            if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
+                passed.append(at)
+                continue  # overlapping chunks of one document quote the same words once
+            similar = max((_jaccard(bag, other) for other in bags), default=0.0)
+            if similar >= DUPLICATE_OVERLAP:
+                passed.append(at)
+                continue  # the same sentence elsewhere (a reprint, a repeated summary)
+            value = float(passage.score[i]) - diversity * similar
+            if value > best_value:
+                best_at, best_value = at, value
+        left = [at for at in left if at != best_at and at not in passed]
+        if best_at < 0:
+            break
+        passage, i = pool[best_at]
+        start, end, bag = grown[best_at]
+        chosen.append(_Quote(passage, i, start, end))
+        bags.append(bag)
+    return chosen
+
+
 def build(
     question: str,
     gen: Generation,
@@ -124,22 +181,8 @@ def build(
         return Answer(question=question, answered=False, message=NOT_COVERED, evidence=round(evidence, 4))
     floor = float(top.score[top_i]) - params.margin
 
-    chosen: list[_Quote] = []
-    seen_words: list[set[str]] = []
-    for passage, i in ranked:
-        if passage.score[i] < floor or len(chosen) == max_excerpts:
-            break
-        if passage.p[i] < min_evidence and all(c.doc != passage.doc for c in chosen):
-            continue  # not evidence by itself: a new source is cited only on its own evidence
-        start, end = _grow(passage, i, texts[passage.doc])
-        if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
-            continue  # overlapping chunks of one document quote the same words once
-        text = texts[passage.doc][start:end]
-        bag = set(words(text))
-        if any(_jaccard(bag, other) >= DUPLICATE_OVERLAP for other in seen_words):
-            continue  # the same sentence elsewhere (a reprint, a repeated summary)
-        chosen.append(_Quote(passage, i, start, end))
-        seen_words.append(bag)
+    pool = list(itertools.takewhile(lambda pi: pi[0].score[pi[1]] >= floor, ranked))
+    chosen = _select(pool, texts, min_evidence=min_evidence, max_excerpts=max_excerpts, diversity=params.diversity)
 
     numbers: dict[int, int] = {}
     excerpts: list[Excerpt] = []

@@ -19,7 +19,7 @@ import pytest
 
 from embeddings import Engine, cpu, evidence, rarity, retrieval, vector_index
 from embeddings.encoder import token_batches
-from embeddings.evidence import Passage, Query, _coverage, apply, apply_all, probability
+from embeddings.evidence import LEAD_CHARS, Passage, Query, _coverage, apply, apply_all, probability
 from embeddings.lexical import terms
 from embeddings.sentences import Kind
 
@@ -57,7 +57,7 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
                         "numbers_missing": numbers_missing, "surprise": chance,
                         "novel": math.log1p(len(sentence_terms[i] - set(q.weights))),
                         "agree": c.dense_rank is not None and c.bm25_rank is not None, "cand": c,
-                        "params": params})
+                        "params": params, "start": a})
     return out
 
 
@@ -83,6 +83,7 @@ def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
             prob = probability(np.array([p.cos[i]]), np.array([p.coverage[i]]), c.dense, ref["agree"],
                                p.passage_coverage, ref["crowd"], ref["scale"], params,
                                ref["numbers_missing"], ref["novel"], ref["surprise"])[0]
+            expected += params.lead * prob * math.exp(-ref["start"] / LEAD_CHARS)  # the lead prior
             if ref["kind"] == Kind.HEADING:
                 assert p.score[i] == -np.inf and p.p[i] == 0.0
             else:
