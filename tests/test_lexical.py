@@ -91,10 +91,16 @@ def test_sorted_vocabulary_finds_every_term_as_the_json_one(tmp_path):
     assert (tmp_path / "bm25" / SORTED_VOCABULARY).exists()
     vocabulary = json.loads((tmp_path / "bm25" / "vocab.index.json").read_text())
     assert vocabulary == built.vocabulary
-    for term, i in vocabulary.items():
-        assert loaded.vocabulary.get(term) == i
-    for missing in ("nosuchterm", "a", "zzzz", "peskovs"):
-        assert loaded.vocabulary.get(missing) is None
+    for _ in range(2):  # searched, then remembered: the same ids both times
+        for term, i in vocabulary.items():
+            assert loaded.vocabulary.get(term) == i
+        for missing in ("nosuchterm", "a", "zzzz", "peskovs"):
+            assert loaded.vocabulary.get(missing) is None
+    # A full memory of looked-up terms starts again, and still finds them.
+    fresh = LexicalIndex.load(tmp_path / "bm25").vocabulary
+    fresh._FOUND_MAX = 3  # type: ignore[union-attr]
+    assert all(fresh.get(term) == i for term, i in vocabulary.items())
+    assert 0 < len(fresh._found) <= 3  # type: ignore[union-attr]
     # A generation written before the sorted copy existed reads bm25s' JSON.
     (tmp_path / "bm25" / SORTED_VOCABULARY).unlink()
     old = LexicalIndex.load(tmp_path / "bm25")
