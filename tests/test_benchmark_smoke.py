@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from benchmarks import bench
 
 DOCS = {
@@ -80,6 +82,30 @@ def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_p
     assert out["ask"]["one_thread"]["n"] == 2 and out["ask"]["ratio_to_one_thread"] > 0
     assert 0 <= out["ask"]["embedded_beside_bm25"] <= 1
     assert "| `Engine.ask` in-process" in text and "| the same engine on one thread" in text
+
+
+def test_query_compare_measures_two_versions_side_by_side(session_index, tmp_path, capsys):
+    import subprocess
+
+    from benchmarks import query_compare
+
+    if subprocess.run(["git", "-C", str(query_compare.ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout: no earlier version to compare with")
+    _, questions = _tiny(tmp_path)
+    assert query_compare.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                               "--ref", "HEAD", "--rounds", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ref_commit"] == "HEAD" and out["questions"] == 2
+    for version in ("ref", "this"):
+        assert out[version]["cpu_p50_ms"] > 0 and {"embed", "dense", "bm25", "evidence", "answer"} <= set(
+            out[version]["stages_cpu_p50_ms"])
+    assert out["ratio"]["cpu"] > 0 and out["different_answers"] == []  # the same answers from both
+    assert query_compare.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                               "--ref", "no-such-commit"]) == 2
+    assert "cannot read 'no-such-commit'" in capsys.readouterr().err
+    from embeddings import engine
+
+    assert engine._Stopwatch is not query_compare.CpuStopwatch  # nothing left patched for the rest
 
 
 def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):
