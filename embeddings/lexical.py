@@ -90,7 +90,10 @@ def words(text: str) -> list[str]:
 def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
     """Add ``tokens``' stems (None for stop words) to the cache; returns the cache to read.
 
-    Thread-safe without a lock: a full cache is replaced, never cleared under another reader.
+    Thread-safe without a lock: a full cache is replaced, never cleared under another reader, and a
+    word enters it with its stem at once (marking every new word None first and stemming after let
+    another thread, the bot's warm-up search beside a first question, read a word as a stop word's
+    None and look that up as a BM25 term).
     """
     global _TERMS
     cache = _TERMS
@@ -99,8 +102,9 @@ def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
         if len(cache) > _TERM_CACHE_MAX:
             cache = _TERMS = {}
         content = [w for w in new if w not in _STOPWORDS]
-        cache.update(dict.fromkeys(new))
-        cache.update(zip(content, _stemmer().stemWords(content)))
+        learned: dict[str, str | None] = dict.fromkeys(new)
+        learned.update(zip(content, _stemmer().stemWords(content)))
+        cache.update(learned)
     return cache
 
 

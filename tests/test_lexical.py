@@ -118,3 +118,24 @@ def test_stop_words_are_bm25s_own():
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     assert _STOPWORDS == frozenset(STOPWORDS_EN_PLUS)
+
+
+def test_a_new_word_enters_the_term_cache_with_its_stem(monkeypatch):
+    """Never first as None (a stop word's mark) and stemmed after: another thread reading the cache
+    meanwhile (the bot's warm-up search beside a first question) took the word for a stop word and
+    looked None up as a BM25 term."""
+    from embeddings import lexical
+
+    stemmer = _stemmer()
+    real = stemmer.stemWords
+    seen: list[dict[str, object]] = []
+
+    def stem_words(words):
+        seen.append({w: lexical._TERMS.get(w, "absent") for w in words})  # what a reader sees now
+        return real(words)
+
+    monkeypatch.setattr(stemmer, "stemWords", stem_words)
+    assert terms(["Zorblaxian quintessences of the Vrellish"]) == [["zorblaxian", "quintess", "vrellish"]]
+    assert seen and all(v == "absent" for d in seen for v in d.values())
+    assert lexical._TERMS["zorblaxian"] == "zorblaxian" and lexical._TERMS["the"] is None
+
