@@ -193,7 +193,7 @@ def build(
             Excerpt(
                 number=number,
                 doc_id=gen.doc_id(q.doc),
-                chunk=gen.chunk(cid).ord,
+                chunk=gen.chunk_number(cid),
                 start=q.start,
                 end=q.end,
                 text=texts[q.doc][q.start : q.end],

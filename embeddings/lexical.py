@@ -90,7 +90,10 @@ def words(text: str) -> list[str]:
 def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
     """Add ``tokens``' stems (None for stop words) to the cache; returns the cache to read.
 
-    Thread-safe without a lock: a full cache is replaced, never cleared under another reader.
+    Thread-safe without a lock: a full cache is replaced, never cleared under another reader, and a
+    word enters it with its stem at once (marking every new word None first and stemming after let
+    another thread, the bot's warm-up search beside a first question, read a word as a stop word's
+    None and look that up as a BM25 term).
     """
     global _TERMS
     cache = _TERMS
@@ -99,8 +102,9 @@ def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
         if len(cache) > _TERM_CACHE_MAX:
             cache = _TERMS = {}
         content = [w for w in new if w not in _STOPWORDS]
-        cache.update(dict.fromkeys(new))
-        cache.update(zip(content, _stemmer().stemWords(content)))
+        learned: dict[str, str | None] = dict.fromkeys(new)
+        learned.update(zip(content, _stemmer().stemWords(content)))
+        cache.update(learned)
     return cache
 
 
@@ -159,12 +163,26 @@ _TERM_BYTES = 32  # longer terms (rare: pasted hashes, URLs) are found in the JS
 class _SortedVocabulary:
     """Term -> id by binary search over a memory-mapped array of (UTF-8 term, id), sorted by term."""
 
+    #: Terms looked up so far and their ids: a binary search over the array is ~13 us a term (a
+    #: question has ~9), a dictionary look-up well under one, and questions repeat their words.
+    _FOUND_MAX = 100_000
+
     def __init__(self, table: np.ndarray, json_path: Path) -> None:
         self._terms, self._ids = table["term"], table["id"]
         self._json_path = json_path
         self._long: dict[str, int] | None = None
+        self._found: dict[str, int | None] = {}
 
     def get(self, term: str) -> int | None:
+        found = self._found
+        if term in found:
+            return found[term]
+        if len(found) >= self._FOUND_MAX:
+            found = self._found = {}  # replaced, never cleared under another thread's reading
+        found[term] = at = self._search(term)
+        return at
+
+    def _search(self, term: str) -> int | None:
         key = term.encode("utf-8")
         if len(key) > _TERM_BYTES:
             if self._long is None:

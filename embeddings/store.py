@@ -888,6 +888,14 @@ class DocumentTable:
         """The position of the document chunk ``cid`` belongs to."""
         return int(self.chunk_doc[cid])
 
+    def chunk_number(self, cid: int) -> int:
+        """Chunk ``cid``'s number within its document (the N of ``doc#N``), from memory: an answer
+        needs no more of a quoted chunk, and ``chunk`` reads its span from SQLite (0.1 ms a call
+        beside the other reads of a question)."""
+        if not 0 <= cid < self.size:
+            raise IndexError(f"no chunk {cid} in {self.name}")
+        return int(self.chunk_ord[cid])
+
     def chunk(self, cid: int) -> ChunkInfo:
         if not 0 <= cid < self.size:
             raise IndexError(f"no chunk {cid} in {self.name}")

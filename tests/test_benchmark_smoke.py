@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from benchmarks import bench
 
 DOCS = {
@@ -98,6 +100,30 @@ def test_query_speed_cold_only_against_a_baseline_checkout(session_index, tmp_pa
     assert 0 < cold["baseline_seconds_best"] <= cold["baseline_seconds_median"] < 60
     assert cold["ratio_to_baseline"]["wall_best"] == round(cold["docbot_ask_seconds_best"] / cold["baseline_seconds_best"], 3)
     assert "| ratio this / baseline" in text and "| `Engine.ask` in-process" not in text
+
+
+def test_query_compare_measures_two_versions_side_by_side(session_index, tmp_path, capsys):
+    import subprocess
+
+    from benchmarks import query_compare
+
+    if subprocess.run(["git", "-C", str(query_compare.ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout: no earlier version to compare with")
+    _, questions = _tiny(tmp_path)
+    assert query_compare.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                               "--ref", "HEAD", "--rounds", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ref_commit"] == "HEAD" and out["questions"] == 2
+    for version in ("ref", "this"):
+        assert out[version]["cpu_p50_ms"] > 0 and {"embed", "dense", "bm25", "evidence", "answer"} <= set(
+            out[version]["stages_cpu_p50_ms"])
+    assert out["ratio"]["cpu"] > 0 and out["different_answers"] == []  # the same answers from both
+    assert query_compare.main(["--data-dir", str(session_index.data_dir), "--questions", str(questions),
+                               "--ref", "no-such-commit"]) == 2
+    assert "cannot read 'no-such-commit'" in capsys.readouterr().err
+    from embeddings import engine
+
+    assert engine._Stopwatch is not query_compare.CpuStopwatch  # nothing left patched for the rest
 
 
 def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):

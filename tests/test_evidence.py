@@ -17,7 +17,6 @@ from embeddings.evidence import (
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
-from embeddings.store import ChunkInfo
 
 DOCS = [
     "# Badges\nBadges are issued by the moderators at the end of each month.\n\n## Expense policy\n"
@@ -32,7 +31,7 @@ def _gen():
     ids, titles = ["a.md", "b.txt", "c.txt"], ["A", "B", "C"]
     return SimpleNamespace(
         doc_id=lambda pos: ids[pos],
-        chunk=lambda cid: ChunkInfo(cid, 0, 0, len(DOCS[cid])),
+        chunk_number=lambda cid: 0,  # each document is one chunk
         source=lambda pos, number: Source(number=number, doc_id=ids[pos], title=titles[pos]),
         page=lambda pos, offset: None,  # unpaged documents
     )

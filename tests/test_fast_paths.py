@@ -126,6 +126,7 @@ def test_chunk_layout_read_lazily_equals_the_chunks_table(engine: Engine):
     assert len(rows) == gen.size
     for cid, doc, ord_, start, end in rows:
         assert tuple(gen.chunk(cid)) == (doc, ord_, start, end)
+        assert gen.chunk_number(cid) == ord_  # an answer's doc#N, without reading SQLite
         assert gen.doc_of(cid) == doc
     for pos in range(gen.documents):
         assert [tuple(c) for c in gen.doc_chunks(pos)] == [r[1:] for r in rows if r[1] == pos]
@@ -133,6 +134,8 @@ def test_chunk_layout_read_lazily_equals_the_chunks_table(engine: Engine):
         assert gen.doc_info(pos).chars == length
     with pytest.raises(IndexError):
         gen.chunk(gen.size)
+    with pytest.raises(IndexError):
+        gen.chunk_number(gen.size)
 
 
 def test_memory_mapped_ivf_searches_as_the_loaded_index(tmp_path):

@@ -91,10 +91,16 @@ def test_sorted_vocabulary_finds_every_term_as_the_json_one(tmp_path):
     assert (tmp_path / "bm25" / SORTED_VOCABULARY).exists()
     vocabulary = json.loads((tmp_path / "bm25" / "vocab.index.json").read_text())
     assert vocabulary == built.vocabulary
-    for term, i in vocabulary.items():
-        assert loaded.vocabulary.get(term) == i
-    for missing in ("nosuchterm", "a", "zzzz", "peskovs"):
-        assert loaded.vocabulary.get(missing) is None
+    for _ in range(2):  # searched, then remembered: the same ids both times
+        for term, i in vocabulary.items():
+            assert loaded.vocabulary.get(term) == i
+        for missing in ("nosuchterm", "a", "zzzz", "peskovs"):
+            assert loaded.vocabulary.get(missing) is None
+    # A full memory of looked-up terms starts again, and still finds them.
+    fresh = LexicalIndex.load(tmp_path / "bm25").vocabulary
+    fresh._FOUND_MAX = 3  # type: ignore[union-attr]
+    assert all(fresh.get(term) == i for term, i in vocabulary.items())
+    assert 0 < len(fresh._found) <= 3  # type: ignore[union-attr]
     # A generation written before the sorted copy existed reads bm25s' JSON.
     (tmp_path / "bm25" / SORTED_VOCABULARY).unlink()
     old = LexicalIndex.load(tmp_path / "bm25")
@@ -112,3 +118,24 @@ def test_stop_words_are_bm25s_own():
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     assert _STOPWORDS == frozenset(STOPWORDS_EN_PLUS)
+
+
+def test_a_new_word_enters_the_term_cache_with_its_stem(monkeypatch):
+    """Never first as None (a stop word's mark) and stemmed after: another thread reading the cache
+    meanwhile (the bot's warm-up search beside a first question) took the word for a stop word and
+    looked None up as a BM25 term."""
+    from embeddings import lexical
+
+    stemmer = _stemmer()
+    real = stemmer.stemWords
+    seen: list[dict[str, object]] = []
+
+    def stem_words(words):
+        seen.append({w: lexical._TERMS.get(w, "absent") for w in words})  # what a reader sees now
+        return real(words)
+
+    monkeypatch.setattr(stemmer, "stemWords", stem_words)
+    assert terms(["Zorblaxian quintessences of the Vrellish"]) == [["zorblaxian", "quintess", "vrellish"]]
+    assert seen and all(v == "absent" for d in seen for v in d.values())
+    assert lexical._TERMS["zorblaxian"] == "zorblaxian" and lexical._TERMS["the"] is None
+

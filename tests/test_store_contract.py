@@ -113,6 +113,9 @@ def test_quotes_are_verbatim_slices_of_the_stored_text(backend_settings):
         for excerpt in answer.excerpts:
             assert excerpt.text == texts[excerpt.doc_id][excerpt.start:excerpt.end]
             assert excerpt.number in {s.number for s in answer.sources}
+            # its doc#N (read from memory) names a chunk of that document holding the quote
+            chunk = next(c for c in engine.source(excerpt.doc_id).chunks if c.chunk == excerpt.chunk)
+            assert chunk.start <= excerpt.start < chunk.end
 
 
 def _break_publishing(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
