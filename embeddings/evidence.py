@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .lexical import stems, terms, terms_of, tokens, words
+from .null import NullProfile
 from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
@@ -60,19 +61,22 @@ class Params:
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
-    #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected));
-    #   see ``probability``.
-    a_bias: float = -9.254
-    a_cos: float = 5.469
-    a_cov: float = 0.0
-    a_chunk: float = 0.0
-    a_agree: float = 2.628
+    #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected)
+    #   + null_cos*(cosine's standing above this corpus's null) + null_surprise*(surprise's standing));
+    #   see ``probability`` and ``embeddings.null``.
+    a_bias: float = -12.014
+    a_cos: float = 0.0
+    a_cov: float = 0.196
+    a_chunk: float = 5.073
+    a_agree: float = 3.683
     a_pcov: float = 0.0
-    a_gap: float = 5.032
-    a_scale: float = -0.028
-    a_num: float = -1.469  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.587  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
-    a_surprise: float = 0.502  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_gap: float = 0.0
+    a_scale: float = -0.445
+    a_num: float = -7.3  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.675  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.077  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_null_cos: float = 1.38  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
+    a_null_surprise: float = 2.56  # x the same for the surprise
 
 
 DEFAULT_PARAMS = Params()
@@ -200,6 +204,7 @@ class Passage:
     numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "17th") is nowhere in the passage
     novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
     surprise: float = 0.0  # -log10 of how many passages of this corpus would share these words by chance
+    null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -228,6 +233,8 @@ def probability(
     numbers_missing: float | np.ndarray = 0.0,
     novel: float | np.ndarray = 0.0,
     surprise: float | np.ndarray = 0.0,
+    null_cos: float | np.ndarray = 0.0,
+    null_surprise: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
 
@@ -248,24 +255,33 @@ def probability(
     rare they are in English *and* how many passages the corpus holds: "country", "most" and
     "islands" are found together somewhere in 98,000 news passages by chance, "treasurer" in one of
     seven notes is not.
+
+    ``null_cos`` and ``null_surprise`` are the cosine and the surprise read against this corpus's
+    null (:class:`~embeddings.null.NullProfile`: what the best sentence looks like for questions it
+    cannot answer): a 0.3 cosine is far above chance among seven notes and below it in a news archive.
     """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
          + params.a_gap * (cos - crowd) + params.a_scale * scale
          + params.a_num * np.asarray(numbers_missing, dtype=np.float64)
          + params.a_novel * np.asarray(novel, dtype=np.float64)
-         + params.a_surprise * np.asarray(surprise, dtype=np.float64))
+         + params.a_surprise * np.asarray(surprise, dtype=np.float64)
+         + params.a_null_cos * np.asarray(null_cos, dtype=np.float64)
+         + params.a_null_surprise * np.asarray(null_surprise, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
-FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise")
+FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise",
+            "a_null_cos", "a_null_surprise")
 #: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
-#: the question's words, agreeing retrievers or new words never make a sentence *less* likely to answer;
-#: a missing number never more. Without these signs the fit traded collinear features against each
-#: other (a negative weight on coverage) and refused a sentence holding every word of the question.
-FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 0, "a_scale": 0,
-                 "a_num": -1, "a_novel": 1, "a_surprise": 1}
+#: the question's words, agreeing retrievers, new words, standing out from the other candidates or from
+#: the corpus's null never make a sentence *less* likely to answer; a missing number never more. Without
+#: these signs the fit traded collinear features against each other (a negative weight on coverage, and
+#: with the null features a strongly negative one on standing out) and refused a sentence holding every
+#: word of the question. Only the corpus size (``a_scale``) may go either way.
+FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 1, "a_scale": 0,
+                 "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1}
 
 
 def features(passage: Passage, i: int) -> list[float]:
@@ -274,7 +290,22 @@ def features(passage: Passage, i: int) -> list[float]:
     return [float(passage.cos[i]), float(passage.coverage[i]), float(c.dense),
             float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
             float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
-            float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise]
+            float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise,
+            *null_features(passage.null, float(passage.cos[i]), passage.surprise)]
+
+
+def best_sentence(passages: list[Passage]) -> tuple[Passage, int] | None:
+    """The passage and index of the best-scoring quotable sentence: the one an answer leads with and whose
+    probability decides whether to answer (``answer.build``); None when nothing is quotable."""
+    return max(((p, p.best) for p in passages if p.best >= 0 and np.isfinite(p.score[p.best])),
+               key=lambda pi: pi[0].score[pi[1]], default=None)
+
+
+def null_features(null: NullProfile | None, cos: np.ndarray | float, surprise: float) -> tuple:
+    """The cosine's and the surprise's standing above the corpus's null (0, 0 when not measured)."""
+    if null is None:
+        return 0.0, 0.0
+    return null.cos_z(cos), null.surprise_z(surprise)
 
 
 def surprise(
@@ -365,13 +396,15 @@ def score(
     *,
     params: Params = DEFAULT_PARAMS,
     embed: Embed | None = None,
+    null: NullProfile | None = None,
 ) -> list[Passage]:
     """Score every sentence of ``cands``; ``texts`` caches document texts by position.
 
     All candidates' sentences are read, compared with the question and weighed at once (one matrix
     product, one pass of ``apply_all``), not chunk by chunk: a question scores ~60 sentences of 12
     chunks, where per-chunk array calls cost more than the arithmetic. ``embed`` (for measurements)
-    embeds the sentences at query time instead of reading the vectors stored with the index.
+    embeds the sentences at query time instead of reading the vectors stored with the index; ``null``
+    is the corpus's null profile (``embeddings.null``), None while it is being measured.
     """
     if not cands:
         return []
@@ -418,7 +451,7 @@ def score(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
-            surprise=surprise(weights, everywhere, length, gen.size, own),
+            surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
         ))
     return apply_all(out, params)
 
@@ -456,9 +489,11 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     score = np.where(heading, -math.inf, s)
     agree = each([float(p.cand.dense_rank is not None and p.cand.bm25_rank is not None) for p in passages])
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
+    surprises = each([p.surprise for p in passages])
+    null_cos, null_surprise = _null_standing(passages, counts, cos)
     prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
                        each([p.crowd for p in passages]), each([p.scale for p in passages]), params,
-                       each([p.numbers_missing for p in passages]), novel, each([p.surprise for p in passages]))
+                       each([p.numbers_missing for p in passages]), novel, surprises, null_cos, null_surprise)
     prob = np.where(heading, 0.0, prob)
     at = 0
     for passage, n in zip(passages, counts):
@@ -466,6 +501,17 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         at += n
         passage.passage_score = _passage_score(passage, params)
     return passages
+
+
+def _null_standing(passages: list[Passage], counts: list[int], cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence's cosine and its passage's surprise as standings above the corpus's null.
+
+    The passages of one question share one corpus, so one profile; zeros when it was not measured."""
+    null = passages[0].null
+    if null is None:
+        return np.zeros(len(cos)), np.zeros(len(cos))
+    z_surprise = np.repeat(np.array([null.surprise_z(p.surprise) for p in passages], dtype=np.float64), counts)
+    return np.asarray(null.cos_z(cos), dtype=np.float64), z_surprise
 
 
 def _passage_score(passage: Passage, params: Params) -> float:
