@@ -105,6 +105,9 @@ class Query:
     weights: dict[str, float] = field(default_factory=dict)
     wants_number: bool = False  # "how many", "how much", "when", "what year": the answer is a quantity
     term_weights: dict[str, float] = field(default_factory=dict)
+    # A follow-up's own text's vector when ``vector`` blends it with its topic's (None: ``vector`` is all
+    # the question's own): what its cosine is read against the corpus's null with (see ``score``).
+    own_vector: np.ndarray | None = None
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray) -> "Query":
@@ -117,7 +120,10 @@ class Query:
         return cls(text, vector, stemmed, weights, asks_for_number(text))
 
     @classmethod
-    def blend(cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool) -> "Query":
+    def blend(
+        cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
+        own_vector: np.ndarray | None = None,
+    ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself).
 
         A word's coverage weight is its rarity times the weight of the text it comes from, and its BM25
@@ -130,7 +136,7 @@ class Query:
             for word, stem in zip(toks, stems(toks)):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-        return cls(text, vector, list(term_weights), weights, asks_number, term_weights)
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector)
 
 
 def asks_for_number(text: str) -> bool:
@@ -205,6 +211,8 @@ class Passage:
     novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
     surprise: float = 0.0  # -log10 of how many passages of this corpus would share these words by chance
     null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
+    own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
+    own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -291,7 +299,23 @@ def features(passage: Passage, i: int) -> list[float]:
             float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
             float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
             float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise,
-            *null_features(passage.null, float(passage.cos[i]), passage.surprise)]
+            *null_features(passage.null, float(_tested_cos(passage)[i]), _tested_surprise(passage))]
+
+
+def _tested_cos(passage: Passage) -> np.ndarray:
+    """The cosine read against the corpus's null: a follow-up's own text's when it has one.
+
+    A follow-up's vector blends its text with its topic's questions (``conversation.blended_query``),
+    so with a passage on the topic it is high whatever the follow-up asks ("what did the Pope say
+    about it?" after a question on Etna); of that sum only the follow-up's own part varies by chance
+    the way the null questions' cosines do, so that part is what is compared with them."""
+    return passage.cos if passage.own_cos is None else passage.own_cos
+
+
+def _tested_surprise(passage: Passage) -> float:
+    """The surprise read against the corpus's null: for such a follow-up, that of its own words alone
+    (its topic's words are in the passage because retrieval looked for the topic, not by chance)."""
+    return passage.surprise if passage.own_surprise is None else passage.own_surprise
 
 
 def best_sentence(passages: list[Passage]) -> tuple[Passage, int] | None:
@@ -415,10 +439,14 @@ def score(
     row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
     sentence_texts = [texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())]
     q = query.vector.astype(np.float32)
+    if query.own_vector is not None:  # a follow-up: its own text's cosine too (see ``_tested_cos``)
+        q = np.stack([q, query.own_vector.astype(np.float32)], axis=1)
     if embed is not None and sentence_texts:
-        cos = (embed(sentence_texts) @ q).astype(np.float64)
+        both = (embed(sentence_texts) @ q).astype(np.float64)
     else:
-        cos = ((sentences.codes.astype(np.float32) @ q) * sentences.scales).astype(np.float64)
+        both = ((sentences.codes.astype(np.float32) @ q) * (sentences.scales[:, None] if q.ndim == 2 else sentences.scales)
+                ).astype(np.float64)
+    cos, own_cos = (both[:, 0], both[:, 1]) if q.ndim == 2 else (both, None)
     # The sentences' and the documents' titles' words from one tokenizer call.
     unique_docs = list(dict.fromkeys(docs))
     words_of = tokens(sentence_texts + [gen.title(d) for d in unique_docs])
@@ -441,6 +469,9 @@ def score(
     numbers = {t for t in question_terms if _DIGIT.search(t)}
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
+    # A follow-up naming a subject of its own: its own words (weight 1 in the blend), for ``_tested_surprise``.
+    own_weights = ({t: w for t, w in weights.items() if query.term_weights.get(t, 0.0) >= 1.0}
+                   if query.own_vector is not None else None)
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -452,6 +483,8 @@ def score(
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
+            own_cos=None if own_cos is None else own_cos[lo:hi],
+            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
         ))
     return apply_all(out, params)
 
@@ -490,7 +523,7 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     agree = each([float(p.cand.dense_rank is not None and p.cand.bm25_rank is not None) for p in passages])
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
     surprises = each([p.surprise for p in passages])
-    null_cos, null_surprise = _null_standing(passages, counts, cos)
+    null_cos, null_surprise = _null_standing(passages, counts)
     prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
                        each([p.crowd for p in passages]), each([p.scale for p in passages]), params,
                        each([p.numbers_missing for p in passages]), novel, surprises, null_cos, null_surprise)
@@ -503,14 +536,15 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     return passages
 
 
-def _null_standing(passages: list[Passage], counts: list[int], cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every sentence's cosine and its passage's surprise as standings above the corpus's null.
-
-    The passages of one question share one corpus, so one profile; zeros when it was not measured."""
+def _null_standing(passages: list[Passage], counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence's cosine (``_tested_cos``) and its passage's surprise as standings above the
+    corpus's null. The passages of one question share one corpus, so one profile; zeros when it was
+    not measured."""
     null = passages[0].null
     if null is None:
-        return np.zeros(len(cos)), np.zeros(len(cos))
-    z_surprise = np.repeat(np.array([null.surprise_z(p.surprise) for p in passages], dtype=np.float64), counts)
+        return np.zeros(sum(counts)), np.zeros(sum(counts))
+    cos = np.concatenate([_tested_cos(p) for p in passages])
+    z_surprise = np.repeat(np.array([null.surprise_z(_tested_surprise(p)) for p in passages], dtype=np.float64), counts)
     return np.asarray(null.cos_z(cos), dtype=np.float64), z_surprise
 
 
