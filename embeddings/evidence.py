@@ -15,7 +15,9 @@ less a penalty for captions and link lines. The passage holding the best sentenc
 The same features decide whether to answer at all: a logistic model, fitted by
 ``python -m benchmarks.quality --fit`` on answerable and off-topic questions over a news corpus and
 a small community corpus, turns the best sentence's features into a probability that it answers;
-``min_evidence`` is the cut. A sentence from a source not yet cited must clear that bar on its own
+``min_evidence`` is the cut. Its cosine and surprise count by their standing above this corpus's null
+(``embeddings.null``: the best evidence the corpus offers questions it cannot answer), so that the
+cut means the same over one note and over 100,000 passages. A sentence from a source not yet cited must clear that bar on its own
 features, so a loosely related second source never rides along with a good first one.
 """
 
