@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lexical import stems, terms, terms_of, tokens, words
+from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
 from .store_api import IndexView as Generation
+from .variants import held_as_variant
 
 Embed = Callable[[list[str]], np.ndarray]
 # Sentence kinds as the plain ints stored in the spans (comparing an array with the enum costs more).
@@ -79,6 +80,7 @@ class Params:
     a_surprise: float = 0.077  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
     a_null_cos: float = 1.38  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
     a_null_surprise: float = 2.56  # x the same for the surprise
+    a_absent: float = -8.591  # x the rarity mass of the question's words in no passage of the corpus ("Helm chart")
 
 
 DEFAULT_PARAMS = Params()
@@ -215,6 +217,7 @@ class Passage:
     null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
     own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
+    absent: float = 0.0  # rarity mass of the question's words that no passage of the corpus holds (``absent_words``)
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -245,6 +248,7 @@ def probability(
     surprise: float | np.ndarray = 0.0,
     null_cos: float | np.ndarray = 0.0,
     null_surprise: float | np.ndarray = 0.0,
+    absent: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
 
@@ -269,6 +273,10 @@ def probability(
     ``null_cos`` and ``null_surprise`` are the cosine and the surprise read against this corpus's
     null (:class:`~embeddings.null.NullProfile`: what the best sentence looks like for questions it
     cannot answer): a 0.3 cosine is far above chance among seven notes and below it in a news archive.
+
+    ``absent`` (see :func:`absent_words`) weighs the question's uncommon words that no document holds:
+    "Is there an official Orbit subreddit?" is on the community's topic, close in meaning to its notes
+    and shares "Orbit" with them, but no note says "subreddit", and that is what a reader sees at once.
     """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
@@ -277,21 +285,28 @@ def probability(
          + params.a_novel * np.asarray(novel, dtype=np.float64)
          + params.a_surprise * np.asarray(surprise, dtype=np.float64)
          + params.a_null_cos * np.asarray(null_cos, dtype=np.float64)
-         + params.a_null_surprise * np.asarray(null_surprise, dtype=np.float64))
+         + params.a_null_surprise * np.asarray(null_surprise, dtype=np.float64)
+         + params.a_absent * np.asarray(absent, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
 FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise",
-            "a_null_cos", "a_null_surprise")
+            "a_null_cos", "a_null_surprise", "a_absent")
 #: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
 #: the question's words, agreeing retrievers, new words, standing out from the other candidates or from
 #: the corpus's null never make a sentence *less* likely to answer; a missing number never more. Without
 #: these signs the fit traded collinear features against each other (a negative weight on coverage, and
 #: with the null features a strongly negative one on standing out) and refused a sentence holding every
-#: word of the question. Only the corpus size (``a_scale``) may go either way.
+#: word of the question; a rare word of the question that no document holds never makes it more likely. Only the corpus size (``a_scale``) may go either way.
 FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 1, "a_scale": 0,
-                 "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1}
+                 "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1,
+                 "a_absent": -1}
+#: The features ``benchmarks.quality --fit`` weighs in a second step, on the community's tune half
+#: (answerable against unanswerable questions), with the other features' fitted sum as a fixed offset:
+#: those questions then set only the weight of the feature that is about them, and cannot drag the
+#: cosine and surprise weights that carry short answerable questions over the null.
+STAGED = ("a_absent",)
 
 
 def features(passage: Passage, i: int) -> list[float]:
@@ -301,7 +316,8 @@ def features(passage: Passage, i: int) -> list[float]:
             float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
             float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
             float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise,
-            *null_features(passage.null, float(_tested_cos(passage)[i]), _tested_surprise(passage))]
+            *null_features(passage.null, float(_tested_cos(passage)[i]), _tested_surprise(passage)),
+            passage.absent]
 
 
 def _tested_cos(passage: Passage) -> np.ndarray:
@@ -362,6 +378,29 @@ def surprise(
         elif t in own:
             bits -= max(0.0, 1.0 + w - log_length)
     return bits - math.log10(max(passages, 1))
+
+
+#: A question word whose rarity (``rarity``: 8 - its Zipf frequency) is at most this is common (Zipf 5
+#: and up: more than once in 10,000 words of English, "long", "come", "hand", "allow"): paraphrases swap
+#: such words freely, so their absence says nothing. :func:`absent_words` weighs only what lies above it.
+COMMON_RARITY = 3.0
+
+
+def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_tokens: list[str]) -> float:
+    """The rarity mass, above :data:`COMMON_RARITY`, of the question's words that no document holds.
+
+    ``unheld`` maps the question's own uncommon stems that are in no passage of the corpus (its BM25
+    vocabulary; ``IndexView.corpus_terms``) to their rarity; a word the passage holds in another
+    spelling (an abbreviation, an acronym, a typo: :mod:`embeddings.variants`) is not counted.
+
+    Why it means the same on one note and on 98,000 passages: it weighs a word by its rarity in
+    English, not by corpus statistics, and a word in no document cannot be quoted whatever the
+    collection's size. An in-domain question the documents do not answer ("Is there an official Helm
+    chart?", "When is the next hackathon?") usually lacks the very word it is about, while a
+    paraphrased answerable question ("How long until someone replies?") lacks only common words.
+    """
+    return sum(w - COMMON_RARITY for t, w in unheld.items()
+               if not held_as_variant(t, passage_terms, passage_tokens))
 
 
 def answer_checks(
@@ -474,6 +513,13 @@ def score(
     # A follow-up naming a subject of its own: its own words (weight 1 in the blend), for ``_tested_surprise``.
     own_weights = ({t: w for t, w in weights.items() if query.term_weights.get(t, 0.0) >= 1.0}
                    if query.own_vector is not None else None)
+    # The words an absent one is charged for: the question's own (a follow-up's, not its topic's), and of
+    # those only the uncommon ones, looked up in the corpus once for all passages.
+    asked = {t: w for t, w in weights.items()
+             if w > COMMON_RARITY and not is_stop_word(t)
+             and (not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0)}
+    in_corpus = gen.corpus_terms(asked) if asked else set()
+    unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -487,6 +533,7 @@ def score(
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
+            absent=absent_words(unheld, everywhere, [w for ws in words_of[lo:hi] for w in ws]) if unheld else 0.0,
         ))
     return apply_all(out, params)
 
@@ -528,7 +575,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     null_cos, null_surprise = _null_standing(passages, counts)
     prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
                        each([p.crowd for p in passages]), each([p.scale for p in passages]), params,
-                       each([p.numbers_missing for p in passages]), novel, surprises, null_cos, null_surprise)
+                       each([p.numbers_missing for p in passages]), novel, surprises, null_cos, null_surprise,
+                       each([p.absent for p in passages]))
     prob = np.where(heading, 0.0, prob)
     at = 0
     for passage, n in zip(passages, counts):

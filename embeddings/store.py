@@ -1223,6 +1223,12 @@ class Generation(DocumentTable):
         ids, _ = self.lexical.search(terms, k, weights, term_weights)
         return ids
 
+    def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
+        """The stemmed ``terms`` in the BM25 vocabulary: those some chunk of this generation holds."""
+        assert self.lexical is not None
+        get = self.lexical.vocabulary.get
+        return {t for t in terms if get(t) is not None}
+
 
 
 class LocalStore:

@@ -100,6 +100,11 @@ class IndexView(Protocol):
         """Chunk ids of the ``k`` best BM25 matches of the stemmed ``terms``, best first, within ``filters``."""
         ...
 
+    def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
+        """Which of the stemmed ``terms`` occur somewhere in this generation (its BM25 vocabulary); None when
+        the backend cannot tell without a search per term (the abstention then reads only the passage)."""
+        ...
+
 
 class StoreBackend(Protocol):
     """Where generations live. One object per engine; every method may be called from any thread."""
