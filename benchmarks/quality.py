@@ -16,7 +16,8 @@ Indexes (or reuses) three corpora: the news2022 articles (``--corpus``, evaluati
 
 ``--cv`` chooses the evidence weights by 5-fold cross-validation on the dev set (grid search on four
 folds, scored on the fifth) and prints each fold's held-out figures and their spread. ``--fit`` fits
-the abstention model (logistic regression) on the tune halves and prints its coefficients. Neither
+the abstention model (logistic regression) on the tune halves, the weight of the words no document
+holds in a second step (``fit_staged``), and prints its coefficients. Neither
 changes the code: the printed values are what ``evidence.Params`` holds.
 """
 
