@@ -80,7 +80,9 @@ class Params:
     a_surprise: float = 0.077  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
     a_null_cos: float = 1.38  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
     a_null_surprise: float = 2.56  # x the same for the surprise
-    a_absent: float = -8.591  # x the rarity mass of the question's words in no passage of the corpus ("Helm chart")
+    # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
+    # weighed by the fit's second step (``STAGED``)
+    a_absent: float = -8.591
 
 
 DEFAULT_PARAMS = Params()
@@ -298,7 +300,8 @@ FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale"
 #: the corpus's null never make a sentence *less* likely to answer; a missing number never more. Without
 #: these signs the fit traded collinear features against each other (a negative weight on coverage, and
 #: with the null features a strongly negative one on standing out) and refused a sentence holding every
-#: word of the question; a rare word of the question that no document holds never makes it more likely. Only the corpus size (``a_scale``) may go either way.
+#: word of the question; an uncommon word of the question that no document holds never makes it more
+#: likely. Only the corpus size (``a_scale``) may go either way.
 FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 1, "a_scale": 0,
                  "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1,
                  "a_absent": -1}
