@@ -226,7 +226,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2,
         reg[0, 0] = 1.0  # keeps the unused bias at 0 and the system solvable
     base = np.zeros(len(x)) if offset is None else offset
     for _ in range(iters):
-        p = 1 / (1 + np.exp(-(base + xb @ beta)))
+        p = 0.5 * (1 + np.tanh(0.5 * (base + xb @ beta)))  # the sigmoid, without exp's overflow
         grad = xb.T @ (w * (p - y)) + reg @ beta
         hess = (xb * (w * p * (1 - p))[:, None]).T @ xb + reg
         step = np.linalg.solve(hess, grad)
