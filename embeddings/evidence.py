@@ -517,9 +517,10 @@ def score(
     own_weights = ({t: w for t, w in weights.items() if query.term_weights.get(t, 0.0) >= 1.0}
                    if query.own_vector is not None else None)
     # The words an absent one is charged for: the question's own (a follow-up's, not its topic's), and of
-    # those only the uncommon ones, looked up in the corpus once for all passages.
+    # those only the uncommon ones, looked up in the corpus once for all passages. A number is not among
+    # them: a number the passage lacks is ``numbers_missing``'s to weigh.
     asked = {t: w for t, w in weights.items()
-             if w > COMMON_RARITY and not is_stop_word(t)
+             if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)
              and (not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0)}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}

@@ -54,7 +54,8 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
         # the rarity above common of the question's words no chunk holds, unless spelt otherwise here (evidence.absent_words)
         passage_tokens = [w for a, b, _ in spans.tolist() for w in tokens([text[a:b]])[0]]
         absent = sum(w - evidence.COMMON_RARITY for t, w in q.weights.items()
-                     if w > evidence.COMMON_RARITY and not is_stop_word(t) and not gen.corpus_terms([t])
+                     if w > evidence.COMMON_RARITY and not any(ch.isdigit() for ch in t) and not is_stop_word(t)
+                     and not gen.corpus_terms([t])
                      and not held_as_variant(t, everywhere, passage_tokens))
         for i, (a, b, kind) in enumerate(spans.tolist()):
             cos = float(codes[i].astype(np.float32) @ q.vector.astype(np.float32)) * float(scales[i])
