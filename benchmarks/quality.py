@@ -16,7 +16,8 @@ Indexes (or reuses) three corpora: the news2022 articles (``--corpus``, evaluati
 
 ``--cv`` chooses the evidence weights by 5-fold cross-validation on the dev set (grid search on four
 folds, scored on the fifth) and prints each fold's held-out figures and their spread. ``--fit`` fits
-the abstention model (logistic regression) on the tune halves and prints its coefficients. Neither
+the abstention model (logistic regression) on the tune halves, the weight of the words no document
+holds in a second step (``fit_staged``), and prints its coefficients. Neither
 changes the code: the printed values are what ``evidence.Params`` holds.
 """
 
@@ -39,7 +40,9 @@ import numpy as np
 from benchmarks.bench import latency, load_questions, overlaps, report
 from embeddings import Engine, EngineSettings
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Params, apply, features, rerank
+from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply, best_sentence, features,
+                                 rerank)
+from embeddings.null_questions import NULL_QUESTIONS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -211,14 +214,22 @@ def cross_validate(engine: Engine, dev: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------------------------ fit
-def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50) -> np.ndarray:
-    """Weighted, L2-regularised logistic regression by Newton's method; returns [bias, coefs...]."""
+def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50,
+                  offset: np.ndarray | None = None) -> np.ndarray:
+    """Weighted, L2-regularised logistic regression by Newton's method; returns [bias, coefs...].
+
+    With ``offset`` (each row's fixed log-odds from a model fitted before) there is no bias to fit:
+    the returned bias is 0 and only the coefficients of ``x`` are learnt on top of it."""
     xb = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(xb.shape[1])
     reg = np.eye(xb.shape[1]) * l2
     reg[0, 0] = 0.0
+    if offset is not None:
+        xb[:, 0] = 0.0
+        reg[0, 0] = 1.0  # keeps the unused bias at 0 and the system solvable
+    base = np.zeros(len(x)) if offset is None else offset
     for _ in range(iters):
-        p = 1 / (1 + np.exp(-xb @ beta))
+        p = 0.5 * (1 + np.tanh(0.5 * (base + xb @ beta)))  # the sigmoid, without exp's overflow
         grad = xb.T @ (w * (p - y)) + reg @ beta
         hess = (xb * (w * p * (1 - p))[:, None]).T @ xb + reg
         step = np.linalg.solve(hess, grad)
@@ -228,7 +239,8 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2,
     return beta
 
 
-def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int]) -> np.ndarray:
+def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int],
+                offset: np.ndarray | None = None) -> np.ndarray:
     """:func:`_fit_logistic` with each coefficient kept to its sign (``signs``: +1, -1 or 0 for free).
 
     An active set: fit, drop the feature whose coefficient has the wrong sign by the most (its weight
@@ -236,7 +248,7 @@ def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int]) -
     """
     free = list(range(x.shape[1]))
     while True:
-        beta = _fit_logistic(x[:, free], y, w)
+        beta = _fit_logistic(x[:, free], y, w, offset=offset)
         wrong = [(abs(beta[k + 1]), j) for k, j in enumerate(free) if signs[j] * beta[k + 1] < 0]
         if not wrong:
             full = np.zeros(x.shape[1] + 1)
@@ -248,8 +260,7 @@ def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int]) -
 
 def top_features(engine: Engine, question: str) -> list[float] | None:
     passages, _ = engine.passages(question)
-    best = max(((p, p.best) for p in passages if p.best >= 0 and np.isfinite(p.score[p.best])),
-               key=lambda pi: pi[0].score[pi[1]], default=None)
+    best = best_sentence(passages)
     return features(*best) if best else None
 
 
@@ -261,12 +272,34 @@ def answering_cut(engine: Engine, dev: list[dict], share: float) -> float:
     return math.floor(evidence[len(evidence) - keep] * 100) / 100
 
 
+def fit_groups(news: Engine, community: Engine, seeds: Engine, dev: list[dict], off_tune: list[str],
+               community_qs: list[dict]) -> list[tuple[Engine, list[str], int]]:
+    """What ``--fit`` learns from: answerable questions (the dev set, the community tune half) against
+    off-topic ones (the off-topic tune half over news2022 and over the community notes, and the
+    package's own null questions over each of the three corpora, ``embeddings.null_questions``).
+
+    The community's *unanswerable* questions ("Who is the vice-treasurer?") are not among the
+    negatives: they share the community's words and topic, so the only features that set them apart
+    from the answerable ones (cosine, surprise) are the ones that must carry short answerable questions
+    over the null; fitted with them, the model refused 0.19 of the answerable community test half.
+    They weigh only the features of ``evidence.STAGED`` (``fit_staged``, the fit's second step), and are
+    reported on the test half (``community_test_half.refused``)."""
+    return [
+        (news, [q["question"] for q in dev], 1),
+        (news, off_tune, 0),
+        (community, [q["question"] for q in community_qs if q["answerable"] and q["split"] == "tune"], 1),
+        (community, off_tune, 0),
+        *((engine, list(NULL_QUESTIONS), 0) for engine in (news, community, seeds)),
+    ]
+
+
 def fit_abstention(groups: list[tuple[Engine, list[str], int]]) -> dict:
     """Fit P(answers) on (engine, questions, label) groups.
 
     Both labels weigh the same in total, and within a label every group weighs the same, so 280
     off-topic questions don't outvote 79 answerable ones and each corpus counts. Each coefficient
-    keeps the sign its feature's meaning gives it (``evidence.FEATURE_SIGNS``).
+    keeps the sign its feature's meaning gives it (``evidence.FEATURE_SIGNS``). The features of
+    ``evidence.STAGED`` are held at 0 here and weighed by :func:`fit_staged`.
     """
     xs, ys, ws = [], [], []
     per_label = {label: sum(1 for _, _, lab in groups if lab == label) for _, _, label in groups}
@@ -277,9 +310,43 @@ def fit_abstention(groups: list[tuple[Engine, list[str], int]]) -> dict:
             ys.append(label)
             ws.append(1.0 / (len(feats) * per_label[label]))
     w = np.array(ws) * len(xs) / 2
-    beta = _fit_signed(np.array(xs), np.array(ys, dtype=float), w, [FEATURE_SIGNS[f] for f in FEATURES])
+    x = np.array(xs)
+    x[:, [FEATURES.index(f) for f in STAGED]] = 0.0  # weighed by fit_staged
+    beta = _fit_signed(x, np.array(ys, dtype=float), w, [FEATURE_SIGNS[f] for f in FEATURES])
     names = ["a_bias", *FEATURES]
     return {n: round(float(b), 3) for n, b in zip(names, beta)}
+
+
+def staged_groups(community: Engine, community_qs: list[dict]) -> list[tuple[Engine, list[str], int]]:
+    """What :func:`fit_staged` learns from: the community's tune half, answerable against unanswerable."""
+    tune = [q for q in community_qs if q["split"] == "tune"]
+    return [(community, [q["question"] for q in tune if q["answerable"]], 1),
+            (community, [q["question"] for q in tune if not q["answerable"]], 0)]
+
+
+def fit_staged(params: Params, groups: list[tuple[Engine, list[str], int]]) -> dict:
+    """The fit's second step: the weights of ``evidence.STAGED`` (each kept to its sign), by logistic
+    regression with the rest of the fitted model (``params``, those weights at 0) as a fixed offset.
+
+    The community's unanswerable questions ("Does Orbit have a dark mode?") share its topic and words,
+    so among the negatives of the first step they pulled the cosine and surprise weights down with them
+    and cost short answerable questions their answers; here they only set how much the words the
+    documents lack count. Both labels weigh the same."""
+    # ``evidence.probability`` is the sigmoid of bias + each feature of ``features`` x its coefficient.
+    kept = [(getattr(params, name), i) for i, name in enumerate(FEATURES) if name not in STAGED]
+    rows = []
+    for engine, questions, label in groups:
+        for q in questions:
+            f = top_features(engine, q)
+            if f is not None:
+                rows.append((params.a_bias + sum(coef * f[i] for coef, i in kept),
+                             [f[FEATURES.index(name)] for name in STAGED], label))
+    off = np.array([r[0] for r in rows])
+    x = np.array([r[1] for r in rows], dtype=float)
+    y = np.array([r[2] for r in rows], dtype=float)
+    w = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1)) * len(y)
+    beta = _fit_signed(x, y, w, [FEATURE_SIGNS[name] for name in STAGED], offset=off)
+    return {name: round(float(b), 3) for name, b in zip(STAGED, beta[1:])}
 
 
 # ------------------------------------------------------------------------------------ main
@@ -330,13 +397,9 @@ def main(argv: list[str] | None = None) -> int:
                 for engine in (news, community, seeds):
                     engine.evidence_params = params
             if args.fit:
-                result["fit"] = fit_abstention([
-                    (news, [q["question"] for q in dev], 1),
-                    (news, off_tune, 0),
-                    (community, [q["question"] for q in community_qs if q["answerable"] and q["split"] == "tune"], 1),
-                    (community, [q["question"] for q in community_qs if not q["answerable"] and q["split"] == "tune"], 0),
-                    (community, off_tune, 0),
-                ])
+                result["fit"] = fit_abstention(fit_groups(news, community, seeds, dev, off_tune, community_qs))
+                result["fit"].update(fit_staged(dataclasses.replace(params, **result["fit"]),
+                                                staged_groups(community, community_qs)))
                 params = dataclasses.replace(params, **result["fit"])
                 for engine in (news, community, seeds):
                     engine.evidence_params = params

@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from .errors import InvalidRequest
-from .evidence import DEFAULT_PARAMS, Params, Passage, Query, asks_for_number, exclude_sentences
+from .evidence import DEFAULT_PARAMS, Params, Passage, Query, asks_for_number, exclude_sentences, named_terms
 from .lexical import words
 from .models import Answer, FollowUp
 
@@ -327,7 +327,13 @@ def blended_query(resolution: Resolution, encode: Callable[[list[str]], np.ndarr
     norm = float(np.linalg.norm(vector))
     if norm > 0:
         vector = vector / norm
-    return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question))
+    # A follow-up that brings in a name of its own ("and what did Lavrov say?", "what did the Pope say
+    # about it?") asks about that name: evidence reads its own text's cosine and words against the
+    # corpus's null (``evidence._tested_cos``). Others ("for how long?") ask about the topic itself.
+    names_own = len(parts) > 1 and parts[0][0] == resolution.text and bool(named_terms(resolution.question))
+    own = vectors[0] if names_own else None
+    return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
+                       own_vector=own)
 
 
 def forget_quoted(

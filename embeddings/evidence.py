@@ -16,7 +16,9 @@ first: ``lead_prior``). The passage holding the best sentence is ranked first.
 The same features decide whether to answer at all: a logistic model, fitted by
 ``python -m benchmarks.quality --fit`` on answerable and off-topic questions over a news corpus and
 a small community corpus, turns the best sentence's features into a probability that it answers;
-``min_evidence`` is the cut. A sentence from a source not yet cited must clear that bar on its own
+``min_evidence`` is the cut. Its cosine and surprise count by their standing above this corpus's null
+(``embeddings.null``: the best evidence the corpus offers questions it cannot answer), so that the
+cut means the same over one note and over 100,000 passages. A sentence from a source not yet cited must clear that bar on its own
 features, so a loosely related second source never rides along with a good first one.
 """
 
@@ -30,11 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lexical import stems, terms, terms_of, tokens, words
+from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
+from .null import NullProfile
 from .rarity import zipf
 from .retrieval import Candidate
 from .sentences import Kind, headings
 from .store_api import IndexView as Generation
+from .variants import held_as_variant
 
 Embed = Callable[[list[str]], np.ndarray]
 # Sentence kinds as the plain ints stored in the spans (comparing an array with the enum costs more).
@@ -63,19 +67,25 @@ class Params:
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
-    #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected));
-    #   see ``probability``.
-    a_bias: float = -9.254
-    a_cos: float = 5.469
-    a_cov: float = 0.0
-    a_chunk: float = 0.0
-    a_agree: float = 2.628
+    #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected)
+    #   + null_cos*(cosine's standing above this corpus's null) + null_surprise*(surprise's standing));
+    #   see ``probability`` and ``embeddings.null``.
+    a_bias: float = -12.014
+    a_cos: float = 0.0
+    a_cov: float = 0.196
+    a_chunk: float = 5.073
+    a_agree: float = 3.683
     a_pcov: float = 0.0
-    a_gap: float = 5.032
-    a_scale: float = -0.028
-    a_num: float = -1.469  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.587  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
-    a_surprise: float = 0.502  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_gap: float = 0.0
+    a_scale: float = -0.445
+    a_num: float = -7.3  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.675  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.077  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_null_cos: float = 1.38  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
+    a_null_surprise: float = 2.56  # x the same for the surprise
+    # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
+    # weighed by the fit's second step (``STAGED``)
+    a_absent: float = -8.591
 
 
 DEFAULT_PARAMS = Params()
@@ -104,6 +114,9 @@ class Query:
     weights: dict[str, float] = field(default_factory=dict)
     wants_number: bool = False  # "how many", "how much", "when", "what year": the answer is a quantity
     term_weights: dict[str, float] = field(default_factory=dict)
+    # A follow-up's own text's vector when ``vector`` blends it with its topic's (None: ``vector`` is all
+    # the question's own): what its cosine is read against the corpus's null with (see ``score``).
+    own_vector: np.ndarray | None = None
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray) -> "Query":
@@ -116,7 +129,10 @@ class Query:
         return cls(text, vector, stemmed, weights, asks_for_number(text))
 
     @classmethod
-    def blend(cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool) -> "Query":
+    def blend(
+        cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
+        own_vector: np.ndarray | None = None,
+    ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself).
 
         A word's coverage weight is its rarity times the weight of the text it comes from, and its BM25
@@ -129,7 +145,7 @@ class Query:
             for word, stem in zip(toks, stems(toks)):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-        return cls(text, vector, list(term_weights), weights, asks_number, term_weights)
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector)
 
 
 def asks_for_number(text: str) -> bool:
@@ -203,6 +219,10 @@ class Passage:
     numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "17th") is nowhere in the passage
     novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
     surprise: float = 0.0  # -log10 of how many passages of this corpus would share these words by chance
+    null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
+    own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
+    own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
+    absent: float = 0.0  # rarity mass of the question's words that no passage of the corpus holds (``absent_words``)
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -231,6 +251,9 @@ def probability(
     numbers_missing: float | np.ndarray = 0.0,
     novel: float | np.ndarray = 0.0,
     surprise: float | np.ndarray = 0.0,
+    null_cos: float | np.ndarray = 0.0,
+    null_surprise: float | np.ndarray = 0.0,
+    absent: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
 
@@ -251,24 +274,45 @@ def probability(
     rare they are in English *and* how many passages the corpus holds: "country", "most" and
     "islands" are found together somewhere in 98,000 news passages by chance, "treasurer" in one of
     seven notes is not.
+
+    ``null_cos`` and ``null_surprise`` are the cosine and the surprise read against this corpus's
+    null (:class:`~embeddings.null.NullProfile`: what the best sentence looks like for questions it
+    cannot answer): a 0.3 cosine is far above chance among seven notes and below it in a news archive.
+
+    ``absent`` (see :func:`absent_words`) weighs the question's uncommon words that no document holds:
+    "Is there an official Orbit subreddit?" is on the community's topic, close in meaning to its notes
+    and shares "Orbit" with them, but no note says "subreddit", and that is what a reader sees at once.
     """
     z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
          + params.a_gap * (cos - crowd) + params.a_scale * scale
          + params.a_num * np.asarray(numbers_missing, dtype=np.float64)
          + params.a_novel * np.asarray(novel, dtype=np.float64)
-         + params.a_surprise * np.asarray(surprise, dtype=np.float64))
+         + params.a_surprise * np.asarray(surprise, dtype=np.float64)
+         + params.a_null_cos * np.asarray(null_cos, dtype=np.float64)
+         + params.a_null_surprise * np.asarray(null_surprise, dtype=np.float64)
+         + params.a_absent * np.asarray(absent, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
-FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise")
+FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise",
+            "a_null_cos", "a_null_surprise", "a_absent")
 #: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
-#: the question's words, agreeing retrievers or new words never make a sentence *less* likely to answer;
-#: a missing number never more. Without these signs the fit traded collinear features against each
-#: other (a negative weight on coverage) and refused a sentence holding every word of the question.
-FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 0, "a_scale": 0,
-                 "a_num": -1, "a_novel": 1, "a_surprise": 1}
+#: the question's words, agreeing retrievers, new words, standing out from the other candidates or from
+#: the corpus's null never make a sentence *less* likely to answer; a missing number never more. Without
+#: these signs the fit traded collinear features against each other (a negative weight on coverage, and
+#: with the null features a strongly negative one on standing out) and refused a sentence holding every
+#: word of the question; an uncommon word of the question that no document holds never makes it more
+#: likely. Only the corpus size (``a_scale``) may go either way.
+FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 1, "a_scale": 0,
+                 "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1,
+                 "a_absent": -1}
+#: The features ``benchmarks.quality --fit`` weighs in a second step, on the community's tune half
+#: (answerable against unanswerable questions), with the other features' fitted sum as a fixed offset:
+#: those questions then set only the weight of the feature that is about them, and cannot drag the
+#: cosine and surprise weights that carry short answerable questions over the null.
+STAGED = ("a_absent",)
 
 
 def features(passage: Passage, i: int) -> list[float]:
@@ -277,7 +321,39 @@ def features(passage: Passage, i: int) -> list[float]:
     return [float(passage.cos[i]), float(passage.coverage[i]), float(c.dense),
             float(c.dense_rank is not None and c.bm25_rank is not None), passage.passage_coverage,
             float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
-            float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise]
+            float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise,
+            *null_features(passage.null, float(_tested_cos(passage)[i]), _tested_surprise(passage)),
+            passage.absent]
+
+
+def _tested_cos(passage: Passage) -> np.ndarray:
+    """The cosine read against the corpus's null: a follow-up's own text's when it has one.
+
+    A follow-up's vector blends its text with its topic's questions (``conversation.blended_query``),
+    so with a passage on the topic it is high whatever the follow-up asks ("what did the Pope say
+    about it?" after a question on Etna); of that sum only the follow-up's own part varies by chance
+    the way the null questions' cosines do, so that part is what is compared with them."""
+    return passage.cos if passage.own_cos is None else passage.own_cos
+
+
+def _tested_surprise(passage: Passage) -> float:
+    """The surprise read against the corpus's null: for such a follow-up, that of its own words alone
+    (its topic's words are in the passage because retrieval looked for the topic, not by chance)."""
+    return passage.surprise if passage.own_surprise is None else passage.own_surprise
+
+
+def best_sentence(passages: list[Passage]) -> tuple[Passage, int] | None:
+    """The passage and index of the best-scoring quotable sentence: the one an answer leads with and whose
+    probability decides whether to answer (``answer.build``); None when nothing is quotable."""
+    return max(((p, p.best) for p in passages if p.best >= 0 and np.isfinite(p.score[p.best])),
+               key=lambda pi: pi[0].score[pi[1]], default=None)
+
+
+def null_features(null: NullProfile | None, cos: np.ndarray | float, surprise: float) -> tuple:
+    """The cosine's and the surprise's standing above the corpus's null (0, 0 when not measured)."""
+    if null is None:
+        return 0.0, 0.0
+    return null.cos_z(cos), null.surprise_z(surprise)
 
 
 def surprise(
@@ -308,6 +384,29 @@ def surprise(
         elif t in own:
             bits -= max(0.0, 1.0 + w - log_length)
     return bits - math.log10(max(passages, 1))
+
+
+#: A question word whose rarity (``rarity``: 8 - its Zipf frequency) is at most this is common (Zipf 5
+#: and up: more than once in 10,000 words of English, "long", "come", "hand", "allow"): paraphrases swap
+#: such words freely, so their absence says nothing. :func:`absent_words` weighs only what lies above it.
+COMMON_RARITY = 3.0
+
+
+def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_tokens: list[str]) -> float:
+    """The rarity mass, above :data:`COMMON_RARITY`, of the question's words that no document holds.
+
+    ``unheld`` maps the question's own uncommon stems that are in no passage of the corpus (its BM25
+    vocabulary; ``IndexView.corpus_terms``) to their rarity; a word the passage holds in another
+    spelling (an abbreviation, an acronym, a typo: :mod:`embeddings.variants`) is not counted.
+
+    Why it means the same on one note and on 98,000 passages: it weighs a word by its rarity in
+    English, not by corpus statistics, and a word in no document cannot be quoted whatever the
+    collection's size. An in-domain question the documents do not answer ("Is there an official Helm
+    chart?", "When is the next hackathon?") usually lacks the very word it is about, while a
+    paraphrased answerable question ("How long until someone replies?") lacks only common words.
+    """
+    return sum(w - COMMON_RARITY for t, w in unheld.items()
+               if not held_as_variant(t, passage_terms, passage_tokens))
 
 
 def answer_checks(
@@ -368,13 +467,15 @@ def score(
     *,
     params: Params = DEFAULT_PARAMS,
     embed: Embed | None = None,
+    null: NullProfile | None = None,
 ) -> list[Passage]:
     """Score every sentence of ``cands``; ``texts`` caches document texts by position.
 
     All candidates' sentences are read, compared with the question and weighed at once (one matrix
     product, one pass of ``apply_all``), not chunk by chunk: a question scores ~60 sentences of 12
     chunks, where per-chunk array calls cost more than the arithmetic. ``embed`` (for measurements)
-    embeds the sentences at query time instead of reading the vectors stored with the index.
+    embeds the sentences at query time instead of reading the vectors stored with the index; ``null``
+    is the corpus's null profile (``embeddings.null``), None while it is being measured.
     """
     if not cands:
         return []
@@ -385,10 +486,14 @@ def score(
     row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
     sentence_texts = [texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())]
     q = query.vector.astype(np.float32)
+    if query.own_vector is not None:  # a follow-up: its own text's cosine too (see ``_tested_cos``)
+        q = np.stack([q, query.own_vector.astype(np.float32)], axis=1)
     if embed is not None and sentence_texts:
-        cos = (embed(sentence_texts) @ q).astype(np.float64)
+        both = (embed(sentence_texts) @ q).astype(np.float64)
     else:
-        cos = ((sentences.codes.astype(np.float32) @ q) * sentences.scales).astype(np.float64)
+        both = ((sentences.codes.astype(np.float32) @ q) * (sentences.scales[:, None] if q.ndim == 2 else sentences.scales)
+                ).astype(np.float64)
+    cos, own_cos = (both[:, 0], both[:, 1]) if q.ndim == 2 else (both, None)
     # The sentences' and the documents' titles' words from one tokenizer call.
     unique_docs = list(dict.fromkeys(docs))
     words_of = tokens(sentence_texts + [gen.title(d) for d in unique_docs])
@@ -411,6 +516,17 @@ def score(
     numbers = {t for t in question_terms if _DIGIT.search(t)}
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
+    # A follow-up naming a subject of its own: its own words (weight 1 in the blend), for ``_tested_surprise``.
+    own_weights = ({t: w for t, w in weights.items() if query.term_weights.get(t, 0.0) >= 1.0}
+                   if query.own_vector is not None else None)
+    # The words an absent one is charged for: the question's own (a follow-up's, not its topic's), and of
+    # those only the uncommon ones, looked up in the corpus once for all passages. A number is not among
+    # them: a number the passage lacks is ``numbers_missing``'s to weigh.
+    asked = {t: w for t, w in weights.items()
+             if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)
+             and (not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0)}
+    in_corpus = gen.corpus_terms(asked) if asked else set()
+    unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -421,7 +537,10 @@ def score(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
-            surprise=surprise(weights, everywhere, length, gen.size, own),
+            surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
+            own_cos=None if own_cos is None else own_cos[lo:hi],
+            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
+            absent=absent_words(unheld, everywhere, [w for ws in words_of[lo:hi] for w in ws]) if unheld else 0.0,
         ))
     return apply_all(out, params)
 
@@ -459,9 +578,12 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     score = np.where(heading, -math.inf, s)
     agree = each([float(p.cand.dense_rank is not None and p.cand.bm25_rank is not None) for p in passages])
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
+    surprises = each([p.surprise for p in passages])
+    null_cos, null_surprise = _null_standing(passages, counts)
     prob = probability(cos, cover, dense, agree, each([p.passage_coverage for p in passages]),
                        each([p.crowd for p in passages]), each([p.scale for p in passages]), params,
-                       each([p.numbers_missing for p in passages]), novel, each([p.surprise for p in passages]))
+                       each([p.numbers_missing for p in passages]), novel, surprises, null_cos, null_surprise,
+                       each([p.absent for p in passages]))
     prob = np.where(heading, 0.0, prob)
     if params.lead:
         score = score + params.lead * prob * lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))
@@ -490,6 +612,18 @@ def lead_prior(starts: np.ndarray) -> np.ndarray:
     "Orbit 3.2 was released on ...") is not lifted over the sentence that does.
     """
     return np.exp(-np.asarray(starts, dtype=np.float64) / LEAD_CHARS)
+
+
+def _null_standing(passages: list[Passage], counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence's cosine (``_tested_cos``) and its passage's surprise as standings above the
+    corpus's null. The passages of one question share one corpus, so one profile; zeros when it was
+    not measured."""
+    null = passages[0].null
+    if null is None:
+        return np.zeros(sum(counts)), np.zeros(sum(counts))
+    cos = np.concatenate([_tested_cos(p) for p in passages])
+    z_surprise = np.repeat(np.array([null.surprise_z(_tested_surprise(p)) for p in passages], dtype=np.float64), counts)
+    return np.asarray(null.cos_z(cos), dtype=np.float64), z_surprise
 
 
 def _passage_score(passage: Passage, params: Params) -> float:

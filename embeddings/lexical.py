@@ -87,6 +87,12 @@ def words(text: str) -> list[str]:
     return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
 
 
+def is_stop_word(word: str) -> bool:
+    """Whether ``word`` is one of bm25s' English stop words, which no BM25 vocabulary holds (a stem can be
+    one: "whats" stems to "what")."""
+    return word in _STOPWORDS
+
+
 def _learn(tokens: Iterable[str]) -> dict[str, str | None]:
     """Add ``tokens``' stems (None for stop words) to the cache; returns the cache to read.
 

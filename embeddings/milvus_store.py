@@ -626,3 +626,8 @@ class MilvusGeneration(DocumentTable):
         best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
         return np.array(best, dtype=np.int64)
 
+    def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
+        """None: Milvus keeps its BM25 vocabulary to itself, and a search per question word would cost more
+        than the feature is worth (``evidence.score`` then charges only words missing from the passage)."""
+        return None
+

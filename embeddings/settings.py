@@ -170,14 +170,13 @@ class EngineSettings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Answer only when the best sentence's probability of answering the question (a "
-        "logistic model of its cosine similarity, retriever agreement, how unlikely a passage of a corpus "
-        "this size holds the question's words it shares by chance, a number of the question missing "
-        "from the passage and the words the sentence adds to the question's, fitted on answerable and "
-        "off-topic questions) is at least "
-        "this; a further source is cited only if its own sentence clears it too. Lower answers more, "
-        "higher refuses more; 0.35 answers every news2022 dev question, most short community notes and "
-        "follow-ups; 0.44, the highest cut that keeps >= 97% of the dev questions answered, refuses more "
-        "off-topic questions over a large collection and answers fewer of the others (README, Answer quality).",
+        "logistic model, fitted on answerable and off-topic questions, of how far its cosine similarity and "
+        "the surprise of the words it shares stand above this corpus's null, the best evidence it holds for "
+        "questions it cannot answer, and of retriever agreement, chunk similarity, a number of the question "
+        "missing from the passage and the words the sentence adds) is at least this; a further source is "
+        "cited only if its own sentence clears it too. Lower answers more, higher refuses more; 0.35 answers "
+        "every news2022 dev question and nearly every community-note question and refuses >= 0.95 of "
+        "off-topic questions over both (README, Answer quality).",
     )
 
     @field_validator("database_url")

@@ -5,7 +5,9 @@ Layout of the data directory::
     CURRENT                 name of the published generation (replaced by rename)
     reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
-                            sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
+                            sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy,
+                            derived/<name>.json: what is measured on the published generation (not in the
+                            manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``)
     onnx/<model>/           the query-time ONNX export of the embedding model
 
 ``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
@@ -832,6 +834,19 @@ class DocumentTable:
     def _doc_chars(self) -> list[int]:
         raise NotImplementedError
 
+    def read_derived(self, name: str) -> dict | None:
+        """A small record measured on this generation (``write_derived``), or None.
+
+        Kept in memory here; a local generation also keeps it in its folder, so the next process reads it.
+        """
+        return getattr(self, "_derived", {}).get(name)
+
+    def write_derived(self, name: str, data: dict) -> None:
+        """Keep a record measured on this generation (it describes the generation, so it goes with it)."""
+        if not hasattr(self, "_derived"):
+            self._derived: dict[str, dict] = {}
+        self._derived[name] = data
+
     def doc_text(self, pos: int) -> str:
         raise NotImplementedError
 
@@ -1102,6 +1117,35 @@ class Generation(DocumentTable):
             raise damaged(self.path, [f"store.sqlite lacks chunks {first} to {first + n - 1}"])
         return rows
 
+    def read_derived(self, name: str) -> dict | None:
+        """The record in memory, else the one in ``derived/<name>.json`` (None if absent or unreadable)."""
+        found = super().read_derived(name)
+        if found is not None:
+            return found
+        try:
+            found = json.loads((self.path / "derived" / f"{name}.json").read_text())
+        except (OSError, ValueError):
+            return None
+        super().write_derived(name, found)
+        return found
+
+    def write_derived(self, name: str, data: dict) -> None:
+        """Keep the record in memory and in ``derived/<name>.json`` (replaced atomically).
+
+        The generation's files are immutable and checked against the manifest; this folder is not in
+        the manifest: a record lost or damaged is measured again. A data directory that cannot be
+        written keeps it in memory only (the next process measures it again)."""
+        super().write_derived(name, data)
+        folder = self.path / "derived"
+        tmp = folder / f"{name}.json.tmp"
+        try:
+            folder.mkdir(exist_ok=True)
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, folder / f"{name}.json")
+        except OSError as exc:
+            log.warning("could not keep %s with %s (%s): it is measured again by the next process",
+                        name, self.name, exc.strerror or exc)
+
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
         return np.asarray(self.vectors[cids])
@@ -1194,6 +1238,12 @@ class Generation(DocumentTable):
         weights = mask.astype(np.float32) if mask is not None else None
         ids, _ = self.lexical.search(terms, k, weights, term_weights)
         return ids
+
+    def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
+        """The stemmed ``terms`` in the BM25 vocabulary: those some chunk of this generation holds."""
+        assert self.lexical is not None
+        get = self.lexical.vocabulary.get
+        return {t for t in terms if get(t) is not None}
 
 
 

@@ -9,11 +9,17 @@ import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, Passage, answer_checks, named_terms, probability, rerank, surprise,
+    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, answer_checks, apply, features, named_terms, probability,
+    rerank, surprise,
 )
+from embeddings.null import NullProfile
+from embeddings.settings import EngineSettings
+
+DEFAULT_CUT = EngineSettings.model_fields["min_evidence"].default
 from embeddings.models import Source
 from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences
@@ -89,9 +95,14 @@ def test_quotes_far_below_the_best_are_left_out():
 
 
 def test_probability_never_falls_with_a_feature_that_means_more_evidence():
-    # The fit keeps each weight to its sign (evidence.FEATURE_SIGNS); it may drop a feature to 0.
+    # The fit keeps each weight to its sign (evidence.FEATURE_SIGNS); it may drop a feature to 0. The
+    # cosine counts through its standing above the corpus's null (null_cos), which must lift it.
     base = probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5)[0]
-    assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] > base
+    assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, null_cos=2.0)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, null_surprise=2.0)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, surprise=2.0)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, numbers_missing=1.0)[0] <= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
@@ -150,3 +161,66 @@ def test_a_document_several_best_passages_come_from_wins_a_near_tie():
     far = _passage(1, [0.9, 0.2], [0.9, 0.1])
     far.passage_score = 2.5  # a clearly better passage keeps its place
     assert rerank([far, about, more], params)[0] is far
+
+
+# ------------------------------------------------------------------ the corpus's null
+# Profiles as measured (``benchmarks.quality``): the 139 null questions' best sentences over one shipped
+# note (seeds/) and over the 98,459 news2022 passages.
+ONE_NOTE = NullProfile(cos_mid=0.064, cos_spread=0.059, surprise_mid=-0.845, surprise_spread=1.231, questions=139)
+NEWS_ARCHIVE = NullProfile(cos_mid=0.428, cos_spread=0.118, surprise_mid=-0.806, surprise_spread=2.604, questions=139)
+
+
+def _scored(cos: float, surprise_: float, null: NullProfile | None, doc: int = 0) -> Passage:
+    """A passage whose best sentence ("Badges are issued by the moderators...") has ``cos`` with the
+    question and shares words of this ``surprise``, scored over a corpus with this null."""
+    passage = _passage(doc, [0.0, cos, 0.0, 0.0], [0.0] * 4)
+    passage.cos = np.array([0.0, cos, 0.0, 0.0])
+    passage.novel = np.array([0.0, 1.6, 0.0, 0.0])  # the answer adds words of its own ("moderators", "month")
+    passage.surprise, passage.null, passage.scale = surprise_, null, 3.0
+    return apply(passage, DEFAULT_PARAMS)
+
+
+def test_the_same_match_is_an_answer_in_one_note_and_chance_in_a_news_archive():
+    # "Who issues badges?" against its answer: a short question gets a cosine of ~0.35 from MiniLM, and
+    # "badges" is rare enough to mean something in one note but not among 98,000 passages.
+    in_note = _build([_scored(0.35, 3.0, ONE_NOTE)], min_evidence=DEFAULT_CUT)
+    assert in_note.answered and "moderators" in in_note.excerpts[0].text
+    in_archive = _build([_scored(0.35, 3.0 - np.log10(98459), NEWS_ARCHIVE)], min_evidence=DEFAULT_CUT)
+    assert not in_archive.answered and in_archive.message == answer.NOT_COVERED
+    # Over the archive a match far above its null is still an answer.
+    clear = _build([_scored(0.75, 12.0, NEWS_ARCHIVE)], min_evidence=DEFAULT_CUT)
+    assert clear.answered
+
+
+def test_an_off_topic_question_is_refused_over_one_note():
+    # "What is the capital of Peru?" over the seeds: the best sentence is at the note's null.
+    ans = _build([_scored(0.09, -0.8, ONE_NOTE)], min_evidence=DEFAULT_CUT)
+    assert not ans.answered
+
+
+def test_null_features_are_the_standing_above_the_profile_and_zero_without_one():
+    passage = _scored(0.35, 3.0, ONE_NOTE)
+    named = dict(zip(FEATURES, features(passage, 1)))
+    assert named["a_null_cos"] == pytest.approx((0.35 - 0.064) / 0.059)
+    assert named["a_null_surprise"] == pytest.approx((3.0 + 0.845) / 1.231)
+    unmeasured = dict(zip(FEATURES, features(_scored(0.35, 3.0, None), 1)))
+    assert unmeasured["a_null_cos"] == unmeasured["a_null_surprise"] == 0.0
+    assert FEATURE_SIGNS["a_null_cos"] == FEATURE_SIGNS["a_null_surprise"] == 1
+
+
+def test_a_null_profile_reads_the_upper_tail_and_is_remeasured_for_other_null_questions():
+    rng = np.random.default_rng(3)
+    cos = rng.normal(0.4, 0.1, 2000)
+    profile = NullProfile.of(cos, rng.normal(0.0, 2.0, 2000))
+    assert profile.cos_mid == pytest.approx(0.4, abs=0.01)
+    assert profile.cos_spread == pytest.approx(0.1, abs=0.01)
+    assert profile.surprise_spread == pytest.approx(2.0, abs=0.2)
+    # A few null questions the corpus does answer (a news archive answers some) barely move it.
+    answered = NullProfile.of(np.concatenate([cos, np.full(40, 0.95)]), rng.normal(0.0, 2.0, 2040))
+    assert answered.cos_spread < 0.12
+    # Nothing found at all (one short note): the spread never falls to zero.
+    assert NullProfile.of([0.0] * 10, [-1.0] * 10).cos_spread > 0
+    assert NullProfile.of([], []) is None
+    assert NullProfile.from_dict(profile.to_dict()) == profile
+    assert NullProfile.from_dict({**profile.to_dict(), "version": "other questions"}) is None
+    assert NullProfile.from_dict(None) is None

@@ -13,6 +13,7 @@ import numpy as np
 from embeddings import answer
 from embeddings.evidence import DEFAULT_PARAMS, Passage, apply_all, lead_prior
 from embeddings.models import Source
+from embeddings.null import NullProfile
 from embeddings.retrieval import Candidate
 from embeddings.sentences import quotable_sentences
 
@@ -31,15 +32,20 @@ NOTE = (
 )
 
 
+# The null of a news archive (test_evidence's NEWS_ARCHIVE): what unanswerable questions score there.
+NEWS_NULL = NullProfile(cos_mid=0.428, cos_spread=0.118, surprise_mid=-0.806, surprise_spread=2.604, questions=139)
+
+
 def _article_passage(cos: list[float], *, agree: bool, surprise: float) -> Passage:
-    """The first and the last sentence of ARTICLE as one passage, with the given features."""
+    """The first and the last sentence of ARTICLE as one passage, with the given features, read against
+    a news archive's null (the abstention counts a cosine by its standing above the corpus's null)."""
     sents = quotable_sentences(ARTICLE)
     first, last = sents[0], sents[-1]
     spans = np.array([[first.start, first.end, int(first.kind)], [last.start, last.end, int(last.kind)]])
     cand = Candidate(0, 0.03, 0.5, 0 if agree else None, 0)
     zero = np.zeros(2)
     return Passage(cand, 0, spans, np.array(cos), zero, zero.copy(), zero.copy(), crowd=0.3,
-                   surprise=surprise, novel=np.full(2, np.log1p(5)))
+                   surprise=surprise, novel=np.full(2, np.log1p(5)), null=NEWS_NULL)
 
 
 def test_the_lead_prior_fades_with_the_offset():
@@ -73,6 +79,7 @@ def _quotes(diversity: float) -> list[str]:
     gen = SimpleNamespace(
         doc_id=lambda pos: "badges.md",
         chunk=lambda cid: SimpleNamespace(ord=0),
+        chunk_number=lambda cid: 0,
         source=lambda pos, number: Source(number=number, doc_id="badges.md", title="Badges"),
         page=lambda pos, offset: None,
     )

@@ -20,7 +20,8 @@ import pytest
 from embeddings import Engine, cpu, evidence, rarity, retrieval, vector_index
 from embeddings.encoder import token_batches
 from embeddings.evidence import LEAD_CHARS, Passage, Query, _coverage, apply, apply_all, probability
-from embeddings.lexical import terms
+from embeddings.lexical import is_stop_word, terms, tokens
+from embeddings.variants import held_as_variant
 from embeddings.sentences import Kind
 
 QUESTIONS = [
@@ -50,11 +51,17 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
         # -log10 of the chance passages expected to share these words (evidence.surprise)
         chance = sum(max(0.0, 1 + w - math.log10(max(length, 1))) for t, w in q.weights.items() if t in everywhere)
         chance -= math.log10(gen.size)
+        # the rarity above common of the question's words no chunk holds, unless spelt otherwise here (evidence.absent_words)
+        passage_tokens = [w for a, b, _ in spans.tolist() for w in tokens([text[a:b]])[0]]
+        absent = sum(w - evidence.COMMON_RARITY for t, w in q.weights.items()
+                     if w > evidence.COMMON_RARITY and not any(ch.isdigit() for ch in t) and not is_stop_word(t)
+                     and not gen.corpus_terms([t])
+                     and not held_as_variant(t, everywhere, passage_tokens))
         for i, (a, b, kind) in enumerate(spans.tolist()):
             cos = float(codes[i].astype(np.float32) @ q.vector.astype(np.float32)) * float(scales[i])
             out.append({"chunk": c.chunk, "cos": cos, "passage_coverage": pcov, "kind": kind,
                         "sentence_terms": sentence_terms[i], "crowd": crowd, "scale": scale,
-                        "numbers_missing": numbers_missing, "surprise": chance,
+                        "numbers_missing": numbers_missing, "surprise": chance, "absent": absent,
                         "novel": math.log1p(len(sentence_terms[i] - set(q.weights))),
                         "agree": c.dense_rank is not None and c.bm25_rank is not None, "cand": c,
                         "params": params, "start": a})
@@ -82,7 +89,7 @@ def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
                 expected -= params.caption_penalty
             prob = probability(np.array([p.cos[i]]), np.array([p.coverage[i]]), c.dense, ref["agree"],
                                p.passage_coverage, ref["crowd"], ref["scale"], params,
-                               ref["numbers_missing"], ref["novel"], ref["surprise"])[0]
+                               ref["numbers_missing"], ref["novel"], ref["surprise"], absent=ref["absent"])[0]
             expected += params.lead * prob * math.exp(-ref["start"] / LEAD_CHARS)  # the lead prior
             if ref["kind"] == Kind.HEADING:
                 assert p.score[i] == -np.inf and p.p[i] == 0.0

@@ -84,3 +84,33 @@ def test_a_paraphrased_question_quotes_the_answer_not_the_sentence_that_repeats_
     assert ans.answered
     assert "limited to 60 guests" in ans.excerpts[0].text
     assert not ans.excerpts[0].text.startswith("#")
+
+
+def test_the_null_profile_is_measured_once_and_kept_with_the_generation(seeds_engine, monkeypatch):
+    import json
+
+    from embeddings.null import NullProfile
+    from embeddings.null_questions import NULL_QUESTIONS
+
+    gen = seeds_engine.generation
+    stored = gen.path / "derived" / "null_profile.json"
+    assert stored.is_file()  # measured when the index was published
+    profile = NullProfile.from_dict(json.loads(stored.read_text()))
+    assert profile == seeds_engine.null_profile(gen)
+    assert profile.questions == len(NULL_QUESTIONS)
+    assert profile.cos_mid < 0.25  # one note: a question it cannot answer finds little like it
+
+    def measured(*_):
+        raise AssertionError("measured again")
+
+    # Another process reads it from the generation instead of asking the null questions again ...
+    with monkeypatch.context() as m:
+        m.setattr(Engine, "_measure_null", measured)
+        again = Engine(seeds_engine.settings).load()
+        assert again.ask("who speaks for the Kremlin").answered
+        assert again.null_profile(again.generation) == profile
+    # ... and measures it again when it is lost (the folder is not part of the checked manifest).
+    stored.unlink()
+    fresh_engine = Engine(seeds_engine.settings).load()
+    assert fresh_engine.null_profile(fresh_engine.generation) == profile
+    assert stored.is_file()

@@ -1,0 +1,56 @@
+"""Whether a passage holds a question word in another spelling: an abbreviation, an acronym or a typo.
+
+The abstention charges a question for a rare word that no document holds ("Is there an official Helm
+chart?"), because such a word is usually what the question is about. People also write words the
+documents spell out: "head mod" for "moderator", "max" for "maximum", "a PR" for "a pull request",
+"CLA" for "Contributor License Agreement", "recogntion" for "recognition". The embedding model reads
+those as the same thing, so a question using them is answerable, and charging it would refuse it. A
+reader sees them at once; :func:`held_as_variant` is that reading, on the passage's own words only
+(its terms and tokens are in hand, so it costs a few string comparisons per absent word).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+_MIN_PREFIX = 3  # "mod" -> "moderator"; two letters prefix too many words
+_MIN_TYPO = 5  # one edit away is a typo only in a word this long ("port" vs "post" is not)
+_ACRONYM = range(2, 6)  # letters of an acronym
+
+
+def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Sequence[str]) -> bool:
+    """Whether ``term`` (a stemmed question word the corpus does not hold) is in the passage as another
+    spelling: the start of a longer passage term, one edit away from one (a typo in a word of at least
+    five letters), or the initials of consecutive passage tokens ("pr" -> "pull request")."""
+    if not term.isalpha():
+        return False
+    for other in passage_terms:
+        if len(term) >= _MIN_PREFIX and len(other) > len(term) and other.startswith(term):
+            return True
+        if min(len(term), len(other)) >= _MIN_TYPO and one_edit_apart(term, other):
+            return True
+    return len(term) in _ACRONYM and is_acronym(term, passage_tokens)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        if a[i + 1:] == b[i + 1:]:
+            return True
+        return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1:] == shorter[i:]
+
+
+def is_acronym(word: str, tokens: Sequence[str]) -> bool:
+    """Whether ``word`` spells the first letters of ``len(word)`` consecutive ``tokens``."""
+    n = len(word)
+    for i in range(len(tokens) - n + 1):
+        if tokens[i][:1] == word[0] and all(tokens[i + k][:1] == word[k] for k in range(1, n)):
+            return True
+    return False

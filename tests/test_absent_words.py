@@ -1,0 +1,134 @@
+"""A question about something no document mentions is refused, however on-topic it sounds.
+
+"Is there an official Orbit subreddit?" over a community's notes is close in meaning to them and
+shares "Orbit" with them; only a reader's check tells it apart from an answerable question: no
+note says "subreddit". ``evidence.absent_words`` is that check; abbreviations, acronyms and typos
+of words the passage spells out are not charged (``embeddings.variants``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from embeddings import Engine
+from embeddings.evidence import COMMON_RARITY, DEFAULT_PARAMS, absent_words, best_sentence, rarity
+from embeddings.variants import held_as_variant, is_acronym, one_edit_apart
+
+NOTE = """# Orbit community
+
+Orbit is an open-source photo library that you run on your own server.
+The Discord server is the official place to ask questions about Orbit, and the moderators answer within a day.
+New releases are announced in the #announcements channel.
+The Berlin meetup takes place at c-base on 14 June; space is limited to 60 guests.
+"""
+
+
+@pytest.fixture(scope="module")
+def one_note(tmp_path_factory, session_index):
+    """One community note, indexed as `make run` would (the session's ONNX export linked in)."""
+    from embeddings import EngineSettings
+    from embeddings.indexer import onnx_dir
+
+    base = tmp_path_factory.mktemp("one-note")
+    (base / "docs").mkdir()
+    (base / "docs" / "community.md").write_text(NOTE)
+    settings = EngineSettings(data_dir=base / "data", docs_dir=base / "docs", _env_file=None)
+    onnx = onnx_dir(settings)
+    onnx.parent.mkdir(parents=True)
+    onnx.symlink_to(onnx_dir(session_index))
+    engine = Engine(settings)
+    engine.reindex()
+    return engine
+
+
+def _absent(engine: Engine, question: str) -> float:
+    passage, _ = best_sentence(engine.passages(question)[0])
+    return passage.absent
+
+
+@pytest.fixture(scope="module")
+def seeds_only(tmp_path_factory, session_index):
+    """seeds/ alone (one news article), as `make run` indexes it."""
+    from embeddings import EngineSettings
+    from embeddings.indexer import onnx_dir
+
+    from .conftest import SEEDS
+
+    base = tmp_path_factory.mktemp("seeds-absent")
+    settings = EngineSettings(data_dir=base / "data", docs_dir=SEEDS, _env_file=None)
+    onnx = onnx_dir(settings)
+    onnx.parent.mkdir(parents=True)
+    onnx.symlink_to(onnx_dir(session_index))
+    engine = Engine(settings)
+    engine.reindex()
+    return engine
+
+
+REFUSED = "How many Ukrainian refugees have fled to Poland?"  # on the article's topic; it never says "refugees"
+
+
+def test_a_question_about_words_the_document_lacks_is_refused_and_paraphrases_answered(seeds_only):
+    assert _absent(seeds_only, REFUSED) > 0
+    assert not seeds_only.ask(REFUSED).answered
+    # Paraphrases of what the article does say, in words of their own: common words are not charged.
+    for question, phrase in [("Which country was the go-between in the peace talks?", "mediated in large part by Turkey"),
+                             ("What does Kyiv want before negotiating again?", "complete withdrawal of Russian troops")]:
+        assert _absent(seeds_only, question) == 0, question
+        ans = seeds_only.ask(question)
+        assert ans.answered, question
+        assert any(phrase in e.text for e in ans.excerpts), [e.text for e in ans.excerpts]
+
+
+def test_without_the_absent_words_the_on_topic_question_would_be_answered(seeds_only):
+    """What the feature is for: the rest of the model reads the refugee question as on-topic."""
+    blind = Engine(seeds_only.settings, evidence_params=dataclasses.replace(DEFAULT_PARAMS, a_absent=0.0)).load()
+    assert blind.ask(REFUSED).answered
+
+
+def test_abbreviations_and_typos_of_a_notes_words_are_not_charged(one_note):
+    assert _absent(one_note, "Is there an official Orbit subreddit?") > 0
+    assert _absent(one_note, "How fast do the mods answer?") == 0  # "mods": "moderators"
+    assert _absent(one_note, "Who answers qeustions on the Discord server?") == 0  # a typo of "questions"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: over one five-line note the null questions find nothing, so any question on its "
+    "topic stands ~10 spreads above the null and the absent word's weight cannot outweigh that; "
+    "see README, Answer quality",
+)
+def test_over_one_short_note_an_on_topic_question_about_an_absent_word_is_refused(one_note):
+    assert not one_note.ask("Is there an official Orbit subreddit?").answered
+
+
+def test_only_uncommon_words_count_and_by_how_rare_they_are():
+    unheld = {"subreddit": rarity("subreddit"), "helm": rarity("helm")}
+    assert absent_words(unheld, set(), []) == pytest.approx(sum(w - COMMON_RARITY for w in unheld.values()))
+    assert absent_words({"subreddit": rarity("subreddit")}, set(), []) > absent_words({"helm": rarity("helm")}, set(), [])
+    assert rarity("long") <= COMMON_RARITY  # "How long until someone replies?": common words are never charged
+
+
+@pytest.mark.parametrize(
+    ("term", "terms", "tokens", "held"),
+    [
+        ("mod", {"moder", "answer"}, [], True),  # the start of a longer word
+        ("recogntion", {"recognition"}, [], True),  # one letter dropped
+        ("recieve", {"receive"}, [], True),  # two neighbours swapped
+        ("pr", set(), ["open", "a", "pull", "request", "first"], True),  # initials
+        ("cla", set(), ["sign", "the", "contributor", "license", "agreement"], True),
+        ("subreddit", {"discord", "server"}, ["the", "discord", "server"], False),
+        ("port", {"post"}, [], False),  # one edit apart, but too short to call a typo
+        ("helm", set(), ["help", "each", "new", "member"], False),
+    ],
+)
+def test_held_as_variant(term, terms, tokens, held):
+    assert held_as_variant(term, terms, tokens) is held
+
+
+def test_one_edit_apart_and_acronyms():
+    assert one_edit_apart("grant", "grants") and one_edit_apart("grants", "grant")
+    assert one_edit_apart("travel", "trevel") and not one_edit_apart("travel", "travel")
+    assert not one_edit_apart("travel", "trivial")
+    assert is_acronym("pr", ["a", "pull", "request"]) and not is_acronym("pr", ["pull", "the", "request"])
