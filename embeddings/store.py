@@ -5,7 +5,10 @@ Layout of the data directory::
     CURRENT                 name of the published generation (replaced by rename)
     reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
-                            sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy
+                            sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy,
+                            sentence_terms.npy, sentence_term_offsets.npy, sentence_numbers.npy (each sentence's
+                            BM25 term ids and whether it holds a number: ``sentence_terms.py``; absent in
+                            generations written before, whose ``docbot index`` derives them into derived/)
     onnx/<model>/           the query-time ONNX export of the embedding model
 
 ``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
@@ -55,6 +58,8 @@ from .chunking import embedded_text
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
+from .sentence_terms import SentenceMatches, SentenceTerms
+from . import sentence_terms as sentence_terms_mod
 from .models import DocumentInfo, Source
 from .sources import SourceEntry, SourceTable
 
@@ -75,6 +80,11 @@ REUSED_FILES = (
 )
 #: Search indexes rebuilt from the reused files without embedding anything.
 DERIVED_FILES = ("index.faiss", "bm25")
+#: Each sentence's terms (``SentenceTerms``): written with every generation since they were added;
+#: an older generation gets them in ``derived/`` from ``ensure_sentence_terms`` and answers without
+#: them (tokenizing its candidates' sentences) until then.
+SENTENCE_TERM_FILES = ("sentence_terms.npy", "sentence_term_offsets.npy", "sentence_numbers.npy")
+DERIVED_DIR = "derived"
 _GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 
 
@@ -568,7 +578,12 @@ def _write_files(
 
     index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
     vector_index.save(index, directory / "index.faiss")
-    LexicalIndex.build(texts_for_bm25).save(directory / "bm25")
+    lexical = LexicalIndex.build(texts_for_bm25)
+    lexical.save(directory / "bm25")
+    _save_sentence_terms(directory, sentence_terms_mod.build(
+        ((d.document.text, [(a, b) for chunk in d.sentences for a, b, _ in chunk]) for d in docs),
+        lexical.vocabulary.get,
+    ))
 
     full = Manifest(
         format=FORMAT_VERSION,
@@ -583,6 +598,29 @@ def _write_files(
     )
     (directory / "manifest.json").write_text(json.dumps(asdict(full), indent=2))
     return full
+
+
+def _save_sentence_terms(directory: Path, table: SentenceTerms) -> None:
+    """``table``'s arrays as ``SENTENCE_TERM_FILES`` in ``directory``, each replaced atomically."""
+    for name, array in zip(SENTENCE_TERM_FILES, (table.ids, table.offsets, table.numbers)):
+        tmp = directory / f"{name}.tmp"
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, directory / name)
+
+
+def _load_sentence_terms(directory: Path) -> SentenceTerms | None:
+    """The table in ``directory`` (memory-mapped), or None when absent, unreadable or inconsistent."""
+    if not all((directory / name).is_file() for name in SENTENCE_TERM_FILES):
+        return None
+    try:
+        table = SentenceTerms(*(load_mapped(directory / name) for name in SENTENCE_TERM_FILES))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the sentence terms in %s (%s); questions tokenize their sentences", directory, exc)
+        return None
+    return table if table.consistent() else None
 
 
 def write_generation(
@@ -829,6 +867,14 @@ class DocumentTable:
     def _chunk_spans(self, first: int, n: int) -> list[tuple[int, int]]:
         raise NotImplementedError
 
+    def sentence_matches(self, cids: Iterable[int], terms: Iterable[str]) -> SentenceMatches | None:
+        """Which of ``terms`` each sentence of chunks ``cids`` holds, in ``sentences_of``'s order, from
+        the terms stored at index time; None where none are stored (then evidence tokenizes them)."""
+        return None
+
+    def ensure_sentence_terms(self) -> None:
+        """Store the sentences' terms if this generation lacks them (a no-op where none are stored)."""
+
     def _doc_chars(self) -> list[int]:
         raise NotImplementedError
 
@@ -969,6 +1015,8 @@ class Generation(DocumentTable):
         self.index: faiss.Index | None = None
         self.lexical: LexicalIndex | None = None
         problems = _check_files(path, self.manifest, REUSED_FILES, checksums=checksums)
+        if self.manifest.files:  # recorded: as vital as the rest (older generations lack them)
+            problems += _check_files(path, self.manifest, SENTENCE_TERM_FILES, checksums=checksums)
         if problems:
             raise damaged(path, problems)
         self._db_path = path / "store.sqlite"
@@ -1018,6 +1066,8 @@ class Generation(DocumentTable):
             self.sentence_codes = load_mapped(path / "sentence_vectors.npy")
         with _reading(path, "sentence_scales.npy"):
             self.sentence_scales = load_mapped(path / "sentence_scales.npy")
+        with _reading(path, "sentence_terms.npy"):
+            self._sentence_terms = _load_sentence_terms(path) or _load_sentence_terms(path / DERIVED_DIR)
 
     def _check_counts(self) -> None:
         """The files must agree with each other and with the manifest; each disagreement is damage."""
@@ -1045,6 +1095,8 @@ class Generation(DocumentTable):
              f"sentence_scales.npy holds {self.sentence_scales.shape}, ({n_sent},) expected"),
             (all(0 <= pos < len(self.doc_ids) for pos in self._pages),
              "store.sqlite holds pages of documents it does not have"),
+            (self._sentence_terms is None or len(self._sentence_terms) == n_sent,
+             f"the sentence terms cover {len(self._sentence_terms or ())} sentences, not {n_sent}"),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -1115,16 +1167,57 @@ class Generation(DocumentTable):
         lo, hi = self.sentence_range(cid)
         return ChunkSentences(np.asarray(self.sentences[lo:hi]), self.sentence_codes[lo:hi], self.sentence_scales[lo:hi])
 
-    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
-        """The quotable sentences of chunks ``cids`` concatenated in that order (one read of each
-        array, not one per chunk), and the offsets where each chunk's rows begin (``len(cids) + 1``)."""
+    def _sentence_rows(self, cids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence rows of chunks ``cids`` in that order, and where each chunk's rows begin."""
         ids = np.fromiter(cids, dtype=np.int64)
         lo, hi = self.chunk_sentence_offsets[ids], self.chunk_sentence_offsets[ids + 1]
         bounds = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(hi - lo, out=bounds[1:])
-        rows = np.repeat(lo - bounds[:-1], hi - lo) + np.arange(int(bounds[-1]))
+        return np.repeat(lo - bounds[:-1], hi - lo) + np.arange(int(bounds[-1])), bounds
+
+    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
+        """The quotable sentences of chunks ``cids`` concatenated in that order (one read of each
+        array, not one per chunk), and the offsets where each chunk's rows begin (``len(cids) + 1``)."""
+        rows, bounds = self._sentence_rows(cids)
         return ChunkSentences(np.asarray(self.sentences[rows]), np.asarray(self.sentence_codes[rows]),
                               np.asarray(self.sentence_scales[rows])), bounds
+
+    def sentence_matches(self, cids: Iterable[int], terms: Iterable[str]) -> SentenceMatches | None:
+        table = self._sentence_terms
+        if table is None or self.lexical is None:
+            return None
+        get = self.lexical.vocabulary.get
+        wanted = {i: t for t in terms if (i := get(t)) is not None}
+        return table.rows(self._sentence_rows(cids)[0]).matches(wanted)
+
+    def ensure_sentence_terms(self) -> None:
+        """Derive the sentences' terms into ``derived/`` for a generation written before they were
+        stored (once; ~10 s for the 500,000 sentences of news2022). A failure is a warning: questions
+        tokenize the sentences instead, with the same answers."""
+        if self._sentence_terms is not None:
+            return
+        lexical = self.lexical or LexicalIndex.load(self.path / "bm25")
+        log.info("storing the sentences' terms of index generation %s (once)", self.name)
+        texts: dict[int, str] = {}
+        starts = np.asarray(self.sentences[:, :2])
+        offsets = self.chunk_sentence_offsets
+
+        def docs() -> Iterator[tuple[str, list[tuple[int, int]]]]:
+            for pos in range(self.documents):
+                first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+                lo, hi = int(offsets[first]), int(offsets[first + n])
+                yield self.doc_texts([pos], texts).pop(pos), [tuple(r) for r in starts[lo:hi].tolist()]
+
+        table = sentence_terms_mod.build(docs(), lexical.vocabulary.get)
+        folder = self.path / DERIVED_DIR
+        try:
+            folder.mkdir(exist_ok=True)
+            _save_sentence_terms(folder, table)
+        except OSError as exc:
+            log.warning("could not store the sentences' terms in %s (%s); questions tokenize them instead",
+                        folder, exc.strerror or exc)
+        if table.consistent() and len(table) == len(self.sentences):
+            self._sentence_terms = table
 
     def doc_sizes(self, pos: int) -> tuple[int, int]:
         """A document's number of chunks and of quotable sentences."""
