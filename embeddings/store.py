@@ -519,6 +519,7 @@ def _write_files(
     exact_max: int,
     previous_index: faiss.Index | None,
     sources: SourceTable | None = None,
+    ivf_encoding: str = "flat",
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
     dim = build.dimension
@@ -576,7 +577,7 @@ def _write_files(
     finally:
         con.close()
 
-    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
+    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index, encoding=ivf_encoding)
     vector_index.save(index, directory / "index.faiss")
     lexical = LexicalIndex.build(texts_for_bm25)
     lexical.save(directory / "bm25")
@@ -631,6 +632,7 @@ def write_generation(
     exact_max: int,
     previous_index: faiss.Index | None = None,
     sources: SourceTable | None = None,
+    ivf_encoding: str = "flat",
 ) -> Path:
     """Write a complete generation and publish it; returns its directory.
 
@@ -646,7 +648,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, build, exact_max, previous_index, sources)
+        full = _write_files(tmp, docs, build, exact_max, previous_index, sources, ivf_encoding)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -738,7 +740,8 @@ def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checks
 
 
 def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
-    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists."""
+    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists
+    (an 8-bit IVF index's lists are bytes, whose decoded range is checked by ``_vectors_sane``)."""
     if isinstance(index, faiss.IndexFlat):
         if index.ntotal:
             yield faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
@@ -750,6 +753,8 @@ def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
             if n:
                 codes = faiss.rev_swig_ptr(lists.get_codes(i), n * lists.code_size)
                 yield np.frombuffer(codes, dtype=np.float32)
+    elif isinstance(index, faiss.IndexIVFScalarQuantizer):
+        yield from _vector_blocks(faiss.downcast_index(index.quantizer))
 
 
 def _vectors_sane(index: faiss.Index) -> bool:
@@ -762,6 +767,13 @@ def _vectors_sane(index: faiss.Index) -> bool:
     them twice (33 against 20 ms on the news2022 index).
     """
     d = index.d
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        # Each component decodes to the trained minimum + code/255 x the trained range of residuals of
+        # unit vectors to their centroids (each component within [-2, 2], so a range of at most 4): a
+        # damaged table would move every vector. The 8-bit codes cannot hold anything non-finite.
+        ranges = faiss.vector_to_array(index.sq.trained)
+        if not (np.isfinite(ranges).all() and np.abs(ranges).max(initial=0.0) <= 4.0):
+            return False
     for block in _vector_blocks(index):
         rows = block.size // d
         if rows:
@@ -1296,9 +1308,10 @@ class LocalStore:
     The ``StoreBackend`` protocol over this module's functions; the layout is in the module docstring.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, ivf_encoding: str = "flat") -> None:
         self.data_dir = data_dir
         self.location = str(data_dir)
+        self.ivf_encoding = ivf_encoding  # how a new IVF index stores its lists (``vector_index.ENCODINGS``)
 
     def pointer(self) -> str | None:
         return read_pointer(self.data_dir)
@@ -1321,7 +1334,8 @@ class LocalStore:
     ) -> str:
         previous_index = previous.index if isinstance(previous, Generation) else None
         return write_generation(self.data_dir, docs, build=build, exact_max=exact_max,
-                                previous_index=previous_index, sources=sources).name
+                                previous_index=previous_index, sources=sources,
+                                ivf_encoding=self.ivf_encoding).name
 
     def sweep_unfinished(self) -> None:
         sweep_unfinished(self.data_dir)

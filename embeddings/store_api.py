@@ -161,5 +161,5 @@ def open_store(settings: EngineSettings) -> StoreBackend:
         return MilvusStore(settings)
     from .store import LocalStore
 
-    return LocalStore(settings.data_dir)
+    return LocalStore(settings.data_dir, ivf_encoding=settings.ivf_encoding)
 
