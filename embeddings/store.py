@@ -58,9 +58,9 @@ from .chunking import embedded_text
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
-from .sentence_terms import SentenceMatches, SentenceTerms
-from . import sentence_terms as sentence_terms_mod
 from .models import DocumentInfo, Source
+from .sentence_terms import SentenceMatches, SentenceTerms
+from .sentence_terms import build as build_sentence_terms
 from .sources import SourceEntry, SourceTable
 
 if TYPE_CHECKING:
@@ -581,7 +581,7 @@ def _write_files(
     vector_index.save(index, directory / "index.faiss")
     lexical = LexicalIndex.build(texts_for_bm25)
     lexical.save(directory / "bm25")
-    _save_sentence_terms(directory, sentence_terms_mod.build(
+    _save_sentence_terms(directory, build_sentence_terms(
         ((d.document.text, [(a, b) for chunk in d.sentences for a, b, _ in chunk]) for d in docs),
         lexical.vocabulary.get,
     ))
@@ -1220,7 +1220,7 @@ class Generation(DocumentTable):
                 lo, hi = int(offsets[first]), int(offsets[first + n])
                 yield self.doc_texts([pos], texts).pop(pos), [tuple(r) for r in starts[lo:hi].tolist()]
 
-        table = sentence_terms_mod.build(docs(), lexical.vocabulary.get)
+        table = build_sentence_terms(docs(), lexical.vocabulary.get)
         folder = self.path / DERIVED_DIR
         try:
             folder.mkdir(exist_ok=True)
