@@ -397,6 +397,7 @@ def estimated_bytes(chunks: int, sentences: int, text_bytes: int, dimension: int
     return (
         2 * vectors + 16 * chunks  # vectors.npy, index.faiss, chunk spans and offsets
         + sentences * (dimension + 4 + 24)  # int8 sentence vectors, scales, spans
+        + sentences * (4 * 10 + 8 + 1)  # their terms (~10 distinct a sentence in news), offsets, numbers
         + 2 * text_bytes  # the texts in SQLite, and BM25's postings
         + 2**20  # headers, manifest, vocabulary
     )
