@@ -33,7 +33,7 @@ import numpy as np
 from .lexical import stems, terms, terms_of, tokens, words
 from .rarity import zipf
 from .retrieval import Candidate
-from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, UNKNOWN, holds_number  # noqa: F401 (re-exported)
+from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
 from .store_api import IndexView as Generation
 
@@ -285,28 +285,28 @@ def surprise(
 
 
 def answer_checks(
-    question_terms: set[str], numbers: set[str], sentence_terms: list[set[str]], everywhere: set[str]
+    question_terms: set[str], numbers: set[str], sentence_terms: list[set[str]], everywhere: set[str],
+    counts: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """For one passage: whether a number of the question is missing from it (1.0 or 0.0), and for
     each sentence ln(1 + its terms that are not the question's).
 
     ``numbers`` are the question's terms holding a digit ("2024", "3", "17th"); ``everywhere`` the
     terms of the chunk and its title. Both are plain counts, not corpus statistics, so they read the
-    same whatever the size of the collection.
+    same whatever the size of the collection. ``counts``: each sentence's number of distinct terms,
+    when ``sentence_terms`` hold only those that matter here (the question's, and ``everywhere`` only
+    those too: read from the terms stored with the index), not all of them.
     """
     missing = float(any(n not in everywhere for n in numbers))
-    counts = np.array([len(st) for st in sentence_terms], dtype=np.float64)
-    return missing, _novel(counts, [st & question_terms for st in sentence_terms])
-
-
-def _novel(counts: np.ndarray, shared: list[set[str]]) -> np.ndarray:
-    """ln(1 + the terms of each sentence that are not the question's), from its number of distinct
-    terms and the question's terms it holds."""
-    return np.log1p(counts.astype(np.float64) - np.fromiter(map(len, shared), dtype=np.float64, count=len(shared)))
+    if counts is None:
+        counts = np.fromiter(map(len, sentence_terms), dtype=np.float64, count=len(sentence_terms))
+    shared = np.fromiter((len(st & question_terms) for st in sentence_terms), dtype=np.float64,
+                         count=len(sentence_terms))
+    return missing, np.log1p(counts.astype(np.float64) - shared)
 
 
 def _sentence_words(
-    gen: Generation, cands: list[Candidate], texts: list[str] | Callable[[], list[str]], question_terms: set[str],
+    gen: Generation, cands: list[Candidate], texts: Callable[[], list[str]], question_terms: set[str],
     wants_number: bool,
 ) -> tuple[list[set[str]], np.ndarray, np.ndarray]:
     """For each candidate sentence: the question's terms it holds, its number of distinct terms, and
@@ -314,14 +314,13 @@ def _sentence_words(
 
     Read from the terms the generation stored at index time when it has them (``sentence_terms``):
     tokenizing and stemming a question's ~60 sentences cost ~0.7 ms. Otherwise, and for a sentence
-    with a term the vocabulary lacks, from ``texts`` (the sentences' texts, or what makes them),
-    with the same results (tested).
+    with a term the vocabulary lacks, from their texts (``texts()``), with the same results (tested).
     """
     stored = gen.sentence_matches((c.chunk for c in cands), question_terms)
     if stored is not None and not stored.unknown.any():
         typed = stored.numbers.astype(np.float64) if wants_number else np.zeros(len(stored.counts))
         return stored.found, stored.counts, typed
-    sentence_texts = texts() if callable(texts) else texts
+    sentence_texts = texts()
     redo = range(len(sentence_texts)) if stored is None else np.flatnonzero(stored.unknown).tolist()
     words_of = tokens([sentence_texts[i] for i in redo])
     own = [set(t) for t in terms_of(words_of)]
@@ -424,8 +423,7 @@ def score(
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
         everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
-        numbers_missing = float(any(n not in everywhere for n in numbers))
-        novel = _novel(counts[lo:hi], sentence_terms[lo:hi])
+        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
