@@ -1028,8 +1028,6 @@ class Generation(DocumentTable):
         self.index: faiss.Index | None = None
         self.lexical: LexicalIndex | None = None
         problems = _check_files(path, self.manifest, REUSED_FILES, checksums=checksums)
-        if self.manifest.files:  # recorded: as vital as the rest (older generations lack them)
-            problems += _check_files(path, self.manifest, SENTENCE_TERM_FILES, checksums=checksums)
         if problems:
             raise damaged(path, problems)
         self._db_path = path / "store.sqlite"
@@ -1079,8 +1077,7 @@ class Generation(DocumentTable):
             self.sentence_codes = load_mapped(path / "sentence_vectors.npy")
         with _reading(path, "sentence_scales.npy"):
             self.sentence_scales = load_mapped(path / "sentence_scales.npy")
-        with _reading(path, "sentence_terms.npy"):
-            self._sentence_terms = _load_sentence_terms(path) or _load_sentence_terms(path / DERIVED_DIR)
+        self._sentence_terms: SentenceTerms | None = None  # read with the search indexes
 
     def _check_counts(self) -> None:
         """The files must agree with each other and with the manifest; each disagreement is damage."""
@@ -1108,8 +1105,6 @@ class Generation(DocumentTable):
              f"sentence_scales.npy holds {self.sentence_scales.shape}, ({n_sent},) expected"),
             (all(0 <= pos < len(self.doc_ids) for pos in self._pages),
              "store.sqlite holds pages of documents it does not have"),
-            (self._sentence_terms is None or len(self._sentence_terms) == n_sent,
-             f"the sentence terms cover {len(self._sentence_terms or ())} sentences, not {n_sent}"),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -1118,9 +1113,14 @@ class Generation(DocumentTable):
     def load_search(self, *, checksums: bool = False) -> None:
         """Load and check the FAISS and BM25 indexes (IndexDamaged when either is damaged)."""
         path, m = self.path, self.manifest
-        problems = _check_files(path, m, DERIVED_FILES, checksums=checksums)
+        # The sentences' terms are derived from the texts like the search indexes: damaged, they are
+        # rebuilt without embedding anything.
+        # (Generations written before checksums or before the terms were stored do not list them.)
+        parts = DERIVED_FILES + (SENTENCE_TERM_FILES if m.files else ())
+        problems = _check_files(path, m, parts, checksums=checksums)
         if problems:
             raise damaged(path, problems)
+        table = self._stored_sentence_terms()
         with _reading(path, "index.faiss"):
             index = vector_index.load(path / "index.faiss")
         if index.ntotal != m.chunks or index.d != m.dimension:
@@ -1132,7 +1132,7 @@ class Generation(DocumentTable):
             lexical = LexicalIndex.load(path / "bm25")
         if lexical.size != max(m.chunks, 1):  # an empty generation holds one placeholder
             raise damaged(path, [f"bm25/ holds {lexical.size} chunks, the manifest {m.chunks}"])
-        self.index, self.lexical = index, lexical
+        self.index, self.lexical, self._sentence_terms = index, lexical, table
 
     @classmethod
     def open_current(cls, data_dir: Path) -> "Generation":
@@ -1203,11 +1203,23 @@ class Generation(DocumentTable):
         wanted = {i: t for t in terms if (i := get(t)) is not None}
         return table.rows(self._sentence_rows(cids)[0]).matches(wanted)
 
+    def _stored_sentence_terms(self) -> SentenceTerms | None:
+        """The sentences' terms written with this generation (IndexDamaged if they disagree with its
+        sentences), else those derived into ``derived/`` (ignored if they disagree: not checksummed)."""
+        n = len(self.sentences)
+        with _reading(self.path, "sentence_terms.npy"):
+            table = _load_sentence_terms(self.path)
+            if table is not None and len(table) != n:
+                raise damaged(self.path, [f"the sentence terms cover {len(table)} sentences, not {n}"])
+            if table is None:
+                table = _load_sentence_terms(self.path / DERIVED_DIR)
+        return table if table is not None and len(table) == n else None
+
     def ensure_sentence_terms(self) -> None:
         """Derive the sentences' terms into ``derived/`` for a generation written before they were
         stored (once; ~10 s for the 500,000 sentences of news2022). A failure is a warning: questions
         tokenize the sentences instead, with the same answers."""
-        if self._sentence_terms is not None:
+        if self._sentence_terms is not None or self._stored_sentence_terms() is not None:
             return
         lexical = self.lexical or LexicalIndex.load(self.path / "bm25")
         log.info("storing the sentences' terms of index generation %s (once)", self.name)

@@ -116,6 +116,17 @@ def test_an_index_written_before_gets_its_terms_from_the_next_index(engine: Engi
     assert _answer(upgraded.ask(QUESTIONS[1])) == _answer(before)
     assert store.verify(data).intact  # the derived folder is no damage
 
+    stamps = [(gen_path / store.DERIVED_DIR / name).stat().st_mtime_ns for name in store.SENTENCE_TERM_FILES]
+    Engine(settings).reindex()  # derived once, not at every index
+    assert stamps == [(gen_path / store.DERIVED_DIR / name).stat().st_mtime_ns for name in store.SENTENCE_TERM_FILES]
+
+    # A derived table that disagrees with the sentences (not checksummed) is ignored, not trusted.
+    np.save(gen_path / store.DERIVED_DIR / "sentence_numbers.npy", np.zeros(3, dtype=bool))
+    np.save(gen_path / store.DERIVED_DIR / "sentence_term_offsets.npy", np.zeros(4, dtype=np.int64))
+    mismatched = Engine(settings).load()
+    assert mismatched.generation.sentence_matches([0], ["x"]) is None
+    assert _answer(mismatched.ask(QUESTIONS[1])) == _answer(before)
+
 
 def test_damaged_term_files_are_reported(session_index, tmp_path):
     data = tmp_path / "data"
