@@ -1,7 +1,7 @@
 """Two versions of the query path in one process, question by question: what a change saved.
 
     python -m benchmarks.query_compare --data-dir DIR --ref COMMIT [--questions FILE.jsonl] [--rounds 3]
-        [--overlap]
+        [--overlap] [--ref-data-dir DIR2]
 
 The ``embeddings`` package of git commit ``COMMIT`` (read with ``git archive``, nothing checked out)
 is loaded beside this checkout's under another name, both engines answer from the same index ``DIR``
@@ -16,6 +16,10 @@ disturbed still. Prints JSON:
 * ``ratio``: the median per-question ratio of this version to ``ref``, CPU and wall;
 * ``different_answers``: the questions (of the first round) whose answers differ in anything but
   their timings: a speed change should leave this empty.
+
+``--ref-data-dir`` lets the ``ref`` version answer from another index (a copy of the same one in
+an older layout, say, as each version's ``docbot index`` would have written it); the answers of the
+two may then differ where the indexes do.
 
 ``--overlap`` keeps ``query_overlap`` on and lets both versions embed beside BM25 whatever the load
 (the CPU figures are then the asking thread's only). The question cache is off in both.
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     ap.add_argument("--overlap", action="store_true", help="embed beside BM25 in both, whatever the load")
+    ap.add_argument("--ref-data-dir", type=Path, help="the index the ref version reads (default: --data-dir)")
     args = ap.parse_args(argv)
     if not (args.data_dir / "CURRENT").exists() or not args.questions.is_file():
         print(json.dumps({"skipped": f"no index in {args.data_dir} or no questions {args.questions}"}))
@@ -177,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         try:
             with _measured(ref, args.overlap), _measured(embeddings, args.overlap):
-                engines = {"ref": _engine(ref, args.data_dir, args.overlap),
+                engines = {"ref": _engine(ref, args.ref_data_dir or args.data_dir, args.overlap),
                            "this": _engine(embeddings, args.data_dir, args.overlap)}
-                result = {"data_dir": str(args.data_dir), "ref_commit": args.ref, "overlap": args.overlap,
+                result = {"data_dir": str(args.data_dir), "ref_data_dir": str(args.ref_data_dir or args.data_dir),
+                          "ref_commit": args.ref, "overlap": args.overlap,
                           **compare(engines, questions, args.rounds)}
         finally:
             _unload_ref()

@@ -36,6 +36,7 @@ from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
 from .retrieval import Candidate
+from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -161,33 +162,6 @@ _NUMERIC_QUESTION = re.compile(
     r"when|which (year|date|month|day))\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|dozen|half|once|twice|daily|weekly|monthly|yearly|annually|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|yesterday)\b",
-    re.IGNORECASE,
-)
-
-
-_DIGIT = re.compile(r"\d")
-_NUMBER_WORDS = frozenset(_NUMBER.pattern.split("(", 1)[1].rsplit(")", 1)[0].split("|"))
-
-
-def holds_number(text: str, words: list[str]) -> bool:
-    """``_NUMBER.search(text)``, given the text's words (:func:`lexical.tokens`).
-
-    For ASCII text (most sentences) a number word is a word of the list, found by a set look-up; the
-    regular expression took 20 us a sentence, 1.1 ms for the ~55 sentences of a "how many" question.
-    Other text keeps the expression (its case-insensitive match folds more than ``lower``).
-    """
-    if _DIGIT.search(text) is not None:
-        return True
-    if text.isascii():
-        return not _NUMBER_WORDS.isdisjoint(words)
-    return _NUMBER.search(text) is not None
-
-
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
 
 
@@ -409,19 +383,64 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
                if not held_as_variant(t, passage_terms, passage_tokens))
 
 
+def _absent_in(unheld: dict[str, float], passage_sentences: list[str]) -> float:
+    """:func:`absent_words` for one passage, from its sentences' own words: the variants need all of
+    them, where the stored sentence terms hold only the question's. Tokenized only for a question with
+    an uncommon word the corpus lacks, which is rare."""
+    words = tokens(passage_sentences)
+    held = set().union(*terms_of(words))
+    return absent_words(unheld, held, [w for ws in words for w in ws])
+
+
 def answer_checks(
-    question_terms: set[str], numbers: set[str], sentence_terms: list[set[str]], everywhere: set[str]
+    question_terms: set[str], numbers: set[str], sentence_terms: list[set[str]], everywhere: set[str],
+    counts: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """For one passage: whether a number of the question is missing from it (1.0 or 0.0), and for
     each sentence ln(1 + its terms that are not the question's).
 
     ``numbers`` are the question's terms holding a digit ("2024", "3", "17th"); ``everywhere`` the
     terms of the chunk and its title. Both are plain counts, not corpus statistics, so they read the
-    same whatever the size of the collection.
+    same whatever the size of the collection. ``counts``: each sentence's number of distinct terms,
+    when ``sentence_terms`` hold only those that matter here (the question's, and ``everywhere`` only
+    those too: read from the terms stored with the index), not all of them.
     """
     missing = float(any(n not in everywhere for n in numbers))
-    novel = np.log1p(np.array([len(st - question_terms) for st in sentence_terms], dtype=np.float64))
-    return missing, novel
+    if counts is None:
+        counts = np.fromiter(map(len, sentence_terms), dtype=np.float64, count=len(sentence_terms))
+    shared = np.fromiter((len(st & question_terms) for st in sentence_terms), dtype=np.float64,
+                         count=len(sentence_terms))
+    return missing, np.log1p(counts.astype(np.float64) - shared)
+
+
+def _sentence_words(
+    gen: Generation, cands: list[Candidate], texts: Callable[[], list[str]], question_terms: set[str],
+    wants_number: bool,
+) -> tuple[list[set[str]], np.ndarray, np.ndarray]:
+    """For each candidate sentence: the question's terms it holds, its number of distinct terms, and
+    1.0 where it holds a number (only looked at when the question asks for one).
+
+    Read from the terms the generation stored at index time when it has them (``sentence_terms``):
+    tokenizing and stemming a question's ~60 sentences cost ~0.7 ms. Otherwise, and for a sentence
+    with a term the vocabulary lacks, from their texts (``texts()``), with the same results (tested).
+    """
+    stored = gen.sentence_matches((c.chunk for c in cands), question_terms)
+    if stored is not None and not stored.unknown.any():
+        typed = stored.numbers.astype(np.float64) if wants_number else np.zeros(len(stored.counts))
+        return stored.found, stored.counts, typed
+    sentence_texts = texts()
+    redo = range(len(sentence_texts)) if stored is None else np.flatnonzero(stored.unknown).tolist()
+    words_of = tokens([sentence_texts[i] for i in redo])
+    own = [set(t) for t in terms_of(words_of)]
+    if stored is None:
+        found, counts = [st & question_terms for st in own], np.array([len(st) for st in own], dtype=np.int64)
+        typed = (np.array([holds_number(t, w) for t, w in zip(sentence_texts, words_of)], dtype=np.float64)
+                 if wants_number else np.zeros(len(sentence_texts)))
+        return found, counts, typed
+    found, counts = list(stored.found), stored.counts.copy()
+    for i, st in zip(redo, own):
+        found[i], counts[i] = st & question_terms, len(st)
+    return found, counts, stored.numbers.astype(np.float64) if wants_number else np.zeros(len(counts))
 
 
 def _coverage(
@@ -483,36 +502,38 @@ def score(
     docs = [gen.doc_of(c.chunk) for c in cands]
     gen.doc_texts(docs, texts)  # one read for all the documents not read yet
     spans = sentences.spans
-    row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
-    sentence_texts = [texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())]
+
+    made: list[list[str]] = []
+
+    def sentence_texts() -> list[str]:
+        """The candidates' sentences, cut from their documents once, when first needed."""
+        if not made:
+            row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
+            made.append([texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())])
+        return made[0]
+
     q = query.vector.astype(np.float32)
     if query.own_vector is not None:  # a follow-up: its own text's cosine too (see ``_tested_cos``)
         q = np.stack([q, query.own_vector.astype(np.float32)], axis=1)
-    if embed is not None and sentence_texts:
-        both = (embed(sentence_texts) @ q).astype(np.float64)
+    if embed is not None and len(spans):
+        both = (embed(sentence_texts()) @ q).astype(np.float64)
     else:
         both = ((sentences.codes.astype(np.float32) @ q) * (sentences.scales[:, None] if q.ndim == 2 else sentences.scales)
                 ).astype(np.float64)
     cos, own_cos = (both[:, 0], both[:, 1]) if q.ndim == 2 else (both, None)
-    # The sentences' and the documents' titles' words from one tokenizer call.
-    unique_docs = list(dict.fromkeys(docs))
-    words_of = tokens(sentence_texts + [gen.title(d) for d in unique_docs])
-    tokenized = terms_of(words_of)
-    sentence_terms = [set(t) for t in tokenized[: len(sentence_texts)]]
-    title_terms = dict(zip(unique_docs, tokenized[len(sentence_texts):]))
-    section_terms = _section_terms(gen, docs, spans, bounds, texts)
     weights, total = query.weights, sum(query.weights.values())
+    question_terms = set(weights)
+    # Each sentence's share of the question's words, and how many words of its own it has.
+    sentence_terms, counts, typed = _sentence_words(gen, cands, sentence_texts, question_terms, query.wants_number)
+    unique_docs = list(dict.fromkeys(docs))
+    title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
+    section_terms = _section_terms(gen, docs, spans, bounds, texts)
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
         dtype=np.float64,
     )
-    typed = (
-        np.array([holds_number(t, w) for t, w in zip(sentence_texts, words_of)], dtype=np.float64)
-        if query.wants_number else np.zeros(len(sentence_texts))
-    )
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
-    question_terms = set(weights)
     numbers = {t for t in question_terms if _DIGIT.search(t)}
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
@@ -530,9 +551,10 @@ def score(
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
-        everywhere = set(title_terms[doc]).union(*sentence_terms[lo:hi])
-        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere)
-        length = sum(len(t) for t in sentence_terms[lo:hi])
+        # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
+        everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
+        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
+        length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
@@ -540,7 +562,7 @@ def score(
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
-            absent=absent_words(unheld, everywhere, [w for ws in words_of[lo:hi] for w in ws]) if unheld else 0.0,
+            absent=_absent_in(unheld, sentence_texts()[lo:hi]) if unheld else 0.0,
         ))
     return apply_all(out, params)
 

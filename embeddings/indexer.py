@@ -114,6 +114,7 @@ class Indexer:
         export_tried = False  # a failed export is tried (and reported) once per run
         if previous is not None and not (changed or repair):
             report.chunks_total = previous.size
+            previous.ensure_sentence_terms()  # an index written before they were stored
         else:
             chunked = self._chunk(to_embed)
             self._ensure_space(chunked, docs, previous)

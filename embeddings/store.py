@@ -6,6 +6,9 @@ Layout of the data directory::
     reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy,
+                            sentence_terms.npy, sentence_term_offsets.npy, sentence_numbers.npy (each sentence's
+                            BM25 term ids and whether it holds a number: ``sentence_terms.py``; absent in
+                            generations written before, whose ``docbot index`` derives them into derived/)
                             derived/<name>.json: what is measured on the published generation (not in the
                             manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``)
     onnx/<model>/           the query-time ONNX export of the embedding model
@@ -58,6 +61,8 @@ from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
+from .sentence_terms import SentenceMatches, SentenceTerms
+from .sentence_terms import build as build_sentence_terms
 from .sources import SourceEntry, SourceTable
 
 if TYPE_CHECKING:
@@ -77,6 +82,11 @@ REUSED_FILES = (
 )
 #: Search indexes rebuilt from the reused files without embedding anything.
 DERIVED_FILES = ("index.faiss", "bm25")
+#: Each sentence's terms (``SentenceTerms``): written with every generation since they were added;
+#: an older generation gets them in ``derived/`` from ``ensure_sentence_terms`` and answers without
+#: them (tokenizing its candidates' sentences) until then.
+SENTENCE_TERM_FILES = ("sentence_terms.npy", "sentence_term_offsets.npy", "sentence_numbers.npy")
+DERIVED_DIR = "derived"
 _GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 
 
@@ -389,6 +399,7 @@ def estimated_bytes(chunks: int, sentences: int, text_bytes: int, dimension: int
     return (
         2 * vectors + 16 * chunks  # vectors.npy, index.faiss, chunk spans and offsets
         + sentences * (dimension + 4 + 24)  # int8 sentence vectors, scales, spans
+        + sentences * (4 * 10 + 8 + 1)  # their terms (~10 distinct a sentence in news), offsets, numbers
         + 2 * text_bytes  # the texts in SQLite, and BM25's postings
         + 2**20  # headers, manifest, vocabulary
     )
@@ -511,6 +522,7 @@ def _write_files(
     exact_max: int,
     previous_index: faiss.Index | None,
     sources: SourceTable | None = None,
+    ivf_encoding: str = "flat",
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
     dim = build.dimension
@@ -568,9 +580,14 @@ def _write_files(
     finally:
         con.close()
 
-    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index)
+    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index, encoding=ivf_encoding)
     vector_index.save(index, directory / "index.faiss")
-    LexicalIndex.build(texts_for_bm25).save(directory / "bm25")
+    lexical = LexicalIndex.build(texts_for_bm25)
+    lexical.save(directory / "bm25")
+    _save_sentence_terms(directory, build_sentence_terms(
+        ((d.document.text, [(a, b) for chunk in d.sentences for a, b, _ in chunk]) for d in docs),
+        lexical.vocabulary.get,
+    ))
 
     full = Manifest(
         format=FORMAT_VERSION,
@@ -587,6 +604,29 @@ def _write_files(
     return full
 
 
+def _save_sentence_terms(directory: Path, table: SentenceTerms) -> None:
+    """``table``'s arrays as ``SENTENCE_TERM_FILES`` in ``directory``, each replaced atomically."""
+    for name, array in zip(SENTENCE_TERM_FILES, (table.ids, table.offsets, table.numbers)):
+        tmp = directory / f"{name}.tmp"
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, directory / name)
+
+
+def _load_sentence_terms(directory: Path) -> SentenceTerms | None:
+    """The table in ``directory`` (memory-mapped), or None when absent, unreadable or inconsistent."""
+    if not all((directory / name).is_file() for name in SENTENCE_TERM_FILES):
+        return None
+    try:
+        table = SentenceTerms(*(load_mapped(directory / name) for name in SENTENCE_TERM_FILES))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the sentence terms in %s (%s); questions tokenize their sentences", directory, exc)
+        return None
+    return table if table.consistent() else None
+
+
 def write_generation(
     data_dir: Path,
     docs: list[DocumentChunks],
@@ -595,6 +635,7 @@ def write_generation(
     exact_max: int,
     previous_index: faiss.Index | None = None,
     sources: SourceTable | None = None,
+    ivf_encoding: str = "flat",
 ) -> Path:
     """Write a complete generation and publish it; returns its directory.
 
@@ -610,7 +651,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, build, exact_max, previous_index, sources)
+        full = _write_files(tmp, docs, build, exact_max, previous_index, sources, ivf_encoding)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -702,7 +743,8 @@ def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checks
 
 
 def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
-    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists."""
+    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists
+    (an 8-bit IVF index's lists are bytes, whose decoded range is checked by ``_vectors_sane``)."""
     if isinstance(index, faiss.IndexFlat):
         if index.ntotal:
             yield faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
@@ -714,6 +756,8 @@ def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
             if n:
                 codes = faiss.rev_swig_ptr(lists.get_codes(i), n * lists.code_size)
                 yield np.frombuffer(codes, dtype=np.float32)
+    elif isinstance(index, faiss.IndexIVFScalarQuantizer):
+        yield from _vector_blocks(faiss.downcast_index(index.quantizer))
 
 
 def _vectors_sane(index: faiss.Index) -> bool:
@@ -726,6 +770,13 @@ def _vectors_sane(index: faiss.Index) -> bool:
     them twice (33 against 20 ms on the news2022 index).
     """
     d = index.d
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        # Each component decodes to the trained minimum + code/255 x the trained range of residuals of
+        # unit vectors to their centroids (each component within [-2, 2], so a range of at most 4): a
+        # damaged table would move every vector. The 8-bit codes cannot hold anything non-finite.
+        ranges = faiss.vector_to_array(index.sq.trained)
+        if not (np.isfinite(ranges).all() and np.abs(ranges).max(initial=0.0) <= 4.0):
+            return False
     for block in _vector_blocks(index):
         rows = block.size // d
         if rows:
@@ -830,6 +881,14 @@ class DocumentTable:
 
     def _chunk_spans(self, first: int, n: int) -> list[tuple[int, int]]:
         raise NotImplementedError
+
+    def sentence_matches(self, cids: Iterable[int], terms: Iterable[str]) -> SentenceMatches | None:
+        """Which of ``terms`` each sentence of chunks ``cids`` holds, in ``sentences_of``'s order, from
+        the terms stored at index time; None where none are stored (then evidence tokenizes them)."""
+        return None
+
+    def ensure_sentence_terms(self) -> None:
+        """Store the sentences' terms if this generation lacks them (a no-op where none are stored)."""
 
     def _doc_chars(self) -> list[int]:
         raise NotImplementedError
@@ -1033,6 +1092,7 @@ class Generation(DocumentTable):
             self.sentence_codes = load_mapped(path / "sentence_vectors.npy")
         with _reading(path, "sentence_scales.npy"):
             self.sentence_scales = load_mapped(path / "sentence_scales.npy")
+        self._sentence_terms: SentenceTerms | None = None  # read with the search indexes
 
     def _check_counts(self) -> None:
         """The files must agree with each other and with the manifest; each disagreement is damage."""
@@ -1068,9 +1128,14 @@ class Generation(DocumentTable):
     def load_search(self, *, checksums: bool = False) -> None:
         """Load and check the FAISS and BM25 indexes (IndexDamaged when either is damaged)."""
         path, m = self.path, self.manifest
-        problems = _check_files(path, m, DERIVED_FILES, checksums=checksums)
+        # The sentences' terms are derived from the texts like the search indexes: damaged, they are
+        # rebuilt without embedding anything.
+        # (Generations written before checksums or before the terms were stored do not list them.)
+        parts = DERIVED_FILES + (SENTENCE_TERM_FILES if m.files else ())
+        problems = _check_files(path, m, parts, checksums=checksums)
         if problems:
             raise damaged(path, problems)
+        table = self._stored_sentence_terms()
         with _reading(path, "index.faiss"):
             index = vector_index.load(path / "index.faiss")
         if index.ntotal != m.chunks or index.d != m.dimension:
@@ -1082,7 +1147,7 @@ class Generation(DocumentTable):
             lexical = LexicalIndex.load(path / "bm25")
         if lexical.size != max(m.chunks, 1):  # an empty generation holds one placeholder
             raise damaged(path, [f"bm25/ holds {lexical.size} chunks, the manifest {m.chunks}"])
-        self.index, self.lexical = index, lexical
+        self.index, self.lexical, self._sentence_terms = index, lexical, table
 
     @classmethod
     def open_current(cls, data_dir: Path) -> "Generation":
@@ -1123,7 +1188,7 @@ class Generation(DocumentTable):
         if found is not None:
             return found
         try:
-            found = json.loads((self.path / "derived" / f"{name}.json").read_text())
+            found = json.loads((self.path / DERIVED_DIR / f"{name}.json").read_text())
         except (OSError, ValueError):
             return None
         super().write_derived(name, found)
@@ -1136,7 +1201,7 @@ class Generation(DocumentTable):
         the manifest: a record lost or damaged is measured again. A data directory that cannot be
         written keeps it in memory only (the next process measures it again)."""
         super().write_derived(name, data)
-        folder = self.path / "derived"
+        folder = self.path / DERIVED_DIR
         tmp = folder / f"{name}.json.tmp"
         try:
             folder.mkdir(exist_ok=True)
@@ -1159,16 +1224,69 @@ class Generation(DocumentTable):
         lo, hi = self.sentence_range(cid)
         return ChunkSentences(np.asarray(self.sentences[lo:hi]), self.sentence_codes[lo:hi], self.sentence_scales[lo:hi])
 
-    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
-        """The quotable sentences of chunks ``cids`` concatenated in that order (one read of each
-        array, not one per chunk), and the offsets where each chunk's rows begin (``len(cids) + 1``)."""
+    def _sentence_rows(self, cids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence rows of chunks ``cids`` in that order, and where each chunk's rows begin."""
         ids = np.fromiter(cids, dtype=np.int64)
         lo, hi = self.chunk_sentence_offsets[ids], self.chunk_sentence_offsets[ids + 1]
         bounds = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(hi - lo, out=bounds[1:])
-        rows = np.repeat(lo - bounds[:-1], hi - lo) + np.arange(int(bounds[-1]))
+        return np.repeat(lo - bounds[:-1], hi - lo) + np.arange(int(bounds[-1])), bounds
+
+    def sentences_of(self, cids: Iterable[int]) -> tuple[ChunkSentences, np.ndarray]:
+        """The quotable sentences of chunks ``cids`` concatenated in that order (one read of each
+        array, not one per chunk), and the offsets where each chunk's rows begin (``len(cids) + 1``)."""
+        rows, bounds = self._sentence_rows(cids)
         return ChunkSentences(np.asarray(self.sentences[rows]), np.asarray(self.sentence_codes[rows]),
                               np.asarray(self.sentence_scales[rows])), bounds
+
+    def sentence_matches(self, cids: Iterable[int], terms: Iterable[str]) -> SentenceMatches | None:
+        table = self._sentence_terms
+        if table is None or self.lexical is None:
+            return None
+        get = self.lexical.vocabulary.get
+        wanted = {i: t for t in terms if (i := get(t)) is not None}
+        return table.rows(self._sentence_rows(cids)[0]).matches(wanted)
+
+    def _stored_sentence_terms(self) -> SentenceTerms | None:
+        """The sentences' terms written with this generation (IndexDamaged if they disagree with its
+        sentences), else those derived into ``derived/`` (ignored if they disagree: not checksummed)."""
+        n = len(self.sentences)
+        with _reading(self.path, "sentence_terms.npy"):
+            table = _load_sentence_terms(self.path)
+            if table is not None and len(table) != n:
+                raise damaged(self.path, [f"the sentence terms cover {len(table)} sentences, not {n}"])
+            if table is None:
+                table = _load_sentence_terms(self.path / DERIVED_DIR)
+        return table if table is not None and len(table) == n else None
+
+    def ensure_sentence_terms(self) -> None:
+        """Derive the sentences' terms into ``derived/`` for a generation written before they were
+        stored (once; ~14 s for the 487,517 sentences of news2022). A failure is a warning: questions
+        tokenize the sentences instead, with the same answers."""
+        if self._sentence_terms is not None or self._stored_sentence_terms() is not None:
+            return
+        lexical = self.lexical or LexicalIndex.load(self.path / "bm25")
+        log.info("storing the sentences' terms of index generation %s (once)", self.name)
+        texts: dict[int, str] = {}
+        starts = np.asarray(self.sentences[:, :2])
+        offsets = self.chunk_sentence_offsets
+
+        def docs() -> Iterator[tuple[str, list[tuple[int, int]]]]:
+            for pos in range(self.documents):
+                first, n = int(self.first_chunk[pos]), int(self.n_chunks[pos])
+                lo, hi = int(offsets[first]), int(offsets[first + n])
+                yield self.doc_texts([pos], texts).pop(pos), [tuple(r) for r in starts[lo:hi].tolist()]
+
+        table = build_sentence_terms(docs(), lexical.vocabulary.get)
+        folder = self.path / DERIVED_DIR
+        try:
+            folder.mkdir(exist_ok=True)
+            _save_sentence_terms(folder, table)
+        except OSError as exc:
+            log.warning("could not store the sentences' terms in %s (%s); questions tokenize them instead",
+                        folder, exc.strerror or exc)
+        if table.consistent() and len(table) == len(self.sentences):
+            self._sentence_terms = table
 
     def doc_sizes(self, pos: int) -> tuple[int, int]:
         """A document's number of chunks and of quotable sentences."""
@@ -1253,9 +1371,10 @@ class LocalStore:
     The ``StoreBackend`` protocol over this module's functions; the layout is in the module docstring.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, ivf_encoding: str = "flat") -> None:
         self.data_dir = data_dir
         self.location = str(data_dir)
+        self.ivf_encoding = ivf_encoding  # how a new IVF index stores its lists (``vector_index.ENCODINGS``)
 
     def pointer(self) -> str | None:
         return read_pointer(self.data_dir)
@@ -1278,7 +1397,8 @@ class LocalStore:
     ) -> str:
         previous_index = previous.index if isinstance(previous, Generation) else None
         return write_generation(self.data_dir, docs, build=build, exact_max=exact_max,
-                                previous_index=previous_index, sources=sources).name
+                                previous_index=previous_index, sources=sources,
+                                ivf_encoding=self.ivf_encoding).name
 
     def sweep_unfinished(self) -> None:
         sweep_unfinished(self.data_dir)

@@ -41,14 +41,28 @@ def _nlist_for(n: int) -> int:
     return max(1, min(4096, int(4 * math.sqrt(n)), n // 39))
 
 
+#: How an IVF index stores its lists' vectors (``DOCBOT_IVF_ENCODING``): fp32 as given, or 8 bits a
+#: component (a quarter of the bytes a search reads; the scan is bound by memory: README, Speed).
+ENCODINGS = {"flat": None, "sq8": faiss.ScalarQuantizer.QT_8bit}
+
+
+def _ivf(quantizer: faiss.Index, dim: int, nlist: int, encoding: str) -> faiss.IndexIVF:
+    qtype = ENCODINGS[encoding]
+    if qtype is None:
+        return faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    return faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, qtype, faiss.METRIC_INNER_PRODUCT)
+
+
 def build(
     vectors: np.ndarray,
     *,
     exact_max: int,
     previous: faiss.Index | None = None,
     seed: int = 1234,
+    encoding: str = "flat",
 ) -> faiss.Index:
-    """An index over ``vectors`` whose ids are the row numbers."""
+    """An index over ``vectors`` whose ids are the row numbers; above ``exact_max`` an IVF index whose
+    lists hold the vectors as ``encoding`` says (``ENCODINGS``)."""
     n, dim = vectors.shape
     if n <= exact_max:
         index = faiss.IndexFlatIP(dim)
@@ -56,7 +70,7 @@ def build(
         return index
     nlist = _nlist_for(n)
     if (
-        isinstance(previous, faiss.IndexIVFFlat)
+        isinstance(previous, faiss.IndexIVF)
         and previous.d == dim
         and nlist / 2 <= previous.nlist <= min(2 * nlist, max(1, n // 39))
     ):
@@ -64,14 +78,18 @@ def build(
         # previous index, whatever holds its lists).
         quantizer = faiss.IndexFlatIP(dim)
         quantizer.add(previous.quantizer.reconstruct_n(0, previous.nlist))
-        index = faiss.IndexIVFFlat(quantizer, dim, previous.nlist, faiss.METRIC_INNER_PRODUCT)
-        index.is_trained = True
+        index = _ivf(quantizer, dim, previous.nlist, encoding)
         log.info("IVF: reusing %d trained centroids", previous.nlist)
+        if isinstance(index, faiss.IndexIVFScalarQuantizer):
+            # FAISS keeps a quantizer already holding nlist centroids and trains only the 8-bit
+            # ranges of the residuals (to the centroids) on a sample.
+            with _all_cores():
+                index.train(_sample(vectors, nlist, seed))
+        index.is_trained = True
     else:
         quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(seed)
-        sample = vectors[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
+        index = _ivf(quantizer, dim, nlist, encoding)
+        sample = _sample(vectors, nlist, seed)
         log.info("IVF: training %d centroids on %d vectors", nlist, len(sample))
         with _all_cores():
             index.train(sample)
@@ -80,9 +98,16 @@ def build(
     return index
 
 
+def _sample(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return vectors[rng.choice(len(vectors), size=min(len(vectors), 40 * nlist), replace=False)]
+
+
 def kind(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexIVFFlat):
         return f"IVFFlat(nlist={index.nlist})"
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        return f"IVFSQ8(nlist={index.nlist})"
     return "FlatIP (exact)"
 
 

@@ -249,6 +249,29 @@ def test_damaged_vectors_are_told_from_unit_vectors(damage: Callable[[np.ndarray
         assert not _vectors_sane(faiss.deserialize_index(np.frombuffer(broken, dtype=np.uint8)))
 
 
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, 40.0])
+def test_damaged_ranges_of_an_8bit_ivf_index_are_found(value: float) -> None:
+    """An 8-bit IVF index (``DOCBOT_IVF_ENCODING=sq8``) holds bytes, which cannot be non-finite; its
+    trained ranges can, and the same check finds them changed on disk."""
+    import faiss
+
+    from embeddings import vector_index
+    from embeddings.store import _vectors_sane
+
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(2000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = vector_index.build(vectors, exact_max=100, encoding="sq8")
+    assert _vectors_sane(index)
+    data = faiss.serialize_index(index).tobytes()
+    trained = faiss.vector_to_array(index.sq.trained)
+    assert data.count(trained.tobytes()) == 1
+    broken = trained.copy()
+    broken[3] = value
+    damaged = data.replace(trained.tobytes(), broken.tobytes())
+    assert not _vectors_sane(faiss.deserialize_index(np.frombuffer(damaged, dtype=np.uint8)))
+
 # ---------------------------------------------------------------------- what a user sees
 def docbot(index: Index, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}

@@ -1,0 +1,138 @@
+"""Each sentence's terms stored at index time (``embeddings/sentence_terms.py``) against tokenizing
+the sentences at query time, the path they replace and that older indexes keep until upgraded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import Engine, evidence, retrieval, sentence_terms, store
+from embeddings.evidence import Passage, Query
+from embeddings.lexical import terms, tokens
+
+QUESTIONS = [
+    "what did Peskov say about a meeting?",
+    "How many hours was Catania airport closed?",
+    "When did grain exports from Odesa resume?",
+    "Who approves expenses?",
+    "How much corn did the Razoni carry to Lebanon?",
+    "what does the picnic notice ask of members?",
+]
+
+
+def _passage_fields(p: Passage) -> tuple:
+    return (p.cand.chunk, p.doc, p.spans.tolist(), p.cos.tolist(), p.coverage.tolist(), p.score.tolist(),
+            p.p.tolist(), p.passage_score, p.passage_coverage, p.typed.tolist(), p.numbers_missing,
+            p.novel.tolist(), p.surprise)
+
+
+def _scored(gen: store.Generation, questions: list[str], engine: Engine) -> list[list[tuple]]:
+    out = []
+    for question in questions:
+        q = Query.make(question, engine.embed_query(question))
+        cands = retrieval.search(gen, q.vector, q.terms, candidates=50, rrf_k=60, nprobe=128)[:12]
+        out.append([_passage_fields(p) for p in evidence.score(gen, q, cands, {}, params=engine.evidence_params)])
+    return out
+
+
+def _answer(answer) -> tuple:
+    return answer.message, answer.evidence, [e.model_dump() for e in answer.excerpts]
+
+
+def _without_terms(path: Path) -> store.Generation:
+    gen = store.Generation(path)
+    gen._sentence_terms = None  # what a generation written before they were stored reads
+    return gen
+
+
+def test_stored_terms_equal_the_tokenizer_for_every_sentence(engine: Engine):
+    gen = engine.generation
+    assert gen._sentence_terms is not None and len(gen._sentence_terms) == len(gen.sentences)
+    get = gen.lexical.vocabulary.get
+    for pos in range(gen.documents):
+        text = gen.doc_text(pos)
+        cids = gen.chunk_ids(pos).tolist()
+        stored = gen._sentence_terms.rows(gen._sentence_rows(cids)[0])
+        spans = gen.sentences_of(cids)[0].spans.tolist()
+        for i, (a, b, _) in enumerate(spans):
+            sentence = text[a:b]
+            expected = sorted({get(t) for t in terms([sentence])[0]})
+            assert stored.ids[stored.offsets[i]:stored.offsets[i + 1]].tolist() == expected, sentence
+            assert stored.numbers[i] == evidence.holds_number(sentence, tokens([sentence])[0]), sentence
+
+
+def test_evidence_from_stored_terms_equals_tokenizing(engine: Engine):
+    """The same scores, probabilities and features, to the last bit, for every candidate sentence."""
+    gen = engine.generation
+    assert gen.sentence_matches([0], ["x"]) is not None  # the fixture index stores them
+    stored = _scored(gen, QUESTIONS, engine)
+    tokenized = _scored(_without_terms(gen.path), QUESTIONS, engine)
+    assert sum(len(s) for s in stored) > 30  # the questions reached many passages
+    assert stored == tokenized
+
+
+def test_a_sentence_with_a_term_outside_the_vocabulary_is_tokenized(engine: Engine):
+    """A term without an id (``UNKNOWN``) sends its sentence, and only it, back to its text."""
+    gen = store.Generation(engine.generation.path)
+    vocabulary = gen.lexical.vocabulary
+    docs = [(gen.doc_text(pos), [tuple(r) for r in
+             gen.sentences_of(gen.chunk_ids(pos).tolist())[0].spans[:, :2].tolist()]) for pos in range(gen.documents)]
+    gen._sentence_terms = sentence_terms.build(docs, lambda t: None if t in ("airport", "odesa") else vocabulary.get(t))
+    assert int((gen._sentence_terms.ids == sentence_terms.UNKNOWN).sum()) >= 2
+    assert _scored(gen, QUESTIONS, engine) == _scored(_without_terms(gen.path), QUESTIONS, engine)
+
+
+def test_an_index_written_before_gets_its_terms_from_the_next_index(engine: Engine, session_index, tmp_path):
+    """Without the files it answers by tokenizing (same answers); ``docbot index`` with nothing to
+    change then derives them into ``derived/``, equal to what a new index writes."""
+    data = tmp_path / "data"
+    shutil.copytree(session_index.data_dir, data, symlinks=True)
+    gen_path = data / "generations" / store.read_pointer(data)
+    written = [np.load(gen_path / name) for name in store.SENTENCE_TERM_FILES]
+    manifest = json.loads((gen_path / "manifest.json").read_text())
+    for name in store.SENTENCE_TERM_FILES:
+        (gen_path / name).unlink()
+        del manifest["files"][name]
+    (gen_path / "manifest.json").write_text(json.dumps(manifest))
+    settings = session_index.model_copy(update={"data_dir": data})
+
+    older = Engine(settings).load()
+    assert older.generation.sentence_matches([0], ["x"]) is None
+    before = older.ask(QUESTIONS[1])
+    assert before.answered and before.excerpts
+    assert _answer(before) == _answer(engine.ask(QUESTIONS[1]))
+
+    report = Engine(settings).reindex()
+    assert not report.published  # nothing changed: the same generation, upgraded in place
+    derived = [np.load(gen_path / store.DERIVED_DIR / name) for name in store.SENTENCE_TERM_FILES]
+    for a, b in zip(written, derived):
+        assert np.array_equal(a, b)
+    upgraded = Engine(settings).load()
+    assert upgraded.generation.sentence_matches([0], ["x"]) is not None
+    assert _answer(upgraded.ask(QUESTIONS[1])) == _answer(before)
+    assert store.verify(data).intact  # the derived folder is no damage
+
+    stamps = [(gen_path / store.DERIVED_DIR / name).stat().st_mtime_ns for name in store.SENTENCE_TERM_FILES]
+    Engine(settings).reindex()  # derived once, not at every index
+    assert stamps == [(gen_path / store.DERIVED_DIR / name).stat().st_mtime_ns for name in store.SENTENCE_TERM_FILES]
+
+    # A derived table that disagrees with the sentences (not checksummed) is ignored, not trusted.
+    np.save(gen_path / store.DERIVED_DIR / "sentence_numbers.npy", np.zeros(3, dtype=bool))
+    np.save(gen_path / store.DERIVED_DIR / "sentence_term_offsets.npy", np.zeros(4, dtype=np.int64))
+    mismatched = Engine(settings).load()
+    assert mismatched.generation.sentence_matches([0], ["x"]) is None
+    assert _answer(mismatched.ask(QUESTIONS[1])) == _answer(before)
+
+
+def test_damaged_term_files_are_reported(session_index, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(session_index.data_dir, data, symlinks=True)
+    gen_path = data / "generations" / store.read_pointer(data)
+    with open(gen_path / "sentence_terms.npy", "ab") as fh:
+        fh.write(b"\0" * 8)
+    with pytest.raises(store.IndexDamaged, match="sentence_terms.npy"):
+        store.Generation(gen_path)
