@@ -301,12 +301,14 @@ class Engine:
         depth = max(s.top_k, k)
         texts: dict[int, str] = {}
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
+        to_score, rest = retrieval.scoring_set(
+            fused, lambda c: gen.doc_of(c.chunk), depth=depth, max_per_doc=s.scored_per_doc)
         scored = evidence.rerank(
-            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed),
+            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed),
             self.evidence_params,
         )
         clock.lap("evidence")
-        return scored, fused[depth:], texts
+        return scored, rest, texts
 
     def _ranked(
         self, gen: Generation, scored: list[evidence.Passage], tail: list[retrieval.Candidate], k: int

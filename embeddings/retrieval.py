@@ -131,6 +131,24 @@ def _prior_ranking(
 T = TypeVar("T")
 
 
+def scoring_set(
+    ranked: list[T], doc_of: Callable[[T], int], *, depth: int, max_per_doc: int
+) -> tuple[list[T], list[T]]:
+    """The ``depth`` candidates whose sentences are scored, and the rest, each in fused order.
+
+    ``max_per_doc`` (0: no cap) keeps one long article's many similar chunks from filling the
+    scoring depth, so that the sentences of more articles get compared with the question: news
+    holds several articles on one event, and the one that answers may be the fifth document but the
+    fifteenth chunk. A capped document's further chunks join the scored set only when too few other
+    documents are left, and are otherwise first in the unscored rest.
+    """
+    if max_per_doc <= 0:
+        return ranked[:depth], ranked[depth:]
+    scored = diversify(ranked, doc_of, k=depth, max_per_doc=max_per_doc)
+    chosen = set(map(id, scored))
+    return scored, [item for item in ranked if id(item) not in chosen]
+
+
 def diversify(ranked: list[T], doc_of: Callable[[T], int], *, k: int, max_per_doc: int) -> list[T]:
     """Keep at most ``max_per_doc`` items of a document, unless nothing else is left to show."""
     chosen: list[T] = []
