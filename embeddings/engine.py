@@ -302,7 +302,7 @@ class Engine:
         texts: dict[int, str] = {}
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
         to_score, rest = retrieval.scoring_set(
-            fused, lambda c: gen.doc_of(c.chunk), depth=depth, max_per_doc=s.scored_per_doc)
+            fused, lambda c: gen.doc_of(c.chunk), depth=depth, min_docs=s.scored_docs)
         scored = evidence.rerank(
             evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed),
             self.evidence_params,

@@ -132,35 +132,24 @@ T = TypeVar("T")
 
 
 def scoring_set(
-    ranked: list[T], doc_of: Callable[[T], int], *, depth: int, max_per_doc: int
+    ranked: list[T], doc_of: Callable[[T], int], *, depth: int, min_docs: int
 ) -> tuple[list[T], list[T]]:
-    """The ``depth`` candidates whose sentences are scored, and the rest, each in fused order.
+    """The candidates whose sentences are scored, and the rest, each in fused order.
 
-    ``max_per_doc`` (0: no cap) keeps one long article's many similar chunks from filling the
-    scoring depth, so that the sentences of more articles get compared with the question: news
-    holds several articles on one event, and the one that answers may be the fifth document but the
-    fifteenth chunk. A capped document's further chunks join the scored set only when too few other
-    documents are left, and are otherwise first in the unscored rest.
+    The first ``depth`` are scored, and after them the best candidate of each further document until
+    ``min_docs`` documents are among the scored (0: none added). News holds several articles on one
+    event, and a long one's similar chunks can fill the depth: the article that answers may be the
+    fifth document but the fifteenth chunk. Adding documents rather than capping one's chunks keeps
+    every passage scored before (a cap of 2 a document dropped the third chunk that held the answer
+    and cost hit@1; README, Answer quality).
     """
-    if max_per_doc <= 0:
-        return ranked[:depth], ranked[depth:]
-    scored = diversify(ranked, doc_of, k=depth, max_per_doc=max_per_doc)
-    chosen = set(map(id, scored))
-    return scored, [item for item in ranked if id(item) not in chosen]
-
-
-def diversify(ranked: list[T], doc_of: Callable[[T], int], *, k: int, max_per_doc: int) -> list[T]:
-    """Keep at most ``max_per_doc`` items of a document, unless nothing else is left to show."""
-    chosen: list[T] = []
-    overflow: list[T] = []
-    per_doc: dict[int, int] = {}
-    for item in ranked:
+    scored, rest = list(ranked[:depth]), []
+    docs = {doc_of(item) for item in scored}
+    for item in ranked[depth:]:
         doc = doc_of(item)
-        if per_doc.get(doc, 0) < max_per_doc:
-            per_doc[doc] = per_doc.get(doc, 0) + 1
-            chosen.append(item)
-            if len(chosen) == k:
-                return chosen
+        if len(docs) < min_docs and doc not in docs:
+            docs.add(doc)
+            scored.append(item)
         else:
-            overflow.append(item)
-    return chosen + overflow[: k - len(chosen)]
+            rest.append(item)
+    return scored, rest

@@ -50,28 +50,29 @@ def test_one_document_does_not_fill_every_slot(engine: Engine):
     assert len(per_doc) >= 2
 
 
-def test_scoring_set_caps_one_documents_chunks():
-    # Chunks 0-3 of document "a" lead the fused list; with a cap of 2 the scoring depth of 4 reaches
-    # documents "b" and "c", and a's capped chunks lead the unscored rest, in fused order.
-    ranked = [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("a", 3), ("c", 0), ("d", 0)]
-    scored, rest = retrieval.scoring_set(ranked, lambda c: c[0], depth=4, max_per_doc=2)
-    assert scored == [("a", 0), ("a", 1), ("b", 0), ("c", 0)]
-    assert rest == [("a", 2), ("a", 3), ("d", 0)]
-    # No cap: the first ``depth`` in fused order, as before.
-    assert retrieval.scoring_set(ranked, lambda c: c[0], depth=4, max_per_doc=0) == (ranked[:4], ranked[4:])
-    # Too few other documents: the capped chunks fill the depth rather than leave it short.
-    scored, rest = retrieval.scoring_set(ranked[:3], lambda c: c[0], depth=3, max_per_doc=1)
-    assert scored == ranked[:3] and rest == []
+def test_scoring_set_adds_the_best_chunk_of_further_documents():
+    # Chunks of document "a" lead the fused list; scoring 3 with at least 3 documents adds the best
+    # chunk of "b" and of "c" after them (nothing scored before is dropped), the rest in fused order.
+    ranked = [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 0), ("b", 1), ("c", 0), ("d", 0)]
+    scored, rest = retrieval.scoring_set(ranked, lambda c: c[0], depth=3, min_docs=3)
+    assert scored == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("c", 0)]
+    assert rest == [("a", 3), ("b", 1), ("d", 0)]
+    # 0, or documents enough already: the first ``depth`` in fused order, as before.
+    assert retrieval.scoring_set(ranked, lambda c: c[0], depth=3, min_docs=0) == (ranked[:3], ranked[3:])
+    assert retrieval.scoring_set(ranked, lambda c: c[0], depth=6, min_docs=2) == (ranked[:6], ranked[6:])
+    # Fewer documents than asked for: all of them, and no more.
+    scored, rest = retrieval.scoring_set(ranked, lambda c: c[0], depth=1, min_docs=10)
+    assert scored == [("a", 0), ("b", 0), ("c", 0), ("d", 0)]
 
 
-def test_scored_per_doc_lets_more_documents_be_scored(session_index: EngineSettings):
+def test_scored_docs_lets_more_documents_be_scored(session_index: EngineSettings):
     # The long Russia-Ukraine article's chunks lead the fused list for this question: scoring only
-    # 4 passages, they fill every one unless one document may fill at most one.
+    # 4 passages, they fill most of them; with at least 4 documents the others' best chunks join.
     question = "Russia Ukraine talks grain exports Turkey"
     shallow = session_index.model_copy(update={"top_k": 4})
-    uncapped = Engine(shallow).load().passages(question)[0]
-    capped = Engine(shallow.model_copy(update={"scored_per_doc": 1})).load().passages(question)[0]
-    docs = lambda passages: [p.doc for p in passages]  # noqa: E731
-    assert len(uncapped) == len(capped) == 4
-    assert len(set(docs(uncapped))) < 4  # one article fills several of the scored slots
-    assert sorted(set(docs(capped))) == sorted(docs(capped))  # each document once
+    plain = Engine(shallow).load().passages(question)[0]
+    wider = Engine(shallow.model_copy(update={"scored_docs": 4})).load().passages(question)[0]
+    docs = lambda passages: {p.doc for p in passages}  # noqa: E731
+    assert len(plain) == 4 and len(docs(plain)) < 4  # one article fills several of the scored slots
+    assert {p.cand.chunk for p in plain} <= {p.cand.chunk for p in wider}  # nothing scored before is lost
+    assert len(docs(wider)) == 4
