@@ -153,3 +153,20 @@ def scoring_set(
         else:
             rest.append(item)
     return scored, rest
+
+
+def diversify(ranked: list[T], doc_of: Callable[[T], int], *, k: int, max_per_doc: int) -> list[T]:
+    """Keep at most ``max_per_doc`` items of a document, unless nothing else is left to show."""
+    chosen: list[T] = []
+    overflow: list[T] = []
+    per_doc: dict[int, int] = {}
+    for item in ranked:
+        doc = doc_of(item)
+        if per_doc.get(doc, 0) < max_per_doc:
+            per_doc[doc] = per_doc.get(doc, 0) + 1
+            chosen.append(item)
+            if len(chosen) == k:
+                return chosen
+        else:
+            overflow.append(item)
+    return chosen + overflow[: k - len(chosen)]
