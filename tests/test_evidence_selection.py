@@ -73,6 +73,7 @@ def _quotes(diversity: float) -> list[str]:
     gen = SimpleNamespace(
         doc_id=lambda pos: "badges.md",
         chunk=lambda cid: SimpleNamespace(ord=0),
+        chunk_number=lambda cid: 0,
         source=lambda pos, number: Source(number=number, doc_id="badges.md", title="Badges"),
         page=lambda pos, offset: None,
     )
