@@ -157,7 +157,7 @@ class EngineSettings(BaseSettings):
         "sentence, and an answer quotes from any of them.",
     )
     scored_docs: int = Field(
-        10, ge=0, le=100,
+        0, ge=0, le=100,
         description="Documents whose sentences are scored at least: when the top_k fused candidates come "
         "from fewer, the best candidate of each next document is scored as well (0: top_k only).",
     )

@@ -70,7 +70,7 @@ def test_scored_docs_lets_more_documents_be_scored(session_index: EngineSettings
     # 4 passages, they fill most of them; with at least 4 documents the others' best chunks join.
     question = "Russia Ukraine talks grain exports Turkey"
     shallow = session_index.model_copy(update={"top_k": 4})
-    plain = Engine(shallow).load().passages(question)[0]
+    plain = Engine(shallow.model_copy(update={"scored_docs": 0})).load().passages(question)[0]
     wider = Engine(shallow.model_copy(update={"scored_docs": 4})).load().passages(question)[0]
     docs = lambda passages: {p.doc for p in passages}  # noqa: E731
     assert len(plain) == 4 and len(docs(plain)) < 4  # one article fills several of the scored slots
