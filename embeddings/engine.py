@@ -308,12 +308,14 @@ class Engine:
         texts: dict[int, str] = {}
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
         profile = None if measuring_null else self.null_profile(gen)
+        to_score, rest = retrieval.scoring_set(
+            fused, lambda c: gen.doc_of(c.chunk), depth=depth, min_docs=s.scored_docs)
         scored = evidence.rerank(
-            evidence.score(gen, q, fused[:depth], texts, params=self.evidence_params, embed=embed, null=profile),
+            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed, null=profile),
             self.evidence_params,
         )
         clock.lap("evidence")
-        return scored, fused[depth:], texts
+        return scored, rest, texts
 
     def null_profile(self, gen: Generation) -> null.NullProfile | None:
         """What ``gen``'s best evidence looks like for questions it cannot answer (``embeddings.null``).

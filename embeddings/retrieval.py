@@ -131,6 +131,30 @@ def _prior_ranking(
 T = TypeVar("T")
 
 
+def scoring_set(
+    ranked: list[T], doc_of: Callable[[T], int], *, depth: int, min_docs: int
+) -> tuple[list[T], list[T]]:
+    """The candidates whose sentences are scored, and the rest, each in fused order.
+
+    The first ``depth`` are scored, and after them the best candidate of each further document until
+    ``min_docs`` documents are among the scored (0: none added). News holds several articles on one
+    event, and a long one's similar chunks can fill the depth: the article that answers may be the
+    fifth document but the fifteenth chunk. Adding documents rather than capping one's chunks keeps
+    every passage scored before (a cap of 2 a document dropped the third chunk that held the answer
+    and cost hit@1; README, Answer quality).
+    """
+    scored, rest = list(ranked[:depth]), []
+    docs = {doc_of(item) for item in scored}
+    for item in ranked[depth:]:
+        doc = doc_of(item)
+        if len(docs) < min_docs and doc not in docs:
+            docs.add(doc)
+            scored.append(item)
+        else:
+            rest.append(item)
+    return scored, rest
+
+
 def diversify(ranked: list[T], doc_of: Callable[[T], int], *, k: int, max_per_doc: int) -> list[T]:
     """Keep at most ``max_per_doc`` items of a document, unless nothing else is left to show."""
     chosen: list[T] = []

@@ -162,7 +162,12 @@ class EngineSettings(BaseSettings):
         description="Fused candidates whose sentences are scored: they are re-ranked by their best "
         "sentence, and an answer quotes from any of them.",
     )
-    candidates: int = Field(50, ge=5, description="Candidates each retriever returns before fusion.")
+    scored_docs: int = Field(
+        0, ge=0, le=100,
+        description="Documents whose sentences are scored at least: when the top_k fused candidates come "
+        "from fewer, the best candidate of each next document is scored as well (0: top_k only).",
+    )
+    candidates: int = Field(100, ge=5, description="Candidates each retriever returns before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     max_chunks_per_doc: int = Field(2, ge=1, description="Passages one document may fill in a result.")
     sentence_vectors: Literal["stored", "query"] = Field(

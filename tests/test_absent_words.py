@@ -93,12 +93,6 @@ def test_abbreviations_and_typos_of_a_notes_words_are_not_charged(one_note):
     assert _absent(one_note, "Who answers qeustions on the Discord server?") == 0  # a typo of "questions"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: over one five-line note the null questions find nothing, so any question on its "
-    "topic stands ~10 spreads above the null and the absent word's weight cannot outweigh that; "
-    "see README, Answer quality",
-)
 def test_over_one_short_note_an_on_topic_question_about_an_absent_word_is_refused(one_note):
     assert not one_note.ask("Is there an official Orbit subreddit?").answered
 

@@ -100,7 +100,7 @@ def test_probability_never_falls_with_a_feature_that_means_more_evidence():
     base = probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5)[0]
     assert probability(np.array([0.6]), np.array([0.3]), 0.4, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, null_cos=2.0)[0] > base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, null_surprise=2.0)[0] > base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, null_surprise=2.0)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, surprise=2.0)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, numbers_missing=1.0)[0] <= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, True, 0.5)[0] >= base

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from embeddings import Engine
+from embeddings import Engine, EngineSettings, retrieval
 
 
 def test_rare_name_is_found_by_bm25_side(engine: Engine):
@@ -48,3 +48,31 @@ def test_one_document_does_not_fill_every_slot(engine: Engine):
         per_doc[h.doc_id] = per_doc.get(h.doc_id, 0) + 1
     assert per_doc.get("000_aa59c3a3474d19f0.txt", 0) <= engine.settings.max_chunks_per_doc
     assert len(per_doc) >= 2
+
+
+def test_scoring_set_adds_the_best_chunk_of_further_documents():
+    # Chunks of document "a" lead the fused list; scoring 3 with at least 3 documents adds the best
+    # chunk of "b" and of "c" after them (nothing scored before is dropped), the rest in fused order.
+    ranked = [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 0), ("b", 1), ("c", 0), ("d", 0)]
+    scored, rest = retrieval.scoring_set(ranked, lambda c: c[0], depth=3, min_docs=3)
+    assert scored == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("c", 0)]
+    assert rest == [("a", 3), ("b", 1), ("d", 0)]
+    # 0, or documents enough already: the first ``depth`` in fused order, as before.
+    assert retrieval.scoring_set(ranked, lambda c: c[0], depth=3, min_docs=0) == (ranked[:3], ranked[3:])
+    assert retrieval.scoring_set(ranked, lambda c: c[0], depth=6, min_docs=2) == (ranked[:6], ranked[6:])
+    # Fewer documents than asked for: all of them, and no more.
+    scored, rest = retrieval.scoring_set(ranked, lambda c: c[0], depth=1, min_docs=10)
+    assert scored == [("a", 0), ("b", 0), ("c", 0), ("d", 0)]
+
+
+def test_scored_docs_lets_more_documents_be_scored(session_index: EngineSettings):
+    # The long Russia-Ukraine article's chunks lead the fused list for this question: scoring only
+    # 4 passages, they fill most of them; with at least 4 documents the others' best chunks join.
+    question = "Russia Ukraine talks grain exports Turkey"
+    shallow = session_index.model_copy(update={"top_k": 4})
+    plain = Engine(shallow.model_copy(update={"scored_docs": 0})).load().passages(question)[0]
+    wider = Engine(shallow.model_copy(update={"scored_docs": 4})).load().passages(question)[0]
+    docs = lambda passages: {p.doc for p in passages}  # noqa: E731
+    assert len(plain) == 4 and len(docs(plain)) < 4  # one article fills several of the scored slots
+    assert {p.cand.chunk for p in plain} <= {p.cand.chunk for p in wider}  # nothing scored before is lost
+    assert len(docs(wider)) == 4
