@@ -73,6 +73,18 @@ def fresh(tmp_path: Path, session_index: EngineSettings):
 
     return _make
 
+def indexed_engine(base: Path, docs: Path, session_index: EngineSettings) -> Engine:
+    """An engine over ``docs`` alone, indexed as `make run` would into ``base``, the session's ONNX
+    export linked in (module-scoped fixtures of one-corpus tests: seeds/ alone, one short note)."""
+    settings = EngineSettings(data_dir=base / "data", docs_dir=docs, _env_file=None)
+    onnx = onnx_dir(settings)
+    onnx.parent.mkdir(parents=True)
+    onnx.symlink_to(onnx_dir(session_index))
+    engine = Engine(settings)
+    engine.reindex()
+    return engine
+
+
 from tests.bot_fixtures import *  # noqa: E402,F401,F403  (the Discord bot's fixtures)
 from tests.db_fixtures import *  # noqa: E402,F401,F403  (the bot's database: SQLite and PostgreSQL)
 from tests.milvus_fixtures import *  # noqa: E402,F401,F403  (Milvus Lite in-process and as a server)

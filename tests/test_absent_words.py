@@ -16,6 +16,8 @@ from embeddings import Engine
 from embeddings.evidence import COMMON_RARITY, DEFAULT_PARAMS, absent_words, best_sentence, rarity
 from embeddings.variants import held_as_variant, is_acronym, one_edit_apart
 
+from .conftest import SEEDS, indexed_engine
+
 NOTE = """# Orbit community
 
 Orbit is an open-source photo library that you run on your own server.
@@ -28,19 +30,10 @@ The Berlin meetup takes place at c-base on 14 June; space is limited to 60 guest
 @pytest.fixture(scope="module")
 def one_note(tmp_path_factory, session_index):
     """One community note, indexed as `make run` would (the session's ONNX export linked in)."""
-    from embeddings import EngineSettings
-    from embeddings.indexer import onnx_dir
-
     base = tmp_path_factory.mktemp("one-note")
     (base / "docs").mkdir()
     (base / "docs" / "community.md").write_text(NOTE)
-    settings = EngineSettings(data_dir=base / "data", docs_dir=base / "docs", _env_file=None)
-    onnx = onnx_dir(settings)
-    onnx.parent.mkdir(parents=True)
-    onnx.symlink_to(onnx_dir(session_index))
-    engine = Engine(settings)
-    engine.reindex()
-    return engine
+    return indexed_engine(base, base / "docs", session_index)
 
 
 def _absent(engine: Engine, question: str) -> float:
@@ -51,19 +44,7 @@ def _absent(engine: Engine, question: str) -> float:
 @pytest.fixture(scope="module")
 def seeds_only(tmp_path_factory, session_index):
     """seeds/ alone (one news article), as `make run` indexes it."""
-    from embeddings import EngineSettings
-    from embeddings.indexer import onnx_dir
-
-    from .conftest import SEEDS
-
-    base = tmp_path_factory.mktemp("seeds-absent")
-    settings = EngineSettings(data_dir=base / "data", docs_dir=SEEDS, _env_file=None)
-    onnx = onnx_dir(settings)
-    onnx.parent.mkdir(parents=True)
-    onnx.symlink_to(onnx_dir(session_index))
-    engine = Engine(settings)
-    engine.reindex()
-    return engine
+    return indexed_engine(tmp_path_factory.mktemp("seeds-absent"), SEEDS, session_index)
 
 
 REFUSED = "How many Ukrainian refugees have fled to Poland?"  # on the article's topic; it never says "refugees"

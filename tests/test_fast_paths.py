@@ -383,8 +383,8 @@ def test_batching_and_threads_do_not_change_the_vectors(session_index):
     spans = [[(13, 49), (50, 88)], [(0, 10)], [(0, 44), (45, 89)], [(0, 23)]]
     alone = [enc.encode_with_sentences([t], [s], batch_tokens=1, budget=cpu.ThreadBudget(1))
              for t, s in zip(texts, spans)]
-    for budget, tokens in ((cpu.ThreadBudget(1), 10_000), (cpu.ThreadBudget(2), 64), (cpu.ThreadBudget(), 5120)):
-        chunks, sentences = enc.encode_with_sentences(texts, spans, batch_tokens=tokens, budget=budget)
+    for budget, batch in ((cpu.ThreadBudget(1), 10_000), (cpu.ThreadBudget(2), 64), (cpu.ThreadBudget(), 5120)):
+        chunks, sentences = enc.encode_with_sentences(texts, spans, batch_tokens=batch, budget=budget)
         for i, (ref_chunk, ref_sents) in enumerate(alone):
             assert float(chunks[i] @ ref_chunk[0]) > 0.999
             assert ((sentences[i] * ref_sents[0]).sum(axis=1)).min() > 0.99

@@ -8,7 +8,7 @@ import pytest
 
 from embeddings import Engine
 
-from .conftest import SEEDS
+from .conftest import SEEDS, indexed_engine
 
 
 def test_index_seeds_and_ask_the_design_question(fresh):
@@ -46,17 +46,7 @@ def test_differently_worded_questions_quote_the_answering_sentence(seeds_engine,
 @pytest.fixture(scope="module")
 def seeds_engine(tmp_path_factory, session_index):
     """seeds/ alone, as `make run` indexes it: a one-document corpus."""
-    from embeddings import EngineSettings
-    from embeddings.indexer import onnx_dir
-
-    base = tmp_path_factory.mktemp("seeds-only")
-    settings = EngineSettings(data_dir=base / "data", docs_dir=SEEDS, _env_file=None)
-    onnx = onnx_dir(settings)
-    onnx.parent.mkdir(parents=True)
-    onnx.symlink_to(onnx_dir(session_index))
-    engine = Engine(settings)
-    engine.reindex()
-    return engine
+    return indexed_engine(tmp_path_factory.mktemp("seeds-only"), SEEDS, session_index)
 
 
 MEETUP = """# Berlin meetup
