@@ -150,10 +150,11 @@ class EngineSettings(BaseSettings):
         "64 and 128 did, in 0.78x the time of 64 (README, Speed).",
     )
     ivf_encoding: Literal["flat", "sq8"] = Field(
-        "sq8",
-        description="How a new IVF index (the local backend) stores its vectors: sq8, 8 bits a component "
-        "(a search reads a quarter of the bytes: 0.74x the time, the same news2022 dev-set figures), or "
-        "flat (fp32). Takes effect at the next `docbot index` that writes a generation (README, Speed).",
+        "flat",
+        description="How a new IVF index (the local backend) stores its vectors: flat (fp32), or sq8, 8 "
+        "bits a component (a search reads a quarter of the bytes: 0.74x the dense search's time; on the "
+        "news2022 dev set one question of 79 falls out of hit@5). Takes effect at the next `docbot index` "
+        "that writes a generation (README, Speed).",
     )
 
     # Retrieval and answers.
