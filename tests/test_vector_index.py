@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faiss
 import numpy as np
+import pytest
 
 from embeddings import Engine, vector_index
 
@@ -46,11 +47,12 @@ def test_ivf_reuses_trained_centroids_for_a_similar_size():
     assert np.array_equal(c1, c2) and second.ntotal == 3100
 
 
-def test_engine_answers_through_an_ivf_index(fresh):
-    settings = fresh(exact_search_max_chunks=0)
+@pytest.mark.parametrize(("encoding", "kind"), [(None, "IVFFlat"), ("sq8", "IVFSQ8")])
+def test_engine_answers_through_an_ivf_index(fresh, encoding, kind):
+    settings = fresh(exact_search_max_chunks=0, **({"ivf_encoding": encoding} if encoding else {}))
     engine = Engine(settings)
     engine.reindex()
-    assert engine.stats().index_type.startswith("IVFSQ8")  # the default encoding
+    assert engine.stats().index_type.startswith(kind)  # fp32 lists by default, 8-bit ones when asked
     ans = engine.ask("what did Peskov say about a meeting?")
     assert ans.answered and ans.sources[0].doc_id == "000_aa59c3a3474d19f0.txt"
 
