@@ -44,26 +44,17 @@ from types import ModuleType
 from typing import Any
 
 from benchmarks.bench import load_questions
+from embeddings.engine import _Stopwatch
 
 ROOT = Path(__file__).resolve().parent.parent
 REF_PACKAGE = "embeddings_ref"
 
 
-class CpuStopwatch:
-    """The engine's ``_Stopwatch`` with the asking thread's CPU time in place of wall time."""
+class CpuStopwatch(_Stopwatch):
+    """The engine's ``_Stopwatch`` with the asking thread's CPU time in place of wall time (patched into
+    both versions' engines, so the reference commit's own stopwatch is not needed)."""
 
-    def __init__(self) -> None:
-        self.started = self._last = time.thread_time()
-        self.stages: dict[str, float] = {}
-
-    def lap(self, stage: str) -> None:
-        now = time.thread_time()
-        self.stages[stage] = self.stages.get(stage, 0.0) + (now - self._last) * 1000
-        self._last = now
-
-    @property
-    def total_ms(self) -> float:
-        return (time.thread_time() - self.started) * 1000
+    clock = staticmethod(time.thread_time)
 
 
 def load_ref(commit: str, into: Path) -> ModuleType:
