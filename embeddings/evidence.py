@@ -537,15 +537,14 @@ def score(
     numbers = {t for t in question_terms if _DIGIT.search(t)}
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
-    # A follow-up naming a subject of its own: its own words (weight 1 in the blend), for ``_tested_surprise``.
-    own_weights = ({t: w for t, w in weights.items() if query.term_weights.get(t, 0.0) >= 1.0}
-                   if query.own_vector is not None else None)
-    # The words an absent one is charged for: the question's own (a follow-up's, not its topic's), and of
-    # those only the uncommon ones, looked up in the corpus once for all passages. A number is not among
-    # them: a number the passage lacks is ``numbers_missing``'s to weigh.
-    asked = {t: w for t, w in weights.items()
-             if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)
-             and (not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0)}
+    # The question's own words: a follow-up's are those at weight 1 in the blend (not its topic's).
+    own_words = {t: w for t, w in weights.items() if not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0}
+    # A follow-up naming a subject of its own is read by its own words too (``_tested_surprise``).
+    own_weights = own_words if query.own_vector is not None else None
+    # The words an absent one is charged for: the question's own uncommon ones, looked up in the corpus
+    # once for all passages. A number is not among them: a number the passage lacks is
+    # ``numbers_missing``'s to weigh.
+    asked = {t: w for t, w in own_words.items() if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     out: list[Passage] = []
