@@ -144,14 +144,17 @@ def scoring_set(
     and cost hit@1; README, Answer quality).
     """
     scored, rest = list(ranked[:depth]), []
-    docs = {doc_of(item) for item in scored}
-    for item in ranked[depth:]:
-        doc = doc_of(item)
-        if len(docs) < min_docs and doc not in docs:
+    docs = {doc_of(item) for item in scored} if min_docs else set()
+    for at in range(depth, len(ranked)):
+        if len(docs) >= min_docs:  # enough documents (always, when off): the rest as it is, unread
+            rest.extend(ranked[at:])
+            break
+        doc = doc_of(ranked[at])
+        if doc not in docs:
             docs.add(doc)
-            scored.append(item)
+            scored.append(ranked[at])
         else:
-            rest.append(item)
+            rest.append(ranked[at])
     return scored, rest
 
 
