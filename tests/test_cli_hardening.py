@@ -32,10 +32,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
 
 
-def interruptible() -> None:
-    """Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
-    otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
+# otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt. The child resets it
+# and execs the command, rather than a ``preexec_fn`` doing it between fork and exec: that makes Popen
+# fork the whole pytest process, whose gRPC (loaded by the Milvus tests) then runs its fork handlers in
+# the child and can print an epoll error into the very stderr the test reads.
+_WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+
+
+def interruptible(*args: str) -> list[str]:
+    """The command line running ``python args...`` with Ctrl-C delivered as at a terminal."""
+    return [sys.executable, "-c", _WITH_SIGINT, *args]
 
 
 def run(*args: str, module: str = "embeddings.cli", cwd: Path = ROOT, env: dict[str, str] | None = None,
@@ -93,10 +100,9 @@ def test_ctrl_c_while_indexing_leaves_the_index_untouched(index_copy: EngineSett
     (index_copy.docs_dir / "tea.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush.\n")
     before = snapshot(index_copy.data_dir)
     proc = subprocess.Popen(
-        [sys.executable, "-c", INDEX_UNTIL_INTERRUPTED, "--data-dir", str(index_copy.data_dir), "index",
-         str(index_copy.docs_dir), "--no-progress"],
+        interruptible("-c", INDEX_UNTIL_INTERRUPTED, "--data-dir", str(index_copy.data_dir), "index",
+                      str(index_copy.docs_dir), "--no-progress"),
         cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=interruptible,
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == "embedding\n", proc.stderr
@@ -130,7 +136,7 @@ def test_ctrl_c_in_chat(index_copy: EngineSettings, entry: str) -> None:
         cmd, prog = ["-m", "bot"], "docbot-discord"
     env = clean_env(DOCBOT_DATA_DIR=str(index_copy.data_dir), DOCBOT_DOCS_DIR=str(index_copy.docs_dir),
                     DOCBOT_LOG_LEVEL="ERROR")
-    proc = subprocess.Popen([sys.executable, *cmd], cwd=index_copy.data_dir.parent, env=env, preexec_fn=interruptible,
+    proc = subprocess.Popen(interruptible(*cmd), cwd=index_copy.data_dir.parent, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert b"Ask about 4 documents" in _read_until(proc, b"\n? ")
