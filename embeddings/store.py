@@ -866,6 +866,7 @@ class DocumentTable:
     def _set_documents(self, rows: list[tuple[Any, ...]], pages: dict[int, tuple[tuple[int, int], ...]]) -> None:
         """``rows``: (doc_id, title, ISO date or None, url, content_hash, first_chunk, n_chunks, path) by position."""
         self._pages = pages
+        self._derived: dict[str, dict] = {}  # records measured on this generation (``write_derived``)
         self.doc_ids: list[str] = [r[0] for r in rows]
         self.titles: list[str] = [r[1] for r in rows]
         self.dates: list[date | None] = [date.fromisoformat(r[2]) if r[2] else None for r in rows]
@@ -898,12 +899,10 @@ class DocumentTable:
 
         Kept in memory here; a local generation also keeps it in its folder, so the next process reads it.
         """
-        return getattr(self, "_derived", {}).get(name)
+        return self._derived.get(name)
 
     def write_derived(self, name: str, data: dict) -> None:
         """Keep a record measured on this generation (it describes the generation, so it goes with it)."""
-        if not hasattr(self, "_derived"):
-            self._derived: dict[str, dict] = {}
         self._derived[name] = data
 
     def doc_text(self, pos: int) -> str:
