@@ -35,6 +35,7 @@ import numpy as np
 from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
+from .recency import ages, asks_recent
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
@@ -65,6 +66,7 @@ class Params:
     answer_type: float = 0.1  # + this when a quantity is asked for and the sentence holds one
     doc_support: float = 0.0  # ranking: + this per other scored passage of the same document (``rerank``)
     lead: float = 0.2  # + this x P(answers) x exp(-offset / LEAD_CHARS): a document states its point first
+    recency: float = 0.05  # - this x years behind the newest candidate, for a question about recent events
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
@@ -118,6 +120,7 @@ class Query:
     # A follow-up's own text's vector when ``vector`` blends it with its topic's (None: ``vector`` is all
     # the question's own): what its cosine is read against the corpus's null with (see ``score``).
     own_vector: np.ndarray | None = None
+    recent: bool = False  # "this week", "recently": the newer of two equal articles answers (``embeddings.recency``)
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray) -> "Query":
@@ -127,7 +130,7 @@ class Query:
         for word, stem in zip(toks, stemmed):
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
-        return cls(text, vector, stemmed, weights, asks_for_number(text))
+        return cls(text, vector, stemmed, weights, asks_for_number(text), recent=asks_recent(text))
 
     @classmethod
     def blend(
@@ -146,7 +149,8 @@ class Query:
             for word, stem in zip(toks, stems(toks)):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector)
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector,
+                   recent=asks_recent(text))
 
 
 def asks_for_number(text: str) -> bool:
@@ -197,6 +201,7 @@ class Passage:
     own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
     absent: float = 0.0  # rarity mass of the question's words that no passage of the corpus holds (``absent_words``)
+    age: float = 0.0  # years the document is behind the newest candidate's, for a question about recent events
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -547,6 +552,7 @@ def score(
     asked = {t: w for t, w in own_words.items() if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    age = ages([gen.doc_date(d) for d in docs]) if query.recent else np.zeros(len(docs))
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -561,7 +567,7 @@ def score(
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
-            absent=_absent_in(unheld, sentence_texts()[lo:hi]) if unheld else 0.0,
+            absent=_absent_in(unheld, sentence_texts()[lo:hi]) if unheld else 0.0, age=float(age[i]),
         ))
     return apply_all(out, params)
 
@@ -608,6 +614,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     prob = np.where(heading, 0.0, prob)
     if params.lead:
         score = score + params.lead * prob * lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))
+    if params.recency:
+        score = score - params.recency * each([p.age for p in passages])
     at = 0
     for passage, n in zip(passages, counts):
         passage.score, passage.p = score[at : at + n], prob[at : at + n]
@@ -652,7 +660,7 @@ def _passage_score(passage: Passage, params: Params) -> float:
     best, c = passage.best, passage.cand
     if best >= 0 and np.isfinite(passage.score[best]):
         return float(passage.score[best])
-    return float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0
+    return float(c.dense) * (1 + params.chunk) + params.fused * c.fused * 60.0 - params.recency * passage.age
 
 
 def exclude_sentences(passage: Passage, mask: np.ndarray, params: Params = DEFAULT_PARAMS) -> None:

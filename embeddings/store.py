@@ -938,6 +938,9 @@ class DocumentTable:
     def title(self, pos: int) -> str:
         return self.titles[pos]
 
+    def doc_date(self, pos: int) -> date | None:
+        return self.dates[pos]
+
     def doc_path(self, pos: int) -> str | None:
         """The path the document was read from, as it was given when indexed."""
         return self.paths[pos]
