@@ -38,6 +38,7 @@ from .rarity import zipf
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
+from .spelling import Held, corpus_stems
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -120,9 +121,11 @@ class Query:
     own_vector: np.ndarray | None = None
 
     @classmethod
-    def make(cls, text: str, vector: np.ndarray) -> "Query":
+    def make(cls, text: str, vector: np.ndarray, held: Held | None = None) -> "Query":
+        """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
+        words in the documents' spelling (``spelling.corpus_stems``: "organizing" finds "organised")."""
         toks = words(text)
-        stemmed = stems(toks)
+        stemmed = corpus_stems(toks, stems(toks), held, stems)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, stemmed):
             # Rare words say what the question is about.
@@ -132,7 +135,7 @@ class Query:
     @classmethod
     def blend(
         cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
-        own_vector: np.ndarray | None = None,
+        own_vector: np.ndarray | None = None, held: Held | None = None,
     ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself).
 
@@ -143,7 +146,7 @@ class Query:
         term_weights: dict[str, float] = {}
         for part, weight in parts:
             toks = words(part)
-            for word, stem in zip(toks, stems(toks)):
+            for word, stem in zip(toks, corpus_stems(toks, stems(toks), held, stems)):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector)
@@ -196,7 +199,7 @@ class Passage:
     null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
     own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
-    absent: float = 0.0  # rarity mass of the question's words that no passage of the corpus holds (``absent_words``)
+    absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -383,13 +386,21 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
                if not held_as_variant(t, passage_terms, passage_tokens))
 
 
-def _absent_in(unheld: dict[str, float], passage_sentences: list[str]) -> float:
-    """:func:`absent_words` for one passage, from its sentences' own words: the variants need all of
-    them, where the stored sentence terms hold only the question's. Tokenized only for a question with
-    an uncommon word the corpus lacks, which is rare."""
-    words = tokens(passage_sentences)
-    held = set().union(*terms_of(words))
-    return absent_words(unheld, held, [w for ws in words for w in ws])
+def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
+    """:func:`absent_words` for a question, from the sentences of its scored passages (one list per
+    passage): a word one of them holds in another spelling ("CLA" in "contributor license agreement")
+    is in a document, so it is charged to none of them, whichever passage's sentence leads the answer.
+    Read from the sentences' own words: the variants need all of them, where the stored sentence terms
+    hold only the question's. Tokenized only for a question with an uncommon word the corpus lacks,
+    which is rare."""
+    for sentences in passages:
+        if not unheld:
+            break
+        words = tokens(sentences)
+        held = set().union(*terms_of(words))
+        flat = [w for ws in words for w in ws]
+        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat)}
+    return absent_words(unheld, set(), [])
 
 
 def answer_checks(
@@ -547,6 +558,8 @@ def score(
     asked = {t: w for t, w in own_words.items() if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
+              if unheld else 0.0)
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -561,7 +574,7 @@ def score(
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
-            absent=_absent_in(unheld, sentence_texts()[lo:hi]) if unheld else 0.0,
+            absent=absent,
         ))
     return apply_all(out, params)
 
