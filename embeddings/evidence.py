@@ -38,7 +38,7 @@ from .rarity import zipf
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
-from .spelling import Held, corpus_stems
+from .spelling import Held, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -119,18 +119,22 @@ class Query:
     # A follow-up's own text's vector when ``vector`` blends it with its topic's (None: ``vector`` is all
     # the question's own): what its cosine is read against the corpus's null with (see ``score``).
     own_vector: np.ndarray | None = None
+    # Other forms of the question's words that the corpus holds (their stem -> the question's stem:
+    # "led" -> "lead", "organis" -> "organiz"; ``spelling.corpus_forms``): searched by BM25 as the word
+    # (they are in ``terms``) and counted as it by coverage.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None) -> "Query":
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
-        words in the documents' spelling (``spelling.corpus_stems``: "organizing" finds "organised")."""
+        words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised")."""
         toks = words(text)
-        stemmed = corpus_stems(toks, stems(toks), held, stems)
+        stemmed, aliases = corpus_forms(toks, stems(toks), held, stems)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, stemmed):
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
-        return cls(text, vector, stemmed, weights, asks_for_number(text))
+        return cls(text, vector, stemmed + list(aliases), weights, asks_for_number(text), aliases=aliases)
 
     @classmethod
     def blend(
@@ -144,12 +148,18 @@ class Query:
         """
         weights: dict[str, float] = {}
         term_weights: dict[str, float] = {}
+        aliases: dict[str, str] = {}
         for part, weight in parts:
             toks = words(part)
-            for word, stem in zip(toks, corpus_stems(toks, stems(toks), held, stems)):
+            stemmed, found = corpus_forms(toks, stems(toks), held, stems)
+            for word, stem in zip(toks, stemmed):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector)
+            for alias, stem in found.items():
+                aliases.setdefault(alias, stem)
+        for alias, stem in aliases.items():
+            term_weights.setdefault(alias, term_weights[stem])
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases)
 
 
 def asks_for_number(text: str) -> bool:
@@ -454,6 +464,11 @@ def _sentence_words(
     return found, counts, stored.numbers.astype(np.float64) if wants_number else np.zeros(len(counts))
 
 
+def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
+    """``found`` with every alias (``Query.aliases``) read as the question's own stem."""
+    return {aliases.get(t, t) for t in found}
+
+
 def _coverage(
     weights: dict[str, float], total: float, sentence: set[str], section: frozenset[str], discount: float
 ) -> float:
@@ -535,9 +550,13 @@ def score(
     weights, total = query.weights, sum(query.weights.values())
     question_terms = set(weights)
     # Each sentence's share of the question's words, and how many words of its own it has.
-    sentence_terms, counts, typed = _sentence_words(gen, cands, sentence_texts, question_terms, query.wants_number)
+    sentence_terms, counts, typed = _sentence_words(
+        gen, cands, sentence_texts, question_terms | set(query.aliases), query.wants_number)
     unique_docs = list(dict.fromkeys(docs))
     title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
+    if query.aliases:  # another form of a question's word is that word
+        sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
+        title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     section_terms = _section_terms(gen, docs, spans, bounds, texts)
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],

@@ -1,15 +1,15 @@
-"""A question's words in the spelling the documents use: British and American English.
+"""A question's words in the form the documents use: British and American spelling, irregular verbs.
 
 "Who is organizing the Berlin meetup?" asks about a note saying "organised by Felix Brandt". The
 stemmer keeps the two spellings apart ("organiz" and "organis"), so BM25 would not find the note by
 that word, the sentence's coverage of the question would miss it and the abstention would charge the
 question for a word "no document holds". A reader sees one word.
 
-:func:`corpus_stems` is the one place a question's words are matched to the corpus's spelling. It is
+:func:`corpus_forms` is the one place a question's words are matched to the corpus's spelling. It is
 applied to the question (``evidence.Query``), so BM25's query terms, the sentences' coverage and the
 absent words all read the same stems, and nothing in the index changes. A word is respelled only when
-its own stem is in no document and the other spelling's is: a corpus holding both spellings, or
-neither, reads the question as written. The rules are the regular British/American pairs
+its own stem is in no document and the other spelling's is; a corpus holding both is searched for
+both (an alias). The rules are the regular British/American pairs
 (-ize/-ise, -yze/-yse, -or/-our, -er/-re, -l-/-ll-, -ense/-ence, -og/-ogue); a candidate spelling
 only counts when the corpus's vocabulary holds it, so a rule that makes a non-word costs nothing.
 """
@@ -31,10 +31,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"),
         (r"yz(e|es|ed|ing|er|ers)$", r"ys\1"),
         (r"ys(e|es|ed|ing|er|ers)$", r"yz\1"),
-        (r"([^aeiou])or(s|ed|ing|ite|ites|able|ful|less)?$", r"\1our\2"),
-        (r"our(s|ed|ing|ite|ites|able|ful|less)?$", r"or\1"),
-        (r"([^aeiou])er(s)?$", r"\1re\2"),
-        (r"([^aeiou])re(s)?$", r"\1er\2"),
+        # colour, honour, behaviour; not hour, tour, four, flour
+        (r"^(.{2,}[^aeiou])or(s|ed|ing|ite|ites|able|ful|less)?$", r"\1our\2"),
+        (r"^(.{3,})our(s|ed|ing|ite|ites|able|ful|less)?$", r"\1or\2"),
+        # centre, theatre, fibre, litre; not genre ("gener" is general's stem) or acre
+        (r"^(.{2,}[tbv])er(s)?$", r"\1re\2"),
+        (r"^(.{2,}[tbv])re(s)?$", r"\1er\2"),
         (r"([aeiou])l(ed|ing|er|ers)$", r"\1ll\2"),
         (r"([aeiou])ll(ed|ing|er|ers)$", r"\1l\2"),
         (r"ense(s|d)?$", r"ence\1"),
@@ -55,29 +57,57 @@ def respellings(word: str) -> list[str]:
     return out
 
 
-def corpus_stems(
-    words: list[str], stems: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]
-) -> list[str]:
-    """``stems`` (of ``words``, one each) with each stem the corpus lacks replaced by the stem of another
-    spelling of its word that the corpus holds; unchanged when ``held`` is None or says nothing.
+#: Irregular past forms the stemmer keeps apart from their verb and ``lexical._IRREGULAR`` (applied
+#: when indexing) does not map: "Who leads support?" is answered by "the support team led by Priya".
+#: Forms that are also common nouns or names ("fed", "shot", "drew", "lent") are left out.
+_IRREGULAR_PAST = (
+    ("lead", "led"), ("flee", "fled"), ("speed", "sped"), ("bleed", "bled"), ("send", "sent"),
+    ("spend", "spent"), ("build", "built"), ("keep", "kept"), ("sleep", "slept"), ("deal", "dealt"),
+    ("bring", "brought"), ("catch", "caught"), ("teach", "taught"), ("fight", "fought"), ("seek", "sought"),
+    ("stand", "stood"), ("understand", "understood"), ("forget", "forgot"), ("sing", "sang"),
+    ("drink", "drank"), ("swim", "swam"), ("drive", "drove"), ("ride", "rode"), ("grow", "grew"),
+    ("throw", "threw"), ("fly", "flew"), ("wear", "wore"), ("break", "broke"), ("freeze", "froze"),
+    ("wake", "woke"), ("hide", "hid"), ("eat", "ate"), ("forgive", "forgave"), ("become", "became"),
+    ("hang", "hung"), ("strike", "struck"), ("hear", "heard"), ("shake", "shook"), ("withdraw", "withdrew"),
+)
 
-    One vocabulary look-up for the question's stems; a second only when one is missing and its word has
-    another spelling (rare), so a question costs a few microseconds more."""
-    if held is None or not stems:
-        return stems
-    present = held(set(stems))
-    if present is None:
-        return stems
-    missing = {i: respellings(w) for i, (w, s) in enumerate(zip(words, stems)) if s not in present}
-    candidates = {i: [s for s in stem(alts) if s != stems[i]] for i, alts in missing.items() if alts}
-    wanted = {s for alts in candidates.values() for s in alts}
-    if not wanted:
-        return stems
-    found = held(wanted) or set()
-    out = list(stems)
-    for i, alts in candidates.items():
-        for s in alts:
-            if s in found:
-                out[i] = s
-                break
+
+def other_forms(word: str) -> list[str]:
+    """Other spellings and irregular forms of a lower-cased ``word`` (none for most words)."""
+    out = respellings(word)
+    for verb, past in _IRREGULAR_PAST:
+        if word.startswith(verb) and word in (verb, verb + "s", verb + "es", verb + "ing"):
+            out.append(past)
+        elif word == past:
+            out.append(verb)
     return out
+
+
+def corpus_forms(
+    words: list[str], stems: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]
+) -> tuple[list[str], dict[str, str]]:
+    """``stems`` (of ``words``, one each) in the corpus's spelling, and the other forms it holds.
+
+    A stem the corpus lacks is replaced by the stem of another form of its word that it holds (so
+    every later step reads the documents' word); the further forms it holds are returned as aliases
+    (their stem -> the question's stem), which BM25 searches too and coverage counts as the word.
+    Unchanged when ``held`` is None or says nothing. One vocabulary look-up for all the stems and
+    forms of a question: a few microseconds."""
+    if held is None or not stems:
+        return stems, {}
+    own = set(stems)  # a form the question itself uses is its own word, not an alias
+    forms = {i: [s for s in stem(alts) if s not in own] for i, w in enumerate(words) if (alts := other_forms(w))}
+    present = held(own | {s for alts in forms.values() for s in alts})
+    if present is None:
+        return stems, {}
+    out = list(stems)
+    aliases: dict[str, str] = {}
+    for i, alts in forms.items():
+        found = [s for s in alts if s in present]
+        if not found:
+            continue
+        if out[i] not in present:
+            out[i] = found.pop(0)
+        for s in found:
+            aliases.setdefault(s, out[i])
+    return out, aliases
