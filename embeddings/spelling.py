@@ -32,7 +32,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"yz(e|es|ed|ing|er|ers)$", r"ys\1"),
         (r"ys(e|es|ed|ing|er|ers)$", r"yz\1"),
         # colour, honour, behaviour; not hour, tour, four, flour
-        (r"^(.{2,}[^aeiou])or(s|ed|ing|ite|ites|able|ful|less)?$", r"\1our\2"),
+        (r"^(.{2,}[^aeou])or(s|ed|ing|ite|ites|able|ful|less)?$", r"\1our\2"),
         (r"^(.{3,})our(s|ed|ing|ite|ites|able|ful|less)?$", r"\1or\2"),
         # centre, theatre, fibre, litre; not genre ("gener" is general's stem) or acre
         (r"^(.{2,}[tbv])er(s)?$", r"\1re\2"),
