@@ -120,8 +120,8 @@ class Query:
     # the question's own): what its cosine is read against the corpus's null with (see ``score``).
     own_vector: np.ndarray | None = None
     # Other forms of the question's words that the corpus holds (their stem -> the question's stem:
-    # "led" -> "lead", "organis" -> "organiz"; ``spelling.corpus_forms``): searched by BM25 as the word
-    # (they are in ``terms``) and counted as it by coverage.
+    # "led" -> "lead", "organis" -> "organiz"; ``spelling.corpus_forms``): counted as the word by
+    # coverage; the other spellings among them are in ``terms`` too, searched by BM25.
     aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -129,12 +129,12 @@ class Query:
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
         words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised")."""
         toks = words(text)
-        stemmed, aliases = corpus_forms(toks, stems(toks), held, stems)
+        forms = corpus_forms(toks, stems(toks), held, stems)
         weights: dict[str, float] = {}
-        for word, stem in zip(toks, stemmed):
+        for word, stem in zip(toks, forms.stems):
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
-        return cls(text, vector, stemmed + list(aliases), weights, asks_for_number(text), aliases=aliases)
+        return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases)
 
     @classmethod
     def blend(
@@ -151,14 +151,14 @@ class Query:
         aliases: dict[str, str] = {}
         for part, weight in parts:
             toks = words(part)
-            stemmed, found = corpus_forms(toks, stems(toks), held, stems)
-            for word, stem in zip(toks, stemmed):
+            forms = corpus_forms(toks, stems(toks), held, stems)
+            for word, stem in zip(toks, forms.stems):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-            for alias, stem in found.items():
+            for alias, stem in forms.aliases.items():
                 aliases.setdefault(alias, stem)
-        for alias, stem in aliases.items():
-            term_weights.setdefault(alias, term_weights[stem])
+            for alias in forms.searched:  # searched by BM25 at its word's weight
+                term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases)
 
 

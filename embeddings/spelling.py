@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 #: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
 Held = Callable[[Iterable[str]], "set[str] | None"]
@@ -72,9 +73,9 @@ _IRREGULAR_PAST = (
 )
 
 
-def other_forms(word: str) -> list[str]:
-    """Other spellings and irregular forms of a lower-cased ``word`` (none for most words)."""
-    out = respellings(word)
+def irregular_forms(word: str) -> list[str]:
+    """The irregular past of a verb ("leads" -> "led") or the verb of a past ("led" -> "lead")."""
+    out = []
     for verb, past in _IRREGULAR_PAST:
         if word.startswith(verb) and word in (verb, verb + "s", verb + "es", verb + "ing"):
             out.append(past)
@@ -83,31 +84,58 @@ def other_forms(word: str) -> list[str]:
     return out
 
 
+def other_forms(word: str) -> list[str]:
+    """Other spellings and irregular forms of a lower-cased ``word`` (none for most words)."""
+    return respellings(word) + irregular_forms(word)
+
+
+class Forms(NamedTuple):
+    """A question's stems in the corpus's forms (see :func:`corpus_forms`)."""
+
+    stems: list[str]
+    aliases: dict[str, str]  # another form's stem the corpus holds -> the question's stem
+    searched: list[str]  # the aliases BM25 searches too: other spellings of the same word
+
+
 def corpus_forms(
     words: list[str], stems: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]
-) -> tuple[list[str], dict[str, str]]:
-    """``stems`` (of ``words``, one each) in the corpus's spelling, and the other forms it holds.
+) -> Forms:
+    """``stems`` (of ``words``, one each) in the corpus's forms, and the other forms it holds.
 
     A stem the corpus lacks is replaced by the stem of another form of its word that it holds (so
-    every later step reads the documents' word); the further forms it holds are returned as aliases
-    (their stem -> the question's stem), which BM25 searches too and coverage counts as the word.
-    Unchanged when ``held`` is None or says nothing. One vocabulary look-up for all the stems and
-    forms of a question: a few microseconds."""
+    every later step reads the documents' word); the further forms it holds are aliases (their stem
+    -> the question's stem), which coverage counts as the word. BM25 searches the aliases that are
+    another spelling; not an irregular form, which is often a word of its own elsewhere ("struck" is
+    "strike", and a strike is something else): it is read only in the passages retrieved for the
+    question. Unchanged when ``held`` is None or says nothing. One vocabulary look-up for all the
+    stems and forms of a question: a few microseconds."""
     if held is None or not stems:
-        return stems, {}
+        return Forms(stems, {}, [])
     own = set(stems)  # a form the question itself uses is its own word, not an alias
-    forms = {i: [s for s in stem(alts) if s not in own] for i, w in enumerate(words) if (alts := other_forms(w))}
-    present = held(own | {s for alts in forms.values() for s in alts})
+    spelt: dict[int, list[str]] = {}
+    forms: dict[int, list[str]] = {}
+    for i, w in enumerate(words):
+        if alts := respellings(w):
+            spelt[i] = [s for s in stem(alts) if s not in own]
+        if alts := irregular_forms(w):
+            forms[i] = [s for s in stem(alts) if s not in own]
+    if not spelt and not forms:
+        return Forms(stems, {}, [])
+    present = held(own | {s for alts in (*spelt.values(), *forms.values()) for s in alts})
     if present is None:
-        return stems, {}
+        return Forms(stems, {}, [])
     out = list(stems)
     aliases: dict[str, str] = {}
-    for i, alts in forms.items():
-        found = [s for s in alts if s in present]
+    searched: list[str] = []
+    for i in sorted(set(spelt) | set(forms)):
+        found = [(s, True) for s in spelt.get(i, []) if s in present] + [(s, False) for s in forms.get(i, []) if s in present]
         if not found:
             continue
         if out[i] not in present:
-            out[i] = found.pop(0)
-        for s in found:
-            aliases.setdefault(s, out[i])
-    return out, aliases
+            out[i] = found.pop(0)[0]
+        for s, spelling in found:
+            if s not in aliases:
+                aliases[s] = out[i]
+                if spelling:
+                    searched.append(s)
+    return Forms(out, aliases, searched)

@@ -7,6 +7,7 @@ The question is read in the corpus's forms before BM25, sentence coverage and th
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from embeddings.evidence import Query, best_sentence
@@ -83,14 +84,24 @@ def test_a_word_is_respelled_only_into_a_form_the_corpus_holds():
     def held(terms):
         return set(terms) & corpus
 
-    assert corpus_forms(words, stems(words), held, stems) == (["organis", "meetup"], {})
+    assert corpus_forms(words, stems(words), held, stems) == (["organis", "meetup"], {}, [])
     # Both spellings in the corpus: the question's own stays, the other is searched as an alias.
     both = corpus | {"organiz"}
-    assert corpus_forms(words, stems(words), lambda t: set(t) & both, stems) == (["organiz", "meetup"],
-                                                                                {"organis": "organiz"})
+    assert corpus_forms(words, stems(words), lambda t: set(t) & both, stems) == (
+        ["organiz", "meetup"], {"organis": "organiz"}, ["organis"])
     # A spelling no document uses changes nothing; nor does a backend that cannot tell (Milvus: None).
-    assert corpus_forms(words, stems(words), lambda t: set(t) & {"meetup"}, stems) == (stems(words), {})
-    assert corpus_forms(words, stems(words), lambda t: None, stems) == (stems(words), {})
+    assert corpus_forms(words, stems(words), lambda t: set(t) & {"meetup"}, stems) == (stems(words), {}, [])
+    assert corpus_forms(words, stems(words), lambda t: None, stems) == (stems(words), {}, [])
+
+
+def test_an_irregular_form_is_counted_but_not_searched():
+    """"struck" is "strike" for a reader of the retrieved passage, but BM25 searching "strike" over a
+    news archive finds labour strikes."""
+    words = ["leads", "support"]
+    forms = corpus_forms(words, stems(words), lambda t: set(t) & {"lead", "led", "support"}, stems)
+    assert forms == (["lead", "support"], {"led": "lead"}, [])
+    q = Query.make("Who leads support?", np.zeros(3), held=lambda t: set(t) & {"lead", "led", "support"})
+    assert q.aliases == {"led": "lead"} and "led" not in q.terms
 
 
 def test_american_spelling_finds_the_british_sentence(notes):
