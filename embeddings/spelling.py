@@ -48,8 +48,14 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Any ending a rule could change: most words have none, and are passed over by one search.
+_ANY_RULE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _RULES))
+
+
 def respellings(word: str) -> list[str]:
     """The other regular spellings of a lower-cased ``word`` (none for most words)."""
+    if not _ANY_RULE.search(word):
+        return []
     out = []
     for pattern, replacement in _RULES:
         other = pattern.sub(replacement, word, count=1)
@@ -73,15 +79,21 @@ _IRREGULAR_PAST = (
 )
 
 
+def _irregular_table() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for verb, past in _IRREGULAR_PAST:
+        for form in (verb, verb + "s", verb + "es", verb + "ing"):
+            table.setdefault(form, []).append(past)
+        table.setdefault(past, []).append(verb)
+    return table
+
+
+_IRREGULAR_FORMS = _irregular_table()
+
+
 def irregular_forms(word: str) -> list[str]:
     """The irregular past of a verb ("leads" -> "led") or the verb of a past ("led" -> "lead")."""
-    out = []
-    for verb, past in _IRREGULAR_PAST:
-        if word.startswith(verb) and word in (verb, verb + "s", verb + "es", verb + "ing"):
-            out.append(past)
-        elif word == past:
-            out.append(verb)
-    return out
+    return list(_IRREGULAR_FORMS.get(word, ()))
 
 
 def other_forms(word: str) -> list[str]:
