@@ -324,11 +324,11 @@ def fit_staged(params: Params, groups: list[tuple[Engine, list[str], int]], cut:
     and cost short answerable questions their answers; here they only set how much the words the
     documents lack count.
 
-    The weight is chosen at the cut the engine answers by (``cut``: ``DOCBOT_MIN_EVIDENCE``'s default)
-    by :func:`staged_weight`: it refuses as many unanswerable questions as it can without refusing an
-    answerable one. Not by log-loss: of 45 questions only a few are near the cut, and log-loss let the
-    ones no weight can decide set it ("What's the minimum age to join?", unanswerable, lacks only
-    "minimum", and would need a weight of -37): it doubled the weight (-9.7 to -20.3) once "CLA" stopped
+    The weight is fitted by log-loss, as in the first step, but only among the weights that refuse no
+    answerable tune question the first step answers at the cut the engine answers by (``cut``:
+    ``DOCBOT_MIN_EVIDENCE``'s default; :func:`staged_weight`). Unconstrained, the log-loss was set by
+    the questions no weight can decide ("What's the minimum age to join?", unanswerable, lacks only
+    "minimum" and would need a weight of -37): it doubled the weight (-9.7 to -20.3) once "CLA" stopped
     counting as absent, and refused answerable questions lacking one uncommon word ("Spanish",
     "deadline", "agency") that the earlier weight answered."""
     (name,) = STAGED
@@ -346,26 +346,24 @@ def fit_staged(params: Params, groups: list[tuple[Engine, list[str], int]], cut:
     return {name: round(staged_weight(off, x, y.astype(bool), cut, FEATURE_SIGNS[name] or -1), 3)}
 
 
-def staged_weight(off: np.ndarray, x: np.ndarray, y: np.ndarray, cut: float, sign: int, top: float = 60.0) -> float:
-    """The weight w (of sign ``sign``, |w| < ``top``, in steps of 0.01) for ``off + w x >= logit(cut)``:
-    of the weights that answer every answerable question (``y``) the first step answers, those that
-    refuse the most of the others; the middle of the widest range of them. 0 when none refuses more
-    than w = 0 does.
+def staged_weight(off: np.ndarray, x: np.ndarray, y: np.ndarray, cut: float, sign: int, top: float = 60.0,
+                  l2: float = 1e-2) -> float:
+    """The weight w (of sign ``sign``, |w| < ``top``, in steps of 0.01) for the log-odds ``off + w x``:
+    the best fit (weighted log-loss, both labels weighing the same, L2 as in the first step) among the
+    weights that refuse no answerable question (``y``) the first step answers at ``cut``.
 
     Answering answerable questions comes first, as in the targets (1.00 of the community's answerable
     questions, no target on its unanswerable ones) and as in ``DOCBOT_MIN_EVIDENCE``'s default (the
-    highest cut that still answers the dev set): a weight may refuse an unanswerable question only if
-    it costs no answer. The middle of the range keeps the largest margin on both sides."""
+    highest cut that still answers the dev set). Unconstrained, the log-loss was set by questions no
+    weight can decide (see :func:`fit_staged`)."""
     threshold = math.log(cut / (1 - cut))
     grid = sign * np.arange(0.0, top, 0.01)
-    answered = (off[None, :] + grid[:, None] * x[None, :]) >= threshold
+    z = off[None, :] + grid[:, None] * x[None, :]
+    answered = z >= threshold
     keeps = (answered[:, y] >= answered[0, y][None, :]).all(axis=1)
-    refused = np.where(keeps, (~answered[:, ~y]).sum(axis=1), -1)
-    best = np.flatnonzero(refused == refused.max())
-    if refused.max() <= refused[0]:
-        return 0.0
-    runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)  # contiguous ranges of equally good weights
-    return float(grid[max(runs, key=len)].mean())
+    weights = np.where(y, 0.5 / max(y.sum(), 1), 0.5 / max((~y).sum(), 1)) * len(y)
+    loss = (weights[None, :] * np.logaddexp(0.0, np.where(y[None, :], -z, z))).sum(axis=1) + 0.5 * l2 * grid ** 2
+    return float(grid[np.flatnonzero(keeps)[np.argmin(loss[keeps])]])
 
 
 # ------------------------------------------------------------------------------------ main
