@@ -87,7 +87,7 @@ class Params:
     a_null_surprise: float = 0.0  # x the same for the surprise
     # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
     # weighed by the fit's second step (``STAGED``)
-    a_absent: float = -8.05
+    a_absent: float = -12.01
 
 
 DEFAULT_PARAMS = Params()
