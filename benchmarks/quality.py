@@ -215,22 +215,14 @@ def cross_validate(engine: Engine, dev: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------------------------ fit
-def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50,
-                  offset: np.ndarray | None = None) -> np.ndarray:
-    """Weighted, L2-regularised logistic regression by Newton's method; returns [bias, coefs...].
-
-    With ``offset`` (each row's fixed log-odds from a model fitted before) there is no bias to fit:
-    the returned bias is 0 and only the coefficients of ``x`` are learnt on top of it."""
+def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2, iters: int = 50) -> np.ndarray:
+    """Weighted, L2-regularised logistic regression by Newton's method; returns [bias, coefs...]."""
     xb = np.hstack([np.ones((len(x), 1)), x])
     beta = np.zeros(xb.shape[1])
     reg = np.eye(xb.shape[1]) * l2
     reg[0, 0] = 0.0
-    if offset is not None:
-        xb[:, 0] = 0.0
-        reg[0, 0] = 1.0  # keeps the unused bias at 0 and the system solvable
-    base = np.zeros(len(x)) if offset is None else offset
     for _ in range(iters):
-        p = 0.5 * (1 + np.tanh(0.5 * (base + xb @ beta)))  # the sigmoid, without exp's overflow
+        p = 0.5 * (1 + np.tanh(0.5 * (xb @ beta)))  # the sigmoid, without exp's overflow
         grad = xb.T @ (w * (p - y)) + reg @ beta
         hess = (xb * (w * p * (1 - p))[:, None]).T @ xb + reg
         step = np.linalg.solve(hess, grad)
@@ -240,8 +232,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2,
     return beta
 
 
-def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int],
-                offset: np.ndarray | None = None) -> np.ndarray:
+def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int]) -> np.ndarray:
     """:func:`_fit_logistic` with each coefficient kept to its sign (``signs``: +1, -1 or 0 for free).
 
     An active set: fit, drop the feature whose coefficient has the wrong sign by the most (its weight
@@ -249,7 +240,7 @@ def _fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: list[int],
     """
     free = list(range(x.shape[1]))
     while True:
-        beta = _fit_logistic(x[:, free], y, w, offset=offset)
+        beta = _fit_logistic(x[:, free], y, w)
         wrong = [(abs(beta[k + 1]), j) for k, j in enumerate(free) if signs[j] * beta[k + 1] < 0]
         if not wrong:
             full = np.zeros(x.shape[1] + 1)
@@ -325,29 +316,55 @@ def staged_groups(community: Engine, community_qs: list[dict]) -> list[tuple[Eng
             (community, [q["question"] for q in tune if not q["answerable"]], 0)]
 
 
-def fit_staged(params: Params, groups: list[tuple[Engine, list[str], int]]) -> dict:
-    """The fit's second step: the weights of ``evidence.STAGED`` (each kept to its sign), by logistic
-    regression with the rest of the fitted model (``params``, those weights at 0) as a fixed offset.
+def fit_staged(params: Params, groups: list[tuple[Engine, list[str], int]], cut: float | None = None) -> dict:
+    """The fit's second step: the weight of ``evidence.STAGED``'s one feature, with the rest of the
+    fitted model (``params``, that weight at 0) as each question's fixed log-odds.
 
     The community's unanswerable questions ("Does Orbit have a dark mode?") share its topic and words,
     so among the negatives of the first step they pulled the cosine and surprise weights down with them
     and cost short answerable questions their answers; here they only set how much the words the
-    documents lack count. Both labels weigh the same."""
-    # ``evidence.probability`` is the sigmoid of bias + each feature of ``features`` x its coefficient.
-    kept = [(getattr(params, name), i) for i, name in enumerate(FEATURES) if name not in STAGED]
+    documents lack count.
+
+    The weight is fitted by log-loss, as in the first step, but only among the weights that refuse no
+    answerable tune question the first step answers at the cut the engine answers by (``cut``:
+    ``DOCBOT_MIN_EVIDENCE``'s default; :func:`staged_weight`). Unconstrained, the log-loss was set by
+    the questions no weight can decide ("What's the minimum age to join?", unanswerable, lacks only
+    "minimum" and would need a weight of -37): it doubled the weight (-9.7 to -20.3) once "CLA" stopped
+    counting as absent, and refused answerable questions lacking one uncommon word ("Spanish",
+    "deadline", "agency") that the earlier weight answered."""
+    (name,) = STAGED
+    j = FEATURES.index(name)
+    if cut is None:
+        cut = EngineSettings.model_fields["min_evidence"].default
+    kept = [(getattr(params, n), i) for i, n in enumerate(FEATURES) if n not in STAGED]
     rows = []
     for engine, questions, label in groups:
         for q in questions:
             f = top_features(engine, q)
             if f is not None:
-                rows.append((params.a_bias + sum(coef * f[i] for coef, i in kept),
-                             [f[FEATURES.index(name)] for name in STAGED], label))
-    off = np.array([r[0] for r in rows])
-    x = np.array([r[1] for r in rows], dtype=float)
-    y = np.array([r[2] for r in rows], dtype=float)
-    w = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1)) * len(y)
-    beta = _fit_signed(x, y, w, [FEATURE_SIGNS[name] for name in STAGED], offset=off)
-    return {name: round(float(b), 3) for name, b in zip(STAGED, beta[1:])}
+                rows.append((params.a_bias + sum(coef * f[i] for coef, i in kept), f[j], label))
+    off, x, y = (np.array(col, dtype=float) for col in zip(*rows))
+    return {name: round(staged_weight(off, x, y.astype(bool), cut, FEATURE_SIGNS[name] or -1), 3)}
+
+
+def staged_weight(off: np.ndarray, x: np.ndarray, y: np.ndarray, cut: float, sign: int, top: float = 60.0,
+                  l2: float = 1e-2) -> float:
+    """The weight w (of sign ``sign``, |w| < ``top``, in steps of 0.01) for the log-odds ``off + w x``:
+    the best fit (weighted log-loss, both labels weighing the same, L2 as in the first step) among the
+    weights that refuse no answerable question (``y``) the first step answers at ``cut``.
+
+    Answering answerable questions comes first, as in the targets (1.00 of the community's answerable
+    questions, no target on its unanswerable ones) and as in ``DOCBOT_MIN_EVIDENCE``'s default (the
+    highest cut that still answers the dev set). Unconstrained, the log-loss was set by questions no
+    weight can decide (see :func:`fit_staged`)."""
+    threshold = math.log(cut / (1 - cut))
+    grid = sign * np.arange(0.0, top, 0.01)
+    z = off[None, :] + grid[:, None] * x[None, :]
+    answered = z >= threshold
+    keeps = (answered[:, y] >= answered[0, y][None, :]).all(axis=1)
+    weights = np.where(y, 0.5 / max(y.sum(), 1), 0.5 / max((~y).sum(), 1)) * len(y)
+    loss = (weights[None, :] * np.logaddexp(0.0, np.where(y[None, :], -z, z))).sum(axis=1) + 0.5 * l2 * grid ** 2
+    return float(grid[np.flatnonzero(keeps)[np.argmin(loss[keeps])]])
 
 
 # ------------------------------------------------------------------------------------ main

@@ -240,11 +240,11 @@ class Engine:
             _position(gen, doc_id)
         return gen
 
-    def _query(self, text: str, clock: "_Stopwatch | None" = None) -> evidence.Query:
+    def _query(self, gen: Generation, text: str, clock: "_Stopwatch | None" = None) -> evidence.Query:
         clock = clock or _Stopwatch()
         vector = self.embed_query(text)
         clock.lap("embed")
-        query = evidence.Query.make(text, vector)
+        query = evidence.Query.make(text, vector, held=gen.corpus_terms)
         clock.lap("terms")
         return query
 
@@ -273,9 +273,9 @@ class Engine:
             # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
             # A filtered question is not overlapped either: its chunk mask would be built here for BM25
             # and again by ``retrieval.search`` for the dense search, which costs what overlapping saves.
-            return self._query(text, clock), None
+            return self._query(gen, text, clock), None
         pending = embedder.submit(self.embed_query, text)
-        query = evidence.Query.make(text, _NO_VECTOR)
+        query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms)
         clock.lap("terms")
         ranking = None
         if gen.size:
@@ -348,7 +348,7 @@ class Engine:
         cos: list[float] = []
         surprise: list[float] = []
         for text, vector in zip(NULL_QUESTIONS, vectors):
-            q = evidence.Query.make(text, vector)
+            q = evidence.Query.make(text, vector, held=gen.corpus_terms)
             scored, _, _ = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", measuring_null=True)
             best = evidence.best_sentence(scored)
             if best is not None:
@@ -470,7 +470,8 @@ class Engine:
         weigh in, a source it names is the one quoted, and a request for more quotes something new."""
         clock = clock or _Stopwatch()
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
-        query = conversation.blended_query(reading, lambda texts: np.stack([self.embed_query(t) for t in texts]))
+        query = conversation.blended_query(
+            reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms)
         clock.lap("embed")
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))

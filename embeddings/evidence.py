@@ -39,6 +39,7 @@ from .recency import ages, asks_recent
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentences import Kind, headings
+from .spelling import Held, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -73,22 +74,22 @@ class Params:
     #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected)
     #   + null_cos*(cosine's standing above this corpus's null) + null_surprise*(surprise's standing));
     #   see ``probability`` and ``embeddings.null``.
-    a_bias: float = -11.114
+    a_bias: float = -10.82
     a_cos: float = 0.0
     a_cov: float = 0.0
-    a_chunk: float = 3.367
-    a_agree: float = 4.702
+    a_chunk: float = 4.058
+    a_agree: float = 4.729
     a_pcov: float = 0.0
     a_gap: float = 0.0
-    a_scale: float = -0.682
-    a_num: float = -6.837  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.983  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
-    a_surprise: float = 1.001  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
-    a_null_cos: float = 1.827  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
+    a_scale: float = -0.812
+    a_num: float = -6.902  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.968  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.995  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_null_cos: float = 1.786  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
     a_null_surprise: float = 0.0  # x the same for the surprise
     # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
     # weighed by the fit's second step (``STAGED``)
-    a_absent: float = -9.654
+    a_absent: float = -12.01
 
 
 DEFAULT_PARAMS = Params()
@@ -120,22 +121,29 @@ class Query:
     # A follow-up's own text's vector when ``vector`` blends it with its topic's (None: ``vector`` is all
     # the question's own): what its cosine is read against the corpus's null with (see ``score``).
     own_vector: np.ndarray | None = None
+    # Other forms of the question's words that the corpus holds (their stem -> the question's stem:
+    # "led" -> "lead", "organis" -> "organiz"; ``spelling.corpus_forms``): counted as the word by
+    # coverage; the other spellings among them are in ``terms`` too, searched by BM25.
+    aliases: dict[str, str] = field(default_factory=dict)
     recent: bool = False  # "this week", "recently": the newer of two equal articles answers (``embeddings.recency``)
 
     @classmethod
-    def make(cls, text: str, vector: np.ndarray) -> "Query":
+    def make(cls, text: str, vector: np.ndarray, held: Held | None = None) -> "Query":
+        """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
+        words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised")."""
         toks = words(text)
-        stemmed = stems(toks)
+        forms = corpus_forms(toks, stems(toks), held, stems)
         weights: dict[str, float] = {}
-        for word, stem in zip(toks, stemmed):
+        for word, stem in zip(toks, forms.stems):
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
-        return cls(text, vector, stemmed, weights, asks_for_number(text), recent=asks_recent(text))
+        return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
+                   recent=asks_recent(text))
 
     @classmethod
     def blend(
         cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
-        own_vector: np.ndarray | None = None,
+        own_vector: np.ndarray | None = None, held: Held | None = None,
     ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself).
 
@@ -144,12 +152,18 @@ class Query:
         """
         weights: dict[str, float] = {}
         term_weights: dict[str, float] = {}
+        aliases: dict[str, str] = {}
         for part, weight in parts:
             toks = words(part)
-            for word, stem in zip(toks, stems(toks)):
+            forms = corpus_forms(toks, stems(toks), held, stems)
+            for word, stem in zip(toks, forms.stems):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
-        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector,
+            for alias, stem in forms.aliases.items():
+                aliases.setdefault(alias, stem)
+            for alias in forms.searched:  # searched by BM25 at its word's weight
+                term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
+        return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent=asks_recent(text))
 
 
@@ -200,7 +214,7 @@ class Passage:
     null: NullProfile | None = None  # this corpus's null (``embeddings.null``); None: not measured, z-features 0
     own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
-    absent: float = 0.0  # rarity mass of the question's words that no passage of the corpus holds (``absent_words``)
+    absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
     age: float = 0.0  # years the document is behind the newest candidate's, for a question about recent events
 
     @classmethod
@@ -388,13 +402,21 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
                if not held_as_variant(t, passage_terms, passage_tokens))
 
 
-def _absent_in(unheld: dict[str, float], passage_sentences: list[str]) -> float:
-    """:func:`absent_words` for one passage, from its sentences' own words: the variants need all of
-    them, where the stored sentence terms hold only the question's. Tokenized only for a question with
-    an uncommon word the corpus lacks, which is rare."""
-    words = tokens(passage_sentences)
-    held = set().union(*terms_of(words))
-    return absent_words(unheld, held, [w for ws in words for w in ws])
+def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
+    """:func:`absent_words` for a question, from the sentences of its scored passages (one list per
+    passage): a word one of them holds in another spelling ("CLA" in "contributor license agreement")
+    is in a document, so it is charged to none of them, whichever passage's sentence leads the answer.
+    Read from the sentences' own words: the variants need all of them, where the stored sentence terms
+    hold only the question's. Tokenized only for a question with an uncommon word the corpus lacks,
+    which is rare."""
+    for sentences in passages:
+        if not unheld:
+            break
+        words = tokens(sentences)
+        held = set().union(*terms_of(words))
+        flat = [w for ws in words for w in ws]
+        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat)}
+    return absent_words(unheld, set(), [])
 
 
 def answer_checks(
@@ -446,6 +468,11 @@ def _sentence_words(
     for i, st in zip(redo, own):
         found[i], counts[i] = st & question_terms, len(st)
     return found, counts, stored.numbers.astype(np.float64) if wants_number else np.zeros(len(counts))
+
+
+def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
+    """``found`` with every alias (``Query.aliases``) read as the question's own stem."""
+    return {aliases.get(t, t) for t in found}
 
 
 def _coverage(
@@ -529,9 +556,13 @@ def score(
     weights, total = query.weights, sum(query.weights.values())
     question_terms = set(weights)
     # Each sentence's share of the question's words, and how many words of its own it has.
-    sentence_terms, counts, typed = _sentence_words(gen, cands, sentence_texts, question_terms, query.wants_number)
+    sentence_terms, counts, typed = _sentence_words(
+        gen, cands, sentence_texts, question_terms | set(query.aliases), query.wants_number)
     unique_docs = list(dict.fromkeys(docs))
     title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
+    if query.aliases:  # another form of a question's word is that word
+        sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
+        title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     section_terms = _section_terms(gen, docs, spans, bounds, texts)
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
@@ -553,6 +584,8 @@ def score(
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     age = ages([gen.doc_date(d) for d in docs]) if query.recent else np.zeros(len(docs))
+    absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
+              if unheld else 0.0)
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -567,7 +600,7 @@ def score(
             surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
-            absent=_absent_in(unheld, sentence_texts()[lo:hi]) if unheld else 0.0, age=float(age[i]),
+            absent=absent, age=float(age[i]),
         ))
     return apply_all(out, params)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .lexical import is_stop_word
+
 _MIN_PREFIX = 3  # "mod" -> "moderator"; two letters prefix too many words
 _MIN_TYPO = 5  # one edit away is a typo only in a word this long ("port" vs "post" is not)
 _ACRONYM = range(2, 6)  # letters of an acronym
@@ -48,9 +50,12 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 
 def is_acronym(word: str, tokens: Sequence[str]) -> bool:
-    """Whether ``word`` spells the first letters of ``len(word)`` consecutive ``tokens``."""
+    """Whether ``word`` spells the first letters of ``len(word)`` consecutive ``tokens``, none of them a
+    stop word: acronyms are made of content words ("contributor license agreement"), and "port" is not
+    "post or reply to" (any four letters are the initials of some run of "a", "of", "or", "to"...)."""
     n = len(word)
     for i in range(len(tokens) - n + 1):
-        if tokens[i][:1] == word[0] and all(tokens[i + k][:1] == word[k] for k in range(1, n)):
+        if tokens[i][:1] == word[0] and all(tokens[i + k][:1] == word[k] for k in range(1, n)) \
+                and not any(is_stop_word(t) for t in tokens[i:i + n]):
             return True
     return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+
 from benchmarks import quality
 from embeddings.indexer import onnx_dir
 
@@ -28,19 +29,27 @@ def test_quality_prints_small_corpus_figures(tmp_path, session_index, capsys):
     assert all("quotes" in r and "evidence" in r for r in rows)
 
 
-def test_the_fits_second_step_learns_only_its_feature_on_top_of_the_first():
-    """``fit_staged``'s regression: with each row's log-odds from the first step as a fixed offset, it
-    learns how much the staged feature counts (kept to its sign) and no bias of its own."""
+def test_the_fits_second_step_refuses_no_answerable_question():
+    """``staged_weight``: on top of each question's log-odds from the first step, the weight that fits
+    best among those that leave every answerable question answered at the cut: questions no such weight
+    can decide do not drag it into refusing an answerable one."""
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    offset = rng.normal(4.0, 1.0, 200)  # the first step answers all of them
-    absent = np.r_[np.zeros(100), rng.uniform(1.0, 3.0, 100)]  # the second hundred lack a word
-    y = np.r_[np.ones(100), np.zeros(100)]
-    beta = quality._fit_signed(absent[:, None], y, np.ones(200), [-1], offset=offset)
-    assert beta[0] == 0.0 and beta[1] < -3
-    answered = offset + beta[1] * absent > 0
-    assert answered[:100].all() and not answered[100:].any()
-    # A feature that cannot tell them apart gets no weight of the wrong sign.
-    noise = quality._fit_signed(rng.uniform(0, 1, (200, 1)), y, np.ones(200), [1], offset=offset)
-    assert noise[1] >= 0.0
+    cut = 0.5  # logit 0
+    # Answerable: log-odds 4, lacking 0 or 0.5 of a word; unanswerable: log-odds 4, lacking 2.
+    off = np.array([4.0, 4.0, 4.0, 4.0, 4.0])
+    x = np.array([0.0, 0.5, 2.0, 2.0, 2.0])
+    y = np.array([True, True, False, False, False])
+    w = quality.staged_weight(off, x, y, cut, -1)
+    assert -8.0 <= w < -2.0  # refuses the three unanswerable ones, answers both answerable ones
+    z = off + w * x
+    assert (z[y] >= 0).all() and (z[~y] < 0).all()
+    # Unanswerable questions lacking a common word only (log-odds 10, lacking 0.3: refusing them would
+    # need a weight below -33): log-loss alone would follow them and refuse the answerable one lacking 0.5.
+    off2, x2, y2 = np.r_[off, [10.0] * 5], np.r_[x, [0.3] * 5], np.r_[y, [False] * 5]
+    w2 = quality.staged_weight(off2, x2, y2, cut, -1)
+    assert w2 >= -8.0 and (off2 + w2 * x2)[y2].min() >= 0
+    assert quality.staged_weight(off2, x2, y2, cut, -1, top=60.0) > quality.staged_weight(
+        off2, x2, y2, 0.0001, -1, top=60.0)  # with no answer to keep (cut ~0), it follows them
+    # A feature that decides nothing gets no weight.
+    assert quality.staged_weight(off, np.zeros(5), y, cut, -1) == 0.0

@@ -1,0 +1,153 @@
+"""A question's words in the form the documents use: British and American spelling, irregular verbs.
+
+"Who is organizing the Berlin meetup?" asks about a note saying "organised by Felix Brandt". The
+stemmer keeps the two spellings apart ("organiz" and "organis"), so BM25 would not find the note by
+that word, the sentence's coverage of the question would miss it and the abstention would charge the
+question for a word "no document holds". A reader sees one word.
+
+:func:`corpus_forms` is the one place a question's words are matched to the corpus's spelling. It is
+applied to the question (``evidence.Query``), so BM25's query terms, the sentences' coverage and the
+absent words all read the same stems, and nothing in the index changes. A word is respelled only when
+its own stem is in no document and the other spelling's is; a corpus holding both is searched for
+both (an alias). The rules are the regular British/American pairs
+(-ize/-ise, -yze/-yse, -or/-our, -er/-re, -l-/-ll-, -ense/-ence, -og/-ogue); a candidate spelling
+only counts when the corpus's vocabulary holds it, so a rule that makes a non-word costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+#: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
+Held = Callable[[Iterable[str]], "set[str] | None"]
+
+# (pattern, replacement) both ways: American -> British and British -> American. Each is tried on the
+# whole word; suffixes after the varying part are kept ("organizing" -> "organising").
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"iz(e|es|ed|ing|ation|ations|er|ers)$", r"is\1"),
+        (r"is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"),
+        (r"yz(e|es|ed|ing|er|ers)$", r"ys\1"),
+        (r"ys(e|es|ed|ing|er|ers)$", r"yz\1"),
+        # colour, honour, behaviour; not hour, tour, four, flour
+        (r"^(.{2,}[^aeou])or(s|ed|ing|ite|ites|able|ful|less)?$", r"\1our\2"),
+        (r"^(.{3,})our(s|ed|ing|ite|ites|able|ful|less)?$", r"\1or\2"),
+        # centre, theatre, fibre, litre; not genre ("gener" is general's stem) or acre
+        (r"^(.{2,}[tbv])er(s)?$", r"\1re\2"),
+        (r"^(.{2,}[tbv])re(s)?$", r"\1er\2"),
+        (r"([aeiou])l(ed|ing|er|ers)$", r"\1ll\2"),
+        (r"([aeiou])ll(ed|ing|er|ers)$", r"\1l\2"),
+        (r"ense(s|d)?$", r"ence\1"),
+        (r"ence(s|d)?$", r"ense\1"),
+        (r"og(s)?$", r"ogue\1"),
+        (r"ogue(s)?$", r"og\1"),
+    )
+)
+
+
+# Any ending a rule could change: most words have none, and are passed over by one search.
+_ANY_RULE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _RULES))
+
+
+def respellings(word: str) -> list[str]:
+    """The other regular spellings of a lower-cased ``word`` (none for most words)."""
+    if not _ANY_RULE.search(word):
+        return []
+    out = []
+    for pattern, replacement in _RULES:
+        other = pattern.sub(replacement, word, count=1)
+        if other != word and other not in out:
+            out.append(other)
+    return out
+
+
+#: Irregular past forms the stemmer keeps apart from their verb and ``lexical._IRREGULAR`` (applied
+#: when indexing) does not map: "Who leads support?" is answered by "the support team led by Priya".
+#: Forms that are also common nouns or names ("fed", "shot", "drew", "lent") are left out.
+_IRREGULAR_PAST = (
+    ("lead", "led"), ("flee", "fled"), ("speed", "sped"), ("bleed", "bled"), ("send", "sent"),
+    ("spend", "spent"), ("build", "built"), ("keep", "kept"), ("sleep", "slept"), ("deal", "dealt"),
+    ("bring", "brought"), ("catch", "caught"), ("teach", "taught"), ("fight", "fought"), ("seek", "sought"),
+    ("stand", "stood"), ("understand", "understood"), ("forget", "forgot"), ("sing", "sang"),
+    ("drink", "drank"), ("swim", "swam"), ("drive", "drove"), ("ride", "rode"), ("grow", "grew"),
+    ("throw", "threw"), ("fly", "flew"), ("wear", "wore"), ("break", "broke"), ("freeze", "froze"),
+    ("wake", "woke"), ("hide", "hid"), ("eat", "ate"), ("forgive", "forgave"), ("become", "became"),
+    ("hang", "hung"), ("strike", "struck"), ("hear", "heard"), ("shake", "shook"), ("withdraw", "withdrew"),
+)
+
+
+def _irregular_table() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for verb, past in _IRREGULAR_PAST:
+        for form in (verb, verb + "s", verb + "es", verb + "ing"):
+            table.setdefault(form, []).append(past)
+        table.setdefault(past, []).append(verb)
+    return table
+
+
+_IRREGULAR_FORMS = _irregular_table()
+
+
+def irregular_forms(word: str) -> list[str]:
+    """The irregular past of a verb ("leads" -> "led") or the verb of a past ("led" -> "lead")."""
+    return list(_IRREGULAR_FORMS.get(word, ()))
+
+
+def other_forms(word: str) -> list[str]:
+    """Other spellings and irregular forms of a lower-cased ``word`` (none for most words)."""
+    return respellings(word) + irregular_forms(word)
+
+
+class Forms(NamedTuple):
+    """A question's stems in the corpus's forms (see :func:`corpus_forms`)."""
+
+    stems: list[str]
+    aliases: dict[str, str]  # another form's stem the corpus holds -> the question's stem
+    searched: list[str]  # the aliases BM25 searches too: other spellings of the same word
+
+
+def corpus_forms(
+    words: list[str], stems: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]
+) -> Forms:
+    """``stems`` (of ``words``, one each) in the corpus's forms, and the other forms it holds.
+
+    A stem the corpus lacks is replaced by the stem of another form of its word that it holds (so
+    every later step reads the documents' word); the further forms it holds are aliases (their stem
+    -> the question's stem), which coverage counts as the word. BM25 searches the aliases that are
+    another spelling; not an irregular form, which is often a word of its own elsewhere ("struck" is
+    "strike", and a strike is something else): it is read only in the passages retrieved for the
+    question. Unchanged when ``held`` is None or says nothing. One vocabulary look-up for all the
+    stems and forms of a question: a few microseconds."""
+    if held is None or not stems:
+        return Forms(stems, {}, [])
+    own = set(stems)  # a form the question itself uses is its own word, not an alias
+    spelt: dict[int, list[str]] = {}
+    forms: dict[int, list[str]] = {}
+    for i, w in enumerate(words):
+        if alts := respellings(w):
+            spelt[i] = [s for s in stem(alts) if s not in own]
+        if alts := irregular_forms(w):
+            forms[i] = [s for s in stem(alts) if s not in own]
+    if not spelt and not forms:
+        return Forms(stems, {}, [])
+    present = held(own | {s for alts in (*spelt.values(), *forms.values()) for s in alts})
+    if present is None:
+        return Forms(stems, {}, [])
+    out = list(stems)
+    aliases: dict[str, str] = {}
+    searched: list[str] = []
+    for i in sorted(set(spelt) | set(forms)):
+        found = [(s, True) for s in spelt.get(i, []) if s in present] + [(s, False) for s in forms.get(i, []) if s in present]
+        if not found:
+            continue
+        if out[i] not in present:
+            out[i] = found.pop(0)[0]
+        for s, spelling in found:
+            if s not in aliases:
+                aliases[s] = out[i]
+                if spelling:
+                    searched.append(s)
+    return Forms(out, aliases, searched)

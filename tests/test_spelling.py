@@ -1,0 +1,135 @@
+"""A question's words in the form the documents use (``embeddings.spelling``).
+
+"Who is organizing the meetup?" over a note saying "organised by Felix Brandt", "Who leads support?"
+over "the support team led by Priya Raman": the stemmer keeps those forms apart, a reader does not.
+The question is read in the corpus's forms before BM25, sentence coverage and the absent words see it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embeddings.evidence import Query, best_sentence
+from embeddings.lexical import stems
+from embeddings.spelling import corpus_forms, other_forms, respellings
+
+from .conftest import indexed_engine
+
+NOTES = {
+    "events.md": """# Events
+
+## Berlin meetup
+
+The first in-person Orbit meetup takes place on 14 June at c-base in Berlin. Doors open at 10:00.
+Lunch is provided for everyone who registers. The meetup is organised by Felix Brandt.
+
+## Community calls
+
+Community calls happen on the first Thursday of every month and are recorded.
+""",
+    "faq.md": """# FAQ
+
+## Support
+
+Volunteers answer most questions, together with the support team led by Priya Raman.
+We aim to reply to every question within 48 hours.
+
+## Licensing
+
+Orbit does not require a contributor license agreement, but every commit must be signed off.
+""",
+    "onboarding.md": """# Onboarding
+
+Mentors are experienced members who answer questions and help you make a first contribution.
+Say hello in the welcome channel and pick a role that suits you.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory, session_index):
+    base = tmp_path_factory.mktemp("spelling")
+    (base / "docs").mkdir()
+    for name, text in NOTES.items():
+        (base / "docs" / name).write_text(text)
+    return indexed_engine(base, base / "docs", session_index)
+
+
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [("organizing", "organising"), ("organised", "organized"), ("color", "colour"), ("behaviour", "behavior"),
+     ("center", "centre"), ("analyze", "analyse"), ("license", "licence"), ("catalog", "catalogue")],
+)
+def test_british_and_american_spellings(word, other):
+    assert other in respellings(word)
+    assert word in respellings(other)
+
+
+@pytest.mark.parametrize("word", ["hour", "tour", "four", "genre", "acre", "door", "meetup"])
+def test_words_that_only_look_like_a_pair_have_no_other_spelling(word):
+    """"genre" is not "gener" (general's stem), "hour" not "hor": such a rule would match other words."""
+    assert respellings(word) == []
+
+
+def test_irregular_past_forms():
+    assert "led" in other_forms("leads") and "led" in other_forms("leading") and "lead" in other_forms("led")
+    assert other_forms("fed") == []  # "the Fed": a form that is also a name is left out
+
+
+def test_a_word_is_respelled_only_into_a_form_the_corpus_holds():
+    words = ["organizing", "meetup"]
+    corpus = {"organis", "meetup"}
+
+    def held(terms):
+        return set(terms) & corpus
+
+    assert corpus_forms(words, stems(words), held, stems) == (["organis", "meetup"], {}, [])
+    # Both spellings in the corpus: the question's own stays, the other is searched as an alias.
+    both = corpus | {"organiz"}
+    assert corpus_forms(words, stems(words), lambda t: set(t) & both, stems) == (
+        ["organiz", "meetup"], {"organis": "organiz"}, ["organis"])
+    # A spelling no document uses changes nothing; nor does a backend that cannot tell (Milvus: None).
+    assert corpus_forms(words, stems(words), lambda t: set(t) & {"meetup"}, stems) == (stems(words), {}, [])
+    assert corpus_forms(words, stems(words), lambda t: None, stems) == (stems(words), {}, [])
+
+
+def test_an_irregular_form_is_counted_but_not_searched():
+    """"struck" is "strike" for a reader of the retrieved passage, but BM25 searching "strike" over a
+    news archive finds labour strikes."""
+    words = ["leads", "support"]
+    forms = corpus_forms(words, stems(words), lambda t: set(t) & {"lead", "led", "support"}, stems)
+    assert forms == (["lead", "support"], {"led": "lead"}, [])
+    q = Query.make("Who leads support?", np.zeros(3), held=lambda t: set(t) & {"lead", "led", "support"})
+    assert q.aliases == {"led": "lead"} and "led" not in q.terms
+
+
+def test_american_spelling_finds_the_british_sentence(notes):
+    question = "Who is organizing the Berlin meetup?"
+    q = Query.make(question, notes.embed_query(question), held=notes.generation.corpus_terms)
+    assert "organis" in q.terms and "organiz" not in q.terms
+    ans = notes.ask(question)
+    assert ans.answered
+    assert any("organised by Felix Brandt" in e.text for e in ans.excerpts), [e.text for e in ans.excerpts]
+    # Without reading it in the corpus's spelling, the sentence holds none of the question's rarer words.
+    best, i = best_sentence(notes.passages(question)[0])
+    assert best.absent == 0
+
+
+def test_an_irregular_past_form_covers_the_question_word(notes):
+    """"Who leads support?": the sentence naming the lead says "led"; it covers both words of the question."""
+    passages, texts = notes.passages("Who leads support?")
+    best, i = best_sentence(passages)
+    a, b = best.spans[i][:2]
+    assert "led by Priya Raman" in texts[best.doc][a:b]
+    assert best.coverage[i] == pytest.approx(1.0)
+
+
+def test_an_acronym_spelt_out_in_another_passage_is_not_an_absent_word(notes):
+    """"CLA" is spelt out in the FAQ; the question's best-scoring sentence may sit in another note, but a
+    word some document holds is not "in no document", so no passage is charged for it."""
+    passages, _ = notes.passages("do i have to sign a CLA before contributing")
+    assert all(p.absent == 0 for p in passages)
+    passages, _ = notes.passages("Is there an official Orbit subreddit?")
+    assert all(p.absent > 0 for p in passages)
+    assert not notes.ask("Is there an official Orbit subreddit?").answered
