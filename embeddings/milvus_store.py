@@ -112,6 +112,12 @@ def _unpack_sentences(packed: str, dim: int) -> ChunkSentences:
     return ChunkSentences(spans, codes, scales)
 
 
+# pymilvus pings the server every 10 s even with no call under way; Milvus Lite's gRPC server allows
+# that once in 5 minutes, so an idle bot's connection got a GOAWAY after ~40 s, which gRPC printed to
+# stderr ("too_many_pings"). Pings during a call still find a dead server; between calls the next call does.
+_GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": False}
+
+
 class MilvusStore:
     """The ``StoreBackend`` on Milvus: Milvus Lite (a file path) or a server (``http://host:19530``)."""
 
@@ -141,7 +147,8 @@ class MilvusStore:
                     token = self.settings.milvus_token.get_secret_value() if self.settings.milvus_token else ""
                     try:
                         self._client = pymilvus.MilvusClient(
-                            uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30)
+                            uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30,
+                            grpc_options=_GRPC_OPTIONS)
                     except Exception as exc:
                         raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
         return self._client
