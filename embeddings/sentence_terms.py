@@ -72,7 +72,7 @@ class SentenceTerms(NamedTuple):
         """Whether the three arrays agree with each other (a truncated or mixed set does not)."""
         off = self.offsets
         return (self.ids.ndim == 1 and off.ndim == 1 and self.numbers.ndim == 1 and len(off) == len(self.numbers) + 1
-                and int(off[0]) == 0 and int(off[-1]) == len(self.ids) and bool(np.all(np.diff(off) >= 0)))
+                and int(off[0]) == 0 and int(off[-1]) == len(self.ids) and bool((off[1:] >= off[:-1]).all()))
 
     def rows(self, rows: np.ndarray) -> "SentenceTerms":
         """The sentences ``rows``, in that order, as a table of their own (one gather per array)."""
