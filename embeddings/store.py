@@ -10,7 +10,8 @@ Layout of the data directory::
                             BM25 term ids and whether it holds a number: ``sentence_terms.py``; absent in
                             generations written before, whose ``docbot index`` derives them into derived/)
                             derived/<name>.json: what is measured on the published generation (not in the
-                            manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``)
+                            manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``,
+                            and vectors_checked.json: index.faiss's stamp when its vectors last passed the check)
     onnx/<model>/           the query-time ONNX export of the embedding model
 
 ``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
