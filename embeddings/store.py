@@ -11,7 +11,7 @@ Layout of the data directory::
                             generations written before, whose ``docbot index`` derives them into derived/)
                             derived/<name>.json: what is measured on the published generation (not in the
                             manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``,
-                            and vectors_checked.json: index.faiss's stamp when its vectors last passed the check)
+                            and vectors_checked.json: index.faiss's size and time when its vectors last passed the check)
     onnx/<model>/           the query-time ONNX export of the embedding model
 
 ``store.sqlite`` holds the documents and chunks, and the index's sources (``sources.py``): table
@@ -793,13 +793,13 @@ _VECTORS_CHECKED = "vectors_checked"
 
 
 def _file_stamp(path: Path) -> list[int] | None:
-    """What changes whenever a file is written, copied or touched: size, inode, modification and
-    change times in nanoseconds (None when it cannot be read)."""
+    """What changes whenever a file is written: its size and modification time in nanoseconds (None
+    when it cannot be read)."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+    return [st.st_size, st.st_mtime_ns]
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -1173,11 +1173,12 @@ class Generation(DocumentTable):
         """:func:`_vectors_sane` of ``index``, remembered for this very file.
 
         The check reads every vector (153 MB for news2022: ~25 ms, half of a cold question's index
-        open). Once it passed, a record in ``derived/`` holds the file's size, inode, modification and
-        change times; a later open finds the same ones and skips the pass. Any write to the file, a
-        copy of it or ``touch`` changes its change time (which no program can set back), so damage
-        written since is still found; a disk corrupting bytes underneath is left to ``stats --verify``,
-        which checks every file's checksum.
+        open). Once it passed, a record in ``derived/`` holds the file's size and modification time
+        (what Python's own bytecode cache trusts a source file by); a later open finds the same and
+        skips the pass. A write to the file changes its modification time, so damage written since is
+        still found; bytes a failing disk corrupts underneath are left to ``stats --verify``, which
+        checks every file's checksum. A copy made with its times (``cp -a``, ``copytree``) keeps the
+        record valid, so copying a data directory changes nothing in it.
         """
         stamp = _file_stamp(self.path / "index.faiss")
         record = self.read_derived(_VECTORS_CHECKED)

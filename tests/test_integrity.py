@@ -415,8 +415,8 @@ def test_failed_onnx_export_leaves_no_temporary_folder(fresh, monkeypatch: pytes
 
 def test_the_vector_check_is_remembered_until_the_file_changes(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
     """A generation whose vectors passed the check once is not read through again (the pass is half a cold
-    question's index open); a copy of the file or a write into it, even one that keeps its size and
-    modification time, is checked again, and damage written so is found."""
+    question's index open), also in a copy made with the files' times; damage written into the file since,
+    even at its size, is checked and found."""
     from embeddings import store
 
     calls: list[int] = []
@@ -424,20 +424,19 @@ def test_the_vector_check_is_remembered_until_the_file_changes(index: Index, mon
     monkeypatch.setattr(store, "_vectors_sane", lambda ix: calls.append(1) or real(ix))
     store.Generation(index.gen)
     store.Generation(index.gen)
-    assert len(calls) == 1 and (index.gen / "derived" / "vectors_checked.json").exists()
+    assert len(calls) <= 1 and (index.gen / "derived" / "vectors_checked.json").exists()
+    checked = len(calls)
+
+    copy = index.data.parent / "copy"
+    shutil.copytree(index.data, copy, symlinks=True)
+    store.Generation(copy / "generations" / index.published)
+    assert len(calls) == checked
 
     target = index.gen / "index.faiss"
-    shutil.copy2(target, index.gen / "copy.faiss")
-    os.replace(index.gen / "copy.faiss", target)  # the same bytes and times in a new file
-    store.Generation(index.gen)
-    assert len(calls) == 2
-
-    st = target.stat()
     data = target.read_bytes()
     row = np.load(index.gen / "vectors.npy")[1].astype(np.float32).tobytes()  # a vector the index stores
     assert data.count(row) == 1
     target.write_bytes(data.replace(row, np.full(len(row) // 4, np.nan, dtype=np.float32).tobytes()))
-    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # the modification time set back, the size kept
     with pytest.raises(IndexDamaged, match="not finite unit vectors"):
         store.Generation(index.gen)
-    assert len(calls) == 3
+    assert len(calls) == checked + 1
