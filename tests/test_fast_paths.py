@@ -120,6 +120,25 @@ def test_apply_all_equals_apply_per_passage(engine: Engine):
         passages[0].cand.dense * (1 + params.chunk) + params.fused * passages[0].cand.fused * 60.0)
 
 
+def test_passage_scores_found_at_once_equal_each_passages_best_sentence(engine: Engine):
+    """``apply_all``'s passage scores (every passage's best sentence found in one pass) against
+    ``_passage_score`` on each passage, with a passage without sentences among the others and one
+    whose every sentence is a heading (both fall back to the chunk's match)."""
+    passages, _ = engine.passages("How many hours was Catania airport closed?")
+    params = engine.evidence_params
+    headings_only = dataclasses.replace(passages[1], spans=passages[1].spans.copy())
+    headings_only.spans[:, 2] = int(Kind.HEADING)
+    mixed = [dataclasses.replace(passages[0]), Passage.unscored(passages[2].cand, passages[2].doc), headings_only,
+             *[dataclasses.replace(p) for p in passages[3:]]]
+    apply_all(mixed, params)
+    for p in mixed:
+        assert p.passage_score == evidence._passage_score(p, params)
+        if len(p.score):
+            assert p.passage_score == (float(p.score.max()) if np.isfinite(p.score).any() else
+                                       p.cand.dense * (1 + params.chunk) + params.fused * p.cand.fused * 60.0)
+    assert not np.isfinite(headings_only.score).any() and np.isfinite(mixed[0].passage_score)
+
+
 def test_sentences_of_many_chunks_equal_each_chunk_alone(engine: Engine):
     gen = engine.generation
     cids = [5, 0, gen.size - 1, 3, 3]

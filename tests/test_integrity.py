@@ -411,3 +411,32 @@ def test_failed_onnx_export_leaves_no_temporary_folder(fresh, monkeypatch: pytes
     [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warning == (f"ONNX export failed (no space left in {settings.data_dir}); "
                        "queries will use sentence-transformers (slower)")
+
+
+def test_the_vector_check_is_remembered_until_the_file_changes(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generation whose vectors passed the check once is not read through again (the pass is half a cold
+    question's index open), also in a copy made with the files' times; damage written into the file since,
+    even at its size, is checked and found."""
+    from embeddings import store
+
+    calls: list[int] = []
+    real = store._vectors_sane
+    monkeypatch.setattr(store, "_vectors_sane", lambda ix: calls.append(1) or real(ix))
+    store.Generation(index.gen)
+    store.Generation(index.gen)
+    assert len(calls) <= 1 and (index.gen / "derived" / "vectors_checked.json").exists()
+    checked = len(calls)
+
+    copy = index.data.parent / "copy"
+    shutil.copytree(index.data, copy, symlinks=True)
+    store.Generation(copy / "generations" / index.published)
+    assert len(calls) == checked
+
+    target = index.gen / "index.faiss"
+    data = target.read_bytes()
+    row = np.load(index.gen / "vectors.npy")[1].astype(np.float32).tobytes()  # a vector the index stores
+    assert data.count(row) == 1
+    target.write_bytes(data.replace(row, np.full(len(row) // 4, np.nan, dtype=np.float32).tobytes()))
+    with pytest.raises(IndexDamaged, match="not finite unit vectors"):
+        store.Generation(index.gen)
+    assert len(calls) == checked + 1

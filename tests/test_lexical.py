@@ -86,6 +86,28 @@ def test_top_k_equals_bm25s_retrieve_and_breaks_ties_by_chunk(tmp_path):
     assert twins.search(["alpha"], 2)[0].tolist() == [0, 2]
 
 
+def test_scores_and_top_k_equal_the_reference_on_a_larger_corpus(tmp_path):
+    """The fast paths (``np.add.at`` sums, partitioned top k) against bm25s' scores and a full stable
+    sort of every matched chunk, on 600 generated chunks where a query matches far more than k and
+    many scores tie (duplicated texts, a word in every chunk)."""
+    rng = np.random.default_rng(11)
+    vocabulary = [f"w{i}" for i in range(60)] + ["common"]
+    texts = [" ".join(rng.choice(vocabulary[:60], size=int(rng.integers(3, 15)))) + " common" for _ in range(400)]
+    texts += texts[:200]  # exact twins: equal scores everywhere
+    _, loaded = _saved(tmp_path, texts)
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"), mmap=True)
+    queries = [["common"], ["w1"], ["w2", "w3", "w2"], ["w5", "common", "w7", "w11"],
+               [f"w{i}" for i in range(0, 60, 3)]]
+    for q in queries:
+        ids = reference.get_tokens_ids(q)
+        scores = reference.get_scores_from_ids(ids)
+        assert np.array_equal(loaded.scores(q), scores), q
+        matched = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+        for k in (1, 10, 100, 599, 1000):
+            got_ids, got = loaded.search(q, k)
+            assert got_ids.tolist() == matched[:k] and np.array_equal(got, scores[matched[:k]]), (q, k)
+
+
 def test_sorted_vocabulary_finds_every_term_as_the_json_one(tmp_path):
     built, loaded = _saved(tmp_path, CORPUS)
     assert (tmp_path / "bm25" / SORTED_VOCABULARY).exists()

@@ -76,3 +76,28 @@ def test_scored_docs_lets_more_documents_be_scored(session_index: EngineSettings
     assert len(plain) == 4 and len(docs(plain)) < 4  # one article fills several of the scored slots
     assert {p.cand.chunk for p in plain} <= {p.cand.chunk for p in wider}  # nothing scored before is lost
     assert len(docs(wider)) == 4
+
+
+def test_fusion_equals_reciprocal_rank_sums_computed_by_hand(engine: Engine):
+    """The fused candidates (``retrieval._candidates``' fast construction) against the textbook fusion:
+    every chunk of either list once, its fused score the sum of 1 / (rrf_k + rank), best first with
+    ties by chunk id, its cosine to the question and its rank in each list."""
+    import numpy as np
+
+    gen, s = engine._generation(), engine.settings
+    for question in ("grain exports from Ukraine", "Podolyak", "volcanic ash at an airport in Italy"):
+        q = engine._query(question)
+        got = retrieval.search(gen, q.vector, q.terms, candidates=s.candidates, rrf_k=s.rrf_k, nprobe=s.ivf_nprobe)
+        dense = gen.dense_search(q.vector, s.candidates, nprobe=s.ivf_nprobe, filters=retrieval.Filters()).tolist()
+        bm25 = gen.lexical_search(q.terms, s.candidates, filters=retrieval.Filters()).tolist()
+        fused: dict[int, float] = {}
+        for ranking in (dense, bm25):
+            for rank, c in enumerate(ranking):
+                fused[c] = fused.get(c, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+        order = sorted(fused, key=lambda c: (-fused[c], c))
+        assert [c.chunk for c in got] == order and len(bm25) > 0
+        cosines = gen.chunk_vectors(np.array(order)) @ q.vector.astype(np.float32)
+        for c, cosine in zip(got, cosines):
+            assert c.fused == fused[c.chunk] and c.dense == float(cosine)
+            assert c.dense_rank == (dense.index(c.chunk) if c.chunk in dense else None)
+            assert c.bm25_rank == (bm25.index(c.chunk) if c.chunk in bm25 else None)

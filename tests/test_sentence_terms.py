@@ -136,3 +136,20 @@ def test_damaged_term_files_are_reported(session_index, tmp_path):
         fh.write(b"\0" * 8)
     with pytest.raises(store.IndexDamaged, match="sentence_terms.npy"):
         store.Generation(gen_path)
+
+
+def test_matches_equal_set_membership_sentence_by_sentence():
+    """``SentenceTerms.matches``' look-up table against plain sets: ids below, between and above the
+    wanted ones, ``UNKNOWN`` ids, empty sentences, a wanted id of 0 and the largest id."""
+    rng = np.random.default_rng(5)
+    sentences = [sorted(set(rng.integers(-1, 400, size=int(rng.integers(0, 12))).tolist())) for _ in range(300)]
+    offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sentences], out=offsets[1:])
+    table = sentence_terms.SentenceTerms(np.array([i for s in sentences for i in s], dtype=np.int32), offsets,
+                                         rng.random(len(sentences)) < 0.3)
+    for wanted_ids in ([0], [399], [3, 17, 250], list(range(0, 400, 7)), [1000]):
+        wanted = {i: f"t{i}" for i in wanted_ids}
+        got = table.matches(wanted)
+        assert got.found == [{wanted[i] for i in s if i in wanted} for s in sentences]
+        assert got.unknown.tolist() == [sentence_terms.UNKNOWN in s for s in sentences]
+        assert got.counts.tolist() == [len(s) for s in sentences]

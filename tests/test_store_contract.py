@@ -278,4 +278,3 @@ def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaire
     report = reader.index()
     assert report.published and backend.pointer() != published
     assert "tea.md" in cited(Engine(settings), "When was the Darjeeling first flush picked?")
-
