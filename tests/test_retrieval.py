@@ -86,7 +86,7 @@ def test_fusion_equals_reciprocal_rank_sums_computed_by_hand(engine: Engine):
 
     gen, s = engine._generation(), engine.settings
     for question in ("grain exports from Ukraine", "Podolyak", "volcanic ash at an airport in Italy"):
-        q = engine._query(question)
+        q = engine._query(gen, question)
         got = retrieval.search(gen, q.vector, q.terms, candidates=s.candidates, rrf_k=s.rrf_k, nprobe=s.ivf_nprobe)
         dense = gen.dense_search(q.vector, s.candidates, nprobe=s.ivf_nprobe, filters=retrieval.Filters()).tolist()
         bm25 = gen.lexical_search(q.terms, s.candidates, filters=retrieval.Filters()).tolist()
