@@ -56,6 +56,25 @@ _LINK_LINE = re.compile(
     r"[A-Z][a-z]+ on)|Listen:|Download the)"
 )
 _URL = re.compile(r"https?://\S+|www\.\S+")
+# A plain-text heading: a short line in capitals standing alone between blank lines ("CONTRIBUTING TO
+# ORBIT", "LICENSING"), as .txt notes and e-mails write them: no lower-case letter, no full stop.
+_PLAIN_HEADING = re.compile(r"^[ \t]*([^\W\d_a-z](?:[^a-z\n.!?]{0,78}[^\W_a-z])?)[ \t]*$", re.MULTILINE)
+_BLANK = re.compile(r"[ \t]*(?:\n|\Z)")
+
+
+def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
+    """Whether the line ``text[line_start:line_end]`` has a blank line (or the text's edge) on both sides."""
+    before = text.rfind("\n", 0, max(line_start - 1, 0)) + 1 if line_start else 0
+    above = line_start == 0 or not text[before : line_start - 1].strip()
+    below = line_end >= len(text) or _BLANK.match(text, line_end + 1) is not None
+    return above and below
+
+
+def _plain_heading(text: str, line_start: int, line_end: int) -> bool:
+    """Whether a line is a plain-text heading (see ``_PLAIN_HEADING``): a section's name, never a quote."""
+    m = _PLAIN_HEADING.match(text, line_start, line_end)
+    return m is not None and m.end() == line_end and any(ch.isupper() for ch in m.group(1)) and _stands_alone(
+        text, line_start, line_end)
 
 
 def _line_kind(line: str, block: Kind) -> Kind:
@@ -112,6 +131,8 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
         line_end = len(text) if line_end < 0 else line_end
         m = _LINE_PREFIX.match(text, line_start, line_end)
         block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
+        if block is Kind.PROSE and _plain_heading(text, line_start, line_end):
+            block = Kind.HEADING
         body_start, body_end = max(m.end(), pos), min(line_end, end)
         if block is Kind.HEADING:
             t = _TRAILING_HASHES.search(text, body_start, body_end)
@@ -129,12 +150,16 @@ _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MUL
 
 
 def headings(text: str) -> tuple[list[int], list[str]]:
-    """Start offsets and texts of the Markdown headings of ``text`` (empty for plain text).
+    """Start offsets and texts of the headings of ``text``: Markdown ones and plain-text capitals
+    standing alone ("LICENSING"; see ``_PLAIN_HEADING``), in order.
 
     A sentence's section heading is context a reader sees ("## Where do I report a bug?" above
-    "Please open an issue on GitHub"), so evidence scoring counts its words at a discount.
+    "Please open an issue on GitHub", "LICENSING" above "your work is released under the AGPL-3.0
+    license"), so evidence scoring counts its words at a discount.
     """
-    if "#" not in text:
-        return [], []
-    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)]
+    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)] if "#" in text else []
+    for m in _PLAIN_HEADING.finditer(text):
+        if _plain_heading(text, m.start(), m.end()):
+            found.append((m.start(1), m.group(1)))
+    found.sort()
     return [p for p, _ in found], [h for _, h in found]

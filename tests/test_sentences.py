@@ -85,3 +85,29 @@ def test_abbreviations_still_hold_with_a_bounded_look_behind():
     spans = [line[s.start : s.end] for s in split_sentences(line)]
     assert spans[-2:] == ["He met Mr. Smith in the U.S. Army.", "Then he left."]
     assert len(spans) == 502
+
+
+PLAIN = """CONTRIBUTING TO ORBIT
+
+Orbit welcomes contributions of all sizes.
+
+LICENSING
+
+By contributing you agree that your work is released under the AGPL-3.0 license.
+NASA SAID SO ON MONDAY.
+The note ends here.
+
+U.S. ARMY, 2022
+"""
+
+
+def test_plain_text_capital_headings_are_headings_not_quotes():
+    units = dict(_units(PLAIN))
+    assert units["CONTRIBUTING TO ORBIT"] is Kind.HEADING
+    assert units["LICENSING"] is Kind.HEADING
+    # a line in capitals within a paragraph, or ending like a sentence, is prose
+    assert units["NASA SAID SO ON MONDAY."] is Kind.PROSE
+    assert units["By contributing you agree that your work is released under the AGPL-3.0 license."] is Kind.PROSE
+    starts, titles = headings(PLAIN)
+    assert titles == ["CONTRIBUTING TO ORBIT", "LICENSING"]  # "U.S. ARMY, 2022" has full stops: not a heading
+    assert [PLAIN[s : s + len(t)] for s, t in zip(starts, titles)] == titles
