@@ -121,6 +121,7 @@ def _select(
     chosen: list[_Quote] = []
     bags: list[set[str]] = []
     grown: dict[int, tuple[int, int, set[str]]] = {}  # by position in pool, computed when first needed
+    joins: dict[int, int] = {}  # by position in pool: the chosen quote the sentence would extend
 
     def quote(at: int) -> tuple[int, int, set[str]]:
         if at not in grown:
@@ -142,9 +143,15 @@ def _select(
                 continue  # not evidence by itself: a new source is cited only on its own evidence
             start, end, bag = quote(at)
             if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
-                passed.append(at)
-                continue  # overlapping chunks of one document quote the same words once
-            similar = max((_jaccard(bag, other) for other in bags), default=0.0)
+                joined = _joining(chosen, passage, i, texts[passage.doc])
+                if joined is None:
+                    passed.append(at)
+                    continue  # overlapping chunks of one document quote the same words once
+                start, end = joined[1], joined[2]
+                bag = set(words(texts[passage.doc][start:end]))
+                grown[at] = (start, end, bag)
+                joins[at] = joined[0]
+            similar = max((_jaccard(bag, other) for j, other in enumerate(bags) if j != joins.get(at)), default=0.0)
             if similar >= DUPLICATE_OVERLAP:
                 passed.append(at)
                 continue  # the same sentence elsewhere (a reprint, a repeated summary)
@@ -156,9 +163,47 @@ def _select(
             break
         passage, i = pool[best_at]
         start, end, bag = grown[best_at]
+        if best_at in joins:  # the sentence extends a quote of its paragraph: one excerpt, no new slot
+            j = joins[best_at]
+            chosen[j] = _Quote(chosen[j].passage, chosen[j].index, start, end)
+            bags[j] = bag
+            grown.clear()  # other sentences' spans were judged against the quote before it grew
+            joins.clear()
+            continue
         chosen.append(_Quote(passage, i, start, end))
         bags.append(bag)
     return chosen
+
+
+def _joining(chosen: list[_Quote], passage: Passage, i: int, text: str) -> tuple[int, int, int] | None:
+    """Sentence ``i`` of ``passage`` joined to the quote of its paragraph it touches, as (that quote's
+    position in ``chosen``, start, end); None when it is already quoted, or would not read as one
+    excerpt with it.
+
+    A sentence too short to stand alone grows by its neighbours (``_grow``), and when a neighbour is
+    already quoted, the grown quote overlaps it. Dropping the sentence then loses what is often the
+    answer itself ("By contributing you agree that your work is released under the AGPL-3.0
+    license." beside the quoted "Orbit does not require a contributor license agreement, ..."):
+    the quote is extended to take it in instead.
+    """
+    s, e = int(passage.spans[i, 0]), int(passage.spans[i, 1])
+    if Kind(int(passage.spans[i, 2])) not in _GROWABLE:
+        return None
+    for j, c in enumerate(chosen):
+        if c.doc != passage.doc:
+            continue
+        if c.start <= s and e <= c.end:
+            return None  # already quoted
+        gap = text[e : c.start] if e <= c.start else text[c.end : s] if c.end <= s else ""
+        if gap.strip() or "\n\n" in gap or (s < c.start < e) or (s < c.end < e):
+            continue  # not next to this quote (or straddling it)
+        start, end = min(s, c.start), max(e, c.end)
+        if end - start > MAX_EXCERPT_CHARS:
+            return None
+        if any(k != j and o.doc == passage.doc and o.start < end and start < o.end for k, o in enumerate(chosen)):
+            return None
+        return j, start, end
+    return None
 
 
 def build(

@@ -224,3 +224,25 @@ def test_a_null_profile_reads_the_upper_tail_and_is_remeasured_for_other_null_qu
     assert NullProfile.from_dict(profile.to_dict()) == profile
     assert NullProfile.from_dict({**profile.to_dict(), "version": "other questions"}) is None
     assert NullProfile.from_dict(None) is None
+
+
+LICENSING = ("LICENSING\n\nBy contributing you agree that your work is released under the AGPL-3.0 license. "
+             "Orbit does not require a contributor license agreement, but every commit must carry a "
+             "Signed-off-by line.\n\nTRANSLATIONS\n\nTranslations are managed on Weblate.")
+
+
+def test_a_short_answer_beside_a_quoted_sentence_joins_its_quote_instead_of_being_dropped():
+    # The best sentence repeats the question's words; the one holding the answer is short, so it would
+    # grow into the quoted one. It is not lost as an overlap: the quote takes it in, verbatim.
+    sents = quotable_sentences(LICENSING)
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in sents], dtype=np.int64)
+    assert [Kind(k) for k in spans[:, 2]] == [Kind.HEADING, Kind.PROSE, Kind.PROSE, Kind.HEADING, Kind.PROSE]
+    score = np.array([-np.inf, 0.8, 0.9, -np.inf, 0.2])
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(5), score, np.full(5, 0.9), 1.0)
+    ans = answer.build("What license is Orbit under?", _gen(), [passage], {0: LICENSING}, min_evidence=0.5,
+                       max_excerpts=4)
+    quoted = [e.text for e in ans.excerpts]
+    assert any("AGPL-3.0" in q for q in quoted), quoted
+    assert quoted[0].startswith("By contributing") and quoted[0].endswith("Signed-off-by line.")
+    assert all(LICENSING[e.start : e.end] == e.text for e in ans.excerpts)
+    assert len([q for q in quoted if "AGPL" in q or "Signed-off-by" in q]) == 1  # one excerpt, not two
