@@ -113,8 +113,9 @@ def _unpack_sentences(packed: str, dim: int) -> ChunkSentences:
 
 
 # pymilvus pings the server every 10 s even with no call under way; Milvus Lite's gRPC server allows
-# that once in 5 minutes, so an idle bot's connection got a GOAWAY after ~40 s, which gRPC printed to
-# stderr ("too_many_pings"). Pings during a call still find a dead server; between calls the next call does.
+# that once in 5 minutes, so an idle bot's connection got a GOAWAY after a minute or two (84 and 134 s
+# measured), which gRPC printed to stderr ("too_many_pings"). Pings during a call still find a dead
+# server; between calls the next call does.
 _GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": False}
 
 
