@@ -398,8 +398,12 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
     chart?", "When is the next hackathon?") usually lacks the very word it is about, while a
     paraphrased answerable question ("How long until someone replies?") lacks only common words.
     """
-    return sum(w - COMMON_RARITY for t, w in unheld.items()
-               if not held_as_variant(t, passage_terms, passage_tokens))
+    return _rarity_mass({t: w for t, w in unheld.items() if not held_as_variant(t, passage_terms, passage_tokens)})
+
+
+def _rarity_mass(unheld: dict[str, float]) -> float:
+    """The rarity of ``unheld``'s words above :data:`COMMON_RARITY`, summed: what their absence weighs."""
+    return sum(w - COMMON_RARITY for w in unheld.values())
 
 
 def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
@@ -416,7 +420,7 @@ def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
         held = set().union(*terms_of(words))
         flat = [w for ws in words for w in ws]
         unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat)}
-    return absent_words(unheld, set(), [])
+    return _rarity_mass(unheld)
 
 
 def answer_checks(

@@ -71,11 +71,14 @@ def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
     return above and below
 
 
-def _plain_heading(text: str, line_start: int, line_end: int) -> bool:
-    """Whether a line is a plain-text heading (see ``_PLAIN_HEADING``): a section's name, never a quote."""
+def _plain_heading(text: str, line_start: int, line_end: int) -> re.Match[str] | None:
+    """The line ``text[line_start:line_end]`` matched as a plain-text heading (see ``_PLAIN_HEADING``): a
+    section's name, never a quote; None when it is not one. Group 1 is the heading without its indent."""
     m = _PLAIN_HEADING.match(text, line_start, line_end)
-    return m is not None and m.end() == line_end and any(ch.isupper() for ch in m.group(1)) and _stands_alone(
-        text, line_start, line_end)
+    if m is not None and m.end() == line_end and any(ch.isupper() for ch in m.group(1)) and _stands_alone(
+            text, line_start, line_end):
+        return m
+    return None
 
 
 def _line_kind(line: str, block: Kind) -> Kind:
@@ -161,8 +164,9 @@ def headings(text: str) -> tuple[list[int], list[str]]:
     found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)] if "#" in text else []
     first = text.find("\n")
     first = len(text) if first < 0 else first
-    if first <= 82 and _plain_heading(text, 0, first):
-        found.append((_PLAIN_HEADING.match(text, 0, first).start(1), text[:first].strip()))
+    top = _plain_heading(text, 0, first) if first <= 82 else None
+    if top is not None:
+        found.append((top.start(1), top.group(1).rstrip()))
     # Only lines after a blank one are looked at: a regex over every line of a 9 kB article costs ~4x.
     for m in _AFTER_BLANK.finditer(text):
         line_start = text.rfind("\n", 0, m.start(1)) + 1
