@@ -15,13 +15,14 @@ import shutil
 
 import pytest
 
+from benchmarks.store_parity import as_before_the_vocabulary
 from embeddings import Engine
 from embeddings.engine import Engine as EngineClass
 from embeddings.lexical import terms
 from tests.conftest import ROOT
 from tests.milvus_fixtures import require_milvus
 
-COMMUNITY = ROOT / "benchmarks" / "data" / "community"
+COMMUNITY = ROOT / "benchmarks" / "data" / "community"  # read by benchmarks.store_parity too
 HELM = "Is there an official Helm chart for running Orbit on Kubernetes?"  # no note says "helm"
 # The second asks in the other spelling of the note's "organised" (embeddings.spelling reads the vocabulary).
 ANSWERABLE = [("How much RAM do I need to run Orbit?", "faq.md", "at least 4 GB of RAM"),
@@ -108,11 +109,8 @@ def test_a_second_milvus_engine_reads_the_null_profile_and_an_old_generation_sti
 
     # A generation written before the vocabulary and the profile were kept in Milvus: a manifest row without
     # the vocabulary's counts, no vocabulary or derived rows. It answers; the profile is measured once again.
-    client, docs = first.backend.client, f"{name}_docs"
-    head = client.query(docs, filter="doc_pos == -1", output_fields=["*"])[0]
-    assert head["meta"].pop("vocabulary")
-    client.delete(docs, filter="doc_pos < -1")
-    client.upsert(docs, [head])
+    assert first.generation.vocabulary()
+    as_before_the_vocabulary(first)
     old = Engine(settings)
     answer = old.ask(VOLCANO_QUESTION)
     assert answer.answered and "volcano.md" in {s.doc_id for s in answer.sources}
