@@ -712,21 +712,20 @@ class MilvusGeneration(DocumentTable):
 
     def read_vocabulary(self) -> frozenset[str] | None:
         """The vocabulary rows, checked against the manifest's counts (IndexDamaged when they disagree);
-        None when the manifest counts none (a generation written before they were kept)."""
+        None when the manifest counts none (a generation written before they were kept). Milvus failing to
+        answer raises as any query does (the next caller tries again)."""
         size = self._vocabulary_size
         if size is None:
             return None
+        rows = self.client.query(self.docs_collection, filter=f"doc_pos == {_VOCABULARY}",
+                                 output_fields=["part", "text"], limit=_QUERY_MAX)
         try:
-            rows = self.client.query(self.docs_collection, filter=f"doc_pos == {_VOCABULARY}",
-                                     output_fields=["part", "text"], limit=_QUERY_MAX)
             if len(rows) != int(size["rows"]):
                 raise ValueError(f"{len(rows)} vocabulary rows, the manifest says {size['rows']}")
             vocabulary = _unpack_vocabulary([r["text"] for r in sorted(rows, key=lambda r: r["part"])])
             if len(vocabulary) != int(size["terms"]):
                 raise ValueError(f"{len(vocabulary)} terms in the vocabulary, the manifest says {size['terms']}")
-        except IndexDamaged:
-            raise
-        except Exception as exc:  # a row missing or garbled (zlib, base64, UTF-8), or Milvus gone
+        except (ValueError, TypeError, KeyError, zlib.error) as exc:  # a row missing or garbled (base64, UTF-8)
             raise store.damaged(self.path, [f"its BM25 vocabulary cannot be read ({_first_line(exc)})"]) from exc
         return vocabulary
 
