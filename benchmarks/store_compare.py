@@ -14,7 +14,9 @@ each backend answers the dev questions:
   a generation folder and ``CURRENT``; Milvus: two new collections and ``alter_alias``), to switch the alias
   alone, and to publish again with every document copied from the previous generation (what a re-index in
   which one document changed costs on Milvus: the unchanged ones' rows are read back and written again);
-* ``ask_p50_ms``: in-process latency of ``ask`` on each backend.
+* ``ask_p50_ms``: in-process latency of ``ask`` on each backend;
+* ``null_profile``: seconds to measure the abstention's null profile on Milvus Lite (139 questions), and
+  milliseconds for a second engine to read it from the generation instead.
 
 ``--copies N`` publishes the index's documents N times over (copy k's ids end in ``~k``), to measure the
 publish cost at N times the size without embedding anything; ``--publish-only`` measures the first publish and
@@ -148,6 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     log.info("publish: %s", out["publish"])
 
     milvus = Engine(settings).load()
+    # The null profile: measured by the first process answering from the generation (here: nobody indexed
+    # it through the engine), then kept in Milvus, where a second process reads it.
+    started = time.perf_counter()
+    milvus.null_profile(milvus.generation)
+    measure_s = time.perf_counter() - started
+    reader = Engine(settings).load()
+    started = time.perf_counter()
+    reader.null_profile(reader.generation)
+    out["null_profile"] = {"milvus_lite_measure_s": round(measure_s, 1),
+                           "milvus_lite_read_ms": round((time.perf_counter() - started) * 1000, 1)}
+    log.info("null profile: %s", out["null_profile"])
     for name, engine in (("local", local), ("milvus_lite", milvus)):
         out[name] = retrieval_hits(engine, questions, "hybrid")
         log.info("%s: %s", name, out[name])

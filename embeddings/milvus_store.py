@@ -12,8 +12,19 @@ from the same state with no local index files:
     and int8 vectors with their scales, base64, what evidence scoring reads).
 ``<alias>_g<stamp>_docs``, the documents
     each document's text in pieces (``doc_pos``, ``part``, ``text``; VARCHAR holds 64 KB) and, on part 0, its
-    metadata (``meta``: id, title, date, URL, path, content hash, chunks, pages, source); the row with
-    ``doc_pos = -1`` holds the manifest (model, dimension, chunking, counts) and the sources, written last.
+    metadata (``meta``: id, title, date, URL, path, content hash, chunks, pages, source); rows with a reserved
+    negative ``doc_pos`` hold what is not a document:
+
+    * ``-1``: the manifest (model, dimension, chunking, counts), the sources and how many vocabulary rows
+      there are, written last;
+    * ``-2``: the BM25 vocabulary (every stemmed term some chunk's ``terms`` holds), sorted, one term a line,
+      zlib and base64 in ``text`` pieces (``part`` 0, 1, ...), written before the manifest: what
+      ``corpus_terms`` answers from (Milvus does not tell which words its BM25 index holds);
+    * ``-3``: records measured on the published generation (``write_derived``: the abstention's null profile),
+      one row a name in ``meta``, written (upserted) after publishing by whichever process measured it.
+
+    A generation written before the vocabulary rows existed has no ``vocabulary`` in its manifest row:
+    it is read as before, ``corpus_terms`` answering None (the same schema; nothing to re-index).
 
 Publishing writes both collections, flushes them, writes the manifest row, and only then points the alias
 ``<alias>`` at the docs collection (``alter_alias``): readers see the old generation or the new one, never half
@@ -74,6 +85,28 @@ _TEXT_PIECE = 16_000  # characters per text row: at most 4 bytes each in UTF-8, 
 _INSERT_ROWS = 512  # rows per insert call (a chunk row is ~3 KB with its sentences)
 _READ_DOCS = 256  # documents per read when an update copies unchanged ones
 _QUERY_MAX = 16_384  # Milvus's limit on rows per query
+# Reserved ``doc_pos`` values of the docs collection (documents are 0, 1, ...) and the first row id of each
+# kind of row (documents' rows count up from 0; these count down from here, far apart).
+_MANIFEST, _VOCABULARY, _DERIVED = -1, -2, -3
+_VOCABULARY_IDS = -(2 << 32)
+_DERIVED_IDS = -(3 << 32)
+_VOCABULARY_PIECE = 65_000  # base64 characters per vocabulary row (ASCII: one byte each, under _VARCHAR)
+
+
+def _pack_vocabulary(vocabulary: Iterable[str]) -> list[str]:
+    """The terms, sorted, one a line, zlib and base64, in pieces a VARCHAR holds (at least one)."""
+    packed = base64.b64encode(zlib.compress("\n".join(sorted(vocabulary)).encode("utf-8"), 6)).decode("ascii")
+    return [packed[i:i + _VOCABULARY_PIECE] for i in range(0, len(packed), _VOCABULARY_PIECE)] or [""]
+
+
+def _unpack_vocabulary(pieces: list[str]) -> frozenset[str]:
+    text = zlib.decompress(base64.b64decode("".join(pieces))).decode("utf-8")
+    return frozenset(text.split("\n")) - {""}
+
+
+def _derived_id(name: str) -> int:
+    """The row id of the derived record ``name``: one row a name, replaced by each write (an upsert)."""
+    return _DERIVED_IDS - zlib.crc32(name.encode("utf-8"))
 
 
 def _pymilvus() -> Any:
@@ -284,8 +317,12 @@ class MilvusStore:
         chunks = sum(len(d.spans) for d in docs)
         try:
             self._create(name, build.dimension, exact_max, chunks)
-            sentences = self._write_chunks(name, docs)
+            sentences, vocabulary = self._write_chunks(name, docs)
             self._write_docs(name, docs, sources)
+            pieces = _pack_vocabulary(vocabulary)
+            client.insert(self._docs(name), [
+                {"id": _VOCABULARY_IDS - part, "doc_pos": _VOCABULARY, "part": part, "text": piece,
+                 "vector": [0.0, 0.0], "meta": {}} for part, piece in enumerate(pieces)])
             client.flush(self._chunks(name))
             manifest = Manifest(
                 format=store.FORMAT_VERSION, chunker=store.CHUNKER_VERSION, documents=len(docs), chunks=chunks,
@@ -296,8 +333,9 @@ class MilvusStore:
             entries = ([[str(e.path), e.kind, list(e.excluded)] for e in sources.entries]
                        if sources is not None else None)
             client.insert(self._docs(name), [{
-                "id": -1, "doc_pos": -1, "part": 0, "text": "", "vector": [0.0, 0.0],
-                "meta": {"schema": SCHEMA_VERSION, "manifest": asdict(manifest), "sources": entries},
+                "id": -1, "doc_pos": _MANIFEST, "part": 0, "text": "", "vector": [0.0, 0.0],
+                "meta": {"schema": SCHEMA_VERSION, "manifest": asdict(manifest), "sources": entries,
+                         "vocabulary": {"rows": len(pieces), "terms": len(vocabulary)}},
             }])
             client.flush(self._docs(name))
             if self.alias in client.list_aliases().get("aliases", []):
@@ -312,10 +350,12 @@ class MilvusStore:
                  len(docs), chunks)
         return name
 
-    def _write_chunks(self, name: str, docs: list[DocumentChunks]) -> int:
-        """Every chunk row; returns the number of sentences."""
+    def _write_chunks(self, name: str, docs: list[DocumentChunks]) -> tuple[int, set[str]]:
+        """Every chunk row; returns the number of sentences and the vocabulary (every chunk's terms: an
+        update writes the copied documents' chunks here too, so it is always the new generation's own)."""
         client, collection = self.client, self._chunks(name)
         rows: list[dict[str, Any]] = []
+        vocabulary: set[str] = set()
         cid = sentences = 0
         for pos, item in enumerate(docs):
             doc, at = item.document, 0
@@ -325,9 +365,11 @@ class MilvusStore:
             for ord_, (start, end) in enumerate(item.spans):
                 spans = item.sentences[ord_]
                 k = len(spans)
+                chunk_terms = stem_terms([embedded_text(doc.title, doc.text[start:end])[0]])[0]
+                vocabulary.update(chunk_terms)
                 rows.append({
                     "id": cid, "doc_pos": pos, "ord": ord_, "start": start, "end": end, "date": _day(doc.date),
-                    "terms": " ".join(stem_terms([embedded_text(doc.title, doc.text[start:end])[0]])[0]),
+                    "terms": " ".join(chunk_terms),
                     "vector": vectors[ord_].tolist(),
                     "sents": _pack_sentences(spans, item.sentence_vectors.codes[at:at + k],
                                              item.sentence_vectors.scales[at:at + k]),
@@ -338,7 +380,7 @@ class MilvusStore:
                     rows = []
         if rows:
             client.insert(collection, rows)
-        return sentences
+        return sentences, vocabulary
 
     def _write_docs(self, name: str, docs: list[DocumentChunks], sources: SourceTable | None) -> None:
         client, collection = self.client, self._docs(name)
@@ -406,7 +448,10 @@ class MilvusStore:
             problem = checked = None
             try:
                 gen = MilvusGeneration(self, name)
-                checked = f"{gen.documents:,} documents and {gen.size:,} passages in Milvus, as its manifest says"
+                vocabulary = gen.read_vocabulary()
+                checked = (f"{gen.documents:,} documents and {gen.size:,} passages in Milvus"
+                           + (f" and {len(vocabulary):,} BM25 terms" if vocabulary is not None else "")
+                           + ", as its manifest says")
             except (IndexDamaged, IndexNotFound) as exc:
                 problem = str(exc)
             checks.append(store.GenerationCheck(name, name == published, problem, 0, 0, checked))
@@ -454,7 +499,7 @@ class MilvusGeneration(DocumentTable):
                 # opened by a new process) the published one is released until someone loads it.
                 if str(self.client.get_load_state(collection).get("state")) != "Loaded":
                     self.client.load_collection(collection)
-            head = self.client.query(self.docs_collection, filter="doc_pos == -1", output_fields=["meta"])
+            head = self.client.query(self.docs_collection, filter=f"doc_pos == {_MANIFEST}", output_fields=["meta"])
         except Exception as exc:
             raise IndexDamaged(f"index generation {name} cannot be read ({_first_line(exc)})", [str(exc)]) from exc
         if not head:
@@ -484,6 +529,11 @@ class MilvusGeneration(DocumentTable):
                 f"manifest says {self.manifest.documents} and {self.manifest.chunks}", ["counts"])
         self._text = functools.lru_cache(maxsize=256)(self._read_text)
         self._copied: dict[int, list[dict[str, Any]]] = {}  # chunk rows read ahead for an update
+        # The BM25 vocabulary's rows and terms as the manifest counts them; None: written before it was kept.
+        self._vocabulary_size: dict[str, int] | None = meta.get("vocabulary")
+        self._vocabulary: frozenset[str] | None = None  # read by the first question that needs it
+        self._vocabulary_read = False
+        self._reading = threading.Lock()
 
     def _query_range(
         self, collection: str, field: str, lo: int, hi: int, fields: list[str], per_value: int = 1,
@@ -635,7 +685,80 @@ class MilvusGeneration(DocumentTable):
         return np.array(best, dtype=np.int64)
 
     def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
-        """None: Milvus keeps its BM25 vocabulary to itself, and a search per question word would cost more
-        than the feature is worth (``evidence.score`` then charges only words missing from the passage)."""
+        """The stemmed ``terms`` some chunk of this generation holds, from the vocabulary rows; None for a
+        generation written without them (or whose rows cannot be read: said once in the log)."""
+        vocabulary = self.vocabulary()
+        if vocabulary is None:
+            return None
+        return {t for t in terms if t in vocabulary}
+
+    def vocabulary(self) -> frozenset[str] | None:
+        """Every stemmed term this generation's chunks hold (read from Milvus once, by the first caller)."""
+        if not self._vocabulary_read:
+            with self._reading:
+                if not self._vocabulary_read:
+                    try:
+                        self._vocabulary = self.read_vocabulary()
+                    except IndexDamaged as exc:
+                        log.warning("%s; the question's words that no document holds are not charged until the "
+                                    "next re-index", exc)
+                    else:
+                        if self._vocabulary is None:
+                            log.info("%s was written before Milvus generations kept their BM25 vocabulary: the "
+                                     "question's words that no document holds are not charged until a re-index "
+                                     "publishes a new generation", self.name)
+                    self._vocabulary_read = True
+        return self._vocabulary
+
+    def read_vocabulary(self) -> frozenset[str] | None:
+        """The vocabulary rows, checked against the manifest's counts (IndexDamaged when they disagree);
+        None when the manifest counts none (a generation written before they were kept). Milvus failing to
+        answer raises as any query does (the next caller tries again)."""
+        size = self._vocabulary_size
+        if size is None:
+            return None
+        rows = self.client.query(self.docs_collection, filter=f"doc_pos == {_VOCABULARY}",
+                                 output_fields=["part", "text"], limit=_QUERY_MAX)
+        try:
+            if len(rows) != int(size["rows"]):
+                raise ValueError(f"{len(rows)} vocabulary rows, the manifest says {size['rows']}")
+            vocabulary = _unpack_vocabulary([r["text"] for r in sorted(rows, key=lambda r: r["part"])])
+            if len(vocabulary) != int(size["terms"]):
+                raise ValueError(f"{len(vocabulary)} terms in the vocabulary, the manifest says {size['terms']}")
+        except (ValueError, TypeError, KeyError, zlib.error) as exc:  # a row missing or garbled (base64, UTF-8)
+            raise store.damaged(self.path, [f"its BM25 vocabulary cannot be read ({_first_line(exc)})"]) from exc
+        return vocabulary
+
+    # ------------------------------------------------------------------ records measured on it
+    def read_derived(self, name: str) -> dict | None:
+        """The record in memory, else its row in Milvus (written by whichever process measured it first),
+        None when there is none or it cannot be read (it is measured again)."""
+        found = super().read_derived(name)
+        if found is not None:
+            return found
+        try:
+            rows = self.client.query(self.docs_collection, filter=f"id == {_derived_id(name)}", output_fields=["meta"])
+        except Exception as exc:  # noqa: BLE001 - a record only saves time
+            log.warning("could not read %s of %s from Milvus (%s): it is measured again", name, self.name,
+                        _first_line(exc))
+            return None
+        found = next((r["meta"].get("data") for r in rows if r["meta"].get("name") == name), None)
+        if isinstance(found, dict):
+            super().write_derived(name, found)
+            return found
         return None
+
+    def write_derived(self, name: str, data: dict, *, quiet: bool = False) -> None:
+        """Keep the record in memory and in its row of the docs collection, so that every process answering
+        from this generation reads it instead of measuring it again. Milvus refusing the write keeps it in
+        memory only (the next process measures it again)."""
+        super().write_derived(name, data)
+        try:
+            self.client.upsert(self.docs_collection, [{
+                "id": _derived_id(name), "doc_pos": _DERIVED, "part": 0, "text": "", "vector": [0.0, 0.0],
+                "meta": {"name": name, "data": data}}])
+        except Exception as exc:  # noqa: BLE001 - a record only saves time
+            log.log(logging.DEBUG if quiet else logging.WARNING,
+                    "could not keep %s with %s in Milvus (%s): it is measured again by the next process",
+                    name, self.name, _first_line(exc))
 
