@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import shutil
 import statistics
@@ -35,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench import load_questions, retrieval_hits
+from benchmarks.bench import emit, load_questions, retrieval_hits
 from embeddings import Engine, EngineSettings, store
 from embeddings.milvus_store import MilvusStore
 
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             "milvus_lite_s": round(milvus_publish, 1),
             "milvus_alias_switch_ms": round((time.perf_counter() - started) * 1000 / 2, 1),
         }
-        print(json.dumps(out, indent=2))
-        if args.out:
-            args.out.write_text(json.dumps(out, indent=2))
+        emit(out, args.out)
         return 0
 
     # Publish again, every document copied from the generation before (vectors included, nothing embedded).
@@ -167,10 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     (local_p50, local_quotes), (milvus_p50, milvus_quotes) = _ask_p50(local, questions), _ask_p50(milvus, questions)
     out["local"]["ask_p50_ms"], out["milvus_lite"]["ask_p50_ms"] = round(local_p50, 1), round(milvus_p50, 1)
     out["same_excerpts"] = round(sum(a == b for a, b in zip(local_quotes, milvus_quotes)) / len(questions), 3)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(out, args.out)
     return 0
 
 

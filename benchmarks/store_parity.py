@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from benchmarks.bench import emit
 from embeddings import Engine, EngineSettings
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -68,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             "refused_unanswerable": sum(not a for (a, _), q in zip(answers, questions) if not q["answerable"]),
             "same_as_local": sum(x == y for x, y in zip(answers, runs["local"])),
         }
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    emit(out, args.out)
     return 0
 
 

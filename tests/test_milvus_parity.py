@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
 from benchmarks.store_parity import as_before_the_vocabulary
 from embeddings import Engine
 from embeddings.engine import Engine as EngineClass
