@@ -93,6 +93,20 @@ def overlaps(excerpt: str, evidence: str, n: int = 6) -> bool:
     return any(tuple(ex[i : i + k]) in grams for i in range(len(ex) - k + 1))
 
 
+def words_inside(answer: str, text: str) -> bool:
+    """Whether the answer's words appear, in order and whole, in ``text``, case, punctuation and quote marks
+    aside (``“Grease”`` in '"Grease" star', "Succession" in '“Succession,”'). A second reading of the
+    answer-in-quote figure beside the strict substring one: it forgives typography, not paraphrase ("6" is
+    still not "six months", "3 million" not "3.2 million")."""
+    wanted = " ".join(_LETTERS.findall(answer.lower()))
+    return bool(wanted) and f" {wanted} " in f" {' '.join(_LETTERS.findall(text.lower()))} "
+
+
+# Runs of letters and digits in any script: any other character separates words ("Colombia’s" is
+# "colombia s", where dropping the non-ASCII apostrophe as ``_words`` does would make "colombias").
+_LETTERS = re.compile(r"[^\W_]+")
+
+
 def retrieval_hits(engine: Engine, questions: list[dict], mode: str) -> dict:
     at1 = at5 = 0
     for q in questions:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench import latency, load_questions, overlaps, report
+from benchmarks.bench import latency, load_questions, overlaps, report, words_inside
 from embeddings import Engine, EngineSettings
 from embeddings import answer
 from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply, best_sentence, features,
@@ -93,6 +93,7 @@ def _judge(q: dict, ans, docs: list[str]) -> dict:
         "answered": ans.answered, "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
         "cited_gold": bool(gold & {s.doc_id for s in ans.sources}),
         "answer_in_quote": any(a.lower() in quoted for a in q.get("answer", [])),
+        "answer_words_in_quote": any(words_inside(a, quoted) for a in q.get("answer", [])),
         "evidence_overlap": any(overlaps(e.text, q["evidence"]) for e in ans.excerpts if e.doc_id in gold),
         "excerpts": len(ans.excerpts), "sources": len(ans.sources),
     }
@@ -115,7 +116,8 @@ def news_figures(records: list[dict]) -> dict:
     n = len(records) or 1
     answered = [r for r in records if r["answered"]]
     out = {k: round(sum(r[k] for r in records) / n, 3)
-           for k in ("hit@1", "hit@5", "cited_gold", "answer_in_quote", "evidence_overlap", "answered")}
+           for k in ("hit@1", "hit@5", "cited_gold", "answer_in_quote", "answer_words_in_quote", "evidence_overlap",
+                     "answered")}
     out["questions"] = len(records)
     out["excerpts_per_answer"] = round(statistics.fmean(r["excerpts"] for r in answered), 2) if answered else 0
     out["sources_per_answer"] = round(statistics.fmean(r["sources"] for r in answered), 2) if answered else 0

@@ -66,6 +66,16 @@ def test_overlap_measure():
                               "the national average of a gallon of regular gas now costs $5")
 
 
+def test_answer_words_forgive_typography_not_paraphrase():
+    assert bench.words_inside("\u201cGrease\u201d", 'the Australian singer and "Grease" star')
+    assert bench.words_inside("\u201cSuccession\u201d", "\u201cSuccession,\u201d the HBO drama")
+    assert not bench.words_inside("6", "the WNBA star's detention be extended six months")
+    assert not bench.words_inside("3 million", "saved more than 3.2 million lives")  # "3 2 million"
+    assert not bench.words_inside("art", "a DART spacecraft")  # whole words only
+    assert bench.words_inside("Colombia", "Gustavo Petro will become Colombia\u2019s first leftist leader")
+    assert not bench.words_inside("", "anything")
+
+
 def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_path, capsys):
     from benchmarks import query_speed
 
