@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from embeddings.chunking import chunk_text, embedded_text
+from embeddings.chunking import chunk_text, embedded_texts
 from embeddings.documents import iter_files, read_file
 from embeddings.encoder import TokenCounter, TorchEncoder
 from embeddings.errors import DocumentRejected
@@ -52,10 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             doc = read_file(doc_id, path)
         except DocumentRejected:
             continue
-        for span in chunk_text(doc.text, max_tokens=settings.chunk_tokens,
-                               overlap_tokens=settings.chunk_overlap_tokens,
-                               **({"count_tokens": count} if count else {})):
-            text, at = embedded_text(doc.title, doc.text[span.start : span.end])
+        spans = chunk_text(doc.text, max_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens,
+                           **({"count_tokens": count} if count else {}))
+        for span, (text, at) in zip(spans, embedded_texts(doc.title, doc.text, [(s.start, s.end) for s in spans])):
             sents = quotable_sentences(doc.text, span.start, span.end)
             texts.append(text)
             offsets.append([(s.start - span.start + at, s.end - span.start + at) for s in sents])

@@ -70,14 +70,27 @@ def _add(spans: list[Span], text: str, start: int, end: int) -> None:
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 
-def embedded_text(title: str, passage: str) -> tuple[str, int]:
+def embedded_text(title: str, passage: str, section: str = "") -> tuple[str, int]:
     """The text embedded and BM25-indexed for a passage, and where the passage starts in it.
 
-    The title gives a chunk its context ("he said" in an article about Peskov). This is the one
+    The title gives a chunk its context ("he said" in an article about Peskov), and so does the
+    heading of the section the passage starts in when the passage does not hold it ("## Berlin
+    meetup" above a chunk that begins mid-section with "Doors open at 10:00 ... The meetup is
+    organised by Felix Brandt."): a reader of that chunk knows which section it is in, and so should
+    its vector, its sentences' vectors (pooled from the same pass) and its BM25 terms. This is the one
     place that decides it: if the dense and the lexical index saw different text, they would
-    silently disagree.
+    silently disagree. Call it through :func:`embedded_texts`, which finds the sections.
     """
-    return f"{title}\n{passage}", len(title) + 1
+    head = f"{title}\n{section}\n" if section and section != title else f"{title}\n"
+    return f"{head}{passage}", len(head)
+
+
+def embedded_texts(title: str, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, int]]:
+    """:func:`embedded_text` of every chunk ``text[start:end]`` of one document, each with its section."""
+    from .sentences import sections_above  # sentences splits with this module's split_sentences
+
+    sections = sections_above(text, [s for s, _ in spans])
+    return [embedded_text(title, text[s:e], section) for (s, e), section in zip(spans, sections)]
 
 
 def approximate_token_counts(texts: Sequence[str]) -> list[int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import approximate_token_counts, chunk_text, embedded_text
+from .chunking import approximate_token_counts, chunk_text, embedded_texts
 from .cpu import ThreadBudget
 from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
@@ -207,6 +207,8 @@ class Indexer:
         )
         if previous is not None and not reuse:
             log.info("chunking settings changed since the last index: re-embedding everything")
+            report.notes.append("the chunking changed since the last index (its settings, or how this version "
+                                "of docbot embeds a chunk): every document is embedded again")
         old_hashes = previous.content_hashes() if previous is not None else {}
         to_embed: list[Document] = []
         for doc in docs:
@@ -241,8 +243,7 @@ class Indexer:
             ]
             plan.spans.append(spans)
             per_chunk = []
-            for s, e in spans:
-                text, at = embedded_text(doc.title, doc.text[s:e])
+            for (s, e), (text, at) in zip(spans, embedded_texts(doc.title, doc.text, spans)):
                 sents = quotable_sentences(doc.text, s, e)
                 per_chunk.append([(x.start, x.end, int(x.kind)) for x in sents])
                 plan.texts.append(text)

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from . import store
-from .chunking import embedded_text
+from .chunking import embedded_texts
 from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
@@ -362,10 +362,11 @@ class MilvusStore:
             vectors = np.asarray(item.vectors, dtype=np.float32)
             if not np.isfinite(vectors).all():
                 raise ValueError("the encoder produced non-finite vectors; nothing was published")
-            for ord_, (start, end) in enumerate(item.spans):
+            embedded = embedded_texts(doc.title, doc.text, item.spans)
+            for ord_, ((start, end), (text, _)) in enumerate(zip(item.spans, embedded)):
                 spans = item.sentences[ord_]
                 k = len(spans)
-                chunk_terms = stem_terms([embedded_text(doc.title, doc.text[start:end])[0]])[0]
+                chunk_terms = stem_terms([text])[0]
                 vocabulary.update(chunk_terms)
                 rows.append({
                     "id": cid, "doc_pos": pos, "ord": ord_, "start": start, "end": end, "date": _day(doc.date),

@@ -13,7 +13,9 @@ in the generation, and the answer builder reads them back instead of re-splittin
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -174,3 +176,14 @@ def headings(text: str) -> tuple[list[int], list[str]]:
             found.append((m.start(1), m.group(1).rstrip()))
     found.sort()
     return [p for p, _ in found], [h for _, h in found]
+
+
+def sections_above(text: str, starts: Sequence[int]) -> list[str]:
+    """For every offset of ``starts`` (a chunk's start), the heading of the section it lies in when that
+    heading is above it, else "" (no heading above, or the chunk begins with its heading)."""
+    at, titles = headings(text)
+    out = []
+    for start in starts:
+        j = bisect.bisect_right(at, start) - 1
+        out.append(titles[j].strip() if j >= 0 and at[j] != start else "")
+    return out

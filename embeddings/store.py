@@ -57,7 +57,7 @@ import numpy as np
 
 from . import vector_index
 from .arrays import load_mapped
-from .chunking import embedded_text
+from .chunking import embedded_texts
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
@@ -73,7 +73,9 @@ log = logging.getLogger(__name__)
 
 # 2: sentence spans, kinds and int8 sentence vectors (late chunking) stored with every chunk.
 FORMAT_VERSION = 2
-CHUNKER_VERSION = 1
+#: What makes a chunk's embedded text (``chunking.embedded_texts``); a generation made by another is
+#: embedded again in full by the next index. 2: a chunk that begins mid-section carries its heading.
+CHUNKER_VERSION = 2
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.
@@ -567,7 +569,7 @@ def _write_files(
                 [(next_chunk + i, pos, i, s, e) for i, (s, e) in enumerate(item.spans)],
             )
             con.executemany("INSERT INTO pages VALUES (?,?,?)", [(pos, n, at) for n, at in doc.pages])
-            texts_for_bm25.extend(embedded_text(doc.title, doc.text[s:e])[0] for s, e in item.spans)
+            texts_for_bm25.extend(text for text, _ in embedded_texts(doc.title, doc.text, item.spans))
             next_chunk += len(item.spans)
         if sources is not None:
             _write_sources(con, directory.parent.parent, sources, docs)

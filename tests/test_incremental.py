@@ -11,6 +11,7 @@ import pytest
 from embeddings import Engine, IndexNotFound
 from embeddings.encoder import TorchEncoder
 from embeddings.indexer import Indexer
+from embeddings import store
 from embeddings.store import Generation
 
 
@@ -104,6 +105,24 @@ def test_unchanged_documents_keep_their_vectors(fresh):
     engine.reindex()
     new_vecs = vectors(engine.generation)
     assert len(old_vecs) and np.array_equal(new_vecs, old_vecs)
+
+
+def test_an_index_chunked_the_old_way_is_embedded_again_in_full(fresh, monkeypatch):
+    """A generation whose chunks were embedded by an older recipe (before a chunk carried its section
+    heading) is not mixed with new ones: the next index embeds every document again, and says why."""
+    settings = fresh()
+    engine = Engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION - 1)
+        engine.reindex()
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION - 1
+    report = engine.reindex()
+    assert report.published and report.unchanged == 0
+    assert report.changed and report.chunks_embedded == report.chunks_total
+    assert any("every document is embedded again" in n for n in report.notes)
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION
+    again = engine.reindex()  # and once is enough
+    assert again.unchanged == again.documents_total and not again.notes
 
 
 def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):

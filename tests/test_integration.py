@@ -8,7 +8,9 @@ import pytest
 
 from embeddings import Engine
 
-from .conftest import SEEDS, indexed_engine
+from .conftest import ROOT, SEEDS, indexed_engine
+
+COMMUNITY = ROOT / "benchmarks" / "data" / "community"
 
 
 def test_index_seeds_and_ask_the_design_question(fresh):
@@ -104,3 +106,24 @@ def test_the_null_profile_is_measured_once_and_kept_with_the_generation(seeds_en
     fresh_engine = Engine(seeds_engine.settings).load()
     assert fresh_engine.null_profile(fresh_engine.generation) == profile
     assert stored.is_file()
+
+
+def test_a_chunk_that_starts_mid_section_answers_for_its_section(fresh, tmp_path):
+    """The community's events note: the Berlin section's last sentences ("The meetup is organised by
+    Felix Brandt.") fall into a chunk that begins after the "## Berlin meetup" heading. Embedded with
+    that heading as its context, the chunk and its sentences are read as part of the Berlin section, so
+    the organiser's sentence is quoted first, not the section's opening sentence of the chunk before."""
+    docs = tmp_path / "community"
+    docs.mkdir()
+    (docs / "events.md").write_text((COMMUNITY / "events.md").read_text())
+    engine = Engine(fresh(docs=docs))
+    engine.reindex()
+    gen = engine.generation
+    text = gen.doc_text(0)
+    organiser = text.index("The meetup is organised by Felix Brandt.")
+    holding = [c.start for c in gen.doc_chunks(0) if c.start <= organiser < c.end]
+    # the case this is about: every chunk holding the answer begins below the section's heading
+    assert holding and all(start > text.index("## Berlin meetup") for start in holding)
+    ans = engine.ask("Who is organizing the Berlin meetup?")
+    assert ans.answered
+    assert "organised by Felix Brandt" in ans.excerpts[0].text, [e.text for e in ans.excerpts]

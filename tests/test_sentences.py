@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from embeddings.chunking import split_sentences
-from embeddings.sentences import Kind, headings, quotable_sentences
+from embeddings.chunking import embedded_text, embedded_texts, split_sentences
+from embeddings.sentences import Kind, headings, quotable_sentences, sections_above
 
 NOTE = """# Release notes for Orbit 3.2
 
@@ -111,3 +111,34 @@ def test_plain_text_capital_headings_are_headings_not_quotes():
     starts, titles = headings(PLAIN)
     assert titles == ["CONTRIBUTING TO ORBIT", "LICENSING"]  # "U.S. ARMY, 2022" has full stops: not a heading
     assert [PLAIN[s : s + len(t)] for s, t in zip(starts, titles)] == titles
+
+
+EVENTS = """# Community events 2025
+
+## Berlin meetup
+
+The first in-person meetup takes place on 14 June at c-base. Doors open at 10:00.
+Space is limited to 60 people. The meetup is organised by Felix Brandt.
+
+## Spring Photo Challenge
+
+Submit up to three photos between 12 April and 3 May.
+"""
+
+
+def test_a_chunk_starting_mid_section_is_embedded_with_its_heading():
+    # The chunk that begins after "## Berlin meetup" does not hold the heading; a reader of it still
+    # knows which section it is in, so its embedded (and BM25-indexed) text carries the heading.
+    mid = (EVENTS.index("Space is"), EVENTS.index("## Spring"))
+    top = (0, EVENTS.index("Doors"))
+    spring = (EVENTS.index("## Spring"), len(EVENTS))
+    texts = embedded_texts("Community events 2025", EVENTS, [top, mid, spring])
+    assert sections_above(EVENTS, [s for s, _ in (top, mid, spring)]) == ["", "Berlin meetup", ""]
+    text, at = texts[1]
+    assert text.splitlines()[:2] == ["Community events 2025", "Berlin meetup"]
+    assert text[at:] == EVENTS[mid[0] : mid[1]]  # the passage itself is unchanged: offsets stay verbatim
+    # A chunk that begins with its own heading, or a document's title repeated as its first heading, is
+    # not given the heading twice.
+    assert texts[0] == embedded_text("Community events 2025", EVENTS[top[0] : top[1]])
+    assert texts[2][0] == "Community events 2025\n" + EVENTS[spring[0] :]
+    assert embedded_text("Notes", "Body.", "Notes") == embedded_text("Notes", "Body.")
