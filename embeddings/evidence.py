@@ -25,6 +25,7 @@ features, so a loosely related second source never rides along with a good first
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -177,7 +178,7 @@ def asks_for_number(text: str) -> bool:
 # sentence repeats ("How many people can come?" -> "Space is limited to 60 guests").
 _NUMERIC_QUESTION = re.compile(
     r"\b(how (many|much|long|old|far|often|big|tall|high|large)|what (year|date|time|percentage|age)|"
-    r"when|which (year|date|month|day))\b",
+    r"when|which (year|date|month|day)|deadlines?|cutoff|fees?|duration|capacity)\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
@@ -385,6 +386,15 @@ def surprise(
 COMMON_RARITY = 3.0
 
 
+#: Words that name the kind of answer a question wants, not what it is about: "What's the deadline to
+#: sign up?" is answered by "register ... by 1 June", "Is there a fee?" by "$20", "What is the venue's
+#: capacity?" by "limited to 60 people". An answer gives a value of that kind and seldom the word, so a
+#: note that answers may hold the word nowhere: its absence is not charged (:func:`absent_words`). The
+#: words of the quantities among them make the question ask for a number (``_NUMERIC_QUESTION``).
+ANSWER_TYPE_WORDS = frozenset(
+    {"deadline", "deadlines", "cutoff", "fee", "fees", "duration", "capacity", "location", "address"})
+
+
 def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_tokens: list[str]) -> float:
     """The rarity mass, above :data:`COMMON_RARITY`, of the question's words that no document holds.
 
@@ -399,6 +409,12 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
     paraphrased answerable question ("How long until someone replies?") lacks only common words.
     """
     return _rarity_mass({t: w for t, w in unheld.items() if not held_as_variant(t, passage_terms, passage_tokens)})
+
+
+@functools.cache
+def _answer_type_stems() -> frozenset[str]:
+    """The stems of :data:`ANSWER_TYPE_WORDS`, as a question's words are read."""
+    return frozenset(stems(sorted(ANSWER_TYPE_WORDS)))
 
 
 def _rarity_mass(unheld: dict[str, float]) -> float:
@@ -583,8 +599,11 @@ def score(
     own_weights = own_words if query.own_vector is not None else None
     # The words an absent one is charged for: the question's own uncommon ones, looked up in the corpus
     # once for all passages. A number is not among them: a number the passage lacks is
-    # ``numbers_missing``'s to weigh.
-    asked = {t: w for t, w in own_words.items() if w > COMMON_RARITY and t not in numbers and not is_stop_word(t)}
+    # ``numbers_missing``'s to weigh. A word is as common as its stem when the stem is a word:
+    # "handing" (Zipf 3.8) is a form of "hand" (5.5), which a paraphrase swaps as freely.
+    asked = {t: w for t, r in own_words.items()
+             if (w := min(r, rarity(t))) > COMMON_RARITY and t not in numbers and not is_stop_word(t)
+             and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     age = ages([gen.doc_date(d) for d in docs]) if query.recent else np.zeros(len(docs))

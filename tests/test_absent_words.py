@@ -78,6 +78,27 @@ def test_over_one_short_note_an_on_topic_question_about_an_absent_word_is_refuse
     assert not one_note.ask("Is there an official Orbit subreddit?").answered
 
 
+def test_a_word_naming_the_kind_of_answer_is_not_charged_when_absent(one_note):
+    """"What is the capacity of the Berlin meetup?" is answered by "space is limited to 60 guests", not by
+    the word "capacity", which the note never writes: the word names the kind of answer asked for, not
+    its topic. A word the question is *about* is still charged beside it."""
+    question = "What is the capacity of the Berlin meetup?"
+    assert _absent(one_note, question) == 0
+    ans = one_note.ask(question)
+    assert ans.answered
+    assert any("limited to 60 guests" in e.text for e in ans.excerpts), [e.text for e in ans.excerpts]
+    assert _absent(one_note, "What's the deadline for the Orbit hackathon?") == pytest.approx(
+        rarity("hackathon") - COMMON_RARITY)
+
+
+def test_a_rare_form_of_a_common_word_is_as_common_as_the_word(one_note):
+    """"handing" is rare as a form (Zipf 3.8) but a form of "hand" (5.5), which a paraphrase swaps as
+    freely as any common word: its absence from the note is not charged, a rare word's still is."""
+    assert rarity("handing") > COMMON_RARITY >= rarity("hand")
+    assert _absent(one_note, "Is the Orbit release handing out photos?") == 0
+    assert _absent(one_note, "Is the Orbit release handing out subreddits?") > 0
+
+
 def test_only_uncommon_words_count_and_by_how_rare_they_are():
     unheld = {"subreddit": rarity("subreddit"), "helm": rarity("helm")}
     assert absent_words(unheld, set(), []) == pytest.approx(sum(w - COMMON_RARITY for w in unheld.values()))
