@@ -75,22 +75,22 @@ class Params:
     #   + novel*ln(1 + new words in the sentence) + surprise*(-log10 of the chance matches expected)
     #   + null_cos*(cosine's standing above this corpus's null) + null_surprise*(surprise's standing));
     #   see ``probability`` and ``embeddings.null``.
-    a_bias: float = -11.513
+    a_bias: float = -12.457
     a_cos: float = 0.0
     a_cov: float = 0.0
-    a_chunk: float = 2.984
-    a_agree: float = 4.487
+    a_chunk: float = 2.177
+    a_agree: float = 4.707
     a_pcov: float = 0.0
     a_gap: float = 0.0
-    a_scale: float = -0.449
-    a_num: float = -6.813  # x 1 when the question names a number (a year, a version) its passage never does
-    a_novel: float = 0.834  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
-    a_surprise: float = 0.963  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
-    a_null_cos: float = 1.93  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
+    a_scale: float = -0.276
+    a_num: float = -6.808  # x 1 when the question names a number (a year, a version) its passage never does
+    a_novel: float = 0.938  # x ln(1 + the sentence's words that are not the question's): an echo answers nothing
+    a_surprise: float = 0.953  # x how unlikely a chance passage of this corpus holds the words it shares (``surprise``)
+    a_null_cos: float = 2.062  # x (cosine - the null's median) / its spread over this corpus (``null.NullProfile``)
     a_null_surprise: float = 0.0  # x the same for the surprise
     # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
     # weighed by the fit's second step (``STAGED``)
-    a_absent: float = -12.14
+    a_absent: float = -11.48
 
 
 DEFAULT_PARAMS = Params()
