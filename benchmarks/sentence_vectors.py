@@ -21,10 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from embeddings.chunking import chunk_text, embedded_texts
+from embeddings.chunking import embedded_texts
 from embeddings.documents import iter_files, read_file
 from embeddings.encoder import TokenCounter, TorchEncoder
 from embeddings.errors import DocumentRejected
+from embeddings.indexer import chunk_document
 from embeddings.sentences import quotable_sentences
 from embeddings.settings import EngineSettings
 
@@ -52,12 +53,11 @@ def main(argv: list[str] | None = None) -> int:
             doc = read_file(doc_id, path)
         except DocumentRejected:
             continue
-        spans = chunk_text(doc.text, max_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens,
-                           **({"count_tokens": count} if count else {}))
-        for span, (text, at) in zip(spans, embedded_texts(doc.title, doc.text, [(s.start, s.end) for s in spans])):
-            sents = quotable_sentences(doc.text, span.start, span.end)
+        spans = chunk_document(doc, settings, *([count] if count else []))
+        for (start, end), (text, at) in zip(spans, embedded_texts(doc.title, doc.text, spans)):
+            sents = quotable_sentences(doc.text, start, end)
             texts.append(text)
-            offsets.append([(s.start - span.start + at, s.end - span.start + at) for s in sents])
+            offsets.append([(s.start - start + at, s.end - start + at) for s in sents])
             sentences.extend(doc.text[s.start : s.end] for s in sents)
     batch = settings.embed_batch_size
     enc.encode(texts[:batch], batch_size=batch)  # warm-up

@@ -120,8 +120,8 @@ def chunk_text(
 ) -> list[Span]:
     """Pack sentences into chunks of at most ``max_tokens`` with up to ``overlap_tokens`` overlap.
 
-    No chunk crosses one of the ``breaks`` (offsets where a PDF's pages start), so every chunk lies
-    on one page and ``source DOC#N`` can name the page of the passage it shows.
+    No chunk crosses one of the ``breaks`` (offsets where a PDF's pages start, or a section's heading:
+    ``indexer.chunk_document``), so every chunk lies on one page and in one section.
     """
     sentences = split_sentences(text)
     if not sentences:

@@ -155,15 +155,17 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
 _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MULTILINE)
 
 
-def headings(text: str) -> tuple[list[int], list[str]]:
-    """Start offsets and texts of the headings of ``text``: Markdown ones and plain-text capitals
-    standing alone ("LICENSING"; see ``_PLAIN_HEADING``), in order.
+def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
+    """Start offsets and texts of the headings of ``text``: Markdown ones and (unless ``plain`` is
+    False) plain-text capitals standing alone ("LICENSING"; see ``_PLAIN_HEADING``), in order.
 
     A sentence's section heading is context a reader sees ("## Where do I report a bug?" above
     "Please open an issue on GitHub", "LICENSING" above "your work is released under the AGPL-3.0
     license"), so evidence scoring counts its words at a discount.
     """
     found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)] if "#" in text else []
+    if not plain:
+        return [p for p, _ in found], [h for _, h in found]
     first = text.find("\n")
     first = len(text) if first < 0 else first
     top = _plain_heading(text, 0, first) if first <= 82 else None

@@ -74,8 +74,9 @@ log = logging.getLogger(__name__)
 # 2: sentence spans, kinds and int8 sentence vectors (late chunking) stored with every chunk.
 FORMAT_VERSION = 2
 #: What makes a chunk's embedded text (``chunking.embedded_texts``); a generation made by another is
-#: embedded again in full by the next index. 2: a chunk that begins mid-section carries its heading.
-CHUNKER_VERSION = 2
+#: embedded again in full by the next index. 2: a chunk that begins mid-section carries its heading;
+#: 3: no chunk crosses a section heading (``indexer.chunk_document``).
+CHUNKER_VERSION = 3
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

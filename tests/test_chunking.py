@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from embeddings.chunking import approximate_token_counts, chunk_text, split_sentences
-from embeddings.documents import read_file
+from embeddings.documents import Document, read_file
+from embeddings.indexer import chunk_document
+from embeddings.settings import EngineSettings
 
 from .conftest import SEEDS
 
@@ -71,3 +73,39 @@ def test_no_chunk_crosses_a_page_break():
     assert len(whole) == 1, "without breaks the three pages fit one chunk"
     chunks = chunk_text(text, max_tokens=200, overlap_tokens=20, breaks=breaks)
     assert [(c.start, c.end) for c in chunks] == [(b, b + len(page.strip())) for b in breaks]
+
+
+FAQ = """# Orbit FAQ
+
+## Does Orbit support face recognition?
+
+Face recognition has been available since Orbit 3.0. It runs on your own machine.
+
+## Who answers questions in #help?
+
+Volunteers answer most questions, together with the support team led by Priya Raman.
+
+PAGE TWO
+
+We aim to reply within 48 hours.
+"""
+
+
+def test_a_document_is_chunked_section_by_section():
+    """A chunk of an FAQ holds one question's answer, not the end of one and the start of the next. A
+    line in capitals ("PAGE TWO") is not cut at: it is only a guess at a heading (in news, credits and
+    speakers' names). Without Markdown headings a document is chunked as before."""
+    settings = EngineSettings(_env_file=None)
+    doc = Document("faq.md", "Orbit FAQ", FAQ, "h")
+    assert len(chunk_text(FAQ, max_tokens=settings.chunk_tokens, overlap_tokens=0)) == 1  # it would fit one
+    chunks = [FAQ[s:e] for s, e in chunk_document(doc, settings)]
+    assert chunks == [  # a heading with no text of its own stays with the next one
+        "# Orbit FAQ\n\n## Does Orbit support face recognition?\n\nFace recognition has been available since "
+        "Orbit 3.0. It runs on your own machine.",
+        "## Who answers questions in #help?\n\nVolunteers answer most questions, together with the support "
+        "team led by Priya Raman.\n\nPAGE TWO\n\nWe aim to reply within 48 hours.",
+    ]
+    plain = FAQ.replace("#", "").replace("PAGE TWO", "Page two.")
+    assert chunk_document(Document("faq.txt", "Orbit FAQ", plain, "h"), settings) == [
+        (s.start, s.end) for s in chunk_text(plain, max_tokens=settings.chunk_tokens,
+                                              overlap_tokens=settings.chunk_overlap_tokens)]

@@ -108,22 +108,51 @@ def test_the_null_profile_is_measured_once_and_kept_with_the_generation(seeds_en
     assert stored.is_file()
 
 
+LONG_SECTION = """# Community events 2025
+
+## Upcoming schedule
+
+- 12 April: Spring Photo Challenge kick-off
+- 14 June: In-person meetup in Berlin
+
+## Berlin meetup
+
+The first in-person Orbit meetup will take place on 14 June 2025 at c-base, Rungestrasse 20, Berlin. Doors open at 10:00 and the program runs until 18:00. The morning has three short talks about the new timeline, the mobile app and self-hosting on small boards, followed by questions from the audience. After lunch there are hands-on sessions: bring a laptop with Docker installed, and a few photos you are happy to share with the group. Attendance is free, but space is limited to 60 people, so please register through the form in #events by 1 June. Lunch is provided, and there are vegetarian and vegan options for everyone. The venue is step-free and has a quiet room. The meetup is organised by Felix Brandt.
+
+## Spring Photo Challenge
+
+The theme of this year's challenge is "Light and Shadow". Submit up to three photos between 12 April
+and 3 May.
+"""
+
+
 def test_a_chunk_that_starts_mid_section_answers_for_its_section(fresh, tmp_path):
-    """The community's events note: the Berlin section's last sentences ("The meetup is organised by
-    Felix Brandt.") fall into a chunk that begins after the "## Berlin meetup" heading. Embedded with
-    that heading as its context, the chunk and its sentences are read as part of the Berlin section, so
-    the organiser's sentence is quoted first, not the section's opening sentence of the chunk before."""
+    """A section longer than a chunk: its last sentences ("The meetup is organised by Felix Brandt.")
+    fall into a chunk that begins below the "## Berlin meetup" heading. Embedded with that heading as
+    its context, the chunk and its sentences are read as part of the Berlin section, so the organiser's
+    sentence is quoted first."""
     docs = tmp_path / "community"
     docs.mkdir()
-    (docs / "events.md").write_text((COMMUNITY / "events.md").read_text())
+    (docs / "events.md").write_text(LONG_SECTION)
     engine = Engine(fresh(docs=docs))
     engine.reindex()
     gen = engine.generation
     text = gen.doc_text(0)
-    organiser = text.index("The meetup is organised by Felix Brandt.")
+    organiser = text.index("The meetup is organised by")
     holding = [c.start for c in gen.doc_chunks(0) if c.start <= organiser < c.end]
     # the case this is about: every chunk holding the answer begins below the section's heading
     assert holding and all(start > text.index("## Berlin meetup") for start in holding)
     ans = engine.ask("Who is organizing the Berlin meetup?")
     assert ans.answered
     assert "organised by Felix Brandt" in ans.excerpts[0].text, [e.text for e in ans.excerpts]
+
+def test_a_short_faq_answer_is_its_own_chunk(fresh):
+    """The community's FAQ answers "Who answers questions in #help?" in one sentence between two other
+    questions. Chunked section by section, that sentence's chunk is about support alone, so "Who leads
+    support?" is answered with it; a chunk running on from face recognition through library sizes read as
+    unrelated and the question was refused."""
+    engine = Engine(fresh(docs=COMMUNITY))
+    engine.reindex()
+    ans = engine.ask("Who leads support?")
+    assert ans.answered
+    assert "support team led by Priya Raman" in ans.excerpts[0].text, [e.text for e in ans.excerpts]
