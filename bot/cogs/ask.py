@@ -288,8 +288,10 @@ class Ask(commands.Cog):
             log.debug("quiet: %s is not a question for the bot", message_context(message))
             return
         guild_id = message.guild.id if message.guild else None
-        # Counted before the first await, so a burst is rationed in the order it arrived.
+        # Counted before the first await, so a burst is rationed in the order it arrived, and so is the one
+        # notice of a window decided: the first message over the limit gets it, whichever finishes first.
         retry_after = self.bot.question_retry_after(message.author.id, guild_id) if incoming.question else None
+        tell = bool(retry_after) and self._first_notice(message.author.id, retry_after)
         if guild_id is not None:
             # Another process may have changed this server's settings: they apply from the next message.
             await self.bot.refresh_server_config(guild_id)
@@ -305,7 +307,9 @@ class Ask(commands.Cog):
                 )
                 return
             if retry_after:
-                await self._tell_cooldown(message, reference, retry_after)
+                if tell:
+                    await message.channel.send(cooldown_message(retry_after), reference=reference,
+                                               allowed_mentions=NO_MENTIONS)
                 return
             conversation = incoming.conversation
             history: list[Turn] = []
@@ -370,15 +374,16 @@ class Ask(commands.Cog):
         if self.bot.conversations.is_conversation(payload.thread_id):
             await asyncio.to_thread(self.bot.conversations.forget, payload.thread_id)
 
-    async def _tell_cooldown(self, message: discord.Message, reference: discord.MessageReference, retry_after: float) -> None:
-        """One polite notice per cooldown window; further messages in the window are ignored quietly."""
+    def _first_notice(self, user_id: int, retry_after: float) -> bool:
+        """Whether this message over the limit gets the window's one polite notice (the first one does;
+        further messages in the window are ignored quietly). Synchronous, so it is decided in arrival order."""
         now = time.monotonic()
-        if self._cooldown_told.get(message.author.id, 0.0) > now:
-            return
+        if self._cooldown_told.get(user_id, 0.0) > now:
+            return False
         if len(self._cooldown_told) > 1000:  # forget windows that are over
             self._cooldown_told = {uid: until for uid, until in self._cooldown_told.items() if until > now}
-        self._cooldown_told[message.author.id] = now + retry_after
-        await message.channel.send(cooldown_message(retry_after), reference=reference, allowed_mentions=NO_MENTIONS)
+        self._cooldown_told[user_id] = now + retry_after
+        return True
 
     # ------------------------------------------------------------------ slash commands
     @app_commands.command(name="ask", description="Ask a question about the documents; the answer quotes them.")
