@@ -602,8 +602,8 @@ def score(
     # ``numbers_missing``'s to weigh. A word is as common as its stem when the stem is a word:
     # "handing" (Zipf 3.8) is a form of "hand" (5.5), which a paraphrase swaps as freely.
     asked = {t: w for t, r in own_words.items()
-             if (w := min(r, rarity(t))) > COMMON_RARITY and t not in numbers and not is_stop_word(t)
-             and t not in _answer_type_stems()}
+             if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in numbers
+             and not is_stop_word(t) and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     age = ages([gen.doc_date(d) for d in docs]) if query.recent else np.zeros(len(docs))

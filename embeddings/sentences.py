@@ -187,5 +187,5 @@ def sections_above(text: str, starts: Sequence[int]) -> list[str]:
     out = []
     for start in starts:
         j = bisect.bisect_right(at, start) - 1
-        out.append(titles[j].strip() if j >= 0 and at[j] != start else "")
+        out.append(titles[j] if j >= 0 and at[j] != start else "")
     return out

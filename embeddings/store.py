@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 #: What makes a chunk's embedded text (``chunking.embedded_texts``); a generation made by another is
 #: embedded again in full by the next index. 2: a chunk that begins mid-section carries its heading;
-#: 3: no chunk crosses a section heading (``indexer.chunk_document``).
+#: 3: no chunk crosses a Markdown heading (``indexer.chunk_document``).
 CHUNKER_VERSION = 3
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is

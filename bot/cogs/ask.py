@@ -288,8 +288,9 @@ class Ask(commands.Cog):
             log.debug("quiet: %s is not a question for the bot", message_context(message))
             return
         guild_id = message.guild.id if message.guild else None
-        # Counted before the first await, so a burst is rationed in the order it arrived, and so is the one
-        # notice of a window decided: the first message over the limit gets it, whichever finishes first.
+        # Counted before the first await, so a burst is rationed in the order it arrived; the window's one
+        # notice is decided here too, so it goes to the first message over the limit, not to whichever
+        # message's handler gets past the await below first.
         retry_after = self.bot.question_retry_after(message.author.id, guild_id) if incoming.question else None
         tell = bool(retry_after) and self._first_notice(message.author.id, retry_after)
         if guild_id is not None:
