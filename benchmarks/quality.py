@@ -19,6 +19,11 @@ folds, scored on the fifth) and prints each fold's held-out figures and their sp
 the abstention model (logistic regression) on the tune halves, the weight of the words no document
 holds in a second step (``fit_staged``), and prints its coefficients. Neither
 changes the code: the printed values are what ``evidence.Params`` holds.
+
+``--wrap-community 72`` asks the community questions of the same notes hard-wrapped at 72 columns
+(paragraphs and list items; headings kept), as notes written in an editor that wraps lines are: a
+required phrase may then span a line break, so phrases and quotes are compared with their white
+space collapsed.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ import math
 import os
 import statistics
 import sys
+import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +95,7 @@ def engine_for(data_dir: Path, docs: Path, params: Params = DEFAULT_PARAMS, **ov
 def _judge(q: dict, ans, docs: list[str]) -> dict:
     """The answer-quality figures of one dev question: the one definition ``--cv`` and the report share."""
     gold = set(q["gold_docs"])
-    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)  # a wrapped quote's newlines
     return {
         "answered": ans.answered, "hit@1": bool(docs[:1] and docs[0] in gold), "hit@5": bool(gold & set(docs[:5])),
         "cited_gold": bool(gold & {s.doc_id for s in ans.sources}),
@@ -133,14 +140,14 @@ def objective(records: list[dict]) -> float:
 # ----------------------------------------------------------------------------- phrase sets
 def phrase_record(engine: Engine, q: dict, label: str) -> dict:
     ans = engine.ask(q["question"])
-    quoted = " ".join(e.text.lower() for e in ans.excerpts)
+    quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)  # a wrapped quote's newlines
     rec = {"set": label, "question": q["question"], "answerable": q.get("answerable", False),
            "split": q.get("split"), "domain": q.get("domain"), "answered": ans.answered,
            "evidence": ans.evidence, "sources": len(ans.sources), "excerpts": len(ans.excerpts),
            "quotes": [e.text for e in ans.excerpts]}
     if q.get("phrase"):
         rec["phrase"] = q["phrase"]
-        rec["phrase_quoted"] = q["phrase"].lower() in quoted
+        rec["phrase_quoted"] = " ".join(q["phrase"].lower().split()) in quoted
     return rec
 
 
@@ -369,6 +376,30 @@ def staged_weight(off: np.ndarray, x: np.ndarray, y: np.ndarray, cut: float, sig
     return float(grid[np.flatnonzero(keeps)[np.argmin(loss[keeps])]])
 
 
+_LIST_ITEM = re.compile(r"([-*+]|\d{1,3}[.)])[ \t]+")
+_AS_AN_EDITOR = {"break_on_hyphens": False, "break_long_words": False}  # a URL is never cut
+
+
+def hard_wrapped(source: Path, dest: Path, width: int) -> Path:
+    """A copy of the notes in ``source`` with every paragraph and list item wrapped at ``width`` columns
+    (``textwrap``, as an editor's hard wrap does), headings and blank lines kept: ``--wrap-community``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if not path.is_file():
+            continue
+        lines = []
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            item = _LIST_ITEM.match(line)
+            if not line.strip() or line.lstrip().startswith(("#", "|", ">")):
+                lines.append(line)
+            elif item:
+                lines.append(textwrap.fill(line, width, subsequent_indent=" " * item.end(), **_AS_AN_EDITOR))
+            else:
+                lines.append(textwrap.fill(line, width, **_AS_AN_EDITOR))
+        (dest / path.name).write_text("\n".join(lines), encoding="utf-8")
+    return dest
+
+
 # ------------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -385,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine-setting", action="append", default=[], metavar="NAME=VALUE",
                     help="override an engine setting, e.g. sentence_vectors=query or min_evidence=0.5")
     ap.add_argument("--no-news", action="store_true", help="only the small corpora")
+    ap.add_argument("--wrap-community", type=int, metavar="COLUMNS",
+                    help="ask the community questions of notes hard-wrapped at COLUMNS, as editors write them")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -399,9 +432,15 @@ def main(argv: list[str] | None = None) -> int:
     seeds_qs = _jsonl(DATA / "seeds_questions.jsonl")
 
     overrides = dict(s.split("=", 1) for s in args.engine_setting)
-    community = engine_for(work / "community", DATA / "community", params, **overrides)
+    if args.wrap_community:
+        notes = hard_wrapped(DATA / "community", work / f"community-notes-{args.wrap_community}", args.wrap_community)
+        community = engine_for(work / f"community-{args.wrap_community}", notes, params, **overrides)
+    else:
+        community = engine_for(work / "community", DATA / "community", params, **overrides)
     seeds = engine_for(work / "seeds", ROOT / "seeds", params, **overrides)
     result: dict = {"params": dataclasses.asdict(params), "engine_settings": overrides}
+    if args.wrap_community:
+        result["community_wrapped_at"] = args.wrap_community
     records: list[dict] = []
 
     news = None

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import approximate_token_counts, chunk_text, embedded_texts
+from .chunking import approximate_token_counts, chunk_text, chunked_alike, embedded_texts
 from .cpu import ThreadBudget
 from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
@@ -234,27 +234,36 @@ class Indexer:
     ) -> list[Document]:
         """Fill in added / changed / removed / unchanged; returns the documents to embed."""
         settings = self.settings
-        reuse = previous is not None and (
+        same_settings = previous is not None and (
             previous.manifest.chunk_tokens == settings.chunk_tokens
             and previous.manifest.chunk_overlap_tokens == settings.chunk_overlap_tokens
-            and previous.manifest.chunker == store.CHUNKER_VERSION
         )
-        if previous is not None and not reuse:
-            log.info("chunking settings changed since the last index: re-embedding everything")
-            report.notes.append("the chunking changed since the last index (its settings, or how this version "
-                                "of docbot embeds a chunk): every document is embedded again")
+        old_chunker = previous.manifest.chunker if previous is not None else store.CHUNKER_VERSION
         old_hashes = previous.content_hashes() if previous is not None else {}
         to_embed: list[Document] = []
+        rechunked = 0
         for doc in docs:
             old_hash = old_hashes.get(doc.doc_id)
             if old_hash is None:
                 report.added.append(doc.doc_id)
                 to_embed.append(doc)
-            elif not reuse or old_hash != doc.content_hash:
+            elif old_hash != doc.content_hash:
                 report.changed.append(doc.doc_id)
                 to_embed.append(doc)
+            elif not same_settings or not chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text):
+                report.changed.append(doc.doc_id)
+                to_embed.append(doc)
+                rechunked += 1
             else:
                 report.unchanged += 1
+        if previous is not None and not same_settings:
+            log.info("chunking settings changed since the last index: re-embedding everything")
+            report.notes.append("the chunking settings changed since the last index: every document is "
+                                "embedded again")
+        elif rechunked:
+            log.info("this version of docbot chunks %d documents differently: re-embedding them", rechunked)
+            report.notes.append(f"this version of docbot chunks {rechunked} unchanged document(s) differently "
+                                "from the version that made the last index: they are embedded again")
         current = {d.doc_id for d in docs}
         report.removed = sorted(d for d in old_hashes if d not in current)
         return to_embed

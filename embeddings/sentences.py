@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .chunking import line_end as logical_line_end
+from .chunking import line_start as logical_line_start
 from .chunking import split_sentences
 
 
@@ -126,15 +128,14 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
 
     Block syntax is read per line (a chunk may begin or end inside a line; the line's own start
     decides whether it is a heading or a list item), then the rest of the line is split into
-    sentences.
+    sentences. A paragraph an editor wrapped is one line (``chunking.soft_wrap``), so a sentence
+    that goes on below is quoted whole.
     """
     end = len(text) if end is None else end
     out: list[Sentence] = []
     pos = start
     while pos < end:
-        line_start = text.rfind("\n", 0, pos) + 1
-        line_end = text.find("\n", pos)
-        line_end = len(text) if line_end < 0 else line_end
+        line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
         m = _LINE_PREFIX.match(text, line_start, line_end)
         block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
         if block is Kind.PROSE and _plain_heading(text, line_start, line_end):

@@ -73,10 +73,13 @@ log = logging.getLogger(__name__)
 
 # 2: sentence spans, kinds and int8 sentence vectors (late chunking) stored with every chunk.
 FORMAT_VERSION = 2
-#: What makes a chunk's embedded text (``chunking.embedded_texts``); a generation made by another is
-#: embedded again in full by the next index. 2: a chunk that begins mid-section carries its heading;
-#: 3: no chunk crosses a Markdown heading (``indexer.chunk_document``).
-CHUNKER_VERSION = 3
+#: What makes a chunk's embedded text (``chunking.embedded_texts``); the next index embeds again every
+#: document of a generation made by another (all of them, unless ``chunking.chunked_alike`` says
+#: otherwise). 2: a chunk that begins mid-section carries its heading;
+#: 3: no chunk crosses a Markdown heading (``indexer.chunk_document``); 4: a sentence goes on across a
+#: soft-wrapped line (``chunking.soft_wrap``; ``chunking.chunked_alike`` keeps the vectors of the
+#: documents that have none).
+CHUNKER_VERSION = 4
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

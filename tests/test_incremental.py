@@ -113,16 +113,44 @@ def test_an_index_chunked_the_old_way_is_embedded_again_in_full(fresh, monkeypat
     settings = fresh()
     engine = Engine(settings)
     with monkeypatch.context() as m:
-        m.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION - 1)
+        m.setattr(store, "CHUNKER_VERSION", 2)
         engine.reindex()
-    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION - 1
+    assert engine.generation.manifest.chunker == 2
     report = engine.reindex()
     assert report.published and report.unchanged == 0
     assert report.changed and report.chunks_embedded == report.chunks_total
-    assert any("every document is embedded again" in n for n in report.notes)
+    assert any(f"chunks {len(report.changed)} unchanged document(s) differently" in n for n in report.notes)
     assert engine.generation.manifest.chunker == store.CHUNKER_VERSION
     again = engine.reindex()  # and once is enough
     assert again.unchanged == again.documents_total and not again.notes
+
+
+WRAPPED_NOTE = """# Expense policy
+
+Receipts must be submitted within 60 days of purchase, through the expenses
+form on the wiki, or they cannot be reimbursed.
+"""
+
+
+def test_an_index_made_before_soft_wraps_embeds_again_only_the_wrapped_documents(fresh, monkeypatch):
+    """Chunker 4 differs from 3 only where a paragraph's lines are wrapped: upgrading re-embeds the notes
+    written that way, keeps every other document's vectors, and the wrapped sentence is quoted whole."""
+    settings = fresh()
+    (settings.docs_dir / "expenses.md").write_text(WRAPPED_NOTE)
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNKER_VERSION", 3)
+        first = engine.reindex()
+    assert engine.generation.manifest.chunker == 3
+    counter.texts.clear()
+    report = engine.reindex()
+    assert report.changed == ["expenses.md"] and report.unchanged == first.documents_total - 1
+    assert all("Receipts" in t for t in counter.texts)  # nothing else was embedded
+    assert any("chunks 1 unchanged document(s) differently" in n for n in report.notes)
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION
+    answer = engine.ask("How long do I have to submit receipts?")
+    assert any(e.text.startswith("Receipts must be submitted within 60 days of purchase, through the expenses\nform")
+               and e.text.endswith("reimbursed.") for e in answer.excerpts)
 
 
 def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):

@@ -142,3 +142,38 @@ def test_a_chunk_starting_mid_section_is_embedded_with_its_heading():
     assert texts[0] == embedded_text("Community events 2025", EVENTS[top[0] : top[1]])
     assert texts[2][0] == "Community events 2025\n" + EVENTS[spring[0] :]
     assert embedded_text("Notes", "Body.", "Notes") == embedded_text("Notes", "Body.")
+
+
+WRAPPED = """Receipts must be submitted within 60 days of purchase, through the expenses
+form on the wiki. Travel is booked by the office manager, Marta Kowalski, who
+approves anything over 200 euros.
+
+The support team is led by
+Priya Raman.
+
+Contact
+Email us at help@example.org.
+
+Bring:
+- a laptop, charged, and the badge the moderators
+  issued you
+- Snacks
+"""
+
+
+def test_a_sentence_an_editor_wrapped_is_one_quote():
+    units = [text for text, _ in _units(WRAPPED)]
+    assert "Receipts must be submitted within 60 days of purchase, through the expenses\nform on the wiki." in units
+    assert "Travel is booked by the office manager, Marta Kowalski, who\napproves anything over 200 euros." in units
+    assert "The support team is led by\nPriya Raman." in units  # "by" ends no sentence
+    first = quotable_sentences(WRAPPED)[0]
+    span = split_sentences(WRAPPED)[0]
+    assert (span.start, span.end) == (first.start, first.end) == (0, 93)  # chunks cut where quotes do
+
+
+def test_labels_list_items_and_lines_that_end_a_sentence_stay_apart():
+    units = _units(WRAPPED)
+    assert ("Contact", Kind.PROSE) in units and ("Email us at help@example.org.", Kind.PROSE) in units
+    assert ("Bring:", Kind.PROSE) in units
+    assert ("a laptop, charged, and the badge the moderators\n  issued you", Kind.LIST) in units
+    assert ("Snacks", Kind.LIST) in units
