@@ -142,7 +142,16 @@ class EngineSettings(BaseSettings):
 
     # Index.
     exact_search_max_chunks: int = Field(
-        20_000, ge=0, description="Up to this many chunks use exact search; above it, IVF (approximate)."
+        20_000, ge=0,
+        description="Up to this many chunks use exact search; above it, an approximate index (dense_index)."
+    )
+    dense_index: Literal["hnsw", "ivf"] = Field(
+        "hnsw",
+        description="The approximate index of a new generation above exact_search_max_chunks (the local "
+        "backend): hnsw, a graph (on the full news2022 index a question's dense search in about half the "
+        "time of IVF's, the same dev-set figures), or ivf, lists whose centroids a small re-index reuses "
+        "and which can hold 8-bit vectors (ivf_encoding). Takes effect at the next `docbot index` that "
+        "writes a generation (README, Speed).",
     )
     ivf_nprobe: int = Field(
         48, ge=1,

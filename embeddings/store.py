@@ -405,6 +405,7 @@ def estimated_bytes(chunks: int, sentences: int, text_bytes: int, dimension: int
     vectors = chunks * dimension * 4
     return (
         2 * vectors + 16 * chunks  # vectors.npy, index.faiss, chunk spans and offsets
+        + 272 * chunks  # an HNSW graph's links (2 x 32 at its base level, 4 bytes each, and their counts)
         + sentences * (dimension + 4 + 24)  # int8 sentence vectors, scales, spans
         + sentences * (4 * 10 + 8 + 1)  # their terms (~10 distinct a sentence in news), offsets, numbers
         + 2 * text_bytes  # the texts in SQLite, and BM25's postings
@@ -530,6 +531,7 @@ def _write_files(
     previous_index: faiss.Index | None,
     sources: SourceTable | None = None,
     ivf_encoding: str = "flat",
+    dense_index: str = "ivf",
 ) -> Manifest:
     """Every file of a generation into ``directory``, the manifest (with checksums) last."""
     dim = build.dimension
@@ -587,7 +589,8 @@ def _write_files(
     finally:
         con.close()
 
-    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index, encoding=ivf_encoding)
+    index = vector_index.build(vectors, exact_max=exact_max, previous=previous_index, encoding=ivf_encoding,
+                               method=dense_index)
     vector_index.save(index, directory / "index.faiss")
     lexical = LexicalIndex.build(texts_for_bm25)
     lexical.save(directory / "bm25")
@@ -643,6 +646,7 @@ def write_generation(
     previous_index: faiss.Index | None = None,
     sources: SourceTable | None = None,
     ivf_encoding: str = "flat",
+    dense_index: str = "ivf",
 ) -> Path:
     """Write a complete generation and publish it; returns its directory.
 
@@ -658,7 +662,7 @@ def write_generation(
     try:
         gens.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        full = _write_files(tmp, docs, build, exact_max, previous_index, sources, ivf_encoding)
+        full = _write_files(tmp, docs, build, exact_max, previous_index, sources, ivf_encoding, dense_index)
         _fsync_tree(tmp)
         tmp.rename(final)
         _fsync_dir(gens)
@@ -750,8 +754,9 @@ def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checks
 
 
 def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
-    """The float vectors a FAISS index holds, as views (no copy): flat rows, IVF centroids and lists
-    (an 8-bit IVF index's lists are bytes, whose decoded range is checked by ``_vectors_sane``)."""
+    """The float vectors a FAISS index holds, as views (no copy): flat rows (an HNSW graph's too), IVF
+    centroids and lists (an 8-bit IVF index's lists are bytes, whose decoded range is checked by
+    ``_vectors_sane``)."""
     if isinstance(index, faiss.IndexFlat):
         if index.ntotal:
             yield faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
@@ -765,6 +770,8 @@ def _vector_blocks(index: faiss.Index) -> Iterator[np.ndarray]:
                 yield np.frombuffer(codes, dtype=np.float32)
     elif isinstance(index, faiss.IndexIVFScalarQuantizer):
         yield from _vector_blocks(faiss.downcast_index(index.quantizer))
+    elif isinstance(index, faiss.IndexHNSW):
+        yield from _vector_blocks(faiss.downcast_index(index.storage))
 
 
 def _vectors_sane(index: faiss.Index) -> bool:
@@ -1425,10 +1432,11 @@ class LocalStore:
     The ``StoreBackend`` protocol over this module's functions; the layout is in the module docstring.
     """
 
-    def __init__(self, data_dir: Path, *, ivf_encoding: str = "flat") -> None:
+    def __init__(self, data_dir: Path, *, ivf_encoding: str = "flat", dense_index: str = "ivf") -> None:
         self.data_dir = data_dir
         self.location = str(data_dir)
         self.ivf_encoding = ivf_encoding  # how a new IVF index stores its lists (``vector_index.ENCODINGS``)
+        self.dense_index = dense_index  # what a new generation's approximate index is (``vector_index.METHODS``)
 
     def pointer(self) -> str | None:
         return read_pointer(self.data_dir)
@@ -1452,7 +1460,7 @@ class LocalStore:
         previous_index = previous.index if isinstance(previous, Generation) else None
         return write_generation(self.data_dir, docs, build=build, exact_max=exact_max,
                                 previous_index=previous_index, sources=sources,
-                                ivf_encoding=self.ivf_encoding).name
+                                ivf_encoding=self.ivf_encoding, dense_index=self.dense_index).name
 
     def sweep_unfinished(self) -> None:
         sweep_unfinished(self.data_dir)

@@ -178,5 +178,5 @@ def open_store(settings: EngineSettings) -> StoreBackend:
         return MilvusStore(settings)
     from .store import LocalStore
 
-    return LocalStore(settings.data_dir, ivf_encoding=settings.ivf_encoding)
+    return LocalStore(settings.data_dir, ivf_encoding=settings.ivf_encoding, dense_index=settings.dense_index)
 

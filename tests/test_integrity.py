@@ -227,8 +227,9 @@ def _set(i: int, value: float) -> Callable[[np.ndarray], np.ndarray]:
     pytest.param(lambda row: row * 1.5, id="a vector longer than a unit vector"),
 ])
 def test_damaged_vectors_are_told_from_unit_vectors(damage: Callable[[np.ndarray], np.ndarray]) -> None:
-    """The check a generation's open makes on every FAISS vector (a flat index, IVF lists), here on an
-    index whose bytes were changed where one vector is stored, as damage on disk would."""
+    """The check a generation's open makes on every FAISS vector (a flat index, IVF lists, an HNSW
+    graph's vectors), here on an index whose bytes were changed where one vector is stored, as damage
+    on disk would."""
     import faiss
 
     from embeddings.store import _vectors_sane
@@ -238,7 +239,8 @@ def test_damaged_vectors_are_told_from_unit_vectors(damage: Callable[[np.ndarray
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors[2] = 0.0
     vectors[4] = np.eye(16, dtype=np.float32)[0]  # a component of exactly 1
-    for index in (faiss.IndexFlatIP(16), faiss.IndexIVFFlat(faiss.IndexFlatIP(16), 16, 4)):
+    for index in (faiss.IndexFlatIP(16), faiss.IndexIVFFlat(faiss.IndexFlatIP(16), 16, 4),
+                  faiss.IndexHNSWFlat(16, 8, faiss.METRIC_INNER_PRODUCT)):
         index.train(vectors)
         index.add(vectors)
         assert _vectors_sane(index)

@@ -47,12 +47,13 @@ def test_ivf_reuses_trained_centroids_for_a_similar_size():
     assert np.array_equal(c1, c2) and second.ntotal == 3100
 
 
-@pytest.mark.parametrize(("encoding", "kind"), [(None, "IVFFlat"), ("sq8", "IVFSQ8")])
-def test_engine_answers_through_an_ivf_index(fresh, encoding, kind):
-    settings = fresh(exact_search_max_chunks=0, **({"ivf_encoding": encoding} if encoding else {}))
+@pytest.mark.parametrize(("setting", "kind"), [({}, "HNSWFlat"), ({"dense_index": "ivf"}, "IVFFlat"),
+                                               ({"dense_index": "ivf", "ivf_encoding": "sq8"}, "IVFSQ8")])
+def test_engine_answers_through_an_approximate_index(fresh, setting, kind):
+    settings = fresh(exact_search_max_chunks=0, **setting)
     engine = Engine(settings)
     engine.reindex()
-    assert engine.stats().index_type.startswith(kind)  # fp32 lists by default, 8-bit ones when asked
+    assert engine.stats().index_type.startswith(kind)  # a graph by default, IVF lists (fp32 or 8-bit) when asked
     ans = engine.ask("what did Peskov say about a meeting?")
     assert ans.answered and ans.sources[0].doc_id == "000_aa59c3a3474d19f0.txt"
 
@@ -79,3 +80,32 @@ def test_sq8_ivf_finds_what_the_fp32_one_finds():
     assert again.nlist == sq8.nlist and again.ntotal == 3100
     fresh_sq8 = vector_index.build(x, exact_max=1000, encoding="sq8")  # centroids trained here
     assert vector_index.search(fresh_sq8, x[5], 1, nprobe=8)[0][0] == 5
+
+
+def test_hnsw_finds_the_exact_neighbours_honours_filters_and_maps_from_disk(tmp_path):
+    """The graph against exact search on a fixed corpus: the same top 10 for nearly every query (recall
+    at least 0.98; the news2022 dev set measured 1.000), filters honoured, and the index read back
+    from disk with its vectors memory-mapped answers exactly as the one built."""
+    x = _clustered(4000, dim=64)
+    exact = vector_index.build(x, exact_max=10_000)
+    hnsw = vector_index.build(x, exact_max=1000, method="hnsw")
+    assert isinstance(hnsw, faiss.IndexHNSWFlat) and hnsw.ntotal == 4000
+    assert vector_index.kind(hnsw).startswith("HNSWFlat")
+    rng = np.random.default_rng(3)  # questions near the documents, as a question is near its answer
+    queries = x[rng.choice(4000, 100, replace=False)] + 0.2 * rng.normal(size=(100, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    recall = []
+    for q in queries:
+        a, _ = vector_index.search(exact, q, 10)
+        b, sims = vector_index.search(hnsw, q, 10)
+        recall.append(len(set(a) & set(b)) / 10)
+        assert np.allclose(sims, x[b] @ q, atol=1e-5)  # its scores are the cosines
+    assert np.mean(recall) >= 0.98
+    allowed = np.arange(0, 4000, 7)
+    ids, _ = vector_index.search(hnsw, x[0], 10, allowed=allowed)
+    assert len(ids) == 10 and all(i % 7 == 0 for i in ids)
+    vector_index.save(hnsw, tmp_path / "index.faiss")
+    mapped = vector_index.load(tmp_path / "index.faiss")
+    assert isinstance(mapped, faiss.IndexHNSWFlat)
+    for q in queries[:20]:
+        assert list(vector_index.search(mapped, q, 10)[0]) == list(vector_index.search(hnsw, q, 10)[0])
