@@ -36,8 +36,9 @@ class Span:
 
 # A line that ends a sentence (or introduces a list: "Bring:"), closing quotes and emphasis allowed.
 _ENDS_LINE = re.compile(r"""[.!?:;]["'\u201d\u2019)\]*_`]*[ \t]*$""")
-# A line that opens a block of its own: a list item, a heading, a block quote, a table row, a fence.
-_OPENS_BLOCK = re.compile(r"[ \t]*(?:[-*+\u2022][ \t]|\d{1,3}[.)][ \t]|#|>|\||```|~~~)")
+# A line that opens a block of its own: a list item, a heading, a block quote, a table row, a fence, a
+# rule or a Markdown heading's underline ("-----", "=====").
+_OPENS_BLOCK = re.compile(r"[ \t]*(?:[-*+\u2022][ \t]|\d{1,3}[.)][ \t]|#|>|\||```|~~~|[-=*_]{3,}[ \t]*$)")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
 # Words a sentence cannot end on: a line that stops on one goes on below ("is led by" / "Priya Raman.").
 _GOES_ON = frozenset(
@@ -59,16 +60,19 @@ def soft_wrap(text: str, newline: int) -> bool:
     next line continues it: starts in lower case, follows a comma, a dash or a word no sentence ends
     on ("led by"), continues a list item indented, or follows a line long enough to have been wrapped
     that ends on a word in lower case or a number (a line ending on a name, a URL or a credit such as
-    "John Moore/Getty Images" is a caption or a link more often than half a sentence). A blank line, a heading, a list
-    item, a block quote or a table row always starts anew, and so does a short line with no
-    punctuation ("Contact" above "Email us at ..."): titles and labels stay apart.
+    "John Moore/Getty Images" is a caption or a link more often than half a sentence). A blank line, a
+    heading (or its underline), a rule, a list item, a block quote or a table row always starts anew,
+    and so does a short line with no punctuation ("Contact" above "Email us at ..."): titles and
+    labels stay apart.
     """
     line_start = text.rfind("\n", 0, newline) + 1
     line = text[line_start:newline].rstrip()
     below_end = text.find("\n", newline + 1)
     below = text[newline + 1 : len(text) if below_end < 0 else below_end]
     body = line.lstrip()
-    if not body or not below.strip() or _ENDS_LINE.search(line) or body.startswith(("#", "|", "```", "~~~")):
+    if not any(ch.isalnum() for ch in body) or not below.strip() or _ENDS_LINE.search(line):
+        return False  # a rule ("-----") or an empty line ends a block as a full stop ends a sentence
+    if body.startswith(("#", "|", "```", "~~~")):
         return False
     if _OPENS_BLOCK.match(below):
         return False
@@ -136,7 +140,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     pos = start
     while pos < end:
         stop = line_end(text, pos, end)
-        line_start, segment = pos, text[pos:stop]
+        at, segment = pos, text[pos:stop]
         pos = stop + 1
         if not segment.strip():
             continue
@@ -147,9 +151,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
                 word = before.group(1).lower().rstrip(".")
                 if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                     continue
-            _add(spans, text, line_start + cut, line_start + m.end())
+            _add(spans, text, at + cut, at + m.end())
             cut = m.end()
-        _add(spans, text, line_start + cut, line_start + len(segment))
+        _add(spans, text, at + cut, at + len(segment))
     return spans
 
 

@@ -177,3 +177,10 @@ def test_labels_list_items_and_lines_that_end_a_sentence_stay_apart():
     assert ("Bring:", Kind.PROSE) in units
     assert ("a laptop, charged, and the badge the moderators\n  issued you", Kind.LIST) in units
     assert ("Snacks", Kind.LIST) in units
+
+
+def test_rules_and_heading_underlines_are_never_joined_to_a_sentence():
+    text = "Release notes\n-------------\nOrbit 3.2 adds albums\n\n---\nThe next release is due in May.\n"
+    units = [t for t, _ in _units(text)]
+    assert "Orbit 3.2 adds albums" in units and "The next release is due in May." in units
+    assert not any("---" in t for t in units if t != "-------------" and t != "---")
