@@ -28,7 +28,7 @@ from .ov_forward import ir_path
 from .sentences import headings, quotable_sentences
 from .settings import EngineSettings
 from .sources import Plan
-from .store_api import IndexView, StoreBackend, open_store
+from .store_api import IndexView, StoreBackend, index_family, open_store
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +145,9 @@ class Indexer:
         sources = plan.table.restricted(d.doc_id for d in docs)
         total = len(docs)
         changed = report.added or report.changed or report.removed or sources != plan.before
+        relaid = not changed and not repair and self._index_outdated(previous, report)
         export_tried = False  # a failed export is tried (and reported) once per run
-        if previous is not None and not (changed or repair):
+        if previous is not None and not (changed or repair or relaid):
             report.chunks_total = previous.size
             previous.ensure_sentence_terms()  # an index written before they were stored
         else:
@@ -183,6 +184,22 @@ class Indexer:
         emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
                            chunks_done=report.chunks_total, chunks_total=report.chunks_total))
         return report
+
+    def _index_outdated(self, previous: IndexView | None, report: IndexReport) -> bool:
+        """Whether the published generation's vector index is not the kind the settings now ask for
+        (``DOCBOT_DENSE_INDEX``, ``DOCBOT_IVF_ENCODING``, ``DOCBOT_EXACT_SEARCH_MAX_CHUNKS``, or a new
+        default): then it is written again from its vectors, nothing embedded, and the report says why.
+        Without this a changed setting waited for a document to change."""
+        if previous is None:
+            return False
+        have = index_family(previous.manifest.index_type)
+        want = index_family(self.backend.planned_index(previous.size, self.settings.exact_search_max_chunks))
+        if have == want:
+            return False
+        log.info("the index is %s, the settings ask for %s: writing it again", have, want)
+        report.notes.append(f"the vector index was {have} and the settings ask for {want}: the index is "
+                            "written again from its vectors (nothing embedded)")
+        return True
 
     def _dimension(self, previous: IndexView | None, to_embed: list[Document]) -> int:
         """The vectors' dimension, without loading the model when nothing is embedded (a removal, or

@@ -283,7 +283,7 @@ class MilvusStore:
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
                                      output_field_names=["sparse"]))
         index = client.prepare_index_params()
-        if chunks <= exact_max:
+        if self.planned_index(chunks, exact_max) == "FLAT":
             index.add_index("vector", index_type="FLAT", metric_type="IP")
         else:
             from .vector_index import _nlist_for
@@ -307,6 +307,9 @@ class MilvusStore:
         index.add_index("doc_pos", index_type="INVERTED")  # a document's text rows without a scan
         client.create_collection(self._docs(name), schema=schema, index_params=index, consistency_level="Strong")
 
+    def planned_index(self, chunks: int, exact_max: int) -> str:
+        return "FLAT" if chunks <= exact_max else "IVF_FLAT"
+
     def publish(
         self, docs: list[DocumentChunks], *, build: BuildSettings, exact_max: int, previous: Any,
         sources: SourceTable | None,
@@ -326,7 +329,7 @@ class MilvusStore:
             client.flush(self._chunks(name))
             manifest = Manifest(
                 format=store.FORMAT_VERSION, chunker=store.CHUNKER_VERSION, documents=len(docs), chunks=chunks,
-                index_type="FLAT" if chunks <= exact_max else "IVF_FLAT",
+                index_type=self.planned_index(chunks, exact_max),
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"), sentences=sentences,
                 **asdict(build),
             )

@@ -150,8 +150,8 @@ class EngineSettings(BaseSettings):
         description="The approximate index of a new generation above exact_search_max_chunks (the local "
         "backend): hnsw, a graph (on the full news2022 index a question's dense search in about half the "
         "time of IVF's, the same dev-set figures), or ivf, lists whose centroids a small re-index reuses "
-        "and which can hold 8-bit vectors (ivf_encoding). Takes effect at the next `docbot index` that "
-        "writes a generation (README, Speed).",
+        "and which can hold 8-bit vectors (ivf_encoding). The next `docbot index` applies a change (the index "
+        "is written again from its vectors, nothing embedded; README, Speed).",
     )
     ivf_nprobe: int = Field(
         48, ge=1,
@@ -162,8 +162,8 @@ class EngineSettings(BaseSettings):
         "flat",
         description="How a new IVF index (the local backend) stores its vectors: flat (fp32), or sq8, 8 "
         "bits a component (a search reads a quarter of the bytes: 0.74x the dense search's time; on the "
-        "news2022 dev set one question of 79 falls out of hit@5). Takes effect at the next `docbot index` "
-        "that writes a generation (README, Speed).",
+        "news2022 dev set one question of 79 falls out of hit@5). The next `docbot index` applies a change "
+        "(the index is written again from its vectors, nothing embedded; README, Speed).",
     )
 
     # Retrieval and answers.

@@ -1453,6 +1453,10 @@ class LocalStore:
     def space_needed(self, chunks: int, sentences: int, text_bytes: int, dimension: int) -> int:
         return estimated_bytes(chunks, sentences, text_bytes, dimension)
 
+    def planned_index(self, chunks: int, exact_max: int) -> str:
+        return vector_index.planned_kind(chunks, exact_max=exact_max, method=self.dense_index,
+                                         encoding=self.ivf_encoding)
+
     def publish(
         self, docs: list[DocumentChunks], *, build: BuildSettings, exact_max: int, previous: Any,
         sources: SourceTable | None,

@@ -146,6 +146,11 @@ class StoreBackend(Protocol):
         """Bytes a new generation of this size needs in the data directory (0 when it lives elsewhere)."""
         ...
 
+    def planned_index(self, chunks: int, exact_max: int) -> str:
+        """The kind of vector index a new generation of ``chunks`` gets with this backend's settings, as
+        its manifest's ``index_type`` begins (see :func:`index_family`)."""
+        ...
+
     def publish(
         self, docs: list[DocumentChunks], *, build: BuildSettings, exact_max: int, previous: Any,
         sources: SourceTable | None,
@@ -180,3 +185,8 @@ def open_store(settings: EngineSettings) -> StoreBackend:
 
     return LocalStore(settings.data_dir, ivf_encoding=settings.ivf_encoding, dense_index=settings.dense_index)
 
+
+
+def index_family(index_type: str) -> str:
+    """A manifest's ``index_type`` without its parameters: "IVFFlat(nlist=1255)" -> "IVFFlat"."""
+    return index_type.split("(", 1)[0].strip()

@@ -126,6 +126,15 @@ def _sample(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:
     return vectors[rng.choice(len(vectors), size=min(len(vectors), 40 * nlist), replace=False)]
 
 
+def planned_kind(n: int, *, exact_max: int, method: str = "ivf", encoding: str = "flat") -> str:
+    """The family of index :func:`build` makes for ``n`` vectors (what :func:`kind` begins with)."""
+    if n <= exact_max:
+        return "FlatIP"
+    if method == "hnsw":
+        return "HNSWFlat"
+    return "IVFSQ8" if ENCODINGS[encoding] is not None else "IVFFlat"
+
+
 def kind(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexIVFFlat):
         return f"IVFFlat(nlist={index.nlist})"

@@ -109,3 +109,20 @@ def test_hnsw_finds_the_exact_neighbours_honours_filters_and_maps_from_disk(tmp_
     assert isinstance(mapped, faiss.IndexHNSWFlat)
     for q in queries[:20]:
         assert list(vector_index.search(mapped, q, 10)[0]) == list(vector_index.search(hnsw, q, 10)[0])
+
+
+def test_a_changed_index_setting_is_applied_by_the_next_index_without_embedding(fresh):
+    """DOCBOT_DENSE_INDEX (or the IVF encoding, or the exact-search threshold) changed on an index whose
+    documents did not: the next `docbot index` writes the index again from its vectors and says why;
+    the one after finds nothing to do."""
+    settings = fresh(exact_search_max_chunks=0, dense_index="ivf")
+    Engine(settings).reindex()
+    graph = Engine(settings.model_copy(update={"dense_index": "hnsw"}))
+    assert graph.stats().index_type.startswith("IVFFlat")
+    report = graph.reindex()
+    assert report.published and report.chunks_embedded == 0 and report.unchanged == report.documents_total
+    assert any("was IVFFlat and the settings ask for HNSWFlat" in n for n in report.notes)
+    assert graph.stats().index_type.startswith("HNSWFlat")
+    assert graph.ask("what did Peskov say about a meeting?").answered
+    again = graph.reindex()
+    assert not again.published and not again.notes
