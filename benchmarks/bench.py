@@ -204,10 +204,13 @@ def calibrate(dev: list[float], offtopic: list[float], current: float) -> dict:
 
 
 def ann_recall(engine: Engine, queries: list[str], k: int = 10) -> dict | None:
-    """Recall@k of the IVF index against exact search over the same vectors, for a few nprobe."""
+    """Recall@k of the approximate index against exact search over the same vectors: an IVF index for a
+    few nprobe, an HNSW graph for a few efSearch (None for an exact index)."""
     import faiss
 
     gen = engine.generation
+    if isinstance(gen.index, faiss.IndexHNSW):
+        return _graph_recall(engine, queries, k)
     if not isinstance(gen.index, faiss.IndexIVF):
         return None
     vectors = np.asarray(gen.vectors)
@@ -347,3 +350,24 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _graph_recall(engine: Engine, queries: list[str], k: int) -> dict:
+    import faiss
+
+    from embeddings import vector_index
+
+    gen = engine.generation
+    vectors = np.asarray(gen.vectors)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    qv = np.stack([engine.embed_query(q) for q in queries])
+    _, truth = exact.search(qv, k)
+    out: dict = {"index": vector_index.kind(gen.index)}
+    for ef in (32, 64, vector_index.HNSW_EF_SEARCH, 256):
+        t = time.perf_counter()
+        _, approx = gen.index.search(qv, k, params=faiss.SearchParametersHNSW(efSearch=max(ef, k)))
+        ms = (time.perf_counter() - t) * 1000 / len(queries)
+        recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx, truth)])
+        out[f"efSearch={ef}"] = {"recall@10": round(float(recall), 4), "ms_per_query": round(ms, 3)}
+    return out

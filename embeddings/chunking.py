@@ -9,6 +9,7 @@ statement cut between two chunks is still whole in one of them.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -35,10 +36,15 @@ class Span:
 
 
 # A line that ends a sentence (or introduces a list: "Bring:"), closing quotes and emphasis allowed.
-_ENDS_LINE = re.compile(r"""[.!?:;]["'\u201d\u2019)\]*_`]*[ \t]*$""")
-# A line that opens a block of its own: a list item, a heading, a block quote, a table row, a fence, a
-# rule or a Markdown heading's underline ("-----", "=====").
-_OPENS_BLOCK = re.compile(r"[ \t]*(?:[-*+\u2022][ \t]|\d{1,3}[.)][ \t]|#|>|\||```|~~~|[-=*_]{3,}[ \t]*$)")
+_ENDS_LINE = re.compile(r"""[.!?:;]["'\u201d\u2019)\]*_`]*$""")
+# A line that opens a block of its own: a list item (-, *, 1., a), iv., bullets), a heading, a block
+# quote, a table row, a fence, a rule or a Markdown heading's underline ("-----").
+_OPENS_BLOCK = re.compile(
+    r"[ \t]*(?:[-*+\u2022\u25aa\u25e6\u25cf\u00b7\u2023][ \t]|\d{1,3}[.)][ \t]|\(?(?:[A-Za-z]|[ivxIVX]{2,4})[.)][ \t]"
+    r"|#|>|\||```|~~~|[-=*_]{3,}$)"
+)
+# A "key: value" line (front matter, settings, a form): two of them in a row are records, not prose.
+_KEY_VALUE = re.compile(r"[A-Za-z_][\w -]{0,30}:[ \t]")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]")
 # Words a sentence cannot end on: a line that stops on one goes on below ("is led by" / "Priya Raman.").
 _GOES_ON = frozenset(
@@ -46,9 +52,65 @@ _GOES_ON = frozenset(
     "after before during and or but nor as than that which who whose whom is are was were be been has have "
     "had will would can could should may might must if when while because our your their its his her my".split()
 )
+# The line's last word, when it is a word in lower case or a number (not a name, a URL, a credit).
 _LAST_WORD = re.compile(r"""(?:^|\s)[("'\u201c\u2018]?([a-z]+(?:-[a-z]+)*|\d[\d,.]*)$""")
 #: A line at least this long that stops mid-sentence was wrapped by an editor, not ended by its writer.
 WRAPPED_LINE_CHARS = 50
+
+
+def _wraps(line: str, below: str) -> bool:
+    """Whether ``line`` is wrapped into ``below``: one sentence goes on across them (see :func:`soft_wrap`)."""
+    raw = line.rstrip("\r")
+    if raw.endswith(("  ", "\\")) or "\t" in raw:
+        return False  # a Markdown hard break; a table's cells
+    body, nxt = raw.strip(), below.strip()
+    if not nxt or not any(ch.isalnum() for ch in body) or _ENDS_LINE.search(body):
+        return False  # a blank line or a rule ("-----") ends a block as a full stop ends a sentence
+    if body.startswith(("#", "|", "```", "~~~")) or " | " in body or _OPENS_BLOCK.match(below.rstrip()):
+        return False
+    if (body[0].isdigit() and nxt[0].isdigit()) or (_KEY_VALUE.match(body) and _KEY_VALUE.match(nxt)):
+        return False  # records, not prose: log lines, CSV rows, "key: value" lines
+    if body[-1] == ",":
+        return len(body.split()) >= 4  # not "Best regards," above a name
+    if body[-1] in "-\u2013\u2014(&":
+        return True
+    if below[:1] in (" ", "\t") and _LIST_ITEM.match(raw):
+        return True  # a list item's next line, indented
+    last = _LAST_WORD.search(body)
+    if last is None:
+        return False
+    return (
+        last.group(1) in _GOES_ON
+        or len(body) >= WRAPPED_LINE_CHARS
+        or (nxt[0].islower() and len(body.split()) >= 3 and len(nxt.split()) >= 2)
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _line_ends(text: str) -> list[int]:
+    """The offsets of the newlines of ``text`` that end a line, in order: every newline but the soft
+    wraps, and every one inside a fenced code block or a YAML front matter.
+
+    One pass over the document (the indexer asks for the lines of every chunk of the same text, so it
+    is kept for the last few texts): walking from a chunk to its line's ends instead made a 800 kB log
+    of wrapped-looking lines take minutes to index.
+    """
+    lines = text.split("\n")
+    ends: list[int] = []
+    pos = 0
+    fenced = False
+    front = len(lines) > 1 and lines[0].strip() == "---"
+    for n, line in enumerate(lines[:-1]):
+        pos += len(line)
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif front and n and stripped in ("---", "..."):
+            front = False
+        if fenced or front or not _wraps(line, lines[n + 1]):
+            ends.append(pos)
+        pos += 1
+    return ends
 
 
 def soft_wrap(text: str, newline: int) -> bool:
@@ -56,63 +118,41 @@ def soft_wrap(text: str, newline: int) -> bool:
 
     Notes written in an editor that wraps at 72 or 80 columns break sentences across lines: read line
     by line, "Receipts must be submitted within" and "60 days of purchase." are two quotes, neither of
-    which answers. A newline wraps when its line stops mid-sentence (no closing punctuation) and the
-    next line continues it: starts in lower case, follows a comma, a dash or a word no sentence ends
-    on ("led by"), continues a list item indented, or follows a line long enough to have been wrapped
-    that ends on a word in lower case or a number (a line ending on a name, a URL or a credit such as
-    "John Moore/Getty Images" is a caption or a link more often than half a sentence). A blank line, a
-    heading (or its underline), a rule, a list item, a block quote or a table row always starts anew,
-    and so does a short line with no punctuation ("Contact" above "Email us at ..."): titles and
-    labels stay apart.
+    which answers. A newline wraps when its line stops mid-sentence (no closing punctuation) on a word
+    in lower case or a number, and either that word is one no sentence ends on ("led by"), or the line
+    is long enough to have been wrapped, or the next line goes on in lower case (both of several
+    words); after a comma (a line of several words), a dash, or inside a list item indented, too. A
+    line ending on a name, a URL or a credit ("John Moore/Getty Images") stays apart: a caption or a
+    link more often than half a sentence. Blank lines, headings (and their underlines), rules, list
+    items, block quotes, tables, Markdown hard breaks, two lines that both begin with a number (logs,
+    CSV) or both read "key: value", fenced code and front matter always break, and so do short labels
+    ("Contact" above "Email us at ...").
     """
-    line_start = text.rfind("\n", 0, newline) + 1
-    line = text[line_start:newline].rstrip()
-    below_end = text.find("\n", newline + 1)
-    below = text[newline + 1 : len(text) if below_end < 0 else below_end]
-    body = line.lstrip()
-    if not any(ch.isalnum() for ch in body) or not below.strip() or _ENDS_LINE.search(line):
-        return False  # a rule ("-----") or an empty line ends a block as a full stop ends a sentence
-    if body.startswith(("#", "|", "```", "~~~")):
-        return False
-    if _OPENS_BLOCK.match(below):
-        return False
-    first = below.lstrip()[0]
-    return (
-        first.islower()
-        or line[-1] in ",-\u2013\u2014(&/"
-        or (below[0] in " \t" and _LIST_ITEM.match(line) is not None)
-        or ((last := _LAST_WORD.search(line)) is not None
-            and (last.group(1) in _GOES_ON or len(body) >= WRAPPED_LINE_CHARS))
-    )
+    ends = _line_ends(text)
+    i = bisect.bisect_left(ends, newline)
+    return text[newline] == "\n" and (i == len(ends) or ends[i] != newline)
 
 
 def line_end(text: str, pos: int, end: int | None = None) -> int:
     """Where the (logical) line holding ``pos`` ends: the next newline that is not a soft wrap, or
     ``end``. A paragraph wrapped by an editor is one line here (see :func:`soft_wrap`)."""
     end = len(text) if end is None else end
-    nl = text.find("\n", pos, end)
-    while nl >= 0 and nl + 1 < end and text[nl + 1] != "\n" and soft_wrap(text, nl):
-        nl = text.find("\n", nl + 1, end)
-    return end if nl < 0 else nl
+    ends = _line_ends(text)
+    i = bisect.bisect_left(ends, pos)
+    return min(ends[i], end) if i < len(ends) else end
 
 
 def line_start(text: str, pos: int) -> int:
     """Where the (logical) line holding ``pos`` starts: after the last newline before it that is not a
     soft wrap (see :func:`line_end`)."""
-    nl = text.rfind("\n", 0, pos)
-    while nl > 0 and soft_wrap(text, nl):
-        nl = text.rfind("\n", 0, nl)
-    return nl + 1
+    ends = _line_ends(text)
+    i = bisect.bisect_left(ends, pos)
+    return ends[i - 1] + 1 if i else 0
 
 
 def has_soft_wraps(text: str) -> bool:
     """Whether any newline of ``text`` wraps a paragraph's line (what chunker version 3 cut at)."""
-    nl = text.find("\n")
-    while nl >= 0:
-        if nl + 1 < len(text) and text[nl + 1] != "\n" and soft_wrap(text, nl):
-            return True
-        nl = text.find("\n", nl + 1)
-    return False
+    return text.count("\n") != len(_line_ends(text))
 
 
 def chunked_alike(version: int, current: int, text: str) -> bool:

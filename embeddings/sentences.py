@@ -144,13 +144,22 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
         if block is Kind.HEADING:
             t = _TRAILING_HASHES.search(text, body_start, body_end)
             body_end = t.start() if t else body_end
-        kind = _line_kind(text[m.end() : line_end], block)
+        kinds: dict[tuple[int, int], Kind] = {}
         for span in split_sentences(text, body_start, body_end) if body_end > body_start else ():
             s, e = _trim_emphasis(text, span.start, span.end)
             if e > s:
-                out.append(Sentence(s, e, _classify(text[s:e], kind)))
+                # A caption or credit marks the lines it is on, not a whole wrapped paragraph.
+                lines = (max(text.rfind("\n", 0, s) + 1, m.end()), _physical_end(text, e))
+                if lines not in kinds:
+                    kinds[lines] = _line_kind(text[lines[0] : lines[1]], block)
+                out.append(Sentence(s, e, _classify(text[s:e], kinds[lines])))
         pos = line_end + 1
     return out
+
+
+def _physical_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
 
 
 _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MULTILINE)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import annotated_types
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -150,7 +150,8 @@ class EngineSettings(BaseSettings):
         description="The approximate index of a new generation above exact_search_max_chunks (the local "
         "backend): hnsw, a graph (on the full news2022 index a question's dense search in about half the "
         "time of IVF's, the same dev-set figures), or ivf, lists whose centroids a small re-index reuses "
-        "and which can hold 8-bit vectors (ivf_encoding). The next `docbot index` applies a change (the index "
+        "and which can hold 8-bit vectors (ivf_encoding; sq8 without this setting keeps ivf). The next `docbot "
+        "index` applies a change (the index "
         "is written again from its vectors, nothing embedded; README, Speed).",
     )
     ivf_nprobe: int = Field(
@@ -209,6 +210,14 @@ class EngineSettings(BaseSettings):
             raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
                              "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
         return value
+
+    @model_validator(mode="after")
+    def _eight_bit_lists_keep_ivf(self) -> "EngineSettings":
+        """``ivf_encoding=sq8`` without ``dense_index`` keeps IVF: 8-bit lists were chosen for their memory
+        (a quarter of fp32), and the graph, the default since, holds fp32 vectors."""
+        if self.ivf_encoding == "sq8" and "dense_index" not in self.model_fields_set:
+            self.dense_index = "ivf"
+        return self
 
     @property
     def milvus_address(self) -> str:

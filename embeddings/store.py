@@ -1403,8 +1403,16 @@ class Generation(DocumentTable):
     def dense_search(
         self, vector: np.ndarray, k: int, *, nprobe: int, filters: Filters, mask: np.ndarray | None = None
     ) -> np.ndarray:
-        """The ``k`` chunk ids nearest ``vector`` (FAISS), among those ``mask`` allows (it holds ``filters``)."""
+        """The ``k`` chunk ids nearest ``vector`` (FAISS), among those ``mask`` allows (it holds ``filters``).
+
+        A filter that allows few chunks (``vector_index.EXACT_FILTER_MAX``) is searched exactly over their
+        stored vectors: an approximate index follows its lists or graph from the query and keeps the
+        allowed ids it meets, so for 100 allowed chunks of news2022 it found a third of the nearest (HNSW;
+        IVF 0.43) and often none at all, and `ask --doc` lost its dense half.
+        """
         allowed = np.flatnonzero(mask) if mask is not None else None
+        if allowed is not None and len(allowed) <= vector_index.EXACT_FILTER_MAX:
+            return vector_index.exact_among(self.chunk_vectors(allowed), allowed, vector, k)
         ids, _ = vector_index.search(self.index, vector, k, nprobe=nprobe, allowed=allowed)
         return ids
 

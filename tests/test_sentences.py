@@ -184,3 +184,37 @@ def test_rules_and_heading_underlines_are_never_joined_to_a_sentence():
     units = [t for t, _ in _units(text)]
     assert "Orbit 3.2 adds albums" in units and "The next release is due in May." in units
     assert not any("---" in t for t in units if t != "-------------" and t != "---")
+
+
+def test_records_code_and_tables_are_not_taken_for_wrapped_prose():
+    """Lines that merely lack a full stop are not a wrapped paragraph: a Word table's rows, fenced code,
+    front matter, "key: value" lines, log lines, lettered lists, hard breaks and a signature each stay
+    their own line, so the row or line that answers is quoted alone."""
+    cases = {
+        "Hotel | 150 euros a night | approved by the line manager\nMeals | 40 euros a day | receipts required":
+            ["Hotel | 150 euros a night | approved by the line manager", "Meals | 40 euros a day | receipts required"],
+        "```\npip install docbot and then run the\ndocbot index command over the folder\n```":
+            ["pip install docbot and then run the", "docbot index command over the folder"],
+        "---\ntitle: onboarding notes for the new members of the team\nauthor: the moderators\n---\nHi.":
+            ["title: onboarding notes for the new members of the team", "author: the moderators"],
+        "name: docbot\ndescription: a tool that answers questions about documents\nlicense: the MIT license":
+            ["description: a tool that answers questions about documents", "license: the MIT license"],
+        "2024-05-01 12:00:01 INFO started worker 3 of the pool for indexing\n2024-05-01 12:00:02 INFO done":
+            ["2024-05-01 12:00:01 INFO started worker 3 of the pool for indexing", "2024-05-01 12:00:02 INFO done"],
+        "We prefer, in this order, the ones listed below for the\na) the first one\nb) the second one":
+            ["a) the first one", "b) the second one"],
+        "Marta Kowalski  \noffice manager  \nroom 3.14": ["Marta Kowalski", "office manager", "room 3.14"],
+        "Best regards,\nJohn Smith": ["Best regards,", "John Smith"],
+    }
+    for text, apart in cases.items():
+        units = [t for t, _ in _units(text)]
+        for line in apart:
+            assert line in units, (line, units)
+
+
+def test_a_caption_marks_its_own_lines_not_the_wrapped_paragraph():
+    text = ("Photo: the team at the 2023 offsite in Lisbon, where the roadmap was\n"
+            "agreed. Priya Raman leads the roadmap work now.")
+    units = dict(_units(text))
+    assert units["Photo: the team at the 2023 offsite in Lisbon, where the roadmap was\nagreed."] is Kind.CAPTION
+    assert units["Priya Raman leads the roadmap work now."] is Kind.PROSE

@@ -126,3 +126,41 @@ def test_a_changed_index_setting_is_applied_by_the_next_index_without_embedding(
     assert graph.ask("what did Peskov say about a meeting?").answered
     again = graph.reindex()
     assert not again.published and not again.notes
+
+
+def test_a_narrow_filter_is_searched_exactly(fresh, monkeypatch):
+    """An approximate index keeps only the allowed ids it meets on its way: with one allowed vector the
+    graph found none. A filter allowing few chunks (``ask --doc``, a date range) is searched exactly
+    over their stored vectors, so it finds the nearest allowed chunks, best first."""
+    x = _clustered(3000, dim=64)
+    far = np.array([5])
+    assert list(vector_index.exact_among(x[far], far, x[2999], 10)) == [5]
+    assert list(vector_index.exact_among(x, np.arange(3000), x[7], 3))[0] == 7  # best first
+
+    settings = fresh(exact_search_max_chunks=0)
+    engine = Engine(settings)
+    engine.reindex()
+    gen = engine.generation
+    assert vector_index.kind(gen.index).startswith("HNSWFlat")
+    doc = gen.position("000_aa59c3a3474d19f0.txt")
+    mask = np.zeros(gen.size, dtype=bool)
+    mask[gen.chunk_ids(doc)] = True
+    query = engine.embed_query("what did Peskov say about a meeting?")
+    want = np.flatnonzero(mask)[np.argsort(-(gen.chunk_vectors(np.flatnonzero(mask)) @ query), kind="stable")][:5]
+
+    def approximate(*args, **kwargs):
+        raise AssertionError("a narrow filter went to the approximate index")
+
+    monkeypatch.setattr(vector_index, "search", approximate)
+    from embeddings.retrieval import Filters
+
+    got = gen.dense_search(query, 5, nprobe=8, filters=Filters(("000_aa59c3a3474d19f0.txt",)), mask=mask)
+    assert list(got) == list(want) and len(got) == min(5, int(mask.sum()))
+
+
+def test_eight_bit_lists_keep_ivf_unless_the_graph_is_asked_for():
+    from embeddings import EngineSettings
+
+    assert EngineSettings(_env_file=None).dense_index == "hnsw"
+    assert EngineSettings(_env_file=None, ivf_encoding="sq8").dense_index == "ivf"  # chosen for memory
+    assert EngineSettings(_env_file=None, ivf_encoding="sq8", dense_index="hnsw").dense_index == "hnsw"
