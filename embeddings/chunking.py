@@ -52,8 +52,9 @@ _GOES_ON = frozenset(
     "after before during and or but nor as than that which who whose whom is are was were be been has have "
     "had will would can could should may might must if when while because our your their its his her my".split()
 )
-# The line's last word, when it is a word in lower case or a number (not a name, a URL, a credit).
-_LAST_WORD = re.compile(r"""(?:^|\s)[("'\u201c\u2018]?([a-z]+(?:-[a-z]+)*|\d[\d,.]*)$""")
+# The line's last word, when it is a word in lower case or holds a digit ("60", "AGPL-3.0"): not a name,
+# a URL or a credit.
+_LAST_WORD = re.compile(r"""(?:^|\s)[("'\u201c\u2018]?([a-z]+(?:-[a-z]+)*|[\w.-]*\d[\w.-]*)$""")
 #: A line at least this long that stops mid-sentence was wrapped by an editor, not ended by its writer.
 WRAPPED_LINE_CHARS = 50
 
@@ -77,8 +78,10 @@ def _wraps(line: str, below: str) -> bool:
     if below[:1] in (" ", "\t") and _LIST_ITEM.match(raw):
         return True  # a list item's next line, indented
     last = _LAST_WORD.search(body)
+    if nxt[0].islower() and len(body) >= WRAPPED_LINE_CHARS:
+        return True  # "... The" / "maintainers are ...", "... 17:00 UTC" / "and last about one hour."
     if last is None:
-        return False
+        return False  # a name, a URL or a credit above a line that starts anew
     return (
         last.group(1) in _GOES_ON
         or len(body) >= WRAPPED_LINE_CHARS
@@ -118,15 +121,16 @@ def soft_wrap(text: str, newline: int) -> bool:
 
     Notes written in an editor that wraps at 72 or 80 columns break sentences across lines: read line
     by line, "Receipts must be submitted within" and "60 days of purchase." are two quotes, neither of
-    which answers. A newline wraps when its line stops mid-sentence (no closing punctuation) on a word
-    in lower case or a number, and either that word is one no sentence ends on ("led by"), or the line
-    is long enough to have been wrapped, or the next line goes on in lower case (both of several
-    words); after a comma (a line of several words), a dash, or inside a list item indented, too. A
-    line ending on a name, a URL or a credit ("John Moore/Getty Images") stays apart: a caption or a
-    link more often than half a sentence. Blank lines, headings (and their underlines), rules, list
-    items, block quotes, tables, Markdown hard breaks, two lines that both begin with a number (logs,
-    CSV) or both read "key: value", fenced code and front matter always break, and so do short labels
-    ("Contact" above "Email us at ...").
+    which answers. A newline wraps when its line, long enough to have been wrapped, stops mid-sentence
+    (no closing punctuation) and the next line goes on in lower case; or when its line stops on a word
+    in lower case or one with a digit ("60", "AGPL-3.0") and that word is one no sentence ends on
+    ("led by"), or the line is long, or the next line goes on in lower case (both of several words);
+    after a comma (a line of several words), a dash, or inside a list item indented, too. A line
+    ending on a name, a URL or a credit ("John Moore/Getty Images") above a line that does not go on
+    in lower case stays apart: a caption or a link more often than half a sentence. Blank lines, headings (and their
+    underlines), rules, list items, block quotes, tables, Markdown hard breaks, two lines that both
+    begin with a number (logs, CSV) or both read "key: value", fenced code and front matter always
+    break, and so do short labels ("Contact" above "Email us at ...").
     """
     ends = _line_ends(text)
     i = bisect.bisect_left(ends, newline)
