@@ -8,8 +8,9 @@ derived from them: a real vector with Gaussian noise (``--noise`` per dimension,
 of about 0.8 to its origin), re-normalised, carrying its origin's text. The queries are the real
 news2022 dev questions, embedded by the engine's own query encoder. For each size it prints:
 
-* the local backend (``embeddings.vector_index.build``, the index the engine builds: IVFFlat with
-  about 4·√n lists, ``nprobe`` 32): build time, resident memory the index adds, disk, query p50/p95
+* the local backend (``embeddings.vector_index.build``, the index the engine builds with
+  ``DOCBOT_DENSE_INDEX=ivf``: IVFFlat with about 4·√n lists, ``nprobe`` 32; the default HNSW graph is
+  compared with it on news2022 in the README's Speed section): build time, resident memory the index adds, disk, query p50/p95
   of one dense search, recall@10 against exact (FlatIP) search over the same vectors;
 * with ``--milvus``, Milvus Lite (``pymilvus`` + ``milvus-lite``, in a temporary file) with the same
   vectors and texts and an IVF_FLAT index of the same lists and probes: insert and index time, disk,
