@@ -89,6 +89,9 @@ def _wraps(line: str, below: str) -> bool:
     )
 
 
+_FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
+
+
 @functools.lru_cache(maxsize=4)
 def _line_ends(text: str) -> list[int]:
     """The offsets of the newlines of ``text`` that end a line, in order: every newline but the soft
@@ -163,13 +166,13 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     """Whether chunker ``version`` (``store.CHUNKER_VERSION`` of an older generation) cut ``text`` into
     the same chunks and sentences as ``current`` does, so that its vectors can be kept.
 
-    Version 4 differs from 3 only at soft wraps (a sentence goes on across a wrapped line): a
-    document without one was chunked alike, and a collection of articles with blank lines between
+    Version 4 differs from 3 only at soft wraps (a sentence goes on across a wrapped line) and at the
+    fences of code blocks (no longer quoted as "``"): a document without either was chunked alike, and a collection of articles with blank lines between
     paragraphs (the news2022 corpus: none of 4,816) is not embedded again for it.
     """
     if version == current:
         return True
-    return version == 3 and current == 4 and not has_soft_wraps(text)
+    return version == 3 and current == 4 and not has_soft_wraps(text) and not _FENCE_LINE.search(text)
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:

@@ -43,6 +43,7 @@ class Sentence:
 
 # Leading Markdown block syntax: block quotes, list markers, numbered items, headings.
 _LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+))?")
+_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 _TRAILING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
 # A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
@@ -136,6 +137,9 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
+        if _FENCE.match(text, line_start, line_end):  # ```python, ~~~: syntax, never a quote
+            pos = line_end + 1
+            continue
         m = _LINE_PREFIX.match(text, line_start, line_end)
         block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
         if block is Kind.PROSE and _plain_heading(text, line_start, line_end):

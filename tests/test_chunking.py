@@ -109,3 +109,14 @@ def test_a_document_is_chunked_section_by_section():
     assert chunk_document(Document("faq.txt", "Orbit FAQ", plain, "h"), settings) == [
         (s.start, s.end) for s in chunk_text(plain, max_tokens=settings.chunk_tokens,
                                               overlap_tokens=settings.chunk_overlap_tokens)]
+
+
+def test_what_chunker_3_cut_alike_is_kept():
+    """Chunker 4 differs from 3 at soft wraps and code fences only: other documents keep their vectors."""
+    from embeddings.chunking import chunked_alike
+
+    plain = "# Rules\n\nBe kind.\n\nNo spam in #general.\n"
+    assert chunked_alike(3, 4, plain) and chunked_alike(4, 4, plain)
+    assert not chunked_alike(2, 4, plain)  # a chunk did not carry its section then
+    assert not chunked_alike(3, 4, "Receipts must be submitted within 60 days of purchase, through the\nform.")
+    assert not chunked_alike(3, 4, "Install:\n\n```\npip install orbit\n```\n")

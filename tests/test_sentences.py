@@ -218,3 +218,8 @@ def test_a_caption_marks_its_own_lines_not_the_wrapped_paragraph():
     units = dict(_units(text))
     assert units["Photo: the team at the 2023 offsite in Lisbon, where the roadmap was\nagreed."] is Kind.CAPTION
     assert units["Priya Raman leads the roadmap work now."] is Kind.PROSE
+
+
+def test_code_fences_are_never_quoted():
+    text = "Install it:\n\n```bash\npip install orbit\n```\n\n~~~\norbit serve\n~~~\n"
+    assert [t for t, _ in _units(text)] == ["Install it:", "pip install orbit", "orbit serve"]
