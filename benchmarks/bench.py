@@ -208,10 +208,17 @@ def ann_recall(engine: Engine, queries: list[str], k: int = 10) -> dict | None:
     few nprobe, an HNSW graph for a few efSearch (None for an exact index)."""
     import faiss
 
+    from embeddings import vector_index
+
     gen = engine.generation
-    if isinstance(gen.index, faiss.IndexHNSW):
-        return _graph_recall(engine, queries, k)
-    if not isinstance(gen.index, faiss.IndexIVF):
+    if isinstance(gen.index, faiss.IndexIVF):
+        out: dict = {"nlist": gen.index.nlist, "configured_nprobe": engine.settings.ivf_nprobe}
+        variants = {f"nprobe={n}": faiss.SearchParametersIVF(nprobe=n) for n in (8, 16, 32, 64, 128)}
+    elif isinstance(gen.index, faiss.IndexHNSW):
+        out = {"index": vector_index.kind(gen.index)}
+        variants = {f"efSearch={ef}": faiss.SearchParametersHNSW(efSearch=max(ef, k))
+                    for ef in (32, 64, vector_index.HNSW_EF_SEARCH, 256)}
+    else:
         return None
     vectors = np.asarray(gen.vectors)
     exact = faiss.IndexFlatIP(vectors.shape[1])
@@ -219,15 +226,13 @@ def ann_recall(engine: Engine, queries: list[str], k: int = 10) -> dict | None:
     qv = np.stack([engine.embed_query(q) for q in queries])
     t = time.perf_counter()
     _, truth = exact.search(qv, k)
-    out: dict = {"nlist": gen.index.nlist, "configured_nprobe": engine.settings.ivf_nprobe,
-                 "exact_ms_per_query": round((time.perf_counter() - t) * 1000 / len(queries), 3)}
-    for nprobe in (8, 16, 32, 64, 128):
-        params = faiss.SearchParametersIVF(nprobe=nprobe)
+    out["exact_ms_per_query"] = round((time.perf_counter() - t) * 1000 / len(queries), 3)
+    for name, params in variants.items():
         t = time.perf_counter()
         _, approx = gen.index.search(qv, k, params=params)
         ms = (time.perf_counter() - t) * 1000 / len(queries)
         recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx, truth)])
-        out[f"nprobe={nprobe}"] = {"recall@10": round(float(recall), 4), "ms_per_query": round(ms, 3)}
+        out[name] = {"recall@10": round(float(recall), 4), "ms_per_query": round(ms, 3)}
     return out
 
 
@@ -350,24 +355,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _graph_recall(engine: Engine, queries: list[str], k: int) -> dict:
-    import faiss
-
-    from embeddings import vector_index
-
-    gen = engine.generation
-    vectors = np.asarray(gen.vectors)
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    qv = np.stack([engine.embed_query(q) for q in queries])
-    _, truth = exact.search(qv, k)
-    out: dict = {"index": vector_index.kind(gen.index)}
-    for ef in (32, 64, vector_index.HNSW_EF_SEARCH, 256):
-        t = time.perf_counter()
-        _, approx = gen.index.search(qv, k, params=faiss.SearchParametersHNSW(efSearch=max(ef, k)))
-        ms = (time.perf_counter() - t) * 1000 / len(queries)
-        recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx, truth)])
-        out[f"efSearch={ef}"] = {"recall@10": round(float(recall), 4), "ms_per_query": round(ms, 3)}
-    return out

@@ -55,19 +55,38 @@ _GOES_ON = frozenset(
 # The line's last word, when it is a word in lower case or holds a digit ("60", "AGPL-3.0"): not a name,
 # a URL or a credit.
 _LAST_WORD = re.compile(r"""(?:^|\s)[("'\u201c\u2018]?([a-z]+(?:-[a-z]+)*|[\w.-]*\d[\w.-]*)$""")
+#: A line that opens or closes a fenced code block (```` ```python ````, ``~~~``): syntax, never prose.
+FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 #: A line at least this long that stops mid-sentence was wrapped by an editor, not ended by its writer.
 WRAPPED_LINE_CHARS = 50
 
 
-def _wraps(line: str, below: str) -> bool:
-    """Whether ``line`` is wrapped into ``below``: one sentence goes on across them (see :func:`soft_wrap`)."""
+def soft_wrap(line: str, below: str) -> bool:
+    """Whether ``line`` only wraps into ``below``: one paragraph's sentence goes on across them.
+
+    Notes written in an editor that wraps at 72 or 80 columns break sentences across lines: read line
+    by line, "Receipts must be submitted within" and "60 days of purchase." are two quotes, neither of
+    which answers. A newline wraps when its line, long enough to have been wrapped, stops mid-sentence
+    (no closing punctuation) and the next line goes on in lower case; or when its line stops on a word
+    in lower case or one with a digit ("60", "AGPL-3.0") and that word is one no sentence ends on
+    ("led by"), or the line is long, or the next line goes on in lower case (both of several words);
+    after a comma (a line of several words), a dash, or inside a list item indented, too. A line
+    ending on a name, a URL or a credit ("John Moore/Getty Images") above a line that does not go on
+    in lower case stays apart: a caption or a link more often than half a sentence. Blank lines,
+    headings (and their underlines), rules, list items, block quotes, tables, Markdown hard breaks,
+    two lines that both begin with a number (logs, CSV) or both read "key: value", fenced code and
+    front matter (``_line_ends``) always break, and so do short labels ("Contact" above "Email us at
+    ...").
+    """
     raw = line.rstrip("\r")
     if raw.endswith(("  ", "\\")) or "\t" in raw:
         return False  # a Markdown hard break; a table's cells
     body, nxt = raw.strip(), below.strip()
     if not nxt or not any(ch.isalnum() for ch in body) or _ENDS_LINE.search(body):
         return False  # a blank line or a rule ("-----") ends a block as a full stop ends a sentence
-    if body.startswith(("#", "|", "```", "~~~")) or " | " in body or _OPENS_BLOCK.match(below.rstrip()):
+    if body.startswith(("#", "|")) or FENCE_LINE.match(body) or " | " in body:
+        return False
+    if _OPENS_BLOCK.match(below.rstrip()):
         return False
     if (body[0].isdigit() and nxt[0].isdigit()) or (_KEY_VALUE.match(body) and _KEY_VALUE.match(nxt)):
         return False  # records, not prose: log lines, CSV rows, "key: value" lines
@@ -77,9 +96,9 @@ def _wraps(line: str, below: str) -> bool:
         return True
     if below[:1] in (" ", "\t") and _LIST_ITEM.match(raw):
         return True  # a list item's next line, indented
-    last = _LAST_WORD.search(body)
     if nxt[0].islower() and len(body) >= WRAPPED_LINE_CHARS:
         return True  # "... The" / "maintainers are ...", "... 17:00 UTC" / "and last about one hour."
+    last = _LAST_WORD.search(body)
     if last is None:
         return False  # a name, a URL or a credit above a line that starts anew
     return (
@@ -87,9 +106,6 @@ def _wraps(line: str, below: str) -> bool:
         or len(body) >= WRAPPED_LINE_CHARS
         or (nxt[0].islower() and len(body.split()) >= 3 and len(nxt.split()) >= 2)
     )
-
-
-_FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -108,36 +124,14 @@ def _line_ends(text: str) -> list[int]:
     front = len(lines) > 1 and lines[0].strip() == "---"
     for n, line in enumerate(lines[:-1]):
         pos += len(line)
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
+        if FENCE_LINE.match(line):
             fenced = not fenced
-        elif front and n and stripped in ("---", "..."):
+        elif front and n and line.strip() in ("---", "..."):
             front = False
-        if fenced or front or not _wraps(line, lines[n + 1]):
+        if fenced or front or not soft_wrap(line, lines[n + 1]):
             ends.append(pos)
         pos += 1
     return ends
-
-
-def soft_wrap(text: str, newline: int) -> bool:
-    """Whether the newline at ``text[newline]`` only wraps a paragraph's line (a sentence goes on below).
-
-    Notes written in an editor that wraps at 72 or 80 columns break sentences across lines: read line
-    by line, "Receipts must be submitted within" and "60 days of purchase." are two quotes, neither of
-    which answers. A newline wraps when its line, long enough to have been wrapped, stops mid-sentence
-    (no closing punctuation) and the next line goes on in lower case; or when its line stops on a word
-    in lower case or one with a digit ("60", "AGPL-3.0") and that word is one no sentence ends on
-    ("led by"), or the line is long, or the next line goes on in lower case (both of several words);
-    after a comma (a line of several words), a dash, or inside a list item indented, too. A line
-    ending on a name, a URL or a credit ("John Moore/Getty Images") above a line that does not go on
-    in lower case stays apart: a caption or a link more often than half a sentence. Blank lines, headings (and their
-    underlines), rules, list items, block quotes, tables, Markdown hard breaks, two lines that both
-    begin with a number (logs, CSV) or both read "key: value", fenced code and front matter always
-    break, and so do short labels ("Contact" above "Email us at ...").
-    """
-    ends = _line_ends(text)
-    i = bisect.bisect_left(ends, newline)
-    return text[newline] == "\n" and (i == len(ends) or ends[i] != newline)
 
 
 def line_end(text: str, pos: int, end: int | None = None) -> int:
@@ -167,12 +161,13 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     the same chunks and sentences as ``current`` does, so that its vectors can be kept.
 
     Version 4 differs from 3 only at soft wraps (a sentence goes on across a wrapped line) and at the
-    fences of code blocks (no longer quoted as "``"): a document without either was chunked alike, and a collection of articles with blank lines between
-    paragraphs (the news2022 corpus: none of 4,816) is not embedded again for it.
+    fences of code blocks (no longer quoted as "``"): a document without either was chunked alike,
+    and a collection of articles with blank lines between paragraphs (the news2022 corpus: none of
+    4,816) is not embedded again for it.
     """
     if version == current:
         return True
-    return version == 3 and current == 4 and not has_soft_wraps(text) and not _FENCE_LINE.search(text)
+    return version == 3 and current == 4 and not has_soft_wraps(text) and not FENCE_LINE.search(text)
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:

@@ -264,13 +264,11 @@ class Indexer:
             if old_hash is None:
                 report.added.append(doc.doc_id)
                 to_embed.append(doc)
-            elif old_hash != doc.content_hash:
+            elif old_hash != doc.content_hash or not (
+                    same_settings and chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text)):
                 report.changed.append(doc.doc_id)
                 to_embed.append(doc)
-            elif not same_settings or not chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text):
-                report.changed.append(doc.doc_id)
-                to_embed.append(doc)
-                rechunked += 1
+                rechunked += old_hash == doc.content_hash  # unchanged, but chunked differently now
             else:
                 report.unchanged += 1
         if previous is not None and not same_settings:

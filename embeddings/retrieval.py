@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .store_api import IndexView as Generation
+from .vector_index import exact_among
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Lap = Callable[[str], None]
@@ -132,9 +133,8 @@ def _prior_ranking(
         cids = cids[mask[cids]]
     if not len(cids):
         return []
-    cosine = gen.chunk_vectors(cids) @ query_vector.astype(np.float32)
-    order = np.argsort(-cosine, kind="stable")[:limit]
-    return [(int(cids[i]), prior[gen.doc_of(int(cids[i]))]) for i in order]
+    best = exact_among(gen.chunk_vectors(cids), cids, query_vector, limit).tolist()
+    return [(cid, prior[gen.doc_of(cid)]) for cid in best]
 
 
 T = TypeVar("T")

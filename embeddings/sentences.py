@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .chunking import FENCE_LINE
 from .chunking import line_end as logical_line_end
 from .chunking import line_start as logical_line_start
 from .chunking import split_sentences
@@ -43,7 +44,6 @@ class Sentence:
 
 # Leading Markdown block syntax: block quotes, list markers, numbered items, headings.
 _LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+))?")
-_FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 _TRAILING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
 # A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
@@ -137,7 +137,7 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
-        if _FENCE.match(text, line_start, line_end):  # ```python, ~~~: syntax, never a quote
+        if FENCE_LINE.match(text, line_start, line_end):  # ```python, ~~~: syntax, never a quote
             pos = line_end + 1
             continue
         m = _LINE_PREFIX.match(text, line_start, line_end)

@@ -150,9 +150,9 @@ class EngineSettings(BaseSettings):
         description="The approximate index of a new generation above exact_search_max_chunks (the local "
         "backend): hnsw, a graph (on the full news2022 index a question's dense search in about half the "
         "time of IVF's, the same dev-set figures), or ivf, lists whose centroids a small re-index reuses "
-        "and which can hold 8-bit vectors (ivf_encoding; sq8 without this setting keeps ivf). The next `docbot "
-        "index` applies a change (the index "
-        "is written again from its vectors, nothing embedded; README, Speed).",
+        "and which can hold 8-bit vectors (ivf_encoding; sq8 without this setting keeps ivf). The next "
+        "`docbot index` applies a change (the index is written again from its vectors, nothing embedded; "
+        "README, Speed).",
     )
     ivf_nprobe: int = Field(
         48, ge=1,

@@ -77,8 +77,8 @@ FORMAT_VERSION = 2
 #: document of a generation made by another (all of them, unless ``chunking.chunked_alike`` says
 #: otherwise). 2: a chunk that begins mid-section carries its heading;
 #: 3: no chunk crosses a Markdown heading (``indexer.chunk_document``); 4: a sentence goes on across a
-#: soft-wrapped line (``chunking.soft_wrap``; ``chunking.chunked_alike`` keeps the vectors of the
-#: documents that have none).
+#: soft-wrapped line (``chunking.soft_wrap``) and code fences are not quoted; ``chunking.chunked_alike``
+#: keeps the vectors of the documents that have neither.
 CHUNKER_VERSION = 4
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
@@ -1444,7 +1444,7 @@ class LocalStore:
         self.data_dir = data_dir
         self.location = str(data_dir)
         self.ivf_encoding = ivf_encoding  # how a new IVF index stores its lists (``vector_index.ENCODINGS``)
-        self.dense_index = dense_index  # what a new generation's approximate index is (``vector_index.METHODS``)
+        self.dense_index = dense_index  # a new generation's approximate index (``vector_index.planned_kind``)
 
     def pointer(self) -> str | None:
         return read_pointer(self.data_dir)

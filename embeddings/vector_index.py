@@ -48,8 +48,6 @@ def _nlist_for(n: int) -> int:
 ENCODINGS = {"flat": None, "sq8": faiss.ScalarQuantizer.QT_8bit}
 
 
-#: Approximate indexes (``DOCBOT_DENSE_INDEX``): an HNSW graph over the fp32 vectors, or IVF lists.
-METHODS = ("hnsw", "ivf")
 #: Neighbours a vector links to in the graph, and the candidate lists of building and of a search:
 #: on news2022 (98,459 vectors) efSearch 128 finds the exact top 10 for every dev question and 0.967
 #: of the top 100 (IVF at nprobe 48: 0.992 and 0.965) in 0.26 against 0.58 ms; the graph took 6.8 s
@@ -85,11 +83,12 @@ def build(
     """An index over ``vectors`` whose ids are the row numbers; above ``exact_max`` an HNSW graph
     (``method="hnsw"``) or an IVF index whose lists hold the vectors as ``encoding`` says (``ENCODINGS``)."""
     n, dim = vectors.shape
-    if n <= exact_max:
+    family = planned_kind(n, exact_max=exact_max, method=method, encoding=encoding)
+    if family == "FlatIP":
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index
-    if method == "hnsw":
+    if family == "HNSWFlat":
         return _hnsw(vectors)
     nlist = _nlist_for(n)
     if (
@@ -127,7 +126,8 @@ def _sample(vectors: np.ndarray, nlist: int, seed: int) -> np.ndarray:
 
 
 def planned_kind(n: int, *, exact_max: int, method: str = "ivf", encoding: str = "flat") -> str:
-    """The family of index :func:`build` makes for ``n`` vectors (what :func:`kind` begins with)."""
+    """The family of index :func:`build` makes for ``n`` vectors (what :func:`kind` begins with): exact
+    up to ``exact_max``, then an HNSW graph (``method="hnsw"``, ``DOCBOT_DENSE_INDEX``) or IVF lists."""
     if n <= exact_max:
         return "FlatIP"
     if method == "hnsw":
