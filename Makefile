@@ -20,8 +20,10 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
 
+# The suite runs on every core (pytest-xdist, at most 4 workers), each test file in one worker so that
+# its module fixtures are built once; PYTEST_ARGS adds options (`-n 0`: one process, `-x`, a file).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 index: $(VENV)/.installed
 	$(BIN)/docbot index

@@ -25,6 +25,9 @@ as_owner() {  # run a command as the cluster's owner
 
 case "${1:-}" in
 start)
+    # Test workers run in parallel (`make test`): one installs the package while the others wait for it.
+    exec 9>/tmp/docbot-postgres-install.lock
+    flock 9
     if ! bin=$(find_bin); then
         echo "postgres.sh: PostgreSQL not found; installing Debian's postgresql package" >&2
         if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
@@ -32,15 +35,21 @@ start)
             || { echo "postgres.sh: could not install postgresql (apt-get install -y postgresql)" >&2; exit 1; }
         bin=$(find_bin) || { echo "postgres.sh: postgresql installed but initdb not found" >&2; exit 1; }
     fi
+    flock -u 9
+    exec 9>&-
     dir=$(mktemp -d /tmp/docbot-postgres-XXXXXX)
     chmod 755 "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bin/initdb" -D "$dir/data" -U docbot --auth=trust --encoding=UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; echo "postgres.sh: initdb failed" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        >/dev/null || { cat "$dir/server.log" >&2; echo "postgres.sh: the server did not start" >&2; exit 1; }
+    # A port found free may be taken by another worker's server before this one binds it: three tries.
+    for attempt in 1 2 3; do
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            >/dev/null && break
+        [ "$attempt" = 3 ] && { cat "$dir/server.log" >&2; echo "postgres.sh: the server did not start" >&2; exit 1; }
+    done
     echo "POSTGRES_URL=postgresql://docbot@127.0.0.1:$port/postgres"
     echo "POSTGRES_DIR=$dir"
     ;;

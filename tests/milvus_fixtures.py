@@ -50,36 +50,55 @@ def _milvus_lite_command() -> list[str]:
 @pytest.fixture
 def milvus_server(tmp_path: Path) -> Iterator[str]:
     """``milvus-lite server`` on a free port of 127.0.0.1 with a data folder of the test's own; its URI once
-    it answers a call (the gRPC port accepting and ``list_collections`` returning)."""
-    require_milvus()
-    from pymilvus import MilvusClient
+    it answers a call (the gRPC port accepting and ``list_collections`` returning).
 
-    port = _free_port()
-    log = open(tmp_path / "milvus-server.log", "wb")  # noqa: SIM115 - closed with the server
-    server = subprocess.Popen([*_milvus_lite_command(), "server", "--data-dir", str(tmp_path / "milvus-server"),
-                               "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    uri = f"http://127.0.0.1:{port}"
+    The tests run in parallel workers (``make test``), so a port found free can be taken by another
+    worker's server before this one binds it: a server that exits while starting is started again on
+    another port (three tries).
+    """
+    require_milvus()
+    log_path = tmp_path / "milvus-server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the server
+    server: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise AssertionError(f"milvus-lite server exited: {(tmp_path / 'milvus-server.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    pass
-                client = MilvusClient(uri=uri, timeout=5)
-                client.list_collections()
-                client.close()
+        for attempt in range(3):
+            port = _free_port()
+            server = subprocess.Popen(
+                [*_milvus_lite_command(), "server", "--data-dir", str(tmp_path / f"milvus-server-{attempt}"),
+                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+            uri = f"http://127.0.0.1:{port}"
+            if _serving(server, port, uri):
                 break
-            except Exception:  # noqa: BLE001 - not up yet
-                if time.monotonic() > deadline:
-                    raise AssertionError("milvus-lite server did not accept connections in 120 s") from None
-                time.sleep(0.2)  # polling the port: the server gives no other signal that it is ready
+        else:
+            raise AssertionError(f"milvus-lite server exited: {log_path.read_text()[-2000:]}")
         yield uri
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
         log.close()
+
+
+def _serving(server: subprocess.Popen[bytes], port: int, uri: str) -> bool:
+    """True once ``server`` answers a call on ``port``; False when it exits first (a port taken meanwhile)."""
+    from pymilvus import MilvusClient
+
+    deadline = time.monotonic() + 120
+    while server.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            client = MilvusClient(uri=uri, timeout=5)
+            client.list_collections()
+            client.close()
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > deadline:
+                raise AssertionError("milvus-lite server did not accept connections in 120 s") from None
+            time.sleep(0.2)  # polling the port: the server gives no other signal that it is ready
+            continue
+        # It answered; still running means the answer was its own, not another worker's on that port.
+        return server.poll() is None
+    return False
