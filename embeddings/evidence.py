@@ -24,7 +24,6 @@ features, so a loosely related second source never rides along with a good first
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 import re
@@ -39,7 +38,7 @@ from .rarity import zipf
 from .recency import ages, asks_recent
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
-from .sentences import Kind, headings
+from .sentences import Kind, sections_above
 from .spelling import Held, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -463,9 +462,10 @@ def answer_checks(
 def _sentence_words(
     gen: Generation, cands: list[Candidate], texts: Callable[[], list[str]], question_terms: set[str],
     wants_number: bool,
-) -> tuple[list[set[str]], np.ndarray, np.ndarray]:
-    """For each candidate sentence: the question's terms it holds, its number of distinct terms, and
-    1.0 where it holds a number (only looked at when the question asks for one).
+) -> tuple[list[set[str]], np.ndarray, np.ndarray, list[set[str]] | None]:
+    """For each candidate sentence: the question's terms it holds, its number of distinct terms,
+    1.0 where it holds a number (only looked at when the question asks for one) and the question's
+    terms its section's heading holds (None: find them with :func:`_section_terms`).
 
     Read from the terms the generation stored at index time when it has them (``sentence_terms``):
     tokenizing and stemming a question's ~60 sentences cost ~0.7 ms. Otherwise, and for a sentence
@@ -474,7 +474,7 @@ def _sentence_words(
     stored = gen.sentence_matches((c.chunk for c in cands), question_terms)
     if stored is not None and not stored.unknown.any():
         typed = stored.numbers.astype(np.float64) if wants_number else np.zeros(len(stored.counts))
-        return stored.found, stored.counts, typed
+        return stored.found, stored.counts, typed, stored.in_heading
     sentence_texts = texts()
     redo = range(len(sentence_texts)) if stored is None else np.flatnonzero(stored.unknown).tolist()
     words_of = tokens([sentence_texts[i] for i in redo])
@@ -483,11 +483,11 @@ def _sentence_words(
         found, counts = [st & question_terms for st in own], np.array([len(st) for st in own], dtype=np.int64)
         typed = (np.array([holds_number(t, w) for t, w in zip(sentence_texts, words_of)], dtype=np.float64)
                  if wants_number else np.zeros(len(sentence_texts)))
-        return found, counts, typed
+        return found, counts, typed, None
     found, counts = list(stored.found), stored.counts.copy()
     for i, st in zip(redo, own):
         found[i], counts[i] = st & question_terms, len(st)
-    return found, counts, stored.numbers.astype(np.float64) if wants_number else np.zeros(len(counts))
+    return found, counts, stored.numbers.astype(np.float64) if wants_number else np.zeros(len(counts)), None
 
 
 def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
@@ -511,22 +511,20 @@ def _coverage(
 
 
 def _section_terms(
-    gen: Generation, docs: list[int], spans: np.ndarray, bounds: np.ndarray, texts: dict[int, str]
+    docs: list[int], spans: np.ndarray, bounds: np.ndarray, texts: dict[int, str]
 ) -> list[frozenset[str]]:
-    """For every sentence (``spans``, chunk i's rows from ``bounds[i]``), the terms of its heading."""
-    out: list[frozenset[str]] = []
-    parsed: dict[int, tuple[list[int], list[frozenset[str]]]] = {}
-    for i, doc in enumerate(docs):
-        if doc not in parsed:
-            starts, titles = headings(texts[doc])
-            parsed[doc] = (starts, [frozenset(t) for t in terms(titles)])
-        starts, heading_terms = parsed[doc]
-        if not starts:
-            out.extend([frozenset()] * int(bounds[i + 1] - bounds[i]))
-            continue
-        for start in spans[bounds[i] : bounds[i + 1], 0].tolist():
-            j = bisect.bisect_right(starts, start) - 1
-            out.append(heading_terms[j] if j >= 0 and starts[j] != start else frozenset())
+    """For every sentence (``spans``, chunk i's rows from ``bounds[i]``), the terms of its heading,
+    found in its document's text (for a generation that did not store them: ``sentence_terms``)."""
+    out: list[frozenset[str]] = [frozenset()] * len(spans)
+    row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds))
+    for doc in dict.fromkeys(docs):
+        rows = np.flatnonzero(row_docs == doc)
+        sections = sections_above(texts[doc], spans[rows, 0].tolist())  # "" where none
+        titles = sorted(set(sections) - {""})
+        known = {h: frozenset(t) for h, t in zip(titles, terms(titles))}
+        for row, heading in zip(rows.tolist(), sections):
+            if heading:
+                out[row] = known[heading]
     return out
 
 
@@ -576,14 +574,14 @@ def score(
     weights, total = query.weights, sum(query.weights.values())
     question_terms = set(weights)
     # Each sentence's share of the question's words, and how many words of its own it has.
-    sentence_terms, counts, typed = _sentence_words(
+    sentence_terms, counts, typed, in_heading = _sentence_words(
         gen, cands, sentence_texts, question_terms | set(query.aliases), query.wants_number)
     unique_docs = list(dict.fromkeys(docs))
     title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
     if query.aliases:  # another form of a question's word is that word
         sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
-    section_terms = _section_terms(gen, docs, spans, bounds, texts)
+    section_terms = in_heading if in_heading is not None else _section_terms(docs, spans, bounds, texts)
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
         dtype=np.float64,

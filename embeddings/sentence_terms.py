@@ -1,6 +1,7 @@
-"""Each quotable sentence's terms and whether it holds a number, computed when a generation is
-written so that a question's evidence reads them instead of tokenizing and stemming its ~60
-candidate sentences (~0.7 ms of a 7 ms question on the news index).
+"""Each quotable sentence's terms, whether it holds a number and the terms of its section's heading,
+computed when a generation is written so that a question's evidence reads them instead of tokenizing
+and stemming its ~60 candidate sentences (~0.7 ms of a 7 ms question on the news index) and finding
+the headings of their documents (``sentences.headings``: ~0.3 ms).
 
 A sentence's terms are stored as the ids of the generation's BM25 vocabulary (the same tokenizer
 and stemmer: ``lexical.terms``), each distinct term once, sentence after sentence in one flat int32
@@ -18,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .lexical import terms_of, tokens
+from .lexical import terms, terms_of, tokens
+from .sentences import sections_above
 
 #: A term that is not in the vocabulary: its sentence is tokenized at query time.
 UNKNOWN = -1
@@ -53,52 +55,76 @@ class SentenceMatches(NamedTuple):
 
     found: list[set[str]]  # the question's terms the sentence holds
     counts: np.ndarray  # its number of distinct terms
-    unknown: np.ndarray  # True where it holds a term without an id: tokenize its text instead
+    unknown: np.ndarray  # True where it or its heading holds a term without an id: read its text instead
     numbers: np.ndarray  # whether it holds a number
+    in_heading: list[set[str]]  # the question's terms the heading of its section holds
 
 
 class SentenceTerms(NamedTuple):
     """Sentence i's distinct term ids are ``ids[offsets[i]:offsets[i + 1]]`` (int32, ascending);
-    ``numbers[i]`` says whether it holds a number (:func:`holds_number`)."""
+    ``numbers[i]`` says whether it holds a number (:func:`holds_number`); the distinct term ids of the
+    heading of the section it lies in are ``heading_ids[heading_offsets[i]:heading_offsets[i + 1]]``
+    (none when it lies above every heading or is the heading itself: ``sentences.sections_above``)."""
 
     ids: np.ndarray
     offsets: np.ndarray
     numbers: np.ndarray
+    heading_ids: np.ndarray
+    heading_offsets: np.ndarray
 
     def __len__(self) -> int:
         return len(self.numbers)
 
     def consistent(self) -> bool:
-        """Whether the three arrays agree with each other (a truncated or mixed set does not)."""
-        off = self.offsets
-        return (self.ids.ndim == 1 and off.ndim == 1 and self.numbers.ndim == 1 and len(off) == len(self.numbers) + 1
-                and int(off[0]) == 0 and int(off[-1]) == len(self.ids) and bool((off[1:] >= off[:-1]).all()))
+        """Whether the arrays agree with each other (a truncated or mixed set does not)."""
+        return (self.numbers.ndim == 1 and _csr_consistent(self.ids, self.offsets, len(self.numbers))
+                and _csr_consistent(self.heading_ids, self.heading_offsets, len(self.numbers)))
 
     def rows(self, rows: np.ndarray) -> "SentenceTerms":
         """The sentences ``rows``, in that order, as a table of their own (one gather per array)."""
-        lo, hi = self.offsets[rows], self.offsets[rows + 1]
-        counts = hi - lo
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        at = np.repeat(lo - offsets[:-1], counts) + np.arange(int(offsets[-1]))
-        return SentenceTerms(np.asarray(self.ids[at]), offsets, np.asarray(self.numbers[rows]))
+        ids, offsets = _gather(self.ids, self.offsets, rows)
+        heading_ids, heading_offsets = _gather(self.heading_ids, self.heading_offsets, rows)
+        return SentenceTerms(ids, offsets, np.asarray(self.numbers[rows]), heading_ids, heading_offsets)
 
     def matches(self, wanted: dict[int, str]) -> SentenceMatches:
         """For each sentence: the terms of ``wanted`` (id -> term) it holds, its number of distinct
-        terms, whether it holds an ``UNKNOWN`` one (then those two must come from its text) and a number."""
+        terms, whether it or its heading holds an ``UNKNOWN`` one (then what it holds must come from
+        its text), whether it holds a number, and the terms of ``wanted`` its heading holds."""
         n = len(self)
-        found: list[set[str]] = [set() for _ in range(n)]
-        if wanted and len(self.ids):
-            hit = _positions_of(self.ids, wanted)
-            if len(hit):
-                where = np.searchsorted(self.offsets, hit, side="right") - 1
-                for s, i in zip(where.tolist(), self.ids[hit].tolist()):
-                    found[s].add(wanted[i])
         unknown = np.zeros(n, dtype=bool)
-        odd = np.flatnonzero(self.ids == UNKNOWN)
-        if len(odd):
-            unknown[np.searchsorted(self.offsets, odd, side="right") - 1] = True
-        return SentenceMatches(found, np.diff(self.offsets), unknown, self.numbers)
+        for ids, offsets in ((self.ids, self.offsets), (self.heading_ids, self.heading_offsets)):
+            odd = np.flatnonzero(ids == UNKNOWN)
+            if len(odd):
+                unknown[np.searchsorted(offsets, odd, side="right") - 1] = True
+        return SentenceMatches(_found(self.ids, self.offsets, wanted, n), np.diff(self.offsets), unknown,
+                               self.numbers, _found(self.heading_ids, self.heading_offsets, wanted, n))
+
+
+def _csr_consistent(ids: np.ndarray, offsets: np.ndarray, n: int) -> bool:
+    return (ids.ndim == 1 and offsets.ndim == 1 and len(offsets) == n + 1 and int(offsets[0]) == 0
+            and int(offsets[-1]) == len(ids) and bool((offsets[1:] >= offsets[:-1]).all()))
+
+
+def _gather(ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The id lists of ``rows``, in that order, as flat ids and offsets of their own."""
+    lo, hi = offsets[rows], offsets[rows + 1]
+    counts = hi - lo
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    at = np.repeat(lo - out[:-1], counts) + np.arange(int(out[-1]))
+    return np.asarray(ids[at]), out
+
+
+def _found(ids: np.ndarray, offsets: np.ndarray, wanted: dict[int, str], n: int) -> list[set[str]]:
+    """For each of the ``n`` id lists: the terms of ``wanted`` among its ids."""
+    found: list[set[str]] = [set() for _ in range(n)]
+    if wanted and len(ids):
+        hit = _positions_of(ids, wanted)
+        if len(hit):
+            where = np.searchsorted(offsets, hit, side="right") - 1
+            for s, i in zip(where.tolist(), ids[hit].tolist()):
+                found[s].add(wanted[i])
+    return found
 
 
 def _positions_of(ids: np.ndarray, wanted: dict[int, str]) -> np.ndarray:
@@ -116,26 +142,43 @@ def _positions_of(ids: np.ndarray, wanted: dict[int, str]) -> np.ndarray:
 
 
 def build(docs: Iterable[tuple[str, Sequence[tuple[int, int]]]], lookup: Callable[[str], int | None]) -> SentenceTerms:
-    """The terms of every sentence of ``docs`` (each a text and its sentences' ``(start, end)``), in
-    that order; ``lookup`` gives a term's vocabulary id (None when it has none)."""
+    """The terms of every sentence of ``docs`` (each a text and its sentences' ``(start, end)``) and of
+    its section's heading, in that order; ``lookup`` gives a term's vocabulary id (None when it has none)."""
     ids: dict[str, int] = {}
+
+    def id_of(stem: str) -> int:
+        at = ids.get(stem)
+        if at is None:
+            found = lookup(stem)
+            at = ids[stem] = UNKNOWN if found is None else int(found)
+        return at
+
     flat: list[int] = []
     counts: list[int] = []
     numbers: list[bool] = []
+    heading_flat: list[int] = []
+    heading_counts: list[int] = []
     for text, spans in docs:
         texts = [text[a:b] for a, b in spans]
         words_of = tokens(texts)
         for sentence, words, stems in zip(texts, words_of, terms_of(words_of)):
-            own = set()
-            for stem in stems:
-                at = ids.get(stem)
-                if at is None:
-                    found = lookup(stem)
-                    at = ids[stem] = UNKNOWN if found is None else int(found)
-                own.add(at)
-            flat.extend(sorted(own))
+            own = sorted({id_of(stem) for stem in stems})
+            flat.extend(own)
             counts.append(len(own))
             numbers.append(holds_number(sentence, words))
+        sections = sections_above(text, [a for a, _ in spans])  # "" where none
+        titles = sorted(set(sections) - {""})
+        heading_terms = {h: sorted({id_of(stem) for stem in t}) for h, t in zip(titles, terms(titles))}
+        heading_terms[""] = []
+        for heading in sections:
+            own = heading_terms[heading]
+            heading_flat.extend(own)
+            heading_counts.append(len(own))
+    return SentenceTerms(np.array(flat, dtype=np.int32), _offsets(counts), np.array(numbers, dtype=bool),
+                         np.array(heading_flat, dtype=np.int32), _offsets(heading_counts))
+
+
+def _offsets(counts: list[int]) -> np.ndarray:
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return SentenceTerms(np.array(flat, dtype=np.int32), offsets, np.array(numbers, dtype=bool))
+    return offsets

@@ -195,8 +195,8 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
 
 
 def sections_above(text: str, starts: Sequence[int]) -> list[str]:
-    """For every offset of ``starts`` (a chunk's start), the heading of the section it lies in when that
-    heading is above it, else "" (no heading above, or the chunk begins with its heading)."""
+    """For every offset of ``starts`` (a chunk's or a sentence's start), the heading of the section it
+    lies in when that heading is above it, else "" (no heading above, or it begins with its heading)."""
     at, titles = headings(text)
     out = []
     for start in starts:

@@ -6,9 +6,11 @@ Layout of the data directory::
     reindex.lock            held by whoever changes the index or the documents folder
     generations/<name>/     manifest.json, store.sqlite (documents, chunks, pages), vectors.npy, index.faiss, bm25/,
                             sentences.npy, chunk_sentences.npy, sentence_vectors.npy, sentence_scales.npy,
-                            sentence_terms.npy, sentence_term_offsets.npy, sentence_numbers.npy (each sentence's
-                            BM25 term ids and whether it holds a number: ``sentence_terms.py``; absent in
-                            generations written before, whose ``docbot index`` derives them into derived/)
+                            sentence_terms.npy, sentence_term_offsets.npy, sentence_numbers.npy,
+                            sentence_heading_terms.npy, sentence_heading_offsets.npy (each sentence's BM25
+                            term ids, whether it holds a number and its section heading's term ids:
+                            ``sentence_terms.py``; absent or partial in generations written before, whose
+                            ``docbot index`` derives them into derived/)
                             derived/<name>.json: what is measured on the published generation (not in the
                             manifest: written after it, e.g. the abstention's null profile, ``embeddings.null``,
                             and vectors_checked.json: index.faiss's size and time when its vectors last passed the check)
@@ -92,7 +94,8 @@ DERIVED_FILES = ("index.faiss", "bm25")
 #: Each sentence's terms (``SentenceTerms``): written with every generation since they were added;
 #: an older generation gets them in ``derived/`` from ``ensure_sentence_terms`` and answers without
 #: them (tokenizing its candidates' sentences) until then.
-SENTENCE_TERM_FILES = ("sentence_terms.npy", "sentence_term_offsets.npy", "sentence_numbers.npy")
+SENTENCE_TERM_FILES = ("sentence_terms.npy", "sentence_term_offsets.npy", "sentence_numbers.npy",
+                       "sentence_heading_terms.npy", "sentence_heading_offsets.npy")
 DERIVED_DIR = "derived"
 _GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 
@@ -616,7 +619,7 @@ def _write_files(
 
 def _save_sentence_terms(directory: Path, table: SentenceTerms) -> None:
     """``table``'s arrays as ``SENTENCE_TERM_FILES`` in ``directory``, each replaced atomically."""
-    for name, array in zip(SENTENCE_TERM_FILES, (table.ids, table.offsets, table.numbers)):
+    for name, array in zip(SENTENCE_TERM_FILES, table, strict=True):
         tmp = directory / f"{name}.tmp"
         with open(tmp, "wb") as fh:
             np.save(fh, array)
@@ -1322,7 +1325,7 @@ class Generation(DocumentTable):
 
     def ensure_sentence_terms(self) -> None:
         """Derive the sentences' terms into ``derived/`` for a generation written before they were
-        stored (once; ~14 s for the 487,517 sentences of news2022). A failure is a warning: questions
+        stored (once; 17 s for the 486,890 sentences of news2022). A failure is a warning: questions
         tokenize the sentences instead, with the same answers."""
         if self._sentence_terms is not None or self._stored_sentence_terms() is not None:
             return

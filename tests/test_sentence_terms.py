@@ -13,6 +13,7 @@ import pytest
 from embeddings import Engine, evidence, retrieval, sentence_terms, store
 from embeddings.evidence import Passage, Query
 from embeddings.lexical import terms, tokens
+from embeddings.sentences import sections_above
 
 QUESTIONS = [
     "what did Peskov say about a meeting?",
@@ -50,19 +51,38 @@ def _without_terms(path: Path) -> store.Generation:
 
 
 def test_stored_terms_equal_the_tokenizer_for_every_sentence(engine: Engine):
+    """Each sentence's terms, its number flag and the terms of its section's heading, as the text gives them."""
     gen = engine.generation
     assert gen._sentence_terms is not None and len(gen._sentence_terms) == len(gen.sentences)
     get = gen.lexical.vocabulary.get
+    under_heading = 0
     for pos in range(gen.documents):
         text = gen.doc_text(pos)
         cids = gen.chunk_ids(pos).tolist()
         stored = gen._sentence_terms.rows(gen._sentence_rows(cids)[0])
         spans = gen.sentences_of(cids)[0].spans.tolist()
+        sections = sections_above(text, [a for a, _, _ in spans])
         for i, (a, b, _) in enumerate(spans):
             sentence = text[a:b]
             expected = sorted({get(t) for t in terms([sentence])[0]})
             assert stored.ids[stored.offsets[i]:stored.offsets[i + 1]].tolist() == expected, sentence
             assert stored.numbers[i] == evidence.holds_number(sentence, tokens([sentence])[0]), sentence
+            heading = sorted({get(t) for t in terms([sections[i]])[0]}) if sections[i] else []
+            got = stored.heading_ids[stored.heading_offsets[i]:stored.heading_offsets[i + 1]].tolist()
+            assert got == heading, (sentence, sections[i])
+            under_heading += bool(heading)
+    assert under_heading >= 4  # volcano.md's and everyone.md's sentences lie under their headings
+
+
+def test_a_question_word_in_a_heading_is_read_from_the_stored_terms(engine: Engine):
+    """"notice" is only in everyone.md's heading ("Server etiquette notice"): its sentences hold it there."""
+    gen = engine.generation
+    pos = next(p for p in range(gen.documents) if gen.doc_id(p) == "everyone.md")
+    matches = gen.sentence_matches(gen.chunk_ids(pos).tolist(), {"notic", "picnic"})
+    assert matches is not None
+    prose = [i for i, found in enumerate(matches.found) if "picnic" in found]
+    assert len(prose) == 2  # the heading itself is a row too
+    assert all(matches.in_heading[i] == {"notic"} and "notic" not in matches.found[i] for i in prose)
 
 
 def test_evidence_from_stored_terms_equals_tokenizing(engine: Engine):
@@ -145,11 +165,22 @@ def test_matches_equal_set_membership_sentence_by_sentence():
     sentences = [sorted(set(rng.integers(-1, 400, size=int(rng.integers(0, 12))).tolist())) for _ in range(300)]
     offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
     np.cumsum([len(s) for s in sentences], out=offsets[1:])
-    table = sentence_terms.SentenceTerms(np.array([i for s in sentences for i in s], dtype=np.int32), offsets,
-                                         rng.random(len(sentences)) < 0.3)
+    flat = np.array([i for s in sentences for i in s], dtype=np.int32)
+    headings = sentences[::-1]  # other lists of the same kinds, as the headings' terms
+    heading_offsets = np.zeros(len(headings) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in headings], out=heading_offsets[1:])
+    table = sentence_terms.SentenceTerms(flat, offsets, rng.random(len(sentences)) < 0.3,
+                                         np.array([i for s in headings for i in s], dtype=np.int32), heading_offsets)
+    assert table.consistent()
     for wanted_ids in ([0], [399], [3, 17, 250], list(range(0, 400, 7)), [1000]):
         wanted = {i: f"t{i}" for i in wanted_ids}
         got = table.matches(wanted)
         assert got.found == [{wanted[i] for i in s if i in wanted} for s in sentences]
-        assert got.unknown.tolist() == [sentence_terms.UNKNOWN in s for s in sentences]
+        assert got.in_heading == [{wanted[i] for i in s if i in wanted} for s in headings]
+        assert got.unknown.tolist() == [sentence_terms.UNKNOWN in s or sentence_terms.UNKNOWN in h
+                                        for s, h in zip(sentences, headings)]
         assert got.counts.tolist() == [len(s) for s in sentences]
+    rows = np.array([5, 0, 299, 5])
+    part = table.rows(rows)
+    assert part.consistent() and part.matches({3: "t3"}).in_heading == [
+        {"t3"} if 3 in headings[r] else set() for r in rows.tolist()]
