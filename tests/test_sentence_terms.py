@@ -106,15 +106,19 @@ def test_a_sentence_with_a_term_outside_the_vocabulary_is_tokenized(engine: Engi
     assert _scored(gen, QUESTIONS, engine) == _scored(_without_terms(gen.path), QUESTIONS, engine)
 
 
-def test_an_index_written_before_gets_its_terms_from_the_next_index(engine: Engine, session_index, tmp_path):
-    """Without the files it answers by tokenizing (same answers); ``docbot index`` with nothing to
-    change then derives them into ``derived/``, equal to what a new index writes."""
+@pytest.mark.parametrize("missing", [store.SENTENCE_TERM_FILES, store.SENTENCE_TERM_FILES[3:]],
+                         ids=["no-terms", "no-headings"])
+def test_an_index_written_before_gets_its_terms_from_the_next_index(
+        engine: Engine, session_index, tmp_path, missing: tuple[str, ...]):
+    """Without the files (none at all, or the terms without the headings' as written before headings
+    were stored) it answers by tokenizing (same answers); ``docbot index`` with nothing to change then
+    derives them into ``derived/``, equal to what a new index writes."""
     data = tmp_path / "data"
     shutil.copytree(session_index.data_dir, data, symlinks=True)
     gen_path = data / "generations" / store.read_pointer(data)
     written = [np.load(gen_path / name) for name in store.SENTENCE_TERM_FILES]
     manifest = json.loads((gen_path / "manifest.json").read_text())
-    for name in store.SENTENCE_TERM_FILES:
+    for name in missing:
         (gen_path / name).unlink()
         del manifest["files"][name]
     (gen_path / "manifest.json").write_text(json.dumps(manifest))
