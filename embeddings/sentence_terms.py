@@ -57,34 +57,41 @@ class SentenceMatches(NamedTuple):
     counts: np.ndarray  # its number of distinct terms
     unknown: np.ndarray  # True where it or its heading holds a term without an id: read its text instead
     numbers: np.ndarray  # whether it holds a number
-    in_heading: list[set[str]]  # the question's terms the heading of its section holds
+    in_heading: list[set[str]] | None  # the question's terms its section's heading holds (None: not stored)
 
 
 class SentenceTerms(NamedTuple):
     """Sentence i's distinct term ids are ``ids[offsets[i]:offsets[i + 1]]`` (int32, ascending);
     ``numbers[i]`` says whether it holds a number (:func:`holds_number`); the distinct term ids of the
     heading of the section it lies in are ``heading_ids[heading_offsets[i]:heading_offsets[i + 1]]``
-    (none when it lies above every heading or is the heading itself: ``sentences.sections_above``)."""
+    (none when it lies above every heading or is the heading itself: ``sentences.sections_above``).
+    A table written before the headings were stored has None for those two: evidence then finds the
+    headings in the text."""
 
     ids: np.ndarray
     offsets: np.ndarray
     numbers: np.ndarray
-    heading_ids: np.ndarray
-    heading_offsets: np.ndarray
+    heading_ids: np.ndarray | None = None
+    heading_offsets: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
 
     def consistent(self) -> bool:
         """Whether the arrays agree with each other (a truncated or mixed set does not)."""
-        return (self.numbers.ndim == 1 and _csr_consistent(self.ids, self.offsets, len(self.numbers))
-                and _csr_consistent(self.heading_ids, self.heading_offsets, len(self.numbers)))
+        n = len(self.numbers)
+        headings_ok = (self.heading_ids is None and self.heading_offsets is None) or (
+            self.heading_ids is not None and self.heading_offsets is not None
+            and _csr_consistent(self.heading_ids, self.heading_offsets, n))
+        return self.numbers.ndim == 1 and _csr_consistent(self.ids, self.offsets, n) and headings_ok
 
     def rows(self, rows: np.ndarray) -> "SentenceTerms":
         """The sentences ``rows``, in that order, as a table of their own (one gather per array)."""
         ids, offsets = _gather(self.ids, self.offsets, rows)
-        heading_ids, heading_offsets = _gather(self.heading_ids, self.heading_offsets, rows)
-        return SentenceTerms(ids, offsets, np.asarray(self.numbers[rows]), heading_ids, heading_offsets)
+        if self.heading_ids is None or self.heading_offsets is None:
+            return SentenceTerms(ids, offsets, np.asarray(self.numbers[rows]))
+        return SentenceTerms(ids, offsets, np.asarray(self.numbers[rows]),
+                             *_gather(self.heading_ids, self.heading_offsets, rows))
 
     def matches(self, wanted: dict[int, str]) -> SentenceMatches:
         """For each sentence: the terms of ``wanted`` (id -> term) it holds, its number of distinct
@@ -92,12 +99,16 @@ class SentenceTerms(NamedTuple):
         its text), whether it holds a number, and the terms of ``wanted`` its heading holds."""
         n = len(self)
         unknown = np.zeros(n, dtype=bool)
-        for ids, offsets in ((self.ids, self.offsets), (self.heading_ids, self.heading_offsets)):
+        lists = [(self.ids, self.offsets)]
+        if self.heading_ids is not None and self.heading_offsets is not None:
+            lists.append((self.heading_ids, self.heading_offsets))
+        for ids, offsets in lists:
             odd = np.flatnonzero(ids == UNKNOWN)
             if len(odd):
                 unknown[np.searchsorted(offsets, odd, side="right") - 1] = True
+        in_heading = _found(*lists[1], wanted, n) if len(lists) > 1 else None
         return SentenceMatches(_found(self.ids, self.offsets, wanted, n), np.diff(self.offsets), unknown,
-                               self.numbers, _found(self.heading_ids, self.heading_offsets, wanted, n))
+                               self.numbers, in_heading)
 
 
 def _csr_consistent(ids: np.ndarray, offsets: np.ndarray, n: int) -> bool:

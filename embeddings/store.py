@@ -96,6 +96,8 @@ DERIVED_FILES = ("index.faiss", "bm25")
 #: them (tokenizing its candidates' sentences) until then.
 SENTENCE_TERM_FILES = ("sentence_terms.npy", "sentence_term_offsets.npy", "sentence_numbers.npy",
                        "sentence_heading_terms.npy", "sentence_heading_offsets.npy")
+#: How many of them a generation written before the headings' terms were stored has.
+SENTENCE_TERMS_BEFORE_HEADINGS = 3
 DERIVED_DIR = "derived"
 _GENERATION_NAME = re.compile(r"gen-\d{8}T\d{12}")
 
@@ -629,11 +631,17 @@ def _save_sentence_terms(directory: Path, table: SentenceTerms) -> None:
 
 
 def _load_sentence_terms(directory: Path) -> SentenceTerms | None:
-    """The table in ``directory`` (memory-mapped), or None when absent, unreadable or inconsistent."""
-    if not all((directory / name).is_file() for name in SENTENCE_TERM_FILES):
+    """The table in ``directory`` (memory-mapped), or None when absent, unreadable or inconsistent.
+
+    A table written before the headings' terms were stored (the first three files alone) is read
+    without them (``SentenceTerms.heading_ids`` None): its sentences' terms still serve.
+    """
+    names = SENTENCE_TERM_FILES if all((directory / n).is_file() for n in SENTENCE_TERM_FILES) else (
+        SENTENCE_TERM_FILES[:SENTENCE_TERMS_BEFORE_HEADINGS])
+    if not all((directory / name).is_file() for name in names):
         return None
     try:
-        table = SentenceTerms(*(load_mapped(directory / name) for name in SENTENCE_TERM_FILES))
+        table = SentenceTerms(*(load_mapped(directory / name) for name in names))
     except (OSError, ValueError) as exc:
         log.warning("ignoring the sentence terms in %s (%s); questions tokenize their sentences", directory, exc)
         return None
@@ -1312,22 +1320,30 @@ class Generation(DocumentTable):
         return table.rows(self._sentence_rows(cids)[0]).matches(wanted)
 
     def _stored_sentence_terms(self) -> SentenceTerms | None:
-        """The sentences' terms written with this generation (IndexDamaged if they disagree with its
-        sentences), else those derived into ``derived/`` (ignored if they disagree: not checksummed)."""
+        """The most complete table of the sentences' terms: the one written with this generation
+        (IndexDamaged if it disagrees with its sentences) when it has the headings' terms, else one
+        derived into ``derived/`` with them (ignored if it disagrees: not checksummed), else whichever
+        of the two has the sentences' terms alone."""
         n = len(self.sentences)
         with _reading(self.path, "sentence_terms.npy"):
-            table = _load_sentence_terms(self.path)
-            if table is not None and len(table) != n:
-                raise damaged(self.path, [f"the sentence terms cover {len(table)} sentences, not {n}"])
-            if table is None:
-                table = _load_sentence_terms(self.path / DERIVED_DIR)
-        return table if table is not None and len(table) == n else None
+            own = _load_sentence_terms(self.path)
+            if own is not None and len(own) != n:
+                raise damaged(self.path, [f"the sentence terms cover {len(own)} sentences, not {n}"])
+            if own is not None and own.heading_ids is not None:
+                return own
+            derived = _load_sentence_terms(self.path / DERIVED_DIR)
+        if derived is not None and len(derived) != n:
+            derived = None
+        if derived is not None and derived.heading_ids is not None:
+            return derived
+        return own if own is not None else derived
 
     def ensure_sentence_terms(self) -> None:
-        """Derive the sentences' terms into ``derived/`` for a generation written before they were
-        stored (once; 17 s for the 486,890 sentences of news2022). A failure is a warning: questions
-        tokenize the sentences instead, with the same answers."""
-        if self._sentence_terms is not None or self._stored_sentence_terms() is not None:
+        """Derive the sentences' terms and their headings' into ``derived/`` for a generation written
+        before they were stored (once; 17 s for the 486,890 sentences of news2022). A failure is a
+        warning: questions tokenize the sentences (or find their headings) instead, with the same answers."""
+        table = self._sentence_terms if self._sentence_terms is not None else self._stored_sentence_terms()
+        if table is not None and table.heading_ids is not None:
             return
         lexical = self.lexical or LexicalIndex.load(self.path / "bm25")
         log.info("storing the sentences' terms of index generation %s (once)", self.name)

@@ -110,9 +110,10 @@ def test_a_sentence_with_a_term_outside_the_vocabulary_is_tokenized(engine: Engi
                          ids=["no-terms", "no-headings"])
 def test_an_index_written_before_gets_its_terms_from_the_next_index(
         engine: Engine, session_index, tmp_path, missing: tuple[str, ...]):
-    """Without the files (none at all, or the terms without the headings' as written before headings
-    were stored) it answers by tokenizing (same answers); ``docbot index`` with nothing to change then
-    derives them into ``derived/``, equal to what a new index writes."""
+    """Without the files it answers by tokenizing (same answers); with the sentences' terms but not
+    their headings' (written before headings were stored) it reads the terms and finds the headings in
+    the text (same answers); ``docbot index`` with nothing to change then derives them all into
+    ``derived/``, equal to what a new index writes."""
     data = tmp_path / "data"
     shutil.copytree(session_index.data_dir, data, symlinks=True)
     gen_path = data / "generations" / store.read_pointer(data)
@@ -125,7 +126,11 @@ def test_an_index_written_before_gets_its_terms_from_the_next_index(
     settings = session_index.model_copy(update={"data_dir": data})
 
     older = Engine(settings).load()
-    assert older.generation.sentence_matches([0], ["x"]) is None
+    matches = older.generation.sentence_matches([0], ["x"])
+    if len(missing) == len(store.SENTENCE_TERM_FILES):
+        assert matches is None
+    else:
+        assert matches is not None and matches.in_heading is None
     before = older.ask(QUESTIONS[1])
     assert before.answered and before.excerpts
     assert _answer(before) == _answer(engine.ask(QUESTIONS[1]))
@@ -136,7 +141,8 @@ def test_an_index_written_before_gets_its_terms_from_the_next_index(
     for a, b in zip(written, derived):
         assert np.array_equal(a, b)
     upgraded = Engine(settings).load()
-    assert upgraded.generation.sentence_matches([0], ["x"]) is not None
+    matches = upgraded.generation.sentence_matches([0], ["x"])
+    assert matches is not None and matches.in_heading is not None
     assert _answer(upgraded.ask(QUESTIONS[1])) == _answer(before)
     assert store.verify(data).intact  # the derived folder is no damage
 
@@ -148,7 +154,11 @@ def test_an_index_written_before_gets_its_terms_from_the_next_index(
     np.save(gen_path / store.DERIVED_DIR / "sentence_numbers.npy", np.zeros(3, dtype=bool))
     np.save(gen_path / store.DERIVED_DIR / "sentence_term_offsets.npy", np.zeros(4, dtype=np.int64))
     mismatched = Engine(settings).load()
-    assert mismatched.generation.sentence_matches([0], ["x"]) is None
+    matches = mismatched.generation.sentence_matches([0], ["x"])
+    if len(missing) == len(store.SENTENCE_TERM_FILES):
+        assert matches is None
+    else:  # the generation's own terms, without headings
+        assert matches is not None and matches.in_heading is None
     assert _answer(mismatched.ask(QUESTIONS[1])) == _answer(before)
 
 
@@ -184,6 +194,11 @@ def test_matches_equal_set_membership_sentence_by_sentence():
         assert got.unknown.tolist() == [sentence_terms.UNKNOWN in s or sentence_terms.UNKNOWN in h
                                         for s, h in zip(sentences, headings)]
         assert got.counts.tolist() == [len(s) for s in sentences]
+    # A table written before the headings were stored: the same terms, no headings.
+    older = sentence_terms.SentenceTerms(flat, offsets, table.numbers)
+    assert older.consistent() and older.rows(np.array([3, 1])).heading_ids is None
+    got = older.matches({17: "t17"})
+    assert got.in_heading is None and got.found == [{"t17"} if 17 in s else set() for s in sentences]
     rows = np.array([5, 0, 299, 5])
     part = table.rows(rows)
     assert part.consistent() and part.matches({3: "t3"}).in_heading == [
