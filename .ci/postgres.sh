@@ -26,8 +26,10 @@ as_owner() {  # run a command as the cluster's owner
 case "${1:-}" in
 start)
     # Test workers run in parallel (`make test`): one installs the package while the others wait for it.
-    exec 9>/tmp/docbot-postgres-install.lock
-    flock 9
+    # The lock is taken on this script itself, which every user can read (a lock file in /tmp would belong
+    # to whoever made it first).
+    exec 9<"$0"
+    flock -w 900 9 || { echo "postgres.sh: waited 15 minutes for another worker's install of postgresql" >&2; exit 1; }
     if ! bin=$(find_bin); then
         echo "postgres.sh: PostgreSQL not found; installing Debian's postgresql package" >&2
         if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
@@ -42,13 +44,22 @@ start)
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U docbot --auth=trust --encoding=UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; echo "postgres.sh: initdb failed" >&2; exit 1; }
-    # A port found free may be taken by another worker's server before this one binds it: three tries.
+    # A port found free may be taken by another worker's server before this one binds it: then (and only
+    # then) another port, three tries. Any other failure stops the half-started server and removes its dir.
     for attempt in 1 2 3; do
         port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        seen=0
+        [ -f "$dir/server.log" ] && seen=$(wc -c <"$dir/server.log")
         as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
             >/dev/null && break
-        [ "$attempt" = 3 ] && { cat "$dir/server.log" >&2; echo "postgres.sh: the server did not start" >&2; exit 1; }
+        if [ "$attempt" = 3 ] || ! tail -c +"$((seen + 1))" "$dir/server.log" | grep -q -e "could not bind" -e "Address already in use"; then
+            cat "$dir/server.log" >&2
+            as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+            rm -rf "$dir"
+            echo "postgres.sh: the server did not start" >&2
+            exit 1
+        fi
     done
     echo "POSTGRES_URL=postgresql://docbot@127.0.0.1:$port/postgres"
     echo "POSTGRES_DIR=$dir"
