@@ -309,7 +309,7 @@ class Engine:
             lap=clock.lap, bm25=bm25,
         )
         depth = max(s.top_k, k)
-        texts: dict[int, str] = {}
+        texts = evidence.DocTexts(gen)
         embed = self._query_encoder().encode if s.sentence_vectors == "query" else None
         profile = None if measuring_null else self.null_profile(gen)
         to_score, rest = retrieval.scoring_set(
@@ -403,10 +403,11 @@ class Engine:
         q, bm25 = self._first_query(gen, query, k, filters, mode, clock)
         scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, bm25=bm25)
         passages = self._ranked(gen, scored, tail, k)
+        gen.doc_texts([p.doc for p in passages], texts)  # one read for every document shown
         hits = []
         for rank, p in enumerate(passages, 1):
             c, doc, chunk = p.cand, gen.source(p.doc, rank), gen.chunk(p.cand.chunk)
-            text = texts[p.doc] if p.doc in texts else gen.doc_text(p.doc)  # passages past the scored depth
+            text = texts[p.doc]
             hits.append(Hit(
                 rank=rank, score=round(p.passage_score, 6), dense=round(c.dense, 4), doc_id=doc.doc_id,
                 chunk=chunk.ord, start=chunk.start, end=chunk.end, text=text[chunk.start:chunk.end],

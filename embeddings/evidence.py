@@ -528,6 +528,23 @@ def _section_terms(
     return out
 
 
+class DocTexts(dict[int, str]):
+    """Document texts by position, read from the generation when first looked up (``texts[pos]``).
+
+    Evidence scores a question's ~6 documents from their stored sentence terms and vectors, and the
+    answer quotes from ~2 of them: only those are read (a missing key reads its document), or all of
+    them at once (``gen.doc_texts``) where sentences must be read from their texts.
+    """
+
+    def __init__(self, gen: Generation) -> None:
+        super().__init__()
+        self._gen = gen
+
+    def __missing__(self, pos: int) -> str:
+        text = self[pos] = self._gen.doc_text(pos)
+        return text
+
+
 def score(
     gen: Generation,
     query: Query,
@@ -538,19 +555,20 @@ def score(
     embed: Embed | None = None,
     null: NullProfile | None = None,
 ) -> list[Passage]:
-    """Score every sentence of ``cands``; ``texts`` caches document texts by position.
+    """Score every sentence of ``cands``; ``texts`` caches document texts by position (``DocTexts``).
 
     All candidates' sentences are read, compared with the question and weighed at once (one matrix
     product, one pass of ``apply_all``), not chunk by chunk: a question scores ~60 sentences of 12
-    chunks, where per-chunk array calls cost more than the arithmetic. ``embed`` (for measurements)
-    embeds the sentences at query time instead of reading the vectors stored with the index; ``null``
-    is the corpus's null profile (``embeddings.null``), None while it is being measured.
+    chunks, where per-chunk array calls cost more than the arithmetic. The documents' texts are read
+    only when the stored terms do not tell (``sentence_texts``): a question scores ~6 documents and
+    quotes from ~2. ``embed`` (for measurements) embeds the sentences at query time instead of reading
+    the vectors stored with the index; ``null`` is the corpus's null profile (``embeddings.null``),
+    None while it is being measured.
     """
     if not cands:
         return []
     sentences, bounds = gen.sentences_of(c.chunk for c in cands)
     docs = [gen.doc_of(c.chunk) for c in cands]
-    gen.doc_texts(docs, texts)  # one read for all the documents not read yet
     spans = sentences.spans
 
     made: list[list[str]] = []
@@ -558,6 +576,7 @@ def score(
     def sentence_texts() -> list[str]:
         """The candidates' sentences, cut from their documents once, when first needed."""
         if not made:
+            gen.doc_texts(docs, texts)  # one read for all the documents not read yet
             row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
             made.append([texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())])
         return made[0]
@@ -581,7 +600,8 @@ def score(
     if query.aliases:  # another form of a question's word is that word
         sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
-    section_terms = in_heading if in_heading is not None else _section_terms(docs, spans, bounds, texts)
+    section_terms = (in_heading if in_heading is not None
+                     else _section_terms(docs, spans, bounds, gen.doc_texts(docs, texts)))
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
         dtype=np.float64,

@@ -2,7 +2,8 @@
 
 Sentence scoring for all candidates at once against one sentence at a time, the memory-mapped FAISS
 index against the loaded one, the lazily read chunk layout against the chunks table, the question
-cache against embedding again, the word-frequency table against wordfreq, and the CPU helpers.
+cache against embedding again, the word-frequency table against wordfreq, the documents' texts read
+only where quoted against reading them all, and the CPU helpers.
 """
 
 from __future__ import annotations
@@ -513,3 +514,43 @@ def test_default_index_embeds_with_openvino_where_bf16(fresh):
     indexer: Indexer = engine._indexer  # type: ignore[attr-defined]
     assert indexer.encoder.runs_in == ("openvino" if cpu_has_bf16() and openvino_available() else "torch")
     assert engine.load().search("Peskov meeting", k=3)
+
+
+def test_a_question_reads_only_the_texts_it_quotes_and_answers_as_reading_them_all(engine: Engine, monkeypatch):
+    """Evidence scores from the stored sentence terms and vectors; only the documents an answer quotes
+    from (or a sentence needs its text for) are read. The answers equal those of reading every scored
+    document's text first, as before."""
+    gen = engine.generation
+    read: list[int] = []
+    one, many = gen.doc_text, gen.doc_texts
+
+    def doc_text(pos):
+        read.append(pos)
+        return one(pos)
+
+    def doc_texts(positions, into):
+        positions = list(positions)
+        read.extend(p for p in positions if p not in into)
+        return many(positions, into)
+
+    monkeypatch.setattr(gen, "doc_text", doc_text)
+    monkeypatch.setattr(gen, "doc_texts", doc_texts)
+    lazy, fewer = [], 0
+    for question in QUESTIONS:
+        read.clear()
+        answer = engine.ask(question)
+        reads = set(read)
+        scored = {p.doc for p in engine.passages(question)[0]}
+        assert {gen.position(e.doc_id) for e in answer.excerpts} <= reads <= scored
+        fewer += len(reads) < len(scored)
+        lazy.append((answer.message, [e.model_dump() for e in answer.excerpts]))
+    assert fewer >= 2  # questions that scored more documents than they read
+
+    score = evidence.score
+
+    def eager(gen_, query, cands, texts, **kw):
+        gen_.doc_texts([gen_.doc_of(c.chunk) for c in cands], texts)
+        return score(gen_, query, cands, texts, **kw)
+
+    monkeypatch.setattr(evidence, "score", eager)
+    assert [(a.message, [e.model_dump() for e in a.excerpts]) for a in map(engine.ask, QUESTIONS)] == lazy
