@@ -38,7 +38,8 @@ from .rarity import zipf
 from .recency import ages, asks_recent
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
-from .sentences import Kind, sections_above
+from .sentence_terms import section_terms
+from .sentences import Kind
 from .spelling import Held, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -519,12 +520,8 @@ def _section_terms(
     row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds))
     for doc in dict.fromkeys(docs):
         rows = np.flatnonzero(row_docs == doc)
-        sections = sections_above(texts[doc], spans[rows, 0].tolist())  # "" where none
-        titles = sorted(set(sections) - {""})
-        known = {h: frozenset(t) for h, t in zip(titles, terms(titles))}
-        for row, heading in zip(rows.tolist(), sections):
-            if heading:
-                out[row] = known[heading]
+        for row, heading in zip(rows.tolist(), section_terms(texts[doc], spans[rows, 0].tolist())):
+            out[row] = heading
     return out
 
 
@@ -600,10 +597,10 @@ def score(
     if query.aliases:  # another form of a question's word is that word
         sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
-    section_terms = (in_heading if in_heading is not None
-                     else _section_terms(docs, spans, bounds, gen.doc_texts(docs, texts)))
+    headings = (in_heading if in_heading is not None
+                else _section_terms(docs, spans, bounds, gen.doc_texts(docs, texts)))
     cover = np.array(
-        [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, section_terms)],
+        [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, headings)],
         dtype=np.float64,
     )
     crowd = float(np.mean([c.dense for c in cands]))

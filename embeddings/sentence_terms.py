@@ -120,8 +120,7 @@ def _gather(ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.
     """The id lists of ``rows``, in that order, as flat ids and offsets of their own."""
     lo, hi = offsets[rows], offsets[rows + 1]
     counts = hi - lo
-    out = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(counts, out=out[1:])
+    out = _offsets(counts)
     at = np.repeat(lo - out[:-1], counts) + np.arange(int(out[-1]))
     return np.asarray(ids[at]), out
 
@@ -177,19 +176,29 @@ def build(docs: Iterable[tuple[str, Sequence[tuple[int, int]]]], lookup: Callabl
             flat.extend(own)
             counts.append(len(own))
             numbers.append(holds_number(sentence, words))
-        sections = sections_above(text, [a for a, _ in spans])  # "" where none
-        titles = sorted(set(sections) - {""})
-        heading_terms = {h: sorted({id_of(stem) for stem in t}) for h, t in zip(titles, terms(titles))}
-        heading_terms[""] = []
-        for heading in sections:
-            own = heading_terms[heading]
+        heading_ids: dict[frozenset[str], list[int]] = {}  # a section's sentences share its heading's set
+        for heading in section_terms(text, [a for a, _ in spans]):
+            own = heading_ids.get(heading)
+            if own is None:
+                own = heading_ids[heading] = sorted({id_of(stem) for stem in heading})
             heading_flat.extend(own)
             heading_counts.append(len(own))
     return SentenceTerms(np.array(flat, dtype=np.int32), _offsets(counts), np.array(numbers, dtype=bool),
                          np.array(heading_flat, dtype=np.int32), _offsets(heading_counts))
 
 
-def _offsets(counts: list[int]) -> np.ndarray:
+def section_terms(text: str, starts: Sequence[int]) -> list[frozenset[str]]:
+    """For each sentence of ``text`` starting at one of ``starts``, the terms of the heading of the
+    section it lies in (``sentences.sections_above``; empty where there is none): context a reader
+    sees, which evidence counts at a discount."""
+    sections = sections_above(text, starts)
+    titles = sorted(set(sections) - {""})
+    known = dict(zip(titles, map(frozenset, terms(titles))))
+    known[""] = frozenset()
+    return [known[h] for h in sections]
+
+
+def _offsets(counts: Sequence[int] | np.ndarray) -> np.ndarray:
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets

@@ -636,9 +636,9 @@ def _load_sentence_terms(directory: Path) -> SentenceTerms | None:
     A table written before the headings' terms were stored (the first three files alone) is read
     without them (``SentenceTerms.heading_ids`` None): its sentences' terms still serve.
     """
-    names = SENTENCE_TERM_FILES if all((directory / n).is_file() for n in SENTENCE_TERM_FILES) else (
-        SENTENCE_TERM_FILES[:SENTENCE_TERMS_BEFORE_HEADINGS])
-    if not all((directory / name).is_file() for name in names):
+    names = next((names for names in (SENTENCE_TERM_FILES, SENTENCE_TERM_FILES[:SENTENCE_TERMS_BEFORE_HEADINGS])
+                  if all((directory / name).is_file() for name in names)), None)
+    if names is None:
         return None
     try:
         table = SentenceTerms(*(load_mapped(directory / name) for name in names))

@@ -186,7 +186,6 @@ def open_store(settings: EngineSettings) -> StoreBackend:
     return LocalStore(settings.data_dir, ivf_encoding=settings.ivf_encoding, dense_index=settings.dense_index)
 
 
-
 def index_family(index_type: str) -> str:
     """A manifest's ``index_type`` without its parameters: "IVFFlat(nlist=1255)" -> "IVFFlat"."""
     return index_type.split("(", 1)[0].strip()
