@@ -3,7 +3,8 @@
 Nothing is generated. The sentences that ``evidence`` scored best are quoted, best first, each a
 slice of its source: near-duplicates (the same sentence in two overlapping chunks, or a reprint in
 another article) are quoted once, and a sentence shorter than a useful quote grows by its
-neighbours (never into a heading, a caption or a link line). A sentence is quoted only when it
+neighbours (never into a heading, a caption or a link line); a question or a lead-in takes in what
+follows, as a quote never ends on one (``leads_in``). A sentence is quoted only when it
 scores close to the best one; a sentence from a source not yet cited must also be evidence by
 itself (its own answer probability clears ``min_evidence``), so a loosely related second source is
 left out rather than cited. Citation numbers are given to documents in the order they are first
@@ -33,6 +34,22 @@ MAX_EXCERPT_CHARS = 420
 # Quotes whose words overlap this much (Jaccard) say the same thing: one is enough.
 DUPLICATE_OVERLAP = 0.8
 _GROWABLE = (Kind.PROSE, Kind.LIST)
+# What a sentence that states nothing by itself ends with: a question ("A luxury condiment?"), a lead-in
+# to what follows ("Here are the highest prices per gallon:") or a dateline ("New York CNN Business —"),
+# before any closing quote marks, brackets or emphasis.
+_LEADS_IN = ("?", ":", "\u2014", "\u2013", " -")
+_CLOSERS = "\"'\u201d\u2019)]*_ \t\r\n"
+
+
+def leads_in(sentence: str) -> bool:
+    """Whether ``sentence`` asks or announces rather than states: it ends with ``_LEADS_IN``.
+
+    Such a sentence is no answer on its own, whatever words it shares with the question (a news
+    article's rhetorical "So why don't New Jersey and Oregon let you pump your own gas?" echoes the
+    question it then answers). A quote never ends on one: it takes in what follows (``_grow``), or,
+    when nothing in its paragraph follows, it is not quoted.
+    """
+    return sentence.rstrip(_CLOSERS).endswith(_LEADS_IN)
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,15 @@ class _Quote:
         return self.passage.doc
 
 
-def _grow(passage: Passage, i: int, text: str) -> tuple[int, int]:
-    """Sentence ``i`` of ``passage``, grown by its better-scoring neighbours while too short.
+def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
+    """Sentence ``i`` of ``passage``, grown by its better-scoring neighbours while too short, and by
+    the sentences that follow while it ends on a question or a lead-in (``leads_in``); None when
+    that cannot be done, as the quote would state nothing.
 
     A quote grows only within its paragraph, and a list item not at all past its own line: the
     next item or paragraph is another statement, and headings, captions and link lines are never
-    grown into.
+    grown into. A lead-in's list is what it announces, so a prose line ending in a colon grows
+    into the item on the next line.
     """
     spans, scores = passage.spans, passage.score
     lo = hi = i
@@ -83,7 +103,22 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int]:
             if spans[hi, 1] - spans[lo - 1, 0] > MAX_EXCERPT_CHARS:
                 break
             lo -= 1
+    while leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+        if not joins(hi, hi + 1) and not _announces(text, spans, hi):
+            return None
+        if spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
+            return None
+        hi += 1
     return int(spans[lo, 0]), int(spans[hi, 1])
+
+
+def _announces(text: str, spans: np.ndarray, i: int) -> bool:
+    """Whether prose sentence ``i`` ends in a colon and a list follows it, at most a blank line below:
+    the list is what it announces (Markdown wants the blank line before a list)."""
+    if i + 1 >= len(spans) or Kind(int(spans[i, 2])) is not Kind.PROSE or Kind(int(spans[i + 1, 2])) is not Kind.LIST:
+        return False
+    gap = text[int(spans[i, 1]) : int(spans[i + 1, 0])]
+    return text[int(spans[i, 0]) : int(spans[i, 1])].rstrip(_CLOSERS).endswith(":") and gap.count("\n") <= 2
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -120,14 +155,15 @@ def _select(
     """
     chosen: list[_Quote] = []
     bags: list[set[str]] = []
-    grown: dict[int, tuple[int, int, set[str]]] = {}  # by position in pool, computed when first needed
+    # By position in pool, computed when first needed; None: the sentence states nothing by itself (``_grow``).
+    grown: dict[int, tuple[int, int, set[str]] | None] = {}
     joins: dict[int, int] = {}  # by position in pool: the chosen quote the sentence would extend
 
-    def quote(at: int) -> tuple[int, int, set[str]]:
+    def quote(at: int) -> tuple[int, int, set[str]] | None:
         if at not in grown:
             passage, i = pool[at]
-            start, end = _grow(passage, i, texts[passage.doc])
-            grown[at] = (start, end, set(words(texts[passage.doc][start:end])))
+            span = _grow(passage, i, texts[passage.doc])
+            grown[at] = (*span, set(words(texts[passage.doc][span[0] : span[1]]))) if span else None
         return grown[at]
 
     left = list(range(len(pool)))
@@ -141,7 +177,11 @@ def _select(
             if passage.p[i] < min_evidence and all(c.doc != passage.doc for c in chosen):
                 passed.append(at)
                 continue  # not evidence by itself: a new source is cited only on its own evidence
-            start, end, bag = quote(at)
+            quoted = quote(at)
+            if quoted is None:
+                passed.append(at)
+                continue  # a question or a lead-in with nothing after it in its paragraph
+            start, end, bag = quoted
             if any(c.doc == passage.doc and c.start < end and start < c.end for c in chosen):
                 joined = _joining(chosen, passage, i, texts[passage.doc])
                 if joined is None:
@@ -198,8 +238,8 @@ def _joining(chosen: list[_Quote], passage: Passage, i: int, text: str) -> tuple
         if gap.strip() or "\n\n" in gap or (s < c.start < e) or (s < c.end < e):
             continue  # not next to this quote (or straddling it)
         start, end = min(s, c.start), max(e, c.end)
-        if end - start > MAX_EXCERPT_CHARS:
-            return None
+        if end - start > MAX_EXCERPT_CHARS or (c.end < e and leads_in(text[s:e])):
+            return None  # too long, or it would end the quote on a question or a lead-in
         if any(k != j and o.doc == passage.doc and o.start < end and start < o.end for k, o in enumerate(chosen)):
             return None
         return j, start, end

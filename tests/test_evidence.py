@@ -246,3 +246,50 @@ def test_a_short_answer_beside_a_quoted_sentence_joins_its_quote_instead_of_bein
     assert quoted[0].startswith("By contributing") and quoted[0].endswith("Signed-off-by line.")
     assert all(LICENSING[e.start : e.end] == e.text for e in ans.excerpts)
     assert len([q for q in quoted if "AGPL" in q or "Signed-off-by" in q]) == 1  # one excerpt, not two
+
+
+def _quotes_of(text: str, scores: list[float]) -> list[str]:
+    """The excerpts ``answer.build`` quotes from one document of ``text``, its sentences scored ``scores``."""
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in quotable_sentences(text)], dtype=np.int64)
+    assert len(spans) == len(scores)
+    score = np.where(spans[:, 2] == Kind.HEADING, -np.inf, np.array(scores, dtype=float))
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(len(scores)), score,
+                      np.full(len(scores), 0.9), 1.0)
+    ans = answer.build("q?", _gen(), [passage], {0: text}, min_evidence=0.5, max_excerpts=4)
+    assert all(text[e.start : e.end] == e.text for e in ans.excerpts)
+    return [e.text for e in ans.excerpts]
+
+
+def test_a_question_or_a_dateline_on_its_own_line_is_never_a_quote():
+    # A news article's rhetorical question shares the question's words and scores best; it answers nothing.
+    gas = ("So why don't New Jersey and Oregon let you pump your own gas?\n\n"
+           "In New Jersey, it has been illegal for drivers to pump their own gas since 1949, "
+           "and Oregon has banned self-service since 1951.")
+    assert _quotes_of(gas, [0.9, 0.8]) == [gas.split("\n\n")[1]]
+    strike = ("New York CNN Business \u2014\n\n"
+              "A strike at UPS would be the largest strike against a single business in the nation's history.")
+    assert _quotes_of(strike, [0.9, 0.8]) == [strike.split("\n\n")[1]]
+
+
+def test_a_question_or_a_lead_in_within_its_paragraph_grows_into_what_follows():
+    mustard = ("Hoping to bring some Dijon mustard home from France on your next holiday, like so many visitors? "
+               "It might be the last place you will find some. Shelves are empty.")
+    quoted = _quotes_of(mustard, [0.9, 0.5, 0.1])
+    assert quoted[0] == "Hoping to bring some Dijon mustard home from France on your next holiday, like so many " \
+                        "visitors? It might be the last place you will find some."
+    # A prose line ending in a colon announces the list below it, even across Markdown's blank line.
+    rules = ("Moderators enforce these rules with a three-step system:\n\n"
+             "- First offence: a written warning by direct message\n- Second offence: a 7-day mute\n")
+    quoted = _quotes_of(rules, [0.9, 0.3, 0.8])
+    assert quoted[0] == "Moderators enforce these rules with a three-step system:\n\n" \
+                        "- First offence: a written warning by direct message"
+    assert quoted[1] == "Second offence: a 7-day mute"
+    assert not any(q.endswith((":", "?")) for q in quoted)
+
+
+def test_a_lead_in_that_would_end_a_quote_is_left_out():
+    # "The most common badges are:" would join the quote before it, but nothing it announces follows.
+    badges = ("Badges are issued by the moderators at the end of each month, based on activity in the server. "
+              "The most common badges are:\n\n## Expense policy\nMarta Kowalski approves expenses.")
+    quoted = _quotes_of(badges, [0.9, 0.85, 0.0, 0.1])
+    assert quoted == ["Badges are issued by the moderators at the end of each month, based on activity in the server."]
