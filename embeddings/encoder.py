@@ -1,7 +1,9 @@
 """Turning text into normalised vectors, two ways.
 
-* ``TorchEncoder`` runs sentence-transformers. It is used for indexing, where batches are large, and
-  runs in bf16 where the CPU has native bf16 (vectors stay at cosine > 0.9999 to fp32).
+* ``TorchEncoder`` embeds for indexing, where batches are large: in OpenVINO from its conversion of
+  the model where that was measured faster (``use_export``; then neither torch nor sentence-transformers
+  is imported), else in sentence-transformers' torch model, in bf16 where the CPU has native bf16
+  (vectors stay at cosine > 0.9999 to fp32).
 * ``OnnxEncoder`` runs a one-time ONNX export of the same transformer with onnxruntime and the
   ``tokenizers`` library. It keeps ``import torch`` (4 s) off the query path and embeds a query in
   about 2 ms; its vectors match sentence-transformers' (checked by a test).
@@ -98,27 +100,49 @@ def _configure_offline() -> None:
 
 
 class TorchEncoder:
-    """sentence-transformers on the CPU, with length-sorted batches and optional bf16."""
+    """sentence-transformers on the CPU, with length-sorted batches and optional bf16.
+
+    The sentence-transformers model is loaded when first needed (``model``), not when the encoder is
+    made: once OpenVINO runs the transformer from its conversion (``use_export``), indexing needs only
+    the tokenizer and the model's two settings read from its folder (``_layout``), and importing
+    sentence-transformers (with torch, transformers and scikit-learn) took 6.5 s of a 52 s index of
+    300 articles.
+    """
 
     def __init__(self, model: str, *, precision: str = "auto", backend: str = "auto") -> None:
         _configure_offline()
         require_installed(model)  # a library user or the bot's /reindex gets the same one line as the CLI
-        from sentence_transformers import SentenceTransformer
-
         self.model_name = model
         self.path = resolve_model(model)
-        self.model = SentenceTransformer(self.path, device="cpu")
+        self._model: Any = None
         # bf16 autocast (bf16 matmuls, fp32 accumulation and layer norms): 1.7-2.6x faster where the
         # CPU has native bf16, vectors at cosine > 0.9999 to fp32. Casting the whole model to bf16
         # is a little faster but drifts to 0.998 on long inputs.
         self.bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
-        dim = self.model.get_embedding_dimension()
+        layout = _layout(Path(self.path))
+        dim, self._max_seq_length = layout if layout else (self.model.get_embedding_dimension(), None)
         if dim is None:
             raise ValueError(f"{model}: cannot tell the embedding dimension")
         self.dimension = int(dim)
         self.backend = backend
         self._openvino: Any = None  # ov_forward.OpenVinoForward once use_export() found one to run
         log.info("embedding model %s (%s, dim %d)", model, "bf16" if self.bf16 else "fp32", dim)
+
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model, loaded on first use (see the class docstring)."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.path, device="cpu")
+        return self._model
+
+    @property
+    def max_seq_length(self) -> int:
+        """The word pieces the model reads of a text; the rest is cut off, as sentence-transformers does."""
+        if self._max_seq_length is None:
+            self._max_seq_length = int(self.model.max_seq_length or 256)
+        return self._max_seq_length
 
     @property
     def runs_in(self) -> str:
@@ -222,8 +246,6 @@ class TorchEncoder:
         of short last chunks holds more texts. ``budget`` chooses each batch's threads (default:
         adaptive, ``cpu.ThreadBudget``).
         """
-        import torch
-
         n = len(texts)
         chunk_out = np.zeros((n, self.dimension), dtype=np.float32)
         sent_out = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in sentences]
@@ -239,14 +261,10 @@ class TorchEncoder:
                 sent_out[i] = vecs[at : at + len(spans)]
                 at += len(spans)
             return chunk_out, sent_out
-        bert = self.model[0].auto_model
         budget = budget or ThreadBudget()
         encs = tokenizer.encode_batch(list(texts))
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
-        with torch.inference_mode(), autocast, _torch_threads() as set_threads:
+        with self._forward() as forward:
             for ids in token_batches([len(e.ids) for e in encs], batch_tokens or batch_size * 160):
-                threads = budget.next()
-                set_threads(threads)
                 width = len(encs[ids[0]].ids)  # the longest of the batch: sorted longest first
                 input_ids = np.zeros((len(ids), width), dtype=np.int64)
                 mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -256,16 +274,10 @@ class TorchEncoder:
                     input_ids[row, : len(e.ids)] = e.ids
                     mask[row, : len(e.ids)] = e.attention_mask
                     type_ids[row, : len(e.ids)] = e.type_ids
-                if self._openvino is not None:
-                    hidden = torch.from_numpy(self._openvino(input_ids, mask, type_ids, threads=threads))
-                else:
-                    hidden = bert(
-                        input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask),
-                        token_type_ids=torch.from_numpy(type_ids),
-                    ).last_hidden_state.float()
-                m = torch.from_numpy(mask).unsqueeze(-1).float()
-                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                chunk_out[ids] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                hidden = forward(input_ids, mask, type_ids, budget.next())
+                m = mask[:, :, None].astype(np.float32)
+                pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+                chunk_out[ids] = _normalized(pooled)
                 for row, i in enumerate(ids):
                     spans = sentences[i]
                     if not spans:
@@ -276,15 +288,36 @@ class TorchEncoder:
                     ends = np.array([b for _, b in spans])[:, None]
                     weights = (real & (offsets[:, 0] >= starts) & (offsets[:, 1] <= ends)).astype(np.float32)
                     counts = weights.sum(1)
-                    vecs = torch.from_numpy(weights) @ hidden[row, : len(offsets)]
-                    vecs = vecs / torch.from_numpy(np.maximum(counts, 1.0))[:, None]
-                    vecs = torch.nn.functional.normalize(vecs, dim=1).numpy()
+                    vecs = _normalized((weights @ hidden[row, : len(offsets)]) / np.maximum(counts, 1.0)[:, None])
                     # A sentence cut off by truncation has no tokens: it inherits the chunk's vector.
                     vecs[counts == 0] = chunk_out[i]
                     sent_out[i] = vecs
                 if progress:
                     progress(len(ids))
         return chunk_out, sent_out
+
+    @contextlib.contextmanager
+    def _forward(self) -> Iterator[Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]]:
+        """``forward(input_ids, mask, type_ids, threads)`` -> the token embeddings, float32 numpy.
+
+        OpenVINO's when ``use_export`` found it (torch is then never imported); otherwise the torch
+        transformer, under inference mode and, where the CPU has it, bf16 autocast."""
+        if self._openvino is not None:
+            yield lambda input_ids, mask, type_ids, threads: self._openvino(input_ids, mask, type_ids, threads=threads)
+            return
+        import torch
+
+        bert = self.model[0].auto_model
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        with torch.inference_mode(), autocast, _torch_threads() as set_threads:
+            def forward(input_ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray, threads: int) -> np.ndarray:
+                set_threads(threads)
+                return bert(
+                    input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask),
+                    token_type_ids=torch.from_numpy(type_ids),
+                ).last_hidden_state.float().numpy()
+
+            yield forward
 
     def _offsets_tokenizer(self) -> Any:
         """The model's fast tokenizer set up as sentence-transformers uses it, for mean-pooling models."""
@@ -294,7 +327,7 @@ class TorchEncoder:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(path))
-        tokenizer.enable_truncation(int(self.model.max_seq_length or 256))
+        tokenizer.enable_truncation(self.max_seq_length)
         tokenizer.no_padding()  # batches are padded to their longest text when they are formed
         return tokenizer
 
@@ -337,6 +370,25 @@ def _torch_threads() -> Iterator[Callable[[int], None]]:
         yield set_threads
     finally:
         torch.set_num_threads(before)
+
+
+def _normalized(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as ``torch.nn.functional.normalize`` does (a zero row stays zero)."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _layout(model_path: Path) -> tuple[int, int] | None:
+    """(dimension, max_seq_length) read from a sentence-transformers folder made of Transformer ->
+    Pooling [-> Normalize] with its ``sentence_bert_config.json``; None for any other model (which
+    is then loaded to ask it)."""
+    if _pooling_mode(model_path) is None:
+        return None
+    modules = json.loads((model_path / "modules.json").read_text())
+    pooling = json.loads((model_path / modules[1].get("path", "1_Pooling") / "config.json").read_text())
+    config_file = model_path / "sentence_bert_config.json"
+    config = json.loads(config_file.read_text()) if config_file.exists() else {}
+    dim, max_len = pooling.get("word_embedding_dimension"), config.get("max_seq_length")
+    return (int(dim), int(max_len)) if dim and max_len else None
 
 
 def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:

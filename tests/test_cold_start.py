@@ -90,20 +90,52 @@ def test_a_damaged_export_is_one_line_from_the_question_not_the_warm_up(
 def test_a_cold_docbot_ask_loads_only_what_it_needs(session_index: EngineSettings) -> None:
     """`docbot ask` as a user runs it: the answer, and none of the indexing side's modules or libraries
     (each costs a cold question time: README, Speed)."""
+    out = _loading(["--data-dir", str(session_index.data_dir), "ask", QUESTION],
+                   ("torch", "transformers", "sentence_transformers", "bm25s", "scipy", "wordfreq", "filelock",
+                    "pypdf", "onnx", "embeddings.indexer", "embeddings.ov_forward", "embeddings.milvus_store"))
+    assert "Peskov" in out
+    assert out.strip().splitlines()[-1] == "loaded: status 0", out
+
+
+def _loading(argv: list[str], heavy: tuple[str, ...]) -> str:
+    """The output of ``docbot ARGV`` in a new process, ending in a line naming which of ``heavy`` it
+    imported ("loaded: ... status N")."""
     code = (
         "import sys\n"
         "from embeddings.cli import main\n"
-        f"status = main(['--data-dir', {str(session_index.data_dir)!r}, 'ask', {QUESTION!r}])\n"
-        "heavy = ('torch', 'transformers', 'sentence_transformers', 'bm25s', 'scipy', 'wordfreq', 'filelock',\n"
-        "         'pypdf', 'onnx', 'embeddings.indexer', 'embeddings.ov_forward', 'embeddings.milvus_store')\n"
-        "print('loaded:', *sorted(m for m in heavy if m in sys.modules), 'status', status)\n"
+        f"status = main({argv!r})\n"
+        f"print('loaded:', *sorted(m for m in {heavy!r} if m in sys.modules), 'status', status)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
                          env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
-    assert "Peskov" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "loaded: status 0", out.stdout
+    return out.stdout
+
+
+def test_adding_a_document_loads_neither_torch_nor_sentence_transformers(session_index: EngineSettings,
+                                                                         tmp_path: Path) -> None:
+    """`docbot index FILE` on an index whose model OpenVINO already runs (converted by the first index)
+    embeds with OpenVINO, the tokenizer and numpy alone: importing sentence-transformers, torch and
+    transformers took 6.5 s and ~470 MB of a one-document update (README, Speed). The new document
+    is found by a question afterwards."""
+    from embeddings.encoder import cpu_has_bf16
+    from embeddings.ov_forward import ir_path, openvino_available
+
+    if not (cpu_has_bf16() and openvino_available()):
+        pytest.skip("indexing runs in torch here (OpenVINO is the default only on a bf16 CPU with the package)")
+    data = tmp_path / "data"
+    shutil.copytree(session_index.data_dir, data)
+    assert ir_path(onnx_dir(session_index.model_copy(update={"data_dir": data}))).exists()
+    doc = tmp_path / "ferry.txt"
+    doc.write_text("Ferry strike\n20240301\nhttps://example.org/ferry\n"
+                   "Ferry crews on the Baltic route walked out on Friday over a pay dispute, the union said.\n")
+    out = _loading(["--data-dir", str(data), "index", "--no-progress", str(doc)],
+                   ("torch", "transformers", "sentence_transformers", "sklearn"))
+    assert "1 added" in out, out
+    assert out.strip().splitlines()[-1] == "loaded: status 0", out
+    answer = Engine(session_index.model_copy(update={"data_dir": data})).load().ask("Why did the ferry crews walk out?")
+    assert answer.answered and answer.sources[0].doc_id == "ferry.txt"
 
 
 @pytest.mark.parametrize("preset, expected", [(None, "4"), ("12", "12")])
