@@ -37,7 +37,7 @@ _GROWABLE = (Kind.PROSE, Kind.LIST)
 # What a sentence that states nothing by itself ends with: a question ("A luxury condiment?"), a lead-in
 # to what follows ("Here are the highest prices per gallon:") or a dateline ("New York CNN Business —"),
 # before any closing quote marks, brackets or emphasis.
-_LEADS_IN = ("?", ":", "\u2014", "\u2013", " -")
+_LEADS_IN = ("?", "?!", ":", "\u2014", "\u2013", " -", "--")
 _CLOSERS = "\"'\u201d\u2019)]*_ \t\r\n"
 
 
@@ -82,13 +82,13 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
     lo = hi = i
     own_kind = Kind(int(spans[i, 2]))
 
-    def joins(a: int, b: int) -> bool:  # may sentences a < b be quoted as one?
+    def joins(a: int, b: int, kind: Kind = own_kind) -> bool:  # may sentences a < b be quoted as one?
         if not (0 <= a and b < len(spans)) or Kind(int(spans[a, 2])) not in _GROWABLE:
             return False
         if Kind(int(spans[b, 2])) not in _GROWABLE:
             return False
         gap = text[int(spans[a, 1]) : int(spans[b, 0])]
-        return "\n" not in gap if own_kind is Kind.LIST else "\n\n" not in gap
+        return "\n" not in gap if kind is Kind.LIST else "\n\n" not in gap
 
     while spans[hi, 1] - spans[lo, 0] < MIN_EXCERPT_CHARS:
         left = scores[lo - 1] if joins(lo - 1, lo) else None
@@ -103,11 +103,19 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
             if spans[hi, 1] - spans[lo - 1, 0] > MAX_EXCERPT_CHARS:
                 break
             lo -= 1
+    grown_to = hi
     while leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
-        if not joins(hi, hi + 1) and not _announces(text, spans, hi):
-            return None
-        if spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
-            return None
+        # What follows: the next sentence of its paragraph (of its line, for a list item), or the list
+        # a prose line ending in a colon announces.
+        follows = joins(hi, hi + 1, Kind(int(spans[hi, 2]))) or _announces(text, spans, hi)
+        if not follows or spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
+            # A short quote may have grown into a lead-in ("... in June. Why?"): it ends before it.
+            hi = grown_to
+            while hi > i and leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+                hi -= 1
+            if leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+                return None
+            break
         hi += 1
     return int(spans[lo, 0]), int(spans[hi, 1])
 
@@ -257,9 +265,13 @@ def build(
     params: Params = DEFAULT_PARAMS,
 ) -> Answer:
     """Quote the sentences that answer ``question`` from ``passages`` (best first), or abstain."""
+    # The best sentence that can be quoted leads, and its probability decides: a question or a lead-in
+    # with nothing after it in its paragraph states nothing (``_grow``), however well it scores.
     ranked = _ranked(passages)
-    if not ranked:
+    first = next((at for at, (p, i) in enumerate(ranked) if _grow(p, i, texts[p.doc]) is not None), None)
+    if first is None:
         return Answer(question=question, answered=False, message=NOT_COVERED, evidence=0.0)
+    ranked = ranked[first:]
     top, top_i = ranked[0]
     evidence = float(top.p[top_i])
     if evidence < min_evidence:
@@ -268,6 +280,8 @@ def build(
 
     pool = list(itertools.takewhile(lambda pi: pi[0].score[pi[1]] >= floor, ranked))
     chosen = _select(pool, texts, min_evidence=min_evidence, max_excerpts=max_excerpts, diversity=params.diversity)
+    if not chosen:  # the leading sentence is always quotable and evidence, so this is a safeguard
+        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=round(evidence, 4))
 
     numbers: dict[int, int] = {}
     excerpts: list[Excerpt] = []

@@ -115,6 +115,7 @@ class TorchEncoder:
         self.model_name = model
         self.path = resolve_model(model)
         self._model: Any = None
+        self._model_lock = threading.Lock()  # the bot embeds on worker threads: the model loads once
         # bf16 autocast (bf16 matmuls, fp32 accumulation and layer norms): 1.7-2.6x faster where the
         # CPU has native bf16, vectors at cosine > 0.9999 to fp32. Casting the whole model to bf16
         # is a little faster but drifts to 0.998 on long inputs.
@@ -132,9 +133,18 @@ class TorchEncoder:
     def model(self) -> Any:
         """The sentence-transformers model, loaded on first use (see the class docstring)."""
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
+            with self._model_lock:
+                if self._model is None:
+                    from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(self.path, device="cpu")
+                    try:
+                        self._model = SentenceTransformer(self.path, device="cpu")
+                    except (OSError, ValueError, RuntimeError) as exc:  # missing or damaged weights
+                        raise ModelNotInstalled(
+                            f"model {self.model_name} cannot be loaded from {self.path} "
+                            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                            "reinstall it or give another local path (DOCBOT_MODEL)"
+                        ) from exc
         return self._model
 
     @property
@@ -402,9 +412,11 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
         return None
     pooling_dir = model_path / modules[1].get("path", "1_Pooling")
     cfg = json.loads((pooling_dir / "config.json").read_text())
-    if cfg.get("pooling_mode_mean_tokens"):
+    # Exactly one mode: with two (mean and max), sentence-transformers concatenates them.
+    modes = [key for key, on in cfg.items() if key.startswith("pooling_mode_") and on]
+    if modes == ["pooling_mode_mean_tokens"]:
         mode = "mean"
-    elif cfg.get("pooling_mode_cls_token"):
+    elif modes == ["pooling_mode_cls_token"]:
         mode = "cls"
     else:
         return None

@@ -22,7 +22,7 @@ from .chunking import approximate_token_counts, chunk_text, chunked_alike, embed
 from .cpu import ThreadBudget
 from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
-from .errors import DocumentRejected
+from .errors import DocumentRejected, ModelNotInstalled
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
 from .sentences import headings, quotable_sentences
@@ -371,6 +371,8 @@ class Indexer:
             return
         try:
             self.encoder.export_onnx(target)
+        except ModelNotInstalled:
+            raise  # the model itself does not load: indexing cannot embed either, and says so in one line
         except Exception as exc:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
             reason = (f"no space left in {self.settings.data_dir}" if store.disk_full(exc)
                       else f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -293,3 +293,41 @@ def test_a_lead_in_that_would_end_a_quote_is_left_out():
               "The most common badges are:\n\n## Expense policy\nMarta Kowalski approves expenses.")
     quoted = _quotes_of(badges, [0.9, 0.85, 0.0, 0.1])
     assert quoted == ["Badges are issued by the moderators at the end of each month, based on activity in the server."]
+
+
+def test_an_unquotable_best_sentence_hands_the_answer_to_the_next_one():
+    # A note's FAQ line scores best but states nothing; its answer, the next paragraph, leads instead.
+    faq = ("How do I reset my password?\n\n"
+           "Use the /reset command in any channel, and the bot sends you a link that works for one hour.")
+    texts = {0: faq}
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in quotable_sentences(faq)], dtype=np.int64)
+    score = np.array([0.9, 0.55])
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(2), score,
+                      np.array([0.9, 0.7]), 1.0)
+    ans = answer.build("How can I reset my password?", _gen(), [passage], texts, min_evidence=0.5, max_excerpts=4)
+    assert ans.answered and [e.text for e in ans.excerpts] == [faq.split("\n\n")[1]]
+    assert ans.evidence == 0.7  # the quoted sentence's probability, not the question line's
+    alone = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans[:1], score[:1].copy(), np.zeros(1), score[:1],
+                    np.array([0.9]), 1.0)
+    ans = answer.build("How can I reset my password?", _gen(), [alone], texts, min_evidence=0.5, max_excerpts=4)
+    assert not ans.answered and ans.excerpts == [] and ans.message == answer.NOT_COVERED
+
+
+def test_a_short_quote_ends_before_a_lead_in_it_cannot_complete():
+    # Grown to its minimum length, the quote would end on "Why?", whose answer is too long to take in.
+    inflation = "Inflation in the euro area hit 9.1% in June. Why? " + "Energy prices " * 40 + "rose."
+    assert _quotes_of(inflation, [0.9, 0.5, 0.1]) == ["Inflation in the euro area hit 9.1% in June."]
+
+
+def test_list_items_that_ask_are_not_run_together():
+    # A list item grows only within its line, a question too: the lead-in above cannot take the answer
+    # item through the question item, and the answer item is quoted on its own.
+    faq = "Common questions:\n\n- How do I reset my password?\n- Use the /reset command in any channel.\n"
+    assert _quotes_of(faq, [0.9, 0.85, 0.8]) == ["Use the /reset command in any channel."]
+    # Nothing but questions: nothing is quoted, and the answer says so.
+    asks = "Common questions:\n\n- How do I reset my password?\n- How do I leave the server?\n"
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in quotable_sentences(asks)], dtype=np.int64)
+    score = np.array([0.9, 0.85, 0.8])
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(3), score, np.full(3, 0.9), 1.0)
+    ans = answer.build("q?", _gen(), [passage], {0: asks}, min_evidence=0.5, max_excerpts=4)
+    assert not ans.answered and ans.message == answer.NOT_COVERED

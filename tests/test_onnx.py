@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +118,16 @@ def test_a_question_loads_only_what_it_needs(session_index):
     assert out.stdout.split() == ["True"], out.stdout + out.stderr
 
 
+def test_the_model_settings_read_from_its_folder_are_sentence_transformers_own(session_index):
+    """Indexing reads the dimension and the length limit from the model's folder, so as not to load
+    sentence-transformers (``encoder._layout``); they must be the ones it would use."""
+    from embeddings.encoder import TorchEncoder
+
+    enc = TorchEncoder(session_index.model, precision="fp32")
+    assert enc._model is None  # not loaded to find them
+    assert (enc.dimension, enc.max_seq_length) == (enc.model.get_embedding_dimension(), enc.model.max_seq_length)
+
+
 def test_bf16_only_where_the_cpu_has_it(tmp_path):
     with_bf16 = tmp_path / "a"
     with_bf16.write_text("flags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
@@ -158,6 +169,28 @@ def test_an_uninstalled_model_is_refused_in_one_line_before_any_download(tmp_pat
         TorchEncoder("nope-model")
     with pytest.raises(ModelNotInstalled):
         TorchEncoder(str(tmp_path / "no-such-folder"))
+
+
+def test_a_model_folder_without_its_weights_stops_indexing_in_one_line(tmp_path, session_index):
+    """The model loads only when first needed; a damaged one still stops `docbot index` with one line
+    naming it, before anything is published (not a warning about the export and then a traceback)."""
+    from embeddings.encoder import resolve_model
+
+    broken = tmp_path / "model"
+    shutil.copytree(resolve_model(session_index.model), broken)
+    (broken / "model.safetensors").unlink()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "embeddings.cli", "--data-dir", str(tmp_path / "data"), "index", "--no-progress",
+         str(Path(__file__).resolve().parent.parent / "seeds")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**env, "HF_HUB_OFFLINE": "1", "DOCBOT_MODEL": str(broken),
+             "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"docbot: model {broken} cannot be loaded from {broken} (OSError: "), out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "data" / "CURRENT").exists()
 
 
 def test_the_int8_export_keeps_onnx_runtimes_chatter_out_of_the_log(caplog):
