@@ -22,7 +22,10 @@ Prints JSON (and with ``--markdown`` the README's table):
   measures how late it wakes (the gateway heartbeat's view): with every core for embedding, and
   with the default (adaptive, one core left while questions come).
 
-Everything runs on whatever machine runs it, in one process: compare the ratios of one run.
+* ``new_processes`` (``--new-processes ROUNDS``): each pipeline again in a process of its own, as a
+  user runs it (``docbot index``; the tutorial as a script), imports and model load included.
+
+Everything else runs in one process, on whatever machine runs it: compare the ratios of one run.
 """
 
 from __future__ import annotations
@@ -100,6 +103,35 @@ def index_docbot(corpus: Path, work: Path, questions: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------------- threads under contention
+def new_processes(corpus: Path, work: Path, rounds: int) -> dict:
+    """Each pipeline as a user runs it, in a process of its own, imports and model load included:
+    ``docbot index --no-progress CORPUS`` into a data directory holding the one-time export (copied
+    from the first index), and ``python -m benchmarks.textbook CORPUS``; ``rounds`` of each, in turn.
+    The in-process figures above leave out what a new process pays before its first batch (both
+    pipelines there run after the first index imported everything)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
+    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    times: dict[str, list[float]] = {"docbot": [], "textbook": []}
+    for r in range(rounds):
+        data = work / f"new-process-{r}"
+        data.mkdir()
+        for shared in ("onnx", "wordfreq"):
+            shutil.copytree(work / "first" / shared, data / shared)
+        commands = {
+            "docbot": [sys.executable, "-m", "embeddings.cli", "--data-dir", str(data), "index", "--no-progress",
+                       str(corpus)],
+            "textbook": [sys.executable, "-m", "benchmarks.textbook", str(corpus)],
+        }
+        for name, command in commands.items():
+            t = time.perf_counter()
+            subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - t)
+        shutil.rmtree(data)
+    out = {name: round(statistics.median(ts), 1) for name, ts in times.items()}
+    return {"rounds": rounds, "seconds_median": out, "seconds": {k: [round(t, 1) for t in v] for k, v in times.items()},
+            "speedup": round(out["textbook"] / out["docbot"], 2)}
+
+
 def _hogs(n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
@@ -231,6 +263,11 @@ def markdown(result: dict) -> str:
                     f"{t['hit@1']} / {t['hit@5']} | |")
         rows.append(f"| other runnable threads on the machine meanwhile (mean) | "
                     f"{d.get('other_runnable_threads_mean')} | {t.get('other_runnable_threads_mean')} | |")
+    n = result.get("new_processes")
+    if n:
+        rows.append(f"| the same, each in a new process as a user runs it (`docbot index`, the tutorial script; "
+                    f"imports and model load included), median of {n['rounds']}, seconds | "
+                    f"{n['seconds_median']['docbot']} | {n['seconds_median']['textbook']} | **{n['speedup']}x** |")
     rows.append(f"| first index of a data directory (ONNX export, int8 model, OpenVINO conversion, word table) | "
                 f"{d['seconds_first_index_with_export']} s | | |")
     th = result.get("threads")
@@ -260,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work-dir", type=Path)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--markdown", action="store_true", help="also print the README's table")
+    ap.add_argument("--new-processes", type=int, default=0, metavar="ROUNDS",
+                    help="also time each pipeline in a process of its own, imports included, ROUNDS times")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if corpus_missing(args.corpus, args.questions):
@@ -297,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         # CPU time is less sensitive than wall time to how busy the machine was during each pipeline.
         result["cpu_ratio_vs_textbook"] = round(
             result["textbook"]["cpu_seconds"] / max(result["docbot"]["cpu_seconds"], 1e-9), 2)
+    if args.new_processes and not args.no_textbook:
+        start = len(load)
+        result["new_processes"] = new_processes(corpus, work, args.new_processes)
+        result["new_processes"]["other_runnable_threads_mean"] = load_since(start)
     if args.hogs:
         result["threads"] = threads_under_contention(corpus, args.hogs)
     if args.beside_docs:

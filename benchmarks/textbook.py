@@ -16,13 +16,10 @@ from embeddings.errors import DocumentRejected
 from embeddings.settings import DEFAULT_MODEL
 
 
-def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL) -> dict:
-    from langchain_community.vectorstores import FAISS
+def _documents(corpus: Path) -> list:
+    """The corpus's files as LangChain documents (both pipelines read the same ``Document``s)."""
     from langchain_core.documents import Document as LCDocument
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    # Loading files is not part of either pipeline's timed work: both read the same Documents.
     docs = []
     for doc_id, path in iter_files([corpus]):
         try:
@@ -30,6 +27,35 @@ def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL
         except DocumentRejected:
             continue
         docs.append(LCDocument(page_content=d.text, metadata={"doc_id": doc_id, "title": d.title}))
+    return docs
+
+
+def _index(docs: list, model: str) -> tuple[object, int]:
+    """What the tutorial times: the embedding model loaded, the documents split, embedded into FAISS."""
+    from langchain_community.vectorstores import FAISS
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(model), model_kwargs={"device": "cpu"})
+    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    return FAISS.from_documents(chunks, embeddings), len(chunks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.textbook CORPUS``: the tutorial's index in a process of its own, as a user
+    runs the script (imports and model load included; ``benchmarks.index_speed --new-processes``)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    docs = _documents(Path(args[0]))
+    _, chunks = _index(docs, DEFAULT_MODEL)
+    print(f"{len(docs)} documents, {chunks} chunks")
+    return 0
+
+
+def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL) -> dict:
+    # Loading files is not part of either pipeline's timed work: both read the same Documents.
+    docs = _documents(corpus)
 
     import os
 
@@ -39,10 +65,7 @@ def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL
     # its query path, and this runs in the same process).
     torch.set_num_threads(os.cpu_count() or 1)
     t0, cpu0 = time.perf_counter(), time.process_time()
-    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(model), model_kwargs={"device": "cpu"})
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    chunks = splitter.split_documents(docs)
-    store = FAISS.from_documents(chunks, embeddings)
+    store, n_chunks = _index(docs, model)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
 
     at1 = at5 = 0
@@ -57,11 +80,15 @@ def run_textbook(corpus: Path, questions: list[dict], model: str = DEFAULT_MODEL
     n = max(1, len(questions))
     return {
         "documents": len(docs),
-        "chunks": len(chunks),
+        "chunks": n_chunks,
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu_seconds, 1),
-        "chunks_per_s": round(len(chunks) / seconds, 1),
+        "chunks_per_s": round(n_chunks / seconds, 1),
         "documents_per_s": round(len(docs) / seconds, 2),
         "hit@1": round(at1 / n, 3),
         "hit@5": round(at5 / n, 3),
     }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
