@@ -114,6 +114,7 @@ def new_processes(corpus: Path, work: Path, rounds: int) -> dict:
     times: dict[str, list[float]] = {"docbot": [], "textbook": []}
     for r in range(rounds):
         data = work / f"new-process-{r}"
+        shutil.rmtree(data, ignore_errors=True)  # a --work-dir used before
         data.mkdir()
         for shared in ("onnx", "wordfreq"):
             shutil.copytree(work / "first" / shared, data / shared)

@@ -108,6 +108,8 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
         # What follows: the next sentence of its paragraph (of its line, for a list item), or the list
         # a prose line ending in a colon announces.
         follows = joins(hi, hi + 1, Kind(int(spans[hi, 2]))) or _announces(text, spans, hi)
+        if follows and lo < i and spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
+            lo = i  # what the lead-in announces matters more than the context the quote grew by on its left
         if not follows or spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
             # A short quote may have grown into a lead-in ("... in June. Why?"): it ends before it.
             hi = grown_to

@@ -139,9 +139,10 @@ class TorchEncoder:
 
                     try:
                         self._model = SentenceTransformer(self.path, device="cpu")
-                    except (OSError, ValueError, RuntimeError) as exc:  # missing or damaged weights
+                    except Exception as exc:  # noqa: BLE001 - missing or damaged weights (SafetensorError is no OSError)
+                        where = "" if str(self.path) == self.model_name else f" from {self.path}"
                         raise ModelNotInstalled(
-                            f"model {self.model_name} cannot be loaded from {self.path} "
+                            f"model {self.model_name} cannot be loaded{where} "
                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                             "reinstall it or give another local path (DOCBOT_MODEL)"
                         ) from exc
@@ -393,16 +394,23 @@ def _layout(model_path: Path) -> tuple[int, int] | None:
     is then loaded to ask it)."""
     if _pooling_mode(model_path) is None:
         return None
-    modules = json.loads((model_path / "modules.json").read_text())
-    pooling = json.loads((model_path / modules[1].get("path", "1_Pooling") / "config.json").read_text())
+    pooling, _ = _pooling_config(model_path) or ({}, False)
     config_file = model_path / "sentence_bert_config.json"
     config = json.loads(config_file.read_text()) if config_file.exists() else {}
-    dim, max_len = pooling.get("word_embedding_dimension"), config.get("max_seq_length")
+    dim = pooling.get("embedding_dimension", pooling.get("word_embedding_dimension"))
+    max_len = config.get("max_seq_length")
     return (int(dim), int(max_len)) if dim and max_len else None
 
 
-def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
-    """('mean'|'cls', normalize) for models made of Transformer -> Pooling [-> Normalize] only."""
+#: The pooling modes of sentence-transformers' older ``pooling_mode_*`` keys.
+_LEGACY_POOLING = {"pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max",
+                   "pooling_mode_mean_tokens": "mean", "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+                   "pooling_mode_weightedmean_tokens": "weightedmean", "pooling_mode_lasttoken": "lasttoken"}
+
+
+def _pooling_config(model_path: Path) -> tuple[dict, bool] | None:
+    """(the Pooling module's config, whether a Normalize module follows) for models made of
+    Transformer -> Pooling [-> Normalize] only; None for any other layout."""
     modules_file = model_path / "modules.json"
     if not modules_file.exists():
         return None
@@ -410,17 +418,26 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
     if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
         return None
-    pooling_dir = model_path / modules[1].get("path", "1_Pooling")
-    cfg = json.loads((pooling_dir / "config.json").read_text())
-    # Exactly one mode: with two (mean and max), sentence-transformers concatenates them.
-    modes = [key for key, on in cfg.items() if key.startswith("pooling_mode_") and on]
-    if modes == ["pooling_mode_mean_tokens"]:
-        mode = "mean"
-    elif modes == ["pooling_mode_cls_token"]:
-        mode = "cls"
-    else:
+    return json.loads((model_path / modules[1].get("path", "1_Pooling") / "config.json").read_text()), "Normalize" in kinds
+
+
+def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
+    """('mean'|'cls', normalize) for models made of Transformer -> Pooling [-> Normalize] only.
+
+    The mode is read as sentence-transformers reads it: its ``pooling_mode`` (a name, or a list of
+    one), else the older ``pooling_mode_*`` keys (none set: mean). Two modes at once (mean and max)
+    are concatenated by sentence-transformers, so such a model is not one of these."""
+    found = _pooling_config(model_path)
+    if found is None:
         return None
-    return mode, "Normalize" in kinds
+    cfg, normalize = found
+    mode = cfg.get("pooling_mode")
+    if mode is None:
+        modes = [name for key, name in _LEGACY_POOLING.items() if cfg.get(key)]
+        mode = modes or ["mean"]
+    if isinstance(mode, (list, tuple)):
+        mode = mode[0] if len(mode) == 1 else None
+    return (mode, normalize) if mode in ("mean", "cls") else None
 
 
 #: 2: attention written out (eager) so that it fuses, and the int8 query model beside the fp32 one.

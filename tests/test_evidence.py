@@ -331,3 +331,12 @@ def test_list_items_that_ask_are_not_run_together():
     passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(3), score, np.full(3, 0.9), 1.0)
     ans = answer.build("q?", _gen(), [passage], {0: asks}, min_evidence=0.5, max_excerpts=4)
     assert not ans.answered and ans.message == answer.NOT_COVERED
+
+
+def test_a_question_keeps_its_answer_rather_than_the_context_before_it():
+    # Too short alone, the question grows by its better neighbour, the sentence before; the long answer
+    # after it then does not fit beside both, so the context gives way to the answer.
+    before = "The city council met on Monday night to discuss the budget for the coming year and its new parks plan."
+    after = "It will rise by 4% next year, " + "with most of the money going to schools and transport, " * 5 + "the mayor said."
+    text = f"{before} And the budget? {after}"
+    assert _quotes_of(text, [0.8, 0.9, 0.3])[0] == f"And the budget? {after}"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from embeddings import Engine
 from embeddings.cpu import available_cores
@@ -128,6 +129,33 @@ def test_the_model_settings_read_from_its_folder_are_sentence_transformers_own(s
     assert (enc.dimension, enc.max_seq_length) == (enc.model.get_embedding_dimension(), enc.model.max_seq_length)
 
 
+@pytest.mark.parametrize("pooling, expected", [
+    ({"word_embedding_dimension": 384, "pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, "mean"),
+    ({"word_embedding_dimension": 384, "pooling_mode_cls_token": True}, "cls"),
+    ({"word_embedding_dimension": 384}, "mean"),  # no mode set: sentence-transformers' default
+    ({"word_embedding_dimension": 384, "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True}, None),
+    ({"word_embedding_dimension": 384, "pooling_mode_weightedmean_tokens": True}, None),
+    ({"embedding_dimension": 384, "pooling_mode": "mean", "include_prompt": True}, "mean"),  # sentence-transformers 6
+    ({"embedding_dimension": 384, "pooling_mode": ["mean"]}, "mean"),
+    ({"embedding_dimension": 384, "pooling_mode": ["mean", "max"]}, None),
+    ({"embedding_dimension": 384, "pooling_mode": "lasttoken"}, None),
+])
+def test_the_pooling_is_read_as_sentence_transformers_reads_it(tmp_path, pooling, expected):
+    """Late chunking and reading the model's settings from its folder need mean pooling alone; a model
+    that pools otherwise (two modes concatenated, weighted, last token) is loaded and asked instead."""
+    from embeddings.encoder import _layout, _pooling_mode
+
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+               {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 256}))
+    assert _pooling_mode(tmp_path) == ((expected, True) if expected else None)
+    assert _layout(tmp_path) == ((384, 256) if expected else None)
+
+
 def test_bf16_only_where_the_cpu_has_it(tmp_path):
     with_bf16 = tmp_path / "a"
     with_bf16.write_text("flags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
@@ -171,14 +199,20 @@ def test_an_uninstalled_model_is_refused_in_one_line_before_any_download(tmp_pat
         TorchEncoder(str(tmp_path / "no-such-folder"))
 
 
-def test_a_model_folder_without_its_weights_stops_indexing_in_one_line(tmp_path, session_index):
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_model_folder_without_its_weights_stops_indexing_in_one_line(tmp_path, session_index, damage):
     """The model loads only when first needed; a damaged one still stops `docbot index` with one line
-    naming it, before anything is published (not a warning about the export and then a traceback)."""
+    naming it, before anything is published (not a warning about the export and then a traceback):
+    weights deleted, or cut short by an interrupted copy (safetensors' own error is no OSError)."""
     from embeddings.encoder import resolve_model
 
     broken = tmp_path / "model"
     shutil.copytree(resolve_model(session_index.model), broken)
-    (broken / "model.safetensors").unlink()
+    weights = broken / "model.safetensors"
+    if damage == "missing":
+        weights.unlink()
+    else:
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
     out = subprocess.run(
         [sys.executable, "-m", "embeddings.cli", "--data-dir", str(tmp_path / "data"), "index", "--no-progress",
@@ -188,7 +222,7 @@ def test_a_model_folder_without_its_weights_stops_indexing_in_one_line(tmp_path,
              "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     assert out.returncode == 1
-    assert out.stderr.startswith(f"docbot: model {broken} cannot be loaded from {broken} (OSError: "), out.stderr
+    assert out.stderr.startswith(f"docbot: model {broken} cannot be loaded ("), out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (tmp_path / "data" / "CURRENT").exists()
 
