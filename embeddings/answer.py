@@ -103,8 +103,11 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
             if spans[hi, 1] - spans[lo - 1, 0] > MAX_EXCERPT_CHARS:
                 break
             lo -= 1
+    def open_at(k: int) -> bool:  # does sentence k ask or announce (``leads_in``)?
+        return leads_in(text[int(spans[k, 0]) : int(spans[k, 1])])
+
     grown_to = hi
-    while leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+    while open_at(hi):
         # What follows: the next sentence of its paragraph (of its line, for a list item), or the list
         # a prose line ending in a colon announces.
         follows = joins(hi, hi + 1, Kind(int(spans[hi, 2]))) or _announces(text, spans, hi)
@@ -113,9 +116,9 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
         if not follows or spans[hi + 1, 1] - spans[lo, 0] > MAX_EXCERPT_CHARS:
             # A short quote may have grown into a lead-in ("... in June. Why?"): it ends before it.
             hi = grown_to
-            while hi > i and leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+            while hi > i and open_at(hi):
                 hi -= 1
-            if leads_in(text[int(spans[hi, 0]) : int(spans[hi, 1])]):
+            if open_at(hi):
                 return None
             break
         hi += 1
@@ -123,8 +126,8 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
 
 
 def _announces(text: str, spans: np.ndarray, i: int) -> bool:
-    """Whether prose sentence ``i`` ends in a colon and a list follows it, at most a blank line below:
-    the list is what it announces (Markdown wants the blank line before a list)."""
+    """Whether sentence ``i``, a prose line that leads in (``leads_in``) with a colon, has a list below
+    it, at most a blank line down: the list is what it announces (Markdown wants the blank line)."""
     if i + 1 >= len(spans) or Kind(int(spans[i, 2])) is not Kind.PROSE or Kind(int(spans[i + 1, 2])) is not Kind.LIST:
         return False
     gap = text[int(spans[i, 1]) : int(spans[i + 1, 0])]
@@ -281,9 +284,8 @@ def build(
     floor = float(top.score[top_i]) - params.margin
 
     pool = list(itertools.takewhile(lambda pi: pi[0].score[pi[1]] >= floor, ranked))
+    # The leading sentence is quotable and evidence, so it is always chosen first.
     chosen = _select(pool, texts, min_evidence=min_evidence, max_excerpts=max_excerpts, diversity=params.diversity)
-    if not chosen:  # the leading sentence is always quotable and evidence, so this is a safeguard
-        return Answer(question=question, answered=False, message=NOT_COVERED, evidence=round(evidence, 4))
 
     numbers: dict[int, int] = {}
     excerpts: list[Excerpt] = []

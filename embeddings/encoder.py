@@ -392,9 +392,10 @@ def _layout(model_path: Path) -> tuple[int, int] | None:
     """(dimension, max_seq_length) read from a sentence-transformers folder made of Transformer ->
     Pooling [-> Normalize] with its ``sentence_bert_config.json``; None for any other model (which
     is then loaded to ask it)."""
-    if _pooling_mode(model_path) is None:
+    found = _pooling_config(model_path)
+    if found is None or _mode(found[0]) is None:
         return None
-    pooling, _ = _pooling_config(model_path) or ({}, False)
+    pooling = found[0]
     config_file = model_path / "sentence_bert_config.json"
     config = json.loads(config_file.read_text()) if config_file.exists() else {}
     dim = pooling.get("embedding_dimension", pooling.get("word_embedding_dimension"))
@@ -430,14 +431,18 @@ def _pooling_mode(model_path: Path) -> tuple[str, bool] | None:
     found = _pooling_config(model_path)
     if found is None:
         return None
-    cfg, normalize = found
-    mode = cfg.get("pooling_mode")
+    mode = _mode(found[0])
+    return (mode, found[1]) if mode else None
+
+
+def _mode(pooling: dict) -> str | None:
+    """'mean' or 'cls' from a Pooling config (see ``_pooling_mode``); None for any other pooling."""
+    mode = pooling.get("pooling_mode")
     if mode is None:
-        modes = [name for key, name in _LEGACY_POOLING.items() if cfg.get(key)]
-        mode = modes or ["mean"]
+        mode = [name for key, name in _LEGACY_POOLING.items() if pooling.get(key)] or ["mean"]
     if isinstance(mode, (list, tuple)):
         mode = mode[0] if len(mode) == 1 else None
-    return (mode, normalize) if mode in ("mean", "cls") else None
+    return mode if mode in ("mean", "cls") else None
 
 
 #: 2: attention written out (eager) so that it fuses, and the int8 query model beside the fp32 one.

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,15 +21,7 @@ from embeddings.cli import _ProgressBar, render_report, render_source, render_so
 from embeddings.encoder import model_installed
 from embeddings.errors import SourceNotFound
 from embeddings.models import CollectionInfo, DocumentInfo, IndexProgress, IndexReport, SourceInfo, SourceView
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This checkout on the path, offline, and no DOCBOT_ variable from the developer's shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
-    return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
-
+from tests.cli_run import ROOT, clean_env, one_line, run
 
 # Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
 # otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt. The child resets it
@@ -43,18 +34,6 @@ _WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_
 def interruptible(*args: str) -> list[str]:
     """The command line running ``python args...`` with Ctrl-C delivered as at a terminal."""
     return [sys.executable, "-c", _WITH_SIGINT, *args]
-
-
-def run(*args: str, module: str = "embeddings.cli", cwd: Path = ROOT, env: dict[str, str] | None = None,
-        **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=cwd,
-                          env=clean_env(**(env or {})), timeout=300, **kwargs)
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def snapshot(data_dir: Path) -> dict[str, tuple[int, int]]:

@@ -14,8 +14,7 @@ import pytest
 from embeddings import Engine, EngineSettings
 from embeddings.encoder import OnnxEncoder
 from embeddings.indexer import onnx_dir
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cli_run import ROOT, clean_env, run
 QUESTION = "what did Peskov say about a meeting?"
 
 
@@ -64,10 +63,7 @@ def test_warm_up_leaves_sentence_transformers_alone(session_index: EngineSetting
 
 
 def _docbot(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
-    return subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    return run("--data-dir", str(data_dir), *args)
 
 
 @pytest.mark.parametrize("name", ["model.int8.onnx", "tokenizer.json"])
@@ -106,9 +102,8 @@ def _loading(argv: list[str], heavy: tuple[str, ...]) -> str:
         f"status = main({argv!r})\n"
         f"print('loaded:', *sorted(m for m in {heavy!r} if m in sys.modules), 'status', status)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBOT_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                         env={**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+                         env=clean_env())
     assert out.returncode == 0, out.stderr
     return out.stdout
 
