@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import itertools
 import json
 import logging
@@ -72,7 +73,7 @@ GRID = {
     "answer_type": [0.0, 0.1],
     "doc_support": [0.0, 0.01, 0.02, 0.05],
     "lead": [0.0, 0.1, 0.2, 0.3],
-    "recency": [0.0, 0.02, 0.05, 0.1],
+    "recency": [0.0, 0.05, 0.1, 0.2],
     "diversity": [0.0, 0.1, 0.2],
 }
 
@@ -106,10 +107,25 @@ def _judge(q: dict, ans, docs: list[str]) -> dict:
     }
 
 
+def asked_on(q: dict) -> dt.date | None:
+    """The day a question is asked: a dev question's quiz date (its id starts ``YYYYMMDD``), which its
+    "this week" counts back from, as the bot counts back from its message's date; None under
+    ``--undated`` or for a question without one."""
+    return q.get("asked_on")
+
+
+def quiz_dates(dev: list[dict]) -> None:
+    """Give each dev question the date of the quiz that asked it (``asked_on``)."""
+    for q in dev:
+        head = str(q.get("id", ""))[:8]
+        if head.isdigit():
+            q["asked_on"] = dt.date(int(head[:4]), int(head[4:6]), int(head[6:8]))
+
+
 def news_record(engine: Engine, q: dict, corpus: Path) -> dict:
-    ans = engine.ask(q["question"])
+    ans = engine.ask(q["question"], asked_on=asked_on(q))
     docs: list[str] = []
-    for h in engine.search(q["question"], k=20):
+    for h in engine.search(q["question"], k=20, asked_on=asked_on(q)):
         if h.doc_id not in docs:
             docs.append(h.doc_id)
     return {
@@ -139,7 +155,7 @@ def objective(records: list[dict]) -> float:
 
 # ----------------------------------------------------------------------------- phrase sets
 def phrase_record(engine: Engine, q: dict, label: str) -> dict:
-    ans = engine.ask(q["question"])
+    ans = engine.ask(q["question"], asked_on=asked_on(q))
     quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)  # a wrapped quote's newlines
     rec = {"set": label, "question": q["question"], "answerable": q.get("answerable", False),
            "split": q.get("split"), "domain": q.get("domain"), "answered": ans.answered,
@@ -201,7 +217,7 @@ def cross_validate(engine: Engine, dev: list[dict]) -> dict:
     keys = list(GRID)
     combos = [dict(zip(keys, vals)) for vals in itertools.product(*(GRID[k] for k in keys))]
     base = engine.evidence_params
-    cache = [engine.passages(q["question"]) for q in dev]
+    cache = [engine.passages(q["question"], asked_on=asked_on(q)) for q in dev]
     per_combo = [
         [_reweighed_record(engine, q, c, dataclasses.replace(base, **combo)) for q, c in zip(dev, cache)]
         for combo in combos
@@ -268,7 +284,7 @@ def top_features(engine: Engine, question: str) -> list[float] | None:
 def answering_cut(engine: Engine, dev: list[dict], share: float) -> float:
     """The highest ``min_evidence`` (two decimals, rounded down) that still answers ``share`` of ``dev``:
     printed after a fit: ``DOCBOT_MIN_EVIDENCE``'s default must not be above it."""
-    evidence = sorted(engine.ask(q["question"]).evidence for q in dev)
+    evidence = sorted(engine.ask(q["question"], asked_on=asked_on(q)).evidence for q in dev)
     keep = math.ceil(share * len(evidence) - 1e-9)
     return math.floor(evidence[len(evidence) - keep] * 100) / 100
 
@@ -416,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine-setting", action="append", default=[], metavar="NAME=VALUE",
                     help="override an engine setting, e.g. sentence_vectors=query or min_evidence=0.5")
     ap.add_argument("--no-news", action="store_true", help="only the small corpora")
+    ap.add_argument("--undated", action="store_true",
+                    help="ask the dev questions without their quiz's date (as if asked after the newest article)")
     ap.add_argument("--wrap-community", type=int, metavar="COLUMNS",
                     help="ask the community questions of notes hard-wrapped at COLUMNS, as editors write them")
     args = ap.parse_args(argv)
@@ -450,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             news = engine_for(args.news_data_dir or work / "news", args.corpus, params, **overrides)
             dev = load_questions(args.questions)
+            if not args.undated:
+                quiz_dates(dev)
+            result["dev_asked_on"] = "undated" if args.undated else "the quiz's date"
             if args.cv:
                 result["cv"] = cross_validate(news, dev)
                 params = dataclasses.replace(params, **result["cv"]["chosen_on_all_dev"])
@@ -467,7 +488,9 @@ def main(argv: list[str] | None = None) -> int:
             news_records = [news_record(news, q, args.corpus) for q in dev]
             records += news_records
             result["news_dev"] = news_figures(news_records)
-            off_news = [phrase_record(news, q, "offtopic@news") for q in off_test]
+            # Asked on the dev questions' days in turn: a "this week" of theirs reaches the same articles.
+            off_news = [phrase_record(news, {**q, "asked_on": asked_on(dev[i % len(dev)])}, "offtopic@news")
+                        for i, q in enumerate(off_test)]
             records += off_news
             result["offtopic_test_refused_news"] = phrase_figures(off_news)["refused"]
             result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2)

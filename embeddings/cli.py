@@ -266,7 +266,7 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
             print("", file=stdout)
             return 0
         try:
-            answer = engine.ask(line.strip(), history=history)
+            answer = engine.ask(line.strip(), history=history, asked_on=date.today())
         except EngineError as exc:
             print(f"error: {exc}", file=stdout)
             continue
@@ -422,6 +422,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--doc", action="append", dest="doc_ids", metavar="DOC_ID", help="only this document (repeatable)")
         sp.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
         sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
+        sp.add_argument("--asked-on", type=date.fromisoformat, metavar="YYYY-MM-DD", default=None,
+                        help='the day it is asked, which "this week" or "recently" counts back from (default: '
+                        "today; the collection's newest date when that is earlier)")
         if name == "search":
             sp.add_argument("-k", type=_positive_int, default=5, help="how many passages (default 5)")
     add("sources", "the folders and files the index is built from, and the documents each gave")
@@ -493,10 +496,12 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
         report = with_progress(lambda bar: engine.remove(args.targets, progress=bar), show=show)
         print(_dump(report) if as_json else render_report(report))
     elif args.command == "ask":
-        ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        ans = engine.ask(args.text, doc_ids=args.doc_ids, since=args.since, until=args.until,
+                         asked_on=args.asked_on or date.today())
         print(_dump(ans) if as_json else render_answer(ans))
     elif args.command == "search":
-        hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until)
+        hits = engine.search(args.text, args.k, doc_ids=args.doc_ids, since=args.since, until=args.until,
+                             asked_on=args.asked_on or date.today())
         print(_dump(hits) if as_json else render_hits(hits))
     elif args.command == "sources":
         collection = engine.collection()

@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import answer as answer_builder
-from . import conversation, evidence, null, rarity, retrieval, sources, store, store_api
+from . import conversation, evidence, null, rarity, recency, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import safe_filename, save_upload
@@ -54,6 +54,25 @@ def _position(gen: Generation, doc_id: str) -> int:
     if pos is None:
         raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
     return pos
+
+
+def _with_recent_days(gen: Generation, q: evidence.Query, prior: dict[int, float] | None) -> dict[int, float] | None:
+    """``prior`` with the documents of the days a question about recent events reaches back to from the
+    day it was asked ("this week": the seven days before), each at ``recency.PRIOR``.
+
+    Their passages, ranked by cosine, join the fusion as one more list: a weekly quiz's "which head of
+    state announced his resignation this week?" finds that week's article among a decade of
+    resignations, which neither retriever can tell apart by words. Nothing changes when the day is not
+    known, when no document is dated in those days, or when most are (the days then select nothing)."""
+    if q.asked_on is None or q.recent_days is None:
+        return prior
+    recent = gen.dated_within(q.asked_on - timedelta(days=q.recent_days), q.asked_on)
+    if not len(recent) or len(recent) > recency.MOST * gen.documents:
+        return prior
+    merged = dict.fromkeys(recent.tolist(), recency.PRIOR)
+    for pos, weight in (prior or {}).items():
+        merged[pos] = max(weight, merged.get(pos, 0.0))
+    return merged
 
 
 class _Stopwatch:
@@ -240,11 +259,13 @@ class Engine:
             _position(gen, doc_id)
         return gen
 
-    def _query(self, gen: Generation, text: str, clock: "_Stopwatch | None" = None) -> evidence.Query:
+    def _query(
+        self, gen: Generation, text: str, clock: "_Stopwatch | None" = None, asked_on: date | None = None
+    ) -> evidence.Query:
         clock = clock or _Stopwatch()
         vector = self.embed_query(text)
         clock.lap("embed")
-        query = evidence.Query.make(text, vector, held=gen.corpus_terms)
+        query = evidence.Query.make(text, vector, held=gen.corpus_terms, asked_on=asked_on)
         clock.lap("terms")
         return query
 
@@ -258,7 +279,8 @@ class Engine:
         return self._beside
 
     def _first_query(
-        self, gen: Generation, text: str, k: int, filters: Filters, mode: Mode, clock: "_Stopwatch"
+        self, gen: Generation, text: str, k: int, filters: Filters, mode: Mode, clock: "_Stopwatch",
+        asked_on: date | None = None,
     ) -> tuple[evidence.Query, np.ndarray | None]:
         """A question's query and, when another thread embedded it meanwhile, its BM25 ranking.
 
@@ -273,9 +295,9 @@ class Engine:
             # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
             # A filtered question is not overlapped either: its chunk mask would be built here for BM25
             # and again by ``retrieval.search`` for the dense search, which costs what overlapping saves.
-            return self._query(gen, text, clock), None
+            return self._query(gen, text, clock, asked_on), None
         pending = embedder.submit(self.embed_query, text)
-        query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms)
+        query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on)
         clock.lap("terms")
         ranking = None
         if gen.size:
@@ -303,6 +325,7 @@ class Engine:
         s = self.settings
         self._last_question = time.monotonic()
         clock = clock or _Stopwatch()
+        prior = _with_recent_days(gen, q, prior)
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
             nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, prior=prior,
@@ -370,13 +393,14 @@ class Engine:
         """The published index generation, loaded (or switched to a newer one) as needed."""
         return self._generation()
 
-    def passages(self, query: str) -> tuple[list[evidence.Passage], dict[int, str]]:
+    def passages(self, query: str, *, asked_on: date | None = None) -> tuple[list[evidence.Passage], dict[int, str]]:
         """The scored passages an answer to ``query`` is built from, best first (every sentence's
         cosine, coverage, score and answer probability), and the document texts they point into.
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen, clock = self._generation(), _Stopwatch()
-        q, bm25 = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock)
+        asked_on = recency.counted_from(asked_on, gen.newest_date)
+        q, bm25 = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock, asked_on)
         scored, _, texts = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", clock=clock, bm25=bm25)
         return scored, texts
 
@@ -389,18 +413,21 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
+        asked_on: date | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages, ranked by their best sentence's evidence.
 
-        Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and SourceNotFound for an
-        unknown ``doc_ids`` entry, rather than returning arbitrary passages or none.
+        ``asked_on``: the day the query is asked, which "this week" or "recently" counts back from
+        (see :meth:`ask`). Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and
+        SourceNotFound for an unknown ``doc_ids`` entry, rather than returning arbitrary passages or none.
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
-        q, bm25 = self._first_query(gen, query, k, filters, mode, clock)
+        asked_on = recency.counted_from(asked_on, gen.newest_date)
+        q, bm25 = self._first_query(gen, query, k, filters, mode, clock, asked_on)
         scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, bm25=bm25)
         passages = self._ranked(gen, scored, tail, k)
         gen.doc_texts([p.doc for p in passages], texts)  # one read for every document shown
@@ -424,21 +451,27 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
+        asked_on: date | None = None,
     ) -> Answer:
         """Quoted, cited excerpts that answer ``question``, or a plain "not covered".
 
         ``history`` holds the earlier turns of the conversation the question is asked in, oldest first
         (``Turn.of(answer)`` for each earlier answer): a follow-up such as "and what did Lavrov say?" is
         then read with them, and a question on a new topic on its own (see ``embeddings.conversation``).
-        ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
+        ``asked_on`` is the day the question is asked (the bot passes its message's): a question about
+        "this week" or "recently" prefers the documents dated in those days before it, or before the
+        collection's newest date when that is earlier (``embeddings.recency``); None reads them back
+        from the newest candidate. ``answer.follow_up`` says how it was read;
+        ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
         gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
+        asked_on = recency.counted_from(asked_on, gen.newest_date)
         reading = conversation.resolve(question, history)
         result: Answer | None = None
         if not reading.uses_context:
-            q, bm25 = self._first_query(gen, question, self.settings.top_k, filters, mode, clock)
+            q, bm25 = self._first_query(gen, question, self.settings.top_k, filters, mode, clock, asked_on)
             scored, _, texts = self._passages(gen, q, self.settings.top_k, filters, mode, clock=clock, bm25=bm25)
             result = self._build(question, gen, scored, texts)
             if reading.kind == "open" and (not result.answered or reading.touches(
@@ -446,7 +479,7 @@ class Engine:
             )):
                 reading, result = reading.continuing(), None  # it goes on with the conversation
         if result is None:
-            result = self._follow_up(gen, reading, filters, mode, clock)
+            result = self._follow_up(gen, reading, filters, mode, clock, asked_on)
         clock.lap("answer")
         result.follow_up = reading.described()
         result.elapsed_ms = round(clock.total_ms, 2)
@@ -465,7 +498,7 @@ class Engine:
 
     def _follow_up(
         self, gen: Generation, reading: conversation.Resolution, filters: Filters, mode: Mode,
-        clock: "_Stopwatch | None" = None,
+        clock: "_Stopwatch | None" = None, asked_on: date | None = None,
     ) -> Answer:
         """Answer a question read with its conversation: its topic's questions and cited documents
         weigh in, a source it names is the one quoted, and a request for more quotes something new."""
@@ -473,6 +506,7 @@ class Engine:
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms)
+        query = replace(query, asked_on=asked_on)
         clock.lap("embed")
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))

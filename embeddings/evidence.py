@@ -29,13 +29,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
-from .recency import ages, asks_recent
+from .recency import ages, recent_span
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
@@ -68,7 +69,7 @@ class Params:
     answer_type: float = 0.1  # + this when a quantity is asked for and the sentence holds one
     doc_support: float = 0.0  # ranking: + this per other scored passage of the same document (``rerank``)
     lead: float = 0.2  # + this x P(answers) x exp(-offset / LEAD_CHARS): a document states its point first
-    recency: float = 0.05  # - this x years behind the newest candidate, for a question about recent events
+    recency: float = 0.1  # - this x ln(1 + days from the day asked / the question's span), for a question about recent events
     # P(answers) = sigmoid(bias + cos*sentence cosine + cov*coverage + chunk*chunk cosine
     #   + agree*(found by both retrievers) + pcov*passage coverage + gap*(cosine - crowd)
     #   + scale*sqrt(2 ln chunks) + num*(a number of the question missing from the passage)
@@ -126,12 +127,18 @@ class Query:
     # "led" -> "lead", "organis" -> "organiz"; ``spelling.corpus_forms``): counted as the word by
     # coverage; the other spellings among them are in ``terms`` too, searched by BM25.
     aliases: dict[str, str] = field(default_factory=dict)
-    recent: bool = False  # "this week", "recently": the newer of two equal articles answers (``embeddings.recency``)
+    # How many days before it is asked a question about recent events reaches back ("this week": 7;
+    # ``recency.recent_span``), None for any other: the nearer of two equal articles answers it.
+    recent_days: int | None = None
+    # The day the question was asked (a Discord message's date), which "this week" counts back from;
+    # None: the newest candidate's date stands in for it.
+    asked_on: date | None = None
 
     @classmethod
-    def make(cls, text: str, vector: np.ndarray, held: Held | None = None) -> "Query":
+    def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
-        words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised")."""
+        words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised");
+        ``asked_on``: the day it is asked."""
         toks = words(text)
         forms = corpus_forms(toks, stems(toks), held, stems)
         weights: dict[str, float] = {}
@@ -139,7 +146,7 @@ class Query:
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
-                   recent=asks_recent(text))
+                   recent_days=recent_span(text), asked_on=asked_on)
 
     @classmethod
     def blend(
@@ -165,7 +172,7 @@ class Query:
             for alias in forms.searched:  # searched by BM25 at its word's weight
                 term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
-                   recent=asks_recent(text))
+                   recent_days=recent_span(text))
 
 
 def asks_for_number(text: str) -> bool:
@@ -216,7 +223,7 @@ class Passage:
     own_cos: np.ndarray | None = None  # (k,) a follow-up's own text's cosine (``Query.own_vector``); None: ``cos``
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
     absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
-    age: float = 0.0  # years the document is behind the newest candidate's, for a question about recent events
+    age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -621,7 +628,8 @@ def score(
              and not is_stop_word(t) and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
-    age = ages([gen.doc_date(d) for d in docs]) if query.recent else np.zeros(len(docs))
+    age = (ages([gen.doc_date(d) for d in docs], query.asked_on, query.recent_days) if query.recent_days
+           else np.zeros(len(docs)))
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
               if unheld else 0.0)
     out: list[Passage] = []

@@ -1,11 +1,21 @@
-"""Recency: a question about recent events prefers the newer of two articles that answer it equally.
+"""Recency: a question about recent events prefers the articles of the days it asks about.
 
 A news collection holds several articles on one subject written years apart ("how much does it cost
-to raise a child?" in 2017 and in 2022); a question that says "this week", "recently" or "a new
-estimate" asks about the latest of them, which the text alone cannot tell apart. Only such a question
-is touched, and only documents that carry a date: a collection without dates (a community's notes)
-ranks exactly as before. The weight per year (``evidence.Params.recency``) is chosen by
-``benchmarks.quality --cv`` like the other evidence weights.
+to raise a child?" in 2017 and in 2022; a decade of heads of state resigning); a question that says
+"this week", "recently" or "a new estimate" asks about the ones of the days before it was asked,
+which the text alone cannot tell apart. Two things follow from the day asked (``asked_on``: the bot
+passes its message's date, the CLI today's; clamped to the collection's newest date by
+``counted_from``):
+
+* the documents dated within the question's span before that day (``recent_span``: 7 days for "this
+  week") join retrieval as one more ranked list (``PRIOR``; ``engine._with_recent_days``), so that
+  week's article is a candidate even when older ones share more of the question's words;
+* every scored sentence loses ``evidence.Params.recency`` times its document's distance from that day
+  in the question's span (``ages``), so the nearer of two equal articles ranks first.
+
+Only such a question is touched, and only documents that carry a date: a collection without dates (a
+community's notes) ranks exactly as before. Without a day, distances count from the newest candidate.
+The weight is chosen by ``benchmarks.quality --cv`` like the other evidence weights.
 """
 
 from __future__ import annotations
@@ -24,21 +34,59 @@ _RECENT = re.compile(
     r"upcoming|soon)\b)|\bnew(est)?\b"
 )
 
-DAYS_PER_YEAR = 365.25
+# How far back a question's words reach from the day it is asked: "this week" means the last seven
+# days, "this month" or "recently" the last month, "this year" the last year. A weekly news quiz asks
+# "this week" on Friday about the articles of the six days before it.
+_SPANS = (
+    (re.compile(r"(?i)\b(week|weekend|today|tonight|yesterday|last night)\b"), 7),
+    (re.compile(r"(?i)\b(year|summer|fall|autumn|winter|spring|season)\b"), 366),
+)
+_DEFAULT_SPAN = 31
+
+#: The weight of a recent day's documents as one more ranked list in the fusion (1: as much as either
+#: retriever), and the share of the collection beyond which those days select nothing worth it.
+PRIOR = 1.0
+MOST = 0.25
 
 
-def asks_recent(question: str) -> bool:
-    """Whether ``question`` asks about recent events ("this week", "recently", "the latest", "a new study")."""
-    return bool(_RECENT.search(question))
+def recent_span(question: str) -> int | None:
+    """How many days before it is asked a question about recent events reaches back ("this week": 7,
+    "this year": 366, "recently" and the rest: 31; the nearest of several: "a new estimate out this
+    week" is this week's); None for a question that does not ask about them."""
+    found = [m.group(0) for m in _RECENT.finditer(question)]
+    return min((_span(words) for words in found), default=None)
 
 
-def ages(dates: Sequence[date | None]) -> np.ndarray:
-    """Each document's age in years behind the newest dated one of ``dates``; 0 for an undated one.
+def _span(words: str) -> int:
+    for pattern, days in _SPANS:
+        if pattern.search(words):
+            return days
+    return _DEFAULT_SPAN
 
-    Measured from the newest candidate, not from today: only differences between candidates move a
-    ranking, and a collection indexed long ago is not older for every question alike."""
+
+def counted_from(asked_on: date | None, newest: date | None) -> date | None:
+    """The day a question's "this week" counts back from: the day it was asked, or the collection's
+    newest date when that is earlier (an archive asked years later: its "this week" is its last week,
+    as a question with no day given reads it), or None when the day is not known."""
+    if asked_on is None or newest is None:
+        return asked_on
+    return min(asked_on, newest)
+
+
+def ages(dates: Sequence[date | None], asked_on: date | None = None, span: int = _DEFAULT_SPAN) -> np.ndarray:
+    """How far each document lies from the day the question was asked, in the question's own span:
+    ``ln(1 + days / span)`` ("this week": a day-old article 0.13, a month-old one 1.66, a year-old one
+    3.97); 0 for an undated one.
+
+    Logarithmic because a week's article against a month's matters to "this week" as much as a
+    month's against a year's: a linear age could not both tell that week's apart and leave a year's
+    distance at a weight the rest of the score tolerates. Without ``asked_on``, measured from the
+    newest dated document of ``dates``, not from today: only differences between candidates move a
+    ranking, and a collection indexed long ago is not older for every question alike. A document
+    dated after ``asked_on`` (an old question asked again over a newer collection, as the benchmark
+    replays a quiz) is as far from it as one that much before."""
     dated = [d for d in dates if d is not None]
     if not dated:
         return np.zeros(len(dates))
-    newest = max(dated)
-    return np.array([(newest - d).days / DAYS_PER_YEAR if d is not None else 0.0 for d in dates])
+    reference = asked_on or max(dated)
+    return np.log1p(np.array([abs((reference - d).days) / span if d is not None else 0.0 for d in dates]))

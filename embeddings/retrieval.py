@@ -128,7 +128,7 @@ def _prior_ranking(
     """The chunks of the ``prior`` documents allowed by ``mask``, best cosine first, with their weight."""
     if not prior:
         return []
-    cids = np.concatenate([gen.chunk_ids(pos) for pos in prior])
+    cids = gen.chunks_of(np.fromiter(prior, dtype=np.int64, count=len(prior)))
     if mask is not None:
         cids = cids[mask[cids]]
     if not len(cids):

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import json
@@ -898,6 +899,10 @@ def verify(data_dir: Path) -> Verification:
     return Verification(str(data_dir), found.problems[0] if found.problems else None, checks)
 
 
+#: ``DocumentTable._day_numbers`` of an undated document.
+_UNDATED = -1
+
+
 class DocumentTable:
     """The documents' metadata and the chunk layout in memory, and what is read from them alone.
 
@@ -1042,6 +1047,14 @@ class DocumentTable:
         first = int(self.first_chunk[pos])
         return np.arange(first, first + int(self.n_chunks[pos]), dtype=np.int64)
 
+    def chunks_of(self, positions: np.ndarray) -> np.ndarray:
+        """The ids of the chunks of documents ``positions``, document by document, each in order: a
+        week's hundred documents without a hundred calls of :meth:`chunk_ids` (~0.2 ms)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        counts = self.n_chunks[positions]
+        starts = np.cumsum(counts) - counts  # where each document's run begins in the result
+        return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(self.first_chunk[positions] - starts, counts)
+
     def chunk_mask(
         self, doc_ids: Iterable[str] = (), since: date | None = None, until: date | None = None
     ) -> np.ndarray:
@@ -1056,10 +1069,32 @@ class DocumentTable:
                     wanted[pos] = True
             keep_doc &= wanted
         if since or until:
-            for pos, when in enumerate(self.dates):
-                if when is None or (since and when < since) or (until and when > until):
-                    keep_doc[pos] = False
+            dated = np.zeros(len(self.doc_ids), dtype=bool)
+            dated[self.dated_within(since, until)] = True
+            keep_doc &= dated
         return keep_doc[self.chunk_doc] if self.size else np.zeros(0, dtype=bool)
+
+    def dated_within(self, since: date | None, until: date | None) -> np.ndarray:
+        """The positions of the documents dated within [since, until] (either end open when None)."""
+        days = self._day_numbers
+        keep = days != _UNDATED
+        if since:
+            keep &= days >= since.toordinal()
+        if until:
+            keep &= days <= until.toordinal()
+        return np.flatnonzero(keep)
+
+    @functools.cached_property
+    def newest_date(self) -> date | None:
+        """The date of the newest dated document, None when none is dated."""
+        days = self._day_numbers
+        return date.fromordinal(int(days.max())) if len(days) and days.max() != _UNDATED else None
+
+    @functools.cached_property
+    def _day_numbers(self) -> np.ndarray:
+        """Each document's date as a day number (``date.toordinal``), ``_UNDATED`` for none: a date
+        filter or a question's recent days read them all at once."""
+        return np.array([d.toordinal() if d else _UNDATED for d in self.dates], dtype=np.int64)
 
     def chunk_text(self, cid: int) -> str:
         info = self.chunk(cid)

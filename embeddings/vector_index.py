@@ -179,7 +179,14 @@ def exact_among(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int)
     if not len(ids):
         return np.empty(0, dtype=np.int64)
     sims = vectors @ query.astype(np.float32)
-    top = np.argsort(-sims, kind="stable")[:k]
+    if k < len(sims):  # the k best first (a week's thousands of chunks need not all be sorted)
+        keep = np.argpartition(-sims, k - 1)[:k]
+        # Ties at the k-th similarity are kept by id, as a full stable sort over id order keeps them.
+        cut = sims[keep].min()
+        keep = np.flatnonzero(sims >= cut)
+    else:
+        keep = np.arange(len(sims))
+    top = keep[np.lexsort((ids[keep], -sims[keep]))][:k]
     return ids[top].astype(np.int64)
 
 

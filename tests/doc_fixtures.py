@@ -149,3 +149,20 @@ def make_docx(*, title: str | None = "Rowing club volunteer handbook") -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+#: Two plain-text articles alike but for their prime minister and their date: a question about "this
+#: week" is answered by the one of the week it is asked in (``embeddings.recency``).
+_RESIGNED = """{name} resigns as prime minister - News
+{day}
+https://example.com/{day}/resigns
+Prime Minister {name} announced his resignation on {weekday}, after {why}. He will stay in office until
+his party chooses a successor.
+"""
+RESIGNATIONS = {
+    "berg-2019.txt": _RESIGNED.format(name="Anders Berg", day="20190319", weekday="Tuesday",
+                                       why="months of protests over fuel prices"),
+    "johnson-2022.txt": _RESIGNED.format(name="Boris Johnson", day="20220707", weekday="Thursday",
+                                          why="dozens of ministers quit his government"),
+}
+RESIGNATION_QUESTION = "Which prime minister announced his resignation this week?"

@@ -676,8 +676,11 @@ class FakeDiscord:
 
     # ============================================================================================ helpers
 
-    def snowflake(self) -> str:
-        """A fresh, increasing snowflake whose timestamp is now (so ``created_at`` is sensible)."""
+    def snowflake(self, at: _dt.datetime | None = None) -> str:
+        """A fresh, increasing snowflake whose timestamp is now (so ``created_at`` is sensible), or
+        ``at`` for a message written earlier (older than the ids before it, as an old message's is)."""
+        if at is not None:
+            return str(((int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._counter) & 0xFFF))
         candidate = ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._counter) & 0xFFF)
         self._last_snowflake = max(candidate, self._last_snowflake + 1)
         return str(self._last_snowflake)
@@ -1205,13 +1208,15 @@ class FakeDiscord:
         return cid
 
     async def push_message(self, content: str, *, author: Json | None = None, channel_id: str | None = None,
-                           mention_bot: bool = False, attachments: Iterable[FileSpec] | None = None) -> Json:
+                           mention_bot: bool = False, attachments: Iterable[FileSpec] | None = None,
+                           written_at: _dt.datetime | None = None) -> Json:
         """A user posts ``content`` (MESSAGE_CREATE). Returns the message dict.
 
         ``mention_bot`` prefixes ``<@bot>``; mentions are parsed from ``<@id>``. ``author`` defaults to
         ``human`` and may be any world user (``other_bot`` included). ``channel_id`` may be
         ``dm_channel_id`` (the event then has no guild_id, as DMs do). ``attachments`` are
-        ``(filename, bytes[, content_type])`` tuples, downloadable from the fake CDN.
+        ``(filename, bytes[, content_type])`` tuples, downloadable from the fake CDN. ``written_at``
+        (timezone-aware) dates the message earlier than now: its id and timestamp say when it was written.
         """
         author = self._user_arg(author)
         cid = self._channel_arg(channel_id)
@@ -1222,7 +1227,8 @@ class FakeDiscord:
             raise ValueError(f"{author['username']} cannot write in thread {cid}: {refused[1]['message']}")
         if mention_bot:
             content = f"<@{self.app_id}> {content}"
-        msg = self._new_message(cid, author, content)
+        dated = {} if written_at is None else {"id": self.snowflake(written_at), "timestamp": written_at.isoformat()}
+        msg = self._new_message(cid, author, content, **dated)
         for spec in attachments or ():
             filename, data, *rest = spec
             msg["attachments"].append(self._store_attachment(cid, filename, data, rest[0] if rest else None))

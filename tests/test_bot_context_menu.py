@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from tests.bot_fixtures import EPHEMERAL, PESKOV_FACT, PESKOV_QUESTION, custom_ids, embed_text, sources_listed
+from tests.doc_fixtures import RESIGNATION_QUESTION, RESIGNATIONS
 from tests.fake_discord import INTENT_MESSAGE_CONTENT, FakeDiscord
 
 pytestmark = pytest.mark.slow
@@ -119,3 +121,20 @@ async def test_without_the_message_content_intent_mentions_slash_and_context_men
     assert "without the Message Content intent" in embed_text(shown["original"])
     assert [r.getMessage() for r in caplog.records
             if r.levelno == logging.WARNING and "Message Content" in r.getMessage()] == warnings, "said once"
+
+
+async def test_a_message_asking_about_this_week_is_answered_for_the_week_it_was_written(
+        start_bot: Any, bot_dirs: Any) -> None:
+    from embeddings import Engine, EngineSettings
+
+    for name, text in RESIGNATIONS.items():
+        (bot_dirs.docs_dir / name).write_text(text, encoding="utf-8")
+    Engine(EngineSettings(data_dir=bot_dirs.data_dir, docs_dir=bot_dirs.docs_dir, _env_file=None)).reindex()
+    h = await start_bot()
+    fake = h.fake
+    for written, who in ((datetime(2022, 7, 8, 9, tzinfo=timezone.utc), "Boris Johnson"),
+                         (datetime(2019, 3, 22, 9, tzinfo=timezone.utc), "Anders Berg")):
+        asked = await fake.push_message(RESIGNATION_QUESTION, author=fake.moderator, written_at=written)
+        text = embed_text(h.reply(await h.message_command(asked, user=fake.human)))
+        first_quote = next(line for line in text.splitlines() if line.startswith("> "))
+        assert who in first_quote, f"written on {written:%d %B %Y}, it asks about {who}: {text}"

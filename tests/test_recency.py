@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date
 
 import numpy as np
 import pytest
 
-from embeddings.recency import ages, asks_recent
+from embeddings.recency import ages, counted_from, recent_span
 
 from .conftest import indexed_engine
 
@@ -26,19 +27,35 @@ by the Brookings Institution. Families spend the most on housing, food and child
 """
 
 
-def test_words_that_place_a_question_in_the_recent_past():
-    assert asks_recent("Which airline announced a deal this week to buy Spirit Airlines?")
-    assert asks_recent("Which billionaire recently lost his top spot?")
-    assert asks_recent("According to a new estimate, how much does it cost to raise a child?")
-    assert not asks_recent("Which team won the 1998 World Cup?")
-    assert not asks_recent("What did the mayor of New York say about the subway?")  # a name, not a time
+def test_words_that_place_a_question_in_the_recent_past_and_how_far_back_they_reach():
+    assert recent_span("Which airline announced a deal this week to buy Spirit Airlines?") == 7
+    assert recent_span("Which billionaire recently lost his top spot?") == 31
+    assert recent_span("According to a new estimate, how much does it cost to raise a child?") == 31
+    assert recent_span("How many Christmas trees were sold this year?") == 366
+    assert recent_span("Which team won the 1998 World Cup?") is None
+    assert recent_span("What did the mayor of New York say about the subway?") is None  # a name, not a time
 
 
-def test_ages_count_from_the_newest_candidate_and_leave_undated_documents_alone():
-    got = ages([date(2022, 8, 29), date(2017, 1, 9), None, date(2022, 8, 29)])
+def test_ages_count_in_the_questions_span_from_the_day_asked_or_the_newest_candidate():
+    days = [date(2022, 8, 29), date(2017, 1, 9), None, date(2022, 8, 29)]
+    got = ages(days, span=7)  # no day given: from the newest candidate
     assert got[0] == got[3] == 0.0 and got[2] == 0.0
-    assert got[1] == pytest.approx((date(2022, 8, 29) - date(2017, 1, 9)).days / 365.25)
-    assert not ages([None, None]).any()
+    assert got[1] == pytest.approx(math.log1p((date(2022, 8, 29) - date(2017, 1, 9)).days / 7))
+    asked = ages(days, asked_on=date(2022, 9, 2), span=7)
+    assert asked[0] == pytest.approx(math.log1p(4 / 7)) and asked[2] == 0.0
+    # A document dated after the day asked (a quiz replayed over a newer collection) is as far as one before.
+    assert ages([date(2022, 9, 9), date(2022, 8, 26)], asked_on=date(2022, 9, 2), span=7).tolist() == \
+        pytest.approx([math.log1p(1.0)] * 2)
+    # The span sets the scale: a month-old article is far from "this week", near to "recently".
+    assert ages([date(2022, 8, 2)], asked_on=date(2022, 9, 2), span=31)[0] == pytest.approx(math.log1p(1.0))
+    assert not ages([None, None], asked_on=date(2022, 9, 2)).any()
+
+
+def test_an_archive_asked_later_counts_back_from_its_newest_date():
+    assert counted_from(date(2026, 11, 27), date(2022, 12, 31)) == date(2022, 12, 31)
+    assert counted_from(date(2022, 7, 8), date(2022, 12, 31)) == date(2022, 7, 8)
+    assert counted_from(None, date(2022, 12, 31)) is None
+    assert counted_from(date(2022, 7, 8), None) == date(2022, 7, 8)  # nothing dated: nothing to count from
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +89,10 @@ def test_a_question_about_a_new_estimate_quotes_the_newer_article_first(two_year
         without = _scores(two_years, question)
     finally:
         two_years.evidence_params = params
-    # The newer article gains the older one's age in years times the weight, nothing else moves.
+    # The newer article gains the older one's distance (in weeks, for "this week") times the weight,
+    # nothing else moves.
     gain = (with_prior["b-2022.txt"] - with_prior["a-2017.txt"]) - (without["b-2022.txt"] - without["a-2017.txt"])
-    assert gain == pytest.approx(params.recency * (date(2022, 8, 29) - date(2017, 1, 9)).days / 365.25)
+    assert gain == pytest.approx(params.recency * math.log1p((date(2022, 8, 29) - date(2017, 1, 9)).days / 7))
     ans = two_years.ask(question)
     assert ans.answered
     first = next(s for s in ans.sources if s.number == ans.excerpts[0].number)
@@ -93,3 +111,51 @@ def test_a_question_without_a_time_word_ranks_as_it_did_without_the_prior(two_ye
     finally:
         two_years.evidence_params = params
     assert with_prior == without and np.isfinite([s for _, s in without]).all()
+
+
+def _resignation(year: int, name: str) -> str:
+    return (f"{name} resigns as head of state - CNN\n{year}0315\nhttps://example.com/{year}/resigns\n"
+            f"{name} announced his resignation as head of state on Tuesday, saying he would step down "
+            f"at the end of the month. The head of state's resignation follows months of protests.\n")
+
+
+JOHNSON = """Boris Johnson quits as Conservative leader - CNN
+20220707
+https://example.com/2022/johnson
+Boris Johnson said on Thursday he would leave office as British prime minister, after dozens of
+ministers walked out of his government. He will stay on until a successor is chosen.
+"""
+DECOYS = ["Paolo Rossi", "Jan Novak", "Anders Berg", "Luis Ortega", "Piet de Vries", "Kofi Mensah",
+          "Tomas Varga", "Ivan Petrov"]
+
+
+@pytest.fixture(scope="module")
+def resignations(tmp_path_factory, session_index):
+    """Eight older articles that say "resignation" and "head of state" in so many words, and the week's
+    one that says neither; each retriever returns five candidates only."""
+    base = tmp_path_factory.mktemp("resignations")
+    docs = base / "docs"
+    docs.mkdir()
+    for year, name in zip(range(2012, 2020), DECOYS):
+        (docs / f"{year}.txt").write_text(_resignation(year, name))
+    (docs / "johnson.txt").write_text(JOHNSON)
+    engine = indexed_engine(base, docs, session_index)
+    engine.settings = engine.settings.model_copy(update={"candidates": 5, "top_k": 5})
+    return engine
+
+
+def test_the_day_asked_brings_in_that_weeks_article_that_neither_retriever_ranks(resignations):
+    question = "Which head of state announced his resignation this week?"
+    undated = [h.doc_id for h in resignations.search(question, k=5)]
+    assert "johnson.txt" not in undated, "the words of the older articles win without the day"
+    asked = [h.doc_id for h in resignations.search(question, k=5, asked_on=date(2022, 7, 8))]
+    assert "johnson.txt" in asked, "asked on 8 July 2022, that week's article is a candidate"
+    # Asked in a week when the collection has no article, none joins; the nearer years rank higher.
+    in_2018 = [h.doc_id for h in resignations.search(question, k=5, asked_on=date(2018, 7, 8))]
+    assert "johnson.txt" not in in_2018 and in_2018[0] in {"2017.txt", "2018.txt", "2019.txt"}
+
+
+def test_a_question_without_a_time_word_ranks_alike_whatever_day_it_is_asked(resignations):
+    question = "Which head of state announced his resignation?"
+    undated = [(h.doc_id, h.score) for h in resignations.search(question, k=5)]
+    assert undated == [(h.doc_id, h.score) for h in resignations.search(question, k=5, asked_on=date(2022, 7, 8))]

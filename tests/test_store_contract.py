@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 from embeddings import Engine, ModelMismatch
@@ -99,6 +100,13 @@ def test_filters_by_document_and_date(backend_settings):
     dated_only = engine.ask(VOLCANO_QUESTION, since=date(2000, 1, 1))
     assert "volcano.md" not in {s.doc_id for s in dated_only.sources}  # undated: outside every date range
     assert all(s.date is not None for s in dated_only.sources)
+    gen = engine.generation
+    assert gen.newest_date == max(d for d in dated.values() if d)
+    assert [gen.doc_id(p) for p in gen.dated_within(some_day, some_day)] == \
+        [d for d in gen.doc_ids if dated[d] == some_day]
+    assert len(gen.dated_within(None, None)) == sum(1 for d in dated.values() if d), "undated ones never"
+    every = np.arange(gen.documents)[::-1]  # any order: the chunks follow it, each document's in order
+    assert gen.chunks_of(every).tolist() == [c for p in every for c in gen.chunk_ids(p).tolist()]
 
 
 def test_quotes_are_verbatim_slices_of_the_stored_text(backend_settings):

@@ -128,6 +128,17 @@ def test_a_changed_index_setting_is_applied_by_the_next_index_without_embedding(
     assert not again.published and not again.notes
 
 
+def test_the_exact_k_best_are_a_full_sorts_first_k_ties_by_id():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 16)).astype(np.float32)
+    x[100:140] = x[7]  # forty copies: ties at the cut
+    ids = rng.permutation(5000)[:2000].astype(np.int64)
+    for query, k in ((x[7], 25), (x[7], 60), (x[3], 10), (x[3], 2000), (x[3], 5000)):
+        sims = x @ query
+        expected = sorted(range(len(ids)), key=lambda i: (-sims[i], ids[i]))[:k]
+        assert vector_index.exact_among(x, ids, query, k).tolist() == ids[expected].tolist()
+
+
 def test_a_narrow_filter_is_searched_exactly(fresh, monkeypatch):
     """An approximate index keeps only the allowed ids it meets on its way: with one allowed vector the
     graph found none. A filter allowing few chunks (``ask --doc``, a date range) is searched exactly

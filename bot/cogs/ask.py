@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -189,13 +190,16 @@ class Ask(commands.Cog):
         channel_id: int | None,
         via: str,
         history: Sequence[Turn] = (),
+        asked_at: datetime | None = None,
     ) -> Reply:
         """Ask the engine (in a thread), record the answer and return it with the message kwargs and buttons.
 
         ``history`` holds the earlier turns of the conversation the question is asked in; the engine's
-        answer is kept for the conversation's next turn (``Turn.of``).
+        answer is kept for the conversation's next turn (``Turn.of``). ``asked_at``: when the question
+        was written (its message's or interaction's ``created_at``), which its "this week" counts back from.
         """
-        answer = await self.bot.run_query(self.bot.engine.ask, question, history=history)
+        answer = await self.bot.run_query(self.bot.engine.ask, question, history=history,
+                                          asked_on=asked_at.date() if asked_at else None)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(
             self.bot.feedback.record_answer,
@@ -328,6 +332,7 @@ class Ask(commands.Cog):
                     channel_id=target.id,
                     via=incoming.via,
                     history=history,
+                    asked_at=message.created_at,
                 )
             sent = await deliver(lambda: target.send(reference=reference, **reply.kwargs), context=context)
             if sent is not None and conversation is not None:
@@ -401,7 +406,7 @@ class Ask(commands.Cog):
         history = await asyncio.to_thread(store.history, conversation) if conversation is not None else []
         reply = await self.respond(
             question, user=interaction.user, guild_id=interaction.guild_id, channel_id=interaction.channel_id,
-            via="slash", history=history,
+            via="slash", history=history, asked_at=interaction.created_at,
         )
         sent = await deliver(
             lambda: interaction.followup.send(wait=True, **reply.kwargs), context=interaction_context(interaction)

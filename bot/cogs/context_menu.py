@@ -85,6 +85,7 @@ class ContextMenu(commands.Cog):
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             via="context-menu",
+            asked_at=message.created_at,  # its "this week" is the week it was written in
         )
         about = f"About {message.jump_url}"
         kwargs["content"] = f"{about}\n{kwargs['content']}" if kwargs.get("content") else about
