@@ -27,18 +27,19 @@ from datetime import date
 import numpy as np
 
 # Words that place a question's subject in the recent past or the present. "new" only in lower case:
-# "New York" and "New Zealand" say nothing about time.
+# "New York" and "New Zealand" say nothing about time. A day of the week is the last one of its name
+# ("without power Thursday", as news writes it).
 _RECENT = re.compile(
     r"(?i:\b(this (week|month|year|summer|fall|autumn|winter|spring|season|weekend)|recent(ly)?|latest|"
     r"newly|current(ly)?|right now|nowadays|today|tonight|yesterday|last (week|month|night|weekend)|"
-    r"upcoming|soon)\b)|\bnew(est)?\b"
+    r"upcoming|soon)\b)|\bnew(est)?\b|\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b"
 )
 
 # How far back a question's words reach from the day it is asked: "this week" means the last seven
 # days, "this month" or "recently" the last month, "this year" the last year. A weekly news quiz asks
 # "this week" on Friday about the articles of the six days before it.
 _SPANS = (
-    (re.compile(r"(?i)\b(week|weekend|today|tonight|yesterday|last night)\b"), 7),
+    (re.compile(r"(?i)\b(week|weekend|today|tonight|yesterday|last night|[a-z]+day)\b"), 7),
     (re.compile(r"(?i)\b(year|summer|fall|autumn|winter|spring|season)\b"), 366),
 )
 _DEFAULT_SPAN = 31

@@ -32,6 +32,7 @@ def test_words_that_place_a_question_in_the_recent_past_and_how_far_back_they_re
     assert recent_span("Which billionaire recently lost his top spot?") == 31
     assert recent_span("According to a new estimate, how much does it cost to raise a child?") == 31
     assert recent_span("How many Christmas trees were sold this year?") == 366
+    assert recent_span("How many customers in Florida were without power Thursday?") == 7  # the last Thursday
     assert recent_span("Which team won the 1998 World Cup?") is None
     assert recent_span("What did the mayor of New York say about the subway?") is None  # a name, not a time
 
