@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,18 +56,28 @@ def _position(gen: Generation, doc_id: str) -> int:
     return pos
 
 
+def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, until: date | None = None) -> date | None:
+    """The day ``text``'s "this week" counts back from (``recency.counted_from``): the day asked, or the
+    newest date the question can see (the collection's, or its ``until`` filter's) when that is older."""
+    latest = min((d for d in (gen.newest_date, until) if d is not None), default=None)
+    return recency.counted_from(asked_on, latest, recency.recent_span(text))
+
+
 def _with_recent_days(gen: Generation, q: evidence.Query, prior: dict[int, float] | None) -> dict[int, float] | None:
     """``prior`` with the documents of the days a question about recent events reaches back to from the
-    day it was asked ("this week": the seven days before), each at ``recency.PRIOR``.
+    day it was asked (``recency.window``: "this week", the seven days before it and the day), each at
+    ``recency.PRIOR``.
 
     Their passages, ranked by cosine, join the fusion as one more list: a weekly quiz's "which head of
     state announced his resignation this week?" finds that week's article among a decade of
     resignations, which neither retriever can tell apart by words. Nothing changes when the day is not
-    known, when no document is dated in those days, or when most are (the days then select nothing)."""
+    known, when no document is dated in those days, or when more than ``recency.MOST`` of the
+    collection or ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost)."""
     if q.asked_on is None or q.recent_days is None:
         return prior
-    recent = gen.dated_within(q.asked_on - timedelta(days=q.recent_days), q.asked_on)
-    if not len(recent) or len(recent) > recency.MOST * gen.documents:
+    recent = gen.dated_within(*recency.window(q.asked_on, q.recent_days))
+    if not len(recent) or len(recent) > recency.MOST * gen.documents or \
+            len(gen.chunks_of(recent)) > recency.MAX_CHUNKS:
         return prior
     merged = dict.fromkeys(recent.tolist(), recency.PRIOR)
     for pos, weight in (prior or {}).items():
@@ -393,13 +403,13 @@ class Engine:
         """The published index generation, loaded (or switched to a newer one) as needed."""
         return self._generation()
 
-    def passages(self, query: str, *, asked_on: date | None = None) -> tuple[list[evidence.Passage], dict[int, str]]:
+    def passages(self, query: str, *, asked_on: date | datetime | None = None) -> tuple[list[evidence.Passage], dict[int, str]]:
         """The scored passages an answer to ``query`` is built from, best first (every sentence's
         cosine, coverage, score and answer probability), and the document texts they point into.
         For inspection and for measuring (``benchmarks.quality`` re-weighs them with
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen, clock = self._generation(), _Stopwatch()
-        asked_on = recency.counted_from(asked_on, gen.newest_date)
+        asked_on = _asked_day(gen, query, asked_on)
         q, bm25 = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock, asked_on)
         scored, _, texts = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", clock=clock, bm25=bm25)
         return scored, texts
@@ -413,7 +423,7 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
-        asked_on: date | None = None,
+        asked_on: date | datetime | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages, ranked by their best sentence's evidence.
 
@@ -426,7 +436,7 @@ class Engine:
         gen = self._checked_request(query, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
-        asked_on = recency.counted_from(asked_on, gen.newest_date)
+        asked_on = _asked_day(gen, query, asked_on, until)
         q, bm25 = self._first_query(gen, query, k, filters, mode, clock, asked_on)
         scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, bm25=bm25)
         passages = self._ranked(gen, scored, tail, k)
@@ -451,23 +461,23 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
-        asked_on: date | None = None,
+        asked_on: date | datetime | None = None,
     ) -> Answer:
         """Quoted, cited excerpts that answer ``question``, or a plain "not covered".
 
         ``history`` holds the earlier turns of the conversation the question is asked in, oldest first
         (``Turn.of(answer)`` for each earlier answer): a follow-up such as "and what did Lavrov say?" is
         then read with them, and a question on a new topic on its own (see ``embeddings.conversation``).
-        ``asked_on`` is the day the question is asked (the bot passes its message's): a question about
-        "this week" or "recently" prefers the documents dated in those days before it, or before the
-        collection's newest date when that is earlier (``embeddings.recency``); None reads them back
-        from the newest candidate. ``answer.follow_up`` says how it was read;
+        ``asked_on`` is the day (or the time) the question is asked (the bot passes its message's): a
+        question about "this week" or "recently" prefers the documents dated in those days before it,
+        or before the newest date it can see (the collection's, ``until``) when that is older than
+        those days (``embeddings.recency``); None reads them back from the newest candidate. ``answer.follow_up`` says how it was read;
         ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
         gen = self._checked_request(question, doc_ids)
         filters = Filters(tuple(doc_ids or ()), since, until)
-        asked_on = recency.counted_from(asked_on, gen.newest_date)
+        asked_on = _asked_day(gen, question, asked_on, until)
         reading = conversation.resolve(question, history)
         result: Answer | None = None
         if not reading.uses_context:

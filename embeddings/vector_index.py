@@ -176,7 +176,7 @@ EXACT_FILTER_MAX = 20_000
 
 def exact_among(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` of ``ids`` (rows ``vectors``) nearest ``query`` by inner product, best first (ties by id)."""
-    if not len(ids):
+    if not len(ids) or k <= 0:
         return np.empty(0, dtype=np.int64)
     sims = vectors @ query.astype(np.float32)
     if k < len(sims):  # the k best first (a week's thousands of chunks need not all be sorted)

@@ -123,7 +123,7 @@ async def test_without_the_message_content_intent_mentions_slash_and_context_men
             if r.levelno == logging.WARNING and "Message Content" in r.getMessage()] == warnings, "said once"
 
 
-async def test_a_message_asking_about_this_week_is_answered_for_the_week_it_was_written(
+async def test_a_question_about_this_week_is_answered_for_the_week_its_message_was_written(
         start_bot: Any, bot_dirs: Any) -> None:
     from embeddings import Engine, EngineSettings
 
@@ -135,6 +135,8 @@ async def test_a_message_asking_about_this_week_is_answered_for_the_week_it_was_
     for written, who in ((datetime(2022, 7, 8, 9, tzinfo=timezone.utc), "Boris Johnson"),
                          (datetime(2019, 3, 22, 9, tzinfo=timezone.utc), "Anders Berg")):
         asked = await fake.push_message(RESIGNATION_QUESTION, author=fake.moderator, written_at=written)
-        text = embed_text(h.reply(await h.message_command(asked, user=fake.human)))
-        first_quote = next(line for line in text.splitlines() if line.startswith("> "))
-        assert who in first_quote, f"written on {written:%d %B %Y}, it asks about {who}: {text}"
+        mention = await fake.push_message(RESIGNATION_QUESTION, mention_bot=True, written_at=written)
+        for text in (embed_text(h.reply(await h.message_command(asked, user=fake.human))),
+                     embed_text(await h.reply_to(mention))):
+            first_quote = next(line for line in text.splitlines() if line.startswith("> "))
+            assert who in first_quote, f"written on {written:%d %B %Y}, it asks about {who}: {text}"

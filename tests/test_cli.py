@@ -120,21 +120,16 @@ def test_sources_and_stats_for_people(session_index):
     assert stats.startswith("documents   4\n") and "FlatIP (exact)" in stats and "indexed at  20" in stats
 
 
-def test_ask_and_search_count_this_week_back_from_the_day_asked(fresh, tmp_path):
-    docs = tmp_path / "resignations"
-    docs.mkdir()
-    for name, text in RESIGNATIONS.items():
-        (docs / name).write_text(text)
-    settings = fresh(docs)
-    assert docbot("index", data_dir=settings.data_dir, env={"DOCBOT_DOCS_DIR": str(docs)}).returncode == 0
+def test_ask_and_search_count_this_week_back_from_the_day_asked(fresh):
+    settings = fresh()
+    for name, text in RESIGNATIONS.items():  # beside the four test documents
+        (settings.docs_dir / name).write_text(text)
+    assert docbot("index", str(settings.docs_dir), data_dir=settings.data_dir).returncode == 0
     for day, who, doc in (("2022-07-08", "Boris Johnson", "johnson-2022.txt"), ("2019-03-22", "Anders Berg", "berg-2019.txt")):
         ans = json.loads(docbot("ask", RESIGNATION_QUESTION, "--asked-on", day, "--json", data_dir=settings.data_dir).stdout)
         assert who in ans["excerpts"][0]["text"], day
         hits = json.loads(docbot("search", RESIGNATION_QUESTION, "--asked-on", day, "-k", "1", "--json",
                                  data_dir=settings.data_dir).stdout)
         assert hits[0]["doc_id"] == doc, day
-    # Today (the default) is after the newest article: "this week" is the collection's last week.
-    today = json.loads(docbot("ask", RESIGNATION_QUESTION, "--json", data_dir=settings.data_dir).stdout)
-    assert "Boris Johnson" in today["excerpts"][0]["text"]
     bad = docbot("ask", RESIGNATION_QUESTION, "--asked-on", "last tuesday", data_dir=settings.data_dir)
     assert bad.returncode == 2 and "--asked-on" in bad.stderr and "Traceback" not in bad.stderr

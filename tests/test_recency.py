@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import date
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pytest
 
-from embeddings.recency import ages, counted_from, recent_span
+from embeddings.engine import _asked_day
+from embeddings.recency import ages, counted_from, recent_span, window
 
 from .conftest import indexed_engine
 
@@ -53,10 +54,23 @@ def test_ages_count_in_the_questions_span_from_the_day_asked_or_the_newest_candi
 
 
 def test_an_archive_asked_later_counts_back_from_its_newest_date():
-    assert counted_from(date(2026, 11, 27), date(2022, 12, 31)) == date(2022, 12, 31)
-    assert counted_from(date(2022, 7, 8), date(2022, 12, 31)) == date(2022, 7, 8)
-    assert counted_from(None, date(2022, 12, 31)) is None
-    assert counted_from(date(2022, 7, 8), None) == date(2022, 7, 8)  # nothing dated: nothing to count from
+    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), 7) == date(2022, 12, 31)
+    assert counted_from(date(2022, 7, 8), date(2022, 12, 31), 7) == date(2022, 7, 8)  # a quiz replayed
+    assert counted_from(date(2022, 7, 8), date(2022, 7, 4), 7) == date(2022, 7, 8), "a few days behind: the day"
+    assert counted_from(datetime(2022, 7, 8, 23, 30, tzinfo=timezone.utc), None, 7) == date(2022, 7, 8)
+    assert counted_from(None, date(2022, 12, 31), 7) is None
+    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), None) == date(2026, 11, 27), "no time word"
+
+
+def test_this_week_is_the_seven_days_before_the_day_asked_the_day_and_the_next():
+    assert window(date(2022, 7, 8), 7) == (date(2022, 7, 1), date(2022, 7, 9))  # Friday to Friday, and UTC's tomorrow
+
+
+def test_a_named_day_or_a_year_is_not_last_week():
+    assert recent_span("What happened on Super Tuesday?") is None
+    assert recent_span("What happened on Sunday in 1972?") is None
+    assert recent_span("Thursday's storm flooded which city?") == 7
+    assert recent_span("what closed on thursday?") == 7
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +165,9 @@ def test_the_day_asked_brings_in_that_weeks_article_that_neither_retriever_ranks
     assert "johnson.txt" not in undated, "the words of the older articles win without the day"
     asked = [h.doc_id for h in resignations.search(question, k=5, asked_on=date(2022, 7, 8))]
     assert "johnson.txt" in asked, "asked on 8 July 2022, that week's article is a candidate"
+    # An until filter is the newest date the question can see: "this week" counts back from it.
+    assert _asked_day(resignations.generation, question, date(2026, 11, 27), until=date(2017, 3, 20)) == \
+        date(2017, 3, 20)
     # Asked in a week when the collection has no article, none joins; the nearer years rank higher.
     in_2018 = [h.doc_id for h in resignations.search(question, k=5, asked_on=date(2018, 7, 8))]
     assert "johnson.txt" not in in_2018 and in_2018[0] in {"2017.txt", "2018.txt", "2019.txt"}

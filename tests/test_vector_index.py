@@ -137,6 +137,7 @@ def test_the_exact_k_best_are_a_full_sorts_first_k_ties_by_id():
         sims = x @ query
         expected = sorted(range(len(ids)), key=lambda i: (-sims[i], ids[i]))[:k]
         assert vector_index.exact_among(x, ids, query, k).tolist() == ids[expected].tolist()
+    assert vector_index.exact_among(x, ids, x[3], 0).tolist() == []
 
 
 def test_a_narrow_filter_is_searched_exactly(fresh, monkeypatch):
