@@ -60,29 +60,27 @@ def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, unt
     """The day ``text``'s "this week" counts back from (``recency.counted_from``): the day asked, or the
     newest date the question can see (the collection's, or its ``until`` filter's) when that is older."""
     latest = min((d for d in (gen.newest_date, until) if d is not None), default=None)
-    return recency.counted_from(asked_on, latest, recency.recent_span(text))
+    day = asked_on.date() if isinstance(asked_on, datetime) else asked_on
+    return recency.counted_from(day, latest, recency.recent_span(text, day))
 
 
-def _with_recent_days(gen: Generation, q: evidence.Query, prior: dict[int, float] | None) -> dict[int, float] | None:
-    """``prior`` with the documents of the days a question about recent events reaches back to from the
-    day it was asked (``recency.window``: "this week", the seven days before it and the day), each at
-    ``recency.PRIOR``.
+def _recent_days(gen: Generation, q: evidence.Query) -> dict[int, float] | None:
+    """The documents of the days a question about recent events reaches back to from the day it was
+    asked (``recency.window``: "this week", the seven days before it and the day), each at
+    ``recency.PRIOR``: one more ranked list for the fusion.
 
     Their passages, ranked by cosine, join the fusion as one more list: a weekly quiz's "which head of
     state announced his resignation this week?" finds that week's article among a decade of
-    resignations, which neither retriever can tell apart by words. Nothing changes when the day is not
-    known, when no document is dated in those days, or when more than ``recency.MOST`` of the
-    collection or ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost)."""
+    resignations, which neither retriever can tell apart by words. None when the day is not known,
+    when no document is dated in those days, or when more than ``recency.MOST`` of the collection or
+    ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost)."""
     if q.asked_on is None or q.recent_days is None:
-        return prior
+        return None
     recent = gen.dated_within(*recency.window(q.asked_on, q.recent_days))
     if not len(recent) or len(recent) > recency.MOST * gen.documents or \
             len(gen.chunks_of(recent)) > recency.MAX_CHUNKS:
-        return prior
-    merged = dict.fromkeys(recent.tolist(), recency.PRIOR)
-    for pos, weight in (prior or {}).items():
-        merged[pos] = max(weight, merged.get(pos, 0.0))
-    return merged
+        return None
+    return dict.fromkeys(recent.tolist(), recency.PRIOR)
 
 
 class _Stopwatch:
@@ -335,10 +333,10 @@ class Engine:
         s = self.settings
         self._last_question = time.monotonic()
         clock = clock or _Stopwatch()
-        prior = _with_recent_days(gen, q, prior)
+        priors = [p for p in (prior, _recent_days(gen, q)) if p]
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
-            nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, prior=prior,
+            nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, priors=priors,
             lap=clock.lap, bm25=bm25,
         )
         depth = max(s.top_k, k)
@@ -516,7 +514,7 @@ class Engine:
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms)
-        query = replace(query, asked_on=asked_on)
+        query = replace(query, asked_on=asked_on, recent_days=recency.recent_span(query.text, asked_on))
         clock.lap("embed")
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))

@@ -146,7 +146,7 @@ class Query:
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
-                   recent_days=recent_span(text), asked_on=asked_on)
+                   recent_days=recent_span(text, asked_on), asked_on=asked_on)
 
     @classmethod
     def blend(

@@ -8,7 +8,7 @@ passes its message's date, the CLI today's; clamped to the collection's newest d
 ``counted_from``):
 
 * the documents dated within the question's span before that day (``recent_span``: 7 days for "this
-  week") join retrieval as one more ranked list (``PRIOR``; ``engine._with_recent_days``), so that
+  week") join retrieval as one more ranked list (``PRIOR``; ``engine._recent_days``), so that
   week's article is a candidate even when older ones share more of the question's words;
 * every scored sentence loses ``evidence.Params.recency`` times its document's distance from that day
   in the question's span (``ages``), so the nearer of two equal articles ranks first.
@@ -35,9 +35,13 @@ _RECENT = re.compile(
     r"newly|current(ly)?|right now|nowadays|today|tonight|yesterday|last (week|month|night|weekend)|"
     r"upcoming|soon)\b)|\bnew(est)?\b|(?i:\b(mon|tues|wednes|thurs|fri|satur|sun)day\b)"
 )
-_WEEKDAY = re.compile(r"(?i)[a-z]+day")
+_WEEKDAY = re.compile(r"(?i)(mon|tues|wednes|thurs|fri|satur|sun)day")
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
-_WORD_BEFORE = re.compile(r"(\S+)\s+$")
+_WORD_BEFORE = re.compile(r"(\w+)\W*$")
+# The words that make a day of the week a day of its own: "Super Tuesday", "Black Friday", "Good
+# Friday", "Bloody Sunday", "Super Bowl Sunday", "Small Business Saturday".
+_NAMING = frozenset({"super", "black", "cyber", "good", "holy", "maundy", "ash", "palm", "easter", "fat",
+                     "shrove", "bloody", "giving", "travel", "business", "bowl", "election", "primary"})
 
 # How far back a question's words reach from the day it is asked: "this week" means the last seven
 # days, "this month" or "recently" the last month, "this year" the last year. A weekly news quiz asks
@@ -57,23 +61,25 @@ MOST = 0.25
 MAX_CHUNKS = 10_000
 
 
-def recent_span(question: str) -> int | None:
+def recent_span(question: str, asked_on: date | None = None) -> int | None:
     """How many days before it is asked a question about recent events reaches back ("this week": 7,
     "this year": 366, "recently" and the rest: 31; the nearest of several: "a new estimate out this
-    week" is this week's); None for a question that does not ask about them."""
+    week" is this week's); None for a question that does not ask about them.
+
+    A day of the week counts unless it is a day of its own ("Super Tuesday") or the question names a
+    year other than the one it is asked in ("on Sunday in 1972"; without ``asked_on``, any year)."""
+    years = {int(y.group(0)) for y in _YEAR.finditer(question)}
+    other_year = bool(years - ({asked_on.year} if asked_on else set()))
     found = [m for m in _RECENT.finditer(question)
-             if not (_WEEKDAY.fullmatch(m.group(0)) and (_YEAR.search(question) or _named_day(question, m.start())))]
+             if not (_WEEKDAY.fullmatch(m.group(0)) and (other_year or _named_day(question, m.start())))]
     return min((_span(m.group(0)) for m in found), default=None)
 
 
 def _named_day(question: str, start: int) -> bool:
-    """Whether the day of the week at ``start`` follows a capitalised word inside the sentence: a
-    day of its own ("Super Tuesday", "Black Friday", "Bloody Sunday"), not the last one of its name."""
+    """Whether the day of the week at ``start`` is named by the word before it ("Super Tuesday",
+    "Black Friday", "Bloody Sunday"), not the last one of its name ("Biden said Monday")."""
     before = _WORD_BEFORE.search(question[:start])
-    if before is None:
-        return False
-    word = before.group(1)
-    return word[:1].isupper() and not word.endswith((".", "?", "!", ":"))
+    return before is not None and before.group(1).lower() in _NAMING
 
 
 def _span(words: str) -> int:
@@ -101,7 +107,8 @@ def window(asked_on: date, span: int) -> tuple[date, date]:
     before it, the day itself ("this week" on a Friday: from the Friday before, whose evening news a
     weekly Friday quiz asks about the week after), and the next day too, because the bot dates a
     question by UTC while a document is dated where it was written, which may already be tomorrow."""
-    return asked_on - timedelta(days=span), asked_on + timedelta(days=1)
+    since = asked_on - timedelta(days=span) if asked_on.toordinal() > span else date.min
+    return since, (asked_on + timedelta(days=1) if asked_on < date.max else asked_on)
 
 
 def ages(dates: Sequence[date | None], asked_on: date | None = None, span: int = _DEFAULT_SPAN) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, NamedTuple, TypeVar
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -67,16 +67,18 @@ def search(
     filters: Filters = Filters(),
     mode: Mode = "hybrid",
     term_weights: Mapping[str, float] | None = None,
-    prior: Mapping[int, float] | None = None,
+    priors: Sequence[Mapping[int, float]] = (),
     lap: Lap = _no_lap,
     bm25: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Every candidate chunk of either retriever, fused, best first (re-rank, then ``diversify``).
 
-    ``term_weights`` weighs the BM25 terms (see ``LexicalIndex.search``). ``prior`` maps document
-    positions to a weight: their chunks, ranked by cosine to the query, are one more list in the
-    fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
-    documents its earlier answers cited without being confined to them. ``lap(stage)`` is called as
+    ``term_weights`` weighs the BM25 terms (see ``LexicalIndex.search``). Each of ``priors`` maps
+    document positions to a weight: their chunks, ranked by cosine to the query, are one more list in
+    the fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
+    documents its earlier answers cited, and a question about "this week" the documents of that week,
+    without being confined to them (each list ranked on its own, so that a week's hundred articles do
+    not push a cited one down). ``lap(stage)`` is called as
     each stage ends ("dense", "bm25", "fusion"), for the engine's timings. ``bm25``: the BM25
     ranking (``gen.lexical_search`` of the same terms and filters) when it was computed beforehand,
     while the question was embedded.
@@ -102,8 +104,9 @@ def search(
         for rank, cid in enumerate(ids.tolist()):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             bm25_rank[cid] = rank
-    for rank, (cid, weight) in enumerate(_prior_ranking(gen, query_vector, prior or {}, mask, candidates)):
-        fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
+    for prior in priors:
+        for rank, (cid, weight) in enumerate(_prior_ranking(gen, query_vector, prior, mask, candidates)):
+            fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
     if not fused:
         return []
     out = _candidates(gen, query_vector, fused, dense_rank, bm25_rank)

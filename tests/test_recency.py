@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -66,11 +66,21 @@ def test_this_week_is_the_seven_days_before_the_day_asked_the_day_and_the_next()
     assert window(date(2022, 7, 8), 7) == (date(2022, 7, 1), date(2022, 7, 9))  # Friday to Friday, and UTC's tomorrow
 
 
-def test_a_named_day_or_a_year_is_not_last_week():
+def test_a_named_day_or_another_year_is_not_last_week():
     assert recent_span("What happened on Super Tuesday?") is None
-    assert recent_span("What happened on Sunday in 1972?") is None
-    assert recent_span("Thursday's storm flooded which city?") == 7
-    assert recent_span("what closed on thursday?") == 7
+    assert recent_span("Which stores open early on Black Friday?") is None
+    assert recent_span("What happened on Sunday in 1972?", date(2022, 6, 27)) is None
+    assert recent_span("Which team won the 2022 NHL Stanley Cup Finals on Sunday?", date(2022, 6, 27)) == 7
+    assert recent_span("Which team won the 2022 NHL Stanley Cup Finals on Sunday?") is None, "no day: any year"
+    for question in ("Thursday's storm flooded which city?", "what closed on thursday?",
+                     "On Monday, Apple announced what?", "What did Zelensky tell Congress Wednesday?",
+                     "Who won the 2022 World Cup final yesterday?"):  # "yesterday" is not a weekday
+        assert recent_span(question, date(2022, 12, 19)) == 7, question
+
+
+def test_the_window_of_the_first_or_last_day_there_is_stays_in_the_calendar():
+    assert window(date.max, 7) == (date.max - timedelta(days=7), date.max)
+    assert window(date.min, 7) == (date.min, date.min + timedelta(days=1))
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +169,11 @@ def resignations(tmp_path_factory, session_index):
     return engine
 
 
+RESIGNATION = "Which head of state announced his resignation this week?"
+
+
 def test_the_day_asked_brings_in_that_weeks_article_that_neither_retriever_ranks(resignations):
-    question = "Which head of state announced his resignation this week?"
+    question = RESIGNATION
     undated = [h.doc_id for h in resignations.search(question, k=5)]
     assert "johnson.txt" not in undated, "the words of the older articles win without the day"
     asked = [h.doc_id for h in resignations.search(question, k=5, asked_on=date(2022, 7, 8))]
@@ -177,3 +190,23 @@ def test_a_question_without_a_time_word_ranks_alike_whatever_day_it_is_asked(res
     question = "Which head of state announced his resignation?"
     undated = [(h.doc_id, h.score) for h in resignations.search(question, k=5)]
     assert undated == [(h.doc_id, h.score) for h in resignations.search(question, k=5, asked_on=date(2022, 7, 8))]
+
+
+def test_a_cited_document_and_the_weeks_documents_are_ranked_each_on_their_own(resignations):
+    """A follow-up about "this week" keeps its conversation's preference for the document cited
+    before: the week's documents are a list of their own, not ranked against it."""
+    from embeddings import retrieval
+
+    gen = resignations.generation
+    vector = resignations.embed_query(RESIGNATION)
+    cited = {gen.position("2012.txt"): 0.5}
+    week = {gen.position("johnson.txt"): 1.0, gen.position("2013.txt"): 1.0}
+
+    def fused(priors):
+        return {c.chunk: c.fused for c in retrieval.search(gen, vector, [], candidates=5, rrf_k=60, nprobe=8,
+                                                           mode="dense", priors=priors)}
+
+    alone, both = fused([cited]), fused([cited, week])
+    chunk = int(gen.chunk_ids(gen.position("2012.txt"))[0])
+    assert both[chunk] == pytest.approx(alone[chunk]), "the week's list leaves the cited document's rank alone"
+    assert int(gen.chunk_ids(gen.position("johnson.txt"))[0]) in both
