@@ -346,6 +346,13 @@ def check_model(engine: Engine, *, indexing: bool) -> None:
 
 
 # ---------------------------------------------------------------------- main
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD, not {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -420,9 +427,9 @@ def _parser() -> argparse.ArgumentParser:
         sp = add(name, help)
         sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY", type=_nonblank)
         sp.add_argument("--doc", action="append", dest="doc_ids", metavar="DOC_ID", help="only this document (repeatable)")
-        sp.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
-        sp.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD")
-        sp.add_argument("--asked-on", type=date.fromisoformat, metavar="YYYY-MM-DD", default=None,
+        sp.add_argument("--since", type=_day, metavar="YYYY-MM-DD")
+        sp.add_argument("--until", type=_day, metavar="YYYY-MM-DD")
+        sp.add_argument("--asked-on", type=_day, metavar="YYYY-MM-DD", default=None,
                         help='the day it is asked, which "this week" or "recently" counts back from (default: '
                         "today; the collection's newest date when that is earlier)")
         if name == "search":
