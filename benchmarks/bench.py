@@ -14,6 +14,7 @@ Speed figures are wall-clock on whatever machine runs it: compare ratios measure
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -155,25 +157,28 @@ def answer_quality(engine: Engine, questions: list[dict], corpus: Path) -> dict:
     }
 
 
-def ask_times(engine: Engine, questions: list[str], rounds: int) -> list[float]:
-    """Milliseconds of each ``engine.ask``, every question asked ``rounds`` times."""
+def ask_times(engine: Engine, questions: list[str], rounds: int,
+              asked: Sequence[dt.date | None] | None = None) -> list[float]:
+    """Milliseconds of each ``engine.ask``, every question asked ``rounds`` times (on its day of
+    ``asked``, when given, as the bot asks on its message's)."""
+    days = list(asked) if asked is not None else [None] * len(questions)
     times = []
     for _ in range(rounds):
-        for q in questions:
+        for q, day in zip(questions, days):
             t = time.perf_counter()
-            engine.ask(q)
+            engine.ask(q, asked_on=day)
             times.append((time.perf_counter() - t) * 1000)
     return times
 
 
-def latency(engine: Engine, questions: list[str], rounds: int) -> dict:
+def latency(engine: Engine, questions: list[str], rounds: int, asked: Sequence[dt.date | None] | None = None) -> dict:
     """``ask`` latency with every question embedded (the question cache is emptied before each round)."""
     for q in questions[:5]:
         engine.ask(q)  # warm-up: encoder session, page cache
     times: list[float] = []
     for _ in range(rounds):
         engine.forget_questions()
-        times += ask_times(engine, questions, 1)
+        times += ask_times(engine, questions, 1, asked)
     times.sort()
     return {
         "queries": len(times),

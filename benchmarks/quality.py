@@ -493,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
                         for i, q in enumerate(off_test)]
             records += off_news
             result["offtopic_test_refused_news"] = phrase_figures(off_news)["refused"]
-            result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2)
+            result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2,
+                                             asked=[asked_on(q) for q in dev])
 
     comm_records = [phrase_record(community, q, "community") for q in community_qs]
     records += comm_records
