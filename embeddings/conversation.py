@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -315,7 +316,8 @@ def resolve(question: str, history: Sequence[Turn] = ()) -> Resolution:
 
 # --------------------------------------------------------------------------- answering a follow-up
 def blended_query(
-    resolution: Resolution, encode: Callable[[list[str]], np.ndarray], held: Held | None = None
+    resolution: Resolution, encode: Callable[[list[str]], np.ndarray], held: Held | None = None,
+    asked_on: date | None = None,
 ) -> Query:
     """The retrieval query of a follow-up: its own text and its topic's questions, weighted (Rocchio).
 
@@ -336,7 +338,7 @@ def blended_query(
     names_own = len(parts) > 1 and parts[0][0] == resolution.text and bool(named_terms(resolution.question))
     own = vectors[0] if names_own else None
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
-                       own_vector=own, held=held)
+                       own_vector=own, held=held, asked_on=asked_on)
 
 
 def forget_quoted(

@@ -60,8 +60,7 @@ def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, unt
     """The day ``text``'s "this week" counts back from (``recency.counted_from``): the day asked, or the
     newest date the question can see (the collection's, or its ``until`` filter's) when that is older."""
     latest = min((d for d in (gen.newest_date, until) if d is not None), default=None)
-    day = asked_on.date() if isinstance(asked_on, datetime) else asked_on
-    return recency.counted_from(day, latest, recency.recent_span(text, day))
+    return recency.counted_from(asked_on, latest, text)
 
 
 def _recent_days(gen: Generation, q: evidence.Query) -> dict[int, float] | None:
@@ -469,8 +468,8 @@ class Engine:
         ``asked_on`` is the day (or the time) the question is asked (the bot passes its message's): a
         question about "this week" or "recently" prefers the documents dated in those days before it,
         or before the newest date it can see (the collection's, ``until``) when that is older than
-        those days (``embeddings.recency``); None reads them back from the newest candidate. ``answer.follow_up`` says how it was read;
-        ``answer.timings_ms`` where the time went.
+        those days (``embeddings.recency``); None reads them back from the newest candidate.
+        ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
         gen = self._checked_request(question, doc_ids)
@@ -513,8 +512,8 @@ class Engine:
         clock = clock or _Stopwatch()
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
-            reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms)
-        query = replace(query, asked_on=asked_on, recent_days=recency.recent_span(query.text, asked_on))
+            reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
+            asked_on=asked_on)
         clock.lap("embed")
         if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))

@@ -151,9 +151,9 @@ class Query:
     @classmethod
     def blend(
         cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
-        own_vector: np.ndarray | None = None, held: Held | None = None,
+        own_vector: np.ndarray | None = None, held: Held | None = None, asked_on: date | None = None,
     ) -> "Query":
-        """A query made of several texts, each at a weight (1 for the question itself).
+        """A query made of several texts, each at a weight (1 for the question itself), asked on ``asked_on``.
 
         A word's coverage weight is its rarity times the weight of the text it comes from, and its BM25
         weight that text's weight; a word in several texts keeps its highest weight.
@@ -172,7 +172,7 @@ class Query:
             for alias in forms.searched:  # searched by BM25 at its word's weight
                 term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
-                   recent_days=recent_span(text))
+                   recent_days=recent_span(text, asked_on), asked_on=asked_on)
 
 
 def asks_for_number(text: str) -> bool:

@@ -47,7 +47,7 @@ _NAMING = frozenset({"super", "black", "cyber", "good", "holy", "maundy", "ash",
 # days, "this month" or "recently" the last month, "this year" the last year. A weekly news quiz asks
 # "this week" on Friday about the articles of the six days before it.
 _SPANS = (
-    (re.compile(r"(?i)\b(week|weekend|today|tonight|yesterday|last night|[a-z]+day)\b"), 7),
+    (re.compile(r"(?i)\b(week|weekend|tonight|last night|[a-z]+day)\b"), 7),  # today, yesterday, Monday...
     (re.compile(r"(?i)\b(year|summer|fall|autumn|winter|spring|season)\b"), 366),
 )
 _DEFAULT_SPAN = 31
@@ -89,15 +89,16 @@ def _span(words: str) -> int:
     return _DEFAULT_SPAN
 
 
-def counted_from(asked_on: date | datetime | None, latest: date | None, span: int | None) -> date | None:
-    """The day a question's "this week" counts back from: the day it was asked (a datetime's own date),
-    or ``latest`` (the collection's newest date, or an ``until`` filter's) when that lies more than the
-    question's ``span`` before it: an archive asked years later reads "this week" as its own last week,
-    as a question with no day given does, while a collection a few days behind keeps the day asked.
-    None when the day is not known."""
+def counted_from(asked_on: date | datetime | None, latest: date | None, question: str) -> date | None:
+    """The day ``question``'s "this week" counts back from: the day it was asked (a datetime's own
+    date), or ``latest`` (the collection's newest date, or an ``until`` filter's) when that lies more
+    than the question's span (``recent_span``) before it: an archive asked years later reads "this
+    week" as its own last week, as a question with no day given does, while a collection a few days
+    behind keeps the day asked. None when the day is not known."""
     if isinstance(asked_on, datetime):
         asked_on = asked_on.date()
-    if asked_on is None or latest is None or span is None:
+    span = recent_span(question, asked_on) if asked_on is not None and latest is not None else None
+    if span is None:
         return asked_on
     return latest if (asked_on - latest).days > span else asked_on
 

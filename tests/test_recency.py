@@ -54,12 +54,14 @@ def test_ages_count_in_the_questions_span_from_the_day_asked_or_the_newest_candi
 
 
 def test_an_archive_asked_later_counts_back_from_its_newest_date():
-    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), 7) == date(2022, 12, 31)
-    assert counted_from(date(2022, 7, 8), date(2022, 12, 31), 7) == date(2022, 7, 8)  # a quiz replayed
-    assert counted_from(date(2022, 7, 8), date(2022, 7, 4), 7) == date(2022, 7, 8), "a few days behind: the day"
-    assert counted_from(datetime(2022, 7, 8, 23, 30, tzinfo=timezone.utc), None, 7) == date(2022, 7, 8)
-    assert counted_from(None, date(2022, 12, 31), 7) is None
-    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), None) == date(2026, 11, 27), "no time word"
+    week, undated = "Who resigned this week?", "Who resigned?"
+    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), week) == date(2022, 12, 31)
+    assert counted_from(date(2022, 7, 8), date(2022, 12, 31), week) == date(2022, 7, 8)  # a quiz replayed
+    assert counted_from(date(2022, 7, 8), date(2022, 7, 4), week) == date(2022, 7, 8), "a few days behind: the day"
+    assert counted_from(datetime(2022, 7, 8, 23, 30, tzinfo=timezone.utc), None, week) == date(2022, 7, 8)
+    assert counted_from(None, date(2022, 12, 31), week) is None
+    assert counted_from(date(2026, 11, 27), date(2022, 12, 31), undated) == date(2026, 11, 27), "no time word"
+    assert counted_from(datetime(2026, 11, 27, 9, tzinfo=timezone.utc), date(2022, 12, 31), week) == date(2022, 12, 31)
 
 
 def test_this_week_is_the_seven_days_before_the_day_asked_the_day_and_the_next():
