@@ -198,8 +198,7 @@ class Ask(commands.Cog):
         answer is kept for the conversation's next turn (``Turn.of``). ``asked_at``: when the question
         was written (its message's or interaction's ``created_at``), which its "this week" counts back from.
         """
-        answer = await self.bot.run_query(self.bot.engine.ask, question, history=history,
-                                          asked_on=asked_at.date() if asked_at else None)
+        answer = await self.bot.run_query(self.bot.engine.ask, question, history=history, asked_on=asked_at)
         rendered = render_answer(answer)
         answer_id = await asyncio.to_thread(
             self.bot.feedback.record_answer,

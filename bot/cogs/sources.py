@@ -211,7 +211,7 @@ class Sources(commands.Cog):
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
         await interaction.response.defer(ephemeral=self.ephemeral(interaction), thinking=True)
-        hits = await self.bot.run_query(self.bot.engine.search, query, count, asked_on=interaction.created_at.date())
+        hits = await self.bot.run_query(self.bot.engine.search, query, count, asked_on=interaction.created_at)
         await deliver(
             lambda: interaction.followup.send(wait=True, allowed_mentions=NO_MENTIONS, **render_hits(query, hits)),
             context=interaction_context(interaction),
