@@ -58,6 +58,11 @@ class SentenceMatches(NamedTuple):
     unknown: np.ndarray  # True where it or its heading holds a term without an id: read its text instead
     numbers: np.ndarray  # whether it holds a number
     in_heading: list[set[str]] | None  # the question's terms its section's heading holds (None: not stored)
+    # Every sentence's distinct term ids, sentence i's at ``ids[offsets[i]:offsets[i + 1]]`` (``UNKNOWN``
+    # for a term without one), and where they are the question's: what ``evidence.focus`` counts.
+    ids: np.ndarray
+    offsets: np.ndarray
+    asked: np.ndarray
 
 
 class SentenceTerms(NamedTuple):
@@ -107,8 +112,11 @@ class SentenceTerms(NamedTuple):
             if len(odd):
                 unknown[np.searchsorted(offsets, odd, side="right") - 1] = True
         in_heading = _found(*lists[1], wanted, n) if len(lists) > 1 else None
-        return SentenceMatches(_found(self.ids, self.offsets, wanted, n), np.diff(self.offsets), unknown,
-                               self.numbers, in_heading)
+        hit = _positions_of(self.ids, wanted) if wanted and len(self.ids) else np.zeros(0, dtype=np.intp)
+        asked = np.zeros(len(self.ids), dtype=bool)
+        asked[hit] = True
+        return SentenceMatches(_found(self.ids, self.offsets, wanted, n, hit), np.diff(self.offsets), unknown,
+                               self.numbers, in_heading, self.ids, self.offsets, asked)
 
 
 def _csr_consistent(ids: np.ndarray, offsets: np.ndarray, n: int) -> bool:
@@ -125,11 +133,14 @@ def _gather(ids: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.
     return np.asarray(ids[at]), out
 
 
-def _found(ids: np.ndarray, offsets: np.ndarray, wanted: dict[int, str], n: int) -> list[set[str]]:
-    """For each of the ``n`` id lists: the terms of ``wanted`` among its ids."""
+def _found(ids: np.ndarray, offsets: np.ndarray, wanted: dict[int, str], n: int,
+           hit: np.ndarray | None = None) -> list[set[str]]:
+    """For each of the ``n`` id lists: the terms of ``wanted`` among its ids (``hit``: their positions in
+    ``ids`` when already found)."""
     found: list[set[str]] = [set() for _ in range(n)]
     if wanted and len(ids):
-        hit = _positions_of(ids, wanted)
+        if hit is None:
+            hit = _positions_of(ids, wanted)
         if len(hit):
             where = np.searchsorted(offsets, hit, side="right") - 1
             for s, i in zip(where.tolist(), ids[hit].tolist()):

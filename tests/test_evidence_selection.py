@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, apply_all, lead_prior
+from embeddings.evidence import DEFAULT_PARAMS, Passage, apply_all, focus, lead_prior
 from embeddings.models import Source
 from embeddings.null import NullProfile
 from embeddings.retrieval import Candidate
@@ -95,3 +95,61 @@ def test_mmr_prefers_a_quote_that_adds_something_to_one_that_restates_the_first(
     best, restated, adds = (NOTE.split("\n\n"))
     assert _quotes(0.0) == [best, restated]  # best first: the restatement scores higher
     assert _quotes(0.2) == [best, adds], "a near-restatement says nothing new: the other sentence is quoted"
+
+
+def test_focus_counts_the_words_a_document_repeats_that_the_question_does_not_ask_for():
+    # Term ids per sentence; 1 is the question's word ("chain"), held by every sentence of document 0.
+    sentences = [
+        (0, 0, [1, 3]),  # the lead restates the question: its own word 3 is said once
+        (0, 50, [1, 4, 5, 7]),  # names the answer (4, 5), which the document says again below
+        (0, 90, [1, 4, 5, 6]),
+        (0, 90, [1, 4, 5, 6]),  # the same sentence again, scored with the next (overlapping) chunk
+        (1, 0, [8, 9]),  # another document: read on its own scale
+        (1, 40, [8, -1]),  # -1: a term without an id, which matches nothing
+        (1, 80, [-1, 9]),
+    ]
+    ids = np.array([i for _, _, terms in sentences for i in terms], dtype=np.int64)
+    offsets = np.cumsum([0] + [len(terms) for _, _, terms in sentences])
+    got = focus(ids, offsets, ids == 1, np.array([d for d, _, _ in sentences]), np.array([s for _, s, _ in sentences]))
+    assert got.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+    # Counted twice, the repeated sentence would have outweighed the one that first names the answer;
+    # the question's own word, in every sentence, would have lifted the lead.
+    assert focus(np.array([], dtype=np.int64), np.zeros(3, dtype=np.int64), np.array([], dtype=bool),
+                 np.array([0, 0]), np.array([0, 9])).tolist() == [0.0, 0.0]
+
+
+# A news article: the lead restates the question; the sentences after it keep naming what it asks for.
+TREAT = ("The chain's newest item for fall has no pumpkin or maple flavors.\n\n"
+         "Starting next week the chain is bringing back the cheese danish, a flaky pastry.\n\n"
+         "The cheese danish joins the bakery lineup and is available all day.")
+
+
+def _treat_passage(*, evidence: bool = True) -> Passage:
+    """TREAT's three sentences, the first matching the question best; ``evidence``: whether the passage
+    answers by its features (found by both retrievers, words unlikely to meet by chance)."""
+    sents = quotable_sentences(TREAT)
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in sents], dtype=np.int64)
+    zero = np.zeros(3)
+    return Passage(Candidate(0, 0.03, 0.5, 0 if evidence else None, 0), 0, spans, np.array([0.80, 0.77, 0.70]),
+                   zero, zero.copy(), zero.copy(), crowd=0.3, surprise=5.0 if evidence else -3.0,
+                   novel=np.full(3, np.log1p(5)), null=NEWS_NULL, focus=np.array([0.0, 1.0, 1.0]))
+
+
+def test_focus_picks_the_quote_that_names_what_the_article_is_about_without_moving_the_passage():
+    plain = dataclasses.replace(DEFAULT_PARAMS, lead=0.0, focus=0.0)
+    focused = dataclasses.replace(plain, focus=0.05)
+    without, with_focus = apply_all([_treat_passage()], plain)[0], apply_all([_treat_passage()], focused)[0]
+    assert without.best == 0, "by its words and cosine the restatement wins"
+    assert with_focus.best == 1, "the sentence naming the cheese danish is quoted first"
+    assert with_focus.passage_score == without.passage_score, "focus chooses quotes, not passages"
+    # Weighed by the sentence's own evidence, as the lead prior is: where nothing answers, nothing moves.
+    weak = apply_all([_treat_passage(evidence=False)], focused)[0]
+    assert weak.p.max() < 0.05 and weak.best == 0
+    gen = SimpleNamespace(
+        doc_id=lambda pos: "treat.txt", chunk=lambda cid: SimpleNamespace(ord=0), chunk_number=lambda cid: 1,
+        source=lambda pos, number: Source(number=number, doc_id="treat.txt", title="Fall treat"),
+        page=lambda pos, offset: None,
+    )
+    ans = answer.build("Which new treat did the chain add for the fall?", gen, [with_focus], {0: TREAT},
+                       min_evidence=0.5, max_excerpts=1, params=focused)
+    assert [e.text for e in ans.excerpts] == [TREAT.split("\n\n")[1]]

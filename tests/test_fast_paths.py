@@ -103,7 +103,8 @@ def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
             if ref["kind"] == Kind.HEADING:
                 assert p.score[i] == -np.inf and p.p[i] == 0.0
             else:
-                assert p.score[i] == pytest.approx(expected, abs=1e-12)
+                assert p.ranking[i] == pytest.approx(expected, abs=1e-12)  # what ranks the passage
+                assert p.score[i] == pytest.approx(expected + params.focus * prob * p.focus[i], abs=1e-12)
                 assert p.p[i] == pytest.approx(prob, abs=1e-12)
 
 
@@ -134,8 +135,8 @@ def test_passage_scores_found_at_once_equal_each_passages_best_sentence(engine: 
     apply_all(mixed, params)
     for p in mixed:
         assert p.passage_score == evidence._passage_score(p, params)
-        if len(p.score):
-            assert p.passage_score == (float(p.score.max()) if np.isfinite(p.score).any() else
+        if len(p.score):  # the best sentence without its focus bonus, which chooses quotes only
+            assert p.passage_score == (float(p.ranking.max()) if np.isfinite(p.score).any() else
                                        p.cand.dense * (1 + params.chunk) + params.fused * p.cand.fused * 60.0)
     assert not np.isfinite(headings_only.score).any() and np.isfinite(mixed[0].passage_score)
 

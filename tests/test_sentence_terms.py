@@ -28,7 +28,7 @@ QUESTIONS = [
 def _passage_fields(p: Passage) -> tuple:
     return (p.cand.chunk, p.doc, p.spans.tolist(), p.cos.tolist(), p.coverage.tolist(), p.score.tolist(),
             p.p.tolist(), p.passage_score, p.passage_coverage, p.typed.tolist(), p.numbers_missing,
-            p.novel.tolist(), p.surprise)
+            p.novel.tolist(), p.surprise, p.focus.tolist())
 
 
 def _scored(gen: store.Generation, questions: list[str], engine: Engine) -> list[list[tuple]]:
@@ -194,6 +194,9 @@ def test_matches_equal_set_membership_sentence_by_sentence():
         assert got.unknown.tolist() == [sentence_terms.UNKNOWN in s or sentence_terms.UNKNOWN in h
                                         for s, h in zip(sentences, headings)]
         assert got.counts.tolist() == [len(s) for s in sentences]
+        # Every term of every sentence, marked where it is wanted (what ``evidence.focus`` counts).
+        assert [got.ids[got.offsets[i]:got.offsets[i + 1]].tolist() for i in range(len(sentences))] == sentences
+        assert got.asked.tolist() == [i in wanted for s in sentences for i in s]
     # A table written before the headings were stored: the same terms, no headings.
     older = sentence_terms.SentenceTerms(flat, offsets, table.numbers)
     assert older.consistent() and older.rows(np.array([3, 1])).heading_ids is None
