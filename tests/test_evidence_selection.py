@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from embeddings import answer
-from embeddings.evidence import DEFAULT_PARAMS, Passage, apply_all, focus, lead_prior
+from embeddings.evidence import DEFAULT_PARAMS, Passage, apply_all, exclude_sentences, focus, lead_prior
 from embeddings.models import Source
 from embeddings.null import NullProfile
 from embeddings.retrieval import Candidate
@@ -97,9 +97,17 @@ def test_mmr_prefers_a_quote_that_adds_something_to_one_that_restates_the_first(
     assert _quotes(0.2) == [best, adds], "a near-restatement says nothing new: the other sentence is quoted"
 
 
+def _focus(sentences: list[tuple[int, int, list[int]]], asked: set[int] = frozenset()) -> list[float]:
+    """``focus`` of sentences given as (document, start, term ids)."""
+    ids = np.array([i for _, _, terms in sentences for i in terms], dtype=np.int64)
+    offsets = np.cumsum([0] + [len(terms) for _, _, terms in sentences])
+    return focus(ids, offsets, np.isin(ids, list(asked)), np.array([d for d, _, _ in sentences]),
+                 np.array([s for _, s, _ in sentences])).tolist()
+
+
 def test_focus_counts_the_words_a_document_repeats_that_the_question_does_not_ask_for():
-    # Term ids per sentence; 1 is the question's word ("chain"), held by every sentence of document 0.
-    sentences = [
+    # 1 is the question's word ("chain"), held by every sentence of document 0.
+    got = _focus([
         (0, 0, [1, 3]),  # the lead restates the question: its own word 3 is said once
         (0, 50, [1, 4, 5, 7]),  # names the answer (4, 5), which the document says again below
         (0, 90, [1, 4, 5, 6]),
@@ -107,15 +115,23 @@ def test_focus_counts_the_words_a_document_repeats_that_the_question_does_not_as
         (1, 0, [8, 9]),  # another document: read on its own scale
         (1, 40, [8, -1]),  # -1: a term without an id, which matches nothing
         (1, 80, [-1, 9]),
-    ]
-    ids = np.array([i for _, _, terms in sentences for i in terms], dtype=np.int64)
-    offsets = np.cumsum([0] + [len(terms) for _, _, terms in sentences])
-    got = focus(ids, offsets, ids == 1, np.array([d for d, _, _ in sentences]), np.array([s for _, s, _ in sentences]))
-    assert got.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+    ], asked={1})
+    assert got == [0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
     # Counted twice, the repeated sentence would have outweighed the one that first names the answer;
     # the question's own word, in every sentence, would have lifted the lead.
     assert focus(np.array([], dtype=np.int64), np.zeros(3, dtype=np.int64), np.array([], dtype=bool),
                  np.array([0, 0]), np.array([0, 9])).tolist() == [0.0, 0.0]
+
+
+def test_focus_counts_repeats_within_each_document_up_to_a_cap_each_on_its_own_scale():
+    # Term 4 is in both documents, once each: a repeat across documents is none.
+    assert _focus([(0, 0, [4, 5]), (1, 0, [4, 6])]) == [0.0, 0.0]
+    # Document 0 repeats 2 in six sentences; a sentence holding it gains the cap (3 repeats), not 5.
+    # Document 1's best holds two words said twice: raw 2 against document 0's 3, yet both read 1.0.
+    got = _focus([(0, i * 10, [2] + ([7] if i == 0 else [])) for i in range(6)]
+                 + [(0, 60, [7]), (1, 0, [8, 9]), (1, 10, [8]), (1, 20, [9])])
+    assert got[:7] == [1.0] + [0.75] * 5 + [1 / 4]  # (3 + 1) / 4, 3 / 4 and 1 / 4 of document 0's best
+    assert got[7:] == [1.0, 0.5, 0.5]
 
 
 # A news article: the lead restates the question; the sentences after it keep naming what it asks for.
@@ -153,3 +169,10 @@ def test_focus_picks_the_quote_that_names_what_the_article_is_about_without_movi
     ans = answer.build("Which new treat did the chain add for the fall?", gen, [with_focus], {0: TREAT},
                        min_evidence=0.5, max_excerpts=1, params=focused)
     assert [e.text for e in ans.excerpts] == [TREAT.split("\n\n")[1]]
+    # A follow-up's "tell me more" leaves out what was quoted: the passage then ranks by the rest,
+    # still without the bonus.
+    told = apply_all([_treat_passage()], focused)[0]
+    exclude_sentences(told, np.array([False, True, False]), focused)
+    assert told.best == 0 and told.passage_score == without.ranking[0]
+    exclude_sentences(told, np.array([True, False, False]), focused)
+    assert told.best == 2 and told.passage_score == without.ranking[2] < told.score[2]
