@@ -539,14 +539,11 @@ def _coverage(
     return got / total
 
 
-def _section_terms(
-    docs: list[int], spans: np.ndarray, bounds: np.ndarray, texts: dict[int, str]
-) -> list[frozenset[str]]:
-    """For every sentence (``spans``, chunk i's rows from ``bounds[i]``), the terms of its heading,
-    found in its document's text (for a generation that did not store them: ``sentence_terms``)."""
+def _section_terms(row_docs: np.ndarray, spans: np.ndarray, texts: dict[int, str]) -> list[frozenset[str]]:
+    """For every sentence (``spans``, of documents ``row_docs``), the terms of its heading, found in
+    its document's text (for a generation that did not store them: ``sentence_terms``)."""
     out: list[frozenset[str]] = [frozenset()] * len(spans)
-    row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds))
-    for doc in dict.fromkeys(docs):
+    for doc in dict.fromkeys(row_docs.tolist()):
         rows = np.flatnonzero(row_docs == doc)
         for row, heading in zip(rows.tolist(), section_terms(texts[doc], spans[rows, 0].tolist())):
             out[row] = heading
@@ -595,6 +592,7 @@ def score(
     sentences, bounds = gen.sentences_of(c.chunk for c in cands)
     docs = [gen.doc_of(c.chunk) for c in cands]
     spans = sentences.spans
+    row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds))  # each sentence's document
 
     made: list[list[str]] = []
 
@@ -602,8 +600,7 @@ def score(
         """The candidates' sentences, cut from their documents once, when first needed."""
         if not made:
             gen.doc_texts(docs, texts)  # one read for all the documents not read yet
-            row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds)).tolist()
-            made.append([texts[d][a:b] for d, (a, b) in zip(row_docs, spans[:, :2].tolist())])
+            made.append([texts[d][a:b] for d, (a, b) in zip(row_docs.tolist(), spans[:, :2].tolist())])
         return made[0]
 
     q = query.vector.astype(np.float32)
@@ -626,7 +623,7 @@ def score(
         sentence_terms = [_as_asked(st, query.aliases) for st in sentence_terms]
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     headings = (in_heading if in_heading is not None
-                else _section_terms(docs, spans, bounds, gen.doc_texts(docs, texts)))
+                else _section_terms(row_docs, spans, gen.doc_texts(docs, texts)))
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, headings)],
         dtype=np.float64,
@@ -653,7 +650,6 @@ def score(
            else np.zeros(len(docs)))
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
               if unheld else 0.0)
-    row_docs = np.repeat(np.asarray(docs, dtype=np.int64), np.diff(bounds))
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
@@ -736,8 +732,8 @@ def _each_sentence(passages: list[Passage], counts: list[int]) -> np.ndarray:
 def _hand_out(passages: list[Passage], counts: list[int], score: np.ndarray, prob: np.ndarray,
               params: Params, ranking: np.ndarray) -> None:
     """Give each passage its part of ``score`` and ``prob`` and its passage score: the best of its
-    ``ranking`` (the sentence scores without ``focus``, which chooses among a passage's quotes, not
-    between passages), found for every passage at once (per passage, ``argmax`` and ``isfinite`` on a
+    ``ranking`` (the sentence scores without the focus bonus, which weighs the quotes, not the
+    passages' rank), found for every passage at once (per passage, ``argmax`` and ``isfinite`` on a
     handful of sentences cost more than the work); ``_passage_score``'s where no sentence is quotable."""
     starts = np.zeros(len(counts), dtype=np.intp)
     np.cumsum(counts[:-1], out=starts[1:])
