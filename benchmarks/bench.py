@@ -63,6 +63,12 @@ def load_questions(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def quiz_date(q: dict) -> dt.date | None:
+    """The date of the quiz that asked a dev question (its id starts ``YYYYMMDD``), None without one."""
+    head = str(q.get("id", ""))[:8]
+    return dt.date(int(head[:4]), int(head[4:6]), int(head[6:8])) if head.isdigit() else None
+
+
 def subset_corpus(corpus: Path, questions: list[dict], limit: int, seed: int = 7) -> Path:
     """A folder of symlinks: every gold document plus random others, ``limit`` in all."""
     files = [p for _, p in iter_files([corpus])]

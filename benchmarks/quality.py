@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench import latency, load_questions, overlaps, report, words_inside
+from benchmarks.bench import latency, load_questions, overlaps, quiz_date, report, words_inside
 from embeddings import Engine, EngineSettings
 from embeddings import answer
 from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply, best_sentence, features,
@@ -122,9 +122,9 @@ def asked_on(q: dict) -> dt.date | None:
 def quiz_dates(dev: list[dict]) -> None:
     """Give each dev question the date of the quiz that asked it (``asked_on``)."""
     for q in dev:
-        head = str(q.get("id", ""))[:8]
-        if head.isdigit():
-            q["asked_on"] = dt.date(int(head[:4]), int(head[4:6]), int(head[6:8]))
+        day = quiz_date(q)
+        if day is not None:
+            q["asked_on"] = day
 
 
 def news_record(engine: Engine, q: dict, corpus: Path) -> dict:

@@ -1,7 +1,7 @@
 """Two versions of the query path in one process, question by question: what a change saved.
 
     python -m benchmarks.query_compare --data-dir DIR --ref COMMIT [--questions FILE.jsonl] [--rounds 3]
-        [--overlap] [--ref-data-dir DIR2]
+        [--overlap] [--dated] [--ref-data-dir DIR2]
 
 The ``embeddings`` package of git commit ``COMMIT`` (read with ``git archive``, nothing checked out)
 is loaded beside this checkout's under another name, both engines answer from the same index ``DIR``
@@ -23,11 +23,16 @@ two may then differ where the indexes do.
 
 ``--overlap`` keeps ``query_overlap`` on and lets both versions embed beside BM25 whatever the load
 (the CPU figures are then the asking thread's only). The question cache is off in both.
+
+``--dated`` asks each dev question on its quiz's date (its id starts ``YYYYMMDD``), as the bot asks
+on its message's: a question about "this week" then also ranks that week's documents (README,
+"Recency"). Undated by default, as ``query_speed`` asks.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import json
 import os
@@ -43,7 +48,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks.bench import load_questions
+from benchmarks.bench import load_questions, quiz_date
 from embeddings.engine import _Stopwatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,8 +117,11 @@ def _comparable(answer: Any) -> str:
     return json.dumps(answer.model_dump(exclude={"elapsed_ms", "timings_ms"}), sort_keys=True, default=str)
 
 
-def compare(engines: dict[str, Any], questions: list[str], rounds: int) -> dict:
-    """Ask every question of each engine in turn (the order alternating), ``rounds`` times."""
+def compare(engines: dict[str, Any], questions: list[str], rounds: int,
+            asked: list[dt.date | None] | None = None) -> dict:
+    """Ask every question of each engine in turn (the order alternating), ``rounds`` times, each on
+    its day of ``asked`` when given."""
+    days = asked or [None] * len(questions)
     for q in questions[:5]:  # warm-up: sessions, page cache
         for engine in engines.values():
             engine.ask(q)
@@ -127,7 +135,7 @@ def compare(engines: dict[str, Any], questions: list[str], rounds: int) -> dict:
             answers = {}
             for name in (names if (i + r) % 2 == 0 else names[::-1]):
                 t = time.perf_counter()
-                answer = engines[name].ask(q)
+                answer = engines[name].ask(q, asked_on=days[i])
                 wall[name].append((time.perf_counter() - t) * 1000)
                 cpu[name].append(answer.elapsed_ms)
                 for stage, ms in answer.timings_ms.items():
@@ -157,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     ap.add_argument("--overlap", action="store_true", help="embed beside BM25 in both, whatever the load")
+    ap.add_argument("--dated", action="store_true", help="ask each question on its quiz's date, as the bot asks")
     ap.add_argument("--ref-data-dir", type=Path, help="the index the ref version reads (default: --data-dir)")
     args = ap.parse_args(argv)
     if not (args.data_dir / "CURRENT").exists() or not args.questions.is_file():
@@ -164,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import embeddings
 
-    questions = [q["question"] for q in load_questions(args.questions)]
+    rows = load_questions(args.questions)
+    questions = [q["question"] for q in rows]
+    asked = [quiz_date(q) for q in rows] if args.dated else None
     with tempfile.TemporaryDirectory(prefix="docbot-compare-") as tmp:
         try:
             ref = load_ref(args.ref, Path(tmp))
@@ -176,8 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 engines = {"ref": _engine(ref, args.ref_data_dir or args.data_dir, args.overlap),
                            "this": _engine(embeddings, args.data_dir, args.overlap)}
                 result = {"data_dir": str(args.data_dir), "ref_data_dir": str(args.ref_data_dir or args.data_dir),
-                          "ref_commit": args.ref, "overlap": args.overlap,
-                          **compare(engines, questions, args.rounds)}
+                          "ref_commit": args.ref, "overlap": args.overlap, "dated": args.dated,
+                          **compare(engines, questions, args.rounds, asked)}
         finally:
             _unload_ref()
     print(json.dumps(result, indent=2))

@@ -9,11 +9,11 @@ re-index never interrupts them. It also notices a generation published by anothe
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -63,7 +63,7 @@ def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, unt
     return recency.counted_from(asked_on, latest, text)
 
 
-def _recent_days(gen: Generation, q: evidence.Query) -> dict[int, float] | None:
+def _recent_days(gen: Generation, q: evidence.Query) -> retrieval.Prior | None:
     """The documents of the days a question about recent events reaches back to from the day it was
     asked (``recency.window``: "this week", the seven days before it and the day), each at
     ``recency.PRIOR``: one more ranked list for the fusion.
@@ -72,14 +72,17 @@ def _recent_days(gen: Generation, q: evidence.Query) -> dict[int, float] | None:
     state announced his resignation this week?" finds that week's article among a decade of
     resignations, which neither retriever can tell apart by words. None when the day is not known,
     when no document is dated in those days, or when more than ``recency.MOST`` of the collection or
-    ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost)."""
+    ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost). Their chunks' vectors
+    come gathered (``retrieval.Prior``): this runs beside the question's embedding when it can."""
     if q.asked_on is None or q.recent_days is None:
         return None
     recent = gen.dated_within(*recency.window(q.asked_on, q.recent_days))
-    if not len(recent) or len(recent) > recency.MOST * gen.documents or \
-            len(gen.chunks_of(recent)) > recency.MAX_CHUNKS:
+    if not len(recent) or len(recent) > recency.MOST * gen.documents:
         return None
-    return dict.fromkeys(recent.tolist(), recency.PRIOR)
+    chunks = gen.chunks_of(recent)
+    if len(chunks) > recency.MAX_CHUNKS:
+        return None
+    return retrieval.Prior(dict.fromkeys(recent.tolist(), recency.PRIOR), chunks, gen.chunk_vectors(chunks))
 
 
 class _Stopwatch:
@@ -101,6 +104,50 @@ class _Stopwatch:
     @property
     def total_ms(self) -> float:
         return (self.clock() - self.started) * 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class _Beside:
+    """What another thread found for a question while the asking one embedded it
+    (``Engine._first_query``): its BM25 ranking, and the documents of its recent days with their
+    chunks' vectors gathered (None for a question not about recent events)."""
+
+    bm25: np.ndarray
+    recent: retrieval.Prior | None
+
+
+class _VectorCache:
+    """Question vectors by their text, the least recently asked dropped first (``query_cache_size``;
+    0 keeps none). Unlike ``functools.lru_cache`` it can say whether a text is in it without
+    embedding it: a cached question has no embedding to overlap BM25 with (``Engine._first_query``)."""
+
+    def __init__(self, size: int, embed: Callable[[str], np.ndarray]) -> None:
+        self._size = size
+        self._embed = embed
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the bot asks from several worker threads
+
+    def __contains__(self, text: str) -> bool:
+        return text in self._vectors
+
+    def __call__(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector
+        vector = self._embed(text)  # outside the lock: two questions embed side by side
+        if self._size:
+            with self._lock:
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
 
 
 class Engine:
@@ -130,12 +177,9 @@ class Engine:
         self._indexer: Indexer | None = indexer
         self._last_question = -math.inf
         # Questions asked again (the same FAQ in a server, a retried command) skip the embedding.
-        self._cached_vector = (
-            functools.lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached)
-            if settings.query_cache_size else self._embed_uncached
-        )
+        self._vectors = _VectorCache(settings.query_cache_size, self._embed_uncached)
         self._derived: dict[str, SourceTable] = {}  # sources of a generation that did not record them
-        self._beside: ThreadPoolExecutor | None = None  # embeds questions while BM25 searches
+        self._beside: ThreadPoolExecutor | None = None  # searches BM25 while the asking thread embeds
         # The current generation's null profile (``embeddings.null``), by generation name.
         self._nulls: dict[str, null.NullProfile | None] = {}
         self._null_lock = threading.Lock()
@@ -237,14 +281,12 @@ class Engine:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The question's vector (read-only), from the cache when the same text was asked before."""
-        return self._cached_vector(text)
+        return self._vectors(text)
 
     def forget_questions(self) -> None:
         """Drop the cached question vectors, so that a benchmark asking the same questions again times
         the embedding too."""
-        clear = getattr(self._cached_vector, "cache_clear", None)
-        if clear is not None:
-            clear()
+        self._vectors.clear()
 
     def _embed_uncached(self, text: str) -> np.ndarray:
         vector = self._query_encoder().encode([text])[0]
@@ -277,8 +319,8 @@ class Engine:
         return query
 
     def _embedder(self) -> ThreadPoolExecutor | None:
-        """Threads that embed questions while the asking thread searches BM25; None when the process
-        may use one core only, or ``query_overlap`` is off."""
+        """Threads that search BM25 for questions while the asking thread embeds them; None when the
+        process may use one core only, or ``query_overlap`` is off."""
         if self._beside is None and self.settings.query_overlap and available_cores() > 1:
             with self._load_lock:
                 if self._beside is None:
@@ -288,35 +330,44 @@ class Engine:
     def _first_query(
         self, gen: Generation, text: str, k: int, filters: Filters, mode: Mode, clock: "_Stopwatch",
         asked_on: date | None = None,
-    ) -> tuple[evidence.Query, np.ndarray | None]:
-        """A question's query and, when another thread embedded it meanwhile, its BM25 ranking.
+    ) -> tuple[evidence.Query, "_Beside | None"]:
+        """A question's query and, when another thread searched BM25 for it meanwhile, what it found.
 
-        The embedding (~2 ms, in ONNX Runtime, which lets go of the GIL) and BM25 (~1 ms of numpy)
-        need nothing of each other, so when a second core is idle they run side by side; the results
-        are the same as one after the other (tested). ``clock`` then times "embed" as the wait for
-        the vector after BM25.
+        The embedding (~2.5 ms, in ONNX Runtime, which lets go of the GIL) and BM25 (~1 ms of numpy,
+        its terms ~0.2 ms of Python) need nothing of each other, so when a second core is idle they
+        run side by side; the results are the same as one after the other (tested). The asking
+        thread embeds and another searches BM25, not the other way round: measured in one process,
+        question by question (README, Speed), ONNX Runtime's pass took ~15% longer on a thread that
+        had just been woken on the other core, which ate the overlap (1.056x one thread's time); the
+        other way round it took 0.887x. ``clock`` then times "bm25" as the wait for BM25 after the
+        embedding. A question whose vector is cached has nothing to overlap. The other thread also
+        gathers the vectors of a recent question's days (``_recent_days``), for their ranking.
         """
         embedder = self._embedder()
-        if embedder is None or mode == "dense" or filters.active or idle_cores() < 2:
+        if (embedder is None or mode == "dense" or filters.active or not gen.size or text in self._vectors
+                or idle_cores() < 2):
             # Nothing to overlap, or no core to do it on: a thread handing work to another that must
             # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
             # A filtered question is not overlapped either: its chunk mask would be built here for BM25
             # and again by ``retrieval.search`` for the dense search, which costs what overlapping saves.
             return self._query(gen, text, clock, asked_on), None
-        pending = embedder.submit(self.embed_query, text)
-        query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on)
-        clock.lap("terms")
-        ranking = None
-        if gen.size:
-            ranking = gen.lexical_search(query.terms, max(self.settings.candidates, k), filters=filters)
-        clock.lap("bm25")
-        vector = pending.result()
+        candidates = max(self.settings.candidates, k)
+
+        def lexical() -> tuple[evidence.Query, _Beside]:
+            query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on)
+            ranking = gen.lexical_search(query.terms, candidates, filters=filters)
+            return query, _Beside(ranking, _recent_days(gen, query))
+
+        pending = embedder.submit(lexical)
+        vector = self.embed_query(text)
         clock.lap("embed")
-        return replace(query, vector=vector), ranking
+        query, found = pending.result()
+        clock.lap("bm25")
+        return replace(query, vector=vector), found
 
     def _passages(
         self, gen: Generation, q: evidence.Query, k: int, filters: Filters, mode: Mode,
-        prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None, bm25: np.ndarray | None = None,
+        prior: dict[int, float] | None = None, clock: "_Stopwatch | None" = None, beside: "_Beside | None" = None,
         *, measuring_null: bool = False,
     ) -> tuple[list[evidence.Passage], list[retrieval.Candidate], dict[int, str]]:
         """Retrieve, score the sentences of the best candidates and re-rank them by that evidence.
@@ -325,18 +376,19 @@ class Engine:
         that answers may sit in a document's third chunk), the fused candidates below the scoring
         depth (only a result list of more than ``top_k`` passages shows them: see :meth:`_ranked`)
         and the document texts read. ``prior`` weighs documents a conversation already cited (see
-        ``retrieval.search``); ``clock`` records how long each stage took; ``bm25`` is the BM25
-        ranking when :meth:`_first_query` found it already. ``measuring_null``: for the null profile
+        ``retrieval.search``); ``clock`` records how long each stage took; ``beside`` is what
+        :meth:`_first_query` found while the question was embedded. ``measuring_null``: for the null profile
         itself, whose raw features do not depend on it (the probabilities are then meaningless).
         """
         s = self.settings
         self._last_question = time.monotonic()
         clock = clock or _Stopwatch()
-        priors = [p for p in (prior, _recent_days(gen, q)) if p]
+        recent = beside.recent if beside is not None else _recent_days(gen, q)
+        priors = [p for p in (prior, recent) if p]
         fused = retrieval.search(
             gen, q.vector, q.terms, candidates=max(s.candidates, k), rrf_k=s.rrf_k,
             nprobe=s.ivf_nprobe, filters=filters, mode=mode, term_weights=q.term_weights or None, priors=priors,
-            lap=clock.lap, bm25=bm25,
+            lap=clock.lap, bm25=beside.bm25 if beside is not None else None,
         )
         depth = max(s.top_k, k)
         texts = evidence.DocTexts(gen)
@@ -407,8 +459,8 @@ class Engine:
         ``evidence.apply`` and builds answers with ``answer.build``)."""
         gen, clock = self._generation(), _Stopwatch()
         asked_on = _asked_day(gen, query, asked_on)
-        q, bm25 = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock, asked_on)
-        scored, _, texts = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", clock=clock, bm25=bm25)
+        q, beside = self._first_query(gen, query, self.settings.top_k, Filters(), "hybrid", clock, asked_on)
+        scored, _, texts = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", clock=clock, beside=beside)
         return scored, texts
 
     def search(
@@ -434,8 +486,8 @@ class Engine:
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
         asked_on = _asked_day(gen, query, asked_on, until)
-        q, bm25 = self._first_query(gen, query, k, filters, mode, clock, asked_on)
-        scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, bm25=bm25)
+        q, beside = self._first_query(gen, query, k, filters, mode, clock, asked_on)
+        scored, tail, texts = self._passages(gen, q, k, filters, mode, clock=clock, beside=beside)
         passages = self._ranked(gen, scored, tail, k)
         gen.doc_texts([p.doc for p in passages], texts)  # one read for every document shown
         hits = []
@@ -478,8 +530,8 @@ class Engine:
         reading = conversation.resolve(question, history)
         result: Answer | None = None
         if not reading.uses_context:
-            q, bm25 = self._first_query(gen, question, self.settings.top_k, filters, mode, clock, asked_on)
-            scored, _, texts = self._passages(gen, q, self.settings.top_k, filters, mode, clock=clock, bm25=bm25)
+            q, beside = self._first_query(gen, question, self.settings.top_k, filters, mode, clock, asked_on)
+            scored, _, texts = self._passages(gen, q, self.settings.top_k, filters, mode, clock=clock, beside=beside)
             result = self._build(question, gen, scored, texts)
             if reading.kind == "open" and (not result.answered or reading.touches(
                 gen.doc_id(p.doc) for p in scored if p.p.size and p.p.max() >= self.settings.min_evidence

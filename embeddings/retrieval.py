@@ -49,6 +49,35 @@ class Candidate(NamedTuple):
     bm25_rank: int | None = None  # likewise in the BM25 list
 
 
+@dataclass(frozen=True)
+class Prior:
+    """Documents a question prefers, each at a weight (document position -> weight), with their chunks
+    and those chunks' vectors gathered: what ranking them by cosine needs besides the question's vector.
+
+    Made by :meth:`of` before the vector is known, so that the engine can gather a week's ~1,600
+    chunk vectors (~0.3 ms of the ~0.45 ms the ranking takes on news2022) on a second core while the
+    question is embedded.
+    """
+
+    weights: Mapping[int, float]
+    chunks: np.ndarray
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, gen: Generation, weights: Mapping[int, float] | None) -> "Prior | None":
+        if not weights:
+            return None
+        chunks = gen.chunks_of(np.fromiter(weights, dtype=np.int64, count=len(weights)))
+        return cls(weights, chunks, gen.chunk_vectors(chunks))
+
+    def allowed(self, mask: np.ndarray | None) -> "Prior":
+        """Only the chunks ``mask`` allows (all when None)."""
+        if mask is None:
+            return self
+        keep = mask[self.chunks]
+        return Prior(self.weights, self.chunks[keep], self.vectors[keep])
+
+
 def allowed_chunks(gen: Generation, filters: Filters) -> np.ndarray | None:
     """Boolean mask over chunks, or None when nothing is filtered."""
     if not filters.active:
@@ -67,7 +96,7 @@ def search(
     filters: Filters = Filters(),
     mode: Mode = "hybrid",
     term_weights: Mapping[str, float] | None = None,
-    priors: Sequence[Mapping[int, float]] = (),
+    priors: Sequence[Mapping[int, float] | Prior] = (),
     lap: Lap = _no_lap,
     bm25: np.ndarray | None = None,
 ) -> list[Candidate]:
@@ -78,7 +107,8 @@ def search(
     the fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
     documents its earlier answers cited, and a question about "this week" the documents of that week,
     without being confined to them (each list ranked on its own, so that a week's hundred articles do
-    not push a cited one down). ``lap(stage)`` is called as
+    not push a cited one down); a :class:`Prior` is such a mapping with its chunks' vectors already
+    gathered. ``lap(stage)`` is called as
     each stage ends ("dense", "bm25", "fusion"), for the engine's timings. ``bm25``: the BM25
     ranking (``gen.lexical_search`` of the same terms and filters) when it was computed beforehand,
     while the question was embedded.
@@ -105,7 +135,10 @@ def search(
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
             bm25_rank[cid] = rank
     for prior in priors:
-        for rank, (cid, weight) in enumerate(_prior_ranking(gen, query_vector, prior, mask, candidates)):
+        prior = prior if isinstance(prior, Prior) else Prior.of(gen, prior)
+        if prior is None:
+            continue
+        for rank, (cid, weight) in enumerate(_prior_ranking(gen, query_vector, prior.allowed(mask), candidates)):
             fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
     if not fused:
         return []
@@ -125,19 +158,12 @@ def _candidates(
                     map(bm25_rank.get, order)))
 
 
-def _prior_ranking(
-    gen: Generation, query_vector: np.ndarray, prior: Mapping[int, float], mask: np.ndarray | None, limit: int
-) -> list[tuple[int, float]]:
-    """The chunks of the ``prior`` documents allowed by ``mask``, best cosine first, with their weight."""
-    if not prior:
+def _prior_ranking(gen: Generation, query_vector: np.ndarray, prior: Prior, limit: int) -> list[tuple[int, float]]:
+    """The ``prior`` documents' chunks, best cosine first, with their document's weight."""
+    if not len(prior.chunks):
         return []
-    cids = gen.chunks_of(np.fromiter(prior, dtype=np.int64, count=len(prior)))
-    if mask is not None:
-        cids = cids[mask[cids]]
-    if not len(cids):
-        return []
-    best = exact_among(gen.chunk_vectors(cids), cids, query_vector, limit).tolist()
-    return [(cid, prior[gen.doc_of(cid)]) for cid in best]
+    best = exact_among(prior.vectors, prior.chunks, query_vector, limit).tolist()
+    return [(cid, prior.weights[gen.doc_of(cid)]) for cid in best]
 
 
 T = TypeVar("T")

@@ -136,8 +136,8 @@ class EngineSettings(BaseSettings):
     )
     query_overlap: bool = Field(
         True,
-        description="Embed a question on a second thread while BM25 searches for it, when another core "
-        "is idle at that moment (same results; README, Speed); false: one thread does both in turn.",
+        description="Search BM25 for a question on a second thread while the asking one embeds it, when "
+        "another core is idle at that moment (same results; README, Speed); false: one thread does both in turn.",
     )
 
     # Index.

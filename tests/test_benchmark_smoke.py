@@ -84,8 +84,10 @@ def test_query_speed_prints_every_stage_and_variant(engine, session_index, tmp_p
                              "--rounds", "1", "--cold", "1", "--markdown"]) == 0
     text = capsys.readouterr().out
     out = json.loads(text[: text.rindex("}") + 1])
-    assert out["ask"]["n"] == 2 and set(out["ask"]["stages_p50_ms"]) == {
-        "tokenize", "embed", "terms", "dense", "bm25", "fusion", "evidence", "answer"}
+    stages = {"tokenize", "embed", "dense", "bm25", "fusion", "evidence", "answer"}
+    # Overlapped (an idle second core), the question's terms are made beside the embedding, in "bm25".
+    assert out["ask"]["n"] == 2 and stages <= set(out["ask"]["stages_p50_ms"]) <= stages | {"terms"}
+    assert set(out["ask"]["one_thread"]["stages_p50_ms"]) == stages - {"tokenize"} | {"terms"}
     assert set(out["embed"]) == {f"{p}_{t}" for p in ("fp32", "int8") for t in ("1t", "2t", "adaptive")}
     assert out["embed"]["int8_1t"]["model"] == "model.int8.onnx" and out["embed"]["fp32_1t"]["ratio_to_fp32_1t"] == 1.0
     assert out["cold"]["phases_of_the_fastest_run_ms"]["torch_imported"] is False

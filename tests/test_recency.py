@@ -212,3 +212,22 @@ def test_a_cited_document_and_the_weeks_documents_are_ranked_each_on_their_own(r
     chunk = int(gen.chunk_ids(gen.position("2012.txt"))[0])
     assert both[chunk] == pytest.approx(alone[chunk]), "the week's list leaves the cited document's rank alone"
     assert int(gen.chunk_ids(gen.position("johnson.txt"))[0]) in both
+
+
+def test_the_weeks_article_joins_whether_bm25_runs_beside_the_embedding_or_not(resignations, monkeypatch):
+    """On an idle second core the week's documents and their vectors are gathered beside the question's
+    embedding (``Engine._first_query``): the same candidates, hits and answer as one thread doing it all."""
+    from embeddings import Engine
+
+    monkeypatch.setattr("embeddings.engine.available_cores", lambda: 2)
+    monkeypatch.setattr("embeddings.engine.idle_cores", lambda: 2)
+    beside = Engine(resignations.settings).load()
+    alone = Engine(resignations.settings.model_copy(update={"query_overlap": False})).load()
+    day = date(2022, 7, 8)
+    hits = [(h.doc_id, h.score) for h in beside.search(RESIGNATION, k=5, asked_on=day)]
+    assert "johnson.txt" in [doc for doc, _ in hits]
+    assert hits == [(h.doc_id, h.score) for h in alone.search(RESIGNATION, k=5, asked_on=day)]
+    beside.forget_questions()  # asked again, the cached vector would leave nothing to overlap
+    a, b = beside.ask(RESIGNATION, asked_on=day), alone.ask(RESIGNATION, asked_on=day)
+    assert list(a.timings_ms)[:2] == ["embed", "bm25"] and list(b.timings_ms)[:2] == ["embed", "terms"]
+    assert (a.excerpts, a.sources, a.evidence) == (b.excerpts, b.sources, b.evidence)
