@@ -66,7 +66,12 @@ def load_questions(path: Path) -> list[dict]:
 def quiz_date(q: dict) -> dt.date | None:
     """The date of the quiz that asked a dev question (its id starts ``YYYYMMDD``), None without one."""
     head = str(q.get("id", ""))[:8]
-    return dt.date(int(head[:4]), int(head[4:6]), int(head[6:8])) if head.isdigit() else None
+    if len(head) < 8 or not head.isdigit():
+        return None
+    try:
+        return dt.date(int(head[:4]), int(head[4:6]), int(head[6:8]))
+    except ValueError:  # eight digits that are no date
+        return None
 
 
 def subset_corpus(corpus: Path, questions: list[dict], limit: int, seed: int = 7) -> Path:

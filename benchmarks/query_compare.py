@@ -21,8 +21,8 @@ disturbed still. Prints JSON:
 an older layout, say, as each version's ``docbot index`` would have written it); the answers of the
 two may then differ where the indexes do.
 
-``--overlap`` keeps ``query_overlap`` on and lets both versions embed beside BM25 whatever the load
-(the CPU figures are then the asking thread's only). The question cache is off in both.
+``--overlap`` keeps ``query_overlap`` on and lets both versions overlap the embedding and BM25 on two
+threads whatever the load (the CPU figures are then the asking thread's only). The question cache is off in both.
 
 ``--dated`` asks each dev question on its quiz's date (its id starts ``YYYYMMDD``), as the bot asks
 on its message's: a question about "this week" then also ranks that week's documents (README,
@@ -91,8 +91,8 @@ def _unload_ref() -> None:
 
 @contextmanager
 def _measured(package: ModuleType, overlap: bool) -> Iterator[None]:
-    """Within: ``package``'s engine times stages in CPU time (and with ``overlap`` embeds beside BM25
-    whatever the load); restored after, so that nothing else in the process is measured so."""
+    """Within: ``package``'s engine times stages in CPU time (and with ``overlap`` overlaps the embedding
+    and BM25 whatever the load); restored after, so that nothing else in the process is measured so."""
     engine_module = importlib.import_module(f"{package.__name__}.engine")
     saved = engine_module._Stopwatch, engine_module.idle_cores
     engine_module._Stopwatch = CpuStopwatch
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", required=True, help="the git commit to compare this checkout with")
     ap.add_argument("--questions", type=Path, default=shared / "corpora" / "news2022-qa-dev.jsonl")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
-    ap.add_argument("--overlap", action="store_true", help="embed beside BM25 in both, whatever the load")
+    ap.add_argument("--overlap", action="store_true", help="overlap the embedding and BM25 in both, whatever the load")
     ap.add_argument("--dated", action="store_true", help="ask each question on its quiz's date, as the bot asks")
     ap.add_argument("--ref-data-dir", type=Path, help="the index the ref version reads (default: --data-dir)")
     args = ap.parse_args(argv)

@@ -72,8 +72,8 @@ def _recent_days(gen: Generation, q: evidence.Query) -> retrieval.Prior | None:
     state announced his resignation this week?" finds that week's article among a decade of
     resignations, which neither retriever can tell apart by words. None when the day is not known,
     when no document is dated in those days, or when more than ``recency.MOST`` of the collection or
-    ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost). Their chunks' vectors
-    come gathered (``retrieval.Prior``): this runs beside the question's embedding when it can."""
+    ``recency.MAX_CHUNKS`` chunks are (the days then select little, at a cost). Their chunks are found
+    once here (``retrieval.Prior``); beside the question's embedding, their vectors are read too."""
     if q.asked_on is None or q.recent_days is None:
         return None
     recent = gen.dated_within(*recency.window(q.asked_on, q.recent_days))
@@ -82,7 +82,7 @@ def _recent_days(gen: Generation, q: evidence.Query) -> retrieval.Prior | None:
     chunks = gen.chunks_of(recent)
     if len(chunks) > recency.MAX_CHUNKS:
         return None
-    return retrieval.Prior(dict.fromkeys(recent.tolist(), recency.PRIOR), chunks, gen.chunk_vectors(chunks))
+    return retrieval.Prior(dict.fromkeys(recent.tolist(), recency.PRIOR), chunks)
 
 
 class _Stopwatch:
@@ -106,7 +106,7 @@ class _Stopwatch:
         return (self.clock() - self.started) * 1000
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class _Beside:
     """What another thread found for a question while the asking one embedded it
     (``Engine._first_query``): its BM25 ranking, and the documents of its recent days with their
@@ -355,8 +355,10 @@ class Engine:
 
         def lexical() -> tuple[evidence.Query, _Beside]:
             query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on)
-            ranking = gen.lexical_search(query.terms, candidates, filters=filters)
-            return query, _Beside(ranking, _recent_days(gen, query))
+            ranking = gen.lexical_search(query.terms, candidates, term_weights=query.term_weights or None,
+                                         filters=filters)
+            recent = _recent_days(gen, query)
+            return query, _Beside(ranking, recent.gathered(gen) if recent is not None else None)
 
         pending = embedder.submit(lexical)
         vector = self.embed_query(text)

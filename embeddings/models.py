@@ -130,7 +130,8 @@ class Answer(_Model):
     elapsed_ms: float = 0.0
     timings_ms: dict[str, float] = Field(
         default_factory=dict,
-        description="Where elapsed_ms went, by stage: embed, terms, dense, bm25, fusion, evidence, answer.",
+        description="Where elapsed_ms went, by stage: embed, terms, dense, bm25, fusion, evidence, answer "
+        "(when BM25 ran beside the embedding, bm25 is the wait for it after the embedding, terms inside it).",
     )
     follow_up: FollowUp | None = Field(None, description="Set when the question was asked in a conversation.")
 

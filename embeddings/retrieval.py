@@ -49,33 +49,38 @@ class Candidate(NamedTuple):
     bm25_rank: int | None = None  # likewise in the BM25 list
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Prior:
-    """Documents a question prefers, each at a weight (document position -> weight), with their chunks
-    and those chunks' vectors gathered: what ranking them by cosine needs besides the question's vector.
+    """Documents a question prefers, each at a weight (document position -> weight), and their chunks:
+    ranked by cosine to the question, one more list for the fusion (see :func:`search`).
 
-    Made by :meth:`of` before the vector is known, so that the engine can gather a week's ~1,600
-    chunk vectors (~0.3 ms of the ~0.45 ms the ranking takes on news2022) on a second core while the
-    question is embedded.
+    The chunks' vectors are read when the list is ranked, after a filter has dropped the chunks it does
+    not allow, unless :meth:`gathered` read them ahead: the engine does that on a second core while the
+    question is embedded (a week's ~1,600 chunk vectors, ~0.3 ms of the ~0.45 ms the ranking takes on
+    news2022; a filtered question is never overlapped, so it never reads what its filter drops).
     """
 
     weights: Mapping[int, float]
     chunks: np.ndarray
-    vectors: np.ndarray
+    vectors: np.ndarray | None = None  # the chunks' vectors when read ahead (``gathered``)
 
     @classmethod
     def of(cls, gen: Generation, weights: Mapping[int, float] | None) -> "Prior | None":
+        """The chunks of documents ``weights`` (None when there are none)."""
         if not weights:
             return None
-        chunks = gen.chunks_of(np.fromiter(weights, dtype=np.int64, count=len(weights)))
-        return cls(weights, chunks, gen.chunk_vectors(chunks))
+        return cls(weights, gen.chunks_of(np.fromiter(weights, dtype=np.int64, count=len(weights))))
+
+    def gathered(self, gen: Generation) -> "Prior":
+        """The same with its chunks' vectors read now."""
+        return self if self.vectors is not None else Prior(self.weights, self.chunks, gen.chunk_vectors(self.chunks))
 
     def allowed(self, mask: np.ndarray | None) -> "Prior":
         """Only the chunks ``mask`` allows (all when None)."""
         if mask is None:
             return self
         keep = mask[self.chunks]
-        return Prior(self.weights, self.chunks[keep], self.vectors[keep])
+        return Prior(self.weights, self.chunks[keep], None if self.vectors is None else self.vectors[keep])
 
 
 def allowed_chunks(gen: Generation, filters: Filters) -> np.ndarray | None:
@@ -107,8 +112,8 @@ def search(
     the fusion, each rank counting ``weight / (rrf_k + rank)``: a conversation's follow-up prefers the
     documents its earlier answers cited, and a question about "this week" the documents of that week,
     without being confined to them (each list ranked on its own, so that a week's hundred articles do
-    not push a cited one down); a :class:`Prior` is such a mapping with its chunks' vectors already
-    gathered. ``lap(stage)`` is called as
+    not push a cited one down); a :class:`Prior` is such a mapping with its chunks found (and their
+    vectors, when read ahead). ``lap(stage)`` is called as
     each stage ends ("dense", "bm25", "fusion"), for the engine's timings. ``bm25``: the BM25
     ranking (``gen.lexical_search`` of the same terms and filters) when it was computed beforehand,
     while the question was embedded.
@@ -162,7 +167,8 @@ def _prior_ranking(gen: Generation, query_vector: np.ndarray, prior: Prior, limi
     """The ``prior`` documents' chunks, best cosine first, with their document's weight."""
     if not len(prior.chunks):
         return []
-    best = exact_among(prior.vectors, prior.chunks, query_vector, limit).tolist()
+    vectors = prior.vectors if prior.vectors is not None else gen.chunk_vectors(prior.chunks)
+    best = exact_among(vectors, prior.chunks, query_vector, limit).tolist()
     return [(cid, prior.weights[gen.doc_of(cid)]) for cid in best]
 
 

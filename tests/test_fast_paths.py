@@ -278,26 +278,44 @@ def test_sentences_ranked_at_once_equal_sorting_each(engine: Engine):
 
 def test_a_question_embedded_beside_bm25_gets_the_same_answer(session_index, monkeypatch: pytest.MonkeyPatch):
     """BM25 searched on another thread while the asking one embeds gives what one thread doing both
-    gives: the same hits, excerpts and scores, with filters and in every mode; off, no thread is
-    started. A question asked again (its vector cached) has nothing to overlap and is not."""
+    gives: the same answers, and the same hits in every mode that overlaps (hybrid and bm25; a dense or
+    filtered question never does) and for more hits than the candidates; off, no thread is started.
+    A question asked again (its vector cached) has nothing to overlap and is not."""
     monkeypatch.setattr("embeddings.engine.available_cores", lambda: 2)  # a 1-core runner too,
     monkeypatch.setattr("embeddings.engine.idle_cores", lambda: 2)  # and a busy one
-    beside = Engine(session_index).load()
-    alone = Engine(session_index.model_copy(update={"query_overlap": False})).load()
+    # Five candidates a retriever, so that asking for more hits than that means something on this index.
+    few = session_index.model_copy(update={"candidates": 5})
+    beside = Engine(few.model_copy(update={"query_cache_size": 0})).load()  # every call overlaps
+    alone = Engine(few.model_copy(update={"query_overlap": False})).load()
+    overlapped: list[bool] = []
+    first_query = beside._first_query
+
+    def spy(*args, **kwargs):
+        query, found = first_query(*args, **kwargs)
+        overlapped.append(found is not None)
+        return query, found
+
+    monkeypatch.setattr(beside, "_first_query", spy)
     doc = beside.generation.doc_id(0)
+    many = 12
     for question in QUESTIONS:
         a, b = beside.ask(question), alone.ask(question)
         assert (a.excerpts, a.sources, a.evidence) == (b.excerpts, b.sources, b.evidence)
         # Overlapped: the embedding, then the wait for BM25 (its terms inside it); one thread: in turn.
         assert list(a.timings_ms)[:2] == ["embed", "bm25"] and list(b.timings_ms)[:2] == ["embed", "terms"]
-        again = beside.ask(question)
-        assert list(again.timings_ms)[:2] == ["embed", "terms"] and again.excerpts == a.excerpts
-        for mode in ("hybrid", "bm25", "dense"):
-            assert beside.search(question, k=8, mode=mode) == alone.search(question, k=8, mode=mode)
+        overlapped.clear()
+        for mode, k in (("hybrid", 8), ("bm25", 8), ("hybrid", many), ("dense", 8)):
+            assert beside.search(question, k=k, mode=mode) == alone.search(question, k=k, mode=mode)
         assert beside.search(question, k=3, doc_ids=[doc]) == alone.search(question, k=3, doc_ids=[doc])
+        assert overlapped == [True, True, True, False, False]
     assert beside._beside is not None and alone._beside is None
     threads = {t.name for t in threading.enumerate()}
     assert any(name.startswith("docbot-question") for name in threads)
+    cached = Engine(session_index).load()
+    first = cached.ask(QUESTIONS[0])
+    again = cached.ask(QUESTIONS[0])
+    assert list(first.timings_ms)[:2] == ["embed", "bm25"] and list(again.timings_ms)[:2] == ["embed", "terms"]
+    assert again.excerpts == first.excerpts
 
 
 def test_numbers_found_from_the_words_equal_the_expression(engine: Engine):
