@@ -102,13 +102,12 @@ def ask_stages(settings: EngineSettings, questions: list[str], rounds: int, load
                 ms = (time.perf_counter() - t) * 1000
                 if which is alone:
                     one_thread.append(ms)
-                    for stage, value in answer.timings_ms.items():
-                        alone_stages.setdefault(stage, []).append(value)
-                    continue
-                totals.append(ms)
-                overlapped += list(answer.timings_ms)[:2] == ["embed", "bm25"]  # BM25 searched beside the embedding
+                else:
+                    totals.append(ms)
+                    overlapped += list(answer.timings_ms)[:2] == ["embed", "bm25"]  # BM25 searched beside the embedding
+                into = alone_stages if which is alone else stages
                 for stage, value in answer.timings_ms.items():
-                    stages.setdefault(stage, []).append(value)
+                    into.setdefault(stage, []).append(value)
     out = _summary(totals)
     out["stages_p50_ms"] = {"tokenize": _p(tokenize, 50), **{k: _p(v, 50) for k, v in stages.items()}}
     out["stages_mean_ms"] = {k: round(statistics.fmean(v), 3) for k, v in stages.items()}
