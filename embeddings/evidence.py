@@ -138,6 +138,9 @@ class Query:
     # The day the question was asked (a Discord message's date), which "this week" counts back from;
     # None: the newest candidate's date stands in for it.
     asked_on: date | None = None
+    # The numbers of the question that only appear as part of a name ("19" of "Covid-19", "35" of
+    # "F-35"; ``name_numbers``): not quantities a passage must repeat (``answer_checks``).
+    name_numbers: frozenset[str] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
@@ -151,7 +154,7 @@ class Query:
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
-                   recent_days=recent_span(text, asked_on), asked_on=asked_on)
+                   recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text))
 
     @classmethod
     def blend(
@@ -177,7 +180,8 @@ class Query:
             for alias in forms.searched:  # searched by BM25 at its word's weight
                 term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
-                   recent_days=recent_span(text, asked_on), asked_on=asked_on)
+                   recent_days=recent_span(text, asked_on), asked_on=asked_on,
+                   name_numbers=name_numbers(" ".join(part for part, _ in parts)))
 
 
 def asks_for_number(text: str) -> bool:
@@ -194,6 +198,23 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
+# A number of at most three digits joined to a word by a hyphen is part of a name ("Covid-19", "F-35",
+# "MH-17"); four digits after a hyphen are a year ("mid-2023"). A number written on its own anywhere
+# in the text is a number.
+_NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010\u2011])(\d{1,3})\b")
+_FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010\u2011])(\d+)")
+
+
+def name_numbers(text: str) -> frozenset[str]:
+    """The numbers of ``text`` that only appear as part of a name: "19" of "Which country declared
+    victory against the Covid-19 pandemic?".
+
+    The question's numbers are what a passage must hold to be about it (``answer_checks``: "the 2022
+    season", "Python 3.12"), but a name's number is often left out by the answer ("North Korean
+    leader Kim Jong Un declared victory in the battle against the novel coronavirus"), and charging
+    it made that sentence's P(answers) ~0."""
+    bound = set(_NAME_NUMBER.findall(text))
+    return frozenset(bound - set(_FREE_NUMBER.findall(text))) if bound else frozenset()
 
 
 def named_terms(question: str) -> set[str]:
@@ -630,7 +651,7 @@ def score(
     )
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
-    numbers = {t for t in question_terms if _DIGIT.search(t)}
+    numbers = {t for t in question_terms if _DIGIT.search(t)} - query.name_numbers
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
     # The question's own words: a follow-up's are those at weight 1 in the blend (not its topic's).

@@ -85,6 +85,14 @@ def indexed_engine(base: Path, docs: Path, session_index: EngineSettings) -> Eng
     return engine
 
 
+def indexed_notes(base: Path, notes: dict[str, str], session_index: EngineSettings) -> Engine:
+    """:func:`indexed_engine` over ``notes`` (file name -> text), written to ``base / "docs"``."""
+    (base / "docs").mkdir()
+    for name, text in notes.items():
+        (base / "docs" / name).write_text(text)
+    return indexed_engine(base, base / "docs", session_index)
+
+
 from tests.bot_fixtures import *  # noqa: E402,F401,F403  (the Discord bot's fixtures)
 from tests.db_fixtures import *  # noqa: E402,F401,F403  (the bot's database: SQLite and PostgreSQL)
 from tests.milvus_fixtures import *  # noqa: E402,F401,F403  (Milvus Lite in-process and as a server)

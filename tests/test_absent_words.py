@@ -16,7 +16,7 @@ from embeddings import Engine
 from embeddings.evidence import COMMON_RARITY, DEFAULT_PARAMS, absent_words, best_sentence, rarity
 from embeddings.variants import held_as_variant, is_acronym, one_edit_apart
 
-from .conftest import SEEDS, indexed_engine
+from .conftest import SEEDS, indexed_engine, indexed_notes
 
 NOTE = """# Orbit community
 
@@ -30,10 +30,7 @@ The Berlin meetup takes place at c-base on 14 June; space is limited to 60 guest
 @pytest.fixture(scope="module")
 def one_note(tmp_path_factory, session_index):
     """One community note, indexed as `make run` would (the session's ONNX export linked in)."""
-    base = tmp_path_factory.mktemp("one-note")
-    (base / "docs").mkdir()
-    (base / "docs" / "community.md").write_text(NOTE)
-    return indexed_engine(base, base / "docs", session_index)
+    return indexed_notes(tmp_path_factory.mktemp("one-note"), {"community.md": NOTE}, session_index)
 
 
 def _absent(engine: Engine, question: str) -> float:

@@ -14,7 +14,7 @@ from embeddings.evidence import Query, best_sentence
 from embeddings.lexical import stems
 from embeddings.spelling import corpus_forms, other_forms, respellings
 
-from .conftest import indexed_engine
+from .conftest import indexed_notes
 
 NOTES = {
     "events.md": """# Events
@@ -49,11 +49,7 @@ Say hello in the welcome channel and pick a role that suits you.
 
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory, session_index):
-    base = tmp_path_factory.mktemp("spelling")
-    (base / "docs").mkdir()
-    for name, text in NOTES.items():
-        (base / "docs" / name).write_text(text)
-    return indexed_engine(base, base / "docs", session_index)
+    return indexed_notes(tmp_path_factory.mktemp("spelling"), NOTES, session_index)
 
 
 @pytest.mark.parametrize(
