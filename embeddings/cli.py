@@ -383,6 +383,12 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command takes, before or after its name."""
+    parser.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="docbot", description="Ask questions about a folder of documents.",
@@ -392,12 +398,15 @@ def _parser() -> argparse.ArgumentParser:
         "that would remove more than half of the index is refused unless --prune is given.",
     )
     p.add_argument("--version", action=_VersionAction)
-    p.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    _common_options(p)
+    # The same options after the command (`docbot ask --data-dir DIR "..."`), where users put them as
+    # often as before it; SUPPRESS keeps a subcommand from resetting what was given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _common_options(common)
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name: str, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
+        sp = sub.add_parser(name, help=help, description=help, parents=[common])
         if json_flag:
             sp.add_argument("--json", action="store_true", help="print JSON for scripts")
         return sp

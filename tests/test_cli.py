@@ -46,6 +46,18 @@ def test_ask_human_and_json(session_index):
     assert "don't" in off.stdout and "Sources" not in off.stdout
 
 
+def test_the_common_options_work_after_the_command_too(session_index, tmp_path):
+    after = subprocess.run(
+        [sys.executable, "-m", "embeddings.cli", "stats", "--data-dir", str(session_index.data_dir), "--json"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    )
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["documents"] == 4
+    # given both before and after, the one after the command wins, as written last
+    both = docbot("stats", "--data-dir", str(tmp_path / "elsewhere"), data_dir=session_index.data_dir)
+    assert both.returncode != 0 and "elsewhere" in both.stderr
+
+
 def test_search_sources_source_stats(session_index):
     hits = json.loads(docbot("search", "Podolyak", "-k", "2", "--json", data_dir=session_index.data_dir).stdout)
     assert len(hits) == 2 and "Podolyak" in hits[0]["text"] and hits[0]["rank"] == 1
