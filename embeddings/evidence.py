@@ -201,8 +201,8 @@ _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
 # A number of at most three digits joined to a word by a hyphen is part of a name ("Covid-19", "F-35",
 # "MH-17"); four digits after a hyphen are a year ("mid-2023"). A number written on its own anywhere
 # in the text is a number.
-_NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010\u2011])(\d{1,3})\b")
-_FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010\u2011])(\d+)")
+_NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010-\u2013])(\d{1,3})\b")
+_FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010-\u2013])(\d+)")
 
 
 def name_numbers(text: str) -> frozenset[str]:
@@ -651,7 +651,8 @@ def score(
     )
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
-    numbers = {t for t in question_terms if _DIGIT.search(t)} - query.name_numbers
+    digits = {t for t in question_terms if _DIGIT.search(t)}
+    numbers = digits - query.name_numbers  # a name's number ("Covid-19") need not be repeated
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
     # The question's own words: a follow-up's are those at weight 1 in the blend (not its topic's).
@@ -659,11 +660,12 @@ def score(
     # A follow-up naming a subject of its own is read by its own words too (``_tested_surprise``).
     own_weights = own_words if query.own_vector is not None else None
     # The words an absent one is charged for: the question's own uncommon ones, looked up in the corpus
-    # once for all passages. A number is not among them: a number the passage lacks is
-    # ``numbers_missing``'s to weigh. A word is as common as its stem when the stem is a word:
-    # "handing" (Zipf 3.8) is a form of "hand" (5.5), which a paraphrase swaps as freely.
+    # once for all passages. A number is not among them, nor a name's ("RT-600"): a number the passage
+    # lacks is ``numbers_missing``'s to weigh, and a name is often written without its hyphen
+    # ("RT600"). A word is as common as its stem when the stem is a word: "handing" (Zipf 3.8) is a
+    # form of "hand" (5.5), which a paraphrase swaps as freely.
     asked = {t: w for t, r in own_words.items()
-             if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in numbers
+             if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
              and not is_stop_word(t) and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}

@@ -48,11 +48,12 @@ def test_ask_human_and_json(session_index):
 
 def test_the_common_options_work_after_the_command_too(session_index, tmp_path):
     after = subprocess.run(
-        [sys.executable, "-m", "embeddings.cli", "stats", "--data-dir", str(session_index.data_dir), "--json"],
+        [sys.executable, "-m", "embeddings.cli", "stats", "--data-dir", str(session_index.data_dir), "--json", "-v"],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
     )
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout)["documents"] == 4
+    assert "INFO" in after.stderr or "DEBUG" in after.stderr  # -v after the command logs too
     # given both before and after, the one after the command wins, as written last
     both = docbot("stats", "--data-dir", str(tmp_path / "elsewhere"), data_dir=session_index.data_dir)
     assert both.returncode != 0 and "elsewhere" in both.stderr

@@ -20,6 +20,8 @@ NOTES = {
                  "ordering a lifting of maximum anti-epidemic measures imposed in May, state media said.\n",
     "vaccines.txt": "Covid-19 vaccines for children younger than 5 are being shipped to pediatricians this week.\n",
     "travel.txt": "Airlines expect record numbers of travellers this summer as Covid-19 restrictions ease.\n",
+    "router.md": "# Router help\n\nTo reset the RT600 router to its factory settings, hold the reset button on "
+                 "the back for ten seconds until the light blinks.\n",
 }
 
 
@@ -27,6 +29,7 @@ NOTES = {
     ("Which country declared victory against the Covid-19 pandemic?", {"19"}),
     ("How many F-35 jets did Poland buy?", {"35"}),
     ("Covid\u201119 with a non-breaking hyphen", {"19"}),
+    ("Covid\u201319 with an en dash", {"19"}),
     ("COVID-19 killed 19 people", set()),  # "19" on its own is a number too
     ("What will prices do by mid-2023?", set()),  # four digits after a hyphen are a year
     ("Who won the 2021-22 season?", set()),
@@ -48,3 +51,14 @@ def test_the_answer_need_not_repeat_a_names_number(notes):
     ans = notes.ask("Which country declared victory against the Covid-19 pandemic?")
     assert ans.answered
     assert "North Korean leader" in ans.excerpts[0].text
+
+
+def test_a_names_number_is_not_an_absent_word_either(notes):
+    # "600" is in no note ("RT600" is one word): charged as an uncommon word no document holds, it
+    # refused the question outright, far harder than a missing number would have.
+    question = "How do I reset the RT-600 router?"
+    charged = {p.absent for p in notes.passages(question)[0]}
+    assert charged == {p.absent for p in notes.passages("How do I reset the RT router?")[0]}  # "rt" alone
+    ans = notes.ask(question)
+    assert ans.answered
+    assert "hold the reset button" in ans.excerpts[0].text
