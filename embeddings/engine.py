@@ -56,6 +56,30 @@ def _position(gen: Generation, doc_id: str) -> int:
     return pos
 
 
+def _check_dated(gen: Generation, positions: list[int], since: date | None, until: date | None) -> None:
+    """InvalidRequest, saying what dates there are, when no document (of ``positions``, when given) is
+    dated within [since, until]: "not covered" would wrongly say the documents hold no answer."""
+    within = gen.dated_within(since, until)
+    if positions:
+        within = np.intersect1d(within, positions)
+    if len(within):
+        return
+    span = (f"between {since} and {until}" if since and until else f"on or after {since}" if since
+            else f"on or before {until}")
+    pool = positions or range(gen.documents)
+    dates = sorted(d for p in pool if (d := gen.doc_date(int(p))) is not None)
+    what = "none of the documents asked about is" if positions else "no document is"
+    if not dates:
+        known = "none has a date"
+    elif dates[0] == dates[-1]:
+        known = f"their only date is {dates[0]}"
+    else:
+        known = f"their dates run from {dates[0]} to {dates[-1]}"
+    if dates and len(pool) > len(dates):
+        known += f" ({len(pool) - len(dates)} undated)"
+    raise InvalidRequest(f"{what} dated {span}: {known}")
+
+
 def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, until: date | None = None) -> date | None:
     """The day ``text``'s "this week" counts back from (``recency.counted_from``): the day asked, or the
     newest date the question can see (the collection's, or its ``until`` filter's) when that is older."""
@@ -294,18 +318,23 @@ class Engine:
         return vector
 
     # ------------------------------------------------------------------ queries
-    def _checked_request(self, text: str, doc_ids: list[str] | None) -> Generation:
+    def _checked_request(
+        self, text: str, doc_ids: list[str] | None, since: date | None = None, until: date | None = None
+    ) -> Generation:
         """The generation to answer from, once the request is known to make sense.
 
-        A blank question would be answered "not covered" and an unknown document filter would
-        silently match nothing, both misleading: say what is wrong instead (InvalidRequest for the text,
-        SourceNotFound naming the document).
+        A blank question would be answered "not covered", and an unknown document filter or dates no
+        document is dated within would silently match nothing, all misleading: say what is wrong
+        instead (InvalidRequest for the text and the dates, SourceNotFound naming the document).
         """
         if not text or not text.strip():
             raise InvalidRequest("the question is empty: ask something")
+        if since and until and since > until:
+            raise InvalidRequest(f"no day is both on or after {since} and on or before {until}: swap them")
         gen = self._generation()
-        for doc_id in doc_ids or ():
-            _position(gen, doc_id)
+        positions = [_position(gen, doc_id) for doc_id in doc_ids or ()]
+        if (since or until) and gen.size:
+            _check_dated(gen, positions, since, until)
         return gen
 
     def _query(
@@ -484,7 +513,7 @@ class Engine:
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")
-        gen = self._checked_request(query, doc_ids)
+        gen = self._checked_request(query, doc_ids, since, until)
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
         asked_on = _asked_day(gen, query, asked_on, until)
@@ -526,7 +555,7 @@ class Engine:
         ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
-        gen = self._checked_request(question, doc_ids)
+        gen = self._checked_request(question, doc_ids, since, until)
         filters = Filters(tuple(doc_ids or ()), since, until)
         asked_on = _asked_day(gen, question, asked_on, until)
         reading = conversation.resolve(question, history)

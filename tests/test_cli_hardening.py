@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -289,6 +290,21 @@ def test_unknown_document_filter_is_named(session_index: EngineSettings, command
     assert one_line(out.stderr) == "docbot: no document 'nope.txt' in the index (see `sources`)"
 
 
+def test_dates_no_document_is_dated_within_are_said(session_index: EngineSettings) -> None:
+    # Only the seed article is dated (2022-06-01): "not covered" would say the documents hold no answer.
+    data = ("--data-dir", str(session_index.data_dir))
+    out = run(*data, "ask", "What did Peskov say about a meeting?", "--since", "2023-01-01")
+    assert out.returncode == 1
+    assert one_line(out.stderr) == ("docbot: no document is dated on or after 2023-01-01: their only date is "
+                                    "2022-06-01 (3 undated)")
+    out = run(*data, "search", "Etna", "--since", "2022-07-01", "--until", "2022-06-01")
+    assert out.returncode == 1
+    assert one_line(out.stderr) == ("docbot: no day is both on or after 2022-07-01 and on or before 2022-06-01: "
+                                    "swap them")
+    out = run(*data, "ask", "What did Peskov say about a meeting?", "--since", "2022-05-01", "--until", "2022-06-30")
+    assert out.returncode == 0 and "Peskov" in out.stdout
+
+
 def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     for k in (0, -3):
         with pytest.raises(ValueError, match="k must be at least 1"):
@@ -301,6 +317,9 @@ def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     with pytest.raises(SourceNotFound, match="no document 'nope.txt'"):
         engine.ask("What closed Catania airport?", doc_ids=["volcano.md", "nope.txt"])
     assert engine.search("Etna", 1, doc_ids=["volcano.md"])[0].doc_id == "volcano.md"
+    with pytest.raises(ValueError, match="none of the documents asked about is dated on or before 2022-12-31: "
+                                         "none has a date"):
+        engine.search("Etna", 1, doc_ids=["volcano.md"], until=date(2022, 12, 31))
 
 
 # ---------------------------------------------------------------------- index output

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from embeddings import Engine, EngineSettings, retrieval
+import pytest
+
+from embeddings import Engine, EngineSettings, InvalidRequest, retrieval
 
 
 def test_rare_name_is_found_by_bm25_side(engine: Engine):
@@ -38,7 +40,9 @@ def test_filters_by_document_and_date(engine: Engine):
     assert only and {h.doc_id for h in only} == {"volcano.md"}
     dated = engine.search("meeting", k=5, since=date(2022, 5, 1), until=date(2022, 6, 30))
     assert dated and {h.doc_id for h in dated} == {"000_aa59c3a3474d19f0.txt"}
-    assert engine.search("meeting", k=5, since=date(2030, 1, 1)) == []
+    with pytest.raises(InvalidRequest, match="no document is dated on or after 2030-01-01: their only date is "
+                                             "2022-06-01"):
+        engine.search("meeting", k=5, since=date(2030, 1, 1))
 
 
 def test_one_document_does_not_fill_every_slot(engine: Engine):

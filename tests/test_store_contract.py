@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from embeddings import Engine, ModelMismatch
+from embeddings import Engine, InvalidRequest, ModelMismatch
 from embeddings.engine import Engine as EngineClass
 from embeddings.indexer import Indexer
 from tests.milvus_fixtures import require_milvus
@@ -95,8 +95,8 @@ def test_filters_by_document_and_date(backend_settings):
     some_day = next(d for d in dated.values() if d)
     within = engine.search("Putin meeting negotiations", k=10, since=some_day, until=some_day)
     assert within and all(h.date == some_day for h in within)
-    later = engine.search("Putin meeting negotiations", k=10, since=date(2100, 1, 1))
-    assert later == []
+    with pytest.raises(InvalidRequest, match="no document is dated on or after 2100-01-01"):
+        engine.search("Putin meeting negotiations", k=10, since=date(2100, 1, 1))  # not a silent []
     dated_only = engine.ask(VOLCANO_QUESTION, since=date(2000, 1, 1))
     assert "volcano.md" not in {s.doc_id for s in dated_only.sources}  # undated: outside every date range
     assert all(s.date is not None for s in dated_only.sources)
