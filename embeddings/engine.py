@@ -508,8 +508,9 @@ class Engine:
         """The ``k`` best passages, ranked by their best sentence's evidence.
 
         ``asked_on``: the day the query is asked, which "this week" or "recently" counts back from
-        (see :meth:`ask`). Raises InvalidRequest (a ValueError) for a blank query or ``k < 1`` and
-        SourceNotFound for an unknown ``doc_ids`` entry, rather than returning arbitrary passages or none.
+        (see :meth:`ask`). Raises InvalidRequest (a ValueError) for a blank query, ``k < 1`` or dates no
+        document (of ``doc_ids``) is dated within, and SourceNotFound for an unknown ``doc_ids`` entry,
+        rather than returning arbitrary passages or none; :meth:`ask` raises the same.
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")
