@@ -12,6 +12,8 @@ Indexes (or reuses) three corpora: the news2022 articles (``--corpus``, evaluati
 * refusal rate on the held-out (``test``) half of the off-topic set, over news2022 and over the
   community corpus apart;
 * community and seeds: answered rate, required phrase quoted, refusal of their unanswerable ones;
+* the dev questions and the off-topic test half asked with a date window or of one article
+  (``filtered_figures``);
 * a per-question JSONL file (``--out``) to read the failures.
 
 ``--cv`` chooses the evidence weights by 5-fold cross-validation on the dev set (grid search on four
@@ -159,8 +161,53 @@ def objective(records: list[dict]) -> float:
 
 
 # ----------------------------------------------------------------------------- phrase sets
+#: The date window of ``filtered_figures``: the days before (and on) each quiz's date.
+FILTER_DAYS = 7
+
+
+def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> dict:
+    """The dev questions and the off-topic test half asked with filters, as a user narrowing a question
+    asks them: within the ``FILTER_DAYS`` days up to each quiz's date, and of one gold article alone
+    (each off-topic question with a dev question's window or article in turn). A filter leaves fewer
+    passages for a chance match among, which the evidence weighs (``evidence.score``'s ``searched``)."""
+    out: dict = {"window_days": FILTER_DAYS}
+    for name, ask_with in (
+        ("window", lambda q: {"since": quiz_date(q) - dt.timedelta(days=FILTER_DAYS), "until": quiz_date(q),
+                              "asked_on": quiz_date(q)}),
+        ("one_article", lambda q: {"doc_ids": sorted(q["gold_docs"])[:1]}),
+    ):
+        answered = cited = in_quote = 0
+        for q in dev:
+            ans = engine.ask(q["question"], **ask_with(q))
+            answered += ans.answered
+            cited += bool(set(q["gold_docs"]) & {x.doc_id for x in ans.sources})
+            quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)
+            in_quote += any(a.lower() in quoted for a in q.get("answer", []))
+        refused = sum(not engine.ask(q["question"], **ask_with(dev[i % len(dev)])).answered
+                      for i, q in enumerate(off_test))
+        n = len(dev) or 1
+        out[name] = {"dev_answered": round(answered / n, 3), "dev_cited_gold": round(cited / n, 3),
+                     "dev_answer_in_quote": round(in_quote / n, 3),
+                     "offtopic_test_refused": round(refused / (len(off_test) or 1), 3)}
+    return out
+
+
+def note_filtered_figures(engine: Engine, community_qs: list[dict], off_test: list[dict]) -> dict:
+    """The community's answerable questions asked of their own note alone (``--doc``), and the off-topic
+    test half asked of one note each in turn: ``filtered_figures`` for the small corpus."""
+    answerable = [q for q in community_qs if q["answerable"] and q.get("doc")]
+    notes = sorted({q["doc"] for q in answerable})
+    records = [phrase_record(engine, {**q, "doc_ids": [q["doc"]]}, "community") for q in answerable]
+    refused = sum(not engine.ask(q["question"], doc_ids=[notes[i % len(notes)]]).answered
+                  for i, q in enumerate(off_test))
+    n = len(records) or 1
+    return {"answered": round(sum(r["answered"] for r in records) / n, 3),
+            "phrase_quoted": round(sum(r["phrase_quoted"] for r in records) / n, 3),
+            "offtopic_test_refused": round(refused / (len(off_test) or 1), 3)}
+
+
 def phrase_record(engine: Engine, q: dict, label: str) -> dict:
-    ans = engine.ask(q["question"], asked_on=asked_on(q))
+    ans = engine.ask(q["question"], asked_on=asked_on(q), doc_ids=q.get("doc_ids"))
     quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)  # a wrapped quote's newlines
     rec = {"set": label, "question": q["question"], "answerable": q.get("answerable", False),
            "split": q.get("split"), "domain": q.get("domain"), "answered": ans.answered,
@@ -500,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
             result["offtopic_test_refused_news"] = phrase_figures(off_news)["refused"]
             result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2,
                                              asked=[asked_on(q) for q in dev])
+            if all(quiz_date(q) for q in dev):
+                result["news_filtered"] = filtered_figures(news, dev, off_test)
 
     comm_records = [phrase_record(community, q, "community") for q in community_qs]
     records += comm_records
@@ -508,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     off_comm = [phrase_record(community, q, "offtopic@community") for q in off_test]
     records += off_comm
     result["offtopic_test_refused_community"] = phrase_figures(off_comm)["refused"]
+    result["community_filtered"] = note_filtered_figures(community, community_qs, off_test)
     seed_records = [phrase_record(seeds, q, "seeds") for q in seeds_qs]
     records += seed_records
     result["seeds"] = phrase_figures(seed_records)

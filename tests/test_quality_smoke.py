@@ -24,6 +24,9 @@ def test_quality_prints_small_corpus_figures(tmp_path, session_index, capsys):
     assert result["offtopic_test_refused_community"] > 0.5
     assert result["seeds"]["answerable"] >= 10
     assert set(result["community_test_half"]) >= {"answered", "phrase_quoted", "refused", "sources_per_answer"}
+    filtered = result["community_filtered"]  # each answerable question asked of its own note
+    assert filtered["phrase_quoted"] <= filtered["answered"] and filtered["answered"] >= community["answered"] - 0.05
+    assert filtered["offtopic_test_refused"] > 0.5
     rows = [json.loads(line) for line in (out_dir / "questions.jsonl").read_text().splitlines()]
     assert {r["set"] for r in rows} == {"community", "offtopic@community", "seeds"}
     assert all("quotes" in r and "evidence" in r for r in rows)
