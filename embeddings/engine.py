@@ -428,7 +428,8 @@ class Engine:
         to_score, rest = retrieval.scoring_set(
             fused, lambda c: gen.doc_of(c.chunk), depth=depth, min_docs=s.scored_docs)
         scored = evidence.rerank(
-            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed, null=profile),
+            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed, null=profile,
+                           searched=retrieval.searched(gen, filters)),
             self.evidence_params,
         )
         clock.lap("evidence")
