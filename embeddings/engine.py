@@ -428,8 +428,7 @@ class Engine:
         to_score, rest = retrieval.scoring_set(
             fused, lambda c: gen.doc_of(c.chunk), depth=depth, min_docs=s.scored_docs)
         scored = evidence.rerank(
-            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed, null=profile,
-                           searched=retrieval.searched(gen, filters)),
+            evidence.score(gen, q, to_score, texts, params=self.evidence_params, embed=embed, null=profile),
             self.evidence_params,
         )
         clock.lap("evidence")

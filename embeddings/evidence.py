@@ -597,7 +597,6 @@ def score(
     params: Params = DEFAULT_PARAMS,
     embed: Embed | None = None,
     null: NullProfile | None = None,
-    searched: int | None = None,
 ) -> list[Passage]:
     """Score every sentence of ``cands``; ``texts`` caches document texts by position (``DocTexts``).
 
@@ -607,10 +606,7 @@ def score(
     only when the stored terms do not tell (``sentence_texts``): a question scores ~6 documents and
     quotes from ~2. ``embed`` (for measurements) embeds the sentences at query time instead of reading
     the vectors stored with the index; ``null`` is the corpus's null profile (``embeddings.null``),
-    None while it is being measured. ``searched``: how many passages the question was asked of (a
-    date or document filter's; None: all of ``gen``'s), which a chance match is as likely among
-    (``scale``, ``surprise``): "Stanley Cup" turns up in hundreds of 98,000 news passages, but seldom
-    in the 2,000 of the ten days a question is filtered to.
+    None while it is being measured.
     """
     if not cands:
         return []
@@ -654,8 +650,7 @@ def score(
         dtype=np.float64,
     )
     crowd = float(np.mean([c.dense for c in cands]))
-    among = gen.size if searched is None else searched
-    scale = math.sqrt(2.0 * math.log(max(among, 2)))
+    scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     digits = {t for t in question_terms if _DIGIT.search(t)}
     numbers = digits - query.name_numbers  # a name's number ("Covid-19") need not be repeated
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
@@ -690,9 +685,9 @@ def score(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
-            surprise=surprise(weights, everywhere, length, among, own), null=null,
+            surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
-            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, among, own),
+            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
             absent=absent, age=float(age[i]), focus=focused[lo:hi],
         ))
     return apply_all(out, params)

@@ -90,12 +90,6 @@ def allowed_chunks(gen: Generation, filters: Filters) -> np.ndarray | None:
     return gen.chunk_mask(filters.doc_ids, filters.since, filters.until)
 
 
-def searched(gen: Generation, filters: Filters) -> int | None:
-    """How many chunks a question with ``filters`` is asked of; None when nothing is filtered (all)."""
-    mask = allowed_chunks(gen, filters)
-    return None if mask is None else int(np.count_nonzero(mask))
-
-
 def search(
     gen: Generation,
     query_vector: np.ndarray,
