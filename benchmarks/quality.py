@@ -12,8 +12,8 @@ Indexes (or reuses) three corpora: the news2022 articles (``--corpus``, evaluati
 * refusal rate on the held-out (``test``) half of the off-topic set, over news2022 and over the
   community corpus apart;
 * community and seeds: answered rate, required phrase quoted, refusal of their unanswerable ones;
-* the dev questions and the off-topic test half asked with a date window or of one article
-  (``filtered_figures``);
+* the dev questions asked with a date window or of one article, and near misses and off-topic
+  questions asked with the same filters (``filtered_figures``, ``note_filtered_figures``);
 * a per-question JSONL file (``--out``) to read the failures.
 
 ``--cv`` chooses the evidence weights by 5-fold cross-validation on the dev set (grid search on four
@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench import latency, load_questions, overlaps, quiz_date, report, words_inside
-from embeddings import Engine, EngineSettings
+from embeddings import Answer, Engine, EngineSettings, InvalidRequest, SourceNotFound
 from embeddings import answer
 from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply, best_sentence, features,
                                  rerank)
@@ -161,48 +161,71 @@ def objective(records: list[dict]) -> float:
 
 
 # ----------------------------------------------------------------------------- phrase sets
-#: The date window of ``filtered_figures``: the days before (and on) each quiz's date.
+#: The date window of ``filtered_figures``: this many days, up to and including each quiz's date.
 FILTER_DAYS = 7
 
 
+def _asks(engine: Engine, question: str, **filters) -> Answer | None:
+    """``engine.ask`` with ``filters``; None when the engine refuses them (no document in the window,
+    an unknown document: another corpus than news2022's)."""
+    try:
+        return engine.ask(question, **filters)
+    except (InvalidRequest, SourceNotFound):
+        return None
+
+
 def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> dict:
-    """The dev questions and the off-topic test half asked with filters, as a user narrowing a question
-    asks them: within the ``FILTER_DAYS`` days up to each quiz's date, and of one gold article alone
-    (each off-topic question with a dev question's window or article in turn). A filter leaves fewer
-    passages for a chance match among, which the evidence weighs (``evidence.score``'s ``searched``)."""
+    """The dev questions asked with filters, as a user narrowing a question asks them: within the
+    ``FILTER_DAYS`` days up to each quiz's date, and of one gold article alone; and what must stay
+    refused: each dev question asked of the first other article of its quiz's window (its day's other
+    news, a near miss: many share the question's words), and the off-topic test half asked with a dev
+    question's window or article in turn."""
+    def window(q: dict) -> dict:
+        day = quiz_date(q)
+        return {"since": day - dt.timedelta(days=FILTER_DAYS - 1), "until": day, "asked_on": day}
+
     out: dict = {"window_days": FILTER_DAYS}
-    for name, ask_with in (
-        ("window", lambda q: {"since": quiz_date(q) - dt.timedelta(days=FILTER_DAYS), "until": quiz_date(q),
-                              "asked_on": quiz_date(q)}),
-        ("one_article", lambda q: {"doc_ids": sorted(q["gold_docs"])[:1]}),
-    ):
-        answered = cited = in_quote = 0
-        for q in dev:
-            ans = engine.ask(q["question"], **ask_with(q))
-            answered += ans.answered
-            cited += bool(set(q["gold_docs"]) & {x.doc_id for x in ans.sources})
-            quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)
-            in_quote += any(a.lower() in quoted for a in q.get("answer", []))
-        refused = sum(not engine.ask(q["question"], **ask_with(dev[i % len(dev)])).answered
-                      for i, q in enumerate(off_test))
-        n = len(dev) or 1
-        out[name] = {"dev_answered": round(answered / n, 3), "dev_cited_gold": round(cited / n, 3),
-                     "dev_answer_in_quote": round(in_quote / n, 3),
-                     "offtopic_test_refused": round(refused / (len(off_test) or 1), 3)}
+    for name, ask_with in (("window", window), ("one_article", lambda q: {"doc_ids": sorted(q["gold_docs"])[:1]})):
+        answers = [(q, a) for q in dev if (a := _asks(engine, q["question"], **ask_with(q))) is not None]
+        n = len(answers) or 1
+        quoted = [" ".join(" ".join(e.text.lower().split()) for e in a.excerpts) for _, a in answers]
+        off = [a for i, q in enumerate(off_test) if (a := _asks(engine, q["question"], **ask_with(dev[i % len(dev)])))]
+        out[name] = {
+            "dev_asked": len(answers), "dev_answered": round(sum(a.answered for _, a in answers) / n, 3),
+            "dev_cited_gold": round(sum(bool(set(q["gold_docs"]) & {x.doc_id for x in a.sources})
+                                        for q, a in answers) / n, 3),
+            "dev_answer_in_quote": round(sum(any(x.lower() in text for x in q.get("answer", []))
+                                             for (q, _), text in zip(answers, quoted)) / n, 3),
+            "offtopic_test_refused": round(sum(not a.answered for a in off) / (len(off) or 1), 3),
+        }
+    dated = sorted((d.date, d.doc_id) for d in engine.sources() if d.date is not None)
+    near = []
+    for q in dev:
+        w = window(q)
+        other = next((doc for day, doc in dated if w["since"] <= day <= w["until"] and doc not in q["gold_docs"]), None)
+        if other is not None and (a := _asks(engine, q["question"], doc_ids=[other])) is not None:
+            near.append(a)
+    out["other_article_of_the_window"] = {"asked": len(near),
+                                          "answered": round(sum(a.answered for a in near) / (len(near) or 1), 3)}
     return out
 
 
 def note_filtered_figures(engine: Engine, community_qs: list[dict], off_test: list[dict]) -> dict:
-    """The community's answerable questions asked of their own note alone (``--doc``), and the off-topic
-    test half asked of one note each in turn: ``filtered_figures`` for the small corpus."""
+    """``filtered_figures`` for the small corpus: the community's answerable questions asked of their own
+    note alone (``--doc``); its unanswerable ones asked of every note, and the off-topic test half of one
+    note each in turn, which must stay refused."""
     answerable = [q for q in community_qs if q["answerable"] and q.get("doc")]
     notes = sorted({q["doc"] for q in answerable})
     records = [phrase_record(engine, {**q, "doc_ids": [q["doc"]]}, "community") for q in answerable]
+    unanswerable = [engine.ask(q["question"], doc_ids=[note]).answered
+                    for q in community_qs if not q["answerable"] for note in notes]
     refused = sum(not engine.ask(q["question"], doc_ids=[notes[i % len(notes)]]).answered
                   for i, q in enumerate(off_test))
     n = len(records) or 1
     return {"answered": round(sum(r["answered"] for r in records) / n, 3),
             "phrase_quoted": round(sum(r["phrase_quoted"] for r in records) / n, 3),
+            "unanswerable_asked_of_each_note_refused": round(
+                sum(not a for a in unanswerable) / (len(unanswerable) or 1), 3),
             "offtopic_test_refused": round(refused / (len(off_test) or 1), 3)}
 
 
