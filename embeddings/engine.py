@@ -56,25 +56,33 @@ def _position(gen: Generation, doc_id: str) -> int:
     return pos
 
 
-def _check_dated(gen: Generation, positions: list[int], since: date | None, until: date | None) -> None:
+def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, until: date | None) -> None:
     """InvalidRequest, saying what dates there are, when no document (of ``positions``, when given) is
     dated within [since, until]: "not covered" would wrongly say the documents hold no answer."""
+    positions = list(dict.fromkeys(positions))
     within = gen.dated_within(since, until)
     if positions:
         within = np.intersect1d(within, positions)
     if len(within):
         return
-    span = (f"between {since} and {until}" if since and until else f"on or after {since}" if since
-            else f"on or before {until}")
+    span = (f"on {since}" if since and since == until else f"between {since} and {until}" if since and until
+            else f"on or after {since}" if since else f"on or before {until}")
     pool = positions or range(gen.documents)
     dates = sorted(d for p in pool if (d := gen.doc_date(int(p))) is not None)
     what = "none of the documents asked about is" if positions else "no document is"
+    # None lies within: each is before ``since`` or after ``until``. Name the nearest on each side.
+    before = [d for d in dates if since is not None and d < since]
+    after = [d for d in dates if until is not None and d > until]
     if not dates:
         known = "none has a date"
     elif dates[0] == dates[-1]:
         known = f"their only date is {dates[0]}"
+    elif before and after:
+        known = f"the nearest are dated {before[-1]} and {after[0]}"
+    elif before:
+        known = f"the newest is dated {before[-1]}"
     else:
-        known = f"their dates run from {dates[0]} to {dates[-1]}"
+        known = f"the oldest is dated {after[0]}"
     if dates and len(pool) > len(dates):
         known += f" ({len(pool) - len(dates)} undated)"
     raise InvalidRequest(f"{what} dated {span}: {known}")
@@ -599,8 +607,10 @@ class Engine:
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
             asked_on=asked_on)
         clock.lap("embed")
-        if reading.focus is not None and not filters.doc_ids and gen.position(reading.focus) is not None:
+        if reading.focus is not None and not filters.doc_ids and (focus := gen.position(reading.focus)) is not None:
             filters = replace(filters, doc_ids=(reading.focus,))
+            if filters.since or filters.until:  # the source named may lie outside the dates asked about
+                _check_dated(gen, [focus], filters.since, filters.until)
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted, self.evidence_params)

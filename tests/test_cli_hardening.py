@@ -305,6 +305,36 @@ def test_dates_no_document_is_dated_within_are_said(session_index: EngineSetting
     assert out.returncode == 0 and "Peskov" in out.stdout
 
 
+def test_dates_refused_name_the_nearest_dates() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from embeddings.engine import _check_dated
+    from embeddings.errors import InvalidRequest
+
+    days = [date(2022, 12, 28), date(2022, 12, 30), None, date(2022, 1, 5)]
+    gen = SimpleNamespace(
+        documents=len(days), doc_date=lambda p: days[p],
+        dated_within=lambda since, until: np.array(
+            [p for p, d in enumerate(days) if d and (not since or d >= since) and (not until or d <= until)], dtype=int),
+    )
+    for since, until, said in [
+        (date(2022, 12, 29), date(2022, 12, 29),
+         "no document is dated on 2022-12-29: the nearest are dated 2022-12-28 and 2022-12-30 (1 undated)"),
+        (date(2023, 1, 1), None, "no document is dated on or after 2023-01-01: the newest is dated 2022-12-30 (1 undated)"),
+        (None, date(2021, 1, 1), "no document is dated on or before 2021-01-01: the oldest is dated 2022-01-05 (1 undated)"),
+    ]:
+        with pytest.raises(InvalidRequest) as refused:
+            _check_dated(gen, [], since, until)
+        assert str(refused.value) == said
+    with pytest.raises(InvalidRequest) as refused:  # a document named twice counts once
+        _check_dated(gen, [2, 2, 1], date(2023, 1, 1), None)
+    assert str(refused.value) == ("none of the documents asked about is dated on or after 2023-01-01: their only date "
+                                  "is 2022-12-30 (1 undated)")
+    _check_dated(gen, [], date(2022, 12, 1), None)  # dates within: nothing to say
+
+
 def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     for k in (0, -3):
         with pytest.raises(ValueError, match="k must be at least 1"):
