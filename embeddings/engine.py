@@ -59,6 +59,7 @@ def _position(gen: Generation, doc_id: str) -> int:
 def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, until: date | None) -> None:
     """InvalidRequest, saying what dates there are, when no document (of ``positions``, when given) is
     dated within [since, until]: "not covered" would wrongly say the documents hold no answer."""
+    since, until = (d.date() if isinstance(d, datetime) else d for d in (since, until))
     positions = list(dict.fromkeys(positions))
     within = gen.dated_within(since, until)
     if positions:
@@ -69,20 +70,23 @@ def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, 
             else f"on or after {since}" if since else f"on or before {until}")
     pool = positions or range(gen.documents)
     dates = sorted(d for p in pool if (d := gen.doc_date(int(p))) is not None)
-    what = "none of the documents asked about is" if positions else "no document is"
+    if len(positions) == 1:
+        raise InvalidRequest(f"the document asked about is not dated {span}: "
+                             + (f"it is dated {dates[0]}" if dates else "it has no date"))
+    what, among = ("none of the documents asked about is", "among them") if positions else ("no document is", "")
     # None lies within: each is before ``since`` or after ``until``. Name the nearest on each side.
     before = [d for d in dates if since is not None and d < since]
     after = [d for d in dates if until is not None and d > until]
     if not dates:
         known = "none has a date"
     elif dates[0] == dates[-1]:
-        known = f"their only date is {dates[0]}"
+        known = f"the only date {among or 'in the index'} is {dates[0]}"
     elif before and after:
         known = f"the nearest are dated {before[-1]} and {after[0]}"
     elif before:
-        known = f"the newest is dated {before[-1]}"
+        known = f"the newest {among + ' ' if among else ''}is dated {before[-1]}"
     else:
-        known = f"the oldest is dated {after[0]}"
+        known = f"the oldest {among + ' ' if among else ''}is dated {after[0]}"
     if dates and len(pool) > len(dates):
         known += f" ({len(pool) - len(dates)} undated)"
     raise InvalidRequest(f"{what} dated {span}: {known}")

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -295,8 +295,8 @@ def test_dates_no_document_is_dated_within_are_said(session_index: EngineSetting
     data = ("--data-dir", str(session_index.data_dir))
     out = run(*data, "ask", "What did Peskov say about a meeting?", "--since", "2023-01-01")
     assert out.returncode == 1
-    assert one_line(out.stderr) == ("docbot: no document is dated on or after 2023-01-01: their only date is "
-                                    "2022-06-01 (3 undated)")
+    assert one_line(out.stderr) == ("docbot: no document is dated on or after 2023-01-01: the only date in the "
+                                    "index is 2022-06-01 (3 undated)")
     out = run(*data, "search", "Etna", "--since", "2022-07-01", "--until", "2022-06-01")
     assert out.returncode == 1
     assert one_line(out.stderr) == ("docbot: no day is both on or after 2022-07-01 and on or before 2022-06-01: "
@@ -330,8 +330,14 @@ def test_dates_refused_name_the_nearest_dates() -> None:
         assert str(refused.value) == said
     with pytest.raises(InvalidRequest) as refused:  # a document named twice counts once
         _check_dated(gen, [2, 2, 1], date(2023, 1, 1), None)
-    assert str(refused.value) == ("none of the documents asked about is dated on or after 2023-01-01: their only date "
-                                  "is 2022-12-30 (1 undated)")
+    assert str(refused.value) == ("none of the documents asked about is dated on or after 2023-01-01: the only date "
+                                  "among them is 2022-12-30 (1 undated)")
+    for position, said in [(0, "it is dated 2022-12-28"), (2, "it has no date")]:  # one document
+        with pytest.raises(InvalidRequest) as refused:
+            _check_dated(gen, [position], date(2023, 1, 1), None)
+        assert str(refused.value) == f"the document asked about is not dated on or after 2023-01-01: {said}"
+    with pytest.raises(InvalidRequest, match="the newest is dated 2022-12-30"):  # a datetime is read as its day
+        _check_dated(gen, [], datetime(2023, 1, 1, 9, 30), None)
     _check_dated(gen, [], date(2022, 12, 1), None)  # dates within: nothing to say
 
 
@@ -347,8 +353,8 @@ def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     with pytest.raises(SourceNotFound, match="no document 'nope.txt'"):
         engine.ask("What closed Catania airport?", doc_ids=["volcano.md", "nope.txt"])
     assert engine.search("Etna", 1, doc_ids=["volcano.md"])[0].doc_id == "volcano.md"
-    with pytest.raises(ValueError, match="none of the documents asked about is dated on or before 2022-12-31: "
-                                         "none has a date"):
+    with pytest.raises(ValueError, match="the document asked about is not dated on or before 2022-12-31: "
+                                         "it has no date"):
         engine.search("Etna", 1, doc_ids=["volcano.md"], until=date(2022, 12, 31))
 
 

@@ -271,8 +271,8 @@ def test_a_source_named_by_number_is_the_one_quoted(engine: Engine) -> None:
 def test_a_source_named_outside_the_dates_asked_about_is_said(engine: Engine) -> None:
     # The seed article is dated 2022-06-01, grain.txt is undated: "the first source" lies outside.
     earlier = Turn("Who brokered the grain deal?", sources=("grain.txt", SEED), quotes=(Quote("grain.txt", 0, 80),))
-    with pytest.raises(InvalidRequest, match="none of the documents asked about is dated on or after 2022-05-01: "
-                                             "none has a date"):
+    with pytest.raises(InvalidRequest, match="the document asked about is not dated on or after 2022-05-01: "
+                                             "it has no date"):
         engine.ask("tell me more about the first source", history=[earlier], since=date(2022, 5, 1))
     answer = engine.ask("tell me more about the second source", history=[earlier], since=date(2022, 5, 1))
     assert answer.answered and {e.doc_id for e in answer.excerpts} == {SEED}
