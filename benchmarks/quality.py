@@ -174,22 +174,44 @@ def _asks(engine: Engine, question: str, **filters) -> Answer | None:
         return None
 
 
-def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> dict:
+def _filtered_record(label: str, question: str, filters: dict, ans: Answer) -> dict:
+    """A filtered question's row of ``questions.jsonl``: what it was asked with and what it got."""
+    return {"set": label, "question": question,
+            "filters": {k: str(v) if isinstance(v, dt.date) else v for k, v in filters.items()},
+            "answered": ans.answered, "evidence": ans.evidence, "cited": [x.doc_id for x in ans.sources],
+            "quotes": [e.text for e in ans.excerpts]}
+
+
+def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> tuple[dict, list[dict]]:
     """The dev questions asked with filters, as a user narrowing a question asks them: within the
-    ``FILTER_DAYS`` days up to each quiz's date, and of one gold article alone; and what must stay
-    refused: each dev question asked of the first other article of its quiz's window (its day's other
-    news, a near miss: many share the question's words), and the off-topic test half asked with a dev
-    question's window or article in turn."""
+    ``FILTER_DAYS`` days up to each quiz's date, and of one gold article alone; and near misses: each
+    dev question asked of the other article nearest its quiz's date in that window (the same days'
+    news, often on the question's subject: an answer there is mostly wrong, but can be right when that
+    article covers the same event), and the off-topic test half asked with a dev question's window or
+    article in turn. Also the rows for ``questions.jsonl``. A gold article dated outside its quiz's
+    window (3 of the 79) cannot be cited within it."""
     def window(q: dict) -> dict:
         day = quiz_date(q)
         return {"since": day - dt.timedelta(days=FILTER_DAYS - 1), "until": day, "asked_on": day}
 
+    def article(q: dict) -> dict:
+        return {"doc_ids": sorted(q["gold_docs"])[:1]}
+
     out: dict = {"window_days": FILTER_DAYS}
-    for name, ask_with in (("window", window), ("one_article", lambda q: {"doc_ids": sorted(q["gold_docs"])[:1]})):
-        answers = [(q, a) for q in dev if (a := _asks(engine, q["question"], **ask_with(q))) is not None]
+    records: list[dict] = []
+    for name, ask_with in (("window", window), ("one_article", article)):
+        answers = []
+        for q in dev:
+            if (a := _asks(engine, q["question"], **ask_with(q))) is not None:
+                answers.append((q, a))
+                records.append(_filtered_record(f"news@{name}", q["question"], ask_with(q), a))
+        off = []
+        for i, q in enumerate(off_test):
+            if (a := _asks(engine, q["question"], **ask_with(dev[i % len(dev)]))) is not None:
+                off.append(a)
+                records.append(_filtered_record(f"offtopic@{name}", q["question"], ask_with(dev[i % len(dev)]), a))
         n = len(answers) or 1
         quoted = [" ".join(" ".join(e.text.lower().split()) for e in a.excerpts) for _, a in answers]
-        off = [a for i, q in enumerate(off_test) if (a := _asks(engine, q["question"], **ask_with(dev[i % len(dev)])))]
         out[name] = {
             "dev_asked": len(answers), "dev_answered": round(sum(a.answered for _, a in answers) / n, 3),
             "dev_cited_gold": round(sum(bool(set(q["gold_docs"]) & {x.doc_id for x in a.sources})
@@ -198,35 +220,39 @@ def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> d
                                              for (q, _), text in zip(answers, quoted)) / n, 3),
             "offtopic_test_refused": round(sum(not a.answered for a in off) / (len(off) or 1), 3),
         }
-    dated = sorted((d.date, d.doc_id) for d in engine.sources() if d.date is not None)
+    dated = sorted(((d.date, d.doc_id) for d in engine.sources() if d.date is not None), reverse=True)
     near = []
     for q in dev:
         w = window(q)
         other = next((doc for day, doc in dated if w["since"] <= day <= w["until"] and doc not in q["gold_docs"]), None)
         if other is not None and (a := _asks(engine, q["question"], doc_ids=[other])) is not None:
             near.append(a)
+            records.append(_filtered_record("news@other-article", q["question"], {"doc_ids": [other]}, a))
     out["other_article_of_the_window"] = {"asked": len(near),
                                           "answered": round(sum(a.answered for a in near) / (len(near) or 1), 3)}
-    return out
+    return out, records
 
 
-def note_filtered_figures(engine: Engine, community_qs: list[dict], off_test: list[dict]) -> dict:
+def note_filtered_figures(engine: Engine, community_qs: list[dict], off_test: list[dict]) -> tuple[dict, list[dict]]:
     """``filtered_figures`` for the small corpus: the community's answerable questions asked of their own
     note alone (``--doc``); its unanswerable ones asked of every note, and the off-topic test half of one
-    note each in turn, which must stay refused."""
+    note each in turn, which must stay refused. Also the rows for ``questions.jsonl``."""
     answerable = [q for q in community_qs if q["answerable"] and q.get("doc")]
     notes = sorted({q["doc"] for q in answerable})
-    records = [phrase_record(engine, {**q, "doc_ids": [q["doc"]]}, "community") for q in answerable]
-    unanswerable = [engine.ask(q["question"], doc_ids=[note]).answered
-                    for q in community_qs if not q["answerable"] for note in notes]
-    refused = sum(not engine.ask(q["question"], doc_ids=[notes[i % len(notes)]]).answered
-                  for i, q in enumerate(off_test))
+    records = [phrase_record(engine, {**q, "doc_ids": [q["doc"]]}, "community@note") for q in answerable]
+    others = [_filtered_record(label, q["question"], {"doc_ids": [note]}, engine.ask(q["question"], doc_ids=[note]))
+              for label, pairs in (
+                  ("unanswerable@note", [(q, note) for q in community_qs if not q["answerable"] for note in notes]),
+                  ("offtopic@note", [(q, notes[i % len(notes)]) for i, q in enumerate(off_test)]))
+              for q, note in pairs]
+    unanswerable = [r for r in others if r["set"] == "unanswerable@note"]
+    off = [r for r in others if r["set"] == "offtopic@note"]
     n = len(records) or 1
     return {"answered": round(sum(r["answered"] for r in records) / n, 3),
             "phrase_quoted": round(sum(r["phrase_quoted"] for r in records) / n, 3),
             "unanswerable_asked_of_each_note_refused": round(
-                sum(not a for a in unanswerable) / (len(unanswerable) or 1), 3),
-            "offtopic_test_refused": round(refused / (len(off_test) or 1), 3)}
+                sum(not r["answered"] for r in unanswerable) / (len(unanswerable) or 1), 3),
+            "offtopic_test_refused": round(sum(not r["answered"] for r in off) / (len(off) or 1), 3)}, records + others
 
 
 def phrase_record(engine: Engine, q: dict, label: str) -> dict:
@@ -571,7 +597,10 @@ def main(argv: list[str] | None = None) -> int:
             result["news_latency"] = latency(news, [q["question"] for q in dev], rounds=2,
                                              asked=[asked_on(q) for q in dev])
             if all(quiz_date(q) for q in dev):
-                result["news_filtered"] = filtered_figures(news, dev, off_test)
+                result["news_filtered"], filtered = filtered_figures(news, dev, off_test)
+                records += filtered
+            else:
+                result["news_filtered"] = {"skipped": "some dev questions have no quiz date to filter by"}
 
     comm_records = [phrase_record(community, q, "community") for q in community_qs]
     records += comm_records
@@ -580,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     off_comm = [phrase_record(community, q, "offtopic@community") for q in off_test]
     records += off_comm
     result["offtopic_test_refused_community"] = phrase_figures(off_comm)["refused"]
-    result["community_filtered"] = note_filtered_figures(community, community_qs, off_test)
+    result["community_filtered"], filtered = note_filtered_figures(community, community_qs, off_test)
+    records += filtered
     seed_records = [phrase_record(seeds, q, "seeds") for q in seeds_qs]
     records += seed_records
     result["seeds"] = phrase_figures(seed_records)

@@ -28,7 +28,9 @@ def test_quality_prints_small_corpus_figures(tmp_path, session_index, capsys):
     assert filtered["phrase_quoted"] <= filtered["answered"] and filtered["answered"] >= community["answered"] - 0.05
     assert filtered["offtopic_test_refused"] > 0.5
     rows = [json.loads(line) for line in (out_dir / "questions.jsonl").read_text().splitlines()]
-    assert {r["set"] for r in rows} == {"community", "offtopic@community", "seeds"}
+    assert {r["set"] for r in rows} == {"community", "offtopic@community", "seeds", "community@note", "unanswerable@note",
+                                        "offtopic@note"}
+    assert all(r["filters"]["doc_ids"] for r in rows if r["set"].endswith("@note") and "filters" in r)
     assert all("quotes" in r and "evidence" in r for r in rows)
 
 
