@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -141,6 +141,9 @@ class Query:
     # The numbers of the question that only appear as part of a name ("19" of "Covid-19", "35" of
     # "F-35"; ``name_numbers``): not quantities a passage must repeat (``answer_checks``).
     name_numbers: frozenset[str] = frozenset()
+    # Pairs of uncommon words side by side in the question ("Spirit Airlines", "Newton John"; ``phrases``),
+    # as stems: found side by side in a sentence, they are rarer by chance than found apart (``surprise``).
+    phrases: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
@@ -154,7 +157,8 @@ class Query:
             # Rare words say what the question is about.
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
-                   recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text))
+                   recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
+                   phrases=phrases(toks, forms.stems))
 
     @classmethod
     def blend(
@@ -181,7 +185,8 @@ class Query:
                 term_weights.setdefault(alias, term_weights[forms.aliases[alias]])
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
-                   name_numbers=name_numbers(" ".join(part for part, _ in parts)))
+                   name_numbers=name_numbers(" ".join(part for part, _ in parts)),
+                   phrases=phrases(own := words(text), corpus_forms(own, stems(own), held, stems).stems))
 
 
 def asks_for_number(text: str) -> bool:
@@ -215,6 +220,48 @@ def name_numbers(text: str) -> frozenset[str]:
     it made that sentence's P(answers) ~0."""
     bound = set(_NAME_NUMBER.findall(text))
     return frozenset(bound - set(_FREE_NUMBER.findall(text))) if bound else frozenset()
+
+
+def phrases(question_words: list[str], question_stems: list[str]) -> frozenset[tuple[str, str]]:
+    """The stems of the question's uncommon words that stand side by side in it (stop words aside):
+    "Which airline announced a deal to buy Spirit Airlines?" -> {("spirit", "airlin")}. Only words
+    above :data:`COMMON_RARITY` pair up: "build muscle" or "smallest country" side by side in a news
+    sentence say the sentence is on the question's subject, not that it answers it."""
+    return frozenset(
+        (a, b) for (a, b), (wa, wb) in zip(zip(question_stems, question_stems[1:]), zip(question_words, question_words[1:]))
+        if a != b and min(rarity(wa), rarity(wb)) > COMMON_RARITY)
+
+
+def adjacent_phrases(
+    pairs: frozenset[tuple[str, str]], sentence_terms: Sequence[set[str]], bounds: np.ndarray,
+    text_of: Callable[[list[int]], list[str]], aliases: dict[str, str],
+) -> list[int]:
+    """For each passage (its sentences ``bounds[i]:bounds[i + 1]``), how many of ``pairs`` (``phrases``)
+    stand side by side in one of its sentences. ``sentence_terms`` hold the question's stems each
+    sentence holds; ``text_of(rows)`` gives those sentences' texts. Only sentences holding both words
+    of a pair are read, the first of each passage first: a name is usually written whole where it
+    first appears, and the rest are read only for the pairs not found there (~0.1 ms a question)."""
+    holding: dict[tuple[int, tuple[str, str]], list[int]] = {}
+    for passage, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+        for at in range(lo, hi):
+            held = sentence_terms[at]
+            for pair in pairs:
+                if pair[0] in held and pair[1] in held:
+                    holding.setdefault((passage, pair), []).append(at)
+    found: dict[int, set[tuple[str, str]]] = {}
+
+    def read(rows: set[int]) -> None:
+        rows_in_order = sorted(rows - found.keys())
+        for at, text_stems in zip(rows_in_order, terms(text_of(rows_in_order)) if rows_in_order else ()):
+            text_stems = [aliases.get(t, t) for t in text_stems]
+            found[at] = pairs.intersection(zip(text_stems, text_stems[1:]))
+
+    read({rows[0] for rows in holding.values()})
+    read({at for (_, pair), rows in holding.items() if pair not in found[rows[0]] for at in rows[1:]})
+    counts = [0] * (len(bounds) - 1)
+    for (passage, pair), rows in holding.items():
+        counts[passage] += any(pair in found[at] for at in rows)
+    return counts
 
 
 def named_terms(question: str) -> set[str]:
@@ -386,7 +433,8 @@ def null_features(null: NullProfile | None, cos: np.ndarray | float, surprise: f
 
 
 def surprise(
-    weights: dict[str, float], found: set[str], length: int, passages: int, own: set[str] | None = None
+    weights: dict[str, float], found: set[str], length: int, passages: int, own: set[str] | None = None,
+    adjacent: int = 0,
 ) -> float:
     """-log10 of the number of passages of this corpus expected to hold the question words ``found``
     by chance: how much a passage's share of the question's words says, on one note or 5,000 articles.
@@ -403,10 +451,14 @@ def surprise(
     lacks ("what did the Pope say about it?" after a question on Etna) counts against it as much as
     it would have counted for it. A question on its own is not charged for missing words: a long
     question is rarely answered in its own words.
+
+    ``adjacent`` pairs of the question's uncommon words were found side by side in a sentence
+    (``adjacent_phrases``): two words anywhere in the passage have length x length chances to turn
+    up, side by side only length, so each such pair is log10(length) more bits.
     """
     log_length = math.log10(max(length, 1))
     own = own or set()
-    bits = 0.0
+    bits = adjacent * log_length
     for t, w in weights.items():
         if t in found:
             bits += max(0.0, 1.0 + w - log_length)
@@ -674,6 +726,14 @@ def score(
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
               if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
+
+    def texts_of(rows: list[int]) -> list[str]:
+        """Some sentences' texts, reading only their documents (the others may never be read)."""
+        gen.doc_texts(sorted({int(row_docs[r]) for r in rows}), texts)
+        return [texts[int(row_docs[r])][int(spans[r, 0]):int(spans[r, 1])] for r in rows]
+
+    adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
+                 else [0] * len(cands))
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -685,9 +745,10 @@ def score(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
-            surprise=surprise(weights, everywhere, length, gen.size, own), null=null,
+            surprise=surprise(weights, everywhere, length, gen.size, own, adjacency[i]), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
-            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own),
+            own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
+                                                                   adjacency[i]),
             absent=absent, age=float(age[i]), focus=focused[lo:hi],
         ))
     return apply_all(out, params)

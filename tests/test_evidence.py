@@ -13,9 +13,10 @@ import pytest
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, answer_checks, apply, features, named_terms, probability,
-    rerank, surprise,
+    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, features, named_terms,
+    phrases, probability, rerank, surprise,
 )
+from embeddings.lexical import stems, words
 from embeddings.null import NullProfile
 from embeddings.settings import EngineSettings
 
@@ -340,3 +341,29 @@ def test_a_question_keeps_its_answer_rather_than_the_context_before_it():
     after = "It will rise by 4% next year, " + "with most of the money going to schools and transport, " * 5 + "the mayor said."
     text = f"{before} And the budget? {after}"
     assert _quotes_of(text, [0.8, 0.9, 0.3])[0] == f"And the budget? {after}"
+
+
+def test_a_questions_uncommon_words_side_by_side_are_rarer_by_chance_than_apart():
+    question = words("Which airline announced a deal this week to buy Spirit Airlines?")
+    pairs = phrases(question, stems(question))
+    assert ("spirit", "airlin") in pairs and ("deal", "week") not in pairs  # "deal", "week": common words
+    common = words("How many grams of protein do I need to build muscle?")
+    assert ("build", "muscl") not in phrases(common, stems(common))  # "build" is a common word
+
+    # Two words anywhere in a passage of 100 have 100 x 100 chances, side by side 100: 2 bits more.
+    weights = {"spirit": 4.5, "airlin": 4.0}
+    apart = surprise(weights, {"spirit", "airlin"}, 100, 98_000)
+    assert surprise(weights, {"spirit", "airlin"}, 100, 98_000, adjacent=1) == pytest.approx(apart + 2.0)
+
+    texts = ["JetBlue agreed to buy Spirit Airlines for $3.8 billion.", "Nothing about it.",
+             "The airlines said the spirit of the deal held.", "Spirit's shareholders met; airlines watched."]
+    held = [{"spirit", "airlin"}, set(), {"spirit", "airlin"}, {"spirit", "airlin"}]
+    read: list[int] = []
+
+    def text_of(rows: list[int]) -> list[str]:
+        read.extend(rows)
+        return [texts[r] for r in rows]
+
+    # Passage 0 holds the name; passage 1 holds both words, but never side by side in that order.
+    assert adjacent_phrases(pairs, held, np.array([0, 2, 4]), text_of, {}) == [1, 0]
+    assert 1 not in read  # a sentence without both words is never read
