@@ -67,7 +67,7 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
         # -log10 of the chance passages expected to share these words (evidence.surprise)
         chance = sum(max(0.0, 1 + w - math.log10(max(length, 1))) for t, w in q.weights.items() if t in everywhere)
         # ... and side by side, a pair of the question's uncommon words is one chance in length, not two
-        sentence_stems = [terms([text[a:b]])[0] for a, b, _ in spans.tolist()]
+        sentence_stems = [[q.aliases.get(t, t) for t in terms([text[a:b]])[0]] for a, b, _ in spans.tolist()]
         side_by_side = {pair for ts in sentence_stems for pair in zip(ts, ts[1:])}
         chance += len(q.phrases & side_by_side) * math.log10(max(length, 1))
         chance -= math.log10(gen.size)
