@@ -282,3 +282,16 @@ def test_a_follow_up_the_documents_do_not_cover_is_refused(engine: Engine) -> No
     first = engine.ask(ETNA)
     answer = engine.ask("what did the Pope say about it?", history=[Turn.of(first)])
     assert not answer.answered and not answer.excerpts and not answer.sources
+
+
+def test_a_follow_ups_own_word_is_never_read_as_another_parts_word() -> None:
+    # The topic's "flee" and the follow-up's "fled" are forms of one verb, each held by the corpus: read
+    # as each other's alias, "fled Mariupol" in a sentence became "flee mariupol", and the follow-up's
+    # own words side by side (``Query.phrases``) were never found.
+    from embeddings.evidence import Query
+
+    query = Query.blend("And who fled Mariupol?", np.zeros(4, dtype=np.float32),
+                        [("who fled Mariupol", 1.0), ("Why did refugees flee Kherson?", DECAY)], asks_number=False,
+                        held=lambda stems: set(stems))
+    assert "fled" not in query.aliases and "flee" not in query.aliases
+    assert ("fled", "mariupol") in query.phrases
