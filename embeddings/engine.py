@@ -606,15 +606,15 @@ class Engine:
         """Answer a question read with its conversation: its topic's questions and cited documents
         weigh in, a source it names is the one quoted, and a request for more quotes something new."""
         clock = clock or _Stopwatch()
+        if reading.focus is not None and not filters.doc_ids and (focus := gen.position(reading.focus)) is not None:
+            filters = replace(filters, doc_ids=(reading.focus,))
+            if filters.since or filters.until:  # the source named may lie outside the dates asked about
+                _check_dated(gen, [focus], filters.since, filters.until)
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
             asked_on=asked_on)
         clock.lap("embed")
-        if reading.focus is not None and not filters.doc_ids and (focus := gen.position(reading.focus)) is not None:
-            filters = replace(filters, doc_ids=(reading.focus,))
-            if filters.since or filters.until:  # the source named may lie outside the dates asked about
-                _check_dated(gen, [focus], filters.since, filters.until)
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
         conversation.forget_quoted(scored, gen.doc_id, reading.quoted, self.evidence_params)

@@ -45,7 +45,7 @@ from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
 from .sentences import Kind
-from .spelling import Held, corpus_forms
+from .spelling import Forms, Held, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -150,8 +150,7 @@ class Query:
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
         words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised");
         ``asked_on``: the day it is asked."""
-        toks = words(text)
-        forms = corpus_forms(toks, stems(toks), held, stems)
+        toks, forms = _in_corpus_forms(text, held)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, forms.stems):
             # Rare words say what the question is about.
@@ -174,8 +173,7 @@ class Query:
         term_weights: dict[str, float] = {}
         aliases: dict[str, str] = {}
         for part, weight in parts:
-            toks = words(part)
-            forms = corpus_forms(toks, stems(toks), held, stems)
+            toks, forms = _in_corpus_forms(part, held)
             for word, stem in zip(toks, forms.stems):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
@@ -186,10 +184,17 @@ class Query:
         # A word some part uses itself is that word, never another's alias: "fled" of "And who fled
         # Mariupol?" read as "flee" because the topic's "flee" lent its alias "fled" (and the reverse).
         aliases = {alias: stem for alias, stem in aliases.items() if alias not in weights}
+        own_words, own_forms = _in_corpus_forms(text, held)
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own := words(text), corpus_forms(own, stems(own), held, stems).stems))
+                   phrases=phrases(own_words, own_forms.stems))
+
+
+def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
+    """A text's words and their stems in the corpus's forms (``spelling.corpus_forms``)."""
+    toks = words(text)
+    return toks, corpus_forms(toks, stems(toks), held, stems)
 
 
 def asks_for_number(text: str) -> bool:
@@ -674,11 +679,15 @@ def score(
 
     made: list[list[str]] = []
 
+    def texts_of(rows: Sequence[int]) -> list[str]:
+        """Sentences ``rows``' texts, reading only their documents (one read for those not read yet)."""
+        gen.doc_texts(sorted({int(row_docs[r]) for r in rows}), texts)
+        return [texts[int(row_docs[r])][int(spans[r, 0]):int(spans[r, 1])] for r in rows]
+
     def sentence_texts() -> list[str]:
-        """The candidates' sentences, cut from their documents once, when first needed."""
+        """All the candidates' sentences, cut from their documents once, when first needed."""
         if not made:
-            gen.doc_texts(docs, texts)  # one read for all the documents not read yet
-            made.append([texts[d][a:b] for d, (a, b) in zip(row_docs.tolist(), spans[:, :2].tolist())])
+            made.append(texts_of(range(len(spans))))
         return made[0]
 
     q = query.vector.astype(np.float32)
@@ -731,12 +740,6 @@ def score(
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
               if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
-
-    def texts_of(rows: list[int]) -> list[str]:
-        """Some sentences' texts, reading only their documents (the others may never be read)."""
-        gen.doc_texts(sorted({int(row_docs[r]) for r in rows}), texts)
-        return [texts[int(row_docs[r])][int(spans[r, 0]):int(spans[r, 1])] for r in rows]
-
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
     out: list[Passage] = []
