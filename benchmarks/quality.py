@@ -211,13 +211,11 @@ def filtered_figures(engine: Engine, dev: list[dict], off_test: list[dict]) -> t
                 off.append(a)
                 records.append(_filtered_record(f"offtopic@{name}", q["question"], ask_with(dev[i % len(dev)]), a))
         n = len(answers) or 1
-        quoted = [" ".join(" ".join(e.text.lower().split()) for e in a.excerpts) for _, a in answers]
+        judged = [_judge(q, a, []) for q, a in answers]  # as the unfiltered dev figures are judged
         out[name] = {
-            "dev_asked": len(answers), "dev_answered": round(sum(a.answered for _, a in answers) / n, 3),
-            "dev_cited_gold": round(sum(bool(set(q["gold_docs"]) & {x.doc_id for x in a.sources})
-                                        for q, a in answers) / n, 3),
-            "dev_answer_in_quote": round(sum(any(x.lower() in text for x in q.get("answer", []))
-                                             for (q, _), text in zip(answers, quoted)) / n, 3),
+            "dev_asked": len(answers),
+            **{f"dev_{key}": round(sum(j[key] for j in judged) / n, 3)
+               for key in ("answered", "cited_gold", "answer_in_quote")},
             "offtopic_test_refused": round(sum(not a.answered for a in off) / (len(off) or 1), 3),
         }
     dated = sorted(((d.date, d.doc_id) for d in engine.sources() if d.date is not None), reverse=True)
