@@ -181,12 +181,16 @@ _ORDINALS = {
     "last": -1, "final": -1,
 }
 _SOURCE_NOUN = r"(?P<noun>source|article|document|doc|link|reference|citation|quote|excerpt|passage|snippet)s?"
+_NUMBERED_NOUN = r"(?P<noun>source|link|reference|citation|quote|excerpt|passage|snippet)s?"
 _QUOTE_NOUNS = frozenset({"quote", "excerpt", "passage", "snippet"})
+#: Nouns that also name the parts of a document: "the third article" beyond the sources shown is one.
+_PART_NOUNS = frozenset({"article", "document", "doc"})
 _REFERENCES = (
     # "the second source", "the last quote"
     re.compile(rf"\b(?:the |that |this )?(?P<ord>{'|'.join(_ORDINALS)}) {_SOURCE_NOUN}\b"),
-    # "source 2", "source [2]", "article #1", "quote number 3"
-    re.compile(rf"\b{_SOURCE_NOUN} ?(?:#|no\.? ?|number )?\[?(?P<num>\d{{1,2}})(?!\d)\]?"),
+    # "source 2", "source [2]", "quote number 3", "link #1". Not "article 5" or "document 3": documents
+    # number their own articles and sections ("What does article 5 of the statutes say?").
+    re.compile(rf"\b{_NUMBERED_NOUN} ?(?:#|no\.? ?|number )?\[?(?P<num>\d{{1,2}})(?!\d)\]?"),
     # "[2]"
     re.compile(r"\[(?P<num>\d{1,2})\]"),
     # "that article", "this source": the one source of the last answer
@@ -244,7 +248,8 @@ def source_reference(question: str, history: Sequence[Turn]) -> SourceReference 
 
     Sources are numbered as the last answer that cited any numbered them ([1] first); a quote or
     excerpt by the order its answer showed them. A number that answer did not cite points at nothing,
-    and says so.
+    and says so, unless the words name a part of a document as well: "What does article 5 say?" and
+    "the second article of the statutes" after an answer with one source are questions of their own.
     """
     last = next((t for t in reversed(history) if t.sources), None)
     lower = question.lower()
@@ -268,6 +273,8 @@ def source_reference(question: str, history: Sequence[Turn]) -> SourceReference 
         index = len(items) - 1 if n == -1 else n - 1
         if 0 <= index < len(items):
             return SourceReference(items[index], question[: match.start()] + " " + question[match.end():])
+        if (groups.get("noun") or "source") in _PART_NOUNS:
+            return None  # "the second article of the statutes" after a one-source answer: a part of a document
         what = "quote" if quotes else "source"
         return SourceReference(
             None, question, f"the last answer has {len(items)} {what}{'s' if len(items) != 1 else ''}, "

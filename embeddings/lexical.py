@@ -9,6 +9,7 @@ import importlib.util
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -86,9 +87,18 @@ _TERMS: dict[str, str | None] = {}
 _TERM_CACHE_MAX = 500_000
 
 
+def _composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): "Zoe\u0308" (e + combining diaeresis, as some keyboards
+    and macOS file names write it) and "Zo\u00eb" are one word, not "zoe" and "zoë". Plain ASCII, and
+    text already composed, is returned as it is (checking costs far less than normalising)."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def words(text: str) -> list[str]:
     """The lower-cased words of ``text`` that are not stop words, before stemming."""
-    return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    return [w for w in _TOKEN.findall(_composed(text).lower()) if w not in _STOPWORDS]
 
 
 def is_stop_word(word: str) -> bool:
@@ -131,8 +141,8 @@ def stems(tokens: list[str]) -> list[str]:
 def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
     """The lower-cased tokens (stop words included) of each text, from one regular-expression call."""
     if len(texts) < 2 or any(_SEP in t for t in texts):
-        return [_TOKEN.findall(t.lower()) for t in texts]
-    tokens = _TOKEN_OR_SEP.findall(_SEP.join(texts).lower())
+        return [_TOKEN.findall(_composed(t).lower()) for t in texts]
+    tokens = _TOKEN_OR_SEP.findall(_composed(_SEP.join(texts)).lower())
     out: list[list[str]] = []
     start = 0
     for _ in range(len(texts) - 1):

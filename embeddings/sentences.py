@@ -14,12 +14,13 @@ in the generation, and the answer builder reads them back instead of re-splittin
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .chunking import FENCE_LINE
+from .chunking import FENCE_LINE as _FENCE
 from .chunking import line_end as logical_line_end
 from .chunking import line_start as logical_line_start
 from .chunking import split_sentences
@@ -43,7 +44,12 @@ class Sentence:
 
 
 # Leading Markdown block syntax: block quotes, list markers, numbered items, headings.
-_LINE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+))?")
+# A task list's box ("- [ ] Replace the bulb") and a footnote's label ("[^1]: Measured in 2019") are
+# markers as much as the bullet is.
+_LINE_PREFIX = re.compile(
+    r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+)"
+    r"(?:\[[ xX]\][ \t]+)?|\[\^[^\]\n]{1,40}\]:[ \t]*))?"
+)
 _TRAILING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
 # A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
@@ -66,6 +72,107 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _PLAIN_HEADING = re.compile(r"^[ \t]*([^\W\d_a-z](?:[^a-z\n.!?]{0,78}[^\W_a-z])?)[ \t]*$", re.MULTILINE)
 _BLANK = re.compile(r"[ \t]*(?:\n|\Z)")
 _AFTER_BLANK = re.compile(r"\n[ \t]*\n[ \t]*([^\W\d_a-z][^a-z\n]{0,80})(?=\n|\Z)")
+
+
+# Lines that are Markdown syntax and nothing else: a table's delimiter row ("|---|:--:|", "--- | ---"),
+# and a rule or a setext heading's underline ("-----", "=====", "***", "___").
+_DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$")
+_RULE = re.compile(r"[ \t]{0,3}(?:=+|-{2,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$")
+_FRONT_FENCES = ("---", "...")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a text's Markdown block syntax is, by the start offsets of its lines (``layout``).
+
+    A line-by-line reading cannot tell these apart: a ``# comment`` in a fenced code block is no
+    heading, a line above "=====" is one, a table's header row names its columns and its other rows
+    are records, and a YAML front matter is metadata.
+    """
+
+    syntax: frozenset[int]  # only syntax, never quoted: delimiter rows, rules and underlines, fences
+    headings: frozenset[int]  # setext headings (the line above "=====" or "-----")
+    header_rows: frozenset[int]  # a table's first row (above its delimiter row)
+    table_rows: frozenset[int]  # every row of a table with a delimiter row, header included
+    code: frozenset[int]  # inside a fenced code block: code as written, no section heading in it
+    front: frozenset[int]  # inside a YAML front matter: "key: value" records
+
+
+@functools.lru_cache(maxsize=8)
+def layout(text: str) -> Layout:
+    """The block syntax of ``text`` (see :class:`Layout`), found in one pass over its lines.
+
+    Kept for the last few texts: the indexer reads every chunk of a document in turn."""
+    syntax: set[int] = set()
+    setext: set[int] = set()
+    header_rows: set[int] = set()
+    table_rows: set[int] = set()
+    code: set[int] = set()
+    front: set[int] = set()
+    starts: list[int] = []
+    pos = 0
+    lines = text.split("\n")
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    in_front = len(lines) > 1 and lines[0].strip() == "---"
+    fenced = False
+    previous: int | None = None  # the line above, when it is prose another line may underline
+    table = False
+    for n, (start, line) in enumerate(zip(starts, lines)):
+        stripped = line.strip()
+        if in_front:
+            if n and stripped in _FRONT_FENCES:
+                in_front = False
+                syntax.add(start)
+            elif n:
+                front.add(start)
+            else:
+                syntax.add(start)
+            continue
+        if _FENCE.match(line):
+            fenced = not fenced
+            syntax.add(start)
+            previous = None
+            continue
+        if fenced:
+            code.add(start)
+            continue
+        if not stripped:
+            previous, table = None, False
+            continue
+        if "|" in line and _DELIMITER_ROW.match(line) and previous is not None and "|" in lines[n - 1]:
+            syntax.add(start)
+            header_rows.add(previous)
+            table_rows.add(previous)
+            table = True
+            previous = None
+            continue
+        if table and "|" in line:
+            table_rows.add(start)
+            continue
+        table = False
+        if _RULE.match(line):
+            syntax.add(start)
+            if previous is not None and not stripped.startswith(("*", "_")):
+                setext.add(previous)  # "Title" above "=====" or "-----"
+            previous = None
+            continue
+        opens = _LINE_PREFIX.match(line)
+        previous = start if not (opens.group("heading") or opens.group("list")) else None
+    return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
+                  frozenset(code), frozenset(front))
+
+
+_MARKERS_5 = re.compile(r"^[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
+
+
+def marked_up(text: str) -> bool:
+    """Whether ``text`` holds block syntax that chunker version 5 reads and 4 did not (``layout``: a
+    table's delimiter row, an underline or rule, a code block, a front matter; or a task box or a
+    footnote label): its sentences may differ, so its vectors are not kept (``chunking.chunked_alike``)."""
+    marks = layout(text)
+    return bool(marks.syntax or marks.front or marks.code or _MARKERS_5.search(text))
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
@@ -134,31 +241,50 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
     """
     end = len(text) if end is None else end
     out: list[Sentence] = []
+    marks = layout(text)
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
-        if FENCE_LINE.match(text, line_start, line_end):  # ```python, ~~~: syntax, never a quote
+        if line_start in marks.syntax:  # a fence, a delimiter row, a rule or an underline: never a quote
             pos = line_end + 1
             continue
-        m = _LINE_PREFIX.match(text, line_start, line_end)
-        block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
-        if block is Kind.PROSE and _plain_heading(text, line_start, line_end):
-            block = Kind.HEADING
-        body_start, body_end = max(m.end(), pos), min(line_end, end)
+        if line_start in marks.front:  # front matter records ("title: ..."): one line each
+            m, block = None, Kind.LIST
+        else:
+            # In a code block too: a "# install it" comment heads the lines below it and is never quoted,
+            # though it opens no section (``headings``: no title, no chunk cut there).
+            m = _LINE_PREFIX.match(text, line_start, line_end)
+            block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
+            if line_start in marks.table_rows:
+                block = Kind.HEADING if line_start in marks.header_rows else Kind.LIST
+            elif block is Kind.PROSE and (line_start in marks.headings or _plain_heading(text, line_start, line_end)):
+                block = Kind.HEADING
+        body_start, body_end = max(m.end() if m is not None else line_start, pos), min(line_end, end)
         if block is Kind.HEADING:
             t = _TRAILING_HASHES.search(text, body_start, body_end)
             body_end = t.start() if t else body_end
+        if line_start in marks.table_rows:  # a row's outer pipes are syntax; the ones between cells stay
+            body_start, body_end = _inside_pipes(text, body_start, body_end)
         kinds: dict[tuple[int, int], Kind] = {}
         for span in split_sentences(text, body_start, body_end) if body_end > body_start else ():
             s, e = _trim_emphasis(text, span.start, span.end)
             if e > s:
                 # A caption or credit marks the lines it is on, not a whole wrapped paragraph.
-                lines = (max(text.rfind("\n", 0, s) + 1, m.end()), _physical_end(text, e))
+                lines = (max(text.rfind("\n", 0, s) + 1, m.end() if m is not None else line_start), _physical_end(text, e))
                 if lines not in kinds:
                     kinds[lines] = _line_kind(text[lines[0] : lines[1]], block)
                 out.append(Sentence(s, e, _classify(text[s:e], kinds[lines])))
         pos = line_end + 1
     return out
+
+
+def _inside_pipes(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` (a table row) without its leading and trailing pipes and the blanks by them."""
+    while start < end and text[start] in " \t|":
+        start += 1
+    while end > start and text[end - 1] in " \t|":
+        end -= 1
+    return start, end
 
 
 def _physical_end(text: str, pos: int) -> int:
@@ -170,14 +296,22 @@ _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MUL
 
 
 def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
-    """Start offsets and texts of the headings of ``text``: Markdown ones and (unless ``plain`` is
-    False) plain-text capitals standing alone ("LICENSING"; see ``_PLAIN_HEADING``), in order.
+    """Start offsets and texts of the headings of ``text``: Markdown ones (``#`` and underlined, none
+    inside a code block: ``layout``) and (unless ``plain`` is False) plain-text capitals standing
+    alone ("LICENSING"; see ``_PLAIN_HEADING``), in order.
 
     A sentence's section heading is context a reader sees ("## Where do I report a bug?" above
     "Please open an issue on GitHub", "LICENSING" above "your work is released under the AGPL-3.0
     license"), so evidence scoring counts its words at a discount.
     """
-    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)] if "#" in text else []
+    marks = layout(text)
+    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)
+             if m.start() not in marks.code and m.start() not in marks.front] if "#" in text else []
+    for start in marks.headings:  # setext: "Opening hours" above "============="
+        line = text[start : _physical_end(text, start)]
+        found.append((start + len(line) - len(line.lstrip()), line.strip()))
+    if marks.headings:
+        found.sort()
     if not plain:
         return [p for p, _ in found], [h for _, h in found]
     first = text.find("\n")

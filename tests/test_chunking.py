@@ -120,3 +120,16 @@ def test_what_chunker_3_cut_alike_is_kept():
     assert not chunked_alike(2, 4, plain)  # a chunk did not carry its section then
     assert not chunked_alike(3, 4, "Receipts must be submitted within 60 days of purchase, through the\nform.")
     assert not chunked_alike(3, 4, "Install:\n\n```\npip install orbit\n```\n")
+
+
+def test_what_chunker_4_cut_alike_is_kept():
+    """Chunker 5 reads tables, underlined headings, rules, code blocks, front matter, task boxes and
+    footnotes (``sentences.layout``): only documents holding one are embedded again."""
+    from embeddings.chunking import chunked_alike
+
+    plain = "# Rules\n\nBe kind.\n\n- No spam in #general.\n\nPrices are 5 | 6 euros.\n"
+    assert chunked_alike(4, 5, plain) and chunked_alike(3, 5, plain)
+    for marked in ("| a | b |\n|---|---|\n| 1 | 2 |\n", "Title\n=====\n\nText.\n", "One.\n\n___\n\nTwo.\n",
+                   "```\n# comment\n```\n", "---\ntitle: x\n---\nText.\n", "- [ ] Buy milk.\n", "[^1]: A note.\n"):
+        assert not chunked_alike(4, 5, marked), marked
+    assert not chunked_alike(3, 5, "Receipts must be submitted within 60 days of purchase, through the\nform.")

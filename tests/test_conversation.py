@@ -98,6 +98,22 @@ def test_what_is_not_a_reference_to_a_source() -> None:
     assert source_reference("what else does that article say?", [FIRST]) is None
 
 
+def test_the_parts_a_document_numbers_are_not_sources() -> None:
+    """Statutes and contracts number their articles: "What does article 5 say?" after an answer that cited
+    one source asks about the document's Article 5, not for a fifth source, and so does an ordinal
+    "article" beyond the sources shown. "source 5" and "the fifth quote" are still refused."""
+    single = Turn("What is the wifi password?", sources=("wifi.txt",), quotes=(Quote("wifi.txt", 0, 30),))
+    for question in ("What does article 5 say?", "what does article 7 of the statutes say about fees?",
+                     "and document 3?", "What does the second article of the statutes say?"):
+        assert source_reference(question, [single]) is None, question
+        assert resolve(question, [single]).focus is None
+    assert source_reference("the first article", [single]).doc_id == "wifi.txt"  # in range: that source
+    with pytest.raises(InvalidRequest, match="no source 5"):
+        resolve("what does source 5 say?", [single])
+    with pytest.raises(InvalidRequest, match="no quote 5"):
+        resolve("the fifth quote", [single])
+
+
 def test_sources_are_numbered_as_the_latest_answer_that_cited_any() -> None:
     uncovered = Turn("and the weather?", opens_topic=False)  # answered "not covered": no sources
     assert source_reference("the first source", [FIRST, uncovered]).doc_id == SEED

@@ -161,3 +161,11 @@ def test_a_new_word_enters_the_term_cache_with_its_stem(monkeypatch):
     assert seen and all(v == "absent" for d in seen for v in d.values())
     assert lexical._TERMS["zorblaxian"] == "zorblaxian" and lexical._TERMS["the"] is None
 
+
+
+def test_composed_and_decomposed_accents_are_one_word():
+    from embeddings.lexical import words
+
+    assert words("Zoe\u0308 leads") == words("Zo\u00eb leads") == ["zo\u00eb", "leads"]
+    assert terms(["Zoe\u0308 leads the workshop", "Zo\u00eb"]) == [["zo\u00eb", "lead", "workshop"], ["zo\u00eb"]]
+    assert terms(["caf\u00e9"]) == terms(["cafe\u0301"])

@@ -223,3 +223,50 @@ def test_a_caption_marks_its_own_lines_not_the_wrapped_paragraph():
 def test_code_fences_are_never_quoted():
     text = "Install it:\n\n```bash\npip install orbit\n```\n\n~~~\norbit serve\n~~~\n"
     assert [t for t, _ in _units(text)] == ["Install it:", "pip install orbit", "orbit serve"]
+
+
+def test_a_tables_rows_are_quoted_without_their_outer_pipes_and_its_header_never():
+    """A Markdown table (with or without outer pipes): the delimiter row is syntax, the header row names
+    columns (a heading: context, never a quote), and each other row is a record quoted on its own line."""
+    text = "# Prices\n\n| Ticket | Price |\n|--------|:-----:|\n| Adult | 12 euros |\n| Child | 6 euros |\n\nMaps cost 8 euros.\n"
+    assert _units(text) == [("Prices", Kind.HEADING), ("Ticket | Price", Kind.HEADING), ("Adult | 12 euros", Kind.LIST),
+                            ("Child | 6 euros", Kind.LIST), ("Maps cost 8 euros.", Kind.PROSE)]
+    bare = "Day | Guide\n--- | ---\nTuesday | Pedro Alves\nFriday | Ana Lima\n"
+    assert _units(bare) == [("Day | Guide", Kind.HEADING), ("Tuesday | Pedro Alves", Kind.LIST),
+                            ("Friday | Ana Lima", Kind.LIST)]
+
+
+def test_underlined_headings_are_headings_and_rules_are_never_quoted():
+    text = ("Opening hours\n=============\n\nThe planetarium opens at 10 am.\n\nNight shows\n-----------\n\n"
+            "Night shows last fifty minutes.\n\n***\n\nTickets are sold at the door.\n")
+    assert _units(text) == [("Opening hours", Kind.HEADING), ("The planetarium opens at 10 am.", Kind.PROSE),
+                            ("Night shows", Kind.HEADING), ("Night shows last fifty minutes.", Kind.PROSE),
+                            ("Tickets are sold at the door.", Kind.PROSE)]
+    assert headings(text, plain=False) == ([0, text.index("Night shows")], ["Opening hours", "Night shows"])
+    assert sections_above(text, [text.index("Night shows last")]) == ["Night shows"]
+
+
+def test_front_matter_is_records_and_its_fences_are_never_quoted():
+    text = "---\ntitle: Volunteer guide\ndate: 2023-05-01\n---\n\nVolunteers attend a safety briefing first.\n"
+    assert _units(text) == [("title: Volunteer guide", Kind.LIST), ("date: 2023-05-01", Kind.LIST),
+                            ("Volunteers attend a safety briefing first.", Kind.PROSE)]
+
+
+def test_task_boxes_and_footnote_labels_are_markers():
+    text = "- [ ] Replace the projector bulb.\n- [x] Book the hall.\n1. [X] Print the flyers.\n\n[^1]: Measured in 2019.\n"
+    assert [t for t, _ in _units(text)] == ["Replace the projector bulb.", "Book the hall.", "Print the flyers.",
+                                            "Measured in 2019."]
+
+
+def test_a_comment_in_a_code_block_is_code_not_a_heading():
+    """``# install it`` inside a fence is a shell comment: it opens no section (no title, no chunk cut
+    there), and like a heading it is never quoted itself; the code below it is."""
+    from embeddings.indexer import _section_starts
+
+    text = "```bash\n# install the software\npip install stellarium-tools\n```\n\n# Usage\n\nRun it on the laptop.\n"
+    assert headings(text) == ([text.index("# Usage")], ["Usage"])
+    assert _section_starts(text) == [text.index("# Usage")]
+    assert sections_above(text, [text.index("pip")]) == [""]
+    units = dict(_units(text))
+    assert units["install the software"] is Kind.HEADING and units["pip install stellarium-tools"] is Kind.PROSE
+    assert units["Usage"] is Kind.HEADING

@@ -12,7 +12,9 @@ from datetime import datetime
 from ..errors import DocumentRejected
 from . import Extracted, too_long
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>\S.*?)\s*#*\s*$", re.MULTILINE)
+# A YAML front matter ("---" lines around "key: value" ones) at the very top, and its title.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*\n)*?(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+_FRONT_TITLE = re.compile(r"^title:[ \t]*(?P<title>\S[^\n]*?)[ \t]*$", re.MULTILINE)
 _DATE = re.compile(r"^\d{8}$")
 _URL = re.compile(r"^https?://\S+$")
 # Control characters other than tab/newline/carriage return/form feed mark a file as binary.
@@ -52,5 +54,18 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
             when = None
         if when is not None and lines[3].strip():
             return Extracted(text=lines[3], title=lines[0].strip() or None, date=when, url=lines[2].strip())
-    heading = _HEADING.search(text[:4000])
-    return Extracted(text=text, title=heading.group("title") if heading else None)
+    return Extracted(text=text, title=_title(text[:4000]))
+
+
+def _title(head: str) -> str | None:
+    """A Markdown note's title: its front matter's ``title:``, else its first heading (``#`` or
+    underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
+    from ..sentences import headings
+
+    front = _FRONT_MATTER.match(head)
+    if front is not None:
+        title = _FRONT_TITLE.search(front.group(0))
+        if title is not None and title.group("title").strip("\"' "):
+            return title.group("title").strip("\"' ")
+    found = headings(head, plain=False)[1]
+    return found[0].strip() or None if found else None

@@ -1,0 +1,90 @@
+"""Notes as people write them, end to end: Markdown block syntax never sits at a quote's edge (tables,
+underlined headings, rules, front matter, task lists and code blocks are read as such when indexing:
+``sentences.layout``), a document's own "article 5" is no reference to a source, and a word typed
+with a combining accent is the same word as its composed form."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings import Turn
+
+from .conftest import indexed_notes
+
+NOTES = {
+    "prices.md": "# Prices\n\n| Ticket | Price |\n|--------|-------|\n| Adult | 12 euros |\n| Child | 6 euros |\n\n"
+                 "The shop sells star maps for 8 euros.\n",
+    "hours.md": "Opening hours\n=============\n\nThe planetarium opens at 10 am.\n\nNight shows\n-----------\n\n"
+                "Night shows start at 9 pm and last fifty minutes.\n",
+    "volunteers.md": "---\ntitle: Volunteer guide\ndate: 2023-05-01\n---\n\n"
+                     "Volunteers must attend a safety briefing before their first shift.\n",
+    "tasks.md": "# Tasks\n\n- [ ] Replace the projector bulb before the winter season starts.\n",
+    "install.md": "```bash\n# install the planetarium software\npip install stellarium-tools\n```\n\n"
+                  "The planetarium software runs on the old laptop in the office.\n",
+    "statutes.md": "# Club statutes\n\nArticle 5. Members must pay the yearly fee before the end of March.\n",
+    "wifi.txt": "The club's wifi password is stargazer42 and it changes every January.\n",
+    "workshops.md": "# Workshops\n\nZoe\u0308 leads the spectroscopy workshop every Thursday evening.\n",
+}
+_MARKUP_EDGES = ("|", "#", "- ", "* ", "---", "===", "***", "___", "[ ]", "[x]", "```")
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory, session_index):
+    return indexed_notes(tmp_path_factory.mktemp("markdown-quotes"), NOTES, session_index)
+
+
+def _checked(engine, answer):
+    """The answer's excerpts, after checking each is its source's text and has no markup at its edges."""
+    for e in answer.excerpts:
+        assert engine.source(e.doc_id).text[e.start:e.end] == e.text
+        assert not e.text.startswith(_MARKUP_EDGES) and not e.text.rstrip().endswith(("|", "=", "---")), e.text
+    return [e.text for e in answer.excerpts]
+
+
+def test_a_table_row_is_quoted_without_its_pipes_or_its_neighbours(notes):
+    quotes = _checked(notes, notes.ask("How much is an adult ticket?"))
+    assert "Adult | 12 euros" in quotes
+    assert not any("Ticket | Price" in q or "---" in q for q in quotes)
+
+
+def test_an_underlined_heading_is_a_title_and_never_a_quote(notes):
+    answer = notes.ask("How long do night shows last?")
+    quotes = _checked(notes, answer)
+    assert quotes[0] == "Night shows start at 9 pm and last fifty minutes."
+    assert "Night shows" not in quotes
+    assert answer.sources[0].title == "Opening hours"
+
+
+def test_front_matter_gives_the_title_and_its_fences_are_never_quoted(notes):
+    answer = notes.ask("What must volunteers attend before their first shift?")
+    assert _checked(notes, answer)[0] == "Volunteers must attend a safety briefing before their first shift."
+    assert answer.sources[0].title == "Volunteer guide"
+
+
+def test_a_task_box_is_a_marker(notes):
+    quotes = _checked(notes, notes.ask("What needs to be replaced before winter?"))
+    assert quotes[0] == "Replace the projector bulb before the winter season starts."
+
+
+def test_a_comment_in_a_code_block_is_not_the_notes_title(notes):
+    answer = notes.ask("Which computer does the planetarium software run on?")
+    _checked(notes, answer)
+    assert answer.answered and answer.sources[0].doc_id == "install.md"
+    assert answer.sources[0].title != "install the planetarium software"
+
+
+def test_article_5_after_another_answer_is_a_question_of_its_own(notes):
+    first = notes.ask("What is the wifi password?")
+    assert first.answered and first.sources[0].doc_id == "wifi.txt"
+    answer = notes.ask("What does article 5 say about the fee?", history=[Turn.of(first)])
+    assert answer.answered
+    assert any("Members must pay the yearly fee" in q for q in _checked(notes, answer))
+
+
+def test_a_decomposed_accent_is_the_same_word(notes):
+    """The note writes "Zoë" as e + U+0308 (as macOS and some keyboards do); the question the composed
+    U+00EB. Both are read in Unicode's composed form (``lexical``), so the name is found either way."""
+    for name in ("Zo\u00eb", "Zoe\u0308"):
+        answer = notes.ask(f"What does {name} lead?")
+        assert answer.answered and answer.sources[0].doc_id == "workshops.md", name
+        assert "spectroscopy workshop" in _checked(notes, answer)[0]
