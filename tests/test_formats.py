@@ -123,6 +123,22 @@ def test_pypdf_repair_notes_stay_out_of_the_warnings(caplog: pytest.LogCaptureFi
 
 
 # ---------------------------------------------------------------------- HTML
+def test_an_html_table_with_a_header_row_is_a_markdown_table() -> None:
+    """A ``<th>`` header row names the columns: written above a delimiter row, it is never quoted by itself
+    (the answer to "What talks are there?" is a row, not "Time | Talk"); a table without one keeps a
+    paragraph per row."""
+    html = (b"<html><body><main><h1>Star party</h1><p>Talks run all night.</p><table>"
+            b"<tr><th>Time</th><th>Talk</th></tr><tr><td>20:00</td><td>Comets</td></tr>"
+            b"<tr><td>21:00</td><td>Saturn's rings</td></tr></table>"
+            b"<table><tr><td>Parking</td><td>free</td></tr></table></main></body></html>")
+    text = parse("party.html", html).text
+    assert "Time | Talk\n--- | ---\n20:00 | Comets\n21:00 | Saturn's rings" in text
+    kinds = {text[s.start:s.end]: s.kind for s in quotable_sentences(text)}
+    assert kinds["Time | Talk"] is Kind.HEADING
+    assert kinds["20:00 | Comets"] is Kind.LIST and kinds["21:00 | Saturn's rings"] is Kind.LIST
+    assert kinds["Parking | free"] is Kind.PROSE and "---" not in " ".join(kinds)
+
+
 def test_html_keeps_the_article_and_its_metadata() -> None:
     doc = parse("news/ferry.html", FERRY_HTML.encode())
     assert doc.title == "New ferry timetable for Inishmore"

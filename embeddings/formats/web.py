@@ -4,8 +4,8 @@ The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<ar
 ``<body>``, without what is not the article: navigation, the site header and footer, sidebars,
 forms, scripts, hidden elements and blocks whose class or id names them (``site-footer``,
 ``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ...). It is written as Markdown-like blocks:
-``#`` headings, ``-`` list items, table rows with ``|`` between cells, paragraphs separated by a blank
-line. Metadata comes from the page's head when present: the title (``og:title``, else the first
+``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
+``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank line. Metadata comes from the page's head when present: the title (``og:title``, else the first
 ``<h1>`` of the main text, else ``<title>``), the canonical URL (``<link rel="canonical">``, else
 ``og:url``) and the published date (``article:published_time`` and the other usual meta tags,
 JSON-LD ``datePublished``, else a ``<time datetime>`` in the main text).
@@ -262,11 +262,19 @@ class _Blocks:
             self._flush()
         elif name == "table":
             self._flush()
+            rows: list[tuple[str, int, bool]] = []  # a row's text, its cells with text, whether all are <th>
             for row in tag.find_all("tr"):
-                cells = [_collapse(c.get_text(" ")) for c in row.find_all(("td", "th"))]
-                line = " | ".join(c for c in cells if c)
-                if line:
-                    self.blocks.append(line)
+                cells = row.find_all(("td", "th"))
+                texts = [t for t in (_collapse(c.get_text(" ")) for c in cells) if t]
+                if texts:
+                    rows.append((" | ".join(texts), len(texts), all(c.name == "th" for c in cells)))
+            if len(rows) > 1 and rows[0][2] and rows[0][1] > 1:
+                # A header row of <th> cells: written as a Markdown table (header, delimiter row, rows), so
+                # the header names the columns and is never quoted by itself (``sentences.layout``).
+                self.blocks.append("\n".join([rows[0][0], " | ".join(["---"] * rows[0][1])]
+                                             + [text for text, _, _ in rows[1:]]))
+            else:
+                self.blocks.extend(text for text, _, _ in rows)
         elif name == "pre":
             self._flush()
             lines = [line.rstrip() for line in tag.get_text().strip("\n").split("\n")]
