@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"docbot-discord: {line}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings))
+    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,17 @@ file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import re
 import shlex
+import signal
 import sys
 import textwrap
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from importlib import metadata
@@ -39,7 +42,7 @@ from pydantic import ValidationError
 from .conversation import Turn
 from .encoder import require_installed
 from .engine import Engine
-from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound
+from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
 from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
 from .settings import EngineSettings, describe_invalid
 from .store import Verification
@@ -364,9 +367,17 @@ def _positive_int(text: str) -> int:
 
 
 def _nonblank(text: str) -> str:
+    """A question, query or target: not blank (an empty PATH would mean the current folder) and text."""
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty")
+    if not is_text(text):
+        raise argparse.ArgumentTypeError(f"{text.encode('utf-8', 'surrogateescape')!r} is not UTF-8 text "
+                                         "(is the terminal's encoding UTF-8?)")
     return text
+
+
+def _path(text: str) -> Path:
+    return Path(_nonblank(text))
 
 
 class _VersionAction(argparse.Action):
@@ -418,7 +429,7 @@ def _parser() -> argparse.ArgumentParser:
         "that would remove more than half of the documents is refused unless --prune is given. A PATH that "
         "does not exist is an error, and nothing changes. Remove documents or sources with `docbot remove`."
     )
-    sp.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+    sp.add_argument("paths", nargs="*", type=_path, metavar="PATH",
                     help="a folder or file to add to the sources (or inside one, to update it)")
     sp.add_argument("--prune", action="store_true",
                     help="let this update remove documents whose files are gone however many they are "
@@ -430,7 +441,7 @@ def _parser() -> argparse.ArgumentParser:
         "documents), or a file or folder inside a source folder (kept out of later updates; `docbot index "
         "PATH` brings it back). All or nothing: an unknown TARGET removes nothing."
     )
-    sp.add_argument("targets", nargs="+", metavar="TARGET", help="a document id or a path")
+    sp.add_argument("targets", nargs="+", type=_nonblank, metavar="TARGET", help="a document id or a path")
     sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     for name, help in (("ask", "answer with quoted, cited excerpts"), ("search", "ranked passages with scores")):
         sp = add(name, help)
@@ -465,20 +476,60 @@ def _os_error(exc: OSError) -> str:
     return f"{what}: {exc.filename}" if exc.filename else what
 
 
-def run_reporting(prog: str, body: Callable[[], int]) -> int:
+@contextlib.contextmanager
+def _counting_interrupts() -> Iterator[list[int]]:
+    """While inside, count Ctrl-Cs in the list yielded (Python's own handler still raises KeyboardInterrupt).
+    Only the main thread can install a handler, and only Python's default one is wrapped: elsewhere, or
+    under another handler, nothing is counted."""
+    count = [0]
+    if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield count
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        count[0] += 1
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield count
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _interrupted(prog: str, exc: BaseException) -> int:
+    """Ctrl-C's one line: the index is as it was (nothing is published before a generation is complete),
+    unless the change had been published when it came (``errors.published_before``)."""
+    if published_before(exc):
+        print(f"{prog}: interrupted after the new index was published: the change is made "
+              f"(`{prog} stats` shows it)", file=sys.stderr)
+    else:
+        print(f"{prog}: interrupted", file=sys.stderr)
+    return 130
+
+
+def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool = True) -> int:
     """Run a command's body; everyday failures become one line on stderr and a conventional status.
 
     Shared by ``docbot`` and the bot's entry point (``python -m bot``) so Ctrl-C, a closed pipe
     (``docbot sources | head``) and engine or file-system errors end the same way in both.
+    ``count_interrupts`` wraps Python's Ctrl-C handler to tell an import that Ctrl-C broke from a
+    broken install; the bot leaves it to ``asyncio.run``, which installs its own only over Python's.
     """
+    interrupts = [0]
     try:
-        status = body()
-        sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
+        with _counting_interrupts() if count_interrupts else contextlib.nullcontext(interrupts) as interrupts:
+            status = body()
+            sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
         return status
-    except KeyboardInterrupt:
-        # Nothing is published before a generation is complete, so the index is as it was.
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(prog, exc)
+    except ImportError as exc:
+        # Ctrl-C while a compiled module (onnxruntime, numpy) is being imported surfaces as ImportError.
+        if not interrupts[0]:
+            raise
+        return _interrupted(prog, exc)
     except BrokenPipeError:
         # The reader went away: stop quietly. stdout points at devnull so the flush at exit is silent.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

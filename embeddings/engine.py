@@ -30,7 +30,7 @@ from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import safe_filename, save_upload
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
-from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound
+from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published
 from .null_questions import NULL_QUESTIONS
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
@@ -341,6 +341,9 @@ class Engine:
         """
         if not text or not text.strip():
             raise InvalidRequest("the question is empty: ask something")
+        if not is_text(text):
+            raise InvalidRequest("the question holds bytes that are not UTF-8 text: is the terminal's "
+                                 "encoding UTF-8?")
         if since and until and since > until:
             raise InvalidRequest(f"no day is both on or after {since} and on or before {until}: swap them")
         gen = self._generation()
@@ -729,6 +732,7 @@ class Engine:
         of it raises RemovalRefused unless ``prune``. A path or source that does not exist raises
         PathNotFound. Either way nothing was changed. The rules are in ``embeddings.sources``.
         """
+        _check_named(paths or (), "path")
         with self._change():
             return self._apply(lambda table, previous: sources.plan_update(table, paths, self.settings, prune=prune),
                                progress)
@@ -745,6 +749,7 @@ class Engine:
 
         All or nothing: a target that is none of these raises SourceNotFound and nothing is removed.
         """
+        _check_named(targets, "target")
         with self._change():
             return self._apply(lambda table, previous: sources.plan_removal(table, targets), progress,
                                need_index=True)
@@ -783,11 +788,15 @@ class Engine:
             self._indexer = Indexer(self.settings, reserve=self._cores_for_questions, backend=self.backend)
         report = self._indexer.run(plan, previous, progress, repair=bool(problems))
         if report.published:
-            self.backend.sweep_superseded(previous.name if previous is not None else None, damaged)
-            self._gen = None  # load the new generation, even if CURRENT reads as before
-            self.load()
-            if self._gen is not None:
-                self.null_profile(self._gen)  # measured now, so the first question does not wait for it
+            try:
+                self.backend.sweep_superseded(previous.name if previous is not None else None, damaged)
+                self._gen = None  # load the new generation, even if CURRENT reads as before
+                self.load()
+                if self._gen is not None:
+                    self.null_profile(self._gen)  # measured now, so the first question does not wait for it
+            except BaseException as exc:  # Ctrl-C here stops what follows the change, not the change
+                mark_published(exc)
+                raise
         return report
 
     def _source_table(self, gen: Generation) -> SourceTable:
@@ -877,6 +886,13 @@ class Engine:
             for file in uploaded:
                 file.unlink(missing_ok=True)
         return report
+
+
+def _check_named(targets: Sequence[str | Path], what: str) -> None:
+    """Refuse a blank path or target: ``Path("")`` is the current folder, so ``index("")`` (an unset
+    shell variable) would make it a source and ``remove("")`` drop the source it is in."""
+    if any(isinstance(t, str) and not t.strip() for t in targets):
+        raise InvalidRequest(f"an empty {what} names nothing: name a folder, a file or a document")
 
 
 def _duplicate(filename: str, name: str, existing: DocumentInfo | None) -> str:

@@ -86,3 +86,31 @@ class DuplicateDocument(DocumentRejected):
 
 class StoreUnavailable(EngineError):
     """The index's store cannot be used: its client library is not installed, or its server cannot be reached."""
+
+
+#: The attribute :func:`mark_published` sets on an exception raised after an index change was published.
+_PUBLISHED = "docbot_published"
+
+
+def mark_published(exc: BaseException) -> None:
+    """Say on ``exc`` (Ctrl-C, or an error) that it stopped an index change after the new index was
+    published: the change is made, and only the work after it (loading the new index, measuring its
+    null profile) was cut short. A caller reporting "interrupted: the index is as it was" would be wrong."""
+    setattr(exc, _PUBLISHED, True)
+    exc.add_note("the new index had been published: the change is made")
+
+
+def published_before(exc: BaseException) -> bool:
+    """Whether ``exc`` stopped an index change after its new index was published (:func:`mark_published`)."""
+    return bool(getattr(exc, _PUBLISHED, False))
+
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is text: no lone surrogates, which is what Python makes of bytes that are not
+    UTF-8 in a command line or a pipe ("caf\\xe9" typed in a Latin-1 terminal)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -127,9 +127,10 @@ class EngineSettings(BaseSettings):
         "dev-set quality; README, Speed); fp32: by the full-precision export.",
     )
     query_threads: int = Field(
-        1, ge=0,
+        1, ge=0, le=256,
         description="Threads for one question's embedding; 0 adapts: every core idle at that moment "
-        "(measured no faster for a question of ~20 word pieces; README, Speed).",
+        "(measured no faster for a question of ~20 word pieces; README, Speed). At most 256: each is a "
+        "thread ONNX Runtime starts and keeps (100,000 took 17 GB).",
     )
     query_cache_size: int = Field(
         1024, ge=0, description="Question vectors kept for questions asked again (0 turns the cache off)."

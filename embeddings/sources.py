@@ -148,6 +148,17 @@ class Plan:
 
 
 # ---------------------------------------------------------------------- updating
+def _check_readable(paths: Sequence[Path], named: str = "") -> None:
+    """Raise DocumentRejected, naming them, for paths that are neither a folder nor a file of a kind
+    docbot reads (``/dev/null``, a socket, ``notes.xlsx``): a source of them would index nothing."""
+    unread = [p for p in paths if not p.is_dir() and not (p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)]
+    if unread:
+        raise DocumentRejected(
+            f"{', '.join(shown(p) for p in unread)}{named}: not a folder or a kind of document docbot reads "
+            f"(it reads {', '.join(SUPPORTED_SUFFIXES)} files); nothing was changed"
+        )
+
+
 def plan_update(
     table: SourceTable, paths: Sequence[Path] | None, settings: EngineSettings, *, prune: bool = False
 ) -> Plan:
@@ -165,12 +176,7 @@ def plan_update(
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise PathNotFound(_missing_paths(missing, entries))
-        unread = [p for p in paths if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES]
-        if unread:
-            raise DocumentRejected(
-                f"{', '.join(shown(p) for p in unread)}: not a kind of document docbot reads (it reads "
-                f"{', '.join(SUPPORTED_SUFFIXES)} files); nothing was changed"
-            )
+        _check_readable(paths)
         targets = {_add(entries, p.resolve(), notes) for p in paths}
     else:
         if not entries and table.recorded:
@@ -183,6 +189,7 @@ def plan_update(
                     f"nothing to index: the index has no sources yet and the documents folder {shown(docs)} "
                     "(DOCBOT_DOCS_DIR) does not exist; name what to index: `docbot index PATH`"
                 )
+            _check_readable([docs], " (DOCBOT_DOCS_DIR)")
             entries.append(SourceEntry(docs.resolve(), "folder" if docs.is_dir() else "file"))
         targets = set(range(len(entries)))
     _check_sources_exist(entries, sorted(targets), table)

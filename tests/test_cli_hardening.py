@@ -153,11 +153,14 @@ def test_piped_into_head(session_index: EngineSettings) -> None:
 
 # ---------------------------------------------------------------------- settings
 def test_bad_environment_values_cli(tmp_path: Path) -> None:
-    out = run("stats", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16"})
+    out = run("stats", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16",
+                                          "DOCBOT_QUERY_THREADS": "100000"})
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.splitlines() == [
         "docbot: DOCBOT_CHUNK_TOKENS: 'abc' is not valid; expected a whole number from 16 to 512",
         "docbot: DOCBOT_EMBED_PRECISION: 'fp16' is not valid; expected one of auto, fp32, bf16",
+        # each a thread ONNX Runtime keeps: 100,000 took 17 GB before the cap
+        "docbot: DOCBOT_QUERY_THREADS: '100000' is not valid; expected a whole number from 0 to 256",
     ]
 
 
@@ -356,6 +359,15 @@ def test_engine_refuses_what_the_cli_refuses(engine: Engine) -> None:
     with pytest.raises(ValueError, match="the document asked about is not dated on or before 2022-12-31: "
                                          "it has no date"):
         engine.search("Etna", 1, doc_ids=["volcano.md"], until=date(2022, 12, 31))
+    # "caf\xe9" typed in a Latin-1 terminal reaches Python as a lone surrogate
+    for method in (engine.ask, engine.search):
+        with pytest.raises(ValueError, match="bytes that are not UTF-8 text"):
+            method(os.fsdecode(b"caf\xe9"))
+    # Path("") is the current folder: an unset shell variable must not make it a source, or remove one
+    with pytest.raises(ValueError, match="an empty path names nothing"):
+        engine.index([""])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="an empty target names nothing"):
+        engine.remove([" "])
 
 
 # ---------------------------------------------------------------------- index output
@@ -404,3 +416,92 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
         f"{docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
     ]
     assert json.loads(out.stdout)["added"] == ["volcano-link.md"]
+
+
+# ---------------------------------------------------------------------- everyday mistakes
+def test_a_question_that_is_not_utf8_is_one_line(session_index: EngineSettings) -> None:
+    latin1 = os.fsdecode(b"caf\xe9")  # passed to the child as the byte 0xe9, as a Latin-1 terminal would
+    for command in ("ask", "search"):
+        out = run("--data-dir", str(session_index.data_dir), command, latin1)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert out.stderr.splitlines()[-1].endswith(
+            "b'caf\\xe9' is not UTF-8 text (is the terminal's encoding UTF-8?)"), out.stderr
+    # In chat the line is refused and the conversation goes on
+    chat = subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(session_index.data_dir), "chat"],
+                          input=b"caf\xe9?\nWhat closed Catania airport?\n", capture_output=True, cwd=ROOT,
+                          env=clean_env(), timeout=300)
+    out_text = chat.stdout.decode()
+    assert chat.returncode == 0 and b"Traceback" not in chat.stderr
+    assert "error: the question holds bytes that are not UTF-8 text" in out_text and "Catania" in out_text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("index", ""), "argument PATH: is empty"),
+    (("remove", ""), "argument TARGET: is empty"),
+])
+def test_an_empty_path_or_target_is_refused(index_copy: EngineSettings, args: tuple[str, ...], message: str) -> None:
+    """``docbot index "$DIR"`` with DIR unset would make the current folder a source; ``remove ""`` in a
+    source folder would drop that whole source."""
+    before = snapshot(index_copy.data_dir)
+    out = run("--data-dir", str(index_copy.data_dir), *args, cwd=index_copy.docs_dir)
+    assert out.returncode == 2 and out.stderr.splitlines()[-1].endswith(message)
+    assert snapshot(index_copy.data_dir) == before
+
+
+def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
+    before = snapshot(index_copy.data_dir)
+    out = run("--data-dir", str(index_copy.data_dir), "index", "/dev/null")
+    assert out.returncode == 1 and one_line(out.stderr).startswith(
+        "docbot: /dev/null: not a folder or a kind of document docbot reads")
+    assert snapshot(index_copy.data_dir) == before
+    settings_file = tmp_path / "hostname"
+    settings_file.write_text("box\n")
+    out = run("--data-dir", str(tmp_path / "new"), "index", env={"DOCBOT_DOCS_DIR": str(settings_file)})
+    assert out.returncode == 1 and "(DOCBOT_DOCS_DIR): not a folder or a kind of document" in one_line(out.stderr)
+    assert not (tmp_path / "new" / "CURRENT").exists()
+
+
+def test_ctrl_c_after_the_new_index_is_published_says_so(index_copy: EngineSettings, monkeypatch, capsys) -> None:
+    """The window after publishing (loading the new index, measuring its null profile) is not the change:
+    Ctrl-C there still exits 130, but says the change is made rather than that nothing changed."""
+    from embeddings import engine as engine_module
+    from embeddings.cli import main
+
+    (index_copy.docs_dir / "tea.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush.\n")
+
+    def interrupted(self, gen):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine_module.Engine, "null_profile", interrupted)
+    status = main(["index", str(index_copy.docs_dir), "--no-progress"], settings=index_copy)
+    err = capsys.readouterr().err
+    assert status == 130
+    assert one_line(err) == ("docbot: interrupted after the new index was published: the change is made "
+                             "(`docbot stats` shows it)")
+    monkeypatch.undo()
+    assert "tea.md" in {d.doc_id for d in Engine(index_copy).sources()}
+
+
+def test_ctrl_c_during_an_import_is_an_interruption_not_a_crash(capsys) -> None:
+    """Ctrl-C while a compiled module (onnxruntime, numpy) is imported comes out as ImportError ("import
+    numpy failed"): after a Ctrl-C it is reported as one; without one, it is the error it is."""
+    import signal as signals
+
+    from embeddings.cli import run_reporting
+
+    def broken_by_ctrl_c() -> int:
+        try:
+            signals.raise_signal(signals.SIGINT)
+        except KeyboardInterrupt:
+            pass  # what the C extension's initialisation swallowed
+        raise ImportError("import numpy failed")
+
+    assert run_reporting("docbot", broken_by_ctrl_c) == 130
+    assert one_line(capsys.readouterr().err) == "docbot: interrupted"
+    assert signals.getsignal(signals.SIGINT) is signals.default_int_handler  # put back as it was
+
+    def broken_install() -> int:
+        raise ImportError("No module named 'onnxruntime'")
+
+    with pytest.raises(ImportError, match="onnxruntime"):
+        run_reporting("docbot", broken_install)
