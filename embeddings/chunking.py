@@ -55,8 +55,27 @@ _GOES_ON = frozenset(
 # The line's last word, when it is a word in lower case or holds a digit ("60", "AGPL-3.0"): not a name,
 # a URL or a credit.
 _LAST_WORD = re.compile(r"""(?:^|\s)[("'\u201c\u2018]?([a-z]+(?:-[a-z]+)*|[\w.-]*\d[\w.-]*)$""")
-#: A line that opens or closes a fenced code block (```` ```python ````, ``~~~``): syntax, never prose.
+#: A line that opens or closes a fenced code block (```` ```python ````, ``~~~``) as chunkers 3 and 4
+#: read it: any line starting so (``chunked_alike`` still asks it of an older index's documents).
 FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
+#: A code fence as CommonMark reads it (chunker 5): three or more backticks with no backtick after them
+#: on the line ("```x``` is inline code") or three or more tildes, indented at most three spaces.
+FENCE = re.compile(r"[ \t]{0,3}(?:`{3,}(?![^\n]*`)|~{3,})")
+_YAML_KEY = re.compile(r"[ \t]*[A-Za-z_][\w -]{0,40}:(?:[ \t]|$)")
+
+
+def front_matter_lines(lines: Sequence[str]) -> int:
+    """How many of ``lines`` (a text's, from its first) a YAML front matter takes: "---", "key: value"
+    records without a blank line, and a closing "---" or "..."; 0 when the text has none (a note that
+    opens with a rule, or an unclosed "---", is not one)."""
+    if len(lines) < 3 or lines[0].strip() != "---" or not _YAML_KEY.match(lines[1]):
+        return 0
+    for n in range(2, len(lines)):
+        if lines[n].strip() in ("---", "..."):
+            return n + 1
+        if not lines[n].strip():
+            return 0
+    return 0
 #: A line at least this long that stops mid-sentence was wrapped by an editor, not ended by its writer.
 WRAPPED_LINE_CHARS = 50
 
@@ -121,14 +140,12 @@ def _line_ends(text: str) -> list[int]:
     ends: list[int] = []
     pos = 0
     fenced = False
-    front = len(lines) > 1 and lines[0].strip() == "---"
+    front = front_matter_lines(lines)
     for n, line in enumerate(lines[:-1]):
         pos += len(line)
-        if FENCE_LINE.match(line):
+        if n >= front and FENCE.match(line):
             fenced = not fenced
-        elif front and n and line.strip() in ("---", "..."):
-            front = False
-        if fenced or front or not soft_wrap(line, lines[n + 1]):
+        if fenced or n < front or not soft_wrap(line, lines[n + 1]):
             ends.append(pos)
         pos += 1
     return ends

@@ -258,6 +258,10 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
     print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}); follow-up questions "
           "are read with the earlier ones. Empty line or Ctrl-D to quit.", file=stdout)
     history: list[Turn] = []
+    if hasattr(stdin, "reconfigure"):
+        # Bytes that are not UTF-8 (a Latin-1 terminal's "café") reach the engine, which refuses that line,
+        # rather than a UnicodeDecodeError ending the chat (the C locale's stdin does so already).
+        stdin.reconfigure(errors="surrogateescape")
     while True:
         print("\n? ", end="", file=stdout, flush=True)
         try:

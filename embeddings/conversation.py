@@ -274,7 +274,7 @@ def source_reference(question: str, history: Sequence[Turn]) -> SourceReference 
         if 0 <= index < len(items):
             return SourceReference(items[index], question[: match.start()] + " " + question[match.end():])
         if (groups.get("noun") or "source") in _PART_NOUNS:
-            return None  # "the second article of the statutes" after a one-source answer: a part of a document
+            continue  # "the second article of the statutes" after a one-source answer: a part of a document
         what = "quote" if quotes else "source"
         return SourceReference(
             None, question, f"the last answer has {len(items)} {what}{'s' if len(items) != 1 else ''}, "

@@ -889,8 +889,9 @@ class Engine:
 
 
 def _check_named(targets: Sequence[str | Path], what: str) -> None:
-    """Refuse a blank path or target: ``Path("")`` is the current folder, so ``index("")`` (an unset
-    shell variable) would make it a source and ``remove("")`` drop the source it is in."""
+    """Refuse a blank path or target given as a string: ``Path("")`` is the current folder, so
+    ``index([""])`` (an unset shell variable) would make it a source and ``remove([""])`` drop the
+    source it is in. (A ``Path("")`` is ``Path(".")`` already and cannot be told from it.)"""
     if any(isinstance(t, str) and not t.strip() for t in targets):
         raise InvalidRequest(f"an empty {what} names nothing: name a folder, a file or a document")
 

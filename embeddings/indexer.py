@@ -22,10 +22,10 @@ from .chunking import approximate_token_counts, chunk_text, chunked_alike, embed
 from .cpu import ThreadBudget
 from .documents import Document, read_file
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
-from .errors import DocumentRejected, ModelNotInstalled
+from .errors import DocumentRejected, ModelNotInstalled, mark_published
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
-from .sentences import headings, quotable_sentences
+from .sentences import headings, layout, quotable_sentences
 from .settings import EngineSettings
 from .sources import Plan
 from .store_api import IndexView, StoreBackend, index_family, open_store
@@ -81,10 +81,13 @@ def _section_starts(text: str) -> list[int]:
     holds nothing to quote)."""
     starts: list[int] = []
     previous_end = -1
+    underlined = layout(text).headings
     for start in headings(text, plain=False)[0]:
         if previous_end < 0 or text[previous_end:start].strip():
             starts.append(start)
         line_end = text.find("\n", start)
+        if line_end >= 0 and text.rfind("\n", 0, start) + 1 in underlined:  # "Orbit FAQ" and its "====="
+            line_end = text.find("\n", line_end + 1)
         previous_end = len(text) if line_end < 0 else line_end
     return starts
 
@@ -177,9 +180,14 @@ class Indexer:
                 sources=sources,
             )
             report.published = True
-        if not export_tried:
-            self._ensure_onnx()
-        _ensure_word_table(settings.data_dir)
+        try:
+            if not export_tried:
+                self._ensure_onnx()
+            _ensure_word_table(settings.data_dir)
+        except BaseException as exc:  # Ctrl-C here stops what follows the change, not the change
+            if report.published:
+                mark_published(exc)
+            raise
         report.seconds = time.perf_counter() - started
         emit(IndexProgress(stage="done", documents_done=total, documents_total=total,
                            chunks_done=report.chunks_total, chunks_total=report.chunks_total))

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .chunking import FENCE_LINE as _FENCE
+from .chunking import FENCE as _FENCE
+from .chunking import FENCE_LINE as _FENCE_LINE
+from .chunking import front_matter_lines
 from .chunking import line_end as logical_line_end
 from .chunking import line_start as logical_line_start
 from .chunking import split_sentences
@@ -78,7 +80,6 @@ _AFTER_BLANK = re.compile(r"\n[ \t]*\n[ \t]*([^\W\d_a-z][^a-z\n]{0,80})(?=\n|\Z)
 # and a rule or a setext heading's underline ("-----", "=====", "***", "___").
 _DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$")
 _RULE = re.compile(r"[ \t]{0,3}(?:=+|-{2,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$")
-_FRONT_FENCES = ("---", "...")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,11 @@ class Layout:
 def layout(text: str) -> Layout:
     """The block syntax of ``text`` (see :class:`Layout`), found in one pass over its lines.
 
-    Kept for the last few texts: the indexer reads every chunk of a document in turn."""
+    Stricter than CommonMark where plain text writes alike: a line is underlined into a heading only
+    when it stands alone (a blank line or the text's start above it), is at most 80 characters and
+    does not end as a statement does ("It closes at 17." above "---" is a paragraph and a rule; "-- "
+    above a signature is a rule; a question such as "Is Orbit free?" may be a heading). A table runs from its delimiter row to a blank line. Kept for the
+    last few texts: the indexer reads every chunk of a document in turn."""
     syntax: set[int] = set()
     setext: set[int] = set()
     header_rows: set[int] = set()
@@ -115,56 +120,55 @@ def layout(text: str) -> Layout:
     for line in lines:
         starts.append(pos)
         pos += len(line) + 1
-    in_front = len(lines) > 1 and lines[0].strip() == "---"
+    front_lines = front_matter_lines(lines)
     fenced = False
-    previous: int | None = None  # the line above, when it is prose another line may underline
+    underlinable: int | None = None  # the line above, when an underline below would make it a heading
     table = False
+    above_blank = True  # the line above is blank (or there is none)
     for n, (start, line) in enumerate(zip(starts, lines)):
         stripped = line.strip()
-        if in_front:
-            if n and stripped in _FRONT_FENCES:
-                in_front = False
-                syntax.add(start)
-            elif n:
-                front.add(start)
-            else:
-                syntax.add(start)
+        if n < front_lines:
+            (syntax if n == 0 or n == front_lines - 1 else front).add(start)
             continue
         if _FENCE.match(line):
             fenced = not fenced
             syntax.add(start)
-            previous = None
+            underlinable, table, above_blank = None, False, False
             continue
         if fenced:
             code.add(start)
             continue
         if not stripped:
-            previous, table = None, False
+            underlinable, table, above_blank = None, False, True
             continue
-        if "|" in line and _DELIMITER_ROW.match(line) and previous is not None and "|" in lines[n - 1]:
+        was_blank, above_blank = above_blank, False
+        if table:
+            if not line.lstrip().startswith(("#", ">")):
+                table_rows.add(start)
+                continue
+            table = False
+        if "|" in line and _DELIMITER_ROW.match(line) and n and "|" in lines[n - 1] and starts[n - 1] not in syntax:
             syntax.add(start)
-            header_rows.add(previous)
-            table_rows.add(previous)
-            table = True
-            previous = None
+            header_rows.add(starts[n - 1])
+            table_rows.add(starts[n - 1])
+            underlinable, table = None, True
             continue
-        if table and "|" in line:
-            table_rows.add(start)
-            continue
-        table = False
         if _RULE.match(line):
             syntax.add(start)
-            if previous is not None and not stripped.startswith(("*", "_")):
-                setext.add(previous)  # "Title" above "=====" or "-----"
-            previous = None
+            if underlinable is not None and stripped[0] in "=-":
+                setext.add(underlinable)  # "Opening hours" above "=====" or "-----"
+            underlinable = None
             continue
         opens = _LINE_PREFIX.match(line)
-        previous = start if not (opens.group("heading") or opens.group("list")) else None
+        underlinable = start if (
+            was_blank and not (opens.group("heading") or opens.group("list")) and len(stripped) <= 80
+            and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
+            and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
                   frozenset(code), frozenset(front))
 
 
-_MARKERS_5 = re.compile(r"^[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
+_MARKERS_5 = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
 
 
 def marked_up(text: str) -> bool:
@@ -172,7 +176,10 @@ def marked_up(text: str) -> bool:
     table's delimiter row, an underline or rule, a code block, a front matter; or a task box or a
     footnote label): its sentences may differ, so its vectors are not kept (``chunking.chunked_alike``)."""
     marks = layout(text)
-    return bool(marks.syntax or marks.front or marks.code or _MARKERS_5.search(text))
+    # Chunker 4 also took any line starting with ``` or ~~~ for a fence, and a first line "---" for a
+    # front matter's opening, when it found a soft wrap (``chunking._line_ends``).
+    return bool(marks.syntax or marks.front or marks.code or _MARKERS_5.search(text) or _FENCE_LINE.search(text)
+                or text.lstrip(" \t").startswith("---"))
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:

@@ -150,12 +150,16 @@ class Plan:
 # ---------------------------------------------------------------------- updating
 def _check_readable(paths: Sequence[Path], named: str = "") -> None:
     """Raise DocumentRejected, naming them, for paths that are neither a folder nor a file of a kind
-    docbot reads (``/dev/null``, a socket, ``notes.xlsx``): a source of them would index nothing."""
-    unread = [p for p in paths if not p.is_dir() and not (p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)]
+    docbot reads (``/dev/null``, a socket; ``notes.xlsx``): a source of them would index nothing."""
+    special = [p for p in paths if not p.is_dir() and not p.is_file()]
+    if special:
+        raise DocumentRejected(f"{', '.join(shown(p) for p in special)}{named}: neither a folder nor a file "
+                               "(a device, a socket or a pipe); nothing was changed")
+    unread = [p for p in paths if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES]
     if unread:
         raise DocumentRejected(
-            f"{', '.join(shown(p) for p in unread)}{named}: not a folder or a kind of document docbot reads "
-            f"(it reads {', '.join(SUPPORTED_SUFFIXES)} files); nothing was changed"
+            f"{', '.join(shown(p) for p in unread)}{named}: not a kind of document docbot reads (it reads "
+            f"{', '.join(SUPPORTED_SUFFIXES)} files); nothing was changed"
         )
 
 

@@ -130,6 +130,9 @@ def test_what_chunker_4_cut_alike_is_kept():
     plain = "# Rules\n\nBe kind.\n\n- No spam in #general.\n\nPrices are 5 | 6 euros.\n"
     assert chunked_alike(4, 5, plain) and chunked_alike(3, 5, plain)
     for marked in ("| a | b |\n|---|---|\n| 1 | 2 |\n", "Title\n=====\n\nText.\n", "One.\n\n___\n\nTwo.\n",
-                   "```\n# comment\n```\n", "---\ntitle: x\n---\nText.\n", "- [ ] Buy milk.\n", "[^1]: A note.\n"):
+                   "```\n# comment\n```\n", "---\ntitle: x\n---\nText.\n", "- [ ] Buy milk.\n", "[^1]: A note.\n",
+                   "> - [ ] Replace the bulb.\n", "> [^1]: Measured in 2019.\n",  # in a block quote too
+                   "```inline``` code\nwrapped here and\ngoing on\n",  # chunker 4 took it for a fence
+                   "---\nUnclosed and\nwrapped lines\n"):  # and this for a front matter
         assert not chunked_alike(4, 5, marked), marked
     assert not chunked_alike(3, 5, "Receipts must be submitted within 60 days of purchase, through the\nform.")

@@ -427,9 +427,10 @@ def test_a_question_that_is_not_utf8_is_one_line(session_index: EngineSettings) 
         assert out.stderr.splitlines()[-1].endswith(
             "b'caf\\xe9' is not UTF-8 text (is the terminal's encoding UTF-8?)"), out.stderr
     # In chat the line is refused and the conversation goes on
+    # (strict decoding, as under a UTF-8 locale; the C locale's stdin escapes such bytes anyway)
     chat = subprocess.run([sys.executable, "-m", "embeddings.cli", "--data-dir", str(session_index.data_dir), "chat"],
                           input=b"caf\xe9?\nWhat closed Catania airport?\n", capture_output=True, cwd=ROOT,
-                          env=clean_env(), timeout=300)
+                          env=clean_env(PYTHONIOENCODING="utf-8:strict"), timeout=300)
     out_text = chat.stdout.decode()
     assert chat.returncode == 0 and b"Traceback" not in chat.stderr
     assert "error: the question holds bytes that are not UTF-8 text" in out_text and "Catania" in out_text
@@ -451,28 +452,35 @@ def test_an_empty_path_or_target_is_refused(index_copy: EngineSettings, args: tu
 def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
     before = snapshot(index_copy.data_dir)
     out = run("--data-dir", str(index_copy.data_dir), "index", "/dev/null")
-    assert out.returncode == 1 and one_line(out.stderr).startswith(
-        "docbot: /dev/null: not a folder or a kind of document docbot reads")
+    assert out.returncode == 1 and one_line(out.stderr) == (
+        "docbot: /dev/null: neither a folder nor a file (a device, a socket or a pipe); nothing was changed")
     assert snapshot(index_copy.data_dir) == before
     settings_file = tmp_path / "hostname"
     settings_file.write_text("box\n")
     out = run("--data-dir", str(tmp_path / "new"), "index", env={"DOCBOT_DOCS_DIR": str(settings_file)})
-    assert out.returncode == 1 and "(DOCBOT_DOCS_DIR): not a folder or a kind of document" in one_line(out.stderr)
+    assert out.returncode == 1 and "hostname (DOCBOT_DOCS_DIR): not a kind of document docbot reads" in one_line(out.stderr)
     assert not (tmp_path / "new" / "CURRENT").exists()
 
 
-def test_ctrl_c_after_the_new_index_is_published_says_so(index_copy: EngineSettings, monkeypatch, capsys) -> None:
-    """The window after publishing (loading the new index, measuring its null profile) is not the change:
-    Ctrl-C there still exits 130, but says the change is made rather than that nothing changed."""
+@pytest.mark.parametrize("step", ["word table", "null profile"])
+def test_ctrl_c_after_the_new_index_is_published_says_so(index_copy: EngineSettings, monkeypatch, capsys,
+                                                         step: str) -> None:
+    """The window after publishing (the word table, loading the new index, measuring its null profile) is
+    not the change: Ctrl-C there still exits 130, but says the change is made rather than that nothing
+    changed."""
     from embeddings import engine as engine_module
+    from embeddings import indexer as indexer_module
     from embeddings.cli import main
 
     (index_copy.docs_dir / "tea.md").write_text("# Tea harvest\nDarjeeling growers picked the first flush.\n")
 
-    def interrupted(self, gen):
+    def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine_module.Engine, "null_profile", interrupted)
+    if step == "word table":
+        monkeypatch.setattr(indexer_module, "_ensure_word_table", interrupted)
+    else:
+        monkeypatch.setattr(engine_module.Engine, "null_profile", interrupted)
     status = main(["index", str(index_copy.docs_dir), "--no-progress"], settings=index_copy)
     err = capsys.readouterr().err
     assert status == 130

@@ -108,6 +108,7 @@ def test_the_parts_a_document_numbers_are_not_sources() -> None:
         assert source_reference(question, [single]) is None, question
         assert resolve(question, [single]).focus is None
     assert source_reference("the first article", [single]).doc_id == "wifi.txt"  # in range: that source
+    assert source_reference("compare the third article with [1]", [single]).doc_id == "wifi.txt"
     with pytest.raises(InvalidRequest, match="no source 5"):
         resolve("what does source 5 say?", [single])
     with pytest.raises(InvalidRequest, match="no quote 5"):

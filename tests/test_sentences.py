@@ -270,3 +270,47 @@ def test_a_comment_in_a_code_block_is_code_not_a_heading():
     units = dict(_units(text))
     assert units["install the software"] is Kind.HEADING and units["pip install stellarium-tools"] is Kind.PROSE
     assert units["Usage"] is Kind.HEADING
+
+
+def test_plain_text_rules_are_not_underlines():
+    """Only a line standing alone, short and not ending as a statement does, is underlined into a
+    heading: a paragraph's last line above "---", a signature's "-- ", a quote's or an item's line above
+    a rule stay what they are, and so does a paragraph an editor wrapped."""
+    cases = {
+        "The library opens at 9.\nIt closes at 17.\n---\n\nMore text here.\n":
+            ["The library opens at 9.", "It closes at 17.", "More text here."],
+        "Hi Anna,\n\nThe invoice was paid on 3 May.\n-- \nJohn Smith\n":
+            ["Hi Anna,", "The invoice was paid on 3 May.", "John Smith"],
+        "> The meeting moved to Friday.\n---\n": ["The meeting moved to Friday."],
+        "- item one\n  continued here\n---\n": ["item one\n  continued here"],
+        "Opening hours of the library and the\nreading room\n-----\n\nWe open at 9.\n":
+            ["Opening hours of the library and the\nreading room", "We open at 9."],
+    }
+    for text, units in cases.items():
+        assert [(t, k) for t, k in _units(text)] == [(u, Kind.LIST if u.startswith("item") else Kind.PROSE)
+                                                    for u in units], text
+        assert headings(text, plain=False) == ([], [])
+
+
+def test_two_underlined_headings_in_a_row_are_one_section():
+    from embeddings.indexer import _section_starts
+
+    text = "Orbit FAQ\n=========\n\nIs Orbit free?\n--------------\n\nYes, it is free.\n"
+    assert headings(text, plain=False)[1] == ["Orbit FAQ", "Is Orbit free?"]
+    assert _section_starts(text) == [0]  # as "# Orbit FAQ" above "## Is Orbit free?": no chunk of a bare heading
+
+
+def test_only_a_closed_front_matter_is_one_and_inline_code_opens_no_fence():
+    unclosed = "---\n# Title\n\nSome text.\n\n## Section\n\nBody text.\n"
+    assert _units(unclosed) == [("Title", Kind.HEADING), ("Some text.", Kind.PROSE), ("Section", Kind.HEADING),
+                                ("Body text.", Kind.PROSE)]
+    opened_by_a_rule = "---\n\nA note.\n\n# Heading\n\nBody.\n\n---\n\nEnd.\n"
+    assert [t for t, _ in _units(opened_by_a_rule)] == ["A note.", "Heading", "Body.", "End."]
+    inline = "```inline``` is how code is written.\n\n# Real\n\nText.\n"
+    assert headings(inline, plain=False)[1] == ["Real"]
+    assert ("Real", Kind.HEADING) in _units(inline)
+
+
+def test_a_table_runs_to_a_blank_line():
+    text = "| a | b |\n|---|---|\n| 1 | 2 |\nTotal\n\nAfter.\n"
+    assert _units(text) == [("a | b", Kind.HEADING), ("1 | 2", Kind.LIST), ("Total", Kind.LIST), ("After.", Kind.PROSE)]

@@ -12,8 +12,7 @@ from datetime import datetime
 from ..errors import DocumentRejected
 from . import Extracted, too_long
 
-# A YAML front matter ("---" lines around "key: value" ones) at the very top, and its title.
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*\n)*?(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+# A YAML front matter's title (the front matter: ``chunking.front_matter_lines``).
 _FRONT_TITLE = re.compile(r"^title:[ \t]*(?P<title>\S[^\n]*?)[ \t]*$", re.MULTILINE)
 _DATE = re.compile(r"^\d{8}$")
 _URL = re.compile(r"^https?://\S+$")
@@ -60,12 +59,14 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
 def _title(head: str) -> str | None:
     """A Markdown note's title: its front matter's ``title:``, else its first heading (``#`` or
     underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
+    from ..chunking import front_matter_lines
     from ..sentences import headings
 
-    front = _FRONT_MATTER.match(head)
-    if front is not None:
-        title = _FRONT_TITLE.search(front.group(0))
-        if title is not None and title.group("title").strip("\"' "):
-            return title.group("title").strip("\"' ")
+    lines = head.split("\n")
+    front = "\n".join(lines[: front_matter_lines(lines)])
+    title = _FRONT_TITLE.search(front)
+    # A folded or literal block (`title: >-`) says its text is on the lines below: left to the heading.
+    if title is not None and title.group("title").strip("\"' ") and title.group("title")[0] not in ">|":
+        return title.group("title").strip("\"' ")
     found = headings(head, plain=False)[1]
     return found[0].strip() or None if found else None
