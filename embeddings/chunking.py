@@ -182,16 +182,19 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     and a collection of articles with blank lines between paragraphs (the news2022 corpus: none of
     4,816) is not embedded again for it. Version 5 differs from 4 only where ``sentences.layout``
     finds block syntax (tables, underlined headings, rules, code blocks, front matter, task boxes
-    and footnotes: ``sentences.marked_up``; 122 of the 4,816 news2022 articles have a rule).
+    and footnotes: ``sentences.marked_up``; 122 of the 4,816 news2022 articles have a rule), and
+    where a note's title reads differently (``formats.plain.title_of``: the title is embedded with
+    every chunk).
     """
     if version == current:
         return True
     if version == 3 and (has_soft_wraps(text) or FENCE_LINE.search(text)):
         return False
     if version in (3, 4) and current == 5:
-        from .sentences import marked_up  # sentences splits with this module's split_sentences
+        from .formats.plain import title_before_5, title_of  # formats reads with sentences, which splits here
+        from .sentences import marked_up
 
-        return not marked_up(text)
+        return not marked_up(text) and title_before_5(text) == title_of(text)
     return version == 3 and current == 4
 
 

@@ -52,7 +52,6 @@ _LINE_PREFIX = re.compile(
     r"[ \t]*(?:>[ \t]?)*[ \t]*(?:(?P<heading>#{1,6})[ \t]+|(?P<list>(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]+)"
     r"(?:\[[ xX]\][ \t]+)?|\[\^[^\]\n]{1,40}\]:[ \t]*))?"
 )
-_TRAILING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
 # A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
 # Vucci)") or a credit label at its start. The whole line is the caption, not only its last sentence.
@@ -78,8 +77,10 @@ _AFTER_BLANK = re.compile(r"\n[ \t]*\n[ \t]*([^\W\d_a-z][^a-z\n]{0,80})(?=\n|\Z)
 
 # Lines that are Markdown syntax and nothing else: a table's delimiter row ("|---|:--:|", "--- | ---"),
 # and a rule or a setext heading's underline ("-----", "=====", "***", "___").
-_DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$")
-_RULE = re.compile(r"[ \t]{0,3}(?:=+|-{2,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$")
+# (Written so that no two runs of blanks can share the same blanks: a line of thousands of spaces is read
+# in linear time, not quadratic.)
+_DELIMITER_ROW = re.compile(r"[ \t]*(?:\|[ \t]*)?:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+(?:\|[ \t]*)?$")
+_RULE = re.compile(r"[ \t]{0,3}(?:(?:=+|-{2,})[ \t]*|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def layout(text: str) -> Layout:
                   frozenset(code), frozenset(front))
 
 
-_MARKERS_5 = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
+_MARKERS_5 = re.compile(r"^(?:[ \t]*>)*[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
 
 
 def marked_up(text: str) -> bool:
@@ -179,7 +180,7 @@ def marked_up(text: str) -> bool:
     # Chunker 4 also took any line starting with ``` or ~~~ for a fence, and a first line "---" for a
     # front matter's opening, when it found a soft wrap (``chunking._line_ends``).
     return bool(marks.syntax or marks.front or marks.code or _MARKERS_5.search(text) or _FENCE_LINE.search(text)
-                or text.lstrip(" \t").startswith("---"))
+                or text.split("\n", 1)[0].strip() == "---")
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
@@ -268,8 +269,7 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
                 block = Kind.HEADING
         body_start, body_end = max(m.end() if m is not None else line_start, pos), min(line_end, end)
         if block is Kind.HEADING:
-            t = _TRAILING_HASHES.search(text, body_start, body_end)
-            body_end = t.start() if t else body_end
+            body_end = _before_closing_hashes(text, body_start, body_end)
         if line_start in marks.table_rows:  # a row's outer pipes are syntax; the ones between cells stay
             body_start, body_end = _inside_pipes(text, body_start, body_end)
         kinds: dict[tuple[int, int], Kind] = {}
@@ -283,6 +283,17 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
                 out.append(Sentence(s, e, _classify(text[s:e], kinds[lines])))
         pos = line_end + 1
     return out
+
+
+def _before_closing_hashes(text: str, start: int, end: int) -> int:
+    """Where heading ``text[start:end]``'s text ends: before its closing hashes ("## Expense policy ##"),
+    which follow a blank; ``end`` when it has none. (Read from the end, not searched for: a regular
+    expression took quadratic time on a heading line holding a long run of spaces.)"""
+    line = text[start:end].rstrip(" \t")
+    core = line.rstrip("#")
+    if len(core) < len(line) and core[-1:] in (" ", "\t"):
+        return start + len(core.rstrip(" \t"))
+    return end
 
 
 def _inside_pipes(text: str, start: int, end: int) -> tuple[int, int]:
@@ -299,7 +310,15 @@ def _physical_end(text: str, pos: int) -> int:
     return len(text) if end < 0 else end
 
 
-_HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*?)[ \t#]*$", re.MULTILINE)
+# Its text is read without its closing hashes and blanks (``_heading_text``): a lazy group before
+# ``[ \t#]*$`` took quadratic time on a heading line holding a long run of spaces.
+_HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(\S[^\n]*)$", re.MULTILINE)
+
+
+def _heading_text(rest: str) -> str:
+    """A Markdown heading's text without its closing hashes and blanks ("Expense policy ##"); a heading
+    of hashes only keeps its first ("# ##" is "#")."""
+    return rest.rstrip(" \t#") or rest[0]
 
 
 def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
@@ -312,7 +331,7 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
     license"), so evidence scoring counts its words at a discount.
     """
     marks = layout(text)
-    found = [(m.start(), m.group(1)) for m in _HEADING_LINE.finditer(text)
+    found = [(m.start(), _heading_text(m.group(1))) for m in _HEADING_LINE.finditer(text)
              if m.start() not in marks.code and m.start() not in marks.front] if "#" in text else []
     for start in marks.headings:  # setext: "Opening hours" above "============="
         line = text[start : _physical_end(text, start)]

@@ -136,3 +136,10 @@ def test_what_chunker_4_cut_alike_is_kept():
                    "---\nUnclosed and\nwrapped lines\n"):  # and this for a front matter
         assert not chunked_alike(4, 5, marked), marked
     assert not chunked_alike(3, 5, "Receipts must be submitted within 60 days of purchase, through the\nform.")
+    # A title read differently is embedded with every chunk: "#" then a line (chunker 4 read "Foo bar"),
+    # a full-width space after "#", an underline at the edge of the title window; and a first "---"
+    # after a form feed, which chunker 4 took for a front matter's opening.
+    for retitled in ("#\nFoo bar\n\nText.\n", "#\u3000見出し\n\n本文です。\n",
+                     "A" * 3990 + "\n\nTitle\n-- then more words\n\nbody\n",
+                     "\x0c---\nThis is a long line of text that wraps because the editor wrapped it at the\ncolumn.\n"):
+        assert not chunked_alike(4, 5, retitled), retitled[:20]

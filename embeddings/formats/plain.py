@@ -53,15 +53,29 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
             when = None
         if when is not None and lines[3].strip():
             return Extracted(text=lines[3], title=lines[0].strip() or None, date=when, url=lines[2].strip())
-    return Extracted(text=text, title=_title(text[:4000]))
+    return Extracted(text=text, title=title_of(text))
 
 
-def _title(head: str) -> str | None:
+#: How far into a note its title is looked for.
+_TITLE_WINDOW = 4000
+# The title as chunker 4 read it (any first "#" line; ``\s`` also crossed a line break and matched
+# Unicode spaces): ``chunking.chunked_alike`` compares it with today's.
+_HEADING_BEFORE_5 = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>\S.*?)\s*#*\s*$", re.MULTILINE)
+
+
+def title_before_5(text: str) -> str | None:
+    """The title chunker 4's docbot gave a note (see ``_HEADING_BEFORE_5``)."""
+    heading = _HEADING_BEFORE_5.search(text[:_TITLE_WINDOW])
+    return heading.group("title") if heading else None
+
+
+def title_of(text: str) -> str | None:
     """A Markdown note's title: its front matter's ``title:``, else its first heading (``#`` or
     underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
     from ..chunking import front_matter_lines
     from ..sentences import headings
 
+    head = text[:_TITLE_WINDOW]
     lines = head.split("\n")
     front = "\n".join(lines[: front_matter_lines(lines)])
     title = _FRONT_TITLE.search(front)
