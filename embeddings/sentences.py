@@ -107,8 +107,9 @@ def layout(text: str) -> Layout:
     Stricter than CommonMark where plain text writes alike: a line is underlined into a heading only
     when it stands alone (a blank line or the text's start above it), is at most 80 characters and
     does not end as a statement does ("It closes at 17." above "---" is a paragraph and a rule; "-- "
-    above a signature is a rule; a question such as "Is Orbit free?" may be a heading). A table runs from its delimiter row to a blank line. Kept for the
-    last few texts: the indexer reads every chunk of a document in turn."""
+    above a signature is a rule; a question such as "Is Orbit free?" may be a heading). A table runs
+    from its delimiter row to a blank line. Kept for the last few texts: the indexer reads every chunk
+    of a document in turn."""
     syntax: set[int] = set()
     setext: set[int] = set()
     header_rows: set[int] = set()
@@ -277,7 +278,8 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
             s, e = _trim_emphasis(text, span.start, span.end)
             if e > s:
                 # A caption or credit marks the lines it is on, not a whole wrapped paragraph.
-                lines = (max(text.rfind("\n", 0, s) + 1, m.end() if m is not None else line_start), _physical_end(text, e))
+                body_from = m.end() if m is not None else line_start
+                lines = (max(text.rfind("\n", 0, s) + 1, body_from), _physical_end(text, e))
                 if lines not in kinds:
                     kinds[lines] = _line_kind(text[lines[0] : lines[1]], block)
                 out.append(Sentence(s, e, _classify(text[s:e], kinds[lines])))

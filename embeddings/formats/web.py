@@ -5,7 +5,8 @@ The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<ar
 forms, scripts, hidden elements and blocks whose class or id names them (``site-footer``,
 ``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ...). It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
-``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank line. Metadata comes from the page's head when present: the title (``og:title``, else the first
+``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
+line. Metadata comes from the page's head when present: the title (``og:title``, else the first
 ``<h1>`` of the main text, else ``<title>``), the canonical URL (``<link rel="canonical">``, else
 ``og:url``) and the published date (``article:published_time`` and the other usual meta tags,
 JSON-LD ``datePublished``, else a ``<time datetime>`` in the main text).
