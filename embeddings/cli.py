@@ -548,9 +548,31 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
 
 
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
+    writes = args.command in ("index", "remove")
+    check_data_dir(settings.data_dir, write=writes)
+    if not writes or settings.data_dir.exists():
+        return _run(args, settings)
+    try:
+        return _run(args, settings)
+    except BaseException:
+        _forget_new_data_dir(settings.data_dir)
+        raise
+
+
+def _forget_new_data_dir(data_dir: Path) -> None:
+    """Remove the data directory a failed ``index`` or ``remove`` created when it holds nothing but the
+    change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
+    try:
+        if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
+            (data_dir / "reindex.lock").unlink(missing_ok=True)
+            data_dir.rmdir()
+    except OSError:
+        pass  # kept: whatever is in it (or the folder itself) is not ours to judge
+
+
+def _run(args: argparse.Namespace, settings: EngineSettings) -> int:
     engine = Engine(settings)
     as_json = getattr(args, "json", False)
-    check_data_dir(settings.data_dir, write=args.command in ("index", "remove"))
     if args.command in ("index", "ask", "search", "chat"):
         # The query encoder is made (and the question embedded) while the index opens.
         warming = engine.warm_up(getattr(args, "text", None)) if args.command != "index" else None

@@ -513,3 +513,18 @@ def test_ctrl_c_during_an_import_is_an_interruption_not_a_crash(capsys) -> None:
 
     with pytest.raises(ImportError, match="onnxruntime"):
         run_reporting("docbot", broken_install)
+
+
+def test_a_mistyped_data_dir_is_not_left_behind(tmp_path: Path) -> None:
+    """`index` or `remove` into a data directory that does not exist, failing before anything is written,
+    leaves no folder holding only the change's lock; a failure in an existing one leaves it as it was."""
+    typo = tmp_path / "dta"
+    out = run("--data-dir", str(typo), "remove", "notes.md")
+    assert out.returncode == 1 and one_line(out.stderr) == f"docbot: no index in {typo} yet: nothing to remove"
+    out = run("--data-dir", str(typo), "index", str(tmp_path / "nowhere"))
+    assert out.returncode == 1 and "no such file or folder" in one_line(out.stderr)
+    assert not typo.exists()
+    existing = tmp_path / "data"
+    existing.mkdir()
+    out = run("--data-dir", str(existing), "remove", "notes.md")
+    assert out.returncode == 1 and existing.is_dir()
