@@ -76,6 +76,8 @@ def front_matter_lines(lines: Sequence[str]) -> int:
         if not lines[n].strip():
             return 0
     return 0
+
+
 #: A line at least this long that stops mid-sentence was wrapped by an editor, not ended by its writer.
 WRAPPED_LINE_CHARS = 50
 

@@ -481,12 +481,12 @@ def _os_error(exc: OSError) -> str:
 
 
 @contextlib.contextmanager
-def _counting_interrupts() -> Iterator[list[int]]:
+def _counting_interrupts(enabled: bool = True) -> Iterator[list[int]]:
     """While inside, count Ctrl-Cs in the list yielded (Python's own handler still raises KeyboardInterrupt).
-    Only the main thread can install a handler, and only Python's default one is wrapped: elsewhere, or
-    under another handler, nothing is counted."""
+    Only the main thread can install a handler, and only Python's default one is wrapped: elsewhere, under
+    another handler, or not ``enabled``, nothing is counted."""
     count = [0]
-    if threading.current_thread() is not threading.main_thread() or (
+    if not enabled or threading.current_thread() is not threading.main_thread() or (
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield count
         return
@@ -523,7 +523,7 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
     """
     interrupts = [0]
     try:
-        with _counting_interrupts() if count_interrupts else contextlib.nullcontext(interrupts) as interrupts:
+        with _counting_interrupts(count_interrupts) as interrupts:
             status = body()
             sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
         return status
@@ -550,12 +550,12 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     writes = args.command in ("index", "remove")
     check_data_dir(settings.data_dir, write=writes)
-    if not writes or settings.data_dir.exists():
-        return _run(args, settings)
+    creates = writes and not settings.data_dir.exists()
     try:
         return _run(args, settings)
     except BaseException:
-        _forget_new_data_dir(settings.data_dir)
+        if creates:
+            _forget_new_data_dir(settings.data_dir)
         raise
 
 

@@ -180,11 +180,13 @@ _ORDINALS = {
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
     "last": -1, "final": -1,
 }
-_SOURCE_NOUN = r"(?P<noun>source|article|document|doc|link|reference|citation|quote|excerpt|passage|snippet)s?"
-_NUMBERED_NOUN = r"(?P<noun>source|link|reference|citation|quote|excerpt|passage|snippet)s?"
+_NOUNS = ("source", "article", "document", "doc", "link", "reference", "citation", "quote", "excerpt", "passage",
+          "snippet")
 _QUOTE_NOUNS = frozenset({"quote", "excerpt", "passage", "snippet"})
 #: Nouns that also name the parts of a document: "the third article" beyond the sources shown is one.
 _PART_NOUNS = frozenset({"article", "document", "doc"})
+_SOURCE_NOUN = rf"(?P<noun>{'|'.join(_NOUNS)})s?"
+_NUMBERED_NOUN = rf"(?P<noun>{'|'.join(n for n in _NOUNS if n not in _PART_NOUNS)})s?"
 _REFERENCES = (
     # "the second source", "the last quote"
     re.compile(rf"\b(?:the |that |this )?(?P<ord>{'|'.join(_ORDINALS)}) {_SOURCE_NOUN}\b"),

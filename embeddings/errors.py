@@ -105,7 +105,6 @@ def published_before(exc: BaseException) -> bool:
     return bool(getattr(exc, _PUBLISHED, False))
 
 
-
 def is_text(value: str) -> bool:
     """Whether ``value`` is text: no lone surrogates, which is what Python makes of bytes that are not
     UTF-8 in a command line or a pipe ("caf\\xe9" typed in a Latin-1 terminal)."""

@@ -268,7 +268,8 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
                 block = Kind.HEADING if line_start in marks.header_rows else Kind.LIST
             elif block is Kind.PROSE and (line_start in marks.headings or _plain_heading(text, line_start, line_end)):
                 block = Kind.HEADING
-        body_start, body_end = max(m.end() if m is not None else line_start, pos), min(line_end, end)
+        body_from = m.end() if m is not None else line_start  # after the line's markers
+        body_start, body_end = max(body_from, pos), min(line_end, end)
         if block is Kind.HEADING:
             body_end = _before_closing_hashes(text, body_start, body_end)
         if line_start in marks.table_rows:  # a row's outer pipes are syntax; the ones between cells stay
@@ -278,7 +279,6 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
             s, e = _trim_emphasis(text, span.start, span.end)
             if e > s:
                 # A caption or credit marks the lines it is on, not a whole wrapped paragraph.
-                body_from = m.end() if m is not None else line_start
                 lines = (max(text.rfind("\n", 0, s) + 1, body_from), _physical_end(text, e))
                 if lines not in kinds:
                     kinds[lines] = _line_kind(text[lines[0] : lines[1]], block)

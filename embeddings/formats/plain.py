@@ -78,9 +78,10 @@ def title_of(text: str) -> str | None:
     head = text[:_TITLE_WINDOW]
     lines = head.split("\n")
     front = "\n".join(lines[: front_matter_lines(lines)])
-    title = _FRONT_TITLE.search(front)
+    found_title = _FRONT_TITLE.search(front)
+    title = found_title.group("title") if found_title else ""
     # A folded or literal block (`title: >-`) says its text is on the lines below: left to the heading.
-    if title is not None and title.group("title").strip("\"' ") and title.group("title")[0] not in ">|":
-        return title.group("title").strip("\"' ")
+    if title.strip("\"' ") and title[0] not in ">|":
+        return title.strip("\"' ")
     found = headings(head, plain=False)[1]
     return found[0].strip() or None if found else None
