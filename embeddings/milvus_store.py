@@ -199,8 +199,16 @@ class MilvusStore:
     def _chunks(self, name: str) -> str:
         return f"{name}_chunks"
 
+    def _not_created(self) -> bool:
+        """Whether this is a Milvus Lite file that does not exist yet: nothing is published there, and
+        opening it would create it (and its folder), so a question with a mistyped ``--data-dir``
+        would leave a new database behind."""
+        return self.lite and self._client is None and not Path(self.uri).exists()
+
     def pointer(self) -> str | None:
         """The generation the alias points at (its docs collection's name without ``_docs``), or None."""
+        if self._not_created():
+            return None
         client = self.client
         try:
             if self.alias not in client.list_aliases().get("aliases", []):
@@ -212,6 +220,8 @@ class MilvusStore:
 
     def generations(self) -> list[str]:
         """Every generation of this alias with a collection in Milvus, finished or not, oldest first."""
+        if self._not_created():
+            return []
         prefix = f"{self.alias}_g"
         names = {c.removesuffix("_docs").removesuffix("_chunks") for c in self.client.list_collections()
                  if c.startswith(prefix) and c.endswith(("_docs", "_chunks"))}

@@ -186,6 +186,21 @@ def test_model_mismatch_refuses_to_answer_or_extend(backend_settings):
         assert "another --data-dir" in str(refused.value)  # says how to keep both indexes
 
 
+def test_questions_before_any_index_say_so_and_create_nothing(backend_settings, tmp_path):
+    """A mistyped ``--data-dir`` (or a first question before `docbot index`) leaves no database behind:
+    Milvus Lite creates its file when it is opened, so a question must not open one that is not there."""
+    from embeddings import IndexNotFound
+
+    settings = backend_settings(milvus_uri=None)  # Milvus Lite's default file: DATA_DIR/milvus.db
+    before = sorted(tmp_path.rglob("*"))
+    engine = Engine(settings)
+    for ask in (lambda: engine.ask(VOLCANO_QUESTION), lambda: engine.search(VOLCANO_QUESTION), engine.sources):
+        with pytest.raises(IndexNotFound, match="run `docbot index`"):
+            ask()
+    assert engine.verify().serving is None
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 def test_another_engine_sees_a_new_publication_on_its_next_question(backend_settings):
     settings = backend_settings()
     serving = Engine(settings)
