@@ -39,6 +39,8 @@ _GROWABLE = (Kind.PROSE, Kind.LIST)
 # before any closing quote marks, brackets or emphasis.
 _LEADS_IN = ("?", "?!", ":", "\u2014", "\u2013", " -", "--")
 _CLOSERS = "\"'\u201d\u2019)]*_ \t\r\n"
+# What a table cell holds when it says "none" ("-", "\u2014"): the row ends on a cell, not on a dash.
+_EMPTY_CELL = " \t-\u2013\u2014"
 
 
 def leads_in(sentence: str) -> bool:
@@ -49,7 +51,10 @@ def leads_in(sentence: str) -> bool:
     question it then answers). A quote never ends on one: it takes in what follows (``_grow``), or,
     when nothing in its paragraph follows, it is not quoted.
     """
-    return sentence.rstrip(_CLOSERS).endswith(_LEADS_IN)
+    body = sentence.rstrip(_CLOSERS)
+    if "|" in body and not body.rsplit("|", 1)[1].strip(_EMPTY_CELL):
+        return False  # a table row whose last cell is empty ("Littering | 10 euro fine | -"): a statement
+    return body.endswith(_LEADS_IN)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ NOTES = {
                   "The planetarium software runs on the old laptop in the office.\n",
     "statutes.md": "# Club statutes\n\nArticle 5. Members must pay the yearly fee before the end of March.\n",
     "wifi.txt": "The club's wifi password is stargazer42 and it changes every January.\n",
+    "fines.md": "# Fines\n\n| Offence | First time | Second time |\n| --- | --- | --- |\n"
+                "| Littering | 10 euro fine | - |\n| Speeding | 50 euro fine | n/a |\n| Parking | 20 euro fine | 40 euro fine |\n",
     "workshops.md": "# Workshops\n\nZoe\u0308 leads the spectroscopy workshop every Thursday evening.\n",
 }
 _MARKUP_EDGES = ("|", "#", "- ", "* ", "---", "===", "***", "___", "[ ]", "[x]", "```")
@@ -45,6 +47,12 @@ def test_a_table_row_is_quoted_without_its_pipes_or_its_neighbours(notes):
     quotes = _checked(notes, notes.ask("How much is an adult ticket?"))
     assert "Adult | 12 euros" in quotes
     assert not any("Ticket | Price" in q or "---" in q for q in quotes)
+
+
+def test_a_table_row_ending_in_an_empty_cell_is_quoted(notes):
+    # "| - |" is a cell saying "none", not a dash leading in to what follows (as "New York CNN -" does).
+    quotes = _checked(notes, notes.ask("What is the fine for littering?"))
+    assert quotes[0] == "Littering | 10 euro fine | -"
 
 
 def test_an_underlined_heading_is_a_title_and_never_a_quote(notes):
