@@ -45,7 +45,7 @@ from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
 from .sentences import Kind
-from .spelling import Forms, Held, corpus_forms
+from .spelling import Forms, Held, as_meant, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -192,8 +192,9 @@ class Query:
 
 
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
-    """A text's words and their stems in the corpus's forms (``spelling.corpus_forms``)."""
-    toks = words(text)
+    """A text's words as meant (``spelling.as_meant``) and their stems in the corpus's forms
+    (``spelling.corpus_forms``)."""
+    toks = as_meant(words(text), held, stems)
     return toks, corpus_forms(toks, stems(toks), held, stems)
 
 
@@ -514,12 +515,18 @@ def _answer_type_stems() -> frozenset[str]:
     return frozenset(stems(sorted(ANSWER_TYPE_WORDS)))
 
 
+def _as_typed(text: str) -> dict[str, str]:
+    """The words of ``text`` by their stems: what an absent stem was typed as (``held_as_variant``)."""
+    toks = words(text)
+    return dict(zip(stems(toks), toks))
+
+
 def _rarity_mass(unheld: dict[str, float]) -> float:
     """The rarity of ``unheld``'s words above :data:`COMMON_RARITY`, summed: what their absence weighs."""
     return sum(w - COMMON_RARITY for w in unheld.values())
 
 
-def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
+def _absent_in(unheld: dict[str, float], passages: list[list[str]], typed: dict[str, str] | None = None) -> float:
     """:func:`absent_words` for a question, from the sentences of its scored passages (one list per
     passage): a word one of them holds in another spelling ("CLA" in "contributor license agreement")
     is in a document, so it is charged to none of them, whichever passage's sentence leads the answer.
@@ -532,7 +539,7 @@ def _absent_in(unheld: dict[str, float], passages: list[list[str]]) -> float:
         words = tokens(sentences)
         held = set().union(*terms_of(words))
         flat = [w for ws in words for w in ws]
-        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat)}
+        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat, (typed or {}).get(t, ""))}
     return _rarity_mass(unheld)
 
 
@@ -737,8 +744,8 @@ def score(
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     age = (ages([gen.doc_date(d) for d in docs], query.asked_on, query.recent_days) if query.recent_days
            else np.zeros(len(docs)))
-    absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))])
-              if unheld else 0.0)
+    absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
+                         _as_typed(query.text)) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))

@@ -20,6 +20,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from .lexical import STOP_WORDS, is_stop_word
+from .rarity import zipf
+from .variants import one_edit_apart
+
 #: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
 Held = Callable[[Iterable[str]], "set[str] | None"]
 
@@ -151,3 +155,78 @@ def corpus_forms(
                 if spelling:
                     searched.append(s)
     return Forms(out, aliases, searched)
+
+
+#: Chat shorthand for words ("ppl", "abt", "bc"), and fillers that ask nothing ("pls", "thx", "lol").
+#: A question typed in a Discord channel is full of them; read literally, each is a rare word that no
+#: document holds, and the abstention charges a question for such a word ("how long is a shift pls"
+#: was refused where "how long is a shift" was answered).
+_SHORTHAND = {
+    "ppl": "people", "abt": "about", "bc": "because", "cuz": "because", "coz": "because", "ur": "your",
+    "msg": "message", "msgs": "messages", "pic": "picture", "pics": "pictures", "tmrw": "tomorrow",
+    "tmr": "tomorrow", "tho": "though", "govt": "government", "pls": "", "plz": "", "pleez": "", "thx": "",
+    "thnx": "", "ty": "", "lol": "", "btw": "", "imo": "", "imho": "", "fyi": "", "tbh": "", "idk": "",
+    "omg": "", "rn": "", "asap": "",
+}
+#: A misspelt function word ("waht", "hw", "wht") is one edit from a stop word of at least this length...
+_MIN_FUNCTION_WORD = 3
+#: ...and is itself no common word: "doe" (Zipf 3.8) and "wit" (4.0) are words of their own.
+_MAX_TYPO_ZIPF = 3.5
+
+
+def _typo_of_a_function_word(word: str) -> bool:
+    """Whether ``word`` is a stop word mistyped ("waht", "hw", "wht", "teh"): one letter added, dropped,
+    changed or two swapped, and not a common word of its own."""
+    if len(word) < _MIN_FUNCTION_WORD - 1 or zipf(word) >= _MAX_TYPO_ZIPF:
+        return False
+    return any(len(s) >= _MIN_FUNCTION_WORD and one_edit_apart(word, s) for s in _FUNCTION_WORDS)
+
+
+_FUNCTION_WORDS = tuple(w for w in STOP_WORDS if w.isalpha() and len(w) >= _MIN_FUNCTION_WORD)
+
+
+#: A word no dictionary knows ("lnog") is a common word ("long", at least this Zipf frequency) with
+#: two neighbouring letters swapped: the commonest typing slip, and one that seldom makes another word.
+_MIN_SWAPPED_ZIPF = 4.0
+
+
+def _unswapped(word: str) -> str | None:
+    """The common word ``word`` is with two neighbouring letters swapped back, if it is no word itself."""
+    if len(word) < 4 or not word.isalpha() or zipf(word) > 0.0:
+        return None
+    best, best_zipf = None, _MIN_SWAPPED_ZIPF
+    for i in range(len(word) - 1):
+        if word[i] != word[i + 1]:
+            other = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            if (z := zipf(other)) >= best_zipf:
+                best, best_zipf = other, z
+    return best
+
+
+def as_meant(words: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]) -> list[str]:
+    """A question's words (``lexical.words``: no stop words) as its writer meant them: chat shorthand
+    read as its word ("ppl" -> "people") or dropped when it asks nothing ("pls"), a mistyped
+    function word ("waht", "hw") dropped as the stop word it is, and a word no dictionary knows read
+    as the common word it is with two letters swapped back ("lnog" -> "long").
+
+    Only a word the corpus does not hold is read so (a document may use "PLS" as a name), and only
+    when ``held`` can tell. Content words keep their spelling here: a typo of one ("coordinater") is
+    read by the abstention against the passage's words (``variants.held_as_variant``).
+    """
+    odd = [w for w in words if w in _SHORTHAND or (w.isalpha() and _typo_of_a_function_word(w))
+           or _unswapped(w) is not None]
+    if held is None or not odd:
+        return words
+    present = held(set(stem(odd)))
+    if present is None:
+        return words
+    out: list[str] = []
+    for w, s in zip(words, stem(words)):
+        if w not in odd or s in present:
+            out.append(w)
+        elif w in _SHORTHAND:
+            out.extend(m for m in _SHORTHAND[w].split() if not is_stop_word(m))
+        elif (meant := _unswapped(w)) is not None:
+            if not is_stop_word(meant):
+                out.append(meant)
+    return out

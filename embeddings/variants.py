@@ -14,16 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .lexical import is_stop_word
+from .rarity import zipf
 
 _MIN_PREFIX = 3  # "mod" -> "moderator"; two letters prefix too many words
 _MIN_TYPO = 5  # one edit away is a typo only in a word this long ("port" vs "post" is not)
 _ACRONYM = range(2, 6)  # letters of an acronym
 
 
-def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Sequence[str]) -> bool:
+def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Sequence[str], word: str = "") -> bool:
     """Whether ``term`` (a stemmed question word the corpus does not hold) is in the passage as another
     spelling: the start of a longer passage term, one edit away from one (a typo in a word of at least
-    five letters), or the initials of consecutive passage tokens ("pr" -> "pull request")."""
+    five letters), or the initials of consecutive passage tokens ("pr" -> "pull request").
+
+    ``word`` is the question's word as typed: a typo is also read against the passage's words as
+    written, as its stem may be further from theirs than the word is ("coordinater" stems to
+    "coordinat", "coordinator" to "coordin"), and a four-letter word no dictionary knows is a typo of
+    a passage word with two neighbouring letters swapped ("lnog" for "long")."""
     if not term.isalpha():
         return False
     for other in passage_terms:
@@ -31,7 +37,20 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
             return True
         if min(len(term), len(other)) >= _MIN_TYPO and one_edit_apart(term, other):
             return True
-    return len(term) in _ACRONYM and is_acronym(term, passage_tokens)
+    if len(term) in _ACRONYM and is_acronym(term, passage_tokens):
+        return True
+    return bool(word) and _typed_for(word, passage_tokens)
+
+
+def _typed_for(word: str, passage_tokens: Iterable[str]) -> bool:
+    """Whether ``word`` is one of ``passage_tokens`` mistyped (see ``held_as_variant``)."""
+    if len(word) >= _MIN_TYPO:
+        return any(abs(len(t) - len(word)) <= 1 and len(t) >= _MIN_TYPO and one_edit_apart(word, t)
+                   for t in set(passage_tokens))
+    if len(word) == _MIN_TYPO - 1 and zipf(word) == 0.0:
+        return any(len(t) == len(word) and one_edit_apart(word, t) and sorted(t) == sorted(word)
+                   for t in set(passage_tokens))
+    return False
 
 
 def one_edit_apart(a: str, b: str) -> bool:

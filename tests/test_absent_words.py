@@ -71,6 +71,18 @@ def test_abbreviations_and_typos_of_a_notes_words_are_not_charged(one_note):
     assert _absent(one_note, "Who answers qeustions on the Discord server?") == 0  # a typo of "questions"
 
 
+def test_typos_and_chat_shorthand_do_not_refuse_an_answerable_question(one_note):
+    """People type fast in a Discord channel: a mistyped question word ("waht", "hw"), a filler ("pls"),
+    a misspelt word whose stem is further from the note's than the word is ("moderaters": "moderat" vs
+    "moder"), or two letters swapped in a short word ("fsat") is no word "the documents lack"."""
+    for question in ("waht channel announces new releases?", "hw fast do the moderators answer pls",
+                     "How fast do the moderaters answer?", "how fsat do the moderators answer?"):
+        assert _absent(one_note, question) == 0, question
+        assert one_note.ask(question).answered, question
+    # A word the note lacks is still charged beside them.
+    assert _absent(one_note, "waht is the Orbit subreddit pls") == pytest.approx(rarity("subreddit") - COMMON_RARITY)
+
+
 def test_over_one_short_note_an_on_topic_question_about_an_absent_word_is_refused(one_note):
     assert not one_note.ask("Is there an official Orbit subreddit?").answered
 
@@ -118,6 +130,19 @@ def test_only_uncommon_words_count_and_by_how_rare_they_are():
 )
 def test_held_as_variant(term, terms, tokens, held):
     assert held_as_variant(term, terms, tokens) is held
+
+
+@pytest.mark.parametrize(
+    ("term", "word", "tokens", "held"),
+    [
+        ("coordinat", "coordinater", ["the", "coordinator", "is", "rhiannon"], True),  # the stems differ by two
+        ("lnog", "lnog", ["shifts", "last", "long"], True),  # a non-word with two letters swapped
+        ("form", "form", ["from", "the", "office"], False),  # a word of its own, not a typo of "from"
+        ("sorting", "sorting", ["sorted", "by", "date"], False),  # two edits from "sorted"
+    ],
+)
+def test_a_typo_is_read_against_the_words_as_written(term, word, tokens, held):
+    assert held_as_variant(term, set(), tokens, word) is held
 
 
 def test_one_edit_apart_and_acronyms():

@@ -12,7 +12,7 @@ import pytest
 
 from embeddings.evidence import Query, best_sentence
 from embeddings.lexical import stems
-from embeddings.spelling import corpus_forms, other_forms, respellings
+from embeddings.spelling import as_meant, corpus_forms, other_forms, respellings
 
 from .conftest import indexed_notes
 
@@ -129,3 +129,17 @@ def test_an_acronym_spelt_out_in_another_passage_is_not_an_absent_word(notes):
     passages, _ = notes.passages("Is there an official Orbit subreddit?")
     assert all(p.absent > 0 for p in passages)
     assert not notes.ask("Is there an official Orbit subreddit?").answered
+
+
+def test_a_question_is_read_as_its_writer_meant_it():
+    """Chat shorthand, mistyped function words and swapped letters, read only where the corpus lacks
+    the word as typed."""
+    def held_except(*missing):
+        return lambda found: {s for s in found if s not in stems(list(missing))}
+
+    lacks = held_except("ppl", "pls", "waht", "hw", "lnog", "doe")
+    assert as_meant(["waht", "ppl", "come", "pls"], lacks, stems) == ["people", "come"]
+    assert as_meant(["hw", "lnog", "shift"], lacks, stems) == ["long", "shift"]
+    assert as_meant(["doe", "shift"], lacks, stems) == ["doe", "shift"]  # a word of its own (Zipf 3.8)
+    assert as_meant(["ppl", "pls"], held_except(), stems) == ["ppl", "pls"]  # the corpus uses them as written
+    assert as_meant(["waht", "ppl"], None, stems) == ["waht", "ppl"]  # the backend cannot tell
