@@ -186,10 +186,16 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     finds block syntax (tables, underlined headings, rules, code blocks, front matter, task boxes
     and footnotes: ``sentences.marked_up``; 122 of the 4,816 news2022 articles have a rule), and
     where a note's title reads differently (``formats.plain.title_of``: the title is embedded with
-    every chunk).
+    every chunk). Version 6 differs from 5 only where a line names what follows without a heading's
+    syntax (a bold FAQ question, "3. Shifts" above "3.1 ...") or a front matter has a ``title:``
+    record (``sentences.relabelled``): those are headings now, sections of the sentences below them.
     """
     if version == current:
         return True
+    if current == 6 and version in (3, 4, 5):
+        from .sentences import relabelled  # sentences splits with this module's split_sentences
+
+        return not relabelled(text) and chunked_alike(version, 5, text)
     if version == 3 and (has_soft_wraps(text) or FENCE_LINE.search(text)):
         return False
     if version in (3, 4) and current == 5:

@@ -98,6 +98,11 @@ class Layout:
     table_rows: frozenset[int]  # every row of a table with a delimiter row, header included
     code: frozenset[int]  # inside a fenced code block: code as written, no section heading in it
     front: frozenset[int]  # inside a YAML front matter: "key: value" records
+    # Lines that name what follows without a heading's syntax (``_label``): a bold line heading its
+    # paragraph ("**Can I get a refund?**" above the answer) and a numbered section's name above its
+    # numbered clauses ("3. Shifts" above "3.1 Shifts are booked..."). Sections, never quotes.
+    labels: frozenset[int] = frozenset()
+    front_title: int | None = None  # the front matter's ``title:`` record: the note's title, never a quote
 
 
 @functools.lru_cache(maxsize=8)
@@ -123,6 +128,8 @@ def layout(text: str) -> Layout:
         starts.append(pos)
         pos += len(line) + 1
     front_lines = front_matter_lines(lines)
+    labels: set[int] = set()
+    front_title = next((starts[n] for n in range(1, front_lines - 1) if _FRONT_TITLE.match(lines[n])), None)
     fenced = False
     underlinable: int | None = None  # the line above, when an underline below would make it a heading
     table = False
@@ -162,12 +169,46 @@ def layout(text: str) -> Layout:
             underlinable = None
             continue
         opens = _LINE_PREFIX.match(line)
+        if was_blank and not opens.group("heading") and _label(stripped, lines[n + 1] if n + 1 < len(lines) else ""):
+            labels.add(start)
         underlinable = start if (
             was_blank and not (opens.group("heading") or opens.group("list")) and len(stripped) <= 80
             and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
             and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
-                  frozenset(code), frozenset(front))
+                  frozenset(code), frozenset(front), frozenset(labels), front_title)
+
+
+_FRONT_TITLE = re.compile(r"title:[ \t]*\S")
+# A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
+_NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
+_MAX_LABEL = 120
+
+
+def _label(line: str, below: str) -> bool:
+    """Whether ``line`` (stripped, after a blank line or at the text's start) names what follows it.
+
+    * A line made of one bold span ("**Can I get a refund?**", "__Location__") asking or naming, not
+      stating: it ends with "?" or ":" or with no punctuation, and its paragraph goes on below it
+      (an FAQ's question above its answer). "**Registration closes on 1 June.**" is a statement and
+      stays a quote.
+    * A numbered line with a short name ("3. Shifts") when the line below opens its first numbered
+      clause ("3.1 ..."): in a policy or statutes that is a section's name, not a list item.
+    """
+    if len(line) > _MAX_LABEL:
+        return False
+    for marker in ("**", "__"):
+        if line.startswith(marker) and line.endswith(marker) and len(line) > 2 * len(marker):
+            inner = line[len(marker):-len(marker)]
+            if marker in inner or inner != inner.strip():
+                return False
+            if inner.endswith(("?", ":")):
+                return True
+            return inner[-1].isalnum() and bool(below.strip())
+    m = _NUMBERED_NAME.fullmatch(line)
+    if m is None or line[-1] in ".!?,;:":
+        return False
+    return below.lstrip().startswith(m.group(1) + ".1")
 
 
 _MARKERS_5 = re.compile(r"^(?:[ \t]*>)*[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
@@ -182,6 +223,13 @@ def marked_up(text: str) -> bool:
     # front matter's opening, when it found a soft wrap (``chunking._line_ends``).
     return bool(marks.syntax or marks.front or marks.code or _MARKERS_5.search(text) or _FENCE_LINE.search(text)
                 or text.split("\n", 1)[0].strip() == "---")
+
+
+def relabelled(text: str) -> bool:
+    """Whether chunker version 6 reads ``text``'s sentences otherwise than version 5 did: it has a line
+    that names what follows (``Layout.labels``) or a front matter ``title:`` record, headings now."""
+    marks = layout(text)
+    return bool(marks.labels) or marks.front_title is not None
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
@@ -258,7 +306,7 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
             pos = line_end + 1
             continue
         if line_start in marks.front:  # front matter records ("title: ..."): one line each
-            m, block = None, Kind.LIST
+            m, block = None, Kind.HEADING if line_start == marks.front_title else Kind.LIST
         else:
             # In a code block too: a "# install it" comment heads the lines below it and is never quoted,
             # though it opens no section (``headings``: no title, no chunk cut there).
@@ -266,6 +314,8 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
             block = Kind.HEADING if m.group("heading") else Kind.LIST if m.group("list") else Kind.PROSE
             if line_start in marks.table_rows:
                 block = Kind.HEADING if line_start in marks.header_rows else Kind.LIST
+            elif line_start in marks.labels:
+                block = Kind.HEADING
             elif block is Kind.PROSE and (line_start in marks.headings or _plain_heading(text, line_start, line_end)):
                 block = Kind.HEADING
         body_from = m.end() if m is not None else line_start  # after the line's markers
@@ -342,6 +392,11 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
         found.sort()
     if not plain:
         return [p for p, _ in found], [h for _, h in found]
+    for start in marks.labels:  # "**Can I get a refund?**", "3. Shifts": sections, not titles
+        line = text[start : _physical_end(text, start)]
+        body = line.strip()
+        name = body.strip("*_").strip() if body[:1] in "*_" else _LINE_PREFIX.sub("", body, count=1)
+        found.append((start + len(line) - len(line.lstrip()), name))
     first = text.find("\n")
     first = len(text) if first < 0 else first
     top = _plain_heading(text, 0, first) if first <= 82 else None

@@ -82,8 +82,10 @@ FORMAT_VERSION = 2
 #: 3: no chunk crosses a Markdown heading (``indexer.chunk_document``); 4: a sentence goes on across a
 #: soft-wrapped line (``chunking.soft_wrap``) and code fences are not quoted; ``chunking.chunked_alike``
 #: keeps the vectors of the documents that have neither; 5: tables, underlined headings, rules, code
-#: blocks, front matter, task boxes and footnotes read as such (``sentences.layout``).
-CHUNKER_VERSION = 5
+#: blocks, front matter, task boxes and footnotes read as such (``sentences.layout``); 6: a bold line
+#: naming its paragraph, a numbered section's name and a front matter's title are headings
+#: (``sentences.relabelled``).
+CHUNKER_VERSION = 6
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

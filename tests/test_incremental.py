@@ -153,6 +153,36 @@ def test_an_index_made_before_soft_wraps_embeds_again_only_the_wrapped_documents
                and e.text.endswith("reimbursed.") for e in answer.excerpts)
 
 
+FAQ_NOTE = """# Hosting FAQ
+
+**How much RAM do I need for a Minecraft server?**
+For up to 10 players, the 4 GB plan is enough. Modpacks usually need at least 8 GB.
+
+**Where are your servers located?**
+Our servers are in Frankfurt, Amsterdam and Helsinki.
+"""
+
+
+def test_an_index_made_before_bold_labels_embeds_again_only_the_notes_that_have_them(fresh, monkeypatch):
+    """Chunker 6 reads a bold line above its paragraph (an FAQ's question) as the paragraph's heading:
+    upgrading from 5 re-embeds only the notes with one, and the answer quotes the answer, not the
+    question with its asterisks."""
+    settings = fresh()
+    (settings.docs_dir / "faq.md").write_text(FAQ_NOTE)
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNKER_VERSION", 5)
+        first = engine.reindex()
+    counter.texts.clear()
+    report = engine.reindex()
+    assert report.changed == ["faq.md"] and report.unchanged == first.documents_total - 1
+    assert all("Frankfurt" in t for t in counter.texts)  # nothing else was embedded
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION == 6
+    answer = engine.ask("How much memory does a Minecraft server need?")
+    assert answer.excerpts[0].text.startswith("For up to 10 players, the 4 GB plan is enough.")
+    assert not any("*" in e.text for e in answer.excerpts)
+
+
 def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):
     settings = fresh()
     engine = Engine(settings)

@@ -248,7 +248,8 @@ def test_underlined_headings_are_headings_and_rules_are_never_quoted():
 
 def test_front_matter_is_records_and_its_fences_are_never_quoted():
     text = "---\ntitle: Volunteer guide\ndate: 2023-05-01\n---\n\nVolunteers attend a safety briefing first.\n"
-    assert _units(text) == [("title: Volunteer guide", Kind.LIST), ("date: 2023-05-01", Kind.LIST),
+    # The title record is the note's title (``formats.plain.title_of``), never a quote; the others are records.
+    assert _units(text) == [("title: Volunteer guide", Kind.HEADING), ("date: 2023-05-01", Kind.LIST),
                             ("Volunteers attend a safety briefing first.", Kind.PROSE)]
 
 
@@ -314,3 +315,28 @@ def test_only_a_closed_front_matter_is_one_and_inline_code_opens_no_fence():
 def test_a_table_runs_to_a_blank_line():
     text = "| a | b |\n|---|---|\n| 1 | 2 |\nTotal\n\nAfter.\n"
     assert _units(text) == [("a | b", Kind.HEADING), ("1 | 2", Kind.LIST), ("Total", Kind.LIST), ("After.", Kind.PROSE)]
+
+
+def test_a_bold_line_naming_its_paragraph_is_its_heading():
+    """An FAQ written with bold questions: each question heads its answer (a section, never a quote, so
+    no quote opens on "**"); a bold statement, or a bold phrase inside a sentence, stays prose."""
+    text = ("**Can I get a refund?**\nNew customers can cancel within 14 days.\n\n"
+            "__Location__\nRoom B12, Science Building.\n\n"
+            "**Registration closes on 1 June.**\nLate entries are not accepted.\n\n"
+            "**Note:** bring your own laptop.\n")
+    units = _units(text)
+    assert units[:4] == [("**Can I get a refund?**", Kind.HEADING), ("New customers can cancel within 14 days.", Kind.PROSE),
+                         ("__Location__", Kind.HEADING), ("Room B12, Science Building.", Kind.PROSE)]
+    assert ("**Registration closes on 1 June.**", Kind.PROSE) in units
+    assert ("**Note:** bring your own laptop.", Kind.PROSE) in units
+    assert sections_above(text, [text.index("New customers"), text.index("Room B12")]) == ["Can I get a refund?", "Location"]
+    assert headings(text, plain=False) == ([], [])  # a section, not the note's title
+
+
+def test_a_numbered_sections_name_above_its_clauses_is_a_heading():
+    text = ("3. Shifts\n3.1 Shifts are booked on the rota.\n3.2 Warehouse shifts last four hours.\n\n"
+            "Shopping list:\n\n1. Flour\n2. Sugar\n")
+    assert _units(text) == [("Shifts", Kind.HEADING), ("3.1 Shifts are booked on the rota.", Kind.PROSE),
+                            ("3.2 Warehouse shifts last four hours.", Kind.PROSE), ("Shopping list:", Kind.PROSE),
+                            ("Flour", Kind.LIST), ("Sugar", Kind.LIST)]
+    assert sections_above(text, [text.index("3.2")]) == ["Shifts"]
