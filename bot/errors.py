@@ -20,15 +20,18 @@ from discord import app_commands
 
 from bot.render import notice, one_line
 from embeddings.errors import (
+    DataDirUnusable,
     DocumentRejected,
     DuplicateDocument,
     EngineError,
     IndexDamaged,
     IndexNotFound,
     ModelMismatch,
+    ModelNotInstalled,
     ReindexInProgress,
     RemovalRefused,
     SourceNotFound,
+    StoreUnavailable,
 )
 
 log = logging.getLogger("bot.errors")
@@ -98,8 +101,8 @@ def _describe(error: BaseException) -> str:
         return f"✋ Refused: {one_line(str(error), 300)}."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
-    if isinstance(error, IndexDamaged):
-        return f"⚠️ The index is damaged ({one_line(str(error), 300)}); an admin can rebuild it with /reindex."
+    if isinstance(error, IndexDamaged):  # what is damaged names files on the server: the log has it
+        return "⚠️ The index is damaged. An admin can rebuild it with /reindex (the bot's log says what is damaged)."
     if isinstance(error, IndexNotFound):
         return "📭 No documents are indexed yet. An admin can build the index with /reindex."
     if isinstance(error, ReindexInProgress):
@@ -119,6 +122,8 @@ def _describe(error: BaseException) -> str:
         return f"🔎 {error}" if str(error) else "🔎 No such document or passage in the index."
     if isinstance(error, ModelMismatch):
         return "⚠️ The index was built with another model; an admin needs to run /reindex."
+    if isinstance(error, (DataDirUnusable, StoreUnavailable, ModelNotInstalled)):  # server paths and addresses
+        return "⚠️ The bot cannot reach its index or its model right now. It has been logged; an admin can check it."
     if isinstance(error, EngineError):
         return f"⚠️ {error}"
     return "💥 Something went wrong on my side. It has been logged; please try again later."

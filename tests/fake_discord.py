@@ -1209,8 +1209,12 @@ class FakeDiscord:
 
     async def push_message(self, content: str, *, author: Json | None = None, channel_id: str | None = None,
                            mention_bot: bool = False, attachments: Iterable[FileSpec] | None = None,
-                           written_at: _dt.datetime | None = None) -> Json:
+                           written_at: _dt.datetime | None = None, reply_to: Json | None = None,
+                           ping: bool = True) -> Json:
         """A user posts ``content`` (MESSAGE_CREATE). Returns the message dict.
+
+        ``reply_to`` makes it a reply (type 19) to that message, in its channel; with ``ping`` (Discord's
+        default) the replied-to author is among its mentions, though no ``<@id>`` is in its text.
 
         ``mention_bot`` prefixes ``<@bot>``; mentions are parsed from ``<@id>``. ``author`` defaults to
         ``human`` and may be any world user (``other_bot`` included). ``channel_id`` may be
@@ -1219,7 +1223,7 @@ class FakeDiscord:
         (timezone-aware) dates the message earlier than now: its id and timestamp say when it was written.
         """
         author = self._user_arg(author)
-        cid = self._channel_arg(channel_id)
+        cid = self._channel_arg(channel_id or (reply_to["channel_id"] if reply_to is not None else None))
         if self.channels[cid]["type"] in (CT_FORUM, CT_MEDIA):
             raise ValueError("messages cannot be sent in a forum channel: open a post with push_forum_post()")
         refused = await self._unarchive_for(cid, author["id"])
@@ -1229,6 +1233,16 @@ class FakeDiscord:
             content = f"<@{self.app_id}> {content}"
         dated = {} if written_at is None else {"id": self.snowflake(written_at), "timestamp": written_at.isoformat()}
         msg = self._new_message(cid, author, content, **dated)
+        if reply_to is not None:
+            msg["type"] = MSG_REPLY
+            msg["message_reference"] = {"type": 0, "message_id": reply_to["id"], "channel_id": reply_to["channel_id"]}
+            if "guild_id" in msg:
+                msg["message_reference"]["guild_id"] = msg["guild_id"]
+            msg["referenced_message"] = copy.deepcopy(reply_to)
+            msg["referenced_message"].pop("referenced_message", None)
+            replied = self.users.get(reply_to["author"]["id"], reply_to["author"])
+            if ping and all(u["id"] != replied["id"] for u in msg["mentions"]):
+                msg["mentions"].append(dict(replied))
         for spec in attachments or ():
             filename, data, *rest = spec
             msg["attachments"].append(self._store_attachment(cid, filename, data, rest[0] if rest else None))

@@ -15,12 +15,14 @@ import logging
 import re
 import shutil
 import sqlite3
+import threading
 import time
 from typing import Any
 
 import pytest
 
 from bot.cogs import admin as admin_cog
+from embeddings.models import IndexProgress
 from tests.bot_fixtures import (
     EPHEMERAL,
     LIGHTHOUSE,
@@ -381,7 +383,70 @@ async def test_cooldown_after_a_burst(start_bot: Any) -> None:
     assert "try again in" in record["original"]["content"]
 
 
+async def test_a_cooldown_notice_in_a_server_does_not_silence_the_dms(start_bot: Any) -> None:
+    """Cooldowns are per server (DMs are a place of their own): the window's one notice is per place too, so a
+    user told in the server is still told in a DM, not ignored there."""
+    h = await start_bot({"cooldown_questions": 1, "cooldown_seconds": 3600})
+    fake = h.fake
+    question = "How long does the sourdough loaf bake?"
+    asked = [await fake.push_message(f"{question} ({i})", mention_bot=True) for i in range(2)]
+    assert (await h.reply_to(asked[0]))["embeds"]
+    assert "try again in" in (await h.reply_to(asked[1]))["content"]
+    in_dm = [await fake.push_message(f"{question} (dm {i})", channel_id=fake.dm_channel_id, mention_bot=True)
+             for i in range(2)]
+    assert (await h.reply_to(in_dm[0]))["embeds"]
+    assert "try again in" in (await h.reply_to(in_dm[1]))["content"]
+
+
 # --------------------------------------------------------------------------- admin
+async def test_an_unexpected_error_in_a_reindex_replaces_its_progress_line(
+    start_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin's message would otherwise stay "⏳ Re-indexing: reading documents 0/5" for good, as if it
+    were still running, with the error underneath."""
+    monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", 0.05)
+    h = await start_bot()
+    fake = h.fake
+    shown = threading.Event()
+
+    def failing_reindex(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        progress(IndexProgress(stage="scan", documents_total=5))
+        shown.wait(60)  # until the progress line is on screen
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(h.engine, "reindex", failing_reindex)
+    iid = await fake.push_slash_command("reindex", user=fake.admin)
+    record = fake.interactions[iid]
+    try:
+        await fake.wait_until(lambda: any("Re-indexing" in e["message"]["content"] for e in record["edits"]))
+    finally:
+        shown.set()
+    await fake.wait_until(lambda: "went wrong" in fake.get_message(record["original"]["id"])["content"])
+    assert not record["followups"], "one message, which says how it ended"
+
+
+async def test_a_reindex_that_outlives_its_interaction_reports_by_direct_message(
+    start_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord accepts edits of an interaction's reply for 15 minutes; embedding a large collection takes
+    longer. The summary then reaches the admin who asked by direct message."""
+    h = await start_bot()
+    fake = h.fake
+    release = h.hold_reindex(monkeypatch, at="write")
+    try:
+        iid = await fake.push_slash_command("reindex", user=fake.admin)
+        record = fake.interactions[iid]
+        await fake.wait_until(lambda: record["callbacks"])
+        # 15 minutes later: Discord refuses the interaction's token.
+        fake.inject_error("PATCH", r"^/webhooks/", 401, code=50027, message="Invalid Webhook Token", count=1000)
+    finally:
+        release.set()
+    dm = await fake.wait_until(lambda: fake._dm_by_user.get(fake.admin["id"]))
+    sent = await fake.wait_until(lambda: fake.bot_messages(dm))
+    assert "Re-index finished" in sent[0]["content"] and "expired" in sent[0]["content"], sent[0]["content"]
+    fake._injections.clear()
+
+
 async def test_reindex_by_admin_while_questions_keep_arriving(start_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(admin_cog, "PROGRESS_INTERVAL", 0.3)
     h = await start_bot()

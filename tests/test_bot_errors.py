@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from bot.errors import user_message
 from embeddings import IndexDamaged, IndexNotFound
+from embeddings.errors import DataDirUnusable, StoreUnavailable
 
 
-def test_a_damaged_index_is_not_called_empty():
-    text = user_message(IndexDamaged("generation gen-1: vectors.npy is truncated (1,024 of 151,233,152 bytes)"))
-    assert "damaged" in text and "vectors.npy is truncated" in text and "/reindex" in text
+def test_a_damaged_index_is_not_called_empty_and_its_files_stay_on_the_server():
+    """Everyone in the channel reads the reply: what is damaged names the server's files (and a command for
+    its shell), which the log keeps; the channel is told what an admin can do."""
+    text = user_message(IndexDamaged("index generation /srv/docbot/data/generations/gen-1 is damaged: vectors.npy "
+                                     "is truncated (1,024 of 151,233,152 bytes); run `docbot index` to rebuild it"))
+    assert "damaged" in text and "/reindex" in text
+    assert "/srv/docbot" not in text and "vectors.npy" not in text and "docbot index" not in text
     assert "No documents are indexed" not in text
     assert "No documents are indexed yet" in user_message(IndexNotFound("no index yet"))
+
+
+def test_the_servers_paths_and_addresses_are_never_shown():
+    for error in (DataDirUnusable("cannot write to /srv/docbot/data: read-only file system"),
+                  StoreUnavailable("cannot reach Milvus at http://10.0.0.7:19530: connection refused")):
+        text = user_message(error)
+        assert "/srv/docbot" not in text and "10.0.0.7" not in text and "admin" in text

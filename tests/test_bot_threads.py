@@ -199,6 +199,18 @@ async def test_a_forum_that_is_not_an_answer_channel_is_left_alone(start_bot: An
     assert not h.replies_to(ignored)
 
 
+async def test_the_question_reads_mentions_and_custom_emoji_as_people_see_them(start_bot: Any) -> None:
+    h = await start_bot({"reply_mode": "thread"})
+    fake = h.fake
+    asked = await fake.push_message(f"<@{fake.human['id']}> asked: how long does the sourdough loaf bake? "
+                                    "<:bread:123456789012345678>", mention_bot=True)
+    answer = await answer_in(h, asked["id"])
+    assert "forty minutes" in embed_text(answer)
+    name = fake.channels[asked["id"]]["name"]
+    assert name == "@Alice asked: how long does the sourdough loaf bake? :bread:", name
+    assert answer["embeds"][0]["title"] == name, "the engine was asked the same text"
+
+
 # --------------------------------------------------------------------------- the quiet rule
 CHATTER = ("thanks!", "👍", "https://example.org/news/grain-corridor", "lol", "good morning everyone",
            "how are you?", "the grain corridor reopened today")
@@ -220,6 +232,23 @@ async def test_an_answer_channel_keeps_quiet_on_chatter_without_using_the_cooldo
     # the chatter used none of the two questions of the window: a third question is refused
     third = await fake.push_message("How long does the sourdough loaf bake?", channel_id=room)
     assert re.search(r"try again in", (await h.reply_to(third))["content"])
+
+
+async def test_a_reply_to_an_answer_is_read_by_the_quiet_rule(start_bot: Any) -> None:
+    """Replying to the bot's answer pings it (Discord's default), but it is not a mention typed in the text:
+    "thanks!" under an answer gets no "don't cover" and costs no question; a question replied there is
+    answered."""
+    h = await start_bot({"cooldown_questions": 2, "cooldown_seconds": 3600})
+    fake = h.fake
+    first = await fake.push_message("When does the reading room close on Fridays?", mention_bot=True)
+    answer = await h.reply_to(first)
+    thanks = await fake.push_message("thanks!", reply_to=answer)
+    assert thanks["mentions"] and thanks["mentions"][0]["id"] == fake.app_id
+    asked = await fake.push_message("and how long does the sourdough loaf bake?", reply_to=answer)
+    assert "forty minutes" in embed_text(await h.reply_to(asked))
+    assert not h.replies_to(thanks)
+    third = await fake.push_message("Who mediated the talks?", mention_bot=True)
+    assert "try again in" in (await h.reply_to(third))["content"], "two questions asked, the thanks not counted"
 
 
 async def test_without_the_quiet_rule_every_message_is_answered(start_bot: Any) -> None:

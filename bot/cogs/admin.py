@@ -139,19 +139,43 @@ class Admin(commands.Cog):
             progress = ProgressMessage(interaction, what)
             try:
                 report = await self.bot.run_engine(job, progress.callback)
-            except EngineError as exc:  # refused (bad file, unknown document, busy): say why, change nothing
-                log.info("refused %s: %s", interaction_context(interaction), exc)
+            except Exception as exc:
                 await progress.close()
-                await interaction.edit_original_response(content=user_message(exc), allowed_mentions=NO_MENTIONS)
+                if isinstance(exc, EngineError):  # refused (bad file, unknown document, busy): say why
+                    log.info("refused %s: %s", interaction_context(interaction), exc)
+                else:
+                    log.error("error in %s", interaction_context(interaction), exc_info=exc)
+                # In place of the progress line, which would otherwise look as if the job were still running.
+                await self._conclude(interaction, user_message(exc))
                 return
-            finally:
-                await progress.close()  # idempotent; also runs when an unexpected error propagates
+            await progress.close()
             log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
-            summary = render_report(report, what=done)
-            await deliver(
-                lambda: interaction.edit_original_response(content=summary, allowed_mentions=NO_MENTIONS),
-                context=f"{interaction_context(interaction)} summary={summary!r}",
-            )
+            await self._conclude(interaction, render_report(report, what=done))
+
+    async def _conclude(self, interaction: discord.Interaction[DocBot], text: str) -> None:
+        """End a job's reply with ``text``: in place of its progress line, or, once Discord's 15 minutes for
+        the interaction are over (a large collection takes longer to embed), in a direct message to the admin
+        who started it, as only they saw the progress. Never lost without a trace: what cannot be delivered
+        either way is logged with the text."""
+        context = f"{interaction_context(interaction)} summary={text!r}"
+        if not interaction.is_expired():
+            try:
+                await deliver(lambda: interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS),
+                              context=context)
+                return
+            except discord.HTTPException as exc:  # the token ran out on the way (401, 50027 Invalid Webhook Token)
+                log.warning("could not edit the reply of %s (%s); sending it by direct message", context, exc.status)
+        try:
+            await deliver(lambda: interaction.user.send(notice(f"{text}\n(the result of your /{self._command(interaction)} "
+                                                               "in the server; its reply had expired)"),
+                                                        allowed_mentions=NO_MENTIONS),
+                          context=context)
+        except discord.HTTPException as exc:  # DMs closed
+            log.error("could not tell the admin the result of %s (%s %s)", context, exc.status, exc.text)
+
+    @staticmethod
+    def _command(interaction: discord.Interaction[DocBot]) -> str:
+        return interaction.command.qualified_name if interaction.command else "command"
 
     @app_commands.command(name="reindex", description="Update the index from all its sources (admins).")
     @app_commands.describe(

@@ -138,6 +138,32 @@ class Reply:
     answer: Answer
 
 
+_CUSTOM_EMOJI = re.compile(r"<a?:(\w+):\d+>")
+
+
+def question_in(message: discord.Message, me: discord.abc.User) -> str:
+    """The question a message asks: its text as people read it (mentions shown as ``@name``, ``#channel``,
+    a custom emoji as ``:name:``), without mentions of the bot itself; a message without text (an embed
+    only) gives its embed's text. The raw ``<@1576...>`` and ``<:bread:1234...>`` codes would otherwise
+    reach the engine and the names of the threads the bot opens."""
+    text = _CUSTOM_EMOJI.sub(r":\1:", message.clean_content)
+    own_names = set()
+    member = message.guild.get_member(me.id) if message.guild else None
+    for who in (member, discord.utils.get(message.mentions, id=me.id)):
+        if who is not None:
+            own_names.add(who.display_name)
+    own_role = message.guild.self_role if message.guild else None
+    if own_role is not None:
+        own_names.add(own_role.name)
+    for name in own_names:
+        text = text.replace(f"@{name}", " ")
+    text = text.strip()
+    if not text and message.embeds:
+        embed = message.embeds[0]
+        text = "\n".join(part for part in (embed.title, embed.description) if part).strip()
+    return text
+
+
 @dataclass(frozen=True)
 class Incoming:
     """A message the bot answers: its question, how it came (``via``, as the feedback store records it), and
@@ -166,8 +192,9 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: DocBot) -> None:
         self.bot = bot
-        # Users already told about their cooldown in this window: one notice, not one per message.
-        self._cooldown_told: dict[int, float] = {}
+        # Users already told about their cooldown in this window, by server (None: DMs; cooldowns are per
+        # server): one notice per window and place, not one per message.
+        self._cooldown_told: dict[tuple[int, int | None], float] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)
@@ -244,18 +271,19 @@ class Ask(commands.Cog):
         own_role = message.guild.self_role if message.guild else None
         role_mentioned = own_role is not None and any(role.id == own_role.id for role in message.role_mentions)
         mentioned = mentioned or role_mentioned
+        # A reply to the bot's message mentions it too (Discord's "ping on reply"), but "thanks!" under an
+        # answer is no question: only a mention typed in the text lifts the quiet rule.
+        typed = re.search(rf"<@!?{me.id}>", message.content) is not None or (
+            own_role is not None and f"<@&{own_role.id}>" in message.content)
         channel = message.channel
         parent_id = getattr(channel, "parent_id", None)
         config = self.bot.server_config(message.guild.id if message.guild else None)
         # Without the Message Content intent Discord sends these messages without their text.
         configured = config.is_answer_channel(channel.id, parent_id) and self.bot.reads_message_content
-        text = re.sub(rf"<@!?{me.id}>", " ", message.content)
-        if role_mentioned and own_role is not None:
-            text = text.replace(f"<@&{own_role.id}>", " ")
-        text = text.strip()
+        text = question_in(message, me) if message.content else ""
         if not (mentioned or self.bot.reads_message_content):
             return None  # a message in a conversation, sent to us without its text: nothing to answer
-        quiet = config.quiet and not mentioned
+        quiet = config.quiet and not typed
         in_forum = isinstance(channel, discord.Thread) and isinstance(channel.parent, discord.ForumChannel)
         if in_forum and message.id == channel.id:  # the first message of a forum post: it shares the post's id
             if not (configured or mentioned):
@@ -295,7 +323,7 @@ class Ask(commands.Cog):
         # notice is decided here too, so it goes to the first message over the limit, not to whichever
         # message's handler gets past the await below first.
         retry_after = self.bot.question_retry_after(message.author.id, guild_id) if incoming.question else None
-        tell = bool(retry_after) and self._first_notice(message.author.id, retry_after)
+        tell = bool(retry_after) and self._first_notice(message.author.id, guild_id, retry_after)
         if guild_id is not None:
             # Another process may have changed this server's settings: they apply from the next message.
             await self.bot.refresh_server_config(guild_id)
@@ -379,15 +407,17 @@ class Ask(commands.Cog):
         if self.bot.conversations.is_conversation(payload.thread_id):
             await asyncio.to_thread(self.bot.conversations.forget, payload.thread_id)
 
-    def _first_notice(self, user_id: int, retry_after: float) -> bool:
-        """Whether this message over the limit gets the window's one polite notice (the first one does;
-        further messages in the window are ignored quietly). Synchronous, so it is decided in arrival order."""
+    def _first_notice(self, user_id: int, guild_id: int | None, retry_after: float) -> bool:
+        """Whether this message over the limit gets the window's one polite notice (the first one in this
+        server, or in DMs, does; further messages there in the window are ignored quietly). Synchronous, so
+        it is decided in arrival order."""
         now = time.monotonic()
-        if self._cooldown_told.get(user_id, 0.0) > now:
+        key = (user_id, guild_id)
+        if self._cooldown_told.get(key, 0.0) > now:
             return False
         if len(self._cooldown_told) > 1000:  # forget windows that are over
-            self._cooldown_told = {uid: until for uid, until in self._cooldown_told.items() if until > now}
-        self._cooldown_told[user_id] = now + retry_after
+            self._cooldown_told = {k: until for k, until in self._cooldown_told.items() if until > now}
+        self._cooldown_told[key] = now + retry_after
         return True
 
     # ------------------------------------------------------------------ slash commands

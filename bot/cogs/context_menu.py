@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.cogs.ask import MAX_QUESTION_CHARS, check_question_cooldown
+from bot.cogs.ask import question_in
 from bot.errors import PUBLIC_THINKING, QueryRefused, deliver, interaction_context
 
 if TYPE_CHECKING:
@@ -30,27 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAME = "Ask about this message"
-
-
-def question_in(message: discord.Message, me: discord.abc.User) -> str:
-    """The question a message asks: its text as people read it (mentions shown as ``@name``, ``#channel``),
-    without mentions of the bot itself; a message without text (an embed only) gives its embed's text."""
-    text = message.clean_content
-    own_names = set()
-    member = message.guild.get_member(me.id) if message.guild else None
-    for who in (member, discord.utils.get(message.mentions, id=me.id)):
-        if who is not None:
-            own_names.add(who.display_name)
-    own_role = message.guild.self_role if message.guild else None
-    if own_role is not None:
-        own_names.add(own_role.name)
-    for name in own_names:
-        text = text.replace(f"@{name}", " ")
-    text = text.strip()
-    if not text and message.embeds:
-        embed = message.embeds[0]
-        text = "\n".join(part for part in (embed.title, embed.description) if part).strip()
-    return text
 
 
 class ContextMenu(commands.Cog):
