@@ -76,7 +76,9 @@ def render_answer(ans: Answer, width: int = 100) -> str:
     for s in ans.sources:
         pages = f", {page_label(s.pages)}" if s.pages else ""
         lines.append(f"  [{s.number}] {s.title}{pages} ({_date(s.date)})" + (f"\n      {s.url}" if s.url else ""))
-        lines.append(f"      docbot source {_shell_word(s.ref or s.doc_id)}")
+        ref = s.ref or s.doc_id
+        # "--" before a ref that starts with a dash, or the shell's word is read as an option.
+        lines.append(f"      docbot source {'-- ' if ref.startswith('-') else ''}{_shell_word(ref)}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ def notes_index(tmp_path_factory: pytest.TempPathFactory, session_index: EngineS
     docs.mkdir()
     (docs / NOTES).write_text(NOTES_TEXT)
     (docs / "volcano.md").write_text("# Mount Etna erupts\n\nAsh closed Catania airport for six hours.\n")
+    (docs / "-ferry.txt").write_text("The night ferry to Tallinn leaves from terminal D at eleven.\n")
     settings = EngineSettings(data_dir=base / "data", docs_dir=docs, _env_file=None)
     onnx_dir(settings).parent.mkdir(parents=True)
     onnx_dir(settings).symlink_to(onnx_dir(session_index))
@@ -90,6 +92,14 @@ def test_a_document_with_a_hash_in_its_name_opens_as_shown(notes_index: EngineSe
 
     missing = docbot(notes_index, "source", f"{NOTES}#5")
     assert missing.returncode == 1 and f"'{NOTES}' has chunks 0 to 0; there is no chunk '5'" in missing.stderr
+
+
+def test_a_document_whose_name_starts_with_a_dash_opens_as_shown(notes_index: EngineSettings) -> None:
+    answer = docbot(notes_index, "ask", "Which terminal does the night ferry to Tallinn leave from?")
+    shown = re.search(r"docbot source (.+)", answer.stdout).group(1)
+    assert shown == "-- -ferry.txt#0"
+    opened = docbot(notes_index, "source", *shown.split())
+    assert opened.returncode == 0 and "terminal D" in opened.stdout, opened.stderr
 
 
 async def test_bot_source_and_autocomplete_with_a_hash_in_the_name(bot_dirs: Any, start_bot: Any) -> None:
