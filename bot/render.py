@@ -163,9 +163,23 @@ def trim_start_at_sentence(text: str, limit: int) -> str:
     return text[cut:]
 
 
+# Markdown Discord renders inside a message: emphasis, strike-through, code, spoilers, masked links, and
+# the backslash that escapes them.
+_DISCORD_MARKUP = re.compile(r"[\\*_~`\[\]]|\|\|")
+
+
+def as_written(text: str) -> str:
+    """Document text shown as written: Discord's Markdown characters escaped, so a document's "*" (a lone
+    one, or one closed two sentences later) does not turn the citation after the quote into italics, a
+    "||" does not hide text as a spoiler and "[here](https://...)" is no disguised link. The escapes are
+    not displayed: people read the document's characters."""
+    return _DISCORD_MARKUP.sub(lambda m: "".join("\\" + ch for ch in m.group(0)), text)
+
+
 def quote(text: str) -> str:
-    """Discord block quote: every line prefixed, so multi-line excerpts stay inside the quote."""
-    return "> " + text.replace("\n", "\n> ")
+    """Discord block quote of document text (``as_written``): every line prefixed, so multi-line excerpts
+    stay inside the quote."""
+    return "> " + as_written(text).replace("\n", "\n> ")
 
 
 def link(url: str | None) -> str:
@@ -182,7 +196,7 @@ def fmt_date(when: date | None) -> str:
 def source_label(title: str, when: date | None, url: str | None, pages: Sequence[int | None] = ()) -> str:
     """``Title, p. 17 (YYYY-MM-DD) <url>``, the part of a citation after its number (no page for
     unpaged documents)."""
-    parts = [one_line(title, TITLE_CAP) or "Untitled"]
+    parts = [as_written(one_line(title, TITLE_CAP)) or "Untitled"]
     if page_label(pages):
         parts[0] += f", {page_label(pages)}"
     if when:
@@ -340,10 +354,15 @@ def render_answer(answer: Answer) -> RenderedAnswer:
         shown = [shown_excerpt(e, EXCERPT_CAP) for e in chosen]
         body = "\n\n".join(s.block for s in shown)
         if len(head) + len(body) > budget and count == 1:
-            # The last resort: one excerpt, trimmed to exactly what is left.
+            # The last resort: one excerpt, trimmed to exactly what is left (less what its escapes add).
             overhead = len(excerpt_block(chosen[0].number, "", True, chosen[0].page))
-            shown = [shown_excerpt(chosen[0], max(0, budget - len(head) - overhead))]
-            body = shown[0].block
+            cap = max(0, budget - len(head) - overhead)
+            while True:
+                shown = [shown_excerpt(chosen[0], cap)]
+                body = shown[0].block
+                if len(head) + len(body) <= budget or cap == 0:
+                    break
+                cap = max(0, cap - (len(head) + len(body) - budget))
         if len(head) + len(body) <= budget:
             embed = discord.Embed(title=title, description=head + body, colour=COLOR_ANSWER)
             for name, value in fields:
@@ -431,7 +450,7 @@ def render_source(view: SourceView) -> dict[str, Any]:
     if parts is None:
         body = view.text.strip()
         shown = trim_at_sentence(body, budget - 4)
-        description = shown + (f" {ELLIPSIS}" if len(shown) < len(body) else "")
+        description = ellipsize(as_written(shown) + (f" {ELLIPSIS}" if len(shown) < len(body) else ""), budget)
         field_name = "Document"
     else:
         before, focus, after = (p for p in parts)
@@ -444,10 +463,10 @@ def render_source(view: SourceView) -> dict[str, Any]:
         after_text = trim_at_sentence(after, left - len(before_text)) if after else ""
         pieces = []
         if before_text:
-            pieces.append((f"{ELLIPSIS} " if len(before_text) < len(before) else "") + before_text)
+            pieces.append((f"{ELLIPSIS} " if len(before_text) < len(before) else "") + as_written(before_text))
         pieces.append(focus_block)
         if after_text:
-            pieces.append(after_text + (f" {ELLIPSIS}" if len(after_text) < len(after) else ""))
+            pieces.append(as_written(after_text) + (f" {ELLIPSIS}" if len(after_text) < len(after) else ""))
         description = ellipsize("\n".join(pieces), budget)
         field_name = f"Passage {view.focus} of {doc.doc_id}" + (f", {page_label([view.page])}" if view.page is not None else "")
     embed = discord.Embed(title=title, description=description, colour=COLOR_INFO)
@@ -458,7 +477,7 @@ def render_source(view: SourceView) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the documents list
 def document_line(doc: DocumentInfo) -> str:
-    parts = [f"`{ellipsize(doc.doc_id, 100)}`", "·", one_line(doc.title, 90) or "Untitled"]
+    parts = [f"`{ellipsize(doc.doc_id, 100)}`", "·", as_written(one_line(doc.title, 90)) or "Untitled"]
     if doc.date:
         parts.append(f"({fmt_date(doc.date)})")
     if link(doc.url) and len(doc.url or "") <= 200:
@@ -538,7 +557,7 @@ def render_report(report: IndexReport, *, what: str = "Re-index") -> str:
     )
     text += _names("Added", report.added) + _names("Changed", report.changed) + _names("Removed", report.removed)
     for doc in report.replaced:
-        text += f"\nReplaced: “{one_line(doc.title, TITLE_CAP)}” (`{doc.doc_id}`)"
+        text += f"\nReplaced: “{as_written(one_line(doc.title, TITLE_CAP))}” (`{doc.doc_id}`)"
     if report.notes:
         text += "\nℹ️ " + ellipsize("; ".join(report.notes), 600)
     if report.skipped:
@@ -564,6 +583,8 @@ def render_progress(progress: IndexProgress | None, *, what: str = "Re-indexing"
     p = progress
     if p.stage == "scan":
         detail = f"reading documents {_counter(p.documents_done, p.documents_total)}"
+    elif p.stage == "prepare":
+        detail = "loading the model"
     elif p.stage == "embed":
         detail = f"embedding passages {_counter(p.chunks_done, p.chunks_total)}"
     elif p.stage == "write":

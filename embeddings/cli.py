@@ -226,6 +226,8 @@ class _ProgressBar:
                 self.bar = tqdm(total=p.documents_total, desc="reading", unit="doc", file=sys.stderr)
             elif p.stage == "embed":
                 self.bar = tqdm(total=p.chunks_total, desc="embedding", unit="chunk", file=sys.stderr)
+            elif p.stage == "prepare":
+                print("loading the model (a first index in a data directory also exports it: ~15 s)…", file=sys.stderr)
             elif p.stage == "write":
                 print("writing the index…", file=sys.stderr)
         if self.bar is not None:

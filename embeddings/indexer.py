@@ -20,13 +20,14 @@ import numpy as np
 from . import store
 from .chunking import approximate_token_counts, chunk_text, chunked_alike, embedded_texts
 from .cpu import ThreadBudget
-from .documents import Document, read_file
+from .documents import Document, read_file, shown
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
 from .errors import DocumentRejected, ModelNotInstalled, mark_published
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
 from .sentences import headings, layout, quotable_sentences
 from .settings import EngineSettings
+from .formats import supported_list
 from .sources import Plan
 from .store_api import IndexView, StoreBackend, index_family, open_store
 
@@ -154,6 +155,10 @@ class Indexer:
             report.chunks_total = previous.size
             previous.ensure_sentence_terms()  # an index written before they were stored
         else:
+            if to_embed:
+                # Loading the model, and on a data directory's first index exporting it for questions (and
+                # converting it for OpenVINO), takes ~15 s with nothing else to report: say what it is.
+                emit(IndexProgress(stage="prepare", documents_done=total, documents_total=total))
             chunked = self._chunk(to_embed)
             self._ensure_space(chunked, docs, previous)
             if to_embed and self.settings.embed_backend != "torch":
@@ -252,6 +257,12 @@ class Indexer:
                 log.info("skipped %s", reason)
             emit(IndexProgress(stage="scan", documents_done=n, documents_total=len(files)))
         report.documents_total = len(docs)
+        if not docs:
+            # An index that answers nothing, published without a word, looked like a working one.
+            names = ", ".join(shown(e.path) for e in plan.table.entries) or "the sources"
+            report.notes.append(f"no documents in {names}" + (f" ({len(report.skipped)} file(s) skipped)"
+                                                             if report.skipped else "")
+                                + f": the index is empty (docbot reads {supported_list('and')})")
         return sorted(docs, key=lambda d: d.doc_id)
 
     def _classify(

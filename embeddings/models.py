@@ -233,7 +233,7 @@ class IndexReport(_Model):
 class IndexProgress(_Model):
     """Reported while indexing, so a CLI bar or a Discord message can show how far along it is."""
 
-    stage: str  # "scan", "embed", "write", "done"
+    stage: str  # "scan", "prepare" (loading the model), "embed", "write", "done"
     documents_done: int = 0
     documents_total: int = 0
     chunks_done: int = 0

@@ -212,6 +212,30 @@ def test_quoted_everyone_is_sent_but_never_pings() -> None:
     assert rendered.kwargs()["allowed_mentions"].to_dict() == {"parse": []}  # no users, roles, everyone, reply ping
 
 
+def test_a_documents_markdown_is_shown_as_written() -> None:
+    """A document's "*" closed two sentences later (or never) would pair with the citation's "**" and
+    italicise the rest; "||" would hide text as a spoiler; "[here](url)" would be a disguised link. Shown
+    escaped, they read as the document's characters, and the citation stays bold."""
+    text = ("Our on-call rota lives in the *Operations handbook. It is updated every Monday || weekly. "
+            "See [the wiki](https://evil.example/x) for more.")
+    docs = {"doc1.txt": text}
+    answer = make_answer(docs, [(1, "doc1.txt", 0, len(text))])
+    answer.sources[0].title = "Rota **draft** [click](https://evil.example/y)"
+    rendered = check_answer(answer, docs)
+    description = rendered.embeds[0].description
+    assert r"the \*Operations handbook" in description and r"\|\| weekly" in description
+    assert r"\[the wiki\](https://evil.example/x)" in description
+    assert description.endswith("**[1]**")
+    assert rendered.embeds[0].fields[0].value.startswith(r"[1] Rota \*\*draft\*\* \[click\](https://evil.example/y)")
+
+
+def test_an_excerpt_made_of_markup_characters_still_fits() -> None:
+    docs = {"doc1.txt": "*_" * 20_000}
+    answer = make_answer(docs, [(1, "doc1.txt", 0, 40_000)], title_len=3000, url_len=5000)
+    rendered = check_answer(answer, docs)
+    assert rendered.excerpts[0].trimmed and rendered.excerpts[0].text
+
+
 def test_long_answer_is_shortened_never_rejected() -> None:
     docs = {f"doc{n}.txt": make_doc(n, 20_000) for n in range(1, 11)}
     spans = [(n, f"doc{n}.txt", 500 * n, 500 * n + 3000) for n in range(1, 11)]
@@ -414,6 +438,8 @@ def test_report_progress_stats_and_help_fit() -> None:
     assert progress == "⏳ Re-indexing: embedding passages 120/400 (30%) · 12 s"
     scan = render.render_progress(IndexProgress(stage="scan", documents_done=200, documents_total=4816))
     assert scan == "⏳ Re-indexing: reading documents 200/4,816 (4%) · 0 s"
+    loading = render.render_progress(IndexProgress(stage="prepare", documents_done=9, documents_total=9), elapsed=4)
+    assert loading == "⏳ Re-indexing: loading the model · 4 s"
     long_what = render.render_progress(None, what="Removing `" + "x" * 3000 + "`", elapsed=3)
     assert len(long_what) <= 200 and long_what.endswith("`: starting · 3 s")
     stats = IndexStats(documents=9, chunks=400, model="m" * 2000, dimension=384, index_type="flat",

@@ -183,6 +183,25 @@ def test_an_index_made_before_bold_labels_embeds_again_only_the_notes_that_have_
     assert not any("*" in e.text for e in answer.excerpts)
 
 
+def test_an_empty_source_says_so(fresh, tmp_path):
+    """A folder without a document gave "0 documents ... published a new index" and nothing else: an
+    index that looks like a working one."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.xlsx").write_bytes(b"not a kind docbot reads")
+    report = Engine(fresh(docs=empty)).reindex()
+    assert report.documents_total == 0
+    assert any(n.startswith(f"no documents in {empty}") and "the index is empty" in n and ".md" in n
+               for n in report.notes), report.notes
+
+
+def test_loading_the_model_is_a_stage_of_its_own(fresh):
+    """The ~15 s of loading (and on a first index, exporting) the model left the progress on "reading 8/8"."""
+    stages: list[str] = []
+    Engine(fresh()).reindex(progress=lambda p: stages.append(p.stage) if stages[-1:] != [p.stage] else None)
+    assert stages == ["scan", "prepare", "embed", "write", "done"]
+
+
 def test_broken_document_is_skipped_and_keeps_its_last_good_version(fresh):
     settings = fresh()
     engine = Engine(settings)
