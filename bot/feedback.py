@@ -180,9 +180,10 @@ class FeedbackStore(Store):
                 f" FROM votes v JOIN answers a ON a.id = v.answer_id {where}",
                 params,
             ).fetchone()
+            # One line per answer, however many people voted it down (it was listed once per vote).
             rows = conn.execute(
-                "SELECT v.answer_id, v.question, v.refs, v.vote FROM votes v JOIN answers a ON a.id = v.answer_id"
-                f" {where or 'WHERE 1 = 1'} AND v.vote = -1 ORDER BY v.voted_at DESC LIMIT ?",
+                "SELECT v.answer_id, MIN(v.question), MIN(v.refs), -1 FROM votes v JOIN answers a ON a.id = v.answer_id"
+                f" {where or 'WHERE 1 = 1'} AND v.vote = -1 GROUP BY v.answer_id ORDER BY MAX(v.voted_at) DESC LIMIT ?",
                 (*params, recent),
             ).fetchall()
         return FeedbackStats(
