@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -191,6 +192,64 @@ def test_docx_paragraphs_headings_lists_and_tables_in_order() -> None:
     ]
     kinds = {doc.text[s.start:s.end]: s.kind for s in quotable_sentences(doc.text)}
     assert kinds["Opening the boathouse"] is Kind.HEADING and kinds["Unlock the oar store."] is Kind.LIST
+
+
+def _docx(*blocks: str) -> bytes:
+    """A Word file whose body is these block-level XML fragments (written with :func:`_w`), in order."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for block in blocks:
+        body.insert(len(body) - 1, parse_xml(block))  # before the section properties, which end a body
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _w(xml: str) -> str:
+    """``xml`` with the WordprocessingML namespace declared on its first element."""
+    from docx.oxml.ns import nsdecls
+
+    return re.sub(r"^<([\w:]+)", lambda m: f"<{m.group(1)} {nsdecls('w')}", xml, count=1)
+
+
+def _r(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_docx_reads_content_controls_insertions_smart_tags_and_fields_but_not_deletions() -> None:
+    """A filled-in form keeps its values: text in content controls (inline and around whole paragraphs
+    and tables, in document order), tracked insertions, smart tags and simple fields is text; deleted
+    text and a field's instruction are not."""
+    form = _w(
+        "<w:p>" + _r("The contract holder is ")
+        + '<w:sdt><w:sdtPr><w:alias w:val="Holder"/></w:sdtPr><w:sdtContent>' + _r("Aoife Byrne")
+        + "</w:sdtContent></w:sdt>" + _r(" and the renewal date is ")
+        + '<w:fldSimple w:instr=" DOCPROPERTY RenewalDate "><w:r><w:t>1 March 2025</w:t></w:r></w:fldSimple>'
+        + '<w:ins w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z">' + _r(", paid by ") + "</w:ins>"
+        + '<w:del w:id="2" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>cheque or</w:delText>'
+        "</w:r></w:del>"
+        + '<w:smartTag w:uri="urn:x" w:element="place">' + _r("direct debit") + "</w:smartTag>"
+        + '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> REF _Ref1 \\h </w:instrText></w:r>'
+        + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' + _r(" from the account") + '<w:r><w:fldChar '
+        'w:fldCharType="end"/></w:r>' + _r(".") + "</w:p>"
+    )
+    wrapped = _w(
+        "<w:sdt><w:sdtPr/><w:sdtContent><w:p>" + _r("Claims are made by phone.") + "</w:p>"
+        "<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:tc><w:p>"
+        + '<w:sdt><w:sdtContent><w:r><w:t>Phone 555 0101</w:t></w:r></w:sdtContent></w:sdt>'
+        + "</w:p></w:tc></w:tr></w:tbl></w:sdtContent></w:sdt>"
+    )
+    data = _docx(_w("<w:p>" + _r("Policy summary.") + "</w:p>"), form, wrapped,
+                 _w("<w:p>" + _r("Keep this letter.") + "</w:p>"))
+    text = parse("policy.docx", data).text
+    sentence = ("The contract holder is Aoife Byrne and the renewal date is 1 March 2025, paid by direct debit "
+                "from the account.")
+    assert text.split("\n\n") == [
+        "Policy summary.", sentence, "Claims are made by phone.", "Phone 555 0101", "Keep this letter."]
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:
