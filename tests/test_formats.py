@@ -252,6 +252,23 @@ def test_docx_reads_content_controls_insertions_smart_tags_and_fields_but_not_de
     assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
+def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=4)
+    for r, values in enumerate((["Quarter", "North", "South", "Total"], ["Q1", "100", "100", "250"])):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    merged = table.cell(2, 0).merge(table.cell(2, 2))  # one cell over three columns
+    merged.text = "Figures in thousands of euros"
+    table.cell(2, 3).text = "audited"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert parse("sales.docx", buffer.getvalue()).text == (
+        "Quarter | North | South | Total\nQ1 | 100 | 100 | 250\nFigures in thousands of euros | audited")
+
+
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:
     assert parse("h.docx", make_docx(title=None)).title == "Volunteer handbook"
 

@@ -141,14 +141,23 @@ def _paragraph(paragraph: Paragraph) -> tuple[str, int]:
 
 
 def _table(table: Table) -> str:
-    """One line per row, cells separated by `` | `` (a merged cell once)."""
+    """One line per row, cells separated by `` | ``.
+
+    A cell merged across columns (``gridSpan``) is given by python-docx once per column, as the same
+    ``w:tc``: it is written once. Two neighbouring cells that only hold the same text are both kept
+    ("Q1 | 100 | 100 | 250").
+    """
     rows = []
     for row in table.rows:
         cells: list[str] = []
+        last = None
         for cell in row.cells:
+            if cell._tc is last:
+                continue
+            last = cell._tc
             text = " ".join(_text(item._p) for item in _block_items(cell._tc, cell) if isinstance(item, Paragraph))
             text = " ".join(text.split())
-            if text and (not cells or cells[-1] != text):
+            if text:
                 cells.append(text)
         if cells:
             rows.append(" | ".join(cells))
