@@ -269,6 +269,24 @@ def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once
         "Quarter | North | South | Total\nQ1 | 100 | 100 | 250\nFigures in thousands of euros | audited")
 
 
+def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Team", "Contacts"
+    table.cell(1, 0).text = "Lifeguards"
+    inner_cell = table.cell(1, 1)
+    inner_cell.text = "Call in this order:"
+    inner = inner_cell.add_table(rows=2, cols=2)
+    for (r, c), value in {(0, 0): "Ciara", (0, 1): "087 111 2222", (1, 0): "Dara", (1, 1): "087 333 4444"}.items():
+        inner.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert parse("rota.docx", buffer.getvalue()).text == (
+        "Team | Contacts\nLifeguards | Call in this order:\nCiara | 087 111 2222\nDara | 087 333 4444")
+
+
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:
     assert parse("h.docx", make_docx(title=None)).title == "Volunteer handbook"
 

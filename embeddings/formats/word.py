@@ -146,19 +146,28 @@ def _table(table: Table) -> str:
     A cell merged across columns (``gridSpan``) is given by python-docx once per column, as the same
     ``w:tc``: it is written once. Two neighbouring cells that only hold the same text are both kept
     ("Q1 | 100 | 100 | 250").
+
+    A table nested in a cell (a layout table, a list of contacts inside a "Contacts" cell) is written
+    the same way, its rows as lines below the row holding it: inside the row's line its rows would
+    run together with the cells around it. A cell merged down several rows is given by python-docx in
+    each of them: its text is repeated in every row, as before, its nested table written once.
     """
     rows = []
     for row in table.rows:
         cells: list[str] = []
+        nested: list[str] = []
         last = None
         for cell in row.cells:
             if cell._tc is last:
                 continue
             last = cell._tc
-            text = " ".join(_text(item._p) for item in _block_items(cell._tc, cell) if isinstance(item, Paragraph))
-            text = " ".join(text.split())
+            items = list(_block_items(cell._tc, cell))
+            text = " ".join(" ".join(_text(item._p) for item in items if isinstance(item, Paragraph)).split())
             if text:
                 cells.append(text)
+            if cell._tc.getparent() is row._tr:  # not a cell merged down from a row above
+                nested.extend(lines for item in items if isinstance(item, Table) and (lines := _table(item)))
         if cells:
             rows.append(" | ".join(cells))
+        rows.extend(nested)
     return "\n".join(rows)
