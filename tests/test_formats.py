@@ -19,7 +19,7 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_pdf,
     make_scanned_pdf,
 )
 
@@ -81,6 +81,18 @@ def test_pdf_paragraph_rules() -> None:
     ]
     assert _paragraphs(["A line that ends with a hyphen-", "ated word and goes on."]) == [
         "A line that ends with a hyphenated word and goes on."]
+
+
+def test_pdf_ligatures_are_stored_as_their_letters() -> None:
+    """pdflatex sets "fi" as one glyph, which pypdf reads as U+FB01: "ﬁnancial oﬃcer" never matched
+    "financial officer". The stored text, which quotes are sliced from, has the letters."""
+    data = make_ligature_pdf([
+        "The \ufb01nancial o\ufb03cer signs the a\ufb00idavit.", "Sta\ufb00 \ufb02oat the ra\ufb04e; \ufb05 \ufb06 are rare.",
+    ])
+    text = parse("minutes.pdf", data).text
+    sentence = "The financial officer signs the affidavit."
+    assert text == f"{sentence} Staff float the raffle; st st are rare."
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
 def test_pdf_readable_without_a_password_is_read_even_when_encrypted() -> None:
