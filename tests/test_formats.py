@@ -180,6 +180,20 @@ def test_html_names_its_own_encoding() -> None:
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
 
 
+def test_html_line_break_inside_a_sentence_does_not_end_it() -> None:
+    """A ``<br>`` in the middle of a sentence lets it go on (it was quoted as "Refunds are processed
+    within 14 days"); one after a full sentence or below a label still ends the line's block."""
+    html = (b"<html><body><p>Refunds are processed within 14 days<br/>of the request.</p>"
+            b"<p>Opening hours<br>Monday to Friday, 9 to 5.<br>Closed on bank holidays.</p>"
+            b"<ul><li>Returns are free for members of<br>the loyalty scheme.</li></ul></body></html>")
+    text = parse("refunds.html", html).text
+    sentence = "Refunds are processed within 14 days of the request."
+    assert text.split("\n\n") == [
+        sentence, "Opening hours", "Monday to Friday, 9 to 5.", "Closed on bank holidays.",
+        "- Returns are free for members of the loyalty scheme."]
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
+
+
 def test_html_without_text_and_binary_html_are_refused() -> None:
     with pytest.raises(DocumentRejected, match="no text found"):
         parse("empty.html", b"<html><body><nav>Home</nav><script>x()</script></body></html>")

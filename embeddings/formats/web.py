@@ -25,6 +25,7 @@ from datetime import date
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
+from ..chunking import soft_wrap
 from ..errors import DocumentRejected
 from . import Extracted, join_blocks
 
@@ -211,11 +212,21 @@ def _strip(root: Tag) -> None:
 
 
 class _Blocks:
-    """Walks the main text, collecting Markdown-like blocks; inline text is joined and collapsed."""
+    """Walks the main text, collecting Markdown-like blocks; inline text is joined and collapsed.
+
+    A ``<br>`` ends a block, as a newline ends a line of a text file, unless the sentence goes on
+    across it: "Refunds are processed within 14 days<br>of the request." is one sentence, which read
+    as two blocks was quoted as "Refunds are processed within 14 days". Whether it goes on is the rule
+    that joins a text file's wrapped lines (``chunking.soft_wrap``), asked of the lines either side of
+    the break; they are then joined by a space, as the browser's line break is only layout (the
+    stored text stays plain prose, whatever a later splitter makes of newlines). A break after a
+    full sentence, between an address's lines or below a label still ends its block.
+    """
 
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.inline: list[str] = []
+        self.lines: list[str] = []  # the text before each <br> of the block being collected
         self.prefix = ""  # the marker of the list item whose text is being collected
 
     def render(self, root: Tag) -> list[str]:
@@ -224,10 +235,17 @@ class _Blocks:
         return self.blocks
 
     def _flush(self) -> None:
-        text = _collapse("".join(self.inline))
+        lines = [t for t in (_collapse(line) for line in [*self.lines, "".join(self.inline)]) if t]
+        self.lines.clear()
         self.inline.clear()
-        if text:
-            self.blocks.append(self.prefix + text)
+        texts: list[str] = []
+        for n, line in enumerate(lines):
+            if n and soft_wrap(lines[n - 1], line):
+                texts[-1] += " " + line
+            else:
+                texts.append(line)
+        for n, text in enumerate(texts):
+            self.blocks.append((self.prefix if n == 0 else "") + text)
         self.prefix = ""
 
     def _walk(self, node: Tag, ordered: list[int] | None) -> None:
@@ -247,7 +265,8 @@ class _Blocks:
             if text:
                 self.blocks.append("#" * _HEADINGS[name] + " " + text)
         elif name == "br":
-            self._flush()
+            self.lines.append("".join(self.inline))
+            self.inline.clear()
         elif name == "li":
             self._flush()
             if ordered is not None:
