@@ -194,6 +194,17 @@ def test_html_line_break_inside_a_sentence_does_not_end_it() -> None:
     assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
+def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
+    """A page that names no encoding is read as browsers read it: UTF-8 when it is valid UTF-8, else
+    windows-1252 (it was guessed as Windows-1250: "crčme brűlée")."""
+    page = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e costs \u20ac5 \u2013 \u201clovely\u201d.</p></body></html>"
+    expected = "Cr\u00e8me br\u00fbl\u00e9e costs \u20ac5 \u2013 \u201clovely\u201d."
+    assert parse("menu.html", page.encode("cp1252")).text == expected
+    assert parse("menu.html", page.encode("utf-8")).text == expected
+    assert parse("menu.html", "<p>\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.</p>".encode()).text == (
+        "\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.")
+
+
 def test_html_without_text_and_binary_html_are_refused() -> None:
     with pytest.raises(DocumentRejected, match="no text found"):
         parse("empty.html", b"<html><body><nav>Home</nav><script>x()</script></body></html>")
