@@ -344,6 +344,22 @@ def test_bad_docx_files_are_refused_with_a_reason() -> None:
         parse("cut.docx", truncated)
 
 
+# ---------------------------------------------------------------------- text
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_a_byte_order_mark_is_read(encoding: str) -> None:
+    """What Notepad saves as "Unicode" (UTF-16 with a BOM) is text: it was skipped as "looks like a binary
+    file (a NUL byte at offset 3)". Without a BOM nothing says it is text, and it is refused as before."""
+    note = "# Claims\r\n\r\nThe deductible is 250 \u20ac per claim, paid by the member.\r\n"
+    bom = "\ufeff".encode(encoding)
+    doc = parse("claims.txt", bom + note.encode(encoding))
+    assert doc.text == "# Claims\n\nThe deductible is 250 \u20ac per claim, paid by the member.\n"
+    assert doc.title == "Claims"
+    with pytest.raises(DocumentRejected, match="claims.txt: looks like a binary file"):
+        parse("claims.txt", note.encode(encoding))
+    with pytest.raises(DocumentRejected, match=r"claims.txt: not valid UTF-16 text"):
+        parse("claims.txt", bom + note.encode(encoding)[:-1])
+
+
 # ---------------------------------------------------------------------- shared rules
 def test_one_registry_of_suffixes_drives_the_walk_and_uploads(tmp_path: Path) -> None:
     assert formats.SUPPORTED_SUFFIXES == (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
