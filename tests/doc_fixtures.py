@@ -111,12 +111,12 @@ def make_ligature_pdf(lines: list[str]) -> bytes:
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-        "/Contents 4 0 R >>",
+        ("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+         "/Contents 4 0 R >>"),
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
-        "/BaseEncoding /WinAnsiEncoding /Differences [1 /ff /fi /fl /ffi /ffl /longst /st] >> "
-        "/ToUnicode 6 0 R >>",
+        ("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+         "/BaseEncoding /WinAnsiEncoding /Differences [1 /ff /fi /fl /ffi /ffl /longst /st] >> "
+         "/ToUnicode 6 0 R >>"),
         f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
     ]
     out = "%PDF-1.4\n"

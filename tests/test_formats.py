@@ -87,7 +87,8 @@ def test_pdf_ligatures_are_stored_as_their_letters() -> None:
     """pdflatex sets "fi" as one glyph, which pypdf reads as U+FB01: "ﬁnancial oﬃcer" never matched
     "financial officer". The stored text, which quotes are sliced from, has the letters."""
     data = make_ligature_pdf([
-        "The \ufb01nancial o\ufb03cer signs the a\ufb00idavit.", "Sta\ufb00 \ufb02oat the ra\ufb04e; \ufb05 \ufb06 are rare.",
+        "The \ufb01nancial o\ufb03cer signs the a\ufb00idavit.",
+        "Sta\ufb00 \ufb02oat the ra\ufb04e; \ufb05 \ufb06 are rare.",
     ])
     text = parse("minutes.pdf", data).text
     sentence = "The financial officer signs the affidavit."
@@ -197,8 +198,8 @@ def test_html_line_break_inside_a_sentence_does_not_end_it() -> None:
 def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
     """A page that names no encoding is read as browsers read it: UTF-8 when it is valid UTF-8, else
     windows-1252 (it was guessed as Windows-1250: "crčme brűlée")."""
-    page = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e costs \u20ac5 \u2013 \u201clovely\u201d.</p></body></html>"
     expected = "Cr\u00e8me br\u00fbl\u00e9e costs \u20ac5 \u2013 \u201clovely\u201d."
+    page = f"<html><body><p>{expected}</p></body></html>"
     assert parse("menu.html", page.encode("cp1252")).text == expected
     assert parse("menu.html", page.encode("utf-8")).text == expected
     assert parse("menu.html", "<p>\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.</p>".encode()).text == (
