@@ -93,6 +93,43 @@ def make_scanned_pdf(pages: int = 2) -> bytes:
     return bytes(pdf.output())
 
 
+def make_ligature_pdf(lines: list[str]) -> bytes:
+    """One page of ``lines`` in Helvetica whose encoding puts the ligature glyphs (U+FB00-U+FB06 in
+    ``lines``) at codes 1-7, named as pdflatex's fonts name them and mapped to U+FB00-U+FB06 by a
+    ToUnicode map, as InDesign and Word's PDF export write it."""
+    codes = {chr(0xFB00 + n): f"\\{n + 1:03o}" for n in range(7)}
+    content = "BT /F1 11 Tf 72 720 Td 14 TL\n" + "".join(
+        "(" + "".join(codes.get(ch, ch) for ch in line) + ") '\n" for line in lines) + "ET"
+    cmap = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n7 beginbfchar\n"
+        + "".join(f"<{n + 1:02X}> <{0xFB00 + n:04X}>\n" for n in range(7))
+        + "endbfchar\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        ("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+         "/Contents 4 0 R >>"),
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        ("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+         "/BaseEncoding /WinAnsiEncoding /Differences [1 /ff /fi /fl /ffi /ffl /longst /st] >> "
+         "/ToUnicode 6 0 R >>"),
+        f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
+    ]
+    out = "%PDF-1.4\n"
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("latin-1")
+
+
 #: A saved news page: navigation, a sidebar, a share bar, a footer and a cookie banner around the article.
 FERRY_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

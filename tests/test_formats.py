@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_pdf,
     make_scanned_pdf,
 )
 
@@ -80,6 +81,19 @@ def test_pdf_paragraph_rules() -> None:
     ]
     assert _paragraphs(["A line that ends with a hyphen-", "ated word and goes on."]) == [
         "A line that ends with a hyphenated word and goes on."]
+
+
+def test_pdf_ligatures_are_stored_as_their_letters() -> None:
+    """pdflatex sets "fi" as one glyph, which pypdf reads as U+FB01: "ﬁnancial oﬃcer" never matched
+    "financial officer". The stored text, which quotes are sliced from, has the letters."""
+    data = make_ligature_pdf([
+        "The \ufb01nancial o\ufb03cer signs the a\ufb00idavit.",
+        "Sta\ufb00 \ufb02oat the ra\ufb04e; \ufb05 \ufb06 are rare.",
+    ])
+    text = parse("minutes.pdf", data).text
+    sentence = "The financial officer signs the affidavit."
+    assert text == f"{sentence} Staff float the raffle; st st are rare."
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
 def test_pdf_readable_without_a_password_is_read_even_when_encrypted() -> None:
@@ -167,6 +181,31 @@ def test_html_names_its_own_encoding() -> None:
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
 
 
+def test_html_line_break_inside_a_sentence_does_not_end_it() -> None:
+    """A ``<br>`` in the middle of a sentence lets it go on (it was quoted as "Refunds are processed
+    within 14 days"); one after a full sentence or below a label still ends the line's block."""
+    html = (b"<html><body><p>Refunds are processed within 14 days<br/>of the request.</p>"
+            b"<p>Opening hours<br>Monday to Friday, 9 to 5.<br>Closed on bank holidays.</p>"
+            b"<ul><li>Returns are free for members of<br>the loyalty scheme.</li></ul></body></html>")
+    text = parse("refunds.html", html).text
+    sentence = "Refunds are processed within 14 days of the request."
+    assert text.split("\n\n") == [
+        sentence, "Opening hours", "Monday to Friday, 9 to 5.", "Closed on bank holidays.",
+        "- Returns are free for members of the loyalty scheme."]
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
+
+
+def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
+    """A page that names no encoding is read as browsers read it: UTF-8 when it is valid UTF-8, else
+    windows-1252 (it was guessed as Windows-1250: "crčme brűlée")."""
+    expected = "Cr\u00e8me br\u00fbl\u00e9e costs \u20ac5 \u2013 \u201clovely\u201d."
+    page = f"<html><body><p>{expected}</p></body></html>"
+    assert parse("menu.html", page.encode("cp1252")).text == expected
+    assert parse("menu.html", page.encode("utf-8")).text == expected
+    assert parse("menu.html", "<p>\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.</p>".encode()).text == (
+        "\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.")
+
+
 def test_html_without_text_and_binary_html_are_refused() -> None:
     with pytest.raises(DocumentRejected, match="no text found"):
         parse("empty.html", b"<html><body><nav>Home</nav><script>x()</script></body></html>")
@@ -193,6 +232,99 @@ def test_docx_paragraphs_headings_lists_and_tables_in_order() -> None:
     assert kinds["Opening the boathouse"] is Kind.HEADING and kinds["Unlock the oar store."] is Kind.LIST
 
 
+def _docx(*blocks: str) -> bytes:
+    """A Word file whose body is these block-level XML fragments (written with :func:`_w`), in order."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for block in blocks:
+        body.insert(len(body) - 1, parse_xml(block))  # before the section properties, which end a body
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _w(xml: str) -> str:
+    """``xml`` with the WordprocessingML namespace declared on its first element."""
+    from docx.oxml.ns import nsdecls
+
+    return re.sub(r"^<([\w:]+)", lambda m: f"<{m.group(1)} {nsdecls('w')}", xml, count=1)
+
+
+def _r(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_docx_reads_content_controls_insertions_smart_tags_and_fields_but_not_deletions() -> None:
+    """A filled-in form keeps its values: text in content controls (inline and around whole paragraphs
+    and tables, in document order), tracked insertions, smart tags and simple fields is text; deleted
+    text and a field's instruction are not."""
+    form = _w(
+        "<w:p>" + _r("The contract holder is ")
+        + '<w:sdt><w:sdtPr><w:alias w:val="Holder"/></w:sdtPr><w:sdtContent>' + _r("Aoife Byrne")
+        + "</w:sdtContent></w:sdt>" + _r(" and the renewal date is ")
+        + '<w:fldSimple w:instr=" DOCPROPERTY RenewalDate "><w:r><w:t>1 March 2025</w:t></w:r></w:fldSimple>'
+        + '<w:ins w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z">' + _r(", paid by ") + "</w:ins>"
+        + '<w:del w:id="2" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>cheque or</w:delText>'
+        "</w:r></w:del>"
+        + '<w:smartTag w:uri="urn:x" w:element="place">' + _r("direct debit") + "</w:smartTag>"
+        + '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> REF _Ref1 \\h </w:instrText></w:r>'
+        + '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' + _r(" from the account") + '<w:r><w:fldChar '
+        'w:fldCharType="end"/></w:r>' + _r(".") + "</w:p>"
+    )
+    wrapped = _w(
+        "<w:sdt><w:sdtPr/><w:sdtContent><w:p>" + _r("Claims are made by phone.") + "</w:p>"
+        "<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:tc><w:p>"
+        + '<w:sdt><w:sdtContent><w:r><w:t>Phone 555 0101</w:t></w:r></w:sdtContent></w:sdt>'
+        + "</w:p></w:tc></w:tr></w:tbl></w:sdtContent></w:sdt>"
+    )
+    data = _docx(_w("<w:p>" + _r("Policy summary.") + "</w:p>"), form, wrapped,
+                 _w("<w:p>" + _r("Keep this letter.") + "</w:p>"))
+    text = parse("policy.docx", data).text
+    sentence = ("The contract holder is Aoife Byrne and the renewal date is 1 March 2025, paid by direct debit "
+                "from the account.")
+    assert text.split("\n\n") == [
+        "Policy summary.", sentence, "Claims are made by phone.", "Phone 555 0101", "Keep this letter."]
+    assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
+
+
+def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=4)
+    for r, values in enumerate((["Quarter", "North", "South", "Total"], ["Q1", "100", "100", "250"])):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    merged = table.cell(2, 0).merge(table.cell(2, 2))  # one cell over three columns
+    merged.text = "Figures in thousands of euros"
+    table.cell(2, 3).text = "audited"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert parse("sales.docx", buffer.getvalue()).text == (
+        "Quarter | North | South | Total\nQ1 | 100 | 100 | 250\nFigures in thousands of euros | audited")
+
+
+def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Team", "Contacts"
+    table.cell(1, 0).text = "Lifeguards"
+    inner_cell = table.cell(1, 1)
+    inner_cell.text = "Call in this order:"
+    inner = inner_cell.add_table(rows=2, cols=2)
+    for (r, c), value in {(0, 0): "Ciara", (0, 1): "087 111 2222", (1, 0): "Dara", (1, 1): "087 333 4444"}.items():
+        inner.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert parse("rota.docx", buffer.getvalue()).text == (
+        "Team | Contacts\nLifeguards | Call in this order:\nCiara | 087 111 2222\nDara | 087 333 4444")
+
+
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:
     assert parse("h.docx", make_docx(title=None)).title == "Volunteer handbook"
 
@@ -211,6 +343,22 @@ def test_bad_docx_files_are_refused_with_a_reason() -> None:
     truncated = make_docx()[:2000]
     with pytest.raises(DocumentRejected, match="cut.docx: "):
         parse("cut.docx", truncated)
+
+
+# ---------------------------------------------------------------------- text
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_a_byte_order_mark_is_read(encoding: str) -> None:
+    """What Notepad saves as "Unicode" (UTF-16 with a BOM) is text: it was skipped as "looks like a binary
+    file (a NUL byte at offset 3)". Without a BOM nothing says it is text, and it is refused as before."""
+    note = "# Claims\r\n\r\nThe deductible is 250 \u20ac per claim, paid by the member.\r\n"
+    bom = "\ufeff".encode(encoding)
+    doc = parse("claims.txt", bom + note.encode(encoding))
+    assert doc.text == "# Claims\n\nThe deductible is 250 \u20ac per claim, paid by the member.\n"
+    assert doc.title == "Claims"
+    with pytest.raises(DocumentRejected, match="claims.txt: looks like a binary file"):
+        parse("claims.txt", note.encode(encoding))
+    with pytest.raises(DocumentRejected, match=r"claims.txt: not valid UTF-16 text"):
+        parse("claims.txt", bom + note.encode(encoding)[:-1])
 
 
 # ---------------------------------------------------------------------- shared rules

@@ -34,6 +34,15 @@ log = logging.getLogger(__name__)
 #: How far from the end of the file the end-of-file marker is looked for (writers may pad a little).
 _EOF_WINDOW = 8192
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: Typographic ligatures (U+FB00-U+FB06) as their letters. pdflatex, InDesign and Word's PDF export set
+#: "fi" or "ffi" as one glyph, which pypdf reads as one character: "ﬁnancial oﬃcer" matched neither the
+#: words nor the embedding of "financial officer". The stored text holds the letters, so a quote (a slice
+#: of it) reads as typed. Only PDFs need this: their text is glyphs the typesetter chose, while text,
+#: HTML and Word files hold what was typed (fonts form ligatures when they are shown), and a text
+#: file's stored text is its own bytes decoded, which a quote must be found in.
+_LIGATURES = str.maketrans({
+    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
+})
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s+|p\.\s*)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
 )
@@ -137,6 +146,7 @@ def _page_texts(name: str, reader: PdfReader, max_chars: int) -> list[str]:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
             raise DocumentRejected(f"{name}: page {number} of the PDF cannot be read ({first})") from None
         raw = _CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x0c", "\n"))
+        raw = raw.translate(_LIGATURES)
         texts.append(raw)
         total += len(raw)
         if total > max_chars * 1.25:  # reflowing shortens a text by far less than this

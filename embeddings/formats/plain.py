@@ -2,10 +2,12 @@
 
 The stored text is the file decoded as it is (line endings normalised), so a quote can be found in
 the file itself. Markdown is left as written: the sentence splitter reads its headings and lists.
+Files are UTF-8, or UTF-16 with a byte order mark (what Notepad saves as "Unicode").
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from datetime import datetime
 
@@ -21,19 +23,35 @@ _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def decode(data: bytes, name: str) -> str:
-    """Strict UTF-8 (with or without BOM); raises DocumentRejected with a reason a person can act on."""
+    """Strict UTF-8 (with or without BOM), or UTF-16 with its BOM; raises DocumentRejected with a reason
+    a person can act on.
+
+    UTF-16 holds a NUL byte in every ASCII character, so the byte order mark is what tells it from a
+    binary file; without one a UTF-16 file is refused as binary, as before (nothing says it is text).
+    """
     if not data.strip():
         raise DocumentRejected(f"{name}: the file is empty")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        # Text never holds NUL; past the first bytes it would also cut the text short in SQLite.
-        raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL byte at offset {nul:,})")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentRejected(
-            f"{name}: not valid UTF-8 text (undecodable byte at offset {exc.start})"
-        ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF32_LE):
+        try:
+            text = data.decode("utf-16")  # reads the BOM for the byte order and drops it
+        except UnicodeDecodeError as exc:
+            raise DocumentRejected(
+                f"{name}: not valid UTF-16 text (undecodable byte at offset {exc.start})"
+            ) from None
+        nul = text.find("\x00")
+        if nul >= 0:
+            raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL character at {nul:,})")
+    else:
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            # Text never holds NUL; past the first bytes it would also cut the text short in SQLite.
+            raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL byte at offset {nul:,})")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DocumentRejected(
+                f"{name}: not valid UTF-8 text (undecodable byte at offset {exc.start})"
+            ) from None
     if len(_BINARY.findall(text[:8192])) > 8:
         raise DocumentRejected(f"{name}: looks like a binary file, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")

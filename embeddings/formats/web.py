@@ -19,12 +19,15 @@ page loses exactly what people ask about. The rules here are few, predictable an
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from datetime import date
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4.dammit import EncodingDetector
 
+from ..chunking import soft_wrap
 from ..errors import DocumentRejected
 from . import Extracted, join_blocks
 
@@ -55,6 +58,11 @@ _DATE_META = (
 _ISO_DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})|^(\d{4})(\d{2})(\d{2})")
 _WORD = re.compile(r"[a-z]+")
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: The bytes Python's cp1252 leaves undefined, which the WHATWG's windows-1252 reads as the C1 controls.
+_UNDEFINED_1252 = {0xDC00 + b: b for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+
+log = logging.getLogger(__name__)
 
 
 def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
@@ -62,7 +70,7 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     nul = data.find(b"\x00")
     if nul >= 0 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 pages hold NUL bytes
         raise DocumentRejected(f"{name}: looks like a binary file, not a web page (a NUL byte at offset {nul:,})")
-    soup = BeautifulSoup(data, "html.parser")
+    soup = BeautifulSoup(_undeclared(name, data) or data, "html.parser")
     meta = _meta(soup)
     when = _published(soup, meta)  # JSON-LD lives in <script>, which the main text drops
     root = _main_root(soup)
@@ -77,6 +85,24 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
         when = _time_element(root)
     text = join_blocks(_Blocks().render(root))
     return Extracted(text=text, title=title or None, date=when, url=_canonical(soup, meta))
+
+
+def _undeclared(name: str, data: bytes) -> str | None:
+    """A page that names no encoding (no byte order mark, ``<meta charset>`` or XML declaration),
+    decoded as a browser does: UTF-8 when it is valid UTF-8, else windows-1252, the HTML standard's
+    default for such pages in most locales. None for a page that names its own, which Beautiful Soup
+    reads by it.
+
+    Left to Beautiful Soup, an undeclared page is decoded by whatever charset-normalizer guesses, and
+    a Windows-1252 "crème brûlée" came out as "crčme brűlée" (Windows-1250).
+    """
+    if data.startswith(_BOMS) or EncodingDetector.find_declared_encoding(data, is_html=True):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        log.info("%s: no encoding declared and not UTF-8: read as windows-1252, as browsers do", name)
+        return data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
 
 
 def _collapse(text: str) -> str:
@@ -211,11 +237,21 @@ def _strip(root: Tag) -> None:
 
 
 class _Blocks:
-    """Walks the main text, collecting Markdown-like blocks; inline text is joined and collapsed."""
+    """Walks the main text, collecting Markdown-like blocks; inline text is joined and collapsed.
+
+    A ``<br>`` ends a block, as a newline ends a line of a text file, unless the sentence goes on
+    across it: "Refunds are processed within 14 days<br>of the request." is one sentence, which read
+    as two blocks was quoted as "Refunds are processed within 14 days". Whether it goes on is the rule
+    that joins a text file's wrapped lines (``chunking.soft_wrap``), asked of the lines either side of
+    the break; they are then joined by a space, as the browser's line break is only layout (the
+    stored text stays plain prose, whatever a later splitter makes of newlines). A break after a
+    full sentence, between an address's lines or below a label still ends its block.
+    """
 
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.inline: list[str] = []
+        self.lines: list[str] = []  # the text before each <br> of the block being collected
         self.prefix = ""  # the marker of the list item whose text is being collected
 
     def render(self, root: Tag) -> list[str]:
@@ -224,10 +260,17 @@ class _Blocks:
         return self.blocks
 
     def _flush(self) -> None:
-        text = _collapse("".join(self.inline))
+        lines = [t for t in (_collapse(line) for line in [*self.lines, "".join(self.inline)]) if t]
+        self.lines.clear()
         self.inline.clear()
-        if text:
-            self.blocks.append(self.prefix + text)
+        texts: list[str] = []
+        for n, line in enumerate(lines):
+            if n and soft_wrap(lines[n - 1], line):
+                texts[-1] += " " + line
+            else:
+                texts.append(line)
+        for n, text in enumerate(texts):
+            self.blocks.append((self.prefix if n == 0 else "") + text)
         self.prefix = ""
 
     def _walk(self, node: Tag, ordered: list[int] | None) -> None:
@@ -247,7 +290,8 @@ class _Blocks:
             if text:
                 self.blocks.append("#" * _HEADINGS[name] + " " + text)
         elif name == "br":
-            self._flush()
+            self.lines.append("".join(self.inline))
+            self.inline.clear()
         elif name == "li":
             self._flush()
             if ordered is not None:

@@ -6,6 +6,12 @@ splitter treats them as it treats Markdown. The title is the core properties' ti
 first Title or heading paragraph. No date is taken: a .docx records when its file was created,
 which for a document made from a template is the template's date, not the document's.
 
+The text is every ``w:t`` of a paragraph, whatever wraps it: hyperlinks, content controls
+(``w:sdt``, inline and around whole paragraphs or tables), tracked insertions, smart tags and simple
+fields (python-docx's ``Paragraph.text`` and ``iter_inner_content`` see only direct runs, paragraphs
+and tables, so a filled-in form read "The contract holder is and ..."). Deleted text (``w:del``,
+``w:moveFrom``) and field instructions (``w:instrText``) are never read.
+
 Old binary .doc files are not read; a password-protected .docx is an encrypted container, refused
 with a reason.
 """
@@ -15,9 +21,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
+from typing import Any
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -27,6 +36,19 @@ from . import Extracted, join_blocks
 #: Compound-file signature: what an encrypted .docx (and an old .doc) starts with.
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
+_P, _TBL, _T, _BR = qn("w:p"), qn("w:tbl"), qn("w:t"), qn("w:br")
+#: Block-level wrappers whose paragraphs and tables are part of the text where they stand.
+_BLOCK_WRAPPERS = frozenset({qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")})
+#: What a run holds besides ``w:t``, as python-docx writes it in ``Run.text``.
+_RUN_TEXT = {qn("w:tab"): "\t", qn("w:ptab"): "\t", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
+#: Never text: deletions (tracked deletions, the old place of moved text), field instructions, properties,
+#: drawings and embedded objects (text boxes are not read, as before), and the first choice of an
+#: alternate content, whose fallback holds the same content again.
+_NOT_TEXT = frozenset({
+    *(qn(tag) for tag in ("w:del", "w:moveFrom", "w:delText", "w:instrText", "w:delInstrText", "w:pPr",
+                          "w:rPr", "w:sdtPr", "w:sdtEndPr", "w:drawing", "w:pict", "w:object")),
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Choice",
+})
 
 
 def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
@@ -45,7 +67,7 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     blocks: list[str] = []
     first_heading = None
     size = 0
-    for item in document.iter_inner_content():
+    for item in _block_items(document.element.body, document._body):
         block, level = (_table(item), 0) if isinstance(item, Table) else _paragraph(item)
         if not block:
             continue
@@ -57,6 +79,35 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
             break  # surely over the limit: the caller refuses it without reading the rest
     title = " ".join((document.core_properties.title or "").split()) or first_heading
     return Extracted(text=join_blocks(blocks), title=title or None)
+
+
+def _block_items(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
+    """The paragraphs and tables of a body or cell in document order, including those inside block-level
+    content controls (``w:sdt``) and custom XML, which python-docx's ``iter_inner_content`` skips."""
+    for child in container.iterchildren():
+        if child.tag == _P:
+            yield Paragraph(child, parent)
+        elif child.tag == _TBL:
+            yield Table(child, parent)
+        elif child.tag in _BLOCK_WRAPPERS:
+            yield from _block_items(child, parent)
+
+
+def _text(element: Any) -> str:
+    """The visible text under a paragraph (or any inline element): see the module docstring."""
+    parts: list[str] = []
+    for child in element.iterchildren():
+        tag = child.tag
+        if tag == _T:
+            parts.append(child.text or "")
+        elif tag == _BR:
+            # a line break is a newline; a page or column break is nothing (python-docx's rule)
+            parts.append("\n" if child.get(qn("w:type"), "textWrapping") == "textWrapping" else "")
+        elif tag in _RUN_TEXT:
+            parts.append(_RUN_TEXT[tag])
+        elif tag not in _NOT_TEXT:
+            parts.append(_text(child))
+    return "".join(parts)
 
 
 def _heading_level(paragraph: Paragraph) -> int:
@@ -76,7 +127,7 @@ def _heading_level(paragraph: Paragraph) -> int:
 
 
 def _paragraph(paragraph: Paragraph) -> tuple[str, int]:
-    text = " ".join(paragraph.text.split())
+    text = " ".join(_text(paragraph._p).split())
     if not text:
         return "", 0
     level = _heading_level(paragraph)
@@ -90,14 +141,33 @@ def _paragraph(paragraph: Paragraph) -> tuple[str, int]:
 
 
 def _table(table: Table) -> str:
-    """One line per row, cells separated by `` | `` (a merged cell once)."""
+    """One line per row, cells separated by `` | ``.
+
+    A cell merged across columns (``gridSpan``) is given by python-docx once per column, as the same
+    ``w:tc``: it is written once. Two neighbouring cells that only hold the same text are both kept
+    ("Q1 | 100 | 100 | 250").
+
+    A table nested in a cell (a layout table, a list of contacts inside a "Contacts" cell) is written
+    the same way, its rows as lines below the row holding it: inside the row's line its rows would
+    run together with the cells around it. A cell merged down several rows is given by python-docx in
+    each of them: its text is repeated in every row, as before, its nested table written once.
+    """
     rows = []
     for row in table.rows:
         cells: list[str] = []
+        nested: list[str] = []
+        last = None
         for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):
+            if cell._tc is last:
+                continue
+            last = cell._tc
+            items = list(_block_items(cell._tc, cell))
+            text = " ".join(" ".join(_text(item._p) for item in items if isinstance(item, Paragraph)).split())
+            if text:
                 cells.append(text)
+            if cell._tc.getparent() is row._tr:  # not a cell merged down from a row above
+                nested.extend(lines for item in items if isinstance(item, Table) and (lines := _table(item)))
         if cells:
             rows.append(" | ".join(cells))
+        rows.extend(nested)
     return "\n".join(rows)
