@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -121,14 +122,17 @@ def _supported(name: str) -> bool:
 
 
 def _link_problem(link: Path) -> str:
-    """Why a symbolic link leads to no document: it loops, its target is gone, or it is a folder."""
+    """Why a symbolic link leads to no document: it loops, its target is gone, it is a folder, or it is
+    a device, a socket or a pipe (``zero.txt -> /dev/zero``)."""
     target = os.readlink(link)
     try:
-        link.stat()
+        st = link.stat()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return f"symbolic link loop (-> {target})"
         return f"dangling symbolic link (-> {target}, which does not exist)"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"symbolic link to a device, a socket or a pipe (-> {target}), not a file"
     # Folders are walked without following links, so a linked folder cannot loop or be read twice.
     return f"symbolic link to a folder (-> {target}), not followed"
 

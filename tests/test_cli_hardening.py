@@ -407,6 +407,7 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
     (docs / "loop-b.md").symlink_to("loop-a.md")
     (docs / "again").symlink_to(".", target_is_directory=True)
     (docs / "volcano-link.md").symlink_to("volcano.md")  # a working link is a document like any other
+    (docs / "zero.txt").symlink_to("/dev/zero")
     out = run("--data-dir", str(index_copy.data_dir), "index", str(docs), "--json")
     assert out.returncode == 0 and out.stderr == ""  # said once, in the summary, not also as a warning
     assert json.loads(out.stdout)["skipped"] == [
@@ -414,6 +415,7 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
         f"{docs}/dangling.md: dangling symbolic link (-> gone.md, which does not exist); skipped",
         f"{docs}/loop-a.md: symbolic link loop (-> loop-b.md); skipped",
         f"{docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
+        f"{docs}/zero.txt: symbolic link to a device, a socket or a pipe (-> /dev/zero), not a file; skipped",
     ]
     assert json.loads(out.stdout)["added"] == ["volcano-link.md"]
 
