@@ -194,8 +194,11 @@ class Query:
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
     """A text's words as meant (``spelling.as_meant``) and their stems in the corpus's forms
     (``spelling.corpus_forms``)."""
-    toks = as_meant(words(text), held, stems)
+    toks = as_meant(words(text), held, stems, capitals=(w.lower() for w in _CAPITALS.findall(text)))
     return toks, corpus_forms(toks, stems(toks), held, stems)
+
+
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
 
 
 def asks_for_number(text: str) -> bool:

@@ -175,11 +175,23 @@ _MAX_TYPO_ZIPF = 3.5
 
 
 def _typo_of_a_function_word(word: str) -> bool:
-    """Whether ``word`` is a stop word mistyped ("waht", "hw", "wht", "teh"): one letter added, dropped,
-    changed or two swapped, and not a common word of its own."""
+    """Whether ``word`` is a stop word mistyped ("waht", "hw", "wht", "teh"): one letter dropped or two
+    neighbours swapped, and not a common word of its own.
+
+    Not a letter changed or added: those make words ("bots" is "both" changed, "thc" and "hoa" are "the"
+    and "how" changed, "broth" is "both" with a letter more), and a word dropped from a question is no
+    longer charged when no document holds it ("Are bots allowed?" was answered with any sentence).
+    """
     if len(word) < _MIN_FUNCTION_WORD - 1 or zipf(word) >= _MAX_TYPO_ZIPF:
         return False
-    return any(len(s) >= _MIN_FUNCTION_WORD and one_edit_apart(word, s) for s in _FUNCTION_WORDS)
+    return any(_dropped_or_swapped(word, s) for s in _FUNCTION_WORDS)
+
+
+def _dropped_or_swapped(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with one letter dropped ("wht") or two neighbours swapped ("waht")."""
+    if len(typed) == len(word) - 1:
+        return one_edit_apart(typed, word)
+    return len(typed) == len(word) and sorted(typed) == sorted(word) and one_edit_apart(typed, word)
 
 
 _FUNCTION_WORDS = tuple(w for w in STOP_WORDS if w.isalpha() and len(w) >= _MIN_FUNCTION_WORD)
@@ -203,7 +215,9 @@ def _unswapped(word: str) -> str | None:
     return best
 
 
-def as_meant(words: list[str], held: Held | None, stem: Callable[[list[str]], list[str]]) -> list[str]:
+def as_meant(
+    words: list[str], held: Held | None, stem: Callable[[list[str]], list[str]], capitals: Iterable[str] = ()
+) -> list[str]:
     """A question's words (``lexical.words``: no stop words) as its writer meant them: chat shorthand
     read as its word ("ppl" -> "people") or dropped when it asks nothing ("pls"), a mistyped
     function word ("waht", "hw") dropped as the stop word it is, and a word no dictionary knows read
@@ -211,10 +225,12 @@ def as_meant(words: list[str], held: Held | None, stem: Callable[[list[str]], li
 
     Only a word the corpus does not hold is read so (a document may use "PLS" as a name), and only
     when ``held`` can tell. Content words keep their spelling here: a typo of one ("coordinater") is
-    read by the abstention against the passage's words (``variants.held_as_variant``).
+    read by the abstention against the passage's words (``variants.held_as_variant``). A word written
+    in capitals (``capitals``, lower-cased: "AWS", "THC") is a name or an acronym, never read so.
     """
-    odd = [w for w in words if w in _SHORTHAND or (w.isalpha() and _typo_of_a_function_word(w))
-           or _unswapped(w) is not None]
+    names = set(capitals)
+    odd = [w for w in words if w not in names and (w in _SHORTHAND or (w.isalpha() and _typo_of_a_function_word(w))
+                                                   or _unswapped(w) is not None)]
     if held is None or not odd:
         return words
     present = held(set(stem(odd)))

@@ -42,12 +42,19 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
     return bool(word) and _typed_for(word, passage_tokens)
 
 
+#: A typo makes a word no dictionary knows (Zipf frequency below this): "coordinater", "lnog". A real
+#: word one edit from another is that word ("cakes" and "takes", "hiring" and "hiking").
+_MAX_TYPO_WORD_ZIPF = 2.0
+
+
 def _typed_for(word: str, passage_tokens: Iterable[str]) -> bool:
     """Whether ``word`` is one of ``passage_tokens`` mistyped (see ``held_as_variant``)."""
+    if zipf(word) >= _MAX_TYPO_WORD_ZIPF:
+        return False
     if len(word) >= _MIN_TYPO:
         return any(abs(len(t) - len(word)) <= 1 and len(t) >= _MIN_TYPO and one_edit_apart(word, t)
                    for t in set(passage_tokens))
-    if len(word) == _MIN_TYPO - 1 and zipf(word) == 0.0:
+    if len(word) == _MIN_TYPO - 1:
         return any(len(t) == len(word) and one_edit_apart(word, t) and sorted(t) == sorted(word)
                    for t in set(passage_tokens))
     return False

@@ -81,6 +81,11 @@ def test_typos_and_chat_shorthand_do_not_refuse_an_answerable_question(one_note)
         assert one_note.ask(question).answered, question
     # A word the note lacks is still charged beside them.
     assert _absent(one_note, "waht is the Orbit subreddit pls") == pytest.approx(rarity("subreddit") - COMMON_RARITY)
+    # Real words a letter from a stop word are not typos: "bots" is not "both", "THC" not "the", "broth"
+    # not "both" (read as such, the questions were answered with any sentence of the note).
+    for question in ("Are bots allowed on the Discord server?", "Is THC allowed at the Berlin meetup?",
+                     "Is there broth at the Berlin meetup?"):
+        assert _absent(one_note, question) > 0, question
 
 
 def test_over_one_short_note_an_on_topic_question_about_an_absent_word_is_refused(one_note):
@@ -139,6 +144,7 @@ def test_held_as_variant(term, terms, tokens, held):
         ("lnog", "lnog", ["shifts", "last", "long"], True),  # a non-word with two letters swapped
         ("form", "form", ["from", "the", "office"], False),  # a word of its own, not a typo of "from"
         ("sorting", "sorting", ["sorted", "by", "date"], False),  # two edits from "sorted"
+        ("cake", "cakes", ["it", "takes", "an", "hour"], False),  # a word of its own, one letter from "takes"
     ],
 )
 def test_a_typo_is_read_against_the_words_as_written(term, word, tokens, held):

@@ -141,5 +141,7 @@ def test_a_question_is_read_as_its_writer_meant_it():
     assert as_meant(["waht", "ppl", "come", "pls"], lacks, stems) == ["people", "come"]
     assert as_meant(["hw", "lnog", "shift"], lacks, stems) == ["long", "shift"]
     assert as_meant(["doe", "shift"], lacks, stems) == ["doe", "shift"]  # a word of its own (Zipf 3.8)
+    assert as_meant(["aws", "bots", "hoa"], held_except("aws", "bots", "hoa"), stems, capitals=["aws"]) == [
+        "aws", "bots", "hoa"]  # an acronym ("AWS", not "was" mistyped), a letter changed ("both", "how")
     assert as_meant(["ppl", "pls"], held_except(), stems) == ["ppl", "pls"]  # the corpus uses them as written
     assert as_meant(["waht", "ppl"], None, stems) == ["waht", "ppl"]  # the backend cannot tell
