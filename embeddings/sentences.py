@@ -166,6 +166,7 @@ def layout(text: str) -> Layout:
             syntax.add(start)
             if underlinable is not None and stripped[0] in "=-":
                 setext.add(underlinable)  # "Opening hours" above "=====" or "-----"
+                labels.discard(underlinable)  # "**Title**" above "-----": one heading
             underlinable = None
             continue
         opens = _LINE_PREFIX.match(line)
@@ -179,19 +180,20 @@ def layout(text: str) -> Layout:
                   frozenset(code), frozenset(front), frozenset(labels), front_title)
 
 
-_FRONT_TITLE = re.compile(r"title:[ \t]*\S")
+_FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal block ("title: >-")
 # A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
+_MAX_LABEL_WORDS = 5
 
 
 def _label(line: str, below: str) -> bool:
     """Whether ``line`` (stripped, after a blank line or at the text's start) names what follows it.
 
     * A line made of one bold span ("**Can I get a refund?**", "__Location__") asking or naming, not
-      stating: it ends with "?" or ":" or with no punctuation, and its paragraph goes on below it
-      (an FAQ's question above its answer). "**Registration closes on 1 June.**" is a statement and
-      stays a quote.
+      stating: it ends with "?" or ":", or is a name of at most five words without punctuation, and
+      its paragraph goes on below it (an FAQ's question above its answer). "**Registration closes on
+      1 June.**" and "**Deliveries arrive on Tuesdays and Fridays only**" are statements and stay quotes.
     * A numbered line with a short name ("3. Shifts") when the line below opens its first numbered
       clause ("3.1 ..."): in a policy or statutes that is a section's name, not a list item.
     """
@@ -204,7 +206,10 @@ def _label(line: str, below: str) -> bool:
                 return False
             if inner.endswith(("?", ":")):
                 return True
-            return inner[-1].isalnum() and bool(below.strip())
+            # Without punctuation, a name ("Location", "Prizes and awards") and not a statement that
+            # lacks its full stop ("**Refunds must be requested within 30 days of purchase**").
+            return (inner[-1].isalnum() and len(inner.split()) <= _MAX_LABEL_WORDS and bool(below.strip())
+                    and not any(mark in inner for mark in (". ", "! ", "? ")))
     m = _NUMBERED_NAME.fullmatch(line)
     if m is None or line[-1] in ".!?,;:":
         return False

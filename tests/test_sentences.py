@@ -251,6 +251,8 @@ def test_front_matter_is_records_and_its_fences_are_never_quoted():
     # The title record is the note's title (``formats.plain.title_of``), never a quote; the others are records.
     assert _units(text) == [("title: Volunteer guide", Kind.HEADING), ("date: 2023-05-01", Kind.LIST),
                             ("Volunteers attend a safety briefing first.", Kind.PROSE)]
+    folded = "---\ntitle: >-\n  Volunteer guide\n---\n\nVolunteers attend a safety briefing first.\n"
+    assert all(kind is not Kind.HEADING for _, kind in _units(folded))  # a folded title is left to the heading
 
 
 def test_task_boxes_and_footnote_labels_are_markers():
@@ -323,12 +325,16 @@ def test_a_bold_line_naming_its_paragraph_is_its_heading():
     text = ("**Can I get a refund?**\nNew customers can cancel within 14 days.\n\n"
             "__Location__\nRoom B12, Science Building.\n\n"
             "**Registration closes on 1 June.**\nLate entries are not accepted.\n\n"
-            "**Note:** bring your own laptop.\n")
+            "**Note:** bring your own laptop.\n\n"
+            "**Refunds must be requested within 30 days of purchase**\nContact the front desk to start one.\n")
     units = _units(text)
     assert units[:4] == [("**Can I get a refund?**", Kind.HEADING), ("New customers can cancel within 14 days.", Kind.PROSE),
                          ("__Location__", Kind.HEADING), ("Room B12, Science Building.", Kind.PROSE)]
     assert ("**Registration closes on 1 June.**", Kind.PROSE) in units
     assert ("**Note:** bring your own laptop.", Kind.PROSE) in units
+    assert ("**Refunds must be requested within 30 days of purchase**", Kind.PROSE) in units  # a statement
+    underlined = "**Opening hours**\n-----\n\nThe planetarium opens at 10 am.\n"
+    assert headings(underlined)[1] == ["**Opening hours**"], "one heading, not a label as well"
     assert sections_above(text, [text.index("New customers"), text.index("Room B12")]) == ["Can I get a refund?", "Location"]
     assert headings(text, plain=False) == ([], [])  # a section, not the note's title
 
