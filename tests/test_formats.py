@@ -193,6 +193,9 @@ def test_html_line_break_inside_a_sentence_does_not_end_it() -> None:
         sentence, "Opening hours", "Monday to Friday, 9 to 5.", "Closed on bank holidays.",
         "- Returns are free for members of the loyalty scheme."]
     assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
+    # Two breaks in a row end the paragraph, as a blank line does in a text file.
+    letter = parse("letter.html", b"<p>Dear members of the Orbit community,<br><br>The office is closed on Monday.</p>")
+    assert letter.text.split("\n\n") == ["Dear members of the Orbit community,", "The office is closed on Monday."]
 
 
 def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
@@ -204,6 +207,14 @@ def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
     assert parse("menu.html", page.encode("utf-8")).text == expected
     assert parse("menu.html", "<p>\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.</p>".encode()).text == (
         "\u00c9t\u00e9 \u00e0 \u0141\u00f3d\u017a.")
+    # A page in another script that names no encoding is read in it (as windows-1252 it was all accents),
+    russian = ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440. \u042d\u0442\u043e \u0442\u0435\u0441\u0442 "
+               "\u0441\u0442\u0440\u0430\u043d\u0438\u0446\u044b, \u0438 \u043e\u043d \u0434\u043b\u0438\u043d\u043d\u044b\u0439 "
+               "\u0434\u043e\u0441\u0442\u0430\u0442\u043e\u0447\u043d\u043e.")
+    assert parse("ru.html", f"<p>{russian}</p>".encode("cp1251")).text == russian
+    # and a <meta charset> after a long <head> is read where it stands, as browsers read it.
+    late = "<html><head>" + "<!-- comment -->" * 300 + '<meta charset="windows-1251"></head><body><p>'
+    assert parse("late.html", late.encode() + russian.encode("cp1251") + b"</p></body></html>").text == russian
 
 
 def test_html_without_text_and_binary_html_are_refused() -> None:
@@ -290,6 +301,19 @@ def test_docx_reads_content_controls_insertions_smart_tags_and_fields_but_not_de
     assert sentence in [text[s.start:s.end] for s in quotable_sentences(text)]
 
 
+def test_docx_unfilled_content_controls_and_ruby_annotations_are_not_text() -> None:
+    """A template's unfilled field shows "Click or tap here to enter text.": nothing the document says."""
+    inline = _w("<w:p>" + _r("The contract holder is ")
+                + "<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>" + _r("Click or tap here to enter text.")
+                + "</w:sdtContent></w:sdt>" + _r(" to be confirmed.") + "</w:p>")
+    block = _w("<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:p>"
+               + _r("Click or tap here to enter text.") + "</w:p></w:sdtContent></w:sdt>")
+    ruby = _w("<w:p><w:r><w:ruby><w:rubyPr/><w:rt><w:r><w:t>kan</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>\u6f22</w:t>"
+              "</w:r></w:rubyBase></w:ruby></w:r>" + _r(" is a character.") + "</w:p>")
+    text = parse("template.docx", _docx(inline, block, ruby)).text
+    assert text.split("\n\n") == ["The contract holder is to be confirmed.", "\u6f22 is a character."]
+
+
 def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once() -> None:
     import docx
 
@@ -359,6 +383,8 @@ def test_utf16_text_with_a_byte_order_mark_is_read(encoding: str) -> None:
         parse("claims.txt", note.encode(encoding))
     with pytest.raises(DocumentRejected, match=r"claims.txt: not valid UTF-16 text"):
         parse("claims.txt", bom + note.encode(encoding)[:-1])
+    with pytest.raises(DocumentRejected, match=r"claims.txt: the file is empty"):
+        parse("claims.txt", bom + " \r\n".encode(encoding))
 
 
 # ---------------------------------------------------------------------- shared rules

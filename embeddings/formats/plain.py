@@ -41,6 +41,8 @@ def decode(data: bytes, name: str) -> str:
         nul = text.find("\x00")
         if nul >= 0:
             raise DocumentRejected(f"{name}: looks like a binary file, not text (a NUL character at {nul:,})")
+        if not text.strip():
+            raise DocumentRejected(f"{name}: the file is empty")  # a byte order mark and nothing else
     else:
         nul = data.find(b"\x00")
         if nul >= 0:

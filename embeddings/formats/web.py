@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
+import charset_normalizer
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 from bs4.dammit import EncodingDetector
 
@@ -90,19 +91,36 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
 def _undeclared(name: str, data: bytes) -> str | None:
     """A page that names no encoding (no byte order mark, ``<meta charset>`` or XML declaration),
     decoded as a browser does: UTF-8 when it is valid UTF-8, else windows-1252, the HTML standard's
-    default for such pages in most locales. None for a page that names its own, which Beautiful Soup
+    default for such pages in most locales, unless charset-normalizer reads the bytes as a page in
+    another script (Cyrillic, Greek, CJK...). None for a page that names its own, which Beautiful Soup
     reads by it.
 
     Left to Beautiful Soup, an undeclared page is decoded by whatever charset-normalizer guesses, and
     a Windows-1252 "crème brûlée" came out as "crčme brűlée" (Windows-1250).
     """
-    if data.startswith(_BOMS) or EncodingDetector.find_declared_encoding(data, is_html=True):
+    # The whole page is searched: a <meta charset> may come after a long <head> (browsers read it there too).
+    if data.startswith(_BOMS) or EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=True):
         return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        log.info("%s: no encoding declared and not UTF-8: read as windows-1252, as browsers do", name)
-        return data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
+        pass
+    western = data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
+    guess = charset_normalizer.from_bytes(data).best()
+    if guess is not None and _mostly_other_script(str(guess)):
+        # A Cyrillic, Greek, Arabic, CJK... page: browsers detect those too, and read as windows-1252 they
+        # would be nothing but Latin accents ("Ïðèâåò, ìèð").
+        log.info("%s: no encoding declared and not UTF-8: read as %s", name, guess.encoding)
+        return str(guess)
+    log.info("%s: no encoding declared and not UTF-8: read as windows-1252, as browsers do", name)
+    return western
+
+
+def _mostly_other_script(text: str) -> bool:
+    """Whether most letters of ``text`` are of a script other than Latin."""
+    letters = [ch for ch in text if ch.isalpha()]
+    other = sum(1 for ch in letters if ord(ch) > 0x24F)
+    return bool(letters) and other * 2 > len(letters)
 
 
 def _collapse(text: str) -> str:
@@ -260,15 +278,20 @@ class _Blocks:
         return self.blocks
 
     def _flush(self) -> None:
-        lines = [t for t in (_collapse(line) for line in [*self.lines, "".join(self.inline)]) if t]
+        lines = [_collapse(line) for line in [*self.lines, "".join(self.inline)]]
         self.lines.clear()
         self.inline.clear()
         texts: list[str] = []
-        for n, line in enumerate(lines):
-            if n and soft_wrap(lines[n - 1], line):
+        joinable = False  # the line above holds text and no empty line (``<br><br>``) came between
+        for line in lines:
+            if not line:
+                joinable = False  # two breaks in a row end the paragraph, as a blank line does
+                continue
+            if joinable and soft_wrap(texts[-1], line):
                 texts[-1] += " " + line
             else:
                 texts.append(line)
+            joinable = True
         for n, text in enumerate(texts):
             self.blocks.append((self.prefix if n == 0 else "") + text)
         self.prefix = ""

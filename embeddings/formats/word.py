@@ -10,7 +10,9 @@ The text is every ``w:t`` of a paragraph, whatever wraps it: hyperlinks, content
 (``w:sdt``, inline and around whole paragraphs or tables), tracked insertions, smart tags and simple
 fields (python-docx's ``Paragraph.text`` and ``iter_inner_content`` see only direct runs, paragraphs
 and tables, so a filled-in form read "The contract holder is and ..."). Deleted text (``w:del``,
-``w:moveFrom``) and field instructions (``w:instrText``) are never read.
+``w:moveFrom``), field instructions (``w:instrText``), ruby annotations and the placeholder of a
+content control left unfilled ("Click or tap here to enter text.") are never read. Not read either:
+table rows wrapped in a content control (a repeating section), which python-docx's rows skip.
 
 Old binary .doc files are not read; a password-protected .docx is an encrypted container, refused
 with a reason.
@@ -37,6 +39,7 @@ from . import Extracted, join_blocks
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"^heading ([1-9])$", re.IGNORECASE)
 _P, _TBL, _T, _BR = qn("w:p"), qn("w:tbl"), qn("w:t"), qn("w:br")
+_SDT, _SDT_PR, _SHOWING_PLACEHOLDER = qn("w:sdt"), qn("w:sdtPr"), qn("w:showingPlcHdr")
 #: Block-level wrappers whose paragraphs and tables are part of the text where they stand.
 _BLOCK_WRAPPERS = frozenset({qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")})
 #: What a run holds besides ``w:t``, as python-docx writes it in ``Run.text``.
@@ -46,7 +49,7 @@ _RUN_TEXT = {qn("w:tab"): "\t", qn("w:ptab"): "\t", qn("w:cr"): "\n", qn("w:noBr
 #: alternate content, whose fallback holds the same content again.
 _NOT_TEXT = frozenset({
     *(qn(tag) for tag in ("w:del", "w:moveFrom", "w:delText", "w:instrText", "w:delInstrText", "w:pPr",
-                          "w:rPr", "w:sdtPr", "w:sdtEndPr", "w:drawing", "w:pict", "w:object")),
+                          "w:rPr", "w:sdtPr", "w:sdtEndPr", "w:drawing", "w:pict", "w:object", "w:rt")),
     "{http://schemas.openxmlformats.org/markup-compatibility/2006}Choice",
 })
 
@@ -89,8 +92,15 @@ def _block_items(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
             yield Paragraph(child, parent)
         elif child.tag == _TBL:
             yield Table(child, parent)
-        elif child.tag in _BLOCK_WRAPPERS:
+        elif child.tag in _BLOCK_WRAPPERS and not _placeholder(child):
             yield from _block_items(child, parent)
+
+
+def _placeholder(element: Any) -> bool:
+    """Whether ``element`` is a content control still showing its placeholder ("Click or tap here to
+    enter text."): a form left unfilled says nothing."""
+    props = element.find(_SDT_PR) if element.tag == _SDT else None
+    return props is not None and props.find(_SHOWING_PLACEHOLDER) is not None
 
 
 def _text(element: Any) -> str:
@@ -105,7 +115,7 @@ def _text(element: Any) -> str:
             parts.append("\n" if child.get(qn("w:type"), "textWrapping") == "textWrapping" else "")
         elif tag in _RUN_TEXT:
             parts.append(_RUN_TEXT[tag])
-        elif tag not in _NOT_TEXT:
+        elif tag not in _NOT_TEXT and not _placeholder(child):
             parts.append(_text(child))
     return "".join(parts)
 
