@@ -76,12 +76,19 @@ def cooldown_message(retry_after: float) -> str:
     )
 
 
-def user_message(error: BaseException) -> str:
-    """What the user sees for a given failure; never a traceback, never internal paths.
+def user_message(error: BaseException, *, private: bool = False) -> str:
+    """What the user sees for a given failure; never a traceback, never internal paths in a public reply.
 
+    ``private``: the reply is for the admin who asked only (a re-index's): an unusable data directory,
+    an unreachable store or model and a damaged index are told as the engine says them ("no space left
+    in /srv/docbot/data (need ~120 MB)"), which is what the admin can act on.
     Shortened like every notice (``bot.render.notice``): errors often quote what was typed, and that may
     be thousands of characters long.
     """
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if private and isinstance(error, _SERVER_SIDE):
+        return notice(f"⚠️ {one_line(str(error), 600)}")
     return notice(_describe(error))
 
 
@@ -127,6 +134,10 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, EngineError):
         return f"⚠️ {error}"
     return "💥 Something went wrong on my side. It has been logged; please try again later."
+
+
+#: Errors whose message names the server's paths or addresses: told in full only to an admin, privately.
+_SERVER_SIDE = (IndexDamaged, DataDirUnusable, StoreUnavailable, ModelNotInstalled)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -168,11 +168,25 @@ def trim_start_at_sentence(text: str, limit: int) -> str:
 _DISCORD_MARKUP = re.compile(r"[\\*_~`\[\]]|\|\|")
 
 
+_BARE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
+
+
 def as_written(text: str) -> str:
     """Document text shown as written: Discord's Markdown characters escaped, so a document's "*" (a lone
     one, or one closed two sentences later) does not turn the citation after the quote into italics, a
     "||" does not hide text as a spoiler and "[here](https://...)" is no disguised link. The escapes are
-    not displayed: people read the document's characters."""
+    not displayed: people read the document's characters. A bare URL is left as it is (an escape
+    inside it, "Refund\\_policy", would break the link), as discord.py's ``escape_markdown`` does."""
+    out, at = [], 0
+    for m in _BARE_URL.finditer(text):
+        out.append(_escaped(text[at:m.start()]))
+        out.append(m.group())
+        at = m.end()
+    out.append(_escaped(text[at:]))
+    return "".join(out)
+
+
+def _escaped(text: str) -> str:
     return _DISCORD_MARKUP.sub(lambda m: "".join("\\" + ch for ch in m.group(0)), text)
 
 
@@ -193,10 +207,13 @@ def fmt_date(when: date | None) -> str:
     return when.isoformat() if when else ""
 
 
-def source_label(title: str, when: date | None, url: str | None, pages: Sequence[int | None] = ()) -> str:
+def source_label(
+    title: str, when: date | None, url: str | None, pages: Sequence[int | None] = (), *, markdown: bool = True
+) -> str:
     """``Title, p. 17 (YYYY-MM-DD) <url>``, the part of a citation after its number (no page for
-    unpaged documents)."""
-    parts = [as_written(one_line(title, TITLE_CAP)) or "Untitled"]
+    unpaged documents); the title ``as_written`` for a Discord message (``markdown``), plain otherwise."""
+    shown = one_line(title, TITLE_CAP)
+    parts = [(as_written(shown) if markdown else shown) or "Untitled"]
     if page_label(pages):
         parts[0] += f", {page_label(pages)}"
     if when:
@@ -207,10 +224,11 @@ def source_label(title: str, when: date | None, url: str | None, pages: Sequence
 
 
 def source_line(
-    number: int, title: str, when: date | None, url: str | None, pages: Sequence[int | None] = ()
+    number: int, title: str, when: date | None, url: str | None, pages: Sequence[int | None] = (), *,
+    markdown: bool = True,
 ) -> str:
     """The compact citation: ``[n] Title, p. 17 (YYYY-MM-DD) <url>``."""
-    return f"[{number}] {source_label(title, when, url, pages)}"
+    return f"[{number}] {source_label(title, when, url, pages, markdown=markdown)}"
 
 
 def _embed_length(embed: discord.Embed) -> int:
@@ -300,7 +318,7 @@ class RenderedAnswer:
         if not self.excerpts:
             return self.content or ""
         quotes = [f"[{e.number}] “{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
-        sources = [source_line(s.number, s.title, s.date, s.url) for s in self.sources]
+        sources = [source_line(s.number, s.title, s.date, s.url, markdown=False) for s in self.sources]
         return "\n".join([*quotes, "", "Sources:", *sources])
 
     def kwargs(self) -> dict[str, Any]:

@@ -432,6 +432,9 @@ async def test_a_reindex_that_outlives_its_interaction_reports_by_direct_message
     longer. The summary then reaches the admin who asked by direct message."""
     h = await start_bot()
     fake = h.fake
+    added = [f"minutes-of-the-harbour-committee-meeting-number-{n:02d}.md" for n in range(4)]
+    for name in added:  # a summary longer than a notice's 400 characters
+        (h.dirs.docs_dir / name).write_text(f"# Meeting {name[-5:-3]}\n\nThe committee met at the harbour.\n")
     release = h.hold_reindex(monkeypatch, at="write")
     try:
         iid = await fake.push_slash_command("reindex", user=fake.admin)
@@ -444,6 +447,7 @@ async def test_a_reindex_that_outlives_its_interaction_reports_by_direct_message
     dm = await fake.wait_until(lambda: fake._dm_by_user.get(fake.admin["id"]))
     sent = await fake.wait_until(lambda: fake.bot_messages(dm))
     assert "Re-index finished" in sent[0]["content"] and "expired" in sent[0]["content"], sent[0]["content"]
+    assert all(name in sent[0]["content"] for name in added), "the summary whole, not cut to a notice's length"
     fake._injections.clear()
 
 

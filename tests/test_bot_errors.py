@@ -23,3 +23,5 @@ def test_the_servers_paths_and_addresses_are_never_shown():
                   StoreUnavailable("cannot reach Milvus at http://10.0.0.7:19530: connection refused")):
         text = user_message(error)
         assert "/srv/docbot" not in text and "10.0.0.7" not in text and "admin" in text
+        # To the admin alone (a re-index's reply), what to act on: the full disk, the address.
+        assert str(error) in user_message(error, private=True)

@@ -227,6 +227,9 @@ def test_a_documents_markdown_is_shown_as_written() -> None:
     assert r"\[the wiki\](https://evil.example/x)" in description
     assert description.endswith("**[1]**")
     assert rendered.embeds[0].fields[0].value.startswith(r"[1] Rota \*\*draft\*\* \[click\](https://evil.example/y)")
+    assert "[1] Rota **draft** [click](https://evil.example/y)" in rendered.plain_text(), "the record keeps the title"
+    link = render.quote("See https://wiki.example.org/Refund_policy_2024 for the *rules")
+    assert link == r"> See https://wiki.example.org/Refund_policy_2024 for the \*rules", "a bare link is left whole"
 
 
 def test_an_excerpt_made_of_markup_characters_still_fits() -> None:

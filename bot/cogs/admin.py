@@ -29,7 +29,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
-from bot.render import notice, render_progress, render_report, render_stats
+from bot.render import CONTENT_LIMIT, notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
 from embeddings.formats import supported_list
 from embeddings.indexer import ProgressCallback
@@ -146,7 +146,7 @@ class Admin(commands.Cog):
                 else:
                     log.error("error in %s", interaction_context(interaction), exc_info=exc)
                 # In place of the progress line, which would otherwise look as if the job were still running.
-                await self._conclude(interaction, user_message(exc))
+                await self._conclude(interaction, user_message(exc, private=True))  # the admin's eyes only
                 return
             await progress.close()
             log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
@@ -166,8 +166,9 @@ class Admin(commands.Cog):
             except discord.HTTPException as exc:  # the token ran out on the way (401, 50027 Invalid Webhook Token)
                 log.warning("could not edit the reply of %s (%s); sending it by direct message", context, exc.status)
         try:
-            await deliver(lambda: interaction.user.send(notice(f"{text}\n(the result of your /{self._command(interaction)} "
-                                                               "in the server; its reply had expired)"),
+            late = f"\n(the result of your /{self._command(interaction)} in the server; its reply had expired)"
+            # The summary whole, as its reply would have shown it (a notice's 400 characters cut its lists).
+            await deliver(lambda: interaction.user.send(notice(text, CONTENT_LIMIT - len(late)) + late,
                                                         allowed_mentions=NO_MENTIONS),
                           context=context)
         except discord.HTTPException as exc:  # DMs closed
