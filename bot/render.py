@@ -168,7 +168,7 @@ def trim_start_at_sentence(text: str, limit: int) -> str:
 _DISCORD_MARKUP = re.compile(r"[\\*_~`\[\]]|\|\|")
 
 
-_BARE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
+_BARE_URL = re.compile(r"https?://(?:[^\s<>()\[\]]|\([^\s<>()\[\]]*\))+")  # "C_(programming_language)" too
 
 
 def as_written(text: str) -> str:

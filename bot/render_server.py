@@ -19,7 +19,7 @@ import discord
 
 from bot.config_store import SETTINGS, ConfigChange
 from bot.feedback import AnswerRecord
-from bot.render import COLOR_INFO, FIELD_NAME_LIMIT, ellipsize, one_line
+from bot.render import COLOR_INFO, FIELD_NAME_LIMIT, as_written, ellipsize, one_line
 from bot.server_config import ServerConfig
 
 #: How each setting is named to admins, in the order ``/config show`` lists them.
@@ -138,7 +138,7 @@ def render_feedback_page(
             f"**Cited:** {cited_sources(record.refs, titles)}",
         ]
         if record.answer:
-            lines.append(f"**Answer:** {ellipsize(one_line(record.answer, 10_000), ANSWER_PREVIEW)}")
+            lines.append(f"**Answer:** {ellipsize(as_written(one_line(record.answer, 10_000)), ANSWER_PREVIEW)}")
         embed.add_field(
             name=ellipsize(one_line(record.question, 1000) or "(empty question)", FIELD_NAME_LIMIT - 10),
             value=ellipsize("\n".join(lines), 1000),

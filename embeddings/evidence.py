@@ -194,11 +194,16 @@ class Query:
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
     """A text's words as meant (``spelling.as_meant``) and their stems in the corpus's forms
     (``spelling.corpus_forms``)."""
-    toks = as_meant(words(text), held, stems, capitals=(w.lower() for w in _CAPITALS.findall(text)))
+    toks = as_meant(words(text), held, stems, capitals=_names_in(text))
     return toks, corpus_forms(toks, stems(toks), held, stems)
 
 
-_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+def _names_in(text: str) -> list[str]:
+    """The words of ``text`` written as names or acronyms (a capital within a sentence: "Is Ito coming?",
+    "AWS"), lower-cased; none when the whole question is in capitals, which then says nothing."""
+    if not any(ch.islower() for ch in text):
+        return []
+    return [w.lower() for w in _NAME.findall(text)]
 
 
 def asks_for_number(text: str) -> bool:

@@ -82,8 +82,6 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _TOKEN_OR_SEP = re.compile(r"\w\w+|\x01")
 _SEP = "\x01"
 _STOPWORDS = frozenset(_bm25s_stopwords())
-#: bm25s' English stop words: the function words a question's words are read without.
-STOP_WORDS = _STOPWORDS
 #: Every word seen so far and its stem, None for a stop word: one dictionary look-up per word.
 _TERMS: dict[str, str | None] = {}
 _TERM_CACHE_MAX = 500_000

@@ -185,6 +185,9 @@ _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal blo
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
 _MAX_LABEL_WORDS = 5
+_ASKING = frozenset("how what when where which who whom whose why".split())
+_STATING = frozenset("is are was were be been isn't aren't not no never do does don't doesn't did can can't cannot "
+                     "will won't must should may might has have had".split())
 
 
 def _label(line: str, below: str) -> bool:
@@ -206,10 +209,15 @@ def _label(line: str, below: str) -> bool:
                 return False
             if inner.endswith(("?", ":")):
                 return True
-            # Without punctuation, a name ("Location", "Prizes and awards") and not a statement that
-            # lacks its full stop ("**Refunds must be requested within 30 days of purchase**").
-            return (inner[-1].isalnum() and len(inner.split()) <= _MAX_LABEL_WORDS and bool(below.strip())
-                    and not any(mark in inner for mark in (". ", "! ", "? ")))
+            if not inner[-1].isalnum() or not below.strip() or any(m in inner for m in (". ", "! ", "? ")):
+                return False
+            lowered = inner.lower().split()
+            if lowered[0] in _ASKING:
+                return True  # an FAQ's question without its question mark ("**How do I reset my password**")
+            # Otherwise a name ("Location", "Prizes and awards", "What to bring"), not a statement that lacks
+            # its full stop: no verb a statement is made with ("**Parking is free**", "**Dogs are not
+            # allowed**", "**Refunds must be requested within 30 days of purchase**").
+            return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered)
     m = _NUMBERED_NAME.fullmatch(line)
     if m is None or line[-1] in ".!?,;:":
         return False
@@ -232,9 +240,13 @@ def marked_up(text: str) -> bool:
 
 def relabelled(text: str) -> bool:
     """Whether chunker version 6 reads ``text``'s sentences otherwise than version 5 did: it has a line
-    that names what follows (``Layout.labels``) or a front matter ``title:`` record, headings now."""
+    that names what follows (``Layout.labels``) or a front matter ``title:`` record, headings now, or an
+    underlined heading in bold, whose section is read without its asterisks."""
     marks = layout(text)
-    return bool(marks.labels) or marks.front_title is not None
+    if marks.labels or marks.front_title is not None:
+        return True
+    # An underlined heading in bold: version 5 read its text with the asterisks ("**Opening hours**").
+    return any(text[s : _physical_end(text, s)].strip()[:2] in ("**", "__") for s in marks.headings)
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
@@ -392,7 +404,7 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
              if m.start() not in marks.code and m.start() not in marks.front] if "#" in text else []
     for start in marks.headings:  # setext: "Opening hours" above "============="
         line = text[start : _physical_end(text, start)]
-        found.append((start + len(line) - len(line.lstrip()), line.strip()))
+        found.append((start + len(line) - len(line.lstrip()), _unbolded(line.strip())))
     if marks.headings:
         found.sort()
     if not plain:
@@ -400,7 +412,7 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
     for start in marks.labels:  # "**Can I get a refund?**", "3. Shifts": sections, not titles
         line = text[start : _physical_end(text, start)]
         body = line.strip()
-        name = body.strip("*_").strip() if body[:1] in "*_" else _LINE_PREFIX.sub("", body, count=1)
+        name = _unbolded(body) if body[:1] in "*_" else _LINE_PREFIX.sub("", body, count=1)
         found.append((start + len(line) - len(line.lstrip()), name))
     first = text.find("\n")
     first = len(text) if first < 0 else first
@@ -414,6 +426,14 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
             found.append((m.start(1), m.group(1).rstrip()))
     found.sort()
     return [p for p, _ in found], [h for _, h in found]
+
+
+def _unbolded(line: str) -> str:
+    """A heading's text without the bold markers around it all ("**Opening hours**" -> "Opening hours")."""
+    for marker in ("**", "__"):
+        if len(line) > 2 * len(marker) and line.startswith(marker) and line.endswith(marker):
+            return line[len(marker):-len(marker)].strip()
+    return line
 
 
 def sections_above(text: str, starts: Sequence[int]) -> list[str]:

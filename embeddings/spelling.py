@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from .lexical import STOP_WORDS, is_stop_word
+from .lexical import is_stop_word
 from .rarity import zipf
 from .variants import one_edit_apart
 
@@ -194,7 +194,11 @@ def _dropped_or_swapped(typed: str, word: str) -> bool:
     return len(typed) == len(word) and sorted(typed) == sorted(word) and one_edit_apart(typed, word)
 
 
-_FUNCTION_WORDS = tuple(w for w in STOP_WORDS if w.isalpha() and len(w) >= _MIN_FUNCTION_WORD)
+#: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"):
+#: only these are read back from a typo. Any stop word would be too many ("trough" is "through" with a
+#: letter dropped, "wren" is "weren"), and a real word dropped from a question is not charged when no
+#: document holds it.
+_FUNCTION_WORDS = ("what", "when", "where", "which", "who", "whom", "why", "how", "does", "the")
 
 
 #: A word no dictionary knows ("lnog") is a common word ("long", at least this Zipf frequency) with
@@ -225,8 +229,8 @@ def as_meant(
 
     Only a word the corpus does not hold is read so (a document may use "PLS" as a name), and only
     when ``held`` can tell. Content words keep their spelling here: a typo of one ("coordinater") is
-    read by the abstention against the passage's words (``variants.held_as_variant``). A word written
-    in capitals (``capitals``, lower-cased: "AWS", "THC") is a name or an acronym, never read so.
+    read by the abstention against the passage's words (``variants.held_as_variant``). A name or an
+    acronym (``capitals``, lower-cased: "Ito" within the question, "AWS", "THC") is never read so.
     """
     names = set(capitals)
     odd = [w for w in words if w not in names and (w in _SHORTHAND or (w.isalpha() and _typo_of_a_function_word(w))

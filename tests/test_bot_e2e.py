@@ -432,8 +432,8 @@ async def test_a_reindex_that_outlives_its_interaction_reports_by_direct_message
     longer. The summary then reaches the admin who asked by direct message."""
     h = await start_bot()
     fake = h.fake
-    added = [f"minutes-of-the-harbour-committee-meeting-number-{n:02d}.md" for n in range(4)]
-    for name in added:  # a summary longer than a notice's 400 characters
+    added = [f"bob's-minutes-of-the-harbour-committee-meeting-{n:02d}.md" for n in range(4)]
+    for name in added:  # a summary longer than a notice's 400 characters, with apostrophes a notice reads as quotes
         (h.dirs.docs_dir / name).write_text(f"# Meeting {name[-5:-3]}\n\nThe committee met at the harbour.\n")
     release = h.hold_reindex(monkeypatch, at="write")
     try:

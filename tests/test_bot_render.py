@@ -230,6 +230,8 @@ def test_a_documents_markdown_is_shown_as_written() -> None:
     assert "[1] Rota **draft** [click](https://evil.example/y)" in rendered.plain_text(), "the record keeps the title"
     link = render.quote("See https://wiki.example.org/Refund_policy_2024 for the *rules")
     assert link == r"> See https://wiki.example.org/Refund_policy_2024 for the \*rules", "a bare link is left whole"
+    wiki = render.quote("See https://en.wikipedia.org/wiki/C_(programming_language) for *C")
+    assert wiki == r"> See https://en.wikipedia.org/wiki/C_(programming_language) for \*C"
 
 
 def test_an_excerpt_made_of_markup_characters_still_fits() -> None:

@@ -211,7 +211,12 @@ def test_html_without_a_declared_encoding_is_utf8_else_windows_1252() -> None:
     russian = ("\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440. \u042d\u0442\u043e \u0442\u0435\u0441\u0442 "
                "\u0441\u0442\u0440\u0430\u043d\u0438\u0446\u044b, \u0438 \u043e\u043d \u0434\u043b\u0438\u043d\u043d\u044b\u0439 "
                "\u0434\u043e\u0441\u0442\u0430\u0442\u043e\u0447\u043d\u043e.")
-    assert parse("ru.html", f"<p>{russian}</p>".encode("cp1251")).text == russian
+    page = (f'<html><head><style>body {{ font-family: Arial, sans-serif; margin: 0 auto; }}</style>'
+            f'<script>var tracking = "enabled"; function go() {{ return 1; }}</script></head>'
+            f'<body><nav><a href="/">Home</a> <a href="/about">About us</a></nav><p>{russian}</p></body></html>')
+    assert parse("ru.html", page.encode("cp1251")).text == russian  # its markup is Latin, its text is not
+    assert parse("is.html", "<p>\u00dej\u00f3\u00f0h\u00e1t\u00ed\u00f0</p>".encode("cp1252")).text == (
+        "\u00dej\u00f3\u00f0h\u00e1t\u00ed\u00f0")  # too short to leave windows-1252 for (read as Japanese)
     # and a <meta charset> after a long <head> is read where it stands, as browsers read it.
     late = "<html><head>" + "<!-- comment -->" * 300 + '<meta charset="windows-1251"></head><body><p>'
     assert parse("late.html", late.encode() + russian.encode("cp1251") + b"</p></body></html>").text == russian

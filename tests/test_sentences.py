@@ -334,7 +334,9 @@ def test_a_bold_line_naming_its_paragraph_is_its_heading():
     assert ("**Note:** bring your own laptop.", Kind.PROSE) in units
     assert ("**Refunds must be requested within 30 days of purchase**", Kind.PROSE) in units  # a statement
     underlined = "**Opening hours**\n-----\n\nThe planetarium opens at 10 am.\n"
-    assert headings(underlined)[1] == ["**Opening hours**"], "one heading, not a label as well"
+    assert headings(underlined)[1] == ["Opening hours"], "one heading, not a label as well"
+    short = "**Parking is free**\nThe car park is behind the hall.\n\n**How do I reset my password**\nUse the link.\n"
+    assert [k for _, k in _units(short)] == [Kind.PROSE, Kind.PROSE, Kind.HEADING, Kind.PROSE]
     assert sections_above(text, [text.index("New customers"), text.index("Room B12")]) == ["Can I get a refund?", "Location"]
     assert headings(text, plain=False) == ([], [])  # a section, not the note's title
 

@@ -29,7 +29,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
-from bot.render import CONTENT_LIMIT, notice, render_progress, render_report, render_stats
+from bot.render import CONTENT_LIMIT, ellipsize, notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
 from embeddings.formats import supported_list
 from embeddings.indexer import ProgressCallback
@@ -168,7 +168,7 @@ class Admin(commands.Cog):
         try:
             late = f"\n(the result of your /{self._command(interaction)} in the server; its reply had expired)"
             # The summary whole, as its reply would have shown it (a notice's 400 characters cut its lists).
-            await deliver(lambda: interaction.user.send(notice(text, CONTENT_LIMIT - len(late)) + late,
+            await deliver(lambda: interaction.user.send(ellipsize(text, CONTENT_LIMIT - len(late)) + late,
                                                         allowed_mentions=NO_MENTIONS),
                           context=context)
         except discord.HTTPException as exc:  # DMs closed

@@ -107,7 +107,7 @@ def _undeclared(name: str, data: bytes) -> str | None:
         pass
     western = data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
     guess = charset_normalizer.from_bytes(data).best()
-    if guess is not None and _mostly_other_script(str(guess)):
+    if guess is not None and _mostly_other_script(_visible_text(str(guess))):
         # A Cyrillic, Greek, Arabic, CJK... page: browsers detect those too, and read as windows-1252 they
         # would be nothing but Latin accents ("Ïðèâåò, ìèð").
         log.info("%s: no encoding declared and not UTF-8: read as %s", name, guess.encoding)
@@ -116,11 +116,24 @@ def _undeclared(name: str, data: bytes) -> str | None:
     return western
 
 
+#: Fewer letters than this say too little to leave windows-1252 for: charset-normalizer reads a few
+#: accented capitals ("Æ Ø Å", "Þjóðhátíð") as Japanese.
+_MIN_GUESSED_LETTERS = 40
+
+
+def _visible_text(page: str) -> str:
+    """A page's text without its tags, scripts and styles: its markup is Latin whatever its language."""
+    soup = BeautifulSoup(page, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    return soup.get_text(" ")
+
+
 def _mostly_other_script(text: str) -> bool:
-    """Whether most letters of ``text`` are of a script other than Latin."""
+    """Whether ``text`` has enough letters to tell, and most of them are of a script other than Latin."""
     letters = [ch for ch in text if ch.isalpha()]
     other = sum(1 for ch in letters if ord(ch) > 0x24F)
-    return bool(letters) and other * 2 > len(letters)
+    return len(letters) >= _MIN_GUESSED_LETTERS and other * 2 > len(letters)
 
 
 def _collapse(text: str) -> str:

@@ -100,7 +100,8 @@ def _placeholder(element: Any) -> bool:
     """Whether ``element`` is a content control still showing its placeholder ("Click or tap here to
     enter text."): a form left unfilled says nothing."""
     props = element.find(_SDT_PR) if element.tag == _SDT else None
-    return props is not None and props.find(_SHOWING_PLACEHOLDER) is not None
+    shown = props.find(_SHOWING_PLACEHOLDER) if props is not None else None
+    return shown is not None and shown.get(qn("w:val"), "true") not in ("0", "false", "off")
 
 
 def _text(element: Any) -> str:
