@@ -85,7 +85,7 @@ async def test_feedback_pages_voted_down_answers_and_exports_every_question(star
     peskov = next(f["value"] for f in page2["embeds"][0]["fields"] if f["name"] == PESKOV_QUESTION)
     assert peskov.startswith("👎 1 · 👍 0 · asked <t:") and "via mention" in peskov
     assert f"**Cited:** {SEED_TITLE} (`{SEED_ID}#" in peskov, "cited sources by title, with their passages"
-    assert "**Answer:** [1] “" in peskov
+    assert "**Answer:** \\[1\\] “" in peskov  # the recorded answer shown as written (its brackets escaped)
     sourdough = next(f["value"] for f in page2["embeds"][0]["fields"] if f["name"] == ASKED[1][0])
     assert sourdough.startswith("👎 2 · 👍 1") and "Sourdough notes" in sourdough and "forty minutes" in sourdough
     back = await fake.click_button(message["id"], "docbot:feedback:0:prev", user=fake.admin)
