@@ -174,16 +174,20 @@ async def test_configured_channel_answers_without_mention(start_bot: Any) -> Non
     assert not h.replies_to(elsewhere), "other channels still need a mention"
 
 
-async def test_dm_with_mention_is_answered_and_without_is_not(start_bot: Any) -> None:
+async def test_a_dm_is_answered_without_a_mention_and_keeps_quiet_on_small_talk(start_bot: Any) -> None:
+    """A direct message is addressed to the bot: a question there needs no mention (it got silence), and
+    "thanks!" gets no "don't cover", as in an answer channel."""
     h = await start_bot()
     fake = h.fake
-    quiet = await fake.push_message("How long does the sourdough loaf bake?", channel_id=fake.dm_channel_id)
-    asked = await fake.push_message("How long does the sourdough loaf bake?", channel_id=fake.dm_channel_id,
-                                    mention_bot=True)
+    thanks = await fake.push_message("thanks!", channel_id=fake.dm_channel_id)
+    asked = await fake.push_message("How long does the sourdough loaf bake?", channel_id=fake.dm_channel_id)
     reply = await h.reply_to(asked)
     assert "forty minutes" in embed_text(reply)
     assert "Sourdough notes" in "\n".join(sources_listed(reply))
-    assert not h.replies_to(quiet)
+    mentioned = await fake.push_message("When does the reading room close on Fridays?", channel_id=fake.dm_channel_id,
+                                        mention_bot=True)
+    assert "nine in the evening" in embed_text(await h.reply_to(mentioned))
+    assert not h.replies_to(thanks)
 
 
 async def test_question_the_documents_do_not_cover(start_bot: Any) -> None:

@@ -255,8 +255,8 @@ class Ask(commands.Cog):
     def incoming(self, message: discord.Message) -> Incoming | None:
         """The question in a message and where to answer it, or None when the bot should stay quiet.
 
-        Answered: mentions of the bot (or its own role) everywhere, DMs included; every message in answer
-        channels and their threads; every message in a conversation (a thread the bot opened, a forum post
+        Answered: mentions of the bot (or its own role) everywhere; every message in DMs, answer channels and
+        their threads (the quiet rule applies where nobody mentioned the bot); every message in a conversation (a thread the bot opened, a forum post
         it answered); a new post in a forum channel set as an answer channel, its title and first message
         making the question. Bots, the bot itself and system messages are ignored. Mentions of the bot
         are removed from the question.
@@ -278,10 +278,13 @@ class Ask(commands.Cog):
         channel = message.channel
         parent_id = getattr(channel, "parent_id", None)
         config = self.bot.server_config(message.guild.id if message.guild else None)
+        # A direct message is addressed to the bot, and Discord sends its text whatever the intents: it is
+        # read as in an answer channel (a question is answered, "thanks!" is not), no mention needed.
+        in_dm = message.guild is None
         # Without the Message Content intent Discord sends these messages without their text.
-        configured = config.is_answer_channel(channel.id, parent_id) and self.bot.reads_message_content
+        configured = in_dm or (config.is_answer_channel(channel.id, parent_id) and self.bot.reads_message_content)
         text = question_in(message, me) if message.content else ""
-        if not (mentioned or self.bot.reads_message_content):
+        if not (mentioned or in_dm or self.bot.reads_message_content):
             return None  # a message in a conversation, sent to us without its text: nothing to answer
         quiet = config.quiet and not typed
         in_forum = isinstance(channel, discord.Thread) and isinstance(channel.parent, discord.ForumChannel)
