@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from .lexical import is_stop_word
 from .rarity import zipf
-from .variants import one_edit_apart
+from .variants import one_edit_apart, swapped
 
 #: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
 Held = Callable[[Iterable[str]], "set[str] | None"]
@@ -168,30 +168,21 @@ _SHORTHAND = {
     "thnx": "", "ty": "", "lol": "", "btw": "", "imo": "", "imho": "", "fyi": "", "tbh": "", "idk": "",
     "omg": "", "rn": "", "asap": "",
 }
-#: A misspelt function word ("waht", "hw", "wht") is one edit from a stop word of at least this length...
-_MIN_FUNCTION_WORD = 3
-#: ...and is itself no common word: "doe" (Zipf 3.8) and "wit" (4.0) are words of their own.
+#: A mistyped question word is itself no common word: "doe" (Zipf 3.8) and "wit" (4.0) are words of their own.
 _MAX_TYPO_ZIPF = 3.5
 
 
 def _typo_of_a_function_word(word: str) -> bool:
-    """Whether ``word`` is a stop word mistyped ("waht", "hw", "wht", "teh"): one letter dropped or two
-    neighbours swapped, and not a common word of its own.
+    """Whether ``word`` is a question word mistyped ("waht", "hw", "wht", "teh"): one letter dropped or
+    two neighbours swapped, and not a common word of its own.
 
     Not a letter changed or added: those make words ("bots" is "both" changed, "thc" and "hoa" are "the"
     and "how" changed, "broth" is "both" with a letter more), and a word dropped from a question is no
     longer charged when no document holds it ("Are bots allowed?" was answered with any sentence).
     """
-    if len(word) < _MIN_FUNCTION_WORD - 1 or zipf(word) >= _MAX_TYPO_ZIPF:
+    if not word.isalpha() or zipf(word) >= _MAX_TYPO_ZIPF:
         return False
-    return any(_dropped_or_swapped(word, s) for s in _FUNCTION_WORDS)
-
-
-def _dropped_or_swapped(typed: str, word: str) -> bool:
-    """Whether ``typed`` is ``word`` with one letter dropped ("wht") or two neighbours swapped ("waht")."""
-    if len(typed) == len(word) - 1:
-        return one_edit_apart(typed, word)
-    return len(typed) == len(word) and sorted(typed) == sorted(word) and one_edit_apart(typed, word)
+    return any((len(word) == len(w) - 1 and one_edit_apart(word, w)) or swapped(word, w) for w in _FUNCTION_WORDS)
 
 
 #: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"):
@@ -233,20 +224,25 @@ def as_meant(
     acronym (``capitals``, lower-cased: "Ito" within the question, "AWS", "THC") is never read so.
     """
     names = set(capitals)
-    odd = [w for w in words if w not in names and (w in _SHORTHAND or (w.isalpha() and _typo_of_a_function_word(w))
-                                                   or _unswapped(w) is not None)]
-    if held is None or not odd:
+    meant: dict[str, list[str]] = {}  # each odd word, read as the words it stands for (none: dropped)
+    for w in words:
+        if w in names or w in meant:
+            continue
+        if w in _SHORTHAND:
+            meant[w] = _SHORTHAND[w].split()
+        elif _typo_of_a_function_word(w):
+            meant[w] = []
+        elif (unswapped := _unswapped(w)) is not None:
+            meant[w] = [unswapped]
+    if held is None or not meant:
         return words
-    present = held(set(stem(odd)))
+    present = held(set(stem(list(meant))))
     if present is None:
         return words
     out: list[str] = []
     for w, s in zip(words, stem(words)):
-        if w not in odd or s in present:
+        if w in meant and s not in present:
+            out.extend(m for m in meant[w] if not is_stop_word(m))
+        else:
             out.append(w)
-        elif w in _SHORTHAND:
-            out.extend(m for m in _SHORTHAND[w].split() if not is_stop_word(m))
-        elif (meant := _unswapped(w)) is not None:
-            if not is_stop_word(meant):
-                out.append(meant)
     return out

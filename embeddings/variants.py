@@ -56,9 +56,13 @@ def _typed_for(word: str, passage_tokens: Iterable[str]) -> bool:
         return any(abs(len(t) - len(word)) <= 1 and len(t) >= _MIN_TYPO and one_edit_apart(word, t)
                    for t in set(passage_tokens))
     if len(word) == _MIN_TYPO - 1:
-        return any(len(t) == len(word) and one_edit_apart(word, t) and sorted(t) == sorted(word)
-                   for t in set(passage_tokens))
+        return any(swapped(word, t) for t in set(passage_tokens))
     return False
+
+
+def swapped(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two neighbouring letters swapped ("lnog", "long")."""
+    return len(a) == len(b) and a != b and sorted(a) == sorted(b) and one_edit_apart(a, b)
 
 
 def one_edit_apart(a: str, b: str) -> bool:
