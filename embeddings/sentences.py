@@ -194,30 +194,29 @@ def _label(line: str, below: str) -> bool:
     """Whether ``line`` (stripped, after a blank line or at the text's start) names what follows it.
 
     * A line made of one bold span ("**Can I get a refund?**", "__Location__") asking or naming, not
-      stating: it ends with "?" or ":", or is a name of at most five words without punctuation, and
-      its paragraph goes on below it (an FAQ's question above its answer). "**Registration closes on
+      stating: it ends with "?" or ":", or, its paragraph going on below it, starts with a question
+      word or is a name of at most five words without punctuation or a stating verb. "**Registration closes on
       1 June.**" and "**Deliveries arrive on Tuesdays and Fridays only**" are statements and stay quotes.
     * A numbered line with a short name ("3. Shifts") when the line below opens its first numbered
       clause ("3.1 ..."): in a policy or statutes that is a section's name, not a list item.
     """
     if len(line) > _MAX_LABEL:
         return False
-    for marker in ("**", "__"):
-        if line.startswith(marker) and line.endswith(marker) and len(line) > 2 * len(marker):
-            inner = line[len(marker):-len(marker)]
-            if marker in inner or inner != inner.strip():
-                return False
-            if inner.endswith(("?", ":")):
-                return True
-            if not inner[-1].isalnum() or not below.strip() or any(m in inner for m in (". ", "! ", "? ")):
-                return False
-            lowered = inner.lower().split()
-            if lowered[0] in _ASKING:
-                return True  # an FAQ's question without its question mark ("**How do I reset my password**")
-            # Otherwise a name ("Location", "Prizes and awards", "What to bring"), not a statement that lacks
-            # its full stop: no verb a statement is made with ("**Parking is free**", "**Dogs are not
-            # allowed**", "**Refunds must be requested within 30 days of purchase**").
-            return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered)
+    if (bold := _bold_span(line)) is not None:
+        marker, inner = bold
+        if marker in inner or inner != inner.strip():
+            return False
+        if inner.endswith(("?", ":")):
+            return True
+        if not inner[-1].isalnum() or not below.strip() or any(m in inner for m in (". ", "! ", "? ")):
+            return False
+        lowered = inner.lower().split()
+        if lowered[0] in _ASKING:
+            return True  # an FAQ's question without its question mark ("**How do I reset my password**")
+        # Otherwise a name ("Location", "Prizes and awards", "What to bring"), not a statement that lacks
+        # its full stop: no verb a statement is made with ("**Parking is free**", "**Dogs are not
+        # allowed**", "**Refunds must be requested within 30 days of purchase**").
+        return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered)
     m = _NUMBERED_NAME.fullmatch(line)
     if m is None or line[-1] in ".!?,;:":
         return False
@@ -428,12 +427,18 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
     return [p for p, _ in found], [h for _, h in found]
 
 
-def _unbolded(line: str) -> str:
-    """A heading's text without the bold markers around it all ("**Opening hours**" -> "Opening hours")."""
+def _bold_span(line: str) -> tuple[str, str] | None:
+    """The marker and the text of a line made of one bold span ("**Opening hours**"), else None."""
     for marker in ("**", "__"):
         if len(line) > 2 * len(marker) and line.startswith(marker) and line.endswith(marker):
-            return line[len(marker):-len(marker)].strip()
-    return line
+            return marker, line[len(marker):-len(marker)]
+    return None
+
+
+def _unbolded(line: str) -> str:
+    """A heading's text without the bold markers around it all ("**Opening hours**" -> "Opening hours")."""
+    bold = _bold_span(line)
+    return bold[1].strip() if bold is not None else line
 
 
 def sections_above(text: str, starts: Sequence[int]) -> list[str]:
