@@ -148,7 +148,8 @@ class Admin(commands.Cog):
                 # In place of the progress line, which would otherwise look as if the job were still running.
                 await self._conclude(interaction, user_message(exc, private=True))  # the admin's eyes only
                 return
-            await progress.close()
+            finally:
+                await progress.close()  # idempotent; also runs when the task is cancelled
             log.info("%s by %s: %s", what, interaction.user.id, report.model_dump(exclude={"skipped"}))
             await self._conclude(interaction, render_report(report, what=done))
 
