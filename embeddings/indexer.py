@@ -23,11 +23,11 @@ from .cpu import ThreadBudget
 from .documents import Document, read_file, shown
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
 from .errors import DocumentRejected, ModelNotInstalled, mark_published
+from .formats import supported_list
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
 from .sentences import headings, layout, quotable_sentences
 from .settings import EngineSettings
-from .formats import supported_list
 from .sources import Plan
 from .store_api import IndexView, StoreBackend, index_family, open_store
 

@@ -105,7 +105,6 @@ def _undeclared(name: str, data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    western = data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
     guess = charset_normalizer.from_bytes(data).best()
     if guess is not None and _mostly_other_script(_visible_text(str(guess))):
         # A Cyrillic, Greek, Arabic, CJK... page: browsers detect those too, and read as windows-1252 they
@@ -113,7 +112,7 @@ def _undeclared(name: str, data: bytes) -> str | None:
         log.info("%s: no encoding declared and not UTF-8: read as %s", name, guess.encoding)
         return str(guess)
     log.info("%s: no encoding declared and not UTF-8: read as windows-1252, as browsers do", name)
-    return western
+    return data.decode("cp1252", errors="surrogateescape").translate(_UNDEFINED_1252)
 
 
 #: Fewer letters than this say too little to leave windows-1252 for: charset-normalizer reads a few
