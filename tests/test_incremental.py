@@ -132,22 +132,29 @@ form on the wiki, or they cannot be reimbursed.
 """
 
 
+def _upgraded(settings, monkeypatch, old_version: int, name: str, text: str, marker: str):
+    """The engine and the report of an update after an index made by chunker ``old_version``, with the note
+    ``name`` (``text``) beside the usual documents: only that note, whose chunks hold ``marker``, is
+    embedded again, and the new generation is the current chunker's."""
+    (settings.docs_dir / name).write_text(text)
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNKER_VERSION", old_version)
+        first = engine.reindex()
+    assert engine.generation.manifest.chunker == old_version
+    counter.texts.clear()
+    report = engine.reindex()
+    assert report.changed == [name] and report.unchanged == first.documents_total - 1
+    assert all(marker in t for t in counter.texts)  # nothing else was embedded
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION
+    return engine, report
+
+
 def test_an_index_made_before_soft_wraps_embeds_again_only_the_wrapped_documents(fresh, monkeypatch):
     """Chunker 4 differs from 3 only where a paragraph's lines are wrapped: upgrading re-embeds the notes
     written that way, keeps every other document's vectors, and the wrapped sentence is quoted whole."""
-    settings = fresh()
-    (settings.docs_dir / "expenses.md").write_text(WRAPPED_NOTE)
-    engine, counter = _counting_engine(settings)
-    with monkeypatch.context() as m:
-        m.setattr(store, "CHUNKER_VERSION", 3)
-        first = engine.reindex()
-    assert engine.generation.manifest.chunker == 3
-    counter.texts.clear()
-    report = engine.reindex()
-    assert report.changed == ["expenses.md"] and report.unchanged == first.documents_total - 1
-    assert all("Receipts" in t for t in counter.texts)  # nothing else was embedded
+    engine, report = _upgraded(fresh(), monkeypatch, 3, "expenses.md", WRAPPED_NOTE, "Receipts")
     assert any("chunks 1 unchanged document(s) differently" in n for n in report.notes)
-    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION
     answer = engine.ask("How long do I have to submit receipts?")
     assert any(e.text.startswith("Receipts must be submitted within 60 days of purchase, through the expenses\nform")
                and e.text.endswith("reimbursed.") for e in answer.excerpts)
@@ -167,17 +174,8 @@ def test_an_index_made_before_bold_labels_embeds_again_only_the_notes_that_have_
     """Chunker 6 reads a bold line above its paragraph (an FAQ's question) as the paragraph's heading:
     upgrading from 5 re-embeds only the notes with one, and the answer quotes the answer, not the
     question with its asterisks."""
-    settings = fresh()
-    (settings.docs_dir / "faq.md").write_text(FAQ_NOTE)
-    engine, counter = _counting_engine(settings)
-    with monkeypatch.context() as m:
-        m.setattr(store, "CHUNKER_VERSION", 5)
-        first = engine.reindex()
-    counter.texts.clear()
-    report = engine.reindex()
-    assert report.changed == ["faq.md"] and report.unchanged == first.documents_total - 1
-    assert all("Frankfurt" in t for t in counter.texts)  # nothing else was embedded
-    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION == 6
+    engine, _ = _upgraded(fresh(), monkeypatch, 5, "faq.md", FAQ_NOTE, "Frankfurt")
+    assert store.CHUNKER_VERSION == 6
     answer = engine.ask("How much memory does a Minecraft server need?")
     assert answer.excerpts[0].text.startswith("For up to 10 players, the 4 GB plan is enough.")
     assert not any("*" in e.text for e in answer.excerpts)
