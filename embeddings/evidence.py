@@ -37,7 +37,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .answer_kinds import AnswerKind, asked_kind, holds_kind, kind_stems
 from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
@@ -145,9 +144,6 @@ class Query:
     # Pairs of uncommon words side by side in the question ("Spirit Airlines", "Dmitry Peskov"; ``phrases``),
     # as stems: found side by side in a sentence, they are rarer by chance than found apart (``surprise``).
     phrases: frozenset[tuple[str, str]] = frozenset()
-    # A price or a time of day, when that is what the question asks for (``answer_kinds``): only a
-    # sentence naming one can answer it. Read from the question's own text, never its topic's.
-    kind: AnswerKind | None = None
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
@@ -161,7 +157,7 @@ class Query:
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
-                   phrases=phrases(toks, forms.stems), kind=asked_kind(text))
+                   phrases=phrases(toks, forms.stems))
 
     @classmethod
     def blend(
@@ -192,7 +188,7 @@ class Query:
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own_words, own_forms.stems), kind=asked_kind(text))
+                   phrases=phrases(own_words, own_forms.stems))
 
 
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
@@ -322,9 +318,6 @@ class Passage:
     age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
     focus: np.ndarray | None = None  # (k,) the sentence's share of its document's repeated new words (``focus``)
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
-    # (k,) True where the question asks for a price or a time of day (``Query.kind``) and the sentence
-    # names none: never quoted, and no evidence (None: the question asks for no such thing)
-    unkind: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -762,9 +755,6 @@ def score(
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          _as_typed(query.text)) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
-    unkind = (_unkind(query.kind, set(weights) - kind_stems(), sentence_texts(), sentence_terms, headings, bounds,
-                      [title_terms[d] for d in docs])
-              if query.kind is not None else None)
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
     out: list[Passage] = []
@@ -783,27 +773,8 @@ def score(
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),
             absent=absent, age=float(age[i]), focus=focused[lo:hi],
-            unkind=None if unkind is None else unkind[lo:hi],
         ))
     return apply_all(out, params)
-
-
-def _unkind(
-    kind: AnswerKind, subject: set[str], texts: list[str], found: list[set[str]],
-    headings: Sequence[frozenset[str]], bounds: np.ndarray, titles: list[list[str]],
-) -> np.ndarray:
-    """True for each sentence that cannot answer a question asking for ``kind`` (``answer_kinds``):
-    it names no such thing, or neither it, its heading, its document's title (``titles``, one per
-    passage) nor the sentence before it in its passage holds a word of the question's ``subject`` (when
-    the question names one)."""
-    titled = np.repeat([not subject.isdisjoint(t) for t in titles], np.diff(bounds)).astype(bool)
-    about = titled | np.fromiter(((not subject) or not subject.isdisjoint(f) or not subject.isdisjoint(h)
-                                  for f, h in zip(found, headings)), dtype=bool, count=len(texts))
-    before = np.zeros(len(texts), dtype=bool)
-    before[1:] = about[:-1]
-    before[bounds[:-1]] = False  # a passage's first sentence has no sentence before it here
-    holds = np.fromiter((holds_kind(kind, t) for t in texts), dtype=bool, count=len(texts))
-    return ~(holds & (about | before))
 
 
 def apply(passage: Passage, params: Params) -> Passage:
@@ -848,13 +819,6 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # gains nothing by naming what its document is about.
         score = score + params.focus * prob * np.concatenate(
             [p.focus if p.focus is not None else np.zeros(len(p.cos)) for p in passages])
-    if any(p.unkind is not None for p in passages):
-        # After the ranking: which passages a question finds stays as it was, only what is quoted from
-        # them and whether to answer change (``answer_kinds``).
-        unkind = np.concatenate([p.unkind if p.unkind is not None else np.zeros(len(p.cos), dtype=bool)
-                                 for p in passages])
-        score = np.where(unkind, -math.inf, score)
-        prob = np.where(unkind, 0.0, prob)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
 
