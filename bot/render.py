@@ -266,10 +266,11 @@ class ShownExcerpt:
     text: str
     trimmed: bool
     page: int | None = None
+    section: str | None = None  # the headings it lies under (``Excerpt.section``), shown above it
 
     @property
     def block(self) -> str:
-        return excerpt_block(self.number, self.text, self.trimmed, self.page)
+        return excerpt_block(self.number, self.text, self.trimmed, self.page, self.section)
 
     @property
     def ref(self) -> str:
@@ -277,12 +278,19 @@ class ShownExcerpt:
         return str(ChunkRef(self.doc_id, self.chunk))
 
 
-def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None) -> str:
+#: The longest section line shown above a quote (the document's headings, shortened in the middle).
+SECTION_CAP = 120
+
+
+def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None, section: str | None = None) -> str:
     """A quoted excerpt followed by its citation (``[2]``, or ``[2, p. 17]`` in a PDF); the ellipsis
-    marks a trim, outside the slice."""
+    marks a trim, outside the slice. Above it, in italics, the headings it lies under ("[1.4.2] -
+    2023-11-30 › Fixed", "Can I get a refund?"): the quote never holds them, and they are often what
+    makes it an answer."""
     body = quote(text + (f" {ELLIPSIS}" if trimmed else ""))
     where = f", {page_label([page])}" if page is not None else ""
-    return f"{body} **[{number}{where}]**"
+    head = f"*{as_written(shorten_middle(one_line(section, 10_000), SECTION_CAP))}*\n" if section else ""
+    return f"{head}{body} **[{number}{where}]**"
 
 
 def shown_excerpt(excerpt: Excerpt, cap: int) -> ShownExcerpt:
@@ -299,6 +307,7 @@ def shown_excerpt(excerpt: Excerpt, cap: int) -> ShownExcerpt:
         text=text,
         trimmed=len(text) < len(stripped),
         page=excerpt.page,
+        section=excerpt.section,
     )
 
 
@@ -317,7 +326,8 @@ class RenderedAnswer:
         their citation numbers, then the sources; or the one-line reply when nothing was quoted."""
         if not self.excerpts:
             return self.content or ""
-        quotes = [f"[{e.number}] “{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
+        quotes = [f"[{e.number}] {e.section + ': ' if e.section else ''}“{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”"
+                  for e in self.excerpts]
         sources = [source_line(s.number, s.title, s.date, s.url, markdown=False) for s in self.sources]
         return "\n".join([*quotes, "", "Sources:", *sources])
 
@@ -373,7 +383,7 @@ def render_answer(answer: Answer) -> RenderedAnswer:
         body = "\n\n".join(s.block for s in shown)
         if len(head) + len(body) > budget and count == 1:
             # The last resort: one excerpt, trimmed to exactly what is left (less what its escapes add).
-            overhead = len(excerpt_block(chosen[0].number, "", True, chosen[0].page))
+            overhead = len(excerpt_block(chosen[0].number, "", True, chosen[0].page, chosen[0].section))
             cap = max(0, budget - len(head) - overhead)
             while True:
                 shown = [shown_excerpt(chosen[0], cap)]

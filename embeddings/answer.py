@@ -22,7 +22,7 @@ import numpy as np
 from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
-from .sentences import Kind
+from .sentences import Kind, section_paths
 from .store_api import IndexView as Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
@@ -264,6 +264,33 @@ def _joining(chosen: list[_Quote], passage: Passage, i: int, text: str) -> tuple
     return None
 
 
+#: What separates the headings of a quote's section: "[1.4.2] - 2023-11-30 › Fixed".
+SECTION_SEPARATOR = " › "
+
+
+def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> list[str | None]:
+    """The headings each quote lies under (``sentences.section_paths``), outermost first, without the
+    document's title (shown with the source already); None where there are none.
+
+    Only the documents of quotes known to lie under a heading are read for them (``Passage.headed``,
+    from the terms stored with the index): most news articles have none, and finding a 9 kB
+    article's headings costs ~0.16 ms.
+    """
+    out: list[str | None] = [None] * len(chosen)
+    wanted: dict[int, list[int]] = {}
+    for at, q in enumerate(chosen):
+        headed = q.passage.headed
+        if headed is None or bool(headed[q.index]):
+            wanted.setdefault(q.doc, []).append(at)
+    for doc, ats in wanted.items():
+        paths = section_paths(texts[doc], [chosen[at].start for at in ats])
+        title = gen.title(doc).strip().casefold() if any(paths) else ""
+        for at, path in zip(ats, paths):
+            shown = [h for h in path if h.strip().casefold() != title]
+            out[at] = SECTION_SEPARATOR.join(shown) or None
+    return out
+
+
 def build(
     question: str,
     gen: Generation,
@@ -294,7 +321,8 @@ def build(
 
     numbers: dict[int, int] = {}
     excerpts: list[Excerpt] = []
-    for q in chosen:
+    sections = _sections(gen, chosen, texts)
+    for q, section in zip(chosen, sections):
         number = numbers.setdefault(q.doc, len(numbers) + 1)
         cid = q.passage.cand.chunk
         excerpts.append(
@@ -307,6 +335,7 @@ def build(
                 text=texts[q.doc][q.start : q.end],
                 score=round(q.score, 4),
                 page=gen.page(q.doc, q.start),
+                section=section,
             )
         )
     sources = []

@@ -72,6 +72,9 @@ def render_answer(ans: Answer, width: int = 100) -> str:
         quote = textwrap.fill(f"\u201c{ex.text}\u201d{page}", width=width, initial_indent="    ",
                               subsequent_indent="    ")
         lines.append(f"[{ex.number}]{quote[3:]}")
+        if ex.section:  # the headings it lies under: the quote never holds them
+            lines.append(textwrap.fill(f"under: {ex.section}", width=width, initial_indent="    ",
+                                       subsequent_indent="      "))
     lines += ["", "Sources:"]
     for s in ans.sources:
         pages = f", {page_label(s.pages)}" if s.pages else ""

@@ -318,6 +318,8 @@ class Passage:
     age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
     focus: np.ndarray | None = None  # (k,) the sentence's share of its document's repeated new words (``focus``)
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
+    # (k,) True where the sentence lies under a heading (None: not known; ``answer`` then reads the text)
+    headed: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -582,6 +584,7 @@ class _Words(NamedTuple):
     ids: np.ndarray  # every sentence's distinct terms as ints, sentence i's at ids[offsets[i]:offsets[i + 1]]
     offsets: np.ndarray
     asked: np.ndarray  # True where ``ids`` is one of the question's terms
+    headed: np.ndarray | None = None  # True where it lies under a heading (None: not stored; read the text)
 
 
 def _sentence_words(
@@ -601,7 +604,7 @@ def _sentence_words(
     if stored is not None and not stored.unknown.any():
         typed = stored.numbers.astype(np.float64) if wants_number else np.zeros(len(stored.counts))
         return _Words(stored.found, stored.counts, typed, stored.in_heading, stored.ids, stored.offsets,
-                      stored.asked)
+                      stored.asked, stored.headed)
     sentence_texts = texts()
     words_of = tokens(sentence_texts)
     own = [set(t) for t in terms_of(words_of)]
@@ -773,6 +776,7 @@ def score(
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),
             absent=absent, age=float(age[i]), focus=focused[lo:hi],
+            headed=None if read.headed is None else read.headed[lo:hi],
         ))
     return apply_all(out, params)
 

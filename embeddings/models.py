@@ -105,6 +105,9 @@ class Excerpt(Passage):
 
     number: int = Field(description="Citation number; points at the source with the same number.")
     score: float
+    section: str | None = Field(
+        None, description="The headings the quote lies under, outermost first, joined by ' › ' (the document's "
+        "title left out): '[1.4.2] - 2023-11-30 › Fixed'. None when it lies under none.")
 
 
 class FollowUp(_Model):

@@ -63,6 +63,9 @@ class SentenceMatches(NamedTuple):
     ids: np.ndarray
     offsets: np.ndarray
     asked: np.ndarray
+    # True where the sentence lies under a heading with words (None: headings not stored): an answer
+    # names the sections of only those quotes (``sentences.section_paths``), not reading every document.
+    headed: np.ndarray | None = None
 
 
 class SentenceTerms(NamedTuple):
@@ -115,8 +118,9 @@ class SentenceTerms(NamedTuple):
         hit = _positions_of(self.ids, wanted) if wanted and len(self.ids) else np.zeros(0, dtype=np.intp)
         asked = np.zeros(len(self.ids), dtype=bool)
         asked[hit] = True
+        headed = np.diff(self.heading_offsets) > 0 if self.heading_offsets is not None else None
         return SentenceMatches(_found(self.ids, self.offsets, wanted, n, hit), np.diff(self.offsets), unknown,
-                               self.numbers, in_heading, self.ids, self.offsets, asked)
+                               self.numbers, in_heading, self.ids, self.offsets, asked, headed)
 
 
 def _csr_consistent(ids: np.ndarray, offsets: np.ndarray, n: int) -> bool:

@@ -398,33 +398,79 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
     "Please open an issue on GitHub", "LICENSING" above "your work is released under the AGPL-3.0
     license"), so evidence scoring counts its words at a discount.
     """
+    found = _leveled_headings(text, plain=plain)
+    return [p for p, _, _ in found], [h for _, _, h in found]
+
+
+#: The level of a label ("**Can I get a refund?**", "3. Shifts"): below every Markdown heading.
+_LABEL_LEVEL = 7
+
+
+def _leveled_headings(text: str, *, plain: bool = True) -> list[tuple[int, int, str]]:
+    """:func:`headings` as (start, level, text): ``#`` counts its marks, an underline of ``=`` is 1 and
+    of ``-`` 2, plain capitals 1 (0, no section, on the first line or alone), a label :data:`_LABEL_LEVEL`."""
     marks = layout(text)
-    found = [(m.start(), _heading_text(m.group(1))) for m in _HEADING_LINE.finditer(text)
+    found = [(m.start(), len(m.group(0).lstrip(" \t")) - len(m.group(0).lstrip(" \t").lstrip("#")),
+              _heading_text(m.group(1)))
+             for m in _HEADING_LINE.finditer(text)
              if m.start() not in marks.code and m.start() not in marks.front] if "#" in text else []
     for start in marks.headings:  # setext: "Opening hours" above "============="
-        line = text[start : _physical_end(text, start)]
-        found.append((start + len(line) - len(line.lstrip()), _unbolded(line.strip())))
+        end = _physical_end(text, start)
+        line = text[start:end]
+        underline = text[end + 1 : end + 2] if end < len(text) else ""
+        found.append((start + len(line) - len(line.lstrip()), 1 if underline == "=" else 2, _unbolded(line.strip())))
     if marks.headings:
         found.sort()
     if not plain:
-        return [p for p, _ in found], [h for _, h in found]
+        return found
     for start in marks.labels:  # "**Can I get a refund?**", "3. Shifts": sections, not titles
         line = text[start : _physical_end(text, start)]
         body = line.strip()
         name = _unbolded(body) if body[:1] in "*_" else _LINE_PREFIX.sub("", body, count=1)
-        found.append((start + len(line) - len(line.lstrip()), name))
+        found.append((start + len(line) - len(line.lstrip()), _LABEL_LEVEL, name))
     first = text.find("\n")
     first = len(text) if first < 0 else first
     top = _plain_heading(text, 0, first) if first <= 82 else None
-    if top is not None:
-        found.append((top.start(1), top.group(1).rstrip()))
+    if top is not None:  # level 0: the document's title or a byline ("USA TODAY", "AP"), no section
+        found.append((top.start(1), 0, top.group(1).rstrip()))
     # Only lines after a blank one are looked at: a regex over every line of a 9 kB article costs ~4x.
-    for m in _AFTER_BLANK.finditer(text):
-        line_start = text.rfind("\n", 0, m.start(1)) + 1
-        if _plain_heading(text, line_start, m.end(1)):
-            found.append((m.start(1), m.group(1).rstrip()))
+    plain_found = [(m.start(1), m.group(1).rstrip()) for m in _AFTER_BLANK.finditer(text)
+                   if _plain_heading(text, text.rfind("\n", 0, m.start(1)) + 1, m.end(1))]
+    # One line of capitals in a text is a byline or an agency ("USA TODAY", "AP") more often than a
+    # section: level 0, which names no section (several make an outline: "GETTING THE CODE", "REVIEWS").
+    level = 1 if len(plain_found) > 1 else 0
+    found.extend((at, level, name) for at, name in plain_found)
     found.sort()
-    return [p for p, _ in found], [h for _, h in found]
+    return found
+
+
+def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
+    """For every offset of ``starts`` (a quote's start), the headings of the sections it lies in,
+    outermost first: ``("[1.4.2] - 2023-11-30", "Fixed")`` for a changelog's line, ``("Refunds", "Can I
+    get a refund?")`` for an FAQ's answer; empty above every heading.
+
+    A quote is verbatim and never holds a heading, so what a reader loses with it is where it stands:
+    the version a fix shipped in, the question an FAQ line answers. A heading closes every section at
+    its level or deeper; a quote that is itself a heading's start is not inside it.
+    """
+    found = _leveled_headings(text)
+    at = [p for p, _, _ in found]
+    out = []
+    for start in starts:
+        j = bisect.bisect_right(at, start) - 1
+        level_cap = 99
+        if j >= 0 and at[j] == start:  # a heading itself: inside the sections above its own level
+            level_cap = found[j][1] or 99
+            j -= 1
+        path: list[tuple[int, str]] = []
+        while j >= 0:  # walk up: each heading above that is shallower than the one below it
+            _, level, name = found[j]
+            if 0 < level < level_cap:
+                path.append((level, name))
+                level_cap = level
+            j -= 1
+        out.append(tuple(name for _, name in reversed(path)))
+    return out
 
 
 def _bold_span(line: str) -> tuple[str, str] | None:

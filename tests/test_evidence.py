@@ -41,6 +41,7 @@ def _gen():
         chunk_number=lambda cid: 0,  # each document is one chunk
         source=lambda pos, number: Source(number=number, doc_id=ids[pos], title=titles[pos]),
         page=lambda pos, offset: None,  # unpaged documents
+        title=lambda pos: titles[pos],
     )
 
 

@@ -1,0 +1,126 @@
+"""A quote says which section it lies in: the headings a reader loses with it.
+
+"Which release fixed the crash with big clipboard contents?" is answered by a changelog's line "A
+crash when copying more than 10 MB of text (#118)."; the release is its heading "[1.4.2] -
+2023-11-30", which is never quoted. ``Excerpt.section`` carries the headings above the quote
+(``sentences.section_paths``), and the CLI and the bot show them with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import render
+from embeddings.answer import SECTION_SEPARATOR
+from embeddings.cli import render_answer as cli_answer
+from embeddings.models import Answer, Excerpt, Source
+from embeddings.sentences import section_paths
+
+from .conftest import indexed_notes
+
+CHANGELOG = """# Changelog
+
+All notable changes to tidyclip are documented here.
+
+## [2.1.0] - 2024-05-02
+
+### Added
+- Support for Wayland clipboards through `wl-clipboard`.
+
+## [1.4.2] - 2023-11-30
+
+### Fixed
+- A crash when copying more than 10 MB of text (#118).
+- History search was case sensitive; it is now case insensitive.
+"""
+
+FAQ = """# Pixelnest Hosting - Support FAQ
+
+## Billing
+
+**Can I get a refund?**
+New customers can cancel within 14 days for a full refund.
+
+**Do you take PayPal?**
+Yes, and every major credit card.
+"""
+
+OUTLINE = """CONTRIBUTING TO ORBIT
+
+Thanks for helping out.
+
+GETTING THE CODE
+
+Fork the repository and clone your fork.
+
+CODE STYLE
+
+Run the formatter before every commit.
+"""
+
+BYLINE = """David Jackson
+
+USA TODAY
+
+The White House is decorated for the holiday season.
+"""
+
+
+def _at(text: str, phrase: str) -> tuple[str, ...]:
+    return section_paths(text, [text.index(phrase)])[0]
+
+
+def test_a_quote_lies_under_every_heading_above_it_outermost_first():
+    assert _at(CHANGELOG, "A crash when copying") == ("Changelog", "[1.4.2] - 2023-11-30", "Fixed")
+    assert _at(CHANGELOG, "Support for Wayland") == ("Changelog", "[2.1.0] - 2024-05-02", "Added")
+    assert _at(CHANGELOG, "All notable changes") == ("Changelog",)
+    # An FAQ's bold question is a section of its own, inside the Markdown heading above it.
+    assert _at(FAQ, "New customers can cancel") == ("Pixelnest Hosting - Support FAQ", "Billing", "Can I get a refund?")
+    assert _at(FAQ, "Yes, and every") == ("Pixelnest Hosting - Support FAQ", "Billing", "Do you take PayPal?")
+    # A heading's own line is not inside it.
+    assert _at(CHANGELOG, "## [1.4.2]") == ("Changelog",)
+
+
+def test_lines_of_capitals_are_sections_when_they_make_an_outline_not_when_one_stands_alone():
+    assert _at(OUTLINE, "Run the formatter") == ("CODE STYLE",)
+    assert _at(OUTLINE, "Thanks for helping") == ()  # the first line is the document's title
+    # A news article's agency line is no section of the article.
+    assert _at(BYLINE, "The White House") == ()
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory, session_index):
+    return indexed_notes(tmp_path_factory.mktemp("sections"), {"CHANGELOG.md": CHANGELOG, "faq.md": FAQ},
+                         session_index)
+
+
+def test_an_answer_names_the_section_of_each_quote_without_the_documents_title(notes):
+    answer = notes.ask("which release fixed the crash when copying more than 10 MB of text?")
+    crash = next(e for e in answer.excerpts if "A crash when copying" in e.text)
+    assert crash.section == SECTION_SEPARATOR.join(["[1.4.2] - 2023-11-30", "Fixed"])
+    refund = next(e for e in notes.ask("can I get a refund?").excerpts if "full refund" in e.text)
+    assert refund.section == f"Billing{SECTION_SEPARATOR}Can I get a refund?"  # the title left out
+
+
+def _answer(section: str | None) -> Answer:
+    text = "A crash when copying more than 10 MB of text (#118)."
+    return Answer(question="which release fixed the crash?", answered=True, message="1 excerpt from 1 source:",
+                  excerpts=[Excerpt(number=1, doc_id="CHANGELOG.md", chunk=0, start=0, end=len(text), text=text,
+                                    score=1.0, section=section)],
+                  sources=[Source(number=1, doc_id="CHANGELOG.md", title="Changelog")], evidence=0.9)
+
+
+def test_the_bot_shows_the_section_above_the_quote_as_written():
+    shown = render.render_answer(_answer("[1.4.2] - 2023-11-30 › Fixed_now"))
+    description = shown.embeds[0].description
+    # Above the quote, in italics, its Markdown characters escaped (the "_" does not end the italics).
+    assert "*\\[1.4.2\\] - 2023-11-30 › Fixed\\_now*\n> A crash when copying" in description
+    assert shown.excerpts[0].text == "A crash when copying more than 10 MB of text (#118)."  # still verbatim
+    assert "[1] [1.4.2] - 2023-11-30 › Fixed_now: “A crash" in shown.plain_text()
+    assert "›" not in render.render_answer(_answer(None)).embeds[0].description
+
+
+def test_the_cli_shows_the_section_under_the_quote():
+    out = cli_answer(_answer("[1.4.2] - 2023-11-30 › Fixed"))
+    assert "“A crash when copying more than 10 MB of text (#118).”\n    under: [1.4.2] - 2023-11-30 › Fixed" in out
+    assert "under:" not in cli_answer(_answer(None))
