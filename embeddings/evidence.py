@@ -44,7 +44,7 @@ from .recency import ages, recent_span
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
-from .sentences import Kind
+from .sentences import Kind, sections_above
 from .spelling import Forms, Held, as_meant, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -144,6 +144,9 @@ class Query:
     # Pairs of uncommon words side by side in the question ("Spirit Airlines", "Dmitry Peskov"; ``phrases``),
     # as stems: found side by side in a sentence, they are rarer by chance than found apart (``surprise``).
     phrases: frozenset[tuple[str, str]] = frozenset()
+    # The question's numbers with a dot between digits ("3.0", "2.1.0", "7.0-magnitude"; ``dotted_numbers``):
+    # the tokenizer keeps none of them whole, so a passage is checked for them as written.
+    dotted: frozenset[str] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
@@ -157,7 +160,7 @@ class Query:
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
-                   phrases=phrases(toks, forms.stems))
+                   phrases=phrases(toks, forms.stems), dotted=dotted_numbers(text))
 
     @classmethod
     def blend(
@@ -188,7 +191,7 @@ class Query:
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own_words, own_forms.stems))
+                   phrases=phrases(own_words, own_forms.stems), dotted=dotted_numbers(text))
 
 
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
@@ -225,6 +228,26 @@ _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
 # in the text is a number.
 _NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010-\u2013])(\d{1,3})\b")
 _FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010-\u2013])(\d+)")
+
+
+_DOTTED = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?![\w])")
+
+
+def dotted_numbers(text: str) -> frozenset[str]:
+    """The numbers of ``text`` written with a dot between digits: a version ("Orbit 4.0", "2.1.0") or a
+    decimal ("$2.04 billion", "a 7.0-magnitude earthquake").
+
+    The tokenizer drops one-character tokens and splits at the dot, so "When will tidyclip 3.0 be
+    released?" kept no number at all, and "Python 3.12" kept only "12": a changelog that never names
+    3.0 answered it at P(answers) 1.0. A passage is checked for these as written instead
+    (:func:`holds_dotted`)."""
+    return frozenset(_DOTTED.findall(text))
+
+
+def holds_dotted(number: str, text: str) -> bool:
+    """Whether ``text`` names ``number`` ("3.0"), alone or as the start of a longer one ("3.0.1"), never
+    as the end of another ("13.0") or the start of a longer decimal ("3.01")."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", text) is not None
 
 
 def name_numbers(text: str) -> frozenset[str]:
@@ -320,6 +343,9 @@ class Passage:
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
     # (k,) True where the sentence lies under a heading (None: not known; ``answer`` then reads the text)
     headed: np.ndarray | None = None
+    # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``):
+    # while another passage names it, this one is not quoted (``apply_all``)
+    unnamed: bool = False
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -766,6 +792,9 @@ def score(
         # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
         everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
+        unnamed = bool(query.dotted) and not all(
+            holds_dotted(n, around) for around in [_chunk_context(gen, c.chunk, doc, texts)] for n in query.dotted)
+        numbers_missing = max(numbers_missing, float(unnamed))
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
@@ -777,8 +806,17 @@ def score(
                                                                    adjacency[i]),
             absent=absent, age=float(age[i]), focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
+            unnamed=unnamed,
         ))
     return apply_all(out, params)
+
+
+def _chunk_context(gen: Generation, cid: int, doc: int, texts: dict[int, str]) -> str:
+    """What a passage says beside its sentences: the chunk's text with its headings (a changelog's
+    "## [2.1.0]"), the heading of the section it starts in, and its document's title."""
+    info = gen.chunk(cid)
+    text = gen.doc_texts([doc], texts)[doc]
+    return "\n".join([gen.title(doc), *sections_above(text, [info.start]), text[info.start:info.end]])
 
 
 def apply(passage: Passage, params: Params) -> Passage:
@@ -823,6 +861,11 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # gains nothing by naming what its document is about.
         score = score + params.focus * prob * np.concatenate(
             [p.focus if p.focus is not None else np.zeros(len(p.cos)) for p in passages])
+    unnamed = np.array([p.unnamed for p in passages])
+    if unnamed.any() and not unnamed.all():
+        # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
+        # other releases match its words. The passages keep their rank (``ranking``); only quoting changes.
+        score = np.where(np.repeat(unnamed, counts), -math.inf, score)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
 

@@ -124,3 +124,21 @@ def test_the_cli_shows_the_section_under_the_quote():
     out = cli_answer(_answer("[1.4.2] - 2023-11-30 › Fixed"))
     assert "“A crash when copying more than 10 MB of text (#118).”\n    under: [1.4.2] - 2023-11-30 › Fixed" in out
     assert "under:" not in cli_answer(_answer(None))
+
+
+def test_a_version_is_answered_from_the_passages_that_name_it(notes):
+    """"1.4.2" and "3.0" lose their digits to the tokenizer; they are looked for as written
+    (``evidence.dotted_numbers``), in the chunk, its headings and its title. While some passage names
+    the version, the others are not quoted; a passage that does not name it counts as missing a number."""
+    from embeddings.evidence import dotted_numbers, holds_dotted
+
+    assert dotted_numbers("when will tidyclip 3.0 be released? and 2.1.0?") == {"3.0", "2.1.0"}
+    assert dotted_numbers("Covid-19 cases, BA.4 and BA.5, 7 days") == frozenset()
+    assert holds_dotted("3.0", "v3.0.1 is out") and not holds_dotted("3.0", "13.0") and not holds_dotted("3.0", "3.01")
+    answer = notes.ask("what was fixed in tidyclip 1.4.2?")
+    assert answer.answered and answer.excerpts
+    # Named only in the section's heading, which the quotes carry; 2.1.0's lines are not quoted.
+    assert all(e.section and e.section.startswith("[1.4.2]") for e in answer.excerpts), answer.excerpts
+    assert any("A crash when copying" in e.text for e in answer.excerpts)
+    never = notes.passages("what was fixed in tidyclip 1.4.7?")[0]
+    assert never and all(p.numbers_missing == 1 for p in never)
