@@ -326,8 +326,8 @@ class RenderedAnswer:
         their citation numbers, then the sources; or the one-line reply when nothing was quoted."""
         if not self.excerpts:
             return self.content or ""
-        quotes = [f"[{e.number}] {e.section + ': ' if e.section else ''}“{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”"
-                  for e in self.excerpts]
+        quotes = [f"[{e.number}] {f'({shorten_middle(one_line(e.section, 10_000), SECTION_CAP)}) ' if e.section else ''}"
+                  f"“{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
         sources = [source_line(s.number, s.title, s.date, s.url, markdown=False) for s in self.sources]
         return "\n".join([*quotes, "", "Sources:", *sources])
 

@@ -15,6 +15,7 @@ evidence, the answer says so and cites nothing.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -266,6 +267,14 @@ def _joining(chosen: list[_Quote], passage: Passage, i: int, text: str) -> tuple
 
 #: What separates the headings of a quote's section: "[1.4.2] - 2023-11-30 › Fixed".
 SECTION_SEPARATOR = " › "
+# A line of a chunk that may be or underline a heading: ``Passage.headed`` says only whether the
+# heading above a sentence has words ("## 3.1.1", "### Why?" have none the index keeps).
+_MARKED = re.compile(r"^[ \t]{0,3}(?:#|\*\*|__|={3}|-{3})", re.MULTILINE)
+
+
+def _passage_lines(passage: Passage, text: str) -> tuple[int, int]:
+    """Where the lines of ``passage``'s sentences (its headings among them) start and end in ``text``."""
+    return text.rfind("\n", 0, int(passage.spans[0, 0])) + 1, int(passage.spans[-1, 1])
 
 
 def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> list[str | None]:
@@ -280,7 +289,7 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
     wanted: dict[int, list[int]] = {}
     for at, q in enumerate(chosen):
         headed = q.passage.headed
-        if headed is None or bool(headed[q.index]):
+        if headed is None or bool(headed[q.index]) or _MARKED.search(texts[q.doc], *_passage_lines(q.passage, texts[q.doc])):
             wanted.setdefault(q.doc, []).append(at)
     for doc, ats in wanted.items():
         paths = section_paths(texts[doc], [chosen[at].start for at in ats])

@@ -861,8 +861,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # gains nothing by naming what its document is about.
         score = score + params.focus * prob * np.concatenate(
             [p.focus if p.focus is not None else np.zeros(len(p.cos)) for p in passages])
-    unnamed = np.array([p.unnamed for p in passages])
-    if unnamed.any() and not unnamed.all():
+    if any(p.unnamed for p in passages) and not all(p.unnamed for p in passages):
+        unnamed = np.array([p.unnamed for p in passages])
         # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
         # other releases match its words. The passages keep their rank (``ranking``); only quoting changes.
         score = np.where(np.repeat(unnamed, counts), -math.inf, score)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from .chunking import FENCE as _FENCE
 from .chunking import FENCE_LINE as _FENCE_LINE
@@ -398,27 +399,30 @@ def headings(text: str, *, plain: bool = True) -> tuple[list[int], list[str]]:
     "Please open an issue on GitHub", "LICENSING" above "your work is released under the AGPL-3.0
     license"), so evidence scoring counts its words at a discount.
     """
-    found = _leveled_headings(text, plain=plain)
-    return [p for p, _, _ in found], [h for _, _, h in found]
+    found = _found_headings(text, plain=plain)
+    return [h.start for h in found], [h.name for h in found]
 
 
-#: The level of a label ("**Can I get a refund?**", "3. Shifts"): below every Markdown heading.
-_LABEL_LEVEL = 7
+class _Heading(NamedTuple):
+    start: int
+    kind: str  # "atx" (# marks), "setext" (underlined), "label" (``Layout.labels``), "top" / "plain" (capitals)
+    level: int  # the number of # marks; 1 or 2 for an underline of = or -; 0 for the others
+    name: str
 
 
-def _leveled_headings(text: str, *, plain: bool = True) -> list[tuple[int, int, str]]:
-    """:func:`headings` as (start, level, text): ``#`` counts its marks, an underline of ``=`` is 1 and
-    of ``-`` 2, plain capitals 1 (0, no section, on the first line or alone), a label :data:`_LABEL_LEVEL`."""
+def _found_headings(text: str, *, plain: bool = True) -> list[_Heading]:
+    """:func:`headings` with their kinds and Markdown levels (what :func:`section_paths` nests by)."""
     marks = layout(text)
-    found = [(m.start(), len(m.group(0).lstrip(" \t")) - len(m.group(0).lstrip(" \t").lstrip("#")),
-              _heading_text(m.group(1)))
+    found = [_Heading(m.start(), "atx", len(m.group(0).lstrip(" \t")) - len(m.group(0).lstrip(" \t").lstrip("#")),
+                      _heading_text(m.group(1)))
              for m in _HEADING_LINE.finditer(text)
              if m.start() not in marks.code and m.start() not in marks.front] if "#" in text else []
     for start in marks.headings:  # setext: "Opening hours" above "============="
         end = _physical_end(text, start)
         line = text[start:end]
-        underline = text[end + 1 : end + 2] if end < len(text) else ""
-        found.append((start + len(line) - len(line.lstrip()), 1 if underline == "=" else 2, _unbolded(line.strip())))
+        underline = text[end + 1 : _physical_end(text, end + 1)].strip()[:1] if end < len(text) else ""
+        found.append(_Heading(start + len(line) - len(line.lstrip()), "setext", 1 if underline == "=" else 2,
+                              _unbolded(line.strip())))
     if marks.headings:
         found.sort()
     if not plain:
@@ -427,50 +431,130 @@ def _leveled_headings(text: str, *, plain: bool = True) -> list[tuple[int, int, 
         line = text[start : _physical_end(text, start)]
         body = line.strip()
         name = _unbolded(body) if body[:1] in "*_" else _LINE_PREFIX.sub("", body, count=1)
-        found.append((start + len(line) - len(line.lstrip()), _LABEL_LEVEL, name))
+        found.append(_Heading(start + len(line) - len(line.lstrip()), "label", 0, name))
     first = text.find("\n")
     first = len(text) if first < 0 else first
     top = _plain_heading(text, 0, first) if first <= 82 else None
-    if top is not None:  # level 0: the document's title or a byline ("USA TODAY", "AP"), no section
-        found.append((top.start(1), 0, top.group(1).rstrip()))
+    if top is not None:
+        found.append(_Heading(top.start(1), "top", 0, top.group(1).rstrip()))
     # Only lines after a blank one are looked at: a regex over every line of a 9 kB article costs ~4x.
-    plain_found = [(m.start(1), m.group(1).rstrip()) for m in _AFTER_BLANK.finditer(text)
-                   if _plain_heading(text, text.rfind("\n", 0, m.start(1)) + 1, m.end(1))]
-    # One line of capitals in a text is a byline or an agency ("USA TODAY", "AP") more often than a
-    # section: level 0, which names no section (several make an outline: "GETTING THE CODE", "REVIEWS").
-    level = 1 if len(plain_found) > 1 else 0
-    found.extend((at, level, name) for at, name in plain_found)
+    for m in _AFTER_BLANK.finditer(text):
+        line_start = text.rfind("\n", 0, m.start(1)) + 1
+        if _plain_heading(text, line_start, m.end(1)):
+            found.append(_Heading(m.start(1), "plain", 0, m.group(1).rstrip()))
     found.sort()
     return found
+
+
+#: Nesting depth of a section that is not a Markdown heading: below every "######".
+_INNER = 7
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 
 
 def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
     """For every offset of ``starts`` (a quote's start), the headings of the sections it lies in,
     outermost first: ``("[1.4.2] - 2023-11-30", "Fixed")`` for a changelog's line, ``("Refunds", "Can I
-    get a refund?")`` for an FAQ's answer; empty above every heading.
+    get a refund?")`` for an FAQ's answer; empty above every heading. A document's title is not one:
+    a level-1 heading on its first line, or capitals there.
 
     A quote is verbatim and never holds a heading, so what a reader loses with it is where it stands:
-    the version a fix shipped in, the question an FAQ line answers. A heading closes every section at
-    its level or deeper; a quote that is itself a heading's start is not inside it.
+    the version a fix shipped in, the question an FAQ line answers. A Markdown heading closes every
+    section at its level or deeper. What is shown must never mislead, so the other kinds count only
+    where they are sure:
+
+    * a bold label ("**Can I get a refund?**") names only the paragraph it heads (up to a blank line
+      or the next bold line): the free paragraph after an FAQ's last answer is not that answer's;
+    * lines in capitals ("CODE STYLE") are sections of a plain-text outline only: two or more
+      different ones, none in code or indented, the document without Markdown headings (in a
+      Markdown file "IMPORTANT" is a callout, in news "USA TODAY" a credit and a repeated
+      "ADVERTISEMENT" a slot); with Markdown headings they are labels of their paragraph.
     """
-    found = _leveled_headings(text)
-    at = [p for p, _, _ in found]
+    found = _shown_headings(text)
+    at = [h.start for h in found]
     out = []
     for start in starts:
         j = bisect.bisect_right(at, start) - 1
-        level_cap = 99
+        cap = 99
         if j >= 0 and at[j] == start:  # a heading itself: inside the sections above its own level
-            level_cap = found[j][1] or 99
+            cap = found[j].level or _INNER
             j -= 1
-        path: list[tuple[int, str]] = []
+        path: list[str] = []
         while j >= 0:  # walk up: each heading above that is shallower than the one below it
-            _, level, name = found[j]
-            if 0 < level < level_cap:
-                path.append((level, name))
-                level_cap = level
+            h = found[j]
+            depth = h.level or _INNER
+            if depth < cap and (depth < _INNER or start < _paragraph_after(text, h.start)):
+                path.append(h.name)
+                cap = depth
             j -= 1
-        out.append(tuple(name for _, name in reversed(path)))
+        out.append(tuple(reversed(path)))
     return out
+
+
+def _shown_headings(text: str) -> list[_Heading]:
+    """The headings :func:`section_paths` nests quotes under, their names as a reader sees them, and
+    a level for plain-text capitals that make an outline (else dropped or a label: its docstring)."""
+    found = _found_headings(text)
+    comments = [(m.start(), m.end()) for m in _HTML_COMMENT.finditer(text)] if "<!--" in text else []
+    marks = layout(text)
+    first = len(text) - len(text.lstrip())
+    kept: list[_Heading] = []
+    for h in found:
+        if any(a <= h.start < b for a, b in comments):
+            continue
+        line_start = text.rfind("\n", 0, h.start) + 1
+        indent = text[line_start:h.start]
+        if h.kind in ("plain", "top") and (line_start in marks.code or "\t" in indent or len(indent) >= 4):
+            continue  # a command or a constant in a code block
+        if h.kind == "atx":
+            end = _physical_end(text, h.start)
+            body = text[h.start:end].lstrip(" \t").lstrip("#").lstrip(" \t")
+            body_start = end - len(body)
+            h = h._replace(name=_readable(text[body_start:_before_closing_hashes(text, body_start, end)].strip()))
+        elif h.kind == "setext":
+            h = h._replace(name=_readable(h.name))
+        if h.start == first and h.kind in ("atx", "setext", "top") and h.level <= 1:
+            continue  # the document's title
+        kept.append(h)
+    # The first line's capitals count towards an outline ("MINUTES OF THE ANNUAL MEETING" above "APOLOGIES").
+    capitals = {h.name for h in kept if h.kind == "plain"} | {h.name for h in found if h.kind == "top"}
+    outline = len(capitals) >= 2 and not any(h.kind in ("atx", "setext") for h in kept)
+    shown = []
+    for h in kept:
+        if h.kind == "plain":
+            if outline:
+                h = h._replace(level=1)
+            elif any(k.kind in ("atx", "setext") for k in kept):
+                h = h._replace(kind="label")
+            else:
+                continue  # one line of capitals, or one repeated: a credit or a slot, not an outline
+        shown.append(h)
+    return shown
+
+
+def _readable(name: str) -> str:
+    """A heading's name without its Markdown: bold around it all, a link's address, code's backticks."""
+    return _unbolded(_LINK_TEXT.sub(r"\1", name)).replace("`", "")
+
+
+def _paragraph_after(text: str, start: int) -> int:
+    """Where the paragraph a label at ``start`` heads ends: the blank line after it, or the next line
+    made of one bold span (an FAQ written without blank lines), or the text's end."""
+    line_end = _physical_end(text, start)
+    pos = line_end + 1
+    seen_body = False
+    while pos < len(text):
+        end = _physical_end(text, pos)
+        line = text[pos:end].strip()
+        if not line:
+            if seen_body:
+                return pos
+        elif _bold_span(line) is not None and seen_body:
+            return pos
+        else:
+            seen_body = True
+        pos = end + 1
+    return len(text)
 
 
 def _bold_span(line: str) -> tuple[str, str] | None:
