@@ -189,9 +189,15 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     every chunk). Version 6 differs from 5 only where a line names what follows without a heading's
     syntax (a bold FAQ question, "3. Shifts" above "3.1 ...") or a front matter has a ``title:``
     record (``sentences.relabelled``): those are headings now, sections of the sentences below them.
+    Version 7 differs from 6 only where a bold line names a time of day or an amount ("**Doors open at
+    7pm**", ``sentences.valued_labels``): a notice to quote, no longer a paragraph's name.
     """
     if version == current:
         return True
+    if current == 7 and version in (3, 4, 5, 6):
+        from .sentences import valued_labels  # sentences splits with this module's split_sentences
+
+        return not valued_labels(text) and chunked_alike(version, 6, text)
     if current == 6 and version in (3, 4, 5):
         from .sentences import relabelled  # sentences splits with this module's split_sentences
 

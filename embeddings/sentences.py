@@ -185,6 +185,12 @@ _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal blo
 # A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
+# A time of day or an amount of money: "7pm", "19:30", "9 a.m.", "€5", "12 EUR", "3 dollars".
+_VALUE = re.compile(
+    r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|[$£€¥]\s?\d"
+    r"|\d\s?(?:€|£|\$|eur|euros?|usd|gbp|chf|dollars?|pounds?|pence|cents?|kr)(?!\w)",
+    re.IGNORECASE,
+)
 _MAX_LABEL_WORDS = 5
 _ASKING = frozenset("how what when where which who whom whose why".split())
 _STATING = frozenset("is are was were be been isn't aren't not no never do does don't doesn't did can can't cannot "
@@ -216,8 +222,10 @@ def _label(line: str, below: str) -> bool:
             return True  # an FAQ's question without its question mark ("**How do I reset my password**")
         # Otherwise a name ("Location", "Prizes and awards", "What to bring"), not a statement that lacks
         # its full stop: no verb a statement is made with ("**Parking is free**", "**Dogs are not
-        # allowed**", "**Refunds must be requested within 30 days of purchase**").
-        return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered)
+        # allowed**", "**Refunds must be requested within 30 days of purchase**"), and no time of day
+        # or amount of money, which a name does not give and a notice does ("**Doors open at 7pm**",
+        # "**Entry €5 at the door**": since chunker 7).
+        return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered) and not _VALUE.search(inner)
     m = _NUMBERED_NAME.fullmatch(line)
     if m is None or line[-1] in ".!?,;:":
         return False
@@ -247,6 +255,19 @@ def relabelled(text: str) -> bool:
         return True
     # An underlined heading in bold: version 5 read its text with the asterisks ("**Opening hours**").
     return any(text[s : _physical_end(text, s)].strip()[:2] in ("**", "__") for s in marks.headings)
+
+
+def valued_labels(text: str) -> bool:
+    """Whether chunker version 7 may read ``text``'s sentences otherwise than version 6 did: it has a line
+    made of one bold span that names a time of day or an amount ("**Doors open at 7pm**"), which
+    version 6 could take for the name of the paragraph below it and version 7 quotes."""
+    if "**" not in text and "__" not in text:
+        return False
+    for line in text.splitlines():
+        bold = _bold_span(line.strip())
+        if bold is not None and _VALUE.search(bold[1]):
+            return True
+    return False
 
 
 def _stands_alone(text: str, line_start: int, line_end: int) -> bool:

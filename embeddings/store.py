@@ -84,8 +84,9 @@ FORMAT_VERSION = 2
 #: keeps the vectors of the documents that have neither; 5: tables, underlined headings, rules, code
 #: blocks, front matter, task boxes and footnotes read as such (``sentences.layout``); 6: a bold line
 #: naming its paragraph, a numbered section's name and a front matter's title are headings
-#: (``sentences.relabelled``).
-CHUNKER_VERSION = 6
+#: (``sentences.relabelled``); 7: a bold line naming a time of day or an amount is a notice, quoted
+#: (``sentences.valued_labels``).
+CHUNKER_VERSION = 7
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

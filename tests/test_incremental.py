@@ -175,10 +175,33 @@ def test_an_index_made_before_bold_labels_embeds_again_only_the_notes_that_have_
     upgrading from 5 re-embeds only the notes with one, and the answer quotes the answer, not the
     question with its asterisks."""
     engine, _ = _upgraded(fresh(), monkeypatch, 5, "faq.md", FAQ_NOTE, "Frankfurt")
-    assert store.CHUNKER_VERSION == 6
     answer = engine.ask("How much memory does a Minecraft server need?")
     assert answer.excerpts[0].text.startswith("For up to 10 players, the 4 GB plan is enough.")
     assert not any("*" in e.text for e in answer.excerpts)
+
+
+NOTICE_NOTE = """# Spring LAN party
+
+**Doors open at 7pm**
+Bring your own PC and a network cable.
+
+**What to bring**
+A sleeping bag if you stay the night.
+"""
+
+
+def test_an_index_made_before_notices_in_bold_embeds_again_only_the_notes_that_have_them(fresh, monkeypatch):
+    """Chunker 7 quotes a bold line that names a time or an amount ("**Doors open at 7pm**"), which 6
+    read as its paragraph's name and never quoted: upgrading re-embeds only the notes with one, and the
+    time is quoted."""
+    engine, _ = _upgraded(fresh(), monkeypatch, 6, "lan.md", NOTICE_NOTE, "Doors open")
+    assert store.CHUNKER_VERSION == 7
+    answer = engine.ask("What time do the doors open at the LAN party?")
+    assert answer.answered and any("Doors open at 7pm" in e.text for e in answer.excerpts), answer.excerpts
+    # A name stays a name: "What to bring" is the section of the line below it, not a quote.
+    bring = engine.ask("What should I bring to the LAN party if I stay the night?")
+    assert all("What to bring" not in e.text for e in bring.excerpts)
+    assert any(e.section == "What to bring" for e in bring.excerpts if "sleeping bag" in e.text), bring.excerpts
 
 
 def test_an_empty_source_says_so(fresh, tmp_path):
