@@ -225,7 +225,9 @@ def _label(line: str, below: str) -> bool:
         # allowed**", "**Refunds must be requested within 30 days of purchase**"), and no time of day
         # or amount of money, which a name does not give and a notice does ("**Doors open at 7pm**",
         # "**Entry €5 at the door**": since chunker 7).
-        return len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(lowered) and not _VALUE.search(inner)
+        # "May" inside the line is the month ("**Saturday 18 May**"), not the verb (since chunker 7).
+        return (len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(_verbs(inner.split()))
+                and not _VALUE.search(inner))
     m = _NUMBERED_NAME.fullmatch(line)
     if m is None or line[-1] in ".!?,;:":
         return False
@@ -257,15 +259,20 @@ def relabelled(text: str) -> bool:
     return any(text[s : _physical_end(text, s)].strip()[:2] in ("**", "__") for s in marks.headings)
 
 
+def _verbs(words: list[str]) -> set[str]:
+    """``words`` lower-cased as :data:`_STATING` reads them, but for "May" after the first word: a month."""
+    return {w.lower() for i, w in enumerate(words) if not (i and w == "May")}
+
+
 def valued_labels(text: str) -> bool:
     """Whether chunker version 7 may read ``text``'s sentences otherwise than version 6 did: it has a line
-    made of one bold span that names a time of day or an amount ("**Doors open at 7pm**"), which
-    version 6 could take for the name of the paragraph below it and version 7 quotes."""
+    made of one bold span that names a time of day or an amount ("**Doors open at 7pm**": a name for
+    version 6, a quote for 7) or the month May ("**Saturday 18 May**": a statement for 6, a name for 7)."""
     if "**" not in text and "__" not in text:
         return False
     for line in text.splitlines():
         bold = _bold_span(line.strip())
-        if bold is not None and _VALUE.search(bold[1]):
+        if bold is not None and (_VALUE.search(bold[1]) or "May" in bold[1].split()[1:]):
             return True
     return False
 

@@ -339,7 +339,7 @@ def test_a_bold_line_naming_its_paragraph_is_its_heading():
     assert [k for _, k in _units(short)] == [Kind.PROSE, Kind.PROSE, Kind.HEADING, Kind.PROSE]
     # A time of day or an amount makes a short bold line a notice, not a name (chunker 7).
     notices = ("**Doors open at 7pm**\nBring your own PC.\n\n**Entry €5 at the door**\nCash only.\n\n"
-               "**Day 2**\nFinals and prize giving.\n\n**Sunday 19 June**\nSet-up from noon.\n")
+               "**Day 2**\nFinals and prize giving.\n\n**Saturday 18 May**\nSet-up from noon.\n")
     assert [k for _, k in _units(notices)] == [Kind.PROSE, Kind.PROSE, Kind.PROSE, Kind.PROSE,
                                                 Kind.HEADING, Kind.PROSE, Kind.HEADING, Kind.PROSE]
     assert sections_above(text, [text.index("New customers"), text.index("Room B12")]) == ["Can I get a refund?", "Location"]
