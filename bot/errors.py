@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.render import notice, one_line
+from bot.render import code, notice, one_line
 from embeddings.errors import (
     DataDirUnusable,
     DocumentRejected,
@@ -115,9 +115,9 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, ReindexInProgress):
         return "⏳ A re-index is already running; try again when it has finished."
     if isinstance(error, DuplicateDocument):
-        taken = (f"the document “{one_line(error.title or error.doc_id, 200)}” (`{error.doc_id}`) has that name"
+        taken = (f"the document “{one_line(error.title or error.doc_id, 200)}” ({code(error.doc_id)}) has that name"
                  if error.doc_id else "a file of that name is already in the uploads folder")
-        return (f"⛔ Refused: `{error.name}` already exists: {taken}. Nothing was changed. To replace it, run "
+        return (f"⛔ Refused: {code(error.name)} already exists: {taken}. Nothing was changed. To replace it, run "
                 "/add-document again with `replace:True`.")
     if isinstance(error, DocumentRejected):
         return f"⛔ Refused: {error}. Nothing was changed."
@@ -126,7 +126,9 @@ def _describe(error: BaseException) -> str:
                 "files are gone from the index's sources). Nothing was changed. If they were deleted on purpose, "
                 "run /reindex again with `prune:True`.")
     if isinstance(error, SourceNotFound):
-        return f"🔎 {error}" if str(error) else "🔎 No such document or passage in the index."
+        # The engine names the command line's `sources`; here it is /sources.
+        return f"🔎 {str(error).replace('(see `sources`)', '(see /sources)')}" if str(error) else (
+            "🔎 No such document or passage in the index.")
     if isinstance(error, ModelMismatch):
         return "⚠️ The index was built with another model; an admin needs to run /reindex."
     if isinstance(error, (DataDirUnusable, StoreUnavailable, ModelNotInstalled)):  # server paths and addresses

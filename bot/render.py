@@ -171,6 +171,16 @@ _DISCORD_MARKUP = re.compile(r"[\\*_~`\[\]]|\|\|")
 _BARE_URL = re.compile(r"https?://(?:[^\s<>()\[\]]|\([^\s<>()\[\]]*\))+")  # "C_(programming_language)" too
 
 
+def code(text: str) -> str:
+    """``text`` as inline code, whatever it holds: a backtick in a file name ("notes `draft`.md") would
+    close a single-backtick span, so such a name is fenced with two, as Discord reads them."""
+    text = one_line(text, 10_000)
+    if "`" not in text:
+        return f"`{text}`"
+    fenced = text.replace("``", "`\u200b`")  # two in a row would close the fence
+    return f"`` {fenced} ``"
+
+
 def as_written(text: str) -> str:
     """Document text shown as written: Discord's Markdown characters escaped, so a document's "*" (a lone
     one, or one closed two sentences later) does not turn the citation after the quote into italics, a

@@ -9,11 +9,13 @@ from __future__ import annotations
 import bisect
 import errno
 import hashlib
+import json
 import logging
 import os
 import re
 import stat
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -236,12 +238,24 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_dev, b.st_size, b.st_mtime_ns)
 
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_NAME = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, and "_"
+
+
+#: The longest name an upload is saved under: a document id Discord can offer as a choice (at most 100
+#: characters), and well within a file system's 255 bytes for names in any script.
+MAX_UPLOAD_NAME = 100
+_MAX_NAME_BYTES = 240
 
 
 def safe_filename(name: str) -> str:
-    """A file name that cannot escape the documents folder: no directories, no dot-names, no odd bytes."""
-    base = name.replace("\\", "/").split("/")[-1]
+    """A file name that cannot escape the documents folder: no directories, no dot-names, no odd bytes.
+
+    Letters and digits of every script are kept ("灯台メモ.md", "Café notes.md" -> "Café_notes.md"):
+    reduced to ASCII, every Japanese or Russian name became "document.md" and each upload refused the
+    next. A name too long for :data:`MAX_UPLOAD_NAME` keeps its start and ends in a digest of the whole,
+    so two long names that share their first 100 characters stay two documents.
+    """
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
@@ -249,7 +263,63 @@ def safe_filename(name: str) -> str:
     suffix = suffix.lower()
     if not stem:
         stem = "document"
-    return f"{stem[:100]}.{suffix}" if suffix else stem[:100]
+    tail = f".{suffix}" if suffix else ""
+
+    def fits(s: str) -> bool:
+        return len(s + tail) <= MAX_UPLOAD_NAME and len((s + tail).encode()) <= _MAX_NAME_BYTES
+
+    if not fits(stem):
+        digest = "-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
+        cut = len(stem)
+        while cut and not fits(stem[:cut].rstrip("._-") + digest):
+            cut -= 1
+        stem = stem[:cut].rstrip("._-") + digest
+    return stem + tail
+
+
+#: What ``save_upload`` saved into an uploads folder: file name -> SHA-256 of its bytes. A dot-name, so
+#: the folder walk never indexes it. The uploads folder is the documents folder unless set apart, and
+#: only a file recorded here (and unchanged since) is the bot's to delete (``Engine.remove_document``).
+UPLOAD_RECORD = ".docbot-uploads.json"
+
+
+def _read_record(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / UPLOAD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _write_record(folder: Path, record: dict[str, str]) -> None:
+    tmp = folder / f"{UPLOAD_RECORD}.tmp"
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(folder / UPLOAD_RECORD)
+
+
+def record_upload(folder: Path, name: str, data: bytes) -> None:
+    """Note that ``name`` in ``folder`` was saved from an upload, with these bytes."""
+    record = _read_record(folder)
+    record[name] = hashlib.sha256(data).hexdigest()
+    _write_record(folder, record)
+
+
+def uploaded_here(folder: Path, file: Path) -> bool:
+    """Whether ``file`` (in ``folder``) was saved from an upload and is as it was saved: the person who
+    runs the bot may keep their own files in the same folder, and may have edited an upload since."""
+    digest = _read_record(folder).get(file.name)
+    try:
+        return digest is not None and file.parent.resolve() == folder.resolve() and (
+            hashlib.sha256(file.read_bytes()).hexdigest() == digest)
+    except OSError:
+        return False
+
+
+def forget_upload(folder: Path, name: str) -> None:
+    """Drop ``name`` from the uploads record (its file was deleted)."""
+    record = _read_record(folder)
+    if record.pop(name, None) is not None:
+        _write_record(folder, record)
 
 
 def save_upload(

@@ -28,7 +28,7 @@ from . import answer as answer_builder
 from . import conversation, evidence, null, rarity, recency, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
-from .documents import safe_filename, save_upload
+from .documents import UPLOAD_RECORD, forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
 from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published
 from .null_questions import NULL_QUESTIONS
@@ -833,6 +833,7 @@ class Engine:
         """
         uploads = self.settings.uploads_folder
         replaced: list[DocumentInfo] = []
+        saved: list[tuple[Path, bytes | None]] = []  # the file written, and what it held before (None: new)
 
         def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
             name = safe_filename(filename)
@@ -849,14 +850,25 @@ class Engine:
                 table = sources.plan_removal(table, [existing.doc_id]).table  # another file: it leaves its source
             if uploads.exists():  # the guard and a missing source refuse before anything is written
                 sources.plan_update(table, [uploads], self.settings)
+            before = target.read_bytes() if replace and target.is_file() else None
             save_upload(uploads, filename, data, max_bytes=max_bytes, max_chars=self.settings.max_document_chars)
+            saved.append((target, before))
             replaced.extend([existing] if existing is not None else [])
             update = sources.plan_update(table, [uploads, target], self.settings)
             update.before = start
             return update
 
         with self._change():
-            report = self._apply(plan, progress)
+            try:
+                report = self._apply(plan, progress)
+            except BaseException:
+                # Not indexed (a full disk, a crash, Ctrl-C): the folder is put back as it was, so that the
+                # same upload can be tried again and no later re-index picks up a file nobody was told of.
+                for file, before in saved:
+                    _put_back(file, before)
+                raise
+            for file, _ in saved:
+                record_upload(file.parent, file.name, data)
         report.replaced = replaced
         return report
 
@@ -864,7 +876,10 @@ class Engine:
         """Remove one document (see :meth:`remove`). An uploaded one is deleted from the uploads folder
         too, once the index without it is published, so that uploading it again starts afresh."""
         uploads = self.settings.uploads_folder.resolve()
+        # Uploads kept apart from the documents folder, by a version that kept no record: all are uploads.
+        legacy = uploads != self.settings.docs_dir.resolve() and not (uploads / UPLOAD_RECORD).exists()
         uploaded: list[Path] = []
+        kept: list[Path] = []
 
         def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
             if doc_id not in table.members:
@@ -873,7 +888,9 @@ class Engine:
             entry = table.entries[i]
             removal = sources.plan_removal(table, [doc_id])
             file = entry.path / rel if entry.kind == "folder" else entry.path
-            if uploads in file.parents:
+            if uploads in file.parents and not (legacy or uploaded_here(uploads, file)):
+                kept.append(file)  # the operator's own file in the documents folder: left alone
+            elif uploads in file.parents:
                 uploaded.append(file)
                 if entry.kind == "folder":  # the file goes: nothing needs keeping out of the folder
                     entries = list(removal.table.entries)
@@ -885,7 +902,21 @@ class Engine:
             report = self._apply(plan, progress, need_index=True)
             for file in uploaded:
                 file.unlink(missing_ok=True)
+                forget_upload(uploads, file.name)
+        report.notes.extend(f"{file.name} was not uploaded with /add-document, so its file stays on disk; "
+                            "the index leaves it out" for file in kept)
         return report
+
+
+def _put_back(file: Path, before: bytes | None) -> None:
+    """Undo an upload's save: the file's earlier bytes written back, or the new file deleted."""
+    try:
+        if before is None:
+            file.unlink(missing_ok=True)
+        else:
+            file.write_bytes(before)
+    except OSError:
+        log.exception("could not put back %s after a failed upload", file)
 
 
 def _check_named(targets: Sequence[str | Path], what: str) -> None:

@@ -42,7 +42,7 @@ async def test_a_pasted_document_name_gets_a_short_no_such_document(start_bot: A
         text = record["original"]["content"]
         assert "no document" in text and len(text) <= 400, text[:200]
         assert record["original"]["flags"] & EPHEMERAL
-        assert text.rstrip().endswith("in the index (see `sources`)"), "the end of the sentence survives"
+        assert text.rstrip().endswith("in the index (see /sources)"), "the end of the sentence survives"
 
 
 async def test_removing_a_pasted_document_name_says_no_such_document(start_bot: Any) -> None:

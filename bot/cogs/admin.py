@@ -29,7 +29,7 @@ from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
 from bot.errors import NotAdmin, deliver, interaction_context, user_message
-from bot.render import CONTENT_LIMIT, ellipsize, notice, render_progress, render_report, render_stats
+from bot.render import CONTENT_LIMIT, code, ellipsize, notice, render_progress, render_report, render_stats
 from embeddings.errors import EngineError, IndexNotFound
 from embeddings.formats import supported_list
 from embeddings.indexer import ProgressCallback
@@ -207,7 +207,7 @@ class Admin(commands.Cog):
             # Refuse before downloading anything.
             await interaction.response.send_message(
                 notice(
-                    f"⛔ Refused: `{file.filename}` is {file.size:,} bytes, over the limit of {limit:,} bytes. "
+                    f"⛔ Refused: {code(file.filename)} is {file.size:,} bytes, over the limit of {limit:,} bytes. "
                     "Nothing was changed."
                 ),
                 ephemeral=True,
@@ -223,7 +223,7 @@ class Admin(commands.Cog):
                 log.warning("could not download %s: %s", file.url, exc)
                 await interaction.edit_original_response(
                     content=notice(
-                        f"⚠️ Could not download `{file.filename}` from Discord; please try again. "
+                        f"⚠️ Could not download {code(file.filename)} from Discord; please try again. "
                         "Nothing was changed."
                     ),
                     allowed_mentions=NO_MENTIONS,
@@ -233,7 +233,7 @@ class Admin(commands.Cog):
                 file.filename, data, max_bytes=limit, replace=replace, progress=progress
             )
 
-        what = f"Adding `{file.filename}`"
+        what = f"Adding {code(file.filename)}"
         await self._run_index_job(interaction, what, None, done=what, prepare=download)
 
     @app_commands.command(name="remove-document", description="Remove a document and re-index (admins).")
@@ -242,7 +242,7 @@ class Admin(commands.Cog):
     @app_commands.guild_only()
     async def remove_document(self, interaction: discord.Interaction[DocBot], document: str) -> None:
         engine = self.bot.engine
-        what = f"Removing `{document}`"
+        what = f"Removing {code(document)}"
         await self._run_index_job(
             interaction, what, lambda progress: engine.remove_document(document, progress=progress), done=what
         )
