@@ -37,15 +37,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from pydantic import ValidationError
+from . import startup as _startup
 
-from .conversation import Turn
-from .encoder import require_installed
-from .engine import Engine
-from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
-from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
-from .settings import EngineSettings, describe_invalid
-from .store import Verification
+# Made without the cyclic collector and then frozen out of its reach, as the package's public names are
+# (``embeddings.startup``): the command line imports the engine directly.
+with _startup.imports_outside_gc():
+    from pydantic import ValidationError
+
+    from .conversation import Turn
+    from .encoder import require_installed
+    from .engine import Engine
+    from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
+    from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
+    from .settings import EngineSettings, describe_invalid
+    from .store import Verification
 
 log = logging.getLogger(__name__)
 
@@ -407,7 +412,7 @@ class _VersionAction(argparse.Action):
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command takes, before or after its name."""
-    parser.add_argument("--data-dir", type=Path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
+    parser.add_argument("--data-dir", type=_path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
 
@@ -532,7 +537,8 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
     try:
         with _counting_interrupts(count_interrupts) as interrupts:
             status = body()
-            sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
+            if sys.stdout is not None:  # None when started with stdout closed (`docbot stats >&-`)
+                sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit
         return status
     except KeyboardInterrupt as exc:
         return _interrupted(prog, exc)
@@ -631,10 +637,28 @@ def leave(status: int) -> NoReturn:
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with it closed
+                stream.flush()
         except (OSError, ValueError):  # a reader that went away (status 141 says so already)
             pass
     os._exit(status)
+
+
+def tolerant_output() -> None:
+    """Let stdout and stderr write what they cannot encode as "?": a terminal or pipe in Latin-1 or ASCII
+    (``PYTHONIOENCODING``, ``LANG=C`` on an old system) made every answer, with its curly quotes, a
+    UnicodeEncodeError traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if stream is not None and encoding not in ("utf8", "utf_8") and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
+def _settings_file_error(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text (save it as UTF-8)"
+    return _os_error(exc) if isinstance(exc, OSError) else str(exc)
 
 
 def run() -> NoReturn:
@@ -650,12 +674,16 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    tolerant_output()
     if settings is None:
         try:
-            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir is not None else {}))
         except ValidationError as exc:
             for line in describe_invalid(exc, EngineSettings):
                 print(f"docbot: {line}", file=sys.stderr)
+            return 2
+        except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
+            print(f"docbot: cannot read the settings file .env: {_settings_file_error(exc)}", file=sys.stderr)
             return 2
     chosen = settings
     status = run_reporting("docbot", lambda: _command(args, chosen))

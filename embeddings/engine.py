@@ -30,7 +30,8 @@ from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import UPLOAD_RECORD, forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
-from .errors import DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published
+from .errors import (DataDirUnusable, DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text,
+                     mark_published)
 from .null_questions import NULL_QUESTIONS
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
@@ -230,6 +231,9 @@ class Engine:
         saying what is damaged; ``reindex`` repairs it.
         """
         with self._load_lock:
+            data_dir = self.settings.data_dir
+            if self._gen is None and data_dir.exists() and not data_dir.is_dir():  # not "no index yet"
+                raise DataDirUnusable(f"the data directory {data_dir} is a file, not a folder")
             pointer = self.backend.pointer()
             if self._gen is None or pointer != self._pointer:
                 published = self.backend.open_published()
@@ -529,6 +533,7 @@ class Engine:
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")
+        _check_arguments(doc_ids, since, until, mode)
         gen = self._checked_request(query, doc_ids, since, until)
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
@@ -571,6 +576,7 @@ class Engine:
         ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
+        _check_arguments(doc_ids, since, until, mode, history)
         gen = self._checked_request(question, doc_ids, since, until)
         filters = Filters(tuple(doc_ids or ()), since, until)
         asked_on = _asked_day(gen, question, asked_on, until)
@@ -677,14 +683,15 @@ class Engine:
         views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end],
                            page=gen.page(pos, c.start)) for c in gen.doc_chunks(pos)]
         n = len(views)
+        document = self._documents(gen, self._source_table(gen), [pos])[0]  # naming its source, as `sources` does
         if ref.chunk is None:
-            return SourceView(document=gen.doc_info(pos), text=text, chunks=views)
+            return SourceView(document=document, text=text, chunks=views)
         if not 0 <= ref.chunk < n:
             raise SourceNotFound(f"{ref.doc_id!r} has chunks 0 to {n - 1}; there is no chunk '{ref.chunk}'")
         focus = ref.chunk
         lo, hi = max(0, focus - context), min(n - 1, focus + context)
         return SourceView(
-            document=gen.doc_info(pos),
+            document=document,
             text=text[views[lo].start : views[hi].end],
             focus=focus,
             page=views[focus].page,
@@ -732,6 +739,7 @@ class Engine:
         of it raises RemovalRefused unless ``prune``. A path or source that does not exist raises
         PathNotFound. Either way nothing was changed. The rules are in ``embeddings.sources``.
         """
+        paths = _as_list(paths, "paths")
         _check_named(paths or (), "path")
         with self._change():
             return self._apply(lambda table, previous: sources.plan_update(table, paths, self.settings, prune=prune),
@@ -749,6 +757,7 @@ class Engine:
 
         All or nothing: a target that is none of these raises SourceNotFound and nothing is removed.
         """
+        targets = _as_list(targets, "targets") or []
         _check_named(targets, "target")
         with self._change():
             return self._apply(lambda table, previous: sources.plan_removal(table, targets), progress,
@@ -917,6 +926,39 @@ def _put_back(file: Path, before: bytes | None) -> None:
             file.write_bytes(before)
     except OSError:
         log.exception("could not put back %s after a failed upload", file)
+
+
+def _as_list(items: Sequence[str | Path] | str | Path | None, what: str) -> list[Path | str] | None:
+    """``items`` as a list, each a Path or a target string: one path or target given alone (``index("notes")``,
+    ``remove("faq.md")``) is a list of one, not of its letters; a path given as a string is a path."""
+    if items is None:
+        return None
+    if isinstance(items, (str, Path)):
+        items = [items]
+    out: list[Path | str] = []
+    for item in items:
+        if not isinstance(item, (str, Path)):
+            raise InvalidRequest(f"{what} takes paths or names, not {type(item).__name__} ({item!r})")
+        out.append(Path(item) if what == "paths" and isinstance(item, str) and item.strip() else item)
+    return out
+
+
+_MODES = ("hybrid", "dense", "bm25")
+
+
+def _check_arguments(doc_ids: object, since: object, until: object, mode: object, history: object = ()) -> None:
+    """Refuse a library call's misshapen arguments in words (InvalidRequest), not with an AttributeError
+    from deep inside or a silent "not covered": ``doc_ids="faq.md"`` filtered by its letters, a date
+    given as a string, ``mode="Dense"`` searched nothing, an ``Answer`` in ``history`` instead of a Turn."""
+    if isinstance(doc_ids, str):
+        raise InvalidRequest(f"doc_ids takes a list of document ids, not one string: doc_ids=[{doc_ids!r}]")
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and not isinstance(day, date):
+            raise InvalidRequest(f"{name} takes a datetime.date, not {day!r} ({type(day).__name__})")
+    if mode not in _MODES:
+        raise InvalidRequest(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if isinstance(history, (str, bytes)) or any(not isinstance(t, Turn) for t in history):  # type: ignore[attr-defined]
+        raise InvalidRequest("history takes the earlier turns as Turn objects, oldest first: Turn.of(answer)")
 
 
 def _check_named(targets: Sequence[str | Path], what: str) -> None:

@@ -297,8 +297,22 @@ def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[st
             continue
         secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
         refused = "" if secret else f" {_shorten(repr(error.get('input')))}"
-        lines[name] = f"{prefix}{name.upper()}:{refused} is not valid; expected {accepted_values(field)}"
+        expected = accepted_values(field)
+        if error["type"] == "value_error":  # a validator's own words say what it wants ("must be a PostgreSQL URL")
+            expected = str(error["msg"]).removeprefix("Value error, ")
+        elif expected == "text" and (pattern := _pattern(field)) is not None:
+            expected = f"text matching {pattern}"
+        lines[name] = f"{prefix}{name.upper()}:{refused} is not valid; expected {expected}"
     return list(lines.values())
+
+
+def _pattern(field: FieldInfo) -> str | None:
+    """The regular expression a text setting must match (``Field(pattern=...)``), if it has one."""
+    for meta in field.metadata:
+        pattern = getattr(meta, "pattern", None)
+        if isinstance(pattern, str):
+            return pattern
+    return None
 
 
 def _shorten(text: str, limit: int = 60) -> str:

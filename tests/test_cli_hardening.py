@@ -20,7 +20,7 @@ import pytest
 from embeddings import Engine, EngineSettings
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
-from embeddings.errors import SourceNotFound
+from embeddings.errors import DataDirUnusable, SourceNotFound
 from embeddings.models import CollectionInfo, DocumentInfo, IndexProgress, IndexReport, SourceInfo, SourceView
 from tests.cli_run import ROOT, clean_env, one_line, run
 
@@ -530,3 +530,102 @@ def test_a_mistyped_data_dir_is_not_left_behind(tmp_path: Path) -> None:
     existing.mkdir()
     out = run("--data-dir", str(existing), "remove", "notes.md")
     assert out.returncode == 1 and existing.is_dir()
+
+
+# ---------------------------------------------------------------------- a script writer's review
+def test_an_answer_on_a_terminal_that_is_not_utf8_is_printed_not_a_traceback(session_index: EngineSettings) -> None:
+    """A Latin-1 or ASCII stdout (``PYTHONIOENCODING``, ``LANG=C``) made every answer, with its curly
+    quotes, a UnicodeEncodeError traceback; what it cannot show is written as "?"."""
+    for encoding, args in (("latin-1", ()), ("ascii", ("--json",))):
+        out = run("--data-dir", str(session_index.data_dir), "ask", "What closed Catania airport?", *args,
+                  env={"PYTHONIOENCODING": encoding})
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        assert "Catania" in out.stdout
+
+
+def test_an_empty_data_dir_is_refused_not_the_current_folder(tmp_path: Path) -> None:
+    """``--data-dir "$DIR"`` with DIR unset made the current folder the index: CURRENT, generations and a
+    200 MB model export among the user's files."""
+    out = run("--data-dir", "", "index", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.splitlines()[-1].endswith("argument --data-dir: is empty")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_settings_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"DOCBOT_DATA_DIR=d1\n# caf\xe9\n")
+    out = run("stats", cwd=tmp_path)
+    assert out.returncode == 2
+    assert one_line(out.stderr) == "docbot: cannot read the settings file .env: it is not UTF-8 text (save it as UTF-8)"
+
+
+def test_bad_settings_say_what_their_rule_accepts(tmp_path: Path) -> None:
+    out = run("stats", cwd=tmp_path, env={"DOCBOT_MILVUS_COLLECTION": "bad-name"})
+    assert out.returncode == 2 and "expected text matching" in one_line(out.stderr), out.stderr
+    out = run(module="bot", cwd=tmp_path, env={"DOCBOT_DATABASE_URL": "sqlite:///x.db", "DOCBOT_DISCORD_TOKEN": "x"})
+    assert out.returncode == 2 and "expected text" not in out.stderr and "PostgreSQL" in out.stderr, out.stderr
+
+
+def test_a_closed_stdout_is_not_a_traceback(session_index: EngineSettings) -> None:
+    out = subprocess.run(f'"{sys.executable}" -m embeddings.cli --data-dir "{session_index.data_dir}" stats >&-',
+                         shell=True, capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=300)
+    assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_ctrl_c_while_docbot_is_still_loading_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The console script imports ``embeddings.console`` first, then the command line with Ctrl-C watched:
+    a Ctrl-C in that ~0.3 s of imports printed a traceback of 15-40 lines."""
+    import builtins
+
+    from embeddings import console
+
+    real_import = builtins.__import__
+
+    def interrupted_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+        if name == "cli" and level == 1:
+            raise KeyboardInterrupt
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted_import)
+    with pytest.raises(SystemExit) as leaving:
+        console.run()
+    assert leaving.value.code == 130 and one_line(capsys.readouterr().err) == "docbot: interrupted"
+    import signal as signals
+
+    assert signals.getsignal(signals.SIGINT) is signals.default_int_handler
+
+
+def test_the_library_refuses_misshapen_arguments_in_words(engine: Engine, tmp_path: Path) -> None:
+    """A script's plain mistakes raised AttributeError from deep inside, filtered by a string's letters or
+    answered "not covered"; each is an InvalidRequest saying what to pass."""
+    from embeddings import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match=r"doc_ids takes a list of document ids, not one string: doc_ids=\['volcano.md'\]"):
+        engine.ask("What closed Catania airport?", doc_ids="volcano.md")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="since takes a datetime.date, not '2020-01-01'"):
+        engine.search("Etna", since="2020-01-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="mode must be one of hybrid, dense, bm25, not 'Dense'"):
+        engine.search("Etna", mode="Dense")  # type: ignore[arg-type]
+    answer = engine.ask("What closed Catania airport?")
+    with pytest.raises(InvalidRequest, match=r"Turn.of\(answer\)"):
+        engine.ask("and why?", history=[answer])  # type: ignore[list-item]
+    file = tmp_path / "afile"
+    file.write_text("hi")
+    with pytest.raises(DataDirUnusable, match="is a file, not a folder"):
+        Engine(EngineSettings(data_dir=file)).ask("anything?")
+
+
+def test_a_path_or_target_given_alone_or_as_a_string_is_one(index_copy: EngineSettings, tmp_path: Path) -> None:
+    engine = Engine(index_copy)
+    notes = tmp_path / "more"
+    notes.mkdir()
+    (notes / "tea.md").write_text("# Tea\n\nDarjeeling's first flush is picked in March.\n")
+    assert engine.index([str(notes)]).added == ["tea.md"]  # a string is a path, not AttributeError
+    assert engine.remove("tea.md").removed == ["tea.md"]  # one target, not its letters
+
+
+def test_a_documents_view_names_its_source(index_copy: EngineSettings) -> None:
+    engine = Engine(index_copy)
+    listed = {d.doc_id: d.source for d in engine.sources()}
+    view = engine.source("volcano.md")
+    assert view.document.source == listed["volcano.md"] is not None
+    assert engine.source("volcano.md#0").document.source == listed["volcano.md"]

@@ -140,7 +140,8 @@ def test_openblas_threads_sleep_when_idle_unless_told_otherwise(preset: str | No
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     if preset is not None:
         env["OPENBLAS_THREAD_TIMEOUT"] = preset
-    code = "import os, sys, embeddings; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules)"
+    code = ("import os, sys, embeddings; embeddings.Engine; "  # the public names load on first use
+            "print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**env, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == [expected, "True"], out.stderr
@@ -150,7 +151,7 @@ def test_openblas_threads_sleep_when_idle_unless_told_otherwise(preset: str | No
 def test_the_imports_leave_the_collector_as_they_found_it(before: str) -> None:
     """The engine's imports are made with the collector paused and then frozen out of its reach (a cold
     question's start-up); whether it runs afterwards is the host's choice, as before."""
-    code = f"import gc; {before}import embeddings; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    code = f"import gc; {before}from embeddings import Engine; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == [str(not before), "True"], out.stderr
