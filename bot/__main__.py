@@ -25,7 +25,8 @@ from pydantic import ValidationError
 
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
-from embeddings.cli import check_data_dir, check_model, index_with_progress, package_version, run_reporting
+from embeddings.cli import (check_data_dir, check_model, index_with_progress, package_version, run_reporting,
+                           settings_file_error)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
 from embeddings.settings import describe_invalid
 
@@ -149,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         for line in describe_invalid(exc, BotSettings):
             print(f"docbot-discord: {line}", file=sys.stderr)
+        return 2
+    except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
+        print(f"docbot-discord: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False)

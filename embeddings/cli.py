@@ -655,7 +655,8 @@ def tolerant_output() -> None:
                 stream.reconfigure(errors="replace")
 
 
-def _settings_file_error(exc: BaseException) -> str:
+def settings_file_error(exc: BaseException) -> str:
+    """Why the settings file ``.env`` could not be read, in words (shared with ``docbot-discord``)."""
     if isinstance(exc, UnicodeDecodeError):
         return "it is not UTF-8 text (save it as UTF-8)"
     return _os_error(exc) if isinstance(exc, OSError) else str(exc)
@@ -683,7 +684,7 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
                 print(f"docbot: {line}", file=sys.stderr)
             return 2
         except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
-            print(f"docbot: cannot read the settings file .env: {_settings_file_error(exc)}", file=sys.stderr)
+            print(f"docbot: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
             return 2
     chosen = settings
     status = run_reporting("docbot", lambda: _command(args, chosen))

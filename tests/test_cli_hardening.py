@@ -556,6 +556,8 @@ def test_a_settings_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None
     out = run("stats", cwd=tmp_path)
     assert out.returncode == 2
     assert one_line(out.stderr) == "docbot: cannot read the settings file .env: it is not UTF-8 text (save it as UTF-8)"
+    out = run(module="bot", cwd=tmp_path)
+    assert out.returncode == 2 and one_line(out.stderr).startswith("docbot-discord: cannot read the settings file .env")
 
 
 def test_bad_settings_say_what_their_rule_accepts(tmp_path: Path) -> None:
