@@ -50,7 +50,7 @@ import numpy as np
 from benchmarks.bench import latency, load_questions, overlaps, quiz_date, report, words_inside
 from embeddings import Answer, Engine, EngineSettings, InvalidRequest, SourceNotFound
 from embeddings import answer
-from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply, best_sentence, features,
+from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply_all, best_sentence, features,
                                  rerank)
 from embeddings.null_questions import NULL_QUESTIONS
 
@@ -295,8 +295,7 @@ def _reweighed_record(engine: Engine, q: dict, cached: tuple, params: Params) ->
     """``news_record`` for other evidence weights, from passages scored once (no abstention)."""
     passages, texts = cached
     gen = engine.generation
-    for p in passages:
-        apply(p, params)
+    apply_all(passages, params)  # together, as the engine scores them (a passage's weights can depend on the others')
     ranked = rerank(passages, params)
     docs: list[str] = []
     for p in ranked:

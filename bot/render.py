@@ -177,7 +177,7 @@ def code(text: str) -> str:
     text = one_line(text, 10_000)
     if "`" not in text:
         return f"`{text}`"
-    fenced = text.replace("``", "`\u200b`")  # two in a row would close the fence
+    fenced = re.sub(r"`(?=`)", "`\u200b", text)  # two in a row would close the fence
     return f"`` {fenced} ``"
 
 

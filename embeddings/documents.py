@@ -238,13 +238,19 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_dev, b.st_size, b.st_mtime_ns)
 
 
-_SAFE_NAME = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, and "_"
+_SAFE_NAME = re.compile(r"/+")  # the characters ``_kept`` refused, each run one "_"
 
 
 #: The longest name an upload is saved under: a document id Discord can offer as a choice (at most 100
 #: characters), and well within a file system's 255 bytes for names in any script.
 MAX_UPLOAD_NAME = 100
 _MAX_NAME_BYTES = 240
+
+
+def _kept(ch: str) -> bool:
+    """Whether a file name keeps ``ch``: a letter or digit of any script, the combining marks that
+    spell Hindi or vowelled Arabic ("नमस्ते"), the joiners Persian writes with, and "_", "." and "-"."""
+    return ch.isalnum() or ch in "_.-\u200c\u200d" or unicodedata.category(ch) in ("Mn", "Mc")
 
 
 def safe_filename(name: str) -> str:
@@ -259,7 +265,7 @@ def safe_filename(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = _SAFE_NAME.sub("_", stem).strip("._-")
+    stem = _SAFE_NAME.sub("_", "".join(ch if _kept(ch) else "/" for ch in stem)).strip("._-")
     suffix = suffix.lower()
     if not stem:
         stem = "document"

@@ -28,10 +28,10 @@ from . import answer as answer_builder
 from . import conversation, evidence, null, rarity, recency, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
-from .documents import UPLOAD_RECORD, forget_upload, record_upload, safe_filename, save_upload, uploaded_here
+from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
 from .errors import (DataDirUnusable, DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text,
-                     mark_published)
+                     mark_published, published_before)
 from .null_questions import NULL_QUESTIONS
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
@@ -576,6 +576,7 @@ class Engine:
         ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
         """
         clock = _Stopwatch()
+        history = tuple(history or ())  # None is no history; a generator is read once, here
         _check_arguments(doc_ids, since, until, mode, history)
         gen = self._checked_request(question, doc_ids, since, until)
         filters = Filters(tuple(doc_ids or ()), since, until)
@@ -870,11 +871,15 @@ class Engine:
         with self._change():
             try:
                 report = self._apply(plan, progress)
-            except BaseException:
+            except BaseException as exc:
                 # Not indexed (a full disk, a crash, Ctrl-C): the folder is put back as it was, so that the
                 # same upload can be tried again and no later re-index picks up a file nobody was told of.
+                # Once the new index is published the file is in it, and stays.
                 for file, before in saved:
-                    _put_back(file, before)
+                    if published_before(exc):
+                        record_upload(file.parent, file.name, data)
+                    else:
+                        _put_back(file, before)
                 raise
             for file, _ in saved:
                 record_upload(file.parent, file.name, data)
@@ -885,8 +890,8 @@ class Engine:
         """Remove one document (see :meth:`remove`). An uploaded one is deleted from the uploads folder
         too, once the index without it is published, so that uploading it again starts afresh."""
         uploads = self.settings.uploads_folder.resolve()
-        # Uploads kept apart from the documents folder, by a version that kept no record: all are uploads.
-        legacy = uploads != self.settings.docs_dir.resolve() and not (uploads / UPLOAD_RECORD).exists()
+        # Uploads kept apart from the documents folder are all uploads (those of versions that kept no record too).
+        apart = uploads != self.settings.docs_dir.resolve()
         uploaded: list[Path] = []
         kept: list[Path] = []
 
@@ -897,7 +902,7 @@ class Engine:
             entry = table.entries[i]
             removal = sources.plan_removal(table, [doc_id])
             file = entry.path / rel if entry.kind == "folder" else entry.path
-            if uploads in file.parents and not (legacy or uploaded_here(uploads, file)):
+            if uploads in file.parents and not (apart or uploaded_here(uploads, file)):
                 kept.append(file)  # the operator's own file in the documents folder: left alone
             elif uploads in file.parents:
                 uploaded.append(file)

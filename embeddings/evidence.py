@@ -44,7 +44,7 @@ from .recency import ages, recent_span
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
-from .sentences import Kind, sections_above
+from .sentences import Kind, section_paths
 from .spelling import Forms, Held, as_meant, corpus_forms
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -191,7 +191,9 @@ class Query:
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own_words, own_forms.stems), dotted=dotted_numbers(text))
+                   phrases=phrases(own_words, own_forms.stems),
+                   # "and what else was fixed in that release?": the version is the topic's, unless it names its own
+                   dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)))
 
 
 def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
@@ -812,11 +814,13 @@ def score(
 
 
 def _chunk_context(gen: Generation, cid: int, doc: int, texts: dict[int, str]) -> str:
-    """What a passage says beside its sentences: the chunk's text with its headings (a changelog's
-    "## [2.1.0]"), the heading of the section it starts in, and its document's title."""
+    """What a passage says beside its sentences: the chunk's text with its headings, the headings of the
+    sections it starts in (a changelog's "## [2.1.0]" above "### Fixed"), and its document's title."""
     info = gen.chunk(cid)
     text = gen.doc_texts([doc], texts)[doc]
-    return "\n".join([gen.title(doc), *sections_above(text, [info.start]), text[info.start:info.end]])
+    # Every heading above, not only the nearest: a changelog's "### Fixed" starts a chunk of its own, and
+    # the release it belongs to is named by the "## [2.1.0]" above that.
+    return "\n".join([gen.title(doc), *section_paths(text, [info.start])[0], text[info.start:info.end]])
 
 
 def apply(passage: Passage, params: Params) -> Passage:

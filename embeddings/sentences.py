@@ -185,9 +185,10 @@ _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal blo
 # A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
-# A time of day or an amount of money: "7pm", "19:30", "9 a.m.", "€5", "12 EUR", "3 dollars".
+# A time of day or an amount of money: "7pm", "19:30", "9 a.m.", "€5", "12 EUR", "3 dollars". Not "19.30":
+# "**Version 2.10**", "**Python 3.11**" and "**4.12 Termination**" are names.
 _VALUE = re.compile(
-    r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|[$£€¥]\s?\d"
+    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|[$£€¥]\s?\d"
     r"|\d\s?(?:€|£|\$|eur|euros?|usd|gbp|chf|dollars?|pounds?|pence|cents?|kr)(?!\w)",
     re.IGNORECASE,
 )

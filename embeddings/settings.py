@@ -298,7 +298,7 @@ def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[st
         secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
         refused = "" if secret else f" {_shorten(repr(error.get('input')))}"
         expected = accepted_values(field)
-        if error["type"] == "value_error":  # a validator's own words say what it wants ("must be a PostgreSQL URL")
+        if error["type"] == "value_error" and expected == "text":  # a validator's words: "must be a PostgreSQL URL"
             expected = str(error["msg"]).removeprefix("Value error, ")
         elif expected == "text" and (pattern := _pattern(field)) is not None:
             expected = f"text matching {pattern}"

@@ -159,3 +159,32 @@ async def test_a_backtick_in_a_file_name_keeps_the_reply_readable(start_bot: Any
     assert "`` notes `draft`.md ``" in first_line, first_line  # two backticks fence a name holding one
 
 
+
+
+def test_upload_names_keep_the_marks_that_spell_them() -> None:
+    """Hindi and vowelled Arabic are spelt with combining marks: dropping them turned किताब and कोतोब into
+    one name, and नमस्ते into नमस_त."""
+    from embeddings.documents import safe_filename
+
+    assert safe_filename("नमस्ते दुनिया.md") == "नमस्ते_दुनिया.md"
+    assert safe_filename("किताब.md") != safe_filename("कोतोब.md")
+    assert safe_filename("می\u200cخواهم.md") == "می\u200cخواهم.md"  # Persian's zero-width non-joiner
+    assert safe_filename("../../etc/passwd") == "passwd" and safe_filename("x\u202eevil.md") == "x_evil.md"
+
+
+def test_a_name_with_backticks_in_a_row_stays_inline_code() -> None:
+    from bot.render import code
+
+    assert code("a```b.md").count("``") == 2  # only the fence's own pairs
+
+
+async def test_uploads_kept_apart_are_deleted_whatever_version_saved_them(start_bot: Any, tmp_path_factory) -> None:
+    """With DOCBOT_UPLOADS_DIR apart from the documents folder, every file there is an upload, also one saved
+    before uploads were recorded: the first recorded upload used to make the older ones the operator's."""
+    uploads = tmp_path_factory.mktemp("uploads")
+    h = await start_bot(lambda fake: {"uploads_dir": uploads})
+    (uploads / "old.md").write_text("# Old notes\n\nThe old pier was rebuilt in 1998.\n")  # an earlier version's upload
+    added = (await add(h, "new.md", b"# New notes\n\nThe new pier opens in May.\n"))["original"]["content"]
+    assert "`new.md`, `old.md`" in added, added  # the uploads folder became a source with both
+    removed = await h.slash("remove-document", {"document": "old.md"}, user=h.fake.admin)
+    assert "1 removed" in removed["original"]["content"] and not (uploads / "old.md").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Engine, EngineSettings
+from embeddings import Engine, EngineSettings, Turn
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
 from embeddings.errors import DataDirUnusable, SourceNotFound
@@ -631,3 +631,32 @@ def test_a_documents_view_names_its_source(index_copy: EngineSettings) -> None:
     view = engine.source("volcano.md")
     assert view.document.source == listed["volcano.md"] is not None
     assert engine.source("volcano.md#0").document.source == listed["volcano.md"]
+
+
+def test_history_may_be_none_or_a_generator(engine: Engine) -> None:
+    first = engine.ask("What closed Catania airport?")
+    assert engine.ask("What closed Catania airport?", history=None).answered  # type: ignore[arg-type]
+    assert engine.ask("and why?", history=(t for t in [Turn.of(first)])).follow_up is not None
+
+
+def test_setting_errors_keep_the_fields_own_rule(tmp_path: Path) -> None:
+    out = run(module="bot", cwd=tmp_path, env={"DOCBOT_GUILD_IDS": "[1, 2", "DOCBOT_DISCORD_TOKEN": "x"})
+    assert out.returncode == 2 and "expected whole numbers separated by commas" in out.stderr, out.stderr
+
+
+def test_an_upload_in_the_published_index_stays_when_a_later_step_fails(index_copy: EngineSettings,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the new index is published (measuring its null profile, here) used to put the folder
+    back: the document was in the index with its file deleted, and a retry was refused as a duplicate."""
+    engine = Engine(index_copy)
+    engine.load()
+
+    def broken(gen):
+        raise RuntimeError("the profile could not be measured")
+
+    monkeypatch.setattr(engine, "null_profile", broken)
+    with pytest.raises(RuntimeError):
+        engine.add_document("late.md", b"# Late\n\nThe ferry leaves at dawn.\n", max_bytes=10_000)
+    monkeypatch.undo()
+    assert (index_copy.docs_dir / "late.md").exists()
+    assert "late.md" in {d.doc_id for d in Engine(index_copy).sources()}

@@ -48,7 +48,7 @@ def test_a_lock_held_by_another_process_refuses_every_change_before_it_is_made(f
     finally:
         holder.communicate("", timeout=30)
     report = engine.remove_document("grain.txt")  # free again once the other process is done
-    assert report.removed == ["grain.txt"] and not (docs / "grain.txt").exists()
+    assert report.removed == ["grain.txt"] and (docs / "grain.txt").exists()  # not an upload: the file stays
 
 
 def test_a_change_from_another_thread_is_refused_while_one_runs(fresh) -> None:

@@ -185,3 +185,22 @@ def test_a_version_is_answered_from_the_passages_that_name_it(notes):
     assert any("A crash when copying" in e.text for e in answer.excerpts)
     never = notes.passages("what was fixed in tidyclip 1.4.7?")[0]
     assert never and all(p.numbers_missing == 1 for p in never)
+
+
+def test_a_version_is_found_in_the_release_heading_above_a_chunk(tmp_path_factory, session_index):
+    """In a changelog whose releases have several parts, "### Fixed" starts a chunk of its own: the release
+    is named only in the "## [2.1.0]" above it, which must count, or the right lines are never quoted."""
+    from embeddings import Turn
+
+    added = "\n".join(f"- Added the option number {i} to the settings screen for power users." for i in range(12))
+    text = (f"# Changelog\n\n## [2.1.0] - 2024-05-02\n\n### Added\n\n{added}\n\n### Fixed\n\n"
+            "- A crash when the history file was locked by another process.\n\n"
+            "## [2.0.0] - 2024-02-18\n\n### Fixed\n\n- A crash when the clipboard held an image.\n")
+    engine = indexed_notes(tmp_path_factory.mktemp("releases"), {"CHANGELOG.md": text}, session_index)
+    answer = engine.ask("what crash was fixed in 2.1.0?")
+    assert answer.answered and answer.excerpts[0].text.startswith("A crash when the history file was locked"), answer
+    assert answer.excerpts[0].section == SECTION_SEPARATOR.join(["[2.1.0] - 2024-05-02", "Fixed"])
+    assert all("clipboard held an image" not in e.text for e in answer.excerpts)
+    # A follow-up about "that release" keeps its version.
+    more = engine.ask("and what was added in that release?", history=[Turn.of(answer)])
+    assert more.answered and all(e.section and e.section.startswith("[2.1.0]") for e in more.excerpts), more

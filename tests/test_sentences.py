@@ -342,6 +342,8 @@ def test_a_bold_line_naming_its_paragraph_is_its_heading():
                "**Day 2**\nFinals and prize giving.\n\n**Saturday 18 May**\nSet-up from noon.\n")
     assert [k for _, k in _units(notices)] == [Kind.PROSE, Kind.PROSE, Kind.PROSE, Kind.PROSE,
                                                 Kind.HEADING, Kind.PROSE, Kind.HEADING, Kind.PROSE]
+    versions = "**Version 2.10**\nFixes the crash.\n\n**4.12 Termination**\nEither side may end it.\n"
+    assert [k for _, k in _units(versions)] == [Kind.HEADING, Kind.PROSE, Kind.HEADING, Kind.PROSE]
     assert sections_above(text, [text.index("New customers"), text.index("Room B12")]) == ["Can I get a refund?", "Location"]
     assert headings(text, plain=False) == ([], [])  # a section, not the note's title
 
