@@ -7,6 +7,7 @@ a deployment still has exactly one settings object.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from pathlib import Path
@@ -42,6 +43,21 @@ class EngineSettings(BaseSettings):
         env_ignore_empty=True,  # `DOCBOT_X=` copied from .env.example means "use the default"
         extra="ignore",
     )
+
+    def __init__(self, **values: Any) -> None:
+        """The settings from the environment and ``.env``, with ``values`` over them.
+
+        The environment may hold other programs' keys (``extra="ignore"``), but a keyword given here is
+        meant as a setting: ``EngineSettings(datadir="/srv/idx")`` used to be ignored, and the library
+        read and wrote ``./data``. pydantic-settings' own options (``_env_file``) start with "_".
+        """
+        known = type(self).model_fields
+        unknown = [k for k in values if not k.startswith("_") and k not in known]
+        if unknown:
+            hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
+                                 else "") for k in unknown]
+            raise TypeError(f"{type(self).__name__} has no setting {', '.join(hints)}")
+        super().__init__(**values)
 
     data_dir: Path = Field(Path("data"), description="Directory holding the index (FAISS, SQLite, BM25).")
     docs_dir: Path = Field(

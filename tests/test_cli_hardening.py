@@ -660,3 +660,10 @@ def test_an_upload_in_the_published_index_stays_when_a_later_step_fails(index_co
     monkeypatch.undo()
     assert (index_copy.docs_dir / "late.md").exists()
     assert "late.md" in {d.doc_id for d in Engine(index_copy).sources()}
+
+
+def test_a_mistyped_setting_given_to_the_library_is_named() -> None:
+    """``EngineSettings(datadir=...)`` was ignored, and the library read and wrote ./data instead."""
+    with pytest.raises(TypeError, match=r"EngineSettings has no setting 'datadir' \(did you mean 'data_dir'\?\)"):
+        EngineSettings(datadir="/srv/idx", _env_file=None)
+    assert EngineSettings(data_dir="elsewhere", _env_file=None).data_dir == Path("elsewhere")
