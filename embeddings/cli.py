@@ -26,11 +26,9 @@ import logging
 import os
 import re
 import shlex
-import signal
 import sys
 import textwrap
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from importlib import metadata
@@ -38,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import startup as _startup
+from .console import counting_interrupts
 
 # Made without the cyclic collector and then frozen out of its reach, as the package's public names are
 # (``embeddings.startup``): the command line imports the engine directly.
@@ -492,28 +491,6 @@ def _os_error(exc: OSError) -> str:
     return f"{what}: {exc.filename}" if exc.filename else what
 
 
-@contextlib.contextmanager
-def _counting_interrupts(enabled: bool = True) -> Iterator[list[int]]:
-    """While inside, count Ctrl-Cs in the list yielded (Python's own handler still raises KeyboardInterrupt).
-    Only the main thread can install a handler, and only Python's default one is wrapped: elsewhere, under
-    another handler, or not ``enabled``, nothing is counted."""
-    count = [0]
-    if not enabled or threading.current_thread() is not threading.main_thread() or (
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield count
-        return
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        count[0] += 1
-        signal.default_int_handler(signum, frame)
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield count
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def _interrupted(prog: str, exc: BaseException) -> int:
     """Ctrl-C's one line: the index is as it was (nothing is published before a generation is complete),
     unless the change had been published when it came (``errors.published_before``)."""
@@ -535,7 +512,7 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
     """
     interrupts = [0]
     try:
-        with _counting_interrupts(count_interrupts) as interrupts:
+        with counting_interrupts(count_interrupts) as interrupts:
             status = body()
             if sys.stdout is not None:  # None when started with stdout closed (`docbot stats >&-`)
                 sys.stdout.flush()  # a closed pipe shows up here rather than as a traceback at exit

@@ -8,36 +8,49 @@ compiled module interrupted half-way, then hands over to :func:`embeddings.cli.r
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 
 def run() -> NoReturn:
     """``docbot``: load the command line with Ctrl-C watched, then run it."""
-    interrupts = [0]
-    watching = threading.current_thread() is threading.main_thread() and (
-        signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    with counting_interrupts() as interrupts:
+        try:
+            from .cli import run as run_cli
+        except KeyboardInterrupt:
+            _interrupted()
+        except ImportError:
+            if not interrupts[0]:
+                raise
+            _interrupted()
+    run_cli()
+
+
+@contextlib.contextmanager
+def counting_interrupts(enabled: bool = True) -> Iterator[list[int]]:
+    """While inside, count Ctrl-Cs in the list yielded (Python's own handler still raises KeyboardInterrupt).
+    Only the main thread can install a handler, and only Python's default one is wrapped: elsewhere, under
+    another handler, or not ``enabled``, nothing is counted. Here, as the console script loads with it,
+    and used by ``cli.run_reporting`` for the commands themselves."""
+    count = [0]
+    if not enabled or threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield count
+        return
 
     def on_sigint(signum: int, frame: Any) -> None:
-        interrupts[0] += 1
+        count[0] += 1
         signal.default_int_handler(signum, frame)
 
-    if watching:
-        signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGINT, on_sigint)
     try:
-        from .cli import run as run_cli
-    except KeyboardInterrupt:
-        _interrupted()
-    except ImportError:
-        if not interrupts[0]:
-            raise
-        _interrupted()
+        yield count
     finally:
-        if watching:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-    run_cli()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _interrupted() -> NoReturn:
