@@ -27,7 +27,10 @@ def run() -> NoReturn:
             if not interrupts[0]:
                 raise
             _interrupted()
-    run_cli()
+    try:
+        run_cli()
+    except KeyboardInterrupt:  # before ``cli.run_reporting`` watches (its arguments, its settings)
+        _interrupted()
 
 
 @contextlib.contextmanager

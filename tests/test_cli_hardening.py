@@ -596,6 +596,20 @@ def test_ctrl_c_while_docbot_is_still_loading_is_one_line(monkeypatch: pytest.Mo
     assert signals.getsignal(signals.SIGINT) is signals.default_int_handler
 
 
+def test_ctrl_c_before_the_command_runs_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Between loading and ``run_reporting`` (reading the arguments and the settings) a Ctrl-C printed a
+    traceback: a sweep of SIGINTs at 0.30-0.60 s hit it in argparse's regular expressions."""
+    from embeddings import cli, console
+
+    def interrupted_early() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted_early)
+    with pytest.raises(SystemExit) as leaving:
+        console.run()
+    assert leaving.value.code == 130 and one_line(capsys.readouterr().err) == "docbot: interrupted"
+
+
 def test_the_library_refuses_misshapen_arguments_in_words(engine: Engine, tmp_path: Path) -> None:
     """A script's plain mistakes raised AttributeError from deep inside, filtered by a string's letters or
     answered "not covered"; each is an InvalidRequest saying what to pass."""
