@@ -335,14 +335,17 @@ class Engine:
 
     # ------------------------------------------------------------------ queries
     def _checked_request(
-        self, text: str, doc_ids: list[str] | None, since: date | None = None, until: date | None = None
+        self, text: str, doc_ids: list[str] | None, since: date | None = None, until: date | None = None,
+        mode: object = "hybrid", history: Sequence[object] = (),
     ) -> Generation:
         """The generation to answer from, once the request is known to make sense.
 
         A blank question would be answered "not covered", and an unknown document filter or dates no
         document is dated within would silently match nothing, all misleading: say what is wrong
-        instead (InvalidRequest for the text and the dates, SourceNotFound naming the document).
+        instead (InvalidRequest for the text, the arguments' shapes and the dates, SourceNotFound naming
+        the document).
         """
+        _check_arguments(doc_ids, since, until, mode, history)
         if not text or not text.strip():
             raise InvalidRequest("the question is empty: ask something")
         if not is_text(text):
@@ -533,8 +536,7 @@ class Engine:
         """
         if k < 1:
             raise InvalidRequest(f"k must be at least 1, not {k}")
-        _check_arguments(doc_ids, since, until, mode)
-        gen = self._checked_request(query, doc_ids, since, until)
+        gen = self._checked_request(query, doc_ids, since, until, mode)
         filters = Filters(tuple(doc_ids or ()), since, until)
         clock = _Stopwatch()
         asked_on = _asked_day(gen, query, asked_on, until)
@@ -577,8 +579,7 @@ class Engine:
         """
         clock = _Stopwatch()
         history = tuple(history or ())  # None is no history; a generator is read once, here
-        _check_arguments(doc_ids, since, until, mode, history)
-        gen = self._checked_request(question, doc_ids, since, until)
+        gen = self._checked_request(question, doc_ids, since, until, mode, history)
         filters = Filters(tuple(doc_ids or ()), since, until)
         asked_on = _asked_day(gen, question, asked_on, until)
         reading = conversation.resolve(question, history)
@@ -869,20 +870,23 @@ class Engine:
             return update
 
         with self._change():
+            indexed = False  # whether the new index, which holds the upload, was published
             try:
                 report = self._apply(plan, progress)
+                indexed = True
             except BaseException as exc:
                 # Not indexed (a full disk, a crash, Ctrl-C): the folder is put back as it was, so that the
                 # same upload can be tried again and no later re-index picks up a file nobody was told of.
                 # Once the new index is published the file is in it, and stays.
-                for file, before in saved:
-                    if published_before(exc):
-                        record_upload(file.parent, file.name, data)
-                    else:
+                indexed = published_before(exc)
+                if not indexed:
+                    for file, before in saved:
                         _put_back(file, before)
                 raise
-            for file, _ in saved:
-                record_upload(file.parent, file.name, data)
+            finally:
+                if indexed:
+                    for file, _ in saved:
+                        record_upload(file.parent, file.name, data)
         report.replaced = replaced
         return report
 
@@ -902,14 +906,15 @@ class Engine:
             entry = table.entries[i]
             removal = sources.plan_removal(table, [doc_id])
             file = entry.path / rel if entry.kind == "folder" else entry.path
-            if uploads in file.parents and not (apart or uploaded_here(uploads, file)):
-                kept.append(file)  # the operator's own file in the documents folder: left alone
-            elif uploads in file.parents:
-                uploaded.append(file)
-                if entry.kind == "folder":  # the file goes: nothing needs keeping out of the folder
-                    entries = list(removal.table.entries)
-                    entries[i] = entries[i].including(rel)[0]
-                    removal.table = dataclasses.replace(removal.table, entries=tuple(entries))
+            if uploads in file.parents:
+                if apart or uploaded_here(uploads, file):
+                    uploaded.append(file)
+                    if entry.kind == "folder":  # the file goes: nothing needs keeping out of the folder
+                        entries = list(removal.table.entries)
+                        entries[i] = entries[i].including(rel)[0]
+                        removal.table = dataclasses.replace(removal.table, entries=tuple(entries))
+                else:
+                    kept.append(file)  # the operator's own file in the documents folder: left alone
             return removal
 
         with self._change():
