@@ -788,14 +788,14 @@ def score(
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
+    contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted else []
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
         everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
-        unnamed = bool(query.dotted) and not all(
-            holds_dotted(n, around) for around in [_chunk_context(gen, c.chunk, doc, texts)] for n in query.dotted)
+        unnamed = bool(query.dotted) and not all(holds_dotted(n, contexts[i]) for n in query.dotted)
         numbers_missing = max(numbers_missing, float(unnamed))
         length = int(counts[lo:hi].sum())
         out.append(Passage(
@@ -813,14 +813,21 @@ def score(
     return apply_all(out, params)
 
 
-def _chunk_context(gen: Generation, cid: int, doc: int, texts: dict[int, str]) -> str:
-    """What a passage says beside its sentences: the chunk's text with its headings, the headings of the
-    sections it starts in (a changelog's "## [2.1.0]" above "### Fixed"), and its document's title."""
-    info = gen.chunk(cid)
-    text = gen.doc_texts([doc], texts)[doc]
-    # Every heading above, not only the nearest: a changelog's "### Fixed" starts a chunk of its own, and
-    # the release it belongs to is named by the "## [2.1.0]" above that.
-    return "\n".join([gen.title(doc), *section_paths(text, [info.start])[0], text[info.start:info.end]])
+def _chunk_contexts(gen: Generation, cands: list[Candidate], docs: list[int], texts: dict[int, str]) -> list[str]:
+    """What each passage says beside its sentences: the chunk's text with its headings, the headings of
+    the sections it starts in (a changelog's "## [2.1.0]" above "### Fixed"), and its document's title.
+    Each document's headings are found once, for all its candidates."""
+    gen.doc_texts(docs, texts)
+    spans = [gen.chunk(c.chunk) for c in cands]
+    out = [""] * len(cands)
+    for doc in dict.fromkeys(docs):
+        mine = [i for i, d in enumerate(docs) if d == doc]
+        text, title = texts[doc], gen.title(doc)
+        # Every heading above, not only the nearest: a changelog's "### Fixed" starts a chunk of its own, and
+        # the release it belongs to is named by the "## [2.1.0]" above that.
+        for i, path in zip(mine, section_paths(text, [spans[i].start for i in mine])):
+            out[i] = "\n".join([title, *path, text[spans[i].start:spans[i].end]])
+    return out
 
 
 def apply(passage: Passage, params: Params) -> Passage:
