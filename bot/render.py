@@ -292,6 +292,11 @@ class ShownExcerpt:
 SECTION_CAP = 120
 
 
+def section_line(section: str) -> str:
+    """A quote's section (``Excerpt.section``) on one line of at most :data:`SECTION_CAP` characters."""
+    return shorten_middle(one_line(section, 10_000), SECTION_CAP)
+
+
 def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None, section: str | None = None) -> str:
     """A quoted excerpt followed by its citation (``[2]``, or ``[2, p. 17]`` in a PDF); the ellipsis
     marks a trim, outside the slice. Above it, in italics, the headings it lies under ("[1.4.2] -
@@ -299,7 +304,7 @@ def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None
     makes it an answer."""
     body = quote(text + (f" {ELLIPSIS}" if trimmed else ""))
     where = f", {page_label([page])}" if page is not None else ""
-    head = f"*{as_written(shorten_middle(one_line(section, 10_000), SECTION_CAP))}*\n" if section else ""
+    head = f"*{as_written(section_line(section))}*\n" if section else ""
     return f"{head}{body} **[{number}{where}]**"
 
 
@@ -336,7 +341,7 @@ class RenderedAnswer:
         their citation numbers, then the sources; or the one-line reply when nothing was quoted."""
         if not self.excerpts:
             return self.content or ""
-        quotes = [f"[{e.number}] {f'({shorten_middle(one_line(e.section, 10_000), SECTION_CAP)}) ' if e.section else ''}"
+        quotes = [f"[{e.number}] {f'({section_line(e.section)}) ' if e.section else ''}"
                   f"“{e.text}{' ' + ELLIPSIS if e.trimmed else ''}”" for e in self.excerpts]
         sources = [source_line(s.number, s.title, s.date, s.url, markdown=False) for s in self.sources]
         return "\n".join([*quotes, "", "Sources:", *sources])

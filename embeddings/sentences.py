@@ -535,11 +535,9 @@ def _shown_headings(text: str) -> list[_Heading]:
         indent = text[line_start:h.start]
         if h.kind in ("plain", "top") and (line_start in marks.code or "\t" in indent or len(indent) >= 4):
             continue  # a command or a constant in a code block
-        if h.kind == "atx":
-            end = _physical_end(text, h.start)
-            body = text[h.start:end].lstrip(" \t").lstrip("#").lstrip(" \t")
-            body_start = end - len(body)
-            h = h._replace(name=_readable(text[body_start:_before_closing_hashes(text, body_start, end)].strip()))
+        if h.kind == "atx" and (m := _HEADING_LINE.match(text, h.start)) is not None:
+            # its text before closing hashes that follow a blank ("C#" keeps its "#")
+            h = h._replace(name=_readable(text[m.start(1):_before_closing_hashes(text, m.start(1), m.end(1))].strip()))
         elif h.kind == "setext":
             h = h._replace(name=_readable(h.name))
         if h.start == first and h.kind in ("atx", "setext", "top") and h.level <= 1:

@@ -21,8 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import NO_MENTIONS, DocBot
-from bot.cogs.ask import MAX_QUESTION_CHARS, check_question_cooldown
-from bot.cogs.ask import question_in
+from bot.cogs.ask import MAX_QUESTION_CHARS, check_question_cooldown, question_in
 from bot.errors import PUBLIC_THINKING, QueryRefused, deliver, interaction_context
 
 if TYPE_CHECKING:
