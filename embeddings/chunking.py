@@ -175,7 +175,7 @@ def has_soft_wraps(text: str) -> bool:
     return text.count("\n") != len(_line_ends(text))
 
 
-def chunked_alike(version: int, current: int, text: str) -> bool:
+def chunked_alike(version: int, current: int, text: str, title: str | None = None) -> bool:
     """Whether chunker ``version`` (``store.CHUNKER_VERSION`` of an older generation) cut ``text`` into
     the same chunks and sentences as ``current`` does, so that its vectors can be kept.
 
@@ -190,10 +190,18 @@ def chunked_alike(version: int, current: int, text: str) -> bool:
     syntax (a bold FAQ question, "3. Shifts" above "3.1 ...") or a front matter has a ``title:``
     record (``sentences.relabelled``): those are headings now, sections of the sentences below them.
     Version 7 differs from 6 only where a bold line names a time of day or an amount ("**Doors open at
-    7pm**", ``sentences.valued_labels``): a notice to quote, no longer a paragraph's name.
+    7pm**", ``sentences.valued_labels``): a notice to quote, no longer a paragraph's name. Version 8
+    differs from 7 only where the text opens with its own ``title`` on a line that is no Markdown
+    heading (``sentences.titles_itself``): that line is a heading now, and a plain note's title is
+    read from it (``formats.plain.title_of``; the title is embedded with every chunk). News articles
+    never do (none of news2022's 4,816: their title is in the file's header, not the body).
     """
     if version == current:
         return True
+    if current == 8 and version in (3, 4, 5, 6, 7):
+        from .sentences import titles_itself  # sentences splits with this module's split_sentences
+
+        return not titles_itself(text, title) and chunked_alike(version, 7, text)
     if current == 7 and version in (3, 4, 5, 6):
         from .sentences import valued_labels  # sentences splits with this module's split_sentences
 

@@ -284,7 +284,7 @@ class Indexer:
                 report.added.append(doc.doc_id)
                 to_embed.append(doc)
             elif old_hash != doc.content_hash or not (
-                    same_settings and chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text)):
+                    same_settings and chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text, doc.title)):
                 report.changed.append(doc.doc_id)
                 to_embed.append(doc)
                 rechunked += old_hash == doc.content_hash  # unchanged, but chunked differently now
@@ -312,7 +312,7 @@ class Indexer:
             plan.spans.append(spans)
             per_chunk = []
             for (s, e), (text, at) in zip(spans, embedded_texts(doc.title, doc.text, spans)):
-                sents = quotable_sentences(doc.text, s, e)
+                sents = quotable_sentences(doc.text, s, e, title=doc.title)
                 per_chunk.append([(x.start, x.end, int(x.kind)) for x in sents])
                 plan.texts.append(text)
                 plan.sentence_offsets.append([(x.start - s + at, x.end - s + at) for x in sents])

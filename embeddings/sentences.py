@@ -286,6 +286,60 @@ def _stands_alone(text: str, line_start: int, line_end: int) -> bool:
     return above and below
 
 
+#: Words a title leaves in lower case ("Rules for the Spring Picnic"): articles, conjunctions, short prepositions.
+_TITLE_SMALL_WORDS = frozenset(
+    "a an the and but or nor for so yet of in on at to by up as via per vs with from into onto over off out".split())
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+#: What ends a sentence or a lead-in, not a title.
+_NOT_TITLE_END = tuple(".!?:;,")
+_TITLE_MAX_CHARS = 80
+
+
+def title_line(text: str) -> tuple[int, int] | None:
+    """Where ``text``'s first line is, when it is shaped like the title a person types above a note:
+    short, no sentence's end, every word capitalised but the small ones ("Spring LAN Party 2024 -
+    Schedule", "Harbour Food Bank - Volunteer Policy") or in capitals ("CONTRIBUTING TO ORBIT"), and
+    set apart: a blank line below it, or one more short line (a version, a date) and then a blank
+    line. None otherwise, and for a Markdown heading or a list item (Markdown names those itself).
+
+    A plain-text note has no syntax for its title, yet any reader sees one there; read as prose it
+    was quoted as an answer ("where is the LAN party?" -> "Spring LAN Party 2024 - Schedule") and the
+    note was titled by its file name. A line in sentence case ("Meeting notes", "Doors open at 7pm")
+    stays prose: it may be the first thing the note says.
+    """
+    start = len(text) - len(text.lstrip())
+    end = _physical_end(text, start)
+    line = text[start:end].rstrip()
+    if not line or len(line) > _TITLE_MAX_CHARS or line.endswith(_NOT_TITLE_END):
+        return None
+    prefix = _LINE_PREFIX.match(line)
+    if prefix.end() or line.startswith(("|", "---", "```", "~~~", "<", "[", "!", "*", "_")):
+        return None
+    titled = _TITLE_WORD.findall(line)
+    if not titled or not titled[0][0].isupper() or not all(
+            w[0].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in titled):
+        return None
+    rest = text[end + 1 :] if end < len(text) else ""
+    below = rest.split("\n", 2)
+    if not rest.strip():
+        return None  # the whole note: nothing under it
+    if below[0].strip() and not (len(below) > 1 and not below[1].strip() and len(below[0].strip()) <= _TITLE_MAX_CHARS):
+        return None  # a line of a block, not a title standing above one
+    return start, start + len(line)
+
+
+def titles_itself(text: str, title: str | None) -> bool:
+    """Whether ``text`` opens with its own title (``title``, however the document's reader found it) on a
+    line that is not a Markdown heading: that line is then a heading, not a quote (``quotable_sentences``)."""
+    if not title:
+        return False
+    start = len(text) - len(text.lstrip())
+    end = _physical_end(text, start)
+    if _LINE_PREFIX.match(text, start, end).group("heading") or start in layout(text).headings:
+        return False
+    return " ".join(text[start:end].split()).casefold() == " ".join(title.split()).casefold()
+
+
 def _plain_heading(text: str, line_start: int, line_end: int) -> re.Match[str] | None:
     """The line ``text[line_start:line_end]`` matched as a plain-text heading (see ``_PLAIN_HEADING``): a
     section's name, never a quote; None when it is not one. Group 1 is the heading without its indent."""
@@ -334,17 +388,19 @@ def _trim_emphasis(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
+def quotable_sentences(text: str, start: int = 0, end: int | None = None, *, title: str | None = None) -> list[Sentence]:
     """The sentences of ``text[start:end]``, with markup trimmed from their edges and a kind each.
 
     Block syntax is read per line (a chunk may begin or end inside a line; the line's own start
     decides whether it is a heading or a list item), then the rest of the line is split into
     sentences. A paragraph an editor wrapped is one line (``chunking.soft_wrap``), so a sentence
-    that goes on below is quoted whole.
+    that goes on below is quoted whole. A first line that is the document's ``title``
+    (``titles_itself``) is a heading: the source already shows it, and it answers nothing.
     """
     end = len(text) if end is None else end
     out: list[Sentence] = []
     marks = layout(text)
+    title_at = len(text) - len(text.lstrip()) if titles_itself(text, title) else -1
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
@@ -362,7 +418,8 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> lis
                 block = Kind.HEADING if line_start in marks.header_rows else Kind.LIST
             elif line_start in marks.labels:
                 block = Kind.HEADING
-            elif block is Kind.PROSE and (line_start in marks.headings or _plain_heading(text, line_start, line_end)):
+            elif block is Kind.PROSE and (line_start in marks.headings or line_start == title_at
+                                          or _plain_heading(text, line_start, line_end)):
                 block = Kind.HEADING
         body_from = m.end() if m is not None else line_start  # after the line's markers
         body_start, body_end = max(body_from, pos), min(line_end, end)

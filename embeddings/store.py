@@ -86,7 +86,7 @@ FORMAT_VERSION = 2
 #: naming its paragraph, a numbered section's name and a front matter's title are headings
 #: (``sentences.relabelled``); 7: a bold line naming a time of day or an amount is a notice, quoted
 #: (``sentences.valued_labels``).
-CHUNKER_VERSION = 7
+CHUNKER_VERSION = 8
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

@@ -195,13 +195,28 @@ def test_an_index_made_before_notices_in_bold_embeds_again_only_the_notes_that_h
     read as its paragraph's name and never quoted: upgrading re-embeds only the notes with one, and the
     time is quoted."""
     engine, _ = _upgraded(fresh(), monkeypatch, 6, "lan.md", NOTICE_NOTE, "Doors open")
-    assert store.CHUNKER_VERSION == 7
     answer = engine.ask("What time do the doors open at the LAN party?")
     assert answer.answered and any("Doors open at 7pm" in e.text for e in answer.excerpts), answer.excerpts
     # A name stays a name: "What to bring" is the section of the line below it, not a quote.
     bring = engine.ask("What should I bring to the LAN party if I stay the night?")
     assert all("What to bring" not in e.text for e in bring.excerpts)
     assert any(e.section == "What to bring" for e in bring.excerpts if "sleeping bag" in e.text), bring.excerpts
+
+
+TITLED_NOTE = """Spring LAN Party 2024 - Schedule
+
+The Spring LAN Party takes place on Saturday 18 May at the Oakwood Community Hall, 42 Mill Lane.
+"""
+
+
+def test_an_index_made_before_title_lines_embeds_again_only_the_notes_that_open_with_one(fresh, monkeypatch):
+    """Chunker 8 reads a plain note's first line, set apart in title case, as its title: upgrading from 7
+    re-embeds only such notes (their title is embedded with every chunk), and the line is not quoted."""
+    engine, _ = _upgraded(fresh(), monkeypatch, 7, "lan-party.txt", TITLED_NOTE, "Oakwood")
+    answer = engine.ask("Where is the LAN party held?")
+    assert answer.answered and answer.excerpts[0].text.startswith("The Spring LAN Party takes place")
+    assert all("Schedule" not in e.text for e in answer.excerpts)
+    assert answer.sources[0].title == "Spring LAN Party 2024 - Schedule"
 
 
 def test_an_empty_source_says_so(fresh, tmp_path):

@@ -90,10 +90,11 @@ def title_before_5(text: str) -> str | None:
 
 
 def title_of(text: str) -> str | None:
-    """A Markdown note's title: its front matter's ``title:``, else its first heading (``#`` or
-    underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
+    """A note's title: its front matter's ``title:``, else a first line shaped like a title
+    (``sentences.title_line``: "Spring LAN Party 2024 - Schedule" above a blank line), else its first
+    heading (``#`` or underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
     from ..chunking import front_matter_lines
-    from ..sentences import headings
+    from ..sentences import headings, title_line
 
     head = text[:_TITLE_WINDOW]
     lines = head.split("\n")
@@ -103,5 +104,8 @@ def title_of(text: str) -> str | None:
     # A folded or literal block (`title: >-`) says its text is on the lines below: left to the heading.
     if title.strip("\"' ") and title[0] not in ">|":
         return title.strip("\"' ")
+    top = title_line(head)
+    if top is not None:
+        return head[top[0] : top[1]]
     found = headings(head, plain=False)[1]
     return found[0].strip() or None if found else None
