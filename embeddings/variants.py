@@ -3,7 +3,8 @@
 The abstention charges a question for a rare word that no document holds ("Is there an official Helm
 chart?"), because such a word is usually what the question is about. People also write words the
 documents spell out: "head mod" for "moderator", "max" for "maximum", "a PR" for "a pull request",
-"CLA" for "Contributor License Agreement", "recogntion" for "recognition". The embedding model reads
+"CLA" for "Contributor License Agreement", "recogntion" for "recognition", "wifi" for "Wi-Fi",
+"coworking" for "co-working", "creme brulee" for "crème brûlée". The embedding model reads
 those as the same thing, so a question using them is answerable, and charging it would refuse it. A
 reader sees them at once; :func:`held_as_variant` is that reading, on the passage's own words only
 (its terms and tokens are in hand, so it costs a few string comparisons per absent word).
@@ -11,6 +12,7 @@ reader sees them at once; :func:`held_as_variant` is that reading, on the passag
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from .lexical import is_stop_word
@@ -24,7 +26,9 @@ _ACRONYM = range(2, 6)  # letters of an acronym
 def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Sequence[str], word: str = "") -> bool:
     """Whether ``term`` (a stemmed question word the corpus does not hold) is in the passage as another
     spelling: the start of a longer passage term, one edit away from one (a typo in a word of at least
-    five letters), or the initials of consecutive passage tokens ("pr" -> "pull request").
+    five letters), the initials of consecutive passage tokens ("pr" -> "pull request"), two
+    neighbouring passage tokens written as one word ("wifi" -> "Wi-Fi", "coworking" -> "co-working":
+    :func:`joined`), or a passage word without its accents ("creme" -> "crème": :func:`unaccented`).
 
     ``word`` is the question's word as typed: a typo is also read against the passage's words as
     written, as its stem may be further from theirs than the word is ("coordinater" stems to
@@ -32,14 +36,47 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
     a passage word with two neighbouring letters swapped ("lnog" for "long")."""
     if not term.isalpha():
         return False
-    for other in passage_terms:
-        if len(term) >= _MIN_PREFIX and len(other) > len(term) and other.startswith(term):
+    plain = unaccented(term)
+    for written in passage_terms:
+        other = unaccented(written)
+        if other == plain and written != term:  # "creme" for "crème", "cafe" for "café"
             return True
-        if min(len(term), len(other)) >= _MIN_TYPO and one_edit_apart(term, other):
+        if len(plain) >= _MIN_PREFIX and len(other) > len(plain) and other.startswith(plain):
+            return True
+        if min(len(plain), len(other)) >= _MIN_TYPO and one_edit_apart(plain, other):
             return True
     if len(term) in _ACRONYM and is_acronym(term, passage_tokens):
         return True
+    if joined(term, passage_tokens):
+        return True
     return bool(word) and _typed_for(word, passage_tokens)
+
+
+def unaccented(word: str) -> str:
+    """``word`` without its diacritics ("crème brûlée" -> "creme brulee"): how people type it on a
+    keyboard without them."""
+    if word.isascii():
+        return word
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
+#: Letters a stem may lack of the joined word ("cowork" of "coworking").
+_STEM_SUFFIX = 3
+
+
+def joined(term: str, tokens: Sequence[str]) -> bool:
+    """Whether two neighbouring ``tokens`` ("wi", "fi") make ``term`` as one word, or its stem ("cowork"
+    of "co" + "working"): a hyphenated word typed without its hyphen, as chat writes it. Neither half is
+    a stop word (compounds join content words: "in" and "to" do not make "into"), and the term reaches
+    past the first half."""
+    if len(term) < 4:
+        return False
+    for first, second in zip(tokens, tokens[1:]):
+        word = unaccented(first + second)
+        if word.startswith(term) and len(word) - len(term) <= _STEM_SUFFIX and len(first) < len(term) \
+                and not is_stop_word(first) and not is_stop_word(second):
+            return True
+    return False
 
 
 #: A typo makes a word no dictionary knows, or a misspelling so common the web has it ("buisness" 2.4,

@@ -133,6 +133,14 @@ def test_only_uncommon_words_count_and_by_how_rare_they_are():
         ("subreddit", {"discord", "server"}, ["the", "discord", "server"], False),
         ("port", {"post"}, [], False),  # one edit apart, but too short to call a typo
         ("helm", set(), ["help", "each", "new", "member"], False),
+        ("wifi", {"wi", "fi"}, ["free", "wi", "fi", "is", "available"], True),  # a hyphenated word typed as one
+        ("cowork", {"co", "work"}, ["the", "co", "working", "space"], True),  # ... and stemmed
+        ("creme", {"crème", "brûlée"}, ["crème", "brûlée"], True),  # typed without its accents
+        ("brule", {"crème", "brûlée"}, ["crème", "brûlée"], True),  # its stem; the accented word stays unstemmed
+        ("café", {"cafe"}, ["the", "cafe"], True),  # or with them
+        ("into", set(), ["in", "to"], False),  # too short to join
+        ("cafeteria", {"cafe"}, ["the", "cafe", "teria"], True),
+        ("teapot", {"tea", "pot"}, ["a", "tea", "and", "a", "pot"], False),  # not neighbours
     ],
 )
 def test_held_as_variant(term, terms, tokens, held):
@@ -159,3 +167,28 @@ def test_one_edit_apart_and_acronyms():
     assert one_edit_apart("travel", "trevel") and not one_edit_apart("travel", "travel")
     assert not one_edit_apart("travel", "trivial")
     assert is_acronym("pr", ["a", "pull", "request"]) and not is_acronym("pr", ["pull", "the", "request"])
+
+
+SPELLED_OUT = """Free Wi-Fi is available in all branches; the network name is GPL-Guest and no password is needed.
+
+A desk in the co-working space costs 150 euros per month.
+
+Our crème brûlée costs 7.50 euros and contains eggs and milk.
+"""
+
+
+@pytest.fixture(scope="module")
+def spelled_out(tmp_path_factory, session_index):
+    return indexed_notes(tmp_path_factory.mktemp("spelled"), {"branches.md": SPELLED_OUT}, session_index)
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("is there free wifi", "Free Wi-Fi is available"),
+    ("how much is a coworking desk", "150 euros per month"),
+    ("how much is the creme brulee", "7.50 euros"),
+])
+def test_a_word_typed_as_chat_writes_it_is_not_charged_as_absent(spelled_out, question, phrase):
+    """"wifi", "coworking" and "creme brulee" are how people type "Wi-Fi", "co-working" and "crème brûlée";
+    charged as words no document holds, they were refused ("The documents don't seem to cover this")."""
+    answer = spelled_out.ask(question)
+    assert answer.answered and phrase in answer.excerpts[0].text, (answer.message, answer.excerpts)
