@@ -292,7 +292,7 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
         if headed is None or bool(headed[q.index]) or _MARKED.search(texts[q.doc], *_passage_lines(q.passage, texts[q.doc])):
             wanted.setdefault(q.doc, []).append(at)
     for doc, ats in wanted.items():
-        paths = section_paths(texts[doc], [chosen[at].start for at in ats])
+        paths = section_paths(texts[doc], [chosen[at].start for at in ats], gen.title(doc))
         title = gen.title(doc).strip().casefold() if any(paths) else ""
         for at, path in zip(ats, paths):
             shown = [h for h in path if h.strip().casefold() != title]

@@ -825,7 +825,7 @@ def _chunk_contexts(gen: Generation, cands: list[Candidate], docs: list[int], te
         text, title = texts[doc], gen.title(doc)
         # Every heading above, not only the nearest: a changelog's "### Fixed" starts a chunk of its own, and
         # the release it belongs to is named by the "## [2.1.0]" above that.
-        for i, path in zip(mine, section_paths(text, [spans[i].start for i in mine])):
+        for i, path in zip(mine, section_paths(text, [spans[i].start for i in mine], title)):
             out[i] = "\n".join([title, *path, text[spans[i].start:spans[i].end]])
     return out
 

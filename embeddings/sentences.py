@@ -538,11 +538,13 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 
 
-def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
+def section_paths(text: str, starts: Sequence[int], title: str | None = None) -> list[tuple[str, ...]]:
     """For every offset of ``starts`` (a quote's start), the headings of the sections it lies in,
     outermost first: ``("[1.4.2] - 2023-11-30", "Fixed")`` for a changelog's line, ``("Refunds", "Can I
     get a refund?")`` for an FAQ's answer; empty above every heading. A document's title is not one:
-    a level-1 heading on its first line, or capitals there.
+    capitals on its first line, or a level-1 heading there that is its ``title`` (a web page's title
+    may add the site's name: "Bin collections | Town Council") or, with no title given, any. A Word
+    file titled "Handbook" in its properties whose one heading is "Vacation policy" has a section.
 
     A quote is verbatim and never holds a heading, so what a reader loses with it is where it stands:
     the version a fix shipped in, the question an FAQ line answers. A Markdown heading closes every
@@ -556,7 +558,7 @@ def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
       Markdown file "IMPORTANT" is a callout, in news "USA TODAY" a credit and a repeated
       "ADVERTISEMENT" a slot); with Markdown headings they are labels of their paragraph.
     """
-    found = _shown_headings(text)
+    found = _shown_headings(text, title)
     at = [h.start for h in found]
     out = []
     for start in starts:
@@ -577,7 +579,7 @@ def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
     return out
 
 
-def _shown_headings(text: str) -> list[_Heading]:
+def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
     """The headings :func:`section_paths` nests quotes under, their names as a reader sees them, and
     a level for plain-text capitals that make an outline (else dropped or a label: its docstring)."""
     found = _found_headings(text)
@@ -597,7 +599,8 @@ def _shown_headings(text: str) -> list[_Heading]:
             h = h._replace(name=_readable(text[m.start(1):_before_closing_hashes(text, m.start(1), m.end(1))].strip()))
         elif h.kind == "setext":
             h = h._replace(name=_readable(h.name))
-        if h.start == first and h.kind in ("atx", "setext", "top") and h.level <= 1:
+        if h.start == first and h.level <= 1 and (h.kind == "top" or h.kind in ("atx", "setext") and (
+                title is None or h.name.strip().casefold() in title.casefold())):
             continue  # the document's title
         kept.append(h)
     # The first line's capitals count towards an outline ("MINUTES OF THE ANNUAL MEETING" above "APOLOGIES").

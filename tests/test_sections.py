@@ -128,6 +128,19 @@ def test_a_headings_name_is_shown_as_a_reader_sees_it():
     assert _at(text, "Still rolling back") == ("Deployment", "Rollback")
 
 
+def test_a_first_heading_is_a_section_when_the_document_is_titled_otherwise():
+    """A Word file titled "Handbook" in its properties, whose one heading is "Vacation policy", quoted
+    its vacation rule with no section: the first heading was taken for the title."""
+    text = "# Vacation policy\n\nEmployees get 25 days of paid vacation per year.\n"
+    at = [text.index("Employees")]
+    assert section_paths(text, at, "Handbook") == [("Vacation policy",)]
+    assert section_paths(text, at, "Vacation policy") == [()]  # the title itself
+    assert section_paths(text, at, "Vacation policy | Acme intranet") == [()]  # a page title adds its site
+    assert section_paths(text, at) == [()]  # no title known: the first heading is taken for it
+    # Capitals on the first line are a title or a credit ("AP" above a news story), never a section.
+    assert section_paths("AP\n\nThe Senate passed the bill on Tuesday.\n", [4], "Senate passes bill") == [()]
+
+
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory, session_index):
     return indexed_notes(tmp_path_factory.mktemp("sections"), {"CHANGELOG.md": CHANGELOG, "faq.md": FAQ},
