@@ -16,7 +16,7 @@ import re
 import stat
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -205,7 +205,32 @@ def iter_files(paths: list[Path], *, skipped: list[str] | None = None) -> list[t
                         consider(path.relative_to(root).as_posix(), path)
                 except OSError as exc:
                     skip(path, f"cannot be read ({exc.strerror or exc})")
-    return sorted(found.items())
+    return _once_each(sorted(found.items()), skip)
+
+
+def _once_each(found: list[tuple[str, Path]], skip: Callable[[Path, str], None]) -> list[tuple[str, Path]]:
+    """``found`` with each file once: a symbolic link to a file that is found under its own name too
+    ("alias.md -> real.md" beside real.md) would make the same document twice, citing two sources for
+    one text. The file's own name is kept, and the link is skipped with the reason."""
+    by_target: dict[Path, str] = {}
+    links: list[tuple[str, Path, Path]] = []
+    for doc_id, path in found:
+        try:
+            target = path.resolve()
+        except OSError:
+            continue
+        if path.is_symlink():
+            links.append((doc_id, path, target))
+        else:
+            by_target.setdefault(target, doc_id)
+    dropped: set[str] = set()
+    for doc_id, path, target in links:
+        if target in by_target:
+            skip(path, f"a symbolic link to the same file as {by_target[target]}, which is indexed once")
+            dropped.add(doc_id)
+        else:
+            by_target[target] = doc_id  # the first link to a file found only through links
+    return [(doc_id, path) for doc_id, path in found if doc_id not in dropped]
 
 
 def read_file(

@@ -406,7 +406,11 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
     (docs / "loop-a.md").symlink_to("loop-b.md")
     (docs / "loop-b.md").symlink_to("loop-a.md")
     (docs / "again").symlink_to(".", target_is_directory=True)
-    (docs / "volcano-link.md").symlink_to("volcano.md")  # a working link is a document like any other
+    # A link to a file of the same folder would index one text twice, as two sources; it is skipped.
+    (docs / "volcano-link.md").symlink_to("volcano.md")
+    outside = docs.parent / "elsewhere.md"
+    outside.write_text("# Ferry timetable\n\nThe first ferry to Skye leaves at 7:15 on weekdays.\n")
+    (docs / "ferry.md").symlink_to(outside)  # a working link to a file kept elsewhere is a document
     (docs / "zero.txt").symlink_to("/dev/zero")
     out = run("--data-dir", str(index_copy.data_dir), "index", str(docs), "--json")
     assert out.returncode == 0 and out.stderr == ""  # said once, in the summary, not also as a warning
@@ -416,8 +420,9 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
         f"{docs}/loop-a.md: symbolic link loop (-> loop-b.md); skipped",
         f"{docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
         f"{docs}/zero.txt: symbolic link to a device, a socket or a pipe (-> /dev/zero), not a file; skipped",
+        f"{docs}/volcano-link.md: a symbolic link to the same file as volcano.md, which is indexed once; skipped",
     ]
-    assert json.loads(out.stdout)["added"] == ["volcano-link.md"]
+    assert json.loads(out.stdout)["added"] == ["ferry.md"]
 
 
 # ---------------------------------------------------------------------- everyday mistakes
