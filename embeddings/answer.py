@@ -292,8 +292,9 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
         if headed is None or bool(headed[q.index]) or _MARKED.search(texts[q.doc], *_passage_lines(q.passage, texts[q.doc])):
             wanted.setdefault(q.doc, []).append(at)
     for doc, ats in wanted.items():
-        paths = section_paths(texts[doc], [chosen[at].start for at in ats], gen.title(doc))
-        title = gen.title(doc).strip().casefold() if any(paths) else ""
+        title = gen.title(doc)
+        paths = section_paths(texts[doc], [chosen[at].start for at in ats], title)
+        title = title.strip().casefold()
         for at, path in zip(ats, paths):
             shown = [h for h in path if h.strip().casefold() != title]
             out[at] = SECTION_SEPARATOR.join(shown) or None

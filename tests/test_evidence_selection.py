@@ -81,6 +81,7 @@ def _quotes(diversity: float) -> list[str]:
         chunk=lambda cid: SimpleNamespace(ord=0),
         chunk_number=lambda cid: 1,  # what a quote's doc#N reads (Generation.chunk_number)
         source=lambda pos, number: Source(number=number, doc_id="badges.md", title="Badges"),
+        title=lambda pos: "Badges",
         page=lambda pos, offset: None,
     )
     params = dataclasses.replace(DEFAULT_PARAMS, diversity=diversity)
@@ -164,6 +165,7 @@ def test_focus_picks_the_quote_that_names_what_the_article_is_about_without_movi
     gen = SimpleNamespace(
         doc_id=lambda pos: "treat.txt", chunk=lambda cid: SimpleNamespace(ord=0), chunk_number=lambda cid: 1,
         source=lambda pos, number: Source(number=number, doc_id="treat.txt", title="Fall treat"),
+        title=lambda pos: "Fall treat",
         page=lambda pos, offset: None,
     )
     ans = answer.build("Which new treat did the chain add for the fall?", gen, [with_focus], {0: TREAT},
