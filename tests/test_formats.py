@@ -176,6 +176,31 @@ def test_html_metadata_fallbacks() -> None:
     assert doc.text == "Members pay the fee by the end of January."
 
 
+def test_html_menu_lines_and_privacy_banners_are_never_quoted() -> None:
+    """A site's strip of links ("Home | News | ... | Log in") and its GDPR banner were kept and quoted: a
+    block of three or more links and nothing else is a menu whatever its class, and "top-bar" and
+    "gdpr-notice" name furniture. A paragraph with a link in it stays."""
+    html = (b'<html><body><div class="links"><a href="/">Home</a> | <a href="/news">News</a> | '
+            b'<a href="/bins">Bins and recycling</a> | <a href="/login">Log in</a></div>'
+            b'<div class="top-bar">Call us on 01233 555 000, Monday to Friday</div>'
+            b'<h1>Bin collections</h1><p>Bulky items are collected for a fee of 35 pounds.</p>'
+            b'<p>Book a collection on the <a href="/bulky">bulky waste page</a>.</p>'
+            b'<div id="gdpr-notice">This site uses cookies. Read our privacy notice to find out more.</div>'
+            b'</body></html>')
+    text = parse("bins.html", html).text
+    assert text == ("# Bin collections\n\nBulky items are collected for a fee of 35 pounds.\n\n"
+                    "Book a collection on the bulky waste page.")
+
+
+def test_html_content_element_is_the_main_text() -> None:
+    """A page without ``<main>`` or one ``<article>`` that marks its content with ``id="content"``: what
+    stands outside it (a strapline, a banner) is not the article."""
+    html = (b'<html><body><div class="strapline">Serving the borough since 1974</div>'
+            b'<div id="content"><h1>Parking permits</h1><p>A resident permit costs 60 pounds a year.</p></div>'
+            b'<div class="legal">Registered office: Town Hall, Ashford.</div></body></html>')
+    assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
+
+
 def test_html_names_its_own_encoding() -> None:
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me at the pier.</p></body></html>'
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
