@@ -202,7 +202,7 @@ _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal blo
 #: lays out a page: no reader asks about them, and "tags: [deployment, kubernetes]" was quoted as an answer.
 _METADATA_KEYS = frozenset(
     "tags tag categories category keywords layout slug draft permalink aliases alias template type weight "
-    "id uuid lang language toc comments sidebar sidebar_position nav_order parent has_children published "
+    "id uuid lang language toc comments sidebar sidebar_position nav_order parent has_children "
     "image cover thumbnail featured_image menu url redirect_from series hide".split())
 _FRONT_KEY = re.compile(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*:")
 
