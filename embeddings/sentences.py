@@ -638,8 +638,8 @@ def _shown_headings(text: str) -> list[_Heading]:
             h = h._replace(name=_readable(text[m.start(1):_before_closing_hashes(text, m.start(1), m.end(1))].strip()))
         elif h.kind == "setext":
             h = h._replace(name=_readable(h.name))
-        if h.start == first and h.kind in ("atx", "setext", "top") and h.level <= 1:
-            continue  # the document's title
+        if h.start == first and h.kind in ("atx", "setext", "top") and h.level <= 1 and not _NUMBERED_NAME.match(h.name):
+            continue  # the document's title (a numbered section's name, "1. Overview", is no title)
         kept.append(h)
     # The first line's capitals count towards an outline ("MINUTES OF THE ANNUAL MEETING" above "APOLOGIES").
     capitals = {h.name for h in kept if h.kind == "plain"} | {h.name for h in found if h.kind == "top"}

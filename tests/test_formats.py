@@ -19,8 +19,8 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_pdf,
-    make_scanned_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_lines_pdf,
+    make_pdf, make_scanned_pdf,
 )
 
 
@@ -81,6 +81,79 @@ def test_pdf_paragraph_rules() -> None:
     ]
     assert _paragraphs(["A line that ends with a hyphen-", "ated word and goes on."]) == [
         "A line that ends with a hyphenated word and goes on."]
+
+
+_PUMPS = "The {} pumping station was inspected in May and its two pumps were found to be in good order."
+
+
+def _quotes(text: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
+    """Every sentence of ``text`` with its kind and the sections a quote of it is shown under."""
+    from embeddings.sentences import section_paths
+
+    found = quotable_sentences(text)
+    return {text[s.start:s.end]: (s.kind, path) for s, path in zip(found, section_paths(text, [s.start for s in found]))}
+
+
+def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines() -> None:
+    """"1. Overview" above a paragraph was read as a list item and glued to the first sentence ("Overview
+    In 2023 the utility supplied ..."), with no section shown; clauses "2.2 ..." were glued to the one
+    before. A numbered list stays a list."""
+    data = make_lines_pdf([[
+        "1. Overview",
+        "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers",
+        "across 14 municipalities.",
+        "2. Treatment works",
+        "2.1 Commissioned a UV disinfection unit at the Millbrook treatment works in June of 2023.",
+        "2.2 Upgraded the sludge dewatering presses at Lower Fenn.",
+        "Visitors must bring:",
+        "1. A photo ID",
+        "2. A hard hat",
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    doc = parse("report.pdf", data)
+    quotes = _quotes(doc.text)
+    overview = "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers across 14 municipalities."
+    assert quotes[overview] == (Kind.PROSE, ("1. Overview",))
+    assert quotes["2.2 Upgraded the sludge dewatering presses at Lower Fenn."][1] == ("2. Treatment works",)
+    assert quotes["Overview"][0] is Kind.HEADING  # the heading is never quoted
+    assert quotes["A photo ID"][0] is Kind.LIST and quotes["A hard hat"][0] is Kind.LIST
+    assert doc.title == "report"  # a numbered section's name is not the document's title
+
+
+def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
+    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
+    of the rest of the document."""
+    data = make_lines_pdf([[
+        "Annual Report 2023",
+        "Water quality",
+        "The utility took 5,175 drinking water samples in 2023, summarised in the table below.",
+        "Parameter Samples Compliance",
+        "E. coli 3,120 100.0%",
+        "Lead 845 99.6%",
+        "Nitrate 1,210 99.9%",
+        "The single lead failure was traced to a private supply pipe at a school in Hallam.",
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    text = parse("quality.pdf", data).text
+    assert "Parameter Samples Compliance\nE. coli 3,120 100.0%\nLead 845 99.6%\nNitrate 1,210 99.9%" in text
+    quotes = _quotes(text)
+    assert quotes["Lead 845 99.6%"] == (Kind.PROSE, ("Water quality",))
+    assert quotes["The single lead failure was traced to a private supply pipe at a school in Hallam."][1] == (
+        "Water quality",)
+
+
+def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
+    """A page of three lines: the page's own "full width" was its short lines, so its heading was glued to
+    the text and the title fell back to the file name. A short form printed page after page, its lines
+    differing only in digits, was all "running header" and skipped as "no text found"."""
+    doc = parse("salary.pdf", make_lines_pdf([[
+        "Salary bands",
+        "The salary band for a senior engineer is 72,000 to 88,000 euros per year. This document is",
+        "restricted."]]))
+    assert doc.title == "Salary bands"
+    assert doc.text == ("# Salary bands\n\nThe salary band for a senior engineer is 72,000 to 88,000 euros per "
+                        "year. This document is restricted.")
+    rooms = parse("rooms.pdf", make_lines_pdf([[f"Room {n}01", f"Capacity {n + 1}0 people", f"Floor {n}"]
+                                               for n in (1, 2, 3)]))
+    assert "Capacity 20 people" in rooms.text and "Room 301" in rooms.text
 
 
 def test_pdf_ligatures_are_stored_as_their_letters() -> None:
