@@ -340,7 +340,7 @@ def test_docx_paragraphs_headings_lists_and_tables_in_order() -> None:
         "- Check the weather board.\n- Unlock the oar store.",
         "## Safety boat",
         "The safety boat must carry a radio, a first aid kit and a spare kill cord.",
-        "Role | Contact\nCaptain | Niamh",
+        "Role | Contact", "Captain | Niamh",
     ]
     kinds = {doc.text[s.start:s.end]: s.kind for s in quotable_sentences(doc.text)}
     assert kinds["Opening the boathouse"] is Kind.HEADING and kinds["Unlock the oar store."] is Kind.LIST
@@ -431,7 +431,39 @@ def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once
     buffer = io.BytesIO()
     document.save(buffer)
     assert parse("sales.docx", buffer.getvalue()).text == (
-        "Quarter | North | South | Total\nQ1 | 100 | 100 | 250\nFigures in thousands of euros | audited")
+        "Quarter | North | South | Total\n\nQ1 | 100 | 100 | 250\n\nFigures in thousands of euros | audited")
+
+
+def test_docx_table_with_a_header_row_is_a_markdown_table() -> None:
+    """A table whose first row is its header (bold, or marked to repeat on every page) is written as HTML's
+    ``<th>`` tables are: the header names the columns and is never quoted by itself, and each row is
+    quoted on its own line (rows were quoted run together: "Check-up | 45 euros | Free Scale and polish
+    | 60 euros | ...")."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Prices", 1)
+    for header_row in ("bold", "repeated"):
+        table = document.add_table(rows=3, cols=3)
+        rows = [("Treatment", "Adults", "Children"), ("Check-up", "45 euros", "Free"),
+                ("Scale and polish", "60 euros", "35 euros")]
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                run = table.cell(r, c).paragraphs[0].add_run(value)
+                run.bold = r == 0 and header_row == "bold"
+        if header_row == "repeated":
+            from docx.oxml import OxmlElement
+
+            table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        document.add_paragraph("Children under 18 are seen free of charge.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("leaflet.docx", buffer.getvalue()).text
+    table = "Treatment | Adults | Children\n--- | --- | ---\nCheck-up | 45 euros | Free\nScale and polish | 60 euros | 35 euros"
+    assert text == f"# Prices\n\n{table}\n\nChildren under 18 are seen free of charge.\n\n{table}\n\n" + (
+        "Children under 18 are seen free of charge.")
+    kinds = {text[s.start:s.end]: s.kind for s in quotable_sentences(text)}
+    assert kinds["Treatment | Adults | Children"] is Kind.HEADING and kinds["Check-up | 45 euros | Free"] is Kind.LIST
 
 
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
@@ -449,7 +481,7 @@ def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
     buffer = io.BytesIO()
     document.save(buffer)
     assert parse("rota.docx", buffer.getvalue()).text == (
-        "Team | Contacts\nLifeguards | Call in this order:\nCiara | 087 111 2222\nDara | 087 333 4444")
+        "Team | Contacts\n\nLifeguards | Call in this order:\n\nCiara | 087 111 2222\n\nDara | 087 333 4444")
 
 
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:

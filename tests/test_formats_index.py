@@ -168,6 +168,14 @@ def test_docx_answers_quote_paragraphs_not_headings(built) -> None:
     assert answer.sources[0].title == "Rowing club volunteer handbook"
 
 
+def test_docx_table_rows_are_quoted_one_at_a_time(built) -> None:
+    """A Word table's rows were one paragraph to the answer builder: "Role | Contact" and "Captain |
+    Niamh" were quoted together, as one line on Discord."""
+    settings, _ = built
+    answer = Engine(settings).ask("Who is the captain?")
+    assert answer.answered and "Captain | Niamh" in [e.text for e in answer.excerpts], answer.excerpts
+
+
 def test_unchanged_pdfs_keep_their_pages_and_a_broken_one_keeps_its_last_good_version(copy: EngineSettings) -> None:
     (copy.docs_dir / "slipway.md").write_text("# Slipway\n\nThe slipway is closed for repairs until April.\n")
     report = Engine(copy).reindex()
