@@ -577,6 +577,7 @@ def _found_headings(text: str, *, plain: bool = True) -> list[_Heading]:
 _INNER = 7
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_FOOTNOTE_REF = re.compile(r"[ \t]*\[\^[^\]\n]{1,40}\]")
 
 
 def section_paths(text: str, starts: Sequence[int]) -> list[tuple[str, ...]]:
@@ -658,8 +659,9 @@ def _shown_headings(text: str) -> list[_Heading]:
 
 
 def _readable(name: str) -> str:
-    """A heading's name without its Markdown: bold around it all, a link's address, code's backticks."""
-    return _unbolded(_LINK_TEXT.sub(r"\1", name)).replace("`", "")
+    """A heading's name without its Markdown: bold around it all, a link's address, code's backticks, a
+    footnote's reference ("Budget[^1]" is shown "Budget")."""
+    return _unbolded(_LINK_TEXT.sub(r"\1", _FOOTNOTE_REF.sub("", name).strip())).replace("`", "")
 
 
 def _paragraph_after(text: str, start: int) -> int:
