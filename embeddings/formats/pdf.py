@@ -27,6 +27,7 @@ from datetime import date
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from ..chunking import soft_wrap
 from ..errors import DocumentRejected
 from . import Extracted, join_blocks, too_long
 
@@ -365,19 +366,37 @@ def _format_paragraph(lines: list[str], kind: str = "text") -> str:
 
 
 def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Pages joined by a blank line, and the offset where each page starts (empty pages included)."""
+    """Pages joined by a blank line, and the offset where each page starts (empty pages included).
+
+    A sentence that goes on across the page break ("... Complaints about" / "water pressure fell by a
+    third ...") is joined by a newline instead, which the sentence splitter reads as a wrapped line
+    (``chunking.soft_wrap``): it is one sentence, quoted whole and citing both pages. Split at the
+    break, the second page's half was quoted as if it were a sentence, which inverted its meaning.
+    """
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     at = 0
     for number, page in enumerate(pages, 1):
         if page and parts:
-            parts.append("\n\n")
-            at += 2
+            separator = "\n" if _goes_on(parts[-1], page) else "\n\n"
+            parts.append(separator)
+            at += len(separator)
         starts.append((number, at))
         if page:
             parts.append(page)
             at += len(page)
     return "".join(parts), tuple(starts)
+
+
+def _goes_on(page: str, next_page: str) -> bool:
+    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no heading, list
+    item or table row) that stops mid-sentence and the next page's text goes on in lower case, as a
+    wrapped line does (``chunking.soft_wrap``)."""
+    last = page[page.rfind("\n") + 1 :]
+    first = next_page.split("\n", 1)[0]
+    if not first[:1].islower() or last.startswith("#") or _BULLET.match(last) or _row_like(last):
+        return False
+    return not _ENDS_SENTENCE.search(last) and soft_wrap(last, first)
 
 
 def _first_heading(text: str) -> str | None:
