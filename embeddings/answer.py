@@ -352,7 +352,8 @@ def build(
     for d, n in numbers.items():
         quoted = [e for e in excerpts if e.number == n]
         source = gen.source(d, number=n)
-        source.pages = sorted({e.page for e in quoted if e.page is not None})
+        # A quote's last page too: a sentence that goes on across a page break cites both pages.
+        source.pages = sorted({p for e in quoted for p in (e.page, gen.page(d, e.end - 1)) if p is not None})
         source.ref = quoted[0].ref
         sources.append(source)
     plural = "s" if len(sources) > 1 else ""

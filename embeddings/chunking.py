@@ -194,10 +194,16 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     differs from 7 only where the text opens with its own ``title`` on a line that is no Markdown
     heading (``sentences.titles_itself``): that line is a heading now, and a plain note's title is
     read from it (``formats.plain.title_of``; the title is embedded with every chunk). News articles
-    never do (none of news2022's 4,816: their title is in the file's header, not the body).
+    never do (none of news2022's 4,816: their title is in the file's header, not the body). Version 9
+    differs from 8 only where a line is an HTML comment or a front matter record names a site
+    generator's metadata ("tags:", "layout:", ``sentences.unshown``): those are never quoted now.
     """
     if version == current:
         return True
+    if current == 9 and version in (3, 4, 5, 6, 7, 8):
+        from .sentences import unshown  # sentences splits with this module's split_sentences
+
+        return not unshown(text) and chunked_alike(version, 8, text, title)
     if current == 8 and version in (3, 4, 5, 6, 7):
         from .sentences import titles_itself  # sentences splits with this module's split_sentences
 

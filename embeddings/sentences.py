@@ -104,6 +104,11 @@ class Layout:
     # numbered clauses ("3. Shifts" above "3.1 Shifts are booked..."). Sections, never quotes.
     labels: frozenset[int] = frozenset()
     front_title: int | None = None  # the front matter's ``title:`` record: the note's title, never a quote
+    # Front matter records that configure a site generator ("tags: [a, b]", "layout: post", "draft: true"):
+    # metadata, never quotes (``_METADATA_KEYS``). Others ("author:", "date:", "description:") may answer.
+    front_meta: frozenset[int] = frozenset()
+    # Lines of an HTML comment ("<!-- TODO: add the demo link -->"): Markdown never shows them to a reader.
+    comments: frozenset[int] = frozenset()
 
 
 @functools.lru_cache(maxsize=8)
@@ -131,6 +136,9 @@ def layout(text: str) -> Layout:
     front_lines = front_matter_lines(lines)
     labels: set[int] = set()
     front_title = next((starts[n] for n in range(1, front_lines - 1) if _FRONT_TITLE.match(lines[n])), None)
+    front_meta = {starts[n] for n in range(1, front_lines - 1) if _metadata_record(lines[n])}
+    comments: set[int] = set()
+    in_comment = False
     fenced = False
     underlinable: int | None = None  # the line above, when an underline below would make it a heading
     table = False
@@ -148,6 +156,13 @@ def layout(text: str) -> Layout:
         if fenced:
             code.add(start)
             continue
+        if in_comment or (stripped.startswith("<!--") and not table):
+            closes = stripped.find("-->", 0 if in_comment else 4)
+            in_comment = closes < 0
+            if in_comment or closes + 3 == len(stripped):  # the line holds nothing but the comment
+                comments.add(start)
+                underlinable, above_blank = None, False
+                continue
         if not stripped:
             underlinable, table, above_blank = None, False, True
             continue
@@ -178,10 +193,24 @@ def layout(text: str) -> Layout:
             and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
             and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
-                  frozenset(code), frozenset(front), frozenset(labels), front_title)
+                  frozenset(code), frozenset(front), frozenset(labels), front_title, frozenset(front_meta),
+                  frozenset(comments))
 
 
 _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal block ("title: >-")
+#: Front matter keys that configure how a site generator (Jekyll, Hugo, MkDocs, Docusaurus...) files and
+#: lays out a page: no reader asks about them, and "tags: [deployment, kubernetes]" was quoted as an answer.
+_METADATA_KEYS = frozenset(
+    "tags tag categories category keywords layout slug draft permalink aliases alias template type weight "
+    "id uuid lang language toc comments sidebar sidebar_position nav_order parent has_children "
+    "image cover thumbnail featured_image menu url redirect_from series hide".split())
+_FRONT_KEY = re.compile(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*:")
+
+
+def _metadata_record(line: str) -> bool:
+    """Whether a front matter ``line`` is a record of one of the :data:`_METADATA_KEYS`."""
+    m = _FRONT_KEY.match(line)
+    return m is not None and m.group(1).lower() in _METADATA_KEYS
 # A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
@@ -258,6 +287,16 @@ def relabelled(text: str) -> bool:
         return True
     # An underlined heading in bold: version 5 read its text with the asterisks ("**Opening hours**").
     return any(text[s : _physical_end(text, s)].strip()[:2] in ("**", "__") for s in marks.headings)
+
+
+def unshown(text: str) -> bool:
+    """Whether chunker version 9 reads ``text``'s sentences otherwise than version 8 did: it has a line of an
+    HTML comment (``Layout.comments``; version 8 quoted "<!-- TODO: add the demo link -->") or a front
+    matter record that configures a site generator ("tags: [...]", ``Layout.front_meta``), no longer quoted."""
+    if "<!--" not in text and not text.startswith("---"):
+        return False
+    marks = layout(text)
+    return bool(marks.comments or marks.front_meta)
 
 
 def _verbs(words: list[str]) -> set[str]:
@@ -404,11 +443,13 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None, *, tit
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
-        if line_start in marks.syntax:  # a fence, a delimiter row, a rule or an underline: never a quote
+        if line_start in marks.syntax or line_start in marks.comments:
+            # a fence, a delimiter row, a rule or an underline; an HTML comment, which no reader sees
             pos = line_end + 1
             continue
         if line_start in marks.front:  # front matter records ("title: ..."): one line each
-            m, block = None, Kind.HEADING if line_start == marks.front_title else Kind.LIST
+            hidden = line_start == marks.front_title or line_start in marks.front_meta
+            m, block = None, Kind.HEADING if hidden else Kind.LIST
         else:
             # In a code block too: a "# install it" comment heads the lines below it and is never quoted,
             # though it opens no section (``headings``: no title, no chunk cut there).
@@ -536,6 +577,7 @@ def _found_headings(text: str, *, plain: bool = True) -> list[_Heading]:
 _INNER = 7
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_FOOTNOTE_REF = re.compile(r"[ \t]*\[\^[^\]\n]{1,40}\]")
 
 
 def section_paths(text: str, starts: Sequence[int], title: str | None = None) -> list[tuple[str, ...]]:
@@ -599,9 +641,10 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
             h = h._replace(name=_readable(text[m.start(1):_before_closing_hashes(text, m.start(1), m.end(1))].strip()))
         elif h.kind == "setext":
             h = h._replace(name=_readable(h.name))
-        if h.start == first and h.level <= 1 and (h.kind == "top" or h.kind in ("atx", "setext") and (
-                title is None or h.name.strip().casefold() in title.casefold())):
-            continue  # the document's title
+        if h.start == first and h.level <= 1 and not _NUMBERED_NAME.match(h.name) and (
+                h.kind == "top" or h.kind in ("atx", "setext") and (
+                    title is None or h.name.strip().casefold() in title.casefold())):
+            continue  # the document's title (a numbered section's name, "1. Overview", is no title)
         kept.append(h)
     # The first line's capitals count towards an outline ("MINUTES OF THE ANNUAL MEETING" above "APOLOGIES").
     capitals = {h.name for h in kept if h.kind == "plain"} | {h.name for h in found if h.kind == "top"}
@@ -620,8 +663,9 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
 
 
 def _readable(name: str) -> str:
-    """A heading's name without its Markdown: bold around it all, a link's address, code's backticks."""
-    return _unbolded(_LINK_TEXT.sub(r"\1", name)).replace("`", "")
+    """A heading's name without its Markdown: bold around it all, a link's address, code's backticks, a
+    footnote's reference ("Budget[^1]" is shown "Budget")."""
+    return _unbolded(_LINK_TEXT.sub(r"\1", _FOOTNOTE_REF.sub("", name).strip())).replace("`", "")
 
 
 def _paragraph_after(text: str, start: int) -> int:

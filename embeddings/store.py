@@ -85,8 +85,10 @@ FORMAT_VERSION = 2
 #: blocks, front matter, task boxes and footnotes read as such (``sentences.layout``); 6: a bold line
 #: naming its paragraph, a numbered section's name and a front matter's title are headings
 #: (``sentences.relabelled``); 7: a bold line naming a time of day or an amount is a notice, quoted
-#: (``sentences.valued_labels``).
-CHUNKER_VERSION = 8
+#: (``sentences.valued_labels``); 8: a note's first line set apart as its title is a heading
+#: (``sentences.titles_itself``); 9: HTML comments and front matter metadata records ("tags:",
+#: "layout:") are never quoted (``sentences.unshown``).
+CHUNKER_VERSION = 9
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

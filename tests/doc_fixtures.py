@@ -37,6 +37,25 @@ HARBOUR_PAGES: list[tuple[str, list[str]]] = [
 ]
 
 
+def _report(header: str, *, page_numbers: bool = True) -> Any:
+    """An fpdf2 document with ``header`` atop every page (none when empty) and a "Page N" footer."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def header(self) -> None:
+            if header:
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            if page_numbers:
+                self.set_y(-15)
+                self.set_font("Helvetica", size=8)
+                self.cell(0, 10, f"Page {self.page_no()}", align="C")
+
+    return Report()
+
+
 def make_pdf(
     pages: list[tuple[str, list[str]]] = HARBOUR_PAGES,
     *,
@@ -47,21 +66,9 @@ def make_pdf(
     owner_password: str | None = None,
 ) -> bytes:
     """A text PDF: per page a heading and paragraphs, a running header and a "Page N" footer."""
-    from fpdf import FPDF
     from fpdf.enums import EncryptionMethod
 
-    class Report(FPDF):
-        def header(self) -> None:
-            if header:
-                self.set_font("Helvetica", size=9)
-                self.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
-
-        def footer(self) -> None:
-            self.set_y(-15)
-            self.set_font("Helvetica", size=8)
-            self.cell(0, 10, f"Page {self.page_no()}", align="C")
-
-    pdf = Report()
+    pdf = _report(header)
     if title:
         pdf.set_title(title)
     if created:
@@ -78,6 +85,21 @@ def make_pdf(
         for paragraph in paragraphs:
             pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def make_lines_pdf(pages: list[list[str]], *, header: str = "", title: str | None = None) -> bytes:
+    """A PDF that sets each string of ``pages`` as one line, as a report's lines are set (a heading, the
+    lines of a paragraph, a table's rows), with an optional running header and a "Page N" footer."""
+    pdf = _report(header, page_numbers=bool(header))
+    pdf.set_auto_page_break(False)
+    if title:
+        pdf.set_title(title)
+    for lines in pages:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

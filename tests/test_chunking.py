@@ -122,6 +122,22 @@ def test_what_chunker_3_cut_alike_is_kept():
     assert not chunked_alike(3, 4, "Install:\n\n```\npip install orbit\n```\n")
 
 
+def test_what_chunker_8_cut_alike_is_kept():
+    """Chunker 9 no longer quotes an HTML comment's lines or a front matter's metadata records ("tags:",
+    "layout:"): only the notes that have one are embedded again."""
+    from embeddings import store
+    from embeddings.chunking import chunked_alike
+
+    assert store.CHUNKER_VERSION == 9
+    for same in ("Plain prose.\n", "---\ntitle: Guide\ndate: 2024-05-20\nauthor: Ann\n---\n\nText.\n",
+                 "Compare a <!-- b --> c inline.\n", "```html\n<!-- a comment in code -->\n```\n"):
+        assert chunked_alike(8, 9, same) and chunked_alike(7, 9, same), same
+    for changed in ("<!-- TODO: add the link -->\n\nText.\n", "Text.\n\n<!--\nhidden\n-->\n",
+                    "---\ntitle: Guide\ntags: [a, b]\n---\n\nText.\n"):
+        assert not chunked_alike(8, 9, changed) and not chunked_alike(5, 9, changed), changed
+    assert not chunked_alike(7, 9, "Spring LAN Party 2024 - Schedule\n\nDoors open.\n", "Spring LAN Party 2024 - Schedule")
+
+
 def test_what_chunker_4_cut_alike_is_kept():
     """Chunker 5 reads tables, underlined headings, rules, code blocks, front matter, task boxes and
     footnotes (``sentences.layout``): only documents holding one are embedded again."""

@@ -19,8 +19,8 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_pdf,
-    make_scanned_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_lines_pdf,
+    make_pdf, make_scanned_pdf,
 )
 
 
@@ -81,6 +81,79 @@ def test_pdf_paragraph_rules() -> None:
     ]
     assert _paragraphs(["A line that ends with a hyphen-", "ated word and goes on."]) == [
         "A line that ends with a hyphenated word and goes on."]
+
+
+_PUMPS = "The {} pumping station was inspected in May and its two pumps were found to be in good order."
+
+
+def _quotes(text: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
+    """Every sentence of ``text`` with its kind and the sections a quote of it is shown under."""
+    from embeddings.sentences import section_paths
+
+    found = quotable_sentences(text)
+    return {text[s.start:s.end]: (s.kind, path) for s, path in zip(found, section_paths(text, [s.start for s in found]))}
+
+
+def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines() -> None:
+    """"1. Overview" above a paragraph was read as a list item and glued to the first sentence ("Overview
+    In 2023 the utility supplied ..."), with no section shown; clauses "2.2 ..." were glued to the one
+    before. A numbered list stays a list."""
+    data = make_lines_pdf([[
+        "1. Overview",
+        "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers",
+        "across 14 municipalities.",
+        "2. Treatment works",
+        "2.1 Commissioned a UV disinfection unit at the Millbrook treatment works in June of 2023.",
+        "2.2 Upgraded the sludge dewatering presses at Lower Fenn.",
+        "Visitors must bring:",
+        "1. A photo ID",
+        "2. A hard hat",
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    doc = parse("report.pdf", data)
+    quotes = _quotes(doc.text)
+    overview = "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers across 14 municipalities."
+    assert quotes[overview] == (Kind.PROSE, ("1. Overview",))
+    assert quotes["2.2 Upgraded the sludge dewatering presses at Lower Fenn."][1] == ("2. Treatment works",)
+    assert quotes["Overview"][0] is Kind.HEADING  # the heading is never quoted
+    assert quotes["A photo ID"][0] is Kind.LIST and quotes["A hard hat"][0] is Kind.LIST
+    assert doc.title == "report"  # a numbered section's name is not the document's title
+
+
+def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
+    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
+    of the rest of the document."""
+    data = make_lines_pdf([[
+        "Annual Report 2023",
+        "Water quality",
+        "The utility took 5,175 drinking water samples in 2023, summarised in the table below.",
+        "Parameter Samples Compliance",
+        "E. coli 3,120 100.0%",
+        "Lead 845 99.6%",
+        "Nitrate 1,210 99.9%",
+        "The single lead failure was traced to a private supply pipe at a school in Hallam.",
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    text = parse("quality.pdf", data).text
+    assert "Parameter Samples Compliance\nE. coli 3,120 100.0%\nLead 845 99.6%\nNitrate 1,210 99.9%" in text
+    quotes = _quotes(text)
+    assert quotes["Lead 845 99.6%"] == (Kind.PROSE, ("Water quality",))
+    assert quotes["The single lead failure was traced to a private supply pipe at a school in Hallam."][1] == (
+        "Water quality",)
+
+
+def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
+    """A page of three lines: the page's own "full width" was its short lines, so its heading was glued to
+    the text and the title fell back to the file name. A short form printed page after page, its lines
+    differing only in digits, was all "running header" and skipped as "no text found"."""
+    doc = parse("salary.pdf", make_lines_pdf([[
+        "Salary bands",
+        "The salary band for a senior engineer is 72,000 to 88,000 euros per year. This document is",
+        "restricted."]]))
+    assert doc.title == "Salary bands"
+    assert doc.text == ("# Salary bands\n\nThe salary band for a senior engineer is 72,000 to 88,000 euros per "
+                        "year. This document is restricted.")
+    rooms = parse("rooms.pdf", make_lines_pdf([[f"Room {n}01", f"Capacity {n + 1}0 people", f"Floor {n}"]
+                                               for n in (1, 2, 3)]))
+    assert "Capacity 20 people" in rooms.text and "Room 301" in rooms.text
 
 
 def test_pdf_ligatures_are_stored_as_their_letters() -> None:
@@ -176,6 +249,31 @@ def test_html_metadata_fallbacks() -> None:
     assert doc.text == "Members pay the fee by the end of January."
 
 
+def test_html_menu_lines_and_privacy_banners_are_never_quoted() -> None:
+    """A site's strip of links ("Home | News | ... | Log in") and its GDPR banner were kept and quoted: a
+    block of three or more links and nothing else is a menu whatever its class, and "top-bar" and
+    "gdpr-notice" name furniture. A paragraph with a link in it stays."""
+    html = (b'<html><body><div class="links"><a href="/">Home</a> | <a href="/news">News</a> | '
+            b'<a href="/bins">Bins and recycling</a> | <a href="/login">Log in</a></div>'
+            b'<div class="top-bar">Call us on 01233 555 000, Monday to Friday</div>'
+            b'<h1>Bin collections</h1><p>Bulky items are collected for a fee of 35 pounds.</p>'
+            b'<p>Book a collection on the <a href="/bulky">bulky waste page</a>.</p>'
+            b'<div id="gdpr-notice">This site uses cookies. Read our privacy notice to find out more.</div>'
+            b'</body></html>')
+    text = parse("bins.html", html).text
+    assert text == ("# Bin collections\n\nBulky items are collected for a fee of 35 pounds.\n\n"
+                    "Book a collection on the bulky waste page.")
+
+
+def test_html_content_element_is_the_main_text() -> None:
+    """A page without ``<main>`` or one ``<article>`` that marks its content with ``id="content"``: what
+    stands outside it (a strapline, a banner) is not the article."""
+    html = (b'<html><body><div class="strapline">Serving the borough since 1974</div>'
+            b'<div id="content"><h1>Parking permits</h1><p>A resident permit costs 60 pounds a year.</p></div>'
+            b'<div class="legal">Registered office: Town Hall, Ashford.</div></body></html>')
+    assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
+
+
 def test_html_names_its_own_encoding() -> None:
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me at the pier.</p></body></html>'
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
@@ -242,7 +340,7 @@ def test_docx_paragraphs_headings_lists_and_tables_in_order() -> None:
         "- Check the weather board.\n- Unlock the oar store.",
         "## Safety boat",
         "The safety boat must carry a radio, a first aid kit and a spare kill cord.",
-        "Role | Contact\nCaptain | Niamh",
+        "Role | Contact", "Captain | Niamh",
     ]
     kinds = {doc.text[s.start:s.end]: s.kind for s in quotable_sentences(doc.text)}
     assert kinds["Opening the boathouse"] is Kind.HEADING and kinds["Unlock the oar store."] is Kind.LIST
@@ -333,7 +431,39 @@ def test_docx_table_keeps_equal_neighbouring_cells_and_writes_a_merged_cell_once
     buffer = io.BytesIO()
     document.save(buffer)
     assert parse("sales.docx", buffer.getvalue()).text == (
-        "Quarter | North | South | Total\nQ1 | 100 | 100 | 250\nFigures in thousands of euros | audited")
+        "Quarter | North | South | Total\n\nQ1 | 100 | 100 | 250\n\nFigures in thousands of euros | audited")
+
+
+def test_docx_table_with_a_header_row_is_a_markdown_table() -> None:
+    """A table whose first row is its header (bold, or marked to repeat on every page) is written as HTML's
+    ``<th>`` tables are: the header names the columns and is never quoted by itself, and each row is
+    quoted on its own line (rows were quoted run together: "Check-up | 45 euros | Free Scale and polish
+    | 60 euros | ...")."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Prices", 1)
+    for header_row in ("bold", "repeated"):
+        table = document.add_table(rows=3, cols=3)
+        rows = [("Treatment", "Adults", "Children"), ("Check-up", "45 euros", "Free"),
+                ("Scale and polish", "60 euros", "35 euros")]
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                run = table.cell(r, c).paragraphs[0].add_run(value)
+                run.bold = r == 0 and header_row == "bold"
+        if header_row == "repeated":
+            from docx.oxml import OxmlElement
+
+            table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        document.add_paragraph("Children under 18 are seen free of charge.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("leaflet.docx", buffer.getvalue()).text
+    table = "Treatment | Adults | Children\n--- | --- | ---\nCheck-up | 45 euros | Free\nScale and polish | 60 euros | 35 euros"
+    assert text == f"# Prices\n\n{table}\n\nChildren under 18 are seen free of charge.\n\n{table}\n\n" + (
+        "Children under 18 are seen free of charge.")
+    kinds = {text[s.start:s.end]: s.kind for s in quotable_sentences(text)}
+    assert kinds["Treatment | Adults | Children"] is Kind.HEADING and kinds["Check-up | 45 euros | Free"] is Kind.LIST
 
 
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
@@ -351,7 +481,7 @@ def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
     buffer = io.BytesIO()
     document.save(buffer)
     assert parse("rota.docx", buffer.getvalue()).text == (
-        "Team | Contacts\nLifeguards | Call in this order:\nCiara | 087 111 2222\nDara | 087 333 4444")
+        "Team | Contacts\n\nLifeguards | Call in this order:\n\nCiara | 087 111 2222\n\nDara | 087 333 4444")
 
 
 def test_docx_without_core_title_is_titled_by_its_first_heading() -> None:

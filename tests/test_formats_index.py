@@ -18,8 +18,8 @@ from embeddings import cli
 from embeddings.indexer import onnx_dir
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_pdf,
-    make_scanned_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_lines_pdf,
+    make_pdf, make_scanned_pdf,
 )
 
 pytestmark = pytest.mark.slow
@@ -168,6 +168,14 @@ def test_docx_answers_quote_paragraphs_not_headings(built) -> None:
     assert answer.sources[0].title == "Rowing club volunteer handbook"
 
 
+def test_docx_table_rows_are_quoted_one_at_a_time(built) -> None:
+    """A Word table's rows were one paragraph to the answer builder: "Role | Contact" and "Captain |
+    Niamh" were quoted together, as one line on Discord."""
+    settings, _ = built
+    answer = Engine(settings).ask("Who is the captain?")
+    assert answer.answered and "Captain | Niamh" in [e.text for e in answer.excerpts], answer.excerpts
+
+
 def test_unchanged_pdfs_keep_their_pages_and_a_broken_one_keeps_its_last_good_version(copy: EngineSettings) -> None:
     (copy.docs_dir / "slipway.md").write_text("# Slipway\n\nThe slipway is closed for repairs until April.\n")
     report = Engine(copy).reindex()
@@ -183,6 +191,23 @@ def test_unchanged_pdfs_keep_their_pages_and_a_broken_one_keeps_its_last_good_ve
     assert any(s.startswith("report.pdf: ") and "kept the previously indexed version" in s for s in report.skipped)
     answer = Engine(copy).ask(KEEPER_QUESTION)
     assert answer.excerpts[0].doc_id == "report.pdf" and answer.excerpts[0].page == 3
+
+
+def test_a_sentence_across_a_page_break_is_quoted_whole_with_both_pages(copy: EngineSettings) -> None:
+    """Page 1 ends "... Complaints about" and page 2 goes on "water pressure fell by a third ...": the second
+    half was quoted alone, as page 2's, which says the opposite of the report."""
+    (copy.docs_dir / "service.pdf").write_bytes(make_lines_pdf([[
+        "Customer service",
+        "Customer satisfaction rose to 87 percent in 2023, and the contact centre answered 91 percent",
+        "of calls within 60 seconds. Complaints about",
+    ], ["water pressure fell by a third after the new booster station at Kingsmoor came into service."],
+        ["The east pumping station was inspected in May and its two pumps were found to be in good order."]],
+        header="Riverbend Water - Annual Report"))
+    Engine(copy).reindex()
+    answer = Engine(copy).ask("What fell by a third after the Kingsmoor booster station came into service?")
+    quotes = [e for e in answer.excerpts if "Kingsmoor" in e.text]
+    assert quotes and all(e.text.startswith("Complaints about") for e in quotes), answer.excerpts
+    assert quotes[0].page == 1 and answer.sources[0].pages == [1, 2]
 
 
 def _drop_pages_table(data_dir: Path) -> None:

@@ -219,6 +219,26 @@ def test_an_index_made_before_title_lines_embeds_again_only_the_notes_that_open_
     assert answer.sources[0].title == "Spring LAN Party 2024 - Schedule"
 
 
+COMMENTED_NOTE = """---
+title: Orbit deployment guide
+tags: [deployment, kubernetes]
+---
+
+<!-- TODO: check how long the registry keeps images -->
+
+Images are kept in the registry for 90 days.
+"""
+
+
+def test_an_index_made_before_hidden_lines_embeds_again_only_the_notes_that_have_them(fresh, monkeypatch):
+    """Chunker 9 never quotes an HTML comment or a front matter's "tags:": upgrading from 8 re-embeds only
+    the notes with one, and the comment is no longer quoted."""
+    engine, _ = _upgraded(fresh(), monkeypatch, 8, "deploy.md", COMMENTED_NOTE, "registry")
+    answer = engine.ask("How long does the registry keep images?")
+    assert answer.answered and answer.excerpts[0].text == "Images are kept in the registry for 90 days."
+    assert all("TODO" not in e.text and "tags:" not in e.text for e in answer.excerpts)
+
+
 def test_an_empty_source_says_so(fresh, tmp_path):
     """A folder without a document gave "0 documents ... published a new index" and nothing else: an
     index that looks like a working one."""

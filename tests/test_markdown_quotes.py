@@ -96,3 +96,50 @@ def test_a_decomposed_accent_is_the_same_word(notes):
         answer = notes.ask(f"What does {name} lead?")
         assert answer.answered and answer.sources[0].doc_id == "workshops.md", name
         assert "spectroscopy workshop" in _checked(notes, answer)[0]
+
+
+DEPLOY_GUIDE = """---
+title: Orbit deployment guide
+date: 2024-05-20T09:30:00+02:00
+author: Platform Team
+tags: [deployment, kubernetes, registry]
+layout: guide
+---
+
+<!-- TODO: ask the registry team how long images are kept in the registry -->
+
+Images are kept in the registry for 90 days, then deleted.
+"""
+
+
+@pytest.fixture(scope="module")
+def guide(tmp_path_factory, session_index):
+    return indexed_notes(tmp_path_factory.mktemp("front-matter"), {
+        "deploy-guide.md": DEPLOY_GUIDE,
+        "wifi.txt": "The club's wifi password is stargazer42 and it changes every January.\n"}, session_index)
+
+
+def test_front_matter_date_dates_the_note(guide):
+    """A note dated by its front matter ("date: 2024-05-20T09:30:00+02:00") was undated: ``ask --since``
+    left it out."""
+    import datetime as dt
+
+    assert {s.doc_id: s.date for s in guide.sources()}["deploy-guide.md"] == dt.date(2024, 5, 20)
+    answer = guide.ask("How long are images kept in the registry?", since=dt.date(2024, 5, 1))
+    assert answer.answered and _checked(guide, answer)[0] == "Images are kept in the registry for 90 days, then deleted."
+
+
+def test_html_comments_and_metadata_records_are_never_quoted(guide):
+    """A Markdown note's HTML comment is never shown to its readers, and "tags:" or "layout:" configure a
+    site generator: neither was to be quoted (the TODO was). "author:" may answer who wrote it."""
+    from embeddings.sentences import Kind, quotable_sentences
+
+    kinds = {DEPLOY_GUIDE[s.start:s.end]: s.kind for s in quotable_sentences(DEPLOY_GUIDE)}
+    assert kinds["tags: [deployment, kubernetes, registry]"] is Kind.HEADING and kinds["layout: guide"] is Kind.HEADING
+    assert kinds["author: Platform Team"] is Kind.LIST and not any("TODO" in k for k in kinds)
+    for question in ("How long are images kept in the registry?", "What are the tags of the deployment guide?",
+                     "Which layout does the deployment guide use?"):
+        quotes = _checked(guide, guide.ask(question))
+        assert not any("TODO" in q or "tags:" in q or "layout:" in q for q in quotes), (question, quotes)
+    answer = guide.ask("Who wrote the Orbit deployment guide?")
+    assert "author: Platform Team" in _checked(guide, answer)

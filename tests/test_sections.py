@@ -126,6 +126,10 @@ def test_a_headings_name_is_shown_as_a_reader_sees_it():
     assert _at(text, "Logs rotate") == ("Logging with journald",)
     assert _at(text, "A rollback takes") == ("Deployment", "Rollback")
     assert _at(text, "Still rolling back") == ("Deployment", "Rollback")
+    # A footnote's reference is a mark, not a word of the name ("Budget[^1]" was shown).
+    notes = "# Report\n\n## Budget[^1]\n\nThe budget is 2 million euros.\n\n## Staff [^note]\n\nTen people.\n\n" \
+            "[^1]: Approved in March.\n[^note]: Full-time.\n"
+    assert _at(notes, "The budget is") == ("Budget",) and _at(notes, "Ten people") == ("Staff",)
 
 
 def test_a_first_heading_is_a_section_when_the_document_is_titled_otherwise():

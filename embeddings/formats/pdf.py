@@ -5,7 +5,8 @@ every newline. So each page's lines are put back into paragraphs (a line joins t
 unless that one ended a sentence short of the page's usual line width, or the new line is a list
 item or follows a heading), words hyphenated across lines are joined, and page furniture is dropped:
 page numbers and the running header or footer repeated on most pages. Short stand-alone lines that
-do not end like a sentence are written as ``#`` headings. Pages are separated by a blank line; the
+do not end like a sentence are written as ``#`` headings, and so are numbered sections' names ("1.
+Overview"); a table's rows of numbers stay one to a line, never headings. Pages are separated by a blank line; the
 offset where each begins is kept, so every excerpt knows its page.
 
 Refused with a reason: files that are not PDFs, truncated files (no end-of-file marker), files
@@ -26,6 +27,7 @@ from datetime import date
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from ..chunking import soft_wrap
 from ..errors import DocumentRejected
 from . import Extracted, join_blocks, too_long
 
@@ -50,6 +52,13 @@ _BULLET = re.compile(r"^(?:[-\u2013\u2022*\u25aa\u25e6\u25cf\u00b7]|\(?\d{1,3}[.
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _ENDS_CLAUSE = re.compile(r"[.,;:!?]$")
 _DIGITS = re.compile(r"\d+")
+#: A numbered section's name: "1. Overview", "4) Outlook" (its name is checked by ``_heading_like``).
+_NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(?P<name>\S.*)$")
+#: A numbered clause or sub-item: "1.1 Replaced 63 km of mains", "2.3.1 ...": after a full sentence it
+#: starts a line of its own (not "... adding" / "2.4 million cubic metres", a number going on a sentence).
+_SUB_ITEM = re.compile(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+[^\W\d_a-z]")
+#: A number as a table's cell writes it: "845", "3,120", "99.6%", "1.87", "-4.2%", "EUR 5" is not one.
+_CELL_NUMBER = re.compile(r"^[-+\u2212]?[$\u20ac\u00a3]?\d[\d,.]*%?$")
 _JUNK_TITLE = re.compile(
     r"^(?:untitled|title|document\d*|slide \d+|microsoft word\b.*|.*\.(?:docx?|pdf|pptx?|xlsx?|odt|rtf|txt|tex|indd))$",
     re.IGNORECASE,
@@ -192,25 +201,55 @@ def _edges(lines: list[str]) -> list[int]:
     return sorted(set(filled[:2] + filled[-2:]))
 
 
+#: A page of at most this many lines is all edges: only a line repeated as it is can be its furniture.
+_SHORT_PAGE = 4
+
+
+def _exact_key(line: str) -> str:
+    return " ".join(line.lower().split())
+
+
 def _reflow_pages(raw_pages: list[str]) -> list[str]:
-    """Each page's text as paragraphs, without page numbers and running headers or footers."""
+    """Each page's text as paragraphs, without page numbers and running headers or footers.
+
+    A running header or footer is a line at a page's edge repeated on most pages, read with its digits
+    as placeholders ("Annual report 2023 - page 3"). On a page of four lines or fewer every line is at
+    an edge, and a short form or certificate printed page after page ("Room 101" / "Capacity 12") differs
+    from its other pages only in digits: there only a line repeated exactly is furniture (the whole file
+    was skipped as "no text found"). The width of a full line is the document's, not the page's: on a
+    page of three lines the page's own "usual width" was its short ones, and its heading was glued to
+    the text below it.
+    """
     pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
     with_text = [p for p in pages if any(p)]
     repeated: set[str] = set()
+    repeated_exactly: set[str] = set()
     if len(with_text) >= 3:
+        least = max(3, 0.6 * len(with_text))
         counts = Counter(key for p in with_text for key in {_furniture_key(p[i]) for i in _edges(p)})
-        repeated = {k for k, n in counts.items() if n >= max(3, 0.6 * len(with_text))}
-    out = []
+        exact = Counter(key for p in with_text for key in {_exact_key(p[i]) for i in _edges(p)})
+        repeated = {k for k, n in counts.items() if n >= least}
+        repeated_exactly = {k for k, n in exact.items() if n >= least}
     for lines in pages:
+        short = sum(1 for line in lines if line) <= _SHORT_PAGE
         for i in _edges(lines):
-            if _PAGE_NUMBER.match(lines[i]) or _furniture_key(lines[i]) in repeated:
+            if _PAGE_NUMBER.match(lines[i]) or (
+                    _exact_key(lines[i]) in repeated_exactly if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""
-        out.append(join_blocks(_paragraphs(lines)))
-    return out
+    width = _full_width([line for lines in pages for line in lines if line])
+    return [join_blocks(_paragraphs(lines, width)) for lines in pages]
+
+
+def _full_width(lines: list[str]) -> int:
+    """The length of a full line: most lines of a paragraph reach it (the 90th percentile, rounded up, so
+    that of three lines it is the longest, not the middle one)."""
+    lengths = sorted(len(line) for line in lines)
+    return lengths[min(len(lengths) - 1, -(-9 * (len(lengths) - 1) // 10))] if lengths else 0
 
 
 def _heading_like(line: str) -> bool:
-    """A short line that does not read as a sentence: a title, a heading, a caption."""
+    """A short line that does not read as a sentence: a title, a heading, a caption. Not a list item,
+    and not a table's row ("Lead 845 99.6%": ``_row_like``), which holds facts to quote."""
     words = line.split()
     return (
         0 < len(words) <= 12
@@ -219,45 +258,103 @@ def _heading_like(line: str) -> bool:
         and (line[0].isupper() or line[0].isdigit())
         and sum(c.isalpha() for c in line) >= 2
         and not _BULLET.match(line)
+        and not _row_like(line)
     )
 
 
-def _paragraphs(lines: list[str]) -> list[str]:
-    """Join a page's lines into paragraphs; a stand-alone heading-like line becomes ``# heading``."""
-    filled = sorted(len(line) for line in lines if line)
-    if not filled:
+def _row_like(line: str) -> bool:
+    """A table's row as pypdf reads it: a short line whose last two words or more are numbers ("Lead 845
+    99.6%", "E. coli 3,120 100.0%"). A heading ends in one number at most ("Annual Report 2023")."""
+    words = line.split()
+    return len(words) <= 12 and len(words) >= 2 and all(_CELL_NUMBER.match(w) for w in words[-2:])
+
+
+def _numbered_heading(line: str, above: str, below: str) -> bool:
+    """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a
+    heading-like name after its number, and no list around it: neither line beside it is a list item
+    and the one above does not announce one ("... the following programmes:"). Its first numbered
+    clause below it ("1.1 ...") says so too. A report's sections were read as list items and their
+    names glued to their first sentence ("1. Overview In 2023 the utility supplied ...")."""
+    m = _NUMBERED.match(line)
+    if m is None or not _heading_like(m.group("name")) or len(line) > 60:
+        return False
+    if below.startswith(line.split(None, 1)[0].rstrip(".)") + ".1"):
+        return True
+    return not (_BULLET.match(above) or _BULLET.match(below) or above.endswith(":"))
+
+
+def _table_lines(lines: list[str]) -> set[int]:
+    """The indexes of a page's table: two rows or more in a row (``_row_like``), and the line above them
+    when it names the columns ("Parameter Samples Compliance": short, not a sentence). They are kept
+    one to a line, never headings: each row is a fact to quote ("Lead 845 99.6%" was a heading, and the
+    last row the section of the rest of the document)."""
+    found: set[int] = set()
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j] and _row_like(lines[j]):
+            j += 1
+        if j - i >= 2:
+            found.update(range(i, j))
+            if i and lines[i - 1] and not _ENDS_CLAUSE.search(lines[i - 1]) and len(lines[i - 1].split()) <= 12:
+                found.add(i - 1)
+        i = max(j, i + 1)
+    return found
+
+
+def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
+    """Join a page's lines into paragraphs; a stand-alone heading-like line becomes ``# heading``, a
+    table's rows (``_table_lines``) stay one to a line. ``width`` is a full line's (``_full_width``;
+    by default this page's)."""
+    if not any(lines):
         return []
-    width = filled[int(0.9 * (len(filled) - 1))]  # a full line: most lines of a paragraph reach it
-    paragraphs: list[list[str]] = []
+    width = width or _full_width([line for line in lines if line])
+    table = _table_lines(lines)
+    numbered: set[int] = set()
+    for i, line in enumerate(lines):
+        if line and i not in table:
+            above = next((x for x in reversed(lines[:i]) if x), "")
+            below = next((x for x in lines[i + 1 :] if x), "")
+            if _numbered_heading(line, above, below):
+                numbered.add(i)
+    paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading" or "table"
     current: list[str] = []
+    kind = "text"
 
     def flush() -> None:
         if current:
-            paragraphs.append(current.copy())
+            paragraphs.append((current.copy(), kind))
             current.clear()
 
-    for line in lines:
+    for i, line in enumerate(lines):
         if not line:
             flush()
             continue
+        this = "table" if i in table else "heading" if i in numbered else "text"
         if current:
             prev = current[-1]
-            lone_heading = len(current) == 1 and _heading_like(prev) and len(prev) < 0.7 * width
+            lone_heading = len(current) == 1 and (kind == "heading" or _heading_like(prev)) and len(prev) < 0.7 * width
             ended = _ENDS_SENTENCE.search(prev) is not None
             if (
-                _BULLET.match(line)
-                or lone_heading
-                or (ended and len(prev) < 0.8 * width)
-                or (ended and _heading_like(line) and len(line) < 0.7 * width)
+                this != kind or this == "heading"
+                or (this == "text" and (
+                    _BULLET.match(line)
+                    or (ended and _SUB_ITEM.match(line))
+                    or lone_heading
+                    or (ended and len(prev) < 0.8 * width)
+                    or (ended and _heading_like(line) and len(line) < 0.7 * width)))
             ):
                 flush()
+        kind = this
         current.append(line)
     flush()
-    return [_format_paragraph(p) for p in paragraphs]
+    return [_format_paragraph(p, k) for p, k in paragraphs]
 
 
-def _format_paragraph(lines: list[str]) -> str:
-    if len(lines) == 1 and _heading_like(lines[0]):
+def _format_paragraph(lines: list[str], kind: str = "text") -> str:
+    if kind == "table":
+        return "\n".join(lines)
+    if kind == "heading" or (len(lines) == 1 and _heading_like(lines[0])):
         return "# " + lines[0]
     text = lines[0]
     for line in lines[1:]:
@@ -269,14 +366,21 @@ def _format_paragraph(lines: list[str]) -> str:
 
 
 def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Pages joined by a blank line, and the offset where each page starts (empty pages included)."""
+    """Pages joined by a blank line, and the offset where each page starts (empty pages included).
+
+    A sentence that goes on across the page break ("... Complaints about" / "water pressure fell by a
+    third ...") is joined by a newline instead, which the sentence splitter reads as a wrapped line
+    (``chunking.soft_wrap``): it is one sentence, quoted whole and citing both pages. Split at the
+    break, the second page's half was quoted as if it were a sentence, which inverted its meaning.
+    """
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     at = 0
     for number, page in enumerate(pages, 1):
         if page and parts:
-            parts.append("\n\n")
-            at += 2
+            separator = "\n" if _goes_on(parts[-1], page) else "\n\n"
+            parts.append(separator)
+            at += len(separator)
         starts.append((number, at))
         if page:
             parts.append(page)
@@ -284,9 +388,21 @@ def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
     return "".join(parts), tuple(starts)
 
 
+def _goes_on(page: str, next_page: str) -> bool:
+    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no heading, list
+    item or table row) that stops mid-sentence and the next page's text goes on in lower case, as a
+    wrapped line does (``chunking.soft_wrap``)."""
+    last = page[page.rfind("\n") + 1 :]
+    first = next_page.split("\n", 1)[0]
+    if not first[:1].islower() or last.startswith("#") or _BULLET.match(last) or _row_like(last):
+        return False
+    return not _ENDS_SENTENCE.search(last) and soft_wrap(last, first)
+
+
 def _first_heading(text: str) -> str | None:
-    """The first heading-like line of the first page with text (the caller falls back to the name)."""
+    """The first heading-like line of the first page with text (the caller falls back to the name); not a
+    numbered section's ("1. Overview" names a section, not the document)."""
     for line in text[:4000].split("\n"):
-        if line.startswith("# "):
+        if line.startswith("# ") and not _NUMBERED.match(line[2:]):
             return line[2:].strip()
     return None

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import codecs
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from ..errors import DocumentRejected
 from . import Extracted, too_long
 
 # A YAML front matter's title (the front matter: ``chunking.front_matter_lines``).
 _FRONT_TITLE = re.compile(r"^title:[ \t]*(?P<title>\S[^\n]*?)[ \t]*$", re.MULTILINE)
+# Its date: an ISO date, quoted or not, maybe with a time ("2024-05-20", "2024-05-20T09:30:00+02:00",
+# "'2024-05-20 09:30'"), as Jekyll, Hugo and the others write it.
+_FRONT_DATE = re.compile(
+    r"^date:[ \t]*[\"']?(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[T \t][\d:.+\-Z \t]*)?[\"']?[ \t]*$", re.MULTILINE)
 _DATE = re.compile(r"^\d{8}$")
 _URL = re.compile(r"^https?://\S+$")
 # Control characters other than tab/newline/carriage return/form feed mark a file as binary.
@@ -61,7 +65,8 @@ def decode(data: bytes, name: str) -> str:
 
 def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     """News format: line 1 title, line 2 date ``YYYYMMDD``, line 3 URL, then the body. Anything else
-    is plain text or Markdown, titled by its first heading (the caller falls back to the file name)."""
+    is plain text or Markdown, titled by its first heading (the caller falls back to the file name) and
+    dated by its front matter's ``date:``."""
     if len(data) > 4 * max_chars:  # UTF-8 takes at most 4 bytes a character: over the limit for sure
         raise too_long(name, 0, max_chars, more=True)
     text = decode(data, name)
@@ -73,7 +78,30 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
             when = None
         if when is not None and lines[3].strip():
             return Extracted(text=lines[3], title=lines[0].strip() or None, date=when, url=lines[2].strip())
-    return Extracted(text=text, title=title_of(text))
+    return Extracted(text=text, title=title_of(text), date=date_of(text))
+
+
+def _front_matter(head: str) -> str:
+    """The YAML front matter at the start of ``head`` (its "---" lines included), or ""."""
+    from ..chunking import front_matter_lines
+
+    lines = head.split("\n")
+    return "\n".join(lines[: front_matter_lines(lines)])
+
+
+def date_of(text: str) -> date | None:
+    """A note's date: its front matter's ``date:`` (an ISO date, maybe with a time), else None.
+
+    Only the front matter is read, as for the title: a "date: 2024-05-20" line in a note's body may be
+    any date it mentions. A note dated there was "undated" and ``ask --since`` left it out.
+    """
+    found = _FRONT_DATE.search(_front_matter(text[:_TITLE_WINDOW]))
+    if found is None:
+        return None
+    try:
+        return date(int(found.group("y")), int(found.group("m")), int(found.group("d")))
+    except ValueError:
+        return None
 
 
 #: How far into a note its title is looked for.
@@ -93,13 +121,10 @@ def title_of(text: str) -> str | None:
     """A note's title: its front matter's ``title:``, else a first line shaped like a title
     (``sentences.title_line``: "Spring LAN Party 2024 - Schedule" above a blank line), else its first
     heading (``#`` or underlined; a ``# comment`` in a code block is none: ``sentences.headings``)."""
-    from ..chunking import front_matter_lines
     from ..sentences import headings, title_line
 
     head = text[:_TITLE_WINDOW]
-    lines = head.split("\n")
-    front = "\n".join(lines[: front_matter_lines(lines)])
-    found_title = _FRONT_TITLE.search(front)
+    found_title = _FRONT_TITLE.search(_front_matter(head))
     title = found_title.group("title") if found_title else ""
     # A folded or literal block (`title: >-`) says its text is on the lines below: left to the heading.
     if title.strip("\"' ") and title[0] not in ">|":

@@ -1,9 +1,10 @@
 """Saved web pages (.html, .htm) through Beautiful Soup with Python's own HTML parser (pure Python).
 
-The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else its
-``<body>``, without what is not the article: navigation, the site header and footer, sidebars,
+The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
+element whose id says it is the content (``id="content"``, ``id="main-content"``), else its ``<body>``, without what is not the article: navigation, the site header and footer, sidebars,
 forms, scripts, hidden elements and blocks whose class or id names them (``site-footer``,
-``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ...). It is written as Markdown-like blocks:
+``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and blocks
+that are nothing but a row of three or more links (a menu, whatever its class). It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
@@ -45,8 +46,20 @@ _BOILERPLATE = frozenset({
     "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer", "sidebar", "cookie",
     "cookies", "consent", "share", "sharing", "social", "related", "comments", "advert", "ads",
     "advertisement", "newsletter", "subscribe", "skip", "masthead", "promo", "popup", "modal", "toc",
+    # A site's strip of links above its header, and its privacy banners ("top-bar", "gdpr-notice",
+    # "privacy-notice", "cookie-notice"): a name written in two words is also read as one ("topbar").
+    "topbar", "utilitybar", "gdpr", "privacynotice", "privacybanner", "cookienotice", "cookiebar", "consentbanner",
 })
+#: The ids a site gives the element holding its content, when it marks it with neither ``<main>`` nor one
+#: ``<article>``: read before the body, whose strip of links and banners sit outside it.
+_CONTENT_IDS = ("content", "main-content", "maincontent", "main")
+#: What may stand between the links of a menu written as a line ("Home | News | Log in").
+_MENU_SEPARATORS = re.compile(r"[\s|\u00b7\u2022/,>\u00bb\u203a\u2013\u2014-]*")
+#: A block holding only links, at least this many, is a menu, not the article.
+_MENU_LINKS = 3
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+#: The blocks that may be a menu by what they hold (``_only_links``).
+_MENU_BLOCKS = ["div", "p", "ul", "ol", "section", "header", "center", "span"]
 _BLOCKS = frozenset({
     "p", "div", "section", "article", "main", "header", "ul", "ol", "dl", "dt", "dd", "blockquote",
     "figure", "figcaption", "address", "hr", "details", "summary", "center", "body", "html",
@@ -224,13 +237,36 @@ def _main_root(soup: BeautifulSoup) -> Tag:
     articles = soup.find_all("article")
     if len(articles) == 1:
         return articles[0]
+    for name in _CONTENT_IDS:
+        content = soup.find(id=name)
+        if isinstance(content, Tag) and content.name not in _DROP_TAGS:
+            return content
     return soup.body or soup
 
 
 def _names_boilerplate(tag: Tag) -> bool:
+    """Whether a class or id of ``tag`` names furniture: one of its words, or two neighbouring words read
+    as one ("top-bar" as "topbar", "privacy-notice" as "privacynotice")."""
     classes = tag.get("class") or []
     names = [*(classes if isinstance(classes, list) else str(classes).split()), str(tag.get("id") or "")]
-    return any(word in _BOILERPLATE for n in names for word in _WORD.findall(n.lower()))
+    for name in names:
+        words = _WORD.findall(name.lower())
+        if any(w in _BOILERPLATE for w in words) or any(a + b in _BOILERPLATE for a, b in zip(words, words[1:])):
+            return True
+    return False
+
+
+def _only_links(tag: Tag) -> bool:
+    """Whether ``tag`` is a menu by what it holds: three or more links and no other text than what
+    separates them ("Home | News | Your council | Log in"). A site's strip of links is not always
+    named as one; a paragraph with a link in it has text of its own and stays."""
+    links = [a for a in tag.find_all("a") if _collapse(a.get_text(" "))]
+    if len(links) < _MENU_LINKS:
+        return False
+    linked = {id(s) for a in links for s in a.find_all(string=True)}
+    rest = "".join(s for s in tag.find_all(string=True)
+                   if id(s) not in linked and not isinstance(s, _SKIPPED_STRINGS))
+    return _MENU_SEPARATORS.fullmatch(rest) is not None
 
 
 def _hidden(tag: Tag) -> bool:
@@ -248,7 +284,8 @@ def _strip(root: Tag) -> None:
 
     Elements are dropped for what they are (``<nav>``, ``role="navigation"``, hidden, the site's
     ``<header>``) first; then for what their class or id calls them, unless that would take half of
-    what is left: a wrapper named ``has-sidebar`` holds the article itself.
+    what is left: a wrapper named ``has-sidebar`` holds the article itself; last, blocks holding nothing
+    but three or more links (``_only_links``), with the same care.
     """
     for tag in list(root.find_all(True)):
         if tag.decomposed:
@@ -263,6 +300,9 @@ def _strip(root: Tag) -> None:
     total = len(_collapse(root.get_text(" ")))
     for tag in list(root.find_all(True)):
         if not tag.decomposed and _names_boilerplate(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
+            tag.decompose()
+    for tag in list(root.find_all(_MENU_BLOCKS)):
+        if not tag.decomposed and _only_links(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
             tag.decompose()
 
 

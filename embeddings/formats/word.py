@@ -1,8 +1,9 @@
 """Word documents (.docx) through python-docx: paragraphs, headings, lists and tables in order.
 
 Headings (the built-in Title and Heading 1-9 styles, and styles based on them) are written as ``#``
-lines, list paragraphs as ``-`` items and table rows with ``|`` between cells, so the sentence
-splitter treats them as it treats Markdown. The title is the core properties' title, else the
+lines, list paragraphs as ``-`` items and table rows with ``|`` between cells (a table with a header
+row as a Markdown table, else a block per row: ``_table_blocks``), so the sentence splitter treats
+them as it treats Markdown. The title is the core properties' title, else the
 first Title or heading paragraph. No date is taken: a .docx records when its file was created,
 which for a document made from a template is the template's date, not the document's.
 
@@ -71,7 +72,12 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     first_heading = None
     size = 0
     for item in _block_items(document.element.body, document._body):
-        block, level = (_table(item), 0) if isinstance(item, Table) else _paragraph(item)
+        if isinstance(item, Table):
+            tabled = _table_blocks(item)
+            blocks.extend(tabled)
+            size += sum(len(block) + 2 for block in tabled)
+            continue
+        block, level = _paragraph(item)
         if not block:
             continue
         if level and first_heading is None:
@@ -151,7 +157,39 @@ def _paragraph(paragraph: Paragraph) -> tuple[str, int]:
     return text, 0
 
 
-def _table(table: Table) -> str:
+def _table_blocks(table: Table) -> list[str]:
+    """A table as blocks, as ``web.py`` writes an HTML table: with a header row (``_header_row``), one
+    Markdown table (header, delimiter row, rows), so the header names the columns and is never quoted by
+    itself; else a block per row. Rows written one below the other as plain lines were one paragraph
+    to the answer builder, which quoted them run together ("Check-up | 45 euros | Free Scale and
+    polish | 60 euros | ...")."""
+    rows = _table(table)
+    first = table.rows[0] if rows and len(table.rows) > 1 else None
+    columns = rows[0].count(" | ") + 1 if rows else 0
+    if first is not None and columns > 1 and _header_row(first._tr):
+        return ["\n".join([rows[0], " | ".join(["---"] * columns), *rows[1:]])]
+    return rows
+
+
+def _header_row(tr: Any) -> bool:
+    """Whether a table's first row is its header: marked to repeat as the header on every page
+    (``w:tblHeader``), or every run of text in it bold. (Word's "header row" table look is on for nearly
+    every table, whatever its first row holds, so it says nothing.)"""
+    props = tr.find(qn("w:trPr"))
+    marked = props.find(qn("w:tblHeader")) if props is not None else None
+    if marked is not None and marked.get(qn("w:val"), "true") not in ("0", "false", "off"):
+        return True
+    runs = [r for r in tr.iter(qn("w:r")) if any((t.text or "").strip() for t in r.iter(_T))]
+    return bool(runs) and all(_bold(r) for r in runs)
+
+
+def _bold(run: Any) -> bool:
+    props = run.find(qn("w:rPr"))
+    bold = props.find(qn("w:b")) if props is not None else None
+    return bold is not None and bold.get(qn("w:val"), "true") not in ("0", "false", "off")
+
+
+def _table(table: Table) -> list[str]:
     """One line per row, cells separated by `` | ``.
 
     A cell merged across columns (``gridSpan``) is given by python-docx once per column, as the same
@@ -177,8 +215,8 @@ def _table(table: Table) -> str:
             if text:
                 cells.append(text)
             if cell._tc.getparent() is row._tr:  # not a cell merged down from a row above
-                nested.extend(lines for item in items if isinstance(item, Table) and (lines := _table(item)))
+                nested.extend(line for item in items if isinstance(item, Table) for line in _table(item))
         if cells:
             rows.append(" | ".join(cells))
         rows.extend(nested)
-    return "\n".join(rows)
+    return rows
