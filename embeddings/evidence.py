@@ -341,6 +341,7 @@ class Passage:
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
     absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
     age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
+    dated: bool = True  # the document has a date: an article or a report, whose lead states its point (``lead_prior``)
     focus: np.ndarray | None = None  # (k,) the sentence's share of its document's repeated new words (``focus``)
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
     # (k,) True where the sentence lies under a heading (None: not known; ``answer`` then reads the text)
@@ -781,8 +782,9 @@ def score(
              and not is_stop_word(t) and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
-    age = (ages([gen.doc_date(d) for d in docs], query.asked_on, query.recent_days) if query.recent_days
-           else np.zeros(len(docs)))
+    days = [gen.doc_date(d) for d in docs]
+    dated = [d is not None for d in days]
+    age = ages(days, query.asked_on, query.recent_days) if query.recent_days else np.zeros(len(docs))
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          _as_typed(query.text)) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
@@ -806,7 +808,7 @@ def score(
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),
-            absent=absent, age=float(age[i]), focus=focused[lo:hi],
+            absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
             unnamed=unnamed,
         ))
@@ -863,7 +865,10 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
                        surprises, null_cos, null_surprise, absent)
     prob = np.where(heading, 0.0, prob)
     if params.lead:
-        score = score + params.lead * prob * lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))
+        lead = lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))
+        if not all(p.dated for p in passages):  # an undated note's opening is a preamble, not a lead
+            lead = lead * np.repeat(np.array([p.dated for p in passages], dtype=np.float64), counts)
+        score = score + params.lead * prob * lead
     if params.recency:
         score = score - params.recency * age
     ranking = score
@@ -969,8 +974,12 @@ def lead_prior(starts: np.ndarray) -> np.ndarray:
     (on the news2022 dev set, 38 of the 65 gold articles holding the dev evidence hold it in their
     first two sentences). It is a property of the genre, not of the dev questions; its weight
     (``Params.lead``) is chosen by ``benchmarks.quality --cv`` like the others. ``apply_all`` weighs
-    it by the sentence's own answer probability, so a lead that does not answer (a release note's
-    "Orbit 3.2 was released on ...") is not lifted over the sentence that does.
+    it by the sentence's own answer probability, so a lead that does not answer is not lifted over the
+    sentence that does, and gives it only to dated documents (``Passage.dated``): an article, a report,
+    a post. A community's notes (an FAQ, release notes, minutes, rules) are undated, and their opening is
+    a preamble ("Orbit 3.2 was released on 3 March 2025 ...", "This guide walks new members through
+    their first week"); on a small corpus every on-topic sentence has P(answers) near 1, so the weighing
+    alone did not hold it back.
     """
     return np.exp(-np.asarray(starts, dtype=np.float64) / LEAD_CHARS)
 

@@ -36,7 +36,7 @@ NOTE = (
 NEWS_NULL = NullProfile(cos_mid=0.428, cos_spread=0.118, surprise_mid=-0.806, surprise_spread=2.604, questions=139)
 
 
-def _article_passage(cos: list[float], *, agree: bool, surprise: float) -> Passage:
+def _article_passage(cos: list[float], *, agree: bool, surprise: float, dated: bool = True) -> Passage:
     """The first and the last sentence of ARTICLE as one passage, with the given features, read against
     a news archive's null (the abstention counts a cosine by its standing above the corpus's null)."""
     sents = quotable_sentences(ARTICLE)
@@ -45,7 +45,7 @@ def _article_passage(cos: list[float], *, agree: bool, surprise: float) -> Passa
     cand = Candidate(0, 0.03, 0.5, 0 if agree else None, 0)
     zero = np.zeros(2)
     return Passage(cand, 0, spans, np.array(cos), zero, zero.copy(), zero.copy(), crowd=0.3,
-                   surprise=surprise, novel=np.full(2, np.log1p(5)), null=NEWS_NULL)
+                   surprise=surprise, novel=np.full(2, np.log1p(5)), null=NEWS_NULL, dated=dated)
 
 
 def test_the_lead_prior_fades_with_the_offset():
@@ -66,6 +66,18 @@ def test_an_articles_lead_wins_an_equal_match_and_only_when_it_is_evidence():
     # The prior is weighed by the sentence's own evidence: a lead that does not answer gains ~nothing.
     weak = apply_all([_article_passage(cos, agree=False, surprise=-3.0)], with_lead)[0]
     assert weak.p[0] < 0.05 and weak.best == 1
+
+
+def test_an_undated_notes_opening_gets_no_lead_bonus():
+    """An article or a report is dated, and its lead states its point; a community's notes (an FAQ,
+    release notes, minutes) are not, and their opening is a preamble ("Orbit 3.2 was released on 3
+    March 2025 ...") that, with P(answers) near 1 for every on-topic sentence of a small corpus, the
+    bonus lifted over the sentence that answers."""
+    with_lead = dataclasses.replace(DEFAULT_PARAMS, lead=0.3)
+    article = apply_all([_article_passage([0.78, 0.80], agree=True, surprise=5.0)], with_lead)[0]
+    note = apply_all([_article_passage([0.78, 0.80], agree=True, surprise=5.0, dated=False)], with_lead)[0]
+    assert article.best == 0 and note.best == 1
+    assert note.p.tolist() == article.p.tolist()  # whether it answers is unchanged; only the order
 
 
 def _note_passage(scores: list[float]) -> Passage:

@@ -78,7 +78,7 @@ def _reference_sentences(engine: Engine, q: Query, cands: list[retrieval.Candida
                         "numbers_missing": numbers_missing, "surprise": chance, "absent": absent,
                         "novel": math.log1p(len(sentence_terms[i] - set(q.weights))),
                         "agree": c.dense_rank is not None and c.bm25_rank is not None, "cand": c,
-                        "params": params, "start": a})
+                        "params": params, "start": a, "dated": gen.doc_date(doc) is not None})
     return out
 
 
@@ -104,7 +104,8 @@ def test_sentences_scored_at_once_equal_one_at_a_time(engine: Engine):
             prob = probability(np.array([p.cos[i]]), np.array([p.coverage[i]]), c.dense, ref["agree"],
                                p.passage_coverage, ref["crowd"], ref["scale"], params,
                                ref["numbers_missing"], ref["novel"], ref["surprise"], absent=ref["absent"])[0]
-            expected += params.lead * prob * math.exp(-ref["start"] / LEAD_CHARS)  # the lead prior
+            if ref["dated"]:  # the lead prior, for an article (an undated note's opening is a preamble)
+                expected += params.lead * prob * math.exp(-ref["start"] / LEAD_CHARS)
             if ref["kind"] == Kind.HEADING:
                 assert p.score[i] == -np.inf and p.p[i] == 0.0
             else:

@@ -1,8 +1,9 @@
-"""A note's title typed on its first line is its title, not a quote.
+"""A note's opening is not its answer: a title typed on its first line, and an undated note's preamble.
 
 Plain-text notes have no syntax for a title, yet a reader sees one ("Spring LAN Party 2024 - Schedule"
 above a blank line). Read as prose it was quoted as the answer to "where is the LAN party?", and the
-note was titled by its file name.
+note was titled by its file name. And the lead prior (an article states its point first) lifted a
+release note's opening sentence over the one that answers: only a dated document has a lead.
 """
 
 from __future__ import annotations
@@ -137,3 +138,14 @@ def test_the_answer_quotes_what_the_note_says_not_its_title(notes):
     # The version line under a title is a fact of its own, still quotable.
     version = notes.ask("which version of the volunteer policy is this?")
     assert any("Version 3, adopted 9 January 2024" in e.text for e in version.excerpts), version.excerpts
+
+
+@pytest.mark.parametrize("question, phrase", [
+    ("How many people contributed to the 3.2 release?", "work from 37 contributors"),
+    ("What PostgreSQL version do I need after upgrading to 3.2?", "PostgreSQL 14 or newer is now required"),
+])
+def test_an_undated_notes_preamble_does_not_win_by_standing_first(notes, question, phrase):
+    """The release notes' opening ("Orbit 3.2 was released on 3 March 2025...") shares the question's
+    words and stood first, so the lead prior quoted it before the sentence that answers."""
+    answer = notes.ask(question)
+    assert answer.answered and phrase in answer.excerpts[0].text, answer.excerpts
