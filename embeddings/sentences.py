@@ -107,7 +107,8 @@ class Layout:
     # Front matter records that configure a site generator ("tags: [a, b]", "layout: post", "draft: true"):
     # metadata, never quotes (``_METADATA_KEYS``). Others ("author:", "date:", "description:") may answer.
     front_meta: frozenset[int] = frozenset()
-    # Lines of an HTML comment ("<!-- TODO: add the demo link -->"): Markdown never shows them to a reader.
+    # Lines of an HTML comment ("<!-- TODO: add the demo link -->"), and lines that are only images
+    # ("![Architecture diagram](docs/arch.png)"): Markdown never shows a reader their text.
     comments: frozenset[int] = frozenset()
 
 
@@ -166,6 +167,10 @@ def layout(text: str) -> Layout:
         if not stripped:
             underlinable, table, above_blank = None, False, True
             continue
+        if stripped.startswith(("![", "[![")) and _IMAGE_LINE.fullmatch(stripped):
+            comments.add(start)  # a picture: its markup and its address are no quote
+            underlinable, above_blank = None, False
+            continue
         was_blank, above_blank = above_blank, False
         if table:
             if not line.lstrip().startswith(("#", ">")):
@@ -197,6 +202,8 @@ def layout(text: str) -> Layout:
                   frozenset(comments))
 
 
+# A line of Markdown images and nothing else ("![Diagram](arch.png)", a badge row "[![CI](b.svg)](ci)").
+_IMAGE_LINE = re.compile(r"(?:\[?!\[[^\]\n]*\]\([^)\n]*\)(?:\]\([^)\n]*\))?[ \t]*)+")
 _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal block ("title: >-")
 #: Front matter keys that configure how a site generator (Jekyll, Hugo, MkDocs, Docusaurus...) files and
 #: lays out a page: no reader asks about them, and "tags: [deployment, kubernetes]" was quoted as an answer.
@@ -291,9 +298,10 @@ def relabelled(text: str) -> bool:
 
 def unshown(text: str) -> bool:
     """Whether chunker version 9 reads ``text``'s sentences otherwise than version 8 did: it has a line of an
-    HTML comment (``Layout.comments``; version 8 quoted "<!-- TODO: add the demo link -->") or a front
-    matter record that configures a site generator ("tags: [...]", ``Layout.front_meta``), no longer quoted."""
-    if "<!--" not in text and not text.startswith("---"):
+    HTML comment or of images only (``Layout.comments``; version 8 quoted "<!-- TODO: add the demo link
+    -->" and "![Architecture diagram](docs/arch.png)") or a front matter record that configures a site
+    generator ("tags: [...]", ``Layout.front_meta``), no longer quoted."""
+    if "<!--" not in text and "![" not in text and not text.startswith("---"):
         return False
     marks = layout(text)
     return bool(marks.comments or marks.front_meta)

@@ -130,10 +130,12 @@ def test_what_chunker_8_cut_alike_is_kept():
 
     assert store.CHUNKER_VERSION == 9
     for same in ("Plain prose.\n", "---\ntitle: Guide\ndate: 2024-05-20\nauthor: Ann\n---\n\nText.\n",
-                 "Compare a <!-- b --> c inline.\n", "```html\n<!-- a comment in code -->\n```\n"):
+                 "Compare a <!-- b --> c inline.\n", "```html\n<!-- a comment in code -->\n```\n",
+                 "See ![the icon](i.png) in the corner.\n"):
         assert chunked_alike(8, 9, same) and chunked_alike(7, 9, same), same
     for changed in ("<!-- TODO: add the link -->\n\nText.\n", "Text.\n\n<!--\nhidden\n-->\n",
-                    "---\ntitle: Guide\ntags: [a, b]\n---\n\nText.\n"):
+                    "---\ntitle: Guide\ntags: [a, b]\n---\n\nText.\n", "Text.\n\n![Diagram](arch.png)\n",
+                    "[![CI](https://ci/badge.svg)](https://ci) ![cov](c.svg)\n\nText.\n"):
         assert not chunked_alike(8, 9, changed) and not chunked_alike(5, 9, changed), changed
     assert not chunked_alike(7, 9, "Spring LAN Party 2024 - Schedule\n\nDoors open.\n", "Spring LAN Party 2024 - Schedule")
 
