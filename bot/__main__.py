@@ -117,7 +117,7 @@ def _prepare_and_run(settings: BotSettings) -> int:
         try:  # before an index update that may take minutes: a wrong database URL is said at once
             settings.database.check()
         except DatabaseUnavailable as exc:
-            log.error("%s (DOCBOT_DATABASE_URL)", exc)
+            log.error("%s (%s)", exc, settings.database.setting)
             return 1
     check_model(engine, indexing=True)
     update_index(engine, settings)
@@ -131,7 +131,7 @@ def _prepare_and_run(settings: BotSettings) -> int:
     except KeyboardInterrupt:
         log.info("stopped")
     except DatabaseUnavailable as exc:  # the server went away meanwhile
-        log.error("%s (DOCBOT_DATABASE_URL)", exc)
+        log.error("%s (%s)", exc, settings.database.setting)
         return 1
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")

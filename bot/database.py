@@ -183,10 +183,24 @@ class Database:
             port = ""
         return without_password(f"postgresql://{host}{port}{parts.path}", self.url or "")  # a mistyped URL's path
 
+    @property
+    def setting(self) -> str:
+        """The setting that chose this database, for the messages that refuse it."""
+        return "DOCBOT_DATABASE_URL" if self.dialect == "postgresql" else "DOCBOT_FEEDBACK_DB"
+
     def check(self) -> None:
-        """Reach the database once (raises :class:`DatabaseUnavailable` for a server that is away)."""
-        with self.connect() as conn:
-            conn.execute("SELECT 1").fetchone()
+        """Reach the database once, before the bot's start does any work: :class:`DatabaseUnavailable` for a
+        server that is away, or a SQLite file that cannot be opened (a folder, a read-only place), which
+        was sqlite3's "unable to open database file" traceback naming neither the file nor the setting.
+        The SQLite file's folder is made, as the index's is (the default is DATA_DIR/feedback.sqlite3)."""
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as conn:
+                conn.execute("SELECT 1").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DatabaseUnavailable(f"cannot use the bot's database {self.describe()}: {reason}") from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

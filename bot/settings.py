@@ -21,7 +21,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from bot.database import Database
-from embeddings.settings import EngineSettings
+from embeddings.settings import EngineSettings, SettingRefused
 
 IdList = Annotated[list[int], NoDecode]
 
@@ -148,6 +148,23 @@ class BotSettings(EngineSettings):
             if len(set(self.shard_ids)) != len(self.shard_ids):
                 raise ValueError("DOCBOT_SHARD_IDS lists a shard twice")
         return self
+
+    @model_validator(mode="after")
+    def _feedback_file(self) -> BotSettings:
+        """DOCBOT_FEEDBACK_DB names a file in a folder that exists (unless DOCBOT_DATABASE_URL makes it unused):
+        a folder, or a mistyped folder, was sqlite3's "unable to open database file" traceback at start."""
+        path = self.feedback_db
+        if self.database_url is not None or path is None:
+            return self
+        if path.is_dir():
+            problem = "is a folder"
+        elif not path.parent.is_dir():
+            problem = f"is in {path.parent}, which is not a folder" if path.parent.exists() else \
+                f"is in {path.parent}, which does not exist"
+        else:
+            return self
+        raise SettingRefused(f"DOCBOT_FEEDBACK_DB {path} {problem}; expected the path of a SQLite file in a folder "
+                             "that exists (empty: DATA_DIR/feedback.sqlite3)")
 
     @property
     def database(self) -> Database:

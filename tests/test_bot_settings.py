@@ -279,6 +279,39 @@ def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: 
     assert "s3cretpw" not in str(refused_lock.value) and "DOCBOT_DATABASE_URL" in str(refused_lock.value)
 
 
+@pytest.mark.parametrize("where,problem", [("missing/f.sqlite3", "which does not exist"), (".", "is a folder"),
+                                           ("file.txt/f.sqlite3", "which is not a folder")])
+def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str, problem: str
+) -> None:
+    """It was sqlite3's "unable to open database file" traceback, naming neither the file nor the setting."""
+    import bot.__main__ as entry
+
+    (tmp_path / "file.txt").write_text("not a folder")
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "abc")
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", str(tmp_path / where))
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"docbot-discord: DOCBOT_FEEDBACK_DB {tmp_path / where} ") and problem in err, err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "data").exists()
+    clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://db.example/docbot")
+    assert BotSettings().database.dialect == "postgresql", "unused with a server: not checked"
+
+
+def test_the_feedback_file_is_checked_in_words_and_its_folder_made(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The default file is in the data directory, which a first start has not made yet: checking the database
+    before the index update was an "unable to open database file" traceback on a new deployment."""
+    from bot.database import Database, DatabaseUnavailable
+
+    clean_env.setenv("DOCBOT_DATA_DIR", str(tmp_path / "new-data"))
+    BotSettings().database.check()
+    assert (tmp_path / "new-data" / "feedback.sqlite3").is_file()
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(DatabaseUnavailable, match=f"cannot use the bot's database {tmp_path / 'taken'}: "):
+        Database(tmp_path / "taken").check()
+    assert Database(tmp_path / "taken").setting == "DOCBOT_FEEDBACK_DB"
+
+
 def test_urls_are_shown_with_their_password_masked() -> None:
     from embeddings.settings import masked_url
 
