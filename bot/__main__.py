@@ -20,6 +20,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from pydantic import ValidationError
 
@@ -126,12 +127,25 @@ def _prepare_and_run(settings: BotSettings) -> int:
         from embeddings.cli import chat
 
         return chat(engine)
+    return run_discord(settings, engine)
+
+
+def run_discord(settings: BotSettings, engine: Engine) -> int:
+    """Run the bot until it stops; what ends it (Ctrl-C, Discord out of reach, a refused token) is one line."""
     try:
         asyncio.run(run_bot(settings, engine))
     except KeyboardInterrupt:
         log.info("stopped")
     except DatabaseUnavailable as exc:  # the server went away meanwhile
         log.error("%s (%s)", exc, settings.database.setting)
+        return 1
+    except (aiohttp.ClientConnectorError, discord.GatewayNotFound) as exc:
+        # No network, no DNS, a proxy in the way: it was the resolver's words alone ("Name or service not
+        # known") and, at the default INFO, an 80-line traceback.
+        where = exc.host if isinstance(exc, aiohttp.ClientConnectorError) else "its gateway"
+        reason = (exc.os_error.strerror if isinstance(exc, aiohttp.ClientConnectorError) else None) or str(exc)
+        log.error("cannot reach Discord (%s): %s", where, reason)
+        log.debug("details of the error above", exc_info=exc)
         return 1
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
@@ -155,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"docbot-discord: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False)
+    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False,
+                         details=logging.DEBUG)
 
 
 if __name__ == "__main__":

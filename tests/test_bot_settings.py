@@ -347,3 +347,56 @@ def test_main_with_an_unreachable_database_says_so_in_one_line(
         f"cannot use the bot's database postgresql://127.0.0.1:{port}/docbot:"), errors
     assert "DOCBOT_DATABASE_URL" in errors[0] and "hunter2" not in caplog.text
     assert not any("index in" in r.getMessage() for r in caplog.records), "said before any index update"
+
+
+def test_discord_out_of_reach_is_one_line_with_the_details_at_debug(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No network was the resolver's words alone ("Name or service not known") and an 80-line traceback at
+    the bot's default level, INFO."""
+    import socket
+
+    import aiohttp
+
+    import bot.__main__ as entry
+
+    with socket.socket() as s:  # a port nothing listens on stands for a Discord that cannot be reached
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def unreachable(settings: BotSettings, engine: Any) -> None:
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"http://127.0.0.1:{port}/api/v10/users/@me")
+
+    clean_env.setattr(entry, "run_bot", unreachable)
+    caplog.set_level(logging.INFO)
+    assert entry.run_discord(BotSettings(), engine=None) == 1  # type: ignore[arg-type]
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.getMessage().partition(":")[0] for r in shown] == ["cannot reach Discord (127.0.0.1)"], shown
+    assert not any(r.exc_info for r in shown), "the traceback only at DEBUG"
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    assert entry.run_discord(BotSettings(), engine=None) == 1  # type: ignore[arg-type]
+    assert any(r.exc_info for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_the_bots_other_errors_keep_their_traceback_for_debug(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    restore_logging: Any,
+) -> None:
+    """run_reporting logged the traceback behind its one line at INFO: `docbot -v`'s level, but the bot's default."""
+    import bot.__main__ as entry
+
+    def disk_full(settings: BotSettings) -> int:
+        raise OSError(28, "No space left on device", "data/generations")
+
+    clean_env.setattr(entry, "_prepare_and_run", disk_full)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    assert capsys.readouterr().err == "docbot-discord: No space left on device: data/generations\n"
+    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.INFO)
+    caplog.clear()
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    assert entry.main([]) == 1
+    assert any(r.exc_info for r in caplog.records if r.levelno == logging.DEBUG)

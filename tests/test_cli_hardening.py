@@ -7,6 +7,7 @@ the message, the exit status, and that nothing was changed or created that shoul
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Engine, EngineSettings, Turn
+from embeddings import Engine, EngineSettings, Turn, cli
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
 from embeddings.errors import DataDirUnusable, SourceNotFound
@@ -240,6 +241,19 @@ def test_other_file_system_errors_are_one_line(index_copy: EngineSettings) -> No
     out = run("--data-dir", str(index_copy.data_dir), "index", str(index_copy.docs_dir))
     assert out.returncode == 1
     assert one_line(out.stderr) == f"docbot: cannot use the data directory {index_copy.data_dir}: Is a directory ({lock})"
+
+
+def test_docbot_v_shows_the_traceback_behind_a_file_system_error(monkeypatch: pytest.MonkeyPatch, capsys,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """`-v` (INFO) logs the traceback as well (README); the bot, which logs INFO by default, keeps it for DEBUG."""
+    def disk_full(args, settings) -> int:
+        raise OSError(28, "No space left on device", "data/generations")
+
+    monkeypatch.setattr(cli, "_command", disk_full)
+    caplog.set_level(logging.INFO)
+    assert cli.main(["-v", "stats"], settings=EngineSettings(_env_file=None)) == 1
+    assert capsys.readouterr().err == "docbot: No space left on device: data/generations\n"
+    assert [r.levelno for r in caplog.records if r.exc_info] == [logging.INFO]
 
 
 # ---------------------------------------------------------------------- model
