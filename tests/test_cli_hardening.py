@@ -465,6 +465,27 @@ def test_an_empty_path_or_target_is_refused(index_copy: EngineSettings, args: tu
     assert snapshot(index_copy.data_dir) == before
 
 
+def test_paths_that_give_no_readable_document_are_refused_and_never_sources(index_copy: EngineSettings,
+                                                                             tmp_path: Path) -> None:
+    """``docbot index junk.docx`` said "skipped", exited 0 and recorded junk.docx as a source of 0 documents."""
+    junk = tmp_path / "junk.docx"
+    junk.write_bytes(b"PK not really a zip package")
+    before = snapshot(index_copy.data_dir)
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(junk), "--no-progress")
+    assert out.returncode == 1 and out.stdout == ""
+    line = one_line(out.stderr)
+    assert line.startswith("docbot: nothing readable to index: ") and "junk.docx" in line and "nothing was changed" in line
+    assert snapshot(index_copy.data_dir) == before
+    sources = run("--data-dir", str(index_copy.data_dir), "sources", "--json")
+    assert "junk.docx" not in sources.stdout and sources.returncode == 0
+    assert run("--data-dir", str(index_copy.data_dir), "ask", "What closed Catania airport?").returncode == 0
+    # With a readable document beside it, the junk is skipped as before and the rest indexed.
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "ferry.md").write_text("# Ferry\n\nThe ferry to Stromboli leaves at dawn.\n")
+    mixed = run("--data-dir", str(index_copy.data_dir), "index", str(junk), str(tmp_path / "more"), "--no-progress")
+    assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+
+
 def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
     before = snapshot(index_copy.data_dir)
     out = run("--data-dir", str(index_copy.data_dir), "index", "/dev/null")
