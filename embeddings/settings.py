@@ -297,6 +297,25 @@ class EngineSettings(BaseSettings):
             raise SettingRefused(expected if problem == NOT_POSTGRES else f"{problem}; {expected}")
         return value
 
+    @field_validator("milvus_uri")
+    @classmethod
+    def _milvus_address(cls, value: str | None) -> str | None:
+        """A Milvus Lite file ending in ``.db`` or a server's URI: the two pymilvus tells apart. Anything else
+        was refused by pymilvus only at the first `index`, which had made the lock and the folder by then."""
+        if value is None or not value.strip():
+            return None
+        scheme, slashes, _ = value.partition("://")
+        if value.startswith("unix:") or (slashes and scheme.lower() in ("http", "https", "tcp")):
+            return value
+        if slashes:
+            problem = f"{scheme}:// is not a scheme Milvus serves"
+        elif not value.endswith(".db"):
+            problem = "a Milvus Lite file's name must end in .db"
+        else:
+            return value
+        raise SettingRefused(f"{problem}; expected a Milvus Lite file (a path ending in .db) or a server's "
+                             "URI, http://host:19530 (https://, tcp://, unix: too)")
+
     @model_validator(mode="after")
     def _eight_bit_lists_keep_ivf(self) -> "EngineSettings":
         """``ivf_encoding=sq8`` without ``dense_index`` keeps IVF: 8-bit lists were chosen for their memory
@@ -384,7 +403,9 @@ def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[st
             continue
         secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
         setting = f"{prefix}{name.upper()}"
-        shown = f"{setting} is not valid" if secret else f"{setting}: {_shorten(repr(error.get('input')))} is not valid"
+        value = error.get("input")
+        value = masked_url(value) if isinstance(value, str) else value  # a URI may hold user:password@
+        shown = f"{setting} is not valid" if secret else f"{setting}: {_shorten(repr(value))} is not valid"
         if own_words:  # "its port ... is not a whole number; expected a PostgreSQL URL, ..."
             lines[name] = f"{shown}{'; ' if words.startswith('expected') else ': '}{words}"
             continue

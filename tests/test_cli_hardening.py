@@ -165,6 +165,21 @@ def test_bad_environment_values_cli(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("command", ["index", "stats"])
+def test_a_milvus_uri_pymilvus_would_refuse_is_refused_first(tmp_path: Path, command: str) -> None:
+    """A Milvus Lite path not ending in .db: `stats` said "no index", then `index` failed on pymilvus's
+    message (cut off) with exit 1, and left reindex.lock and an empty folder behind."""
+    out = run(command, cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "x/x.file"})
+    assert out.returncode == 2 and out.stdout == ""
+    assert one_line(out.stderr) == (
+        "docbot: DOCBOT_MILVUS_URI: 'x/x.file' is not valid: a Milvus Lite file's name must end "
+        "in .db; expected a Milvus Lite file (a path ending in .db) or a server's URI, http://host:19530 (https://, "
+        "tcp://, unix: too)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing made"
+    server = run(command, cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "htp://root:s3cret@h:19530"})
+    assert server.returncode == 2 and "'htp://root:***@h:19530' is not valid: htp:// is not a scheme" in one_line(server.stderr)
+
+
 def test_bad_environment_values_bot(tmp_path: Path) -> None:
     out = run(module="bot", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16",
                                                "DOCBOT_GUILD_IDS": "abc", "DOCBOT_COOLDOWN_SECONDS": "0"})
