@@ -476,8 +476,8 @@ class MilvusStore:
             try:
                 gen = MilvusGeneration(self, name)
                 vocabulary = gen.read_vocabulary()
-                checked = (f"{gen.documents:,} documents and {gen.size:,} passages in Milvus"
-                           + (f" and {len(vocabulary):,} BM25 terms" if vocabulary is not None else "")
+                checked = (f"{_counted(gen.documents, 'document')} and {_counted(gen.size, 'passage')} in Milvus"
+                           + (f" and {_counted(len(vocabulary), 'BM25 term')}" if vocabulary is not None else "")
                            + ", as its manifest says")
             except (IndexDamaged, IndexNotFound) as exc:
                 problem = str(exc)
@@ -507,6 +507,11 @@ def _advisory_lock(url: str, key: str) -> Iterator[None]:
             con.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
     finally:
         con.close()
+
+
+def _counted(count: int, word: str) -> str:
+    """``1 document``, ``1,342 documents``: `stats --verify` said "intact: 1 documents"."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _first_line(exc: BaseException) -> str:
