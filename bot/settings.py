@@ -130,6 +130,9 @@ class BotSettings(EngineSettings):
             for part in value.replace(",", " ").split():
                 low, dash, high = part.partition("-")
                 if dash and low.isdigit() and high.isdigit():
+                    if int(low) > int(high):  # `3-1` ran no shard, and an empty list means all of them
+                        raise SettingRefused(f"the range {part} runs backwards; expected shards as 0,1 or a range "
+                                             f"low-high ({high}-{low})")
                     shards += [str(i) for i in range(int(low), int(high) + 1)]
                 else:
                     shards.append(part)

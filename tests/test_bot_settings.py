@@ -203,7 +203,9 @@ def test_a_process_runs_a_range_of_shards(clean_env: pytest.MonkeyPatch, raw: st
 
 
 @pytest.mark.parametrize("count,ids,message", [("", "0-1", "needs DOCBOT_SHARD_COUNT"), ("2", "1-2", "outside 0..1"),
-                                               ("2", "1,1", "twice"), ("0", "", "shard_count")])
+                                               ("2", "1,1", "twice"), ("0", "", "shard_count"),
+                                               ("2", "3-1", "the range 3-1 runs backwards"),  # was: all shards
+                                               ("8", "0-1,5-2", "the range 5-2 runs backwards")])  # was: [0, 1]
 def test_shards_that_cannot_be_run_are_refused(clean_env: pytest.MonkeyPatch, count: str, ids: str, message: str) -> None:
     clean_env.setenv("DOCBOT_SHARD_COUNT", count)
     clean_env.setenv("DOCBOT_SHARD_IDS", ids)
