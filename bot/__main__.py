@@ -49,7 +49,7 @@ def configure_logging(level: str) -> None:
     At ``DOCBOT_LOG_LEVEL=DEBUG`` the loggers in ``SECRET_LOGGERS`` stay at INFO: their warnings (rate
     limits, reconnects) still show, their payload dumps do not.
     """
-    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    numeric = logging.getLevelNamesMapping()[level.upper()]  # one of BotSettings.log_level's names
     discord.utils.setup_logging(level=numeric, root=True)
     for name in SECRET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))

@@ -106,7 +106,11 @@ class BotSettings(EngineSettings):
         description="The shards this process runs, as `0,1` or a range `0-3` (each below DOCBOT_SHARD_COUNT). "
         "Empty: all of them.",
     )
-    log_level: str = Field("INFO", description="Logging level for the bot and the engine.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO",
+        description="Logging level of docbot-discord (the bot and the engine it runs), in any case. The docbot "
+        "command does not read it: it logs warnings, and INFO with -v.",
+    )
 
     @field_validator("guild_ids", "answer_channels", "admin_role_ids", "admin_user_ids", mode="before")
     @classmethod
@@ -120,6 +124,13 @@ class BotSettings(EngineSettings):
         if text.startswith("["):
             return json.loads(text)
         return [part for part in text.replace(",", " ").split() if part]
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: Any) -> Any:
+        """``debug`` is DEBUG, as logging's own names are read; an unknown level (``LOUD``) is refused, where it
+        used to mean INFO without a word."""
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("shard_ids", mode="before")
     @classmethod

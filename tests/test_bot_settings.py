@@ -87,6 +87,19 @@ def test_out_of_range_values_are_refused(clean_env: pytest.MonkeyPatch, name: st
         BotSettings()
 
 
+def test_the_log_level_is_one_of_loggings_in_any_case(clean_env: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """DOCBOT_LOG_LEVEL=LOUD was taken without a word and meant INFO."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "debug")
+    assert BotSettings().log_level == "DEBUG"
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "LOUD")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == ("docbot-discord: DOCBOT_LOG_LEVEL: 'LOUD' is not valid; expected one of "
+                                       "DEBUG, INFO, WARNING, ERROR, CRITICAL\n")
+
+
 def test_token_is_secret(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("DOCBOT_DISCORD_TOKEN", "MTIz.secret-token-value")
     s = BotSettings()
