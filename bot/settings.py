@@ -17,13 +17,16 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from bot.database import Database
 from embeddings.settings import EngineSettings, SettingRefused
 
-IdList = Annotated[list[int], NoDecode]
+#: Discord ids (servers, channels, roles, users): snowflakes, never 0 or below (-5 was taken as an id).
+IdList = Annotated[list[PositiveInt], NoDecode]
+#: Shard numbers, from 0 (``_shards_fit`` checks them against DOCBOT_SHARD_COUNT).
+ShardList = Annotated[list[int], NoDecode]
 
 MIB = 1024 * 1024
 
@@ -101,7 +104,7 @@ class BotSettings(EngineSettings):
         description="Shards of the whole deployment, over all its processes (each process runs DOCBOT_SHARD_IDS). "
         "Empty: one process that runs as many shards as Discord recommends.",
     )
-    shard_ids: IdList = Field(
+    shard_ids: ShardList = Field(
         [],
         description="The shards this process runs, as `0,1` or a range `0-3` (each below DOCBOT_SHARD_COUNT). "
         "Empty: all of them.",

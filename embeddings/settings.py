@@ -11,8 +11,9 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import annotated_types
@@ -336,11 +337,11 @@ class EngineSettings(BaseSettings):
 
 
 # ---------------------------------------------------------------------- reporting bad values
-def _bounds(field: FieldInfo) -> str:
-    """A field's numeric limits in words: " from 16 to 512", " of at least 1", " greater than 0"."""
+def _bounds(rules: Iterable[Any]) -> str:
+    """Numeric limits (a field's metadata) in words: " from 16 to 512", " of at least 1", " greater than 0"."""
     low = high = None
     strict_low = strict_high = False
-    for rule in field.metadata:
+    for rule in rules:
         if isinstance(rule, annotated_types.Ge):
             low = rule.ge
         elif isinstance(rule, annotated_types.Gt):
@@ -372,11 +373,13 @@ def accepted_values(field: FieldInfo) -> str:
     if kind is bool:
         return "true or false"
     if kind is int:
-        return "a whole number" + _bounds(field)
+        return "a whole number" + _bounds(field.metadata)
     if kind is float:
-        return "a number" + _bounds(field)
+        return "a number" + _bounds(field.metadata)
     if typing.get_origin(kind) is list:
-        return "whole numbers separated by commas (123, 456)"
+        item = (typing.get_args(kind) or (int,))[0]  # list[PositiveInt]: Annotated[int, Gt(0)]
+        limits = _bounds(typing.get_args(item)[1:]) if typing.get_origin(item) is Annotated else ""
+        return f"whole numbers{limits} separated by commas (123, 456)"
     if kind is Path:
         return "a path"
     return "text"

@@ -79,6 +79,21 @@ def test_bad_ids_are_refused_clearly(clean_env: pytest.MonkeyPatch) -> None:
         BotSettings()
 
 
+@pytest.mark.parametrize("field", ID_FIELDS)
+def test_ids_are_positive(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], field: str) -> None:
+    """Discord ids are snowflakes: ``-5, 0`` was taken as [-5, 0]. Shard numbers still start at 0."""
+    import bot.__main__ as entry
+
+    clean_env.setenv(f"DOCBOT_{field.upper()}", "-5, 0")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == (f"docbot-discord: DOCBOT_{field.upper()}: '-5' is not valid; expected whole "
+                                       "numbers greater than 0 separated by commas (123, 456)\n")
+    clean_env.delenv(f"DOCBOT_{field.upper()}")
+    clean_env.setenv("DOCBOT_SHARD_COUNT", "2")
+    clean_env.setenv("DOCBOT_SHARD_IDS", "0")
+    assert BotSettings().shard_ids == [0]
+
+
 @pytest.mark.parametrize("name,value", [("DOCBOT_COOLDOWN_QUESTIONS", "-1"), ("DOCBOT_COOLDOWN_SECONDS", "0"),
                                         ("DOCBOT_MAX_ATTACHMENT_BYTES", "0"), ("DOCBOT_SOURCES_PAGE_SIZE", "26")])
 def test_out_of_range_values_are_refused(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:

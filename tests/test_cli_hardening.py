@@ -187,7 +187,8 @@ def test_bad_environment_values_bot(tmp_path: Path) -> None:
     assert out.stderr.splitlines() == [
         "docbot-discord: DOCBOT_CHUNK_TOKENS: 'abc' is not valid; expected a whole number from 16 to 512",
         "docbot-discord: DOCBOT_EMBED_PRECISION: 'fp16' is not valid; expected one of auto, fp32, bf16",
-        "docbot-discord: DOCBOT_GUILD_IDS: 'abc' is not valid; expected whole numbers separated by commas (123, 456)",
+        "docbot-discord: DOCBOT_GUILD_IDS: 'abc' is not valid; expected whole numbers greater than 0 separated by "
+        "commas (123, 456)",
         "docbot-discord: DOCBOT_COOLDOWN_SECONDS: '0' is not valid; expected a number greater than 0",
     ]
     assert not (tmp_path / "data").exists()
@@ -705,7 +706,7 @@ def test_history_may_be_none_or_a_generator(engine: Engine) -> None:
 
 def test_setting_errors_keep_the_fields_own_rule(tmp_path: Path) -> None:
     out = run(module="bot", cwd=tmp_path, env={"DOCBOT_GUILD_IDS": "[1, 2", "DOCBOT_DISCORD_TOKEN": "x"})
-    assert out.returncode == 2 and "expected whole numbers separated by commas" in out.stderr, out.stderr
+    assert out.returncode == 2 and "expected whole numbers greater than 0 separated by commas" in out.stderr, out.stderr
 
 
 def test_an_upload_in_the_published_index_stays_when_a_later_step_fails(index_copy: EngineSettings,
