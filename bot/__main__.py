@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
-from embeddings.cli import (check_data_dir, check_model, index_with_progress, package_version, run_reporting,
-                           settings_file_error)
+from embeddings.cli import (check_data_dir, check_model, forget_new_data_dir, index_with_progress, package_version,
+                           run_reporting, settings_file_error)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
 from embeddings.settings import describe_invalid
 
@@ -109,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _prepare_and_run(settings: BotSettings) -> int:
+    """:func:`_prepare_and_run_in`, leaving no data directory behind that holds nothing but the re-index lock
+    (nothing to index in a new folder), as ``docbot`` does."""
+    creates = not settings.data_dir.exists()
+    try:
+        return _prepare_and_run_in(settings)
+    finally:
+        if creates:
+            forget_new_data_dir(settings.data_dir)
+
+
+def _prepare_and_run_in(settings: BotSettings) -> int:
     from embeddings import Engine
 
     engine = Engine(settings)
@@ -123,6 +134,10 @@ def _prepare_and_run(settings: BotSettings) -> int:
     check_model(engine, indexing=True)
     update_index(engine, settings)
     if not has_token:
+        if not engine.is_loaded:  # nothing was indexed (said above): the chat would have nothing to answer from
+            log.error("no DOCBOT_DISCORD_TOKEN is set and there is no index for the terminal chat: name what to "
+                      "index with `docbot index PATH`, or set DOCBOT_DOCS_DIR to a folder of documents")
+            return 1
         log.warning("no DOCBOT_DISCORD_TOKEN is set: starting the terminal chat instead of the Discord bot")
         from embeddings.cli import chat
 

@@ -549,13 +549,13 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
         return _run(args, settings)
     except BaseException:
         if creates:
-            _forget_new_data_dir(settings.data_dir)
+            forget_new_data_dir(settings.data_dir)
         raise
 
 
-def _forget_new_data_dir(data_dir: Path) -> None:
-    """Remove the data directory a failed ``index`` or ``remove`` created when it holds nothing but the
-    change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
+def forget_new_data_dir(data_dir: Path) -> None:
+    """Remove the data directory a failed ``index`` or ``remove`` (or a bot with nothing to index) created
+    when it holds nothing but the change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
     try:
         if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
             (data_dir / "reindex.lock").unlink(missing_ok=True)

@@ -170,6 +170,22 @@ def test_main_without_token_opens_the_terminal_chat(
         "an up-to-date index is not re-embedded"
 
 
+def test_main_with_nothing_to_index_says_what_to_do_and_leaves_no_data_dir(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    restore_logging: Any,
+) -> None:
+    """In an empty folder it left ./data (the re-index lock alone) behind, which `docbot` removes, and advised
+    "run `docbot index` (or `make run`)": the first fails the same way, the second is this very start."""
+    import bot.__main__ as entry
+
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    assert not (tmp_path / "data").exists()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "`docbot index PATH`" in errors[0] and "DOCBOT_DOCS_DIR" in errors[0], errors
+    assert "make run" not in caplog.text + capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_main_with_token_indexes_new_documents_then_starts_the_bot(
     clean_env: pytest.MonkeyPatch, bot_dirs: Any, caplog: pytest.LogCaptureFixture, restore_logging: Any
