@@ -20,13 +20,14 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from pydantic import ValidationError
 
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
-from embeddings.cli import (check_data_dir, check_model, index_with_progress, package_version, run_reporting,
-                           settings_file_error)
+from embeddings.cli import (check_data_dir, check_model, forget_new_data_dir, index_with_progress, package_version,
+                           run_reporting, settings_file_error)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
 from embeddings.settings import describe_invalid
 
@@ -48,7 +49,7 @@ def configure_logging(level: str) -> None:
     At ``DOCBOT_LOG_LEVEL=DEBUG`` the loggers in ``SECRET_LOGGERS`` stay at INFO: their warnings (rate
     limits, reconnects) still show, their payload dumps do not.
     """
-    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    numeric = logging.getLevelNamesMapping()[level.upper()]  # one of BotSettings.log_level's names
     discord.utils.setup_logging(level=numeric, root=True)
     for name in SECRET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
@@ -108,6 +109,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _prepare_and_run(settings: BotSettings) -> int:
+    """:func:`_prepare_and_run_in`, leaving no data directory behind that holds nothing but the re-index lock
+    (nothing to index in a new folder), as ``docbot`` does."""
+    creates = not settings.data_dir.exists()
+    try:
+        return _prepare_and_run_in(settings)
+    finally:
+        if creates:
+            forget_new_data_dir(settings.data_dir)
+
+
+def _prepare_and_run_in(settings: BotSettings) -> int:
     from embeddings import Engine
 
     engine = Engine(settings)
@@ -117,21 +129,38 @@ def _prepare_and_run(settings: BotSettings) -> int:
         try:  # before an index update that may take minutes: a wrong database URL is said at once
             settings.database.check()
         except DatabaseUnavailable as exc:
-            log.error("%s (DOCBOT_DATABASE_URL)", exc)
+            log.error("%s (%s)", exc, settings.database.setting)
             return 1
     check_model(engine, indexing=True)
     update_index(engine, settings)
     if not has_token:
+        if not engine.is_loaded:  # nothing was indexed (said above): the chat would have nothing to answer from
+            log.error("no DOCBOT_DISCORD_TOKEN is set and there is no index for the terminal chat: name what to "
+                      "index with `docbot index PATH`, or set DOCBOT_DOCS_DIR to a folder of documents")
+            return 1
         log.warning("no DOCBOT_DISCORD_TOKEN is set: starting the terminal chat instead of the Discord bot")
         from embeddings.cli import chat
 
         return chat(engine)
+    return run_discord(settings, engine)
+
+
+def run_discord(settings: BotSettings, engine: Engine) -> int:
+    """Run the bot until it stops; what ends it (Ctrl-C, Discord out of reach, a refused token) is one line."""
     try:
         asyncio.run(run_bot(settings, engine))
     except KeyboardInterrupt:
         log.info("stopped")
     except DatabaseUnavailable as exc:  # the server went away meanwhile
-        log.error("%s (DOCBOT_DATABASE_URL)", exc)
+        log.error("%s (%s)", exc, settings.database.setting)
+        return 1
+    except (aiohttp.ClientConnectorError, discord.GatewayNotFound) as exc:
+        # No network, no DNS, a proxy in the way: it was the resolver's words alone ("Name or service not
+        # known") and, at the default INFO, an 80-line traceback.
+        where = exc.host if isinstance(exc, aiohttp.ClientConnectorError) else "its gateway"
+        reason = (exc.os_error.strerror if isinstance(exc, aiohttp.ClientConnectorError) else None) or str(exc)
+        log.error("cannot reach Discord (%s): %s", where, reason)
+        log.debug("details of the error above", exc_info=exc)
         return 1
     except discord.LoginFailure:
         log.error("Discord refused the token (DOCBOT_DISCORD_TOKEN): check it in the developer portal")
@@ -155,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"docbot-discord: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False)
+    return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False,
+                         details=logging.DEBUG)
 
 
 if __name__ == "__main__":

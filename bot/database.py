@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from embeddings.settings import is_postgres_url
+from embeddings.settings import is_postgres_url, without_password
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,9 @@ def _pool(url: str, shown: str) -> Any:
 
             try:
                 psycopg.connect(url, connect_timeout=10).close()
-            except psycopg.OperationalError as exc:
-                reason = " ".join(str(exc).split())
-                raise DatabaseUnavailable(f"cannot use the bot's database {shown}: {reason}") from exc
+            except psycopg.Error as exc:  # OperationalError: away or refused; ProgrammingError: a URL libpq cannot read
+                reason = without_password(" ".join(str(exc).split()), url)
+                raise DatabaseUnavailable(f"cannot use the bot's database {shown}: {reason}") from None
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True, name="docbot",
                                   kwargs={"autocommit": True, "connect_timeout": 10},
                                   check=ConnectionPool.check_connection)  # a server restart is survived
@@ -177,12 +177,30 @@ class Database:
             return str(self.path)
         parts = urlsplit(self.url or "")
         host = parts.hostname or "localhost"
-        return f"postgresql://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # not a number: the settings refuse it, but a Database can be made from any text
+            port = ""
+        return without_password(f"postgresql://{host}{port}{parts.path}", self.url or "")  # a mistyped URL's path
+
+    @property
+    def setting(self) -> str:
+        """The setting that chose this database, for the messages that refuse it."""
+        return "DOCBOT_DATABASE_URL" if self.dialect == "postgresql" else "DOCBOT_FEEDBACK_DB"
 
     def check(self) -> None:
-        """Reach the database once (raises :class:`DatabaseUnavailable` for a server that is away)."""
-        with self.connect() as conn:
-            conn.execute("SELECT 1").fetchone()
+        """Reach the database once, before the bot's start does any work: :class:`DatabaseUnavailable` for a
+        server that is away, or a SQLite file that cannot be opened (a folder, a read-only place), which
+        was sqlite3's "unable to open database file" traceback naming neither the file nor the setting.
+        The SQLite file's folder is made, as the index's is (the default is DATA_DIR/feedback.sqlite3)."""
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as conn:
+                conn.execute("SELECT 1").fetchone()
+        except (sqlite3.Error, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DatabaseUnavailable(f"cannot use the bot's database {self.describe()}: {reason}") from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

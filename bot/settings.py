@@ -17,13 +17,16 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from bot.database import Database
-from embeddings.settings import EngineSettings
+from embeddings.settings import EngineSettings, SettingRefused
 
-IdList = Annotated[list[int], NoDecode]
+#: Discord ids (servers, channels, roles, users): snowflakes, never 0 or below (-5 was taken as an id).
+IdList = Annotated[list[PositiveInt], NoDecode]
+#: Shard numbers, from 0 (``_shards_fit`` checks them against DOCBOT_SHARD_COUNT).
+ShardList = Annotated[list[int], NoDecode]
 
 MIB = 1024 * 1024
 
@@ -101,12 +104,16 @@ class BotSettings(EngineSettings):
         description="Shards of the whole deployment, over all its processes (each process runs DOCBOT_SHARD_IDS). "
         "Empty: one process that runs as many shards as Discord recommends.",
     )
-    shard_ids: IdList = Field(
+    shard_ids: ShardList = Field(
         [],
         description="The shards this process runs, as `0,1` or a range `0-3` (each below DOCBOT_SHARD_COUNT). "
         "Empty: all of them.",
     )
-    log_level: str = Field("INFO", description="Logging level for the bot and the engine.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO",
+        description="Logging level of docbot-discord (the bot and the engine it runs), in any case. The docbot "
+        "command does not read it: it logs warnings, and INFO with -v.",
+    )
 
     @field_validator("guild_ids", "answer_channels", "admin_role_ids", "admin_user_ids", mode="before")
     @classmethod
@@ -121,6 +128,13 @@ class BotSettings(EngineSettings):
             return json.loads(text)
         return [part for part in text.replace(",", " ").split() if part]
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: Any) -> Any:
+        """``debug`` is DEBUG, as logging's own names are read; an unknown level (``LOUD``) is refused, where it
+        used to mean INFO without a word."""
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("shard_ids", mode="before")
     @classmethod
     def _shard_ranges(cls, value: Any) -> Any:
@@ -130,6 +144,9 @@ class BotSettings(EngineSettings):
             for part in value.replace(",", " ").split():
                 low, dash, high = part.partition("-")
                 if dash and low.isdigit() and high.isdigit():
+                    if int(low) > int(high):  # `3-1` ran no shard, and an empty list means all of them
+                        raise SettingRefused(f"the range {part} runs backwards; expected shards as 0,1 or a range "
+                                             f"low-high ({high}-{low})")
                     shards += [str(i) for i in range(int(low), int(high) + 1)]
                 else:
                     shards.append(part)
@@ -148,6 +165,23 @@ class BotSettings(EngineSettings):
             if len(set(self.shard_ids)) != len(self.shard_ids):
                 raise ValueError("DOCBOT_SHARD_IDS lists a shard twice")
         return self
+
+    @model_validator(mode="after")
+    def _feedback_file(self) -> BotSettings:
+        """DOCBOT_FEEDBACK_DB names a file in a folder that exists (unless DOCBOT_DATABASE_URL makes it unused):
+        a folder, or a mistyped folder, was sqlite3's "unable to open database file" traceback at start."""
+        path = self.feedback_db
+        if self.database_url is not None or path is None:
+            return self
+        if path.is_dir():
+            problem = "is a folder"
+        elif not path.parent.is_dir():
+            problem = f"is in {path.parent}, which is not a folder" if path.parent.exists() else \
+                f"is in {path.parent}, which does not exist"
+        else:
+            return self
+        raise SettingRefused(f"DOCBOT_FEEDBACK_DB {path} {problem}; expected the path of a SQLite file in a folder "
+                             "that exists (empty: DATA_DIR/feedback.sqlite3)")
 
     @property
     def database(self) -> Database:

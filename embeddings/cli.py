@@ -502,13 +502,17 @@ def _interrupted(prog: str, exc: BaseException) -> int:
     return 130
 
 
-def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool = True) -> int:
+def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool = True,
+                  details: int = logging.INFO) -> int:
     """Run a command's body; everyday failures become one line on stderr and a conventional status.
 
     Shared by ``docbot`` and the bot's entry point (``python -m bot``) so Ctrl-C, a closed pipe
     (``docbot sources | head``) and engine or file-system errors end the same way in both.
     ``count_interrupts`` wraps Python's Ctrl-C handler to tell an import that Ctrl-C broke from a
     broken install; the bot leaves it to ``asyncio.run``, which installs its own only over Python's.
+    ``details`` is the level the traceback behind a file-system error is logged at: INFO for ``docbot``,
+    whose -v shows INFO; DEBUG for the bot, which logs INFO by default and would follow its one line with
+    the traceback.
     """
     interrupts = [0]
     try:
@@ -533,7 +537,7 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
         return 1
     except OSError as exc:
         print(f"{prog}: {_os_error(exc)}", file=sys.stderr)
-        log.info("details of the error above", exc_info=exc)
+        log.log(details, "details of the error above", exc_info=exc)
         return 1
 
 
@@ -545,13 +549,13 @@ def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
         return _run(args, settings)
     except BaseException:
         if creates:
-            _forget_new_data_dir(settings.data_dir)
+            forget_new_data_dir(settings.data_dir)
         raise
 
 
-def _forget_new_data_dir(data_dir: Path) -> None:
-    """Remove the data directory a failed ``index`` or ``remove`` created when it holds nothing but the
-    change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
+def forget_new_data_dir(data_dir: Path) -> None:
+    """Remove the data directory a failed ``index`` or ``remove`` (or a bot with nothing to index) created
+    when it holds nothing but the change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
     try:
         if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
             (data_dir / "reindex.lock").unlink(missing_ok=True)

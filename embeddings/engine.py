@@ -57,6 +57,11 @@ def _position(gen: Generation, doc_id: str) -> int:
     return pos
 
 
+def _no_chunk(doc_id: str, chunks: int, chunk: str) -> SourceNotFound:
+    """A ref to a document that is indexed and a chunk it does not have (``DOC#99``, ``DOC#-1``, ``DOC#x``)."""
+    return SourceNotFound(f"{doc_id!r} has chunks 0 to {chunks - 1}; there is no chunk {chunk!r}")
+
+
 def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, until: date | None) -> None:
     """InvalidRequest, saying what dates there are, when no document (of ``positions``, when given) is
     dated within [since, until]: "not covered" would wrongly say the documents hold no answer."""
@@ -679,7 +684,12 @@ class Engine:
         """
         gen = self._generation()
         if not isinstance(ref, ChunkRef):
-            ref = ChunkRef.parse(ref, gen)
+            typed, ref = ref, ChunkRef.parse(ref, gen)
+            head, hash_, tail = typed.strip().rpartition("#")
+            if ref.doc_id not in gen and hash_ and head in gen:
+                # DOC#-1, DOC#x: a document that exists, a chunk that does not. "no document 'DOC#-1'" sent
+                # the user looking for the document, as DOC#99 ("there is no chunk '99'") did not.
+                raise _no_chunk(head, len(gen.doc_chunks(_position(gen, head))), tail)
         pos = _position(gen, ref.doc_id)
         text = gen.doc_text(pos)
         views = [ChunkView(chunk=c.ord, start=c.start, end=c.end, text=text[c.start : c.end],
@@ -689,7 +699,7 @@ class Engine:
         if ref.chunk is None:
             return SourceView(document=document, text=text, chunks=views)
         if not 0 <= ref.chunk < n:
-            raise SourceNotFound(f"{ref.doc_id!r} has chunks 0 to {n - 1}; there is no chunk '{ref.chunk}'")
+            raise _no_chunk(ref.doc_id, n, str(ref.chunk))
         focus = ref.chunk
         lo, hi = max(0, focus - context), min(n - 1, focus + context)
         return SourceView(

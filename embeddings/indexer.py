@@ -93,6 +93,23 @@ def _section_starts(text: str) -> list[int]:
     return starts
 
 
+def _refuse_unreadable_paths(plan: Plan, docs: list[Document], report: IndexReport) -> None:
+    """Refuse a change whose named paths (``docbot index PATH``) gave no document, because files failed to read.
+
+    ``docbot index junk.docx`` said "skipped" and exited 0, and recorded junk.docx as a source of 0
+    documents. Nothing is published: the index stays as it was, without those sources. A folder named
+    that holds no document (empty, or what its walk passed over: a symbolic link, a hidden name) is
+    still recorded, as before: documents may be put in it later.
+    """
+    unread = report.skipped[len(plan.skipped):]  # after the walk's own skips: the files that failed to read
+    if not plan.named or not unread:
+        return
+    if any(plan.table.members[d.doc_id][0] in plan.named for d in docs if d.doc_id in plan.table.members):
+        return
+    reasons = "; ".join(unread[:3]) + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
+    raise DocumentRejected(f"nothing readable to index: {reasons}; nothing was changed")
+
+
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
@@ -145,6 +162,7 @@ class Indexer:
             previous.manifest.check_model(settings.model)
         report = IndexReport(skipped=list(plan.skipped), notes=list(plan.notes))
         docs = self._read(plan, previous, report, emit)
+        _refuse_unreadable_paths(plan, docs, report)
         to_embed = self._classify(docs, previous, report)
         sources = plan.table.restricted(d.doc_id for d in docs)
         total = len(docs)

@@ -63,7 +63,7 @@ from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
 from .retrieval import Filters
-from .settings import EngineSettings
+from .settings import EngineSettings, masked_url, without_password
 from .sources import SourceEntry, SourceTable
 from .store import (
     BuildSettings,
@@ -117,8 +117,12 @@ def _pymilvus() -> Any:
         import pymilvus
     except ImportError:
         raise StoreUnavailable(
-            "DOCBOT_STORE=milvus needs pymilvus and milvus-lite: pip install 'docbot[milvus]'"
+            "DOCBOT_STORE=milvus needs pymilvus and milvus-lite: pip install -e '.[milvus]' in docbot's checkout"
         ) from None
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # pymilvus logs every failed call at ERROR with its traceback, through a handler of its own (~20
+        # lines for a missing database) before the error reaches us; we say it in one line.
+        logging.getLogger("pymilvus.decorators").setLevel(logging.CRITICAL)
     return pymilvus
 
 
@@ -160,7 +164,7 @@ class MilvusStore:
         self.uri = settings.milvus_address
         self.alias = settings.milvus_collection
         self.lite = "://" not in self.uri
-        self.location = f"milvus:{self.uri} (alias {self.alias})"
+        self.location = f"milvus:{masked_url(self.uri)} (alias {self.alias})"
         self._client: Any = None
         self._connecting = threading.Lock()
         self._warned_lock = False
@@ -184,8 +188,17 @@ class MilvusStore:
                             uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30,
                             grpc_options=_GRPC_OPTIONS)
                     except Exception as exc:
-                        raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
+                        raise self._unavailable(exc) from exc
         return self._client
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        """What a failed call says: Milvus out of reach, or (reached) no database of DOCBOT_MILVUS_DB's name."""
+        text = str(exc).lower()
+        if self.settings.milvus_db and "database" in text and ("not exist" in text or "not found" in text):
+            return StoreUnavailable(
+                f"Milvus at {masked_url(self.uri)} has no database {self.settings.milvus_db!r} (DOCBOT_MILVUS_DB): "
+                "create it there, or leave DOCBOT_MILVUS_DB empty for the server's default database")
+        return StoreUnavailable(f"cannot reach Milvus at {masked_url(self.uri)}: {_first_line(exc)}")
 
     def close(self) -> None:
         if self._client is not None:
@@ -214,8 +227,8 @@ class MilvusStore:
             if self.alias not in client.list_aliases().get("aliases", []):
                 return None
             target = client.describe_alias(self.alias)["collection_name"]
-        except _pymilvus().MilvusException as exc:  # the server went away since connecting
-            raise StoreUnavailable(f"cannot reach Milvus at {self.uri}: {_first_line(exc)}") from exc
+        except _pymilvus().MilvusException as exc:  # the server went away since connecting, or has no such database
+            raise self._unavailable(exc) from exc
         return target.removesuffix("_docs")
 
     def generations(self) -> list[str]:
@@ -463,8 +476,8 @@ class MilvusStore:
             try:
                 gen = MilvusGeneration(self, name)
                 vocabulary = gen.read_vocabulary()
-                checked = (f"{gen.documents:,} documents and {gen.size:,} passages in Milvus"
-                           + (f" and {len(vocabulary):,} BM25 terms" if vocabulary is not None else "")
+                checked = (f"{_counted(gen.documents, 'document')} and {_counted(gen.size, 'passage')} in Milvus"
+                           + (f" and {_counted(len(vocabulary), 'BM25 term')}" if vocabulary is not None else "")
                            + ", as its manifest says")
             except (IndexDamaged, IndexNotFound) as exc:
                 problem = str(exc)
@@ -480,8 +493,10 @@ def _advisory_lock(url: str, key: str) -> Iterator[None]:
 
     try:
         con = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise StoreUnavailable(f"cannot reach the database for the re-index lock: {_first_line(exc)}") from exc
+    except psycopg.Error as exc:  # its words may quote the URL, password and all (without_password)
+        reason = without_password(_first_line(exc), url)
+        raise StoreUnavailable(f"cannot reach the database for the re-index lock (DOCBOT_DATABASE_URL): {reason}"
+                               ) from None
     try:
         got = con.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
         if not (got and got[0]):
@@ -492,6 +507,11 @@ def _advisory_lock(url: str, key: str) -> Iterator[None]:
             con.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
     finally:
         con.close()
+
+
+def _counted(count: int, word: str) -> str:
+    """``1 document``, ``1,342 documents``: `stats --verify` said "intact: 1 documents"."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _first_line(exc: BaseException) -> str:

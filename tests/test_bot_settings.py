@@ -79,12 +79,40 @@ def test_bad_ids_are_refused_clearly(clean_env: pytest.MonkeyPatch) -> None:
         BotSettings()
 
 
+@pytest.mark.parametrize("field", ID_FIELDS)
+def test_ids_are_positive(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], field: str) -> None:
+    """Discord ids are snowflakes: ``-5, 0`` was taken as [-5, 0]. Shard numbers still start at 0."""
+    import bot.__main__ as entry
+
+    clean_env.setenv(f"DOCBOT_{field.upper()}", "-5, 0")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == (f"docbot-discord: DOCBOT_{field.upper()}: '-5' is not valid; expected whole "
+                                       "numbers greater than 0 separated by commas (123, 456)\n")
+    clean_env.delenv(f"DOCBOT_{field.upper()}")
+    clean_env.setenv("DOCBOT_SHARD_COUNT", "2")
+    clean_env.setenv("DOCBOT_SHARD_IDS", "0")
+    assert BotSettings().shard_ids == [0]
+
+
 @pytest.mark.parametrize("name,value", [("DOCBOT_COOLDOWN_QUESTIONS", "-1"), ("DOCBOT_COOLDOWN_SECONDS", "0"),
                                         ("DOCBOT_MAX_ATTACHMENT_BYTES", "0"), ("DOCBOT_SOURCES_PAGE_SIZE", "26")])
 def test_out_of_range_values_are_refused(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
     clean_env.setenv(name, value)
     with pytest.raises(ValidationError):
         BotSettings()
+
+
+def test_the_log_level_is_one_of_loggings_in_any_case(clean_env: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """DOCBOT_LOG_LEVEL=LOUD was taken without a word and meant INFO."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "debug")
+    assert BotSettings().log_level == "DEBUG"
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "LOUD")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == ("docbot-discord: DOCBOT_LOG_LEVEL: 'LOUD' is not valid; expected one of "
+                                       "DEBUG, INFO, WARNING, ERROR, CRITICAL\n")
 
 
 def test_token_is_secret(clean_env: pytest.MonkeyPatch) -> None:
@@ -140,6 +168,22 @@ def test_main_without_token_opens_the_terminal_chat(
     assert len(token_lines) == 1 and token_lines[0].levelno == logging.WARNING
     assert any("0 passages embedded" in r.getMessage() and "5 unchanged" in r.getMessage() for r in caplog.records), \
         "an up-to-date index is not re-embedded"
+
+
+def test_main_with_nothing_to_index_says_what_to_do_and_leaves_no_data_dir(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    restore_logging: Any,
+) -> None:
+    """In an empty folder it left ./data (the re-index lock alone) behind, which `docbot` removes, and advised
+    "run `docbot index` (or `make run`)": the first fails the same way, the second is this very start."""
+    import bot.__main__ as entry
+
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    assert not (tmp_path / "data").exists()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "`docbot index PATH`" in errors[0] and "DOCBOT_DOCS_DIR" in errors[0], errors
+    assert "make run" not in caplog.text + capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -203,12 +247,26 @@ def test_a_process_runs_a_range_of_shards(clean_env: pytest.MonkeyPatch, raw: st
 
 
 @pytest.mark.parametrize("count,ids,message", [("", "0-1", "needs DOCBOT_SHARD_COUNT"), ("2", "1-2", "outside 0..1"),
-                                               ("2", "1,1", "twice"), ("0", "", "shard_count")])
+                                               ("2", "1,1", "twice"), ("0", "", "shard_count"),
+                                               ("2", "3-1", "the range 3-1 runs backwards"),  # was: all shards
+                                               ("8", "0-1,5-2", "the range 5-2 runs backwards")])  # was: [0, 1]
 def test_shards_that_cannot_be_run_are_refused(clean_env: pytest.MonkeyPatch, count: str, ids: str, message: str) -> None:
     clean_env.setenv("DOCBOT_SHARD_COUNT", count)
     clean_env.setenv("DOCBOT_SHARD_IDS", ids)
     with pytest.raises(ValidationError, match=message):
         BotSettings()
+
+
+def test_a_rule_over_several_settings_is_said_in_its_own_words(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model validator's error has no field: it printed as "docbot-discord: : Value error, DOCBOT_SHARD_IDS ..."."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_SHARD_IDS", "0-1")
+    assert entry.main([]) == 2
+    assert capsys.readouterr().err == ("docbot-discord: DOCBOT_SHARD_IDS needs DOCBOT_SHARD_COUNT (the shards of all "
+                                       "processes together)\n")
 
 
 def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytest.MonkeyPatch) -> None:
@@ -221,8 +279,93 @@ def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytes
     for shown in (repr(s), str(s), s.model_dump_json()):
         assert "hunter2" not in shown
     clean_env.setenv("DOCBOT_DATABASE_URL", "mysql://db.example/docbot")
-    with pytest.raises(ValidationError, match="must be a PostgreSQL URL"):
+    with pytest.raises(ValidationError, match="expected a PostgreSQL URL"):
         BotSettings()
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("postgresql:/docbot:s3cretpw@db/docbot", "'//' must follow 'postgresql:'"),
+    ("postgresql://docbot:s3cretpw@127.0.0.1:notaport/db", "its port"),
+    ("postgresql://docbot:s3cretpw/docbot", "its port"),  # no host: the password reads as a port
+    ("sqlite:///x.db", None),
+])
+def test_a_malformed_database_url_is_one_line_without_its_password(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, problem: str | None
+) -> None:
+    """It was a psycopg or urllib traceback at start that printed the URL, password and all."""
+    import bot.__main__ as entry
+
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "abc")
+    clean_env.setenv("DOCBOT_DATABASE_URL", url)
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    expected = "expected a PostgreSQL URL, postgresql://user:password@host:5432/dbname"
+    assert err.startswith("docbot-discord: DOCBOT_DATABASE_URL is not valid") and expected in err, err
+    assert (problem or "is not valid;") in err and len(err.splitlines()) == 1
+    assert "s3cretpw" not in err
+    with pytest.raises(ValidationError) as refused:  # a library caller's traceback shows pydantic's own report
+        BotSettings()
+    assert "s3cretpw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x"])
+def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: str) -> None:
+    """A Database made from such a URL directly (not through the settings) says so in one line too."""
+    from bot.database import Database, DatabaseUnavailable
+    from embeddings.milvus_store import _advisory_lock
+    from embeddings.errors import StoreUnavailable
+
+    database = Database(url)
+    assert "s3cretpw" not in database.describe()
+    with pytest.raises(DatabaseUnavailable) as refused:
+        database.check()
+    assert "s3cretpw" not in str(refused.value) and "cannot use the bot's database" in str(refused.value)
+    with pytest.raises(StoreUnavailable) as refused_lock, _advisory_lock(url, "docbot-test"):
+        pass
+    assert "s3cretpw" not in str(refused_lock.value) and "DOCBOT_DATABASE_URL" in str(refused_lock.value)
+
+
+@pytest.mark.parametrize("where,problem", [("missing/f.sqlite3", "which does not exist"), (".", "is a folder"),
+                                           ("file.txt/f.sqlite3", "which is not a folder")])
+def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str, problem: str
+) -> None:
+    """It was sqlite3's "unable to open database file" traceback, naming neither the file nor the setting."""
+    import bot.__main__ as entry
+
+    (tmp_path / "file.txt").write_text("not a folder")
+    clean_env.setenv("DOCBOT_DISCORD_TOKEN", "abc")
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", str(tmp_path / where))
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"docbot-discord: DOCBOT_FEEDBACK_DB {tmp_path / where} ") and problem in err, err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "data").exists()
+    clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://db.example/docbot")
+    assert BotSettings().database.dialect == "postgresql", "unused with a server: not checked"
+
+
+def test_the_feedback_file_is_checked_in_words_and_its_folder_made(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The default file is in the data directory, which a first start has not made yet: checking the database
+    before the index update was an "unable to open database file" traceback on a new deployment."""
+    from bot.database import Database, DatabaseUnavailable
+
+    clean_env.setenv("DOCBOT_DATA_DIR", str(tmp_path / "new-data"))
+    BotSettings().database.check()
+    assert (tmp_path / "new-data" / "feedback.sqlite3").is_file()
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(DatabaseUnavailable, match=f"cannot use the bot's database {tmp_path / 'taken'}: "):
+        Database(tmp_path / "taken").check()
+    assert Database(tmp_path / "taken").setting == "DOCBOT_FEEDBACK_DB"
+
+
+def test_urls_are_shown_with_their_password_masked() -> None:
+    from embeddings.settings import masked_url
+
+    assert masked_url("postgresql://docbot:s3c@r/et@db:5432/docbot") == "postgresql://docbot:***@db:5432/docbot"
+    assert masked_url("postgresql:/docbot:s3cretpw@db/docbot") == "postgresql:/docbot:***@db/docbot"
+    assert masked_url("postgres://db/docbot?password=s3cretpw&sslmode=require") == \
+        "postgres://db/docbot?password=***&sslmode=require"
+    assert masked_url("postgresql://docbot@db/docbot") == "postgresql://docbot@db/docbot"
 
 
 def test_main_with_an_unreachable_database_says_so_in_one_line(
@@ -250,3 +393,56 @@ def test_main_with_an_unreachable_database_says_so_in_one_line(
         f"cannot use the bot's database postgresql://127.0.0.1:{port}/docbot:"), errors
     assert "DOCBOT_DATABASE_URL" in errors[0] and "hunter2" not in caplog.text
     assert not any("index in" in r.getMessage() for r in caplog.records), "said before any index update"
+
+
+def test_discord_out_of_reach_is_one_line_with_the_details_at_debug(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No network was the resolver's words alone ("Name or service not known") and an 80-line traceback at
+    the bot's default level, INFO."""
+    import socket
+
+    import aiohttp
+
+    import bot.__main__ as entry
+
+    with socket.socket() as s:  # a port nothing listens on stands for a Discord that cannot be reached
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def unreachable(settings: BotSettings, engine: Any) -> None:
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"http://127.0.0.1:{port}/api/v10/users/@me")
+
+    clean_env.setattr(entry, "run_bot", unreachable)
+    caplog.set_level(logging.INFO)
+    assert entry.run_discord(BotSettings(), engine=None) == 1  # type: ignore[arg-type]
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.getMessage().partition(":")[0] for r in shown] == ["cannot reach Discord (127.0.0.1)"], shown
+    assert not any(r.exc_info for r in shown), "the traceback only at DEBUG"
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    assert entry.run_discord(BotSettings(), engine=None) == 1  # type: ignore[arg-type]
+    assert any(r.exc_info for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+def test_the_bots_other_errors_keep_their_traceback_for_debug(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    restore_logging: Any,
+) -> None:
+    """run_reporting logged the traceback behind its one line at INFO: `docbot -v`'s level, but the bot's default."""
+    import bot.__main__ as entry
+
+    def disk_full(settings: BotSettings) -> int:
+        raise OSError(28, "No space left on device", "data/generations")
+
+    clean_env.setattr(entry, "_prepare_and_run", disk_full)
+    caplog.set_level(logging.INFO)
+    assert entry.main([]) == 1
+    assert capsys.readouterr().err == "docbot-discord: No space left on device: data/generations\n"
+    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.INFO)
+    caplog.clear()
+    clean_env.setenv("DOCBOT_LOG_LEVEL", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    assert entry.main([]) == 1
+    assert any(r.exc_info for r in caplog.records if r.levelno == logging.DEBUG)

@@ -89,6 +89,9 @@ def test_search_sources_source_stats(session_index):
     [
         (("source", "nope.txt"), "no document 'nope.txt'"),
         (("source", "volcano.md#99"), "there is no chunk '99'"),
+        # It said "no document 'volcano.md#-1' in the index", though the document is there.
+        (("source", "volcano.md#-1"), "'volcano.md' has chunks 0 to 0; there is no chunk '-1'"),
+        (("source", "volcano.md#x"), "'volcano.md' has chunks 0 to 0; there is no chunk 'x'"),
     ],
 )
 def test_errors_are_one_clear_line(session_index, args, message):

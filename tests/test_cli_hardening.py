@@ -7,6 +7,7 @@ the message, the exit status, and that nothing was changed or created that shoul
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Engine, EngineSettings, Turn
+from embeddings import Engine, EngineSettings, Turn, cli
 from embeddings.cli import _ProgressBar, render_report, render_source, render_sources
 from embeddings.encoder import model_installed
 from embeddings.errors import DataDirUnusable, SourceNotFound
@@ -164,6 +165,21 @@ def test_bad_environment_values_cli(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("command", ["index", "stats"])
+def test_a_milvus_uri_pymilvus_would_refuse_is_refused_first(tmp_path: Path, command: str) -> None:
+    """A Milvus Lite path not ending in .db: `stats` said "no index", then `index` failed on pymilvus's
+    message (cut off) with exit 1, and left reindex.lock and an empty folder behind."""
+    out = run(command, cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "x/x.file"})
+    assert out.returncode == 2 and out.stdout == ""
+    assert one_line(out.stderr) == (
+        "docbot: DOCBOT_MILVUS_URI: 'x/x.file' is not valid: a Milvus Lite file's name must end "
+        "in .db; expected a Milvus Lite file (a path ending in .db) or a server's URI, http://host:19530 (https://, "
+        "tcp://, unix: too)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing made"
+    server = run(command, cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "htp://root:s3cret@h:19530"})
+    assert server.returncode == 2 and "'htp://root:***@h:19530' is not valid: htp:// is not a scheme" in one_line(server.stderr)
+
+
 def test_bad_environment_values_bot(tmp_path: Path) -> None:
     out = run(module="bot", cwd=tmp_path, env={"DOCBOT_CHUNK_TOKENS": "abc", "DOCBOT_EMBED_PRECISION": "fp16",
                                                "DOCBOT_GUILD_IDS": "abc", "DOCBOT_COOLDOWN_SECONDS": "0"})
@@ -171,7 +187,8 @@ def test_bad_environment_values_bot(tmp_path: Path) -> None:
     assert out.stderr.splitlines() == [
         "docbot-discord: DOCBOT_CHUNK_TOKENS: 'abc' is not valid; expected a whole number from 16 to 512",
         "docbot-discord: DOCBOT_EMBED_PRECISION: 'fp16' is not valid; expected one of auto, fp32, bf16",
-        "docbot-discord: DOCBOT_GUILD_IDS: 'abc' is not valid; expected whole numbers separated by commas (123, 456)",
+        "docbot-discord: DOCBOT_GUILD_IDS: 'abc' is not valid; expected whole numbers greater than 0 separated by "
+        "commas (123, 456)",
         "docbot-discord: DOCBOT_COOLDOWN_SECONDS: '0' is not valid; expected a number greater than 0",
     ]
     assert not (tmp_path / "data").exists()
@@ -240,6 +257,19 @@ def test_other_file_system_errors_are_one_line(index_copy: EngineSettings) -> No
     out = run("--data-dir", str(index_copy.data_dir), "index", str(index_copy.docs_dir))
     assert out.returncode == 1
     assert one_line(out.stderr) == f"docbot: cannot use the data directory {index_copy.data_dir}: Is a directory ({lock})"
+
+
+def test_docbot_v_shows_the_traceback_behind_a_file_system_error(monkeypatch: pytest.MonkeyPatch, capsys,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """`-v` (INFO) logs the traceback as well (README); the bot, which logs INFO by default, keeps it for DEBUG."""
+    def disk_full(args, settings) -> int:
+        raise OSError(28, "No space left on device", "data/generations")
+
+    monkeypatch.setattr(cli, "_command", disk_full)
+    caplog.set_level(logging.INFO)
+    assert cli.main(["-v", "stats"], settings=EngineSettings(_env_file=None)) == 1
+    assert capsys.readouterr().err == "docbot: No space left on device: data/generations\n"
+    assert [r.levelno for r in caplog.records if r.exc_info] == [logging.INFO]
 
 
 # ---------------------------------------------------------------------- model
@@ -456,6 +486,27 @@ def test_an_empty_path_or_target_is_refused(index_copy: EngineSettings, args: tu
     assert snapshot(index_copy.data_dir) == before
 
 
+def test_paths_that_give_no_readable_document_are_refused_and_never_sources(index_copy: EngineSettings,
+                                                                             tmp_path: Path) -> None:
+    """``docbot index junk.docx`` said "skipped", exited 0 and recorded junk.docx as a source of 0 documents."""
+    junk = tmp_path / "junk.docx"
+    junk.write_bytes(b"PK not really a zip package")
+    before = snapshot(index_copy.data_dir)
+    out = run("--data-dir", str(index_copy.data_dir), "index", str(junk), "--no-progress")
+    assert out.returncode == 1 and out.stdout == ""
+    line = one_line(out.stderr)
+    assert line.startswith("docbot: nothing readable to index: ") and "junk.docx" in line and "nothing was changed" in line
+    assert snapshot(index_copy.data_dir) == before
+    sources = run("--data-dir", str(index_copy.data_dir), "sources", "--json")
+    assert "junk.docx" not in sources.stdout and sources.returncode == 0
+    assert run("--data-dir", str(index_copy.data_dir), "ask", "What closed Catania airport?").returncode == 0
+    # With a readable document beside it, the junk is skipped as before and the rest indexed.
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "ferry.md").write_text("# Ferry\n\nThe ferry to Stromboli leaves at dawn.\n")
+    mixed = run("--data-dir", str(index_copy.data_dir), "index", str(junk), str(tmp_path / "more"), "--no-progress")
+    assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+
+
 def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
     before = snapshot(index_copy.data_dir)
     out = run("--data-dir", str(index_copy.data_dir), "index", "/dev/null")
@@ -660,7 +711,7 @@ def test_history_may_be_none_or_a_generator(engine: Engine) -> None:
 
 def test_setting_errors_keep_the_fields_own_rule(tmp_path: Path) -> None:
     out = run(module="bot", cwd=tmp_path, env={"DOCBOT_GUILD_IDS": "[1, 2", "DOCBOT_DISCORD_TOKEN": "x"})
-    assert out.returncode == 2 and "expected whole numbers separated by commas" in out.stderr, out.stderr
+    assert out.returncode == 2 and "expected whole numbers greater than 0 separated by commas" in out.stderr, out.stderr
 
 
 def test_an_upload_in_the_published_index_stays_when_a_later_step_fails(index_copy: EngineSettings,

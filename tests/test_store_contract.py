@@ -280,6 +280,28 @@ def test_an_unreachable_milvus_server_is_one_clear_error(fresh):
         Engine(settings).ask("anything")
 
 
+def test_a_milvus_database_that_does_not_exist_is_one_line_naming_the_setting(milvus_server, tmp_path):
+    """It was ~20 lines of pymilvus's own error log and "cannot reach Milvus at ...", though it was reached."""
+    from tests.cli_run import one_line, run
+
+    out = run("stats", cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": milvus_server,
+                                          "DOCBOT_MILVUS_DB": "nosuchdb"})
+    assert out.returncode == 1 and one_line(out.stderr) == (
+        f"docbot: Milvus at {milvus_server} has no database 'nosuchdb' (DOCBOT_MILVUS_DB): create it there, or "
+        "leave DOCBOT_MILVUS_DB empty for the server's default database")
+
+
+def test_verifying_a_milvus_index_of_one_document_says_one_document(fresh, tmp_path):
+    require_milvus()
+    docs = tmp_path / "one"
+    docs.mkdir()
+    (docs / "ferry.md").write_text("# Ferry\n\nThe ferry to Stromboli leaves at dawn.\n")
+    engine = Engine(fresh(docs, store="milvus", milvus_uri=str(tmp_path / "milvus" / "index.db")))
+    engine.index()
+    (published,) = [g for g in engine.verify().generations if g.published]
+    assert (published.checked or "").startswith("1 document and 1 passage in Milvus"), published.checked
+
+
 def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaired(fresh, tmp_path):
     """A published generation whose collection lost rows (or was dropped) is named and skipped for the one
     kept before it, which answers; the next re-index publishes a whole new one."""
