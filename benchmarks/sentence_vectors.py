@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         spans = chunk_document(doc, settings, *([count] if count else []))
         for (start, end), (text, at) in zip(spans, embedded_texts(doc.title, doc.text, spans)):
-            sents = quotable_sentences(doc.text, start, end)
+            sents = quotable_sentences(doc.text, start, end, title=doc.title)
             texts.append(text)
             offsets.append([(s.start - start + at, s.end - start + at) for s in sents])
             sentences.extend(doc.text[s.start : s.end] for s in sents)

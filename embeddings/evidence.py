@@ -976,7 +976,8 @@ def lead_prior(starts: np.ndarray) -> np.ndarray:
     (``Params.lead``) is chosen by ``benchmarks.quality --cv`` like the others. ``apply_all`` weighs
     it by the sentence's own answer probability, so a lead that does not answer is not lifted over the
     sentence that does, and gives it only to dated documents (``Passage.dated``): an article, a report,
-    a post. A community's notes (an FAQ, release notes, minutes, rules) are undated, and their opening is
+    a post (and any PDF whose properties record when it was made). A community's notes (an FAQ, release
+    notes, minutes, rules, written as text or Markdown) are usually undated, and their opening is
     a preamble ("Orbit 3.2 was released on 3 March 2025 ...", "This guide walks new members through
     their first week"); on a small corpus every on-topic sentence has P(answers) near 1, so the weighing
     alone did not hold it back.

@@ -137,7 +137,7 @@ def layout(text: str) -> Layout:
     front_lines = front_matter_lines(lines)
     labels: set[int] = set()
     front_title = next((starts[n] for n in range(1, front_lines - 1) if _FRONT_TITLE.match(lines[n])), None)
-    front_meta = {starts[n] for n in range(1, front_lines - 1) if _metadata_record(lines[n])}
+    front_meta = _metadata_lines(lines[:front_lines], starts)
     comments: set[int] = set()
     in_comment = False
     fenced = False
@@ -218,6 +218,23 @@ def _metadata_record(line: str) -> bool:
     """Whether a front matter ``line`` is a record of one of the :data:`_METADATA_KEYS`."""
     m = _FRONT_KEY.match(line)
     return m is not None and m.group(1).lower() in _METADATA_KEYS
+
+
+def _metadata_lines(front: Sequence[str], starts: Sequence[int]) -> set[int]:
+    """Where the front matter's metadata records start (``front``: its lines, fences included): a record
+    of :data:`_METADATA_KEYS` and the lines that go on with its value, indented or a YAML list's items
+    ("tags:" above "  - deployment", as Hugo and Jekyll write them), up to the next key."""
+    out: set[int] = set()
+    inside = False
+    for n in range(1, len(front) - 1):
+        line = front[n]
+        if _FRONT_KEY.match(line) and not line[:1].isspace():
+            inside = _metadata_record(line)
+        elif not (line[:1].isspace() or line.lstrip().startswith("- ")):
+            inside = False
+        if inside:
+            out.add(starts[n])
+    return out
 # A numbered section's name: "3. Shifts", "4) Safety" (a short name that does not end as a sentence does).
 _NUMBERED_NAME = re.compile(r"(\d{1,3})[.)][ \t]+[^\W\d_][^\n]{0,58}")
 _MAX_LABEL = 120
@@ -340,6 +357,10 @@ _TITLE_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 #: What ends a sentence or a lead-in, not a title.
 _NOT_TITLE_END = tuple(".!?:;,")
 _TITLE_MAX_CHARS = 80
+#: A first line opening with one of these greets its reader: a message, not a title.
+_GREETINGS = frozenset("hi hello hey dear greetings thanks".split())
+_TITLE_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def title_line(text: str) -> tuple[int, int] | None:
@@ -352,7 +373,9 @@ def title_line(text: str) -> tuple[int, int] | None:
     A plain-text note has no syntax for its title, yet any reader sees one there; read as prose it
     was quoted as an answer ("where is the LAN party?" -> "Spring LAN Party 2024 - Schedule") and the
     note was titled by its file name. A line in sentence case ("Meeting notes", "Doors open at 7pm")
-    stays prose: it may be the first thing the note says.
+    stays prose: it may be the first thing the note says, and so does a line that states a value (a
+    number other than a year or a version: "Clubhouse Door Code 4711"), a greeting ("Hi Team", "Dear
+    John") or one capitalised word ("Yes"; a word in capitals, "CONTRIBUTING", is a title).
     """
     start = len(text) - len(text.lstrip())
     end = _physical_end(text, start)
@@ -366,6 +389,10 @@ def title_line(text: str) -> tuple[int, int] | None:
     if not titled or not titled[0][0].isupper() or not all(
             w[0].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in titled):
         return None
+    if (len(titled) == 1 and not titled[0].isupper()) or titled[0].casefold() in _GREETINGS:
+        return None
+    if any(not (_YEAR.fullmatch(n) or "." in n) for n in _TITLE_NUMBER.findall(line)):
+        return None  # a value: "Clubhouse Door Code 4711" is the code, not a name for the note
     rest = text[end + 1 :] if end < len(text) else ""
     below = rest.split("\n", 2)
     if not rest.strip():
@@ -650,8 +677,7 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
         elif h.kind == "setext":
             h = h._replace(name=_readable(h.name))
         if h.start == first and h.level <= 1 and not _NUMBERED_NAME.match(h.name) and (
-                h.kind == "top" or h.kind in ("atx", "setext") and (
-                    title is None or h.name.strip().casefold() in title.casefold())):
+                h.kind == "top" or h.kind in ("atx", "setext") and (title is None or _names_title(h.name, title))):
             continue  # the document's title (a numbered section's name, "1. Overview", is no title)
         kept.append(h)
     # The first line's capitals count towards an outline ("MINUTES OF THE ANNUAL MEETING" above "APOLOGIES").
@@ -668,6 +694,17 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
                 continue  # one line of capitals, or one repeated: a credit or a slot, not an outline
         shown.append(h)
     return shown
+
+
+_WORD_OR_NUMBER = re.compile(r"[^\W_]+")
+
+
+def _names_title(name: str, title: str) -> bool:
+    """Whether heading ``name`` (as shown) is the document's ``title`` or whole words of it: a web page's
+    title adds the site's name ("Bin collections | Town Council"), and ``formats.plain.title_of`` keeps a
+    heading's Markdown ("`orbit` Admin Guide"). "Pay" is not the title "Employee Handbook: Payroll"."""
+    heading = " ".join(_WORD_OR_NUMBER.findall(name.casefold()))
+    return bool(heading) and f" {heading} " in " " + " ".join(_WORD_OR_NUMBER.findall(_readable(title).casefold())) + " "
 
 
 def _readable(name: str) -> str:

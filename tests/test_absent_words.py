@@ -139,7 +139,6 @@ def test_only_uncommon_words_count_and_by_how_rare_they_are():
         ("brule", {"crème", "brûlée"}, ["crème", "brûlée"], True),  # its stem; the accented word stays unstemmed
         ("café", {"cafe"}, ["the", "cafe"], True),  # or with them
         ("into", set(), ["in", "to"], False),  # too short to join
-        ("cafeteria", {"cafe"}, ["the", "cafe", "teria"], True),
         ("teapot", {"tea", "pot"}, ["a", "tea", "and", "a", "pot"], False),  # not neighbours
     ],
 )

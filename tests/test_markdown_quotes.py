@@ -140,6 +140,11 @@ def test_html_comments_and_metadata_records_are_never_quoted(guide):
     assert kinds["tags: [deployment, kubernetes, registry]"] is Kind.HEADING and kinds["layout: guide"] is Kind.HEADING
     assert kinds["author: Platform Team"] is Kind.LIST and not any("TODO" in k for k in kinds)
     assert not any("![" in k or ".png" in k for k in kinds)  # an image's markup is no sentence either
+    # Hugo and Jekyll write a list's items below its key: metadata too.
+    listed = "---\ntitle: Guide\ntags:\n  - deployment\n  - kubernetes\nauthor: Ann\n---\n\nText.\n"
+    listed_kinds = {listed[s.start:s.end]: s.kind for s in quotable_sentences(listed)}
+    assert listed_kinds["- deployment"] is Kind.HEADING and listed_kinds["- kubernetes"] is Kind.HEADING
+    assert listed_kinds["author: Ann"] is Kind.LIST
     for question in ("How long are images kept in the registry?", "What are the tags of the deployment guide?",
                      "Which layout does the deployment guide use?"):
         quotes = _checked(guide, guide.ask(question))

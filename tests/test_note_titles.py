@@ -85,6 +85,7 @@ def test_a_first_line_set_apart_in_title_case_or_capitals_is_a_title():
     assert _title(POLICY) == "Harbour Food Bank - Volunteer Policy"  # a version line below, then a blank
     assert _title("CONTRIBUTING TO ORBIT\n\nThanks for helping out.\n") == "CONTRIBUTING TO ORBIT"
     assert _title("\n\n  Rules for the Spring Picnic\n\nBring a plate to share.\n") == "Rules for the Spring Picnic"
+    assert _title("Orbit 3.2 Release Notes\n\nA feature release.\n") == "Orbit 3.2 Release Notes"  # a version
 
 
 @pytest.mark.parametrize("text", [
@@ -97,6 +98,9 @@ def test_a_first_line_set_apart_in_title_case_or_capitals_is_a_title():
     "Saturday Schedule\n09:00 Doors Open\n10:30 Tournament\n",  # the first line of a block
     "Spring LAN Party 2024 - Schedule\n",  # the whole note
     "A Title Far Too Long To Be One Because It Goes On And On Past The Eighty Characters Allowed\n\nText.\n",
+    "Clubhouse Door Code 4711\n\nThe code changes on the first of every month.\n",  # a value, to be quoted
+    "Hi Team\n\nThe party moved to Friday.\n",  # a greeting
+    "Yes\n\nThe hall is booked.\n",  # one capitalised word
 ])
 def test_other_first_lines_are_not_titles(text):
     assert title_line(text) is None

@@ -141,6 +141,13 @@ def test_a_first_heading_is_a_section_when_the_document_is_titled_otherwise():
     assert section_paths(text, at, "Vacation policy") == [()]  # the title itself
     assert section_paths(text, at, "Vacation policy | Acme intranet") == [()]  # a page title adds its site
     assert section_paths(text, at) == [()]  # no title known: the first heading is taken for it
+    # The title as a note's reader found it keeps the heading's Markdown; whole words of it, not letters.
+    guide = "# `orbit` Admin Guide\n\nRun a backup every night.\n\n## Restores\n\nA restore takes an hour.\n"
+    assert section_paths(guide, [guide.index("A restore")], "`orbit` Admin Guide") == [("Restores",)]
+    assert section_paths(text.replace("Vacation policy", "Pay"), [text.index("Employees") - 12],
+                         "Employee Handbook: Payroll") == [("Pay",)]
+    notes = "# Orbit 4.0\n\nA preview.\n"
+    assert section_paths(notes, [notes.index("A preview")], "Release notes for Orbit 3.2") == [("Orbit 4.0",)]
     # Capitals on the first line are a title or a credit ("AP" above a news story), never a section.
     assert section_paths("AP\n\nThe Senate passed the bill on Tuesday.\n", [4], "Senate passes bill") == [()]
 
