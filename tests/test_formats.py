@@ -274,6 +274,48 @@ def test_html_content_element_is_the_main_text() -> None:
     assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
 
 
+_GREEN_BINS = "Green bins are collected every second Tuesday from April to November."
+
+
+@pytest.mark.parametrize("target", ['<a id="content"></a>', '<span id="content"></span>'])
+def test_html_skip_link_target_is_not_the_content(target: str) -> None:
+    """A "skip to content" link's target is an empty element with ``id="content"``: taken as the content,
+    it left nothing and the page was skipped as "no text found"."""
+    html = (f'<html><body><a href="#content">Skip to content</a>{target}<h1>Bin collections</h1>'
+            f'<p>{_GREEN_BINS}</p></body></html>').encode()
+    assert _quotes(parse("bins.html", html).text)[_GREEN_BINS] == (Kind.PROSE, ("Bin collections",))
+
+
+def test_html_content_id_inside_the_main_element_does_not_win() -> None:
+    """``<ul id="content">`` of two links inside ``<div id="main">``: "content" was tried first and won,
+    so only "- Home - News" was kept. The outermost element that holds the text is the content."""
+    html = (f'<html><body><div class="strapline">Serving the borough since 1974</div><div id="main">'
+            f'<ul id="content"><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul>'
+            f'<h1>Bin collections</h1><p>{_GREEN_BINS}</p></div></body></html>').encode()
+    text = parse("bins.html", html).text
+    assert _quotes(text)[_GREEN_BINS] == (Kind.PROSE, ("Bin collections",))
+    assert "Serving the borough" not in text
+
+
+def test_html_links_listed_in_the_article_are_kept() -> None:
+    """A list of links inside ``<main>`` is the article's ("Calendars": the calendars to download), not a
+    menu: it was deleted, and "where can I get a large print calendar?" was not covered. A strip of links
+    and a privacy banner outside it are still dropped, and links in a sentence's list (", ") stay."""
+    html = (b'<html><body><div class="top-bar"><a href="/">Home</a> | <a href="/news">News</a> | '
+            b'<a href="/council">Your council</a> | <a href="/bins">Bins and recycling</a> | '
+            b'<a href="/login">Log in</a></div>'
+            b'<main><h1>Garden waste</h1><p>Garden waste is collected every two weeks from March to November.</p>'
+            b'<h2>Calendars</h2><ul><li><a href="/cal.pdf">2024 collection calendar (PDF)</a></li>'
+            b'<li><a href="/large">Large print calendar</a></li><li><a href="/cy">Welsh language calendar</a></li>'
+            b'</ul></main><div id="gdpr-notice">This site uses cookies. Read our privacy notice.</div></body></html>')
+    text = parse("garden.html", html).text
+    assert _quotes(text)["Large print calendar"] == (Kind.LIST, ("Calendars",))
+    assert "Log in" not in text and "cookies" not in text
+    body = (b'<html><body><h1>Recycling</h1><p><a href="/b">Brown bins</a>, <a href="/g">green bins</a>, '
+            b'<a href="/k">kerbside boxes</a></p></body></html>')
+    assert parse("recycling.html", body).text == "# Recycling\n\nBrown bins, green bins, kerbside boxes"
+
+
 def test_html_names_its_own_encoding() -> None:
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me at the pier.</p></body></html>'
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
