@@ -19,8 +19,8 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_lines_pdf,
-    make_pdf, make_scanned_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf,
+    make_lines_pdf, make_pdf, make_scanned_pdf,
 )
 
 
@@ -154,6 +154,34 @@ def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
     rooms = parse("rooms.pdf", make_lines_pdf([[f"Room {n}01", f"Capacity {n + 1}0 people", f"Floor {n}"]
                                                for n in (1, 2, 3)]))
     assert "Capacity 20 people" in rooms.text and "Room 301" in rooms.text
+
+
+_VOLUNTEERS = "Volunteers from the angling club cleaned the banks of the reservoir in June and collected 40 bags of litter."
+
+
+def test_a_pdf_page_set_in_a_narrow_column_keeps_its_paragraphs_whole() -> None:
+    """A page narrower than the rest (a column, a sidebar) measured against the document's full width:
+    each paragraph's first line was a heading, and the answer quoted "banks of the reservoir ..." under
+    "Volunteers from the angling club cleaned the"."""
+    pages = [*HARBOUR_PAGES, ("Community", [
+        f"{_VOLUNTEERS} The club thanked the rangers for lending the boats.",
+        "Members of the rowing club repaired the slipway at the north end of the reservoir over two weekends.",
+    ])]
+    text = parse("report.pdf", make_pdf(pages, narrow=frozenset({3}))).text
+    assert _quotes(text)[_VOLUNTEERS] == (Kind.PROSE, ("Community",))
+    assert "# Members" not in text
+
+
+def test_a_short_pdf_page_drops_its_running_header_with_a_page_number() -> None:
+    """On a page of four lines or fewer only a line repeated exactly was furniture, so the running header
+    "Harbour report - page 4" stayed and was shown as the section of the page's quotes."""
+    data = make_lines_pdf([[_PUMPS.format(name), "The pumps were serviced in June.", "The valves were replaced.",
+                            "The meters were read in July.", "No faults were found."]
+                           for name in ("north", "south", "east")] + [["Contact us at the harbour office."]],
+                          header="Harbour report - page {page}")
+    text = parse("harbour.pdf", data).text
+    assert _quotes(text)["Contact us at the harbour office."] == (Kind.PROSE, ())
+    assert "Harbour report" not in text
 
 
 def test_pdf_ligatures_are_stored_as_their_letters() -> None:
