@@ -119,6 +119,23 @@ def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines(
     assert doc.title == "report"  # a numbered section's name is not the document's title
 
 
+def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
+    """The first item of a numbered list, wrapped onto a second line, was read as a section's name: "# 1. Back
+    up your database with the orbit backup command", and its second half quoted alone under it."""
+    data = make_lines_pdf([[
+        "Before you upgrade, do these steps in this order and do not skip any of them, as the migration",
+        "needs a backup.",
+        "1. Back up your database with the orbit backup command",
+        "before you start the upgrade, and keep the file safe.",
+        "2. Pull the new image with the orbit pull command and wait until it is done, then",
+        "restart the stack.",
+    ]])
+    text = parse("upgrade.pdf", data).text
+    backup = "Back up your database with the orbit backup command before you start the upgrade, and keep the file safe."
+    assert _quotes(text)[backup] == (Kind.LIST, ())
+    assert "#" not in text
+
+
 def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
     """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
     of the rest of the document."""

@@ -298,18 +298,29 @@ def _row_like(line: str) -> bool:
     return len(words) <= 12 and len(words) >= 2 and all(_CELL_NUMBER.match(w) for w in words[-2:])
 
 
-def _numbered_heading(line: str, above: str, below: str) -> bool:
-    """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a
-    heading-like name after its number, and no list around it: neither line beside it is a list item
-    and the one above does not announce one ("... the following programmes:"). Its first numbered
-    clause below it ("1.1 ...") says so too. A report's sections were read as list items and their
-    names glued to their first sentence ("1. Overview In 2023 the utility supplied ...")."""
+#: A numbered line this many lines below another says both are items of one list.
+_LIST_REACH = 2
+
+
+def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bool:
+    """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a short
+    heading-like name after its number, and no list around it: neither line beside it is a list item,
+    the one above does not announce one ("... the following programmes:"), the one below does not go on
+    in lower case (an item wrapped onto it) and no other numbered line follows within two lines. Its
+    first numbered clause below it ("1.1 ...") says so too. A report's sections were read as list items
+    and their names glued to their first sentence ("1. Overview In 2023 the utility supplied ..."); a
+    list whose first item wrapped was read as a heading and an orphaned fragment ("before you start the
+    upgrade, and keep the file safe.")."""
     m = _NUMBERED.match(line)
-    if m is None or not _heading_like(m.group("name")) or len(line) > 60:
+    if m is None or not _heading_like(m.group("name")) or len(line) > 60 or len(line) >= 0.7 * width:
         return False
-    if below.startswith(line.split(None, 1)[0].rstrip(".)") + ".1"):
+    after = below[0] if below else ""
+    if after.startswith(line.split(None, 1)[0].rstrip(".)") + ".1"):
         return True
-    return not (_BULLET.match(above) or _BULLET.match(below) or above.endswith(":"))
+    return not (
+        _BULLET.match(above) or _BULLET.match(after) or above.endswith(":") or after[:1].islower()
+        or any(_NUMBERED.match(x) for x in below[:_LIST_REACH])
+    )
 
 
 def _table_lines(lines: list[str]) -> set[int]:
@@ -343,8 +354,8 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
     for i, line in enumerate(lines):
         if line and i not in table:
             above = next((x for x in reversed(lines[:i]) if x), "")
-            below = next((x for x in lines[i + 1 :] if x), "")
-            if _numbered_heading(line, above, below):
+            below = [x for x in lines[i + 1 : i + 1 + 2 * _LIST_REACH] if x][:_LIST_REACH]
+            if _numbered_heading(line, above, below, width):
                 numbered.add(i)
     paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading" or "table"
     current: list[str] = []
