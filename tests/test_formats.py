@@ -136,25 +136,41 @@ def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
     assert "#" not in text
 
 
-def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
-    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
-    of the rest of the document."""
+def _water_quality_text(*lines: str) -> str:
+    """The text of a three-page report whose first page's "Water quality" section goes on with ``lines``."""
     data = make_lines_pdf([[
         "Annual Report 2023",
         "Water quality",
         "The utility took 5,175 drinking water samples in 2023, summarised in the table below.",
+        *lines,
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    return parse("quality.pdf", data).text
+
+
+def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
+    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
+    of the rest of the document."""
+    text = _water_quality_text(
         "Parameter Samples Compliance",
         "E. coli 3,120 100.0%",
         "Lead 845 99.6%",
         "Nitrate 1,210 99.9%",
         "The single lead failure was traced to a private supply pipe at a school in Hallam.",
-    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
-    text = parse("quality.pdf", data).text
+    )
     assert "Parameter Samples Compliance\nE. coli 3,120 100.0%\nLead 845 99.6%\nNitrate 1,210 99.9%" in text
     quotes = _quotes(text)
     assert quotes["Lead 845 99.6%"] == (Kind.PROSE, ("Water quality",))
     assert quotes["The single lead failure was traced to a private supply pipe at a school in Hallam."][1] == (
         "Water quality",)
+
+
+def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
+    """Any short line above a table's rows was taken as its column names: the section heading "Results" was
+    absorbed into the table, and the rows were quoted without it. Column names name every cell."""
+    text = _water_quality_text(
+        "Results", "Samples taken in 2023 2024", "Lead 845 99.6%", "Copper 840 100.0%", "Nitrate 1,210 99.9%")
+    assert "# Results\n\nSamples taken in 2023 2024\nLead 845 99.6%" in text
+    assert _quotes(text)["Lead 845 99.6%"] == (Kind.PROSE, ("Results",))
 
 
 def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:

@@ -323,11 +323,21 @@ def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bo
     )
 
 
+def _cells(row: str) -> int:
+    """How many cells a table's row holds: its numbers at the end, and the name before them if any."""
+    words = row.split()
+    numbers = 0
+    while numbers < len(words) and _CELL_NUMBER.match(words[-1 - numbers]):
+        numbers += 1
+    return numbers + (numbers < len(words))
+
+
 def _table_lines(lines: list[str]) -> set[int]:
-    """The indexes of a page's table: two rows or more in a row (``_row_like``), and the line above them
-    when it names the columns ("Parameter Samples Compliance": short, not a sentence). They are kept
-    one to a line, never headings: each row is a fact to quote ("Lead 845 99.6%" was a heading, and the
-    last row the section of the rest of the document)."""
+    """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
+    when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
+    for each cell of the rows). They are kept one to a line, never headings: each row is a fact to quote
+    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
+    name above a table ("Results") has fewer words than the rows have cells: it stays a heading."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -336,7 +346,9 @@ def _table_lines(lines: list[str]) -> set[int]:
             j += 1
         if j - i >= 2:
             found.update(range(i, j))
-            if i and lines[i - 1] and not _ENDS_CLAUSE.search(lines[i - 1]) and len(lines[i - 1].split()) <= 12:
+            above = lines[i - 1] if i else ""
+            if (above and not _ENDS_CLAUSE.search(above)
+                    and min(_cells(row) for row in lines[i:j]) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found
