@@ -569,6 +569,35 @@ def test_docx_table_with_a_header_row_is_a_markdown_table() -> None:
     assert kinds["Treatment | Adults | Children"] is Kind.HEADING and kinds["Check-up | 45 euros | Free"] is Kind.LIST
 
 
+def test_docx_header_row_with_an_empty_corner_names_every_column_and_an_empty_one_is_no_header() -> None:
+    """A header row whose first cell is empty named one column too few ("Adults | Children" above
+    "Check-up | 45 euros | Free"): the empty cell is a column of the header. An empty first row marked as
+    the header made the first row of data the header, which is never quoted."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    prices = [("Check-up", "45 euros", "Free"), ("Scale and polish", "60 euros", "35 euros")]
+    for first in (("", "Adults", "Children"), ("", "", "")):
+        table = document.add_table(rows=3, cols=3)
+        for r, row in enumerate([first, *prices]):
+            for c, value in enumerate(row):
+                table.cell(r, c).paragraphs[0].add_run(value).bold = r == 0
+        if not any(first):
+            table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        document.add_paragraph("Children under 18 are seen free of charge.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("prices.docx", buffer.getvalue()).text
+    assert text.startswith("|  | Adults | Children |\n--- | --- | ---\nCheck-up | 45 euros | Free\n")
+    assert text.endswith("charge.\n\nCheck-up | 45 euros | Free\n\nScale and polish | 60 euros | 35 euros\n\n"
+                         "Children under 18 are seen free of charge.")
+    found = [(text[s.start:s.end], s.kind) for s in quotable_sentences(text)]
+    assert ("Adults | Children", Kind.HEADING) in found
+    assert found.count(("Check-up | 45 euros | Free", Kind.LIST)) == 1  # a row of the first table
+    assert found.count(("Check-up | 45 euros | Free", Kind.PROSE)) == 1  # a row of the second, quoted
+
+
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
     import docx
 
