@@ -38,14 +38,15 @@ HARBOUR_PAGES: list[tuple[str, list[str]]] = [
 
 
 def _report(header: str, *, page_numbers: bool = True) -> Any:
-    """An fpdf2 document with ``header`` atop every page (none when empty) and a "Page N" footer."""
+    """An fpdf2 document with ``header`` atop every page (none when empty; "{page}" in it is the page's
+    number) and a "Page N" footer."""
     from fpdf import FPDF
 
     class Report(FPDF):
         def header(self) -> None:
             if header:
                 self.set_font("Helvetica", size=9)
-                self.cell(0, 5, header, new_x="LMARGIN", new_y="NEXT")
+                self.cell(0, 5, header.replace("{page}", str(self.page_no())), new_x="LMARGIN", new_y="NEXT")
 
         def footer(self) -> None:
             if page_numbers:
@@ -64,8 +65,10 @@ def make_pdf(
     header: str = "Harbour authority - public report",
     user_password: str | None = None,
     owner_password: str | None = None,
+    narrow: frozenset[int] = frozenset(),
 ) -> bytes:
-    """A text PDF: per page a heading and paragraphs, a running header and a "Page N" footer."""
+    """A text PDF: per page a heading and paragraphs, a running header and a "Page N" footer. The pages
+    whose index is in ``narrow`` are set in a column 80 mm wide, as a sidebar or a column page is."""
     from fpdf.enums import EncryptionMethod
 
     pdf = _report(header)
@@ -76,14 +79,14 @@ def make_pdf(
     if owner_password or user_password:
         pdf.set_encryption(owner_password=owner_password or "owner", user_password=user_password,
                            encryption_method=EncryptionMethod.AES_128)
-    for heading, paragraphs in pages:
+    for n, (heading, paragraphs) in enumerate(pages):
         pdf.add_page()
         if heading:
             pdf.set_font("Helvetica", "B", 16)
             pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=11)
         for paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(80 if n in narrow else 0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(3)
     return bytes(pdf.output())
 

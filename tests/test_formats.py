@@ -19,8 +19,8 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf, make_lines_pdf,
-    make_pdf, make_scanned_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf,
+    make_lines_pdf, make_pdf, make_scanned_pdf,
 )
 
 
@@ -119,25 +119,58 @@ def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines(
     assert doc.title == "report"  # a numbered section's name is not the document's title
 
 
-def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
-    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
-    of the rest of the document."""
+def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
+    """The first item of a numbered list, wrapped onto a second line, was read as a section's name: "# 1. Back
+    up your database with the orbit backup command", and its second half quoted alone under it."""
+    data = make_lines_pdf([[
+        "Before you upgrade, do these steps in this order and do not skip any of them, as the migration",
+        "needs a backup.",
+        "1. Back up your database with the orbit backup command",
+        "before you start the upgrade, and keep the file safe.",
+        "2. Pull the new image with the orbit pull command and wait until it is done, then",
+        "restart the stack.",
+    ]])
+    text = parse("upgrade.pdf", data).text
+    backup = "Back up your database with the orbit backup command before you start the upgrade, and keep the file safe."
+    assert _quotes(text)[backup] == (Kind.LIST, ())
+    assert "#" not in text
+
+
+def _water_quality_text(*lines: str) -> str:
+    """The text of a three-page report whose first page's "Water quality" section goes on with ``lines``."""
     data = make_lines_pdf([[
         "Annual Report 2023",
         "Water quality",
         "The utility took 5,175 drinking water samples in 2023, summarised in the table below.",
+        *lines,
+    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
+    return parse("quality.pdf", data).text
+
+
+def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
+    """Rows of numbers ("Lead 845 99.6%") were headings: never quoted, and the last row shown as the section
+    of the rest of the document."""
+    text = _water_quality_text(
         "Parameter Samples Compliance",
         "E. coli 3,120 100.0%",
         "Lead 845 99.6%",
         "Nitrate 1,210 99.9%",
         "The single lead failure was traced to a private supply pipe at a school in Hallam.",
-    ], [_PUMPS.format("north")], [_PUMPS.format("south")]], header="Riverbend Water - Annual Report")
-    text = parse("quality.pdf", data).text
+    )
     assert "Parameter Samples Compliance\nE. coli 3,120 100.0%\nLead 845 99.6%\nNitrate 1,210 99.9%" in text
     quotes = _quotes(text)
     assert quotes["Lead 845 99.6%"] == (Kind.PROSE, ("Water quality",))
     assert quotes["The single lead failure was traced to a private supply pipe at a school in Hallam."][1] == (
         "Water quality",)
+
+
+def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
+    """Any short line above a table's rows was taken as its column names: the section heading "Results" was
+    absorbed into the table, and the rows were quoted without it. Column names name every cell."""
+    text = _water_quality_text(
+        "Results", "Samples taken in 2023 2024", "Lead 845 99.6%", "Copper 840 100.0%", "Nitrate 1,210 99.9%")
+    assert "# Results\n\nSamples taken in 2023 2024\nLead 845 99.6%" in text
+    assert _quotes(text)["Lead 845 99.6%"] == (Kind.PROSE, ("Results",))
 
 
 def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
@@ -154,6 +187,34 @@ def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
     rooms = parse("rooms.pdf", make_lines_pdf([[f"Room {n}01", f"Capacity {n + 1}0 people", f"Floor {n}"]
                                                for n in (1, 2, 3)]))
     assert "Capacity 20 people" in rooms.text and "Room 301" in rooms.text
+
+
+_VOLUNTEERS = "Volunteers from the angling club cleaned the banks of the reservoir in June and collected 40 bags of litter."
+
+
+def test_a_pdf_page_set_in_a_narrow_column_keeps_its_paragraphs_whole() -> None:
+    """A page narrower than the rest (a column, a sidebar) measured against the document's full width:
+    each paragraph's first line was a heading, and the answer quoted "banks of the reservoir ..." under
+    "Volunteers from the angling club cleaned the"."""
+    pages = [*HARBOUR_PAGES, ("Community", [
+        f"{_VOLUNTEERS} The club thanked the rangers for lending the boats.",
+        "Members of the rowing club repaired the slipway at the north end of the reservoir over two weekends.",
+    ])]
+    text = parse("report.pdf", make_pdf(pages, narrow=frozenset({3}))).text
+    assert _quotes(text)[_VOLUNTEERS] == (Kind.PROSE, ("Community",))
+    assert "# Members" not in text
+
+
+def test_a_short_pdf_page_drops_its_running_header_with_a_page_number() -> None:
+    """On a page of four lines or fewer only a line repeated exactly was furniture, so the running header
+    "Harbour report - page 4" stayed and was shown as the section of the page's quotes."""
+    data = make_lines_pdf([[_PUMPS.format(name), "The pumps were serviced in June.", "The valves were replaced.",
+                            "The meters were read in July.", "No faults were found."]
+                           for name in ("north", "south", "east")] + [["Contact us at the harbour office."]],
+                          header="Harbour report - page {page}")
+    text = parse("harbour.pdf", data).text
+    assert _quotes(text)["Contact us at the harbour office."] == (Kind.PROSE, ())
+    assert "Harbour report" not in text
 
 
 def test_pdf_ligatures_are_stored_as_their_letters() -> None:
@@ -272,6 +333,48 @@ def test_html_content_element_is_the_main_text() -> None:
             b'<div id="content"><h1>Parking permits</h1><p>A resident permit costs 60 pounds a year.</p></div>'
             b'<div class="legal">Registered office: Town Hall, Ashford.</div></body></html>')
     assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
+
+
+_GREEN_BINS = "Green bins are collected every second Tuesday from April to November."
+
+
+@pytest.mark.parametrize("target", ['<a id="content"></a>', '<span id="content"></span>'])
+def test_html_skip_link_target_is_not_the_content(target: str) -> None:
+    """A "skip to content" link's target is an empty element with ``id="content"``: taken as the content,
+    it left nothing and the page was skipped as "no text found"."""
+    html = (f'<html><body><a href="#content">Skip to content</a>{target}<h1>Bin collections</h1>'
+            f'<p>{_GREEN_BINS}</p></body></html>').encode()
+    assert _quotes(parse("bins.html", html).text)[_GREEN_BINS] == (Kind.PROSE, ("Bin collections",))
+
+
+def test_html_content_id_inside_the_main_element_does_not_win() -> None:
+    """``<ul id="content">`` of two links inside ``<div id="main">``: "content" was tried first and won,
+    so only "- Home - News" was kept. The outermost element that holds the text is the content."""
+    html = (f'<html><body><div class="strapline">Serving the borough since 1974</div><div id="main">'
+            f'<ul id="content"><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul>'
+            f'<h1>Bin collections</h1><p>{_GREEN_BINS}</p></div></body></html>').encode()
+    text = parse("bins.html", html).text
+    assert _quotes(text)[_GREEN_BINS] == (Kind.PROSE, ("Bin collections",))
+    assert "Serving the borough" not in text
+
+
+def test_html_links_listed_in_the_article_are_kept() -> None:
+    """A list of links inside ``<main>`` is the article's ("Calendars": the calendars to download), not a
+    menu: it was deleted, and "where can I get a large print calendar?" was not covered. A strip of links
+    and a privacy banner outside it are still dropped, and links in a sentence's list (", ") stay."""
+    html = (b'<html><body><div class="top-bar"><a href="/">Home</a> | <a href="/news">News</a> | '
+            b'<a href="/council">Your council</a> | <a href="/bins">Bins and recycling</a> | '
+            b'<a href="/login">Log in</a></div>'
+            b'<main><h1>Garden waste</h1><p>Garden waste is collected every two weeks from March to November.</p>'
+            b'<h2>Calendars</h2><ul><li><a href="/cal.pdf">2024 collection calendar (PDF)</a></li>'
+            b'<li><a href="/large">Large print calendar</a></li><li><a href="/cy">Welsh language calendar</a></li>'
+            b'</ul></main><div id="gdpr-notice">This site uses cookies. Read our privacy notice.</div></body></html>')
+    text = parse("garden.html", html).text
+    assert _quotes(text)["Large print calendar"] == (Kind.LIST, ("Calendars",))
+    assert "Log in" not in text and "cookies" not in text
+    body = (b'<html><body><h1>Recycling</h1><p><a href="/b">Brown bins</a>, <a href="/g">green bins</a>, '
+            b'<a href="/k">kerbside boxes</a></p></body></html>')
+    assert parse("recycling.html", body).text == "# Recycling\n\nBrown bins, green bins, kerbside boxes"
 
 
 def test_html_names_its_own_encoding() -> None:
@@ -464,6 +567,35 @@ def test_docx_table_with_a_header_row_is_a_markdown_table() -> None:
         "Children under 18 are seen free of charge.")
     kinds = {text[s.start:s.end]: s.kind for s in quotable_sentences(text)}
     assert kinds["Treatment | Adults | Children"] is Kind.HEADING and kinds["Check-up | 45 euros | Free"] is Kind.LIST
+
+
+def test_docx_header_row_with_an_empty_corner_names_every_column_and_an_empty_one_is_no_header() -> None:
+    """A header row whose first cell is empty named one column too few ("Adults | Children" above
+    "Check-up | 45 euros | Free"): the empty cell is a column of the header. An empty first row marked as
+    the header made the first row of data the header, which is never quoted."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    prices = [("Check-up", "45 euros", "Free"), ("Scale and polish", "60 euros", "35 euros")]
+    for first in (("", "Adults", "Children"), ("", "", "")):
+        table = document.add_table(rows=3, cols=3)
+        for r, row in enumerate([first, *prices]):
+            for c, value in enumerate(row):
+                table.cell(r, c).paragraphs[0].add_run(value).bold = r == 0
+        if not any(first):
+            table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        document.add_paragraph("Children under 18 are seen free of charge.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("prices.docx", buffer.getvalue()).text
+    assert text.startswith("|  | Adults | Children |\n--- | --- | ---\nCheck-up | 45 euros | Free\n")
+    assert text.endswith("charge.\n\nCheck-up | 45 euros | Free\n\nScale and polish | 60 euros | 35 euros\n\n"
+                         "Children under 18 are seen free of charge.")
+    found = [(text[s.start:s.end], s.kind) for s in quotable_sentences(text)]
+    assert ("Adults | Children", Kind.HEADING) in found
+    assert found.count(("Check-up | 45 euros | Free", Kind.LIST)) == 1  # a row of the first table
+    assert found.count(("Check-up | 45 euros | Free", Kind.PROSE)) == 1  # a row of the second, quoted
 
 
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:

@@ -201,12 +201,35 @@ def _edges(lines: list[str]) -> list[int]:
     return sorted(set(filled[:2] + filled[-2:]))
 
 
-#: A page of at most this many lines is all edges: only a line repeated as it is can be its furniture.
+#: A page of at most this many lines is all edges: only a line repeated as it is, or one numbered as its
+#: page is (``_paged_keys``), can be its furniture; and its own lines are too few to tell a full line's width.
 _SHORT_PAGE = 4
 
 
 def _exact_key(line: str) -> str:
     return " ".join(line.lower().split())
+
+
+def _paged_keys(pages: list[list[str]], keys: set[str]) -> set[str]:
+    """Of the furniture ``keys`` (``_furniture_key``), those whose lines hold a number that goes up with the
+    page, as a page number does ("Harbour report - page 4", "Annual report 2023 | 4"), and that stand at
+    the edge of a page of more than four lines too. A short form's fields change from page to page too
+    ("Room 101", "Room 201"), but not in step with the page; and a form of short pages only, whose
+    "Floor 1", "Floor 2" do, has no long page to tell its furniture by."""
+    numbers: dict[str, dict[int, list[int]]] = {}
+    long = {n for n, lines in enumerate(pages) if sum(1 for line in lines if line) > _SHORT_PAGE}
+    for n, lines in enumerate(pages):
+        for i in _edges(lines):
+            key = _furniture_key(lines[i])
+            if key in keys:
+                numbers.setdefault(key, {}).setdefault(n, [int(d) for d in _DIGITS.findall(lines[i])])
+    paged = set()
+    for key, by_page in numbers.items():
+        width = min(len(found) for found in by_page.values())
+        for j in range(width):
+            if len({found[j] - n for n, found in by_page.items()}) == 1 and len(by_page) > 1 and long & by_page.keys():
+                paged.add(key)
+    return paged
 
 
 def _reflow_pages(raw_pages: list[str]) -> list[str]:
@@ -215,10 +238,13 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
     A running header or footer is a line at a page's edge repeated on most pages, read with its digits
     as placeholders ("Annual report 2023 - page 3"). On a page of four lines or fewer every line is at
     an edge, and a short form or certificate printed page after page ("Room 101" / "Capacity 12") differs
-    from its other pages only in digits: there only a line repeated exactly is furniture (the whole file
-    was skipped as "no text found"). The width of a full line is the document's, not the page's: on a
-    page of three lines the page's own "usual width" was its short ones, and its heading was glued to
-    the text below it.
+    from its other pages only in digits: there a line is furniture only when it is repeated exactly or
+    its number goes up with the page (``_paged_keys``: "Harbour report - page 4" was the section of the
+    page's quotes), not when it merely differs (the whole file was skipped as "no text found"). A full
+    line's width is the page's own (a page set in a narrow column had each paragraph's first line read
+    as a heading), but a page of four lines or fewer has too few to tell, and takes the document's: on a
+    page of three lines the page's own "usual width" was its short ones, and its heading was glued to the
+    text below it.
     """
     pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
     with_text = [p for p in pages if any(p)]
@@ -230,14 +256,17 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
         exact = Counter(key for p in with_text for key in {_exact_key(p[i]) for i in _edges(p)})
         repeated = {k for k, n in counts.items() if n >= least}
         repeated_exactly = {k for k, n in exact.items() if n >= least}
+    paged = _paged_keys(pages, repeated)
     for lines in pages:
         short = sum(1 for line in lines if line) <= _SHORT_PAGE
         for i in _edges(lines):
             if _PAGE_NUMBER.match(lines[i]) or (
-                    _exact_key(lines[i]) in repeated_exactly if short else _furniture_key(lines[i]) in repeated):
+                    _exact_key(lines[i]) in repeated_exactly or _furniture_key(lines[i]) in paged
+                    if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""
     width = _full_width([line for lines in pages for line in lines if line])
-    return [join_blocks(_paragraphs(lines, width)) for lines in pages]
+    return [join_blocks(_paragraphs(lines, width if sum(1 for line in lines if line) <= _SHORT_PAGE else None))
+            for lines in pages]
 
 
 def _full_width(lines: list[str]) -> int:
@@ -269,25 +298,46 @@ def _row_like(line: str) -> bool:
     return len(words) <= 12 and len(words) >= 2 and all(_CELL_NUMBER.match(w) for w in words[-2:])
 
 
-def _numbered_heading(line: str, above: str, below: str) -> bool:
-    """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a
-    heading-like name after its number, and no list around it: neither line beside it is a list item
-    and the one above does not announce one ("... the following programmes:"). Its first numbered
-    clause below it ("1.1 ...") says so too. A report's sections were read as list items and their
-    names glued to their first sentence ("1. Overview In 2023 the utility supplied ...")."""
+#: A numbered line this many lines below another says both are items of one list.
+_LIST_REACH = 2
+
+
+def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bool:
+    """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a short
+    heading-like name after its number, and no list around it: neither line beside it is a list item,
+    the one above does not announce one ("... the following programmes:"), the one below does not go on
+    in lower case (an item wrapped onto it) and no other numbered line follows within two lines. Its
+    first numbered clause below it ("1.1 ...") says so too. A report's sections were read as list items
+    and their names glued to their first sentence ("1. Overview In 2023 the utility supplied ..."); a
+    list whose first item wrapped was read as a heading and an orphaned fragment ("before you start the
+    upgrade, and keep the file safe.")."""
     m = _NUMBERED.match(line)
-    if m is None or not _heading_like(m.group("name")) or len(line) > 60:
+    if m is None or not _heading_like(m.group("name")) or len(line) > 60 or len(line) >= 0.7 * width:
         return False
-    if below.startswith(line.split(None, 1)[0].rstrip(".)") + ".1"):
+    after = below[0] if below else ""
+    if after.startswith(line.split(None, 1)[0].rstrip(".)") + ".1"):
         return True
-    return not (_BULLET.match(above) or _BULLET.match(below) or above.endswith(":"))
+    return not (
+        _BULLET.match(above) or _BULLET.match(after) or above.endswith(":") or after[:1].islower()
+        or any(_NUMBERED.match(x) for x in below[:_LIST_REACH])
+    )
+
+
+def _cells(row: str) -> int:
+    """How many cells a table's row holds: its numbers at the end, and the name before them if any."""
+    words = row.split()
+    numbers = 0
+    while numbers < len(words) and _CELL_NUMBER.match(words[-1 - numbers]):
+        numbers += 1
+    return numbers + (numbers < len(words))
 
 
 def _table_lines(lines: list[str]) -> set[int]:
-    """The indexes of a page's table: two rows or more in a row (``_row_like``), and the line above them
-    when it names the columns ("Parameter Samples Compliance": short, not a sentence). They are kept
-    one to a line, never headings: each row is a fact to quote ("Lead 845 99.6%" was a heading, and the
-    last row the section of the rest of the document)."""
+    """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
+    when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
+    for each cell of the rows). They are kept one to a line, never headings: each row is a fact to quote
+    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
+    name above a table ("Results") has fewer words than the rows have cells: it stays a heading."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -296,7 +346,9 @@ def _table_lines(lines: list[str]) -> set[int]:
             j += 1
         if j - i >= 2:
             found.update(range(i, j))
-            if i and lines[i - 1] and not _ENDS_CLAUSE.search(lines[i - 1]) and len(lines[i - 1].split()) <= 12:
+            above = lines[i - 1] if i else ""
+            if (above and not _ENDS_CLAUSE.search(above)
+                    and min(_cells(row) for row in lines[i:j]) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found
@@ -314,8 +366,8 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
     for i, line in enumerate(lines):
         if line and i not in table:
             above = next((x for x in reversed(lines[:i]) if x), "")
-            below = next((x for x in lines[i + 1 :] if x), "")
-            if _numbered_heading(line, above, below):
+            below = [x for x in lines[i + 1 : i + 1 + 2 * _LIST_REACH] if x][:_LIST_REACH]
+            if _numbered_heading(line, above, below, width):
                 numbered.add(i)
     paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading" or "table"
     current: list[str] = []

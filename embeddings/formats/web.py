@@ -1,10 +1,12 @@
 """Saved web pages (.html, .htm) through Beautiful Soup with Python's own HTML parser (pure Python).
 
 The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
-element whose id says it is the content (``id="content"``, ``id="main-content"``), else its ``<body>``, without what is not the article: navigation, the site header and footer, sidebars,
-forms, scripts, hidden elements and blocks whose class or id names them (``site-footer``,
-``cookie-banner``, ``share-buttons``, ``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and blocks
-that are nothing but a row of three or more links (a menu, whatever its class). It is written as Markdown-like blocks:
+element whose id says it is the content (``id="content"``, ``id="main-content"``) when it holds a good
+share of the body's text (the outermost of several), else its ``<body>``, without what is not the
+article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and blocks
+whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``, ``breadcrumbs``,
+``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks that are nothing but
+a row of three or more links (a menu, whatever its class). It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
@@ -54,7 +56,8 @@ _BOILERPLATE = frozenset({
 #: ``<article>``: read before the body, whose strip of links and banners sit outside it.
 _CONTENT_IDS = ("content", "main-content", "maincontent", "main")
 #: What may stand between the links of a menu written as a line ("Home | News | Log in").
-_MENU_SEPARATORS = re.compile(r"[\s|\u00b7\u2022/,>\u00bb\u203a\u2013\u2014-]*")
+#: Not a comma: "<a>Brown bins</a>, <a>blue bins</a>, <a>green bins</a>" is a sentence's list.
+_MENU_SEPARATORS = re.compile(r"[\s|\u00b7\u2022/>\u00bb\u203a\u2013\u2014-]*")
 #: A block holding only links, at least this many, is a menu, not the article.
 _MENU_LINKS = 3
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -87,14 +90,14 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     soup = BeautifulSoup(_undeclared(name, data) or data, "html.parser")
     meta = _meta(soup)
     when = _published(soup, meta)  # JSON-LD lives in <script>, which the main text drops
-    root = _main_root(soup)
+    root, marked = _main_root(soup)
     h1 = root.find("h1")
     title = meta.get("og:title") or meta.get("twitter:title")
     if not title and isinstance(h1, Tag):
         title = _collapse(h1.get_text(" "))
     if not title and soup.title is not None:
         title = _collapse(soup.title.get_text(" "))
-    _strip(root)
+    _strip(root, menus=not marked)
     if when is None:
         when = _time_element(root)
     text = join_blocks(_Blocks().render(root))
@@ -229,19 +232,55 @@ def _time_element(root: Tag) -> date | None:
     return None
 
 
-def _main_root(soup: BeautifulSoup) -> Tag:
-    """Where the article is: ``<main>``, ``role="main"``, the only ``<article>``, else the body."""
+def _main_root(soup: BeautifulSoup) -> tuple[Tag, bool]:
+    """Where the article is: ``<main>``, ``role="main"``, the only ``<article>``, else the element whose id
+    says it is the content (``_content_element``), else the body; and whether the page marked it as its
+    article (``<main>``, ``role="main"``, ``<article>``), inside which no block is a menu for what it holds."""
     main = soup.find("main") or soup.find(attrs={"role": "main"})
     if isinstance(main, Tag):
-        return main
+        return main, True
     articles = soup.find_all("article")
     if len(articles) == 1:
-        return articles[0]
-    for name in _CONTENT_IDS:
-        content = soup.find(id=name)
-        if isinstance(content, Tag) and content.name not in _DROP_TAGS:
-            return content
-    return soup.body or soup
+        return articles[0], True
+    body = soup.body or soup
+    return _content_element(soup, body) or body, False
+
+
+#: The id'd element is the content only if it holds at least this share of the body's text (both without
+#: their furniture, ``_kept_length``): a strapline or a legal line beside it may be much of a short page.
+_CONTENT_SHARE = 1 / 3
+
+
+def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
+    """The element whose id says it is the content (``_CONTENT_IDS``), if it holds a good share of the body's
+    text; of several, the outermost. An id names a place, not always the article: a "skip to content"
+    link's target is an empty ``<a id="content">`` (the page was refused as "no text found"), and a
+    ``<ul id="content">`` of two links inside ``<div id="main">`` was all that was kept of the page."""
+    found = [tag for name in _CONTENT_IDS for tag in soup.find_all(id=name)
+             if isinstance(tag, Tag) and tag.name not in _DROP_TAGS]
+    if not found:
+        return None
+    least = _CONTENT_SHARE * _kept_length(body)
+    candidates = [tag for tag in found if (kept := _kept_length(tag)) and kept >= least]
+    for tag in candidates:
+        if not any(parent is other for parent in tag.parents for other in candidates):
+            return tag
+    return None
+
+
+def _kept_length(tag: Tag) -> int:
+    """How much text ``tag`` holds outside its furniture: what ``_strip`` drops for what it is or for what
+    its class or id calls it."""
+    kept = 0
+    for string in tag.find_all(string=True):
+        if isinstance(string, _SKIPPED_STRINGS) or not string.strip():
+            continue
+        parent = string.parent
+        while parent is not None and parent is not tag and not (_dropped(parent) or _names_boilerplate(parent)):
+            parent = parent.parent
+        if parent is tag or parent is None:
+            kept += len(_collapse(string))
+    return kept
 
 
 def _names_boilerplate(tag: Tag) -> bool:
@@ -279,30 +318,38 @@ def _hidden(tag: Tag) -> bool:
     )
 
 
-def _strip(root: Tag) -> None:
+def _dropped(tag: Tag) -> bool:
+    """Whether ``tag`` is not the article for what it is: navigation, a script, hidden, the site's header..."""
+    return (
+        tag.name in _DROP_TAGS
+        or str(tag.get("role") or "").lower() in _DROP_ROLES
+        or (tag.name == "header" and tag.find_parent(("article", "main")) is None)  # the site's, not an article's
+        or _hidden(tag)
+    )
+
+
+def _strip(root: Tag, *, menus: bool) -> None:
     """Remove what is not the article from ``root`` (in place).
 
     Elements are dropped for what they are (``<nav>``, ``role="navigation"``, hidden, the site's
     ``<header>``) first; then for what their class or id calls them, unless that would take half of
-    what is left: a wrapper named ``has-sidebar`` holds the article itself; last, blocks holding nothing
-    but three or more links (``_only_links``), with the same care.
+    what is left: a wrapper named ``has-sidebar`` holds the article itself; last, with ``menus``, blocks
+    holding nothing but three or more links (``_only_links``), with the same care. Not inside the page's
+    ``<main>`` or ``<article>``: a list of links there is the article's ("Calendars": "Large print
+    calendar", "Welsh language calendar", ...), and was deleted with its answers.
     """
     for tag in list(root.find_all(True)):
-        if tag.decomposed:
-            continue
-        if (
-            tag.name in _DROP_TAGS
-            or str(tag.get("role") or "").lower() in _DROP_ROLES
-            or (tag.name == "header" and tag.find_parent(("article", "main")) is None)  # the site's, not an article's
-            or _hidden(tag)
-        ):
+        if not tag.decomposed and _dropped(tag):
             tag.decompose()
     total = len(_collapse(root.get_text(" ")))
     for tag in list(root.find_all(True)):
         if not tag.decomposed and _names_boilerplate(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
             tag.decompose()
+    if not menus:
+        return
     for tag in list(root.find_all(_MENU_BLOCKS)):
-        if not tag.decomposed and _only_links(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
+        if (not tag.decomposed and tag.find_parent(("main", "article")) is None and _only_links(tag)
+                and len(_collapse(tag.get_text(" "))) * 2 < total):
             tag.decompose()
 
 

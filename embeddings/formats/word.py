@@ -162,13 +162,21 @@ def _table_blocks(table: Table) -> list[str]:
     Markdown table (header, delimiter row, rows), so the header names the columns and is never quoted by
     itself; else a block per row. Rows written one below the other as plain lines were one paragraph
     to the answer builder, which quoted them run together ("Check-up | 45 euros | Free Scale and
-    polish | 60 euros | ...")."""
-    rows = _table(table)
-    first = table.rows[0] if rows and len(table.rows) > 1 else None
-    columns = rows[0].count(" | ") + 1 if rows else 0
-    if first is not None and columns > 1 and _header_row(first._tr):
-        return ["\n".join([rows[0], " | ".join(["---"] * columns), *rows[1:]])]
-    return rows
+    polish | 60 euros | ...").
+
+    The header is the first row's cells, an empty one included (an empty corner above the rows' names:
+    "| | Adults | Children |", its outer pipes keeping the empty cell a column): the header named one
+    column too few, so every name stood above the wrong column. An empty first row is no header, even
+    marked as one: the first row of data was the header, and never quoted."""
+    if len(table.rows) > 1 and _header_row(table.rows[0]._tr):
+        header, nested = _row_cells(table.rows[0])
+        body = _rows(table.rows[1:])
+        if len(header) > 1 and any(header) and body and not nested:
+            line = " | ".join(header)
+            if not (header[0] and header[-1]):
+                line = "| " + line + " |"
+            return ["\n".join([line, " | ".join(["---"] * len(header)), *body])]
+    return _table(table)
 
 
 def _header_row(tr: Any) -> bool:
@@ -201,22 +209,32 @@ def _table(table: Table) -> list[str]:
     run together with the cells around it. A cell merged down several rows is given by python-docx in
     each of them: its text is repeated in every row, as before, its nested table written once.
     """
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        nested: list[str] = []
-        last = None
-        for cell in row.cells:
-            if cell._tc is last:
-                continue
-            last = cell._tc
-            items = list(_block_items(cell._tc, cell))
-            text = " ".join(" ".join(_text(item._p) for item in items if isinstance(item, Paragraph)).split())
-            if text:
-                cells.append(text)
-            if cell._tc.getparent() is row._tr:  # not a cell merged down from a row above
-                nested.extend(line for item in items if isinstance(item, Table) for line in _table(item))
-        if cells:
-            rows.append(" | ".join(cells))
-        rows.extend(nested)
-    return rows
+    return _rows(table.rows)
+
+
+def _rows(rows: Any) -> list[str]:
+    """The lines of ``rows`` (``_table``): a line per row that holds text, and the rows of its nested tables."""
+    lines = []
+    for row in rows:
+        cells, nested = _row_cells(row)
+        if any(cells):
+            lines.append(" | ".join(cell for cell in cells if cell))
+        lines.extend(nested)
+    return lines
+
+
+def _row_cells(row: Any) -> tuple[list[str], list[str]]:
+    """A row's cells' texts, an empty cell's as "" (a cell merged across columns once), and the lines of the
+    tables nested in them (``_table``)."""
+    cells: list[str] = []
+    nested: list[str] = []
+    last = None
+    for cell in row.cells:
+        if cell._tc is last:
+            continue
+        last = cell._tc
+        items = list(_block_items(cell._tc, cell))
+        cells.append(" ".join(" ".join(_text(item._p) for item in items if isinstance(item, Paragraph)).split()))
+        if cell._tc.getparent() is row._tr:  # not a cell merged down from a row above
+            nested.extend(line for item in items if isinstance(item, Table) for line in _table(item))
+    return cells, nested
