@@ -157,9 +157,11 @@ def test_pdf_table_rows_are_quotable_lines_never_headings() -> None:
         "Nitrate 1,210 99.9%",
         "The single lead failure was traced to a private supply pipe at a school in Hallam.",
     )
-    assert "Parameter Samples Compliance\nE. coli 3,120 100.0%\nLead 845 99.6%\nNitrate 1,210 99.9%" in text
+    # The rows are list items: as one paragraph a short row grew by its neighbours into one quote of the
+    # whole table ("Parameter Samples Compliance E. coli 3,120 100.0% Lead 845 99.6% ...").
+    assert "Parameter Samples Compliance\n- E. coli 3,120 100.0%\n- Lead 845 99.6%\n- Nitrate 1,210 99.9%" in text
     quotes = _quotes(text)
-    assert quotes["Lead 845 99.6%"] == (Kind.PROSE, ("Water quality",))
+    assert quotes["Lead 845 99.6%"] == (Kind.LIST, ("Water quality",))
     assert quotes["The single lead failure was traced to a private supply pipe at a school in Hallam."][1] == (
         "Water quality",)
 
@@ -169,8 +171,8 @@ def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
     absorbed into the table, and the rows were quoted without it. Column names name every cell."""
     text = _water_quality_text(
         "Results", "Samples taken in 2023 2024", "Lead 845 99.6%", "Copper 840 100.0%", "Nitrate 1,210 99.9%")
-    assert "# Results\n\nSamples taken in 2023 2024\nLead 845 99.6%" in text
-    assert _quotes(text)["Lead 845 99.6%"] == (Kind.PROSE, ("Results",))
+    assert "# Results\n\n- Samples taken in 2023 2024\n- Lead 845 99.6%" in text
+    assert _quotes(text)["Lead 845 99.6%"] == (Kind.LIST, ("Results",))
 
 
 def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:

@@ -6,7 +6,7 @@ unless that one ended a sentence short of the page's usual line width, or the ne
 item or follows a heading), words hyphenated across lines are joined, and page furniture is dropped:
 page numbers and the running header or footer repeated on most pages. Short stand-alone lines that
 do not end like a sentence are written as ``#`` headings, and so are numbered sections' names ("1.
-Overview"); a table's rows of numbers stay one to a line, never headings. Pages are separated by a blank line; the
+Overview"); a table's rows of numbers stay one to a line, as list items, never headings. Pages are separated by a blank line; the
 offset where each begins is kept, so every excerpt knows its page.
 
 Refused with a reason: files that are not PDFs, truncated files (no end-of-file marker), files
@@ -405,7 +405,10 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
 
 def _format_paragraph(lines: list[str], kind: str = "text") -> str:
     if kind == "table":
-        return "\n".join(lines)
+        # The column names as a line, each row a list item, as Markdown writes items: read as one paragraph,
+        # rows ending on numbers went on into each other ("... E. coli 3,120 100.0% Lead 845 99.6% ...").
+        names = [] if _row_like(lines[0]) else lines[:1]
+        return "\n".join(names + [f"- {row}" for row in lines[len(names):]])
     if kind == "heading" or (len(lines) == 1 and _heading_like(lines[0])):
         return "# " + lines[0]
     text = lines[0]
