@@ -357,9 +357,12 @@ _TITLE_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 #: What ends a sentence or a lead-in, not a title.
 _NOT_TITLE_END = tuple(".!?:;,")
 _TITLE_MAX_CHARS = 80
-#: A first line opening with one of these greets its reader: a message, not a title.
+#: A short first line opening with one of these greets its reader: a message, not a title.
 _GREETINGS = frozenset("hi hello hey dear greetings thanks".split())
-_TITLE_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+#: One word on a line of its own that answers or thanks rather than names ("Agenda", "Minutes" do name).
+_NOT_TITLES = frozenset("yes no ok okay thanks done sure hi hello hey".split())
+#: A number of three digits or more that ends the line ("Door Code 4711", "Extension 2231"): a value.
+_TITLE_VALUE = re.compile(r"(?<![\w.,/-])(\d{3,})[ \t]*$")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -373,9 +376,10 @@ def title_line(text: str) -> tuple[int, int] | None:
     A plain-text note has no syntax for its title, yet any reader sees one there; read as prose it
     was quoted as an answer ("where is the LAN party?" -> "Spring LAN Party 2024 - Schedule") and the
     note was titled by its file name. A line in sentence case ("Meeting notes", "Doors open at 7pm")
-    stays prose: it may be the first thing the note says, and so does a line that states a value (a
-    number other than a year or a version: "Clubhouse Door Code 4711"), a greeting ("Hi Team", "Dear
-    John") or one capitalised word ("Yes"; a word in capitals, "CONTRIBUTING", is a title).
+    stays prose: it may be the first thing the note says, and so does a line that ends on a value (a
+    number of three digits or more that is no year: "Clubhouse Door Code 4711"), a greeting ("Hi Team",
+    "Dear John") or a word that answers ("Yes", "Thanks"). "Agenda", "Top 10 Hiking Trails", "Room 101
+    Booking Rules" and "Windows 11 Upgrade Guide" are titles.
     """
     start = len(text) - len(text.lstrip())
     end = _physical_end(text, start)
@@ -389,9 +393,12 @@ def title_line(text: str) -> tuple[int, int] | None:
     if not titled or not titled[0][0].isupper() or not all(
             w[0].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in titled):
         return None
-    if (len(titled) == 1 and not titled[0].isupper()) or titled[0].casefold() in _GREETINGS:
-        return None
-    if any(not (_YEAR.fullmatch(n) or "." in n) for n in _TITLE_NUMBER.findall(line)):
+    words = line.split()
+    if (len(words) == 1 and words[0].casefold() in _NOT_TITLES) or (
+            len(words) <= 2 and titled[0].casefold() in _GREETINGS):
+        return None  # "Yes", "Thanks"; "Hi Team", "Dear John": a message's first words
+    last = _TITLE_VALUE.search(line)
+    if last is not None and not _YEAR.fullmatch(last.group(1)):
         return None  # a value: "Clubhouse Door Code 4711" is the code, not a name for the note
     rest = text[end + 1 :] if end < len(text) else ""
     below = rest.split("\n", 2)

@@ -86,6 +86,9 @@ def test_a_first_line_set_apart_in_title_case_or_capitals_is_a_title():
     assert _title("CONTRIBUTING TO ORBIT\n\nThanks for helping out.\n") == "CONTRIBUTING TO ORBIT"
     assert _title("\n\n  Rules for the Spring Picnic\n\nBring a plate to share.\n") == "Rules for the Spring Picnic"
     assert _title("Orbit 3.2 Release Notes\n\nA feature release.\n") == "Orbit 3.2 Release Notes"  # a version
+    for title in ("Agenda", "Top 10 Hiking Trails", "Room 101 Booking Rules", "Windows 11 Upgrade Guide",
+                  "COVID-19 Visitor Policy", "Hello World Workshop"):  # a number inside a name; one word
+        assert _title(f"{title}\n\nThe committee met on Monday.\n") == title
 
 
 @pytest.mark.parametrize("text", [
@@ -100,6 +103,7 @@ def test_a_first_line_set_apart_in_title_case_or_capitals_is_a_title():
     "A Title Far Too Long To Be One Because It Goes On And On Past The Eighty Characters Allowed\n\nText.\n",
     "Clubhouse Door Code 4711\n\nThe code changes on the first of every month.\n",  # a value, to be quoted
     "Hi Team\n\nThe party moved to Friday.\n",  # a greeting
+    "Extension 2231\n\nCall it for the front desk.\n",  # a value at the line's end
     "Yes\n\nThe hall is booked.\n",  # one capitalised word
 ])
 def test_other_first_lines_are_not_titles(text):
