@@ -136,6 +136,25 @@ def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
     assert "#" not in text
 
 
+def test_a_pdf_numbered_section_of_one_sentence_keeps_its_name_as_a_heading() -> None:
+    """Sections whose body is one line ("1. Purpose" / "This policy sets out ..." / "2. Scope") were read
+    as a list, the next numbered line being within two lines: "who does the policy apply to?" quoted
+    "Scope It applies to all members and their guests." with no section shown."""
+    data = make_lines_pdf([[
+        "Room Booking Policy",
+        "1. Purpose",
+        "This policy sets out how members book the club rooms.",
+        "2. Scope",
+        "It applies to all members and their guests.",
+        "3. Bookings",
+        "Rooms are booked through the club office at least two days ahead.",
+    ]])
+    quotes = _quotes(parse("booking.pdf", data).text)
+    assert quotes["It applies to all members and their guests."] == (Kind.PROSE, ("2. Scope",))
+    assert quotes["This policy sets out how members book the club rooms."] == (Kind.PROSE, ("1. Purpose",))
+    assert not any(q.startswith("Scope") for q in quotes if quotes[q][0] is not Kind.HEADING)
+
+
 def _water_quality_text(*lines: str) -> str:
     """The text of a three-page report whose first page's "Water quality" section goes on with ``lines``."""
     data = make_lines_pdf([[

@@ -306,7 +306,8 @@ def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bo
     """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a short
     heading-like name after its number, and no list around it: neither line beside it is a list item,
     the one above does not announce one ("... the following programmes:"), the one below does not go on
-    in lower case (an item wrapped onto it) and no other numbered line follows within two lines. Its
+    in lower case (an item wrapped onto it) and no other numbered line follows as a list's next item
+    (``_numbered_next``). Its
     first numbered clause below it ("1.1 ...") says so too. A report's sections were read as list items
     and their names glued to their first sentence ("1. Overview In 2023 the utility supplied ..."); a
     list whose first item wrapped was read as a heading and an orphaned fragment ("before you start the
@@ -319,8 +320,21 @@ def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bo
         return True
     return not (
         _BULLET.match(above) or _BULLET.match(after) or above.endswith(":") or after[:1].islower()
-        or any(_NUMBERED.match(x) for x in below[:_LIST_REACH])
+        or _numbered_next(below)
     )
+
+
+def _numbered_next(below: list[str]) -> bool:
+    """Whether a numbered line follows within two lines as the next item of a list would: right below, or
+    after one line that does not end a sentence (the first item wrapped onto it). After a full sentence it
+    is the next section ("1. Purpose" / "This policy sets out how members book rooms." / "2. Scope"): as a
+    list item, each section's name was glued to its one sentence ("Scope It applies to all members.")."""
+    for x in below[:_LIST_REACH]:
+        if _NUMBERED.match(x):
+            return True
+        if _ENDS_SENTENCE.search(x):
+            return False
+    return False
 
 
 def _cells(row: str) -> int:
