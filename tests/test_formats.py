@@ -226,6 +226,31 @@ def test_a_pdf_page_set_in_a_narrow_column_keeps_its_paragraphs_whole() -> None:
     assert "# Members" not in text
 
 
+_HIKE_PROSE = [
+    "The walking club meets at the car park by the church at nine on the first Sunday of each month,",
+    "and the leader checks that everyone has signed the attendance sheet before the group sets off.",
+    "Walks last about five hours, with a stop for lunch, and the leader decides the route on the day.",
+]
+
+
+@pytest.mark.parametrize("filling", [
+    [f"- {item}" for item in ("Sun cream", "A hat", "Water", "Lunch", "A map", "A whistle", "Plasters",
+                                   "A torch", "Gloves", "A fleece", "Rain gear", "Snacks")],
+    [f"Route {n} {n + 4} {n * 3}.5" for n in range(1, 21)],
+], ids=["list", "table"])
+def test_a_pdf_page_filled_by_a_list_or_table_keeps_its_heading(filling: list[str]) -> None:
+    """A page whose lines are mostly a list's items or a table's rows measured its full width from them: its
+    heading was glued to the prose below ("What to bring on the hike Please pack the following ...")."""
+    data = make_lines_pdf([_HIKE_PROSE, [
+        "What to bring on the hike",
+        "Please pack the following, and label your rucksack with your name.",
+        *filling,
+    ], _HIKE_PROSE])
+    quotes = _quotes(parse("hike.pdf", data).text)
+    assert quotes["Please pack the following, and label your rucksack with your name."] == (
+        Kind.PROSE, ("What to bring on the hike",))
+
+
 def test_a_short_pdf_page_drops_its_running_header_with_a_page_number() -> None:
     """On a page of four lines or fewer only a line repeated exactly was furniture, so the running header
     "Harbour report - page 4" stayed and was shown as the section of the page's quotes."""

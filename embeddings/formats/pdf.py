@@ -242,9 +242,9 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
     its number goes up with the page (``_paged_keys``: "Harbour report - page 4" was the section of the
     page's quotes), not when it merely differs (the whole file was skipped as "no text found"). A full
     line's width is the page's own (a page set in a narrow column had each paragraph's first line read
-    as a heading), but a page of four lines or fewer has too few to tell, and takes the document's: on a
-    page of three lines the page's own "usual width" was its short ones, and its heading was glued to the
-    text below it.
+    as a heading) when the page is set narrow (``_page_width``), else the document's: on a page of three
+    lines, or one filled by a list or a table, the page's own "usual width" was its short ones, and its
+    heading was glued to the text below it.
     """
     pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
     with_text = [p for p in pages if any(p)]
@@ -265,8 +265,24 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
                     if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""
     width = _full_width([line for lines in pages for line in lines if line])
-    return [join_blocks(_paragraphs(lines, width if sum(1 for line in lines if line) <= _SHORT_PAGE else None))
-            for lines in pages]
+    return [join_blocks(_paragraphs(lines, _page_width(lines, width))) for lines in pages]
+
+
+#: A page whose longest line is shorter than this share of the document's full line is set narrow.
+_NARROW = 0.75
+
+
+def _page_width(lines: list[str], width: int) -> int:
+    """A full line's width on a page: the document's ``width``, unless the page is set narrow (a column, a
+    sidebar: its longest line is under three quarters of it) and has more than four lines; then the page's
+    own, measured on its prose (not its list items or table rows, which are short by nature). A page that
+    a list or a table fills measured its width on them, and its heading was glued to the prose below it
+    ("What to bring on the hike Please pack the following ...")."""
+    filled = [line for line in lines if line]
+    if len(filled) <= _SHORT_PAGE or max(map(len, filled)) >= _NARROW * width:
+        return width
+    prose = [line for line in filled if not _BULLET.match(line) and not _row_like(line)]
+    return _full_width(prose or filled)
 
 
 def _full_width(lines: list[str]) -> int:
