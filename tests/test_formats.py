@@ -194,6 +194,16 @@ def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
     assert _quotes(text)["Lead 845 99.6%"] == (Kind.LIST, ("Results",))
 
 
+def test_a_pdf_table_whose_row_names_hold_a_number_keeps_its_column_names() -> None:
+    """Rows named with a number ("District 1 107 95.1%") seemed to hold one cell more than the column names
+    have words, so "District Samples Compliance" was glued to the sentence above it and quoted with it."""
+    text = _water_quality_text(
+        "District Samples Compliance", "District 1 107 95.1%", "District 2 98 97.0%", "District 3 120 100.0%")
+    assert "District Samples Compliance\n- District 1 107 95.1%\n- District 2 98 97.0%" in text
+    assert _quotes(text)["The utility took 5,175 drinking water samples in 2023, summarised in the table below."] == (
+        Kind.PROSE, ("Water quality",))
+
+
 def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
     """A page of three lines: the page's own "full width" was its short lines, so its heading was glued to
     the text and the title fell back to the file name. A short form printed page after page, its lines

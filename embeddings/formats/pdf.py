@@ -365,9 +365,10 @@ def _cells(row: str) -> int:
 def _table_lines(lines: list[str]) -> set[int]:
     """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
     when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
-    for each cell of the rows). They are kept one to a line, never headings: each row is a fact to quote
-    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
-    name above a table ("Results") has fewer words than the rows have cells: it stays a heading."""
+    for each cell of the rows but one, two words at least: a row's name may hold a number, "District 1 107
+    95.1%", and the first column may go unnamed). They are kept one to a line, never headings: each row is
+    a fact to quote ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the
+    document). A section's one-word name above a table ("Results") stays a heading."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -378,7 +379,7 @@ def _table_lines(lines: list[str]) -> set[int]:
             found.update(range(i, j))
             above = lines[i - 1] if i else ""
             if (above and not _ENDS_CLAUSE.search(above)
-                    and min(_cells(row) for row in lines[i:j]) <= len(above.split()) <= 12):
+                    and max(2, min(_cells(row) for row in lines[i:j]) - 1) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found
