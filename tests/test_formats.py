@@ -433,6 +433,26 @@ def test_html_links_listed_in_the_article_are_kept() -> None:
     assert parse("recycling.html", body).text == "# Recycling\n\nBrown bins, green bins, kerbside boxes"
 
 
+_CALENDARS = ("2024 collection calendar", "Large print calendar", "Welsh language calendar")
+
+
+def test_html_breadcrumbs_and_page_numbers_in_the_article_are_not_quoted() -> None:
+    """Inside ``<main>`` every block of links was kept as the article's: the breadcrumbs "Home | Waste |
+    Garden waste" and the page numbers "1 2 3 Next" were quoted. A list of links there still stays."""
+    def links(tag: str, between: str, *names: str) -> str:
+        return f"<{tag}>" + between.join(f'<a href="/{n}">{n}</a>' for n in names) + f"</{tag}>"
+
+    calendars = "".join(f'<li><a href="/cal/{n}">{n}</a></li>' for n in _CALENDARS)
+    html = "".join([
+        "<html><body><main>", links("p", " | ", "Home", "Waste", "Garden waste"),
+        links("div", " \u203a ", "Home", "Waste", "Bins"), "<h1>Garden waste</h1>",
+        "<p>Garden waste is collected every two weeks from March to November.</p>", f"<ul>{calendars}</ul>",
+        links("div", " ", "1", "2", "3", "Next"), "</main></body></html>"]).encode()
+    text = parse("garden.html", html).text
+    assert text == ("# Garden waste\n\nGarden waste is collected every two weeks from March to November.\n\n"
+                    + "\n".join(f"- {n}" for n in _CALENDARS))
+
+
 def test_html_names_its_own_encoding() -> None:
     page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me at the pier.</p></body></html>'
     assert parse("cafe.html", page.encode("latin-1")).text == "Caf\u00e9 cr\u00e8me at the pier."
