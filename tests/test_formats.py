@@ -414,6 +414,17 @@ def test_html_content_id_inside_the_main_element_does_not_win() -> None:
     assert "Serving the borough" not in text
 
 
+def test_html_content_id_inside_the_main_id_wins_over_its_extras() -> None:
+    """``<div id="content">`` inside ``<div id="main">``: the outer one was taken, so its "Popular" box
+    beside the article was quoted ("Rated 4 stars by 120 readers."). The innermost element that holds a
+    good share of the text is the content."""
+    html = (f'<html><body><div id="main"><div id="content"><h1>Bin collections</h1><p>{_GREEN_BINS}</p>'
+            f'<p>Brown bins are collected every Friday.</p></div><div id="extra"><h3>Popular</h3>'
+            f'<p>Rated 4 stars by 120 readers.</p></div></div></body></html>').encode()
+    text = parse("bins.html", html).text
+    assert text == f"# Bin collections\n\n{_GREEN_BINS}\n\nBrown bins are collected every Friday."
+
+
 def test_html_links_listed_in_the_article_are_kept() -> None:
     """A list of links inside ``<main>`` is the article's ("Calendars": the calendars to download), not a
     menu: it was deleted, and "where can I get a large print calendar?" was not covered. A strip of links

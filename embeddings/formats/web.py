@@ -2,11 +2,12 @@
 
 The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
 element whose id says it is the content (``id="content"``, ``id="main-content"``) when it holds a good
-share of the body's text (the outermost of several), else its ``<body>``, without what is not the
-article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and blocks
-whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``, ``breadcrumbs``,
-``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks that are nothing but
-a row of three or more links (a menu, whatever its class); inside them, breadcrumbs and page numbers. It is written as Markdown-like blocks:
+share of the body's text (the innermost of several that does), else its ``<body>``, without what is
+not the article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and
+blocks whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``,
+``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks
+that are nothing but a row of three or more links (a menu, whatever its class); inside them,
+breadcrumbs and page numbers. It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
@@ -258,9 +259,11 @@ _CONTENT_SHARE = 1 / 3
 
 def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
     """The element whose id says it is the content (``_CONTENT_IDS``), if it holds a good share of the body's
-    text; of several, the outermost. An id names a place, not always the article: a "skip to content"
-    link's target is an empty ``<a id="content">`` (the page was refused as "no text found"), and a
-    ``<ul id="content">`` of two links inside ``<div id="main">`` was all that was kept of the page."""
+    text; of several, the innermost that does (the outermost, ``<div id="main">`` around ``<div
+    id="content">``, brought the boxes beside the article: "Popular", "Rated 4 stars ..."). An id names a
+    place, not always the article: a "skip to content" link's target is an empty ``<a id="content">``
+    (the page was refused as "no text found"), and a ``<ul id="content">`` of two links inside ``<div
+    id="main">`` was all that was kept of the page."""
     found = [tag for name in _CONTENT_IDS for tag in soup.find_all(id=name)
              if isinstance(tag, Tag) and tag.name not in _DROP_TAGS]
     if not found:
@@ -268,7 +271,7 @@ def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
     least = _CONTENT_SHARE * _kept_length(body)
     candidates = [tag for tag in found if (kept := _kept_length(tag)) and kept >= least]
     for tag in candidates:
-        if not any(parent is other for parent in tag.parents for other in candidates):
+        if not any(parent is tag for other in candidates for parent in other.parents):
             return tag
     return None
 
