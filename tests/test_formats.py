@@ -685,6 +685,26 @@ def test_docx_header_row_with_an_empty_corner_names_every_column_and_an_empty_on
     assert found.count(("Check-up | 45 euros | Free", Kind.PROSE)) == 1  # a row of the second, quoted
 
 
+def test_docx_header_table_keeps_empty_cells_in_its_rows() -> None:
+    """In a table with a header row a row's empty cell was dropped, so its next cells moved one column left:
+    Ben's email stood under "Phone" ("Ben | ben@club.org" below "Name | Phone | Email")."""
+    import docx
+
+    document = docx.Document()
+    rows = [("Name", "Phone", "Email"), ("Ann", "555 0101", "ann@club.org"), ("Ben", "", "ben@club.org"),
+            ("", "555 0199", "office@club.org")]
+    table = document.add_table(rows=len(rows), cols=3)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).paragraphs[0].add_run(value).bold = r == 0
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("contacts.docx", buffer.getvalue()).text
+    assert text == ("Name | Phone | Email\n--- | --- | ---\nAnn | 555 0101 | ann@club.org\nBen |  | ben@club.org\n"
+                    "|  | 555 0199 | office@club.org |")
+    assert _quotes(text)["Ben |  | ben@club.org"][0] is Kind.LIST
+
+
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:
     import docx
 
