@@ -136,6 +136,25 @@ def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
     assert "#" not in text
 
 
+def test_a_pdf_numbered_section_of_one_sentence_keeps_its_name_as_a_heading() -> None:
+    """Sections whose body is one line ("1. Purpose" / "This policy sets out ..." / "2. Scope") were read
+    as a list, the next numbered line being within two lines: "who does the policy apply to?" quoted
+    "Scope It applies to all members and their guests." with no section shown."""
+    data = make_lines_pdf([[
+        "Room Booking Policy",
+        "1. Purpose",
+        "This policy sets out how members book the club rooms.",
+        "2. Scope",
+        "It applies to all members and their guests.",
+        "3. Bookings",
+        "Rooms are booked through the club office at least two days ahead.",
+    ]])
+    quotes = _quotes(parse("booking.pdf", data).text)
+    assert quotes["It applies to all members and their guests."] == (Kind.PROSE, ("2. Scope",))
+    assert quotes["This policy sets out how members book the club rooms."] == (Kind.PROSE, ("1. Purpose",))
+    assert not any(q.startswith("Scope") for q in quotes if quotes[q][0] is not Kind.HEADING)
+
+
 def _water_quality_text(*lines: str) -> str:
     """The text of a three-page report whose first page's "Water quality" section goes on with ``lines``."""
     data = make_lines_pdf([[
@@ -175,6 +194,16 @@ def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
     assert _quotes(text)["Lead 845 99.6%"] == (Kind.LIST, ("Results",))
 
 
+def test_a_pdf_table_whose_row_names_hold_a_number_keeps_its_column_names() -> None:
+    """Rows named with a number ("District 1 107 95.1%") seemed to hold one cell more than the column names
+    have words, so "District Samples Compliance" was glued to the sentence above it and quoted with it."""
+    text = _water_quality_text(
+        "District Samples Compliance", "District 1 107 95.1%", "District 2 98 97.0%", "District 3 120 100.0%")
+    assert "District Samples Compliance\n- District 1 107 95.1%\n- District 2 98 97.0%" in text
+    assert _quotes(text)["The utility took 5,175 drinking water samples in 2023, summarised in the table below."] == (
+        Kind.PROSE, ("Water quality",))
+
+
 def test_a_pdf_of_few_lines_keeps_its_heading_and_its_text() -> None:
     """A page of three lines: the page's own "full width" was its short lines, so its heading was glued to
     the text and the title fell back to the file name. A short form printed page after page, its lines
@@ -205,6 +234,31 @@ def test_a_pdf_page_set_in_a_narrow_column_keeps_its_paragraphs_whole() -> None:
     text = parse("report.pdf", make_pdf(pages, narrow=frozenset({3}))).text
     assert _quotes(text)[_VOLUNTEERS] == (Kind.PROSE, ("Community",))
     assert "# Members" not in text
+
+
+_HIKE_PROSE = [
+    "The walking club meets at the car park by the church at nine on the first Sunday of each month,",
+    "and the leader checks that everyone has signed the attendance sheet before the group sets off.",
+    "Walks last about five hours, with a stop for lunch, and the leader decides the route on the day.",
+]
+
+
+@pytest.mark.parametrize("filling", [
+    [f"- {item}" for item in ("Sun cream", "A hat", "Water", "Lunch", "A map", "A whistle", "Plasters",
+                                   "A torch", "Gloves", "A fleece", "Rain gear", "Snacks")],
+    [f"Route {n} {n + 4} {n * 3}.5" for n in range(1, 21)],
+], ids=["list", "table"])
+def test_a_pdf_page_filled_by_a_list_or_table_keeps_its_heading(filling: list[str]) -> None:
+    """A page whose lines are mostly a list's items or a table's rows measured its full width from them: its
+    heading was glued to the prose below ("What to bring on the hike Please pack the following ...")."""
+    data = make_lines_pdf([_HIKE_PROSE, [
+        "What to bring on the hike",
+        "Please pack the following, and label your rucksack with your name.",
+        *filling,
+    ], _HIKE_PROSE])
+    quotes = _quotes(parse("hike.pdf", data).text)
+    assert quotes["Please pack the following, and label your rucksack with your name."] == (
+        Kind.PROSE, ("What to bring on the hike",))
 
 
 def test_a_short_pdf_page_drops_its_running_header_with_a_page_number() -> None:
@@ -360,6 +414,17 @@ def test_html_content_id_inside_the_main_element_does_not_win() -> None:
     assert "Serving the borough" not in text
 
 
+def test_html_content_id_inside_the_main_id_wins_over_its_extras() -> None:
+    """``<div id="content">`` inside ``<div id="main">``: the outer one was taken, so its "Popular" box
+    beside the article was quoted ("Rated 4 stars by 120 readers."). The innermost element that holds a
+    good share of the text is the content."""
+    html = (f'<html><body><div id="main"><div id="content"><h1>Bin collections</h1><p>{_GREEN_BINS}</p>'
+            f'<p>Brown bins are collected every Friday.</p></div><div id="extra"><h3>Popular</h3>'
+            f'<p>Rated 4 stars by 120 readers.</p></div></div></body></html>').encode()
+    text = parse("bins.html", html).text
+    assert text == f"# Bin collections\n\n{_GREEN_BINS}\n\nBrown bins are collected every Friday."
+
+
 def test_html_links_listed_in_the_article_are_kept() -> None:
     """A list of links inside ``<main>`` is the article's ("Calendars": the calendars to download), not a
     menu: it was deleted, and "where can I get a large print calendar?" was not covered. A strip of links
@@ -377,6 +442,26 @@ def test_html_links_listed_in_the_article_are_kept() -> None:
     body = (b'<html><body><h1>Recycling</h1><p><a href="/b">Brown bins</a>, <a href="/g">green bins</a>, '
             b'<a href="/k">kerbside boxes</a></p></body></html>')
     assert parse("recycling.html", body).text == "# Recycling\n\nBrown bins, green bins, kerbside boxes"
+
+
+_CALENDARS = ("2024 collection calendar", "Large print calendar", "Welsh language calendar")
+
+
+def test_html_breadcrumbs_and_page_numbers_in_the_article_are_not_quoted() -> None:
+    """Inside ``<main>`` every block of links was kept as the article's: the breadcrumbs "Home | Waste |
+    Garden waste" and the page numbers "1 2 3 Next" were quoted. A list of links there still stays."""
+    def links(tag: str, between: str, *names: str) -> str:
+        return f"<{tag}>" + between.join(f'<a href="/{n}">{n}</a>' for n in names) + f"</{tag}>"
+
+    calendars = "".join(f'<li><a href="/cal/{n}">{n}</a></li>' for n in _CALENDARS)
+    html = "".join([
+        "<html><body><main>", links("p", " | ", "Home", "Waste", "Garden waste"),
+        links("div", " \u203a ", "Home", "Waste", "Bins"), "<h1>Garden waste</h1>",
+        "<p>Garden waste is collected every two weeks from March to November.</p>", f"<ul>{calendars}</ul>",
+        links("div", " ", "1", "2", "3", "Next"), "</main></body></html>"]).encode()
+    text = parse("garden.html", html).text
+    assert text == ("# Garden waste\n\nGarden waste is collected every two weeks from March to November.\n\n"
+                    + "\n".join(f"- {n}" for n in _CALENDARS))
 
 
 def test_html_names_its_own_encoding() -> None:
@@ -598,6 +683,26 @@ def test_docx_header_row_with_an_empty_corner_names_every_column_and_an_empty_on
     assert ("Adults | Children", Kind.HEADING) in found
     assert found.count(("Check-up | 45 euros | Free", Kind.LIST)) == 1  # a row of the first table
     assert found.count(("Check-up | 45 euros | Free", Kind.PROSE)) == 1  # a row of the second, quoted
+
+
+def test_docx_header_table_keeps_empty_cells_in_its_rows() -> None:
+    """In a table with a header row a row's empty cell was dropped, so its next cells moved one column left:
+    Ben's email stood under "Phone" ("Ben | ben@club.org" below "Name | Phone | Email")."""
+    import docx
+
+    document = docx.Document()
+    rows = [("Name", "Phone", "Email"), ("Ann", "555 0101", "ann@club.org"), ("Ben", "", "ben@club.org"),
+            ("", "555 0199", "office@club.org")]
+    table = document.add_table(rows=len(rows), cols=3)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).paragraphs[0].add_run(value).bold = r == 0
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = parse("contacts.docx", buffer.getvalue()).text
+    assert text == ("Name | Phone | Email\n--- | --- | ---\nAnn | 555 0101 | ann@club.org\nBen |  | ben@club.org\n"
+                    "|  | 555 0199 | office@club.org |")
+    assert _quotes(text)["Ben |  | ben@club.org"][0] is Kind.LIST
 
 
 def test_docx_table_nested_in_a_cell_keeps_its_rows() -> None:

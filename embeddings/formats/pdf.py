@@ -242,9 +242,9 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
     its number goes up with the page (``_paged_keys``: "Harbour report - page 4" was the section of the
     page's quotes), not when it merely differs (the whole file was skipped as "no text found"). A full
     line's width is the page's own (a page set in a narrow column had each paragraph's first line read
-    as a heading), but a page of four lines or fewer has too few to tell, and takes the document's: on a
-    page of three lines the page's own "usual width" was its short ones, and its heading was glued to the
-    text below it.
+    as a heading) when the page is set narrow (``_page_width``), else the document's: on a page of three
+    lines, or one filled by a list or a table, the page's own "usual width" was its short ones, and its
+    heading was glued to the text below it.
     """
     pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
     with_text = [p for p in pages if any(p)]
@@ -265,8 +265,24 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
                     if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""
     width = _full_width([line for lines in pages for line in lines if line])
-    return [join_blocks(_paragraphs(lines, width if sum(1 for line in lines if line) <= _SHORT_PAGE else None))
-            for lines in pages]
+    return [join_blocks(_paragraphs(lines, _page_width(lines, width))) for lines in pages]
+
+
+#: A page whose longest line is shorter than this share of the document's full line is set narrow.
+_NARROW = 0.75
+
+
+def _page_width(lines: list[str], width: int) -> int:
+    """A full line's width on a page: the document's ``width``, unless the page is set narrow (a column, a
+    sidebar: its longest line is under three quarters of it) and has more than four lines; then the page's
+    own, measured on its prose (not its list items or table rows, which are short by nature). A page that
+    a list or a table fills measured its width on them, and its heading was glued to the prose below it
+    ("What to bring on the hike Please pack the following ...")."""
+    filled = [line for line in lines if line]
+    if len(filled) <= _SHORT_PAGE or max(map(len, filled)) >= _NARROW * width:
+        return width
+    prose = [line for line in filled if not _BULLET.match(line) and not _row_like(line)]
+    return _full_width(prose or filled)
 
 
 def _full_width(lines: list[str]) -> int:
@@ -306,7 +322,8 @@ def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bo
     """Whether ``line`` is a numbered section's name ("1. Overview", "2. Tariffs"), not a list item: a short
     heading-like name after its number, and no list around it: neither line beside it is a list item,
     the one above does not announce one ("... the following programmes:"), the one below does not go on
-    in lower case (an item wrapped onto it) and no other numbered line follows within two lines. Its
+    in lower case (an item wrapped onto it) and no other numbered line follows as a list's next item
+    (``_numbered_next``). Its
     first numbered clause below it ("1.1 ...") says so too. A report's sections were read as list items
     and their names glued to their first sentence ("1. Overview In 2023 the utility supplied ..."); a
     list whose first item wrapped was read as a heading and an orphaned fragment ("before you start the
@@ -319,8 +336,21 @@ def _numbered_heading(line: str, above: str, below: list[str], width: int) -> bo
         return True
     return not (
         _BULLET.match(above) or _BULLET.match(after) or above.endswith(":") or after[:1].islower()
-        or any(_NUMBERED.match(x) for x in below[:_LIST_REACH])
+        or _numbered_next(below)
     )
+
+
+def _numbered_next(below: list[str]) -> bool:
+    """Whether a numbered line follows within two lines as the next item of a list would: right below, or
+    after one line that does not end a sentence (the first item wrapped onto it). After a full sentence it
+    is the next section ("1. Purpose" / "This policy sets out how members book rooms." / "2. Scope"): as a
+    list item, each section's name was glued to its one sentence ("Scope It applies to all members.")."""
+    for x in below[:_LIST_REACH]:
+        if _NUMBERED.match(x):
+            return True
+        if _ENDS_SENTENCE.search(x):
+            return False
+    return False
 
 
 def _cells(row: str) -> int:
@@ -335,9 +365,10 @@ def _cells(row: str) -> int:
 def _table_lines(lines: list[str]) -> set[int]:
     """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
     when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
-    for each cell of the rows). They are kept one to a line, never headings: each row is a fact to quote
-    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
-    name above a table ("Results") has fewer words than the rows have cells: it stays a heading."""
+    for each cell of the rows but one, two words at least: a row's name may hold a number, "District 1 107
+    95.1%", and the first column may go unnamed). They are kept one to a line, never headings: each row is
+    a fact to quote ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the
+    document). A section's one-word name above a table ("Results") stays a heading."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -348,7 +379,7 @@ def _table_lines(lines: list[str]) -> set[int]:
             found.update(range(i, j))
             above = lines[i - 1] if i else ""
             if (above and not _ENDS_CLAUSE.search(above)
-                    and min(_cells(row) for row in lines[i:j]) <= len(above.split()) <= 12):
+                    and max(2, min(_cells(row) for row in lines[i:j]) - 1) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found

@@ -2,11 +2,12 @@
 
 The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
 element whose id says it is the content (``id="content"``, ``id="main-content"``) when it holds a good
-share of the body's text (the outermost of several), else its ``<body>``, without what is not the
-article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and blocks
-whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``, ``breadcrumbs``,
-``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks that are nothing but
-a row of three or more links (a menu, whatever its class). It is written as Markdown-like blocks:
+share of the body's text (the innermost of several that does), else its ``<body>``, without what is
+not the article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and
+blocks whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``,
+``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks
+that are nothing but a row of three or more links (a menu, whatever its class); inside them,
+breadcrumbs and page numbers. It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
@@ -58,6 +59,11 @@ _CONTENT_IDS = ("content", "main-content", "maincontent", "main")
 #: What may stand between the links of a menu written as a line ("Home | News | Log in").
 #: Not a comma: "<a>Brown bins</a>, <a>blue bins</a>, <a>green bins</a>" is a sentence's list.
 _MENU_SEPARATORS = re.compile(r"[\s|\u00b7\u2022/>\u00bb\u203a\u2013\u2014-]*")
+#: What separates the links of breadcrumbs or a strip of links, even in the article ("Home | Waste").
+_ROW_SEPARATOR = re.compile(r"[|/>\u00bb\u203a]")
+#: A link of page numbers: "2", "Next", "« Previous", "Last ›".
+_PAGER_LINK = re.compile(
+    r"[\W_]*(?:\d{1,4}|next|previous|prev|first|last|older|newer|next page|previous page)[\W_]*", re.IGNORECASE)
 #: A block holding only links, at least this many, is a menu, not the article.
 _MENU_LINKS = 3
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -253,9 +259,11 @@ _CONTENT_SHARE = 1 / 3
 
 def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
     """The element whose id says it is the content (``_CONTENT_IDS``), if it holds a good share of the body's
-    text; of several, the outermost. An id names a place, not always the article: a "skip to content"
-    link's target is an empty ``<a id="content">`` (the page was refused as "no text found"), and a
-    ``<ul id="content">`` of two links inside ``<div id="main">`` was all that was kept of the page."""
+    text; of several, the innermost that does (the outermost, ``<div id="main">`` around ``<div
+    id="content">``, brought the boxes beside the article: "Popular", "Rated 4 stars ..."). An id names a
+    place, not always the article: a "skip to content" link's target is an empty ``<a id="content">``
+    (the page was refused as "no text found"), and a ``<ul id="content">`` of two links inside ``<div
+    id="main">`` was all that was kept of the page."""
     found = [tag for name in _CONTENT_IDS for tag in soup.find_all(id=name)
              if isinstance(tag, Tag) and tag.name not in _DROP_TAGS]
     if not found:
@@ -263,7 +271,7 @@ def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
     least = _CONTENT_SHARE * _kept_length(body)
     candidates = [tag for tag in found if (kept := _kept_length(tag)) and kept >= least]
     for tag in candidates:
-        if not any(parent is other for parent in tag.parents for other in candidates):
+        if not any(parent is tag for other in candidates for parent in other.parents):
             return tag
     return None
 
@@ -299,13 +307,34 @@ def _only_links(tag: Tag) -> bool:
     """Whether ``tag`` is a menu by what it holds: three or more links and no other text than what
     separates them ("Home | News | Your council | Log in"). A site's strip of links is not always
     named as one; a paragraph with a link in it has text of its own and stays."""
+    return _links_between(tag) is not None
+
+
+def _links_between(tag: Tag) -> tuple[list[str], str] | None:
+    """The texts of ``tag``'s links and what stands between them, if it holds three links or more and no
+    other text than separators (``_MENU_SEPARATORS``)."""
     links = [a for a in tag.find_all("a") if _collapse(a.get_text(" "))]
     if len(links) < _MENU_LINKS:
-        return False
+        return None
     linked = {id(s) for a in links for s in a.find_all(string=True)}
     rest = "".join(s for s in tag.find_all(string=True)
                    if id(s) not in linked and not isinstance(s, _SKIPPED_STRINGS))
-    return _MENU_SEPARATORS.fullmatch(rest) is not None
+    if _MENU_SEPARATORS.fullmatch(rest) is None:
+        return None
+    return [_collapse(a.get_text(" ")) for a in links], rest
+
+
+def _trail_or_pages(tag: Tag) -> bool:
+    """Whether ``tag`` is, even inside ``<main>`` or ``<article>``, a row of links that is no part of the
+    article: breadcrumbs or a strip of links separated by "|", ">", "›", "»" or "/" (not a ``<ul>`` or
+    ``<ol>``: a list of links there is the article's), or page numbers ("1 2 3 Next"). They were quoted."""
+    found = _links_between(tag)
+    if found is None:
+        return False
+    links, rest = found
+    if all(_PAGER_LINK.fullmatch(link) for link in links) and any(link[:1].isdigit() for link in links):
+        return True
+    return tag.name not in ("ul", "ol") and _ROW_SEPARATOR.search(rest) is not None
 
 
 def _hidden(tag: Tag) -> bool:
@@ -336,7 +365,8 @@ def _strip(root: Tag, *, menus: bool) -> None:
     what is left: a wrapper named ``has-sidebar`` holds the article itself; last, with ``menus``, blocks
     holding nothing but three or more links (``_only_links``), with the same care. Not inside the page's
     ``<main>`` or ``<article>``: a list of links there is the article's ("Calendars": "Large print
-    calendar", "Welsh language calendar", ...), and was deleted with its answers.
+    calendar", "Welsh language calendar", ...), and was deleted with its answers; there only breadcrumbs,
+    strips of links separated by "|" or "›" and page numbers are dropped (``_trail_or_pages``).
     """
     for tag in list(root.find_all(True)):
         if not tag.decomposed and _dropped(tag):
@@ -345,11 +375,11 @@ def _strip(root: Tag, *, menus: bool) -> None:
     for tag in list(root.find_all(True)):
         if not tag.decomposed and _names_boilerplate(tag) and len(_collapse(tag.get_text(" "))) * 2 < total:
             tag.decompose()
-    if not menus:
-        return
     for tag in list(root.find_all(_MENU_BLOCKS)):
-        if (not tag.decomposed and tag.find_parent(("main", "article")) is None and _only_links(tag)
-                and len(_collapse(tag.get_text(" "))) * 2 < total):
+        if tag.decomposed or len(_collapse(tag.get_text(" "))) * 2 >= total:
+            continue
+        in_article = not menus or tag.find_parent(("main", "article")) is not None
+        if _trail_or_pages(tag) if in_article else _only_links(tag):
             tag.decompose()
 
 

@@ -170,7 +170,7 @@ def _table_blocks(table: Table) -> list[str]:
     marked as one: the first row of data was the header, and never quoted."""
     if len(table.rows) > 1 and _header_row(table.rows[0]._tr):
         header, nested = _row_cells(table.rows[0])
-        body = _rows(table.rows[1:])
+        body = _rows(table.rows[1:], columns=True)
         if len(header) > 1 and any(header) and body and not nested:
             line = " | ".join(header)
             if not (header[0] and header[-1]):
@@ -212,13 +212,21 @@ def _table(table: Table) -> list[str]:
     return _rows(table.rows)
 
 
-def _rows(rows: Any) -> list[str]:
-    """The lines of ``rows`` (``_table``): a line per row that holds text, and the rows of its nested tables."""
+def _rows(rows: Any, *, columns: bool = False) -> list[str]:
+    """The lines of ``rows`` (``_table``): a line per row that holds text, and the rows of its nested tables.
+    With ``columns`` (the rows below a header) an empty cell is kept, as the header's are, and a row whose
+    first or last cell is empty has outer pipes: without it a row's cells moved one column left, under
+    the wrong names ("Ben | ben@club.org" below "Name | Phone | Email")."""
     lines = []
     for row in rows:
         cells, nested = _row_cells(row)
         if any(cells):
-            lines.append(" | ".join(cell for cell in cells if cell))
+            if not columns:
+                lines.append(" | ".join(cell for cell in cells if cell))
+            elif cells[0] and cells[-1]:
+                lines.append(" | ".join(cells))
+            else:
+                lines.append("| " + " | ".join(cells) + " |")
         lines.extend(nested)
     return lines
 
