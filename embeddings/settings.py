@@ -55,12 +55,17 @@ def postgres_url_problem(url: str) -> str | None:
         return f"'//' must follow '{urlsplit(url.strip()).scheme}:'"
     if not slashes or scheme.lower() not in POSTGRES_SCHEMES:
         return NOT_POSTGRES
-    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
-    hosts = authority.rpartition("@")[2]  # the password may hold an "@"; the host list follows the last one
+    # As libpq reads it: the user and password end at the first "@" before the first "/" (a "?" may be
+    # part of a password), and the host list after it ends at "/" or "?". An "@" in the host list is one
+    # the password held: libpq would look up the password's tail as a host and print it in its error.
+    authority = rest.split("/", 1)[0]
+    hosts = re.split(r"[/?]", rest.partition("@")[2] if "@" in authority else rest, maxsplit=1)[0]
+    if "@" in hosts:
+        return "the password holds '@': percent-encode it as %40"
     for host in hosts.split(","):  # libpq takes host1:port1,host2:port2
         tail = host.rpartition("]")[2] if host.startswith("[") else host  # [::1]:5432
         _, colon, port = tail.partition(":")
-        if colon and not port.isdigit():
+        if port and not port.isdigit():  # an empty port (host:/db) is libpq's default, 5432
             return "its port (after the host's ':') is not a whole number"
     return None
 
@@ -83,7 +88,9 @@ def without_password(text: str, url: str) -> str:
     """
     text = text.replace(url, masked_url(url))
     if (found := _USERINFO.match(url)) is not None and (password := found.group(3)):
-        for form in {password, unquote(password)}:
+        # libpq ends the password at its first "@" and reads the rest as the host it names in its error
+        # ("failed to resolve host 'tHunter2@db'"): each part between the "@"s is masked too.
+        for form in sorted({password, unquote(password), *password.split("@")} - {""}, key=len, reverse=True):
             text = text.replace(form, "***")
     return masked_url(text)
 

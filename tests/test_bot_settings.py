@@ -287,6 +287,9 @@ def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytes
     ("postgresql:/docbot:s3cretpw@db/docbot", "'//' must follow 'postgresql:'"),
     ("postgresql://docbot:s3cretpw@127.0.0.1:notaport/db", "its port"),
     ("postgresql://docbot:s3cretpw/docbot", "its port"),  # no host: the password reads as a port
+    # libpq ends the password at the first "@" and looked up "s3cretpw@db.invalid" as the host, printing it
+    ("postgresql://docbot:hunter@s3cretpw@db.invalid/db", "the password holds '@': percent-encode it as %40"),
+    ("postgresql://docbot:hunter@s3cretpw@db.invalid?sslmode=require", "percent-encode it as %40"),
     ("sqlite:///x.db", None),
 ])
 def test_a_malformed_database_url_is_one_line_without_its_password(
@@ -308,7 +311,24 @@ def test_a_malformed_database_url_is_one_line_without_its_password(
     assert "s3cretpw" not in str(refused.value)
 
 
-@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x"])
+@pytest.mark.parametrize("url", [
+    "postgresql://docbot:pa?ss@db.example/docbot",  # libpq ends the password at "@", the host list at "/" or "?"
+    "postgresql://docbot:pa%40ss@db.example:5432/docbot",
+    "POSTGRESQL://docbot@db.example/docbot",
+    "postgres://db.example:/docbot",  # an empty port: libpq's default
+    "postgresql://docbot@db1:5432,db2:5433/docbot?target_session_attrs=read-write",
+    "postgresql:///docbot?host=/var/run/postgresql",
+    "postgresql://%2Fvar%2Frun%2Fpostgresql/docbot",
+    "postgresql://docbot@[::1]:5432/docbot",
+    "postgresql://docbot@db.example/docbot?password=a@b",  # the query's "@" is not the authority's
+])
+def test_database_urls_libpq_reads_are_accepted(clean_env: pytest.MonkeyPatch, url: str) -> None:
+    clean_env.setenv("DOCBOT_DATABASE_URL", url)
+    assert BotSettings().database.dialect == "postgresql"
+
+
+@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x",
+                                 "postgresql://docbot:hunter@s3cretpw@nohost.invalid/docbot"])
 def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: str) -> None:
     """A Database made from such a URL directly (not through the settings) says so in one line too."""
     from bot.database import Database, DatabaseUnavailable
