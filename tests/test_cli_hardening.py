@@ -505,6 +505,15 @@ def test_paths_that_give_no_readable_document_are_refused_and_never_sources(inde
     (tmp_path / "more" / "ferry.md").write_text("# Ferry\n\nThe ferry to Stromboli leaves at dawn.\n")
     mixed = run("--data-dir", str(index_copy.data_dir), "index", str(junk), str(tmp_path / "more"), "--no-progress")
     assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+    # ... and only what gave a document is recorded: junk.docx was a source of 0 documents beside it.
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\nThe good ship sails at noon.\n")
+    mixed = run("--data-dir", str(index_copy.data_dir), "index", str(good), str(junk), "--no-progress")
+    assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+    sources = run("--data-dir", str(index_copy.data_dir), "sources", "--json")
+    assert sources.returncode == 0 and "junk.docx" not in sources.stdout, sources.stdout
+    assert "good.md" in sources.stdout and str(tmp_path / "more") in sources.stdout
+    assert "junk.docx" not in run("--data-dir", str(index_copy.data_dir), "sources").stdout
 
 
 def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
