@@ -307,22 +307,30 @@ class EngineSettings(BaseSettings):
 
     @field_validator("milvus_uri")
     @classmethod
-    def _milvus_address(cls, value: str | None) -> str | None:
-        """A Milvus Lite file ending in ``.db`` or a server's URI: the two pymilvus tells apart. Anything else
-        was refused by pymilvus only at the first `index`, which had made the lock and the folder by then."""
-        if value is None or not value.strip():
-            return None
+    def _blank_milvus_uri(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else value
+
+    @model_validator(mode="after")
+    def _milvus_address(self) -> "EngineSettings":
+        """With DOCBOT_STORE=milvus: a Milvus Lite file ending in ``.db`` or a server's URI, the two pymilvus
+        tells apart. Anything else was refused by pymilvus only at the first `index`, which had made the lock
+        and the folder by then. A URI left over in ``.env`` while the local store is used is not read, so
+        it stops nothing."""
+        value = self.milvus_uri
+        if self.store != "milvus" or value is None:
+            return self
         scheme, slashes, _ = value.partition("://")
         if value.startswith("unix:") or (slashes and scheme.lower() in ("http", "https", "tcp")):
-            return value
+            return self
         if slashes:
             problem = f"{scheme}:// is not a scheme Milvus serves"
         elif not value.endswith(".db"):
             problem = "a Milvus Lite file's name must end in .db"
         else:
-            return value
-        raise SettingRefused(f"{problem}; expected a Milvus Lite file (a path ending in .db) or a server's "
-                             "URI, http://host:19530 (https://, tcp://, unix: too)")
+            return self
+        raise SettingRefused(f"DOCBOT_MILVUS_URI: {_shorten(repr(masked_url(value)))} is not valid: {problem}; "
+                             "expected a Milvus Lite file (a path ending in .db) or a server's URI, "
+                             "http://host:19530 (https://, tcp://, unix: too)")
 
     @model_validator(mode="after")
     def _eight_bit_lists_keep_ivf(self) -> "EngineSettings":
