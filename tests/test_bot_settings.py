@@ -109,6 +109,9 @@ def test_the_log_level_is_one_of_loggings_in_any_case(clean_env: pytest.MonkeyPa
 
     clean_env.setenv("DOCBOT_LOG_LEVEL", "debug")
     assert BotSettings().log_level == "DEBUG"
+    for alias, level in (("warn", "WARNING"), ("Warn", "WARNING"), ("FATAL", "CRITICAL"), ("fatal", "CRITICAL")):
+        clean_env.setenv("DOCBOT_LOG_LEVEL", alias)  # logging's own aliases, taken before the levels were checked
+        assert BotSettings().log_level == level
     clean_env.setenv("DOCBOT_LOG_LEVEL", "LOUD")
     assert entry.main([]) == 2
     assert capsys.readouterr().err == ("docbot-discord: DOCBOT_LOG_LEVEL: 'LOUD' is not valid; expected one of "
@@ -345,8 +348,8 @@ def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: 
     assert "s3cretpw" not in str(refused_lock.value) and "DOCBOT_DATABASE_URL" in str(refused_lock.value)
 
 
-@pytest.mark.parametrize("where,problem", [("missing/f.sqlite3", "which does not exist"), (".", "is a folder"),
-                                           ("file.txt/f.sqlite3", "which is not a folder")])
+@pytest.mark.parametrize("where,problem", [(".", "is a folder"), ("file.txt/f.sqlite3", "which is not a folder"),
+                                           ("file.txt/sub/f.sqlite3", "is under")])
 def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str, problem: str
 ) -> None:
@@ -362,6 +365,24 @@ def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
     assert len(err.splitlines()) == 1 and not (tmp_path / "data").exists()
     clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://db.example/docbot")
     assert BotSettings().database.dialect == "postgresql", "unused with a server: not checked"
+
+
+def test_a_feedback_file_in_a_folder_not_made_yet_is_accepted_and_its_folder_made(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DOCBOT_FEEDBACK_DB=data/feedback.sqlite3 on a fresh checkout was refused, even by the token-less terminal
+    chat, which does not use it; the bot makes the folder when it opens the database, as for the default."""
+    from tests.cli_run import run
+
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", "data/feedback.sqlite3")
+    assert BotSettings().feedback_path == Path("data/feedback.sqlite3")
+    chat = run(module="bot", cwd=tmp_path, env={"DOCBOT_FEEDBACK_DB": "data/feedback.sqlite3",
+                                                "DOCBOT_DOCS_DIR": str(tmp_path / "no-docs")})
+    # the terminal chat starts (here it has nothing to index, and says so): the setting is not what stops it
+    assert chat.returncode != 2 and "DOCBOT_FEEDBACK_DB" not in chat.stderr, chat.stderr
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", str(tmp_path / "new" / "deeper" / "feedback.sqlite3"))
+    BotSettings().database.check()
+    assert (tmp_path / "new" / "deeper" / "feedback.sqlite3").is_file()
 
 
 def test_the_feedback_file_is_checked_in_words_and_its_folder_made(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
