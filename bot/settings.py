@@ -132,8 +132,11 @@ class BotSettings(EngineSettings):
     @classmethod
     def _level_in_any_case(cls, value: Any) -> Any:
         """``debug`` is DEBUG, as logging's own names are read; an unknown level (``LOUD``) is refused, where it
-        used to mean INFO without a word."""
-        return value.strip().upper() if isinstance(value, str) else value
+        used to mean INFO without a word. logging's aliases (``warn``, ``fatal``) are its levels, as before."""
+        if not isinstance(value, str):
+            return value
+        level = value.strip().upper()
+        return {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(level, level)
 
     @field_validator("shard_ids", mode="before")
     @classmethod
@@ -168,20 +171,23 @@ class BotSettings(EngineSettings):
 
     @model_validator(mode="after")
     def _feedback_file(self) -> BotSettings:
-        """DOCBOT_FEEDBACK_DB names a file in a folder that exists (unless DOCBOT_DATABASE_URL makes it unused):
-        a folder, or a mistyped folder, was sqlite3's "unable to open database file" traceback at start."""
+        """DOCBOT_FEEDBACK_DB names a file, not a folder nor a path under a file (unless DOCBOT_DATABASE_URL makes
+        it unused): either was sqlite3's "unable to open database file" traceback at start. A folder that does
+        not exist yet (data/feedback.sqlite3 on a fresh checkout) is made when the database is opened."""
         path = self.feedback_db
         if self.database_url is not None or path is None:
             return self
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:  # the nearest folder that exists holds the rest
+            folder = folder.parent
         if path.is_dir():
             problem = "is a folder"
-        elif not path.parent.is_dir():
-            problem = f"is in {path.parent}, which is not a folder" if path.parent.exists() else \
-                f"is in {path.parent}, which does not exist"
+        elif folder.exists() and not folder.is_dir():
+            problem = f"is {'in' if folder == path.parent else 'under'} {folder}, which is not a folder"
         else:
             return self
-        raise SettingRefused(f"DOCBOT_FEEDBACK_DB {path} {problem}; expected the path of a SQLite file in a folder "
-                             "that exists (empty: DATA_DIR/feedback.sqlite3)")
+        raise SettingRefused(f"DOCBOT_FEEDBACK_DB {path} {problem}; expected the path of a SQLite file "
+                             "(empty: DATA_DIR/feedback.sqlite3)")
 
     @property
     def database(self) -> Database:

@@ -28,7 +28,7 @@ from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
 from .sentences import headings, layout, quotable_sentences
 from .settings import EngineSettings
-from .sources import Plan
+from .sources import Plan, SourceTable
 from .store_api import IndexView, StoreBackend, index_family, open_store
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,16 @@ def _refuse_unreadable_paths(plan: Plan, docs: list[Document], report: IndexRepo
     raise DocumentRejected(f"nothing readable to index: {reasons}; nothing was changed")
 
 
+def _unread_files_left_out(plan: Plan, sources: SourceTable) -> SourceTable:
+    """``sources`` without the files named to be added (``docbot index good.md junk.docx``) that gave no
+    document: junk.docx, skipped as unreadable, was recorded as a source of 0 documents beside good.md."""
+    known = {entry.path for entry in plan.before.entries}
+    held = {i for i, _ in sources.members.values()}
+    unread = [i for i in plan.named if sources.entries[i].kind == "file" and i not in held
+              and sources.entries[i].path not in known]
+    return sources.without(unread) if unread else sources
+
+
 class Indexer:
     """Builds generations. Holds the torch encoder once loaded, so later runs start faster."""
 
@@ -164,7 +174,7 @@ class Indexer:
         docs = self._read(plan, previous, report, emit)
         _refuse_unreadable_paths(plan, docs, report)
         to_embed = self._classify(docs, previous, report)
-        sources = plan.table.restricted(d.doc_id for d in docs)
+        sources = _unread_files_left_out(plan, plan.table.restricted(d.doc_id for d in docs))
         total = len(docs)
         changed = report.added or report.changed or report.removed or sources != plan.before
         relaid = not changed and not repair and self._index_outdated(previous, report)

@@ -163,7 +163,7 @@ class MilvusStore:
         self.settings = settings
         self.uri = settings.milvus_address
         self.alias = settings.milvus_collection
-        self.lite = "://" not in self.uri
+        self.lite = "://" not in self.uri and not self.uri.startswith("unix:")  # a file path: Milvus Lite
         self.location = f"milvus:{masked_url(self.uri)} (alias {self.alias})"
         self._client: Any = None
         self._connecting = threading.Lock()

@@ -55,12 +55,17 @@ def postgres_url_problem(url: str) -> str | None:
         return f"'//' must follow '{urlsplit(url.strip()).scheme}:'"
     if not slashes or scheme.lower() not in POSTGRES_SCHEMES:
         return NOT_POSTGRES
-    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
-    hosts = authority.rpartition("@")[2]  # the password may hold an "@"; the host list follows the last one
+    # As libpq reads it: the user and password end at the first "@" before the first "/" (a "?" may be
+    # part of a password), and the host list after it ends at "/" or "?". An "@" in the host list is one
+    # the password held: libpq would look up the password's tail as a host and print it in its error.
+    authority = rest.split("/", 1)[0]
+    hosts = re.split(r"[/?]", rest.partition("@")[2] if "@" in authority else rest, maxsplit=1)[0]
+    if "@" in hosts:
+        return "the password holds '@': percent-encode it as %40"
     for host in hosts.split(","):  # libpq takes host1:port1,host2:port2
         tail = host.rpartition("]")[2] if host.startswith("[") else host  # [::1]:5432
         _, colon, port = tail.partition(":")
-        if colon and not port.isdigit():
+        if port and not port.isdigit():  # an empty port (host:/db) is libpq's default, 5432
             return "its port (after the host's ':') is not a whole number"
     return None
 
@@ -83,7 +88,9 @@ def without_password(text: str, url: str) -> str:
     """
     text = text.replace(url, masked_url(url))
     if (found := _USERINFO.match(url)) is not None and (password := found.group(3)):
-        for form in {password, unquote(password)}:
+        # libpq ends the password at its first "@" and reads the rest as the host it names in its error
+        # ("failed to resolve host 'tHunter2@db'"): each part between the "@"s is masked too.
+        for form in sorted({password, unquote(password), *password.split("@")} - {""}, key=len, reverse=True):
             text = text.replace(form, "***")
     return masked_url(text)
 
@@ -300,22 +307,30 @@ class EngineSettings(BaseSettings):
 
     @field_validator("milvus_uri")
     @classmethod
-    def _milvus_address(cls, value: str | None) -> str | None:
-        """A Milvus Lite file ending in ``.db`` or a server's URI: the two pymilvus tells apart. Anything else
-        was refused by pymilvus only at the first `index`, which had made the lock and the folder by then."""
-        if value is None or not value.strip():
-            return None
+    def _blank_milvus_uri(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else value
+
+    @model_validator(mode="after")
+    def _milvus_address(self) -> "EngineSettings":
+        """With DOCBOT_STORE=milvus: a Milvus Lite file ending in ``.db`` or a server's URI, the two pymilvus
+        tells apart. Anything else was refused by pymilvus only at the first `index`, which had made the lock
+        and the folder by then. A URI left over in ``.env`` while the local store is used is not read, so
+        it stops nothing."""
+        value = self.milvus_uri
+        if self.store != "milvus" or value is None:
+            return self
         scheme, slashes, _ = value.partition("://")
         if value.startswith("unix:") or (slashes and scheme.lower() in ("http", "https", "tcp")):
-            return value
+            return self
         if slashes:
             problem = f"{scheme}:// is not a scheme Milvus serves"
         elif not value.endswith(".db"):
             problem = "a Milvus Lite file's name must end in .db"
         else:
-            return value
-        raise SettingRefused(f"{problem}; expected a Milvus Lite file (a path ending in .db) or a server's "
-                             "URI, http://host:19530 (https://, tcp://, unix: too)")
+            return self
+        raise SettingRefused(f"DOCBOT_MILVUS_URI: {_shorten(repr(masked_url(value)))} is not valid: {problem}; "
+                             "expected a Milvus Lite file (a path ending in .db) or a server's URI, "
+                             "http://host:19530 (https://, tcp://, unix: too)")
 
     @model_validator(mode="after")
     def _eight_bit_lists_keep_ivf(self) -> "EngineSettings":

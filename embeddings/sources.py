@@ -127,6 +127,13 @@ class SourceTable:
         """The table for exactly these documents (those read; a new file that could not be read is not one)."""
         return replace(self, members={d: self.members[d] for d in doc_ids})
 
+    def without(self, dropped: Collection[int]) -> SourceTable:
+        """The table without the sources at these positions (which hold no document)."""
+        kept = [i for i in range(len(self.entries)) if i not in dropped]
+        position = {old: new for new, old in enumerate(kept)}
+        return replace(self, entries=tuple(self.entries[i] for i in kept),
+                       members={d: (position[i], rel) for d, (i, rel) in self.members.items()})
+
 
 @dataclass
 class Plan:

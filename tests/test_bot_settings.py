@@ -109,6 +109,9 @@ def test_the_log_level_is_one_of_loggings_in_any_case(clean_env: pytest.MonkeyPa
 
     clean_env.setenv("DOCBOT_LOG_LEVEL", "debug")
     assert BotSettings().log_level == "DEBUG"
+    for alias, level in (("warn", "WARNING"), ("Warn", "WARNING"), ("FATAL", "CRITICAL"), ("fatal", "CRITICAL")):
+        clean_env.setenv("DOCBOT_LOG_LEVEL", alias)  # logging's own aliases, taken before the levels were checked
+        assert BotSettings().log_level == level
     clean_env.setenv("DOCBOT_LOG_LEVEL", "LOUD")
     assert entry.main([]) == 2
     assert capsys.readouterr().err == ("docbot-discord: DOCBOT_LOG_LEVEL: 'LOUD' is not valid; expected one of "
@@ -287,6 +290,9 @@ def test_the_database_is_the_sqlite_file_or_a_postgresql_server(clean_env: pytes
     ("postgresql:/docbot:s3cretpw@db/docbot", "'//' must follow 'postgresql:'"),
     ("postgresql://docbot:s3cretpw@127.0.0.1:notaport/db", "its port"),
     ("postgresql://docbot:s3cretpw/docbot", "its port"),  # no host: the password reads as a port
+    # libpq ends the password at the first "@" and looked up "s3cretpw@db.invalid" as the host, printing it
+    ("postgresql://docbot:hunter@s3cretpw@db.invalid/db", "the password holds '@': percent-encode it as %40"),
+    ("postgresql://docbot:hunter@s3cretpw@db.invalid?sslmode=require", "percent-encode it as %40"),
     ("sqlite:///x.db", None),
 ])
 def test_a_malformed_database_url_is_one_line_without_its_password(
@@ -308,7 +314,24 @@ def test_a_malformed_database_url_is_one_line_without_its_password(
     assert "s3cretpw" not in str(refused.value)
 
 
-@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x"])
+@pytest.mark.parametrize("url", [
+    "postgresql://docbot:pa?ss@db.example/docbot",  # libpq ends the password at "@", the host list at "/" or "?"
+    "postgresql://docbot:pa%40ss@db.example:5432/docbot",
+    "POSTGRESQL://docbot@db.example/docbot",
+    "postgres://db.example:/docbot",  # an empty port: libpq's default
+    "postgresql://docbot@db1:5432,db2:5433/docbot?target_session_attrs=read-write",
+    "postgresql:///docbot?host=/var/run/postgresql",
+    "postgresql://%2Fvar%2Frun%2Fpostgresql/docbot",
+    "postgresql://docbot@[::1]:5432/docbot",
+    "postgresql://docbot@db.example/docbot?password=a@b",  # the query's "@" is not the authority's
+])
+def test_database_urls_libpq_reads_are_accepted(clean_env: pytest.MonkeyPatch, url: str) -> None:
+    clean_env.setenv("DOCBOT_DATABASE_URL", url)
+    assert BotSettings().database.dialect == "postgresql"
+
+
+@pytest.mark.parametrize("url", ["postgresql:/docbot:s3cretpw@db/docbot", "postgresql://docbot:s3cretpw@db:notaport/x",
+                                 "postgresql://docbot:hunter@s3cretpw@nohost.invalid/docbot"])
 def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: str) -> None:
     """A Database made from such a URL directly (not through the settings) says so in one line too."""
     from bot.database import Database, DatabaseUnavailable
@@ -325,8 +348,8 @@ def test_a_database_the_driver_cannot_read_is_refused_without_its_password(url: 
     assert "s3cretpw" not in str(refused_lock.value) and "DOCBOT_DATABASE_URL" in str(refused_lock.value)
 
 
-@pytest.mark.parametrize("where,problem", [("missing/f.sqlite3", "which does not exist"), (".", "is a folder"),
-                                           ("file.txt/f.sqlite3", "which is not a folder")])
+@pytest.mark.parametrize("where,problem", [(".", "is a folder"), ("file.txt/f.sqlite3", "which is not a folder"),
+                                           ("file.txt/sub/f.sqlite3", "is under")])
 def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str, problem: str
 ) -> None:
@@ -342,6 +365,24 @@ def test_a_feedback_file_that_cannot_be_opened_is_one_line_naming_the_setting(
     assert len(err.splitlines()) == 1 and not (tmp_path / "data").exists()
     clean_env.setenv("DOCBOT_DATABASE_URL", "postgresql://db.example/docbot")
     assert BotSettings().database.dialect == "postgresql", "unused with a server: not checked"
+
+
+def test_a_feedback_file_in_a_folder_not_made_yet_is_accepted_and_its_folder_made(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DOCBOT_FEEDBACK_DB=data/feedback.sqlite3 on a fresh checkout was refused, even by the token-less terminal
+    chat, which does not use it; the bot makes the folder when it opens the database, as for the default."""
+    from tests.cli_run import run
+
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", "data/feedback.sqlite3")
+    assert BotSettings().feedback_path == Path("data/feedback.sqlite3")
+    chat = run(module="bot", cwd=tmp_path, env={"DOCBOT_FEEDBACK_DB": "data/feedback.sqlite3",
+                                                "DOCBOT_DOCS_DIR": str(tmp_path / "no-docs")})
+    # the terminal chat starts (here it has nothing to index, and says so): the setting is not what stops it
+    assert chat.returncode != 2 and "DOCBOT_FEEDBACK_DB" not in chat.stderr, chat.stderr
+    clean_env.setenv("DOCBOT_FEEDBACK_DB", str(tmp_path / "new" / "deeper" / "feedback.sqlite3"))
+    BotSettings().database.check()
+    assert (tmp_path / "new" / "deeper" / "feedback.sqlite3").is_file()
 
 
 def test_the_feedback_file_is_checked_in_words_and_its_folder_made(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:

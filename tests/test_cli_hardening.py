@@ -178,6 +178,24 @@ def test_a_milvus_uri_pymilvus_would_refuse_is_refused_first(tmp_path: Path, com
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing made"
     server = run(command, cwd=tmp_path, env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": "htp://root:s3cret@h:19530"})
     assert server.returncode == 2 and "'htp://root:***@h:19530' is not valid: htp:// is not a scheme" in one_line(server.stderr)
+    assert "s3cret" not in server.stderr
+    # A URI left over in .env is not read by the local store: it stopped every command (exit 2).
+    for store in ({"DOCBOT_STORE": "local"}, {}):
+        local = run(command, cwd=tmp_path, env={**store, "DOCBOT_MILVUS_URI": "x/x.file"})
+        assert local.returncode != 2 and "DOCBOT_MILVUS_URI" not in local.stderr, local.stderr
+
+
+@pytest.mark.parametrize("command", ["index", "stats"])
+def test_a_milvus_unix_socket_is_a_server_not_a_milvus_lite_file(tmp_path: Path, command: str) -> None:
+    """`DOCBOT_MILVUS_URI=unix:/run/milvus.sock docbot index good.md` opened Milvus Lite on a file named
+    "unix:..." (a folder "unix:" under the current one, with reindex.lock in it); `stats` said "no index"."""
+    pytest.importorskip("pymilvus")
+    (tmp_path / "good.md").write_text("# Good\n\nThe good ship sails at noon.\n")
+    sock = tmp_path / "milvus.sock"  # nothing listens there
+    out = run(command, *(["good.md", "--no-progress"] if command == "index" else []), cwd=tmp_path,
+              env={"DOCBOT_STORE": "milvus", "DOCBOT_MILVUS_URI": f"unix:{sock}"})
+    assert out.returncode == 1 and one_line(out.stderr).startswith(f"docbot: cannot reach Milvus at unix:{sock}"), out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.md"], "nothing made"
 
 
 def test_bad_environment_values_bot(tmp_path: Path) -> None:
@@ -505,6 +523,15 @@ def test_paths_that_give_no_readable_document_are_refused_and_never_sources(inde
     (tmp_path / "more" / "ferry.md").write_text("# Ferry\n\nThe ferry to Stromboli leaves at dawn.\n")
     mixed = run("--data-dir", str(index_copy.data_dir), "index", str(junk), str(tmp_path / "more"), "--no-progress")
     assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+    # ... and only what gave a document is recorded: junk.docx was a source of 0 documents beside it.
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\nThe good ship sails at noon.\n")
+    mixed = run("--data-dir", str(index_copy.data_dir), "index", str(good), str(junk), "--no-progress")
+    assert mixed.returncode == 0 and "skipped: junk.docx" in mixed.stdout, mixed.stderr
+    sources = run("--data-dir", str(index_copy.data_dir), "sources", "--json")
+    assert sources.returncode == 0 and "junk.docx" not in sources.stdout, sources.stdout
+    assert "good.md" in sources.stdout and str(tmp_path / "more") in sources.stdout
+    assert "junk.docx" not in run("--data-dir", str(index_copy.data_dir), "sources").stdout
 
 
 def test_what_is_neither_a_folder_nor_a_document_is_never_a_source(index_copy: EngineSettings, tmp_path: Path) -> None:
