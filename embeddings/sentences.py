@@ -366,6 +366,17 @@ _TITLE_VALUE = re.compile(r"(?<![\w.,/-])(\d{3,})[ \t]*$")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
+_FIRST_TEXT = re.compile(r"\S")
+
+
+def _text_start(text: str) -> int:
+    """Where ``text``'s first non-blank character is (``len(text)`` when it is all blank), found without
+    copying it: ``text.lstrip()`` copies the whole text when it opens on a blank, which the indexer
+    paid for every chunk of a long document (``quotable_sentences``)."""
+    found = _FIRST_TEXT.search(text)
+    return found.start() if found else len(text)
+
+
 def title_line(text: str) -> tuple[int, int] | None:
     """Where ``text``'s first line is, when it is shaped like the title a person types above a note:
     short, no sentence's end, every word capitalised but the small ones ("Spring LAN Party 2024 -
@@ -381,7 +392,7 @@ def title_line(text: str) -> tuple[int, int] | None:
     "Dear John") or a word that answers ("Yes", "Thanks"). "Agenda", "Top 10 Hiking Trails", "Room 101
     Booking Rules" and "Windows 11 Upgrade Guide" are titles.
     """
-    start = len(text) - len(text.lstrip())
+    start = _text_start(text)
     end = _physical_end(text, start)
     line = text[start:end].rstrip()
     if not line or len(line) > _TITLE_MAX_CHARS or line.endswith(_NOT_TITLE_END):
@@ -414,7 +425,7 @@ def titles_itself(text: str, title: str | None) -> bool:
     line that is not a Markdown heading: that line is then a heading, not a quote (``quotable_sentences``)."""
     if not title:
         return False
-    start = len(text) - len(text.lstrip())
+    start = _text_start(text)
     end = _physical_end(text, start)
     if _LINE_PREFIX.match(text, start, end).group("heading") or start in layout(text).headings:
         return False
@@ -481,7 +492,9 @@ def quotable_sentences(text: str, start: int = 0, end: int | None = None, *, tit
     end = len(text) if end is None else end
     out: list[Sentence] = []
     marks = layout(text)
-    title_at = len(text) - len(text.lstrip()) if titles_itself(text, title) else -1
+    first = _text_start(text)
+    # Only a chunk that holds some of the first line reads the title (``titles_itself``).
+    title_at = first if first < end and start <= logical_line_end(text, first) and titles_itself(text, title) else -1
     pos = start
     while pos < end:
         line_start, line_end = logical_line_start(text, pos), logical_line_end(text, pos)
@@ -669,7 +682,7 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
     found = _found_headings(text)
     comments = [(m.start(), m.end()) for m in _HTML_COMMENT.finditer(text)] if "<!--" in text else []
     marks = layout(text)
-    first = len(text) - len(text.lstrip())
+    first = _text_start(text)
     kept: list[_Heading] = []
     for h in found:
         if any(a <= h.start < b for a, b in comments):
