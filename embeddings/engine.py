@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
@@ -963,7 +963,7 @@ def _as_list(items: Sequence[str | Path] | str | Path | None, what: str) -> list
     return out
 
 
-_MODES = ("hybrid", "dense", "bm25")
+_MODES = get_args(Mode)  # "hybrid", "dense", "bm25"
 
 
 def _check_arguments(doc_ids: object, since: object, until: object, mode: object, history: object = ()) -> None:

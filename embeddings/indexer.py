@@ -93,7 +93,7 @@ def _section_starts(text: str) -> list[int]:
     return starts
 
 
-def _refuse_unreadable_paths(plan: Plan, docs: list[Document], report: IndexReport) -> None:
+def _refuse_unreadable_paths(plan: Plan, held: set[int], report: IndexReport) -> None:
     """Refuse a change whose named paths (``docbot index PATH``) gave no document, because files failed to read.
 
     ``docbot index junk.docx`` said "skipped" and exited 0, and recorded junk.docx as a source of 0
@@ -104,17 +104,17 @@ def _refuse_unreadable_paths(plan: Plan, docs: list[Document], report: IndexRepo
     unread = report.skipped[len(plan.skipped):]  # after the walk's own skips: the files that failed to read
     if not plan.named or not unread:
         return
-    if any(plan.table.members[d.doc_id][0] in plan.named for d in docs if d.doc_id in plan.table.members):
+    if held.intersection(plan.named):
         return
     reasons = "; ".join(unread[:3]) + (f"; and {len(unread) - 3} more" if len(unread) > 3 else "")
     raise DocumentRejected(f"nothing readable to index: {reasons}; nothing was changed")
 
 
-def _unread_files_left_out(plan: Plan, sources: SourceTable) -> SourceTable:
+def _unread_files_left_out(plan: Plan, sources: SourceTable, held: set[int]) -> SourceTable:
     """``sources`` without the files named to be added (``docbot index good.md junk.docx``) that gave no
-    document: junk.docx, skipped as unreadable, was recorded as a source of 0 documents beside good.md."""
+    document: junk.docx, skipped as unreadable, was recorded as a source of 0 documents beside good.md.
+    ``held``: the sources (positions) that gave a document."""
     known = {entry.path for entry in plan.before.entries}
-    held = {i for i, _ in sources.members.values()}
     unread = [i for i in plan.named if sources.entries[i].kind == "file" and i not in held
               and sources.entries[i].path not in known]
     return sources.without(unread) if unread else sources
@@ -172,9 +172,10 @@ class Indexer:
             previous.manifest.check_model(settings.model)
         report = IndexReport(skipped=list(plan.skipped), notes=list(plan.notes))
         docs = self._read(plan, previous, report, emit)
-        _refuse_unreadable_paths(plan, docs, report)
+        held = {plan.table.members[d.doc_id][0] for d in docs}  # the sources that gave a document
+        _refuse_unreadable_paths(plan, held, report)
         to_embed = self._classify(docs, previous, report)
-        sources = _unread_files_left_out(plan, plan.table.restricted(d.doc_id for d in docs))
+        sources = _unread_files_left_out(plan, plan.table.restricted(d.doc_id for d in docs), held)
         total = len(docs)
         changed = report.added or report.changed or report.removed or sources != plan.before
         relaid = not changed and not repair and self._index_outdated(previous, report)

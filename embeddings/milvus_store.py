@@ -63,7 +63,7 @@ from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
 from .retrieval import Filters
-from .settings import EngineSettings, masked_url, without_password
+from .settings import EngineSettings, is_milvus_lite, masked_url, without_password
 from .sources import SourceEntry, SourceTable
 from .store import (
     BuildSettings,
@@ -163,7 +163,7 @@ class MilvusStore:
         self.settings = settings
         self.uri = settings.milvus_address
         self.alias = settings.milvus_collection
-        self.lite = "://" not in self.uri and not self.uri.startswith("unix:")  # a file path: Milvus Lite
+        self.lite = is_milvus_lite(self.uri)
         self.location = f"milvus:{masked_url(self.uri)} (alias {self.alias})"
         self._client: Any = None
         self._connecting = threading.Lock()

@@ -7,7 +7,6 @@ a deployment still has exactly one settings object.
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -70,6 +69,12 @@ def postgres_url_problem(url: str) -> str | None:
     return None
 
 
+def is_milvus_lite(uri: str) -> bool:
+    """Whether ``DOCBOT_MILVUS_URI`` names a Milvus Lite file (a path) rather than a server (a
+    ``scheme://`` URI or a ``unix:`` socket): the settings check it and the store opens it by this one rule."""
+    return "://" not in uri and not uri.startswith("unix:")
+
+
 def masked_url(url: str) -> str:
     """A URL as it may be shown: the password (``user:password@``, ``password=``) replaced by ``***``.
 
@@ -129,6 +134,8 @@ class EngineSettings(BaseSettings):
         known = type(self).model_fields
         unknown = [k for k in values if not k.startswith("_") and k not in known]
         if unknown:
+            import difflib  # only for this error's "did you mean": not paid at every start
+
             hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
                                  else "") for k in unknown]
             raise TypeError(f"{type(self).__name__} has no setting {', '.join(hints)}")
@@ -319,15 +326,15 @@ class EngineSettings(BaseSettings):
         value = self.milvus_uri
         if self.store != "milvus" or value is None:
             return self
-        scheme, slashes, _ = value.partition("://")
-        if value.startswith("unix:") or (slashes and scheme.lower() in ("http", "https", "tcp")):
-            return self
-        if slashes:
-            problem = f"{scheme}:// is not a scheme Milvus serves"
-        elif not value.endswith(".db"):
+        scheme = value.partition("://")[0]
+        if is_milvus_lite(value):
+            if value.endswith(".db"):
+                return self
             problem = "a Milvus Lite file's name must end in .db"
-        else:
+        elif value.startswith("unix:") or scheme.lower() in ("http", "https", "tcp"):
             return self
+        else:
+            problem = f"{scheme}:// is not a scheme Milvus serves"
         raise SettingRefused(f"DOCBOT_MILVUS_URI: {_shorten(repr(masked_url(value)))} is not valid: {problem}; "
                              "expected a Milvus Lite file (a path ending in .db) or a server's URI, "
                              "http://host:19530 (https://, tcp://, unix: too)")
