@@ -192,7 +192,7 @@ def _metadata(reader: PdfReader) -> tuple[str | None, date | None]:
 
 # ---------------------------------------------------------------------- lines back into paragraphs
 def _furniture_key(line: str) -> str:
-    return _DIGITS.sub("#", " ".join(line.lower().split()))
+    return _DIGITS.sub("#", _exact_key(line))
 
 
 def _edges(lines: list[str]) -> list[int]:

@@ -73,17 +73,16 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     size = 0
     for item in _block_items(document.element.body, document._body):
         if isinstance(item, Table):
-            tabled = _table_blocks(item)
-            blocks.extend(tabled)
-            size += sum(len(block) + 2 for block in tabled)
-            continue
-        block, level = _paragraph(item)
-        if not block:
-            continue
-        if level and first_heading is None:
-            first_heading = block.lstrip("# ")
-        blocks.append(block)
-        size += len(block) + 2
+            new = _table_blocks(item)
+        else:
+            block, level = _paragraph(item)
+            if not block:
+                continue
+            if level and first_heading is None:
+                first_heading = block.lstrip("# ")
+            new = [block]
+        blocks.extend(new)
+        size += sum(len(block) + 2 for block in new)
         if size > max_chars * 1.25:
             break  # surely over the limit: the caller refuses it without reading the rest
     title = " ".join((document.core_properties.title or "").split()) or first_heading
