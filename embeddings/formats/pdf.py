@@ -394,12 +394,15 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
     width = width or _full_width([line for line in lines if line])
     table = _table_lines(lines)
     numbered: set[int] = set()
+    above = ""  # the last line with text before this one
     for i, line in enumerate(lines):
-        if line and i not in table:
-            above = next((x for x in reversed(lines[:i]) if x), "")
+        if not line:
+            continue
+        if i not in table and _NUMBERED.match(line):  # the cheap test first: most lines are not numbered
             below = [x for x in lines[i + 1 : i + 1 + 2 * _LIST_REACH] if x][:_LIST_REACH]
             if _numbered_heading(line, above, below, width):
                 numbered.add(i)
+        above = line
     paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading" or "table"
     current: list[str] = []
     kind = "text"
