@@ -246,7 +246,9 @@ def _unprivileged() -> list[str]:
         return []
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: permissions cannot be made to apply")
-    return ["setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override", "--"]
+    # Both capabilities: without DAC_OVERRIDE root still reads any file and lists any folder (DAC_READ_SEARCH).
+    return ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
+            "--"]
 
 
 @pytest.mark.parametrize("where", ["data dir", "its parent"])
@@ -426,6 +428,38 @@ def test_skip_reasons_are_printed_once(index_copy: EngineSettings) -> None:
     assert out.stdout.count("the file is empty") == 1 and "skipped: " in out.stdout
 
 
+def test_each_skip_reads_once_whoever_found_it(index_copy: EngineSettings, tmp_path: Path) -> None:
+    """What the walk passed over (a dangling link, a folder that cannot be listed) read "skipped: PATH: why;
+    skipped"; what a reader refused read "skipped: PATH: why". Every skip is now one "skipped:" line."""
+    from tests.doc_fixtures import make_scanned_pdf
+
+    notes = tmp_path / "notes"
+    (notes / "private").mkdir(parents=True)
+    (notes / "good.md").write_text("# Otters\n\nThe otter sanctuary opens at dawn on Sundays.\n")
+    (notes / "empty.txt").write_text("")
+    (notes / "x.pdf").write_bytes(make_scanned_pdf(1))
+    (notes / "dangling.md").symlink_to("gone.md")
+    (notes / "locked.md").write_text("# Locked\n\nNobody may read this.\n")
+    (notes / "private" / "a.md").write_text("# Private\n\nIn a folder nobody may list.\n")
+    (notes / "locked.md").chmod(0)
+    (notes / "private").chmod(0)
+    try:
+        out = subprocess.run([*_unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir",
+                              str(index_copy.data_dir), "index", str(notes)],
+                             capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=300)
+    finally:
+        (notes / "private").chmod(0o755)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert [line for line in out.stdout.splitlines() if "skipped" in line] == [
+        f"skipped: {notes}/dangling.md: dangling symbolic link (-> gone.md, which does not exist)",
+        f"skipped: {notes}/private: cannot be listed (Permission denied)",
+        "skipped: empty.txt: the file is empty",
+        f"skipped: {notes}/locked.md: cannot be read (Permission denied)",
+        "skipped: x.pdf: no text layer on its 1 page(s) (a scanned document?); run it through OCR (e.g. ocrmypdf) "
+        "and add the result",
+    ]
+
+
 def test_reading_bar_completes_on_small_folders(capsys: pytest.CaptureFixture[str]) -> None:
     bar = _ProgressBar(True)
     bar(IndexProgress(stage="scan", documents_total=3))
@@ -463,12 +497,12 @@ def test_broken_links_are_skipped_with_a_reason_naming_them(index_copy: EngineSe
     out = run("--data-dir", str(index_copy.data_dir), "index", str(docs), "--json")
     assert out.returncode == 0 and out.stderr == ""  # said once, in the summary, not also as a warning
     assert json.loads(out.stdout)["skipped"] == [
-        f"{docs}/again: symbolic link to a folder (-> .), not followed; skipped",
-        f"{docs}/dangling.md: dangling symbolic link (-> gone.md, which does not exist); skipped",
-        f"{docs}/loop-a.md: symbolic link loop (-> loop-b.md); skipped",
-        f"{docs}/loop-b.md: symbolic link loop (-> loop-a.md); skipped",
-        f"{docs}/zero.txt: symbolic link to a device, a socket or a pipe (-> /dev/zero), not a file; skipped",
-        f"{docs}/volcano-link.md: a symbolic link to the same file as volcano.md, which is indexed once; skipped",
+        f"{docs}/again: symbolic link to a folder (-> .), not followed",
+        f"{docs}/dangling.md: dangling symbolic link (-> gone.md, which does not exist)",
+        f"{docs}/loop-a.md: symbolic link loop (-> loop-b.md)",
+        f"{docs}/loop-b.md: symbolic link loop (-> loop-a.md)",
+        f"{docs}/zero.txt: symbolic link to a device, a socket or a pipe (-> /dev/zero), not a file",
+        f"{docs}/volcano-link.md: a symbolic link to the same file as volcano.md, which is indexed once",
     ]
     assert json.loads(out.stdout)["added"] == ["ferry.md"]
 
