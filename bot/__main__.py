@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
-from embeddings.cli import (check_data_dir, check_model, forget_new_data_dir, index_with_progress, package_version,
-                           run_reporting, settings_file_error)
+from embeddings.cli import (OneLineParser, check_data_dir, check_model, forget_new_data_dir, index_with_progress,
+                           package_version, run_reporting, settings_file_error)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
 from embeddings.settings import describe_invalid
 
@@ -98,7 +98,7 @@ async def run_bot(settings: BotSettings, engine: Engine) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="docbot-discord",
         description="Start the Discord bot: bring the index of DOCBOT_DOCS_DIR up to date, then answer "
         "questions in Discord. Without DOCBOT_DISCORD_TOKEN it opens a terminal chat instead. Settings come "

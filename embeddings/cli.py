@@ -13,8 +13,8 @@
 
 ``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
 
-Everyday failures end in one line on stderr, never a traceback: a bad setting (exit 2), an engine or
-file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
+Everyday failures end in one line on stderr, never a traceback: a usage error or a bad setting (exit 2),
+an engine or file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
 """
 
 from __future__ import annotations
@@ -409,6 +409,35 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr that names the help to read (exit 2).
+
+    argparse printed the whole usage block, 3 to 5 lines, above the error: bad input gets one clear line
+    here, as everywhere else. Subparsers are made of their parent's class, so every command reads alike, and
+    an option no command knows (``docbot index --bogus``) is told by the command it was given to, whose
+    ``--help`` lists the options there are. Shared with ``docbot-discord``.
+    """
+
+    _commands: argparse._SubParsersAction | None = None
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        self._commands = super().add_subparsers(**kwargs)
+        return self._commands
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        """argparse's, with what no parser took told by the command given (argparse tells it at the top)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            teller: argparse.ArgumentParser = self
+            if self._commands is not None:
+                teller = self._commands.choices.get(getattr(parsed, self._commands.dest, None), self)
+            teller.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command takes, before or after its name."""
     parser.add_argument("--data-dir", type=_path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
@@ -416,7 +445,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="docbot", description="Ask questions about a folder of documents.",
         epilog="The index changes only when asked. It remembers the folders and files it was built from (its "
         "sources: `docbot sources`): `docbot index PATH` adds one, `docbot index` updates them all, and "
