@@ -53,7 +53,7 @@ def _position(gen: Generation, doc_id: str) -> int:
     """A document's position in ``gen``; SourceNotFound, naming it, when it is not indexed."""
     pos = gen.position(doc_id)
     if pos is None:
-        raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        raise SourceNotFound(missing=doc_id)
     return pos
 
 
@@ -911,7 +911,7 @@ class Engine:
 
         def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
             if doc_id not in table.members:
-                raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+                raise SourceNotFound(missing=doc_id)
             i, rel = table.members[doc_id]
             entry = table.entries[i]
             removal = sources.plan_removal(table, [doc_id])
