@@ -28,12 +28,12 @@ import re
 import shlex
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 from . import startup as _startup
 from .console import counting_interrupts
@@ -52,6 +52,7 @@ with _startup.imports_outside_gc():
     from .store import Verification
 
 log = logging.getLogger(__name__)
+_Settings = TypeVar("_Settings", bound=EngineSettings)
 
 
 # ---------------------------------------------------------------------- rendering
@@ -573,24 +574,24 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     writes = args.command in ("index", "remove")
     check_data_dir(settings.data_dir, write=writes)
-    creates = writes and not settings.data_dir.exists()
-    try:
+    with no_empty_data_dir_left(settings.data_dir) if writes else contextlib.nullcontext():
         return _run(args, settings)
-    except BaseException:
-        if creates:
-            forget_new_data_dir(settings.data_dir)
-        raise
 
 
-def forget_new_data_dir(data_dir: Path) -> None:
-    """Remove the data directory a failed ``index`` or ``remove`` (or a bot with nothing to index) created
-    when it holds nothing but the change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
+@contextlib.contextmanager
+def no_empty_data_dir_left(data_dir: Path) -> Iterator[None]:
+    """On the way out, remove the data directory made inside when it holds nothing but the re-index lock:
+    a failed ``index`` or ``remove`` (a mistyped ``--data-dir``), or a bot with nothing to index, leaves no
+    empty folder behind. One that existed before, or holds anything else, is not ours to judge."""
+    creates = not data_dir.exists()
     try:
-        if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
-            (data_dir / "reindex.lock").unlink(missing_ok=True)
-            data_dir.rmdir()
-    except OSError:
-        pass  # kept: whatever is in it (or the folder itself) is not ours to judge
+        yield
+    finally:
+        if creates:
+            with contextlib.suppress(OSError):
+                if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
+                    (data_dir / "reindex.lock").unlink(missing_ok=True)
+                    data_dir.rmdir()
 
 
 def _run(args: argparse.Namespace, settings: EngineSettings) -> int:
@@ -665,11 +666,19 @@ def tolerant_output() -> None:
                 stream.reconfigure(errors="replace")
 
 
-def settings_file_error(exc: BaseException) -> str:
-    """Why the settings file ``.env`` could not be read, in words (shared with ``docbot-discord``)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8 text (save it as UTF-8)"
-    return _os_error(exc) if isinstance(exc, OSError) else str(exc)
+def read_settings(prog: str, kind: type[_Settings], **given: Any) -> _Settings | None:
+    """``kind`` read from the environment and ``.env`` (``given`` first), or None once ``prog`` has said on
+    stderr what is wrong: one line per bad variable, or why ``.env`` could not be read. The caller exits 2.
+    Shared with ``docbot-discord``, so a bad setting reads the same in both."""
+    try:
+        return kind(**given)
+    except ValidationError as exc:
+        for line in describe_invalid(exc, kind):
+            print(f"{prog}: {line}", file=sys.stderr)
+    except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
+        why = "it is not UTF-8 text (save it as UTF-8)" if isinstance(exc, UnicodeDecodeError) else _os_error(exc)
+        print(f"{prog}: cannot read the settings file .env: {why}", file=sys.stderr)
+    return None
 
 
 def run() -> NoReturn:
@@ -687,14 +696,9 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
                         format="%(levelname)s %(name)s: %(message)s")
     tolerant_output()
     if settings is None:
-        try:
-            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir is not None else {}))
-        except ValidationError as exc:
-            for line in describe_invalid(exc, EngineSettings):
-                print(f"docbot: {line}", file=sys.stderr)
-            return 2
-        except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
-            print(f"docbot: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
+        settings = read_settings("docbot", EngineSettings,
+                                 **({"data_dir": args.data_dir} if args.data_dir is not None else {}))
+        if settings is None:
             return 2
     chosen = settings
     status = run_reporting("docbot", lambda: _command(args, chosen))
