@@ -47,7 +47,8 @@ with _startup.imports_outside_gc():
     from .encoder import require_installed
     from .engine import Engine
     from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
-    from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
+    from .models import (Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, counted,
+                         page_label)
     from .settings import EngineSettings, describe_invalid
     from .store import Verification
 
@@ -57,10 +58,6 @@ _Settings = TypeVar("_Settings", bound=EngineSettings)
 
 # ---------------------------------------------------------------------- rendering
 _SHELL_SPECIAL = re.compile(r"[\s'\"$`\\;&|<>()*?!\[\]{}~]|^#")
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _date(d: date | None) -> str:
@@ -108,7 +105,8 @@ def render_hits(hits: list[Hit]) -> str:
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    size = f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters" + (f", {_n(d.pages, 'page')}" if d.pages else "")
+    size = (f"{d.doc_id}: {counted(d.chunks, 'chunk')}, {d.chars:,} characters"
+            + (f", {counted(d.pages, 'page')}" if d.pages else ""))
     head = [f"{d.title} ({_date(d.date)})", d.url or "", size]
     if view.focus is None:
         body = view.text
@@ -137,17 +135,17 @@ def render_sources(c: CollectionInfo) -> str:
     """Each source (folder or file) with its documents, newest first."""
     if not c.sources and not c.documents:
         return "No documents indexed."
-    lines = [f"{_n(len(c.sources), 'source')}, {_n(len(c.documents), 'document')}"
+    lines = [f"{counted(len(c.sources), 'source')}, {counted(len(c.documents), 'document')}"
              + ("" if c.recorded else " (sources derived from an older index; `docbot index` records them)") + ":"]
     for s in c.sources:
         state = "" if s.exists else "; MISSING: restore it, or drop it with `docbot remove`"
-        lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {_n(s.documents, 'document')}{state})"]
+        lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {counted(s.documents, 'document')}{state})"]
         if s.excluded:
             lines.append(f"  removed from it: {', '.join(s.excluded)}")
         for d in c.documents:
             if d.source == s.path:
-                lines.append(f"  {_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}"
-                             + (f", {_n(d.pages, 'page')}" if d.pages else "") + "]"
+                lines.append(f"  {_date(d.date)}  {d.title}  [{d.doc_id}, {counted(d.chunks, 'chunk')}"
+                             + (f", {counted(d.pages, 'page')}" if d.pages else "") + "]"
                              + (f"\n              {d.url}" if d.url else ""))
     return "\n".join(lines)
 
@@ -173,7 +171,7 @@ def render_verification(v: Verification) -> str:
         elif g.checked:
             lines.append(f"{name}  intact: {g.checked}")
         elif g.files:
-            lines.append(f"{name}  intact: {_n(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
+            lines.append(f"{name}  intact: {counted(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
         else:
             lines.append(f"{name}  intact as far as sizes and counts tell (written before checksums were recorded)")
     if not v.generations:
@@ -196,9 +194,9 @@ def _listed(ids: list[str], limit: int = 10) -> str:
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
-        f"{_n(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
+        f"{counted(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
         f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
-        f"{_n(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
+        f"{counted(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total:,} in the index; {r.seconds:.1f} s.",
     ]
     if r.removed:
         lines.append(f"removed: {_listed(r.removed)}")
@@ -267,7 +265,7 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
     """Ask questions in a loop: the same answers the bot gives, in a terminal, as one conversation, like a
     thread with the bot: a follow-up ("and what did Lavrov say?") is read with the questions before it."""
     stats = engine.stats()
-    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}); follow-up questions "
+    print(f"Ask about {counted(stats.documents, 'document')} ({counted(stats.chunks, 'passage')}); follow-up questions "
           "are read with the earlier ones. Empty line or Ctrl-D to quit.", file=stdout)
     history: list[Turn] = []
     if hasattr(stdin, "reconfigure"):

@@ -500,6 +500,9 @@ def test_one_chunk_is_singular() -> None:
     assert "[a.md, 1 chunk]" in listing
     report = render_report(IndexReport(added=["a.md"], chunks_embedded=1, chunks_total=1, documents_total=1))
     assert "1 document: 1 added" in report and "1 chunk embedded" in report and "chunks" not in report
+    # The command line and the Milvus store's verification count through one helper: thousands grouped.
+    big = render_report(IndexReport(chunks_embedded=98_459, chunks_total=98_459, documents_total=4_816))
+    assert big.startswith("4,816 documents: ") and "98,459 chunks embedded, 98,459 in the index" in big
 
 
 # ---------------------------------------------------------------------- symbolic links
