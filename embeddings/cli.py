@@ -50,7 +50,7 @@ with _startup.imports_outside_gc():
     from .models import (Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, counted,
                          page_label)
     from .settings import EngineSettings, describe_invalid
-    from .store import Verification
+    from .store import Verification, refuse_a_file_as_data_dir
 
 log = logging.getLogger(__name__)
 _Settings = TypeVar("_Settings", bound=EngineSettings)
@@ -326,11 +326,7 @@ def check_data_dir(data_dir: Path, *, write: bool) -> None:
     Without this a file in its place reads as "no index yet" and a read-only folder ends `index` in an
     OSError traceback. ``write`` is for the commands that create or change the index.
     """
-    if data_dir.exists() and not data_dir.is_dir():
-        raise DataDirUnusable(
-            f"the data directory {data_dir} is a file, not a folder: choose another with --data-dir "
-            "or DOCBOT_DATA_DIR"
-        )
+    refuse_a_file_as_data_dir(data_dir)
     if not write:
         return
     existing = data_dir.absolute()

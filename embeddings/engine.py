@@ -30,8 +30,8 @@ from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
-from .errors import (DataDirUnusable, DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text,
-                     mark_published, published_before)
+from .errors import (DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published,
+                     published_before)
 from .null_questions import NULL_QUESTIONS
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
@@ -236,9 +236,8 @@ class Engine:
         saying what is damaged; ``reindex`` repairs it.
         """
         with self._load_lock:
-            data_dir = self.settings.data_dir
-            if self._gen is None and data_dir.exists() and not data_dir.is_dir():  # not "no index yet"
-                raise DataDirUnusable(f"the data directory {data_dir} is a file, not a folder")
+            if self._gen is None:  # a file in its place is not "no index yet"
+                store.refuse_a_file_as_data_dir(self.settings.data_dir)
             pointer = self.backend.pointer()
             if self._gen is None or pointer != self._pointer:
                 published = self.backend.open_published()
