@@ -22,14 +22,12 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
-from pydantic import ValidationError
 
 from bot.database import DatabaseUnavailable
 from bot.settings import BotSettings
-from embeddings.cli import (check_data_dir, check_model, forget_new_data_dir, index_with_progress, package_version,
-                           run_reporting, settings_file_error)
+from embeddings.cli import (OneLineParser, check_data_dir, check_model, index_with_progress, no_empty_data_dir_left,
+                           package_version, read_settings, run_reporting)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
-from embeddings.settings import describe_invalid
 
 if TYPE_CHECKING:
     from embeddings import Engine
@@ -98,7 +96,7 @@ async def run_bot(settings: BotSettings, engine: Engine) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="docbot-discord",
         description="Start the Discord bot: bring the index of DOCBOT_DOCS_DIR up to date, then answer "
         "questions in Discord. Without DOCBOT_DISCORD_TOKEN it opens a terminal chat instead. Settings come "
@@ -111,12 +109,8 @@ def _parser() -> argparse.ArgumentParser:
 def _prepare_and_run(settings: BotSettings) -> int:
     """:func:`_prepare_and_run_in`, leaving no data directory behind that holds nothing but the re-index lock
     (nothing to index in a new folder), as ``docbot`` does."""
-    creates = not settings.data_dir.exists()
-    try:
+    with no_empty_data_dir_left(settings.data_dir):
         return _prepare_and_run_in(settings)
-    finally:
-        if creates:
-            forget_new_data_dir(settings.data_dir)
 
 
 def _prepare_and_run_in(settings: BotSettings) -> int:
@@ -174,14 +168,8 @@ def run_discord(settings: BotSettings, engine: Engine) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     _parser().parse_args(argv)  # --help and --version exit here, before settings or ./data
-    try:
-        settings = BotSettings()
-    except ValidationError as exc:
-        for line in describe_invalid(exc, BotSettings):
-            print(f"docbot-discord: {line}", file=sys.stderr)
-        return 2
-    except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
-        print(f"docbot-discord: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
+    settings = read_settings("docbot-discord", BotSettings)
+    if settings is None:
         return 2
     configure_logging(settings.log_level)
     return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False,

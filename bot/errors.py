@@ -126,9 +126,7 @@ def _describe(error: BaseException) -> str:
                 "files are gone from the index's sources). Nothing was changed. If they were deleted on purpose, "
                 "run /reindex again with `prune:True`.")
     if isinstance(error, SourceNotFound):
-        # The engine names the command line's `sources`; here it is /sources.
-        return f"🔎 {str(error).replace('(see `sources`)', '(see /sources)')}" if str(error) else (
-            "🔎 No such document or passage in the index.")
+        return f"🔎 {error.pointing_to('/sources')}" if str(error) else "🔎 No such document or passage in the index."
     if isinstance(error, ModelMismatch):
         return "⚠️ The index was built with another model; an admin needs to run /reindex."
     if isinstance(error, (DataDirUnusable, StoreUnavailable, ModelNotInstalled)):  # server paths and addresses

@@ -13,8 +13,8 @@
 
 ``--data-dir`` (or DOCBOT_DATA_DIR) picks the index, so several corpora can live side by side.
 
-Everyday failures end in one line on stderr, never a traceback: a bad setting (exit 2), an engine or
-file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
+Everyday failures end in one line on stderr, never a traceback: a usage error or a bad setting (exit 2),
+an engine or file-system error (exit 1), Ctrl-C (exit 130), a reader that closed the pipe (exit 141).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import re
 import shlex
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 from . import startup as _startup
 from .console import counting_interrupts
@@ -47,19 +47,17 @@ with _startup.imports_outside_gc():
     from .encoder import require_installed
     from .engine import Engine
     from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
-    from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
+    from .models import (Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, counted,
+                         page_label)
     from .settings import EngineSettings, describe_invalid
-    from .store import Verification
+    from .store import Verification, refuse_a_file_as_data_dir
 
 log = logging.getLogger(__name__)
+_Settings = TypeVar("_Settings", bound=EngineSettings)
 
 
 # ---------------------------------------------------------------------- rendering
 _SHELL_SPECIAL = re.compile(r"[\s'\"$`\\;&|<>()*?!\[\]{}~]|^#")
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _date(d: date | None) -> str:
@@ -107,7 +105,8 @@ def render_hits(hits: list[Hit]) -> str:
 
 def render_source(view: SourceView) -> str:
     d = view.document
-    size = f"{d.doc_id}: {_n(d.chunks, 'chunk')}, {d.chars:,} characters" + (f", {_n(d.pages, 'page')}" if d.pages else "")
+    size = (f"{d.doc_id}: {counted(d.chunks, 'chunk')}, {d.chars:,} characters"
+            + (f", {counted(d.pages, 'page')}" if d.pages else ""))
     head = [f"{d.title} ({_date(d.date)})", d.url or "", size]
     if view.focus is None:
         body = view.text
@@ -136,17 +135,17 @@ def render_sources(c: CollectionInfo) -> str:
     """Each source (folder or file) with its documents, newest first."""
     if not c.sources and not c.documents:
         return "No documents indexed."
-    lines = [f"{_n(len(c.sources), 'source')}, {_n(len(c.documents), 'document')}"
+    lines = [f"{counted(len(c.sources), 'source')}, {counted(len(c.documents), 'document')}"
              + ("" if c.recorded else " (sources derived from an older index; `docbot index` records them)") + ":"]
     for s in c.sources:
         state = "" if s.exists else "; MISSING: restore it, or drop it with `docbot remove`"
-        lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {_n(s.documents, 'document')}{state})"]
+        lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {counted(s.documents, 'document')}{state})"]
         if s.excluded:
             lines.append(f"  removed from it: {', '.join(s.excluded)}")
         for d in c.documents:
             if d.source == s.path:
-                lines.append(f"  {_date(d.date)}  {d.title}  [{d.doc_id}, {_n(d.chunks, 'chunk')}"
-                             + (f", {_n(d.pages, 'page')}" if d.pages else "") + "]"
+                lines.append(f"  {_date(d.date)}  {d.title}  [{d.doc_id}, {counted(d.chunks, 'chunk')}"
+                             + (f", {counted(d.pages, 'page')}" if d.pages else "") + "]"
                              + (f"\n              {d.url}" if d.url else ""))
     return "\n".join(lines)
 
@@ -172,7 +171,7 @@ def render_verification(v: Verification) -> str:
         elif g.checked:
             lines.append(f"{name}  intact: {g.checked}")
         elif g.files:
-            lines.append(f"{name}  intact: {_n(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
+            lines.append(f"{name}  intact: {counted(g.files, 'file')}, {g.bytes / 2**20:.1f} MiB match their checksums")
         else:
             lines.append(f"{name}  intact as far as sizes and counts tell (written before checksums were recorded)")
     if not v.generations:
@@ -195,9 +194,9 @@ def _listed(ids: list[str], limit: int = 10) -> str:
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
-        f"{_n(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
+        f"{counted(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
         f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
-        f"{_n(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total} in the index; {r.seconds:.1f} s.",
+        f"{counted(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total:,} in the index; {r.seconds:.1f} s.",
     ]
     if r.removed:
         lines.append(f"removed: {_listed(r.removed)}")
@@ -266,7 +265,7 @@ def chat(engine: Engine, *, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.st
     """Ask questions in a loop: the same answers the bot gives, in a terminal, as one conversation, like a
     thread with the bot: a follow-up ("and what did Lavrov say?") is read with the questions before it."""
     stats = engine.stats()
-    print(f"Ask about {_n(stats.documents, 'document')} ({_n(stats.chunks, 'passage')}); follow-up questions "
+    print(f"Ask about {counted(stats.documents, 'document')} ({counted(stats.chunks, 'passage')}); follow-up questions "
           "are read with the earlier ones. Empty line or Ctrl-D to quit.", file=stdout)
     history: list[Turn] = []
     if hasattr(stdin, "reconfigure"):
@@ -327,11 +326,7 @@ def check_data_dir(data_dir: Path, *, write: bool) -> None:
     Without this a file in its place reads as "no index yet" and a read-only folder ends `index` in an
     OSError traceback. ``write`` is for the commands that create or change the index.
     """
-    if data_dir.exists() and not data_dir.is_dir():
-        raise DataDirUnusable(
-            f"the data directory {data_dir} is a file, not a folder: choose another with --data-dir "
-            "or DOCBOT_DATA_DIR"
-        )
+    refuse_a_file_as_data_dir(data_dir)
     if not write:
         return
     existing = data_dir.absolute()
@@ -409,6 +404,35 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr that names the help to read (exit 2).
+
+    argparse printed the whole usage block, 3 to 5 lines, above the error: bad input gets one clear line
+    here, as everywhere else. Subparsers are made of their parent's class, so every command reads alike, and
+    an option no command knows (``docbot index --bogus``) is told by the command it was given to, whose
+    ``--help`` lists the options there are. Shared with ``docbot-discord``.
+    """
+
+    _commands: argparse._SubParsersAction | None = None
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        self._commands = super().add_subparsers(**kwargs)
+        return self._commands
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        """argparse's, with what no parser took told by the command given (argparse tells it at the top)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            teller: argparse.ArgumentParser = self
+            if self._commands is not None:
+                teller = self._commands.choices.get(getattr(parsed, self._commands.dest, None), self)
+            teller.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _common_options(parser: argparse.ArgumentParser) -> None:
     """The options every command takes, before or after its name."""
     parser.add_argument("--data-dir", type=_path, help="index directory (default: DOCBOT_DATA_DIR or ./data)")
@@ -416,7 +440,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="docbot", description="Ask questions about a folder of documents.",
         epilog="The index changes only when asked. It remembers the folders and files it was built from (its "
         "sources: `docbot sources`): `docbot index PATH` adds one, `docbot index` updates them all, and "
@@ -544,24 +568,24 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
     writes = args.command in ("index", "remove")
     check_data_dir(settings.data_dir, write=writes)
-    creates = writes and not settings.data_dir.exists()
-    try:
+    with no_empty_data_dir_left(settings.data_dir) if writes else contextlib.nullcontext():
         return _run(args, settings)
-    except BaseException:
-        if creates:
-            forget_new_data_dir(settings.data_dir)
-        raise
 
 
-def forget_new_data_dir(data_dir: Path) -> None:
-    """Remove the data directory a failed ``index`` or ``remove`` (or a bot with nothing to index) created
-    when it holds nothing but the change's lock: a mistyped ``--data-dir`` leaves no empty folder behind."""
+@contextlib.contextmanager
+def no_empty_data_dir_left(data_dir: Path) -> Iterator[None]:
+    """On the way out, remove the data directory made inside when it holds nothing but the re-index lock:
+    a failed ``index`` or ``remove`` (a mistyped ``--data-dir``), or a bot with nothing to index, leaves no
+    empty folder behind. One that existed before, or holds anything else, is not ours to judge."""
+    creates = not data_dir.exists()
     try:
-        if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
-            (data_dir / "reindex.lock").unlink(missing_ok=True)
-            data_dir.rmdir()
-    except OSError:
-        pass  # kept: whatever is in it (or the folder itself) is not ours to judge
+        yield
+    finally:
+        if creates:
+            with contextlib.suppress(OSError):
+                if {p.name for p in data_dir.iterdir()} <= {"reindex.lock"}:
+                    (data_dir / "reindex.lock").unlink(missing_ok=True)
+                    data_dir.rmdir()
 
 
 def _run(args: argparse.Namespace, settings: EngineSettings) -> int:
@@ -636,11 +660,19 @@ def tolerant_output() -> None:
                 stream.reconfigure(errors="replace")
 
 
-def settings_file_error(exc: BaseException) -> str:
-    """Why the settings file ``.env`` could not be read, in words (shared with ``docbot-discord``)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8 text (save it as UTF-8)"
-    return _os_error(exc) if isinstance(exc, OSError) else str(exc)
+def read_settings(prog: str, kind: type[_Settings], **given: Any) -> _Settings | None:
+    """``kind`` read from the environment and ``.env`` (``given`` first), or None once ``prog`` has said on
+    stderr what is wrong: one line per bad variable, or why ``.env`` could not be read. The caller exits 2.
+    Shared with ``docbot-discord``, so a bad setting reads the same in both."""
+    try:
+        return kind(**given)
+    except ValidationError as exc:
+        for line in describe_invalid(exc, kind):
+            print(f"{prog}: {line}", file=sys.stderr)
+    except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
+        why = "it is not UTF-8 text (save it as UTF-8)" if isinstance(exc, UnicodeDecodeError) else _os_error(exc)
+        print(f"{prog}: cannot read the settings file .env: {why}", file=sys.stderr)
+    return None
 
 
 def run() -> NoReturn:
@@ -658,14 +690,9 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
                         format="%(levelname)s %(name)s: %(message)s")
     tolerant_output()
     if settings is None:
-        try:
-            settings = EngineSettings(**({"data_dir": args.data_dir} if args.data_dir is not None else {}))
-        except ValidationError as exc:
-            for line in describe_invalid(exc, EngineSettings):
-                print(f"docbot: {line}", file=sys.stderr)
-            return 2
-        except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
-            print(f"docbot: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
+        settings = read_settings("docbot", EngineSettings,
+                                 **({"data_dir": args.data_dir} if args.data_dir is not None else {}))
+        if settings is None:
             return 2
     chosen = settings
     status = run_reporting("docbot", lambda: _command(args, chosen))

@@ -43,7 +43,7 @@ import numpy as np
 from .errors import InvalidRequest
 from .evidence import DEFAULT_PARAMS, Params, Passage, Query, asks_for_number, exclude_sentences, named_terms
 from .lexical import words
-from .models import Answer, FollowUp
+from .models import Answer, FollowUp, counted
 from .spelling import Held
 
 #: Weight of the conversation's earlier questions (and cited documents) against the question itself (1).
@@ -279,7 +279,7 @@ def source_reference(question: str, history: Sequence[Turn]) -> SourceReference 
             continue  # "the second article of the statutes" after a one-source answer: a part of a document
         what = "quote" if quotes else "source"
         return SourceReference(
-            None, question, f"the last answer has {len(items)} {what}{'s' if len(items) != 1 else ''}, "
+            None, question, f"the last answer has {counted(len(items), what)}, "
             f"so there is no {what} {n}: ask about one of them, or ask the question in full"
         )
     return None

@@ -146,18 +146,19 @@ def iter_files(paths: list[Path], *, skipped: list[str] | None = None) -> list[t
     Hidden files and folders are ignored, other suffixes with a debug note. What looks like a document
     but cannot be one is skipped with a reason: a symbolic link that loops, dangles or leads to a
     folder, a name that is not UTF-8, a path longer than PATH_MAX, a folder that cannot be listed, a
-    name starting with ``..`` (hidden, but easily mistaken for a document). The reasons are appended
-    to ``skipped`` when given (and logged at INFO: the caller shows them), else logged as warnings.
-    One bad name never stops the walk.
+    name starting with ``..`` (hidden, but easily mistaken for a document). The reasons ("PATH: why",
+    as a reader's refusal reads, since whoever shows a list of skips says "skipped" once: the CLI's
+    ``skipped:`` lines) are appended to ``skipped`` when given (and logged at INFO: the caller shows
+    them), else logged as warnings. One bad name never stops the walk.
     """
 
     def skip(path: Path | str, reason: str) -> None:
-        line = f"{shown(path)}: {reason}; skipped"
+        line = f"{shown(path)}: {reason}"
         if skipped is None:
-            log.warning("%s", line)
+            log.warning("skipped %s", line)
         else:
             skipped.append(line)
-            log.info("%s", line)
+            log.info("skipped %s", line)
 
     def consider(doc_id: str, file: Path) -> None:
         problem = _name_problem(file)

@@ -30,8 +30,8 @@ from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
-from .errors import (DataDirUnusable, DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text,
-                     mark_published, published_before)
+from .errors import (DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published,
+                     published_before)
 from .null_questions import NULL_QUESTIONS
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
@@ -53,7 +53,7 @@ def _position(gen: Generation, doc_id: str) -> int:
     """A document's position in ``gen``; SourceNotFound, naming it, when it is not indexed."""
     pos = gen.position(doc_id)
     if pos is None:
-        raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+        raise SourceNotFound(missing=doc_id)
     return pos
 
 
@@ -236,9 +236,8 @@ class Engine:
         saying what is damaged; ``reindex`` repairs it.
         """
         with self._load_lock:
-            data_dir = self.settings.data_dir
-            if self._gen is None and data_dir.exists() and not data_dir.is_dir():  # not "no index yet"
-                raise DataDirUnusable(f"the data directory {data_dir} is a file, not a folder")
+            if self._gen is None:  # a file in its place is not "no index yet"
+                store.refuse_a_file_as_data_dir(self.settings.data_dir)
             pointer = self.backend.pointer()
             if self._gen is None or pointer != self._pointer:
                 published = self.backend.open_published()
@@ -751,8 +750,7 @@ class Engine:
         of it raises RemovalRefused unless ``prune``. A path or source that does not exist raises
         PathNotFound. Either way nothing was changed. The rules are in ``embeddings.sources``.
         """
-        paths = _as_list(paths, "paths")
-        _check_named(paths or (), "path")
+        paths = _named(paths, "path")
         with self._change():
             return self._apply(lambda table, previous: sources.plan_update(table, paths, self.settings, prune=prune),
                                progress)
@@ -769,8 +767,7 @@ class Engine:
 
         All or nothing: a target that is none of these raises SourceNotFound and nothing is removed.
         """
-        targets = _as_list(targets, "targets") or []
-        _check_named(targets, "target")
+        targets = _named(targets, "target") or []
         with self._change():
             return self._apply(lambda table, previous: sources.plan_removal(table, targets), progress,
                                need_index=True)
@@ -911,7 +908,7 @@ class Engine:
 
         def plan(table: SourceTable, previous: Generation | None) -> sources.Plan:
             if doc_id not in table.members:
-                raise SourceNotFound(f"no document {doc_id!r} in the index (see `sources`)")
+                raise SourceNotFound(missing=doc_id)
             i, rel = table.members[doc_id]
             entry = table.entries[i]
             removal = sources.plan_removal(table, [doc_id])
@@ -948,9 +945,15 @@ def _put_back(file: Path, before: bytes | None) -> None:
         log.exception("could not put back %s after a failed upload", file)
 
 
-def _as_list(items: Sequence[str | Path] | str | Path | None, what: str) -> list[Path | str] | None:
-    """``items`` as a list, each a Path or a target string: one path or target given alone (``index("notes")``,
-    ``remove("faq.md")``) is a list of one, not of its letters; a path given as a string is a path."""
+def _named(items: Sequence[str | Path] | str | Path | None, what: str) -> list[Path | str] | None:
+    """``items`` (paths to index, or targets to remove: ``what`` says which) as a list, each a Path or a
+    target string, refusing what names nothing (InvalidRequest).
+
+    One path or target given alone (``index("notes")``, ``remove("faq.md")``) is a list of one, not of its
+    letters; a path given as a string is a path. A blank string is refused: ``Path("")`` is the current
+    folder, so ``index([""])`` (an unset shell variable) would make it a source and ``remove([""])`` drop
+    the source it is in. (A ``Path("")`` is ``Path(".")`` already and cannot be told from it.)
+    """
     if items is None:
         return None
     if isinstance(items, (str, Path)):
@@ -958,8 +961,10 @@ def _as_list(items: Sequence[str | Path] | str | Path | None, what: str) -> list
     out: list[Path | str] = []
     for item in items:
         if not isinstance(item, (str, Path)):
-            raise InvalidRequest(f"{what} takes paths or names, not {type(item).__name__} ({item!r})")
-        out.append(Path(item) if what == "paths" and isinstance(item, str) and item.strip() else item)
+            raise InvalidRequest(f"{what}s takes paths or names, not {type(item).__name__} ({item!r})")
+        if isinstance(item, str) and not item.strip():
+            raise InvalidRequest(f"an empty {what} names nothing: name a folder, a file or a document")
+        out.append(Path(item) if what == "path" and isinstance(item, str) else item)
     return out
 
 
@@ -979,14 +984,6 @@ def _check_arguments(doc_ids: object, since: object, until: object, mode: object
         raise InvalidRequest(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
     if isinstance(history, (str, bytes)) or any(not isinstance(t, Turn) for t in history):  # type: ignore[attr-defined]
         raise InvalidRequest("history takes the earlier turns as Turn objects, oldest first: Turn.of(answer)")
-
-
-def _check_named(targets: Sequence[str | Path], what: str) -> None:
-    """Refuse a blank path or target given as a string: ``Path("")`` is the current folder, so
-    ``index([""])`` (an unset shell variable) would make it a source and ``remove([""])`` drop the
-    source it is in. (A ``Path("")`` is ``Path(".")`` already and cannot be told from it.)"""
-    if any(isinstance(t, str) and not t.strip() for t in targets):
-        raise InvalidRequest(f"an empty {what} names nothing: name a folder, a file or a document")
 
 
 def _duplicate(filename: str, name: str, existing: DocumentInfo | None) -> str:

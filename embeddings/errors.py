@@ -40,7 +40,23 @@ class ReindexInProgress(EngineError):
 
 
 class SourceNotFound(EngineError):
-    """A document or chunk reference that is not in the index."""
+    """A document or chunk reference that is not in the index.
+
+    ``missing`` names a document that is not indexed: the message is then built here, pointing to where the
+    documents there are are listed, which each surface names its own way (:meth:`pointing_to`); the
+    command line's `sources` by default.
+    """
+
+    def __init__(self, message: str = "", *, missing: str | None = None) -> None:
+        self.missing = missing
+        super().__init__(self.pointing_to("`sources`") if missing is not None else message)
+
+    def pointing_to(self, listing: str) -> str:
+        """The message with ``listing`` (the bot's /sources) as where the documents are listed; as it is
+        when it names no missing document."""
+        if self.missing is None:
+            return str(self)
+        return f"no document {self.missing!r} in the index (see {listing})"
 
 
 class DocumentRejected(EngineError):

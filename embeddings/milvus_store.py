@@ -62,6 +62,7 @@ from .chunking import embedded_texts
 from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
+from .models import counted
 from .retrieval import Filters
 from .settings import EngineSettings, is_milvus_lite, masked_url, without_password
 from .sources import SourceEntry, SourceTable
@@ -476,8 +477,8 @@ class MilvusStore:
             try:
                 gen = MilvusGeneration(self, name)
                 vocabulary = gen.read_vocabulary()
-                checked = (f"{_counted(gen.documents, 'document')} and {_counted(gen.size, 'passage')} in Milvus"
-                           + (f" and {_counted(len(vocabulary), 'BM25 term')}" if vocabulary is not None else "")
+                checked = (f"{counted(gen.documents, 'document')} and {counted(gen.size, 'passage')} in Milvus"
+                           + (f" and {counted(len(vocabulary), 'BM25 term')}" if vocabulary is not None else "")
                            + ", as its manifest says")
             except (IndexDamaged, IndexNotFound) as exc:
                 problem = str(exc)
@@ -507,11 +508,6 @@ def _advisory_lock(url: str, key: str) -> Iterator[None]:
             con.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
     finally:
         con.close()
-
-
-def _counted(count: int, word: str) -> str:
-    """``1 document``, ``1,342 documents``: `stats --verify` said "intact: 1 documents"."""
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -73,6 +73,12 @@ def page_label(pages: Iterable[int | None]) -> str:
     return ("p. " if len(shown) == 1 else "pp. ") + ", ".join(str(p) for p in shown)
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 document``, ``1,342 documents``: a count and its noun, in the singular for one ("intact: 1 documents"
+    was said once). Every message that counts things reads through this, CLI and engine alike."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 class Source(_Model):
     """A document as cited: the number is the citation number used in the answer's excerpts."""
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .documents import SUPPORTED_SUFFIXES, iter_files, shown
 from .errors import DocumentRejected, PathNotFound, RemovalRefused, SourceNotFound
+from .models import counted
 
 if TYPE_CHECKING:
     from .settings import EngineSettings
@@ -271,7 +272,7 @@ def _check_sources_exist(entries: list[SourceEntry], targets: list[int], table: 
     for i in gone:
         n = counts[i] if i < len(counts) else 0
         lines.append(f"the source {shown(entries[i].path)} does not exist (moved, renamed, or on a drive that is "
-                     f"not mounted?); put it back, or drop it and its {n} document{'s' if n != 1 else ''} with "
+                     f"not mounted?); put it back, or drop it and its {counted(n, 'document')} with "
                      f"`docbot remove {shown(entries[i].path)}`")
     raise PathNotFound("; ".join(lines) + "; nothing was changed")
 

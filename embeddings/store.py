@@ -231,6 +231,14 @@ def reindex_lock(data_dir: Path) -> Iterator[None]:
         lock.release()
 
 
+def refuse_a_file_as_data_dir(data_dir: Path) -> None:
+    """DataDirUnusable when a file stands where the data directory should be: read as a folder, it looked like
+    "no index yet". The one check, made by the engine as it loads and by ``docbot`` before any command."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirUnusable(f"the data directory {data_dir} is a file, not a folder: choose another with "
+                              "--data-dir or DOCBOT_DATA_DIR")
+
+
 def _why_unusable(data_dir: Path, exc: OSError) -> str:
     """The cause a person can act on: a file in the way, or what the system said and about which path."""
     existing = data_dir

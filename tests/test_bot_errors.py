@@ -25,3 +25,15 @@ def test_the_servers_paths_and_addresses_are_never_shown():
         assert "/srv/docbot" not in text and "10.0.0.7" not in text and "admin" in text
         # To the admin alone (a re-index's reply), what to act on: the full disk, the address.
         assert str(error) in user_message(error, private=True)
+
+
+def test_a_document_that_is_not_indexed_points_to_slash_sources():
+    """The engine's message names the command line's `sources`; on Discord the listing is /sources. The
+    reply was the engine's text with "(see `sources`)" replaced, wherever it appeared: in the name too."""
+    from embeddings.errors import SourceNotFound
+
+    name = "notes (see `sources`).md"
+    assert str(SourceNotFound(missing=name)) == f"no document {name!r} in the index (see `sources`)"
+    assert user_message(SourceNotFound(missing=name)) == f"🔎 no document {name!r} in the index (see /sources)"
+    assert user_message(SourceNotFound("'faq.md' has chunks 0 to 3; there is no chunk '9'")) == (
+        "🔎 'faq.md' has chunks 0 to 3; there is no chunk '9'")

@@ -55,8 +55,8 @@ def test_bad_names_are_skipped_with_a_reason_and_the_walk_goes_on(tmp_path: Path
     skipped: list[str] = []
     found = iter_files([tmp_path], skipped=skipped)
     assert [doc_id for doc_id, _ in found] == ["a.txt", "zz.md"]
-    assert skipped[0] == f"{tmp_path}/..notes.md: the name starts with '..', so it is treated as hidden; skipped"
-    assert skipped[1] == f"{tmp_path}/latin\\xe9.txt: the file name is not valid UTF-8; rename it; skipped"
+    assert skipped[0] == f"{tmp_path}/..notes.md: the name starts with '..', so it is treated as hidden"
+    assert skipped[1] == f"{tmp_path}/latin\\xe9.txt: the file name is not valid UTF-8; rename it"
     assert len(skipped) == 3 and "is longer than the system allows" in skipped[2]
     assert skipped[2].startswith(str(tmp_path / "z" / ("d" * 250)))
     assert len(os.fsencode(deep)) > 4096
@@ -76,7 +76,7 @@ def test_index_with_a_bad_name_indexes_the_rest(fresh) -> None:
     report = engine.reindex()
     assert report.published and len(report.added) == 4
     assert report.skipped == [f"{settings.docs_dir}/latin\\xe9.txt: the file name is not valid UTF-8; "
-                              "rename it; skipped"]
+                              "rename it"]
 
 
 def test_nul_anywhere_rejects_the_document() -> None:
@@ -143,7 +143,7 @@ def test_skips_are_reported_once_with_what_was_kept(fresh, caplog) -> None:
     with caplog.at_level(logging.INFO, logger="embeddings"):
         report = engine.reindex(progress=events.append)
     assert report.skipped == [
-        f"{settings.docs_dir}/..draft.md: the name starts with '..', so it is treated as hidden; skipped",
+        f"{settings.docs_dir}/..draft.md: the name starts with '..', so it is treated as hidden",
         "volcano.md: looks like a binary file, not text (a NUL byte at offset 8); "
         "kept the previously indexed version",
     ]
