@@ -278,17 +278,23 @@ def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
 
 def _kept_length(tag: Tag) -> int:
     """How much text ``tag`` holds outside its furniture: what ``_strip`` drops for what it is or for what
-    its class or id calls it."""
-    kept = 0
-    for string in tag.find_all(string=True):
-        if isinstance(string, _SKIPPED_STRINGS) or not string.strip():
-            continue
-        parent = string.parent
-        while parent is not None and parent is not tag and not (_dropped(parent) or _names_boilerplate(parent)):
-            parent = parent.parent
-        if parent is tag or parent is None:
-            kept += len(_collapse(string))
-    return kept
+    its class or id calls it. Each element below ``tag`` is judged once, however many strings it holds."""
+    kept_in: dict[int, bool] = {id(tag): True}  # by element: whether its strings are kept
+
+    def kept(element: Tag) -> bool:
+        path: list[Tag] = []  # the elements walked up to one already judged
+        node: Tag | None = element
+        while node is not None and id(node) not in kept_in:
+            path.append(node)
+            node = node.parent
+        verdict = True if node is None else kept_in[id(node)]
+        for walked in reversed(path):  # outermost first: an element is kept only inside a kept one
+            verdict = verdict and not (_dropped(walked) or _names_boilerplate(walked))
+            kept_in[id(walked)] = verdict
+        return verdict
+
+    return sum(len(_collapse(string)) for string in tag.find_all(string=True)
+               if not isinstance(string, _SKIPPED_STRINGS) and string.strip() and kept(string.parent))
 
 
 def _names_boilerplate(tag: Tag) -> bool:
