@@ -391,6 +391,30 @@ def test_html_content_element_is_the_main_text() -> None:
     assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
 
 
+_HALL_FACTS = ("The parish hall seats 120 people and has a kitchen with two ovens.",
+               "Hire costs 25 pounds an hour for local groups.")
+
+
+def test_html_page_wrapped_in_a_form_keeps_its_article() -> None:
+    """ASP.NET writes the whole page inside ``<form id="aspnetForm">``: dropped as a form, the article went
+    with it and the page was refused as "no text found". A search box, a login and a newsletter sign-up
+    are still forms, dropped beside the article, inside the wrapper or outside it."""
+    article = "<h1>Hall hire</h1>" + "".join(f"<p>{fact}</p>" for fact in _HALL_FACTS)
+    search = '<form action="/search"><label>Search the site</label><input name="q"><button>Go</button></form>'
+    login = ('<form action="/login"><label>Username</label><input name="u"><label>Password</label>'
+             '<input type="password" name="p"><button>Log in</button></form>')
+    signup = ('<form action="/subscribe"><p>Sign up for the parish newsletter and hear about events first.</p>'
+              '<input type="email" name="email"><button>Subscribe</button></form>')
+    wrapped = (f'<html><body><form name="aspnetForm" method="post" id="aspnetForm">'
+               f'<input type="hidden" name="__VIEWSTATE" value="/wEPDwUKMTY1">{search}'
+               f'<div id="pagebody">{article}</div>{signup}</form></body></html>')
+    beside = f"<html><body>{search}{login}<div>{article}</div>{signup}</body></html>"
+    for html in (wrapped, beside):
+        text = parse("hall-hire.html", html.encode()).text
+        assert text == "# Hall hire\n\n" + "\n\n".join(_HALL_FACTS), html
+        assert _quotes(text)[_HALL_FACTS[1]][0] is Kind.PROSE
+
+
 _GREEN_BINS = "Green bins are collected every second Tuesday from April to November."
 
 

@@ -3,7 +3,8 @@
 The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
 element whose id says it is the content (``id="content"``, ``id="main-content"``) when it holds a good
 share of the body's text (the innermost of several that does), else its ``<body>``, without what is
-not the article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and
+not the article: navigation, the site header and footer, sidebars, forms (not one that wraps the page,
+as ASP.NET's ``<form id="aspnetForm">`` does), scripts, hidden elements and
 blocks whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``,
 ``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks
 that are nothing but a row of three or more links (a menu, whatever its class); inside them,
@@ -96,6 +97,7 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     soup = BeautifulSoup(_undeclared(name, data) or data, "html.parser")
     meta = _meta(soup)
     when = _published(soup, meta)  # JSON-LD lives in <script>, which the main text drops
+    _unwrap_page_forms(soup)
     root, marked = _main_root(soup)
     h1 = root.find("h1")
     title = meta.get("og:title") or meta.get("twitter:title")
@@ -236,6 +238,24 @@ def _time_element(root: Tag) -> date | None:
         if when := _parse_date(str(tag["datetime"])):
             return when
     return None
+
+
+def _unwrap_page_forms(soup: BeautifulSoup) -> None:
+    """Take out the ``<form>`` tags that wrap the page rather than a form in it (in place), their content
+    left where it was: ASP.NET writes every page inside one ``<form id="aspnetForm">``, and as a form
+    (furniture, like a search box or a sign-up box) the whole article was dropped ("no text found").
+
+    A form wraps the page when it holds at least as much of the page's text (``_kept_length``) as
+    everything outside the forms, and nothing else marks it as furniture: a search, login or newsletter
+    form beside an article holds little of the page, and one named so ("newsletter-signup") or
+    hidden stays a form, dropped with the rest."""
+    body = soup.body or soup
+    for form in body.find_all("form"):
+        if _names_boilerplate(form) or str(form.get("role") or "").lower() in _DROP_ROLES or _hidden(form):
+            continue
+        own = _kept_length(form)
+        if own and own >= _kept_length(body):  # the body's count leaves out every form's text
+            form.unwrap()
 
 
 def _main_root(soup: BeautifulSoup) -> tuple[Tag, bool]:
