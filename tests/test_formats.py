@@ -194,6 +194,17 @@ def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
     assert _quotes(text)["Lead 845 99.6%"] == (Kind.LIST, ("Results",))
 
 
+def test_a_pdf_two_word_heading_above_a_table_stays_its_section() -> None:
+    """"Test results" above rows of three cells ("Lead 845 99.6%") was taken for the column names (a word
+    fewer than the cells was allowed, for rows named "District 1"): quoted as if it were a row, and the
+    rows were shown under the section above it."""
+    text = _water_quality_text("Test results", "E. coli 3,120 100.0%", "Lead 845 99.6%", "Nitrate 1,210 99.9%")
+    assert "# Test results\n\n- E. coli 3,120 100.0%\n- Lead 845 99.6%" in text
+    quotes = _quotes(text)
+    assert quotes["Lead 845 99.6%"] == (Kind.LIST, ("Test results",))
+    assert quotes["Test results"][0] is Kind.HEADING
+
+
 def test_a_pdf_table_whose_row_names_hold_a_number_keeps_its_column_names() -> None:
     """Rows named with a number ("District 1 107 95.1%") seemed to hold one cell more than the column names
     have words, so "District Samples Compliance" was glued to the sentence above it and quoted with it."""

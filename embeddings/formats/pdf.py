@@ -353,22 +353,34 @@ def _numbered_next(below: list[str]) -> bool:
     return False
 
 
-def _cells(row: str) -> int:
-    """How many cells a table's row holds: its numbers at the end, and the name before them if any."""
+def _cells(row: str, numbered: bool = False) -> int:
+    """How many cells a table's row holds: its numbers at the end, and the name before them if any; with
+    ``numbered`` (``_numbered_names``) the first of its numbers is its name's ("District 1 107 95.1%": 3)."""
     words = row.split()
     numbers = 0
     while numbers < len(words) and _CELL_NUMBER.match(words[-1 - numbers]):
         numbers += 1
+    if numbered and numbers == len(words) - 1:
+        numbers -= 1
     return numbers + (numbers < len(words))
+
+
+def _numbered_names(rows: list[str]) -> bool:
+    """Whether a table's rows are named by one word and a number ("District 1 107 95.1%", "District 2 98
+    97.0%"): the same word begins every row and a number follows it, so the number names the row."""
+    firsts = [row.split()[:2] for row in rows]
+    return (len({first[0] for first in firsts}) == 1 and not _CELL_NUMBER.match(firsts[0][0])
+            and all(_CELL_NUMBER.match(first[1]) for first in firsts))
 
 
 def _table_lines(lines: list[str]) -> set[int]:
     """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
     when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
-    for each cell of the rows but one, two words at least: a row's name may hold a number, "District 1 107
-    95.1%", and the first column may go unnamed). They are kept one to a line, never headings: each row is
-    a fact to quote ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the
-    document). A section's one-word name above a table ("Results") stays a heading."""
+    for each cell of the rows, a row's name counted as one cell when it holds a number: "District 1 107
+    95.1%", ``_numbered_names``). They are kept one to a line, never headings: each row is a fact to quote
+    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
+    name above a table ("Results", "Test results" above "Lead 845 99.6%") stays a heading: a word fewer than
+    the cells was allowed for rows named with a number, and took a two-word heading for column names."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -378,8 +390,9 @@ def _table_lines(lines: list[str]) -> set[int]:
         if j - i >= 2:
             found.update(range(i, j))
             above = lines[i - 1] if i else ""
+            numbered = _numbered_names(lines[i:j])
             if (above and not _ENDS_CLAUSE.search(above)
-                    and max(2, min(_cells(row) for row in lines[i:j]) - 1) <= len(above.split()) <= 12):
+                    and min(_cells(row, numbered) for row in lines[i:j]) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found
