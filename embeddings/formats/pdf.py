@@ -491,14 +491,13 @@ def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
 
 
 def _goes_on(page: str, next_page: str) -> bool:
-    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no heading, list
-    item or table row) that stops mid-sentence and the next page's text goes on in lower case, as a
-    wrapped line does (``chunking.soft_wrap``)."""
+    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no list item or
+    table row, which ``chunking.soft_wrap`` does not know as a PDF writes them) and the next page's text
+    goes on in lower case, as a wrapped line does (``soft_wrap``, which also says a heading or a line that
+    ends a sentence does not)."""
     last = page[page.rfind("\n") + 1 :]
     first = next_page.split("\n", 1)[0]
-    if not first[:1].islower() or last.startswith("#") or _BULLET.match(last) or _row_like(last):
-        return False
-    return not _ENDS_SENTENCE.search(last) and soft_wrap(last, first)
+    return first[:1].islower() and not (_BULLET.match(last) or _row_like(last)) and soft_wrap(last, first)
 
 
 def _first_heading(text: str) -> str | None:
