@@ -97,7 +97,7 @@ def _quotes(text: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
 def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines() -> None:
     """"1. Overview" above a paragraph was read as a list item and glued to the first sentence ("Overview
     In 2023 the utility supplied ..."), with no section shown; clauses "2.2 ..." were glued to the one
-    before. A numbered list stays a list."""
+    before; the heading was read as two sentences, "1." and "Overview". A numbered list stays a list."""
     data = make_lines_pdf([[
         "1. Overview",
         "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers",
@@ -114,7 +114,8 @@ def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines(
     overview = "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers across 14 municipalities."
     assert quotes[overview] == (Kind.PROSE, ("1. Overview",))
     assert quotes["2.2 Upgraded the sludge dewatering presses at Lower Fenn."][1] == ("2. Treatment works",)
-    assert quotes["Overview"][0] is Kind.HEADING  # the heading is never quoted
+    # The heading is one sentence, never quoted: it was two, "1." and "Overview".
+    assert quotes["1. Overview"][0] is Kind.HEADING and "1." not in quotes and "Overview" not in quotes
     assert quotes["A photo ID"][0] is Kind.LIST and quotes["A hard hat"][0] is Kind.LIST
     assert doc.title == "report"  # a numbered section's name is not the document's title
 
