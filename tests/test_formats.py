@@ -357,7 +357,7 @@ def test_an_html_table_with_a_header_row_is_a_markdown_table() -> None:
 
 def test_html_keeps_the_article_and_its_metadata() -> None:
     doc = parse("news/ferry.html", FERRY_HTML.encode())
-    assert doc.title == "New ferry timetable for Inishmore"
+    assert doc.title == "New ferry timetable for Inishmore | Example Town News"  # og:title, the site's name added
     assert doc.url == "https://example.org/news/ferry-timetable" and doc.date == dt.date(2024, 5, 2)
     assert doc.pages == ()
     text = doc.text
@@ -366,6 +366,34 @@ def test_html_keeps_the_article_and_its_metadata() -> None:
     assert "## Weekend sailings" in text and "- Cars must be booked ahead.\n- Bicycles travel free." in text
     for boilerplate in FERRY_BOILERPLATE:
         assert boilerplate not in text, boilerplate
+
+
+def test_a_pages_title_adds_its_name_to_its_headline() -> None:
+    """A page headed "Our menu" whose <title> is "Le Petit Bistro – Menu" was titled "Our menu": the bistro's
+    name was nowhere in the index. The title is the headline with what the <title> adds; a <title> that
+    holds the headline is the title as it stands."""
+    def title(head: str, body: str) -> str | None:
+        return parse("page.html", f"<html><head>{head}</head><body>{body}<p>We are closed on Mondays.</p></body></html>"
+                     .encode()).title
+
+    assert title("<title>Le Petit Bistro \u2013 Menu</title>", "<h1>Our menu</h1>") == "Our menu | Le Petit Bistro"
+    assert title("<title>Bin collections - Ashford Town Council</title>", "<h1>Bin collections</h1>") == (
+        "Bin collections - Ashford Town Council")
+    assert title("<title>Membership FAQ | Greenvale Library</title><meta property='og:title' "
+                 "content='Membership FAQ \u2013 Greenvale Library'>", "<h1>Membership FAQ</h1>") == (
+        "Membership FAQ \u2013 Greenvale Library")  # nothing to add
+    assert title("<title>Page 2</title>", "<h1>Our menu</h1>") == "Our menu"
+
+
+def test_docx_page_header_is_added_to_its_title() -> None:
+    """A Word file's page header names it on every page ("Brightside Dental Clinic - Patient Information
+    Leaflet") and was never read: a question naming the clinic was refused. Its parts the title lacks are
+    added; a page number is not."""
+    leaflet = make_docx(title=None, header="Brightside Dental Clinic - Patient Information Leaflet")
+    assert parse("leaflet.docx", leaflet).title == (
+        "Volunteer handbook | Brightside Dental Clinic | Patient Information Leaflet")
+    assert parse("h.docx", make_docx(header="Page 1")).title == "Rowing club volunteer handbook"
+    assert parse("h.docx", make_docx(header="Rowing club")).title == "Rowing club volunteer handbook"
 
 
 def test_html_metadata_fallbacks() -> None:

@@ -29,7 +29,7 @@ from pypdf.errors import DependencyError
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks, too_long
+from . import PAGE_NUMBER, Extracted, join_blocks, too_long
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LIGATURES = str.maketrans({
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
 })
-_PAGE_NUMBER = re.compile(
-    r"^(?:page\s+|p\.\s*)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
-)
 _BULLET = re.compile(r"^(?:[-\u2013\u2022*\u25aa\u25e6\u25cf\u00b7]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _ENDS_CLAUSE = re.compile(r"[.,;:!?]$")
@@ -260,7 +257,7 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
     for lines in pages:
         short = sum(1 for line in lines if line) <= _SHORT_PAGE
         for i in _edges(lines):
-            if _PAGE_NUMBER.match(lines[i]) or (
+            if PAGE_NUMBER.match(lines[i]) or (
                     _exact_key(lines[i]) in repeated_exactly or _furniture_key(lines[i]) in paged
                     if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""

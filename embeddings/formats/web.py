@@ -12,7 +12,8 @@ breadcrumbs and page numbers. It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
-``<h1>`` of the main text, else ``<title>``), the canonical URL (``<link rel="canonical">``, else
+``<h1>`` of the main text, with what the page's ``<title>`` adds to it, its site's name: ``formats.named``;
+else ``<title>``), the canonical URL (``<link rel="canonical">``, else
 ``og:url``) and the published date (``article:published_time`` and the other usual meta tags,
 JSON-LD ``datePublished``, else a ``<time datetime>`` in the main text).
 
@@ -35,7 +36,7 @@ from bs4.dammit import EncodingDetector
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks
+from . import Extracted, join_blocks, named
 
 _DROP_TAGS = frozenset({
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed", "form",
@@ -103,8 +104,7 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     title = meta.get("og:title") or meta.get("twitter:title")
     if not title and isinstance(h1, Tag):
         title = _collapse(h1.get_text(" "))
-    if not title and soup.title is not None:
-        title = _collapse(soup.title.get_text(" "))
+    title = named(title or None, soup.title.get_text(" ") if soup.title is not None else None)
     _strip(root, menus=not marked)
     if when is None:
         when = _time_element(root)

@@ -4,7 +4,8 @@ Headings (the built-in Title and Heading 1-9 styles, and styles based on them) a
 lines, list paragraphs as ``-`` items and table rows with ``|`` between cells (a table with a header
 row as a Markdown table, else a block per row: ``_table_blocks``), so the sentence splitter treats
 them as it treats Markdown. The title is the core properties' title, else the
-first Title or heading paragraph. No date is taken: a .docx records when its file was created,
+first Title or heading paragraph, with what the first page header adds to it (``formats.named``: "Before
+your appointment | Brightside Dental Clinic"). No date is taken: a .docx records when its file was created,
 which for a document made from a template is the template's date, not the document's.
 
 The text is every ``w:t`` of a paragraph, whatever wraps it: hyperlinks, content controls
@@ -34,7 +35,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks
+from . import Extracted, join_blocks, named
 
 #: Compound-file signature: what an encrypted .docx (and an old .doc) starts with.
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -86,7 +87,25 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
         if size > max_chars * 1.25:
             break  # surely over the limit: the caller refuses it without reading the rest
     title = " ".join((document.core_properties.title or "").split()) or first_heading
-    return Extracted(text=join_blocks(blocks), title=title or None)
+    return Extracted(text=join_blocks(blocks), title=named(title or None, _running_header(document)))
+
+
+def _running_header(document: Any) -> str | None:
+    """The text of the first section's page header, and of its first page's when that differs, a line a
+    paragraph or a table's row: the name a document carries on every page ("Brightside Dental Clinic -
+    Patient Information Leaflet"), which is no part of its text (``formats.named`` adds it to the title).
+    None when the first section has none."""
+    if not document.sections:
+        return None
+    section = document.sections[0]
+    headers = [section.header, *([section.first_page_header] if section.different_first_page_header_footer else [])]
+    lines: list[str] = []
+    for header in headers:
+        if header.is_linked_to_previous:  # no header of its own (reading one would add an empty one)
+            continue
+        for item in _block_items(header._element, header):
+            lines.extend(_table(item) if isinstance(item, Table) else [_text(item._p)])
+    return "\n".join(lines) or None
 
 
 def _block_items(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
