@@ -125,7 +125,7 @@ def _placeholder(element: Any) -> bool:
     enter text."): a form left unfilled says nothing."""
     props = element.find(_SDT_PR) if element.tag == _SDT else None
     shown = props.find(_SHOWING_PLACEHOLDER) if props is not None else None
-    return shown is not None and shown.get(qn("w:val"), "true") not in ("0", "false", "off")
+    return _on(shown)
 
 
 def _text(element: Any) -> str:
@@ -190,10 +190,7 @@ def _table_blocks(table: Table) -> list[str]:
         header, nested = _row_cells(table.rows[0])
         body = _rows(table.rows[1:], columns=True)
         if len(header) > 1 and any(header) and body and not nested:
-            line = " | ".join(header)
-            if not (header[0] and header[-1]):
-                line = "| " + line + " |"
-            return ["\n".join([line, " | ".join(["---"] * len(header)), *body])]
+            return ["\n".join([_row_line(header), " | ".join(["---"] * len(header)), *body])]
     return _table(table)
 
 
@@ -203,16 +200,29 @@ def _header_row(tr: Any) -> bool:
     every table, whatever its first row holds, so it says nothing.)"""
     props = tr.find(qn("w:trPr"))
     marked = props.find(qn("w:tblHeader")) if props is not None else None
-    if marked is not None and marked.get(qn("w:val"), "true") not in ("0", "false", "off"):
+    if _on(marked):
         return True
     runs = [r for r in tr.iter(qn("w:r")) if any((t.text or "").strip() for t in r.iter(_T))]
     return bool(runs) and all(_bold(r) for r in runs)
 
 
+def _on(toggle: Any) -> bool:
+    """Whether an on/off property (``w:b``, ``w:tblHeader``, ``w:showingPlcHdr``) is present and on: without
+    ``w:val`` it is on, and "0", "false" or "off" turn it off."""
+    return toggle is not None and toggle.get(qn("w:val"), "true") not in ("0", "false", "off")
+
+
+def _row_line(cells: list[str]) -> str:
+    """A row of a table with columns, its empty cells kept: with outer pipes when its first or last cell is
+    empty, which without them would not be read as a cell (the row's cells moved one column over)."""
+    line = " | ".join(cells)
+    return line if cells[0] and cells[-1] else "| " + line + " |"
+
+
 def _bold(run: Any) -> bool:
     props = run.find(qn("w:rPr"))
     bold = props.find(qn("w:b")) if props is not None else None
-    return bold is not None and bold.get(qn("w:val"), "true") not in ("0", "false", "off")
+    return _on(bold)
 
 
 def _table(table: Table) -> list[str]:
@@ -239,12 +249,7 @@ def _rows(rows: Any, *, columns: bool = False) -> list[str]:
     for row in rows:
         cells, nested = _row_cells(row)
         if any(cells):
-            if not columns:
-                lines.append(" | ".join(cell for cell in cells if cell))
-            elif cells[0] and cells[-1]:
-                lines.append(" | ".join(cells))
-            else:
-                lines.append("| " + " | ".join(cells) + " |")
+            lines.append(_row_line(cells) if columns else " | ".join(cell for cell in cells if cell))
         lines.extend(nested)
     return lines
 
