@@ -723,7 +723,6 @@ def _found_headings(text: str, *, plain: bool = True) -> list[_Heading]:
 
 #: Nesting depth of a section that is not a Markdown heading: below every "######".
 _INNER = 7
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _FOOTNOTE_REF = re.compile(r"[ \t]*\[\^[^\]\n]{1,40}\]")
 
@@ -773,14 +772,13 @@ def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
     """The headings :func:`section_paths` nests quotes under, their names as a reader sees them, and
     a level for plain-text capitals that make an outline (else dropped or a label: its docstring)."""
     found = _found_headings(text)
-    comments = [(m.start(), m.end()) for m in _HTML_COMMENT.finditer(text)] if "<!--" in text else []
     marks = layout(text)
     first = _text_start(text)
     kept: list[_Heading] = []
     for h in found:
-        if any(a <= h.start < b for a, b in comments):
-            continue
         line_start = text.rfind("\n", 0, h.start) + 1
+        if line_start in marks.comments:
+            continue  # inside an HTML comment, which no reader sees
         indent = text[line_start:h.start]
         if h.kind in ("plain", "top") and (line_start in marks.code or "\t" in indent or len(indent) >= 4):
             continue  # a command or a constant in a code block
