@@ -23,7 +23,7 @@ import numpy as np
 from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
-from .sentences import Kind, section_paths
+from .sentences import Kind, holds_image, section_paths
 from .store_api import IndexView as Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
@@ -81,7 +81,7 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
 
     A quote grows only within its paragraph, and a list item not at all past its own line: the
     next item or paragraph is another statement, and headings, captions and link lines are never
-    grown into. A lead-in's list is what it announces, so a prose line ending in a colon grows
+    grown into, nor is an image (``sentences.holds_image``) grown across. A lead-in's list is what it announces, so a prose line ending in a colon grows
     into the item on the next line.
     """
     spans, scores = passage.spans, passage.score
@@ -94,6 +94,8 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
         if Kind(int(spans[b, 2])) not in _GROWABLE:
             return False
         gap = text[int(spans[a, 1]) : int(spans[b, 0])]
+        if holds_image(gap):
+            return False  # a picture between them: its Markdown is no quote ("The board ![logo](logo.png) meets")
         return "\n" not in gap if kind is Kind.LIST else "\n\n" not in gap
 
     while spans[hi, 1] - spans[lo, 0] < MIN_EXCERPT_CHARS:

@@ -196,10 +196,17 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     read from it (``formats.plain.title_of``; the title is embedded with every chunk). News articles
     never do (none of news2022's 4,816: their title is in the file's header, not the body). Version 9
     differs from 8 only where a line is an HTML comment or a front matter record names a site
-    generator's metadata ("tags:", "layout:", ``sentences.unshown``): those are never quoted now.
+    generator's metadata ("tags:", "layout:", ``sentences.unshown``): those are never quoted now. Version
+    10 differs from 9 only where a heading holds what 9 split into sentences ("1. Overview") or a line of
+    text holds a Markdown image (``sentences.recut``): a heading is one sentence now, and no sentence
+    holds an image.
     """
     if version == current:
         return True
+    if current == 10 and version in (3, 4, 5, 6, 7, 8, 9):
+        from .sentences import recut  # sentences splits with this module's split_sentences
+
+        return not recut(text, title) and chunked_alike(version, 9, text, title)
     if current == 9 and version in (3, 4, 5, 6, 7, 8):
         from .sentences import unshown  # sentences splits with this module's split_sentences
 

@@ -36,6 +36,14 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[IndexProgress], None]
 
 
+def _same_title(previous: IndexView | None, doc: Document) -> bool:
+    """Whether ``doc`` is titled as the previous generation titled it. The title is embedded with every chunk
+    (``chunking.embedded_text``), so a file whose text is unchanged but that a newer reader titles otherwise
+    (a web page's ``<title>``, a Word file's header: ``formats.named``) is embedded again."""
+    pos = previous.position(doc.doc_id) if previous is not None else None
+    return pos is None or previous.title(pos) == doc.title  # type: ignore[union-attr]
+
+
 def _reuse(previous: IndexView | None, doc: Document) -> store.DocumentChunks:
     """An unchanged document's chunks and vectors, taken from the previous generation."""
     assert previous is not None
@@ -313,10 +321,11 @@ class Indexer:
                 report.added.append(doc.doc_id)
                 to_embed.append(doc)
             elif old_hash != doc.content_hash or not (
-                    same_settings and chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text, doc.title)):
+                    same_settings and chunked_alike(old_chunker, store.CHUNKER_VERSION, doc.text, doc.title)
+                    and _same_title(previous, doc)):
                 report.changed.append(doc.doc_id)
                 to_embed.append(doc)
-                rechunked += old_hash == doc.content_hash  # unchanged, but chunked differently now
+                rechunked += old_hash == doc.content_hash  # unchanged, but chunked or titled differently now
             else:
                 report.unchanged += 1
         if previous is not None and not same_settings:

@@ -87,8 +87,9 @@ FORMAT_VERSION = 2
 #: (``sentences.relabelled``); 7: a bold line naming a time of day or an amount is a notice, quoted
 #: (``sentences.valued_labels``); 8: a note's first line set apart as its title is a heading
 #: (``sentences.titles_itself``); 9: HTML comments and front matter metadata records ("tags:",
-#: "layout:") are never quoted (``sentences.unshown``).
-CHUNKER_VERSION = 9
+#: "layout:") are never quoted (``sentences.unshown``); 10: a heading is one sentence ("1. Overview"), and
+#: no sentence holds a Markdown image (``sentences.recut``).
+CHUNKER_VERSION = 10
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

@@ -189,13 +189,15 @@ FERRY_BOILERPLATE = ("Latest headlines", "Weather forecast", "seaweed restaurant
                      "analytics", "Share on Facebook", "Example Town News")
 
 
-def make_docx(*, title: str | None = "Rowing club volunteer handbook") -> bytes:
-    """A Word file with a title, headings on two levels, a list and a table."""
+def make_docx(*, title: str | None = "Rowing club volunteer handbook", header: str | None = None) -> bytes:
+    """A Word file with a title, headings on two levels, a list and a table, and a page header if given."""
     import docx
 
     document: Any = docx.Document()
     if title:
         document.core_properties.title = title
+    if header:
+        document.sections[0].header.paragraphs[0].text = header
     document.add_heading("Volunteer handbook", 0)
     document.add_paragraph("Welcome to the rowing club. Every member helps out a few times a season.")
     document.add_heading("Opening the boathouse", 1)

@@ -17,6 +17,7 @@ from embeddings.evidence import COMMON_RARITY, DEFAULT_PARAMS, absent_words, bes
 from embeddings.variants import held_as_variant, is_acronym, one_edit_apart
 
 from .conftest import SEEDS, indexed_engine, indexed_notes
+from .doc_fixtures import make_docx
 
 NOTE = """# Orbit community
 
@@ -191,3 +192,38 @@ def test_a_word_typed_as_chat_writes_it_is_not_charged_as_absent(spelled_out, qu
     charged as words no document holds, they were refused ("The documents don't seem to cover this")."""
     answer = spelled_out.ask(question)
     assert answer.answered and phrase in answer.excerpts[0].text, (answer.message, answer.excerpts)
+
+
+BISTRO_PAGE = """<html><head><title>Le Petit Bistro \u2013 Menu</title></head><body><main><h1>Our menu</h1>
+<p>Our cr\u00e8me br\u00fbl\u00e9e is made with Madagascar vanilla and costs 7.50 euros.</p>
+<p>We are closed on Mondays; on Sundays we serve lunch only, from 12:00 to 15:00.</p></main></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def named_outside_the_text(tmp_path_factory, session_index):
+    """A web page named in its <title> only ("Le Petit Bistro"), and a Word file in its page header only."""
+    base = tmp_path_factory.mktemp("named-outside")
+    (base / "docs").mkdir()
+    (base / "docs" / "bistro-menu.html").write_text(BISTRO_PAGE)
+    (base / "docs" / "handbook.docx").write_bytes(make_docx(title=None, header="Kingsmoor Rowing Club\tPage 1"))
+    return indexed_engine(base, base / "docs", session_index)
+
+
+def test_a_word_in_a_pages_title_or_a_files_header_is_the_documents(named_outside_the_text):
+    """"Is the bistro open on Mondays?" was refused as not covered: "bistro" is only in the page's <title>,
+    which the page's <h1> ("Our menu") titled instead, so no document held it; so was a question naming
+    the club in a Word file's page header, never read. The name is added to the title (and so embedded
+    with every chunk): its words are the document's."""
+    engine = named_outside_the_text
+    titles = {s.doc_id: s.title for s in engine.sources()}
+    assert titles == {"bistro-menu.html": "Our menu | Le Petit Bistro",
+                      "handbook.docx": "Volunteer handbook | Kingsmoor Rowing Club"}  # no page number
+    for question, doc, phrase in (("Is the bistro open on Mondays?", "bistro-menu.html", "closed on Mondays"),
+                                  ("Where does the first Kingsmoor volunteer of the day collect the boathouse key?",
+                                   "handbook.docx", "collects the boathouse key from the harbour office")):
+        assert _absent(engine, question) == 0, question
+        answer = engine.ask(question)
+        assert answer.answered and answer.excerpts[0].doc_id == doc, (question, answer.message)
+        assert phrase in answer.excerpts[0].text
+        assert all(engine.source(e.doc_id).text[e.start:e.end] == e.text for e in answer.excerpts)
+    assert not engine.ask("Does the bistro have a vegan menu?").answered

@@ -55,8 +55,8 @@ async def test_word_and_web_page_uploads_are_read_as_their_format(start_bot: Any
     reply = await h.reply_to(await fake.push_message("When does the first ferry to Inishmore leave on weekdays?",
                                                      mention_bot=True))
     assert "7:15" in embed_text(reply)
-    assert any(line.startswith("[1] New ferry timetable for Inishmore (2024-05-02) <https://example.org/news/ferry"
-                               "-timetable>") for line in sources_listed(reply))
+    assert any(line.startswith("[1] New ferry timetable for Inishmore | Example Town News (2024-05-02) "
+                               "<https://example.org/news/ferry-timetable>") for line in sources_listed(reply))
 
 
 async def test_unreadable_pdf_uploads_are_refused_with_the_reason(start_bot: Any) -> None:

@@ -122,13 +122,29 @@ def test_what_chunker_3_cut_alike_is_kept():
     assert not chunked_alike(3, 4, "Install:\n\n```\npip install orbit\n```\n")
 
 
-def test_what_chunker_8_cut_alike_is_kept():
-    """Chunker 9 no longer quotes an HTML comment's lines or a front matter's metadata records ("tags:",
-    "layout:"): only the notes that have one are embedded again."""
+def test_what_chunker_9_cut_alike_is_kept():
+    """Chunker 10 reads a heading as one sentence ("1. Overview" was "1." and "Overview") and quotes no
+    Markdown image inside a line of text: only the documents that have either are embedded again."""
     from embeddings import store
     from embeddings.chunking import chunked_alike
 
-    assert store.CHUNKER_VERSION == 9
+    assert store.CHUNKER_VERSION == 10
+    for same in ("Plain prose. It has two sentences.\n", "# Opening hours\n\nThe hall opens at 9. Bring ID.\n",
+                 "```md\nSee ![the icon](i.png) here.\n```\n",
+                 "# Rules\n\n3. Shifts\n3.1 Shifts are booked a week ahead.\n", "# Dr. Smith's notes\n\nText.\n"):
+        assert chunked_alike(9, 10, same) and chunked_alike(8, 10, same), same
+    assert chunked_alike(9, 10, "Text.\n\n![Diagram](arch.png)\n")  # a line of images only: never quoted since 9
+    for changed in ("# 1. Overview\n\nText.\n", "Part 2. Basics\n==============\n\nText.\n",
+                    "See ![the icon](i.png) in the corner.\n", "[![CI](https://ci/b.svg)](https://ci) Orbit runs jobs.\n"):
+        assert not chunked_alike(9, 10, changed) and not chunked_alike(8, 10, changed), changed
+        assert not chunked_alike(5, 10, changed), changed
+
+
+def test_what_chunker_8_cut_alike_is_kept():
+    """Chunker 9 no longer quotes an HTML comment's lines or a front matter's metadata records ("tags:",
+    "layout:"): only the notes that have one are embedded again."""
+    from embeddings.chunking import chunked_alike
+
     for same in ("Plain prose.\n", "---\ntitle: Guide\ndate: 2024-05-20\nauthor: Ann\n---\n\nText.\n",
                  "Compare a <!-- b --> c inline.\n", "```html\n<!-- a comment in code -->\n```\n",
                  "See ![the icon](i.png) in the corner.\n"):

@@ -97,7 +97,7 @@ def _quotes(text: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
 def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines() -> None:
     """"1. Overview" above a paragraph was read as a list item and glued to the first sentence ("Overview
     In 2023 the utility supplied ..."), with no section shown; clauses "2.2 ..." were glued to the one
-    before. A numbered list stays a list."""
+    before; the heading was read as two sentences, "1." and "Overview". A numbered list stays a list."""
     data = make_lines_pdf([[
         "1. Overview",
         "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers",
@@ -114,7 +114,8 @@ def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines(
     overview = "In 2023 the utility supplied 48.6 million cubic metres of drinking water to 212,000 customers across 14 municipalities."
     assert quotes[overview] == (Kind.PROSE, ("1. Overview",))
     assert quotes["2.2 Upgraded the sludge dewatering presses at Lower Fenn."][1] == ("2. Treatment works",)
-    assert quotes["Overview"][0] is Kind.HEADING  # the heading is never quoted
+    # The heading is one sentence, never quoted: it was two, "1." and "Overview".
+    assert quotes["1. Overview"][0] is Kind.HEADING and "1." not in quotes and "Overview" not in quotes
     assert quotes["A photo ID"][0] is Kind.LIST and quotes["A hard hat"][0] is Kind.LIST
     assert doc.title == "report"  # a numbered section's name is not the document's title
 
@@ -192,6 +193,17 @@ def test_a_pdf_heading_above_a_table_stays_its_section() -> None:
         "Results", "Samples taken in 2023 2024", "Lead 845 99.6%", "Copper 840 100.0%", "Nitrate 1,210 99.9%")
     assert "# Results\n\n- Samples taken in 2023 2024\n- Lead 845 99.6%" in text
     assert _quotes(text)["Lead 845 99.6%"] == (Kind.LIST, ("Results",))
+
+
+def test_a_pdf_two_word_heading_above_a_table_stays_its_section() -> None:
+    """"Test results" above rows of three cells ("Lead 845 99.6%") was taken for the column names (a word
+    fewer than the cells was allowed, for rows named "District 1"): quoted as if it were a row, and the
+    rows were shown under the section above it."""
+    text = _water_quality_text("Test results", "E. coli 3,120 100.0%", "Lead 845 99.6%", "Nitrate 1,210 99.9%")
+    assert "# Test results\n\n- E. coli 3,120 100.0%\n- Lead 845 99.6%" in text
+    quotes = _quotes(text)
+    assert quotes["Lead 845 99.6%"] == (Kind.LIST, ("Test results",))
+    assert quotes["Test results"][0] is Kind.HEADING
 
 
 def test_a_pdf_table_whose_row_names_hold_a_number_keeps_its_column_names() -> None:
@@ -345,7 +357,7 @@ def test_an_html_table_with_a_header_row_is_a_markdown_table() -> None:
 
 def test_html_keeps_the_article_and_its_metadata() -> None:
     doc = parse("news/ferry.html", FERRY_HTML.encode())
-    assert doc.title == "New ferry timetable for Inishmore"
+    assert doc.title == "New ferry timetable for Inishmore | Example Town News"  # og:title, the site's name added
     assert doc.url == "https://example.org/news/ferry-timetable" and doc.date == dt.date(2024, 5, 2)
     assert doc.pages == ()
     text = doc.text
@@ -354,6 +366,34 @@ def test_html_keeps_the_article_and_its_metadata() -> None:
     assert "## Weekend sailings" in text and "- Cars must be booked ahead.\n- Bicycles travel free." in text
     for boilerplate in FERRY_BOILERPLATE:
         assert boilerplate not in text, boilerplate
+
+
+def test_a_pages_title_adds_its_name_to_its_headline() -> None:
+    """A page headed "Our menu" whose <title> is "Le Petit Bistro – Menu" was titled "Our menu": the bistro's
+    name was nowhere in the index. The title is the headline with what the <title> adds; a <title> that
+    holds the headline is the title as it stands."""
+    def title(head: str, body: str) -> str | None:
+        return parse("page.html", f"<html><head>{head}</head><body>{body}<p>We are closed on Mondays.</p></body></html>"
+                     .encode()).title
+
+    assert title("<title>Le Petit Bistro \u2013 Menu</title>", "<h1>Our menu</h1>") == "Our menu | Le Petit Bistro"
+    assert title("<title>Bin collections - Ashford Town Council</title>", "<h1>Bin collections</h1>") == (
+        "Bin collections - Ashford Town Council")
+    assert title("<title>Membership FAQ | Greenvale Library</title><meta property='og:title' "
+                 "content='Membership FAQ \u2013 Greenvale Library'>", "<h1>Membership FAQ</h1>") == (
+        "Membership FAQ \u2013 Greenvale Library")  # nothing to add
+    assert title("<title>Page 2</title>", "<h1>Our menu</h1>") == "Our menu"
+
+
+def test_docx_page_header_is_added_to_its_title() -> None:
+    """A Word file's page header names it on every page ("Brightside Dental Clinic - Patient Information
+    Leaflet") and was never read: a question naming the clinic was refused. Its parts the title lacks are
+    added; a page number is not."""
+    leaflet = make_docx(title=None, header="Brightside Dental Clinic - Patient Information Leaflet")
+    assert parse("leaflet.docx", leaflet).title == (
+        "Volunteer handbook | Brightside Dental Clinic | Patient Information Leaflet")
+    assert parse("h.docx", make_docx(header="Page 1")).title == "Rowing club volunteer handbook"
+    assert parse("h.docx", make_docx(header="Rowing club")).title == "Rowing club volunteer handbook"
 
 
 def test_html_metadata_fallbacks() -> None:
@@ -389,6 +429,30 @@ def test_html_content_element_is_the_main_text() -> None:
             b'<div id="content"><h1>Parking permits</h1><p>A resident permit costs 60 pounds a year.</p></div>'
             b'<div class="legal">Registered office: Town Hall, Ashford.</div></body></html>')
     assert parse("permits.html", html).text == "# Parking permits\n\nA resident permit costs 60 pounds a year."
+
+
+_HALL_FACTS = ("The parish hall seats 120 people and has a kitchen with two ovens.",
+               "Hire costs 25 pounds an hour for local groups.")
+
+
+def test_html_page_wrapped_in_a_form_keeps_its_article() -> None:
+    """ASP.NET writes the whole page inside ``<form id="aspnetForm">``: dropped as a form, the article went
+    with it and the page was refused as "no text found". A search box, a login and a newsletter sign-up
+    are still forms, dropped beside the article, inside the wrapper or outside it."""
+    article = "<h1>Hall hire</h1>" + "".join(f"<p>{fact}</p>" for fact in _HALL_FACTS)
+    search = '<form action="/search"><label>Search the site</label><input name="q"><button>Go</button></form>'
+    login = ('<form action="/login"><label>Username</label><input name="u"><label>Password</label>'
+             '<input type="password" name="p"><button>Log in</button></form>')
+    signup = ('<form action="/subscribe"><p>Sign up for the parish newsletter and hear about events first.</p>'
+              '<input type="email" name="email"><button>Subscribe</button></form>')
+    wrapped = (f'<html><body><form name="aspnetForm" method="post" id="aspnetForm">'
+               f'<input type="hidden" name="__VIEWSTATE" value="/wEPDwUKMTY1">{search}'
+               f'<div id="pagebody">{article}</div>{signup}</form></body></html>')
+    beside = f"<html><body>{search}{login}<div>{article}</div>{signup}</body></html>"
+    for html in (wrapped, beside):
+        text = parse("hall-hire.html", html.encode()).text
+        assert text == "# Hall hire\n\n" + "\n\n".join(_HALL_FACTS), html
+        assert _quotes(text)[_HALL_FACTS[1]][0] is Kind.PROSE
 
 
 _GREEN_BINS = "Green bins are collected every second Tuesday from April to November."

@@ -150,7 +150,8 @@ def test_html_answers_quote_only_the_article(built) -> None:
     assert answer.answered and answer.excerpts[0].doc_id == "ferry.html"
     assert "7:15" in answer.excerpts[0].text and answer.excerpts[0].page is None
     source = answer.sources[0]
-    assert source.title == "New ferry timetable for Inishmore" and source.pages == []
+    # og:title, with the site's name the page's <title> adds ("Ferry timetable | Example Town News")
+    assert source.title == "New ferry timetable for Inishmore | Example Town News" and source.pages == []
     assert source.url == "https://example.org/news/ferry-timetable" and str(source.date) == "2024-05-02"
     stored = engine.source("ferry.html").text
     for boilerplate in FERRY_BOILERPLATE:

@@ -239,6 +239,43 @@ def test_an_index_made_before_hidden_lines_embeds_again_only_the_notes_that_have
     assert all("TODO" not in e.text and "tags:" not in e.text for e in answer.excerpts)
 
 
+PICTURED_NOTE = """# 1. Choir
+
+The board ![logo](img/logo.png) meets on the first Friday of each month to plan the concert season.
+"""
+
+
+def test_an_index_made_before_whole_headings_embeds_again_only_the_notes_they_change(fresh, monkeypatch):
+    """Chunker 10 reads a heading as one sentence ("1. Choir" was "1." and "Choir") and quotes no image
+    inside a line of text: upgrading from 9 re-embeds only the notes with either, and the image is no
+    longer quoted."""
+    engine, _ = _upgraded(fresh(), monkeypatch, 9, "choir.md", PICTURED_NOTE, "concert")
+    answer = engine.ask("When does the board meet?")
+    assert answer.answered and answer.excerpts[0].text == (
+        "meets on the first Friday of each month to plan the concert season.")
+
+
+def test_a_document_a_newer_reader_titles_otherwise_is_embedded_again(fresh, monkeypatch):
+    """The title is embedded with every chunk: a page whose text is unchanged but that this version titles
+    otherwise (its <title> added to its <h1>: ``formats.named``) is embedded again, and nothing else."""
+    from embeddings.formats import web
+
+    settings = fresh()
+    page = ("<html><head><title>Le Petit Bistro - Menu</title></head><body><h1>Our menu</h1>"
+            "<p>We are closed on Mondays.</p></body></html>")
+    (settings.docs_dir / "bistro.html").write_text(page)
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(web, "named", lambda title, name: title or name)  # an older reader: the <h1> alone
+        first = engine.reindex()
+    assert {s.doc_id: s.title for s in engine.sources()}["bistro.html"] == "Our menu"
+    counter.texts.clear()
+    report = engine.reindex()
+    assert report.changed == ["bistro.html"] and report.unchanged == first.documents_total - 1
+    assert counter.texts and all("Mondays" in t and "Le Petit Bistro" in t for t in counter.texts)
+    assert {s.doc_id: s.title for s in engine.sources()}["bistro.html"] == "Our menu | Le Petit Bistro"
+
+
 def test_an_empty_source_says_so(fresh, tmp_path):
     """A folder without a document gave "0 documents ... published a new index" and nothing else: an
     index that looks like a working one."""

@@ -113,11 +113,20 @@ layout: guide
 Images are kept in the registry for 90 days, then deleted.
 """
 
+CHOIR = """# Riverside Community Choir
+
+[![members](https://img.shields.io/badge/members-42-blue.svg)](https://choir.example) The choir rehearses every Wednesday at 7pm in the school hall.
+
+The board ![logo](img/logo.png) meets on the first Friday of each month to plan the concert season.
+
+New members pay a joining fee of 15 euros, which covers the sheet music.
+"""
+
 
 @pytest.fixture(scope="module")
 def guide(tmp_path_factory, session_index):
     return indexed_notes(tmp_path_factory.mktemp("front-matter"), {
-        "deploy-guide.md": DEPLOY_GUIDE,
+        "deploy-guide.md": DEPLOY_GUIDE, "choir.md": CHOIR,
         "wifi.txt": "The club's wifi password is stargazer42 and it changes every January.\n"}, session_index)
 
 
@@ -151,3 +160,17 @@ def test_html_comments_and_metadata_records_are_never_quoted(guide):
         assert not any("TODO" in q or "tags:" in q or "layout:" in q or "![" in q for q in quotes), (question, quotes)
     answer = guide.ask("Who wrote the Orbit deployment guide?")
     assert "author: Platform Team" in _checked(guide, answer)
+
+
+
+def test_an_image_inside_a_line_is_never_quoted(guide):
+    """A badge before a line's text and a logo inside a sentence were quoted with their Markdown
+    ("![logo](img/logo.png)"): a reader sees pictures there. The text around them is quoted, verbatim."""
+    for question, expected in (("When does the choir rehearse?",
+                                "The choir rehearses every Wednesday at 7pm in the school hall."),
+                               ("When does the board meet?",
+                                "meets on the first Friday of each month to plan the concert season.")):
+        answer = guide.ask(question)
+        quotes = _checked(guide, answer)
+        assert answer.answered and expected in quotes, (question, quotes)
+        assert not any("![" in q or "](" in q for q in quotes), quotes

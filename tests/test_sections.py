@@ -132,6 +132,15 @@ def test_a_headings_name_is_shown_as_a_reader_sees_it():
     assert _at(notes, "The budget is") == ("Budget",) and _at(notes, "Ten people") == ("Staff",)
 
 
+def test_an_html_comment_hides_a_heading_where_it_hides_the_quotes():
+    """Sections found comments with an expression of their own, the quotes with ``sentences.layout``: a
+    "<!--" shown in a code block hid every heading below it, though its lines were quoted."""
+    text = "# Setup\n\n```html\n<!-- the banner -->\n<!--\n```\n\n## Rollback\n\nA rollback takes a minute.\n\n" \
+           "<!--\n## Old rollback\nIt took an hour.\n-->\n\nStill rolling back.\n"
+    assert _at(text, "A rollback takes") == ("Rollback",)  # "Setup", the first line, is the title
+    assert _at(text, "Still rolling back") == ("Rollback",)
+
+
 def test_a_first_heading_is_a_section_when_the_document_is_titled_otherwise():
     """A Word file titled "Handbook" in its properties, whose one heading is "Vacation policy", quoted
     its vacation rule with no section: the first heading was taken for the title."""

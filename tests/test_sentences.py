@@ -355,3 +355,28 @@ def test_a_numbered_sections_name_above_its_clauses_is_a_heading():
                             ("3.2 Warehouse shifts last four hours.", Kind.PROSE), ("Shopping list:", Kind.PROSE),
                             ("Flour", Kind.LIST), ("Sugar", Kind.LIST)]
     assert sections_above(text, [text.index("3.2")]) == ["Shifts"]
+
+
+def test_a_heading_is_one_sentence_whatever_it_holds():
+    """A numbered section's name ("1. Overview", as a PDF's heading is written) was split into two heading
+    sentences, "1." and "Overview": the number alone got a sentence of its own (and a vector)."""
+    text = "# 1. Overview\n\nIn 2023 the utility supplied water to 212,000 customers.\n\nPart 2. Basics\n==============\n"
+    assert _units(text) == [("1. Overview", Kind.HEADING),
+                            ("In 2023 the utility supplied water to 212,000 customers.", Kind.PROSE),
+                            ("Part 2. Basics", Kind.HEADING)]
+
+
+def test_no_sentence_holds_a_markdown_image():
+    """An image inside a line of text ("The board ![logo](img/logo.png) meets on Fridays.", a badge before
+    the line's text) was quoted with its Markdown. A reader sees a picture there: the text is read around
+    it, offsets still the document's. In a code block it is code, as written."""
+    text = ("[![CI](https://ci.example/badge.svg)](https://ci.example) The choir rehearses every Wednesday.\n\n"
+            "The board ![logo](img/logo.png) meets on Fridays.\n\n"
+            "Our hall is behind the church. ![map](map.png)\n\n"
+            "```md\nSee ![the icon](i.png) here.\n```\n")
+    units = _units(text)
+    assert units == [("The choir rehearses every Wednesday.", Kind.PROSE), ("The board", Kind.PROSE),
+                     ("meets on Fridays.", Kind.PROSE), ("Our hall is behind the church.", Kind.PROSE),
+                     ("See ![the icon](i.png) here.", Kind.PROSE)]
+    for s in quotable_sentences(text):
+        assert text[s.start:s.end].strip() == text[s.start:s.end]

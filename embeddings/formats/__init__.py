@@ -59,6 +59,48 @@ class Extracted:
 
 
 _LIST_ITEM = re.compile(r"(?:[-*\u2022\u2013]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+#: A page number as a page's header or footer writes it: "3", "Page 3", "- 3 -", "Page 3 of 10", "p. 3".
+PAGE_NUMBER = re.compile(
+    r"^(?:page\s+|p\.\s*)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
+)
+#: What separates the parts of a page's name ("Bin collections | Ashford Town Council", "Le Petit Bistro –
+#: Menu"); a running header's lines and tab stops separate its parts too (``_LINES_AND_TABS``).
+_NAME_SEPARATOR = re.compile(r" +(?:[|\u00b7\u00bb:/]+|[-\u2013\u2014]+) +")
+_LINES_AND_TABS = re.compile(r"[ \t]*[\t\n][ \t\n]*")
+_NAME_WORD = re.compile(r"[^\W_]+")
+#: A title made longer than this by a page's name keeps to its own words.
+_MAX_NAMED_TITLE = 200
+
+
+def _name_words(text: str) -> set[str]:
+    return {w.casefold() for w in _NAME_WORD.findall(text)}
+
+
+def named(title: str | None, name: str | None) -> str | None:
+    """``title`` with what ``name`` adds to it: the name a document carries on every page or in the browser's
+    tab (an HTML page's ``<title>``, a Word file's running header), which people ask by ("is the bistro
+    open on Monday?", where "bistro" is only in "Le Petit Bistro – Menu" above a page headed "Our menu").
+
+    The title is embedded with every chunk, so its words count as the document's; a word the document
+    held nowhere else was charged as absent (``evidence.absent_words``) and the question refused. The
+    name's parts the title's words do not hold are added after " | " ("Our menu | Le Petit Bistro"); a
+    name that holds the title's words is the title with its site's name, and is the title as it stands
+    ("Bin collections - Ashford Town Council"). Parts without two letters or that number a page ("Page 2
+    of 5") name nothing."""
+    line = " ".join(_LINES_AND_TABS.sub(" | ", name.strip()).split()) if name else ""
+    split = _NAME_SEPARATOR.split(line) if line else []
+    parts = [p for p in split if sum(c.isalpha() for c in p) >= 2 and not PAGE_NUMBER.match(p)]
+    if not parts:
+        return title
+    whole = line if len(parts) == len(split) else " | ".join(parts)
+    held = _name_words(title or "")
+    if title is not None and _name_words(whole) <= held:
+        return title  # nothing to add
+    if held <= _name_words(whole) and (title is None or len(whole) <= _MAX_NAMED_TITLE):
+        return whole  # no title, or the name holds it: "Bin collections - Ashford Town Council"
+    added = list(dict.fromkeys(p for p in parts if not _name_words(p) <= held))
+    longer = " | ".join([title or "", *added])
+    return longer if added and len(longer) <= _MAX_NAMED_TITLE else title
 
 
 def join_blocks(blocks: list[str]) -> str:

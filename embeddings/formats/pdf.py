@@ -29,7 +29,7 @@ from pypdf.errors import DependencyError
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks, too_long
+from . import PAGE_NUMBER, Extracted, join_blocks, too_long
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LIGATURES = str.maketrans({
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
 })
-_PAGE_NUMBER = re.compile(
-    r"^(?:page\s+|p\.\s*)?[-\u2013\u2014]?\s*\d{1,4}\s*[-\u2013\u2014]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE
-)
 _BULLET = re.compile(r"^(?:[-\u2013\u2022*\u25aa\u25e6\u25cf\u00b7]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _ENDS_CLAUSE = re.compile(r"[.,;:!?]$")
@@ -260,7 +257,7 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
     for lines in pages:
         short = sum(1 for line in lines if line) <= _SHORT_PAGE
         for i in _edges(lines):
-            if _PAGE_NUMBER.match(lines[i]) or (
+            if PAGE_NUMBER.match(lines[i]) or (
                     _exact_key(lines[i]) in repeated_exactly or _furniture_key(lines[i]) in paged
                     if short else _furniture_key(lines[i]) in repeated):
                 lines[i] = ""
@@ -353,22 +350,34 @@ def _numbered_next(below: list[str]) -> bool:
     return False
 
 
-def _cells(row: str) -> int:
-    """How many cells a table's row holds: its numbers at the end, and the name before them if any."""
+def _cells(row: str, numbered: bool = False) -> int:
+    """How many cells a table's row holds: its numbers at the end, and the name before them if any; with
+    ``numbered`` (``_numbered_names``) the first of its numbers is its name's ("District 1 107 95.1%": 3)."""
     words = row.split()
     numbers = 0
     while numbers < len(words) and _CELL_NUMBER.match(words[-1 - numbers]):
         numbers += 1
+    if numbered and numbers == len(words) - 1:
+        numbers -= 1
     return numbers + (numbers < len(words))
+
+
+def _numbered_names(rows: list[str]) -> bool:
+    """Whether a table's rows are named by one word and a number ("District 1 107 95.1%", "District 2 98
+    97.0%"): the same word begins every row and a number follows it, so the number names the row."""
+    firsts = [row.split()[:2] for row in rows]
+    return (len({first[0] for first in firsts}) == 1 and not _CELL_NUMBER.match(firsts[0][0])
+            and all(_CELL_NUMBER.match(first[1]) for first in firsts))
 
 
 def _table_lines(lines: list[str]) -> set[int]:
     """The indexes of a page's table: two rows or more in a row (``_row_like``), and the one line above them
     when it names the columns ("Parameter Samples Compliance": short, not a sentence, and a word at least
-    for each cell of the rows but one, two words at least: a row's name may hold a number, "District 1 107
-    95.1%", and the first column may go unnamed). They are kept one to a line, never headings: each row is
-    a fact to quote ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the
-    document). A section's one-word name above a table ("Results") stays a heading."""
+    for each cell of the rows, a row's name counted as one cell when it holds a number: "District 1 107
+    95.1%", ``_numbered_names``). They are kept one to a line, never headings: each row is a fact to quote
+    ("Lead 845 99.6%" was a heading, and the last row the section of the rest of the document). A section's
+    name above a table ("Results", "Test results" above "Lead 845 99.6%") stays a heading: a word fewer than
+    the cells was allowed for rows named with a number, and took a two-word heading for column names."""
     found: set[int] = set()
     i = 0
     while i < len(lines):
@@ -378,8 +387,9 @@ def _table_lines(lines: list[str]) -> set[int]:
         if j - i >= 2:
             found.update(range(i, j))
             above = lines[i - 1] if i else ""
+            numbered = _numbered_names(lines[i:j])
             if (above and not _ENDS_CLAUSE.search(above)
-                    and max(2, min(_cells(row) for row in lines[i:j]) - 1) <= len(above.split()) <= 12):
+                    and min(_cells(row, numbered) for row in lines[i:j]) <= len(above.split()) <= 12):
                 found.add(i - 1)
         i = max(j, i + 1)
     return found
@@ -478,14 +488,13 @@ def _assemble(pages: list[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
 
 
 def _goes_on(page: str, next_page: str) -> bool:
-    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no heading, list
-    item or table row) that stops mid-sentence and the next page's text goes on in lower case, as a
-    wrapped line does (``chunking.soft_wrap``)."""
+    """Whether ``page``'s last paragraph goes on at the top of ``next_page``: it is prose (no list item or
+    table row, which ``chunking.soft_wrap`` does not know as a PDF writes them) and the next page's text
+    goes on in lower case, as a wrapped line does (``soft_wrap``, which also says a heading or a line that
+    ends a sentence does not)."""
     last = page[page.rfind("\n") + 1 :]
     first = next_page.split("\n", 1)[0]
-    if not first[:1].islower() or last.startswith("#") or _BULLET.match(last) or _row_like(last):
-        return False
-    return not _ENDS_SENTENCE.search(last) and soft_wrap(last, first)
+    return first[:1].islower() and not (_BULLET.match(last) or _row_like(last)) and soft_wrap(last, first)
 
 
 def _first_heading(text: str) -> str | None:

@@ -3,7 +3,8 @@
 The main text is the page's ``<main>`` (or ``role="main"``), else its only ``<article>``, else the
 element whose id says it is the content (``id="content"``, ``id="main-content"``) when it holds a good
 share of the body's text (the innermost of several that does), else its ``<body>``, without what is
-not the article: navigation, the site header and footer, sidebars, forms, scripts, hidden elements and
+not the article: navigation, the site header and footer, sidebars, forms (not one that wraps the page,
+as ASP.NET's ``<form id="aspnetForm">`` does), scripts, hidden elements and
 blocks whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``,
 ``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks
 that are nothing but a row of three or more links (a menu, whatever its class); inside them,
@@ -11,7 +12,8 @@ breadcrumbs and page numbers. It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
-``<h1>`` of the main text, else ``<title>``), the canonical URL (``<link rel="canonical">``, else
+``<h1>`` of the main text, with what the page's ``<title>`` adds to it, its site's name: ``formats.named``;
+else ``<title>``), the canonical URL (``<link rel="canonical">``, else
 ``og:url``) and the published date (``article:published_time`` and the other usual meta tags,
 JSON-LD ``datePublished``, else a ``<time datetime>`` in the main text).
 
@@ -34,7 +36,7 @@ from bs4.dammit import EncodingDetector
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks
+from . import Extracted, join_blocks, named
 
 _DROP_TAGS = frozenset({
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed", "form",
@@ -96,13 +98,13 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     soup = BeautifulSoup(_undeclared(name, data) or data, "html.parser")
     meta = _meta(soup)
     when = _published(soup, meta)  # JSON-LD lives in <script>, which the main text drops
+    _unwrap_page_forms(soup)
     root, marked = _main_root(soup)
     h1 = root.find("h1")
     title = meta.get("og:title") or meta.get("twitter:title")
     if not title and isinstance(h1, Tag):
         title = _collapse(h1.get_text(" "))
-    if not title and soup.title is not None:
-        title = _collapse(soup.title.get_text(" "))
+    title = named(title or None, soup.title.get_text(" ") if soup.title is not None else None)
     _strip(root, menus=not marked)
     if when is None:
         when = _time_element(root)
@@ -238,6 +240,24 @@ def _time_element(root: Tag) -> date | None:
     return None
 
 
+def _unwrap_page_forms(soup: BeautifulSoup) -> None:
+    """Take out the ``<form>`` tags that wrap the page rather than a form in it (in place), their content
+    left where it was: ASP.NET writes every page inside one ``<form id="aspnetForm">``, and as a form
+    (furniture, like a search box or a sign-up box) the whole article was dropped ("no text found").
+
+    A form wraps the page when it holds at least as much of the page's text (``_kept_length``) as
+    everything outside the forms, and nothing else marks it as furniture: a search, login or newsletter
+    form beside an article holds little of the page, and one named so ("newsletter-signup") or
+    hidden stays a form, dropped with the rest."""
+    body = soup.body or soup
+    for form in body.find_all("form"):
+        if _names_boilerplate(form) or str(form.get("role") or "").lower() in _DROP_ROLES or _hidden(form):
+            continue
+        own = _kept_length(form)
+        if own and own >= _kept_length(body):  # the body's count leaves out every form's text
+            form.unwrap()
+
+
 def _main_root(soup: BeautifulSoup) -> tuple[Tag, bool]:
     """Where the article is: ``<main>``, ``role="main"``, the only ``<article>``, else the element whose id
     says it is the content (``_content_element``), else the body; and whether the page marked it as its
@@ -278,17 +298,23 @@ def _content_element(soup: BeautifulSoup, body: Tag) -> Tag | None:
 
 def _kept_length(tag: Tag) -> int:
     """How much text ``tag`` holds outside its furniture: what ``_strip`` drops for what it is or for what
-    its class or id calls it."""
-    kept = 0
-    for string in tag.find_all(string=True):
-        if isinstance(string, _SKIPPED_STRINGS) or not string.strip():
-            continue
-        parent = string.parent
-        while parent is not None and parent is not tag and not (_dropped(parent) or _names_boilerplate(parent)):
-            parent = parent.parent
-        if parent is tag or parent is None:
-            kept += len(_collapse(string))
-    return kept
+    its class or id calls it. Each element below ``tag`` is judged once, however many strings it holds."""
+    kept_in: dict[int, bool] = {id(tag): True}  # by element: whether its strings are kept
+
+    def kept(element: Tag) -> bool:
+        path: list[Tag] = []  # the elements walked up to one already judged
+        node: Tag | None = element
+        while node is not None and id(node) not in kept_in:
+            path.append(node)
+            node = node.parent
+        verdict = True if node is None else kept_in[id(node)]
+        for walked in reversed(path):  # outermost first: an element is kept only inside a kept one
+            verdict = verdict and not (_dropped(walked) or _names_boilerplate(walked))
+            kept_in[id(walked)] = verdict
+        return verdict
+
+    return sum(len(_collapse(string)) for string in tag.find_all(string=True)
+               if not isinstance(string, _SKIPPED_STRINGS) and string.strip() and kept(string.parent))
 
 
 def _names_boilerplate(tag: Tag) -> bool:

@@ -4,7 +4,8 @@ Headings (the built-in Title and Heading 1-9 styles, and styles based on them) a
 lines, list paragraphs as ``-`` items and table rows with ``|`` between cells (a table with a header
 row as a Markdown table, else a block per row: ``_table_blocks``), so the sentence splitter treats
 them as it treats Markdown. The title is the core properties' title, else the
-first Title or heading paragraph. No date is taken: a .docx records when its file was created,
+first Title or heading paragraph, with what the first page header adds to it (``formats.named``: "Before
+your appointment | Brightside Dental Clinic"). No date is taken: a .docx records when its file was created,
 which for a document made from a template is the template's date, not the document's.
 
 The text is every ``w:t`` of a paragraph, whatever wraps it: hyperlinks, content controls
@@ -34,7 +35,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..errors import DocumentRejected
-from . import Extracted, join_blocks
+from . import Extracted, join_blocks, named
 
 #: Compound-file signature: what an encrypted .docx (and an old .doc) starts with.
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -86,7 +87,25 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
         if size > max_chars * 1.25:
             break  # surely over the limit: the caller refuses it without reading the rest
     title = " ".join((document.core_properties.title or "").split()) or first_heading
-    return Extracted(text=join_blocks(blocks), title=title or None)
+    return Extracted(text=join_blocks(blocks), title=named(title or None, _running_header(document)))
+
+
+def _running_header(document: Any) -> str | None:
+    """The text of the first section's page header, and of its first page's when that differs, a line a
+    paragraph or a table's row: the name a document carries on every page ("Brightside Dental Clinic -
+    Patient Information Leaflet"), which is no part of its text (``formats.named`` adds it to the title).
+    None when the first section has none."""
+    if not document.sections:
+        return None
+    section = document.sections[0]
+    headers = [section.header, *([section.first_page_header] if section.different_first_page_header_footer else [])]
+    lines: list[str] = []
+    for header in headers:
+        if header.is_linked_to_previous:  # no header of its own (reading one would add an empty one)
+            continue
+        for item in _block_items(header._element, header):
+            lines.extend(_table(item) if isinstance(item, Table) else [_text(item._p)])
+    return "\n".join(lines) or None
 
 
 def _block_items(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
@@ -106,7 +125,7 @@ def _placeholder(element: Any) -> bool:
     enter text."): a form left unfilled says nothing."""
     props = element.find(_SDT_PR) if element.tag == _SDT else None
     shown = props.find(_SHOWING_PLACEHOLDER) if props is not None else None
-    return shown is not None and shown.get(qn("w:val"), "true") not in ("0", "false", "off")
+    return _on(shown)
 
 
 def _text(element: Any) -> str:
@@ -171,10 +190,7 @@ def _table_blocks(table: Table) -> list[str]:
         header, nested = _row_cells(table.rows[0])
         body = _rows(table.rows[1:], columns=True)
         if len(header) > 1 and any(header) and body and not nested:
-            line = " | ".join(header)
-            if not (header[0] and header[-1]):
-                line = "| " + line + " |"
-            return ["\n".join([line, " | ".join(["---"] * len(header)), *body])]
+            return ["\n".join([_row_line(header), " | ".join(["---"] * len(header)), *body])]
     return _table(table)
 
 
@@ -184,16 +200,29 @@ def _header_row(tr: Any) -> bool:
     every table, whatever its first row holds, so it says nothing.)"""
     props = tr.find(qn("w:trPr"))
     marked = props.find(qn("w:tblHeader")) if props is not None else None
-    if marked is not None and marked.get(qn("w:val"), "true") not in ("0", "false", "off"):
+    if _on(marked):
         return True
     runs = [r for r in tr.iter(qn("w:r")) if any((t.text or "").strip() for t in r.iter(_T))]
     return bool(runs) and all(_bold(r) for r in runs)
 
 
+def _on(toggle: Any) -> bool:
+    """Whether an on/off property (``w:b``, ``w:tblHeader``, ``w:showingPlcHdr``) is present and on: without
+    ``w:val`` it is on, and "0", "false" or "off" turn it off."""
+    return toggle is not None and toggle.get(qn("w:val"), "true") not in ("0", "false", "off")
+
+
+def _row_line(cells: list[str]) -> str:
+    """A row of a table with columns, its empty cells kept: with outer pipes when its first or last cell is
+    empty, which without them would not be read as a cell (the row's cells moved one column over)."""
+    line = " | ".join(cells)
+    return line if cells[0] and cells[-1] else "| " + line + " |"
+
+
 def _bold(run: Any) -> bool:
     props = run.find(qn("w:rPr"))
     bold = props.find(qn("w:b")) if props is not None else None
-    return bold is not None and bold.get(qn("w:val"), "true") not in ("0", "false", "off")
+    return _on(bold)
 
 
 def _table(table: Table) -> list[str]:
@@ -220,12 +249,7 @@ def _rows(rows: Any, *, columns: bool = False) -> list[str]:
     for row in rows:
         cells, nested = _row_cells(row)
         if any(cells):
-            if not columns:
-                lines.append(" | ".join(cell for cell in cells if cell))
-            elif cells[0] and cells[-1]:
-                lines.append(" | ".join(cells))
-            else:
-                lines.append("| " + " | ".join(cells) + " |")
+            lines.append(_row_line(cells) if columns else " | ".join(cell for cell in cells if cell))
         lines.extend(nested)
     return lines
 
