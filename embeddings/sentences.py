@@ -25,7 +25,6 @@ from .chunking import FENCE as _FENCE
 from .chunking import FENCE_LINE as _FENCE_LINE
 from .chunking import front_matter_lines
 from .chunking import line_end as logical_line_end
-from .chunking import soft_wrap
 from .chunking import line_start as logical_line_start
 from .chunking import soft_wrap, split_sentences
 
@@ -654,9 +653,10 @@ def _lines(text: str, start: int, end: int, title: str | None) -> Iterator[_Line
 def _line_sentences(text: str, line: _Line) -> list[tuple[int, int]]:
     """The sentences of ``line``'s text (``chunking.split_sentences``), untrimmed. A heading is one,
     whatever it holds: it names its section ("1. Overview" was two, "1." and "Overview"). No sentence
-    holds an image ("![logo](img/logo.png)", a badge): a reader sees a picture there, not its Markdown,
-    so a line's text is split between its images (``_between_images``; not in a code block, shown as
-    written), as a line of images only is never quoted (``Layout.comments``)."""
+    begins or ends with an image ("![logo](img/logo.png)", a badge): a reader sees a picture there, not its
+    Markdown, so a line's text is split at the images between its sentences and at its edges
+    (``_between_images``; not in a code block, shown as written), as a line of images only is never quoted
+    (``Layout.comments``); an image inside a sentence stays in it."""
     if line.body_end <= line.body_start:
         return []
     runs = [(line.body_start, line.body_end)] if line.code else _between_images(text, line.body_start, line.body_end)
@@ -671,21 +671,33 @@ def _line_sentences(text: str, line: _Line) -> list[tuple[int, int]]:
 
 
 def holds_image(text: str) -> bool:
-    """Whether ``text`` holds a Markdown image (``_IMAGE``): no sentence does (``_line_sentences``), and no
-    quote grows across one (``answer``)."""
+    """Whether ``text`` holds a Markdown image (``_IMAGE``): between two sentences, one cuts them apart
+    (``_line_sentences``), and no quote grows across it (``answer``)."""
     return "![" in text and _IMAGE.search(text) is not None
 
 
 def _between_images(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """``text[start:end]`` without its Markdown images (``_IMAGE``): the runs of text around them."""
+    """``text[start:end]`` without the Markdown images (``_IMAGE``) that stand between its sentences or at
+    its edges (a badge before a README's line, a picture after a paragraph): the runs of text around them.
+
+    An image inside a sentence stays in it ("The board ![logo](img/logo.png) meets on Fridays."): cut out,
+    it left "The board" as a quote of its own; kept, the sentence is quoted whole and verbatim, with no
+    Markdown at its edges."""
     if text.find("![", start, end) < 0:
         return [(start, end)]
     runs = []
     for m in _IMAGE.finditer(text, start, end):
+        before = text[start : m.start()].rstrip()
+        if before and text[m.end() : end].strip() and not before.endswith(_SENTENCE_STOPS):
+            continue  # inside a sentence
         runs.append((start, m.start()))
         start = m.end()
     runs.append((start, end))
     return runs
+
+
+#: What a sentence ends with before an image that stands between two sentences ("... church. ![map](map.png)").
+_SENTENCE_STOPS = tuple(".!?:;\u2026\"')\u201d\u2019")
 
 
 def _before_closing_hashes(text: str, start: int, end: int) -> int:

@@ -124,18 +124,19 @@ def test_what_chunker_3_cut_alike_is_kept():
 
 def test_what_chunker_9_cut_alike_is_kept():
     """Chunker 10 reads a heading as one sentence ("1. Overview" was "1." and "Overview") and quotes no
-    Markdown image inside a line of text: only the documents that have either are embedded again."""
+    Markdown image at a sentence's edge: only the documents that have either are embedded again."""
     from embeddings import store
     from embeddings.chunking import chunked_alike
 
     assert store.CHUNKER_VERSION >= 10
     for same in ("Plain prose. It has two sentences.\n", "# Opening hours\n\nThe hall opens at 9. Bring ID.\n",
                  "```md\nSee ![the icon](i.png) here.\n```\n",
-                 "# Rules\n\n3. Shifts\n3.1 Shifts are booked a week ahead.\n", "# Dr. Smith's notes\n\nText.\n"):
+                 "# Rules\n\n3. Shifts\n3.1 Shifts are booked a week ahead.\n", "# Dr. Smith's notes\n\nText.\n",
+                 "See ![the icon](i.png) in the corner.\n"):  # an image inside a sentence stays in it
         assert chunked_alike(9, 10, same) and chunked_alike(8, 10, same), same
     assert chunked_alike(9, 10, "Text.\n\n![Diagram](arch.png)\n")  # a line of images only: never quoted since 9
     for changed in ("# 1. Overview\n\nText.\n", "Part 2. Basics\n==============\n\nText.\n",
-                    "See ![the icon](i.png) in the corner.\n", "[![CI](https://ci/b.svg)](https://ci) Orbit runs jobs.\n"):
+                    "See the corner. ![the icon](i.png)\n", "[![CI](https://ci/b.svg)](https://ci) Orbit runs jobs.\n"):
         assert not chunked_alike(9, 10, changed) and not chunked_alike(8, 10, changed), changed
         assert not chunked_alike(5, 10, changed), changed
 

@@ -368,18 +368,20 @@ def test_a_heading_is_one_sentence_whatever_it_holds():
                             ("Part 2. Basics", Kind.HEADING)]
 
 
-def test_no_sentence_holds_a_markdown_image():
-    """An image inside a line of text ("The board ![logo](img/logo.png) meets on Fridays.", a badge before
-    the line's text) was quoted with its Markdown. A reader sees a picture there: the text is read around
-    it, offsets still the document's. In a code block it is code, as written."""
+def test_no_sentence_begins_or_ends_with_a_markdown_image():
+    """A badge before a line's text or a picture after a paragraph was quoted with its Markdown. A reader
+    sees a picture there: the text is read around it, offsets still the document's. An image inside a
+    sentence stays in it (cut out, "The board" was a quote of its own). In a code block it is code."""
     text = ("[![CI](https://ci.example/badge.svg)](https://ci.example) The choir rehearses every Wednesday.\n\n"
             "The board ![logo](img/logo.png) meets on Fridays.\n\n"
             "Our hall is behind the church. ![map](map.png)\n\n"
             "```md\nSee ![the icon](i.png) here.\n```\n")
     units = _units(text)
-    assert units == [("The choir rehearses every Wednesday.", Kind.PROSE), ("The board", Kind.PROSE),
-                     ("meets on Fridays.", Kind.PROSE), ("Our hall is behind the church.", Kind.PROSE),
-                     ("See ![the icon](i.png) here.", Kind.PROSE)]
+    assert units == [("The choir rehearses every Wednesday.", Kind.PROSE),
+                     ("The board ![logo](img/logo.png) meets on Fridays.", Kind.PROSE),
+                     ("Our hall is behind the church.", Kind.PROSE), ("See ![the icon](i.png) here.", Kind.PROSE)]
+    between = "The hall is open. ![map](map.png) Parking is free.\n"
+    assert _units(between) == [("The hall is open.", Kind.PROSE), ("Parking is free.", Kind.PROSE)]
     for s in quotable_sentences(text):
         assert text[s.start:s.end].strip() == text[s.start:s.end]
 
