@@ -40,6 +40,8 @@ _GROWABLE = (Kind.PROSE, Kind.LIST)
 # before any closing quote marks, brackets or emphasis.
 _LEADS_IN = ("?", "?!", ":", "\u2014", "\u2013", " -", "--")
 _CLOSERS = "\"'\u201d\u2019)]*_ \t\r\n"
+# How a sentence (not a line that merely stops) ends, before its closers: ``_ends_sentence``.
+_SENTENCE_ENDS = (".", "!", "?", ":", ";", "\u2026", *_LEADS_IN)
 # What a table cell holds when it says "none" ("-", "\u2014"): the row ends on a cell, not on a dash.
 _EMPTY_CELL = " \t-\u2013\u2014"
 
@@ -96,7 +98,14 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
         gap = text[int(spans[a, 1]) : int(spans[b, 0])]
         if holds_image(gap):
             return False  # a picture between them: its Markdown is no quote ("The board ![logo](logo.png) meets")
-        return "\n" not in gap if kind is Kind.LIST else "\n\n" not in gap
+        if "\n" not in gap:
+            return True
+        if "\n\n" in gap or kind is Kind.LIST:
+            return False
+        # Across a line break: a list item is a line of its own ("1. New mats" above the item's text), and
+        # so is a line that stops without ending a sentence ("Mon-Fri 10-23" above "Sat, Sun 9-22").
+        return (Kind(int(spans[a, 2])) is Kind.PROSE and Kind(int(spans[b, 2])) is Kind.PROSE
+                and _ends_sentence(text[int(spans[a, 0]) : int(spans[a, 1])]))
 
     while spans[hi, 1] - spans[lo, 0] < MIN_EXCERPT_CHARS:
         left = scores[lo - 1] if joins(lo - 1, lo) else None
@@ -131,6 +140,13 @@ def _grow(passage: Passage, i: int, text: str) -> tuple[int, int] | None:
             break
         hi += 1
     return int(spans[lo, 0]), int(spans[hi, 1])
+
+
+def _ends_sentence(sentence: str) -> bool:
+    """Whether ``sentence`` stops as a sentence does (a full stop, a question or a lead-in's colon), before
+    any closing quote marks or brackets: a line that does not is a record of its own (a timetable's
+    "Mon-Fri 10-23", a label), which a quote never runs into the next line."""
+    return sentence.rstrip(_CLOSERS).endswith(_SENTENCE_ENDS)
 
 
 def _announces(text: str, spans: np.ndarray, i: int) -> bool:

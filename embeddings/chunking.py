@@ -199,10 +199,16 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     generator's metadata ("tags:", "layout:", ``sentences.unshown``): those are never quoted now. Version
     10 differs from 9 only where a heading holds what 9 split into sentences ("1. Overview") or a line of
     text holds a Markdown image (``sentences.recut``): a heading is one sentence now, and no sentence
-    holds an image.
+    holds an image. Version 11 differs from 10 only where a short line names the lines below it in its paragraph
+    ("Sunday 19 May" above a day's programme) or a front matter record dates the note
+    (``sentences.named_lines``): headings now, and the date is no quote.
     """
     if version == current:
         return True
+    if current == 11 and version in (3, 4, 5, 6, 7, 8, 9, 10):
+        from .sentences import named_lines  # sentences splits with this module's split_sentences
+
+        return not named_lines(text) and chunked_alike(version, 10, text, title)
     if current == 10 and version in (3, 4, 5, 6, 7, 8, 9):
         from .sentences import recut  # sentences splits with this module's split_sentences
 

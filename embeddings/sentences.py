@@ -209,10 +209,12 @@ _IMAGE_LINE = re.compile(rf"(?:{_IMAGE.pattern}[ \t]*)+")
 _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal block ("title: >-")
 #: Front matter keys that configure how a site generator (Jekyll, Hugo, MkDocs, Docusaurus...) files and
 #: lays out a page: no reader asks about them, and "tags: [deployment, kubernetes]" was quoted as an answer.
+#: Front matter records of a note's date (since chunker 11): the source shows the date it gives.
+_DATE_KEYS = frozenset({"date", "lastmod", "updated"})
 _METADATA_KEYS = frozenset(
     "tags tag categories category keywords layout slug draft permalink aliases alias template type weight "
     "id uuid lang language toc comments sidebar sidebar_position nav_order parent has_children "
-    "image cover thumbnail featured_image menu url redirect_from series hide".split())
+    "image cover thumbnail featured_image menu url redirect_from series hide".split()) | _DATE_KEYS
 _FRONT_KEY = re.compile(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*:")
 
 
@@ -262,6 +264,9 @@ def _label(line: str, below: str) -> bool:
       1 June.**" and "**Deliveries arrive on Tuesdays and Fridays only**" are statements and stay quotes.
     * A numbered line with a short name ("3. Shifts") when the line below opens its first numbered
       clause ("3.1 ..."): in a policy or statutes that is a section's name, not a list item.
+    * (Since chunker 11.) A short name on a line of its own whose paragraph goes on below it, plain
+      ("Sunday 19 May" above that day's programme) or numbered ("1. New mats" above the item's prose in
+      a meeting's minutes): see :func:`_heads_lines_below`.
     """
     if len(line) > _MAX_LABEL:
         return False
@@ -285,9 +290,42 @@ def _label(line: str, below: str) -> bool:
         return (len(lowered) <= _MAX_LABEL_WORDS and _STATING.isdisjoint(_verbs(inner.split()))
                 and not _VALUE.search(inner))
     m = _NUMBERED_NAME.fullmatch(line)
-    if m is None or line[-1] in ".!?,;:":
+    if m is not None and line[-1] in ".!?,;:":
         return False
-    return below.lstrip().startswith(m.group(1) + ".1")
+    if m is not None and below.lstrip().startswith(m.group(1) + ".1"):
+        return True
+    # Above a list's items, a table's rows or a heading, a line is a list item, column names or a lead-in.
+    opens = _LINE_PREFIX.match(below)
+    if opens.group("list") or opens.group("heading") or below.lstrip().startswith("|"):
+        return False
+    return _heads_lines_below(line if m is None else line[_LINE_PREFIX.match(line).end():], below)
+
+
+#: Hours as a range ("10-23", "9:00-17:30", "14 - 18"): a timetable's record, not a name.
+_HOURS = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?[ \t]*[-\u2013][ \t]*\d{1,2}(?:[:.]\d\d)?\b")
+#: A line's first word that greets or signs off ("Best regards" above "Anja"): a letter's, not a name.
+_SIGN_OFFS = frozenset("hi hello hey dear greetings thanks thank regards best cheers kind yours sincerely love".split())
+
+
+def _heads_lines_below(name: str, below: str) -> bool:
+    """Whether ``name``, a line after a blank one (or at the text's start) with no list marker, names the
+    lines that follow it in its paragraph: "Sunday 19 May" above "10:00 Counter-Strike 2 playoffs",
+    "New mats" above the minutes' "The old mats in sectors 2 and 3 are 11 years old."
+
+    A name, as for a bold label: at most five words, opening with a capital, ending on a letter or a
+    digit, without a verb a statement is made with, a time of day, an amount or a range of hours. That
+    keeps a timetable's records ("Mon-Fri 10-23" above "Sat, Sun 9-22") and commands ("pipx install
+    tidyclip") quotes, and a greeting or a sign-off is not a name; nor is a line an editor wrapped into
+    the next ("Check the" above "schedule below."; ``chunking.soft_wrap``).
+    """
+    words = name.split()
+    if not below.strip() or not words or len(words) > _MAX_LABEL_WORDS or soft_wrap(name, below):
+        return False
+    if not (name[0].isupper() and name[-1].isalnum()) or "|" in name:
+        return False
+    if words[0].lower().strip(",") in _SIGN_OFFS or _LINK_LINE.match(name) or _CAPTION.search(name):
+        return False  # "Read More", "John Moore/Getty Images": a link's or a photo's line, not a name
+    return _STATING.isdisjoint(_verbs(words)) and not _VALUE.search(name) and not _HOURS.search(name)
 
 
 _MARKERS_5 = re.compile(r"^(?:[ \t]*>)*[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\[[ xX]\]|\[\^)", re.MULTILINE)
@@ -323,7 +361,27 @@ def unshown(text: str) -> bool:
     if "<!--" not in text and "![" not in text and not text.startswith("---"):
         return False
     marks = layout(text)
-    return bool(marks.comments or marks.front_meta)
+    return bool(marks.comments) or any(not _dates(text, start) for start in marks.front_meta)
+
+
+def _dates(text: str, start: int) -> bool:
+    """Whether the front matter record at ``start`` gives the note's date (:data:`_DATE_KEYS`, since chunker 11)."""
+    return (key := _FRONT_KEY.match(text, start)) is not None and key.group(1).lower() in _DATE_KEYS
+
+
+def named_lines(text: str) -> bool:
+    """Whether chunker version 11 reads ``text``'s sentences otherwise than version 10 did: a short line
+    names the lines below it in its paragraph (``_heads_lines_below``: "Sunday 19 May" above its
+    programme, "1. New mats" above the minutes' prose; version 10 quoted them, run into the line below),
+    or a front matter record gives the note's date ("date: 2025-01-20", quoted by version 10)."""
+    marks = layout(text)
+    for start in marks.labels:
+        line = text[start : _physical_end(text, start)].strip()
+        numbered = _NUMBERED_NAME.fullmatch(line)
+        below = text[_physical_end(text, start) + 1 : _physical_end(text, _physical_end(text, start) + 1)]
+        if _bold_span(line) is None and not (numbered and below.lstrip().startswith(numbered.group(1) + ".1")):
+            return True
+    return any(_dates(text, start) for start in marks.front_meta)
 
 
 # A line that may be a Markdown heading (in a block quote or a code block too), and what a sentence
@@ -595,9 +653,10 @@ def _lines(text: str, start: int, end: int, title: str | None) -> Iterator[_Line
 def _line_sentences(text: str, line: _Line) -> list[tuple[int, int]]:
     """The sentences of ``line``'s text (``chunking.split_sentences``), untrimmed. A heading is one,
     whatever it holds: it names its section ("1. Overview" was two, "1." and "Overview"). No sentence
-    holds an image ("![logo](img/logo.png)", a badge): a reader sees a picture there, not its Markdown,
-    so a line's text is split between its images (``_between_images``; not in a code block, shown as
-    written), as a line of images only is never quoted (``Layout.comments``)."""
+    begins or ends with an image ("![logo](img/logo.png)", a badge): a reader sees a picture there, not its
+    Markdown, so a line's text is split at the images between its sentences and at its edges
+    (``_between_images``; not in a code block, shown as written), as a line of images only is never quoted
+    (``Layout.comments``); an image inside a sentence stays in it."""
     if line.body_end <= line.body_start:
         return []
     runs = [(line.body_start, line.body_end)] if line.code else _between_images(text, line.body_start, line.body_end)
@@ -612,21 +671,33 @@ def _line_sentences(text: str, line: _Line) -> list[tuple[int, int]]:
 
 
 def holds_image(text: str) -> bool:
-    """Whether ``text`` holds a Markdown image (``_IMAGE``): no sentence does (``_line_sentences``), and no
-    quote grows across one (``answer``)."""
+    """Whether ``text`` holds a Markdown image (``_IMAGE``): between two sentences, one cuts them apart
+    (``_line_sentences``), and no quote grows across it (``answer``)."""
     return "![" in text and _IMAGE.search(text) is not None
 
 
 def _between_images(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """``text[start:end]`` without its Markdown images (``_IMAGE``): the runs of text around them."""
+    """``text[start:end]`` without the Markdown images (``_IMAGE``) that stand between its sentences or at
+    its edges (a badge before a README's line, a picture after a paragraph): the runs of text around them.
+
+    An image inside a sentence stays in it ("The board ![logo](img/logo.png) meets on Fridays."): cut out,
+    it left "The board" as a quote of its own; kept, the sentence is quoted whole and verbatim, with no
+    Markdown at its edges."""
     if text.find("![", start, end) < 0:
         return [(start, end)]
     runs = []
     for m in _IMAGE.finditer(text, start, end):
+        before = text[start : m.start()].rstrip()
+        if before and text[m.end() : end].strip() and not before.endswith(_SENTENCE_STOPS):
+            continue  # inside a sentence
         runs.append((start, m.start()))
         start = m.end()
     runs.append((start, end))
     return runs
+
+
+#: What a sentence ends with before an image that stands between two sentences ("... church. ![map](map.png)").
+_SENTENCE_STOPS = tuple(".!?:;\u2026\"')\u201d\u2019")
 
 
 def _before_closing_hashes(text: str, start: int, end: int) -> int:

@@ -96,8 +96,22 @@ _IRREGULAR_FORMS = _irregular_table()
 
 
 def irregular_forms(word: str) -> list[str]:
-    """The irregular past of a verb ("leads" -> "led") or the verb of a past ("led" -> "lead")."""
-    return list(_IRREGULAR_FORMS.get(word, ()))
+    """The irregular past of a verb ("leads" -> "led") or the verb of a past ("led" -> "lead"), and the
+    short forms of a day's or a month's name (:data:`_SHORT_NAMES`)."""
+    return list(_IRREGULAR_FORMS.get(word, ())) + list(_SHORT_NAMES.get(word, ()))
+
+
+#: How timetables and notices write days and months: "Mon-Fri 10-23", "Sat, Sun & public holidays 9-22",
+#: "4-10 Aug". Read like an irregular form (in the passages retrieved for the question, never searched by
+#: BM25): "sat", "sun" and "wed" are words of their own elsewhere.
+_SHORT_NAMES = {
+    "monday": ("mon",), "tuesday": ("tue", "tues"), "wednesday": ("wed",), "thursday": ("thu", "thur", "thurs"),
+    "friday": ("fri",), "saturday": ("sat",), "sunday": ("sun",), "january": ("jan",), "february": ("feb",),
+    "march": ("mar",), "april": ("apr",), "june": ("jun",), "july": ("jul",), "august": ("aug",),
+    "september": ("sep", "sept"), "october": ("oct",), "november": ("nov",), "december": ("dec",),
+}
+for _name, _short in list(_SHORT_NAMES.items()):
+    _SHORT_NAMES[_name + "s"] = _short  # "on saturdays"
 
 
 def other_forms(word: str) -> list[str]:

@@ -289,6 +289,17 @@ def test_a_question_or_a_lead_in_within_its_paragraph_grows_into_what_follows():
     assert not any(q.endswith((":", "?")) for q in quoted)
 
 
+def test_a_quote_never_runs_a_line_that_stops_without_ending_a_sentence_into_the_next():
+    # A timetable's lines are records: the best one is quoted alone, though shorter than a quote grows to
+    # ("Sat, Sun & public holidays 9-22 Tuesdays we open at 12:00 ..." read as one sentence).
+    hours = "Opening hours.\n\nMon-Fri 10-23\nSat, Sun & public holidays 9-22\nTuesdays we open at 12:00 for setting.\n"
+    quoted = _quotes_of(hours, [0.1, 0.5, 0.9, 0.6])
+    assert quoted[0] == "Sat, Sun & public holidays 9-22" and not any("\n" in q for q in quoted)
+    # Sentences that end as sentences do still grow across a line break within their paragraph.
+    short = "Opening hours.\n\nThe hall opens at nine.\nIt closes at ten.\n"
+    assert _quotes_of(short, [0.1, 0.9, 0.5])[0] == "The hall opens at nine.\nIt closes at ten."
+
+
 def test_a_lead_in_that_would_end_a_quote_is_left_out():
     # "The most common badges are:" would join the quote before it, but nothing it announces follows.
     badges = ("Badges are issued by the moderators at the end of each month, based on activity in the server. "

@@ -241,18 +241,18 @@ def test_an_index_made_before_hidden_lines_embeds_again_only_the_notes_that_have
 
 PICTURED_NOTE = """# 1. Choir
 
-The board ![logo](img/logo.png) meets on the first Friday of each month to plan the concert season.
+![logo](img/logo.png) The board meets on the first Friday of each month to plan the concert season.
 """
 
 
 def test_an_index_made_before_whole_headings_embeds_again_only_the_notes_they_change(fresh, monkeypatch):
-    """Chunker 10 reads a heading as one sentence ("1. Choir" was "1." and "Choir") and quotes no image
-    inside a line of text: upgrading from 9 re-embeds only the notes with either, and the image is no
-    longer quoted."""
+    """Chunker 10 reads a heading as one sentence ("1. Choir" was "1." and "Choir") and quotes no image at
+    a sentence's edge: upgrading from 9 re-embeds only the notes with either, and the image is no longer
+    quoted."""
     engine, _ = _upgraded(fresh(), monkeypatch, 9, "choir.md", PICTURED_NOTE, "concert")
     answer = engine.ask("When does the board meet?")
     assert answer.answered and answer.excerpts[0].text == (
-        "meets on the first Friday of each month to plan the concert season.")
+        "The board meets on the first Friday of each month to plan the concert season.")
 
 
 def test_a_document_a_newer_reader_titles_otherwise_is_embedded_again(fresh, monkeypatch):

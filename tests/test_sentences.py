@@ -173,7 +173,8 @@ def test_a_sentence_an_editor_wrapped_is_one_quote():
 
 def test_labels_list_items_and_lines_that_end_a_sentence_stay_apart():
     units = _units(WRAPPED)
-    assert ("Contact", Kind.PROSE) in units and ("Email us at help@example.org.", Kind.PROSE) in units
+    # "Contact" names the line below it (chunker 11): a heading, of which the address is the section.
+    assert ("Contact", Kind.HEADING) in units and ("Email us at help@example.org.", Kind.PROSE) in units
     assert ("Bring:", Kind.PROSE) in units
     assert ("a laptop, charged, and the badge the moderators\n  issued you", Kind.LIST) in units
     assert ("Snacks", Kind.LIST) in units
@@ -248,8 +249,9 @@ def test_underlined_headings_are_headings_and_rules_are_never_quoted():
 
 def test_front_matter_is_records_and_its_fences_are_never_quoted():
     text = "---\ntitle: Volunteer guide\ndate: 2023-05-01\n---\n\nVolunteers attend a safety briefing first.\n"
-    # The title record is the note's title (``formats.plain.title_of``), never a quote; the others are records.
-    assert _units(text) == [("title: Volunteer guide", Kind.HEADING), ("date: 2023-05-01", Kind.LIST),
+    # The title record is the note's title (``formats.plain.title_of``), never a quote, and the date record
+    # its date, which the source shows (chunker 11); the others are records.
+    assert _units(text) == [("title: Volunteer guide", Kind.HEADING), ("date: 2023-05-01", Kind.HEADING),
                             ("Volunteers attend a safety briefing first.", Kind.PROSE)]
     folded = "---\ntitle: >-\n  Volunteer guide\n---\n\nVolunteers attend a safety briefing first.\n"
     assert all(kind is not Kind.HEADING for _, kind in _units(folded))  # a folded title is left to the heading
@@ -366,17 +368,45 @@ def test_a_heading_is_one_sentence_whatever_it_holds():
                             ("Part 2. Basics", Kind.HEADING)]
 
 
-def test_no_sentence_holds_a_markdown_image():
-    """An image inside a line of text ("The board ![logo](img/logo.png) meets on Fridays.", a badge before
-    the line's text) was quoted with its Markdown. A reader sees a picture there: the text is read around
-    it, offsets still the document's. In a code block it is code, as written."""
+def test_no_sentence_begins_or_ends_with_a_markdown_image():
+    """A badge before a line's text or a picture after a paragraph was quoted with its Markdown. A reader
+    sees a picture there: the text is read around it, offsets still the document's. An image inside a
+    sentence stays in it (cut out, "The board" was a quote of its own). In a code block it is code."""
     text = ("[![CI](https://ci.example/badge.svg)](https://ci.example) The choir rehearses every Wednesday.\n\n"
             "The board ![logo](img/logo.png) meets on Fridays.\n\n"
             "Our hall is behind the church. ![map](map.png)\n\n"
             "```md\nSee ![the icon](i.png) here.\n```\n")
     units = _units(text)
-    assert units == [("The choir rehearses every Wednesday.", Kind.PROSE), ("The board", Kind.PROSE),
-                     ("meets on Fridays.", Kind.PROSE), ("Our hall is behind the church.", Kind.PROSE),
-                     ("See ![the icon](i.png) here.", Kind.PROSE)]
+    assert units == [("The choir rehearses every Wednesday.", Kind.PROSE),
+                     ("The board ![logo](img/logo.png) meets on Fridays.", Kind.PROSE),
+                     ("Our hall is behind the church.", Kind.PROSE), ("See ![the icon](i.png) here.", Kind.PROSE)]
+    between = "The hall is open. ![map](map.png) Parking is free.\n"
+    assert _units(between) == [("The hall is open.", Kind.PROSE), ("Parking is free.", Kind.PROSE)]
     for s in quotable_sentences(text):
         assert text[s.start:s.end].strip() == text[s.start:s.end]
+
+
+def test_a_short_line_names_the_lines_below_it_in_its_paragraph():
+    """Chunker 11: "Sunday 19 May" above that day's programme and "1. New mats" above the minutes' prose
+    are headings, never quoted (version 9 quoted "New mats The old mats ...") and the section of what
+    follows; a timetable's records, commands, wrapped prose, greetings, notices and a numbered list's
+    items stay quotes."""
+    schedule = "Doors open at 9.\n\nSunday 19 May\n10:00  Counter-Strike 2 playoffs\n16:00  Venue closes\n"
+    units = _units(schedule)
+    assert ("Sunday 19 May", Kind.HEADING) in units and ("16:00  Venue closes", Kind.PROSE) in units
+    assert sections_above(schedule, [schedule.index("16:00")]) == ["Sunday 19 May"]
+    minutes = ("Present: Anja, Tomasz.\n\n1. New mats\nThe old mats are 11 years old. The board approved the offer."
+               "\n\n2. Noise complaints\nTwo neighbours complained.\n")
+    units = _units(minutes)
+    assert ("New mats", Kind.HEADING) in units and ("Noise complaints", Kind.HEADING) in units
+    assert ("The old mats are 11 years old.", Kind.PROSE) in units
+    assert sections_above(minutes, [minutes.index("Two neighbours")]) == ["Noise complaints"]
+    for text in ("Hours:\n\nMon-Fri 10-23\nSat, Sun & public holidays 9-22\n",
+                 "Install it.\n\npipx install tidyclip\ntidyclip --version\n",
+                 "Intro.\n\nCheck the\nschedule below for times.\n",
+                 "Hi all\nThe meeting moved to Friday.\n",
+                 "Best regards\nAnja\n",
+                 "Steps:\n\n1. Bring shoes\n2. Bring chalk\n",
+                 "Notice.\n\nDoors open at 7pm\nBring a torch.\n",
+                 "Read More\nThe AFP news agency reported the figures on Monday.\n"):
+        assert all(kind is not Kind.HEADING for _, kind in _units(text)), text
