@@ -527,7 +527,7 @@ def _interrupted(prog: str, exc: BaseException) -> int:
 
 
 def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool = True,
-                  details: int = logging.INFO) -> int:
+                  details: int = logging.INFO, as_json: bool = False) -> int:
     """Run a command's body; everyday failures become one line on stderr and a conventional status.
 
     Shared by ``docbot`` and the bot's entry point (``python -m bot``) so Ctrl-C, a closed pipe
@@ -536,7 +536,8 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
     broken install; the bot leaves it to ``asyncio.run``, which installs its own only over Python's.
     ``details`` is the level the traceback behind a file-system error is logged at: INFO for ``docbot``,
     whose -v shows INFO; DEBUG for the bot, which logs INFO by default and would follow its one line with
-    the traceback.
+    the traceback. ``as_json`` (a command given ``--json``): an engine or file-system error is also printed
+    on stdout as ``{"error": "...", "status": N}``, so a script reading the JSON gets a reason, not nothing.
     """
     interrupts = [0]
     try:
@@ -557,12 +558,20 @@ def run_reporting(prog: str, body: Callable[[], int], *, count_interrupts: bool 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except EngineError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
+        return _failed(prog, str(exc), as_json)
     except OSError as exc:
-        print(f"{prog}: {_os_error(exc)}", file=sys.stderr)
+        status = _failed(prog, _os_error(exc), as_json)
         log.log(details, "details of the error above", exc_info=exc)
-        return 1
+        return status
+
+
+def _failed(prog: str, message: str, as_json: bool) -> int:
+    """A command's everyday failure: one line on stderr, and for ``--json`` the same reason as JSON on stdout."""
+    print(f"{prog}: {message}", file=sys.stderr)
+    if as_json and sys.stdout is not None:
+        with contextlib.suppress(OSError):  # a closed pipe: the line on stderr is all that can be said
+            print(json.dumps({"error": message, "status": 1}, ensure_ascii=False), flush=True)
+    return 1
 
 
 def _command(args: argparse.Namespace, settings: EngineSettings) -> int:
@@ -695,7 +704,7 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
         if settings is None:
             return 2
     chosen = settings
-    status = run_reporting("docbot", lambda: _command(args, chosen))
+    status = run_reporting("docbot", lambda: _command(args, chosen), as_json=getattr(args, "json", False))
     if leave_when_done and args.command in READ_ONLY:
         leave(status)
     return status

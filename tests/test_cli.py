@@ -46,6 +46,19 @@ def test_ask_human_and_json(session_index):
     assert "don't" in off.stdout and "Sources" not in off.stdout
 
 
+def test_a_failure_under_json_is_json_too(session_index, tmp_path):
+    """A script asking for JSON got nothing on stdout when the command failed (an unknown --doc, a missing
+    index): it now reads the reason and the status there, and a person still reads the one line on stderr."""
+    out = docbot("ask", "what did Peskov say?", "--doc", "nowhere.md", "--json", data_dir=session_index.data_dir)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1 and "nowhere.md" in out.stderr
+    data = json.loads(out.stdout)
+    assert data["status"] == 1 and "nowhere.md" in data["error"] and data["error"] in out.stderr
+    missing = docbot("stats", "--json", data_dir=tmp_path / "no-index")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["error"] in missing.stderr
+    plain = docbot("ask", "what did Peskov say?", "--doc", "nowhere.md", data_dir=session_index.data_dir)
+    assert plain.returncode == 1 and plain.stdout == ""  # without --json, stdout stays for answers
+
+
 def test_the_common_options_work_after_the_command_too(session_index, tmp_path):
     after = subprocess.run(
         [sys.executable, "-m", "embeddings.cli", "stats", "--data-dir", str(session_index.data_dir), "--json", "-v"],
