@@ -194,8 +194,8 @@ def _listed(ids: list[str], limit: int = 10) -> str:
 def render_report(r: IndexReport) -> str:
     state = "published a new index" if r.published else "index unchanged"
     lines = [
-        f"{counted(r.documents_total, 'document')}: {len(r.added)} added, {len(r.changed)} changed, "
-        f"{len(r.removed)} removed, {r.unchanged} unchanged; {state}.",
+        f"{counted(r.documents_total, 'document')}: {len(r.added):,} added, {len(r.changed):,} changed, "
+        f"{len(r.removed):,} removed, {r.unchanged:,} unchanged; {state}.",
         f"{counted(r.chunks_embedded, 'chunk')} embedded, {r.chunks_total:,} in the index; {r.seconds:.1f} s.",
     ]
     if r.removed:
