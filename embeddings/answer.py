@@ -23,7 +23,7 @@ import numpy as np
 from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
-from .sentences import Kind, holds_image, section_paths
+from .sentences import Kind, column_names, holds_image, section_paths
 from .store_api import IndexView as Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
@@ -285,9 +285,9 @@ def _joining(chosen: list[_Quote], passage: Passage, i: int, text: str) -> tuple
 
 #: What separates the headings of a quote's section: "[1.4.2] - 2023-11-30 › Fixed".
 SECTION_SEPARATOR = " › "
-# A line of a chunk that may be or underline a heading: ``Passage.headed`` says only whether the
-# heading above a sentence has words ("## 3.1.1", "### Why?" have none the index keeps).
-_MARKED = re.compile(r"^[ \t]{0,3}(?:#|\*\*|__|={3}|-{3})", re.MULTILINE)
+# A line of a chunk that may be or underline a heading, or be a table's row: ``Passage.headed`` says only
+# whether the heading above a sentence has words ("## 3.1.1", "### Why?" have none the index keeps).
+_MARKED = re.compile(r"^[ \t]{0,3}(?:#|\*\*|__|={3}|-{3}|\|)", re.MULTILINE)
 
 
 def _passage_lines(passage: Passage, text: str) -> tuple[int, int]:
@@ -311,10 +311,14 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
             wanted.setdefault(q.doc, []).append(at)
     for doc, ats in wanted.items():
         title = gen.title(doc)
-        paths = section_paths(texts[doc], [chosen[at].start for at in ats], title)
+        text = texts[doc]
+        paths = section_paths(text, [chosen[at].start for at in ats], title)
         title = title.strip().casefold()
         for at, path in zip(ats, paths):
             shown = [h for h in path if h.strip().casefold() != title]
+            # A table's row is read under its column names ("Day pass | 12 | 8" under "Ticket | Regular | Reduced*").
+            if (columns := column_names(text, chosen[at].start)) is not None:
+                shown.append(columns)
             out[at] = SECTION_SEPARATOR.join(shown) or None
     return out
 

@@ -711,6 +711,29 @@ def _before_closing_hashes(text: str, start: int, end: int) -> int:
     return end
 
 
+def column_names(text: str, start: int) -> str | None:
+    """The header row of the Markdown table whose body row holds ``start``, its cells as a reader sees
+    them ("Ticket | Regular | Reduced*"); None outside a table's body rows, or under a header of empty cells.
+
+    A row quoted alone ("Day pass | 12 | 8") does not say which figure is which; its table's header does,
+    and it is shown with the quote as where it stands (``answer``), never quoted."""
+    marks = layout(text)
+    line = text.rfind("\n", 0, start) + 1
+    if line not in marks.table_rows or line in marks.header_rows:
+        return None
+    header = max((h for h in marks.header_rows if h < line), default=None)
+    if header is None:
+        return None
+    at = header
+    while at < line:  # the rows between are the same table's: no blank line or paragraph cuts in
+        if at not in marks.table_rows and at not in marks.syntax:
+            return None
+        at = _physical_end(text, at) + 1
+    a, b = _inside_pipes(text, header, _physical_end(text, header))
+    cells = [cell.strip() for cell in text[a:b].split("|")]
+    return " | ".join(cells) if any(cells) else None
+
+
 def _inside_pipes(text: str, start: int, end: int) -> tuple[int, int]:
     """``text[start:end]`` (a table row) without its leading and trailing pipes and the blanks by them."""
     while start < end and text[start] in " \t|":

@@ -300,6 +300,15 @@ def test_a_quote_never_runs_a_line_that_stops_without_ending_a_sentence_into_the
     assert _quotes_of(short, [0.1, 0.9, 0.5])[0] == "The hall opens at nine.\nIt closes at ten."
 
 
+def test_a_quoted_table_row_shows_its_column_names():
+    table = "# Prices\n\n| Ticket | Regular | Reduced |\n|---|---|---|\n| Day pass | 12 | 8 |\n| Shoe rental | 3 | 3 |\n"
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in quotable_sentences(table)], dtype=np.int64)
+    score = np.where(spans[:, 2] == Kind.HEADING, -np.inf, np.array([0.0, 0.0, 0.9, 0.1]))
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(4), score, np.full(4, 0.9), 1.0)
+    ans = answer.build("How much is a day pass?", _gen(), [passage], {0: table}, min_evidence=0.5, max_excerpts=1)
+    assert [(e.text, e.section) for e in ans.excerpts] == [("Day pass | 12 | 8", "Prices › Ticket | Regular | Reduced")]
+
+
 def test_a_lead_in_that_would_end_a_quote_is_left_out():
     # "The most common badges are:" would join the quote before it, but nothing it announces follows.
     badges = ("Badges are issued by the moderators at the end of each month, based on activity in the server. "

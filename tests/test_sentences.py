@@ -410,3 +410,16 @@ def test_a_short_line_names_the_lines_below_it_in_its_paragraph():
                  "Notice.\n\nDoors open at 7pm\nBring a torch.\n",
                  "Read More\nThe AFP news agency reported the figures on Monday.\n"):
         assert all(kind is not Kind.HEADING for _, kind in _units(text)), text
+
+
+def test_a_tables_row_is_read_under_its_column_names():
+    """"Day pass | 12 | 8" quoted alone does not say which figure is the reduced price; its header does."""
+    from embeddings.sentences import column_names
+
+    text = ("# Prices\n\n| Ticket | Regular | Reduced* |\n|---|---|---|\n| Day pass | 12 | 8 |\n| Shoe rental | 3 | 3 |\n\n"
+            "Prices include VAT.\n\n| | |\n|---|---|\n| a | b |\n")
+    assert column_names(text, text.index("Shoe rental")) == "Ticket | Regular | Reduced*"
+    assert column_names(text, text.index("Day pass")) == "Ticket | Regular | Reduced*"
+    assert column_names(text, text.index("Ticket")) is None  # the header itself
+    assert column_names(text, text.index("Prices include")) is None  # prose after the table
+    assert column_names(text, text.index("a | b")) is None  # a header of empty cells names nothing
