@@ -345,6 +345,38 @@ class Update(NamedTuple):
     previous: "Generation | None"
     problems: list[str]  # one line each; any problem means the index must be republished
     damaged: set[str]
+    #: When no generation is intact: what the newest damaged one whose store.sqlite still reads records.
+    salvaged: "Salvaged | None" = None
+
+
+class Salvaged(NamedTuple):
+    """What a damaged generation's store.sqlite still tells: its documents' ids and paths, its sources
+    (None when it was written before sources were recorded). A rebuild starts from these, not from the
+    documents folder: a damaged index is not an empty one."""
+
+    name: str
+    doc_ids: list[str]
+    paths: list[str | None]
+    sources: SourceTable | None
+
+
+def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
+    """The record of the first of ``names`` (newest first) whose store.sqlite can still be read, or None."""
+    for name in names:
+        db = data_dir / "generations" / name / "store.sqlite"
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                rows = con.execute("SELECT doc_id, path FROM documents ORDER BY pos").fetchall()
+                doc_ids = [r[0] for r in rows]
+                table = _read_sources(con, data_dir, doc_ids)
+            finally:
+                con.close()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.info("cannot read the sources of damaged generation %s: %s", name, _first_line(exc))
+            continue
+        return Salvaged(name, doc_ids, [r[1] for r in rows], table)
+    return None
 
 
 def open_for_update(data_dir: Path) -> Update:
@@ -369,7 +401,7 @@ def open_for_update(data_dir: Path) -> Update:
             problems.append(str(exc))
             broken.add(name)
         return Update(gen, problems, broken)
-    return Update(None, problems, broken)
+    return Update(None, problems, broken, salvage(data_dir, found.names))
 
 
 # ---------------------------------------------------------------------- sweeping
