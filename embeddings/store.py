@@ -475,13 +475,21 @@ def _mb(n: int) -> str:
     return f"{max(n, 0) / 2**20:,.0f}" if n >= 2**20 else f"{n / 2**20:.1f}"
 
 
+_SHORT_WRITE = re.compile(r"\b\d+ requested and \d+ written\b")
+
+
 def disk_full(exc: BaseException | None) -> bool:
-    """Whether a failure (or what caused it) was the disk filling up, however the library said it."""
+    """Whether a failure (or what caused it) was the disk filling up, however the library said it.
+
+    EFBIG (a file size limit, ``ulimit -f``) stops a write the same way. numpy's ``tofile`` (inside
+    ``np.save``) says only "885888 requested and 25568 written", with no errno: a short write.
+    """
     while exc is not None:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return True
         text = str(exc)
-        if "No space left on device" in text or "database or disk is full" in text:
+        if ("No space left on device" in text or "database or disk is full" in text
+                or _SHORT_WRITE.search(text)):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

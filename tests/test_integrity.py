@@ -399,6 +399,16 @@ def _full_after_rename(path: Path) -> None:
         _enospc()
 
 
+def _numpy_short_write(*args, **kwargs):
+    raise OSError("885888 requested and 25568 written")  # np.save's tofile on a full disk: no errno
+
+
+def _file_too_large(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.EFBIG, "File too large")  # ulimit -f
+
+
 def _sqlite_full(*args, **kwargs):
     import sqlite3
 
@@ -410,6 +420,8 @@ def _sqlite_full(*args, **kwargs):
     ("embeddings.vector_index.save", _faiss_full),
     ("embeddings.store._file_records", _sqlite_full),
     ("embeddings.store._fsync_dir", _full_after_rename),  # before CURRENT names it
+    ("embeddings.store._write_sentences", _numpy_short_write),
+    ("embeddings.store._write_sentences", _file_too_large),
 ])
 def test_disk_full_while_writing_keeps_the_previous_index(index: Index, monkeypatch: pytest.MonkeyPatch,
                                                           target: str, failure) -> None:
