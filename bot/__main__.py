@@ -29,7 +29,7 @@ from bot.settings import BotSettings
 from embeddings.cli import (check_data_dir, check_model, forget_new_data_dir, index_with_progress, package_version,
                            run_reporting, settings_file_error)
 from embeddings.errors import IndexNotFound, PathNotFound, ReindexInProgress, RemovalRefused
-from embeddings.settings import describe_invalid
+from embeddings.settings import describe_invalid, unknown_variables
 
 if TYPE_CHECKING:
     from embeddings import Engine
@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
         print(f"docbot-discord: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
         return 2
+    for line in unknown_variables(BotSettings):
+        print(f"docbot-discord: {line}", file=sys.stderr)
     configure_logging(settings.log_level)
     return run_reporting("docbot-discord", lambda: _prepare_and_run(settings), count_interrupts=False,
                          details=logging.DEBUG)

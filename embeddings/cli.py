@@ -48,7 +48,7 @@ with _startup.imports_outside_gc():
     from .engine import Engine
     from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
     from .models import Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, page_label
-    from .settings import EngineSettings, describe_invalid
+    from .settings import EngineSettings, describe_invalid, unknown_variables
     from .store import Verification
 
 log = logging.getLogger(__name__)
@@ -649,6 +649,16 @@ def run() -> NoReturn:
     sys.exit(main(leave_when_done=True))
 
 
+def _all_settings() -> type[EngineSettings]:
+    """The settings a deployment's environment and .env hold: the bot's too (``BotSettings`` extends
+    ``EngineSettings``), so that DOCBOT_DISCORD_TOKEN is not called unknown by ``docbot``."""
+    try:
+        from bot.settings import BotSettings
+    except ImportError:  # the engine installed without the bot
+        return EngineSettings
+    return BotSettings
+
+
 def main(argv: list[str] | None = None, settings: EngineSettings | None = None, *,
          leave_when_done: bool = False) -> int:
     """Run one ``docbot`` command and return its exit status. ``settings`` replaces the environment's
@@ -667,6 +677,8 @@ def main(argv: list[str] | None = None, settings: EngineSettings | None = None, 
         except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
             print(f"docbot: cannot read the settings file .env: {settings_file_error(exc)}", file=sys.stderr)
             return 2
+        for line in unknown_variables(_all_settings()):
+            print(f"docbot: {line}", file=sys.stderr)
     chosen = settings
     status = run_reporting("docbot", lambda: _command(args, chosen))
     if leave_when_done and args.command in READ_ONLY:
