@@ -332,11 +332,21 @@ def open_published(data_dir: Path, *, checksums: bool = False) -> Published:
             continue
         return Published(gen, found.pointer, problems)
     if problems:
-        raise IndexDamaged(
-            "; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
-            "it from the documents"
-        )
+        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(data_dir, found.names))
     raise IndexNotFound(f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one")
+
+
+def _rebuild_hint(data_dir: Path, names: list[str]) -> str:
+    """What ``docbot index`` will rebuild a wholly damaged index from: the sources it still records
+    (named, so ``sources`` on a damaged index still tells them), or the folders the admin must name."""
+    found = salvage(data_dir, names)
+    if found is None:
+        return "its record of sources cannot be read either: name the folders to rebuild it from (`docbot index PATH ...`)"
+    if found.sources is None or not found.sources.entries:
+        return "run `docbot index` to rebuild it from the documents"
+    shown = ", ".join(str(e.path) for e in found.sources.entries[:3])
+    more = f" and {len(found.sources.entries) - 3} more" if len(found.sources.entries) > 3 else ""
+    return f"run `docbot index` to rebuild it from its recorded sources ({shown}{more})"
 
 
 class Update(NamedTuple):

@@ -172,6 +172,9 @@ def test_a_rebuild_of_a_wholly_damaged_index_keeps_its_recorded_sources(index: I
     settings = _elsewhere(index, tmp_path)
     truncate(index.gen / "sentence_vectors.npy")
     truncate(index.data / "generations" / index.older / "vectors.npy")
+    source = index.settings.docs_dir.resolve()
+    with pytest.raises(IndexDamaged, match=rf"rebuild it from its recorded sources \({source}\)$"):
+        Engine(settings).sources()  # a damaged index still tells what it was built from
     report = Engine(settings).reindex()
     assert report.published and report.chunks_embedded == report.chunks_total == 11
     engine = Engine(settings)
@@ -184,6 +187,8 @@ def test_a_damaged_index_whose_sources_cannot_be_read_asks_for_them(index: Index
     settings = _elsewhere(index, tmp_path)
     shutil.rmtree(index.data / "generations" / index.older)
     garbage(0, 100)(index.gen / "store.sqlite")
+    with pytest.raises(IndexDamaged, match=r"record of sources cannot be read either: name the folders"):
+        Engine(settings).sources()
     with pytest.raises(PathNotFound, match=r"record of sources cannot be read.*`docbot index PATH \.\.\.`"):
         Engine(settings).reindex()
     assert index.generations() == [index.published]  # nothing swept, nothing indexed from DOCBOT_DOCS_DIR
