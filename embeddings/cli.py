@@ -49,7 +49,7 @@ with _startup.imports_outside_gc():
     from .errors import DataDirUnusable, EngineError, IndexDamaged, IndexNotFound, is_text, published_before
     from .models import (Answer, CollectionInfo, Hit, IndexProgress, IndexReport, IndexStats, SourceView, counted,
                          page_label)
-    from .settings import EngineSettings, describe_invalid
+    from .settings import EngineSettings, describe_invalid, unknown_variables
     from .store import Verification, refuse_a_file_as_data_dir
 
 log = logging.getLogger(__name__)
@@ -672,22 +672,37 @@ def tolerant_output() -> None:
 def read_settings(prog: str, kind: type[_Settings], **given: Any) -> _Settings | None:
     """``kind`` read from the environment and ``.env`` (``given`` first), or None once ``prog`` has said on
     stderr what is wrong: one line per bad variable, or why ``.env`` could not be read. The caller exits 2.
-    Shared with ``docbot-discord``, so a bad setting reads the same in both."""
+    Shared with ``docbot-discord``, so a bad setting reads the same in both, and so does a ``DOCBOT_``
+    variable no setting reads (a typo: named once, with the setting meant, and otherwise ignored)."""
     try:
-        return kind(**given)
+        settings = kind(**given)
     except ValidationError as exc:
         for line in describe_invalid(exc, kind):
             print(f"{prog}: {line}", file=sys.stderr)
+        return None
     except (UnicodeDecodeError, OSError) as exc:  # a .env in another encoding, or unreadable
         why = "it is not UTF-8 text (save it as UTF-8)" if isinstance(exc, UnicodeDecodeError) else _os_error(exc)
         print(f"{prog}: cannot read the settings file .env: {why}", file=sys.stderr)
-    return None
+        return None
+    for line in unknown_variables(_all_settings()):
+        print(f"{prog}: {line}", file=sys.stderr)
+    return settings
 
 
 def run() -> NoReturn:
     """The ``docbot`` program (console script, ``python -m embeddings.cli``): :func:`main`, then a read-only
     command leaves at once (:func:`leave`). In-process callers (tests, scripts) call ``main``."""
     sys.exit(main(leave_when_done=True))
+
+
+def _all_settings() -> type[EngineSettings]:
+    """The settings a deployment's environment and .env hold: the bot's too (``BotSettings`` extends
+    ``EngineSettings``), so that DOCBOT_DISCORD_TOKEN is not called unknown by ``docbot``."""
+    try:
+        from bot.settings import BotSettings
+    except ImportError:  # the engine installed without the bot
+        return EngineSettings
+    return BotSettings
 
 
 def main(argv: list[str] | None = None, settings: EngineSettings | None = None, *,

@@ -788,17 +788,18 @@ class Engine:
         """
         self.backend.sweep_unfinished()
         try:
-            previous, problems, damaged = self.backend.open_for_update()
+            update = self.backend.open_for_update()
         except IndexNotFound:  # written by another version of docbot: start over
-            previous, problems, damaged = None, [], set()
+            update = store.Update(None, [], set())
+        previous, problems, damaged = update.previous, update.problems, update.damaged
         if previous is None and need_index:
             raise IndexNotFound(f"no index in {self.backend.location} yet: nothing to remove")
-        # No index yet: nothing recorded, so a bare update starts from the documents folder.
-        table = self._source_table(previous) if previous is not None else SourceTable(recorded=False)
+        table = self._source_table(previous) if previous is not None else self._salvaged_table(update)
         plan = make_plan(table, previous)
         if problems:
             reuse = (f"reusing the intact vectors of {previous.name}" if previous is not None
-                     else "no generation is intact: embedding everything again")
+                     else "no generation is intact: embedding everything again"
+                     + (f" from the sources recorded in {update.salvaged.name}" if update.salvaged else ""))
             self._warn(problems, f"repairing the index: rebuilding it from the documents ({reuse})")
         if self._indexer is None:
             from .indexer import Indexer
@@ -816,6 +817,20 @@ class Engine:
                 mark_published(exc)
                 raise
         return report
+
+    def _salvaged_table(self, update: store.Update) -> SourceTable:
+        """The sources to rebuild from when no generation is intact.
+
+        A damaged index is not an empty one: its sources are read from the newest damaged generation
+        that still records them (before the rebuild sweeps it). Only an index that never was starts
+        from the documents folder; one whose record is lost entirely is ``lost`` (name the folders).
+        """
+        found = update.salvaged
+        if found is not None:
+            if found.sources is not None:
+                return found.sources
+            return sources.derive(found.doc_ids, found.paths, self.settings)
+        return SourceTable(recorded=False, lost=bool(update.damaged))
 
     def _source_table(self, gen: Generation) -> SourceTable:
         """The generation's sources: as recorded, or derived from its documents' paths (older indexes)."""

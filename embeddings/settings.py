@@ -7,10 +7,11 @@ a deployment still has exactly one settings object.
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -109,6 +110,48 @@ _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:/{0,2})([^:/@]*):(.*)@")
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name ``name`` was most likely meant as (a misspelled setting), or None."""
+    import difflib  # only for a "did you mean": not paid at every start
+
+    close = difflib.get_close_matches(name, list(known), 1)
+    return close[0] if close else None
+
+
+#: DOCBOT_ variables that are not settings: read by the tests (``.ci/run``) and the benchmarks.
+NOT_SETTINGS = frozenset({
+    "DOCBOT_BENCH_CORPUS", "DOCBOT_BENCH_QUESTIONS", "DOCBOT_REQUIRE_MILVUS", "DOCBOT_REQUIRE_POSTGRES",
+    "DOCBOT_SHARED_DIR", "DOCBOT_TEST_DATABASE_URL",
+})
+
+
+def unknown_variables(
+    model: type[BaseSettings], environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"),
+) -> list[str]:
+    """One line for each DOCBOT_ variable of the environment or ``env_file`` that no setting of ``model``
+    reads, naming the setting it was probably meant as.
+
+    The settings ignore other keys (the environment holds other programs'), so a misspelled
+    ``DOCBOT_DATA_DIR`` was silently ignored and the index went to ./data. Names are compared as
+    pydantic-settings reads them (case-insensitively).
+    """
+    prefix = str(model.model_config.get("env_prefix", "")).upper()
+    known = {f"{prefix}{name.upper()}" for name in model.model_fields} | NOT_SETTINGS
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values  # pydantic-settings reads .env with it
+
+        try:
+            names |= set(dotenv_values(env_file))
+        except (OSError, UnicodeDecodeError):
+            pass  # reported by the settings themselves
+    found = sorted({n.upper() for n in names if n.upper().startswith(prefix)} - known) if prefix else []
+    tails = [k.removeprefix(prefix) for k in known]  # the shared prefix would make any name look close
+    return [f"unknown setting {n}" + (f" (did you mean {prefix}{close}?)"
+                                      if (close := closest(n.removeprefix(prefix), tails)) else "")
+            for n in found]
+
+
 class EngineSettings(BaseSettings):
     """Where the documents and the index live, which model embeds them, and how answers are built."""
 
@@ -134,10 +177,8 @@ class EngineSettings(BaseSettings):
         known = type(self).model_fields
         unknown = [k for k in values if not k.startswith("_") and k not in known]
         if unknown:
-            import difflib  # only for this error's "did you mean": not paid at every start
-
-            hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
-                                 else "") for k in unknown]
+            hints = [f"{k!r}" + (f" (did you mean {close!r}?)" if (close := closest(k, known)) else "")
+                     for k in unknown]
             raise TypeError(f"{type(self).__name__} has no setting {', '.join(hints)}")
         super().__init__(**values)
 

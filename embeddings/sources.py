@@ -93,13 +93,16 @@ class SourceTable:
     ``recorded`` is False for a table derived from an index written before sources were recorded;
     ``moved`` lists the sources found where they were recorded relative to the data directory rather than
     at their recorded absolute path (the data directory was moved or copied with its documents). Either
-    way the next change records the table as it is now.
+    way the next change records the table as it is now. ``lost`` marks an empty table standing for an
+    index whose every generation is damaged past reading its sources: it is not a new index, so a bare
+    update must not start from the documents folder.
     """
 
     entries: tuple[SourceEntry, ...] = ()
     members: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     recorded: bool = True
     moved: tuple[tuple[Path, Path], ...] = ()
+    lost: bool = False
 
     def owner(self, path: Path, *, skip: Collection[int] = ()) -> tuple[int, str] | None:
         """The innermost source holding ``path`` (absolute, resolved) and the name it gives it there;
@@ -194,6 +197,9 @@ def plan_update(
         _check_readable(paths)
         targets = {_add(entries, p.resolve(), notes) for p in paths}
     else:
+        if not entries and table.lost:
+            raise PathNotFound("nothing to index: the index is damaged and its record of sources cannot be read; "
+                               "name the folders to rebuild it from: `docbot index PATH ...`")
         if not entries and table.recorded:
             raise PathNotFound("nothing to index: every source was removed from the index; name what to index: "
                                "`docbot index PATH`")

@@ -342,11 +342,21 @@ def open_published(data_dir: Path, *, checksums: bool = False) -> Published:
             continue
         return Published(gen, found.pointer, problems)
     if problems:
-        raise IndexDamaged(
-            "; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
-            "it from the documents"
-        )
+        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(data_dir, found.names))
     raise IndexNotFound(f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one")
+
+
+def _rebuild_hint(data_dir: Path, names: list[str]) -> str:
+    """What ``docbot index`` will rebuild a wholly damaged index from: the sources it still records
+    (named, so ``sources`` on a damaged index still tells them), or the folders the admin must name."""
+    found = salvage(data_dir, names)
+    if found is None:
+        return "its record of sources cannot be read either: name the folders to rebuild it from (`docbot index PATH ...`)"
+    if found.sources is None or not found.sources.entries:
+        return "run `docbot index` to rebuild it from the documents"
+    shown = ", ".join(str(e.path) for e in found.sources.entries[:3])
+    more = f" and {len(found.sources.entries) - 3} more" if len(found.sources.entries) > 3 else ""
+    return f"run `docbot index` to rebuild it from its recorded sources ({shown}{more})"
 
 
 class Update(NamedTuple):
@@ -355,6 +365,38 @@ class Update(NamedTuple):
     previous: "Generation | None"
     problems: list[str]  # one line each; any problem means the index must be republished
     damaged: set[str]
+    #: When no generation is intact: what the newest damaged one whose store.sqlite still reads records.
+    salvaged: "Salvaged | None" = None
+
+
+class Salvaged(NamedTuple):
+    """What a damaged generation's store.sqlite still tells: its documents' ids and paths, its sources
+    (None when it was written before sources were recorded). A rebuild starts from these, not from the
+    documents folder: a damaged index is not an empty one."""
+
+    name: str
+    doc_ids: list[str]
+    paths: list[str | None]
+    sources: SourceTable | None
+
+
+def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
+    """The record of the first of ``names`` (newest first) whose store.sqlite can still be read, or None."""
+    for name in names:
+        db = data_dir / "generations" / name / "store.sqlite"
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                rows = con.execute("SELECT doc_id, path FROM documents ORDER BY pos").fetchall()
+                doc_ids = [r[0] for r in rows]
+                table = _read_sources(con, data_dir, doc_ids)
+            finally:
+                con.close()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.info("cannot read the sources of damaged generation %s: %s", name, _first_line(exc))
+            continue
+        return Salvaged(name, doc_ids, [r[1] for r in rows], table)
+    return None
 
 
 def open_for_update(data_dir: Path) -> Update:
@@ -379,7 +421,7 @@ def open_for_update(data_dir: Path) -> Update:
             problems.append(str(exc))
             broken.add(name)
         return Update(gen, problems, broken)
-    return Update(None, problems, broken)
+    return Update(None, problems, broken, salvage(data_dir, found.names))
 
 
 # ---------------------------------------------------------------------- sweeping
@@ -453,13 +495,21 @@ def _mb(n: int) -> str:
     return f"{max(n, 0) / 2**20:,.0f}" if n >= 2**20 else f"{n / 2**20:.1f}"
 
 
+_SHORT_WRITE = re.compile(r"\b\d+ requested and \d+ written\b")
+
+
 def disk_full(exc: BaseException | None) -> bool:
-    """Whether a failure (or what caused it) was the disk filling up, however the library said it."""
+    """Whether a failure (or what caused it) was the disk filling up, however the library said it.
+
+    EFBIG (a file size limit, ``ulimit -f``) stops a write the same way. numpy's ``tofile`` (inside
+    ``np.save``) says only "885888 requested and 25568 written", with no errno: a short write.
+    """
     while exc is not None:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return True
         text = str(exc)
-        if "No space left on device" in text or "database or disk is full" in text:
+        if ("No space left on device" in text or "database or disk is full" in text
+                or _SHORT_WRITE.search(text)):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

@@ -165,6 +165,34 @@ def test_bad_environment_values_cli(tmp_path: Path) -> None:
     ]
 
 
+def test_a_misspelled_setting_is_named_once_with_the_one_meant(tmp_path: Path) -> None:
+    """DOCBOT_DATADIR was silently ignored and the index went to ./data; the bot's settings in a shared
+    .env and the variables the tests and benchmarks read are not settings the CLI should call unknown."""
+    (tmp_path / ".env").write_text("DOCBOT_TOPK=3\nDOCBOT_DISCORD_TOKEN=abc\n")
+    out = run("stats", cwd=tmp_path, env={"DOCBOT_DATADIR": str(tmp_path / "idx"), "DOCBOT_SHARED_DIR": "/x",
+                                          "DOCBOT_REQUIRE_POSTGRES": "1", "DOCBOT_ZZQQ": "1"})
+    assert out.stderr.splitlines()[:3] == [
+        "docbot: unknown setting DOCBOT_DATADIR (did you mean DOCBOT_DATA_DIR?)",
+        "docbot: unknown setting DOCBOT_TOPK (did you mean DOCBOT_TOP_K?)",
+        "docbot: unknown setting DOCBOT_ZZQQ",
+    ]
+    assert "unknown setting" not in "\n".join(out.stderr.splitlines()[3:])
+
+
+def test_no_docbot_variable_the_project_uses_is_called_unknown() -> None:
+    """Every DOCBOT_ name in the repository (README, .env.example, .ci, tests, benchmarks) is known."""
+    from bot.settings import BotSettings
+    from embeddings.settings import unknown_variables
+
+    import re
+
+    text = subprocess.run(["git", "grep", "-hE", "DOCBOT_", "--", ".", f":!{Path(__file__).relative_to(ROOT)}"],
+                          capture_output=True, text=True, cwd=ROOT, check=True).stdout  # not our typos
+    used = re.findall(r"DOCBOT_[A-Z0-9_]*[A-Z0-9]", re.sub(r"unknown setting DOCBOT_\w+", "", text))
+    environ = {name: "1" for name in used if name != "DOCBOT_X"}  # DOCBOT_X: a comment's placeholder
+    assert len(environ) > 40 and unknown_variables(BotSettings, environ, env_file=None) == []
+
+
 @pytest.mark.parametrize("command", ["index", "stats"])
 def test_a_milvus_uri_pymilvus_would_refuse_is_refused_first(tmp_path: Path, command: str) -> None:
     """A Milvus Lite path not ending in .db: `stats` said "no index", then `index` failed on pymilvus's

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from embeddings import Engine, EngineSettings
-from embeddings.errors import IndexDamaged
+from embeddings.errors import IndexDamaged, PathNotFound
 from embeddings.indexer import onnx_dir
 from embeddings.store import read_pointer
 
@@ -156,6 +156,44 @@ def test_only_generation_damaged_says_so_and_index_rebuilds_it(index: Index) -> 
     report = Engine(index.settings).reindex()
     assert report.published and report.chunks_embedded == report.chunks_total == 11
     assert Engine(index.settings).ask(TEA_QUESTION).sources[0].doc_id == "tea.md"
+
+
+def _elsewhere(index: Index, tmp_path: Path) -> EngineSettings:
+    """The index's settings with DOCBOT_DOCS_DIR naming another folder than the index's source."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "seed.md").write_text("# Seed\nA lone seed document, not one of the index's.\n")
+    return index.settings.model_copy(update={"docs_dir": seeds})
+
+
+def test_a_rebuild_of_a_wholly_damaged_index_keeps_its_recorded_sources(index: Index, tmp_path: Path) -> None:
+    """Every generation damaged, store.sqlite readable: rebuilt from the sources it records, not from
+    DOCBOT_DOCS_DIR (which once turned a 121-document index into the 1-document seeds one)."""
+    settings = _elsewhere(index, tmp_path)
+    truncate(index.gen / "sentence_vectors.npy")
+    truncate(index.data / "generations" / index.older / "vectors.npy")
+    source = index.settings.docs_dir.resolve()
+    with pytest.raises(IndexDamaged, match=rf"rebuild it from its recorded sources \({source}\)$"):
+        Engine(settings).sources()  # a damaged index still tells what it was built from
+    report = Engine(settings).reindex()
+    assert report.published and report.chunks_embedded == report.chunks_total == 11
+    engine = Engine(settings)
+    assert "tea.md" in names(engine) and "seed.md" not in names(engine)
+    assert [s.path for s in engine.collection().sources] == [str(index.settings.docs_dir.resolve())]
+    assert index.published not in index.generations()  # swept only once rebuilt
+
+
+def test_a_damaged_index_whose_sources_cannot_be_read_asks_for_them(index: Index, tmp_path: Path) -> None:
+    settings = _elsewhere(index, tmp_path)
+    shutil.rmtree(index.data / "generations" / index.older)
+    garbage(0, 100)(index.gen / "store.sqlite")
+    with pytest.raises(IndexDamaged, match=r"record of sources cannot be read either: name the folders"):
+        Engine(settings).sources()
+    with pytest.raises(PathNotFound, match=r"record of sources cannot be read.*`docbot index PATH \.\.\.`"):
+        Engine(settings).reindex()
+    assert index.generations() == [index.published]  # nothing swept, nothing indexed from DOCBOT_DOCS_DIR
+    report = Engine(settings).reindex([index.settings.docs_dir])  # named, it is rebuilt
+    assert report.published and "seed.md" not in names(Engine(settings))
 
 
 @pytest.mark.parametrize("pointer", [b"", b"\xff\xfe garbled \x00\n", b"gen-20990101T000000000000\n"])
@@ -366,6 +404,16 @@ def _full_after_rename(path: Path) -> None:
         _enospc()
 
 
+def _numpy_short_write(*args, **kwargs):
+    raise OSError("885888 requested and 25568 written")  # np.save's tofile on a full disk: no errno
+
+
+def _file_too_large(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.EFBIG, "File too large")  # ulimit -f
+
+
 def _sqlite_full(*args, **kwargs):
     import sqlite3
 
@@ -377,6 +425,8 @@ def _sqlite_full(*args, **kwargs):
     ("embeddings.vector_index.save", _faiss_full),
     ("embeddings.store._file_records", _sqlite_full),
     ("embeddings.store._fsync_dir", _full_after_rename),  # before CURRENT names it
+    ("embeddings.store._write_sentences", _numpy_short_write),
+    ("embeddings.store._write_sentences", _file_too_large),
 ])
 def test_disk_full_while_writing_keeps_the_previous_index(index: Index, monkeypatch: pytest.MonkeyPatch,
                                                           target: str, failure) -> None:
