@@ -209,19 +209,21 @@ _IMAGE_LINE = re.compile(rf"(?:{_IMAGE.pattern}[ \t]*)+")
 _FRONT_TITLE = re.compile(r"title:[ \t]*[^\s>|]")  # not a folded or literal block ("title: >-")
 #: Front matter keys that configure how a site generator (Jekyll, Hugo, MkDocs, Docusaurus...) files and
 #: lays out a page: no reader asks about them, and "tags: [deployment, kubernetes]" was quoted as an answer.
-#: Front matter records of a note's date (since chunker 11): the source shows the date it gives.
-_DATE_KEYS = frozenset({"date", "lastmod", "updated"})
+#: A front matter record of the note's date as ``formats.plain`` reads it (since chunker 11): the source
+#: shows it. Another date ("date: 20 January 2025", "updated: ...") is not shown, and stays a quote.
+_DATE_RECORD = re.compile(r"[ \t]*date[ \t]*:[ \t]*['\"]?\d{4}-\d{2}-\d{2}", re.IGNORECASE)
 _METADATA_KEYS = frozenset(
     "tags tag categories category keywords layout slug draft permalink aliases alias template type weight "
     "id uuid lang language toc comments sidebar sidebar_position nav_order parent has_children "
-    "image cover thumbnail featured_image menu url redirect_from series hide".split()) | _DATE_KEYS
+    "image cover thumbnail featured_image menu url redirect_from series hide".split())
 _FRONT_KEY = re.compile(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*:")
 
 
 def _metadata_record(line: str) -> bool:
-    """Whether a front matter ``line`` is a record of one of the :data:`_METADATA_KEYS`."""
+    """Whether a front matter ``line`` is a record of one of the :data:`_METADATA_KEYS`, or the note's date
+    as the source shows it (:data:`_DATE_RECORD`)."""
     m = _FRONT_KEY.match(line)
-    return m is not None and m.group(1).lower() in _METADATA_KEYS
+    return m is not None and (m.group(1).lower() in _METADATA_KEYS or _DATE_RECORD.match(line) is not None)
 
 
 def _metadata_lines(front: Sequence[str], starts: Sequence[int]) -> set[int]:
@@ -264,9 +266,10 @@ def _label(line: str, below: str) -> bool:
       1 June.**" and "**Deliveries arrive on Tuesdays and Fridays only**" are statements and stay quotes.
     * A numbered line with a short name ("3. Shifts") when the line below opens its first numbered
       clause ("3.1 ..."): in a policy or statutes that is a section's name, not a list item.
-    * (Since chunker 11.) A short name on a line of its own whose paragraph goes on below it, plain
-      ("Sunday 19 May" above that day's programme) or numbered ("1. New mats" above the item's prose in
-      a meeting's minutes): see :func:`_heads_lines_below`.
+    * (Since chunker 11.) A short name on a line of its own whose paragraph goes on below it: plain,
+      above a programme's records ("Sunday 19 May" above "10:00 ..."), or numbered, without a number in
+      its name, above prose ("1. New mats" above the item's text in a meeting's minutes): see
+      :func:`_heads_lines_below`.
     """
     if len(line) > _MAX_LABEL:
         return False
@@ -298,9 +301,17 @@ def _label(line: str, below: str) -> bool:
     opens = _LINE_PREFIX.match(below)
     if opens.group("list") or opens.group("heading") or below.lstrip().startswith("|"):
         return False
-    return _heads_lines_below(line if m is None else line[_LINE_PREFIX.match(line).end():], below)
+    if m is None:  # a plain line names only a programme's records below it ("Sunday 19 May" above "10:00 ...")
+        return bool(_RECORD.match(below)) and _heads_lines_below(line, below)
+    # a numbered one also the prose of an agenda's item ("1. New mats" above "The old mats are ..."), but
+    # never a value ("1. Room 204", "2. Deadline 30 June"): a number in its name says it is a record
+    name = line[_LINE_PREFIX.match(line).end():]
+    return not _DIGIT_IN.search(name) and _heads_lines_below(name, below)
 
 
+#: A line that opens with a time or a number: a programme's or a log's record ("10:00  Doors open").
+_RECORD = re.compile(r"[ \t]*\d")
+_DIGIT_IN = re.compile(r"\d")
 #: Hours as a range ("10-23", "9:00-17:30", "14 - 18"): a timetable's record, not a name.
 _HOURS = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?[ \t]*[-\u2013][ \t]*\d{1,2}(?:[:.]\d\d)?\b")
 #: A line's first word that greets or signs off ("Best regards" above "Anja"): a letter's, not a name.
@@ -313,15 +324,18 @@ def _heads_lines_below(name: str, below: str) -> bool:
     "New mats" above the minutes' "The old mats in sectors 2 and 3 are 11 years old."
 
     A name, as for a bold label: at most five words, opening with a capital, ending on a letter or a
-    digit, without a verb a statement is made with, a time of day, an amount or a range of hours. That
-    keeps a timetable's records ("Mon-Fri 10-23" above "Sat, Sun 9-22") and commands ("pipx install
-    tidyclip") quotes, and a greeting or a sign-off is not a name; nor is a line an editor wrapped into
-    the next ("Check the" above "schedule below."; ``chunking.soft_wrap``).
+    digit, without a verb a statement is made with, a time of day, an amount, a range of hours or a
+    "key: value" colon ("Deadline: 30 June", "Present: Anja, Ben", "Anja: see you at 7" are records).
+    That keeps a timetable's records ("Mon-Fri 10-23" above "Sat, Sun 9-22") and commands ("pipx
+    install tidyclip") quotes, and a greeting or a sign-off is not a name; nor is a line an editor
+    wrapped into the next ("Check the" above "schedule below."; ``chunking.soft_wrap``). ``_label``
+    asks more of the lines below: a programme's records under a plain line, prose under a numbered one
+    whose name holds no number ("Door code 4711" above a sentence stays a quote).
     """
     words = name.split()
     if not below.strip() or not words or len(words) > _MAX_LABEL_WORDS or soft_wrap(name, below):
         return False
-    if not (name[0].isupper() and name[-1].isalnum()) or "|" in name:
+    if not (name[0].isupper() and name[-1].isalnum()) or "|" in name or ":" in name:
         return False
     if words[0].lower().strip(",") in _SIGN_OFFS or _LINK_LINE.match(name) or _CAPTION.search(name):
         return False  # "Read More", "John Moore/Getty Images": a link's or a photo's line, not a name
@@ -365,15 +379,18 @@ def unshown(text: str) -> bool:
 
 
 def _dates(text: str, start: int) -> bool:
-    """Whether the front matter record at ``start`` gives the note's date (:data:`_DATE_KEYS`, since chunker 11)."""
-    return (key := _FRONT_KEY.match(text, start)) is not None and key.group(1).lower() in _DATE_KEYS
+    """Whether the front matter record at ``start`` gives the note's date (:data:`_DATE_RECORD`, since chunker 11)."""
+    return _DATE_RECORD.match(text, start) is not None
 
 
 def named_lines(text: str) -> bool:
     """Whether chunker version 11 reads ``text``'s sentences otherwise than version 10 did: a short line
     names the lines below it in its paragraph (``_heads_lines_below``: "Sunday 19 May" above its
     programme, "1. New mats" above the minutes' prose; version 10 quoted them, run into the line below),
-    or a front matter record gives the note's date ("date: 2025-01-20", quoted by version 10)."""
+    or a front matter record gives the note's date ("date: 2025-01-20", quoted by version 10); or it
+    holds a Markdown image, which version 10 cut out of the sentence it stood in."""
+    if holds_image(text):
+        return True  # version 10 cut an image inside a sentence out of it ("The board" / "meets on Fridays.")
     marks = layout(text)
     for start in marks.labels:
         line = text[start : _physical_end(text, start)].strip()
@@ -687,17 +704,20 @@ def _between_images(text: str, start: int, end: int) -> list[tuple[int, int]]:
         return [(start, end)]
     runs = []
     for m in _IMAGE.finditer(text, start, end):
-        before = text[start : m.start()].rstrip()
-        if before and text[m.end() : end].strip() and not before.endswith(_SENTENCE_STOPS):
+        before = text[start : m.start()].rstrip().rstrip(_CLOSING_MARKS)
+        if before and text[m.end() : end].strip(" \t|") and not before.endswith(_SENTENCE_STOPS):
             continue  # inside a sentence
         runs.append((start, m.start()))
         start = m.end()
     runs.append((start, end))
-    return runs
+    # A table's cell that held only the image leaves its pipe at the run's edge ("Mon | ![sun](sun.png) |").
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip(" \t|")), a + len(text[a:b].rstrip(" \t|"))) for a, b in runs]
 
 
-#: What a sentence ends with before an image that stands between two sentences ("... church. ![map](map.png)").
-_SENTENCE_STOPS = tuple(".!?:;\u2026\"')\u201d\u2019")
+#: What a sentence ends with before an image that stands between two sentences ("... church. ![map](map.png)"),
+#: after any closing quote marks or brackets (``_CLOSING_MARKS``: "He said "go" ![img](a.png) and left." goes on).
+_SENTENCE_STOPS = tuple(".!?:;\u2026")
+_CLOSING_MARKS = "\"')]\u201d\u2019"
 
 
 def _before_closing_hashes(text: str, start: int, end: int) -> int:
@@ -729,9 +749,17 @@ def column_names(text: str, start: int) -> str | None:
         if at not in marks.table_rows and at not in marks.syntax:
             return None
         at = _physical_end(text, at) + 1
-    a, b = _inside_pipes(text, header, _physical_end(text, header))
-    cells = [cell.strip() for cell in text[a:b].split("|")]
-    return " | ".join(cells) if any(cells) else None
+    row = text[header : _physical_end(text, header)].strip()
+    # One outer pipe off each side, empty cells kept: "| | Monday | Tuesday |" names no first column, and
+    # dropping that cell would put "Yoga | - | 18:00" under the wrong days.
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    cells = [_LINK_TEXT.sub(r"\1", _unbolded(cell.strip())).strip("`") for cell in _CELL_SEPARATOR.split(row)]
+    return " | ".join(cells).strip() if any(cells) else None
+
+
+#: A pipe between two cells, not an escaped one ("a \\| b" is one cell).
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 
 
 def _inside_pipes(text: str, start: int, end: int) -> tuple[int, int]:

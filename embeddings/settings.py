@@ -126,10 +126,11 @@ NOT_SETTINGS = frozenset({
 
 
 def unknown_variables(
-    model: type[BaseSettings], environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"),
+    model: type[BaseSettings], environ: Mapping[str, str] | None = None, env_file: Path | None = None,
 ) -> list[str]:
-    """One line for each DOCBOT_ variable of the environment or ``env_file`` that no setting of ``model``
-    reads, naming the setting it was probably meant as.
+    """One line for each DOCBOT_ variable of the environment or ``env_file`` (default: the file the model
+    reads, its ``env_file`` setting) that no setting of ``model`` reads, naming the setting it was
+    probably meant as.
 
     The settings ignore other keys (the environment holds other programs'), so a misspelled
     ``DOCBOT_DATA_DIR`` was silently ignored and the index went to ./data. Names are compared as
@@ -138,6 +139,8 @@ def unknown_variables(
     prefix = str(model.model_config.get("env_prefix", "")).upper()
     known = {f"{prefix}{name.upper()}" for name in model.model_fields} | NOT_SETTINGS
     names = set(os.environ if environ is None else environ)
+    if env_file is None and isinstance(configured := model.model_config.get("env_file"), (str, Path)):
+        env_file = Path(configured)
     if env_file is not None and env_file.is_file():
         from dotenv import dotenv_values  # pydantic-settings reads .env with it
 

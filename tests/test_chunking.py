@@ -181,8 +181,9 @@ def test_what_chunker_4_cut_alike_is_kept():
 
 
 def test_what_chunker_10_cut_alike_is_kept():
-    """Chunker 11 reads a short line naming the lines below it as a heading and a front matter's date as
-    no quote: only the notes that have one are embedded again (none of news2022's 4,816 articles)."""
+    """Chunker 11 reads a short line naming the lines below it as a heading, a front matter's date as no
+    quote and an image inside a sentence as part of it: only the notes that have one are embedded again
+    (none of news2022's 4,816 articles)."""
     from embeddings import store
     from embeddings.chunking import chunked_alike
 
@@ -193,3 +194,6 @@ def test_what_chunker_10_cut_alike_is_kept():
     for changed in ("Intro.\n\nSunday 19 May\n10:00  Playoffs\n", "Present: Anja.\n\n1. New mats\nThe mats are old.\n",
                     "---\ntitle: Guide\ndate: 2024-05-20\n---\n\nText.\n"):
         assert not chunked_alike(10, 11, changed) and not chunked_alike(8, 11, changed), changed
+    # Version 10 cut an image out of the sentence it stood in; 11 keeps it there: such a note is read again.
+    assert not chunked_alike(10, 11, "The board ![logo](img/logo.png) meets on Fridays.\n")
+    assert chunked_alike(10, 11, "---\ntitle: Guide\ndate: 1 May 2024\n---\n\nText.\n")  # a date not shown

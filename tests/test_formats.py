@@ -383,17 +383,23 @@ def test_a_pages_title_adds_its_name_to_its_headline() -> None:
                  "content='Membership FAQ \u2013 Greenvale Library'>", "<h1>Membership FAQ</h1>") == (
         "Membership FAQ \u2013 Greenvale Library")  # nothing to add
     assert title("<title>Page 2</title>", "<h1>Our menu</h1>") == "Our menu"
+    # What names no document, or only sells it, adds nothing; a long <title> never replaces the headline.
+    for junk in ("Microsoft Word - timetable.docx", "Our menu | Home", "Untitled Document", "Document1", "index.html"):
+        assert title(f"<title>{junk}</title>", "<h1>Our menu</h1>") == "Our menu", junk
+    assert title("<title>Blocwerk - Opening hours - Best bouldering gym in Berlin | Book now!</title>",
+                 "<h1>Opening hours</h1>") == "Opening hours | Blocwerk"
 
 
 def test_docx_page_header_is_added_to_its_title() -> None:
     """A Word file's page header names it on every page ("Brightside Dental Clinic - Patient Information
-    Leaflet") and was never read: a question naming the clinic was refused. Its parts the title lacks are
-    added; a page number is not."""
+    Leaflet") and was never read: a question naming the clinic was refused. Its first part the title lacks
+    is added; a page number is not, nor a mark of the copy ("CONFIDENTIAL", "Rev. 3", a date)."""
     leaflet = make_docx(title=None, header="Brightside Dental Clinic - Patient Information Leaflet")
-    assert parse("leaflet.docx", leaflet).title == (
-        "Volunteer handbook | Brightside Dental Clinic | Patient Information Leaflet")
+    assert parse("leaflet.docx", leaflet).title == "Volunteer handbook | Brightside Dental Clinic"  # one part at most
     assert parse("h.docx", make_docx(header="Page 1")).title == "Rowing club volunteer handbook"
     assert parse("h.docx", make_docx(header="Rowing club")).title == "Rowing club volunteer handbook"
+    assert parse("h.docx", make_docx(header="CONFIDENTIAL | Rev. 3 | 12 March 2024")).title == (
+        "Rowing club volunteer handbook")
 
 
 def test_html_metadata_fallbacks() -> None:

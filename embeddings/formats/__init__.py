@@ -70,6 +70,20 @@ _LINES_AND_TABS = re.compile(r"[ \t]*[\t\n][ \t\n]*")
 _NAME_WORD = re.compile(r"[^\W_]+")
 #: A title made longer than this by a page's name keeps to its own words.
 _MAX_NAMED_TITLE = 200
+#: A name that names no document: a word processor's or an editor's placeholder, a file's name, a site's
+#: "Home" (a PDF's metadata title and a page's ``<title>`` alike).
+JUNK_TITLE = re.compile(
+    r"^(?:untitled(?: document)?|title|document\d*|slide \d+|home(?: ?page)?|welcome|index|microsoft word\b.*"
+    r"|.*\.(?:docx?|pdf|pptx?|xlsx?|odt|rtf|txt|tex|indd|html?|php|aspx?))$",
+    re.IGNORECASE,
+)
+#: Parts of a running header or a ``<title>`` that mark the copy, not what it is about: "CONFIDENTIAL",
+#: "Internal use only", "Draft v2", "Rev. 3", a date, a call to action ("Book now!").
+_MARKING = re.compile(
+    r"^(?:confidential|internal(?: use)?(?: only)?|draft\b.*|rev(?:ision)?\.? ?\d.*|v(?:ersion)? ?\d[\d.]*"
+    r"|.*\d{4}.*|.*!)$",
+    re.IGNORECASE,
+)
 
 
 def _name_words(text: str) -> set[str]:
@@ -85,22 +99,29 @@ def named(title: str | None, name: str | None) -> str | None:
     held nowhere else was charged as absent (``evidence.absent_words``) and the question refused. The
     name's parts the title's words do not hold are added after " | " ("Our menu | Le Petit Bistro"); a
     name that holds the title's words is the title with its site's name, and is the title as it stands
-    ("Bin collections - Ashford Town Council"). Parts without two letters or that number a page ("Page 2
-    of 5") name nothing."""
+    ("Bin collections - Ashford Town Council"). Parts without two letters, that number a page ("Page 2
+    of 5"), name no document (``JUNK_TITLE``: "Microsoft Word - timetable.docx", "Home") or mark the copy
+    (``_MARKING``: "CONFIDENTIAL", "Rev. 3", a date, "Book now!") name nothing. A title gains at most one
+    part: the site's or the organisation's name, not a headline's worth of words."""
     line = " ".join(_LINES_AND_TABS.sub(" | ", name.strip()).split()) if name else ""
+    if JUNK_TITLE.match(line):
+        return title
     split = _NAME_SEPARATOR.split(line) if line else []
-    parts = [p for p in split if sum(c.isalpha() for c in p) >= 2 and not PAGE_NUMBER.match(p)]
+    parts = [p for p in split if sum(c.isalpha() for c in p) >= 2 and not PAGE_NUMBER.match(p)
+             and not JUNK_TITLE.match(p) and not _MARKING.match(p)]
     if not parts:
         return title
     whole = line if len(parts) == len(split) else " | ".join(parts)
-    held = _name_words(title or "")
-    if title is not None and _name_words(whole) <= held:
+    if title is None:
+        return whole if len(whole) <= _MAX_NAMED_TITLE else None
+    held = _name_words(title)
+    if _name_words(whole) <= held:
         return title  # nothing to add
-    if held <= _name_words(whole) and (title is None or len(whole) <= _MAX_NAMED_TITLE):
-        return whole  # no title, or the name holds it: "Bin collections - Ashford Town Council"
-    added = list(dict.fromkeys(p for p in parts if not _name_words(p) <= held))
-    longer = " | ".join([title or "", *added])
-    return longer if added and len(longer) <= _MAX_NAMED_TITLE else title
+    if len(parts) == len(split) <= 2 and held <= _name_words(whole) and len(whole) <= _MAX_NAMED_TITLE:
+        return whole  # the title with its site's name: "Bin collections - Ashford Town Council"
+    added = next((p for p in parts if not _name_words(p) <= held), None)
+    longer = f"{title} | {added}"
+    return longer if added is not None and len(longer) <= _MAX_NAMED_TITLE else title
 
 
 def join_blocks(blocks: list[str]) -> str:

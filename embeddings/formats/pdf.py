@@ -29,7 +29,7 @@ from pypdf.errors import DependencyError
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import PAGE_NUMBER, Extracted, join_blocks, too_long
+from . import JUNK_TITLE, PAGE_NUMBER, Extracted, join_blocks, too_long
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,6 @@ _NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(?P<name>\S.*)$")
 _SUB_ITEM = re.compile(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+[^\W\d_a-z]")
 #: A number as a table's cell writes it: "845", "3,120", "99.6%", "1.87", "-4.2%", "EUR 5" is not one.
 _CELL_NUMBER = re.compile(r"^[-+\u2212]?[$\u20ac\u00a3]?\d[\d,.]*%?$")
-_JUNK_TITLE = re.compile(
-    r"^(?:untitled|title|document\d*|slide \d+|microsoft word\b.*|.*\.(?:docx?|pdf|pptx?|xlsx?|odt|rtf|txt|tex|indd))$",
-    re.IGNORECASE,
-)
 # pypdf reports the repairs it makes to broken files as warnings on its own loggers; they are
 # collected while a file is read and logged once under this module (see _pypdf_warnings).
 _PYPDF_LOG = logging.getLogger("pypdf")
@@ -171,7 +167,7 @@ def _metadata(reader: PdfReader) -> tuple[str | None, date | None]:
     title = None
     try:
         raw = " ".join(str(info.title or "").split())
-        if raw and len(raw) <= 200 and not _JUNK_TITLE.match(raw):
+        if raw and len(raw) <= 200 and not JUNK_TITLE.match(raw):
             title = raw
     except Exception:  # noqa: BLE001
         pass
