@@ -431,7 +431,7 @@ class Indexer:
         except ModelNotInstalled:
             raise  # the model itself does not load: indexing cannot embed either, and says so in one line
         except Exception as exc:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
-            reason = (f"no space left in {self.settings.data_dir}" if store.disk_full(exc)
+            reason = (store.no_room(exc, self.settings.data_dir) if store.disk_full(exc)
                       else f"{type(exc).__name__}: {exc}".splitlines()[0])
             log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)", reason)
             log.debug("details of the ONNX export failure", exc_info=exc)

@@ -515,6 +515,17 @@ def disk_full(exc: BaseException | None) -> bool:
     return False
 
 
+def no_room(exc: BaseException, where: Path) -> str:
+    """How a write that ``disk_full`` recognises failed, in the words an admin acts on: the disk (or a
+    quota) is full, or a file reached the process's file size limit (EFBIG: ``ulimit -f``), which freeing
+    space would not fix."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            return f"a file in {where} reached the file size limit (ulimit -f)"
+        exc = exc.__cause__ or exc.__context__
+    return f"no space left in {where}"
+
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -762,7 +773,7 @@ def write_generation(
                 sum(len(d.document.text.encode("utf-8", "replace")) for d in docs), build.dimension,
             )
             raise DataDirUnusable(
-                f"no space left in {data_dir} (need ~{_mb(need)} MB) while writing the index; "
+                f"{no_room(exc, data_dir)} (need ~{_mb(need)} MB) while writing the index; "
                 "the previous index is unchanged"
             ) from exc
         raise
