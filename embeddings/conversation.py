@@ -44,7 +44,7 @@ from .errors import InvalidRequest
 from .evidence import DEFAULT_PARAMS, Params, Passage, Query, asks_for_number, exclude_sentences, named_terms
 from .lexical import words
 from .models import Answer, FollowUp, counted
-from .spelling import Held
+from .spelling import Extends, Held
 
 #: Weight of the conversation's earlier questions (and cited documents) against the question itself (1).
 DECAY = 0.5
@@ -326,6 +326,7 @@ def resolve(question: str, history: Sequence[Turn] = ()) -> Resolution:
 # --------------------------------------------------------------------------- answering a follow-up
 def blended_query(
     resolution: Resolution, encode: Callable[[list[str]], np.ndarray], held: Held | None = None,
+    extends: Extends | None = None,
     asked_on: date | None = None,
 ) -> Query:
     """The retrieval query of a follow-up: its own text and its topic's questions, weighted (Rocchio).
@@ -347,7 +348,7 @@ def blended_query(
     names_own = len(parts) > 1 and parts[0][0] == resolution.text and bool(named_terms(resolution.question))
     own = vectors[0] if names_own else None
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
-                       own_vector=own, held=held, asked_on=asked_on)
+                       own_vector=own, held=held, asked_on=asked_on, extends=extends)
 
 
 def forget_quoted(

@@ -369,7 +369,8 @@ class Engine:
         clock = clock or _Stopwatch()
         vector = self.embed_query(text)
         clock.lap("embed")
-        query = evidence.Query.make(text, vector, held=gen.corpus_terms, asked_on=asked_on)
+        query = evidence.Query.make(text, vector, held=gen.corpus_terms, asked_on=asked_on,
+                                    extends=gen.terms_starting)
         clock.lap("terms")
         return query
 
@@ -409,7 +410,8 @@ class Engine:
         candidates = max(self.settings.candidates, k)
 
         def lexical() -> tuple[evidence.Query, _Beside]:
-            query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on)
+            query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on,
+                                        extends=gen.terms_starting)
             ranking = gen.lexical_search(query.terms, candidates, term_weights=query.term_weights or None,
                                          filters=filters)
             recent = _recent_days(gen, query)
@@ -487,7 +489,7 @@ class Engine:
         cos: list[float] = []
         surprise: list[float] = []
         for text, vector in zip(NULL_QUESTIONS, vectors):
-            q = evidence.Query.make(text, vector, held=gen.corpus_terms)
+            q = evidence.Query.make(text, vector, held=gen.corpus_terms, extends=gen.terms_starting)
             scored, _, _ = self._passages(gen, q, self.settings.top_k, Filters(), "hybrid", measuring_null=True)
             best = evidence.best_sentence(scored)
             if best is not None:
@@ -628,7 +630,7 @@ class Engine:
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
-            asked_on=asked_on)
+            extends=gen.terms_starting, asked_on=asked_on)
         clock.lap("embed")
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)

@@ -45,7 +45,7 @@ from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
 from .sentences import Kind, section_paths
-from .spelling import Forms, Held, as_meant, corpus_forms
+from .spelling import Extends, Forms, Held, as_meant, corpus_forms, spelt_out
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
 
@@ -149,11 +149,13 @@ class Query:
     dotted: frozenset[str] = frozenset()
 
     @classmethod
-    def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None) -> "Query":
-        """``held``: which stems the corpus holds (``IndexView.corpus_terms``), to read the question's
+    def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
+             extends: Extends | None = None) -> "Query":
+        """``held``: which stems the corpus holds (``IndexView.corpus_terms``), and ``extends``, the corpus's
+        stems that begin with a prefix (``IndexView.terms_starting``: "defib" for "defibrillator"), to read the question's
         words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised");
         ``asked_on``: the day it is asked."""
-        toks, forms = _in_corpus_forms(text, held)
+        toks, forms = _in_corpus_forms(text, held, extends)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, forms.stems):
             # Rare words say what the question is about.
@@ -166,6 +168,7 @@ class Query:
     def blend(
         cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
         own_vector: np.ndarray | None = None, held: Held | None = None, asked_on: date | None = None,
+        extends: Extends | None = None,
     ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself), asked on ``asked_on``.
 
@@ -176,7 +179,7 @@ class Query:
         term_weights: dict[str, float] = {}
         aliases: dict[str, str] = {}
         for part, weight in parts:
-            toks, forms = _in_corpus_forms(part, held)
+            toks, forms = _in_corpus_forms(part, held, extends)
             for word, stem in zip(toks, forms.stems):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
@@ -187,7 +190,7 @@ class Query:
         # A word some part uses itself is that word, never another's alias: "fled" of "And who fled
         # Mariupol?" read as "flee" because the topic's "flee" lent its alias "fled" (and the reverse).
         aliases = {alias: stem for alias, stem in aliases.items() if alias not in weights}
-        own_words, own_forms = _in_corpus_forms(text, held)
+        own_words, own_forms = _in_corpus_forms(text, held, extends)
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
@@ -196,11 +199,11 @@ class Query:
                    dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)))
 
 
-def _in_corpus_forms(text: str, held: Held | None) -> tuple[list[str], Forms]:
+def _in_corpus_forms(text: str, held: Held | None, extends: Extends | None = None) -> tuple[list[str], Forms]:
     """A text's words as meant (``spelling.as_meant``) and their stems in the corpus's forms
-    (``spelling.corpus_forms``)."""
+    (``spelling.spelt_out``, ``spelling.corpus_forms``)."""
     toks = as_meant(words(text), held, stems, capitals=_names_in(text))
-    return toks, corpus_forms(toks, stems(toks), held, stems)
+    return toks, corpus_forms(toks, spelt_out(toks, stems(toks), held, extends), held, stems)
 
 
 def _names_in(text: str) -> list[str]:

@@ -6,6 +6,7 @@ also gives the terms whose coverage scores sentences when an answer picks what t
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import logging
 import re
@@ -193,6 +194,17 @@ class _SortedVocabulary:
         self._long: dict[str, int] | None = None
         self._found: dict[str, int | None] = {}
 
+    def starting(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` terms that begin with ``prefix`` (and are longer), in order: one binary search."""
+        key = prefix.encode("utf-8")
+        at = int(np.searchsorted(self._terms, key))
+        out: list[str] = []
+        while at < len(self._terms) and len(out) < limit and bytes(self._terms[at]).startswith(key):
+            if bytes(self._terms[at]) != key:
+                out.append(bytes(self._terms[at]).decode("utf-8"))
+            at += 1
+        return out
+
     def get(self, term: str) -> int | None:
         found = self._found
         if term in found:
@@ -279,6 +291,12 @@ class LexicalIndex:
             int(params["num_docs"]),
             np.load(nnoc_path) if nnoc_path.exists() else None,
         )
+
+    def terms_starting(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` vocabulary terms longer than ``prefix`` that begin with it."""
+        if isinstance(self.vocabulary, _SortedVocabulary):
+            return self.vocabulary.starting(prefix, limit)
+        return list(itertools.islice((t for t in sorted(self.vocabulary) if t.startswith(prefix) and t != prefix), limit))
 
     def term_ids(self, query_terms: list[str]) -> list[int]:
         """The ids of the terms that are in the vocabulary, in order (repeats kept, as in bm25s)."""

@@ -722,6 +722,14 @@ class MilvusGeneration(DocumentTable):
             return None
         return {t for t in terms if t in vocabulary}
 
+    def terms_starting(self, prefix: str, limit: int) -> list[str] | None:
+        """Up to ``limit`` stemmed terms of the vocabulary rows that begin with ``prefix`` and are longer; None
+        without them (a scan: asked only for a question's word that no document holds)."""
+        vocabulary = self.vocabulary()
+        if vocabulary is None:
+            return None
+        return sorted(t for t in vocabulary if t.startswith(prefix) and t != prefix)[:limit]
+
     def vocabulary(self) -> frozenset[str] | None:
         """Every stemmed term this generation's chunks hold (read from Milvus once, by the first caller)."""
         if not self._vocabulary_read:

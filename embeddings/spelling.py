@@ -26,6 +26,41 @@ from .variants import one_edit_apart, swapped
 
 #: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
 Held = Callable[[Iterable[str]], "set[str] | None"]
+#: Up to N stems of the corpus that begin with a prefix (``IndexView.terms_starting``); None: can't tell.
+Extends = Callable[[str, int], "list[str] | None"]
+#: A word shorter than this is not read as the start of a longer one ("mod", "ref": too many words).
+_MIN_ABBREVIATION = 4
+#: A word at least this common is a word of its own, not an abbreviation ("mode" is no "moderator").
+_MAX_ABBREVIATION_ZIPF = 4.0
+#: An abbreviation leaves out at least this many letters of the stem it stands for.
+_LEFT_OUT = 2
+
+
+def spelt_out(words: list[str], stems: list[str], held: Held | None, extends: Extends | None) -> list[str]:
+    """``stems`` with each stem the corpus lacks replaced by the one corpus stem it begins ("defib" ->
+    "defibril", "config" -> "configur"), when there is exactly one: the word abbreviated.
+
+    The abstention already reads a question's word that starts a longer passage word as held
+    (``variants.held_as_variant``), so "where is the defib" was not charged for "defib"; but BM25 did not
+    find "The defibrillator (AED) hangs in the corridor", nor did coverage count it, and the question was
+    refused at P 0.0. Two corpus words or more that begin the same ("temp": "tempera", "templat") leave
+    the word as written. Only an uncommon word of letters, at least four of them, is read so, and only
+    as a stem at least two letters longer: "Does Orbit have a dark mode?" is not about moderators."""
+    if held is None or extends is None:
+        return stems
+    candidates = {s for w, s in zip(words, stems)
+                  if w.isalpha() and len(s) >= _MIN_ABBREVIATION and zipf(w) < _MAX_ABBREVIATION_ZIPF}
+    if not candidates:
+        return stems
+    present = held(candidates)
+    if present is None:
+        return stems
+    longer: dict[str, str] = {}
+    for stem in candidates - present:
+        found = extends(stem, 2)
+        if found is not None and len(found) == 1 and len(found[0]) >= len(stem) + _LEFT_OUT:
+            longer[stem] = found[0]
+    return [longer.get(s, s) for s in stems] if longer else stems
 
 # (pattern, replacement) both ways: American -> British and British -> American. Each is tried on the
 # whole word; suffixes after the varying part are kept ("organizing" -> "organising").

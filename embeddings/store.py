@@ -1557,6 +1557,11 @@ class Generation(DocumentTable):
         ids, _ = self.lexical.search(terms, k, weights, term_weights)
         return ids
 
+    def terms_starting(self, prefix: str, limit: int) -> list[str] | None:
+        """Up to ``limit`` stemmed terms of the BM25 vocabulary that begin with ``prefix`` and are longer."""
+        assert self.lexical is not None
+        return self.lexical.terms_starting(prefix, limit)
+
     def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
         """The stemmed ``terms`` in the BM25 vocabulary: those some chunk of this generation holds."""
         assert self.lexical is not None

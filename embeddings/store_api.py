@@ -117,6 +117,11 @@ class IndexView(Protocol):
         """Chunk ids of the ``k`` best BM25 matches of the stemmed ``terms``, best first, within ``filters``."""
         ...
 
+    def terms_starting(self, prefix: str, limit: int) -> list[str] | None:
+        """Up to ``limit`` stemmed terms of this generation's vocabulary that begin with ``prefix`` and are
+        longer, in order; None when the generation does not record its vocabulary (see ``corpus_terms``)."""
+        ...
+
     def corpus_terms(self, terms: Iterable[str]) -> set[str] | None:
         """Which of the stemmed ``terms`` occur somewhere in this generation (its BM25 vocabulary, kept by both
         backends); None when the generation does not record it (a Milvus generation written before it was

@@ -129,6 +129,18 @@ def test_sorted_vocabulary_finds_every_term_as_the_json_one(tmp_path):
     assert all(np.array_equal(old.scores(q), loaded.scores(q)) for q in QUERIES)
 
 
+def test_terms_starting_a_prefix_are_found_alike_in_the_sorted_and_the_json_vocabulary(tmp_path):
+    """``terms_starting`` (a question's abbreviation read as the corpus's word: ``spelling.spelt_out``) is one
+    binary search in the sorted copy, and the same terms, in the same order, from bm25s' JSON."""
+    built, loaded = _saved(tmp_path, CORPUS)
+    vocabulary = sorted(built.vocabulary)
+    for prefix in ("pe", "peskov", "meet", "z", "nosuch"):
+        expected = [t for t in vocabulary if t.startswith(prefix) and t != prefix]
+        assert loaded.terms_starting(prefix, 100) == expected, prefix
+        assert built.terms_starting(prefix, 100) == expected, prefix
+        assert loaded.terms_starting(prefix, 1) == expected[:1]
+
+
 def test_questions_do_not_import_bm25s():
     code = ("import sys; from embeddings.lexical import LexicalIndex, terms; "
             "print('bm25s' in sys.modules, 'scipy' in sys.modules)")

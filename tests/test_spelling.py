@@ -114,6 +114,28 @@ def test_a_days_short_name_in_a_timetable_is_the_day_asked_about():
     assert other_forms("sat") == []  # a question's "sat" is the verb
 
 
+def test_an_abbreviation_the_corpus_spells_out_is_read_as_its_word():
+    """"where is the defib" over "The defibrillator (AED) hangs in the corridor": BM25 and coverage did not
+    count "defib", and the question was refused at P 0.0. A word the corpus lacks that begins exactly one
+    longer corpus word is read as it; not a common word ("mode" is no "moderator"), not one that begins
+    several ("temp"), not one the corpus holds itself."""
+    from embeddings.spelling import spelt_out
+
+    vocabulary = ["corridor", "defibril", "moder", "tempera", "templat", "config", "configur"]
+
+    def held(terms):
+        return set(terms) & set(vocabulary)
+
+    def extends(prefix, limit):
+        return [t for t in vocabulary if t.startswith(prefix) and t != prefix][:limit]
+
+    words = ["defib", "mode", "temp", "config", "corridor"]
+    assert spelt_out(words, stems(words), held, extends) == ["defibril", "mode", "temp", "config", "corridor"]
+    assert spelt_out(words, stems(words), held, None) == stems(words)  # a backend that cannot tell
+    q = Query.make("where is the defib?", np.zeros(3), held=held, extends=extends)
+    assert q.terms == ["defibril"]
+
+
 def test_american_spelling_finds_the_british_sentence(notes):
     question = "Who is organizing the Berlin meetup?"
     q = Query.make(question, notes.embed_query(question), held=notes.generation.corpus_terms)
