@@ -41,7 +41,7 @@ _GROWABLE = (Kind.PROSE, Kind.LIST)
 _LEADS_IN = ("?", "?!", ":", "\u2014", "\u2013", " -", "--")
 _CLOSERS = "\"'\u201d\u2019)]*_ \t\r\n"
 # How a sentence (not a line that merely stops) ends, before its closers: ``_ends_sentence``.
-_SENTENCE_ENDS = (".", "!", "?", ":", ";", "\u2026", *_LEADS_IN)
+_SENTENCE_ENDS = (".", "!", ";", "\u2026", *_LEADS_IN)
 # What a table cell holds when it says "none" ("-", "\u2014"): the row ends on a cell, not on a dash.
 _EMPTY_CELL = " \t-\u2013\u2014"
 

@@ -197,12 +197,13 @@ class _SortedVocabulary:
     def starting(self, prefix: str, limit: int) -> list[str]:
         """Up to ``limit`` terms that begin with ``prefix`` (and are longer), in order: one binary search."""
         key = prefix.encode("utf-8")
-        at = int(np.searchsorted(self._terms, key))
         out: list[str] = []
-        while at < len(self._terms) and len(out) < limit and bytes(self._terms[at]).startswith(key):
-            if bytes(self._terms[at]) != key:
-                out.append(bytes(self._terms[at]).decode("utf-8"))
-            at += 1
+        for at in range(int(np.searchsorted(self._terms, key)), len(self._terms)):
+            term = bytes(self._terms[at])
+            if len(out) == limit or not term.startswith(key):
+                break
+            if term != key:
+                out.append(term.decode("utf-8"))
         return out
 
     def get(self, term: str) -> int | None:

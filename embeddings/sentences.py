@@ -295,7 +295,7 @@ def _label(line: str, below: str) -> bool:
     m = _NUMBERED_NAME.fullmatch(line)
     if m is not None and line[-1] in ".!?,;:":
         return False
-    if m is not None and below.lstrip().startswith(m.group(1) + ".1"):
+    if _opens_clauses(m, below):
         return True
     # Above a list's items, a table's rows or a heading, a line is a list item, column names or a lead-in.
     opens = _LINE_PREFIX.match(below)
@@ -306,12 +306,17 @@ def _label(line: str, below: str) -> bool:
     # a numbered one also the prose of an agenda's item ("1. New mats" above "The old mats are ..."), but
     # never a value ("1. Room 204", "2. Deadline 30 June"): a number in its name says it is a record
     name = line[_LINE_PREFIX.match(line).end():]
-    return not _DIGIT_IN.search(name) and _heads_lines_below(name, below)
+    return not any(ch.isdigit() for ch in name) and _heads_lines_below(name, below)
+
+
+def _opens_clauses(numbered: re.Match[str] | None, below: str) -> bool:
+    """Whether the numbered name ``numbered`` ("3. Shifts") has its first clause on the line ``below``
+    ("3.1 ..."): a policy's section name (since chunker 6)."""
+    return numbered is not None and below.lstrip().startswith(numbered.group(1) + ".1")
 
 
 #: A line that opens with a time or a number: a programme's or a log's record ("10:00  Doors open").
 _RECORD = re.compile(r"[ \t]*\d")
-_DIGIT_IN = re.compile(r"\d")
 #: Hours as a range ("10-23", "9:00-17:30", "14 - 18"): a timetable's record, not a name.
 _HOURS = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?[ \t]*[-\u2013][ \t]*\d{1,2}(?:[:.]\d\d)?\b")
 #: A line's first word that greets or signs off ("Best regards" above "Anja"): a letter's, not a name.
@@ -392,11 +397,10 @@ def named_lines(text: str) -> bool:
     if holds_image(text):
         return True  # version 10 cut an image inside a sentence out of it ("The board" / "meets on Fridays.")
     marks = layout(text)
-    for start in marks.labels:
-        line = text[start : _physical_end(text, start)].strip()
-        numbered = _NUMBERED_NAME.fullmatch(line)
-        below = text[_physical_end(text, start) + 1 : _physical_end(text, _physical_end(text, start) + 1)]
-        if _bold_span(line) is None and not (numbered and below.lstrip().startswith(numbered.group(1) + ".1")):
+    for start in marks.labels:  # a label of the older rules: a bold line, or a section above its clauses
+        end = _physical_end(text, start)
+        line, below = text[start:end].strip(), text[end + 1 : _physical_end(text, end + 1)]
+        if _bold_span(line) is None and not _opens_clauses(_NUMBERED_NAME.fullmatch(line), below):
             return True
     return any(_dates(text, start) for start in marks.front_meta)
 
