@@ -56,10 +56,13 @@ _LINE_PREFIX = re.compile(
 _EMPHASIS = ("**", "__", "~~", "*", "_", "`")  # double markers first
 # A photo caption: a credit at the end of the line ("... John Moore/Getty Images", "(AP Photo/Evan
 # Vucci)") or a credit label at its start. The whole line is the caption, not only its last sentence.
+# A photo gallery pasted as text is one line of captions, each closed by its counter ("Photos: The
+# life of Queen Elizabeth II Elizabeth was born ... Hide Caption 1 of 66 Photos: ...": ``_GALLERY``).
+_GALLERY = r"Hide Caption \d+ of \d+\b"
 _CAPTION = re.compile(
     r"(?:Getty Images|AP Photo[^)\n]*|/AFP|/Reuters|Reuters/[A-Z][^\n]*|/Bloomberg|Shutterstock|/EPA(?:-EFE)?"
     r"|/USA TODAY[^\n]*|/CNN|/The New York Times)\)?\s*$"
-    r"|^\(?(?:Photo by |Photo:|Photograph:|Image:|Credit:|Pictured:)"
+    r"|^\(?(?:Photo by |Photos?:|Photograph:|Image:|Credit:|Pictured:)|" + _GALLERY
 )
 # A dateline caption: "WASHINGTON, DC - OCTOBER 08: ..." (upper-case place and date, then a colon).
 _DATELINE_CAPTION = re.compile(r"^[A-Z][A-Z .,'-]+ - [A-Z]+ \d{1,2}:")
@@ -409,6 +412,17 @@ def named_lines(text: str) -> bool:
 # boundary needs at the least (``chunking.split_sentences``): what ``recut`` looks for first.
 _ATX_LINE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*#", re.MULTILINE)
 _MAY_SPLIT = re.compile(r"[.!?]\S*\s")
+
+
+def gallery_lines(text: str) -> bool:
+    """Whether chunker version 12 reads ``text``'s sentences otherwise than version 11 did: a line holds
+    a photo gallery's captions ("... Hide Caption 26 of 29 Photos: ...", ``_GALLERY``) or opens with
+    "Photos:", which 11 read as prose (an obituary's gallery line holding "Grease" was quoted over the
+    article's sentences). The sentences are cut alike; only their kind differs."""
+    return _GALLERY_OR_PHOTOS.search(text) is not None
+
+
+_GALLERY_OR_PHOTOS = re.compile(_GALLERY + r"|^\(?Photos:", re.M)
 
 
 def recut(text: str, title: str | None = None) -> bool:

@@ -89,8 +89,9 @@ FORMAT_VERSION = 2
 #: (``sentences.titles_itself``); 9: HTML comments and front matter metadata records ("tags:",
 #: "layout:") are never quoted (``sentences.unshown``); 10: a heading is one sentence ("1. Overview"), and
 #: no sentence holds a Markdown image (``sentences.recut``); 11: a short line naming the lines below it is a
-#: heading, a front matter date no quote (``sentences.named_lines``).
-CHUNKER_VERSION = 11
+#: heading, a front matter date no quote (``sentences.named_lines``); 12: a photo gallery's line of captions
+#: is a caption (``sentences.gallery_lines``).
+CHUNKER_VERSION = 12
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

@@ -26,9 +26,10 @@ _ACRONYM = range(2, 6)  # letters of an acronym
 def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Sequence[str], word: str = "") -> bool:
     """Whether ``term`` (a stemmed question word the corpus does not hold) is in the passage as another
     spelling: the start of a longer passage term, one edit away from one (a typo in a word of at least
-    five letters), the initials of consecutive passage tokens ("pr" -> "pull request"), two
-    neighbouring passage tokens written as one word ("wifi" -> "Wi-Fi", "coworking" -> "co-working":
-    :func:`joined`), or a passage word without its accents ("creme" -> "crème": :func:`unaccented`).
+    five letters, unless the word as typed is one English knows: "cannon" is no "canon"), the initials of
+    consecutive passage tokens ("pr" -> "pull request"), two neighbouring passage tokens written as one
+    word ("wifi" -> "Wi-Fi", "coworking" -> "co-working": :func:`joined`), or a passage word without its
+    accents ("creme" -> "crème": :func:`unaccented`).
 
     ``word`` is the question's word as typed: a typo is also read against the passage's words as
     written, as its stem may be further from theirs than the word is ("coordinater" stems to
@@ -37,13 +38,15 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
     if not term.isalpha():
         return False
     plain = unaccented(term)
+    # A word English knows is no typo of its neighbour (as in ``_typed_for``): "cannon" is not "canon".
+    may_be_typo = not word or zipf(word) < _MAX_TYPO_WORD_ZIPF
     for written in passage_terms:
         other = unaccented(written)
         if other == plain and written != term:  # "creme" for "crème", "cafe" for "café"
             return True
         if len(plain) >= _MIN_PREFIX and len(other) > len(plain) and other.startswith(plain):
             return True
-        if min(len(plain), len(other)) >= _MIN_TYPO and one_edit_apart(plain, other):
+        if may_be_typo and min(len(plain), len(other)) >= _MIN_TYPO and one_edit_apart(plain, other):
             return True
     if len(term) in _ACRONYM and is_acronym(term, passage_tokens):
         return True

@@ -162,6 +162,15 @@ def test_a_typo_is_read_against_the_words_as_written(term, word, tokens, held):
     assert held_as_variant(term, set(), tokens, word) is held
 
 
+def test_a_word_english_knows_is_no_typo_of_a_notes_word():
+    """"cannon" is one letter from "canon", but it is a word of its own (Zipf 4.0), as "trough" is no
+    "through": a note about a saga's canon does not hold it, and its absence is charged. A word no
+    dictionary knows ("recogntion") is still read as the note's word mistyped, stemmed or as typed."""
+    assert not held_as_variant("cannon", {"canon", "saga"}, ["canon", "saga"], "cannon")
+    assert held_as_variant("cannon", {"canon", "saga"}, ["canon", "saga"])  # how it was typed unknown: maybe a typo
+    assert held_as_variant("recognt", {"recognit"}, ["recognition"], "recogntion")
+
+
 def test_one_edit_apart_and_acronyms():
     assert one_edit_apart("grant", "grants") and one_edit_apart("grants", "grant")
     assert one_edit_apart("travel", "trevel") and not one_edit_apart("travel", "travel")

@@ -58,6 +58,25 @@ def test_captions_and_link_lines_are_told_from_prose():
     assert kinds["The AFP news agency reported the figures on Monday."] is Kind.PROSE
 
 
+GALLERY = (
+    "Olivia Newton-John, who starred in the 1978 film \"Grease\", has died at 73.\n\n"
+    "Photos: Olivia Newton-John's life in pictures Newton-John attends a screening of \"Grease\" in 2018. "
+    "Hide Caption 26 of 29 Photos: Olivia Newton-John's life in pictures Newton-John performs in Sydney in 2020. "
+    "Hide Caption 27 of 29\n\n"
+    "Her husband said she died peacefully at her ranch.\n"
+)
+
+
+def test_a_photo_gallery_pasted_as_text_is_captions_not_prose():
+    """A gallery's line of captions ("... Hide Caption 26 of 29 Photos: ...") is a caption, every sentence
+    of it, so the article's own sentences win over it (chunker 12; 11 read it as prose)."""
+    kinds = {t: k for t, k in _units(GALLERY)}
+    gallery = [t for t in kinds if "Hide Caption" in t or t.startswith("Photos:")]
+    assert gallery and all(kinds[t] is Kind.CAPTION for t in gallery), kinds
+    assert kinds['Olivia Newton-John, who starred in the 1978 film "Grease", has died at 73.'] is Kind.PROSE
+    assert kinds["Her husband said she died peacefully at her ranch."] is Kind.PROSE
+
+
 def test_a_chunk_starting_inside_a_line_keeps_the_line_kind():
     start = NOTE.index("are issued")
     units = quotable_sentences(NOTE, start, NOTE.index("\n", start))
