@@ -328,14 +328,18 @@ def blended_query(
     resolution: Resolution, encode: Callable[[list[str]], np.ndarray], held: Held | None = None,
     extends: Extends | None = None,
     asked_on: date | None = None,
+    searched: Callable[[str], str] = str,
 ) -> Query:
     """The retrieval query of a follow-up: its own text and its topic's questions, weighted (Rocchio).
 
     ``encode`` embeds texts into unit vectors; the question's vector is the weighted sum of theirs,
     normalised. Whether an answer should be a number or a date follows the question alone ("when was
-    that?" asks for a date whatever the first question asked for).
+    that?" asks for a date whatever the first question asked for). ``searched`` gives each text as it
+    is searched (``pervasive.without_pervasive``: without the collection's own subject).
     """
     parts = resolution.parts() or [(resolution.question, 1.0)]
+    names_own = len(parts) > 1 and parts[0][0] == resolution.text and bool(named_terms(resolution.question))
+    parts = [(searched(text), weight) for text, weight in parts]
     vectors = np.asarray(encode([text for text, _ in parts]), dtype=np.float32)
     weights = np.array([w for _, w in parts], dtype=np.float32)
     vector = (weights[:, None] * vectors).sum(axis=0)
@@ -345,7 +349,6 @@ def blended_query(
     # A follow-up that brings in a name of its own ("and what did Lavrov say?", "what did the Pope say
     # about it?") asks about that name: evidence reads its own text's cosine and words against the
     # corpus's null (``evidence._tested_cos``). Others ("for how long?") ask about the topic itself.
-    names_own = len(parts) > 1 and parts[0][0] == resolution.text and bool(named_terms(resolution.question))
     own = vectors[0] if names_own else None
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
                        own_vector=own, held=held, asked_on=asked_on, extends=extends)

@@ -33,6 +33,7 @@ from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
 from .errors import (DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published,
                      published_before)
 from .null_questions import NULL_QUESTIONS
+from .pervasive import without_pervasive
 from .models import (
     Answer, ChunkRef, ChunkView, CollectionInfo, DocumentInfo, Hit, IndexReport, IndexStats, SourceInfo,
     SourceView,
@@ -399,6 +400,7 @@ class Engine:
         embedding. A question whose vector is cached has nothing to overlap. The other thread also
         gathers the vectors of a recent question's days (``_recent_days``), for their ranking.
         """
+        text = without_pervasive(text, gen.pervasive_terms)  # searched without the collection's own subject
         embedder = self._embedder()
         if (embedder is None or mode == "dense" or filters.active or not gen.size or text in self._vectors
                 or idle_cores() < 2):
@@ -630,7 +632,7 @@ class Engine:
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
-            extends=gen.terms_starting, asked_on=asked_on)
+            extends=gen.terms_starting, asked_on=asked_on, searched=lambda t: without_pervasive(t, gen.pervasive_terms))
         clock.lap("embed")
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)

@@ -299,6 +299,11 @@ class LexicalIndex:
             return self.vocabulary.starting(prefix, limit)
         return list(itertools.islice((t for t in sorted(self.vocabulary) if t.startswith(prefix) and t != prefix), limit))
 
+    def passages_holding(self, term: str) -> int:
+        """How many chunks hold ``term`` (0 when none does): the length of its postings."""
+        i = self.vocabulary.get(term)
+        return 0 if i is None else int(self._indptr[i + 1] - self._indptr[i])
+
     def term_ids(self, query_terms: list[str]) -> list[int]:
         """The ids of the terms that are in the vocabulary, in order (repeats kept, as in bm25s)."""
         get = self.vocabulary.get

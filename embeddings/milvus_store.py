@@ -49,6 +49,7 @@ import logging
 import os
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -63,6 +64,7 @@ from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import terms as stem_terms
 from .models import counted
+from .pervasive import is_pervasive
 from .retrieval import Filters
 from .settings import EngineSettings, is_milvus_lite, masked_url, without_password
 from .sources import SourceEntry, SourceTable
@@ -344,7 +346,7 @@ class MilvusStore:
         chunks = sum(len(d.spans) for d in docs)
         try:
             self._create(name, build.dimension, exact_max, chunks)
-            sentences, vocabulary = self._write_chunks(name, docs)
+            sentences, vocabulary, pervasive = self._write_chunks(name, docs)
             self._write_docs(name, docs, sources)
             pieces = _pack_vocabulary(vocabulary)
             client.insert(self._docs(name), [
@@ -362,7 +364,7 @@ class MilvusStore:
             client.insert(self._docs(name), [{
                 "id": -1, "doc_pos": _MANIFEST, "part": 0, "text": "", "vector": [0.0, 0.0],
                 "meta": {"schema": SCHEMA_VERSION, "manifest": asdict(manifest), "sources": entries,
-                         "vocabulary": {"rows": len(pieces), "terms": len(vocabulary)}},
+                         "vocabulary": {"rows": len(pieces), "terms": len(vocabulary)}, "pervasive": pervasive},
             }])
             client.flush(self._docs(name))
             if self.alias in client.list_aliases().get("aliases", []):
@@ -377,12 +379,14 @@ class MilvusStore:
                  len(docs), chunks)
         return name
 
-    def _write_chunks(self, name: str, docs: list[DocumentChunks]) -> tuple[int, set[str]]:
-        """Every chunk row; returns the number of sentences and the vocabulary (every chunk's terms: an
-        update writes the copied documents' chunks here too, so it is always the new generation's own)."""
+    def _write_chunks(self, name: str, docs: list[DocumentChunks]) -> tuple[int, set[str], list[str]]:
+        """Every chunk row; returns the number of sentences, the vocabulary (every chunk's terms: an
+        update writes the copied documents' chunks here too, so it is always the new generation's own)
+        and the pervasive terms among it (``pervasive.is_pervasive``: Milvus keeps no postings to count)."""
         client, collection = self.client, self._chunks(name)
         rows: list[dict[str, Any]] = []
         vocabulary: set[str] = set()
+        held_by: Counter[str] = Counter()
         cid = sentences = 0
         for pos, item in enumerate(docs):
             doc, at = item.document, 0
@@ -395,6 +399,7 @@ class MilvusStore:
                 k = len(spans)
                 chunk_terms = stem_terms([text])[0]
                 vocabulary.update(chunk_terms)
+                held_by.update(set(chunk_terms))
                 rows.append({
                     "id": cid, "doc_pos": pos, "ord": ord_, "start": start, "end": end, "date": _day(doc.date),
                     "terms": " ".join(chunk_terms),
@@ -408,7 +413,7 @@ class MilvusStore:
                     rows = []
         if rows:
             client.insert(collection, rows)
-        return sentences, vocabulary
+        return sentences, vocabulary, sorted(t for t, n in held_by.items() if is_pervasive(n, cid))
 
     def _write_docs(self, name: str, docs: list[DocumentChunks], sources: SourceTable | None) -> None:
         client, collection = self.client, self._docs(name)
@@ -564,6 +569,8 @@ class MilvusGeneration(DocumentTable):
         self._vocabulary: frozenset[str] | None = None  # read by the first question that needs it
         self._vocabulary_read = False
         self._reading = threading.Lock()
+        # The terms more than half of the chunks hold, counted when written (none: written before they were).
+        self._pervasive = frozenset(meta.get("pervasive") or ())
 
     def _query_range(
         self, collection: str, field: str, lo: int, hi: int, fields: list[str], per_value: int = 1,
@@ -721,6 +728,11 @@ class MilvusGeneration(DocumentTable):
         if vocabulary is None:
             return None
         return {t for t in terms if t in vocabulary}
+
+    def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
+        """The stemmed ``terms`` more than half of this generation's chunks hold, as counted when it was written
+        (none for a generation written before they were)."""
+        return self._pervasive.intersection(terms)
 
     def terms_starting(self, prefix: str, limit: int) -> list[str] | None:
         """Up to ``limit`` stemmed terms of the vocabulary rows that begin with ``prefix`` and are longer; None

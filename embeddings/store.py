@@ -65,6 +65,7 @@ from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
 from .lexical import LexicalIndex
 from .models import DocumentInfo, Source
+from .pervasive import is_pervasive
 from .sentence_terms import SentenceMatches, SentenceTerms
 from .sentence_terms import build as build_sentence_terms
 from .sources import SourceEntry, SourceTable
@@ -1568,6 +1569,13 @@ class Generation(DocumentTable):
         assert self.lexical is not None
         get = self.lexical.vocabulary.get
         return {t for t in terms if get(t) is not None}
+
+    def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
+        """The stemmed ``terms`` more than half of this generation's chunks hold (``pervasive.is_pervasive``),
+        read from the lengths of their BM25 postings."""
+        assert self.lexical is not None
+        lexical = self.lexical
+        return {t for t in terms if is_pervasive(lexical.passages_holding(t), lexical.size)}
 
 
 

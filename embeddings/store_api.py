@@ -128,6 +128,12 @@ class IndexView(Protocol):
         kept): the abstention then reads only the passage, and no spelling variant is looked up."""
         ...
 
+    def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
+        """Which of the stemmed ``terms`` are the collection's own subject: held by more than half of its
+        passages (``pervasive.is_pervasive``); a question is searched without them. None of them for a
+        generation that does not record it (a Milvus generation written before it was kept)."""
+        ...
+
 
 class StoreBackend(Protocol):
     """Where generations live. One object per engine; every method may be called from any thread."""

@@ -1,0 +1,57 @@
+"""The collection's own subject: a word most passages hold tells none apart, so a question is searched
+without it (``embeddings.pervasive``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings.pervasive import MIN_PASSAGES, is_pervasive, without_pervasive
+
+from .conftest import ROOT, indexed_engine
+
+# A small open-source project's notes (a tester's, in Markdown, text and HTML): most passages name the
+# project, as a community's notes do.
+LUMENFEED = ROOT / "tests" / "data" / "lumenfeed"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, session_index):
+    return indexed_engine(tmp_path_factory.mktemp("project"), LUMENFEED, session_index)
+
+
+def _first_quotes(engine, question: str) -> list[str]:
+    answer = engine.ask(question)
+    assert answer.answered and answer.question == question, question  # shown as asked
+    return [e.text for e in answer.excerpts]
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("does lumenfeed support postgres?", "A PostgreSQL backend for large installations"),
+    ("how many feeds can lumenfeed handle?", "about 2,300 feeds"),
+    ("what port does lumenfeed use by default?", "8743"),
+])
+def test_naming_the_project_does_not_pull_in_the_passages_that_merely_name_it(project, question, phrase):
+    """"does lumenfeed support postgres" quoted "Yes. Lumenfeed supports multiple user accounts..." and
+    "Lumenfeed needs Python 3.10...": they hold the name, which English does not know and so weighed as
+    rare. Searched without it, the question finds what it finds unnamed: the roadmap's PostgreSQL line."""
+    named = _first_quotes(project, question)
+    assert phrase in named[0], named
+    assert named[0] == _first_quotes(project, question.replace(" lumenfeed", " it"))[0]
+
+
+def test_the_project_name_is_the_collections_subject(project):
+    assert project.generation.pervasive_terms(["lumenfe", "postgr", "feed", "port"]) == {"lumenfe"}
+
+
+def test_a_question_is_searched_without_the_words_most_passages_hold():
+    pervasive = {"lumenfe"}.intersection
+    assert without_pervasive("does Lumenfeed support postgres?", pervasive) == "does support postgres?"
+    assert without_pervasive("does it support postgres?", pervasive) == "does it support postgres?"
+    # A question about nothing but the subject is searched as asked: there would be nothing left.
+    assert without_pervasive("what is lumenfeed?", pervasive) == "what is lumenfeed?"
+
+
+def test_only_a_collection_of_enough_passages_has_a_subject_of_its_own():
+    assert is_pervasive(5, 8) and not is_pervasive(4, 8)  # more than half
+    # One note of three passages: a word in two of them still tells the third apart.
+    assert not is_pervasive(2, 3) and not is_pervasive(MIN_PASSAGES - 1, MIN_PASSAGES - 1)
