@@ -153,3 +153,36 @@ def test_index_speed_runs_on_a_tiny_corpus(fresh, tmp_path, capsys):
     assert set(out["threads"]["slowdown_x"]) == {"1 thread", f"{os.cpu_count()} threads (torch's default)", "adaptive"}
     assert all(b["questions"] >= 1 for b in out["beside_questions"].values())
     assert "| first index of a data directory" in text
+
+
+def test_notes_benchmark_prints_each_sets_figures(fresh, tmp_path, capsys, monkeypatch):
+    """`python -m benchmarks.notes --named` over a one-note set: answered, phrase quoted and first,
+    refused, and the same questions asked naming the collection."""
+    from benchmarks import notes
+
+    fresh()  # links the session's ONNX export into tmp_path / "data", the set's index below
+    docs = tmp_path / "notes"
+    docs.mkdir()
+    (docs / "faq.md").write_text("# Orbit FAQ\n\nOrbit needs at least 4 GB of RAM.\n\nBackups run nightly at 02:00.\n")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"question": "How much RAM does Orbit need?", "phrase": "at least 4 GB", "answerable": True},
+        {"question": "When do backups run?", "phrase": "nope", "alt_phrases": ["nightly at 02:00"], "answerable": True},
+        {"question": "Is there an official Orbit subreddit?", "answerable": False}]))
+    monkeypatch.setattr(notes, "SETS", {"data": (docs, questions, " in Orbit")})
+    assert notes.main(["--named", "--work-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    figures = json.loads(capsys.readouterr().out)["data"]
+    assert figures["answerable"] == 2 and figures["answered"] == 2 and figures["phrase_quoted"] == 2
+    assert figures["unanswerable"] == 1 and figures["refused"] == 1
+    assert figures["named"]["answerable"] == 2
+    records = (tmp_path / "out" / "questions.jsonl").read_text().splitlines()
+    assert any('"set": "data named"' in r and "in Orbit?" in r for r in records)
+
+
+def test_a_notes_phrase_is_read_as_a_reader_sees_it():
+    from benchmarks.notes import quoted
+
+    question = {"phrase": "Day pass | 12", "alt_phrases": ["twelve euros"]}
+    assert quoted(question, ["Day pass for kids | 6"]) == (False, False)
+    assert quoted(question, ["Prices:", "**Day pass** | `12` | 8"]) == (True, False)  # emphasis, ticks, pipes
+    assert quoted(question, ["It costs twelve euros."]) == (True, True)

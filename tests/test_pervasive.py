@@ -9,9 +9,9 @@ from embeddings.pervasive import MIN_PASSAGES, is_pervasive, without_pervasive
 
 from .conftest import ROOT, indexed_engine
 
-# A small open-source project's notes (a tester's, in Markdown, text and HTML): most passages name the
-# project, as a community's notes do.
-LUMENFEED = ROOT / "tests" / "data" / "lumenfeed"
+# A small open-source project's notes (a tester's: Markdown, text, HTML, PDF and Word): most passages name
+# the project, as a community's notes do.
+LUMENFEED = ROOT / "benchmarks" / "data" / "lumenfeed"  # read by benchmarks.notes too
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _first_quotes(engine, question: str) -> list[str]:
 @pytest.mark.parametrize(("question", "phrase"), [
     ("does lumenfeed support postgres?", "A PostgreSQL backend for large installations"),
     ("how many feeds can lumenfeed handle?", "about 2,300 feeds"),
-    ("what port does lumenfeed use by default?", "8743"),
+    ("what port does lumenfeed use by default?", "8743"),  # not "lumenfeed serve --port 8800"
 ])
 def test_naming_the_project_does_not_pull_in_the_passages_that_merely_name_it(project, question, phrase):
     """"does lumenfeed support postgres" quoted "Yes. Lumenfeed supports multiple user accounts..." and
