@@ -299,10 +299,10 @@ class LexicalIndex:
             return self.vocabulary.starting(prefix, limit)
         return list(itertools.islice((t for t in sorted(self.vocabulary) if t.startswith(prefix) and t != prefix), limit))
 
-    def passages_holding(self, term: str) -> int:
-        """How many chunks hold ``term`` (0 when none does): the length of its postings."""
+    def postings(self, term: str) -> np.ndarray:
+        """The chunk ids that hold ``term`` (none when no chunk does)."""
         i = self.vocabulary.get(term)
-        return 0 if i is None else int(self._indptr[i + 1] - self._indptr[i])
+        return self._indices[:0] if i is None else self._indices[int(self._indptr[i]):int(self._indptr[i + 1])]
 
     def term_ids(self, query_terms: list[str]) -> list[int]:
         """The ids of the terms that are in the vocabulary, in order (repeats kept, as in bm25s)."""

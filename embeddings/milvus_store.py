@@ -386,10 +386,12 @@ class MilvusStore:
         client, collection = self.client, self._chunks(name)
         rows: list[dict[str, Any]] = []
         vocabulary: set[str] = set()
-        held_by: Counter[str] = Counter()
+        passages_holding: Counter[str] = Counter()
+        documents_holding: Counter[str] = Counter()
         cid = sentences = 0
         for pos, item in enumerate(docs):
             doc, at = item.document, 0
+            doc_terms: set[str] = set()
             vectors = np.asarray(item.vectors, dtype=np.float32)
             if not np.isfinite(vectors).all():
                 raise ValueError("the encoder produced non-finite vectors; nothing was published")
@@ -399,7 +401,8 @@ class MilvusStore:
                 k = len(spans)
                 chunk_terms = stem_terms([text])[0]
                 vocabulary.update(chunk_terms)
-                held_by.update(set(chunk_terms))
+                passages_holding.update(set(chunk_terms))
+                doc_terms.update(chunk_terms)
                 rows.append({
                     "id": cid, "doc_pos": pos, "ord": ord_, "start": start, "end": end, "date": _day(doc.date),
                     "terms": " ".join(chunk_terms),
@@ -411,9 +414,11 @@ class MilvusStore:
                 if len(rows) >= _INSERT_ROWS:
                     client.insert(collection, rows)
                     rows = []
+            documents_holding.update(doc_terms)
         if rows:
             client.insert(collection, rows)
-        return sentences, vocabulary, sorted(t for t, n in held_by.items() if is_pervasive(n, cid))
+        return sentences, vocabulary, sorted(t for t, n in passages_holding.items()
+                                             if is_pervasive(n, cid, documents_holding[t], len(docs)))
 
     def _write_docs(self, name: str, docs: list[DocumentChunks], sources: SourceTable | None) -> None:
         client, collection = self.client, self._docs(name)

@@ -13,7 +13,8 @@ the dense and the sentence scores lacked.
 So a question is searched without such words (:func:`without_pervasive`): embedded, looked up and
 weighed as if it had not named what the whole collection is about. The question is shown as asked.
 Only a collection of :data:`MIN_PASSAGES` passages or more has such words: over fewer, half of the
-passages is a couple of them, and a word in two of three says which two. The news2022 collection
+passages is a couple of them, and a word in two of three says which two. The word must be in more than
+half of the documents too (:func:`is_pervasive`). The news2022 collection
 (98,459 passages) has none (its most widespread word, "say", is in 46%).
 """
 
@@ -34,9 +35,15 @@ _WORD = re.compile(r"\w+")
 Pervasive = Callable[[Iterable[str]], set[str]]
 
 
-def is_pervasive(held_by: int, passages: int) -> bool:
-    """Whether a word that ``held_by`` of ``passages`` passages hold is in more than :data:`SHARE` of them."""
-    return passages >= MIN_PASSAGES and held_by > SHARE * passages
+def is_pervasive(passages_holding: int, passages: int, documents_holding: int, documents: int) -> bool:
+    """Whether a word is in more than :data:`SHARE` of the passages and of the documents.
+
+    Both, because a document's title is embedded (and searched) with each of its chunks: the title
+    words of one long note ("Release notes for Orbit 3.2") are in most passages of a collection of
+    three notes, yet tell that note from the other two ("how many people contributed to the 3.2
+    release?"). Over one document, its passages alone decide."""
+    return (passages >= MIN_PASSAGES and passages_holding > SHARE * passages
+            and documents_holding > SHARE * documents)
 
 
 def without_pervasive(text: str, pervasive: Pervasive) -> str:

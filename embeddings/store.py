@@ -1571,11 +1571,16 @@ class Generation(DocumentTable):
         return {t for t in terms if get(t) is not None}
 
     def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
-        """The stemmed ``terms`` more than half of this generation's chunks hold (``pervasive.is_pervasive``),
-        read from the lengths of their BM25 postings."""
+        """The stemmed ``terms`` more than half of this generation's chunks and documents hold
+        (``pervasive.is_pervasive``), read from their BM25 postings."""
         assert self.lexical is not None
-        lexical = self.lexical
-        return {t for t in terms if is_pervasive(lexical.passages_holding(t), lexical.size)}
+        lexical, found = self.lexical, set()
+        for t in terms:
+            held = lexical.postings(t)
+            if len(held) * 2 > lexical.size and is_pervasive(
+                    len(held), lexical.size, len(np.unique(self.chunk_doc[held])), self.documents):
+                found.add(t)
+        return found
 
 
 

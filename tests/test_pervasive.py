@@ -52,6 +52,8 @@ def test_a_question_is_searched_without_the_words_most_passages_hold():
 
 
 def test_only_a_collection_of_enough_passages_has_a_subject_of_its_own():
-    assert is_pervasive(5, 8) and not is_pervasive(4, 8)  # more than half
+    assert is_pervasive(5, 8, 3, 4) and not is_pervasive(4, 8, 3, 4)  # more than half of the passages
     # One note of three passages: a word in two of them still tells the third apart.
-    assert not is_pervasive(2, 3) and not is_pervasive(MIN_PASSAGES - 1, MIN_PASSAGES - 1)
+    assert not is_pervasive(2, 3, 1, 1) and not is_pervasive(MIN_PASSAGES - 1, MIN_PASSAGES - 1, 1, 1)
+    # A long note's title words are in most passages of three notes, but in one note of the three.
+    assert not is_pervasive(9, 12, 1, 3) and is_pervasive(9, 12, 1, 1)
