@@ -12,6 +12,8 @@ import io
 from typing import Any
 
 HARBOUR_PDF_TITLE = "Harbour authority annual report 2024"
+#: The title docbot gives the report: its running header adds what the metadata title lacks (``formats.named``).
+HARBOUR_PDF_SHOWN = f"{HARBOUR_PDF_TITLE} | public report"
 #: Page 3 of the report: the only place the keeper's retirement is told.
 KEEPER_FACT = "Maeve Donnelly, the keeper of the Carrickfin light, retired in September after thirty-one years"
 KEEPER_QUESTION = "When did the keeper of the Carrickfin light retire?"

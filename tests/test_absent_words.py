@@ -17,7 +17,7 @@ from embeddings.evidence import COMMON_RARITY, DEFAULT_PARAMS, absent_words, bes
 from embeddings.variants import held_as_variant, is_acronym, one_edit_apart
 
 from .conftest import SEEDS, indexed_engine, indexed_notes
-from .doc_fixtures import make_docx
+from .doc_fixtures import make_docx, make_lines_pdf
 
 NOTE = """# Orbit community
 
@@ -208,28 +208,43 @@ BISTRO_PAGE = """<html><head><title>Le Petit Bistro \u2013 Menu</title></head><b
 <p>We are closed on Mondays; on Sundays we serve lunch only, from 12:00 to 15:00.</p></main></body></html>"""
 
 
+SETTER_HEADER = "Kestrel Climbing Co-op - Route Setter Handbook"
+SETTER_PAGES = [
+    ["Route Setter Handbook", "This handbook is for the volunteers who set boulder problems on Tuesdays.",
+     "Tools", "Use the impact drivers only with the 6 mm hex bit."],
+    ["Safety", "Nobody climbs in a sector while it is being set.", "Helmets are mandatory on the mats during setting."],
+    ["Washing holds", "Wash the old holds in the big sink, never in the dishwasher."],
+]
+
+
 @pytest.fixture(scope="module")
 def named_outside_the_text(tmp_path_factory, session_index):
-    """A web page named in its <title> only ("Le Petit Bistro"), and a Word file in its page header only."""
+    """A web page named in its <title> only ("Le Petit Bistro"), a Word file and a PDF in their page
+    header only."""
     base = tmp_path_factory.mktemp("named-outside")
     (base / "docs").mkdir()
     (base / "docs" / "bistro-menu.html").write_text(BISTRO_PAGE)
     (base / "docs" / "handbook.docx").write_bytes(make_docx(title=None, header="Kingsmoor Rowing Club\tPage 1"))
+    (base / "docs" / "setters.pdf").write_bytes(make_lines_pdf(SETTER_PAGES, header=SETTER_HEADER))
     return indexed_engine(base, base / "docs", session_index)
 
 
 def test_a_word_in_a_pages_title_or_a_files_header_is_the_documents(named_outside_the_text):
     """"Is the bistro open on Mondays?" was refused as not covered: "bistro" is only in the page's <title>,
     which the page's <h1> ("Our menu") titled instead, so no document held it; so was a question naming
-    the club in a Word file's page header, never read. The name is added to the title (and so embedded
-    with every chunk): its words are the document's."""
+    the club in a Word file's page header, never read, and one naming the co-op in a PDF's running header,
+    dropped from its text as page furniture. The name is added to the title (and so embedded with every
+    chunk): its words are the document's."""
     engine = named_outside_the_text
     titles = {s.doc_id: s.title for s in engine.sources()}
     assert titles == {"bistro-menu.html": "Our menu | Le Petit Bistro",
-                      "handbook.docx": "Volunteer handbook | Kingsmoor Rowing Club"}  # no page number
+                      "handbook.docx": "Volunteer handbook | Kingsmoor Rowing Club",  # no page number
+                      "setters.pdf": SETTER_HEADER}
     for question, doc, phrase in (("Is the bistro open on Mondays?", "bistro-menu.html", "closed on Mondays"),
                                   ("Where does the first Kingsmoor volunteer of the day collect the boathouse key?",
-                                   "handbook.docx", "collects the boathouse key from the harbour office")):
+                                   "handbook.docx", "collects the boathouse key from the harbour office"),
+                                  ("Can Kestrel setters wash the holds in the dishwasher?", "setters.pdf",
+                                   "never in the dishwasher")):
         assert _absent(engine, question) == 0, question
         answer = engine.ask(question)
         assert answer.answered and answer.excerpts[0].doc_id == doc, (question, answer.message)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .bot_fixtures import assert_uploads_refused, embed_text, sources_listed
-from .doc_fixtures import FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_pdf
+from .doc_fixtures import FERRY_HTML, HARBOUR_PDF_SHOWN, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_pdf
 
 
 async def test_an_uploaded_pdf_is_answered_with_its_page(start_bot: Any) -> None:
@@ -25,7 +25,7 @@ async def test_an_uploaded_pdf_is_answered_with_its_page(start_bot: Any) -> None
     reply = await h.reply_to(await fake.push_message(KEEPER_QUESTION, mention_bot=True))
     description = reply["embeds"][0]["description"]
     assert KEEPER_FACT in description and "**[1, p. 3]**" in description
-    assert sources_listed(reply)[0] == f"[1] {HARBOUR_PDF_TITLE}, p. 3 (2024-03-15)"
+    assert sources_listed(reply)[0] == f"[1] {HARBOUR_PDF_SHOWN}, p. 3 (2024-03-15)"
 
     # /source: the passage suggestions show each passage's page; the one on page 3 opens with its page
     iid = await fake.push_autocomplete("source", {"document": "Harbour_Report_2024.pdf", "passage": "p3"},

@@ -19,7 +19,7 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_TITLE, KEEPER_FACT, make_docx, make_ligature_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_SHOWN, KEEPER_FACT, make_docx, make_ligature_pdf,
     make_lines_pdf, make_pdf, make_scanned_pdf,
 )
 
@@ -32,7 +32,7 @@ def report_pdf() -> bytes:
 # ---------------------------------------------------------------------- PDF
 def test_pdf_text_pages_title_and_date(report_pdf: bytes) -> None:
     doc = parse("reports/harbour.pdf", report_pdf)
-    assert doc.title == HARBOUR_PDF_TITLE and doc.date == dt.date(2024, 3, 15) and doc.url is None
+    assert doc.title == HARBOUR_PDF_SHOWN and doc.date == dt.date(2024, 3, 15) and doc.url is None
     assert [n for n, _ in doc.pages] == [1, 2, 3]
     # every page's text is where its page says, and nothing of page 3 is on page 2
     at = doc.text.index(KEEPER_FACT)
@@ -56,9 +56,11 @@ def test_pdf_lines_become_paragraphs_without_page_furniture(report_pdf: bytes) -
 
 
 def test_pdf_without_metadata_title_is_titled_by_its_first_heading() -> None:
-    assert parse("untitled.pdf", make_pdf(title=None)).title == "Annual report 2024"
-    placeholder = parse("x.pdf", make_pdf(title="Microsoft Word - report_final.docx"))
+    assert parse("untitled.pdf", make_pdf(title=None, header="")).title == "Annual report 2024"
+    placeholder = parse("x.pdf", make_pdf(title="Microsoft Word - report_final.docx", header=""))
     assert placeholder.title == "Annual report 2024"
+    # with the running header's name added (formats.named), as a Word file's page header is
+    assert parse("untitled.pdf", make_pdf(title=None)).title == "Annual report 2024 | Harbour authority"
 
 
 def test_pdf_paragraph_rules() -> None:
@@ -117,7 +119,8 @@ def test_pdf_numbered_section_names_are_headings_and_numbered_clauses_are_lines(
     # The heading is one sentence, never quoted: it was two, "1." and "Overview".
     assert quotes["1. Overview"][0] is Kind.HEADING and "1." not in quotes and "Overview" not in quotes
     assert quotes["A photo ID"][0] is Kind.LIST and quotes["A hard hat"][0] is Kind.LIST
-    assert doc.title == "report"  # a numbered section's name is not the document's title
+    # a numbered section's name is not the document's title; the running header names it
+    assert doc.title == "Riverbend Water - Annual Report"
 
 
 def test_a_pdf_numbered_list_whose_first_item_wraps_stays_a_list() -> None:
@@ -283,6 +286,47 @@ def test_a_short_pdf_page_drops_its_running_header_with_a_page_number() -> None:
     text = parse("harbour.pdf", data).text
     assert _quotes(text)["Contact us at the harbour office."] == (Kind.PROSE, ())
     assert "Harbour report" not in text
+
+
+_SETTER_PAGES = [
+    ["Route Setter Handbook", "This handbook is for the volunteers who set boulder problems on Tuesdays.",
+     "Tools", "Use the impact drivers only with the 6 mm hex bit.", "Safety",
+     "Helmets are mandatory for everyone on the mats during setting."],
+    ["Safety", "Nobody climbs in a sector while it is being set.", "Washing holds",
+     "Wash the old holds in the big sink, never in the dishwasher."],
+]
+
+
+@pytest.mark.parametrize("header", ["Kestrel Climbing Co-op - Route Setter Handbook v3",
+                                    "Kestrel Climbing Co-op - handbook page {page} of 2"])
+def test_a_two_page_pdf_drops_its_running_header_and_keeps_a_heading_that_repeats(header: str) -> None:
+    """A running header needed three pages to be told: on a two-page handbook it was kept as a heading atop
+    each page, and shown as the section of the quotes below it ("Kestrel Climbing Co-op - Route Setter
+    Handbook v3" over "Nobody climbs in a sector ..."). It stands at the same place on both pages, as the
+    page number does ("page 1 of 2"); "Safety", a real heading on both pages, stays one."""
+    doc = parse("handbook.pdf", make_lines_pdf(_SETTER_PAGES, header=header))
+    quotes = _quotes(doc.text)
+    assert "Kestrel" not in doc.text and "Page 1" not in doc.text and "Page 2" not in doc.text
+    assert doc.text.count("# Safety\n") == 2
+    assert quotes["Nobody climbs in a sector while it is being set."] == (Kind.PROSE, ("Safety",))
+    assert quotes["Helmets are mandatory for everyone on the mats during setting."] == (Kind.PROSE, ("Safety",))
+    # the header names the document: its words are the title's (formats.named), not lost
+    assert "Kestrel Climbing Co-op" in doc.title and "Route Setter Handbook" in doc.title, doc.title
+
+
+def test_a_two_page_pdf_keeps_lines_that_differ_or_stand_elsewhere() -> None:
+    """Only the outermost line, the same on both pages (or numbered as its page), is furniture: two pages of
+    a form whose first lines differ in a number ("Room 101", "Room 204") keep them, and so does a line that
+    is repeated but not at the same place."""
+    data = make_lines_pdf([
+        ["Room 101", "The projector is on the left wall.", "Bookings close at noon.", "Ask at the desk.",
+         "Keep the windows shut."],
+        ["Room 204", "The whiteboard is on the right wall.", "Ask at the desk.", "Bookings close at noon.",
+         "Chairs are stacked at the back."],
+    ])
+    text = parse("rooms.pdf", data).text
+    for line in ("Room 101", "Room 204", "Ask at the desk.", "Bookings close at noon."):
+        assert text.count(line) == (1 if line.startswith("Room") else 2), line
 
 
 def test_pdf_ligatures_are_stored_as_their_letters() -> None:
@@ -872,7 +916,7 @@ def test_converted_documents_change_hash_when_their_extraction_changes(
     before = parse("h.pdf", report_pdf).content_hash
     assert parse("h.pdf", report_pdf).content_hash == before
     reflow = pdf._reflow_pages
-    monkeypatch.setattr(pdf, "_reflow_pages", lambda pages: [p.upper() for p in reflow(pages)])
+    monkeypatch.setattr(pdf, "_reflow_pages", lambda pages: ([p.upper() for p in reflow(pages)[0]], None))
     assert parse("h.pdf", report_pdf).content_hash != before
     # text files keep the file's own hash, as indexes written before other formats existed have it
     assert parse("h.txt", b"same bytes").content_hash == hashlib.sha256(b"same bytes").hexdigest()

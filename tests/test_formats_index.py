@@ -18,7 +18,7 @@ from embeddings import cli
 from embeddings.indexer import onnx_dir
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_TITLE, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_lines_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PDF_SHOWN, KEEPER_FACT, KEEPER_QUESTION, make_docx, make_lines_pdf,
     make_pdf, make_scanned_pdf,
 )
 
@@ -98,7 +98,7 @@ def test_an_answer_on_page_3_cites_page_3(built) -> None:
     first = answer.excerpts[0]
     assert first.doc_id == "report.pdf" and KEEPER_FACT in first.text and first.page == 3
     source = next(s for s in answer.sources if s.number == first.number)
-    assert source.title == HARBOUR_PDF_TITLE and source.pages == [3] and source.ref == first.ref
+    assert source.title == HARBOUR_PDF_SHOWN and source.pages == [3] and source.ref == first.ref
     # the quote is a verbatim slice of the text the engine stored, which `source` shows
     assert engine.source("report.pdf").text[first.start:first.end] == first.text
 
@@ -107,7 +107,7 @@ def test_cli_text_and_json_show_the_page(built, capsys: pytest.CaptureFixture[st
     settings, _ = built
     assert cli.main(["ask", KEEPER_QUESTION], settings=settings) == 0
     out = capsys.readouterr().out
-    assert f"[1] {HARBOUR_PDF_TITLE}, p. 3 (2024-03-15)" in out
+    assert f"[1] {HARBOUR_PDF_SHOWN}, p. 3 (2024-03-15)" in out
     assert re.search(r"\u201d \(p\. 3\)", out), "the quote says its page"
     ref = re.search(r"docbot source (report\.pdf#\d+)", out).group(1)
 
@@ -136,7 +136,7 @@ def test_discord_rendering_shows_the_page(built) -> None:
     embed = rendered.embeds[0]
     assert "**[1, p. 3]**" in embed.description
     sources = [line for f in embed.fields if f.name.startswith("Sources") for line in f.value.splitlines()]
-    assert sources[0] == f"[1] {HARBOUR_PDF_TITLE}, p. 3 (2024-03-15)"
+    assert sources[0] == f"[1] {HARBOUR_PDF_SHOWN}, p. 3 (2024-03-15)"
     view = engine.source(answer.sources[0].ref)
     shown = render.render_source(view)["embeds"][0]
     assert shown.fields[0].name == f"Passage {view.focus} of report.pdf, p. 3"

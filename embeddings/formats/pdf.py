@@ -4,7 +4,8 @@ A PDF has no paragraphs, only lines placed on a page, and the sentence splitter 
 every newline. So each page's lines are put back into paragraphs (a line joins the one before
 unless that one ended a sentence short of the page's usual line width, or the new line is a list
 item or follows a heading), words hyphenated across lines are joined, and page furniture is dropped:
-page numbers and the running header or footer repeated on most pages. Short stand-alone lines that
+page numbers and the running header or footer repeated on most pages (on both, of two pages). The running
+header names the document, and is added to its title (``formats.named``). Short stand-alone lines that
 do not end like a sentence are written as ``#`` headings, and so are numbered sections' names ("1.
 Overview"); a table's rows of numbers stay one to a line, as list items, never headings. Pages are separated by a blank line; the
 offset where each begins is kept, so every excerpt knows its page.
@@ -29,7 +30,7 @@ from pypdf.errors import DependencyError
 
 from ..chunking import soft_wrap
 from ..errors import DocumentRejected
-from . import JUNK_TITLE, PAGE_NUMBER, Extracted, join_blocks, too_long
+from . import JUNK_TITLE, PAGE_NUMBER, Extracted, join_blocks, named, too_long
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,9 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
             f"{name}: no text layer on its {len(raw_pages)} page(s) (a scanned document?); "
             "run it through OCR (e.g. ocrmypdf) and add the result"
         )
-    text, pages = _assemble(_reflow_pages(raw_pages))
-    return Extracted(text=text, title=title or _first_heading(text), date=when, pages=pages)
+    reflowed, header = _reflow_pages(raw_pages)
+    text, pages = _assemble(reflowed)
+    return Extracted(text=text, title=named(title or _first_heading(text), header), date=when, pages=pages)
 
 
 def _unlock(name: str, reader: PdfReader) -> None:
@@ -225,21 +227,36 @@ def _paged_keys(pages: list[list[str]], keys: set[str]) -> set[str]:
     return paged
 
 
-def _reflow_pages(raw_pages: list[str]) -> list[str]:
-    """Each page's text as paragraphs, without page numbers and running headers or footers.
+def _reflow_pages(raw_pages: list[str]) -> tuple[list[str], str | None]:
+    """Each page's text as paragraphs, without page numbers and running headers or footers
+    (``_furniture``), and the running header (``_running_header``), which names the document.
+
+    A full line's width is the page's own (a page set in a narrow column had each paragraph's first line
+    read as a heading) when the page is set narrow (``_page_width``), else the document's: on a page of
+    three lines, or one filled by a list or a table, the page's own "usual width" was its short ones, and
+    its heading was glued to the text below it.
+    """
+    pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
+    furniture = _furniture(pages)
+    header = _running_header(pages, furniture)
+    for n, i in furniture:
+        pages[n][i] = ""
+    width = _full_width([line for lines in pages for line in lines if line])
+    return [join_blocks(_paragraphs(lines, _page_width(lines, width))) for lines in pages], header
+
+
+def _furniture(pages: list[list[str]]) -> set[tuple[int, int]]:
+    """Where the page furniture is, as (page index, line index): page numbers, and running headers or footers.
 
     A running header or footer is a line at a page's edge repeated on most pages, read with its digits
     as placeholders ("Annual report 2023 - page 3"). On a page of four lines or fewer every line is at
     an edge, and a short form or certificate printed page after page ("Room 101" / "Capacity 12") differs
     from its other pages only in digits: there a line is furniture only when it is repeated exactly or
     its number goes up with the page (``_paged_keys``: "Harbour report - page 4" was the section of the
-    page's quotes), not when it merely differs (the whole file was skipped as "no text found"). A full
-    line's width is the page's own (a page set in a narrow column had each paragraph's first line read
-    as a heading) when the page is set narrow (``_page_width``), else the document's: on a page of three
-    lines, or one filled by a list or a table, the page's own "usual width" was its short ones, and its
-    heading was glued to the text below it.
+    page's quotes), not when it merely differs (the whole file was skipped as "no text found"). A document
+    of two pages is read by ``_paired_edges``: "most pages" needed three, so a two-page handbook kept its
+    running header as a heading on each page, shown as the section of its quotes.
     """
-    pages = [[line.strip() for line in raw.split("\n")] for raw in raw_pages]
     with_text = [p for p in pages if any(p)]
     repeated: set[str] = set()
     repeated_exactly: set[str] = set()
@@ -250,15 +267,56 @@ def _reflow_pages(raw_pages: list[str]) -> list[str]:
         repeated = {k for k, n in counts.items() if n >= least}
         repeated_exactly = {k for k, n in exact.items() if n >= least}
     paged = _paged_keys(pages, repeated)
-    for lines in pages:
+    found = _paired_edges(pages) if len(with_text) == 2 else set()
+    for n, lines in enumerate(pages):
         short = sum(1 for line in lines if line) <= _SHORT_PAGE
         for i in _edges(lines):
             if PAGE_NUMBER.match(lines[i]) or (
                     _exact_key(lines[i]) in repeated_exactly or _furniture_key(lines[i]) in paged
                     if short else _furniture_key(lines[i]) in repeated):
-                lines[i] = ""
-    width = _full_width([line for lines in pages for line in lines if line])
-    return [join_blocks(_paragraphs(lines, _page_width(lines, width))) for lines in pages]
+                found.add((n, i))
+    return found
+
+
+def _paired_edges(pages: list[list[str]]) -> set[tuple[int, int]]:
+    """The running header and footer of a document of two pages with text: the outermost line at the top of
+    both pages, and at their bottom (a page number aside, ``PAGE_NUMBER``), when it stands at the same place
+    on both and is the same line, or one whose number goes up with the page ("Handbook - page 1 of 2",
+    ``_paged_keys``). Only the outermost line: a heading that repeats stands below the header, or elsewhere
+    on the other page, and stays a heading. A line that merely differs in its digits ("Room 101", "Room
+    201") is a page's own."""
+    first, second = [n for n, lines in enumerate(pages) if any(lines)]
+    found: set[tuple[int, int]] = set()
+    for top in (True, False):
+        at = [_outermost(pages[n], top) for n in (first, second)]
+        if at[0] is None or at[1] is None:
+            continue
+        one, two = pages[first][at[0]], pages[second][at[1]]
+        key = _furniture_key(one)
+        if _exact_key(one) == _exact_key(two) or (key == _furniture_key(two) and _paged_keys(pages, {key})):
+            found.update({(first, at[0]), (second, at[1])})
+    return found
+
+
+def _outermost(lines: list[str], top: bool) -> int | None:
+    """The index of a page's outermost line at its top (or bottom) edge that is not a page number, if any."""
+    edges = [i for i in _edges(lines) if not PAGE_NUMBER.match(lines[i])]
+    return (edges[0] if top else edges[-1]) if edges else None
+
+
+def _running_header(pages: list[list[str]], furniture: set[tuple[int, int]]) -> str | None:
+    """The running header, one line a part: the furniture atop the first page that has some (its first two
+    lines), page numbers aside. It names the document on every page ("Blocwerk - Route Setter Handbook
+    v3"), as a Word file's page header does, and ``formats.named`` adds it to the title: dropped from the
+    text, a word only it held (the organisation's name) was in no document, and a question naming it was
+    refused (``evidence.absent_words``). The footer is not read: it holds page numbers, legal lines and
+    markings more often than a name."""
+    for n, lines in enumerate(pages):
+        top = [i for i in sorted(furniture) if i[0] == n and i[1] in _edges(lines)[:2]]
+        parts = [lines[i] for _, i in top if not PAGE_NUMBER.match(lines[i])]
+        if parts:
+            return "\n".join(parts)
+    return None
 
 
 #: A page whose longest line is shorter than this share of the document's full line is set narrow.
