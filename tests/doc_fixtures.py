@@ -190,6 +190,27 @@ The first boat used to leave at eight.</p>
 FERRY_BOILERPLATE = ("Latest headlines", "Weather forecast", "seaweed restaurant", "privacy policy", "cookies",
                      "analytics", "Share on Facebook", "Example Town News")
 
+#: A climbing gym's page whose footer holds its address, hours and contacts beside a menu, a cookie notice,
+#: a newsletter box and a copyright line.
+GYM_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your first visit | Kestrel Climbing</title></head>
+<body><header><nav><a href="/">Home</a> <a href="/prices">Prices</a> <a href="/hours">Opening hours</a></nav></header>
+<main><h1>Your first visit</h1>
+<p>Every new climber does a 20-minute intro with a member of staff. Intros start every full hour.</p>
+<p>Wear comfy sports clothes you can move in; rental shoes cost three euros.</p></main>
+<footer class="site-footer">
+  <div class="footer-nav"><a href="/imprint">Imprint</a> | <a href="/privacy">Privacy</a> | <a href="/jobs">Jobs</a></div>
+  <address>Kestrel Climbing eG<br>Gleisstra\u00dfe 7<br>04275 Leipzig</address>
+  <p>Mon-Fri 10:00-23:00, Sat &amp; Sun 9:00-22:00</p>
+  <p>Phone 0341 555 0199 \u00b7 <a href="mailto:office@kestrel.example">office@kestrel.example</a></p>
+  <div class="cookie-notice">We use cookies. Questions to privacy@kestrel.example</div>
+  <div class="newsletter">Get our newsletter every Monday</div>
+  <p>Follow us: <a href="/ig">Instagram</a> <a href="/fb">Facebook</a> <a href="/yt">YouTube</a></p>
+  <p>\u00a9 2025 Kestrel Climbing eG, Gleisstra\u00dfe 7. All rights reserved.</p>
+</footer></body></html>"""
+#: What the gym page's footer adds to its text, in its order.
+GYM_FOOTER = ("Kestrel Climbing eG, Gleisstra\u00dfe 7, 04275 Leipzig\n\nMon-Fri 10:00-23:00, Sat & Sun 9:00-22:00"
+              "\n\nPhone 0341 555 0199 \u00b7 office@kestrel.example")
+
 
 def make_docx(*, title: str | None = "Rowing club volunteer handbook", header: str | None = None) -> bytes:
     """A Word file with a title, headings on two levels, a list and a table, and a page header if given."""

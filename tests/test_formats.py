@@ -19,7 +19,7 @@ from embeddings.errors import DocumentRejected
 from embeddings.sentences import Kind, quotable_sentences
 
 from .doc_fixtures import (
-    FERRY_BOILERPLATE, FERRY_HTML, HARBOUR_PAGES, HARBOUR_PDF_SHOWN, KEEPER_FACT, make_docx, make_ligature_pdf,
+    FERRY_BOILERPLATE, FERRY_HTML, GYM_FOOTER, GYM_PAGE, HARBOUR_PAGES, HARBOUR_PDF_SHOWN, KEEPER_FACT, make_docx, make_ligature_pdf,
     make_lines_pdf, make_pdf, make_scanned_pdf,
 )
 
@@ -410,6 +410,22 @@ def test_html_keeps_the_article_and_its_metadata() -> None:
     assert "## Weekend sailings" in text and "- Cars must be booked ahead.\n- Bicycles travel free." in text
     for boilerplate in FERRY_BOILERPLATE:
         assert boilerplate not in text, boilerplate
+
+
+def test_html_footer_keeps_the_address_hours_and_contacts_not_its_menus_or_legal_lines() -> None:
+    """The site's footer was dropped whole as furniture, and with it the gym's address: "what's the address?"
+    was refused. What a person asks about is kept, after the article (an ``<address>`` as one line, opening
+    hours, a phone number, an e-mail address); its menu, cookie notice, newsletter box, social links and
+    copyright line are not. A page without ``<main>`` keeps them too, and a page whose article repeats its
+    footer's line holds it once."""
+    text = parse("visit.html", GYM_PAGE.encode()).text
+    assert text.endswith("rental shoes cost three euros.\n\n" + GYM_FOOTER)
+    for dropped in ("Imprint", "cookies", "privacy@kestrel.example", "newsletter", "Instagram", "\u00a9", "reserved"):
+        assert dropped not in text, dropped
+    bodied = parse("visit.html", GYM_PAGE.replace("<main>", "<div>").replace("</main>", "</div>").encode()).text
+    assert bodied.endswith(GYM_FOOTER) and bodied.count("0341 555 0199") == 1
+    twice = GYM_PAGE.replace("</main>", "<p>Phone 0341 555 0199 \u00b7 office@kestrel.example</p></main>")
+    assert parse("visit.html", twice.encode()).text.count("0341 555 0199") == 1
 
 
 def test_a_pages_title_adds_its_name_to_its_headline() -> None:

@@ -8,7 +8,9 @@ as ASP.NET's ``<form id="aspnetForm">`` does), scripts, hidden elements and
 blocks whose class or id names them (``site-footer``, ``cookie-banner``, ``share-buttons``,
 ``breadcrumbs``, ``top-bar``, ``gdpr-notice``, ...) and, outside ``<main>`` and ``<article>``, blocks
 that are nothing but a row of three or more links (a menu, whatever its class); inside them,
-breadcrumbs and page numbers. It is written as Markdown-like blocks:
+breadcrumbs and page numbers. What the site's footer holds that people ask about (its ``<address>``, lines
+with a postal address, a phone number, an e-mail address or opening hours) is kept after the article
+(``_footer_facts``); its menus, notices and copyright line are not. It is written as Markdown-like blocks:
 ``#`` headings, ``-`` list items, table rows with ``|`` between cells (a table whose first row is
 ``<th>`` cells as a Markdown table: header, delimiter row, rows), paragraphs separated by a blank
 line. Metadata comes from the page's head when present: the title (``og:title``, else the first
@@ -105,10 +107,12 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     if not title and isinstance(h1, Tag):
         title = _collapse(h1.get_text(" "))
     title = named(title or None, soup.title.get_text(" ") if soup.title is not None else None)
+    facts = _footer_facts(soup)  # read before _strip, which drops a footer inside the main text
     _strip(root, menus=not marked)
     if when is None:
         when = _time_element(root)
-    text = join_blocks(_Blocks().render(root))
+    blocks = _Blocks().render(root)
+    text = join_blocks(blocks + [fact for fact in facts if fact not in blocks])
     return Extracted(text=text, title=title or None, date=when, url=_canonical(soup, meta))
 
 
@@ -317,14 +321,14 @@ def _kept_length(tag: Tag) -> int:
                if not isinstance(string, _SKIPPED_STRINGS) and string.strip() and kept(string.parent))
 
 
-def _names_boilerplate(tag: Tag) -> bool:
-    """Whether a class or id of ``tag`` names furniture: one of its words, or two neighbouring words read
+def _names_boilerplate(tag: Tag, furniture: frozenset[str] = _BOILERPLATE) -> bool:
+    """Whether a class or id of ``tag`` names ``furniture``: one of its words, or two neighbouring words read
     as one ("top-bar" as "topbar", "privacy-notice" as "privacynotice")."""
     classes = tag.get("class") or []
     names = [*(classes if isinstance(classes, list) else str(classes).split()), str(tag.get("id") or "")]
     for name in names:
         words = _WORD.findall(name.lower())
-        if any(w in _BOILERPLATE for w in words) or any(a + b in _BOILERPLATE for a, b in zip(words, words[1:])):
+        if any(w in furniture for w in words) or any(a + b in furniture for a, b in zip(words, words[1:])):
             return True
     return False
 
@@ -407,6 +411,106 @@ def _strip(root: Tag, *, menus: bool) -> None:
         in_article = not menus or tag.find_parent(("main", "article")) is not None
         if _trail_or_pages(tag) if in_article else _only_links(tag):
             tag.decompose()
+
+
+#: Inside a site's footer, what names furniture: all ``_BOILERPLATE`` but the footer itself ("footer-address").
+_FOOTER_FURNITURE = _BOILERPLATE - {"footer"}
+#: A line a footer holds as a fact to ask about: an e-mail address, a phone number (``_phone``), opening
+#: hours (a weekday, a time or a range of them) or a postal address (a street and its number, a postcode
+#: and its town, a British or a US postcode, a P.O. box).
+_FOOTER_FACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?i:\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?s?\b|\b(?:mo|di|mi|do|fr|sa|so)\s*[-\u2013]\s*(?:mo|di|mi|do|fr|sa|so)\b)"
+    r"|\b\d{1,2}(?:[:.]\d{2})?\s*(?:[-\u2013\u2014]|to|until)\s*\d{1,2}(?:[:.]\d{2})?\s*(?i:[ap]\.?m\b|h\b|uhr\b)"
+    r"|\b\d{1,2}[:.]\d{2}\s*(?:[-\u2013\u2014]|to|until)\s*\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?i:[ap]m)\b"
+    r"|\b\d{1,5}[a-z]?,?(?:\s+[A-Z][\w'.-]*){1,3}\s+(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|place|pl"
+    r"|square|sq|boulevard|blvd|court|ct|terrace|close|crescent|parade|row|highway|hwy)\b"
+    r"|(?i:\b[\w\u00c0-\u017f-]*(?:stra\u00dfe|strasse|str\.|weg|platz|gasse|allee|damm|ufer|markt)\s+\d{1,4}[a-z]?\b)"
+    r"|\b\d{4,5}\s+[A-Z\u00c0-\u00dd][\w\u00c0-\u017f-]+"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|(?i:\bp\.?\s?o\.?\s+box\b)"
+)
+#: A run of digits, spaces and the marks between a phone number's parts ("+49 341 555-0199", "(020) 7946 0958").
+_PHONE = re.compile(r"\+?\(?\d[\d ()./-]{5,}\d")
+#: A footer's legal line: "© 2025 Blocwerk", "Copyright 2024 ...", "All rights reserved."
+_COPYRIGHT = re.compile(r"^\W*(?:\u00a9|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
+
+
+def _footer_facts(soup: BeautifulSoup) -> list[str]:
+    """What a site's footer (``<footer>``, ``role="contentinfo"``, a block whose class or id names the footer)
+    holds that people ask about, as blocks: its ``<address>`` whole, and each line that holds an address, a
+    phone number, an e-mail address or opening hours (``_footer_fact``), under the footer's heading above
+    them if it has one ("Visit us"). Not its menus, link lists, cookie notices, newsletter boxes or copyright
+    lines. The footer is dropped from the main text as furniture, and
+    with it the gym's address: "what's the address?" was refused as not covered. Read from copies, so the
+    page itself is left as it was."""
+    body = soup.body or soup
+    footers = [tag for tag in body.find_all(True) if (
+        tag.name == "footer" or str(tag.get("role") or "").lower() == "contentinfo"
+        or _names_boilerplate(tag, frozenset({"footer"}))) and not _hidden(tag)]
+    within = {id(footer) for footer in footers}
+    facts: list[str] = []
+    for footer in footers:
+        if any(id(parent) in within for parent in footer.parents):
+            continue  # read with the footer it is part of
+        copy = _footer_copy(footer)
+        addresses: set[str] = set()
+        for address in copy.find_all("address"):
+            lines = _address_lines([block for block in _Blocks().render(address) if not _COPYRIGHT.search(block)])
+            addresses.update(lines)
+            address.replace_with(*(_paragraph(copy, line) for line in lines))
+        heading = None  # the footer's heading above the facts that follow it ("Visit us")
+        for block in _Blocks().render(copy):
+            if _HEADING_BLOCK.match(block):
+                heading = block
+            elif block in addresses or _footer_fact(block):
+                facts.extend([heading, block] if heading else [block])
+                heading = None
+    return list(dict.fromkeys(facts))
+
+
+_HEADING_BLOCK = re.compile(r"#{1,6} ")
+
+
+def _paragraph(soup: BeautifulSoup, text: str) -> Tag:
+    """A ``<p>`` holding ``text``, to stand in ``soup``."""
+    tag = soup.new_tag("p")
+    tag.string = text
+    return tag
+
+
+#: An address's line is at most this long: longer, it is a sentence ("Visit us at ...") and stays one.
+_ADDRESS_LINE = 60
+
+
+def _address_lines(lines: list[str]) -> list[str]:
+    """An ``<address>``'s lines as one line, joined by ", " as an address is written in a sentence ("Kestrel
+    Climbing eG, Gleisstraße 7, 04275 Leipzig"): line by line, a quote held "Gleisstraße 7" without its town.
+    Lines that are sentences or long stay as they are."""
+    if len(lines) > 1 and all(len(line) <= _ADDRESS_LINE and not line.endswith((".", ",", ";", ":")) for line in lines):
+        return [", ".join(lines)]
+    return lines
+
+
+def _footer_copy(footer: Tag) -> Tag:
+    """A copy of ``footer`` without what is furniture in it: navigation, forms, scripts, hidden blocks and
+    blocks named as furniture other than the footer itself (``footer-nav``, ``cookie-notice``)."""
+    copy = BeautifulSoup(str(footer), "html.parser")
+    for tag in list(copy.find_all(True))[1:]:
+        if not tag.decomposed and (
+                (tag.name in _DROP_TAGS and tag.name != "footer") or _hidden(tag)
+                or str(tag.get("role") or "").lower() in _DROP_ROLES - {"contentinfo"}
+                or _names_boilerplate(tag, _FOOTER_FURNITURE)):
+            tag.decompose()
+    return copy
+
+
+def _footer_fact(block: str) -> bool:
+    """Whether a footer's line holds a fact (``_FOOTER_FACT``, or a phone number of seven digits or more, not a
+    date) and is not its copyright line."""
+    if _COPYRIGHT.search(block):
+        return False
+    return _FOOTER_FACT.search(block) is not None or any(
+        sum(c.isdigit() for c in m.group()) >= 7 and not _ISO_DATE.match(m.group()) for m in _PHONE.finditer(block))
 
 
 class _Blocks:
