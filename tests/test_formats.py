@@ -426,6 +426,11 @@ def test_html_footer_keeps_the_address_hours_and_contacts_not_its_menus_or_legal
     assert bodied.endswith(GYM_FOOTER) and bodied.count("0341 555 0199") == 1
     twice = GYM_PAGE.replace("</main>", "<p>Phone 0341 555 0199 \u00b7 office@kestrel.example</p></main>")
     assert parse("visit.html", twice.encode()).text.count("0341 555 0199") == 1
+    # the footer's own heading stays above what it heads; an article's byline is no fact
+    headed = parse("visit.html", GYM_PAGE.replace("<address>", "<h4>Visit us</h4><address>").encode()).text
+    assert "euros.\n\n#### Visit us\n\nKestrel Climbing eG, Gleisstra\u00dfe 7, 04275 Leipzig\n\n" in headed
+    byline = GYM_PAGE.replace("</main>", "<footer><p>Posted by Anna on Monday, 3 March</p></footer></main>")
+    assert "Anna" not in parse("visit.html", byline.encode()).text
 
 
 def test_a_pages_title_adds_its_name_to_its_headline() -> None:

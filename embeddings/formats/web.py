@@ -416,11 +416,12 @@ def _strip(root: Tag, *, menus: bool) -> None:
 #: Inside a site's footer, what names furniture: all ``_BOILERPLATE`` but the footer itself ("footer-address").
 _FOOTER_FURNITURE = _BOILERPLATE - {"footer"}
 #: A line a footer holds as a fact to ask about: an e-mail address, a phone number (``_phone``), opening
-#: hours (a weekday, a time or a range of them) or a postal address (a street and its number, a postcode
+#: hours (a range of times, or a weekday and a range of hours after it: "Sat & Sun 9-22") or a postal address (a street and its number, a postcode
 #: and its town, a British or a US postcode, a P.O. box).
 _FOOTER_FACT = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|(?i:\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?s?\b|\b(?:mo|di|mi|do|fr|sa|so)\s*[-\u2013]\s*(?:mo|di|mi|do|fr|sa|so)\b)"
+    r"|(?i:\b(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?s?|daily|(?:mo|di|mi|do|fr|sa|so)\s*[-\u2013]\s*"
+    r"(?:mo|di|mi|do|fr|sa|so))\b.*?\b\d{1,2}(?:[:.]\d{2})?\s*(?:[-\u2013\u2014]|to|until)\s*\d{1,2}\b)"
     r"|\b\d{1,2}(?:[:.]\d{2})?\s*(?:[-\u2013\u2014]|to|until)\s*\d{1,2}(?:[:.]\d{2})?\s*(?i:[ap]\.?m\b|h\b|uhr\b)"
     r"|\b\d{1,2}[:.]\d{2}\s*(?:[-\u2013\u2014]|to|until)\s*\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?i:[ap]m)\b"
     r"|\b\d{1,5}[a-z]?,?(?:\s+[A-Z][\w'.-]*){1,3}\s+(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|place|pl"
