@@ -37,6 +37,8 @@ class Span:
 
 # A line that ends a sentence (or introduces a list: "Bring:"), closing quotes and emphasis allowed.
 _ENDS_LINE = re.compile(r"""[.!?:;]["'\u201d\u2019)\]*_`]*$""")
+# Inline code ("`ps aux | grep lumenfeed`"): its pipes are a command's, not a table's cells.
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A line that opens a block of its own: a list item (-, *, 1., a), iv., bullets), a heading, a block
 # quote, a table row, a fence, a rule or a Markdown heading's underline ("-----").
 _OPENS_BLOCK = re.compile(
@@ -88,13 +90,15 @@ def soft_wrap(line: str, below: str) -> bool:
     Notes written in an editor that wraps at 72 or 80 columns break sentences across lines: read line
     by line, "Receipts must be submitted within" and "60 days of purchase." are two quotes, neither of
     which answers. A newline wraps when its line, long enough to have been wrapped, stops mid-sentence
-    (no closing punctuation) and the next line goes on in lower case; or when its line stops on a word
+    (no closing punctuation, or a semicolon: "... start with a byte order mark;" / "upgrade first.") and
+    the next line goes on in lower case; or when its line stops on a word
     in lower case or one with a digit ("60", "AGPL-3.0") and that word is one no sentence ends on
     ("led by"), or the line is long, or the next line goes on in lower case (both of several words);
     after a comma (a line of several words), a dash, or inside a list item indented, too. A line
     ending on a name, a URL or a credit ("John Moore/Getty Images") above a line that does not go on
     in lower case stays apart: a caption or a link more often than half a sentence. Blank lines,
-    headings (and their underlines), rules, list items, block quotes, tables, Markdown hard breaks,
+    headings (and their underlines), rules, list items, block quotes, tables (not a pipe in inline code:
+    "Check with `ps aux | grep lumenfeed`" is prose), Markdown hard breaks,
     two lines that both begin with a number (logs, CSV) or both read "key: value", fenced code and
     front matter (``_line_ends``) always break, and so do short labels ("Contact" above "Email us at
     ...").
@@ -103,9 +107,12 @@ def soft_wrap(line: str, below: str) -> bool:
     if raw.endswith(("  ", "\\")) or "\t" in raw:
         return False  # a Markdown hard break; a table's cells
     body, nxt = raw.strip(), below.strip()
-    if not nxt or not any(ch.isalnum() for ch in body) or _ENDS_LINE.search(body):
+    if not nxt or not any(ch.isalnum() for ch in body):
         return False  # a blank line or a rule ("-----") ends a block as a full stop ends a sentence
-    if body.startswith(("#", "|")) or FENCE_LINE.match(body) or " | " in body:
+    if (ends := _ENDS_LINE.search(body)) is not None and not (
+            ends.group(0)[0] == ";" and nxt[0].islower() and len(body) >= WRAPPED_LINE_CHARS):
+        return False  # but a wrapped clause goes on after a semicolon ("... a byte order mark;" / "upgrade first.")
+    if body.startswith(("#", "|")) or FENCE_LINE.match(body) or _table_row(body):
         return False
     if _OPENS_BLOCK.match(below.rstrip()):
         return False
@@ -127,6 +134,12 @@ def soft_wrap(line: str, below: str) -> bool:
         or len(body) >= WRAPPED_LINE_CHARS
         or (nxt[0].islower() and len(body.split()) >= 3 and len(nxt.split()) >= 2)
     )
+
+
+def _table_row(body: str) -> bool:
+    """Whether the line ``body`` (stripped) has a table's cells: " | " between them, outside inline code
+    (a command quoted in a sentence, "Check with `ps aux | grep lumenfeed` and stop it", is no row)."""
+    return " | " in body and (("`" not in body) or " | " in _INLINE_CODE.sub("", body))
 
 
 @functools.lru_cache(maxsize=4)
@@ -175,6 +188,26 @@ def has_soft_wraps(text: str) -> bool:
     return text.count("\n") != len(_line_ends(text))
 
 
+# A line that may end on a semicolon, closing quotes and emphasis allowed: what ``wraps_since_12`` looks for first.
+_SEMICOLON_LINE = re.compile(r""";["'\u201d\u2019)\]*_`]*[ \t\r]*\n""")
+
+
+def wraps_since_12(text: str) -> bool:
+    """Whether a newline of ``text`` wraps a line that chunker 11 always ended (``soft_wrap``): after a
+    semicolon, or on a line whose " | " is inline code's. Such a line was a sentence's end then, so the
+    sentences around it are cut otherwise now."""
+    if not (_SEMICOLON_LINE.search(text) or ("`" in text and " | " in text)):
+        return False
+    ends = set(_line_ends(text))
+    pos = 0
+    for line in text.split("\n")[:-1]:
+        pos += len(line)
+        if pos not in ends and (_ENDS_LINE.search(body := line.strip()) or " | " in body):
+            return True
+        pos += 1
+    return False
+
+
 def chunked_alike(version: int, current: int, text: str, title: str | None = None) -> bool:
     """Whether chunker ``version`` (``store.CHUNKER_VERSION`` of an older generation) cut ``text`` into
     the same chunks and sentences as ``current`` does, so that its vectors can be kept.
@@ -203,14 +236,15 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     ("Sunday 19 May" above a day's programme) or a front matter record dates the note
     (``sentences.named_lines``): headings now, and the date is no quote. Version 12 differs from 11 only
     where a line holds a photo gallery's captions (``sentences.gallery_lines``, 43 of news2022's 4,816
-    articles): captions now, which lose to prose.
+    articles): captions now, which lose to prose; and where a sentence goes on across a line's end
+    that 11 did not wrap (after a semicolon, or on a line holding inline code's " | ": ``wraps_since_12``).
     """
     if version == current:
         return True
     if current == 12 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11):
         from .sentences import gallery_lines  # sentences splits with this module's split_sentences
 
-        return not gallery_lines(text) and chunked_alike(version, 11, text, title)
+        return not gallery_lines(text) and not wraps_since_12(text) and chunked_alike(version, 11, text, title)
     if current == 11 and version in (3, 4, 5, 6, 7, 8, 9, 10):
         from .sentences import named_lines  # sentences splits with this module's split_sentences
 
