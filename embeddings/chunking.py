@@ -237,14 +237,17 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     (``sentences.named_lines``): headings now, and the date is no quote. Version 12 differs from 11 only
     where a line holds a photo gallery's captions (``sentences.gallery_lines``, 43 of news2022's 4,816
     articles): captions now, which lose to prose; and where a sentence goes on across a line's end
-    that 11 did not wrap (after a semicolon, or on a line holding inline code's " | ": ``wraps_since_12``).
+    that 11 did not wrap (after a semicolon, or on a line holding inline code's " | ": ``wraps_since_12``),
+    or a minutes' numbered item with a number in its name is a heading between headings ("1. Release
+    2.4.1" above "2. Full-text extraction": ``sentences.regrouped``).
     """
     if version == current:
         return True
     if current == 12 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11):
-        from .sentences import gallery_lines  # sentences splits with this module's split_sentences
+        from .sentences import gallery_lines, regrouped  # sentences splits with this module's split_sentences
 
-        return not gallery_lines(text) and not wraps_since_12(text) and chunked_alike(version, 11, text, title)
+        return (not gallery_lines(text) and not wraps_since_12(text) and not regrouped(text, title)
+                and chunked_alike(version, 11, text, title))
     if current == 11 and version in (3, 4, 5, 6, 7, 8, 9, 10):
         from .sentences import named_lines  # sentences splits with this module's split_sentences
 

@@ -139,6 +139,8 @@ def layout(text: str) -> Layout:
         pos += len(line) + 1
     front_lines = front_matter_lines(lines)
     labels: set[int] = set()
+    named_numbers: set[int] = set()  # the numbers of the numbered labels ("2. Full-text extraction")
+    numbered_names: dict[int, int] = {}  # numbered lines naming their prose but for a number in the name
     front_title = next((starts[n] for n in range(1, front_lines - 1) if _FRONT_TITLE.match(lines[n])), None)
     front_meta = _metadata_lines(lines[:front_lines], starts)
     comments: set[int] = set()
@@ -194,12 +196,20 @@ def layout(text: str) -> Layout:
             underlinable = None
             continue
         opens = _LINE_PREFIX.match(line)
-        if was_blank and not opens.group("heading") and _label(stripped, lines[n + 1] if n + 1 < len(lines) else ""):
-            labels.add(start)
+        if was_blank and not opens.group("heading"):
+            below = lines[n + 1] if n + 1 < len(lines) else ""
+            numbered = _NUMBERED_NAME.fullmatch(stripped)
+            if _label(stripped, below):
+                labels.add(start)
+                if numbered is not None:
+                    named_numbers.add(int(numbered.group(1)))
+            elif numbered is not None and _label(stripped, below, numbers=True):
+                numbered_names[start] = int(numbered.group(1))
         underlinable = start if (
             was_blank and not (opens.group("heading") or opens.group("list")) and len(stripped) <= 80
             and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
             and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
+    labels |= _agenda_items(numbered_names, named_numbers)
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
                   frozenset(code), frozenset(front), frozenset(labels), front_title, frozenset(front_meta),
                   frozenset(comments))
@@ -260,7 +270,7 @@ _STATING = frozenset("is are was were be been isn't aren't not no never do does 
                      "will won't must should may might has have had".split())
 
 
-def _label(line: str, below: str) -> bool:
+def _label(line: str, below: str, *, numbers: bool = False) -> bool:
     """Whether ``line`` (stripped, after a blank line or at the text's start) names what follows it.
 
     * A line made of one bold span ("**Can I get a refund?**", "__Location__") asking or naming, not
@@ -272,7 +282,8 @@ def _label(line: str, below: str) -> bool:
     * (Since chunker 11.) A short name on a line of its own whose paragraph goes on below it: plain,
       above a programme's records ("Sunday 19 May" above "10:00 ..."), or numbered, without a number in
       its name, above prose ("1. New mats" above the item's text in a meeting's minutes): see
-      :func:`_heads_lines_below`.
+      :func:`_heads_lines_below`. With ``numbers``, a numbered name may hold a number ("1. Release
+      2.4.1"): what ``layout`` asks of an agenda's item whose neighbours are names (``_agenda_items``).
     """
     if len(line) > _MAX_LABEL:
         return False
@@ -309,7 +320,30 @@ def _label(line: str, below: str) -> bool:
     # a numbered one also the prose of an agenda's item ("1. New mats" above "The old mats are ..."), but
     # never a value ("1. Room 204", "2. Deadline 30 June"): a number in its name says it is a record
     name = line[_LINE_PREFIX.match(line).end():]
-    return not any(ch.isdigit() for ch in name) and _heads_lines_below(name, below)
+    return (numbers or not any(ch.isdigit() for ch in name)) and _heads_lines_below(name, below)
+
+
+def _agenda_items(numbered: dict[int, int], named: set[int]) -> set[int]:
+    """The lines of ``numbered`` (start offset: its number), numbered names of their prose but for a number
+    in the name ("1. Release 2.4.1", "3. Budget 2026"), that are an agenda's items: their number's
+    neighbour (2 for 1 and 3) is the number of a numbered name ``_label`` found (``named``), or of one of
+    them, in turn (since chunker 12).
+
+    Alone, a number in the name says the line is a record ("1. Room 204" above "Bring the keys."); in
+    minutes whose "2. Full-text extraction" and "3. Hosting costs" head their paragraphs, "1. Release
+    2.4.1" heads its own too. Read as a list item it was quoted alone for "when was 2.4.1 released" and
+    its paragraph had no section."""
+    named = set(named)
+    found: set[int] = set()
+    grown = bool(named and numbered)
+    while grown:
+        grown = False
+        for start, number in numbered.items():
+            if start not in found and (number - 1 in named or number + 1 in named):
+                found.add(start)
+                named.add(number)
+                grown = True
+    return found
 
 
 def _opens_clauses(numbered: re.Match[str] | None, below: str) -> bool:
@@ -412,6 +446,27 @@ def named_lines(text: str) -> bool:
 # boundary needs at the least (``chunking.split_sentences``): what ``recut`` looks for first.
 _ATX_LINE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*#", re.MULTILINE)
 _MAY_SPLIT = re.compile(r"[.!?]\S*\s")
+
+
+def regrouped(text: str, title: str | None = None) -> bool:
+    """Whether chunker version 12 reads ``text``'s headings otherwise than version 11 did, beyond its
+    wraps (``chunking.wraps_since_12``) and galleries (``gallery_lines``): a numbered item with a number
+    in its name heads its paragraph among an agenda's items ("1. Release 2.4.1": ``_agenda_items``; 11
+    read it as a list item)."""
+    if not _NUMBERED_START.search(text):
+        return False
+    marks = layout(text)
+    for start in marks.labels:
+        end = _physical_end(text, start)
+        line = text[start:end].strip()
+        if (m := _NUMBERED_NAME.fullmatch(line)) is not None and any(ch.isdigit() for ch in line[m.end(1):]) and (
+                not _opens_clauses(m, text[end + 1 : _physical_end(text, end + 1)])):
+            return True
+    return False
+
+
+#: A line that may be a numbered item ("1. Release 2.4.1"): what ``regrouped`` looks for first.
+_NUMBERED_START = re.compile(r"^[ \t]*\d{1,3}[.)][ \t]", re.MULTILINE)
 
 
 def gallery_lines(text: str) -> bool:

@@ -91,8 +91,9 @@ FORMAT_VERSION = 2
 #: "layout:") are never quoted (``sentences.unshown``); 10: a heading is one sentence ("1. Overview"), and
 #: no sentence holds a Markdown image (``sentences.recut``); 11: a short line naming the lines below it is a
 #: heading, a front matter date no quote (``sentences.named_lines``); 12: a photo gallery's line of captions
-#: is a caption (``sentences.gallery_lines``), and a sentence goes on after a semicolon or a pipe in
-#: inline code at a wrapped line's end (``chunking.wraps_since_12``).
+#: is a caption (``sentences.gallery_lines``), a sentence goes on after a semicolon or a pipe in inline code
+#: at a wrapped line's end (``chunking.wraps_since_12``), and an agenda's numbered topic with a number in
+#: its name is a heading (``sentences.regrouped``).
 CHUNKER_VERSION = 12
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is

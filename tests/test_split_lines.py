@@ -1,9 +1,10 @@
-"""A sentence is quoted whole across a wrapped line (chunker 12).
+"""A sentence is quoted whole across a wrapped line, and a minutes' topic is never quoted (chunker 12).
 
-A project's docs, as a tester found them: a wrapped line holding inline code with a pipe (`ps aux |
-grep x`) was read as a table row, so its sentence was quoted up to the line's end ("... such as NFS or
-SMB,"); a clause after a semicolon at a line's end was dropped ("... a byte order mark;" without
-"upgrade first.").
+A project's docs and a maintainers' call notes, as a tester found them: a wrapped line holding inline
+code with a pipe (`ps aux | grep x`) was read as a table row, so its sentence was quoted up to the line's
+end ("... such as NFS or SMB,"); a clause after a semicolon at a line's end was dropped ("... a byte
+order mark;" without "upgrade first."); in the call notes, the topic "1. Release 2.4.1" was read as a
+list item and quoted alone while "2. Full-text extraction" was a heading.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from embeddings.chunking import chunked_alike, split_sentences
-from embeddings.sentences import Kind, quotable_sentences
+from embeddings.documents import parse
+from embeddings.sentences import Kind, quotable_sentences, section_paths
 
 from .conftest import indexed_notes
 
@@ -29,6 +31,22 @@ SQLite locking is unreliable; keep the data directory on a local disk.
 
 The feed is not valid XML. Before 1.8.2 this also happened with feeds that begin with a byte order mark;
 upgrade first. If it persists, check the feed with the W3C Feed Validation Service.
+"""
+
+CALL = """Maintainers call - 4 March 2025
+
+Present: Ines Laurent, Kofi Mensah, Rui Costa
+Notes taken by Kofi.
+
+1. Release 1.8.2
+We agreed to ship 1.8.2 on 11 March with the encoding fix.
+Rui will write the announcement for the mailing list.
+
+2. Plugin API
+Ines drafted the hook names. We will freeze them before 2.0.
+
+3. Next call
+The next call is on 1 April 2025 at 17:00 UTC on Jitsi.
 """
 
 
@@ -55,6 +73,16 @@ def test_a_clause_after_a_semicolon_at_a_lines_end_goes_on_below():
         assert len(split_sentences(text)) == 2, text
 
 
+def test_a_numbered_topic_with_a_version_in_its_name_heads_its_paragraph_as_its_neighbours_do():
+    doc = parse("maintainers-call-2025-03-04.txt", CALL.encode())
+    units = _units(doc.text, doc.title)
+    assert ("Release 1.8.2", Kind.HEADING) in units and ("Plugin API", Kind.HEADING) in units
+    shipped = doc.text.index("We agreed to ship")
+    assert section_paths(doc.text, [shipped], doc.title) == [("Release 1.8.2",)]
+    # Alone, a number in a numbered line's name still says it is a record, to be quoted.
+    assert ("Room 204", Kind.LIST) in _units("Agenda.\n\n1. Room 204\nBring the keys.\n")
+
+
 def test_an_index_of_chunker_12_before_these_rules_re_embeds_only_what_they_touch():
     from embeddings import store
 
@@ -67,10 +95,16 @@ def test_an_index_of_chunker_12_before_these_rules_re_embeds_only_what_they_touc
         assert not chunked_alike(11, 12, text) and not chunked_alike(10, 12, text), text[:40]
 
 
+def test_an_index_of_chunker_12_before_re_embeds_minutes_with_a_numbered_topic_holding_a_number():
+    assert not chunked_alike(11, 12, CALL, "maintainers call 2025 03 04") and not chunked_alike(10, 12, CALL, "x")
+    # An agenda whose topics were all headings for chunker 11 is read alike.
+    assert chunked_alike(11, 12, "Minutes.\n\n1. New mats\nThe mats are old.\n\n2. Noise\nTwo neighbours complained.\n")
+
+
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory, session_index):
     return indexed_notes(tmp_path_factory.mktemp("split"), {
-        "troubleshooting.md": TROUBLESHOOTING,
+        "troubleshooting.md": TROUBLESHOOTING, "maintainers-call-2025-03-04.txt": CALL,
     }, session_index)
 
 
@@ -82,3 +116,10 @@ def test_the_answer_quotes_the_sentence_whole_across_wrapped_lines(notes):
     bom = notes.ask("what if a feed begins with a byte order mark?")
     quoted = [e.text for e in bom.excerpts if "byte order mark" in e.text]
     assert quoted and all("upgrade first." in t for t in quoted), bom.excerpts
+
+
+def test_the_answer_never_quotes_a_numbered_topic_and_names_its_section(notes):
+    release = notes.ask("when will 1.8.2 be released")
+    assert release.answered and all(e.text != "Release 1.8.2" for e in release.excerpts), release.excerpts
+    shipped = [e for e in release.excerpts if e.text.startswith("We agreed to ship 1.8.2")]
+    assert shipped and shipped[0].section == "Release 1.8.2", release.excerpts
