@@ -238,8 +238,9 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     where a line holds a photo gallery's captions (``sentences.gallery_lines``, 43 of news2022's 4,816
     articles): captions now, which lose to prose; and where a sentence goes on across a line's end
     that 11 did not wrap (after a semicolon, or on a line holding inline code's " | ": ``wraps_since_12``),
-    or a minutes' numbered item with a number in its name is a heading between headings ("1. Release
-    2.4.1" above "2. Full-text extraction": ``sentences.regrouped``).
+    a minutes' numbered item with a number in its name is a heading between headings ("1. Release 2.4.1"
+    above "2. Full-text extraction") or a first line that is a name and a date titles the note
+    ("Maintainers call - 18 September 2025": ``sentences.regrouped``).
     """
     if version == current:
         return True

@@ -374,8 +374,14 @@ def _heads_lines_below(name: str, below: str) -> bool:
     asks more of the lines below: a programme's records under a plain line, prose under a numbered one
     whose name holds no number ("Door code 4711" above a sentence stays a quote).
     """
+    return bool(below.strip()) and not soft_wrap(name, below) and _a_name(name)
+
+
+def _a_name(name: str) -> bool:
+    """Whether ``name`` reads as a name (``_heads_lines_below`` says what one is), not a statement, a
+    record, a greeting, a link's or a photo's line."""
     words = name.split()
-    if not below.strip() or not words or len(words) > _MAX_LABEL_WORDS or soft_wrap(name, below):
+    if not words or len(words) > _MAX_LABEL_WORDS:
         return False
     if not (name[0].isupper() and name[-1].isalnum()) or "|" in name or ":" in name:
         return False
@@ -452,7 +458,11 @@ def regrouped(text: str, title: str | None = None) -> bool:
     """Whether chunker version 12 reads ``text``'s headings otherwise than version 11 did, beyond its
     wraps (``chunking.wraps_since_12``) and galleries (``gallery_lines``): a numbered item with a number
     in its name heads its paragraph among an agenda's items ("1. Release 2.4.1": ``_agenda_items``; 11
-    read it as a list item)."""
+    read it as a list item), or the text opens with its ``title``, a name and a date in sentence case
+    ("Maintainers call - 18 September 2025": ``_dated_name``; 11 quoted it, and titled the note by its
+    file name)."""
+    if titles_itself(text, title) and not _title_cased(_title_text(text)) and _dated_name(_title_text(text)):
+        return True
     if not _NUMBERED_START.search(text):
         return False
     marks = layout(text)
@@ -576,7 +586,9 @@ def title_line(text: str) -> tuple[int, int] | None:
     stays prose: it may be the first thing the note says, and so does a line that ends on a value (a
     number of three digits or more that is no year: "Clubhouse Door Code 4711"), a greeting ("Hi Team",
     "Dear John") or a word that answers ("Yes", "Thanks"). "Agenda", "Top 10 Hiking Trails", "Room 101
-    Booking Rules" and "Windows 11 Upgrade Guide" are titles.
+    Booking Rules" and "Windows 11 Upgrade Guide" are titles, and so is a name and its date in sentence
+    case, as minutes are titled ("Maintainers call - 18 September 2025": ``_dated_name``; since chunker
+    12, when it was quoted first for "when is the next maintainers call").
     """
     start = _text_start(text)
     end = _physical_end(text, start)
@@ -587,8 +599,7 @@ def title_line(text: str) -> tuple[int, int] | None:
     if prefix.end() or line.startswith(("|", "---", "```", "~~~", "<", "[", "!", "*", "_")):
         return None
     titled = _TITLE_WORD.findall(line)
-    if not titled or not titled[0][0].isupper() or not all(
-            w[0].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in titled):
+    if not titled or not titled[0][0].isupper() or not (_title_cased(line) or _dated_name(line)):
         return None
     words = line.split()
     if (len(words) == 1 and words[0].casefold() in _NOT_TITLES) or (
@@ -604,6 +615,38 @@ def title_line(text: str) -> tuple[int, int] | None:
     if below[0].strip() and not (len(below) > 1 and not below[1].strip() and len(below[0].strip()) <= _TITLE_MAX_CHARS):
         return None  # a line of a block, not a title standing above one
     return start, start + len(line)
+
+
+#: A date as a note's title gives it: "18 September 2025", "September 18, 2025", "2025-09-18", "18.09.2025".
+_MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?|January|February|March|April|June|July"
+          r"|August|September|October|November|December")
+_FULL_DATE = (rf"\d{{1,2}}(?:st|nd|rd|th)?[ \t]+(?:{_MONTH})[ \t]+\d{{4}}|(?:{_MONTH})[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
+              r"|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4}")
+#: A name and its date, apart by a dash or a pipe: "Maintainers call - 18 September 2025", "2024-03-05 |
+#: Board meeting". (Not a colon: "Date: 18 September 2025" is a record.)
+_DATED_NAME = re.compile(rf"(?P<name>.+?)[ \t]+[-\u2013\u2014|][ \t]+(?:{_FULL_DATE})"
+                         rf"|(?:{_FULL_DATE})[ \t]+[-\u2013\u2014|][ \t]+(?P<after>.+)")
+
+
+def _dated_name(line: str) -> bool:
+    """Whether ``line`` is a name and its full date ("Maintainers call - 18 September 2025", "2024-03-05 |
+    Team sync"), as minutes and call notes are titled, in sentence case as often as not: a title, where
+    a first line in sentence case is otherwise read as the first thing the note says ("Doors open at
+    7pm"). The name is one as a minutes' topic is (``_a_name``): at most five words, no verb a statement
+    is made with, no time of day or amount ("Entry is free - 5 May 2025" is a notice)."""
+    m = _DATED_NAME.fullmatch(line)
+    return m is not None and _a_name((m.group("name") or m.group("after")).strip())
+
+
+def _title_cased(line: str) -> bool:
+    """Whether every word of ``line`` is capitalised but the small ones ("Rules for the Spring Picnic")."""
+    return all(w[0].isupper() or w.casefold() in _TITLE_SMALL_WORDS for w in _TITLE_WORD.findall(line))
+
+
+def _title_text(text: str) -> str:
+    """``text``'s first line with text, stripped."""
+    start = _text_start(text)
+    return text[start : _physical_end(text, start)].strip()
 
 
 def titles_itself(text: str, title: str | None) -> bool:

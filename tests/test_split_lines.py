@@ -1,10 +1,11 @@
-"""A sentence is quoted whole across a wrapped line, and a minutes' topic is never quoted (chunker 12).
+"""A sentence is quoted whole across a wrapped line, and a note's names are never quoted (chunker 12).
 
 A project's docs and a maintainers' call notes, as a tester found them: a wrapped line holding inline
 code with a pipe (`ps aux | grep x`) was read as a table row, so its sentence was quoted up to the line's
 end ("... such as NFS or SMB,"); a clause after a semicolon at a line's end was dropped ("... a byte
 order mark;" without "upgrade first."); in the call notes, the topic "1. Release 2.4.1" was read as a
-list item and quoted alone while "2. Full-text extraction" was a heading.
+list item and quoted alone while "2. Full-text extraction" was a heading, and the notes' first line
+("Maintainers call - 18 September 2025") was quoted first for "when is the next maintainers call".
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ def test_a_numbered_topic_with_a_version_in_its_name_heads_its_paragraph_as_its_
     assert ("Room 204", Kind.LIST) in _units("Agenda.\n\n1. Room 204\nBring the keys.\n")
 
 
+def test_a_notes_first_line_naming_it_and_its_date_is_its_title():
+    doc = parse("maintainers-call-2025-03-04.txt", CALL.encode())
+    assert doc.title == "Maintainers call - 4 March 2025"  # not the file name's "maintainers call 2025 03 04"
+    assert ("Maintainers call - 4 March 2025", Kind.HEADING) in _units(doc.text, doc.title)
+    # A notice with a date stays one: a statement, a time of day.
+    for text in ("Entry is free - 5 May 2025\n\nBring a plate.\n", "Doors at 7pm - 5 May 2025\n\nBring a plate.\n"):
+        assert parse("n.txt", text.encode()).title == "n", text
+
+
 def test_an_index_of_chunker_12_before_these_rules_re_embeds_only_what_they_touch():
     from embeddings import store
 
@@ -99,6 +109,13 @@ def test_an_index_of_chunker_12_before_re_embeds_minutes_with_a_numbered_topic_h
     assert not chunked_alike(11, 12, CALL, "maintainers call 2025 03 04") and not chunked_alike(10, 12, CALL, "x")
     # An agenda whose topics were all headings for chunker 11 is read alike.
     assert chunked_alike(11, 12, "Minutes.\n\n1. New mats\nThe mats are old.\n\n2. Noise\nTwo neighbours complained.\n")
+
+
+def test_an_index_of_chunker_12_before_re_embeds_notes_titled_by_a_name_and_a_date():
+    doc = parse("maintainers-call-2025-03-04.txt", CALL.encode())
+    assert not chunked_alike(11, 12, doc.text, doc.title) and not chunked_alike(10, 12, doc.text, doc.title)
+    note = "Maintainers call - 4 March 2025\n\nWe met.\n"
+    assert not chunked_alike(11, 12, note, "Maintainers call - 4 March 2025") and chunked_alike(11, 12, note, "call")
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +140,11 @@ def test_the_answer_never_quotes_a_numbered_topic_and_names_its_section(notes):
     assert release.answered and all(e.text != "Release 1.8.2" for e in release.excerpts), release.excerpts
     shipped = [e for e in release.excerpts if e.text.startswith("We agreed to ship 1.8.2")]
     assert shipped and shipped[0].section == "Release 1.8.2", release.excerpts
+
+
+def test_the_answer_never_quotes_the_notes_title_line(notes):
+    answer = notes.ask("when is the next maintainers call")
+    assert answer.answered
+    assert "1 April 2025" in answer.excerpts[0].text, answer.excerpts
+    assert all(e.text != "Maintainers call - 4 March 2025" for e in answer.excerpts)
+    assert [s.title for s in answer.sources][0] == "Maintainers call - 4 March 2025"
