@@ -231,7 +231,8 @@ class Engine:
 
     # ------------------------------------------------------------------ loading
     def load(self) -> "Engine":
-        """Load the published index; raises IndexNotFound, IndexDamaged or ModelMismatch, each in one line.
+        """Load the published index; raises IndexNotFound, IndexDamaged, ModelMismatch or DataDirUnusable (a
+        file of it this user may not read), each in one line.
 
         A damaged published generation is skipped for the newest intact one before it, with a warning
         saying what is damaged; ``reindex`` repairs it.

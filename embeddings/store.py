@@ -31,7 +31,8 @@ Damage after the fact (a disk error, a truncated copy, a stray write) is detecte
 manifest records every file's size and SHA-256 and the counts the files must agree on. Loading checks
 sizes and counts (cheap, every time); ``index`` and ``stats --verify`` also check the checksums. A
 damaged published generation is skipped for the previous intact one, and ``index`` rebuilds from the
-documents, reusing whatever intact generation it finds.
+documents, reusing whatever intact generation it finds. A file or folder this user may not read is not
+damage (``denied``): every command refuses in one line, and nothing is skipped, rebuilt or swept.
 """
 
 from __future__ import annotations
@@ -264,6 +265,8 @@ def read_pointer(data_dir: Path) -> str | None:
     """
     try:
         return (data_dir / "CURRENT").read_bytes().decode("utf-8", "replace").strip()
+    except PermissionError as exc:  # unreadable is not missing: read as missing, `index` republished around it
+        raise access_denied(exc, data_dir / "CURRENT") from exc
     except OSError:
         return None
 
@@ -272,6 +275,8 @@ def finished_generations(data_dir: Path) -> list[str]:
     """Generations written to the end (renamed from ``.tmp``), oldest first, whatever their state now."""
     try:
         entries = list((data_dir / "generations").iterdir())
+    except PermissionError as exc:  # not "no index yet", which `index` would start again from the documents
+        raise access_denied(exc, data_dir / "generations") from exc
     except OSError:
         return []
     return sorted(e.name for e in entries if _GENERATION_NAME.fullmatch(e.name) and e.is_dir())
@@ -397,6 +402,8 @@ def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
             finally:
                 con.close()
         except (sqlite3.Error, OSError, ValueError) as exc:
+            if (refused := denied(exc, db)) is not None:
+                raise refused from exc
             log.info("cannot read the sources of damaged generation %s: %s", name, _first_line(exc))
             continue
         return Salvaged(name, doc_ids, [r[1] for r in rows], table)
@@ -508,14 +515,13 @@ def disk_full(exc: BaseException | None) -> bool:
     EFBIG (a file size limit, ``ulimit -f``) stops a write the same way. numpy's ``tofile`` (inside
     ``np.save``) says only "885888 requested and 25568 written", with no errno: a short write.
     """
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return True
-        text = str(exc)
+        text = str(cause)
         if ("No space left on device" in text or "database or disk is full" in text
                 or _SHORT_WRITE.search(text)):
             return True
-        exc = exc.__cause__ or exc.__context__
     return False
 
 
@@ -523,11 +529,46 @@ def no_room(exc: BaseException, where: Path) -> str:
     """How a write that ``disk_full`` recognises failed, in the words an admin acts on: the disk (or a
     quota) is full, or a file reached the process's file size limit (EFBIG: ``ulimit -f``), which freeing
     space would not fix."""
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-            return f"a file in {where} reached the file size limit (ulimit -f)"
-        exc = exc.__cause__ or exc.__context__
+    if any(isinstance(cause, OSError) and cause.errno == errno.EFBIG for cause in _causes(exc)):
+        return f"a file in {where} reached the file size limit (ulimit -f)"
     return f"no space left in {where}"
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from or while handling, in turn: a library wraps the OSError that
+    says what happened (SQLite, FAISS, numpy)."""
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def denied(exc: BaseException, path: Path) -> DataDirUnusable | None:
+    """The error to raise when reading ``path`` failed because the system refused access, else None.
+
+    An index file or folder this user may not read (owned by another user, its mode changed) is not
+    damage: reported as damage, ``index`` rebuilt around it and swept the generation away, and a question
+    answered from an older one. SQLite says only "unable to open database file", never why: ``path`` is
+    then opened to find out.
+    """
+    for cause in _causes(exc):
+        if isinstance(cause, PermissionError):
+            return access_denied(cause, path)
+    if isinstance(exc, sqlite3.Error):
+        try:
+            with open(path, "rb"):
+                pass
+        except PermissionError as probe:
+            return access_denied(probe, path)
+        except OSError:
+            pass
+    return None
+
+
+def access_denied(exc: PermissionError, path: Path) -> DataDirUnusable:
+    """One line naming what may not be read: the path the system refused (``exc.filename``), else ``path``."""
+    where = exc.filename or path
+    return DataDirUnusable(f"cannot read {where}: permission denied; the index is left as it is (run docbot as "
+                           "the user that owns the data directory, or let this user read it)")
 
 
 def _sha256(path: Path) -> str:
@@ -725,6 +766,8 @@ def _load_sentence_terms(directory: Path) -> SentenceTerms | None:
     try:
         table = SentenceTerms(*(load_mapped(directory / name) for name in names))
     except (OSError, ValueError) as exc:
+        if (refused := denied(exc, directory)) is not None:
+            raise refused from exc
         log.warning("ignoring the sentence terms in %s (%s); questions tokenize their sentences", directory, exc)
         return None
     return table if table.consistent() else None
@@ -805,6 +848,8 @@ def _reading(path: Path, what: str) -> Iterator[None]:
     except IndexDamaged:
         raise
     except (OSError, ValueError, EOFError, KeyError, TypeError, RuntimeError, sqlite3.Error) as exc:
+        if (refused := denied(exc, path / what.rstrip("/"))) is not None:
+            raise refused from exc
         raise damaged(path, [f"{what} cannot be read ({_first_line(exc)})"]) from exc
 
 
@@ -832,6 +877,8 @@ def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checks
         except FileNotFoundError:
             problems.append(f"{rel} is missing")
             continue
+        except PermissionError as exc:
+            raise access_denied(exc, file) from exc
         except OSError as exc:
             problems.append(f"{rel} cannot be read ({exc.strerror})")
             continue
@@ -841,6 +888,8 @@ def _check_files(path: Path, manifest: Manifest, parts: Iterable[str], *, checks
             try:
                 if _sha256(file) != record["sha256"]:
                     problems.append(f"{rel} does not match its checksum (changed since it was written)")
+            except PermissionError as exc:
+                raise access_denied(exc, file) from exc
             except OSError as exc:
                 problems.append(f"{rel} cannot be read ({exc.strerror})")
     return problems

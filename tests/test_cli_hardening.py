@@ -23,7 +23,7 @@ from embeddings.cli import _ProgressBar, render_report, render_source, render_so
 from embeddings.encoder import model_installed
 from embeddings.errors import DataDirUnusable, SourceNotFound
 from embeddings.models import CollectionInfo, DocumentInfo, IndexProgress, IndexReport, SourceInfo, SourceView
-from tests.cli_run import ROOT, clean_env, one_line, run
+from tests.cli_run import ROOT, clean_env, one_line, run, snapshot, unprivileged
 
 # Ctrl-C as at a terminal: a child started by a background job (``make test &``, ``nohup``) would
 # otherwise inherit SIGINT ignored, and Python then never raises KeyboardInterrupt. The child resets it
@@ -36,18 +36,6 @@ _WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_
 def interruptible(*args: str) -> list[str]:
     """The command line running ``python args...`` with Ctrl-C delivered as at a terminal."""
     return [sys.executable, "-c", _WITH_SIGINT, *args]
-
-
-def snapshot(data_dir: Path) -> dict[str, tuple[int, int]]:
-    """Every file of an index (size, mtime), links not followed: equal snapshots = untouched index."""
-    files = {}
-    for folder, _, names in os.walk(data_dir):
-        for name in names:
-            path = Path(folder, name)
-            if name != "reindex.lock" and not path.is_symlink():
-                st = path.stat()
-                files[str(path.relative_to(data_dir))] = (st.st_size, st.st_mtime_ns)
-    return files
 
 
 @pytest.fixture
@@ -288,17 +276,6 @@ def test_data_dir_that_is_a_file(tmp_path: Path, args: tuple[str, ...]) -> None:
                                     "with --data-dir or DOCBOT_DATA_DIR")
 
 
-def _unprivileged() -> list[str]:
-    """A command prefix that makes file permissions apply (root ignores them), or a skip."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
-    # Both capabilities: without DAC_OVERRIDE root still reads any file and lists any folder (DAC_READ_SEARCH).
-    return ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search",
-            "--"]
-
-
 @pytest.mark.parametrize("where", ["data dir", "its parent"])
 def test_read_only_data_dir(tmp_path: Path, where: str) -> None:
     locked = tmp_path / "locked"
@@ -309,7 +286,7 @@ def test_read_only_data_dir(tmp_path: Path, where: str) -> None:
     (docs / "a.md").write_text("# A\nSome text.\n")
     locked.chmod(0o555)
     try:
-        out = subprocess.run([*_unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir", str(data),
+        out = subprocess.run([*unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir", str(data),
                               "index", str(docs)], capture_output=True, text=True, cwd=ROOT, env=clean_env())
     finally:
         locked.chmod(0o755)
@@ -493,7 +470,7 @@ def test_each_skip_reads_once_whoever_found_it(index_copy: EngineSettings, tmp_p
     (notes / "locked.md").chmod(0)
     (notes / "private").chmod(0)
     try:
-        out = subprocess.run([*_unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir",
+        out = subprocess.run([*unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir",
                               str(index_copy.data_dir), "index", str(notes)],
                              capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=300)
     finally:

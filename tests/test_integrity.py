@@ -24,6 +24,7 @@ from embeddings.errors import IndexDamaged, PathNotFound
 from embeddings.indexer import onnx_dir
 from embeddings.store import read_pointer
 
+from .cli_run import clean_env, one_line, snapshot, unprivileged
 from .conftest import make_docs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +147,29 @@ def test_damage_is_named_answered_around_and_repaired(index: Index, fault: str, 
     assert repaired.verify().intact
     # The damaged generation is gone, the intact one before it kept.
     assert index.published not in index.generations() and index.older in index.generations()
+
+
+@pytest.mark.parametrize("command", [("stats",), ("sources", "--json"), ("index", "--no-progress")])
+@pytest.mark.parametrize("target", ["store.sqlite", "bm25", "the generation", "CURRENT"])
+def test_an_index_this_user_may_not_read_is_refused_not_repaired(index: Index, target: str,
+                                                                 command: tuple[str, ...]) -> None:
+    """A file or folder of the index that this user may not read (another user's, or its mode changed) was read
+    as damage: questions came from the generation before, and `index` rebuilt around it and swept it away.
+    Now every command says so in one line and changes nothing."""
+    locked = {"the generation": index.gen, "CURRENT": index.data / "CURRENT"}.get(target, index.gen / target)
+    mode = locked.stat().st_mode
+    before = snapshot(index.data)
+    locked.chmod(0)
+    try:
+        out = subprocess.run([*unprivileged(), sys.executable, "-m", "embeddings.cli", "--data-dir",
+                              str(index.data), *command], capture_output=True, text=True, cwd=ROOT, env=clean_env())
+    finally:
+        locked.chmod(mode)
+    assert out.returncode == 1
+    line = one_line(out.stderr)
+    assert line.startswith(f"docbot: cannot read {locked if target != 'the generation' else index.gen}")
+    assert "permission denied; the index is left as it is" in line
+    assert snapshot(index.data) == before and index.generations() == [index.older, index.published]
 
 
 def test_only_generation_damaged_says_so_and_index_rebuilds_it(index: Index) -> None:
