@@ -431,20 +431,21 @@ class Indexer:
         except ModelNotInstalled:
             raise  # the model itself does not load: indexing cannot embed either, and says so in one line
         except Exception as exc:  # noqa: BLE001 - queries fall back to torch; indexing must not fail for this
-            reason = (store.no_room(exc, self.settings.data_dir) if store.disk_full(exc)
-                      else f"{type(exc).__name__}: {exc}".splitlines()[0])
-            log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)", reason)
+            log.warning("ONNX export failed (%s); queries will use sentence-transformers (slower)",
+                        store.why_not_written(exc, self.settings.data_dir))
             log.debug("details of the ONNX export failure", exc_info=exc)
 
 
 def _ensure_word_table(data_dir: Path) -> None:
     """Write the word-frequency table questions read (``rarity``) once per data directory.
 
-    Without it answers are the same, only a cold question starts slower: a failure is a warning.
+    Without it answers are the same, only a cold question starts slower: a failure is a warning, in the words
+    of the index's own write failures (a full disk, ``ulimit -f``: ``store.why_not_written``).
     """
     from . import rarity
 
     try:
         rarity.write_table(data_dir)
     except OSError as exc:
-        log.warning("no word-frequency table in %s (%s); questions start slower", data_dir, exc.strerror or exc)
+        log.warning("could not write the word-frequency table: %s; the index is kept as it is, questions only "
+                    "start slower", store.why_not_written(exc, data_dir))

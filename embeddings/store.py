@@ -529,9 +529,40 @@ def no_room(exc: BaseException, where: Path) -> str:
     """How a write that ``disk_full`` recognises failed, in the words an admin acts on: the disk (or a
     quota) is full, or a file reached the process's file size limit (EFBIG: ``ulimit -f``), which freeing
     space would not fix."""
-    if any(isinstance(cause, OSError) and cause.errno == errno.EFBIG for cause in _causes(exc)):
+    if any(isinstance(cause, OSError) and cause.errno == errno.EFBIG for cause in _causes(exc)) or (
+            any(_SHORT_WRITE.search(str(cause)) for cause in _causes(exc)) and _size_limited(where)):
         return f"a file in {where} reached the file size limit (ulimit -f)"
     return f"no space left in {where}"
+
+
+def _size_limited(where: Path) -> bool:
+    """Whether a short write into ``where`` (numpy's, which keeps no errno) was the file size limit rather
+    than a full disk: the process has a limit, and the disk has room left (at least 1 MiB)."""
+    try:
+        import resource
+    except ImportError:  # not on this system: no such limit
+        return False
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    probe = where
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return shutil.disk_usage(probe).free >= 2**20
+    except OSError:
+        return False
+
+
+def why_not_written(exc: BaseException, where: Path) -> str:
+    """Why a write into ``where`` failed, in the one line an admin acts on: :func:`no_room` for a full disk or a
+    file size limit (numpy's bare "310127 requested and 78764 written" among them), else what the system said
+    and about which file, else the error's first line."""
+    if disk_full(exc):
+        return no_room(exc, where)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {_first_line(exc)}"
 
 
 def _causes(exc: BaseException | None) -> Iterator[BaseException]:
@@ -1446,7 +1477,7 @@ class Generation(DocumentTable):
         except OSError as exc:
             log.log(logging.DEBUG if quiet else logging.WARNING,
                     "could not keep %s with %s (%s): it is measured again by the next process",
-                    name, self.name, exc.strerror or exc)
+                    name, self.name, why_not_written(exc, folder))
 
     def chunk_vectors(self, cids: np.ndarray) -> np.ndarray:
         """The float vectors of chunks ``cids``, in that order."""
@@ -1529,7 +1560,7 @@ class Generation(DocumentTable):
             _save_sentence_terms(folder, table)
         except OSError as exc:
             log.warning("could not store the sentences' terms in %s (%s); questions tokenize them instead",
-                        folder, exc.strerror or exc)
+                        folder, why_not_written(exc, folder))
         if table.consistent() and len(table) == len(self.sentences):
             self._sentence_terms = table
 

@@ -317,6 +317,35 @@ def test_docbot_v_shows_the_traceback_behind_a_file_system_error(monkeypatch: py
     assert [r.levelno for r in caplog.records if r.exc_info] == [logging.INFO]
 
 
+def test_a_file_size_limit_on_the_word_table_is_one_line_saying_what_was_kept(index_copy: EngineSettings) -> None:
+    """Under ``ulimit -f`` numpy's short write showed through as "310127 requested and 78764 written"."""
+    shutil.rmtree(index_copy.data_dir / "wordfreq")  # the one large file (~8 MB) that `index` writes here
+    out = subprocess.run(["sh", "-c", 'ulimit -f 2000 && exec "$0" "$@"', sys.executable, "-m", "embeddings.cli",
+                          "--data-dir", str(index_copy.data_dir), "index", "--no-progress"],
+                         capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=300)
+    assert out.returncode == 0 and "0 added, 0 changed, 0 removed" in out.stdout
+    assert one_line(out.stderr) == (
+        f"WARNING embeddings.indexer: could not write the word-frequency table: a file in {index_copy.data_dir} "
+        "reached the file size limit (ulimit -f); the index is kept as it is, questions only start slower")
+    assert list((index_copy.data_dir / "wordfreq").iterdir()) == []  # no half-written table left
+    assert Engine(index_copy).ask("What closed Catania airport?").answered
+
+
+def test_a_full_disk_on_the_word_table_says_so(index_copy: EngineSettings, monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    from embeddings import rarity
+
+    def short_write(data_dir: Path) -> None:
+        raise OSError("310127 requested and 78764 written")  # np.save's tofile on a full disk: no errno
+
+    monkeypatch.setattr(rarity, "write_table", short_write)
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(["index", "--no-progress"], settings=index_copy) == 0
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"could not write the word-frequency table: no space left in {index_copy.data_dir}; the index is kept "
+        "as it is, questions only start slower"]
+
+
 # ---------------------------------------------------------------------- model
 def test_unknown_model_on_a_fresh_data_dir(tmp_path: Path) -> None:
     env = {"DOCBOT_MODEL": "acme/no-such-model", "HF_HUB_CACHE": str(tmp_path / "hf-cache")}
