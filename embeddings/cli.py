@@ -132,11 +132,17 @@ def _shown_path(path: str) -> str:
 
 
 def render_sources(c: CollectionInfo) -> str:
-    """Each source (folder or file) with its documents, newest first."""
+    """Each source (folder or file) with its documents, newest first; those of a damaged index's record
+    (``c.damaged``) said to be recorded, not in a readable index."""
     if not c.sources and not c.documents:
         return "No documents indexed."
-    lines = [f"{counted(len(c.sources), 'source')}, {counted(len(c.documents), 'document')}"
-             + ("" if c.recorded else " (sources derived from an older index; `docbot index` records them)") + ":"]
+    counts = f"{counted(len(c.sources), 'source')}, {counted(len(c.documents), 'document')}"
+    if c.damaged:
+        head = (f"The index is damaged: {counts} recorded, not in a readable index (nothing is answered from "
+                "them until `docbot index` rebuilds the index from these sources)")
+    else:
+        head = counts + ("" if c.recorded else " (sources derived from an older index; `docbot index` records them)")
+    lines = [head + ":"]
     for s in c.sources:
         state = "" if s.exists else "; MISSING: restore it, or drop it with `docbot remove`"
         lines += ["", f"{_shown_path(s.path)}  ({s.kind}, {counted(s.documents, 'document')}{state})"]
@@ -624,8 +630,11 @@ def _run(args: argparse.Namespace, settings: EngineSettings) -> int:
                              asked_on=args.asked_on or date.today())
         print(_dump(hits) if as_json else render_hits(hits))
     elif args.command == "sources":
-        collection = engine.collection()
+        collection = engine.collection(recorded_if_damaged=True)
         print(_dump(collection) if as_json else render_sources(collection))
+        if collection.damaged:  # listed from the record: the index itself is damaged
+            print(f"docbot: {collection.damaged}", file=sys.stderr)
+            return 1
     elif args.command == "source":
         view = engine.source(args.ref)
         print(_dump(view) if as_json else render_source(view))

@@ -30,8 +30,8 @@ from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
 from .encoder import Encoder, OnnxEncoder, TorchEncoder, onnx_dir
-from .errors import (DuplicateDocument, IndexNotFound, InvalidRequest, SourceNotFound, is_text, mark_published,
-                     published_before)
+from .errors import (DuplicateDocument, IndexDamaged, IndexNotFound, InvalidRequest, SourceNotFound, is_text,
+                     mark_published, published_before)
 from .null_questions import NULL_QUESTIONS
 from .pervasive import without_pervasive
 from .models import (
@@ -48,6 +48,26 @@ if TYPE_CHECKING:  # the indexing side: a question does not import it
 
 log = logging.getLogger(__name__)
 _NO_VECTOR = np.zeros(0, dtype=np.float32)  # a query's vector until its embedding arrives
+
+
+def _newest_first(documents: list[DocumentInfo]) -> list[DocumentInfo]:
+    """Documents as ``sources`` lists them: newest first (undated last), then by title."""
+    documents.sort(key=lambda d: d.title.lower())
+    documents.sort(key=lambda d: d.date or date.min, reverse=True)
+    return documents
+
+
+def _collection(table: SourceTable, documents: list[DocumentInfo], damaged: str | None = None) -> CollectionInfo:
+    """``table``'s sources, each with its count of ``documents`` and whether it exists now, and the documents."""
+    return CollectionInfo(
+        sources=[
+            SourceInfo(path=str(e.path), kind=e.kind, documents=n, excluded=list(e.excluded), exists=e.path.exists())
+            for e, n in zip(table.entries, table.counts())
+        ],
+        documents=documents,
+        recorded=table.recorded,
+        damaged=damaged,
+    )
 
 
 def _position(gen: Generation, doc_id: str) -> int:
@@ -650,24 +670,32 @@ class Engine:
 
     def _listing(self, gen: Generation, table: SourceTable) -> list[DocumentInfo]:
         """Every document of ``gen``, newest first (undated last), then by title."""
-        infos = self._documents(gen, table, range(gen.documents))
-        infos.sort(key=lambda d: d.title.lower())
-        infos.sort(key=lambda d: d.date or date.min, reverse=True)
-        return infos
+        return _newest_first(self._documents(gen, table, range(gen.documents)))
 
-    def collection(self) -> CollectionInfo:
-        """The folders and files the index is built from (its sources), and its documents (as ``sources``)."""
-        gen = self._generation()
+    def collection(self, *, recorded_if_damaged: bool = False) -> CollectionInfo:
+        """The folders and files the index is built from (its sources), and its documents (as ``sources``).
+
+        ``recorded_if_damaged``: when no generation can be read (IndexDamaged), what the damaged index still
+        records instead, with ``damaged`` saying why (`docbot sources`: what a rebuild starts from)."""
+        try:
+            gen = self._generation()
+        except IndexDamaged as exc:
+            if not recorded_if_damaged or exc.record is None:
+                raise
+            return self._recorded_collection(exc.record, str(exc))
         table = self._source_table(gen)
-        documents = self._listing(gen, table)
-        return CollectionInfo(
-            sources=[
-                SourceInfo(path=str(e.path), kind=e.kind, documents=n, excluded=list(e.excluded), exists=e.path.exists())
-                for e, n in zip(table.entries, table.counts())
-            ],
-            documents=documents,
-            recorded=table.recorded,
-        )
+        return _collection(table, self._listing(gen, table))
+
+    def _recorded_collection(self, found: store.Salvaged, why: str) -> CollectionInfo:
+        """What a wholly damaged index's record (``found``) lists: its sources and documents, none readable."""
+        table = self._recorded_table(found)
+        documents = []
+        for doc_id, title, day, url, chunks in found.documents:
+            entry = table.source_of(doc_id)
+            documents.append(DocumentInfo(doc_id=doc_id, title=title, date=date.fromisoformat(day) if day else None,
+                                          url=url, chunks=chunks, chars=None,
+                                          source=str(entry.path) if entry is not None else None))
+        return _collection(table, _newest_first(documents), damaged=why)
 
     @staticmethod
     def _documents(gen: Generation, table: SourceTable, positions: Iterable[int]) -> list[DocumentInfo]:
@@ -830,12 +858,15 @@ class Engine:
         that still records them (before the rebuild sweeps it). Only an index that never was starts
         from the documents folder; one whose record is lost entirely is ``lost`` (name the folders).
         """
-        found = update.salvaged
-        if found is not None:
-            if found.sources is not None:
-                return found.sources
-            return sources.derive(found.doc_ids, found.paths, self.settings)
+        if update.salvaged is not None:
+            return self._recorded_table(update.salvaged)
         return SourceTable(recorded=False, lost=bool(update.damaged))
+
+    def _recorded_table(self, found: store.Salvaged) -> SourceTable:
+        """The sources a damaged generation's record holds: as recorded, or derived from its documents' paths."""
+        if found.sources is not None:
+            return found.sources
+        return sources.derive(found.doc_ids, found.paths, self.settings)
 
     def _source_table(self, gen: Generation) -> SourceTable:
         """The generation's sources: as recorded, or derived from its documents' paths (older indexes)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EngineError(Exception):
     """Base class: anything the CLI or the bot can show to a user as it is."""
@@ -16,12 +18,14 @@ class IndexDamaged(IndexNotFound):
 
     A kind of IndexNotFound, because everything that handles "no index" (refuse questions, let
     `index` build one) is right for it too; its message names what is damaged, and ``problems``
-    lists each damaged part on its own.
+    lists each damaged part on its own. ``record`` is what the damaged index still records of its
+    sources and documents (``store.Salvaged``), when some of it can be read: `sources` lists it.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: list[str] | None = None, *, record: Any = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+        self.record = record
 
 
 class InvalidRequest(EngineError, ValueError):

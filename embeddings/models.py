@@ -164,7 +164,8 @@ class DocumentInfo(_Model):
     date: dt.date | None = None
     url: str | None = None
     chunks: int
-    chars: int
+    chars: int | None = Field(description="Length of its text; None for a document listed from a damaged index's "
+                              "record (see CollectionInfo.damaged), whose text cannot be read.")
     pages: int | None = Field(None, description="Number of pages (PDF); None for unpaged documents.")
     source: str | None = Field(
         None, description="The source (folder or file the index was built from) this document came from."
@@ -190,6 +191,12 @@ class CollectionInfo(_Model):
         True,
         description="False for an index written before sources were recorded: they are derived from the "
         "documents' paths, and the next update records them.",
+    )
+    damaged: str | None = Field(
+        None,
+        description="Set when no generation of the index can be read: why. The sources and documents are then "
+        "those the damaged index still records, not in a readable index (nothing is answered from them); "
+        "`docbot index` rebuilds the index from these sources.",
     )
 
 

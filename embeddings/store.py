@@ -351,14 +351,15 @@ def open_published(data_dir: Path, *, checksums: bool = False) -> Published:
             continue
         return Published(gen, found.pointer, problems)
     if problems:
-        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(data_dir, found.names))
+        record = salvage(data_dir, found.names)
+        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(record),
+                           record=record)
     raise IndexNotFound(f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one")
 
 
-def _rebuild_hint(data_dir: Path, names: list[str]) -> str:
-    """What ``docbot index`` will rebuild a wholly damaged index from: the sources it still records
-    (named, so ``sources`` on a damaged index still tells them), or the folders the admin must name."""
-    found = salvage(data_dir, names)
+def _rebuild_hint(found: "Salvaged | None") -> str:
+    """What ``docbot index`` will rebuild a wholly damaged index from (``found``, its record): the sources it
+    still records (named), or the folders the admin must name."""
     if found is None:
         return "its record of sources cannot be read either: name the folders to rebuild it from (`docbot index PATH ...`)"
     if found.sources is None or not found.sources.entries:
@@ -381,12 +382,14 @@ class Update(NamedTuple):
 class Salvaged(NamedTuple):
     """What a damaged generation's store.sqlite still tells: its documents' ids and paths, its sources
     (None when it was written before sources were recorded). A rebuild starts from these, not from the
-    documents folder: a damaged index is not an empty one."""
+    documents folder: a damaged index is not an empty one. ``documents``: each document's (doc_id, title,
+    ISO date or None, url, chunks), which `sources` lists as recorded."""
 
     name: str
     doc_ids: list[str]
     paths: list[str | None]
     sources: SourceTable | None
+    documents: list[tuple[str, str, str | None, str | None, int]] = []
 
 
 def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
@@ -396,7 +399,9 @@ def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             try:
-                rows = con.execute("SELECT doc_id, path FROM documents ORDER BY pos").fetchall()
+                # The columns the documents' metadata index holds: read without the texts' pages.
+                rows = con.execute(
+                    "SELECT doc_id, path, title, date, url, n_chunks FROM documents ORDER BY pos").fetchall()
                 doc_ids = [r[0] for r in rows]
                 table = _read_sources(con, data_dir, doc_ids)
             finally:
@@ -406,7 +411,7 @@ def salvage(data_dir: Path, names: Iterable[str]) -> Salvaged | None:
                 raise refused from exc
             log.info("cannot read the sources of damaged generation %s: %s", name, _first_line(exc))
             continue
-        return Salvaged(name, doc_ids, [r[1] for r in rows], table)
+        return Salvaged(name, doc_ids, [r[1] for r in rows], table, [(r[0], r[2], r[3], r[4], r[5]) for r in rows])
     return None
 
 

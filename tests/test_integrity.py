@@ -207,6 +207,34 @@ def test_a_rebuild_of_a_wholly_damaged_index_keeps_its_recorded_sources(index: I
     assert index.published not in index.generations()  # swept only once rebuilt
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_sources_of_a_wholly_damaged_index_lists_its_recorded_documents(index: Index, capsys, as_json: bool) -> None:
+    """`sources` on an index whose every generation is damaged named the source folders (in its error) but not
+    the documents, which the damaged record still lists: they are listed, said to be recorded, not readable."""
+    from embeddings.cli import main
+
+    truncate(index.gen / "sentence_vectors.npy")
+    truncate(index.data / "generations" / index.older / "vectors.npy")
+    before = snapshot(index.data)
+    assert main(["sources", *(["--json"] if as_json else [])], settings=index.settings) == 1
+    out, err = capsys.readouterr()
+    assert one_line(err).startswith(f"docbot: index generation {index.gen} is damaged: sentence_vectors.npy is ")
+    source = str(index.settings.docs_dir.resolve())
+    if as_json:
+        listed = json.loads(out)
+        assert listed["damaged"] == err.strip().removeprefix("docbot: ")
+        assert [s["path"] for s in listed["sources"]] == [source] and listed["sources"][0]["documents"] == 5
+        seeds = {p.name for p in (ROOT / "seeds").glob("*.txt")}
+        assert {d["doc_id"] for d in listed["documents"]} == {"tea.md", "volcano.md", "grain.txt", "everyone.md", *seeds}
+        assert all(d["chars"] is None for d in listed["documents"])  # their texts are not read
+    else:
+        lines = out.splitlines()
+        assert lines[0] == ("The index is damaged: 1 source, 5 documents recorded, not in a readable index (nothing is "
+                            "answered from them until `docbot index` rebuilds the index from these sources):")
+        assert any(line.startswith("  undated  Tea harvest  [tea.md, 1 chunk]") for line in lines)
+    assert snapshot(index.data) == before
+
+
 def test_a_damaged_index_whose_sources_cannot_be_read_asks_for_them(index: Index, tmp_path: Path) -> None:
     settings = _elsewhere(index, tmp_path)
     shutil.rmtree(index.data / "generations" / index.older)
