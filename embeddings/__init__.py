@@ -9,10 +9,13 @@ pydantic and the engine before it runs left a Ctrl-C in the first ~0.3 s as a tr
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+# First: in the ``docbot`` script, a Ctrl-C from here on is one line, not a traceback (``embeddings.console``,
+# which imports nothing else). Neither ``typing`` nor ``importlib`` is imported here, to keep short what
+# comes before.
+from . import console as _console  # noqa: F401
 from . import startup as _startup
+
+TYPE_CHECKING = False
 
 _startup.calm_blas_threads()  # before numpy loads OpenBLAS: see its docstring
 
@@ -42,6 +45,8 @@ assert set(__all__) == set(_HOMES)
 def __getattr__(name: str) -> Any:
     """``embeddings.Engine`` and the other public names, imported on first use (then kept); a submodule
     (``embeddings.store``) is imported as ``import embeddings.store`` would."""
+    import importlib
+
     home = _HOMES.get(name)
     try:
         with _startup.imports_outside_gc():
@@ -60,6 +65,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .conversation import Turn
     from .engine import Engine
     from .errors import (

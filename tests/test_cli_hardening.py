@@ -773,6 +773,24 @@ def test_ctrl_c_while_docbot_is_still_loading_is_one_line(monkeypatch: pytest.Mo
     assert signals.getsignal(signals.SIGINT) is signals.default_int_handler
 
 
+def test_ctrl_c_in_the_console_script_before_its_entry_point_runs_is_one_line(session_index: EngineSettings,
+                                                                             tmp_path: Path) -> None:
+    """The console script's own lines run before ``console.run`` watches for Ctrl-C: a sweep of SIGINTs at
+    0-200 ms into `docbot stats` printed a traceback from them (``from embeddings.console import run``) in
+    one run of 13. The script as pip writes it, with Ctrl-C raised right after that import."""
+    script = tmp_path / "docbot"
+    script.write_text("import re\nimport sys\nfrom embeddings.console import run\nimport signal\n"
+                      "signal.raise_signal(signal.SIGINT)\n"
+                      "if __name__ == '__main__':\n"
+                      "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                      "    sys.exit(run())\n")
+    out = subprocess.run(interruptible(str(script), "--data-dir", str(session_index.data_dir), "stats"),
+                         capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=300)
+    assert one_line(out.stderr) == "docbot: interrupted"
+    assert out.returncode == -signal.SIGINT  # ended as killed by Ctrl-C: status 130 in a shell
+    assert sys.excepthook is sys.__excepthook__  # only the docbot script's own: not pytest's, the bot's or a library's
+
+
 def test_ctrl_c_before_the_command_runs_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """Between loading and ``run_reporting`` (reading the arguments and the settings) a Ctrl-C printed a
     traceback: a sweep of SIGINTs at 0.30-0.60 s hit it in argparse's regular expressions."""
