@@ -45,6 +45,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import threading
@@ -249,19 +250,54 @@ class MilvusStore:
             raise IndexNotFound(f"no index in {self.location} yet: run `docbot index` (or `make run`) to build one")
         problems: list[str] = []
         # The published generation, or (as locally) the newest one before it that can be read, when it cannot.
-        for candidate in [name, *reversed([n for n in self.generations() if n < name])]:
+        candidates = [name, *reversed([n for n in self.generations() if n < name])]
+        for candidate in candidates:
             try:
                 return Published(MilvusGeneration(self, candidate), name, problems)
             except IndexDamaged as exc:
                 problems.append(str(exc))
-        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: run `docbot index` to rebuild "
-                           "it from the documents", problems)
+        raise store.wholly_damaged(problems, self.salvage(candidates))
+
+    def salvage(self, names: Iterable[str]) -> store.Salvaged | None:
+        """What the first of ``names`` (newest first) whose documents can still be read records: its sources (the
+        manifest row's) and documents (their metadata rows), as ``store.salvage`` reads a local generation's
+        store.sqlite. A rebuild starts from these, not from the documents folder; None when none can be read."""
+        for name in names:
+            try:
+                head, metas = self._recorded(name)
+            except Exception as exc:  # noqa: BLE001 - whatever a damaged collection raises: try the one before
+                log.info("cannot read the sources of damaged generation %s: %s", name, _first_line(exc))
+                continue
+            if head is None and not metas:
+                continue
+            table = _source_table(head.get("sources") if head else None, metas)
+            return store.Salvaged(name, [m["doc_id"] for m in metas], [m.get("path") for m in metas], table,
+                                  [(m["doc_id"], m["title"], m.get("date"), m.get("url"), int(m.get("n_chunks", 0)))
+                                   for m in metas])
+        return None
+
+    def _recorded(self, name: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """A generation's manifest row (None when missing) and its documents' metadata, in order (positions are
+        contiguous from 0: read window by window up to the first empty one)."""
+        client, docs = self.client, self._docs(name)
+        if str(client.get_load_state(docs).get("state")) != "Loaded":
+            client.load_collection(docs)
+        head = client.query(docs, filter=f"doc_pos == {_MANIFEST}", output_fields=["meta"])
+        rows: list[dict[str, Any]] = []
+        step = _QUERY_MAX // 2
+        for at in itertools.count(0, step):
+            found = client.query(docs, filter=f"doc_pos >= {at} and doc_pos < {at + step} and part == 0",
+                                 output_fields=["meta", "doc_pos"], limit=_QUERY_MAX)
+            if not found:
+                break
+            rows.extend(found)
+        return (head[0]["meta"] if head else None), [r["meta"] for r in sorted(rows, key=lambda r: r["doc_pos"])]
 
     def open_for_update(self) -> Update:
         try:
             published = self.open_published()
         except IndexDamaged as exc:
-            return Update(None, [str(exc)], set(self.generations()))
+            return Update(None, [str(exc)], set(self.generations()), exc.record)
         except IndexNotFound:
             return Update(None, [], set())
         damaged = set() if published.generation.name == published.pointer else {published.pointer or ""}
@@ -525,6 +561,16 @@ def _first_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "…"
 
 
+def _source_table(recorded: list[list[Any]] | None, metas: list[dict[str, Any]]) -> SourceTable | None:
+    """The sources a manifest row records (``recorded``: path, kind, exclusions each) and each document's (its
+    metadata's ``source``); None for a generation written before sources were recorded."""
+    if recorded is None:
+        return None
+    entries = tuple(SourceEntry(Path(p), kind, tuple(excluded)) for p, kind, excluded in recorded)
+    members = {m["doc_id"]: (int(m["source"][0]), m["source"][1]) for m in metas if m.get("source")}
+    return SourceTable(entries, members)
+
+
 class MilvusGeneration(DocumentTable):
     """A published generation read from Milvus: the documents' metadata in memory, the rest queried."""
 
@@ -557,11 +603,7 @@ class MilvusGeneration(DocumentTable):
         self._set_documents([(m["doc_id"], m["title"], m["date"], m["url"], m["hash"], m["first_chunk"],
                               m["n_chunks"], m["path"]) for m in metas], pages)
         self._meta = metas
-        self.source_table: SourceTable | None = None
-        if meta.get("sources") is not None:
-            entries = tuple(SourceEntry(Path(p), kind, tuple(excluded)) for p, kind, excluded in meta["sources"])
-            members = {m["doc_id"]: (int(m["source"][0]), m["source"][1]) for m in metas if m["source"]}
-            self.source_table = SourceTable(entries, members)
+        self.source_table: SourceTable | None = _source_table(meta.get("sources"), metas)
         rows = self.client.query(self.chunks_collection, filter="", output_fields=["count(*)"])[0]["count(*)"]
         if len(metas) != self.manifest.documents or rows != self.manifest.chunks or self.size != rows:
             raise IndexDamaged(

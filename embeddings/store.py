@@ -351,15 +351,19 @@ def open_published(data_dir: Path, *, checksums: bool = False) -> Published:
             continue
         return Published(gen, found.pointer, problems)
     if problems:
-        record = salvage(data_dir, found.names)
-        raise IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(record),
-                           record=record)
+        raise wholly_damaged(problems, salvage(data_dir, found.names))
     raise IndexNotFound(f"no index in {data_dir} yet: run `docbot index` (or `make run`) to build one")
 
 
+def wholly_damaged(problems: list[str], record: "Salvaged | None") -> IndexDamaged:
+    """The error of an index (local or Milvus) none of whose generations is intact: its ``problems``, then what
+    ``docbot index`` will rebuild it from (``record``, what the newest readable damaged generation still
+    records, carried for `sources`): the sources it records (named), or the folders the admin must name."""
+    return IndexDamaged("; ".join(problems) + "; no earlier generation is intact: " + _rebuild_hint(record),
+                        problems, record=record)
+
+
 def _rebuild_hint(found: "Salvaged | None") -> str:
-    """What ``docbot index`` will rebuild a wholly damaged index from (``found``, its record): the sources it
-    still records (named), or the folders the admin must name."""
     if found is None:
         return "its record of sources cannot be read either: name the folders to rebuild it from (`docbot index PATH ...`)"
     if found.sources is None or not found.sources.entries:

@@ -302,15 +302,21 @@ def test_verifying_a_milvus_index_of_one_document_says_one_document(fresh, tmp_p
     assert (published.checked or "").startswith("1 document and 1 passage in Milvus"), published.checked
 
 
-def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaired(fresh, tmp_path):
-    """A published generation whose collection lost rows (or was dropped) is named and skipped for the one
-    kept before it, which answers; the next re-index publishes a whole new one."""
+def _two_milvus_generations(fresh, tmp_path):
+    """Settings and an engine of a Milvus Lite index with two generations: the documents, then tea.md added."""
     require_milvus()
     settings = fresh(store="milvus", milvus_uri=str(tmp_path / "milvus" / "index.db"))
     engine = Engine(settings)
     engine.index()
     (settings.docs_dir / "tea.md").write_text("# Tea harvest\n\nDarjeeling growers picked the first flush in March.\n")
     engine.index()
+    return settings, engine
+
+
+def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaired(fresh, tmp_path):
+    """A published generation whose collection lost rows (or was dropped) is named and skipped for the one
+    kept before it, which answers; the next re-index publishes a whole new one."""
+    settings, engine = _two_milvus_generations(fresh, tmp_path)
     backend = engine.backend
     published = backend.pointer()
     backend.client.delete(f"{published}_chunks", filter="id >= 0 and id < 3")  # damage: rows gone
@@ -323,3 +329,35 @@ def test_a_damaged_milvus_generation_falls_back_to_the_one_before_and_is_repaire
     report = reader.index()
     assert report.published and backend.pointer() != published
     assert "tea.md" in cited(Engine(settings), "When was the Darjeeling first flush picked?")
+
+
+def test_a_wholly_damaged_milvus_index_is_rebuilt_from_its_recorded_sources(fresh, tmp_path):
+    """Every Milvus generation damaged (rows lost): as locally, `sources` lists what the damaged index still
+    records, and `index` rebuilds it from its recorded sources, not from DOCBOT_DOCS_DIR. It refused instead,
+    asking for the folders ("its record of sources cannot be read"), and `sources` named nothing."""
+    from embeddings.errors import IndexDamaged
+
+    settings, engine = _two_milvus_generations(fresh, tmp_path)
+    backend = engine.backend
+    generations = backend.generations()
+    assert len(generations) == 2
+    for name in generations:
+        backend.client.delete(f"{name}_chunks", filter="id >= 0 and id < 3")  # damage: rows gone
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "seed.md").write_text("# Seed\n\nA lone seed document, not one of the index's.\n")
+    elsewhere = settings.model_copy(update={"docs_dir": seeds})
+    source = str(settings.docs_dir.resolve())
+
+    with pytest.raises(IndexDamaged, match=rf"rebuild it from its recorded sources \({source}\)$"):
+        Engine(elsewhere).sources()
+    listed = Engine(elsewhere).collection(recorded_if_damaged=True)
+    assert listed.damaged and [s.path for s in listed.sources] == [source]
+    assert "tea.md" in {d.doc_id for d in listed.documents} and listed.sources[0].documents == len(listed.documents)
+
+    report = Engine(elsewhere).reindex()
+    assert report.published
+    rebuilt = Engine(elsewhere)
+    names = {d.doc_id for d in rebuilt.sources()}
+    assert "tea.md" in names and "seed.md" not in names
+    assert set(backend.generations()).isdisjoint(generations)  # the damaged ones swept once rebuilt
