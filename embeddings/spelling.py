@@ -216,7 +216,29 @@ _SHORTHAND = {
     "tmr": "tomorrow", "tho": "though", "govt": "government", "pls": "", "plz": "", "pleez": "", "thx": "",
     "thnx": "", "ty": "", "lol": "", "btw": "", "imo": "", "imho": "", "fyi": "", "tbh": "", "idk": "",
     "omg": "", "rn": "", "asap": "",
+    # Greetings and interjections a question opens or closes with ("yo what license is it under" was
+    # refused at P 0.14 for "yo", Zipf 4.5: uncommon enough to be charged), and chat spellings of
+    # function words. "hey", "hi", "ok" and "thanks" are common words, never charged.
+    "yo": "", "sup": "", "hiya": "", "heya": "", "um": "", "uh": "", "erm": "", "hmm": "", "tia": "",
+    "lmk": "", "iirc": "", "afaik": "", "ngl": "", "lmao": "", "thanx": "", "tysm": "", "kk": "",
+    "wat": "", "wut": "", "ya": "",
 }
+
+#: Contractions typed without their apostrophe ("whos", "cant", "dont", "im", "ive", "thats"): each is
+#: how bm25s' tokenizer reads the contraction ("who's" -> "who" + "s"), two stop words run together, and
+#: wordfreq finds the form with the apostrophe at least ten times as often (Zipf one higher, and at least
+#: 3) as the word typed: "whos" 3.1 / "who's" 4.9, "cant" 4.4 / "can't" 5.8. That keeps words of their
+#: own: "id" / "i'd", "ill" / "i'll", "wed" / "we'd", "hell", "shell", "shed", "well". Read literally,
+#: each was a rare word no document holds ("whos on the moderation team?" refused at P 0.0). The
+#: list is the rule applied to every stop word and clitic; a test derives it again from wordfreq (which
+#: is not loaded to answer a question: its cold start costs 0.3 s).
+_BARE_CONTRACTIONS = frozenset((
+    "aint", "arent", "cant", "couldnt", "didnt", "doesnt", "dont", "hadnt", "hasnt", "havent", "hed", "heres",
+    "hes", "howd", "hows", "im", "isnt", "itd", "itll", "ive", "shes", "shouldnt", "shouldve", "thatd", "thatll",
+    "thats", "thered", "therell", "theres", "theyd", "theyll", "theyre", "theyve", "wasnt", "werent", "weve",
+    "whats", "whens", "whered", "wheres", "whod", "wholl", "whos", "whove", "whyd", "wont", "wouldnt", "youd",
+    "youll", "youre", "youve",
+))
 #: A mistyped question word is itself no common word: "doe" (Zipf 3.8) and "wit" (4.0) are words of their own.
 _MAX_TYPO_ZIPF = 3.5
 
@@ -234,11 +256,14 @@ def _typo_of_a_function_word(word: str) -> bool:
     return any((len(word) == len(w) - 1 and one_edit_apart(word, w)) or swapped(word, w) for w in _FUNCTION_WORDS)
 
 
-#: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"):
+#: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"),
+#: and the question words' "'s" typed without the apostrophe ("wats" for "whats", "hwos" for "whos"):
 #: only these are read back from a typo. Any stop word would be too many ("trough" is "through" with a
 #: letter dropped, "wren" is "weren"), and a real word dropped from a question is not charged when no
 #: document holds it.
-_FUNCTION_WORDS = ("what", "when", "where", "which", "who", "whom", "why", "how", "does", "the")
+_QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "why", "how")
+_FUNCTION_WORDS = (*_QUESTION_WORDS, "does", "the",
+                   *(w + "s" for w in _QUESTION_WORDS if w + "s" in _BARE_CONTRACTIONS))
 
 
 #: A word no dictionary knows ("lnog") is a common word ("long", at least this Zipf frequency) with
@@ -263,8 +288,9 @@ def as_meant(
     words: list[str], held: Held | None, stem: Callable[[list[str]], list[str]], capitals: Iterable[str] = ()
 ) -> list[str]:
     """A question's words (``lexical.words``: no stop words) as its writer meant them: chat shorthand
-    read as its word ("ppl" -> "people") or dropped when it asks nothing ("pls"), a mistyped
-    function word ("waht", "hw") dropped as the stop word it is, and a word no dictionary knows read
+    read as its word ("ppl" -> "people") or dropped when it asks nothing ("pls", "yo"), a contraction
+    typed without its apostrophe ("whos", "cant") or a mistyped function word ("waht", "hw", "wats")
+    dropped as the stop words they are, and a word no dictionary knows read
     as the common word it is with two letters swapped back ("lnog" -> "long").
 
     Only a word the corpus does not hold is read so (a document may use "PLS" as a name), and only
@@ -279,6 +305,8 @@ def as_meant(
             continue
         if w in _SHORTHAND:
             meant[w] = _SHORTHAND[w].split()
+        elif w in _BARE_CONTRACTIONS:
+            meant[w] = []  # two stop words
         elif _typo_of_a_function_word(w):
             meant[w] = []
         elif (unswapped := _unswapped(w)) is not None:

@@ -181,3 +181,24 @@ def test_a_question_is_read_as_its_writer_meant_it():
         "aws", "bots", "hoa"]  # an acronym ("AWS", not "was" mistyped), a letter changed ("both", "how")
     assert as_meant(["ppl", "pls"], held_except(), stems) == ["ppl", "pls"]  # the corpus uses them as written
     assert as_meant(["waht", "ppl"], None, stems) == ["waht", "ppl"]  # the backend cannot tell
+    # Contractions typed without their apostrophe, greetings, and "whats" with a letter dropped.
+    chat = ["whos", "cant", "im", "yo", "wats", "shed", "moderation"]
+    assert as_meant(chat, held_except(*chat), stems) == ["shed", "moderation"]
+
+
+def test_bare_contractions_are_the_rule_applied_to_every_stop_word():
+    """``spelling._BARE_CONTRACTIONS`` is written out so that a question need not load wordfreq (0.3 s);
+    this is the rule it was derived with: a stop word and a clitic run together, whose form with the
+    apostrophe wordfreq finds at least ten times as often (and at Zipf 3 or more)."""
+    from wordfreq import zipf_frequency
+
+    from embeddings.lexical import _STOPWORDS
+    from embeddings.spelling import _BARE_CONTRACTIONS
+
+    derived = set()
+    for base in _STOPWORDS:
+        for clitic in ("s", "t", "m", "ve", "re", "ll", "d"):
+            bare, restored = base + clitic, f"{base}'{clitic}"
+            if "'" not in base and zipf_frequency(restored, "en") >= max(3.0, zipf_frequency(bare, "en") + 1.0):
+                derived.add(bare)
+    assert derived == _BARE_CONTRACTIONS
