@@ -13,9 +13,11 @@ How a question is read (:func:`resolve`):
   answered with something else.
 * A question that **leans on the conversation** is a follow-up: it goes on from the last one ("and ...",
   "what about ...", "also ..."), asks for more ("tell me more", "what else"), refers back with a personal
-  pronoun ("he", "them", "her"), with "it", or with a demonstrative used as a pronoun ("when was that?",
+  pronoun ("he", "them", "her") or with a demonstrative used as a pronoun ("when was that?",
   "is this true?"), or has no topic words of its own ("why?").
-* Any **other question names a topic of its own** ("open"). The engine asks it alone first and keeps that
+* Any **other question names a topic of its own** ("open"), "it" or not: over a project's documents "it"
+  is the project as often as the last answer's subject ("what port does it use by default" after
+  "who are the moderators"). The engine asks it alone first and keeps that
   answer when it answers and no document cited in the conversation holds a sentence that answers it too:
   a new topic is answered on its own. Otherwise it continues the conversation and is a follow-up too. That
   test is query-performance prediction with the engine's own calibrated answer probability (a sentence
@@ -27,7 +29,10 @@ the question at weight ``DECAY``: their vectors are added to the question's (Roc
 join the BM25 query and the words a quoted sentence should cover at that weight. The documents those
 answers cited join the fusion as one more ranked list at that weight. A request for more does not quote
 again what the conversation already quoted. Nothing is fitted to examples: ``DECAY`` says the question
-itself counts twice as much as the conversation before it.
+itself counts twice as much as the conversation before it. A pronoun is the exception where it counts: it
+stands for what the last question asked about, so a passage holding that question's words is no
+coincidence (``Query.referent_weights``): "how do i change it?" after "what port does it use by default"
+was refused, its own word "change" being nowhere near "lumenfeed serve --port 8800".
 """
 
 from __future__ import annotations
@@ -216,17 +221,36 @@ def refers_back(question: str) -> bool:
     if _CONTINUES.search(lower) or _MORE.search(lower):
         return True
     toks = _tokens(lower)
-    for i, tok in enumerate(toks):
-        following = toks[i + 1] if i + 1 < len(toks) else None
-        if tok in _PERSONAL:
-            return True
-        if tok in _DEMONSTRATIVE and (following is None or following in _AFTER_DEMONSTRATIVE):
-            return True
-        if tok in ("there", "then") and following is None:
-            return True
-    if "it" in toks and not _EXPLETIVE_IT.search(lower):
+    if _pronoun(toks, lower) not in (None, "it"):
+        return True
+    if toks and toks[-1] in ("there", "then"):
         return True
     return not _names_a_topic(_REQUEST.sub(" ", lower))
+
+
+def _pronoun(toks: list[str], lower: str) -> str | None:
+    """The pronoun by which a question may point back at what was said before: a personal one ("he",
+    "them"), a demonstrative standing alone ("when was that?", "is this true?") or "it" (not the
+    placeholder of "is it true that ..."); None.
+
+    "it" alone does not make a follow-up: over a project's documents it is the project as often as
+    the last answer's subject ("what port does it use by default" after "who are the moderators" was
+    read with the moderators). A question with "it" and words of its own is tested like any other open
+    one: asked alone, it goes on with the conversation when that does not answer it ("how do i change it"
+    after the port) or the conversation's documents answer it too (``Resolution.continuing``)."""
+    for i, tok in enumerate(toks):
+        following = toks[i + 1] if i + 1 < len(toks) else None
+        if tok in _PERSONAL or (tok in _DEMONSTRATIVE and (following is None or following in _AFTER_DEMONSTRATIVE)):
+            return tok
+    if "it" in toks and not _EXPLETIVE_IT.search(lower):
+        return "it"
+    return None
+
+
+def points_back(question: str) -> bool:
+    """Whether a question refers back with a pronoun (:func:`_pronoun`)."""
+    lower = question.lower().replace("’", "'").strip()
+    return _pronoun(_tokens(lower), lower) is not None
 
 
 def _names_a_topic(text: str) -> bool:
@@ -350,8 +374,11 @@ def blended_query(
     # about it?") asks about that name: evidence reads its own text's cosine and words against the
     # corpus's null (``evidence._tested_cos``). Others ("for how long?") ask about the topic itself.
     own = vectors[0] if names_own else None
+    # A pronoun ("how do i change it?" after "what port does it use by default") stands for what the last
+    # question asked about: a passage holding that question's words holds what the follow-up is about.
+    referent = resolution.topic[0] if resolution.topic and not names_own and points_back(resolution.question) else None
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
-                       own_vector=own, held=held, asked_on=asked_on, extends=extends)
+                       own_vector=own, held=held, asked_on=asked_on, extends=extends, referent=referent)
 
 
 def forget_quoted(

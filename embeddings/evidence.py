@@ -147,6 +147,11 @@ class Query:
     # The question's numbers with a dot between digits ("3.0", "2.1.0", "7.0-magnitude"; ``dotted_numbers``):
     # the tokenizer keeps none of them whole, so a passage is checked for them as written.
     dotted: frozenset[str] = frozenset()
+    # A follow-up that points back with a pronoun ("how do i change it?"): ``weights`` with the words of the
+    # question the pronoun stands for at full weight, not the topic's ``DECAY``, which ``surprise`` reads:
+    # they are what the follow-up asks about, and no coincidence in a passage that holds them. None: ``weights``.
+    # (Ranking still reads ``weights``, where what the follow-up adds counts most.)
+    referent_weights: dict[str, float] | None = None
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
@@ -168,20 +173,23 @@ class Query:
     def blend(
         cls, text: str, vector: np.ndarray, parts: list[tuple[str, float]], *, asks_number: bool,
         own_vector: np.ndarray | None = None, held: Held | None = None, asked_on: date | None = None,
-        extends: Extends | None = None,
+        extends: Extends | None = None, referent: str | None = None,
     ) -> "Query":
         """A query made of several texts, each at a weight (1 for the question itself), asked on ``asked_on``.
 
         A word's coverage weight is its rarity times the weight of the text it comes from, and its BM25
-        weight that text's weight; a word in several texts keeps its highest weight.
+        weight that text's weight; a word in several texts keeps its highest weight. ``referent``: the
+        part a pronoun of the question stands for, whose words weigh their rarity in ``referent_weights``.
         """
         weights: dict[str, float] = {}
         term_weights: dict[str, float] = {}
         aliases: dict[str, str] = {}
+        ref: dict[str, float] = {}
         for part, weight in parts:
             toks, forms = _in_corpus_forms(part, held, extends)
             for word, stem in zip(toks, forms.stems):
                 weights[stem] = max(weights.get(stem, 0.0), weight * rarity(word))
+                ref[stem] = max(ref.get(stem, 0.0), (1.0 if part == referent else weight) * rarity(word))
                 term_weights[stem] = max(term_weights.get(stem, 0.0), weight)
             for alias, stem in forms.aliases.items():
                 aliases.setdefault(alias, stem)
@@ -196,7 +204,8 @@ class Query:
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
                    phrases=phrases(own_words, own_forms.stems),
                    # "and what else was fixed in that release?": the version is the topic's, unless it names its own
-                   dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)))
+                   dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)),
+                   referent_weights=ref if referent else None)
 
 
 def _in_corpus_forms(text: str, held: Held | None, extends: Extends | None = None) -> tuple[list[str], Forms]:
@@ -807,7 +816,7 @@ def score(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
             typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
-            surprise=surprise(weights, everywhere, length, gen.size, own, adjacency[i]), null=null,
+            surprise=surprise(query.referent_weights or weights, everywhere, length, gen.size, own, adjacency[i]), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),

@@ -40,7 +40,6 @@ FIRST = Turn(PESKOV, sources=(SEED, "grain.txt"), quotes=(Quote(SEED, 0, 50), Qu
     "who did he defeat?",
     "How old is she?",
     "what did they agree on?",
-    "who won it in 2019?",
     "tell me more",
     "anything else?",
     "why?",
@@ -57,6 +56,8 @@ def test_questions_that_lean_on_the_conversation(question: str) -> None:
     "Which ship left Odesa first this week?",  # "this week" is a time, not a reference
     "What did the report say that Turkey would do?",  # "that" joins a clause
     "Where will the lunch with Warren Buffett take place?",
+    "who won it in 2019?",  # "it" with words of its own: the engine tests whether it goes on (``continuing``)
+    "what port does it use by default",
 ])
 def test_questions_that_name_their_own_topic(question: str) -> None:
     assert not refers_back(question), question
@@ -312,3 +313,159 @@ def test_a_follow_ups_own_word_is_never_read_as_another_parts_word() -> None:
                         held=lambda stems: set(stems))
     assert "fled" not in query.aliases and "flee" not in query.aliases
     assert ("fled", "mariupol") in query.phrases
+
+
+# --------------------------------------------------------------------------- a project's documents, asked in chat
+PROJECT = {
+    "README.md": """# Quillcast
+
+Quillcast is a self-hosted podcast manager. It runs as one Python process with an embedded SQLite
+database and serves its web interface on port 6120 by default.
+
+## Licence
+
+Quillcast is free software under the Mozilla Public License 2.0.
+""",
+    "CODE_OF_CONDUCT.md": """# Code of Conduct
+
+## Enforcement
+
+Report incidents to conduct@quillcast.org or message a moderator on Matrix.
+The current moderators are Hana Kovac, Luis Ortega and Petra Lind. Reports are read within two days.
+""",
+    "troubleshooting.md": """# Troubleshooting
+
+The errors people report most often in the help channel, what they mean and how to fix them.
+
+## The server does not start
+
+### Address already in use
+
+Another program is already listening on port 6120. Stop it, or start Quillcast on another port:
+
+    quillcast serve --port 7000
+
+### Database is locked
+
+Two Quillcast processes share one data directory. Only one `quillcast serve` may run per database; stop
+the other one. On network file systems SQLite locking is unreliable, so keep the data on a local disk.
+
+## Episodes do not download
+
+### HTTP 429 Too Many Requests
+
+The podcast host is rate-limiting you. Quillcast waits and retries after the time the host asks for, or
+after six hours. Fetching feeds more often makes this worse.
+
+### Certificate verify failed
+
+The host's certificate could not be verified. In Docker, pull the latest image to update its CA bundle.
+
+## Mobile apps cannot log in
+
+Apps use a separate app password, not your login password. Create one on the Settings page.
+""",
+    "FAQ.md": """# FAQ
+
+## Can several people share one server?
+
+Yes. Quillcast has supported several user accounts since version 1.4; each has their own subscriptions.
+
+## Where is my data stored?
+
+On Linux the data directory is `~/.local/share/quillcast`; in Docker it is the `/data` volume.
+
+## Does it transcribe episodes?
+
+No. Transcripts are shown when the feed provides them.
+""",
+    "configuration.md": """# Configuration
+
+Settings are read from `quillcast.toml`. Every option can also be set with an environment variable named
+`QUILLCAST_` and the option in capitals, for example `QUILLCAST_PORT=7000`.
+
+| Option | Default | Meaning |
+|---|---|---|
+| `port` | `6120` | Port of the web interface. |
+| `refresh_minutes` | `60` | How often feeds are fetched. |
+""",
+    "CHANGELOG.md": """# Changelog
+
+## [2.1.0] - 2025-03-02
+
+### Added
+
+- Chapter markers in the player.
+
+### Changed
+
+- The default refresh interval changed from 30 to 60 minutes.
+- Dark mode follows the system setting by default.
+
+### Fixed
+
+- Downloads no longer stall on slow feeds.
+
+## [2.0.0] - 2024-09-14
+
+### Changed
+
+- The minimum supported Python version is now 3.10.
+- Settings moved from `config.ini` to `quillcast.toml`.
+
+### Removed
+
+- The old XML export; use OPML instead.
+""",
+}
+CHANGE_PORT = ("--port 7000", "QUILLCAST_PORT")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, session_index) -> Engine:
+    from .conftest import indexed_notes
+
+    return indexed_notes(tmp_path_factory.mktemp("project"), PROJECT, session_index)
+
+
+def _chat(engine: Engine, *questions: str) -> list:
+    """The answers to ``questions`` asked in a row, as ``docbot chat`` asks them."""
+    answers: list = []
+    for question in questions:
+        answers.append(engine.ask(question, history=[Turn.of(a) for a in answers]))
+    return answers
+
+
+def test_it_may_be_the_project_the_documents_are_about(project: Engine) -> None:
+    """"what port does it use by default" after "who are the moderators": "it" is the project, not the
+    moderators; read as a follow-up, the moderators were its first quote. It is a topic of its own, and
+    "how do i change it" then goes on from the port."""
+    moderators, port, change = _chat(project, "who are the moderators", "what port does it use by default",
+                                     "how do i change it")
+    assert "Hana Kovac" in moderators.excerpts[0].text
+    assert port.follow_up is not None and port.follow_up.kind == "new-topic"
+    assert port.answered and "6120" in port.excerpts[0].text, [e.text for e in port.excerpts]
+    assert change.follow_up is not None and change.follow_up.earlier == ["what port does it use by default"]
+    assert change.answered and any(p in e.text for e in change.excerpts for p in CHANGE_PORT), [
+        e.text for e in change.excerpts]
+
+
+def test_a_pronoun_stands_for_what_the_last_question_asked_about(project: Engine) -> None:
+    """"how do i change it" after the port question was refused over a project's 74 passages (P 0.27): its
+    own word "change" is in no answer, and the port's words counted at half weight, as the conversation's.
+    "it" is the port: the follow-up is as sure of its answer as the question asked in full (here it was
+    0.83 against 1.0; a larger corpus brings that below the line)."""
+    _, change = _chat(project, "what port does it use by default", "how do i change it")
+    assert change.follow_up is not None and change.follow_up.kind == "follow-up"
+    assert change.answered and any(p in e.text for e in change.excerpts for p in CHANGE_PORT), [
+        e.text for e in change.excerpts]
+    in_full = project.ask("how do i change the port it uses by default")
+    assert change.evidence >= in_full.evidence - 0.05, (change.evidence, in_full.evidence)
+
+
+def test_chat_words_do_not_refuse_a_question(project: Engine) -> None:
+    for question, phrase in [("whos on the moderation team?", "Hana Kovac"), ("yo what license is it under", "Mozilla"),
+                             ("wats the defualt port", "6120")]:
+        answer = project.ask(question)
+        assert answer.answered and any(phrase in e.text for e in answer.excerpts), (question, [
+            e.text for e in answer.excerpts])
