@@ -102,6 +102,11 @@ def words(text: str) -> list[str]:
     return [w for w in _TOKEN.findall(_composed(text).lower()) if w not in _STOPWORDS]
 
 
+def stop_words() -> frozenset[str]:
+    """bm25s' English stop words (see :func:`is_stop_word`)."""
+    return _STOPWORDS
+
+
 def is_stop_word(word: str) -> bool:
     """Whether ``word`` is one of bm25s' English stop words, which no BM25 vocabulary holds (a stem can be
     one: "whats" stems to "what")."""

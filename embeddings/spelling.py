@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from .lexical import is_stop_word
+from .lexical import is_stop_word, stop_words
 from .rarity import zipf
-from .variants import one_edit_apart, swapped
+from .variants import MAX_TYPO_WORD_ZIPF, one_edit_apart, swapped
 
 #: Which stems of a list some document holds (``IndexView.corpus_terms``); None: the backend can't tell.
 Held = Callable[[Iterable[str]], "set[str] | None"]
@@ -221,7 +221,8 @@ _SHORTHAND = {
     # function words. "hey", "hi", "ok" and "thanks" are common words, never charged.
     "yo": "", "sup": "", "hiya": "", "heya": "", "um": "", "uh": "", "erm": "", "hmm": "", "tia": "",
     "lmk": "", "iirc": "", "afaik": "", "ngl": "", "lmao": "", "thanx": "", "tysm": "", "kk": "",
-    "wat": "", "wut": "", "ya": "",
+    "wat": "", "wut": "", "ya": "", "shud": "", "wud": "", "b4": "", "lemme": "", "gimme": "", "yall": "",
+    "thankyou": "", "dunno": "know", "sth": "something", "smth": "something",
 }
 
 #: Contractions typed without their apostrophe ("whos", "cant", "dont", "im", "ive", "thats"): each is
@@ -245,7 +246,9 @@ _MAX_TYPO_ZIPF = 3.5
 
 def _typo_of_a_function_word(word: str) -> bool:
     """Whether ``word`` is a question word mistyped ("waht", "hw", "wht", "teh"): one letter dropped or
-    two neighbours swapped, and not a common word of its own.
+    two neighbours swapped, and not a common word of its own; or any stop word of three letters or more
+    with two neighbours swapped ("thier", "becuase", "tihs"), which seldom makes a word, as long as the
+    word is no rarer word of its own either (``variants.MAX_TYPO_WORD_ZIPF``: "aws" and "hwy" are names).
 
     Not a letter changed or added: those make words ("bots" is "both" changed, "thc" and "hoa" are "the"
     and "how" changed, "broth" is "both" with a letter more), and a word dropped from a question is no
@@ -253,7 +256,9 @@ def _typo_of_a_function_word(word: str) -> bool:
     """
     if not word.isalpha() or zipf(word) >= _MAX_TYPO_ZIPF:
         return False
-    return any((len(word) == len(w) - 1 and one_edit_apart(word, w)) or swapped(word, w) for w in _FUNCTION_WORDS)
+    if any((len(word) == len(w) - 1 and one_edit_apart(word, w)) or swapped(word, w) for w in _FUNCTION_WORDS):
+        return True
+    return len(word) >= 3 and zipf(word) < MAX_TYPO_WORD_ZIPF and any(swapped(word, w) for w in stop_words())
 
 
 #: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"),

@@ -39,7 +39,7 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
         return False
     plain = unaccented(term)
     # A word English knows is no typo of its neighbour (as in ``_typed_for``): "cannon" is not "canon".
-    may_be_typo = not word or zipf(word) < _MAX_TYPO_WORD_ZIPF
+    may_be_typo = not word or zipf(word) < MAX_TYPO_WORD_ZIPF
     for written in passage_terms:
         other = unaccented(written)
         if other == plain and written != term:  # "creme" for "crème", "cafe" for "café"
@@ -85,12 +85,12 @@ def joined(term: str, tokens: Sequence[str]) -> bool:
 #: A typo makes a word no dictionary knows, or a misspelling so common the web has it ("buisness" 2.4,
 #: "occured" 2.8): Zipf frequency below this. A real word one edit from another is that word ("cakes"
 #: 3.9 and "takes", "hiring" and "hiking").
-_MAX_TYPO_WORD_ZIPF = 3.0
+MAX_TYPO_WORD_ZIPF = 3.0
 
 
 def _typed_for(word: str, passage_tokens: Iterable[str]) -> bool:
     """Whether ``word`` is one of ``passage_tokens`` mistyped (see ``held_as_variant``)."""
-    if zipf(word) >= _MAX_TYPO_WORD_ZIPF:
+    if zipf(word) >= MAX_TYPO_WORD_ZIPF:
         return False
     if len(word) >= _MIN_TYPO:
         return any(abs(len(t) - len(word)) <= 1 and len(t) >= _MIN_TYPO and one_edit_apart(word, t)
