@@ -22,7 +22,7 @@ from typing import Any
 
 import discord
 
-from embeddings.formats import supported_list
+from embeddings.formats import supported_list, written_in_markdown
 from embeddings.models import (
     Answer,
     ChunkRef,
@@ -181,12 +181,20 @@ def code(text: str) -> str:
     return f"`` {fenced} ``"
 
 
-def as_written(text: str) -> str:
+def as_written(text: str, *, markdown: bool = False) -> str:
     """Document text shown as written: Discord's Markdown characters escaped, so a document's "*" (a lone
     one, or one closed two sentences later) does not turn the citation after the quote into italics, a
     "||" does not hide text as a spoiler and "[here](https://...)" is no disguised link. The escapes are
     not displayed: people read the document's characters. A bare URL is left as it is (an escape
-    inside it, "Refund\\_policy", would break the link), as discord.py's ``escape_markdown`` does."""
+    inside it, "Refund\\_policy", would break the link), as discord.py's ``escape_markdown`` does.
+
+    In a Markdown document (``markdown``: ``formats.written_in_markdown`` of its doc id) the same
+    characters are its author's formatting, and shown escaped they read as broken ("the `#help` channel
+    on our [Discord server](https://...)"). There its balanced inline Markdown is left for Discord to
+    draw (``_rendered``); the characters sent are still the document's own, so the quote stays the
+    verbatim slice, drawn as the document's own renderer draws it."""
+    if markdown:
+        return _rendered(text)
     out, at = [], 0
     for m in _BARE_URL.finditer(text):
         out.append(_escaped(text[at:m.start()]))
@@ -200,10 +208,91 @@ def _escaped(text: str) -> str:
     return _DISCORD_MARKUP.sub(lambda m: "".join("\\" + ch for ch in m.group(0)), text)
 
 
-def quote(text: str) -> str:
+# Inline Markdown that Discord draws as CommonMark does, each on one line (a quote's lines are prefixed
+# with "> ", which must not land inside a span). Code: one or two backticks around text that is not blank.
+_CODE = re.compile(r"(`{1,2})(?!`)([^\n]*?[^`\n])\1(?!`)")
+# A masked link: its text holds no brackets, its URL is http(s) with no whitespace, ")" or "<>".
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\[\]]+)\)")
+# Emphasis: "**bold**", "*italic*", "_italic_"; the text touches its markers and holds none of them.
+_EMPHASIS = (
+    ("**", re.compile(r"\*\*(?=\S)([^*\n]*?[^\s*])\*\*")),
+    ("*", re.compile(r"\*(?=\S)([^*\n]*?[^\s*])\*")),
+    ("_", re.compile(r"_(?=\S)([^_\n]*?[^\s_])_")),
+)
+# A bare URL with no space since: Discord reads it as one link up to the next space, markers and all.
+_GLUED_TO_URL = re.compile(r"https?://\S*\Z")
+# Link text that looks like an address ("https://bank.example", "www.x", "paypal.com/login") is how a
+# masked link disguises where it goes: Discord refuses to draw such links, so they are shown as written.
+_ADDRESS_LIKE = re.compile(r"://|\bwww\.|^\S*[\w-]\.[a-z]{2,}(?:/\S*)?$", re.IGNORECASE)
+
+
+def _rendered(text: str) -> str:
+    """``text`` of a Markdown document with its balanced bold, italic, code and masked links left for
+    Discord to draw, and every other Markdown character escaped as ``as_written`` escapes it.
+
+    Conservative on purpose: a span is drawn only when it closes on the same line, touches its markers,
+    holds no marker of its kind and has no ``*`` or ``_`` glued to its outside, so a "*" left open at the
+    quote's end (or "***", "__", "||", "~~") stays escaped and can never pair with the citation's
+    ``**[2]**`` after the quote. Code is sent as written: Discord shows a code span's characters
+    literally, so an escape there would be displayed."""
+    out: list[str] = []
+    plain: list[str] = []  # characters to escape, flushed before each span
+    i = 0
+
+    def span(piece: str, end: int) -> int:
+        out.append(_escaped("".join(plain)))
+        plain.clear()
+        out.append(piece)
+        return end
+
+    while i < len(text):
+        if m := _BARE_URL.match(text, i):
+            i = span(m.group(), m.end())
+        elif _GLUED_TO_URL.search(text, 0, i):  # Discord's link runs on to a space: "https://x.org/a(*b*"
+            plain.append(text[i])
+            i += 1
+        elif (m := _CODE.match(text, i)) and m.group(2).strip() and (len(m.group(1)) == 2 or "`" not in m.group(2)):
+            i = span(m.group(), m.end())
+        elif (m := _LINK.match(text, i)) and text[i - 1:i] != "!" and not _ADDRESS_LIKE.search(m.group(1).strip()):
+            i = span(f"[{_rendered(m.group(1))}]({m.group(2)})", m.end())  # "![alt](src)" is a picture
+        elif found := _emphasis(text, i):
+            marker, m = found
+            i = span(f"{marker}{_rendered(m.group(1))}{marker}", m.end())
+        else:
+            plain.append(text[i])
+            i += 1
+    span("", i)
+    return "".join(out)
+
+
+def _emphasis(text: str, at: int) -> tuple[str, re.Match[str]] | None:
+    """The bold or italic span starting at ``at`` that Discord and CommonMark both draw, with its marker.
+
+    Neither side may be glued to another ``*`` or ``_`` ("***", "__", "*a**"): such runs are read
+    differently by different renderers, so they are shown as written. An ``_`` span also needs no letter
+    or digit around it ("snake_case_name" is a name, not emphasis, to either). A span that would cut a
+    code span or a bare URL in two (an odd backtick inside, "*see https://x.org/a*b") is no span."""
+    before = text[at - 1:at]
+    for marker, pattern in _EMPHASIS:
+        m = pattern.match(text, at)
+        if not m:
+            continue
+        after = text[m.end():m.end() + 1]
+        if (before and before in "*_") or (after and after in "*_"):
+            return None
+        if marker == "_" and (before.isalnum() or after.isalnum()):
+            return None
+        if m.group(1).count("`") % 2 or any(u.end() > m.end() for u in _BARE_URL.finditer(text, at, m.end() + 1)
+                                             if u.start() < m.end()):
+            return None
+        return marker, m
+    return None
+
+
+def quote(text: str, *, markdown: bool = False) -> str:
     """Discord block quote of document text (``as_written``): every line prefixed, so multi-line excerpts
     stay inside the quote."""
-    return "> " + as_written(text).replace("\n", "\n> ")
+    return "> " + as_written(text, markdown=markdown).replace("\n", "\n> ")
 
 
 def link(url: str | None) -> str:
@@ -267,7 +356,12 @@ def _fields_from_lines(name: str, lines: Sequence[str], *, max_fields: int) -> l
 # --------------------------------------------------------------------------- answers
 @dataclass(frozen=True)
 class ShownExcerpt:
-    """An excerpt as it appears in the message: ``text`` is ``document[start:start + len(text)]``."""
+    """An excerpt as it appears in the message: ``text`` is ``document[start:start + len(text)]``.
+
+    ``block`` sends exactly those characters: escaped where Discord would read them as markup the
+    document did not mean, and, in a Markdown document (``markdown``), with its balanced ``**bold**``,
+    ``*italic*``, `` `code` `` and ``[links](https://...)`` left as they are, so Discord draws them as
+    the document's own renderer does. Either way no character is added to the quote or left out of it."""
 
     number: int
     doc_id: str
@@ -277,10 +371,11 @@ class ShownExcerpt:
     trimmed: bool
     page: int | None = None
     section: str | None = None  # the headings it lies under (``Excerpt.section``), shown above it
+    markdown: bool = False  # its document is Markdown (``formats.written_in_markdown``)
 
     @property
     def block(self) -> str:
-        return excerpt_block(self.number, self.text, self.trimmed, self.page, self.section)
+        return excerpt_block(self.number, self.text, self.trimmed, self.page, self.section, markdown=self.markdown)
 
     @property
     def ref(self) -> str:
@@ -297,12 +392,15 @@ def section_line(section: str) -> str:
     return shorten_middle(one_line(section, 10_000), SECTION_CAP)
 
 
-def excerpt_block(number: int, text: str, trimmed: bool, page: int | None = None, section: str | None = None) -> str:
+def excerpt_block(
+    number: int, text: str, trimmed: bool, page: int | None = None, section: str | None = None, *,
+    markdown: bool = False,
+) -> str:
     """A quoted excerpt followed by its citation (``[2]``, or ``[2, p. 17]`` in a PDF); the ellipsis
     marks a trim, outside the slice. Above it, in italics, the headings it lies under ("[1.4.2] -
     2023-11-30 › Fixed", "Can I get a refund?"): the quote never holds them, and they are often what
-    makes it an answer."""
-    body = quote(text + (f" {ELLIPSIS}" if trimmed else ""))
+    makes it an answer. A Markdown document's inline formatting is drawn (``as_written``)."""
+    body = quote(text + (f" {ELLIPSIS}" if trimmed else ""), markdown=markdown)
     where = f", {page_label([page])}" if page is not None else ""
     head = f"*{as_written(section_line(section))}*\n" if section else ""
     return f"{head}{body} **[{number}{where}]**"
@@ -323,6 +421,7 @@ def shown_excerpt(excerpt: Excerpt, cap: int) -> ShownExcerpt:
         trimmed=len(text) < len(stripped),
         page=excerpt.page,
         section=excerpt.section,
+        markdown=written_in_markdown(excerpt.doc_id),
     )
 
 
@@ -438,7 +537,8 @@ def render_hits(query: str, hits: Sequence[Hit]) -> dict[str, Any]:
             heading += f" · `{ellipsize(hit.ref, 120)}`"
             passage = hit.text.strip()
             text = trim_at_sentence(passage, cap)
-            blocks.append(heading + "\n" + quote(text + (f" {ELLIPSIS}" if len(text) < len(passage) else "")))
+            blocks.append(heading + "\n" + quote(text + (f" {ELLIPSIS}" if len(text) < len(passage) else ""),
+                                                  markdown=written_in_markdown(hit.doc_id)))
         description = "\n\n".join(blocks)
         if len(description) <= budget:
             break
@@ -490,26 +590,27 @@ def render_source(view: SourceView) -> dict[str, Any]:
     )
     budget = min(EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(footer) - len(meta_value) - 40)
     parts = _focus_split(view)
+    md = written_in_markdown(doc.doc_id)
     if parts is None:
         body = view.text.strip()
         shown = trim_at_sentence(body, budget - 4)
-        description = ellipsize(as_written(shown) + (f" {ELLIPSIS}" if len(shown) < len(body) else ""), budget)
+        description = ellipsize(as_written(shown, markdown=md) + (f" {ELLIPSIS}" if len(shown) < len(body) else ""), budget)
         field_name = "Document"
     else:
         before, focus, after = (p for p in parts)
         focus = focus.strip()
         focus_text = trim_at_sentence(focus, min(len(focus), budget * 2 // 3))
-        focus_block = quote(focus_text + (f" {ELLIPSIS}" if len(focus_text) < len(focus) else ""))
+        focus_block = quote(focus_text + (f" {ELLIPSIS}" if len(focus_text) < len(focus) else ""), markdown=md)
         left = max(0, budget - len(focus_block) - 10)
         before, after = before.strip(), after.strip()
         before_text = trim_start_at_sentence(before, left // 2) if before else ""
         after_text = trim_at_sentence(after, left - len(before_text)) if after else ""
         pieces = []
         if before_text:
-            pieces.append((f"{ELLIPSIS} " if len(before_text) < len(before) else "") + as_written(before_text))
+            pieces.append((f"{ELLIPSIS} " if len(before_text) < len(before) else "") + as_written(before_text, markdown=md))
         pieces.append(focus_block)
         if after_text:
-            pieces.append(as_written(after_text) + (f" {ELLIPSIS}" if len(after_text) < len(after) else ""))
+            pieces.append(as_written(after_text, markdown=md) + (f" {ELLIPSIS}" if len(after_text) < len(after) else ""))
         description = ellipsize("\n".join(pieces), budget)
         field_name = f"Passage {view.focus} of {doc.doc_id}" + (f", {page_label([view.page])}" if view.page is not None else "")
     embed = discord.Embed(title=title, description=description, colour=COLOR_INFO)

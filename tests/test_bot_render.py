@@ -234,6 +234,76 @@ def test_a_documents_markdown_is_shown_as_written() -> None:
     assert wiki == r"> See https://en.wikipedia.org/wiki/C_(programming_language) for \*C"
 
 
+LUMENFEED = ("Questions go to the `#help` channel on our [Discord server](https://discord.gg/lumenfeed).\n"
+             "**Temporary ban:** a ban from all community spaces for 30 days.")
+
+
+def test_a_markdown_documents_formatting_is_drawn_and_a_text_files_is_not() -> None:
+    """A tester on a Markdown project's notes saw `#help`, [Discord server](...) and **Temporary ban:** as
+    raw characters and read the quote as broken. From a .md document they are sent as its markup, for
+    Discord to draw; the same characters in a .txt document are characters and stay escaped."""
+    docs = {"notes/conduct.md": LUMENFEED, "notes/conduct.txt": LUMENFEED}
+    md = check_answer(make_answer(docs, [(1, "notes/conduct.md", 0, len(LUMENFEED))]), docs)
+    assert md.embeds[0].description.endswith(
+        "> Questions go to the `#help` channel on our [Discord server](https://discord.gg/lumenfeed).\n"
+        "> **Temporary ban:** a ban from all community spaces for 30 days. **[1]**")
+    assert md.excerpts[0].text == LUMENFEED, "what was shown is still the document's slice"
+    assert "“Questions go to the `#help` channel" in md.plain_text(), "the record keeps the characters"
+    txt = check_answer(make_answer(docs, [(1, "notes/conduct.txt", 0, len(LUMENFEED))]), docs)
+    assert r"\`#help\` channel on our \[Discord server\](https://discord.gg/lumenfeed)" in txt.embeds[0].description
+    assert r"> \*\*Temporary ban:\*\* a ban" in txt.embeds[0].description
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("a *b* _c_ **d** `e*f` [g](https://x.org/h_i)", "a *b* _c_ **d** `e*f` [g](https://x.org/h_i)"),
+    ("``a`b`` and `c\\d`", "``a`b`` and `c\\d`"),  # code is sent as written: an escape there would show
+    ("It ends in an *unclosed", r"It ends in an \*unclosed"),
+    ("It ends in **an unclosed", r"It ends in \*\*an unclosed"),
+    ("***both*** __under__ ||spoiler|| ~~struck~~", r"\*\*\*both\*\*\* \_\_under\_\_ \|\|spoiler\|\| \~\~struck\~\~"),
+    ("snake_case_name and 2*3", r"snake\_case\_name and 2\*3"),
+    ("a *b\nc* d", "a \\*b\n> c\\* d"),  # a span never crosses a line of the block quote
+    ("[x](javascript:alert(1)) [y](http://a b) [z](https://a.org/(b))", r"\[x\](javascript:alert(1)) \[y\](http://a b) "
+     r"\[z\](https://a.org/(b))"),
+    ("[https://bank.example](https://evil.example) [bank.example/login](https://evil.example)",
+     r"\[https://bank.example\](https://evil.example) \[bank.example/login\](https://evil.example)"),
+    ("![logo](https://x.org/logo.png)", r"!\[logo\](https://x.org/logo.png)"),
+    ("*see https://x.org/a*b", r"\*see https://x.org/a*b"),  # an emphasis that would cut a link in two
+    ("<t:1700000000:R> <:party:123> @everyone # not a heading", "<t:1700000000:R> <:party:123> @everyone # not a heading"),
+])
+def test_only_balanced_inline_markdown_is_drawn(written: str, shown: str) -> None:
+    """Bold, italic, code and http(s) masked links are drawn when they close on the quote's own line;
+    everything else is escaped as in any document (or left as today: timestamps, emoji, mentions)."""
+    assert render.quote(written, markdown=True) == "> " + shown
+
+
+def test_a_markdown_quote_never_eats_its_citation() -> None:
+    """A quote that stops inside an unclosed "*" or "`" (or before a "**" that would pair with the
+    citation's) still ends in a bold citation, and nothing after the quote turns italic or code."""
+    text = "Rule one is *strict. Rule two uses `code and **bold"
+    docs = {"rules.md": text, "other.md": "See **the** list_ and `x` [y](https://y.org) *z"}
+    answer = make_answer(docs, [(1, "rules.md", 0, len(text)), (2, "other.md", 0, len(docs["other.md"]))])
+    description = check_answer(answer, docs).embeds[0].description
+    assert r"Rule one is \*strict. Rule two uses \`code and \*\*bold **[1]**" in description
+    assert r"> See **the** list\_ and `x` [y](https://y.org) \*z **[2]**" in description
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_markdown_reads_as_the_document(seed: int) -> None:
+    """Whatever mix of markup a Markdown quote holds, what people read is the document's characters:
+    removing the escapes gives the slice back, and outside code spans every marker left unescaped is
+    paired on its line, so none can reach the citation."""
+    rng = random.Random(seed)
+    text = "".join(rng.choice(["*", "**", "_", "`", "[", "]", "(", ")", "|", "~", " ", "a", "b ", "\n",
+                               "https://x.org/", "](https://y.org/p)", "!"]) for _ in range(rng.randint(1, 60)))
+    shown = render.as_written(text, markdown=True)
+    assert re.sub(r"\\([\\*_~`\[\]|])", r"\1", shown) == text or "\\" in text
+    for line in shown.split("\n"):
+        outside = re.sub(r"(`{1,2})(?!`).*?[^`]\1(?!`)", "", line)  # code spans as Discord reads them
+        outside = re.sub(r"\\.", "x", re.sub(r"https?://[^\s<>()\[\]\\]+", "", outside))
+        for marker in ("**", "`"):
+            assert outside.count(marker) % 2 == 0, (text, shown)
+
+
 def test_an_excerpt_made_of_markup_characters_still_fits() -> None:
     docs = {"doc1.txt": "*_" * 20_000}
     answer = make_answer(docs, [(1, "doc1.txt", 0, 40_000)], title_len=3000, url_len=5000)

@@ -44,6 +44,10 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_READERS)
 DEFAULT_MAX_DOCUMENT_CHARS = 5_000_000
 #: Formats whose text is the file's own bytes decoded (their content hash stays the file's hash).
 VERBATIM_FORMATS = frozenset({"plain"})
+#: Suffixes of documents written in Markdown: read as plain text (``_READERS``), but their ``*``, `` ` `` and
+#: ``[..](..)`` are the author's formatting, not characters. Only ``.md`` is read today; ``.markdown`` is
+#: named so that a reader added for it is rendered alike.
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,13 @@ def join_blocks(blocks: list[str]) -> str:
 def supported(name: str) -> bool:
     """Whether a file name has a suffix the engine reads."""
     return PurePosixPath(name).suffix.lower() in _READERS
+
+
+def written_in_markdown(name: str) -> bool:
+    """Whether the document ``name`` (a file name or doc id) is Markdown, so a client may draw its inline
+    formatting as its author's renderer would. Text, PDF, Word and HTML text are not: a ``*`` there is a
+    character (HTML's and Word's structure is written as Markdown-like blocks, never as inline markup)."""
+    return PurePosixPath(name).suffix.lower() in MARKDOWN_SUFFIXES
 
 
 def supported_list(conjunction: str = "and") -> str:
