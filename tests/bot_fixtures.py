@@ -66,13 +66,14 @@ TEST_DOCS: dict[str, str] = {
         "The Hunga Tonga-Hunga Ha'apai volcano erupted on Saturday, sending an ash plume 20 kilometres into the "
         "sky and tsunami waves across the Pacific Ocean. The shock wave circled the globe several times and was "
         "recorded by barometers as far away as Britain.\n"
-        "Communications with Tonga were cut because the only undersea internet cable was severed.\n"
+        "Communications with Tonga were cut because the *only* undersea internet cable was severed.\n"
     ),
     "sourdough.md": (
         "# Sourdough notes\n\n"
         "A sourdough starter is fed with equal weights of flour and water every day. The dough proofs overnight "
-        "in the refrigerator, and the loaf bakes for forty minutes in a covered cast iron pot at 250 degrees "
-        "Celsius before the lid comes off.\n"
+        "in the refrigerator, and the loaf bakes for **forty minutes** in a covered cast iron pot at 250 degrees "
+        "Celsius (the oven's `bake` setting) before the lid comes off, as the "
+        "[baking guide](https://example.org/baking) explains.\n"
     ),
 }
 

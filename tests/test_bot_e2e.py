@@ -190,6 +190,22 @@ async def test_a_dm_is_answered_without_a_mention_and_keeps_quiet_on_small_talk(
     assert not h.replies_to(thanks)
 
 
+async def test_a_markdown_notes_formatting_is_drawn_and_a_text_files_asterisks_are_not(start_bot: Any) -> None:
+    """A Markdown note's "**forty minutes**", "`bake`" and "[baking guide](https://...)" reach Discord as
+    its markup, to be drawn (escaped, people saw the raw characters and read the quote as broken); a
+    text file's "*only*" is its characters and stays escaped. The citation after either quote stays bold."""
+    h = await start_bot()
+    loaf = await h.fake.push_message("How long does the sourdough loaf bake?", mention_bot=True)
+    description = (await h.reply_to(loaf))["embeds"][0]["description"]
+    assert "**forty minutes**" in description and "`bake`" in description, description
+    assert "[baking guide](https://example.org/baking)" in description, description
+    assert "\\" not in description.split("**[1]**")[0], "nothing in the Markdown quote is escaped"
+    cable = await h.fake.push_message("What happened to Tonga's internet cable?", mention_bot=True)
+    description = (await h.reply_to(cable))["embeds"][0]["description"]
+    assert "the \\*only\\* undersea internet cable" in description, description
+    assert re.search(r"was severed\. \*\*\[\d\]\*\*", description), description
+
+
 async def test_question_the_documents_do_not_cover(start_bot: Any) -> None:
     h = await start_bot()
     question = await h.fake.push_message("Which team won the 1950 football World Cup final?", mention_bot=True)
