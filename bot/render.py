@@ -211,8 +211,9 @@ def _escaped(text: str) -> str:
 # Inline Markdown that Discord draws as CommonMark does, each on one line (a quote's lines are prefixed
 # with "> ", which must not land inside a span). Code: one or two backticks around text that is not blank.
 _CODE = re.compile(r"(`{1,2})(?!`)([^\n]*?[^`\n])\1(?!`)")
-# A masked link: its text holds no brackets, its URL is http(s) with no whitespace, ")" or "<>".
-_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\[\]]+)\)")
+# A masked link: its text holds no brackets, its URL is http(s) with no whitespace, parenthesis, "<>" or
+# backslash (Discord reads none of them in a link's URL).
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\[\]\\]+)\)")
 # Emphasis: "**bold**", "*italic*", "_italic_"; the text touches its markers and holds none of them.
 _EMPHASIS = (
     ("**", re.compile(r"\*\*(?=\S)([^*\n]*?[^\s*])\*\*")),

@@ -267,6 +267,7 @@ def test_a_markdown_documents_formatting_is_drawn_and_a_text_files_is_not() -> N
     ("[https://bank.example](https://evil.example) [bank.example/login](https://evil.example)",
      r"\[https://bank.example\](https://evil.example) \[bank.example/login\](https://evil.example)"),
     ("![logo](https://x.org/logo.png)", r"!\[logo\](https://x.org/logo.png)"),
+    ("[a](https://x.org/a\\b)", "\\[a\\](https://x.org/a\\b)"),  # the bare URL is left whole, as before
     ("*see https://x.org/a*b", r"\*see https://x.org/a*b"),  # an emphasis that would cut a link in two
     ("<t:1700000000:R> <:party:123> @everyone # not a heading", "<t:1700000000:R> <:party:123> @everyone # not a heading"),
 ])
