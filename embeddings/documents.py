@@ -65,9 +65,53 @@ def _extracted_hash(data: bytes, text: str) -> str:
     return digest.hexdigest()
 
 
-def _title_from_name(name: str) -> str:
+#: A date in a file's name: ISO ("2025-09-18", "2025_09_18") or compact ("20250918"), not inside a longer
+#: number (a ticket's "120250918").
+_NAME_DATE = re.compile(r"(?<![0-9])(?P<y>(?:19|20)[0-9]{2})(?P<sep>[-_]?)(?P<m>[0-9]{2})(?P=sep)(?P<d>[0-9]{2})(?![0-9])")
+
+
+def _name_dates(stem: str) -> list[tuple[re.Match[str], date]]:
+    """The valid dates a file's stem writes ("meeting-notes-2025-09-18"), each with where it is."""
+    found = []
+    for m in _NAME_DATE.finditer(stem):
+        try:
+            found.append((m, date(int(m["y"]), int(m["m"]), int(m["d"]))))
+        except ValueError:  # "20251399", "2025-02-30": no day, so a number, not a date
+            continue
+    return found
+
+
+def date_from_name(name: str) -> date | None:
+    """The date a file's name gives its document ("meeting-notes-2025-09-18.txt": 18 September 2025), or None.
+
+    Notes, minutes and reports are often dated only in their names; undated, ``ask --since`` left them
+    out and the sources listed them "undated". A name is read only when it is unambiguous: it holds one
+    date (a name with two, "2025-09-01-to-2025-09-30", says no single one), as ISO writes it with or
+    without its hyphens, the year 1900-2099 and the month and day valid ("20251399" is a number).
+    """
+    days = {day for _, day in _name_dates(PurePosixPath(name).stem)}
+    return days.pop() if len(days) == 1 else None
+
+
+def _title_from_name(name: str, dated: date | None = None) -> str:
+    """A title made of a file's name: "meeting-notes-2025-09-18.txt" -> "Meeting notes" when the document is
+    dated 2025-09-18 (the date is shown beside the title, and "2025 09 18" as words said it a second time,
+    unreadably), else "Meeting notes 2025-09-18" (the name is then the only record of that date). An all
+    lower-case name starts with a capital, as a title does; other names keep their letters ("iOS setup")."""
     stem = PurePosixPath(name).stem
-    return re.sub(r"[_\-]+", " ", stem).strip() or name
+    words: list[str] = []
+    at = 0
+    for m, day in _name_dates(stem):
+        words += _NAME_JOINS.sub(" ", stem[at : m.start()]).split() + ([] if day == dated else [day.isoformat()])
+        at = m.end()
+    words += _NAME_JOINS.sub(" ", stem[at:]).split()
+    title = " ".join(words)
+    if not title:
+        return dated.isoformat() if dated else name
+    return title[0].upper() + title[1:] if title.islower() else title
+
+
+_NAME_JOINS = re.compile(r"[_\-]+")  # what joins a file name's words
 
 
 def parse(
@@ -82,12 +126,13 @@ def parse(
     """
     extracted = formats.extract(doc_id, data, max_chars=max_chars)
     verbatim = formats.reader_name(doc_id) in formats.VERBATIM_FORMATS
+    dated = extracted.date or date_from_name(doc_id)
     return Document(
         doc_id=doc_id,
-        title=extracted.title or _title_from_name(doc_id),
+        title=extracted.title or _title_from_name(doc_id, dated),
         text=extracted.text,
         content_hash=content_hash(data) if verbatim else _extracted_hash(data, extracted.text),
-        date=extracted.date,
+        date=dated,
         url=extracted.url,
         path=path,
         pages=extracted.pages,

@@ -93,8 +93,7 @@ def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, 
         within = np.intersect1d(within, positions)
     if len(within):
         return
-    span = (f"on {since}" if since and since == until else f"between {since} and {until}" if since and until
-            else f"on or after {since}" if since else f"on or before {until}")
+    span = _span(since, until)
     pool = positions or range(gen.documents)
     dates = sorted(d for p in pool if (d := gen.doc_date(int(p))) is not None)
     if len(positions) == 1:
@@ -117,6 +116,25 @@ def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, 
     if dates and len(pool) > len(dates):
         known += f" ({len(pool) - len(dates)} undated)"
     raise InvalidRequest(f"{what} dated {span}: {known}")
+
+
+def _span(since: date | None, until: date | None) -> str:
+    """The days a date filter allows, as a message says them: "on or after 2025-09-01"."""
+    return (f"on {since}" if since and since == until else f"between {since} and {until}" if since and until
+            else f"on or after {since}" if since else f"on or before {until}")
+
+
+def _left_out_undated(unfiltered: Answer, since: date | None, until: date | None) -> str | None:
+    """Why a question a date filter left unanswered is not "not covered": ``unfiltered`` (the same question
+    without the dates) quotes an undated document, which every date filter leaves out. One line naming
+    the documents, or None when no undated document answers."""
+    undated = [s.doc_id for s in unfiltered.sources if s.date is None] if unfiltered.answered else []
+    if not undated:
+        return None
+    names = ", ".join(undated[:3]) + (f" and {len(undated) - 3} more" if len(undated) > 3 else "")
+    return (f"No document dated {_span(since, until)} answers this; the undated "
+            f"{'document' if len(undated) == 1 else 'documents'} {names} may, but a date filter leaves out "
+            "undated documents: ask without the dates to see.")
 
 
 def _asked_day(gen: Generation, text: str, asked_on: date | datetime | None, until: date | None = None) -> date | None:
@@ -604,7 +622,9 @@ class Engine:
         question about "this week" or "recently" prefers the documents dated in those days before it,
         or before the newest date it can see (the collection's, ``until``) when that is older than
         those days (``embeddings.recency``); None reads them back from the newest candidate.
-        ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went.
+        ``answer.follow_up`` says how it was read; ``answer.timings_ms`` where the time went. A question that
+        ``since``/``until`` leave unanswered and an undated document answers says so in its message (a date
+        filter leaves undated documents out: "not covered" sent the asker away from the answer).
         """
         clock = _Stopwatch()
         history = tuple(history or ())  # None is no history; a generator is read once, here
@@ -623,6 +643,9 @@ class Engine:
                 reading, result = reading.continuing(), None  # it goes on with the conversation
         if result is None:
             result = self._follow_up(gen, reading, filters, mode, clock, asked_on)
+        if not result.answered and (since or until) and len(gen.dated_within(None, None)) < gen.documents:
+            unfiltered = self.ask(question, history=history, doc_ids=doc_ids, mode=mode, asked_on=asked_on)
+            result.message = _left_out_undated(unfiltered, since, until) or result.message
         clock.lap("answer")
         result.follow_up = reading.described()
         result.elapsed_ms = round(clock.total_ms, 2)

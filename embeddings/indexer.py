@@ -44,6 +44,14 @@ def _same_title(previous: IndexView | None, doc: Document) -> bool:
     return pos is None or previous.title(pos) == doc.title  # type: ignore[union-attr]
 
 
+def _same_date(previous: IndexView | None, doc: Document) -> bool:
+    """Whether ``doc`` is dated as the previous generation dated it. A date is no part of what is embedded, so a
+    file whose text is unchanged but that a newer reader dates otherwise (from its name: ``documents.date_from_name``)
+    keeps its vectors, and only the new generation records the date (``ask --since`` reads it there)."""
+    pos = previous.position(doc.doc_id) if previous is not None else None
+    return pos is None or previous.doc_date(pos) == doc.date  # type: ignore[union-attr]
+
+
 def _reuse(previous: IndexView | None, doc: Document) -> store.DocumentChunks:
     """An unchanged document's chunks and vectors, taken from the previous generation."""
     assert previous is not None
@@ -314,7 +322,7 @@ class Indexer:
         old_chunker = previous.manifest.chunker if previous is not None else store.CHUNKER_VERSION
         old_hashes = previous.content_hashes() if previous is not None else {}
         to_embed: list[Document] = []
-        rechunked = 0
+        rechunked = redated = 0
         for doc in docs:
             old_hash = old_hashes.get(doc.doc_id)
             if old_hash is None:
@@ -326,8 +334,14 @@ class Indexer:
                 report.changed.append(doc.doc_id)
                 to_embed.append(doc)
                 rechunked += old_hash == doc.content_hash  # unchanged, but chunked or titled differently now
+            elif not _same_date(previous, doc):
+                report.changed.append(doc.doc_id)  # published with its vectors (``_reuse``), not embedded
+                redated += 1
             else:
                 report.unchanged += 1
+        if redated:
+            report.notes.append(f"this version of docbot dates {redated} unchanged document(s) differently (from "
+                                "their file names): their dates are updated, nothing embedded for them")
         if previous is not None and not same_settings:
             log.info("chunking settings changed since the last index: re-embedding everything")
             report.notes.append("the chunking settings changed since the last index: every document is "

@@ -32,7 +32,7 @@ def test_markdown_title_from_first_heading():
 
 def test_plain_text_title_from_file_name():
     doc = parse("grain_deal-2022.txt", b"Ships left Odesa.\n")
-    assert doc.title == "grain deal 2022"
+    assert doc.title == "Grain deal 2022"
 
 
 def test_three_line_lookalike_without_valid_date_is_plain_text():

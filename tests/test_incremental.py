@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -362,3 +363,34 @@ def test_empty_folder_gives_an_empty_index_that_answers_nothing(fresh, tmp_path)
     assert not ans.answered and ans.sources == []
     assert engine.search("anything") == [] and engine.sources() == []
     assert engine.stats().documents == 0
+
+
+def test_an_index_made_before_name_dates_dates_notes_without_embedding_them_again(fresh, monkeypatch):
+    """A note dated only in its file name was undated: an update dates it. The date is no part of what is
+    embedded, so a note titled by its own heading keeps its vectors; the one titled by its name is titled
+    "Meeting notes" now (the title is embedded with every chunk) and is embedded again; nothing else is."""
+    from embeddings import documents
+
+    settings = fresh()
+    (settings.docs_dir / "meeting-notes-2025-09-18.txt").write_text("The next call is on 16 October at 18:00 UTC.\n")
+    (settings.docs_dir / "2025-09-20-standup.md").write_text("# Standup\n\nThe 2.4.1 release is blocked on the BOM fix.\n")
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:  # the reader before: no date from the name, its digits as words
+        m.setattr(documents, "date_from_name", lambda name: None)
+        m.setattr(documents, "_title_from_name", lambda name, dated=None: Path(name).stem.replace("-", " "))
+        first = engine.reindex()
+    before = {s.doc_id: (s.title, s.date) for s in engine.sources()}
+    assert before["meeting-notes-2025-09-18.txt"] == ("meeting notes 2025 09 18", None)
+    assert before["2025-09-20-standup.md"] == ("Standup", None)
+    counter.texts.clear()
+    report = engine.reindex()
+    # grain.txt, titled "grain" by its name, is "Grain" now: embedded again too.
+    assert sorted(report.changed) == ["2025-09-20-standup.md", "grain.txt", "meeting-notes-2025-09-18.txt"]
+    assert report.unchanged == first.documents_total - 3
+    assert counter.texts and not any("release is blocked" in t for t in counter.texts)  # the standup kept its vectors
+    assert any("dates 1 unchanged document(s) differently" in n for n in report.notes)
+    after = {s.doc_id: (s.title, s.date) for s in engine.sources()}
+    assert after["meeting-notes-2025-09-18.txt"] == ("Meeting notes", date(2025, 9, 18))
+    assert after["2025-09-20-standup.md"] == ("Standup", date(2025, 9, 20))
+    answer = engine.ask("what is the release blocked on", since=date(2025, 9, 19))
+    assert answer.answered and answer.excerpts[0].doc_id == "2025-09-20-standup.md"
