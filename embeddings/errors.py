@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -51,16 +52,20 @@ class SourceNotFound(EngineError):
     command line's `sources` by default.
     """
 
-    def __init__(self, message: str = "", *, missing: str | None = None) -> None:
+    def __init__(self, message: str = "", *, missing: str | None = None, suggestions: Sequence[str] = ()) -> None:
+        """``suggestions``: the indexed names ``missing`` may have meant ("FAQ.md" for "faq.md"), best first."""
         self.missing = missing
+        self.suggestions = list(suggestions)
         super().__init__(self.pointing_to("`sources`") if missing is not None else message)
 
     def pointing_to(self, listing: str) -> str:
         """The message with ``listing`` (the bot's /sources) as where the documents are listed; as it is
-        when it names no missing document."""
+        when it names no missing document. A name that is nearly an indexed one asks whether that was meant:
+        "no document 'faq.md'" beside FAQ.md left the user to find the difference."""
         if self.missing is None:
             return str(self)
-        return f"no document {self.missing!r} in the index (see {listing})"
+        meant = f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        return f"no document {self.missing!r} in the index{meant} (see {listing})"
 
 
 class DocumentRejected(EngineError):

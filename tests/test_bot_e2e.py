@@ -307,6 +307,13 @@ async def test_source_autocomplete_then_passage_in_context(start_bot: Any) -> No
     assert missing["callbacks"][0]["data"]["flags"] & EPHEMERAL
     assert "no document 'nope.txt'" in missing["original"]["content"]
 
+    # A name typed in other letter case is the document; one nearly an indexed name asks whether it was meant.
+    upper = await h.slash("source", {"document": "VOLCANO.txt"})
+    assert "The Hunga Tonga-Hunga Ha'apai volcano erupted on Saturday" in upper["original"]["embeds"][0]["description"]
+    near = await h.slash("source", {"document": "volcan.txt"})
+    assert near["original"]["content"] == (
+        "🔎 no document 'volcan.txt' in the index; did you mean 'volcano.txt'? (see /sources)")
+
 
 async def test_sources_pages_with_buttons(start_bot: Any) -> None:
     h = await start_bot({"sources_page_size": 2})

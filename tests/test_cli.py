@@ -100,7 +100,10 @@ def test_search_sources_source_stats(session_index):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("source", "nope.txt"), "no document 'nope.txt'"),
+        (("source", "nope.txt"), "no document 'nope.txt' in the index (see `sources`)"),
+        # A name nearly an indexed one asks whether that was meant ("faq.md" beside FAQ.md gave no hint).
+        (("source", "volcan.md"), "no document 'volcan.md' in the index; did you mean 'volcano.md'? (see `sources`)"),
+        (("ask", "--doc", "GRAIN", "where did the first ship go"), "did you mean 'grain.txt'?"),
         (("source", "volcano.md#99"), "there is no chunk '99'"),
         # It said "no document 'volcano.md#-1' in the index", though the document is there.
         (("source", "volcano.md#-1"), "'volcano.md' has chunks 0 to 0; there is no chunk '-1'"),
@@ -110,6 +113,16 @@ def test_search_sources_source_stats(session_index):
 def test_errors_are_one_clear_line(session_index, args, message):
     out = docbot(*args, data_dir=session_index.data_dir)
     assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_document_name_typed_in_other_letter_case_is_that_document(session_index):
+    """``docbot source faq.md`` and ``ask --doc changelog.md`` said "no document" beside FAQ.md and
+    CHANGELOG.md: a name that differs from one indexed name only in case is that document."""
+    whole = docbot("source", "VOLCANO.md", data_dir=session_index.data_dir)
+    assert whole.returncode == 0 and whole.stdout.startswith("Mount Etna erupts again")
+    asked = json.loads(docbot("ask", "--json", "--doc", "Grain.TXT", "where did the first ship go",
+                              data_dir=session_index.data_dir).stdout)
+    assert asked["answered"] and {s["doc_id"] for s in asked["sources"]} == {"grain.txt"}
 
 
 def test_no_index_yet(tmp_path):
