@@ -23,7 +23,7 @@ import numpy as np
 from .evidence import DEFAULT_PARAMS, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
-from .sentences import Kind, column_names, holds_image, section_paths
+from .sentences import Kind, column_names, holds_image, item_number_start, section_paths
 from .store_api import IndexView as Generation
 
 NOT_COVERED = "The documents don't seem to cover this."
@@ -357,16 +357,17 @@ def build(
     for q, section in zip(chosen, sections):
         number = numbers.setdefault(q.doc, len(numbers) + 1)
         cid = q.passage.cand.chunk
+        start = item_number_start(texts[q.doc], q.start)  # "3. Tag the commit": the step's number is shown
         excerpts.append(
             Excerpt(
                 number=number,
                 doc_id=gen.doc_id(q.doc),
                 chunk=gen.chunk_number(cid),
-                start=q.start,
+                start=start,
                 end=q.end,
-                text=texts[q.doc][q.start : q.end],
+                text=texts[q.doc][start : q.end],
                 score=round(q.score, 4),
-                page=gen.page(q.doc, q.start),
+                page=gen.page(q.doc, start),
                 section=section,
             )
         )

@@ -649,6 +649,18 @@ def _title_text(text: str) -> str:
     return text[start : _physical_end(text, start)].strip()
 
 
+def item_number_start(text: str, start: int) -> int:
+    """Where a quote that begins at ``start`` begins once it keeps its item's number: at the "3." of a numbered
+    list item whose text begins at ``start`` ("3. Tag the commit"), else at ``start``. A sentence leaves its
+    list marker out, but a step's number is what it says ("what is the third step?": quoted without it,
+    step 3 could not be told from step 2)."""
+    line = text.rfind("\n", 0, start) + 1
+    prefix = _LINE_PREFIX.match(text, line, start)
+    if prefix is None or prefix.end() != start or not (prefix.group("list") or "")[:1].isdigit():
+        return start
+    return prefix.start("list")
+
+
 def titles_itself(text: str, title: str | None) -> bool:
     """Whether ``text`` opens with its own title (``title``, however the document's reader found it) on a
     line that is not a Markdown heading: that line is then a heading, not a quote (``quotable_sentences``)."""

@@ -947,3 +947,63 @@ def test_page_at_resolves_offsets_and_empty_pages() -> None:
     pages = ((1, 0), (2, 10), (3, 10), (4, 30))  # page 2 is empty: page 3 starts where it does
     assert [page_at(pages, o) for o in (0, 9, 10, 29, 30, 99)] == [1, 1, 3, 3, 4, 4]
     assert page_at((), 5) is None
+
+
+def _numbered_steps_docx() -> bytes:
+    """Release steps as Word numbers them: "List Number" paragraphs, a note between them (the list goes
+    on), a list restarted at 1 ("Restart at 1": a ``w:num`` with a ``w:startOverride``) and bullets."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Steps", 1)
+    for step in ("Move the Unreleased entries under the new version.", "Bump the version in pyproject.toml.",
+                 "Tag the commit with git tag -s; tags must be signed with the maintainer's GPG key."):
+        document.add_paragraph(step, style="List Number")
+    document.add_paragraph("Wait for the checks to pass before going on.")
+    document.add_paragraph("Push the tag to start the release workflow.", style="List Number")
+    document.add_heading("Announcing", 1)
+    numbering = document.part.numbering_part.element
+    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
+    restarted = numbering.add_num(numbering.num_having_numId(style_num).abstractNumId.val)
+    restarted.add_lvlOverride(ilvl=0).add_startOverride(1)
+    for step in ("Post the announcement on Discord.", "Post it on Mastodon too."):
+        paragraph = document.add_paragraph(step, style="List Number")
+        paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = restarted.numId
+    document.add_paragraph("Thank the contributors.", style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_numbered_list_items_keep_their_numbers_and_a_restarted_list_restarts() -> None:
+    """Word's numbered steps were read as "-" bullets, so "what is the third step of a release" was answered
+    with step 2 and nothing showed which step it was."""
+    text = parse("release.docx", _numbered_steps_docx()).text
+    assert text.split("\n\n")[1:] == [
+        "1. Move the Unreleased entries under the new version.\n2. Bump the version in pyproject.toml.\n"
+        "3. Tag the commit with git tag -s; tags must be signed with the maintainer's GPG key.",
+        "Wait for the checks to pass before going on.",
+        "4. Push the tag to start the release workflow.",  # the same list, as Word counts it on
+        "# Announcing",
+        "1. Post the announcement on Discord.\n2. Post it on Mastodon too.\n- Thank the contributors.",
+    ]
+
+
+def test_a_quoted_numbered_step_shows_its_number(tmp_path, session_index) -> None:
+    """A sentence leaves its list marker out; the quote of a numbered item keeps it ("3. Tag the commit ..."),
+    in a Word file and in Markdown alike, so the reader sees which step it is."""
+    from .conftest import indexed_engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "release.docx").write_bytes(_numbered_steps_docx())
+    (docs / "upgrade.md").write_text("# Upgrading\n\n1. Back up your database with `orbit backup`.\n"
+                                     "2. Pull the new image with docker pull.\n")
+    engine = indexed_engine(tmp_path, docs, session_index)
+    answer = engine.ask("do release tags have to be signed")
+    assert answer.answered and answer.excerpts[0].text == (
+        "3. Tag the commit with git tag -s; tags must be signed with the maintainer's GPG key.")
+    first = engine.ask("how do I back up the database before upgrading")
+    assert first.answered and first.excerpts[0].text == "1. Back up your database with `orbit backup`."
+    excerpt = first.excerpts[0]
+    assert engine.source("upgrade.md").text[excerpt.start : excerpt.end] == excerpt.text  # still verbatim

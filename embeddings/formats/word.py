@@ -1,7 +1,8 @@
 """Word documents (.docx) through python-docx: paragraphs, headings, lists and tables in order.
 
 Headings (the built-in Title and Heading 1-9 styles, and styles based on them) are written as ``#``
-lines, list paragraphs as ``-`` items and table rows with ``|`` between cells (a table with a header
+lines, list paragraphs as items numbered as Word shows them ("1.", "a)", ``_Numbering``) or ``-`` for
+bullets, and table rows with ``|`` between cells (a table with a header
 row as a Markdown table, else a block per row: ``_table_blocks``), so the sentence splitter treats
 them as it treats Markdown. The title is the core properties' title, else the
 first Title or heading paragraph, with what the first page header adds to it (``formats.named``: "Before
@@ -72,11 +73,12 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     blocks: list[str] = []
     first_heading = None
     size = 0
+    numbering = _Numbering(document)
     for item in _block_items(document.element.body, document._body):
         if isinstance(item, Table):
             new = _table_blocks(item)
         else:
-            block, level = _paragraph(item)
+            block, level = _paragraph(item, numbering)
             if not block:
                 continue
             if level and first_heading is None:
@@ -161,18 +163,139 @@ def _heading_level(paragraph: Paragraph) -> int:
     return 0
 
 
-def _paragraph(paragraph: Paragraph) -> tuple[str, int]:
+def _paragraph(paragraph: Paragraph, numbering: _Numbering) -> tuple[str, int]:
+    """A paragraph as a block: "## " and a heading's text, a list item with its number as Word shows it
+    ("3. Tag the commit"), or its text; and its heading level (0 for none)."""
     text = " ".join(_text(paragraph._p).split())
     if not text:
         return "", 0
     level = _heading_level(paragraph)
     if level:
         return "#" * level + " " + text, level
-    p_pr = paragraph._p.pPr
-    style_name = (paragraph.style.name or "") if paragraph.style is not None else ""
-    if (p_pr is not None and p_pr.numPr is not None) or style_name.lower().startswith("list"):
-        return "- " + text, 0
-    return text, 0
+    label = numbering.label(paragraph)
+    if label is None:
+        style_name = (paragraph.style.name or "") if paragraph.style is not None else ""
+        label = "-" if style_name.lower().startswith("list") else ""  # "List Paragraph" without numbering
+    return (f"{label} {text}" if label else text), 0
+
+
+#: How a level's ``w:numFmt`` writes its numbers; other formats ("ordinal", "cardinalText", ...) as decimals.
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in _ROMAN:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def _letters(n: int) -> str:
+    """Word's letter numbering: a-z, then aa, bb, ... (the letter repeated, not spreadsheet columns)."""
+    return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1) if n > 0 else str(n)
+
+
+_FORMATS = {
+    "decimalZero": lambda n: f"{n:02d}", "lowerLetter": _letters, "upperLetter": lambda n: _letters(n).upper(),
+    "lowerRoman": _roman, "upperRoman": lambda n: _roman(n).upper(),
+}
+
+
+def _val(element: Any, tag: str) -> str | None:
+    """The ``w:val`` of ``element``'s child ``tag``, or None."""
+    child = element.find(qn(tag)) if element is not None else None
+    return child.get(qn("w:val")) if child is not None else None
+
+
+class _Numbering:
+    """Numbers list paragraphs as Word shows them ("1.", "2.", "a)", "2.1."): a paragraph's numbering is its
+    own ``w:numPr`` or its style's (the built-in "List Number" style carries one), which names a list
+    (``w:num``) and its level; a list is an instance of an abstract numbering, whose levels say the format
+    ("decimal", "lowerLetter", "bullet") and the text around the number ("%1.", "%1.%2."). Written as "-"
+    items, numbered steps lost their numbers, and "what is the third step" was answered with the second.
+
+    As in Word, lists of one abstract numbering count on together (steps interrupted by a note go on
+    from 3), unless a list restarts a level (``w:startOverride``: Word's "Restart at 1"); a level starts
+    again below each item of a higher one. A bullet level is "-", as before."""
+
+    def __init__(self, document: Any) -> None:
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):  # a document without numbering
+            root = None
+        #: abstractNumId -> level -> (start, numFmt, lvlText); numId -> (abstractNumId, level -> start)
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}
+        self.lists: dict[str, tuple[str, dict[int, int]]] = {}
+        self.styled: dict[tuple[str, str], int] = {}  # (abstractNumId, style id) -> the level it numbers
+        for abstract in root.iterchildren(qn("w:abstractNum")) if root is not None else ():
+            key = abstract.get(qn("w:abstractNumId"))
+            levels = self.levels.setdefault(key, {})
+            for lvl in abstract.iterchildren(qn("w:lvl")):
+                level = _int(lvl.get(qn("w:ilvl")), 0)
+                levels[level] = (_int(_val(lvl, "w:start"), 1), _val(lvl, "w:numFmt") or "decimal",
+                                 _val(lvl, "w:lvlText") or "")
+                if (style := _val(lvl, "w:pStyle")) is not None:
+                    self.styled[(key, style)] = level
+        for num in root.iterchildren(qn("w:num")) if root is not None else ():
+            overrides = {_int(o.get(qn("w:ilvl")), 0): _int(start, 1) for o in num.iterchildren(qn("w:lvlOverride"))
+                         if (start := _val(o, "w:startOverride")) is not None}
+            self.lists[num.get(qn("w:numId"))] = (_val(num, "w:abstractNumId") or "", overrides)
+        self.counts: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> its last number
+        self.begun: set[str] = set()  # the lists whose restarts were applied (at their first item)
+
+    def _numbered(self, paragraph: Paragraph) -> tuple[str, int | None, str | None] | None:
+        """The list (numId), level and style id of ``paragraph``'s numbering, or None when it has none."""
+        num_pr = paragraph._p.pPr.numPr if paragraph._p.pPr is not None else None
+        style, depth = paragraph.style, 0
+        while num_pr is None and style is not None and depth < 10:
+            p_pr = style.element.pPr
+            num_pr = p_pr.numPr if p_pr is not None else None
+            style, depth = (style if num_pr is not None else style.base_style), depth + 1
+        if num_pr is None or num_pr.numId is None:
+            return None
+        level = num_pr.ilvl.val if num_pr.ilvl is not None else None
+        return str(num_pr.numId.val), level, style.style_id if style is not None else None
+
+    def label(self, paragraph: Paragraph) -> str | None:
+        """What Word shows before ``paragraph``: "3.", "b)", "-" for a bullet; None when it is no list item
+        (numId 0 takes a style's numbering away)."""
+        found = self._numbered(paragraph)
+        if found is None or found[0] == "0":
+            return None
+        num_id, level, style = found
+        if num_id not in self.lists:
+            return "-"  # a numbering the file does not define: a list item all the same
+        key, overrides = self.lists[num_id]
+        levels = self.levels.get(key, {})
+        if level is None:  # set by a style: the level that names the style, else the first
+            level = self.styled.get((key, style or ""), 0)
+        counts = self.counts.setdefault(key, {})
+        if num_id not in self.begun:
+            self.begun.add(num_id)
+            for at, start in overrides.items():
+                counts[at] = start - 1
+        for deeper in [at for at in counts if at > level]:
+            del counts[deeper]
+        start, fmt, text = levels.get(level, (1, "decimal", f"%{level + 1}."))
+        counts[level] = counts.get(level, start - 1) + 1
+        if fmt == "bullet":
+            return "-"
+
+        def number(match: re.Match[str]) -> str:
+            at = int(match.group(1)) - 1
+            at_start, at_fmt, _ = levels.get(at, (1, "decimal", ""))
+            return _FORMATS.get(at_fmt, str)(counts.get(at, at_start))  # type: ignore[operator]
+
+        return re.sub(r"%([1-9])", number, text).strip()
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
 
 
 def _table_blocks(table: Table) -> list[str]:
