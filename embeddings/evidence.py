@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .documents import date_from_name
 from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
@@ -795,7 +796,8 @@ def score(
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     days = [gen.doc_date(d) for d in docs]
-    dated = [d is not None for d in days]
+    # The lead is an article's: a date its file's name gives says when, not that it is one (minutes, logs).
+    dated = [d is not None and d != date_from_name(gen.doc_id(doc)) for d, doc in zip(days, docs)]
     age = ages(days, query.asked_on, query.recent_days) if query.recent_days else np.zeros(len(docs))
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          _as_typed(query.text)) if unheld else 0.0)
@@ -988,7 +990,9 @@ def lead_prior(starts: np.ndarray) -> np.ndarray:
     (``Params.lead``) is chosen by ``benchmarks.quality --cv`` like the others. ``apply_all`` weighs
     it by the sentence's own answer probability, so a lead that does not answer is not lifted over the
     sentence that does, and gives it only to dated documents (``Passage.dated``): an article, a report,
-    a post (and any PDF whose properties record when it was made). A community's notes (an FAQ, release
+    a post (and any PDF whose properties record when it was made), dated by themselves, not only by their
+    file's name ("meeting-notes-2025-09-18.txt": ``documents.date_from_name``), which minutes and logs
+    are dated by. Given the lead, the minutes' first line and first item were quoted over the answer. A community's notes (an FAQ, release
     notes, minutes, rules, written as text or Markdown) are usually undated, and their opening is
     a preamble ("Orbit 3.2 was released on 3 March 2025 ...", "This guide walks new members through
     their first week"); on a small corpus every on-topic sentence has P(answers) near 1, so the weighing

@@ -179,7 +179,6 @@ def _paragraph(paragraph: Paragraph, numbering: _Numbering) -> tuple[str, int]:
     return (f"{label} {text}" if label else text), 0
 
 
-#: How a level's ``w:numFmt`` writes its numbers; other formats ("ordinal", "cardinalText", ...) as decimals.
 _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
           (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 
@@ -197,6 +196,7 @@ def _letters(n: int) -> str:
     return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1) if n > 0 else str(n)
 
 
+#: How a level's ``w:numFmt`` writes its numbers; other formats ("ordinal", "cardinalText", ...) as decimals.
 _FORMATS = {
     "decimalZero": lambda n: f"{n:02d}", "lowerLetter": _letters, "upperLetter": lambda n: _letters(n).upper(),
     "lowerRoman": _roman, "upperRoman": lambda n: _roman(n).upper(),
