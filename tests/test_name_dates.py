@@ -19,7 +19,7 @@ from .test_cli import docbot
 from .conftest import ROOT, indexed_engine, indexed_notes
 
 NOTES = {
-    "meeting-notes-2025-09-18.txt": "Maintainers call - 18 September 2025\n\nPresent: Mira Okonkwo, Jonas Weber\n\n"
+    "meeting-notes-2025-09-18.txt": "Notes taken by Priya.\n\nPresent: Mira Okonkwo, Jonas Weber\n\n"
     "We agreed to ship 2.4.1 on 2 October with the BOM fix.\n\n"
     "The next maintainers call is on 16 October 2025 at 18:00 UTC on Jitsi.\n",
     "FAQ.md": "# Frequently Asked Questions\n\n## Can my family share one instance?\n\n"
@@ -62,7 +62,6 @@ def test_sources_show_the_name_date_and_since_finds_the_note(notes_engine):
     out = docbot("sources", data_dir=notes_engine.settings.data_dir)
     assert out.returncode == 0 and "2025-09-18  Meeting notes  [meeting-notes-2025-09-18.txt" in out.stdout
     answer = notes_engine.ask("when is the next maintainers call", since=date(2025, 9, 1))
-    # (Quoted, though not first: the note's first line, "Maintainers call - ...", is quoted before it.)
     assert answer.answered and any("16 October 2025 at 18:00 UTC" in e.text for e in answer.excerpts)
     assert answer.sources[0].date == date(2025, 9, 18)
 
