@@ -376,7 +376,10 @@ def blended_query(
     own = vectors[0] if names_own else None
     # A pronoun ("how do i change it?" after "what port does it use by default") stands for what the last
     # question asked about: a passage holding that question's words holds what the follow-up is about.
-    referent = resolution.topic[0] if resolution.topic and not names_own and points_back(resolution.question) else None
+    # Compared with the parts as searched: a topic question naming the collection's subject ("what port does
+    # lumenfeed use by default") is searched without it, and was then matched by no part.
+    referent = (searched(resolution.topic[0]) if resolution.topic and not names_own
+                and points_back(resolution.question) else None)
     return Query.blend(resolution.question, vector, parts, asks_number=asks_for_number(resolution.question),
                        own_vector=own, held=held, asked_on=asked_on, extends=extends, referent=referent)
 

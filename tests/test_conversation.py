@@ -463,6 +463,20 @@ def test_a_pronoun_stands_for_what_the_last_question_asked_about(project: Engine
     assert change.evidence >= in_full.evidence - 0.05, (change.evidence, in_full.evidence)
 
 
+def test_a_pronoun_stands_for_a_question_that_named_the_collection() -> None:
+    """The question a pronoun stands for is weighed in full also when it named what the whole collection
+    is about: "how do i change it" after "what port does lumenfeed use by default" was refused over the
+    lumenfeed notes (answered after "what port does it use by default"), the topic being searched
+    without "lumenfeed" and so matching no part of the query."""
+    first = Turn("what port does lumenfeed use by default")
+    q = blended_query(resolve("how do i change it", [first]), lambda t: np.ones((len(t), 3)),
+                      searched=lambda t: t.replace("lumenfeed ", ""))
+    port = terms(["port"])[0][0]
+    assert q.referent_weights is not None and "lumenfe" not in q.referent_weights
+    assert q.referent_weights[port] == pytest.approx(rarity("port")), "the port question counts in full"
+    assert q.weights[port] == pytest.approx(DECAY * rarity("port")), "ranking still reads it at DECAY"
+
+
 def test_chat_words_do_not_refuse_a_question(project: Engine) -> None:
     for question, phrase in [("whos on the moderation team?", "Hana Kovac"), ("yo what license is it under", "Mozilla"),
                              ("wats the defualt port", "6120")]:
