@@ -433,6 +433,20 @@ def test_html_footer_keeps_the_address_hours_and_contacts_not_its_menus_or_legal
     assert "Anna" not in parse("visit.html", byline.encode()).text
 
 
+def test_html_footer_keeps_no_link_list_or_company_number_that_reads_like_a_fact() -> None:
+    """A footer's list of links named by no class ("2024 Annual Report", read as a postcode and a town) and
+    its company number (read as a phone number) were kept as facts; a line of contact links still is."""
+    footer = ('<footer><ul><li><a href="/about">About</a></li><li><a href="/report">2024 Annual Report</a></li>'
+              '<li><a href="/jobs">Jobs</a></li></ul><p>Company no. 01234567, VAT GB 123 4567 89</p>'
+              '<p><a href="tel:+4934155501">0341 555 01</a> | <a href="mailto:hi@x.example">hi@x.example</a> | '
+              '<a href="/map">Map</a></p><p>Mon-Fri 10:00-23:00</p></footer>')
+    text = parse("visit.html", GYM_PAGE.replace('<footer class="site-footer">', footer + "<footer>").encode()).text
+    for dropped in ("Annual Report", "01234567"):
+        assert dropped not in text, text
+    for kept in ("hi@x.example", "Mon-Fri 10:00-23:00", GYM_FOOTER):
+        assert kept in text, text
+
+
 def test_a_pages_title_adds_its_name_to_its_headline() -> None:
     """A page headed "Our menu" whose <title> is "Le Petit Bistro – Menu" was titled "Our menu": the bistro's
     name was nowhere in the index. The title is the headline with what the <title> adds; a <title> that

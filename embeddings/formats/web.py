@@ -432,8 +432,10 @@ _FOOTER_FACT = re.compile(
 )
 #: A run of digits, spaces and the marks between a phone number's parts ("+49 341 555-0199", "(020) 7946 0958").
 _PHONE = re.compile(r"\+?\(?\d[\d ()./-]{5,}\d")
-#: A footer's legal line: "© 2025 Blocwerk", "Copyright 2024 ...", "All rights reserved."
-_COPYRIGHT = re.compile(r"^\W*(?:\u00a9|\(c\)|copyright\b)|all rights reserved", re.IGNORECASE)
+#: A footer's legal line: "© 2025 Blocwerk", "Copyright 2024 ...", "All rights reserved.", "Company no.
+#: 01234567" (whose digits read as a phone number's), "Registered in England".
+_COPYRIGHT = re.compile(r"^\W*(?:\u00a9|\(c\)|copyright\b)|all rights reserved|\bregistered (?:in|office)\b"
+                        r"|\b(?:company|registration|vat|tax)\s+(?:no\b|number\b|nr\b|reg)", re.IGNORECASE)
 
 
 def _footer_facts(soup: BeautifulSoup) -> list[str]:
@@ -493,16 +495,27 @@ def _address_lines(lines: list[str]) -> list[str]:
 
 
 def _footer_copy(footer: Tag) -> Tag:
-    """A copy of ``footer`` without what is furniture in it: navigation, forms, scripts, hidden blocks and
-    blocks named as furniture other than the footer itself (``footer-nav``, ``cookie-notice``)."""
+    """A copy of ``footer`` without what is furniture in it: navigation, forms, scripts, hidden blocks,
+    blocks named as furniture other than the footer itself (``footer-nav``, ``cookie-notice``) and menus
+    by what they hold (``_footer_menu``)."""
     copy = BeautifulSoup(str(footer), "html.parser")
     for tag in list(copy.find_all(True))[1:]:
         if not tag.decomposed and (
                 (tag.name in _DROP_TAGS and tag.name != "footer") or _hidden(tag)
                 or str(tag.get("role") or "").lower() in _DROP_ROLES - {"contentinfo"}
-                or _names_boilerplate(tag, _FOOTER_FURNITURE)):
+                or _names_boilerplate(tag, _FOOTER_FURNITURE) or _footer_menu(tag)):
             tag.decompose()
     return copy
+
+
+def _footer_menu(tag: Tag) -> bool:
+    """Whether ``tag`` is a menu in a footer: nothing but three links or more (``_only_links``), none of them
+    to write or call (``mailto:``, ``tel:``: a line of contacts may be all links), outside an ``<address>``.
+    Unnamed, a footer's list of links was kept for a link that reads like a fact ("2024 Annual Report" as a
+    postcode and a town, "Open day on Sat 10 - 14 May" as opening hours)."""
+    if tag.name not in _MENU_BLOCKS or tag.find_parent("address") is not None or not _only_links(tag):
+        return False
+    return not any(str(a.get("href") or "").lower().startswith(("mailto:", "tel:")) for a in tag.find_all("a"))
 
 
 def _footer_fact(block: str) -> bool:
