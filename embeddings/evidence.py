@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .documents import date_from_name
-from .lexical import is_stop_word, stems, terms, terms_of, tokens, words
+from .lexical import dotted_numbers, is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
 from .recency import ages, recent_span
@@ -145,8 +145,8 @@ class Query:
     # Pairs of uncommon words side by side in the question ("Spirit Airlines", "Dmitry Peskov"; ``phrases``),
     # as stems: found side by side in a sentence, they are rarer by chance than found apart (``surprise``).
     phrases: frozenset[tuple[str, str]] = frozenset()
-    # The question's numbers with a dot between digits ("3.0", "2.1.0", "7.0-magnitude"; ``dotted_numbers``):
-    # the tokenizer keeps none of them whole, so a passage is checked for them as written.
+    # The question's numbers with a dot between digits ("3.0", "2.1.0", "7.0-magnitude"; ``lexical.dotted_numbers``):
+    # a passage is checked for them as written (``holds_dotted``), which counts "3.0.1" as naming "3.0".
     dotted: frozenset[str] = frozenset()
     # A follow-up that points back with a pronoun ("how do i change it?"): ``weights`` with the words of the
     # question the pronoun stands for at full weight, not the topic's ``DECAY``, which ``surprise`` reads:
@@ -243,20 +243,6 @@ _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
 # in the text is a number.
 _NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010-\u2013])(\d{1,3})\b")
 _FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010-\u2013])(\d+)")
-
-
-_DOTTED = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?![\w])")
-
-
-def dotted_numbers(text: str) -> frozenset[str]:
-    """The numbers of ``text`` written with a dot between digits: a version ("Orbit 4.0", "2.1.0") or a
-    decimal ("$2.04 billion", "a 7.0-magnitude earthquake").
-
-    The tokenizer drops one-character tokens and splits at the dot, so "When will tidyclip 3.0 be
-    released?" kept no number at all, and "Python 3.12" kept only "12": a changelog that never names
-    3.0 answered it at P(answers) 1.0. A passage is checked for these as written instead
-    (:func:`holds_dotted`)."""
-    return frozenset(_DOTTED.findall(text))
 
 
 def holds_dotted(number: str, text: str) -> bool:
@@ -778,7 +764,9 @@ def score(
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     digits = {t for t in question_terms if _DIGIT.search(t)}
-    numbers = digits - query.name_numbers  # a name's number ("Covid-19") need not be repeated
+    # A name's number ("Covid-19") need not be repeated, and a version is looked for as written
+    # (``holds_dotted``: "3.0.1" names "3.0", where the terms differ).
+    numbers = {t for t in digits - query.name_numbers if "." not in t}
     # The names a follow-up brings in (a blended query has term weights); None for a question on its own.
     own = named_terms(query.text) if query.term_weights else None
     # The question's own words: a follow-up's are those at weight 1 in the blend (not its topic's).

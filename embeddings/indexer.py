@@ -24,6 +24,7 @@ from .documents import Document, read_file, shown
 from .encoder import TokenCounter, TorchEncoder, export_current, onnx_dir, resolve_model  # noqa: F401 (onnx_dir: its old home)
 from .errors import DocumentRejected, ModelNotInstalled, mark_published
 from .formats import supported_list
+from .lexical import LEXICAL_VERSION
 from .models import IndexProgress, IndexReport
 from .ov_forward import ir_path
 from .sentences import headings, layout, quotable_sentences
@@ -244,20 +245,30 @@ class Indexer:
         return report
 
     def _index_outdated(self, previous: IndexView | None, report: IndexReport) -> bool:
-        """Whether the published generation's vector index is not the kind the settings now ask for
-        (``DOCBOT_DENSE_INDEX``, ``DOCBOT_IVF_ENCODING``, ``DOCBOT_EXACT_SEARCH_MAX_CHUNKS``, or a new
-        default): then it is written again from its vectors, nothing embedded, and the report says why.
-        Without this a changed setting waited for a document to change."""
+        """Whether the published generation's search indexes are not what this docbot writes: a vector index
+        of another kind than the settings now ask for (``DOCBOT_DENSE_INDEX``, ``DOCBOT_IVF_ENCODING``,
+        ``DOCBOT_EXACT_SEARCH_MAX_CHUNKS``, or a new default), or BM25 and sentence terms of another tokenizer
+        (``lexical.LEXICAL_VERSION``). Then they are written again from the stored chunks and vectors, nothing
+        embedded, and the report says why. Without this a changed setting waited for a document to change,
+        and an index made before "2.4.1" and "request_timeout" were read as words kept missing them."""
         if previous is None:
             return False
+        outdated = False
         have = index_family(previous.manifest.index_type)
         want = index_family(self.backend.planned_index(previous.size, self.settings.exact_search_max_chunks))
-        if have == want:
-            return False
-        log.info("the index is %s, the settings ask for %s: writing it again", have, want)
-        report.notes.append(f"the vector index was {have} and the settings ask for {want}: the index is "
-                            "written again from its vectors (nothing embedded)")
-        return True
+        if have != want:
+            log.info("the index is %s, the settings ask for %s: writing it again", have, want)
+            report.notes.append(f"the vector index was {have} and the settings ask for {want}: the index is "
+                                "written again from its vectors (nothing embedded)")
+            outdated = True
+        if previous.manifest.lexical != LEXICAL_VERSION:
+            log.info("the BM25 index was written by tokenizer %d, this docbot's is %d: writing it again",
+                     previous.manifest.lexical, LEXICAL_VERSION)
+            report.notes.append("this version of docbot reads words differently (versions such as 2.4.1 and names "
+                                "such as request_timeout): the keyword (BM25) index is written again from the stored "
+                                "chunks (nothing embedded)")
+            outdated = True
+        return outdated
 
     def _dimension(self, previous: IndexView | None, to_embed: list[Document]) -> int:
         """The vectors' dimension, without loading the model when nothing is embedded (a removal, or

@@ -5,6 +5,7 @@ also gives the terms whose coverage scores sentences when an answer picks what t
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import itertools
 import json
@@ -73,19 +74,42 @@ def _stemmer() -> _Stemmer:
     return _Stemmer()
 
 
-# bm25s' own tokenization (lower case, this pattern, stop words removed before stemming), done
-# without its per-call set-up: an answer tokenizes a hundred short sentences per question, where
-# bm25s.tokenize spent 2.6 ms. A test checks that both give the same terms.
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-# The same tokens (a run of two or more word characters is one token, so the word boundaries are
-# implied), and a separator: many short texts are tokenized in one call, which costs a third of one
-# call per text (the per-call set-up of the regular expression dominates for a sentence).
-_TOKEN_OR_SEP = re.compile(r"\w\w+|\x01")
+# bm25s' own tokenization (lower case, a run of two or more word characters, stop words removed before
+# stemming), done without its per-call set-up: an answer tokenizes a hundred short sentences per
+# question, where bm25s.tokenize spent 2.6 ms. Two kinds of token are read whole where bm25s splits
+# or drops them, and also as their parts (``_compound_parts``), so a text without them has bm25s'
+# terms exactly (tested):
+#
+# * a number with dots between digits, a version or a decimal ("2.4.1", "3.0", "v2.4.1", "12.5"):
+#   bm25s drops one-character tokens, so "when was 2.4.1 released" searched for "releas" alone and a
+#   changelog's entries were all alike to it;
+# * an identifier ("request_timeout", "LUMENFEED_PORT", "refreshInterval"): one run of word
+#   characters to bm25s ("_" is one), so "the default request timeout" found none of the words of
+#   the configuration row naming it. The whole is kept too: the exact name matches best.
+_DOTTED_TOKEN = r"(?<![\w.])v?\d++(?:\.\d++)++(?!\w)"
+_TOKEN = re.compile(rf"(?u){_DOTTED_TOKEN}|\w\w+")
+_DOTTED = re.compile(_DOTTED_TOKEN)
+# The same tokens and a separator: many short texts are tokenized in one call, which costs a third of
+# one call per text (the per-call set-up of the regular expression dominates for a sentence).
+_TOKEN_OR_SEP = re.compile(rf"(?u){_DOTTED_TOKEN}|\w\w+|\x01")
 _SEP = "\x01"
+# What a text needs for ``_compound_parts`` to find anything: a dot between digits, an underscore, two
+# lower-case letters before a capital. Most sentences have none, and are not looked at token by token.
+_MAYBE_COMPOUND = re.compile(r"\d\.\d|_|[a-z]{2}[A-Z]")
+# camelCase as code writes it: a word starting with two lower-case letters or more, then a capital
+# ("refreshInterval", "maxFeeds", "getHTTPResponse", "macOS"). Not a capitalised one ("YouTube",
+# "McDonald", "DeSantis", "JPMorgan"): names, which a reader does not take apart, nor "iPhone" or "eBay".
+_CAMEL = re.compile(r"(?<![^\W_])[a-z]{2,}(?:[A-Z][A-Za-z\d]*)+(?![^\W_])")
+_CAMEL_PART = re.compile(r"[A-Z]?[a-z\d]+|[A-Z]+(?![a-z])")
 _STOPWORDS = frozenset(_bm25s_stopwords())
 #: Every word seen so far and its stem, None for a stop word: one dictionary look-up per word.
 _TERMS: dict[str, str | None] = {}
 _TERM_CACHE_MAX = 500_000
+#: Bumped when the tokenizer reads a text into other terms: an index records the version that wrote its
+#: BM25 and sentence terms (``store.Manifest.lexical``), and ``docbot index`` writes them again for an
+#: index made by another, from its stored chunks (nothing is embedded). 1: bm25s' tokens; 2: dotted numbers
+#: and identifiers whole and as their parts.
+LEXICAL_VERSION = 2
 
 
 def _composed(text: str) -> str:
@@ -97,9 +121,55 @@ def _composed(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def may_hold_compound(text: str) -> bool:
+    """Whether ``text`` may hold a token that is also read as its parts (a dotted number, an identifier:
+    ``_compound``); False means its tokens are bm25s' own."""
+    return _MAYBE_COMPOUND.search(text) is not None
+
+
+def _compound(token: str, camel: Mapping[str, list[str]]) -> list[str]:
+    """A lower-cased token as its terms: a dotted number whole (without the "v" of "v2.4.1": the version
+    as it is asked) and its parts of two digits or more ("2.4.10" -> "2.4.10", "10"), an identifier
+    whole and its parts of two characters or more ("request_timeout" -> "request_timeout", "request",
+    "timeout"; a camelCase one by ``camel``, its text's camelCase words lower-cased -> their parts),
+    any other token alone."""
+    if "." in token:
+        number = token[1:] if token[0] == "v" else token
+        return [number, *(p for p in number.split(".") if len(p) > 1)]
+    out = [token]
+    for piece in token.split("_") if "_" in token else (token,):
+        out.extend(part for part in camel.get(piece, (piece,)) if len(part) > 1 and part != token)
+    return out
+
+
+def _tokens_of(text: str) -> list[str]:
+    """The lower-cased tokens of one text (stop words included), each compound followed by its parts."""
+    text = _composed(text)
+    found = _TOKEN.findall(text.lower())
+    if not may_hold_compound(text):
+        return found
+    camel = {w.lower(): [p.lower() for p in _CAMEL_PART.findall(w)] for w in _CAMEL.findall(text)}
+    out: list[str] = []
+    for token in found:
+        if "." in token or "_" in token or token in camel:
+            out.extend(_compound(token, camel))
+        else:
+            out.append(token)
+    return out
+
+
+def dotted_numbers(text: str) -> frozenset[str]:
+    """The numbers of ``text`` written with a dot between digits, as the tokenizer reads them: a version
+    ("Orbit 4.0", "2.1.0", "v2.4.1" read "2.4.1") or a decimal ("$2.04 billion", "a 7.0-magnitude
+    earthquake"). A question's are also looked for in a passage as written (``evidence.holds_dotted``: a
+    changelog's "3.0.1" names the "3.0" asked about, and its "13.0" does not)."""
+    return frozenset(t[1:] if t[0] == "v" else t for t in _DOTTED.findall(_composed(text).lower()))
+
+
 def words(text: str) -> list[str]:
-    """The lower-cased words of ``text`` that are not stop words, before stemming."""
-    return [w for w in _TOKEN.findall(_composed(text).lower()) if w not in _STOPWORDS]
+    """The lower-cased words of ``text`` that are not stop words, before stemming (a dotted number or
+    an identifier followed by its parts: ``_compound_parts``)."""
+    return [w for w in _tokens_of(text) if w not in _STOPWORDS]
 
 
 def stop_words() -> frozenset[str]:
@@ -145,10 +215,13 @@ def stems(tokens: list[str]) -> list[str]:
 
 
 def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
-    """The lower-cased tokens (stop words included) of each text, from one regular-expression call."""
+    """The lower-cased tokens (stop words included) of each text, from one regular-expression call;
+    the texts that may hold a compound (``_MAYBE_COMPOUND``: one news chunk in ten, for its decimals)
+    again one by one (``_tokens_of``: a camelCase word's parts depend on its case)."""
     if len(texts) < 2 or any(_SEP in t for t in texts):
-        return [_TOKEN.findall(_composed(t).lower()) for t in texts]
-    tokens = _TOKEN_OR_SEP.findall(_composed(_SEP.join(texts)).lower())
+        return [_tokens_of(t) for t in texts]
+    joined = _composed(_SEP.join(texts))
+    tokens = _TOKEN_OR_SEP.findall(joined.lower())
     out: list[list[str]] = []
     start = 0
     for _ in range(len(texts) - 1):
@@ -156,6 +229,17 @@ def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
         out.append(tokens[start:end])
         start = end + 1
     out.append(tokens[start:])
+    hint = _MAYBE_COMPOUND.search(joined)
+    if hint is not None:
+        seps = [joined.find(_SEP)]
+        for _ in range(len(texts) - 2):
+            seps.append(joined.find(_SEP, seps[-1] + 1))
+        redone: set[int] = set()
+        for m in _MAYBE_COMPOUND.finditer(joined, hint.start()):
+            at = bisect.bisect_left(seps, m.start())  # the text holding the hint
+            if at not in redone:
+                redone.add(at)
+                out[at] = _tokens_of(texts[at])
     return out
 
 

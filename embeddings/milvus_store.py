@@ -63,7 +63,7 @@ from . import store
 from .chunking import embedded_texts
 from .documents import Document
 from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
-from .lexical import terms as stem_terms
+from .lexical import LEXICAL_VERSION, terms as stem_terms
 from .models import counted
 from .pervasive import is_pervasive
 from .retrieval import Filters
@@ -393,7 +393,7 @@ class MilvusStore:
                 format=store.FORMAT_VERSION, chunker=store.CHUNKER_VERSION, documents=len(docs), chunks=chunks,
                 index_type=self.planned_index(chunks, exact_max),
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"), sentences=sentences,
-                **asdict(build),
+                lexical=LEXICAL_VERSION, **asdict(build),
             )
             entries = ([[str(e.path), e.kind, list(e.excluded)] for e in sources.entries]
                        if sources is not None else None)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .lexical import terms, terms_of, tokens
+from .lexical import may_hold_compound, terms, terms_of, tokens
 from .sentences import sections_above
 
 #: A term that is not in the vocabulary: its sentence is tokenized at query time.
@@ -45,7 +45,7 @@ def holds_number(text: str, words: list[str]) -> bool:
     """
     if _DIGIT.search(text) is not None:
         return True
-    if text.isascii():
+    if text.isascii() and not may_hold_compound(text):  # "one_two" holds the word "one", but no number
         return not _NUMBER_WORDS.isdisjoint(words)
     return _NUMBER.search(text) is not None
 

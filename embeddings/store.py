@@ -64,7 +64,7 @@ from .arrays import load_mapped
 from .chunking import embedded_texts
 from .documents import Document, page_at
 from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ModelMismatch, ReindexInProgress
-from .lexical import LexicalIndex
+from .lexical import LEXICAL_VERSION, LexicalIndex
 from .models import DocumentInfo, Source
 from .pervasive import is_pervasive
 from .sentence_terms import SentenceMatches, SentenceTerms
@@ -140,6 +140,10 @@ class Manifest:
     created_at: str
     #: Quotable sentences over all chunks; -1 in generations written before it was recorded.
     sentences: int = -1
+    #: The tokenizer that wrote its BM25 index and sentence terms (``lexical.LEXICAL_VERSION``); 1 in
+    #: generations written before it was recorded. Another one is written again by ``docbot index``
+    #: from the stored chunks (nothing embedded: ``indexer.Indexer._index_outdated``).
+    lexical: int = 1
     #: Every file's ``{"bytes": size, "sha256": hex}`` by path relative to the generation; empty in
     #: generations written before checksums were recorded (then only counts are checked).
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -775,6 +779,7 @@ def _write_files(
         index_type=vector_index.kind(index),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         sentences=sentences,
+        lexical=LEXICAL_VERSION,
         files=_file_records(directory),
         **asdict(build),
     )

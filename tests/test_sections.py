@@ -203,8 +203,8 @@ def test_the_cli_shows_the_section_under_the_quote():
 
 
 def test_a_version_is_answered_from_the_passages_that_name_it(notes):
-    """"1.4.2" and "3.0" lose their digits to the tokenizer; they are looked for as written
-    (``evidence.dotted_numbers``), in the chunk, its headings and its title. While some passage names
+    """"1.4.2" and "3.0" are looked for as written too (``lexical.dotted_numbers``, ``evidence.holds_dotted``:
+    "3.0.1" names "3.0"), in the chunk, its headings and its title. While some passage names
     the version, the others are not quoted; a passage that does not name it counts as missing a number."""
     from embeddings.evidence import dotted_numbers, holds_dotted
 
