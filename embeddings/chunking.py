@@ -240,15 +240,18 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     that 11 did not wrap (after a semicolon, or on a line holding inline code's " | ": ``wraps_since_12``),
     a minutes' numbered item with a number in its name is a heading between headings ("1. Release 2.4.1"
     above "2. Full-text extraction") or a first line that is a name and a date titles the note
-    ("Maintainers call - 18 September 2025": ``sentences.regrouped``).
+    ("Maintainers call - 18 September 2025": ``sentences.regrouped``), or where a heading lies in
+    another's section (``sentences.nested_headings``): a chunk's embedded text names that section too
+    (a changelog's "[2.4.1] - 2025-10-02" above its "Fixed").
     """
     if version == current:
         return True
     if current == 12 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11):
-        from .sentences import gallery_lines, regrouped  # sentences splits with this module's split_sentences
+        # sentences splits with this module's split_sentences
+        from .sentences import gallery_lines, nested_headings, regrouped
 
         return (not gallery_lines(text) and not wraps_since_12(text) and not regrouped(text, title)
-                and chunked_alike(version, 11, text, title))
+                and not nested_headings(text) and chunked_alike(version, 11, text, title))
     if current == 11 and version in (3, 4, 5, 6, 7, 8, 9, 10):
         from .sentences import named_lines  # sentences splits with this module's split_sentences
 
@@ -333,9 +336,12 @@ def embedded_text(title: str, passage: str, section: str = "") -> tuple[str, int
     organised by Felix Brandt."): a reader of that chunk knows which section it is in, and so should
     its vector, its sentences' vectors (pooled from the same pass) and its BM25 terms. This is the one
     place that decides it: if the dense and the lexical index saw different text, they would
-    silently disagree. Call it through :func:`embedded_texts`, which finds the sections.
+    silently disagree. Call it through :func:`embedded_texts`, which finds the sections: ``section`` holds
+    the headings of the sections the passage lies in, one a line, outermost first ("[2.4.1] - 2025-10-02"
+    above "Fixed": ``sentences.sections_above``); one that is the title is not said twice.
     """
-    head = f"{title}\n{section}\n" if section and section != title else f"{title}\n"
+    section = "\n".join(line for line in section.split("\n") if line != title) if section else ""
+    head = f"{title}\n{section}\n" if section else f"{title}\n"
     return f"{head}{passage}", len(head)
 
 

@@ -1110,10 +1110,48 @@ def _unbolded(line: str) -> str:
 
 def sections_above(text: str, starts: Sequence[int]) -> list[str]:
     """For every offset of ``starts`` (a chunk's or a sentence's start), the heading of the section it
-    lies in when that heading is above it, else "" (no heading above, or it begins with its heading)."""
-    at, titles = headings(text)
+    lies in when that heading is above it, after the Markdown headings of the sections that one lies in
+    (``nested_headings``), one a line, outermost first: "[2.4.1] - 2025-10-02\nFixed" within a
+    changelog's "### Fixed", "[2.4.1] - 2025-10-02" where a chunk begins with that "### Fixed" (a
+    reader of it knows which release it is in); "" above every heading, or at a heading no other holds."""
+    found = _found_headings(text)
+    at = [h.start for h in found]
+    parents = _parent_headings(text, found)
     out = []
     for start in starts:
         j = bisect.bisect_right(at, start) - 1
-        out.append(titles[j] if j >= 0 and at[j] != start else "")
+        path: list[str] = []
+        if j >= 0 and at[j] != start:
+            path.append(found[j].name)
+        j = parents[j] if j >= 0 else -1
+        while j >= 0:
+            path.append(found[j].name)
+            j = parents[j]
+        out.append("\n".join(reversed(path)))
     return out
+
+
+def _parent_headings(text: str, found: list[_Heading]) -> list[int]:
+    """For each heading of ``found`` (``_found_headings``, in order), the index of the Markdown heading
+    whose section holds it (of a lower level; any, for a heading that is not Markdown's), -1 for none.
+    A level-1 heading opening the text is its title, which holds no section of it (as ``section_paths``
+    reads it); neither does one of another kind."""
+    first = _text_start(text)
+    open_: list[int] = []  # the Markdown headings whose sections hold what follows, outermost first
+    parents = []
+    for n, h in enumerate(found):
+        markdown = h.kind in ("atx", "setext")
+        while markdown and open_ and found[open_[-1]].level >= h.level:
+            open_.pop()
+        parents.append(open_[-1] if open_ else -1)
+        if markdown and not (h.start == first and h.level == 1):
+            open_.append(n)
+    return parents
+
+
+def nested_headings(text: str) -> bool:
+    """Whether a heading of ``text`` lies in a Markdown heading's section (other than its title's): the
+    sections :func:`sections_above` names above it, which chunker 12 did not (a chunk's embedded text)."""
+    if "#" not in text and "\n-" not in text and "\n=" not in text:
+        return False  # no Markdown heading, which a cheap look finds
+    return any(p >= 0 for p in _parent_headings(text, _found_headings(text)))

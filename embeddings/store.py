@@ -94,7 +94,9 @@ FORMAT_VERSION = 2
 #: heading, a front matter date no quote (``sentences.named_lines``); 12: a photo gallery's line of captions
 #: is a caption (``sentences.gallery_lines``), a sentence goes on after a semicolon or a pipe in inline code
 #: at a wrapped line's end (``chunking.wraps_since_12``), and an agenda's numbered topic with a number in
-#: its name and a note's first line naming it and its date are headings (``sentences.regrouped``).
+#: its name and a note's first line naming it and its date are headings (``sentences.regrouped``), and a
+#: chunk's embedded text names the sections its section lies in (``sentences.sections_above``: a
+#: changelog's release above its "### Fixed").
 CHUNKER_VERSION = 12
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is

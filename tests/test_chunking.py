@@ -212,3 +212,17 @@ def test_what_chunker_11_cut_alike_is_kept():
     for changed in ("Text.\nPhotos: Russia invades Ukraine People wait. Hide Caption 1 of 9 Photos: ...\n",
                     "He won the vote. Hide Caption 37 of 37\n", "Photos: Amazing pictures of Earth\n"):
         assert not chunked_alike(11, 12, changed) and not chunked_alike(10, 12, changed), changed
+
+
+def test_what_chunker_11_embedded_alike_without_nested_sections_is_kept():
+    """Chunker 12 also embeds a chunk with the sections its section lies in (a changelog's "## [2.4.1]"
+    above its "### Fixed": ``sentences.sections_above``): only the documents with a heading inside another's
+    section are embedded again; none of news2022's 4,816 articles has one."""
+    from embeddings.chunking import chunked_alike
+
+    for same in ("# Rules\n\nBe kind.\n", "# Title\n\n## One\n\nText.\n\n## Two\n\nText.\n",
+                 "Plain prose - with a dash.\n\n- a list item\n", "Title\n=====\n\n## Part\n\nText.\n"):
+        assert chunked_alike(11, 12, same) and chunked_alike(9, 12, same), same
+    for changed in ("# Changelog\n\n## [2.4.1]\n\n### Fixed\n- A crash.\n", "## Refunds\n\n**Can I get one?**\n\nYes.\n",
+                    "Part\n----\n\n### Detail\n\nText.\n"):
+        assert not chunked_alike(11, 12, changed) and not chunked_alike(10, 12, changed), changed

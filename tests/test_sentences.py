@@ -163,6 +163,38 @@ def test_a_chunk_starting_mid_section_is_embedded_with_its_heading():
     assert embedded_text("Notes", "Body.", "Notes") == embedded_text("Notes", "Body.")
 
 
+RELEASES = """# Changelog
+
+## [2.4.1] - 2025-10-02
+
+### Fixed
+- Notes saved with a byte order mark no longer open as empty pages.
+
+### Security
+- Session cookies are now marked `SameSite=Lax`.
+
+## [2.4.0] - 2025-08-19
+
+Markdown tables can be edited cell by cell.
+"""
+
+
+def test_a_chunk_is_embedded_with_every_section_it_lies_in():
+    """A changelog's "### Fixed" starts a chunk of its own, which was embedded (and BM25-indexed) with no
+    section at all: the release it belongs to, "## [2.4.1] - 2025-10-02", is named now, and within it,
+    the release and its part. The document's title ("# Changelog") is no section; a chunk directly under
+    a release is embedded as before."""
+    fixed, cookies, tables = (RELEASES.index("### Fixed"), RELEASES.index("- Session"), RELEASES.index("Markdown tables"))
+    assert sections_above(RELEASES, [fixed, cookies, tables]) == [
+        "[2.4.1] - 2025-10-02", "[2.4.1] - 2025-10-02\nSecurity", "[2.4.0] - 2025-08-19"]
+    spans = [(fixed, RELEASES.index("### Security")), (cookies, RELEASES.index("## [2.4.0]")), (tables, len(RELEASES))]
+    texts = embedded_texts("Changelog", RELEASES, spans)
+    assert texts[0][0].splitlines()[:3] == ["Changelog", "[2.4.1] - 2025-10-02", "### Fixed"]
+    assert texts[1][0].splitlines()[:3] == ["Changelog", "[2.4.1] - 2025-10-02", "Security"]
+    assert texts[2][0].splitlines()[:2] == ["Changelog", "[2.4.0] - 2025-08-19"]
+    assert all(text[at:] == RELEASES[a:b] for (text, at), (a, b) in zip(texts, spans))
+
+
 WRAPPED = """Receipts must be submitted within 60 days of purchase, through the expenses
 form on the wiki. Travel is booked by the office manager, Marta Kowalski, who
 approves anything over 200 euros.
