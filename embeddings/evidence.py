@@ -245,6 +245,22 @@ _NAME_NUMBER = re.compile(r"(?<=[^\W\d_][-\u2010-\u2013])(\d{1,3})\b")
 _FREE_NUMBER = re.compile(r"(?<![\w.\-\u2010-\u2013])(\d+)")
 
 
+def _unnamed_versions(gen: Generation, dotted: frozenset[str], own_words: dict[str, float]) -> dict[str, float]:
+    """The question's own dotted numbers (``Query.dotted``) that no document names, not even as the start
+    of a longer one (``holds_dotted``: "3.0.1" names "3.0"), by their rarity: absent words
+    (``absent_words``). "When was 2.4.2 released?" over a changelog whose last release is 2.4.1 has nothing
+    to quote, however well "2.4.x and 2.3.x get security fixes" reads. Known from the BM25 vocabulary,
+    which holds them since the tokenizer reads them whole (``Manifest.lexical`` 2; an index written before
+    has none of them: none is charged)."""
+    if not dotted or gen.manifest.lexical < 2:
+        return {}
+    asked = {d: own_words[d] for d in dotted if d in own_words}
+    held = gen.corpus_terms(asked) if asked else set()
+    if held is None:
+        return {}
+    return {d: w for d, w in asked.items() if d not in held and not gen.terms_starting(d + ".", 1)}
+
+
 def holds_dotted(number: str, text: str) -> bool:
     """Whether ``text`` names ``number`` ("3.0"), alone or as the start of a longer one ("3.0.1"), never
     as the end of another ("13.0") or the start of a longer decimal ("3.01")."""
@@ -654,14 +670,18 @@ def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
 
 
 def _coverage(
-    weights: dict[str, float], total: float, sentence: set[str], section: frozenset[str], discount: float
+    weights: dict[str, float], total: float, sentence: set[str], section: frozenset[str], discount: float,
+    scoped: frozenset[str] = frozenset(),
 ) -> float:
-    """Weighted share of the question's words in a sentence; words only in its heading at a discount."""
+    """Weighted share of the question's words in a sentence; words only in its heading at a discount, but
+    the question's versions its sections or its document's title name (``scoped``) in full: a changelog's
+    "## [2.4.1]" says which release every entry below it belongs to, "Release notes for Orbit 3.2" which
+    release the notes tell, and no entry repeats it."""
     if total <= 0:
         return 0.0
     got = 0.0
     for t, w in weights.items():
-        if t in sentence:
+        if t in sentence or t in scoped:
             got += w
         elif t in section:
             got += discount * w
@@ -757,8 +777,12 @@ def score(
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     headings = (in_heading if in_heading is not None
                 else _section_terms(row_docs, spans, gen.doc_texts(docs, texts)))
+    # The versions asked about that each document's title names, and then each sentence's sections.
+    titled = {d: query.dotted.intersection(t) for d, t in title_terms.items()} if query.dotted else {}
     cover = np.array(
-        [_coverage(weights, total, st, section, params.heading) for st, section in zip(sentence_terms, headings)],
+        [_coverage(weights, total, st, section, params.heading,
+                   (titled[d] | (query.dotted & section)) if titled else frozenset())
+         for st, section, d in zip(sentence_terms, headings, row_docs.tolist())],
         dtype=np.float64,
     )
     crowd = float(np.mean([c.dense for c in cands]))
@@ -783,6 +807,7 @@ def score(
              and not is_stop_word(t) and t not in _answer_type_stems()}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
     # The lead is an article's: a date its file's name gives says when, not that it is one (minutes, logs).
     dated = [d is not None and d != date_from_name(gen.doc_id(doc)) for d, doc in zip(days, docs)]
@@ -798,8 +823,10 @@ def score(
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
         everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
-        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         unnamed = bool(query.dotted) and not all(holds_dotted(n, contexts[i]) for n in query.dotted)
+        if query.dotted and not unnamed:  # its sections name the versions asked about (a changelog's release)
+            everywhere |= question_terms & query.dotted
+        numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
         length = int(counts[lo:hi].sum())
         out.append(Passage(

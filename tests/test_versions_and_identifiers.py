@@ -8,6 +8,7 @@ import json
 import pytest
 
 from embeddings import Engine, store
+from embeddings.answer import SECTION_SEPARATOR
 from embeddings.lexical import LEXICAL_VERSION
 from tests.conftest import indexed_notes, make_docs
 
@@ -79,6 +80,31 @@ def project(tmp_path_factory, session_index) -> Engine:
     return indexed_notes(tmp_path_factory.mktemp("project"), {
         "CHANGELOG.md": CHANGELOG, "configuration.md": CONFIGURATION, "troubleshooting.md": TROUBLESHOOTING,
     }, session_index)
+
+
+def test_a_question_by_version_quotes_that_versions_entry(project):
+    """"2.4.0" was no word at all (one-character tokens dropped): "what was added in 2.4.0" searched for
+    "ad" and was refused; the release's entries are found under its heading now, and only they are quoted."""
+    answer = project.ask("what was added in 2.4.0")
+    assert answer.answered, answer
+    assert answer.excerpts[0].text in ("Markdown tables can be edited cell by cell.", "`quillpad export --format html` command.")
+    assert answer.excerpts[0].section == SECTION_SEPARATOR.join(["[2.4.0] - 2025-08-19", "Added"])
+    assert all(e.section and e.section.startswith("[2.4.0] - 2025-08-19") for e in answer.excerpts), answer.excerpts
+    fixed = project.ask("what did 2.3.2 fix")
+    assert fixed.answered and all(e.section == SECTION_SEPARATOR.join(["[2.3.2] - 2025-04-11", "Fixed"])
+                                  for e in fixed.excerpts), fixed
+
+
+def test_a_question_asked_of_the_changelog_alone_quotes_the_release_it_names(project):
+    """`docbot ask --doc CHANGELOG.md "what changed in 2.4.1"` was refused: every chunk looked alike to it."""
+    answer = project.ask("what changed in 2.4.1", doc_ids=["CHANGELOG.md"])
+    assert answer.answered and answer.excerpts, answer
+    assert all(e.section and e.section.startswith("[2.4.1] - 2025-10-02") for e in answer.excerpts), answer.excerpts
+
+
+def test_a_version_no_document_names_is_refused(project):
+    """No release 2.4.2 is documented: "2.4.x"-like passages must not answer for it."""
+    assert not project.ask("when was 2.4.2 released").answered
 
 
 def test_an_option_is_found_by_the_words_of_its_name(project):
