@@ -77,7 +77,7 @@ def _stemmer() -> _Stemmer:
 # bm25s' own tokenization (lower case, a run of two or more word characters, stop words removed before
 # stemming), done without its per-call set-up: an answer tokenizes a hundred short sentences per
 # question, where bm25s.tokenize spent 2.6 ms. Two kinds of token are read whole where bm25s splits
-# or drops them, and also as their parts (``_compound_parts``), so a text without them has bm25s'
+# or drops them, and also as their parts (``_compound``), so a text without them has bm25s'
 # terms exactly (tested):
 #
 # * a number with dots between digits, a version or a decimal ("2.4.1", "3.0", "v2.4.1", "12.5"):
@@ -86,16 +86,34 @@ def _stemmer() -> _Stemmer:
 # * an identifier ("request_timeout", "LUMENFEED_PORT", "refreshInterval"): one run of word
 #   characters to bm25s ("_" is one), so "the default request timeout" found none of the words of
 #   the configuration row naming it. The whole is kept too: the exact name matches best.
-_DOTTED_TOKEN = r"(?<![\w.])v?\d++(?:\.\d++)++(?!\w)"
+_DOTTED_TOKEN = r"(?<![\w.])v?[0-9]++(?:\.[0-9]++)++(?!\w)"
 _TOKEN = re.compile(rf"(?u){_DOTTED_TOKEN}|\w\w+")
 _DOTTED = re.compile(_DOTTED_TOKEN)
-# The same tokens and a separator: many short texts are tokenized in one call, which costs a third of
-# one call per text (the per-call set-up of the regular expression dominates for a sentence).
-_TOKEN_OR_SEP = re.compile(rf"(?u){_DOTTED_TOKEN}|\w\w+|\x01")
+# bm25s' own tokens, and the same with a separator: many short texts are tokenized in one call, which
+# costs a third of one call per text (the per-call set-up of the regular expression dominates for a
+# sentence). A text that may hold a compound is tokenized again on its own (``_split_tokens``).
+_PLAIN_TOKEN = re.compile(r"(?u)\w\w+")
+_PLAIN_OR_SEP = re.compile(r"(?u)\w\w+|\x01")
 _SEP = "\x01"
-# What a text needs for ``_compound_parts`` to find anything: a dot between digits, an underscore, two
-# lower-case letters before a capital. Most sentences have none, and are not looked at token by token.
-_MAYBE_COMPOUND = re.compile(r"\d\.\d|_|[a-z]{2}[A-Z]")
+
+
+def _shape_table() -> bytes:
+    """A byte table for ``bytes.translate`` that reads a text's UTF-8 as its shape: ASCII letters "a" and
+    "A", digits "0", "." and "_" and the separator as they are, every other byte a blank."""
+    table = bytearray(b" " * 256)
+    table[ord("a") : ord("z") + 1] = b"a" * 26
+    table[ord("A") : ord("Z") + 1] = b"A" * 26
+    table[ord("0") : ord("9") + 1] = b"0" * 10
+    for keep in b"._\x01":
+        table[keep] = keep
+    return bytes(table)
+
+
+_SHAPES = _shape_table()
+# What a text needs for ``_compound`` to find anything, in its shape: a dot between digits, an underscore,
+# two lower-case letters before a capital. Most sentences have none, and are not looked at token by token;
+# found with ``bytes.find`` (a regular expression scanning for them took as long as the tokenizing).
+_HINTS = (b"0.0", b"_", b"aaA")
 # camelCase as code writes it: a word starting with two lower-case letters or more, then a capital
 # ("refreshInterval", "maxFeeds", "getHTTPResponse", "macOS"). Not a capitalised one ("YouTube",
 # "McDonald", "DeSantis", "JPMorgan"): names, which a reader does not take apart, nor "iPhone" or "eBay".
@@ -124,7 +142,19 @@ def _composed(text: str) -> str:
 def may_hold_compound(text: str) -> bool:
     """Whether ``text`` may hold a token that is also read as its parts (a dotted number, an identifier:
     ``_compound``); False means its tokens are bm25s' own."""
-    return _MAYBE_COMPOUND.search(text) is not None
+    shape = text.encode("utf-8", "surrogatepass").translate(_SHAPES)
+    return any(hint in shape for hint in _HINTS)
+
+
+def _hinted(shape: bytes) -> list[int]:
+    """The offsets in ``shape`` (``_SHAPES``) where a hint of a compound is (``_HINTS``)."""
+    out = []
+    for hint in _HINTS:
+        at = shape.find(hint)
+        while at >= 0:
+            out.append(at)
+            at = shape.find(hint, at + 1)
+    return out
 
 
 def _compound(token: str, camel: Mapping[str, list[str]]) -> list[str]:
@@ -145,9 +175,9 @@ def _compound(token: str, camel: Mapping[str, list[str]]) -> list[str]:
 def _tokens_of(text: str) -> list[str]:
     """The lower-cased tokens of one text (stop words included), each compound followed by its parts."""
     text = _composed(text)
-    found = _TOKEN.findall(text.lower())
     if not may_hold_compound(text):
-        return found
+        return _PLAIN_TOKEN.findall(text.lower())
+    found = _TOKEN.findall(text.lower())
     camel = {w.lower(): [p.lower() for p in _CAMEL_PART.findall(w)] for w in _CAMEL.findall(text)}
     out: list[str] = []
     for token in found:
@@ -168,7 +198,7 @@ def dotted_numbers(text: str) -> frozenset[str]:
 
 def words(text: str) -> list[str]:
     """The lower-cased words of ``text`` that are not stop words, before stemming (a dotted number or
-    an identifier followed by its parts: ``_compound_parts``)."""
+    an identifier followed by its parts: ``_compound``)."""
     return [w for w in _tokens_of(text) if w not in _STOPWORDS]
 
 
@@ -216,12 +246,12 @@ def stems(tokens: list[str]) -> list[str]:
 
 def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
     """The lower-cased tokens (stop words included) of each text, from one regular-expression call;
-    the texts that may hold a compound (``_MAYBE_COMPOUND``: one news chunk in ten, for its decimals)
-    again one by one (``_tokens_of``: a camelCase word's parts depend on its case)."""
+    the texts that may hold a compound (``_HINTS``: one news chunk in seven, for its decimals) again one
+    by one (``_tokens_of``: a camelCase word's parts depend on its case)."""
     if len(texts) < 2 or any(_SEP in t for t in texts):
         return [_tokens_of(t) for t in texts]
     joined = _composed(_SEP.join(texts))
-    tokens = _TOKEN_OR_SEP.findall(joined.lower())
+    tokens = _PLAIN_OR_SEP.findall(joined.lower())
     out: list[list[str]] = []
     start = 0
     for _ in range(len(texts) - 1):
@@ -229,17 +259,16 @@ def _split_tokens(texts: Sequence[str]) -> list[list[str]]:
         out.append(tokens[start:end])
         start = end + 1
     out.append(tokens[start:])
-    hint = _MAYBE_COMPOUND.search(joined)
-    if hint is not None:
-        seps = [joined.find(_SEP)]
-        for _ in range(len(texts) - 2):
-            seps.append(joined.find(_SEP, seps[-1] + 1))
-        redone: set[int] = set()
-        for m in _MAYBE_COMPOUND.finditer(joined, hint.start()):
-            at = bisect.bisect_left(seps, m.start())  # the text holding the hint
-            if at not in redone:
-                redone.add(at)
-                out[at] = _tokens_of(texts[at])
+    shape = joined.encode("utf-8", "surrogatepass").translate(_SHAPES)
+    hints = _hinted(shape)
+    if hints:
+        seps = []
+        at = shape.find(b"\x01")
+        while at >= 0:
+            seps.append(at)
+            at = shape.find(b"\x01", at + 1)
+        for n in sorted({bisect.bisect_left(seps, at) for at in hints}):  # the texts holding a hint
+            out[n] = _tokens_of(texts[n])
     return out
 
 
