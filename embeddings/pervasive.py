@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from .evidence import COMMON_RARITY, rarity
 from .lexical import terms
 
 #: A word in more than this share of the passages is the collection's own subject.
@@ -48,13 +49,19 @@ def is_pervasive(passages_holding: int, passages: int, documents_holding: int, d
 
 def without_pervasive(text: str, pervasive: Pervasive) -> str:
     """``text`` without the words whose stems are all pervasive (``pervasive(stems)`` names those among
-    ``stems``: ``IndexView.pervasive_terms``); ``text`` itself when that would leave no word to search."""
+    ``stems``: ``IndexView.pervasive_terms``); ``text`` itself when that would leave no word to search.
+
+    Only a word English rates uncommon is dropped (``evidence.rarity`` above ``COMMON_RARITY``: a name,
+    "orbit"): that is the weight the collection's own use of it belies. A common word the notes repeat
+    ("how many members does the club have?" over a club's notes) is weighed as common already, and
+    is what the question asks about: "how many does the have?" was refused."""
     matches = list(_WORD.finditer(text))
     found = [(m, stems) for m, stems in zip(matches, terms([m.group() for m in matches])) if stems]
-    common = pervasive({t for _, stems in found for t in stems})
+    common = pervasive({t for m, stems in found for t in stems if rarity(m.group().lower()) > COMMON_RARITY})
     if not common:
         return text
-    dropped = [m for m, stems in found if all(t in common for t in stems)]
+    dropped = [m for m, stems in found if all(t in common for t in stems)
+               and rarity(m.group().lower()) > COMMON_RARITY]
     if not dropped or len(dropped) == len(found):
         return text
     kept, at = [], 0

@@ -1675,7 +1675,8 @@ class Generation(DocumentTable):
         lexical, found = self.lexical, set()
         for t in terms:
             held = lexical.postings(t)
-            if len(held) * 2 > lexical.size and is_pervasive(
+            # The passages first (their documents at most all): a term's documents are counted only then.
+            if is_pervasive(len(held), lexical.size, self.documents, self.documents) and is_pervasive(
                     len(held), lexical.size, len(np.unique(self.chunk_doc[held])), self.documents):
                 found.add(t)
         return found

@@ -7,7 +7,7 @@ import pytest
 
 from embeddings.pervasive import MIN_PASSAGES, is_pervasive, without_pervasive
 
-from .conftest import ROOT, indexed_engine
+from .conftest import ROOT, indexed_engine, indexed_notes
 
 # A small open-source project's notes (a tester's: Markdown, text, HTML, PDF and Word): most passages name
 # the project, as a community's notes do.
@@ -43,12 +43,34 @@ def test_the_project_name_is_the_collections_subject(project):
     assert project.generation.pervasive_terms(["lumenfe", "postgr", "feed", "port"]) == {"lumenfe"}
 
 
+# A club's notes (a reviewer's): "club" and "members" are in most passages, and common English words.
+CLUB = {name: text for name, text in [
+    ('faq.md', '# FAQ\n\n## How big is the club?\nThe club has 212 members as of May 2025.\n\n## Can members freeze their membership?\nYes, members can pause for up to three months a year.\n\n## Where do members park?\nMembers park in the yard behind the club, free of charge.\n\n## Who runs the club?\nA board of five members, elected each spring.\n'),
+    ('minutes.txt', 'Board minutes - 3 April 2025\n\n1. Fees\nThe board agreed that members pay 45 euros a month from June. The club keeps the student rate.\n\n2. Volunteers\nMembers who volunteer four hours a month get a free week. The club needs help at the desk.\n\n3. Next board meeting\nThe next board meeting is on 8 May 2025 at 19:00 in the club room.\n'),
+    ('rules.md', "# House rules\n\n## Guests\nMembers may bring one guest per visit. Guests sign the club waiver at the desk.\n\n## Lockers\nMembers get a locker key at the desk. Lost keys cost 20 euros.\n\n## Quiet hours\nThe club is quiet after 21:00. Members keep music to headphones.\n\n## Kids\nChildren of members climb with a parent. The club has a kids' corner.\n"),
+]}
+
+
+def test_a_common_word_the_notes_repeat_is_still_what_the_question_asks_about(tmp_path_factory, session_index):
+    """"how many members does the club have?" was searched as "how many does the have?" and refused: the
+    two words are in most of the club's passages, but English weighs them as common already, and they
+    are what the question is about. Only a word English rates uncommon (a name) is dropped."""
+    club = indexed_notes(tmp_path_factory.mktemp("club"), CLUB, session_index)
+    assert club.generation.pervasive_terms(["club", "member"]) == {"club", "member"}
+    answer = club.ask("how many members does the club have?")
+    assert answer.answered and "212 members" in answer.excerpts[0].text, answer.excerpts
+
+
 def test_a_question_is_searched_without_the_words_most_passages_hold():
     pervasive = {"lumenfe"}.intersection
     assert without_pervasive("does Lumenfeed support postgres?", pervasive) == "does support postgres?"
     assert without_pervasive("does it support postgres?", pervasive) == "does it support postgres?"
     # A question about nothing but the subject is searched as asked: there would be nothing left.
     assert without_pervasive("what is lumenfeed?", pervasive) == "what is lumenfeed?"
+    # A common word is never dropped, however many passages hold it.
+    common = {"club", "member", "lumenfe"}.intersection
+    assert without_pervasive("how many members does the Lumenfeed club have?", common) == (
+        "how many members does the club have?")
 
 
 def test_only_a_collection_of_enough_passages_has_a_subject_of_its_own():
