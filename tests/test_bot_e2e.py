@@ -698,17 +698,18 @@ async def test_fifty_questions_at_once_keep_the_heartbeat_on_time(start_bot: Any
 
     A bound tighter than that would measure the machine's load rather than the bot: the fake and the bot
     share one event loop and two CPUs with everything else. Answering on the event loop (the failure this
-    guards against) stalls it for 50 x 0.5 s, far beyond any interval.
+    guards against) stalls it for 50 x 1 s, far beyond any interval. The interval is 2 s: at 1 s, a round
+    trip of 1.02 s on a machine running ~12 other jobs failed the test without the bot doing wrong.
     """
-    interval = 1.0
+    interval = 2.0
     h = await start_bot(heartbeat_interval_ms=int(interval * 1000))
     fake = h.fake
     # The test index is tiny and answers in milliseconds; a real collection takes longer. Make every answer
-    # cost 500 ms of (GIL-free) work, so that answering on the event loop would stall the heartbeat.
+    # cost 1 s of (GIL-free) work, so that answering on the event loop would stall the heartbeat.
     real_ask = h.engine.ask
 
     def slow_ask(question: str, **kwargs: Any) -> Any:
-        time.sleep(0.5)
+        time.sleep(1.0)
         return real_ask(question, **kwargs)
 
     monkeypatch.setattr(h.engine, "ask", slow_ask)
@@ -738,7 +739,7 @@ async def test_fifty_questions_at_once_keep_the_heartbeat_on_time(start_bot: Any
     finished = loop.time()
     sampler.cancel()
     assert all(h.replies_to(q)[0]["embeds"] for q in questions), "all 50 answered"
-    assert finished - started > 2 * interval, "the slow answers really took time (50 x 500 ms over a few threads)"
+    assert finished - started > 2 * interval, "the slow answers really took time (50 x 1 s over a few threads)"
     beats = [b for b in fake.heartbeats if b["t_received"] >= started - interval]
     assert len(beats) >= (finished - started) / interval - 1, "heartbeats kept coming"
     gaps = [b["t_received"] - a["t_received"] for a, b in zip(beats, beats[1:])]
