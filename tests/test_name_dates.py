@@ -16,7 +16,7 @@ from embeddings.answer import NOT_COVERED
 from embeddings.documents import date_from_name, parse
 
 from .test_cli import docbot
-from .conftest import ROOT, indexed_engine, indexed_notes
+from .conftest import indexed_notes
 
 NOTES = {
     "meeting-notes-2025-09-18.txt": "Notes taken by Priya.\n\nPresent: Mira Okonkwo, Jonas Weber\n\n"
@@ -75,22 +75,3 @@ def test_a_date_filter_that_leaves_out_the_undated_answer_says_so(notes_engine):
         "filter leaves out undated documents: ask without the dates to see.")
     # What no document answers, dated or not, is still "not covered".
     assert notes_engine.ask("who won the 1998 world cup", since=date(2025, 9, 1)).message == NOT_COVERED
-
-
-LUMENFEED = ROOT / "benchmarks" / "data" / "lumenfeed"  # the tester's project docs (tests/test_pervasive.py)
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory, session_index):
-    return indexed_engine(tmp_path_factory.mktemp("project"), LUMENFEED, session_index)
-
-
-def test_minutes_dated_by_their_name_have_no_lead(project):
-    """A dated document's opening is its lead (an article's point: ``evidence.lead_prior``); minutes dated by
-    their file name are no article. Given the lead, "Maintainers call - 18 September 2025" and the first
-    item were quoted over the answer, and "when is the next maintainers call" lost it."""
-    assert {s.doc_id: s.date for s in project.sources()}["meeting-notes-2025-09-18.txt"] == date(2025, 9, 18)
-    call = project.ask("when is the next maintainers call", since=date(2025, 9, 1))
-    assert any("16 October 2025 at 18:00 UTC" in e.text for e in call.excerpts)
-    cve = project.ask("what was the CVE fixed in 2.4.1")
-    assert "CVE-2025-41877" in cve.excerpts[0].text
