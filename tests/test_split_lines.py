@@ -90,7 +90,7 @@ def test_a_notes_first_line_naming_it_and_its_date_is_its_title():
     assert ("Maintainers call - 4 March 2025", Kind.HEADING) in _units(doc.text, doc.title)
     # A notice with a date stays one: a statement, a time of day.
     for text in ("Entry is free - 5 May 2025\n\nBring a plate.\n", "Doors at 7pm - 5 May 2025\n\nBring a plate.\n"):
-        assert parse("n.txt", text.encode()).title == "n", text
+        assert parse("n.txt", text.encode()).title == "N", text  # the file's name (capitalised), not the line
 
 
 def test_an_index_of_chunker_12_before_these_rules_re_embeds_only_what_they_touch():
