@@ -57,11 +57,9 @@ def without_pervasive(text: str, pervasive: Pervasive) -> str:
     is what the question asks about: "how many does the have?" was refused."""
     matches = list(_WORD.finditer(text))
     found = [(m, stems) for m, stems in zip(matches, terms([m.group() for m in matches])) if stems]
-    common = pervasive({t for m, stems in found for t in stems if rarity(m.group().lower()) > COMMON_RARITY})
-    if not common:
-        return text
-    dropped = [m for m, stems in found if all(t in common for t in stems)
-               and rarity(m.group().lower()) > COMMON_RARITY]
+    uncommon = [(m, stems) for m, stems in found if rarity(m.group().lower()) > COMMON_RARITY]
+    common = pervasive({t for _, stems in uncommon for t in stems}) if uncommon else set()
+    dropped = [m for m, stems in uncommon if all(t in common for t in stems)]
     if not dropped or len(dropped) == len(found):
         return text
     kept, at = [], 0
