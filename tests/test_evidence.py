@@ -13,8 +13,8 @@ import pytest
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, features, named_terms,
-    phrases, probability, rerank, surprise,
+    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, asks_for_number, features,
+    named_terms, phrases, probability, rerank, surprise,
 )
 from embeddings.lexical import stems, words
 from embeddings.null import NullProfile
@@ -109,6 +109,18 @@ def test_probability_never_falls_with_a_feature_that_means_more_evidence():
     assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] >= base
+    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, untyped=1.0)[0] <= base
+
+
+def test_when_asks_for_a_date_only_where_it_opens_a_question():
+    # "when" joining a clause asks for no date: "what should I include when asking for help?" wants a list,
+    # and a sentence without a number is not the wrong kind of answer to it.
+    for q in ("when was that?", "When is the next meetup?", "so when is the call", "when's the AGM",
+              "i got banned, when can i come back", "yo when do u open on saturday", "How many people can come?"):
+        assert asks_for_number(q), q
+    for q in ("what should i include when asking for help", "what happens when the server restarts",
+              "Do I get a refund when I cancel?"):
+        assert not asks_for_number(q), q
 
 
 def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_is_weaker_evidence():
