@@ -257,7 +257,13 @@ def holds_name(text: str, asked: set[str]) -> bool:
     was started by Mira Okonkwo"), neither a word of the question nor a word English uses all the time
     ("The Orbit", "Open Collective"). Read from the text, where the stored terms are lower-cased; only
     for a question asking "who" (``asks_for_name``)."""
-    for first, last in _PERSON.findall(text):
+    pieces = text.split()
+    for a, b in zip(pieces, pieces[1:]):
+        first, last = a.lstrip(_OPENING), b.rstrip(_CLOSING + ".!?")
+        if not (first[:1].isupper() and last[:1].isupper() and first[1:2].islower() and last[1:2].islower()):
+            continue
+        if not (_is_word(first) and _is_word(last)):  # "Adeyemi. The": a sentence ends between them
+            continue
         if first.lower() in asked or last.lower() in asked:
             continue
         common = sorted((zipf(first.lower()), zipf(last.lower())))
@@ -270,7 +276,15 @@ def holds_name(text: str, asked: set[str]) -> bool:
 # ("Hannah, who wrote the duplicate finder").
 _NAME_QUESTION = re.compile(
     r"(?:^|[?!.:;(]\s*|\b(?:so|and|but|ok|okay|hey|hi|yo|then)\s+)(?:who|whom|whos|who['’]s)\b", re.IGNORECASE)
-_PERSON = re.compile(r"\b([A-Z][a-zß-öø-ÿ]+(?:-[A-Z][a-zß-öø-ÿ]+)?) ([A-Z][a-zß-öø-ÿ]+(?:-[A-Z][a-zß-öø-ÿ]+)?)\b")
+_OPENING = "(\"'*_[“‘"
+_CLOSING = ")\"'*_,;:]”’"
+
+
+def _is_word(piece: str) -> bool:
+    """Letters, with a hyphen or an apostrophe inside ("Jean-Luc", "O'Brien")."""
+    return piece.replace("-", "").replace("'", "").replace("’", "").isalpha()
+
+
 #: A capitalised word this common in English ("The" 7.7, "New" 6.3, "Open" 5.5) starts a sentence or a title,
 #: not a name; first names lie below it ("John" 5.4, "Mira" 3.3).
 COMMON_NAME_ZIPF = 5.45
@@ -619,6 +633,30 @@ def _as_typed(text: str) -> dict[str, str]:
     return dict(zip(stems(toks), toks))
 
 
+def renamed_words(own_words: dict[str, float], typed_as: dict[str, str]) -> dict[str, float]:
+    """The question's names that the stemmer cut down to a common English word ("Feedly" -> "feed",
+    "Grammarly" -> "grammar", "Bitly" -> "bit"), as written, by their own rarity.
+
+    The corpus's vocabulary holds stems, so "how do I import from Feedly?" over notes about feeds found
+    "feed" there and charged nothing, and quoted the OPML import. An adverb of a common word is common
+    itself ("directly" Zipf 4.9, "weekly" 4.6); a word ending in "ly" that English hardly uses, on a
+    stem it uses all the time, is a name. It is looked for as written in the scored passages
+    (``_absent_in``), not in the whole corpus, which keeps no words as written."""
+    out = {}
+    for stem in own_words:
+        word = typed_as.get(stem, stem)
+        if (word != stem and word.endswith("ly") and word.isalpha() and zipf(word) < RENAMED_MAX_ZIPF
+                and zipf(stem) >= RENAMED_STEM_ZIPF):
+            out[word] = rarity(word)
+    return out
+
+
+#: A word ending in "ly" rarer than this in English ("Feedly" 1.9, "Bitly" 1.4) whose stem is at least as
+#: common as the next ("feed" 4.7, "bit" 5.4) is a name; "bleakly" (1.8) is an adverb of "bleak" (3.4).
+RENAMED_MAX_ZIPF = 2.0
+RENAMED_STEM_ZIPF = 4.0
+
+
 def _rarity_mass(unheld: dict[str, float]) -> float:
     """The rarity of ``unheld``'s words above :data:`COMMON_RARITY`, summed: what their absence weighs."""
     return sum(w - COMMON_RARITY for w in unheld.values())
@@ -637,7 +675,9 @@ def _absent_in(unheld: dict[str, float], passages: list[list[str]], typed: dict[
         words = tokens(sentences)
         held = set().union(*terms_of(words))
         flat = [w for ws in words for w in ws]
-        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat, (typed or {}).get(t, ""))}
+        written = set(flat)
+        unheld = {t: w for t, w in unheld.items()
+                  if t not in written and not held_as_variant(t, held, flat, (typed or {}).get(t, ""))}
     return _rarity_mass(unheld)
 
 
@@ -853,17 +893,21 @@ def score(
     # lacks is ``numbers_missing``'s to weigh, and a name is often written without its hyphen
     # ("RT600"). A word is as common as its stem when the stem is a word: "handing" (Zipf 3.8) is a
     # form of "hand" (5.5), which a paraphrase swaps as freely.
+    typed_as = _as_typed(query.text)
+    renamed = renamed_words(own_words, typed_as)
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
-             and not is_stop_word(t) and t not in _answer_type_stems()}
+             and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    # Looked for as written in the passages, as the vocabulary holds only stems (``renamed_words``).
+    unheld.update(renamed)
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
     dated = [d is not None for d in days]
     age = ages(days, query.asked_on, query.recent_days) if query.recent_days else np.zeros(len(docs))
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
-                         _as_typed(query.text)) if unheld else 0.0)
+                         typed_as) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))

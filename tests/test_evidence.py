@@ -13,8 +13,8 @@ import pytest
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, asks_for_number, features,
-    named_terms, phrases, probability, rerank, surprise,
+    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, asks_for_name, asks_for_number,
+    features, holds_name, named_terms, phrases, probability, rerank, surprise,
 )
 from embeddings.lexical import stems, words
 from embeddings.null import NullProfile
@@ -400,3 +400,20 @@ def test_a_questions_uncommon_words_side_by_side_are_rarer_by_chance_than_apart(
     # Passage 0 holds the name; passage 1 holds both words, but never side by side in that order.
     assert adjacent_phrases(pairs, held, np.array([0, 2, 4]), text_of, {}) == [1, 0]
     assert 1 not in read  # a sentence without both words is never read
+
+
+def test_who_asks_for_someone_named_and_a_sentence_naming_someone_is_that_kind_of_answer():
+    # "Who is the treasurer?" is answered by "... from the treasurer, Samuel Adeyemi", not by "The treasurer
+    # publishes a quarterly summary", which holds more of its words around no name.
+    for q in ("who started the project", "yo whos the treasurer", "Who approves expenses over $500?", "ok who's the head ta"):
+        assert asks_for_name(q), q
+    for q in ("what if a moderator is the one harassing me", "Hannah, who wrote it, is she around?"):
+        assert not asks_for_name(q), q
+    asked = {"who", "is", "the", "treasurer"}
+    for text in ("Expenses need approval from the treasurer, Samuel Adeyemi.", "It was started by Mira Okonkwo in 2021",
+                 "**Head TA:** Tomasz Wiśniewski.", "In Mira Okonkwo we trust", "Jean-Luc Picard said so"):
+        assert holds_name(text, asked), text
+    for text in ("The treasurer publishes a quarterly summary in **#announcements**.", "Members vote in Open Collective",
+                 "the United States and the White House", "the NASA Team", "Read the Guide. Then wait."):
+        assert not holds_name(text, asked), text
+    assert not holds_name("Ask Samuel Adeyemi", {"samuel"})  # the name the question itself gives
