@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evidence import DEFAULT_PARAMS, Params, Passage
+from .evidence import DEFAULT_PARAMS, HELD_BY_SCOPE, NAMED_IN_SCOPE, OUT_OF_SCOPE, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
 from .sentences import Kind, column_names, holds_image, item_number_start, section_paths
@@ -330,17 +330,23 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
 
 def _in_scope(ranked: list[tuple[Passage, int]], min_evidence: float) -> list[tuple[Passage, int]]:
     """``ranked`` without the sentences outside what a heading naming the question's version heads
-    (``Passage.scoped``), when one inside is evidence on its own (``min_evidence``).
+    (``Passage.scoped``), when one inside is evidence on its own (``min_evidence``); and of those, only the
+    parts of it (``evidence.HELD_BY_SCOPE``) when one of them is.
 
     "What changed in 2.4.1?" is answered by the entries under a changelog's "## [2.4.1] - 2025-10-02",
     which never repeat the version, not by a troubleshooting note's "Before 2.4.1 this also happened ...",
-    which names it and so matches the question's words better. Only which sentences are quoted changes:
-    the passages keep their rank (``search`` lists the same). Where no sentence in scope is evidence the
+    which names it and so matches the question's words better, nor by the minutes' "We agreed to ship
+    2.4.1 ..." under their agenda item "1. Release 2.4.1". Only which sentences are quoted changes: the
+    passages keep their rank (``search`` lists the same). Where no sentence in scope is evidence the
     heading may be no release's at all, and the answer is built as before."""
     if not any(p.scoped is not None and p.scoped.any() for p, _ in ranked):
         return ranked
-    inside = [(p, i) for p, i in ranked if p.scoped is not None and p.scoped[i]]
-    return inside if any(p.p[i] >= min_evidence for p, i in inside) else ranked
+    levels = [int(p.scoped[i]) if p.scoped is not None else OUT_OF_SCOPE for p, i in ranked]
+    for level in (HELD_BY_SCOPE, NAMED_IN_SCOPE):
+        inside = [pi for pi, at in zip(ranked, levels) if at >= level]
+        if any(p.p[i] >= min_evidence for p, i in inside):
+            return inside
+    return ranked
 
 
 def build(

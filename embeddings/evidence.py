@@ -363,10 +363,11 @@ class Passage:
     # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``):
     # while another passage names it, this one is not quoted (``apply_all``)
     unnamed: bool = False
-    # (k,) True where the sentence lies in the section of a heading (or a document whose title) names every
-    # version the question names, or is a table row whose first cell does (``scoped_sentences``): the
-    # sentences a release's section holds answer "what changed in 2.4.1", not a note that mentions it in
-    # passing (``answer.build`` quotes them alone while one is evidence). None: the question names none.
+    # (k,) how the sentence lies in the section of a heading (or a document whose title) names every version
+    # the question names, or is a table row whose first cell does (``scoped_sentences``: 0 outside, 1 naming
+    # it itself, 2 a part of it): the entries a release's section holds answer "what changed in 2.4.1", not a
+    # note that mentions it in passing (``answer._in_scope`` quotes the most inside while one is evidence).
+    # None: the question names none.
     scoped: np.ndarray | None = None
     # (k,) True for a heading that may be quoted (``answering_headings``): it alone holds what the question asks
     # for ("[2.4.1] - 2025-10-02" for "when was 2.4.1 released?"). None: none may.
@@ -724,29 +725,53 @@ def holds_date(text: str, versions: frozenset[str] = frozenset()) -> bool:
     return _DATE.search(text) is not None
 
 
+#: How a sentence lies in the scope of the versions a question names (``scoped_sentences``): outside it,
+#: inside it naming them itself, inside it as a part of what its heading (or a row's first cell) names.
+OUT_OF_SCOPE, NAMED_IN_SCOPE, HELD_BY_SCOPE = 0, 1, 2
+
+
 def scoped_sentences(
     dotted: frozenset[str], headings: Sequence[frozenset[str]], titled: Sequence[frozenset[str]],
     found: Sequence[set[str]], text_of: Callable[[int], tuple[str, str, int]],
 ) -> np.ndarray:
-    """For each sentence, whether it lies in what a heading or a title naming every version of ``dotted``
-    heads: its section's heading terms (``headings``) or its document's title's (``titled``) hold them, or
-    it is a table row (``sentences.column_names``) whose first cell names them ("3.0 | April 2026 |
-    Planning"). ``found``: the question's terms each sentence holds (only a sentence naming the versions
-    itself may be such a row); ``text_of(i)``: the sentence's text, its document's and its start.
+    """For each sentence, how much it lies in what names every version of ``dotted`` (:data:`OUT_OF_SCOPE`,
+    :data:`NAMED_IN_SCOPE` or :data:`HELD_BY_SCOPE`): its section's heading terms (``headings``) or its
+    document's title's (``titled``) hold them, or it is a table row (``sentences.column_names``) whose first
+    cell names them ("3.0 | April 2026 | Planning"). ``found``: the question's terms each sentence holds;
+    ``text_of(i)``: the sentence's text, its document's and its start.
 
     A changelog says which release an entry belongs to once, in its heading ("## [2.4.1] - 2025-10-02"),
     and no entry repeats it; a note that names the release in passing ("Before 2.4.1 this also
-    happened ...") matches the question's words as well or better, but is not what the release did."""
-    out = np.zeros(len(headings), dtype=bool)
+    happened ...") matches the question's words as well or better, but is not what the release did. A
+    sentence in scope that names the versions itself talks about the release ("1. Release 2.4.1" above the
+    minutes' "We agreed to ship 2.4.1 on 2 October ..."); one that leaves it to its heading (or a row to its
+    first cell) is a part of it: that is :data:`HELD_BY_SCOPE`."""
+    out = np.full(len(headings), OUT_OF_SCOPE, dtype=np.int8)
     for i, (section, title) in enumerate(zip(headings, titled)):
         if dotted <= (section | title):
-            out[i] = True
+            out[i] = NAMED_IN_SCOPE if dotted <= found[i] else HELD_BY_SCOPE
         elif dotted <= found[i]:
             sentence, text, start = text_of(i)
             first = sentence.split("|", 1)[0]
-            out[i] = ("|" in sentence and all(holds_dotted(n, first) for n in dotted)
-                      and column_names(text, start) is not None)
+            if "|" in sentence and all(holds_dotted(n, first) for n in dotted) and column_names(text, start) is not None:
+                out[i] = HELD_BY_SCOPE
     return out
+
+
+def _saying_more(scoped: np.ndarray, found: Sequence[set[str]], headings: Sequence[frozenset[str]],
+                 uncommon: set[str]) -> None:
+    """Count as a part of the release (``HELD_BY_SCOPE``, in place) a sentence in scope that names it
+    itself (``NAMED_IN_SCOPE``) but holds an uncommon word of the question (``uncommon``: ``score``'s
+    ``asked``, the versions left out) that no part of it holds, nor their headings: "when did they agree to
+    ship 1.8.2?" asks what the minutes' "We agreed to ship 1.8.2 ..." says, not what the changelog's
+    "[1.8.2] - 2025-03-14" does; "what changed in 2.4.1?" has no such word ("changed" is common)."""
+    named = np.flatnonzero(scoped == NAMED_IN_SCOPE)
+    if not len(named) or not uncommon:
+        return
+    held = set().union(*(found[i] | headings[i] for i in np.flatnonzero(scoped == HELD_BY_SCOPE).tolist()))
+    for i in named.tolist():
+        if (found[i] & uncommon) - held:
+            scoped[i] = HELD_BY_SCOPE
 
 
 def answering_headings(
@@ -859,20 +884,6 @@ def score(
          for st, section, d in zip(sentence_terms, headings, row_docs.tolist())],
         dtype=np.float64,
     )
-    scoped = answering = None
-    if query.dotted:
-        doc_texts = gen.doc_texts(sorted(set(docs)), texts)
-
-        def text_of(row: int) -> tuple[str, str, int]:
-            text, start = doc_texts[int(row_docs[row])], int(spans[row, 0])
-            return text[start:int(spans[row, 1])], text, start
-
-        scoped = scoped_sentences(query.dotted, headings, [titled.get(d, frozenset()) for d in row_docs.tolist()],
-                                  sentence_terms, text_of)
-        if _DATE_QUESTION.search(query.text):
-            answering = answering_headings(query.dotted, spans[:, 2], sentence_terms, text_of,
-                                           lambda row: gen.title(int(row_docs[row])))
-            scoped |= answering
     crowd = float(np.mean([c.dense for c in cands]))
     scale = math.sqrt(2.0 * math.log(max(gen.size, 2)))
     digits = {t for t in question_terms if _DIGIT.search(t)}
@@ -893,6 +904,21 @@ def score(
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
              and not is_stop_word(t) and t not in _answer_type_stems()}
+    scoped = answering = None
+    if query.dotted:
+        doc_texts = gen.doc_texts(sorted(set(docs)), texts)
+
+        def text_of(row: int) -> tuple[str, str, int]:
+            text, start = doc_texts[int(row_docs[row])], int(spans[row, 0])
+            return text[start:int(spans[row, 1])], text, start
+
+        scoped = scoped_sentences(query.dotted, headings, [titled.get(d, frozenset()) for d in row_docs.tolist()],
+                                  sentence_terms, text_of)
+        if _DATE_QUESTION.search(query.text):
+            answering = answering_headings(query.dotted, spans[:, 2], sentence_terms, text_of,
+                                           lambda row: gen.title(int(row_docs[row])))
+            scoped[answering] = HELD_BY_SCOPE
+        _saying_more(scoped, sentence_terms, headings, set(asked) - query.dotted)
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))

@@ -75,6 +75,16 @@ def test_what_a_release_changed_is_quoted_from_its_section(inkwell):
     _verbatim(inkwell, answer)
 
 
+def test_a_releases_entries_come_before_notes_about_the_release(inkwell):
+    """The minutes' "We agreed to ship 1.8.2 with the EPUB cover fix ..." lies under their agenda item
+    "1. Release 1.8.2" but names the release itself: a note about it. The entries its changelog heading
+    holds, which leave the version to the heading, are what it changed."""
+    answer = inkwell.ask("what changed in 1.8.2")
+    assert answer.answered, answer
+    assert all(e.doc_id == "CHANGELOG.md" and e.section.startswith("[1.8.2] - 2025-03-14")
+               for e in answer.excerpts), answer.excerpts
+
+
 def test_a_release_date_found_only_in_its_heading_is_quoted_without_its_marks(inkwell):
     answer = inkwell.ask("when was 1.8.2 released")
     assert answer.answered, answer
