@@ -52,11 +52,29 @@ We agreed to ship 1.8.2 with the EPUB cover fix and shorter share links.
 Bruno will ask the community for a Portuguese translation.
 """
 
+ROADMAP = """# Inkwell roadmap
+
+Dates are targets, not promises.
+
+## 2.0 (target: autumn 2025)
+
+- Collaborative editing of one book by several authors.
+- A plugin API for custom export formats.
+
+## Milestones
+
+| Milestone | Target | Status |
+| --- | --- | --- |
+| 1.9 | June 2025 | Released |
+| 2.0 | October 2025 | Planning |
+"""
+
 
 @pytest.fixture(scope="module")
 def inkwell(tmp_path_factory, session_index) -> Engine:
     return indexed_notes(tmp_path_factory.mktemp("inkwell"),
-                         {"CHANGELOG.md": CHANGELOG, "faq.md": FAQ, "minutes.txt": MINUTES}, session_index)
+                         {"CHANGELOG.md": CHANGELOG, "faq.md": FAQ, "minutes.txt": MINUTES,
+                                                                   "roadmap.md": ROADMAP}, session_index)
 
 
 def _verbatim(engine: Engine, answer) -> None:
@@ -91,6 +109,18 @@ def test_a_release_date_found_only_in_its_heading_is_quoted_without_its_marks(in
     quoted = [e for e in answer.excerpts if e.doc_id == "CHANGELOG.md"]
     assert quoted and quoted[0].text == "[1.8.2] - 2025-03-14", answer.excerpts
     assert all("Before 1.8.2" not in e.text for e in answer.excerpts), answer.excerpts
+    _verbatim(inkwell, answer)
+
+
+def test_a_planned_versions_date_is_quoted_from_its_heading_and_its_tables_row(inkwell):
+    """A table's row whose first cell is the version is about it, as a section under its heading is; the
+    other milestone's row is not."""
+    answer = inkwell.ask("when is 2.0 coming out")
+    assert answer.answered, answer
+    texts = [e.text for e in answer.excerpts]
+    assert "2.0 (target: autumn 2025)" in texts, answer.excerpts
+    assert any(t.startswith("2.0 | October 2025") for t in texts), answer.excerpts
+    assert not any("1.9" in t for t in texts), answer.excerpts
     _verbatim(inkwell, answer)
 
 
