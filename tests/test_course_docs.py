@@ -1,0 +1,52 @@
+"""A course's documents as a student's questions meet them (the tester's CS 214 set): a PDF grading policy's
+"Final exam: 25%" lines, an announcement whose sentence wraps before "(B-100), ...", a grade scale quoted from
+its first grade, the page tag in the terminal and a ``.markdown`` syllabus."""
+
+from __future__ import annotations
+
+from embeddings.documents import parse
+from embeddings.sentences import Kind, quotable_sentences, section_paths
+
+from .doc_fixtures import make_lines_pdf
+
+_POLICY = [
+    "CS 214 Data Structures - Grading and Late Policy (Fall 2026)",
+    "This document is part of the syllabus. If it and any other course page disagree, this document wins.",
+    "1. Weights",
+    "Programming assignments (PA1-PA8): 35%",
+    "Labs: 10%",
+    "Group project: 15%",
+    "Midterm exam: 15%",
+    "Final exam: 25%",
+    "The final exam is cumulative. To pass the course you must score at least 50% on the final exam, whatever",
+    "your other scores are.",
+    "2. Staff",
+    "Instructor: Dr. Priya Raman",
+    "Head TA: Tomasz Wisniewski",
+    "Office hours are listed on the course site and change in the week of the midterm and of the final.",
+    "Chapter 3: Results",
+    "The course was taught to 212 students in 2025 and most of them passed the final exam on the first try.",
+    "Case study: Harbour Water",
+    "A team of three students built a hash table for the harbour's mooring records and presented it in week 15.",
+]
+
+
+def _quotes(text: str) -> dict[str, tuple[Kind, tuple[str, ...]]]:
+    found = quotable_sentences(text)
+    return {text[s.start:s.end]: (s.kind, path) for s, path in zip(found, section_paths(text, [s.start for s in found]))}
+
+
+def test_a_pdf_label_and_value_line_is_a_quotable_fact_not_a_heading() -> None:
+    """"Final exam: 25%" was written as a heading: never quoted, so "how much is the final worth" was refused,
+    and the weight shown only as the section of the sentence below it. A real short heading stays one."""
+    text = parse("grading-policy.pdf", make_lines_pdf([_POLICY])).text
+    assert "# Final exam" not in text and "# Labs" not in text and "# Head TA" not in text
+    quotes = _quotes(text)
+    assert quotes["Final exam: 25%"] == (Kind.LIST, ("1. Weights",))
+    assert quotes["Programming assignments (PA1-PA8): 35%"] == (Kind.LIST, ("1. Weights",))
+    assert quotes["Head TA: Tomasz Wisniewski"] == (Kind.LIST, ("2. Staff",))
+    # the sentence below the weights lies in their section, not under "Final exam: 25%"
+    assert quotes["The final exam is cumulative."][1] == ("1. Weights",)
+    # headings with a colon that name a part or a section keep heading what follows them
+    assert "# Chapter 3: Results" in text and "# Case study: Harbour Water" in text
+    assert quotes[_POLICY[-1]] == (Kind.PROSE, ("Case study: Harbour Water",))
