@@ -50,3 +50,25 @@ def test_a_pdf_label_and_value_line_is_a_quotable_fact_not_a_heading() -> None:
     # headings with a colon that name a part or a section keep heading what follows them
     assert "# Chapter 3: Results" in text and "# Case study: Harbour Water" in text
     assert quotes[_POLICY[-1]] == (Kind.PROSE, ("Case study: Harbour Water",))
+
+
+_ROOMS = ("2026-10-14 - Midterm room assignments\n"
+          "The midterm on Wednesday October 21 is split between two rooms by last name: A-L in Beckett Auditorium\n"
+          "(B-100), M-Z in Orr Hall 201. Arrive ten minutes early and bring your student ID card.\n")
+
+
+def test_a_sentence_wrapped_before_an_aside_in_brackets_is_quoted_whole() -> None:
+    """"which room is my midterm in, last name starts with S" quoted "... by last name: A-L in Beckett
+    Auditorium": the line ended on a name, so the sentence was cut before "(B-100), M-Z in Orr Hall 201."
+    A caption's credit in brackets alone on its line stays apart."""
+    from embeddings.chunking import chunked_alike
+
+    doc = parse("announcements.txt", _ROOMS.encode())
+    sentences = [doc.text[s.start:s.end] for s in quotable_sentences(doc.text, title=doc.title)]
+    assert ("The midterm on Wednesday October 21 is split between two rooms by last name: A-L in Beckett Auditorium\n"
+            "(B-100), M-Z in Orr Hall 201.") in sentences
+    caption = "Protesters gather outside the courthouse on Tuesday morning in downtown Washington\n(AP Photo/Jose Luis Magana)\n"
+    assert [caption[s.start:s.end] for s in quotable_sentences(caption)][-1] == "(AP Photo/Jose Luis Magana)"
+    # An index of chunker 12 embeds again only the notes this touches.
+    assert not chunked_alike(12, 13, _ROOMS) and not chunked_alike(10, 13, _ROOMS)
+    assert chunked_alike(12, 13, caption) and chunked_alike(12, 13, "Plain prose.\n(Short aside) here.\n")
