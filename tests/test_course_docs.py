@@ -4,7 +4,15 @@ its first grade, the page tag in the terminal and a ``.markdown`` syllabus."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+
+from embeddings import answer
 from embeddings.documents import parse
+from embeddings.evidence import Passage
+from embeddings.models import Source
+from embeddings.retrieval import Candidate
 from embeddings.sentences import Kind, quotable_sentences, section_paths
 
 from .doc_fixtures import make_lines_pdf
@@ -72,3 +80,29 @@ def test_a_sentence_wrapped_before_an_aside_in_brackets_is_quoted_whole() -> Non
     # An index of chunker 12 embeds again only the notes this touches.
     assert not chunked_alike(12, 13, _ROOMS) and not chunked_alike(10, 13, _ROOMS)
     assert chunked_alike(12, 13, caption) and chunked_alike(12, 13, "Plain prose.\n(Short aside) here.\n")
+
+
+_GRADES = ("# 2. Letter grades\n\n"
+           "A: 93 and above. A-: 90 to 92.99. B+: 87 to 89.99. B: 83 to 86.99. B-: 80 to 82.99. C+: 77 to 79.99. "
+           "C: 70 to 76.99. D: 60 to 69.99. F: below 60. Scores are not rounded up.\n\n"
+           "To pass the course you must score at least 50% on the final exam, whatever your other scores are.\n")
+
+
+def test_a_grade_scale_is_quoted_from_its_first_grade() -> None:
+    """"what score do i need for an A" quoted "A-: 90 to 92.99. ... Scores are not rounded up." without "A: 93
+    and above.": the quote began at the best sentence's neighbours and grew left one sentence at a time, but a
+    sentence passed over while it did not yet touch the quote was never looked at again."""
+    spans = np.array([[s.start, s.end, int(s.kind)] for s in quotable_sentences(_GRADES)], dtype=np.int64)
+    # As the question scored them: "Scores are not rounded up." first, then the 50% rule, then "A: 93 and above."
+    scores = [-np.inf, 1.560, 1.506, 1.516, 1.526, 1.516, 1.399, 1.456, 1.452, 1.384, 1.729, 1.652]
+    assert len(spans) == len(scores)
+    score = np.array(scores)
+    passage = Passage(Candidate(0, 0.03, 0.5, 0, 0), 0, spans, score.copy(), np.zeros(len(scores)), score,
+                      np.full(len(scores), 0.99), 1.0)
+    gen = SimpleNamespace(doc_id=lambda pos: "grading-policy.pdf", chunk_number=lambda cid: 0,
+                          source=lambda pos, number: Source(number=number, doc_id="grading-policy.pdf", title="Policy"),
+                          page=lambda pos, offset: None, title=lambda pos: "Policy")
+    ans = answer.build("what score do i need for an A", gen, [passage], {0: _GRADES}, min_evidence=0.5, max_excerpts=4)
+    first = ans.excerpts[0].text
+    assert first.startswith("A: 93 and above. A-: 90 to 92.99.") and first.endswith("Scores are not rounded up."), first
+    assert all(_GRADES[e.start:e.end] == e.text for e in ans.excerpts)
