@@ -106,3 +106,17 @@ def test_a_grade_scale_is_quoted_from_its_first_grade() -> None:
     first = ans.excerpts[0].text
     assert first.startswith("A: 93 and above. A-: 90 to 92.99.") and first.endswith("Scores are not rounded up."), first
     assert all(_GRADES[e.start:e.end] == e.text for e in ans.excerpts)
+
+
+def test_the_terminal_keeps_a_quotes_page_tag_on_one_line() -> None:
+    """`docbot ask` printed "... than three days.” (p." and "1)" on the next line: the tag was wrapped as words."""
+    from embeddings.cli import render_answer
+    from embeddings.models import Answer, Excerpt
+
+    for pad in range(0, 100, 3):
+        text = "x" * pad + " A note from Student Health or the Dean of Students office is required for extensions longer than three days."
+        excerpt = Excerpt(number=1, doc_id="grading-policy.pdf", chunk=4, start=0, end=len(text), text=text, score=1.0, page=12)
+        shown = render_answer(Answer(question="q", answered=True, message="1 excerpt from 1 source:", excerpts=[excerpt],
+                                     sources=[Source(number=1, doc_id="grading-policy.pdf", title="Policy", pages=[12])],
+                                     evidence=0.9))
+        assert "(p. 12)" in shown and "\0" not in shown, shown
