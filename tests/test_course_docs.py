@@ -120,3 +120,15 @@ def test_the_terminal_keeps_a_quotes_page_tag_on_one_line() -> None:
                                      sources=[Source(number=1, doc_id="grading-policy.pdf", title="Policy", pages=[12])],
                                      evidence=0.9))
         assert "(p. 12)" in shown and "\0" not in shown, shown
+
+
+def test_a_markdown_file_named_dot_markdown_is_indexed_as_markdown(tmp_path) -> None:
+    """A folder's ``syllabus.markdown`` was passed over by the folder walk without a word."""
+    from embeddings import formats
+    from embeddings.documents import iter_files
+
+    (tmp_path / "syllabus.markdown").write_text("# CS 214 syllabus\n\nThe head TA is Tomasz Wisniewski.\n", encoding="utf-8")
+    assert [p.name for _, p in iter_files([tmp_path])] == ["syllabus.markdown"]
+    doc = parse("syllabus.markdown", (tmp_path / "syllabus.markdown").read_bytes())
+    assert doc.title == "CS 214 syllabus" and "The head TA is Tomasz Wisniewski." in doc.text
+    assert formats.written_in_markdown("syllabus.markdown")
