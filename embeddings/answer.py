@@ -204,6 +204,10 @@ def _select(
         return grown[at]
 
     left = list(range(len(pool)))
+    # Sentences passed over because they overlapped a quote without touching it: a quote that grows may
+    # reach them. "A: 93 and above." lay two sentences before the quote "B: 83 to 86.99. ... Scores are not
+    # rounded up.", which then grew by "A-: ..." and "B+: ..." but never by it: the grade asked for was cut.
+    waiting: set[int] = set()
     while left and len(chosen) < max_excerpts:
         best_at, best_value = -1, -float("inf")
         passed: list[int] = []  # sentences passed over are not considered again (as when taken best first)
@@ -223,6 +227,7 @@ def _select(
                 joined = _joining(chosen, passage, i, texts[passage.doc])
                 if joined is None:
                     passed.append(at)
+                    waiting.add(at)  # it may touch the quote once the quote has grown by its neighbours
                     continue  # overlapping chunks of one document quote the same words once
                 start, end = joined[1], joined[2]
                 bag = set(words(texts[passage.doc][start:end]))
@@ -246,6 +251,8 @@ def _select(
             bags[j] = bag
             grown.clear()  # other sentences' spans were judged against the quote before it grew
             joins.clear()
+            left = sorted(set(left) | waiting)  # pool positions: best score first, as before
+            waiting.clear()
             continue
         chosen.append(_Quote(passage, i, start, end))
         bags.append(bag)
