@@ -582,8 +582,12 @@ def why_not_written(exc: BaseException, where: Path) -> str:
 
 def _causes(exc: BaseException | None) -> Iterator[BaseException]:
     """``exc`` and what it was raised from or while handling, in turn: a library wraps the OSError that
-    says what happened (SQLite, FAISS, numpy)."""
-    while exc is not None:
+    says what happened (SQLite, FAISS, numpy). Each once: pymilvus raises some of its errors from
+    themselves (``raise e from e``: a query on a collection Milvus Lite could not read), and following
+    that chain never ended."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
 
