@@ -584,8 +584,12 @@ def why_not_written(exc: BaseException, where: Path) -> str:
 
 def _causes(exc: BaseException | None) -> Iterator[BaseException]:
     """``exc`` and what it was raised from or while handling, in turn: a library wraps the OSError that
-    says what happened (SQLite, FAISS, numpy)."""
-    while exc is not None:
+    says what happened (SQLite, FAISS, numpy). Each once: pymilvus raises some of its errors from
+    themselves (``raise e from e``: a query on a collection Milvus Lite could not read), and following
+    that chain never ended."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
 
@@ -1671,14 +1675,20 @@ class Generation(DocumentTable):
         return {t for t in terms if get(t) is not None}
 
     def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
-        """The stemmed ``terms`` more than half of this generation's chunks and documents hold
-        (``pervasive.is_pervasive``), read from their BM25 postings."""
+        """The stemmed ``terms`` that more than half of this generation's chunks and more than half of its
+        documents hold, over :data:`pervasive.MIN_PASSAGES` chunks or more (``pervasive.is_pervasive``),
+        read from their BM25 postings.
+
+        A term's documents are counted (a ``np.unique`` over its postings) only for a term that could be
+        pervasive with the most documents it can be in: one a chunk, and no more than there are. That
+        bound is never below the count, so the first test turns away no term the second would keep;
+        it decides on the chunks alone, and the second on the documents too."""
         assert self.lexical is not None
         lexical, found = self.lexical, set()
         for t in terms:
             held = lexical.postings(t)
-            # The passages first (their documents at most all): a term's documents are counted only then.
-            if is_pervasive(len(held), lexical.size, self.documents, self.documents) and is_pervasive(
+            most_documents = min(len(held), self.documents)
+            if is_pervasive(len(held), lexical.size, most_documents, self.documents) and is_pervasive(
                     len(held), lexical.size, len(np.unique(self.chunk_doc[held])), self.documents):
                 found.add(t)
         return found
