@@ -96,8 +96,10 @@ FORMAT_VERSION = 2
 #: at a wrapped line's end (``chunking.wraps_since_12``), and an agenda's numbered topic with a number in
 #: its name and a note's first line naming it and its date are headings (``sentences.regrouped``), and a
 #: chunk's embedded text names the sections its section lies in (``sentences.sections_above``: a
-#: changelog's release above its "### Fixed").
-CHUNKER_VERSION = 12
+#: changelog's release above its "### Fixed"); 13: a numbered step ("1. Download version 2.4.1") is a list
+#: item, not a heading (``sentences.stepped``), and a line of code ending on a semicolon never goes on into
+#: the next (``chunking.code_line``).
+CHUNKER_VERSION = 13
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.
