@@ -360,19 +360,19 @@ def _agenda_items(numbered: dict[int, int], named: set[int]) -> set[int]:
 #: the service"): a step, to be quoted, never a heading. Only those seldom a minutes' topic ("1. Release 2.4.1",
 #: "2. Update from the board", "3. Open issues" name topics): see :data:`_MAYBE_INSTRUCTIONS`.
 _INSTRUCTIONS = frozenset(
-    "activate add apply attach back bring build choose click clone configure connect copy create delete disable "
-    "disconnect download drag drop edit enable enter extract fill follow get go insert install launch let log make "
-    "mount navigate paste press pull push put reboot reinstall remove rename replace reset restart run save "
-    "scroll select send sign stop submit tap turn uninstall unpack unplug unzip upload verify visit wait write "
-    "pick place plug unlock lock wipe fetch rerun re-run restore".split())
-#: Verbs that name a topic as often as they instruct ("Release 2.4.1", "Open issues", "Use of the hall"): an
-#: instruction when the next word is their object's article or pronoun ("Open the settings", "Use a
-#: ladder"); in a run of steps any line is a step (``_steps``).
+    "activate add apply attach bring choose click clone configure connect copy create delete disable disconnect "
+    "download drag edit enable enter extract fetch fill get go insert install let lock make mount navigate "
+    "paste pick plug reboot reinstall remove rename replace rerun re-run reset restart restore save scroll select "
+    "send stop submit turn uninstall unlock unpack unplug unzip upload verify wipe write".split())
+#: Verbs that name a topic as often as they instruct ("Release 2.4.1", "Open issues", "Use of the hall", "Run
+#: club", "Pull requests", "Press release"): an instruction when the next word is their object's article or
+#: pronoun ("Open the settings", "Use a ladder", "Back up the database"); in a run of steps any line is a
+#: step (``_steps``).
 _MAYBE_INSTRUCTIONS = frozenset(
-    "release update upgrade review test check open close use change call contact start set find move clean "
-    "switch type read tag deploy merge order book register confirm ensure take keep leave ask tell print "
-    "sort store share wash empty charge".split())
-_OBJECTS = frozenset("the a an your our my this that these those it them all each every any both some".split())
+    "back book build call change charge check clean close confirm contact deploy drop empty ensure find follow "
+    "keep launch leave log merge move open order place press print pull push read register release review run "
+    "set share sign sort start store switch take tag tap tell test type update upgrade use visit wait wash".split())
+_OBJECTS = frozenset("the a an your our my this that these those it them all each every any both some up".split())
 
 
 def _instruction(name: str) -> bool:
