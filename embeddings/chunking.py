@@ -123,6 +123,8 @@ def _wraps(line: str, below: str, *, code_aware: bool = True) -> bool:
         return False
     if (body[0].isdigit() and nxt[0].isdigit()) or (_KEY_VALUE.match(body) and _KEY_VALUE.match(nxt)):
         return False  # records, not prose: log lines, CSV rows, "key: value" lines
+    if code_aware and code_line(body) and code_line(nxt):
+        return False  # two lines of code ("total = total + 1" / "count = count + 1"), since chunker 13
     if body[-1] == ",":
         return len(body.split()) >= 4  # not "Best regards," above a name
     if body[-1] in "-\u2013\u2014(&":
@@ -150,9 +152,11 @@ def _clause_goes_on(body: str, nxt: str, code_aware: bool = True) -> bool:
 
 
 #: What prose does not write and code does, outside inline code: an assignment or a comparison
-#: ("a = 1", "+=", "==", "!=", ":="), a call (a name right before its "(": "printf(", "compute_total(";
-#: not "file(s)"), a brace, or a comment's "//" (not a URL's).
-_CODE_MARK = re.compile(r"(?:^|[\w\s)\]])[-+*/%|&^!<>:=]?=(?:\s|$)|[A-Za-z_]\w*\((?!s\))|[{}]|(?:^|\s)//(?:\s|$)")
+#: ("a = 1", "+=", "==", "!=", ":="), a call that ends a statement or the line (a name right before its
+#: arguments: "printf("%d", total);", "load(path)"; not "healthy(ish): ..." or "Dragon(3 of 5), fair"), a
+#: brace, or a comment's "//" (not a URL's).
+_CODE_MARK = re.compile(r"(?:^|[\w\s)\]])[-+*/%|&^!<>:=]?=(?:\s|$)|[A-Za-z_][\w.]*\([^()\n]*\)[ \t]*(?:[;{)]|\.\w|$)"
+                        r"|[{}]|(?:^|\s)//(?:\s|$)")
 #: An SQL statement: a keyword in capitals and a clause ("SELECT id FROM users", "INSERT INTO t"), or in lower
 #: case as statements open ("delete from sessions where", "select id, name from users", "insert into t").
 _SQL = re.compile(r"(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WITH)\b.*\b(?:FROM|INTO|SET|TABLE|WHERE|VALUES|AS)\b"
@@ -242,19 +246,22 @@ def wraps_since_12(text: str) -> bool:
 
 
 def code_joins_before_13(text: str) -> bool:
-    """Whether chunker 12 joined a line of ``text`` ending on a semicolon into the next where 13 does not:
-    one of them is a line of code (``code_line``: "int total = compute(a, b);" above "total = total +
-    offset;"), so the sentences around it are cut otherwise now."""
-    if not _SEMICOLON_LINE.search(text):
-        return False
+    """Whether chunker 12 joined a line of ``text`` into the next where 13 does not: one of them is a line
+    of code ending on a semicolon ("int total = compute(a, b);" above "total = total + offset;"), or both
+    are lines of code ("total = total + 1" above "count = count + 1": ``code_line``), so the sentences
+    around them are cut otherwise now."""
     lines = text.split("\n")
     fenced = False
     front = front_matter_lines(lines)
-    for n, line in enumerate(lines[:-1]):
+    code = [False] * len(lines)
+    for n, line in enumerate(lines):
         if n >= front and FENCE.match(line):
             fenced = not fenced
-        if (not fenced and n >= front and line.rstrip().endswith(tuple(";\"')]*_`\u201d\u2019"))
-                and _wraps(line, lines[n + 1], code_aware=False) and not _wraps(line, lines[n + 1])):
+        elif not fenced and n >= front:
+            code[n] = code_line(line.strip())
+    for n, line in enumerate(lines[:-1]):
+        if ((code[n] or code[n + 1]) and _wraps(line, lines[n + 1], code_aware=False)
+                and not _wraps(line, lines[n + 1])):
             return True
     return False
 

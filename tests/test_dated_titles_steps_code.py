@@ -149,6 +149,9 @@ def test_lines_of_code_ending_on_a_semicolon_are_not_joined():
                  "SELECT id, name FROM users WHERE last_login < '2024-01-01' ORDER BY id;",
                  "delete from sessions where user_id in (select id from users);"):
         assert line in units, units
+    # Nor are two lines of code without semicolons (Python), which an editor's wrap rule joined before.
+    python = "total = total + 1\ncount = count + 1\n"
+    assert [python[s.start : s.end] for s in split_sentences(python)] == ["total = total + 1", "count = count + 1"]
     # A wrapped clause after a semicolon still goes on, and so does one naming code in backticks.
     for prose in ("Before 1.8.2 this also happened with feeds that begin with a byte order mark;\nupgrade first.",
                   "Set `retries = 3` in the configuration file of every node of the cluster;\nthen restart it."):
@@ -159,7 +162,7 @@ def test_an_index_of_chunker_12_re_embeds_only_what_these_rules_touch():
     from embeddings import store
 
     assert store.CHUNKER_VERSION == 13
-    for changed in (UPGRADE, SNIPPET):
+    for changed in (UPGRADE, SNIPPET, "total = total + 1\ncount = count + 1\n"):
         assert not chunked_alike(12, 13, changed) and not chunked_alike(11, 13, changed), changed[:30]
     for same in (MINUTES, CLOSED, SEASON, "Plain prose.\n", "x = 1;\ny = 2;\n",
                  "Before 1.8.2 this also happened with feeds that begin with a byte order mark;\nupgrade.\n"):
