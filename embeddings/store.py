@@ -98,8 +98,10 @@ FORMAT_VERSION = 2
 #: chunk's embedded text names the sections its section lies in (``sentences.sections_above``: a
 #: changelog's release above its "### Fixed"); 13: a long line wraps into a line that opens with an aside in
 #: brackets and goes on after it ("... in Beckett Auditorium" / "(B-100), M-Z in Orr Hall 201.":
-#: ``chunking.aside_wraps``).
-CHUNKER_VERSION = 13
+#: ``chunking.aside_wraps``); 14: a numbered step ("1. Download version 2.4.1") is a list item, not a
+#: heading (``sentences.stepped``), and a line of code ending on a semicolon never goes on into the next
+#: (``chunking.code_line``).
+CHUNKER_VERSION = 14
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.
