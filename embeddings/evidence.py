@@ -275,10 +275,11 @@ class Code(NamedTuple):
     spaced: bool
 
 
-# An item's code as a question writes it: a short label and a number joined ("PA5", "hw3", "cs214", "G20",
-# "F-35"), or a word and a number of at most three digits apart ("Lab 4", "week 10", "Nov 20"; four digits
-# after a word are a year: "World Cup 2022" names no item).
-_JOINED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{1,6})-?(\d{1,4})(?![\w]|[.,]\d)")
+# An item's code as a question writes it: a short label and a number joined ("PA5", "hw3", "cs214", "G20"),
+# or a word and a number of at most three digits apart ("Lab 4", "week 10", "Nov 20"; four digits after a
+# word are a year: "World Cup 2022" names no item). Not a name's number after a hyphen ("Covid-19", "F-35":
+# ``name_numbers``), which an answer often leaves out.
+_JOINED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{1,6})(\d{1,4})(?![\w]|[.,]\d)")
 _SPACED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{2,12}) (\d{1,3})(?![\w]|[.,]\d)")
 
 
@@ -295,12 +296,11 @@ def item_codes(text: str) -> frozenset[Code]:
 def _code_pattern(code: Code) -> re.Pattern[str]:
     """What names ``code`` in a passage: its label, then its number, with or without a space or a hyphen
     between ("PA5", "PA 5", "PA-5"; "CS 214" for "cs214"), the number not part of a longer one ("PA50",
-    "Nov 2" for "Nov 20"); a spaced code's label capitalised ("Lab 4", "Nov 20", not "takes 3")."""
-    label = re.escape(code.label)
-    if code.spaced:
-        label = f"[{code.label[0].upper()}](?i:{re.escape(code.label[1:])})"
-    else:
-        label = f"(?i:{label})"
+    "Nov 2" for "Nov 20"); a spaced code's label with a capital ("Lab 4", "Nov 20", "iPhone 14", not
+    "takes 3")."""
+    label = f"(?i:{re.escape(code.label)})"
+    if code.spaced:  # a capital somewhere in the label: "Lab 4", "LAB 4", "iPhone 14"
+        label = f"(?=[^\\W\\d_A-Z]*[A-Z]){label}"
     return re.compile(rf"(?<![^\W\d_]){label}[ \-]?0*{code.number}(?!\d|[.,]\d)")
 
 
@@ -1010,10 +1010,14 @@ def score(
         # missing: "cs214" against "CS 214" is the course every note names, and charging it kept "can i
         # take cs214 pass/fail" refused; read as named, a grading rule answered it.)
         named = {code for code in query.codes if names_code(code, contexts[i])}
+        off_code = None
+        if query.codes and len(named) == len(query.codes):
+            off_code = _off_code(query.codes, texts[doc], spans[lo:hi])
+            everywhere |= question_terms & _columns_of_named_rows(texts[doc], spans[lo:hi], off_code, query.codes)
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
         unnamed = unnamed or len(named) < len(query.codes)
-        off_code = _off_code(query.codes, texts[doc], spans[lo:hi]) if query.codes and not unnamed else None
+        off_code = None if unnamed else off_code
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
@@ -1052,6 +1056,24 @@ def _off_code(codes: frozenset[Code], text: str, spans: np.ndarray) -> np.ndarra
     on = np.array([all(names_code(c, _unit(text, int(a), int(b))) for c in codes) for a, b in spans[:, :2].tolist()],
                   dtype=bool)
     return ~on if on.any() and not on.all() else None
+
+
+def _columns_of_named_rows(text: str, spans: np.ndarray, off_code: np.ndarray | None, codes: frozenset[Code]) -> set[str]:
+    """The terms of the column names (``sentences.column_names``) of the table rows among ``spans`` that name
+    the items ``codes`` (``off_code`` False; all of them when it is None): the row "| 12 | Nov 16 | ... |
+    PA6 (Nov 20) |" says PA6 is *due* on Nov 20 only under its table's "| Week | Date | ... | Due |", which
+    a reader reads with it (``answer`` shows it), and which a chunk starting lower down does not hold."""
+    out: set[str] = set()
+    for k, start in enumerate(spans[:, 0].tolist()):
+        if off_code is not None and off_code[k]:
+            continue
+        line_start = text.rfind("\n", 0, int(start)) + 1
+        line = text[line_start:text.find("\n", int(start)) if "\n" in text[int(start):] else len(text)]
+        if "|" not in line or not all(names_code(c, line) for c in codes):
+            continue
+        if (columns := column_names(text, int(start))) is not None:
+            out.update(terms([columns])[0])
+    return out
 
 
 def _chunk_contexts(gen: Generation, cands: list[Candidate], docs: list[int], texts: dict[int, str]) -> list[str]:
