@@ -152,6 +152,9 @@ class Query:
     # they are what the follow-up asks about, and no coincidence in a passage that holds them. None: ``weights``.
     # (Ranking still reads ``weights``, where what the follow-up adds counts most.)
     referent_weights: dict[str, float] | None = None
+    # The items the question names by a code ("PA5", "hw3", "Lab 4", "CS 214", "Nov 20"; ``item_codes``): a passage
+    # is checked for them as written (``names_code``), and one naming another item ("PA2") is not about it.
+    codes: frozenset[Code] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
@@ -167,7 +170,8 @@ class Query:
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
-                   phrases=phrases(toks, forms.stems), dotted=dotted_numbers(text))
+                   phrases=phrases(toks, forms.stems) | code_phrases(item_codes(text)), dotted=dotted_numbers(text),
+                   codes=item_codes(text))
 
     @classmethod
     def blend(
@@ -202,10 +206,11 @@ class Query:
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own_words, own_forms.stems),
+                   phrases=phrases(own_words, own_forms.stems) | code_phrases(item_codes(text)),
                    # "and what else was fixed in that release?": the version is the topic's, unless it names its own
                    dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)),
-                   referent_weights=ref if referent else None)
+                   referent_weights=ref if referent else None,
+                   codes=item_codes(text) or item_codes(" ".join(part for part, _ in parts)))
 
 
 def _in_corpus_forms(text: str, held: Held | None, extends: Extends | None = None) -> tuple[list[str], Forms]:
@@ -258,6 +263,62 @@ def _unnamed_versions(gen: Generation, dotted: frozenset[str], own_words: dict[s
     if held is None:
         return {}
     return {d: w for d, w in asked.items() if d not in held and not gen.terms_starting(d + ".", 1)}
+
+
+class Code(NamedTuple):
+    """An item named by a label and a number ("PA5": "pa", "5"); ``spaced``: the question wrote them apart
+    ("Lab 4", "Nov 20"), as prose also puts a word before a number ("takes 3"), so a passage names it only
+    with its label capitalised, as documents write an item's name (``names_code``)."""
+
+    label: str
+    number: str
+    spaced: bool
+
+
+# An item's code as a question writes it: a short label and a number joined ("PA5", "hw3", "cs214", "G20"),
+# or a word and a number of at most three digits apart ("Lab 4", "week 10", "Nov 20"; four digits after a
+# word are a year: "World Cup 2022" names no item). Not a name's number after a hyphen ("Covid-19", "F-35":
+# ``name_numbers``), which an answer often leaves out.
+_JOINED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{1,6})(\d{1,4})(?![\w]|[.,]\d)")
+_SPACED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{2,12}) (\d{1,3})(?![\w]|[.,]\d)")
+
+
+def item_codes(text: str) -> frozenset[Code]:
+    """The items ``text`` names by a code (``Code``), lower-cased: "when is pa5 due" -> ("pa", "5"), "what is
+    due on Nov 20" -> ("nov", "20", spaced). A stop word before a number is no label ("in 3 days")."""
+    found = {Code(m.group(1).lower(), m.group(2).lstrip("0") or "0", False) for m in _JOINED_CODE.finditer(text)}
+    found.update(Code(m.group(1).lower(), m.group(2).lstrip("0") or "0", True) for m in _SPACED_CODE.finditer(text)
+                 if not is_stop_word(m.group(1).lower()))
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _code_pattern(code: Code) -> re.Pattern[str]:
+    """What names ``code`` in a passage: its label, then its number, with or without a space or a hyphen
+    between ("PA5", "PA 5", "PA-5"; "CS 214" for "cs214"), the number not part of a longer one ("PA50",
+    "Nov 2" for "Nov 20"); a spaced code's label with a capital ("Lab 4", "Nov 20", "iPhone 14", not
+    "takes 3")."""
+    label = f"(?i:{re.escape(code.label)})"
+    if code.spaced:  # a capital somewhere in the label: "Lab 4", "LAB 4", "iPhone 14"
+        label = f"(?=[^\\W\\d_A-Z]*[A-Z]){label}"
+    return re.compile(rf"(?<![^\W\d_]){label}[ \-]?0*{code.number}(?!\d|[.,]\d)")
+
+
+def names_code(code: Code, text: str) -> bool:
+    """Whether ``text`` names the item ``code`` (``_code_pattern``): "10 | Nov 2 | ... | PA5 (Nov 6)" names
+    "pa5" and "Nov 6", not "PA2" or "Nov 20"."""
+    return _code_pattern(code).search(text) is not None
+
+
+def code_phrases(codes: frozenset[Code]) -> frozenset[tuple[str, str]]:
+    """The spaced codes whose label and number are both terms ("Nov 20" -> ("nov", "20")), as pairs of
+    stems (``phrases``): side by side in a sentence they are the item named, rarer by chance than the two
+    words apart, whatever the label's rarity in English ("nov", "lab" are common words)."""
+    out = set()
+    for code in codes:
+        if code.spaced and len(code.number) > 1 and not is_stop_word(code.label):
+            out.add((stems([code.label])[0], code.number))
+    return frozenset(out)
 
 
 def holds_dotted(number: str, text: str) -> bool:
@@ -360,8 +421,9 @@ class Passage:
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
     # (k,) True where the sentence lies under a heading (None: not known; ``answer`` then reads the text)
     headed: np.ndarray | None = None
-    # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``):
-    # while another passage names it, this one is not quoted (``apply_all``)
+    # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``),
+    # or an item by a code ("PA5", "Lab 4": ``item_codes``) it does not name: while another passage names
+    # them, this one is not quoted (``apply_all``)
     unnamed: bool = False
     # (k,) how the sentence lies in the section of a heading (or a document whose title) names every version
     # the question names, or is a table row whose first cell does (``scoped_sentences``: 0 outside, 1 naming
@@ -372,6 +434,9 @@ class Passage:
     # (k,) True for a heading that may be quoted (``answering_headings``): it alone holds what the question asks
     # for ("[2.4.1] - 2025-10-02" for "when was 2.4.1 released?"). None: none may.
     answering: np.ndarray | None = None
+    # (k,) True where the sentence's row or paragraph does not name the item the question names by a code
+    # while another of the passage's does (``_off_code``: a schedule's other rows): never quoted (None: all may be)
+    off_code: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -930,7 +995,7 @@ def score(
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
-    contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted else []
+    contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted or query.codes else []
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -939,8 +1004,20 @@ def score(
         unnamed = bool(query.dotted) and not all(holds_dotted(n, contexts[i]) for n in query.dotted)
         if query.dotted and not unnamed:  # its sections name the versions asked about (a changelog's release)
             everywhere |= question_terms & query.dotted
+        # The items the question names by a code that the passage names too, as it writes them ("PA5",
+        # "PA 5"). One code the passage does not name ("PA2" for "PA5") makes it about another item: not
+        # quoted while a passage names it (``apply_all``). (Its term missing still counts as a number
+        # missing: "cs214" against "CS 214" is the course every note names, and charging it kept "can i
+        # take cs214 pass/fail" refused; read as named, a grading rule answered it.)
+        named = {code for code in query.codes if names_code(code, contexts[i])}
+        off_code = None
+        if query.codes and len(named) == len(query.codes):
+            off_code = _off_code(query.codes, texts[doc], spans[lo:hi])
+            everywhere |= question_terms & _columns_of_named_rows(texts[doc], spans[lo:hi], off_code, query.codes)
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
+        unnamed = unnamed or len(named) < len(query.codes)
+        off_code = None if unnamed else off_code
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
@@ -952,11 +1029,51 @@ def score(
                                                                    adjacency[i]),
             absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
-            unnamed=unnamed,
+            unnamed=unnamed, off_code=off_code,
             scoped=None if scoped is None else scoped[lo:hi],
             answering=None if answering is None or not answering[lo:hi].any() else answering[lo:hi],
         ))
     return apply_all(out, params)
+
+
+def _unit(text: str, start: int, end: int) -> str:
+    """What a sentence belongs to: its line when that is a table's row ("| 10 | Nov 2 | ... | PA5 (Nov 6) |",
+    which ``sentences`` may cut at an abbreviation such as "Ch."), otherwise its paragraph (to the blank lines
+    around it: "PA5 is out. It is due Friday." names PA5 for both its sentences)."""
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if "|" in line:
+        return line
+    para_start, para_end = text.rfind("\n\n", 0, start), text.find("\n\n", end)
+    return text[para_start + 1 if para_start >= 0 else 0:para_end if para_end >= 0 else len(text)]
+
+
+def _off_code(codes: frozenset[Code], text: str, spans: np.ndarray) -> np.ndarray | None:
+    """For a passage naming the items ``codes``: True for each sentence whose row or paragraph (``_unit``)
+    does not name them all, when another sentence's does; None when none does (the passage names them
+    only in a heading or its title, which covers every sentence below). "What do we do in lab 4" over a
+    schedule's chunk is answered by the row naming "Lab 4", not the row above it naming "Lab 3"."""
+    on = np.array([all(names_code(c, _unit(text, int(a), int(b))) for c in codes) for a, b in spans[:, :2].tolist()],
+                  dtype=bool)
+    return ~on if on.any() and not on.all() else None
+
+
+def _columns_of_named_rows(text: str, spans: np.ndarray, off_code: np.ndarray | None, codes: frozenset[Code]) -> set[str]:
+    """The terms of the column names (``sentences.column_names``) of the table rows among ``spans`` that name
+    the items ``codes`` (``off_code`` False; all of them when it is None): the row "| 12 | Nov 16 | ... |
+    PA6 (Nov 20) |" says PA6 is *due* on Nov 20 only under its table's "| Week | Date | ... | Due |", which
+    a reader reads with it (``answer`` shows it), and which a chunk starting lower down does not hold."""
+    out: set[str] = set()
+    for k, start in enumerate(spans[:, 0].tolist()):
+        if off_code is not None and off_code[k]:
+            continue
+        line_start = text.rfind("\n", 0, int(start)) + 1
+        line = text[line_start:text.find("\n", int(start)) if "\n" in text[int(start):] else len(text)]
+        if "|" not in line or not all(names_code(c, line) for c in codes):
+            continue
+        if (columns := column_names(text, int(start))) is not None:
+            out.update(terms([columns])[0])
+    return out
 
 
 def _chunk_contexts(gen: Generation, cands: list[Candidate], docs: list[int], texts: dict[int, str]) -> list[str]:
@@ -1029,6 +1146,11 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
         # other releases match its words. The passages keep their rank (``ranking``); only quoting changes.
         score = np.where(np.repeat(unnamed, counts), -math.inf, score)
+    if any(p.off_code is not None for p in passages):
+        # "When is PA5 due?" is answered by the row naming PA5, not by the chunk's other rows.
+        off = np.concatenate([p.off_code if p.off_code is not None else np.zeros(len(p.cos), dtype=bool)
+                              for p in passages])
+        score = np.where(off, -math.inf, score)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
 
