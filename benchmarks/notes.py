@@ -4,7 +4,8 @@
 
 Each set is a folder of notes under ``benchmarks/data`` and its questions (``<set>_questions.jsonl``;
 the community's are ``community_questions.jsonl``): answerable ones name the phrase that must be quoted
-(``phrase``, or one of ``alt_phrases``), unanswerable ones are on the same topic but answered by no note.
+(``phrase``, or one of ``alt_phrases``; judged by ``benchmarks.phrases``), unanswerable ones are on the
+same topic but answered by no note.
 
 - ``community``: Orbit, a photo library's community notes (Markdown and text), the set the abstention
   model is fitted on (``benchmarks.quality --fit``);
@@ -27,12 +28,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 from benchmarks.bench import load_questions, report
+from benchmarks.phrases import phrase_quoted
 from embeddings import Engine, EngineSettings
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -45,18 +46,6 @@ SETS = {
 }
 
 
-def _plain(text: str) -> str:
-    """Text compared as a reader sees it: without Markdown's emphasis, code ticks and table pipes."""
-    return re.sub(r"\s+", " ", re.sub(r"[`*|]", " ", text)).strip().lower()
-
-
-def quoted(question: dict, quotes: list[str]) -> tuple[bool, bool]:
-    """Whether the question's phrase (or an alternative) is in a quote, and in the first."""
-    phrases = [_plain(p) for p in [question["phrase"], *question.get("alt_phrases", [])]]
-    shown = [_plain(q) for q in quotes]
-    return (any(p in q for q in shown for p in phrases), bool(shown) and any(p in shown[0] for p in phrases))
-
-
 def play(engine: Engine, questions: list[dict], name: str | None) -> list[dict]:
     records = []
     for q in questions:
@@ -66,7 +55,7 @@ def play(engine: Engine, questions: list[dict], name: str | None) -> list[dict]:
         record = {"question": text, "answerable": q["answerable"], "answered": answer.answered,
                   "evidence": round(answer.evidence, 4), "quotes": quotes}
         if q["answerable"]:
-            record["quoted"], record["first"] = quoted(q, quotes)
+            record["quoted"], record["first"] = phrase_quoted(q, quotes)
         records.append(record)
     return records
 

@@ -25,7 +25,7 @@ changes the code: the printed values are what ``evidence.Params`` holds.
 ``--wrap-community 72`` asks the community questions of the same notes hard-wrapped at 72 columns
 (paragraphs and list items; headings kept), as notes written in an editor that wraps lines are: a
 required phrase may then span a line break, so phrases and quotes are compared with their white
-space collapsed.
+space collapsed (``benchmarks.phrases``, the judgement ``benchmarks.notes`` makes too).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench import latency, load_questions, overlaps, quiz_date, report, words_inside
+from benchmarks.phrases import phrase_quoted
 from embeddings import Answer, Engine, EngineSettings, InvalidRequest, SourceNotFound
 from embeddings import answer
 from embeddings.evidence import (DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, STAGED, Params, apply_all, best_sentence, features,
@@ -255,14 +256,13 @@ def note_filtered_figures(engine: Engine, community_qs: list[dict], off_test: li
 
 def phrase_record(engine: Engine, q: dict, label: str) -> dict:
     ans = engine.ask(q["question"], asked_on=asked_on(q), doc_ids=q.get("doc_ids"))
-    quoted = " ".join(" ".join(e.text.lower().split()) for e in ans.excerpts)  # a wrapped quote's newlines
     rec = {"set": label, "question": q["question"], "answerable": q.get("answerable", False),
            "split": q.get("split"), "domain": q.get("domain"), "answered": ans.answered,
            "evidence": ans.evidence, "sources": len(ans.sources), "excerpts": len(ans.excerpts),
            "quotes": [e.text for e in ans.excerpts]}
     if q.get("phrase"):
         rec["phrase"] = q["phrase"]
-        rec["phrase_quoted"] = " ".join(q["phrase"].lower().split()) in quoted
+        rec["phrase_quoted"], _ = phrase_quoted(q, rec["quotes"])
     return rec
 
 

@@ -205,8 +205,11 @@ _REFERENCES = (
 )
 
 
-def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("’", "'"))
+def _read(question: str) -> tuple[str, list[str]]:
+    """A question lower-cased with its curly apostrophes made straight, and its words: what
+    :func:`refers_back` and :func:`points_back` both read, so that they read it alike."""
+    lower = question.lower().replace("’", "'").strip()
+    return lower, _WORD.findall(lower)
 
 
 def refers_back(question: str) -> bool:
@@ -217,10 +220,9 @@ def refers_back(question: str) -> bool:
     >>> refers_back("Which team won the 2022 Stanley Cup?")
     False
     """
-    lower = question.lower().replace("’", "'").strip()
+    lower, toks = _read(question)
     if _CONTINUES.search(lower) or _MORE.search(lower):
         return True
-    toks = _tokens(lower)
     if _pronoun(toks, lower) not in (None, "it"):
         return True
     if toks and toks[-1] in ("there", "then"):
@@ -249,8 +251,8 @@ def _pronoun(toks: list[str], lower: str) -> str | None:
 
 def points_back(question: str) -> bool:
     """Whether a question refers back with a pronoun (:func:`_pronoun`)."""
-    lower = question.lower().replace("’", "'").strip()
-    return _pronoun(_tokens(lower), lower) is not None
+    lower, toks = _read(question)
+    return _pronoun(toks, lower) is not None
 
 
 def _names_a_topic(text: str) -> bool:

@@ -93,6 +93,45 @@ def date_from_name(name: str) -> date | None:
     return days.pop() if len(days) == 1 else None
 
 
+_MONTHS = {m: n for n, names in enumerate((
+    "jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+    "sep sept september", "oct october", "nov november", "dec december"), 1) for m in names.split()}
+_MONTH_NAME = r"(?P<{g}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+#: A full date as a title writes it: "24 December 2025", "December 24, 2025", "2025-12-24", "24.12.2025" (day
+#: first, as dots write it). Not a year alone ("Plans for the 2026 season"), a month and a year, or
+#: "12/24/2025" (slashes write the month first as often as the day).
+_TITLE_DATE = re.compile(
+    r"(?<![\w.-])(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?[ \t]+" + _MONTH_NAME.format(g="m1") + r",?[ \t]+(?P<y1>(?:19|20)\d\d)"
+    r"|" + _MONTH_NAME.format(g="m2") + r"[ \t]+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?[ \t]+(?P<y2>(?:19|20)\d\d)"
+    r"|(?P<y3>(?:19|20)\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d)"
+    r"|(?P<d4>\d{1,2})\.(?P<m4>\d{1,2})\.(?P<y4>(?:19|20)\d\d))(?![\w-]|\.\d)",
+    re.IGNORECASE)
+
+
+def date_from_title(title: str | None) -> date | None:
+    """The date a document's title gives it ("Gym closed - 24 December 2025": 24 December 2025), or None.
+
+    A note whose first line is its title and its date ("Maintainers call - 18 September 2025") is titled by
+    that line (``sentences.title_line``), which is then a heading, never quoted: undated, the date was
+    nowhere a reader could see it, ``ask --since`` left the note out and "when" questions could not use
+    it. Only one full date is read (a day, its month and its year: :data:`_TITLE_DATE`), and only when the
+    title holds no other ("Plans for the 2026 season" mentions a year; "1 May 2025 - 3 May 2025" says no
+    single day)."""
+    if not title or not any(ch.isdigit() for ch in title):
+        return None
+    days = set()
+    for m in _TITLE_DATE.finditer(title):
+        for k in "1234":
+            if m.group("y" + k):
+                month = m.group("m" + k)
+                try:
+                    days.add(date(int(m.group("y" + k)), _MONTHS.get(month.lower().rstrip(".")) or int(month),
+                                  int(m.group("d" + k))))
+                except ValueError:  # "31 February 2025", "2025-13-01": no day
+                    return None
+    return days.pop() if len(days) == 1 else None
+
+
 def _title_from_name(name: str, dated: date | None = None) -> str:
     """A title made of a file's name: "meeting-notes-2025-09-18.txt" -> "Meeting notes" when the document is
     dated 2025-09-18 (the date is shown beside the title, and "2025 09 18" as words said it a second time,
@@ -126,7 +165,9 @@ def parse(
     """
     extracted = formats.extract(doc_id, data, max_chars=max_chars)
     verbatim = formats.reader_name(doc_id) in formats.VERBATIM_FORMATS
-    dated = extracted.date or date_from_name(doc_id)
+    # The format's own date (a news header, a front matter, a PDF's or a page's metadata), else the file
+    # name's, else the title's (since chunker 13's docbot): a document has one date, the most deliberate.
+    dated = extracted.date or date_from_name(doc_id) or date_from_title(extracted.title)
     return Document(
         doc_id=doc_id,
         title=extracted.title or _title_from_name(doc_id, dated),

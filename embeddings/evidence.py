@@ -44,7 +44,7 @@ from .recency import ages, recent_span
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
-from .sentences import Kind, section_paths
+from .sentences import Kind, column_names, section_end, section_paths
 from .spelling import Extends, Forms, Held, as_meant, corpus_forms, spelt_out
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -155,6 +155,9 @@ class Query:
     # they are what the follow-up asks about, and no coincidence in a passage that holds them. None: ``weights``.
     # (Ranking still reads ``weights``, where what the follow-up adds counts most.)
     referent_weights: dict[str, float] | None = None
+    # The items the question names by a code ("PA5", "hw3", "Lab 4", "CS 214", "Nov 20"; ``item_codes``): a passage
+    # is checked for them as written (``names_code``), and one naming another item ("PA2") is not about it.
+    codes: frozenset[Code] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
@@ -170,7 +173,8 @@ class Query:
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
-                   phrases=phrases(toks, forms.stems), dotted=dotted_numbers(text))
+                   phrases=phrases(toks, forms.stems) | code_phrases(item_codes(text)), dotted=dotted_numbers(text),
+                   codes=item_codes(text))
 
     @classmethod
     def blend(
@@ -205,10 +209,11 @@ class Query:
         return cls(text, vector, list(term_weights), weights, asks_number, term_weights, own_vector, aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on,
                    name_numbers=name_numbers(" ".join(part for part, _ in parts)),
-                   phrases=phrases(own_words, own_forms.stems),
+                   phrases=phrases(own_words, own_forms.stems) | code_phrases(item_codes(text)),
                    # "and what else was fixed in that release?": the version is the topic's, unless it names its own
                    dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)),
-                   referent_weights=ref if referent else None)
+                   referent_weights=ref if referent else None,
+                   codes=item_codes(text) or item_codes(" ".join(part for part, _ in parts)))
 
 
 def _in_corpus_forms(text: str, held: Held | None, extends: Extends | None = None) -> tuple[list[str], Forms]:
@@ -314,6 +319,62 @@ def _unnamed_versions(gen: Generation, dotted: frozenset[str], own_words: dict[s
     return {d: w for d, w in asked.items() if d not in held and not gen.terms_starting(d + ".", 1)}
 
 
+class Code(NamedTuple):
+    """An item named by a label and a number ("PA5": "pa", "5"); ``spaced``: the question wrote them apart
+    ("Lab 4", "Nov 20"), as prose also puts a word before a number ("takes 3"), so a passage names it only
+    with its label capitalised, as documents write an item's name (``names_code``)."""
+
+    label: str
+    number: str
+    spaced: bool
+
+
+# An item's code as a question writes it: a short label and a number joined ("PA5", "hw3", "cs214", "G20"),
+# or a word and a number of at most three digits apart ("Lab 4", "week 10", "Nov 20"; four digits after a
+# word are a year: "World Cup 2022" names no item). Not a name's number after a hyphen ("Covid-19", "F-35":
+# ``name_numbers``), which an answer often leaves out.
+_JOINED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{1,6})(\d{1,4})(?![\w]|[.,]\d)")
+_SPACED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{2,12}) (\d{1,3})(?![\w]|[.,]\d)")
+
+
+def item_codes(text: str) -> frozenset[Code]:
+    """The items ``text`` names by a code (``Code``), lower-cased: "when is pa5 due" -> ("pa", "5"), "what is
+    due on Nov 20" -> ("nov", "20", spaced). A stop word before a number is no label ("in 3 days")."""
+    found = {Code(m.group(1).lower(), m.group(2).lstrip("0") or "0", False) for m in _JOINED_CODE.finditer(text)}
+    found.update(Code(m.group(1).lower(), m.group(2).lstrip("0") or "0", True) for m in _SPACED_CODE.finditer(text)
+                 if not is_stop_word(m.group(1).lower()))
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _code_pattern(code: Code) -> re.Pattern[str]:
+    """What names ``code`` in a passage: its label, then its number, with or without a space or a hyphen
+    between ("PA5", "PA 5", "PA-5"; "CS 214" for "cs214"), the number not part of a longer one ("PA50",
+    "Nov 2" for "Nov 20"); a spaced code's label with a capital ("Lab 4", "Nov 20", "iPhone 14", not
+    "takes 3")."""
+    label = f"(?i:{re.escape(code.label)})"
+    if code.spaced:  # a capital somewhere in the label: "Lab 4", "LAB 4", "iPhone 14"
+        label = f"(?=[^\\W\\d_A-Z]*[A-Z]){label}"
+    return re.compile(rf"(?<![^\W\d_]){label}[ \-]?0*{code.number}(?!\d|[.,]\d)")
+
+
+def names_code(code: Code, text: str) -> bool:
+    """Whether ``text`` names the item ``code`` (``_code_pattern``): "10 | Nov 2 | ... | PA5 (Nov 6)" names
+    "pa5" and "Nov 6", not "PA2" or "Nov 20"."""
+    return _code_pattern(code).search(text) is not None
+
+
+def code_phrases(codes: frozenset[Code]) -> frozenset[tuple[str, str]]:
+    """The spaced codes whose label and number are both terms ("Nov 20" -> ("nov", "20")), as pairs of
+    stems (``phrases``): side by side in a sentence they are the item named, rarer by chance than the two
+    words apart, whatever the label's rarity in English ("nov", "lab" are common words)."""
+    out = set()
+    for code in codes:
+        if code.spaced and len(code.number) > 1 and not is_stop_word(code.label):
+            out.add((stems([code.label])[0], code.number))
+    return frozenset(out)
+
+
 def holds_dotted(number: str, text: str) -> bool:
     """Whether ``text`` names ``number`` ("3.0"), alone or as the start of a longer one ("3.0.1"), never
     as the end of another ("13.0") or the start of a longer decimal ("3.01")."""
@@ -417,9 +478,22 @@ class Passage:
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
     # (k,) True where the sentence lies under a heading (None: not known; ``answer`` then reads the text)
     headed: np.ndarray | None = None
-    # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``):
-    # while another passage names it, this one is not quoted (``apply_all``)
+    # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``),
+    # or an item by a code ("PA5", "Lab 4": ``item_codes``) it does not name: while another passage names
+    # them, this one is not quoted (``apply_all``)
     unnamed: bool = False
+    # (k,) how the sentence lies in the section of a heading (or a document whose title) names every version
+    # the question names, or is a table row whose first cell does (``scoped_sentences``: 0 outside, 1 naming
+    # it itself, 2 a part of it): the entries a release's section holds answer "what changed in 2.4.1", not a
+    # note that mentions it in passing (``answer._in_scope`` quotes the most inside while one is evidence).
+    # None: the question names none.
+    scoped: np.ndarray | None = None
+    # (k,) True for a heading that may be quoted (``answering_headings``): it alone holds what the question asks
+    # for ("[2.4.1] - 2025-10-02" for "when was 2.4.1 released?"). None: none may.
+    answering: np.ndarray | None = None
+    # (k,) True where the sentence's row or paragraph does not name the item the question names by a code
+    # while another of the passage's does (``_off_code``: a schedule's other rows): never quoted (None: all may be)
+    off_code: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -783,6 +857,97 @@ def _section_terms(row_docs: np.ndarray, spans: np.ndarray, texts: dict[int, str
     return out
 
 
+#: A question asking for a date ("when", "what year", "which day"): a heading may then be its answer
+#: (``answering_headings``), as a changelog dates each release in its heading and nowhere else.
+_DATE_QUESTION = re.compile(r"\b(when|what (year|date|day|month)|which (year|date|month|day))\b", re.IGNORECASE)
+#: A date as written in notes: an ISO date, a year on its own (not the "2025" of "CVE-2025-41877"), a month's
+#: name (May only as a name: "may" is a verb), or a day/month/year of digits.
+_DATE = re.compile(
+    r"(?<![\w-])(?:\d{4}-\d{2}-\d{2}|(?:19|20)\d{2})(?![\w-])|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b(?i:january|february|march|april|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b|\bMay\b")
+
+
+def holds_date(text: str, versions: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` holds a date (:data:`_DATE`), its ``versions`` ("2.4.1") left out: a version is no date."""
+    for version in versions:
+        text = re.sub(rf"(?<![\d.]){re.escape(version)}(?![\d])", " ", text)
+    return _DATE.search(text) is not None
+
+
+#: How a sentence lies in the scope of the versions a question names (``scoped_sentences``): outside it,
+#: inside it naming them itself, inside it as a part of what its heading (or a row's first cell) names.
+OUT_OF_SCOPE, NAMED_IN_SCOPE, HELD_BY_SCOPE = 0, 1, 2
+
+
+def scoped_sentences(
+    dotted: frozenset[str], headings: Sequence[frozenset[str]], titled: Sequence[frozenset[str]],
+    found: Sequence[set[str]], text_of: Callable[[int], tuple[str, str, int]],
+) -> np.ndarray:
+    """For each sentence, how much it lies in what names every version of ``dotted`` (:data:`OUT_OF_SCOPE`,
+    :data:`NAMED_IN_SCOPE` or :data:`HELD_BY_SCOPE`): its section's heading terms (``headings``) or its
+    document's title's (``titled``) hold them, or it is a table row (``sentences.column_names``) whose first
+    cell names them ("3.0 | April 2026 | Planning"). ``found``: the question's terms each sentence holds;
+    ``text_of(i)``: the sentence's text, its document's and its start.
+
+    A changelog says which release an entry belongs to once, in its heading ("## [2.4.1] - 2025-10-02"),
+    and no entry repeats it; a note that names the release in passing ("Before 2.4.1 this also
+    happened ...") matches the question's words as well or better, but is not what the release did. A
+    sentence in scope that names the versions itself talks about the release ("1. Release 2.4.1" above the
+    minutes' "We agreed to ship 2.4.1 on 2 October ..."); one that leaves it to its heading (or a row to its
+    first cell) is a part of it: that is :data:`HELD_BY_SCOPE`."""
+    out = np.full(len(headings), OUT_OF_SCOPE, dtype=np.int8)
+    for i, (section, title) in enumerate(zip(headings, titled)):
+        if dotted <= (section | title):
+            out[i] = NAMED_IN_SCOPE if dotted <= found[i] else HELD_BY_SCOPE
+        elif dotted <= found[i]:
+            sentence, text, start = text_of(i)
+            first = sentence.split("|", 1)[0]
+            if "|" in sentence and all(holds_dotted(n, first) for n in dotted) and column_names(text, start) is not None:
+                out[i] = HELD_BY_SCOPE
+    return out
+
+
+def _saying_more(scoped: np.ndarray, found: Sequence[set[str]], headings: Sequence[frozenset[str]],
+                 uncommon: set[str]) -> None:
+    """Count as a part of the release (``HELD_BY_SCOPE``, in place) a sentence in scope that names it
+    itself (``NAMED_IN_SCOPE``) but holds an uncommon word of the question (``uncommon``: ``score``'s
+    ``asked``, the versions left out) that no part of it holds, nor their headings: "when did they agree to
+    ship 1.8.2?" asks what the minutes' "We agreed to ship 1.8.2 ..." says, not what the changelog's
+    "[1.8.2] - 2025-03-14" does; "what changed in 2.4.1?" has no such word ("changed" is common)."""
+    named = np.flatnonzero(scoped == NAMED_IN_SCOPE)
+    if not len(named) or not uncommon:
+        return
+    held = set().union(*(found[i] | headings[i] for i in np.flatnonzero(scoped == HELD_BY_SCOPE).tolist()))
+    for i in named.tolist():
+        if (found[i] & uncommon) - held:
+            scoped[i] = HELD_BY_SCOPE
+
+
+def answering_headings(
+    dotted: frozenset[str], kinds: np.ndarray, found: Sequence[set[str]],
+    text_of: Callable[[int], tuple[str, str, int]], title_of: Callable[[int], str],
+) -> np.ndarray:
+    """For each sentence, whether it is a heading that may be quoted for a question asking when (the
+    caller checks that) something named by the versions ``dotted`` was: the heading names them itself, holds
+    a date, and nothing in its section does (``sentences.section_end``). "## [2.4.1] - 2025-10-02" is
+    the only place a changelog dates that release; a heading is otherwise never quoted, and its markers
+    ("## ") never are (the sentence's span is the heading's text). "Release 2.4.1" above "We agreed to
+    ship 2.4.1 on 2 October" holds no date, and its section does: the sentence answers, not the heading.
+    ``text_of(i)``: the sentence's text, its document's and its start; ``title_of(i)``: its document's title."""
+    out = np.zeros(len(kinds), dtype=bool)
+    for i in np.flatnonzero(kinds == _HEADING).tolist():
+        if not dotted <= found[i]:
+            continue
+        sentence, text, start = text_of(i)
+        if not holds_date(sentence, dotted):
+            continue
+        end = section_end(text, start, title_of(i))
+        body = text[start + len(sentence):end] if end is not None else ""
+        out[i] = end is not None and not holds_date(body, dotted)
+    return out
+
+
 class DocTexts(dict[int, str]):
     """Document texts by position, read from the generation when first looked up (``texts[pos]``).
 
@@ -898,6 +1063,21 @@ def score(
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
              and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed}
+    scoped = answering = None
+    if query.dotted:
+        doc_texts = gen.doc_texts(sorted(set(docs)), texts)
+
+        def text_of(row: int) -> tuple[str, str, int]:
+            text, start = doc_texts[int(row_docs[row])], int(spans[row, 0])
+            return text[start:int(spans[row, 1])], text, start
+
+        scoped = scoped_sentences(query.dotted, headings, [titled.get(d, frozenset()) for d in row_docs.tolist()],
+                                  sentence_terms, text_of)
+        if _DATE_QUESTION.search(query.text):
+            answering = answering_headings(query.dotted, spans[:, 2], sentence_terms, text_of,
+                                           lambda row: gen.title(int(row_docs[row])))
+            scoped[answering] = HELD_BY_SCOPE
+        _saying_more(scoped, sentence_terms, headings, set(asked) - query.dotted)
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     # Looked for as written in the passages, as the vocabulary holds only stems (``renamed_words``).
@@ -911,7 +1091,7 @@ def score(
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
-    contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted else []
+    contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted or query.codes else []
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -920,8 +1100,20 @@ def score(
         unnamed = bool(query.dotted) and not all(holds_dotted(n, contexts[i]) for n in query.dotted)
         if query.dotted and not unnamed:  # its sections name the versions asked about (a changelog's release)
             everywhere |= question_terms & query.dotted
+        # The items the question names by a code that the passage names too, as it writes them ("PA5",
+        # "PA 5"). One code the passage does not name ("PA2" for "PA5") makes it about another item: not
+        # quoted while a passage names it (``apply_all``). (Its term missing still counts as a number
+        # missing: "cs214" against "CS 214" is the course every note names, and charging it kept "can i
+        # take cs214 pass/fail" refused; read as named, a grading rule answered it.)
+        named = {code for code in query.codes if names_code(code, contexts[i])}
+        off_code = None
+        if query.codes and len(named) == len(query.codes):
+            off_code = _off_code(query.codes, texts[doc], spans[lo:hi])
+            everywhere |= question_terms & _columns_of_named_rows(texts[doc], spans[lo:hi], off_code, query.codes)
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
+        unnamed = unnamed or len(named) < len(query.codes)
+        off_code = None if unnamed else off_code
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
@@ -933,9 +1125,51 @@ def score(
                                                                    adjacency[i]),
             absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
-            unnamed=unnamed,
+            unnamed=unnamed, off_code=off_code,
+            scoped=None if scoped is None else scoped[lo:hi],
+            answering=None if answering is None or not answering[lo:hi].any() else answering[lo:hi],
         ))
     return apply_all(out, params)
+
+
+def _unit(text: str, start: int, end: int) -> str:
+    """What a sentence belongs to: its line when that is a table's row ("| 10 | Nov 2 | ... | PA5 (Nov 6) |",
+    which ``sentences`` may cut at an abbreviation such as "Ch."), otherwise its paragraph (to the blank lines
+    around it: "PA5 is out. It is due Friday." names PA5 for both its sentences)."""
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if "|" in line:
+        return line
+    para_start, para_end = text.rfind("\n\n", 0, start), text.find("\n\n", end)
+    return text[para_start + 1 if para_start >= 0 else 0:para_end if para_end >= 0 else len(text)]
+
+
+def _off_code(codes: frozenset[Code], text: str, spans: np.ndarray) -> np.ndarray | None:
+    """For a passage naming the items ``codes``: True for each sentence whose row or paragraph (``_unit``)
+    does not name them all, when another sentence's does; None when none does (the passage names them
+    only in a heading or its title, which covers every sentence below). "What do we do in lab 4" over a
+    schedule's chunk is answered by the row naming "Lab 4", not the row above it naming "Lab 3"."""
+    on = np.array([all(names_code(c, _unit(text, int(a), int(b))) for c in codes) for a, b in spans[:, :2].tolist()],
+                  dtype=bool)
+    return ~on if on.any() and not on.all() else None
+
+
+def _columns_of_named_rows(text: str, spans: np.ndarray, off_code: np.ndarray | None, codes: frozenset[Code]) -> set[str]:
+    """The terms of the column names (``sentences.column_names``) of the table rows among ``spans`` that name
+    the items ``codes`` (``off_code`` False; all of them when it is None): the row "| 12 | Nov 16 | ... |
+    PA6 (Nov 20) |" says PA6 is *due* on Nov 20 only under its table's "| Week | Date | ... | Due |", which
+    a reader reads with it (``answer`` shows it), and which a chunk starting lower down does not hold."""
+    out: set[str] = set()
+    for k, start in enumerate(spans[:, 0].tolist()):
+        if off_code is not None and off_code[k]:
+            continue
+        line_start = text.rfind("\n", 0, int(start)) + 1
+        line = text[line_start:text.find("\n", int(start)) if "\n" in text[int(start):] else len(text)]
+        if "|" not in line or not all(names_code(c, line) for c in codes):
+            continue
+        if (columns := column_names(text, int(start))) is not None:
+            out.update(terms([columns])[0])
+    return out
 
 
 def _chunk_contexts(gen: Generation, cands: list[Candidate], docs: list[int], texts: dict[int, str]) -> list[str]:
@@ -981,6 +1215,9 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
             [p.typed if p.typed is not None else np.zeros(len(p.cos)) for p in passages])
     s = np.where((kinds == _CAPTION) | (kinds == _LINK), s - params.caption_penalty, s)
     heading = kinds == _HEADING
+    if any(p.answering is not None for p in passages):  # a heading that alone holds the date asked for
+        heading &= ~np.concatenate([p.answering if p.answering is not None else np.zeros(len(p.cos), dtype=bool)
+                                    for p in passages])
     score = np.where(heading, -math.inf, s)
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
     null_cos, null_surprise = _null_standing(passages, counts)
@@ -1007,6 +1244,11 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
         # other releases match its words. The passages keep their rank (``ranking``); only quoting changes.
         score = np.where(np.repeat(unnamed, counts), -math.inf, score)
+    if any(p.off_code is not None for p in passages):
+        # "When is PA5 due?" is answered by the row naming PA5, not by the chunk's other rows.
+        off = np.concatenate([p.off_code if p.off_code is not None else np.zeros(len(p.cos), dtype=bool)
+                              for p in passages])
+        score = np.where(off, -math.inf, score)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
 

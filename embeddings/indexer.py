@@ -352,7 +352,7 @@ class Indexer:
                 report.unchanged += 1
         if redated:
             report.notes.append(f"this version of docbot dates {redated} unchanged document(s) differently (from "
-                                "their file names): their dates are updated, nothing embedded for them")
+                                "their file names or titles): their dates are updated, nothing embedded for them")
         if previous is not None and not same_settings:
             log.info("chunking settings changed since the last index: re-embedding everything")
             report.notes.append("the chunking settings changed since the last index: every document is "

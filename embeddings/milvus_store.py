@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import functools
 import itertools
 import logging
@@ -62,7 +63,7 @@ import numpy as np
 from . import store
 from .chunking import embedded_texts
 from .documents import Document
-from .errors import IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
+from .errors import DataDirUnusable, IndexDamaged, IndexNotFound, ReindexInProgress, StoreUnavailable
 from .lexical import LEXICAL_VERSION, terms as stem_terms
 from .models import counted
 from .pervasive import is_pervasive
@@ -153,6 +154,66 @@ def _unpack_sentences(packed: str, dim: int) -> ChunkSentences:
     return ChunkSentences(spans, codes, scales)
 
 
+#: The logger Milvus Lite reports a database it could not open on (``logger.exception``).
+_LITE_LOGGER = "milvus_lite.server_manager"
+
+
+class _LiteFailures(logging.Filter):
+    """What Milvus Lite raised opening its database, kept rather than printed: pymilvus says only "Open local
+    milvus failed", and Milvus Lite logs the reason (a PermissionError on one of its files) as a traceback on
+    stderr. Only this thread's records, while it connects (:meth:`kept`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[BaseException] = []
+        self._thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or record.thread != self._thread:
+            return True
+        self.errors.append(error)
+        return False
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        logger = logging.getLogger(_LITE_LOGGER)
+        logger.addFilter(self)
+        try:
+            yield
+        finally:
+            logger.removeFilter(self)
+
+
+def _lite_refused(uri: str, errors: Iterable[BaseException]) -> DataDirUnusable | None:
+    """Why the Milvus Lite database ``uri`` could not be opened or read when this user may not use its
+    files, else None: the PermissionError behind ``errors``, or failing that, the first of its files and
+    folders this user may not read and write (Milvus Lite takes a lock and makes folders even to answer a
+    question). Asked only once something failed: a collection folder it may not read is no collection to
+    Milvus Lite ("does not exist"), which read as damage, and `index` rebuilt around it."""
+    for error in errors:
+        for cause in store._causes(error):
+            if isinstance(cause, PermissionError):
+                return _lite_denied(uri, cause)
+    root = Path(uri)
+    if not root.exists():
+        return None
+    for target in (root, *(Path(folder, name) for folder, dirs, files in os.walk(root) for name in dirs + files)):
+        if not os.access(target, os.R_OK | os.W_OK | (os.X_OK if target.is_dir() else 0)):
+            return _lite_denied(uri, PermissionError(errno.EACCES, "Permission denied", str(target)))
+    return None
+
+
+def _lite_denied(uri: str, exc: PermissionError) -> DataDirUnusable:
+    """One line naming the Milvus Lite file or folder this user may not use (``exc.filename``, else ``uri``);
+    nothing of the index was read, so nothing is repaired or dropped (as ``store.denied`` locally)."""
+    where = exc.filename or uri
+    return DataDirUnusable(
+        f"cannot open the Milvus Lite database {uri} (DOCBOT_MILVUS_URI): permission denied on {where}; the index "
+        "is left as it is (run docbot as the user that owns it, or let this user read and write it: Milvus Lite "
+        "writes to its folder even to answer a question)")
+
+
 # pymilvus pings the server every 10 s even with no call under way; Milvus Lite's gRPC server allows
 # that once in 5 minutes, so an idle bot's connection got a GOAWAY after a minute or two (84 and 134 s
 # measured), which gRPC printed to stderr ("too_many_pings"). Pings during a call still find a dead
@@ -182,16 +243,25 @@ class MilvusStore:
                 if self._client is None:
                     pymilvus = _pymilvus()
                     if self.lite:
-                        Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                        try:
+                            Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                        except PermissionError as exc:
+                            raise _lite_denied(self.uri, exc) from None
                         # Milvus Lite's in-process gRPC server logs a traceback for each AllocTimestamp call
                         # pymilvus makes and falls back from: noise, not an error of ours.
                         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
                     token = self.settings.milvus_token.get_secret_value() if self.settings.milvus_token else ""
+                    failures = _LiteFailures()
                     try:
-                        self._client = pymilvus.MilvusClient(
-                            uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30,
-                            grpc_options=_GRPC_OPTIONS)
+                        with failures.kept():
+                            self._client = pymilvus.MilvusClient(
+                                uri=self.uri, token=token, db_name=self.settings.milvus_db or "", timeout=30,
+                                grpc_options=_GRPC_OPTIONS)
                     except Exception as exc:
+                        if self.lite and (refused := _lite_refused(self.uri, failures.errors)) is not None:
+                            raise refused from None
+                        for error in failures.errors:  # the one line says what failed; -v shows why
+                            log.info("Milvus Lite could not open %s", self.uri, exc_info=error)
                         raise self._unavailable(exc) from exc
         return self._client
 
@@ -255,6 +325,8 @@ class MilvusStore:
             try:
                 return Published(MilvusGeneration(self, candidate), name, problems)
             except IndexDamaged as exc:
+                if self.lite and (refused := _lite_refused(self.uri, [exc])) is not None:
+                    raise refused from None  # not damage: nothing is skipped, rebuilt or dropped
                 problems.append(str(exc))
         raise store.wholly_damaged(problems, self.salvage(candidates))
 
@@ -308,7 +380,11 @@ class MilvusStore:
     def lock(self) -> Iterator[None]:
         url = self.settings.database_url.get_secret_value() if self.settings.database_url else None
         if self.lite:
-            with store.reindex_lock(Path(self.uri).resolve().parent):
+            with contextlib.ExitStack() as held:
+                try:
+                    held.enter_context(store.reindex_lock(Path(self.uri).resolve().parent))
+                except DataDirUnusable as exc:  # its folder: said as the Milvus Lite database's when denied
+                    raise _lite_refused(self.uri, [exc]) or exc from None
                 yield
         elif url:
             with _advisory_lock(str(url), f"docbot-reindex:{self.uri}:{self.settings.milvus_db or ''}:{self.alias}"):

@@ -113,6 +113,9 @@ class Layout:
     # Lines of an HTML comment ("<!-- TODO: add the demo link -->"), and lines that are only images
     # ("![Architecture diagram](docs/arch.png)"): Markdown never shows a reader their text.
     comments: frozenset[int] = frozenset()
+    # Numbered steps ("1. Download version 2.4.1", "2. Stop the service" above their explanations) that chunkers
+    # 11 and 12 read as headings (``labels``) and 13 reads as list items (``_steps``): what ``stepped`` asks.
+    unlabelled_steps: frozenset[int] = frozenset()
 
 
 @functools.lru_cache(maxsize=8)
@@ -139,7 +142,8 @@ def layout(text: str) -> Layout:
         pos += len(line) + 1
     front_lines = front_matter_lines(lines)
     labels: set[int] = set()
-    named_numbers: set[int] = set()  # the numbers of the numbered labels ("2. Full-text extraction")
+    named_numbers: dict[int, int] = {}  # the numbered labels ("2. Full-text extraction"): start, number
+    numbered_lines: dict[int, str] = {}  # every numbered line after a blank one, stripped ("1. Download 2.4.1")
     numbered_names: dict[int, int] = {}  # numbered lines naming their prose but for a number in the name
     front_title = next((starts[n] for n in range(1, front_lines - 1) if _FRONT_TITLE.match(lines[n])), None)
     front_meta = _metadata_lines(lines[:front_lines], starts)
@@ -199,20 +203,26 @@ def layout(text: str) -> Layout:
         if was_blank and not opens.group("heading"):
             below = lines[n + 1] if n + 1 < len(lines) else ""
             numbered = _NUMBERED_NAME.fullmatch(stripped)
+            if numbered is not None and not _opens_clauses(numbered, below):  # "3. Install" above "3.1 ..." is a section
+                numbered_lines[start] = stripped
             if _label(stripped, below):
                 labels.add(start)
                 if numbered is not None:
-                    named_numbers.add(int(numbered.group(1)))
+                    named_numbers[start] = int(numbered.group(1))
             elif numbered is not None and _label(stripped, below, numbers=True):
                 numbered_names[start] = int(numbered.group(1))
         underlinable = start if (
             was_blank and not (opens.group("heading") or opens.group("list")) and len(stripped) <= 80
             and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
             and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
-    labels |= _agenda_items(numbered_names, named_numbers)
+    # Before chunker 13 a numbered step was a heading as a topic is; steps are list items now (``_steps``).
+    before_13 = labels | _agenda_items(numbered_names, set(named_numbers.values()))
+    steps = _steps(numbered_lines) if numbered_lines else set()
+    named = {number for start, number in named_numbers.items() if start not in steps}
+    labels = (labels - steps) | (_agenda_items({s: n for s, n in numbered_names.items() if s not in steps}, named))
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
                   frozenset(code), frozenset(front), frozenset(labels), front_title, frozenset(front_meta),
-                  frozenset(comments))
+                  frozenset(comments), frozenset(before_13 - labels))
 
 
 # A Markdown image ("![Diagram](arch.png)"), or a linked one as badges are written ("[![CI](b.svg)](ci)").
@@ -346,6 +356,63 @@ def _agenda_items(numbered: dict[int, int], named: set[int]) -> set[int]:
     return found
 
 
+#: Verbs a numbered line opens with when it tells the reader what to do ("1. Download version 2.4.1", "2. Stop
+#: the service"): a step, to be quoted, never a heading. Only those seldom a minutes' topic ("1. Release 2.4.1",
+#: "2. Update from the board", "3. Open issues" name topics): see :data:`_MAYBE_INSTRUCTIONS`.
+_INSTRUCTIONS = frozenset(
+    "activate add apply attach bring choose click clone configure connect copy create delete disable disconnect "
+    "download drag edit enable enter extract fetch fill get go insert install let lock make mount navigate "
+    "paste pick plug reboot reinstall remove rename replace rerun re-run reset restart restore save scroll select "
+    "send stop submit turn uninstall unlock unpack unplug unzip upload verify wipe write".split())
+#: Verbs that name a topic as often as they instruct ("Release 2.4.1", "Open issues", "Use of the hall", "Run
+#: club", "Pull requests", "Press release"): an instruction when the next word is their object's article or
+#: pronoun ("Open the settings", "Use a ladder", "Back up the database"); in a run of steps any line is a
+#: step (``_steps``).
+_MAYBE_INSTRUCTIONS = frozenset(
+    "back book build call change charge check clean close confirm contact deploy drop empty ensure find follow "
+    "keep launch leave log merge move open order place press print pull push read register release review run "
+    "set share sign sort start store switch take tag tap tell test type update upgrade use visit wait wash".split())
+_OBJECTS = frozenset("the a an your our my this that these those it them all each every any both some up".split())
+
+
+def _instruction(name: str) -> bool:
+    """Whether the numbered line's ``name`` (its marker left out) tells the reader what to do: it opens with
+    a verb of :data:`_INSTRUCTIONS`, or of :data:`_MAYBE_INSTRUCTIONS` before an object ("Open the
+    settings", "Use a ladder"; not "Open issues", "Release 2.4.1")."""
+    words = name.lower().split()
+    if not words:
+        return False
+    first = words[0].strip("*_`")
+    if first in _INSTRUCTIONS:
+        return True
+    return first in _MAYBE_INSTRUCTIONS and len(words) > 1 and words[1] in _OBJECTS
+
+
+def _steps(numbered: dict[int, str]) -> set[int]:
+    """The lines of ``numbered`` (start offset: a numbered line after a blank one, stripped, in the text's
+    order) that are steps of instructions, never headings (since chunker 13): each that is an instruction
+    (``_instruction``), and every line of a run (1, 2, 3...) at least half of whose lines are.
+
+    "1. Download version 2.4.1", "2. Stop the service" above their explanations are a how-to's steps: read
+    as names of their paragraphs (chunkers 11 and 12) they were never quoted, and "what is the first
+    step" could not be answered; "1. Release 2.4.1" above "2. Plugin API" in minutes stays a topic."""
+    runs: list[list[tuple[int, str]]] = []
+    last = None
+    for start, line in numbered.items():
+        number = int(_NUMBERED_NAME.fullmatch(line).group(1))
+        if last is None or number != last + 1:
+            runs.append([])
+        runs[-1].append((start, line[_LINE_PREFIX.match(line).end():]))
+        last = number
+    found: set[int] = set()
+    for run in runs:
+        told = [start for start, name in run if _instruction(name)]
+        found.update(told)
+        if told and 2 * len(told) >= len(run):
+            found.update(start for start, _ in run)  # "1. Backup first" among "2. Download ...", "3. Stop ..."
+    return found
+
+
 def _opens_clauses(numbered: re.Match[str] | None, below: str) -> bool:
     """Whether the numbered name ``numbered`` ("3. Shifts") has its first clause on the line ``below``
     ("3.1 ..."): a policy's section name (since chunker 6)."""
@@ -473,6 +540,13 @@ def regrouped(text: str, title: str | None = None) -> bool:
                 not _opens_clauses(m, text[end + 1 : _physical_end(text, end + 1)])):
             return True
     return False
+
+
+def stepped(text: str) -> bool:
+    """Whether chunker version 13 reads ``text``'s headings otherwise than version 12 did: a numbered line
+    that tells the reader what to do ("1. Download version 2.4.1", "2. Stop the service" above their
+    explanations: ``_steps``) is a list item now, quoted; 11 and 12 read it as its paragraph's heading."""
+    return bool(_NUMBERED_START.search(text)) and bool(layout(text).unlabelled_steps)
 
 
 #: A line that may be a numbered item ("1. Release 2.4.1"): what ``regrouped`` looks for first.
@@ -1016,6 +1090,24 @@ def section_paths(text: str, starts: Sequence[int], title: str | None = None) ->
             j -= 1
         out.append(tuple(reversed(path)))
     return out
+
+
+def section_end(text: str, start: int, title: str | None = None) -> int | None:
+    """Where the section headed by the heading on the line of ``start`` ends (None: no heading
+    :func:`section_paths` shows is there): at the next Markdown heading of its level or shallower
+    ("## [2.4.0]" ends "## [2.4.1]", its "### Fixed" does not), or the text's end; a label's or a
+    plain line's at the end of the paragraph it heads, or at the next heading, whichever comes first.
+    What lies between the heading's line and this is what the heading says of (the sentences
+    ``section_paths`` puts under it)."""
+    found = _shown_headings(text, title)
+    at = [h.start for h in found]
+    j = bisect.bisect_right(at, start) - 1  # the heading's text may start after its marks ("## ")
+    if j < 0 or at[j] < text.rfind("\n", 0, start) + 1:
+        return None
+    depth = found[j].level or _INNER
+    later = (h.start for h in found[j + 1:] if (h.level or _INNER) <= depth)
+    end = next(later, len(text))
+    return end if depth < _INNER else min(end, _paragraph_after(text, start))
 
 
 def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:

@@ -254,11 +254,14 @@ def _typo_of_a_function_word(word: str) -> bool:
     and "how" changed, "broth" is "both" with a letter more), and a word dropped from a question is no
     longer charged when no document holds it ("Are bots allowed?" was answered with any sentence).
     """
-    if not word.isalpha() or zipf(word) >= _MAX_TYPO_ZIPF:
+    if not word.isalpha():
+        return False
+    frequency = zipf(word)
+    if frequency >= _MAX_TYPO_ZIPF:
         return False
     if any((len(word) == len(w) - 1 and one_edit_apart(word, w)) or swapped(word, w) for w in _FUNCTION_WORDS):
         return True
-    return len(word) >= 3 and zipf(word) < MAX_TYPO_WORD_ZIPF and any(swapped(word, w) for w in stop_words())
+    return len(word) >= 3 and frequency < MAX_TYPO_WORD_ZIPF and any(swapped(word, w) for w in stop_words())
 
 
 #: The words a question is asked with, which people type fast and mistype most ("waht", "hw", "teh"),

@@ -96,8 +96,12 @@ FORMAT_VERSION = 2
 #: at a wrapped line's end (``chunking.wraps_since_12``), and an agenda's numbered topic with a number in
 #: its name and a note's first line naming it and its date are headings (``sentences.regrouped``), and a
 #: chunk's embedded text names the sections its section lies in (``sentences.sections_above``: a
-#: changelog's release above its "### Fixed").
-CHUNKER_VERSION = 12
+#: changelog's release above its "### Fixed"); 13: a long line wraps into a line that opens with an aside in
+#: brackets and goes on after it ("... in Beckett Auditorium" / "(B-100), M-Z in Orr Hall 201.":
+#: ``chunking.aside_wraps``); 14: a numbered step ("1. Download version 2.4.1") is a list item, not a
+#: heading (``sentences.stepped``), and a line of code ending on a semicolon never goes on into the next
+#: (``chunking.code_line``).
+CHUNKER_VERSION = 14
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.
@@ -582,8 +586,12 @@ def why_not_written(exc: BaseException, where: Path) -> str:
 
 def _causes(exc: BaseException | None) -> Iterator[BaseException]:
     """``exc`` and what it was raised from or while handling, in turn: a library wraps the OSError that
-    says what happened (SQLite, FAISS, numpy)."""
-    while exc is not None:
+    says what happened (SQLite, FAISS, numpy). Each once: pymilvus raises some of its errors from
+    themselves (``raise e from e``: a query on a collection Milvus Lite could not read), and following
+    that chain never ended."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
 
@@ -1669,14 +1677,20 @@ class Generation(DocumentTable):
         return {t for t in terms if get(t) is not None}
 
     def pervasive_terms(self, terms: Iterable[str]) -> set[str]:
-        """The stemmed ``terms`` more than half of this generation's chunks and documents hold
-        (``pervasive.is_pervasive``), read from their BM25 postings."""
+        """The stemmed ``terms`` that more than half of this generation's chunks and more than half of its
+        documents hold, over :data:`pervasive.MIN_PASSAGES` chunks or more (``pervasive.is_pervasive``),
+        read from their BM25 postings.
+
+        A term's documents are counted (a ``np.unique`` over its postings) only for a term that could be
+        pervasive with the most documents it can be in: one a chunk, and no more than there are. That
+        bound is never below the count, so the first test turns away no term the second would keep;
+        it decides on the chunks alone, and the second on the documents too."""
         assert self.lexical is not None
         lexical, found = self.lexical, set()
         for t in terms:
             held = lexical.postings(t)
-            # The passages first (their documents at most all): a term's documents are counted only then.
-            if is_pervasive(len(held), lexical.size, self.documents, self.documents) and is_pervasive(
+            most_documents = min(len(held), self.documents)
+            if is_pervasive(len(held), lexical.size, most_documents, self.documents) and is_pervasive(
                     len(held), lexical.size, len(np.unique(self.chunk_doc[held])), self.documents):
                 found.add(t)
         return found

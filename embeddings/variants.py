@@ -27,7 +27,8 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
     """Whether ``term`` (a stemmed question word the corpus does not hold) is in the passage as another
     spelling: the start of a longer passage term, one edit away from one (a typo in a word of at least
     five letters, unless the word as typed is one English knows: "cannon" is no "canon"), the initials of
-    consecutive passage tokens ("pr" -> "pull request"), two neighbouring passage tokens written as one
+    consecutive passage tokens ("pr" -> "pull request"; a plural too: "PAs" -> "programming assignments",
+    :func:`plural_acronym`), two neighbouring passage tokens written as one
     word ("wifi" -> "Wi-Fi", "coworking" -> "co-working": :func:`joined`), or a passage word without its
     accents ("creme" -> "crème": :func:`unaccented`).
 
@@ -49,6 +50,8 @@ def held_as_variant(term: str, passage_terms: Iterable[str], passage_tokens: Seq
         if may_be_typo and min(len(plain), len(other)) >= _MIN_TYPO and one_edit_apart(plain, other):
             return True
     if len(term) in _ACRONYM and is_acronym(term, passage_tokens):
+        return True
+    if plural_acronym(term, word, passage_tokens):
         return True
     if joined(term, passage_tokens):
         return True
@@ -118,6 +121,17 @@ def one_edit_apart(a: str, b: str) -> bool:
         return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
     return longer[i + 1:] == shorter[i:]
+
+
+def plural_acronym(term: str, word: str, tokens: Sequence[str]) -> bool:
+    """Whether ``term`` is an acronym's plural, the initials of consecutive ``tokens`` and an "s" ("PAs" ->
+    "programming assignments", "TAs" -> "teaching assistants"): the "s" is no initial, so
+    :func:`is_acronym` read "pas" as three words' initials and found none ("programming assignments are"
+    ends on a stop word). An acronym is at least two letters, so the plural at least three; ``word``
+    (as typed, when known) ends on the same "s" (the stem of a plural drops it: "programs" -> "program")."""
+    if not term.endswith("s") or len(term) - 1 not in _ACRONYM or (word and not word.endswith("s")):
+        return False
+    return is_acronym(term[:-1], tokens)
 
 
 def is_acronym(word: str, tokens: Sequence[str]) -> bool:

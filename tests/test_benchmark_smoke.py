@@ -180,9 +180,28 @@ def test_notes_benchmark_prints_each_sets_figures(fresh, tmp_path, capsys, monke
 
 
 def test_a_notes_phrase_is_read_as_a_reader_sees_it():
-    from benchmarks.notes import quoted
+    from benchmarks.phrases import phrase_quoted
 
     question = {"phrase": "Day pass | 12", "alt_phrases": ["twelve euros"]}
-    assert quoted(question, ["Day pass for kids | 6"]) == (False, False)
-    assert quoted(question, ["Prices:", "**Day pass** | `12` | 8"]) == (True, False)  # emphasis, ticks, pipes
-    assert quoted(question, ["It costs twelve euros."]) == (True, True)
+    assert phrase_quoted(question, ["Day pass for kids | 6"]) == (False, False)
+    assert phrase_quoted(question, ["Prices:", "**Day pass** | `12` | 8"]) == (True, False)  # emphasis, ticks, pipes
+    assert phrase_quoted(question, ["It costs twelve euros."]) == (True, True)
+
+
+def test_the_quality_benchmark_judges_a_phrase_as_the_notes_benchmark_does():
+    """``benchmarks.quality``'s community and seeds figures read a phrase as ``benchmarks.notes`` does: in
+    one quote, as a reader sees it. It joined the quotes (a phrase cut between two counted) and kept
+    Markdown's marks (a phrase in bold did not), so the two reported other figures for the same answers."""
+    from types import SimpleNamespace
+
+    from benchmarks.quality import phrase_record
+
+    def engine(*quotes: str):
+        answer = SimpleNamespace(answered=True, evidence=1.0, sources=[], excerpts=[SimpleNamespace(text=t) for t in quotes])
+        return SimpleNamespace(ask=lambda *args, **kwargs: answer)
+
+    question = {"question": "How much is a day pass?", "phrase": "Day pass costs 12 euros", "answerable": True}
+    assert phrase_record(engine("The **day pass** costs 12 euros."), question, "notes")["phrase_quoted"]
+    assert not phrase_record(engine("A day pass", "costs 12 euros at the desk."), question, "notes")["phrase_quoted"]
+    assert phrase_record(engine("It is twelve euros."), {**question, "alt_phrases": ["twelve euros"]},
+                         "notes")["phrase_quoted"]

@@ -394,3 +394,29 @@ def test_an_index_made_before_name_dates_dates_notes_without_embedding_them_agai
     assert after["2025-09-20-standup.md"] == ("Standup", date(2025, 9, 20))
     answer = engine.ask("what is the release blocked on", since=date(2025, 9, 19))
     assert answer.answered and answer.excerpts[0].doc_id == "2025-09-20-standup.md"
+
+
+def test_an_index_of_chunker_12_embeds_again_only_the_steps_and_dates_the_notice_by_its_title(fresh, monkeypatch):
+    """Chunker 14 reads a how-to's numbered steps as list items (12 and 13: headings) and dates a notice by the date
+    in its title (12: undated): an update from a chunker 12 index embeds the how-to again, dates the notice
+    without embedding it (the date is no part of what is embedded), and leaves everything else alone."""
+    from embeddings import documents
+
+    settings = fresh()
+    (settings.docs_dir / "upgrade.txt").write_text(
+        "Upgrading Tidepool\n\n1. Download version 2.4.1\nThe archive is on the releases page.\n\n"
+        "2. Stop the service\nNothing may write to the database meanwhile.\n")
+    (settings.docs_dir / "pool.txt").write_text("Pool closed - 24 December 2025\n\nThe pool stays shut all day.\n")
+    engine, counter = _counting_engine(settings)
+    with monkeypatch.context() as m:
+        m.setattr(store, "CHUNKER_VERSION", 12)
+        m.setattr(documents, "date_from_title", lambda title: None)
+        first = engine.reindex()
+    assert {s.doc_id: s.date for s in engine.sources()}["pool.txt"] is None
+    counter.texts.clear()
+    report = engine.reindex()
+    assert sorted(report.changed) == ["pool.txt", "upgrade.txt"] and report.unchanged == first.documents_total - 2
+    assert counter.texts and all("Tidepool" in t for t in counter.texts)  # only the how-to was embedded
+    assert any("dates 1 unchanged document(s) differently" in n for n in report.notes)
+    assert {s.doc_id: s.date for s in engine.sources()}["pool.txt"] == date(2025, 12, 24)
+    assert engine.generation.manifest.chunker == store.CHUNKER_VERSION

@@ -79,3 +79,26 @@ def test_only_a_collection_of_enough_passages_has_a_subject_of_its_own():
     assert not is_pervasive(2, 3, 1, 1) and not is_pervasive(MIN_PASSAGES - 1, MIN_PASSAGES - 1, 1, 1)
     # A long note's title words are in most passages of three notes, but in one note of the three.
     assert not is_pervasive(9, 12, 1, 3) and is_pervasive(9, 12, 1, 1)
+
+
+def test_a_long_notes_title_words_are_not_the_subject_of_three_notes(tmp_path_factory, session_index):
+    """A title is embedded and searched with each of its document's chunks: the title word of one long
+    note is in most passages of a collection of three notes, yet tells that note from the other two.
+    The index counts the documents a word is in, not only its passages."""
+    sections = "\n\n".join(
+        f"Release {i}\nThis section lists the {i}th batch of changes: faster syncing, fewer crashes on "
+        f"startup, a new settings page and a dozen small fixes reported by testers during week {i}. "
+        "Every change was reviewed by two maintainers before it was merged into the main branch, and the "
+        "test suite ran on three operating systems for each of them."
+        for i in range(1, 25))
+    notes = {
+        "zorblat-changelog.txt": sections,
+        "parking.txt": "Visitors park in the yard behind the office, free of charge.",
+        "kitchen.txt": "The kitchen closes at nine; wash your own cup.",
+    }
+    engine = indexed_notes(tmp_path_factory.mktemp("changelog"), notes, session_index)
+    gen = engine.generation
+    held = gen.lexical.postings("zorblat")
+    assert len(held) > gen.size / 2 >= MIN_PASSAGES / 2, (len(held), gen.size)  # most passages hold it
+    assert gen.pervasive_terms(["zorblat"]) == set()
+    assert is_pervasive(len(held), gen.size, 1, 1)  # over that note alone, it would be its subject
