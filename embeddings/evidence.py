@@ -369,7 +369,7 @@ class Passage:
     unnamed: bool = False
     # (k,) 1.0 where the sentence holds the contact fact a question asks for, and the question names nothing
     # but its kind and what the sentence's context names ("what's the address?"; ``_own_value``): read without
-    # the prior (``probability``) and ranked as if its passage were retrieved first (``apply_all``); None: none
+    # the prior (``probability``) and quoted first (``_asked_value_first``); None: none
     asked_value: np.ndarray | None = None
 
     @classmethod
@@ -960,18 +960,7 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     kinds = np.concatenate([p.spans[:, 2] for p in passages])
     # A sentence is as good as its own match plus its passage's: the chunk's similarity and how
     # both retrievers ranked it. The best sentence's score is the passage's score.
-    if any(p.asked_value is not None for p in passages):
-        # The contact fact a question asks for (``Passage.asked_value``) is ranked as if its passage had been
-        # retrieved first: neither retriever reads a value's kind (BM25 finds no "hours" in "Mon-Fri 10-22",
-        # and the model barely tells "hello@example.org" is an e-mail address), so its passage's rank says
-        # nothing of it, and a sentence that only shares the question's words ("Every Wednesday from 18:00
-        # anyone can drop in" for "what are the opening hours?") outranked it on its passage's rank alone.
-        own_value = np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos))
-                                    for p in passages]) > 0
-        dense_s, fused_s = np.where(own_value, dense.max(), dense), np.where(own_value, fused.max(), fused)
-    else:
-        dense_s, fused_s = dense, fused
-    s = cos + params.coverage * cover + params.chunk * dense_s + params.fused * fused_s * 60.0
+    s = cos + params.coverage * cover + params.chunk * dense + params.fused * fused * 60.0
     if any(p.typed is not None for p in passages):
         s = s + params.answer_type * np.concatenate(
             [p.typed if p.typed is not None else np.zeros(len(p.cos)) for p in passages])
@@ -998,6 +987,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # gains nothing by naming what its document is about.
         score = score + params.focus * prob * np.concatenate(
             [p.focus if p.focus is not None else np.zeros(len(p.cos)) for p in passages])
+    if any(p.asked_value is not None for p in passages):
+        score, ranking = _asked_value_first(passages, score, ranking)
     if any(p.unnamed for p in passages) and not all(p.unnamed for p in passages):
         unnamed = np.array([p.unnamed for p in passages])
         # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
@@ -1005,6 +996,22 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         score = np.where(np.repeat(unnamed, counts), -math.inf, score)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
+
+
+def _asked_value_first(passages: list[Passage], score: np.ndarray, ranking: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` and ``ranking`` with the contact facts a question asks for (``Passage.asked_value``) lifted,
+    all by one amount, just above every other sentence: the best of them leads the answer, and the rest
+    keep their order. Neither retriever reads a value's kind (BM25 finds no "hours" in "Mon-Fri 10-22", and
+    the model barely tells "hello@example.org" is an e-mail address: cosine 0.19 to "whats ur email"), so
+    a sentence that shares the question's words ("Every Wednesday from 18:00 anyone can drop in" for "when
+    are you open on saturday?") outranked the line that answers it, on its cosine and its passage's rank."""
+    own = np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos)) for p in passages]) > 0
+    mine, others = score[own], score[~own]
+    mine, others = mine[np.isfinite(mine)], others[np.isfinite(others)]
+    if not len(mine) or not len(others):
+        return score, ranking
+    lift = max(0.0, float(others.max()) - float(mine.max())) + 1e-6
+    return np.where(own, score + lift, score), np.where(own, ranking + lift, ranking)
 
 
 def _each_sentence(passages: list[Passage], counts: list[int]) -> np.ndarray:

@@ -83,6 +83,7 @@ def makerspace(tmp_path_factory, session_index):
     ("phone number?", "+49 30 1234567"),
     ("how do i contact you", "+49 30 1234567"),
     ("what are the opening hours?", "Mon-Fri 10-22, Sat 12-18"),
+    ("when are you open on saturday?", "Mon-Fri 10-22, Sat 12-18"),  # not "Every Wednesday from 18:00 ..."
 ])
 def test_a_members_contact_question_is_answered_with_the_footers_line(makerspace, question, line):
     answer = makerspace.ask(question)
@@ -134,3 +135,4 @@ def test_what_a_sentence_holds():
                  "published 2022-06-01", "Company no. 01234567", "ISBN 978-3-16-148410-0",
                  "From 10000 Ukrainians fled", "@everyone read the rules", "we raised 1,234,567 dollars"):
         assert not held(text), text
+
