@@ -136,3 +136,9 @@ def test_what_a_sentence_holds():
                  "From 10000 Ukrainians fled", "@everyone read the rules", "we raised 1,234,567 dollars"):
         assert not held(text), text
 
+
+def test_the_footers_facts_lie_under_its_own_heading_not_the_articles_last_section(makerspace):
+    """The footer's "Visit us" (an h3) came after the article's "## Machines and training", and the address
+    was shown "under: Machines and training › Visit us"; the footer's heading now closes the article's sections."""
+    answer = makerspace.ask("what's the address?")
+    assert answer.excerpts[0].section == "Visit us", answer.excerpts[0].section
