@@ -70,7 +70,8 @@ WORDS = frozenset({"address", "addresses", "addy", "location", "located", "email
                    "hours", "times", "close", "closing", "closed"})
 #: Words of a chat question that name nothing ("whats ur email pls", "hey where r u guys"): with the stop words
 #: and ``WORDS``, what a question asking only for the collection's own contact fact is made of (``topic_free``).
-FILLERS = frozenset({"please", "pls", "plz", "hey", "hi", "hello", "again", "thanks", "thx", "ur", "u", "r", "ya",
+FILLERS = frozenset({"please", "pls", "plz", "hey", "hi", "hello", "again", "thanks", "thx", "ok", "okay", "also",
+                     "then", "now", "btw", "just", "quick", "question", "ur", "u", "r", "ya",
                      "yall", "guys", "folks", "exact", "exactly", "current", "correct", "best", "way", "get", "go",
                      "know", "tell", "give", "need", "want", "send", "write"})
 

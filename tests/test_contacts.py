@@ -142,3 +142,15 @@ def test_the_footers_facts_lie_under_its_own_heading_not_the_articles_last_secti
     was shown "under: Machines and training › Visit us"; the footer's heading now closes the article's sections."""
     answer = makerspace.ask("what's the address?")
     assert answer.excerpts[0].section == "Visit us", answer.excerpts[0].section
+
+
+def test_a_conversation_asks_for_one_fact_after_another(makerspace):
+    """In a chat the next fact is asked for in a few words: "and your email?", "ok what about the phone number"
+    ("ok" names nothing: it was read as the question's subject, which no line names, and refused)."""
+    from embeddings import Turn
+
+    address = makerspace.ask("what's the address?")
+    email = makerspace.ask("and your email?", history=[Turn.of(address)])
+    assert email.answered and email.excerpts[0].text == "hello@example.org", [e.text for e in email.excerpts]
+    phone = makerspace.ask("ok what about the phone number", history=[Turn.of(address), Turn.of(email)])
+    assert phone.answered and phone.excerpts[0].text == "+49 30 1234567", [e.text for e in phone.excerpts]
