@@ -615,17 +615,21 @@ def _topic(query: Query) -> set[str]:
 
 
 def _own_value(valued: np.ndarray, query: Query, found: list[set[str]], headings: Sequence[frozenset[str]],
-               titles: list[list[str]]) -> np.ndarray:
+               titles: list[list[str]], row_docs: np.ndarray) -> np.ndarray:
     """1.0 where a sentence holds the contact fact asked for (``valued``) and the question names nothing but the
     kind of fact and what the sentence, its section headings or its document's title name: "what's the
     address?", "whats ur email pls", "what's Werkbank's phone number?" ask for the fact that sentence is, of
     the place the page is about; "what's the address of the Louvre?", "the phone number of the Berlin
     police" or "Anna's phone number" (where the line is the venue's) do not. Every word of the question
     counts, the common ones too ("police"), but stop words, the words naming the kind (``contacts.WORDS``)
-    and a chat's fillers (``contacts.FILLERS``: "pls", "ur"); a follow-up's own words only."""
+    and a chat's fillers (``contacts.FILLERS``: "pls", "ur"); a follow-up's own words only.
+
+    A question naming nothing but the kind ("whats ur email") asks for the collection's own: where the
+    candidates give such facts in several documents, each is its document's own (a news article's reporter:
+    "Email: caldera@northjersey.com"), none is "yours", and the question is read as any other (none here)."""
     topic = _topic(query)
     if not topic:
-        return valued
+        return valued if len(set(row_docs[valued > 0].tolist())) == 1 else np.zeros(len(valued))
     return np.array([v > 0 and topic <= (st | heading | set(title))
                      for v, st, heading, title in zip(valued.tolist(), found, headings, titles)], dtype=np.float64)
 
@@ -848,7 +852,8 @@ def score(
     held_terms = sentence_terms
     asked_value = None
     if valued is not None and valued.any():
-        own_value = _own_value(valued, query, sentence_terms, headings, [title_terms[d] for d in row_docs.tolist()])
+        own_value = _own_value(valued, query, sentence_terms, headings, [title_terms[d] for d in row_docs.tolist()],
+                               row_docs)
         if own_value.any():
             # Only the fact of what is asked about: "are you open on New Year's Eve?" is not answered by any
             # line of hours that does not name the day, over the sentence that does.

@@ -154,3 +154,28 @@ def test_a_conversation_asks_for_one_fact_after_another(makerspace):
     assert email.answered and email.excerpts[0].text == "hello@example.org", [e.text for e in email.excerpts]
     phone = makerspace.ask("ok what about the phone number", history=[Turn.of(address), Turn.of(email)])
     assert phone.answered and phone.excerpts[0].text == "+49 30 1234567", [e.text for e in phone.excerpts]
+
+
+NEWS = {
+    "bike-lanes.txt": "Council approves new bike lanes\n\nThe city council voted on Tuesday to build six kilometres of "
+                      "protected bike lanes along the river by next summer. The plan costs 4 million euros and was "
+                      "backed by 31 of the 45 councillors.\n\nDana Reed covers the city for the Gazette: "
+                      "dreed@gazette.example, 555-201-3344.\n",
+    "dredging.txt": "Harbour dredging starts in May\n\nDredgers will deepen the harbour's main channel from May, so "
+                    "that larger cargo ships can dock. Ferries keep running, with short delays on weekday mornings."
+                    "\n\nTom Hale writes about the port for the Chronicle: tom.hale@chronicle.example, @tomhale\n",
+}
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory, session_index):
+    """Two news articles, each ending with its reporter's contact line."""
+    return indexed_notes(tmp_path_factory.mktemp("articles"), NEWS, session_index)
+
+
+@pytest.mark.parametrize("question", ["whats ur email", "how do i contact you"])
+def test_a_reporters_line_is_no_collections_contact(articles, question):
+    """Each article's reporter gives their own e-mail and phone, and none of them is "yours": the question is
+    refused, as it was before contact facts were read (read as the collection's own, it was answered)."""
+    answer = articles.ask(question)
+    assert not answer.answered, (question, [e.text for e in answer.excerpts], answer.evidence)
