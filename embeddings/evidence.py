@@ -598,7 +598,7 @@ def _contact_stems() -> frozenset[str]:
 
 def _contact_values(kinds: frozenset[str], texts: list[str]) -> np.ndarray:
     """1.0 where a sentence of ``texts`` holds a contact fact of ``kinds`` (``contacts.held``), else 0.0."""
-    return np.array([bool(kinds & contacts.held(t)) for t in texts], dtype=np.float64)
+    return np.array([bool(contacts.held(t, kinds)) for t in texts], dtype=np.float64)
 
 
 @functools.cache
