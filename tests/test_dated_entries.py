@@ -1,0 +1,120 @@
+"""A document written as a series of dated entries (announcements copied from a channel, a log of notices,
+a table of dated rows) is dated by them.
+
+Before, such a file had no date of its own: ``docbot sources`` listed it "undated", ``ask --since`` left
+it out, and "any new notices this week" quoted its title line, not this week's entry. Now it is dated by
+its newest entry when nothing else dates it, and each sentence under an entry is as old as that entry for
+a question about recent days.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from embeddings import entries
+from embeddings.documents import parse
+
+from .conftest import indexed_notes
+from .test_cli import docbot
+
+NOTICES = """HARBOUR ROWING CLUB NOTICES (copied from the members' group chat)
+
+2026-09-02 - Welcome back
+The boathouse opens for the autumn season. Sign the safety sheet before you take out a boat.
+
+2026-10-07 - Slipway repairs
+The slipway is closed for repairs for two weeks. Launch from the beach ramp meanwhile.
+
+2026-11-04 - New coxes
+Three members passed the coxing test and may now take crews out on their own.
+
+2026-11-23 - Boathouse closed on Saturday
+The boathouse is closed on Saturday for the electrical inspection. No outings that day.
+"""
+
+# The newest entry first, written as a post's day ("24 November 2026", "Nov 3, 2026").
+DIARY = """Lighthouse keeper's log
+
+## 24 November 2026
+The foghorn compressor failed at dawn and was replaced by noon.
+
+## Nov 3, 2026
+Painted the gallery railings on the seaward side.
+"""
+
+BOARD = """# Pottery studio kiln firings
+
+| Firing | Date | Kind | Bring by |
+|--------|------|------|----------|
+| 1 | 2026-10-05 | Bisque | Friday before |
+| 2 | 2026-11-02 | Glaze | the Thursday before |
+| 3 | 2026-11-23 | Raku | Sunday 22 November, glazed pots only |
+
+Pots not collected within a month go to the shelf by the door.
+"""
+
+ONE_DATE = """Boat storage
+
+2026-11-20 is the last day to move your boat into winter storage.
+Ask the captain for a rack number.
+"""
+
+
+@pytest.mark.parametrize("text, newest", [
+    (NOTICES, date(2026, 11, 23)),
+    (DIARY, date(2026, 11, 24)),
+    (BOARD, date(2026, 11, 23)),
+    (ONE_DATE, None),  # one dated line is a sentence that names a day, not a series of entries
+    ("Plans\n\n2026 season\nNew boats.\n\n2027 season\nNew shed.\n", None),  # years alone are no days
+    ("Log\n\n11/02/2026 - Rigging\nDone.\n\n11/09/2026 - Oars\nDone.\n", None),  # month or day first?
+    ("Log\n\n2026-02-30 - Rigging\nDone.\n\n2026-02-31 - Oars\nDone.\n", None),  # no such days
+    ("Example\n\n```\n2026-01-01 - one\n2026-01-02 - two\n```\n", None),  # code, not entries
+])
+def test_a_series_of_dated_entries_is_as_new_as_its_newest(text, newest):
+    assert entries.newest(text) == newest
+
+
+def test_a_document_of_entries_is_dated_only_when_nothing_else_dates_it():
+    assert parse("notices.txt", NOTICES.encode()).date == date(2026, 11, 23)
+    assert parse("board.md", BOARD.encode()).date == date(2026, 11, 23)
+    assert parse("storage.txt", ONE_DATE.encode()).date is None
+    # Its file name's date, or its front matter's, is its own and wins.
+    assert parse("notices-2026-12-01.txt", NOTICES.encode()).date == date(2026, 12, 1)
+    fronted = "---\ntitle: Notices\ndate: 2026-12-02\n---\n\n" + NOTICES.split("\n", 2)[2]
+    assert parse("notices.md", fronted.encode()).date == date(2026, 12, 2)
+    # A news article keeps its header's date, whatever dated lines it holds (a timeline of a century).
+    article = ("Cubs history\n20140423\nhttps://example.com/cubs\n\nOct. 3, 1915\n\nThe Whales won the title.\n\n"
+               "April 20, 1916\n\nThe Cubs played at the ballpark.\n")
+    assert parse("20140423_cubs.txt", article.encode()).date == date(2014, 4, 23)
+
+
+def test_each_entry_covers_its_text_and_a_preamble_is_as_old_as_the_oldest():
+    found = entries.entries(NOTICES)
+    assert [e.day for e in found] == [date(2026, 9, 2), date(2026, 10, 7), date(2026, 11, 4), date(2026, 11, 23)]
+    at = [NOTICES.index(s) for s in ("HARBOUR", "Launch from", "No outings")]
+    assert entries.dates_at(found, at) == [date(2026, 9, 2), date(2026, 10, 7), date(2026, 11, 23)]
+    rows = entries.entries(BOARD)
+    after = BOARD.index("Pots not")  # below the table: under no row
+    assert entries.dates_at(rows, [BOARD.index("Raku"), after]) == [date(2026, 11, 23), date(2026, 10, 5)]
+
+
+@pytest.fixture(scope="module")
+def club(tmp_path_factory, session_index):
+    return indexed_notes(tmp_path_factory.mktemp("entries"), {
+        "notices.txt": NOTICES, "log.md": DIARY, "kiln.md": BOARD, "storage.txt": ONE_DATE,
+        "rules.txt": "Club rules\n\nEvery crew wears life jackets on the water. The captain decides whether "
+                     "it is safe to row. Members book boats in the booking sheet.\n",
+    }, session_index)
+
+
+def test_sources_lists_the_entries_date_and_since_finds_the_document(club):
+    out = docbot("sources", data_dir=club.settings.data_dir)
+    assert out.returncode == 0, out.stderr
+    assert "2026-11-23  Notices  [notices.txt" in out.stdout, out.stdout
+    assert "2026-11-23  Pottery studio kiln firings  [kiln.md" in out.stdout, out.stdout
+    assert "undated  Storage  [storage.txt" in out.stdout, out.stdout
+    answer = club.ask("is the boathouse open on Saturday", since=date(2026, 11, 1))
+    assert answer.answered and answer.sources[0].doc_id == "notices.txt", answer.sources
+    assert any("boathouse is closed on Saturday" in e.text for e in answer.excerpts), answer.excerpts
