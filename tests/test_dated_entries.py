@@ -13,11 +13,12 @@ from datetime import date
 
 import pytest
 
-from embeddings import entries
+from embeddings import Engine, entries
 from embeddings.documents import parse
 
 from .conftest import indexed_notes
 from .test_cli import docbot
+from .test_store_contract import backend_settings  # noqa: F401,F811 (the fixture: both backends)
 
 NOTICES = """HARBOUR ROWING CLUB NOTICES (copied from the members' group chat)
 
@@ -118,3 +119,53 @@ def test_sources_lists_the_entries_date_and_since_finds_the_document(club):
     answer = club.ask("is the boathouse open on Saturday", since=date(2026, 11, 1))
     assert answer.answered and answer.sources[0].doc_id == "notices.txt", answer.sources
     assert any("boathouse is closed on Saturday" in e.text for e in answer.excerpts), answer.excerpts
+
+
+def _first(answer) -> str:
+    assert answer.answered, answer.message
+    return answer.excerpts[0].text
+
+
+def test_this_week_prefers_this_weeks_entry_over_the_files_title_and_older_entries(club):
+    # Asked on the 25th: the entry of the 23rd, not the title line ("... NOTICES (copied from ...)").
+    first = _first(club.ask("any new notices this week", asked_on=date(2026, 11, 25)))
+    assert "Boathouse closed on Saturday" in first or "electrical inspection" in first, first
+    # Asked on the 5th, before the newest entry: that week's entry (the coxes), not the newest.
+    first = _first(club.ask("any new notices this week", asked_on=date(2026, 11, 5)))
+    assert "coxes" in first.lower() or "coxing" in first, first
+
+
+def test_a_dated_table_row_is_as_old_as_its_date(club):
+    first = _first(club.ask("which kiln firing is this week and when do I bring my pots", asked_on=date(2026, 11, 3)))
+    assert "Glaze" in first, first
+    first = _first(club.ask("which kiln firing is this week and when do I bring my pots", asked_on=date(2026, 11, 24)))
+    assert "Raku" in first, first
+
+
+def test_without_a_time_word_the_entries_rank_as_an_undated_notes(club):
+    # No lead for a file of entries: its title line is a preamble, not an article's point.
+    answer = club.ask("where do we launch while the slipway is closed")
+    assert "beach ramp" in _first(answer), answer.excerpts
+
+
+def test_both_backends_date_the_entries_and_keep_what_they_found_with_the_generation(backend_settings, tmp_path):  # noqa: F811
+    """The entries are read from the documents' texts, not from the index's layout: any generation has
+    them, on either backend, and what was found is kept with it (``write_derived``) for other processes.
+    A record of other rules (another ``entries.VERSION``) is measured again."""
+    docs = tmp_path / "club"
+    docs.mkdir()
+    (docs / "notices.txt").write_text(NOTICES)
+    (docs / "storage.txt").write_text(ONE_DATE)
+    engine = Engine(backend_settings(docs=docs))
+    engine.index()
+    first = _first(engine.ask("any new notices this week", asked_on=date(2026, 11, 25)))
+    assert "Boathouse closed on Saturday" in first or "electrical inspection" in first, first
+    gen = engine.generation
+    assert gen.read_derived(entries.STORED_AS) == {"version": entries.VERSION, "docs": ["notices.txt"]}
+    # Another process over the same generation reads the record; one of older rules is measured again.
+    entries._BY_GENERATION.clear()
+    assert list(entries.dated_by_entries(gen)) == [gen.position("notices.txt")]
+    gen.write_derived(entries.STORED_AS, {"version": entries.VERSION - 1, "docs": []})
+    entries._BY_GENERATION.clear()
+    assert list(entries.dated_by_entries(gen)) == [gen.position("notices.txt")]
+    assert gen.read_derived(entries.STORED_AS)["version"] == entries.VERSION
