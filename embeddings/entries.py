@@ -58,7 +58,16 @@ _DATE = (
 #: A line opening with a full date, after a heading's "#", a list's marker, bold or a bracket.
 _LINE = re.compile(r"[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+)?(?:\*\*|__|\[)?" + _DATE + r"(?P<rest>.*)", re.IGNORECASE)
 _CELL = re.compile(r"[ \t]*(?:\*\*|__)?" + _DATE + r"(?:\*\*|__)?[ \t]*", re.IGNORECASE)
+#: A day and its month, without a year ("Nov 16", "16 November"): a schedule's date cell, whose year its
+#: title gives ("CS 214 weekly schedule, Fall 2026").
+_MONTH_DAY_CELL = re.compile(
+    r"[ \t]*(?:\*\*|__)?" + _WEEKDAY + r"(?:(?P<mm>" + _MONTH + r")[ \t]+(?P<md>\d{1,2})" + _ORDINAL
+    + r"|(?P<dd>\d{1,2})" + _ORDINAL + r"[ \t]+(?P<dm>" + _MONTH + r"))(?:\*\*|__)?[ \t]*", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\w.-])(?:19|20)\d\d(?![\w-]|\.\d)")
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
+
+
+_UNREAD = object()
 
 
 class Entry(NamedTuple):
@@ -81,49 +90,98 @@ def _day(m: re.Match[str]) -> date | None:
         return None
 
 
-def _row_day(line: str) -> date | None:
+def _row_day(line: str, year: int | None, last: date | None) -> date | None:
     """The date of a table row ("| 12 | 2026-11-16 | Hash tables | PA6 |"): its first cell that is a full
-    date and nothing else; None for a row without one, or a separator ("|---|---|")."""
+    date and nothing else, or, when the document's title names its ``year``, a day and its month ("| 12 |
+    Nov 16 | ..."; a row whose month is half a year before the ``last`` row's is of the next year: "Dec
+    14" then "Jan 4"; half a year after, of the year before, as a table of the newest first is). None
+    for a row without one, or a separator ("|---|---|")."""
     for cell in line.strip().strip("|").split("|"):
         m = _CELL.fullmatch(cell)
         if m is not None:
             return _day(m)
+        m = _MONTH_DAY_CELL.fullmatch(cell) if year is not None else None
+        if m is not None:
+            month = _MONTHS[(m.group("mm") or m.group("dm")).lower().rstrip(".")]
+            if last is not None:
+                year = last.year + (month < last.month - 6) - (month > last.month + 6)
+            try:
+                return date(year, month, int(m.group("md") or m.group("dd")))
+            except ValueError:
+                return None
     return None
+
+
+def _title_year(lines: list[str]) -> int | None:
+    """The one year the text's first line (its title: "# CS 214 weekly schedule, Fall 2026") names, or None
+    (none, or two: "2026-2027 season")."""
+    first = next((line for line in lines if line.strip()), "")
+    years = {int(y) for y in _YEAR.findall(first)}
+    return years.pop() if len(years) == 1 else None
 
 
 def entries(text: str) -> tuple[Entry, ...]:
     """The dated entries of ``text``, in the text's order (newest first or oldest first, as written); empty
-    unless there are at least ``MIN_ENTRIES``. A line entry reaches to the next entry (its text is what it
-    announces); a table row is an entry of its own row. Lines in a fenced code block are never entries."""
-    found: list[tuple[int, int, date, bool]] = []  # start, end of its line, day, is a row
-    pos = 0
+    unless there are at least ``MIN_ENTRIES``. Lines in a fenced code block are never entries.
+
+    An entry covers what it announces, and no further than the next entry: a table row its row; a list
+    item ("- **14 June 2025**: meetup in Berlin") its item, to the next blank line; a heading ("## 24
+    November 2026") its section, to the next heading of its level or above; a plain line ("2026-11-24 -
+    No office hours") the lines below it, to the next heading. Text under no entry (a title, a section
+    after a list of events) is undated (``dates_at``)."""
+    found: list[tuple[int, date, str]] = []  # line number, day, kind: "row", "item", "#"*level, ""
     fenced = False
     lines = text.split("\n")
+    year: int | None | object = _UNREAD  # the title's year, read at the first table row
+    last_row: date | None = None
     for n, line in enumerate(lines):
-        start, pos = pos, pos + len(line) + 1
         if _FENCE.match(line):
             fenced = not fenced
             continue
         if fenced or not line or not any(ch.isdigit() for ch in line):
             continue
         if line.lstrip().startswith("|"):
-            day = _row_day(line)
+            if year is _UNREAD:
+                year = _title_year(lines)
+            day = _row_day(line, year, last_row)
+            last_row = day or last_row
             if day is not None:
-                found.append((start, start + len(line), day, True))
+                found.append((n, day, "row"))
             continue
         m = _LINE.match(line)
         if m is None or (day := _day(m)) is None:
             continue
         below = next((nxt for nxt in lines[n + 1:] if nxt.strip()), "")  # the next line of text
         if any(ch.isalpha() for ch in m.group("rest")) or any(ch.isalpha() for ch in below):
-            found.append((start, start + len(line), day, False))
+            opener = line.lstrip()
+            kind = ("item" if opener[:1] in "-*+" and opener[1:2] in " \t"
+                    else opener[:len(opener) - len(opener.lstrip("#"))] if opener.startswith("#") else "")
+            found.append((n, day, kind))
     if len(found) < MIN_ENTRIES:
         return ()
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
     out = []
-    for i, (start, line_end, day, row) in enumerate(found):
-        end = line_end if row else (found[i + 1][0] if i + 1 < len(found) else len(text))
-        out.append(Entry(start, max(end, line_end), day))
+    for i, (n, day, kind) in enumerate(found):
+        stop = found[i + 1][0] if i + 1 < len(found) else len(lines)
+        last = n + 1
+        if kind != "row":
+            while last < stop and not _ends(kind, lines[last]):
+                last += 1
+        out.append(Entry(starts[n], min(starts[last] - 1, len(text)), day))
     return tuple(out)
+
+
+def _ends(kind: str, line: str) -> bool:
+    """Whether ``line`` ends the entry of ``kind`` above it ("item": a blank line or the next item; "##": a
+    heading of level 2 or above; "": any heading)."""
+    opener = line.lstrip()
+    level = len(opener) - len(opener.lstrip("#")) if opener.startswith("#") and opener.lstrip("#")[:1] in (" ", "\t", "") \
+        else 0
+    if kind == "item":
+        return not opener or (opener[:1] in "-*+" and opener[1:2] in " \t") or level > 0
+    return level > 0 and (not kind or level <= len(kind))
 
 
 def newest(text: str) -> date | None:
@@ -133,14 +191,18 @@ def newest(text: str) -> date | None:
     return max(e.day for e in found) if found else None
 
 
-def dates_at(found: Sequence[Entry], offsets: Sequence[int]) -> list[date]:
-    """The date each of ``offsets`` (a sentence's start in the text) lies under: its entry's, else (a
-    preamble above the entries, "CS 214 ANNOUNCEMENTS", or a paragraph below a dated table) the oldest
-    entry's, since it is no news of any day the entries announce. ``found`` is ``entries(text)``, not empty."""
-    oldest = min(e.day for e in found)
-    out = []
+def dates_at(found: Sequence[Entry], offsets: Sequence[int]) -> list[date | None]:
+    """The date each of ``offsets`` (a sentence's start in the text) lies under: its entry's, else None (a
+    title or a preamble above the entries, a note below a dated table, a section after a list of events),
+    which ``evidence.score`` reads as the document's own date: such text speaks for the whole document.
+    ``found`` is ``entries(text)``.
+
+    Not the oldest entry's: "All dates are the Monday of the week. ... due on Fridays" above a schedule
+    answers "whats due this week" with its week's row; made as old as the first week, it fell below the
+    row, whose own answer probability is low, and the question was refused."""
+    out: list[date | None] = []
     for offset in offsets:
-        day = oldest
+        day = None
         for e in found:
             if e.start <= offset < e.end:
                 day = e.day

@@ -813,7 +813,8 @@ def score(
     days = [gen.doc_date(d) for d in docs]
     # A document of dated entries (announcements, a log of notices: ``entries``) has no lead: its opening
     # is a preamble or its oldest entry, not the point of the rest. Each of its sentences is as old as the
-    # entry it lies under, so "this week" prefers this week's entry over the file's older ones.
+    # entry it lies under (one under none, a title or a preamble, as the document: ``entries.dates_at``), so
+    # "this week" prefers this week's entry over the file's older ones.
     of_entries = {d: found for d in set(docs) if days[docs.index(d)] is not None
                   and (found := entries.of_document(gen, d))}
     dated = [d is not None and doc not in of_entries for d, doc in zip(days, docs)]
@@ -823,8 +824,10 @@ def score(
         reference = query.asked_on or max(d for d in days if d is not None)
         for i, doc in enumerate(docs):
             if doc in of_entries:
-                under = entries.dates_at(of_entries[doc], spans[bounds[i]:bounds[i + 1], 0].tolist())
-                sentence_ages[i] = ages(under, reference, query.recent_days)
+                found = of_entries[doc]
+                under = entries.dates_at(found, spans[bounds[i]:bounds[i + 1], 0].tolist())
+                nearest = min((e.day for e in found), key=lambda d: abs((reference - d).days))
+                sentence_ages[i] = ages([d or nearest for d in under], reference, query.recent_days)
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          _as_typed(query.text)) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])

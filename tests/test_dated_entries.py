@@ -10,6 +10,7 @@ a question about recent days.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -91,14 +92,55 @@ def test_a_document_of_entries_is_dated_only_when_nothing_else_dates_it():
     assert parse("20140423_cubs.txt", article.encode()).date == date(2014, 4, 23)
 
 
-def test_each_entry_covers_its_text_and_a_preamble_is_as_old_as_the_oldest():
+SCHEDULE = """# Evening pottery course, Autumn 2026
+
+| Week | Date | Topic | Bring |
+|------|------|-------|-------|
+| 1 | Oct 26 | Centering clay | Apron |
+| 2 | Nov 2 | Pulling walls | Towel |
+| 3 | Dec 28 | Trimming | Tools |
+| 4 | Jan 4 | Glazing | Bisqueware |
+
+Classes start at 7 pm.
+"""
+
+EVENTS = """# Club events 2026
+
+- **7 November 2026, 10:00**: Head of the river race
+- **21 November 2026, 18:00**: Annual dinner at the boathouse
+
+## Annual dinner
+
+Tickets are sold at the bar until the 14th.
+"""
+
+
+def test_a_schedules_day_and_month_take_its_titles_year():
+    days = [e.day for e in entries.entries(SCHEDULE)]
+    # The year turns between December and January.
+    assert days == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 12, 28), date(2027, 1, 4)]
+    assert parse("course.md", SCHEDULE.encode()).date == date(2027, 1, 4)
+    # Without one year in its title, a day and a month say no date.
+    assert entries.entries(SCHEDULE.replace("Autumn 2026", "Autumn")) == ()
+    assert entries.entries(SCHEDULE.replace("Autumn 2026", "2026-2027")) == ()
+
+
+def test_an_entry_covers_its_item_or_section_not_what_follows():
+    found = entries.entries(EVENTS)
+    assert [e.day for e in found] == [date(2026, 11, 7), date(2026, 11, 21)]
+    assert EVENTS[found[1].start:found[1].end] == "- **21 November 2026, 18:00**: Annual dinner at the boathouse"
+    # The section below the list lies under no entry: undated.
+    assert entries.dates_at(found, [EVENTS.index("Tickets")]) == [None]
+
+
+def test_each_entry_covers_its_text_and_a_preamble_is_undated():
     found = entries.entries(NOTICES)
     assert [e.day for e in found] == [date(2026, 9, 2), date(2026, 10, 7), date(2026, 11, 4), date(2026, 11, 23)]
     at = [NOTICES.index(s) for s in ("HARBOUR", "Launch from", "No outings")]
-    assert entries.dates_at(found, at) == [date(2026, 9, 2), date(2026, 10, 7), date(2026, 11, 23)]
+    assert entries.dates_at(found, at) == [None, date(2026, 10, 7), date(2026, 11, 23)]
     rows = entries.entries(BOARD)
     after = BOARD.index("Pots not")  # below the table: under no row
-    assert entries.dates_at(rows, [BOARD.index("Raku"), after]) == [date(2026, 11, 23), date(2026, 10, 5)]
+    assert entries.dates_at(rows, [BOARD.index("Raku"), after]) == [date(2026, 11, 23), None]
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +168,44 @@ def _first(answer) -> str:
     return answer.excerpts[0].text
 
 
-def test_this_week_prefers_this_weeks_entry_over_the_files_title_and_older_entries(club):
-    # Asked on the 25th: the entry of the 23rd, not the title line ("... NOTICES (copied from ...)").
-    first = _first(club.ask("any new notices this week", asked_on=date(2026, 11, 25)))
+def _first_entry(answer, text: str) -> str:
+    """The first quote that lies under an entry of ``text`` (a title line above them lies under none)."""
+    assert answer.answered, answer.message
+    found = entries.entries(text)
+    return next(e.text for e in answer.excerpts if entries.dates_at(found, [e.start]) != [None])
+
+
+def test_this_week_prefers_this_weeks_entry_over_the_older_ones(club):
+    # Asked on the 25th: the entry of the 23rd, not an older one.
+    first = _first_entry(club.ask("any new notices this week", asked_on=date(2026, 11, 25)), NOTICES)
     assert "Boathouse closed on Saturday" in first or "electrical inspection" in first, first
     # Asked on the 5th, before the newest entry: that week's entry (the coxes), not the newest.
-    first = _first(club.ask("any new notices this week", asked_on=date(2026, 11, 5)))
+    first = _first_entry(club.ask("any new notices this week", asked_on=date(2026, 11, 5)), NOTICES)
     assert "coxes" in first.lower() or "coxing" in first, first
+
+
+COURSE = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "course"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, session_index):
+    from .conftest import indexed_engine
+
+    return indexed_engine(tmp_path_factory.mktemp("course"), COURSE, session_index)
+
+
+def test_the_course_announcements_and_schedule_answer_for_the_week_asked(course):
+    """The tester's three findings on the course set (CS 214)."""
+    dated = {d.doc_id: d.date for d in course.sources()}
+    assert dated["announcements.txt"] == date(2026, 11, 24)
+    answer = course.ask("any announcements about office hours", since=date(2026, 11, 1))
+    assert "announcements.txt" in {s.doc_id for s in answer.sources}, answer.sources
+    first = _first(course.ask("any new announcements this week", asked_on=date(2026, 11, 25)))
+    assert first.startswith("2026-11-24 - No office hours this week") or "Thanksgiving week" in first, first
+    answer = course.ask("whats due this week", asked_on=date(2026, 11, 18))
+    assert answer.answered, answer.message
+    quoted = [e.text for e in answer.excerpts]
+    assert any("PA6 (Nov" in q for q in quoted) and not any("Fall Break" in q for q in quoted), quoted
 
 
 def test_a_dated_table_row_is_as_old_as_its_date(club):
@@ -158,7 +231,7 @@ def test_both_backends_date_the_entries_and_keep_what_they_found_with_the_genera
     (docs / "storage.txt").write_text(ONE_DATE)
     engine = Engine(backend_settings(docs=docs))
     engine.index()
-    first = _first(engine.ask("any new notices this week", asked_on=date(2026, 11, 25)))
+    first = _first_entry(engine.ask("any new notices this week", asked_on=date(2026, 11, 25)), NOTICES)
     assert "Boathouse closed on Saturday" in first or "electrical inspection" in first, first
     gen = engine.generation
     assert gen.read_derived(entries.STORED_AS) == {"version": entries.VERSION, "docs": ["notices.txt"]}
