@@ -65,6 +65,12 @@ _MONTH_DAY_CELL = re.compile(
     + r"|(?P<dd>\d{1,2})" + _ORDINAL + r"[ \t]+(?P<dm>" + _MONTH + r"))(?:\*\*|__)?[ \t]*", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.-])(?:19|20)\d\d(?![\w-]|\.\d)")
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
+#: A quick test, over the whole text at once, that it may hold entries: two lines opening with a full date,
+#: or a table row. Most texts (news articles) hold neither; the line by line reading is ~50 times slower.
+#: Each opens on the line's "\n" (the text is read with one before it), which the regular expression engine
+#: finds at once, where a "^" is tried at every character.
+_MAYBE = re.compile(r"\n[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+)?(?:\*\*|__|\[)?" + _DATE, re.IGNORECASE)
+_ROW = re.compile(r"\n[ \t]*\|")
 
 
 _UNREAD = object()
@@ -129,6 +135,9 @@ def entries(text: str) -> tuple[Entry, ...]:
     November 2026") its section, to the next heading of its level or above; a plain line ("2026-11-24 -
     No office hours") the lines below it, to the next heading. Text under no entry (a title, a section
     after a list of events) is undated (``dates_at``)."""
+    lined = "\n" + text
+    if _ROW.search(lined) is None and sum(1 for _ in zip(range(MIN_ENTRIES), _MAYBE.finditer(lined))) < MIN_ENTRIES:
+        return ()
     found: list[tuple[int, date, str]] = []  # line number, day, kind: "row", "item", "#"*level, ""
     fenced = False
     lines = text.split("\n")
