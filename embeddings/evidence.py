@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import contacts
+from . import contacts, entries
 from .lexical import dotted_numbers, is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
@@ -421,6 +421,8 @@ class Passage:
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
     absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
     age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
+    # (k,) each sentence's own distance, where its document is a series of dated entries (``entries``); None: ``age``
+    ages: np.ndarray | None = None
     dated: bool = True  # the document has a date: an article or a report, whose lead states its point (``lead_prior``)
     focus: np.ndarray | None = None  # (k,) the sentence's share of its document's repeated new words (``focus``)
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
@@ -1075,8 +1077,23 @@ def score(
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
-    dated = [d is not None for d in days]
+    # A document of dated entries (announcements, a log of notices: ``entries``) has no lead: its opening
+    # is a preamble or its oldest entry, not the point of the rest. Each of its sentences is as old as the
+    # entry it lies under (one under none, a title or a preamble, as the document: ``entries.dates_at``), so
+    # "this week" prefers this week's entry over the file's older ones.
+    of_entries = {d: found for d in set(docs) if days[docs.index(d)] is not None
+                  and (found := entries.of_document(gen, d))}
+    dated = [d is not None and doc not in of_entries for d, doc in zip(days, docs)]
     age = ages(days, query.asked_on, query.recent_days) if query.recent_days else np.zeros(len(docs))
+    sentence_ages: list[np.ndarray | None] = [None] * len(cands)
+    if query.recent_days and of_entries:
+        reference = query.asked_on or max(d for d in days if d is not None)
+        for i, doc in enumerate(docs):
+            if doc in of_entries:
+                found = of_entries[doc]
+                under = entries.dates_at(found, spans[bounds[i]:bounds[i + 1], 0].tolist())
+                nearest = min((e.day for e in found), key=lambda d: abs((reference - d).days))
+                sentence_ages[i] = ages([d or nearest for d in under], reference, query.recent_days)
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          _as_typed(query.text)) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
@@ -1114,7 +1131,7 @@ def score(
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),
-            absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
+            absent=absent, age=float(age[i]), ages=sentence_ages[i], dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
             unnamed=unnamed, off_code=off_code,
             scoped=None if scoped is None else scoped[lo:hi],
@@ -1224,6 +1241,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
             lead = lead * np.repeat(np.array([p.dated for p in passages], dtype=np.float64), counts)
         score = score + params.lead * prob * lead
     if params.recency:
+        if any(p.ages is not None for p in passages):
+            age = np.concatenate([p.ages if p.ages is not None else np.full(len(p.cos), p.age) for p in passages])
         score = score - params.recency * age
     ranking = score
     if params.focus and any(p.focus is not None for p in passages):
