@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 
-from . import formats
+from . import entries, formats
 from .errors import DocumentRejected
 from .formats import DEFAULT_MAX_DOCUMENT_CHARS, SUPPORTED_SUFFIXES
 
@@ -173,7 +173,9 @@ def parse(
         title=extracted.title or _title_from_name(doc_id, dated),
         text=extracted.text,
         content_hash=content_hash(data) if verbatim else _extracted_hash(data, extracted.text),
-        date=dated,
+        # A series of dated entries (announcements, a log of notices) with no other date is as new as its
+        # newest entry (``entries``): undated, ``--since`` left it out and "this week" could not find it.
+        date=dated or entries.newest(extracted.text),
         url=extracted.url,
         path=path,
         pages=extracted.pages,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, get_args
 import numpy as np
 
 from . import answer as answer_builder
-from . import conversation, evidence, null, rarity, recency, retrieval, sources, store, store_api
+from . import conversation, entries, evidence, null, rarity, recency, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
@@ -184,10 +184,23 @@ def _recent_days(gen: Generation, q: evidence.Query) -> retrieval.Prior | None:
     once here (``retrieval.Prior``); beside the question's embedding, their vectors are read too."""
     if q.asked_on is None or q.recent_days is None:
         return None
-    recent = gen.dated_within(*recency.window(q.asked_on, q.recent_days))
+    since, until = recency.window(q.asked_on, q.recent_days)
+    recent = gen.dated_within(since, until)
+    # A document of dated entries is dated by its newest: it has these days' news when one of its entries
+    # is of these days (asked on the 19th, the entry of the 18th of a file whose newest is the 24th), and
+    # of its chunks only those under such an entry are (the file's older posts are not this week's news).
+    by_entries = entries.dated_by_entries(gen)
+    entered = {p for p, found in by_entries.items() if entries.within(found, since, until)}
+    if entered - set(recent.tolist()):
+        recent = np.array(sorted(set(recent.tolist()) | entered), dtype=recent.dtype)
     if not len(recent) or len(recent) > recency.MOST * gen.documents:
         return None
     chunks = gen.chunks_of(recent)
+    if len(chunks) <= recency.MAX_CHUNKS and any(int(p) in by_entries for p in recent.tolist()):
+        chunks = np.array([c for c in chunks.tolist()
+                           if (info := gen.chunk(c)).doc not in by_entries
+                           or entries.within(by_entries[info.doc], since, until, info.start, info.end)],
+                          dtype=chunks.dtype)
     if len(chunks) > recency.MAX_CHUNKS:
         return None
     return retrieval.Prior(dict.fromkeys(recent.tolist(), recency.PRIOR), chunks)

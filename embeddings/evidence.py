@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import contacts, entries
 from .lexical import dotted_numbers, is_stop_word, stems, terms, terms_of, tokens, words
 from .null import NullProfile
 from .rarity import zipf
@@ -158,6 +159,9 @@ class Query:
     # The items the question names by a code ("PA5", "hw3", "Lab 4", "CS 214", "Nov 20"; ``item_codes``): a passage
     # is checked for them as written (``names_code``), and one naming another item ("PA2") is not about it.
     codes: frozenset[Code] = frozenset()
+    # The kinds of contact fact the question asks for ("what's the address?": an address; ``contacts.asked``):
+    # a sentence holding one is the kind of answer asked for (``score``).
+    contact: frozenset[str] = frozenset()
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
@@ -174,7 +178,7 @@ class Query:
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
                    phrases=phrases(toks, forms.stems) | code_phrases(item_codes(text)), dotted=dotted_numbers(text),
-                   codes=item_codes(text))
+                   codes=item_codes(text), contact=contacts.asked(text))
 
     @classmethod
     def blend(
@@ -213,7 +217,8 @@ class Query:
                    # "and what else was fixed in that release?": the version is the topic's, unless it names its own
                    dotted=dotted_numbers(text) or dotted_numbers(" ".join(part for part, _ in parts)),
                    referent_weights=ref if referent else None,
-                   codes=item_codes(text) or item_codes(" ".join(part for part, _ in parts)))
+                   codes=item_codes(text) or item_codes(" ".join(part for part, _ in parts)),
+                   contact=contacts.asked(text))
 
 
 def _in_corpus_forms(text: str, held: Held | None, extends: Extends | None = None) -> tuple[list[str], Forms]:
@@ -473,6 +478,8 @@ class Passage:
     own_surprise: float | None = None  # the surprise of the follow-up's own words alone; None: ``surprise``
     absent: float = 0.0  # rarity mass of the question's words that no document holds (``absent_words``; per question)
     age: float = 0.0  # distance between the document and the day asked (``recency.ages``), for a question about recent events
+    # (k,) each sentence's own distance, where its document is a series of dated entries (``entries``); None: ``age``
+    ages: np.ndarray | None = None
     dated: bool = True  # the document has a date: an article or a report, whose lead states its point (``lead_prior``)
     focus: np.ndarray | None = None  # (k,) the sentence's share of its document's repeated new words (``focus``)
     ranking: np.ndarray | None = None  # (k,) ``score`` without the focus bonus: what ranks the passage (None: ``score``)
@@ -494,6 +501,10 @@ class Passage:
     # (k,) True where the sentence's row or paragraph does not name the item the question names by a code
     # while another of the passage's does (``_off_code``: a schedule's other rows): never quoted (None: all may be)
     off_code: np.ndarray | None = None
+    # (k,) 1.0 where the sentence holds the contact fact a question asks for, and the question names nothing
+    # but its kind and what the sentence's context names ("what's the address?"; ``_own_value``): read without
+    # the prior (``probability``) and quoted first (``_asked_value_first``); None: none
+    asked_value: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -525,6 +536,7 @@ def probability(
     null_cos: float | np.ndarray = 0.0,
     null_surprise: float | np.ndarray = 0.0,
     absent: float | np.ndarray = 0.0,
+    asked_value: float | np.ndarray = 0.0,
     untyped: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
@@ -554,8 +566,21 @@ def probability(
     ``absent`` (see :func:`absent_words`) weighs the question's uncommon words that no document holds:
     "Is there an official Orbit subreddit?" is on the community's topic, close in meaning to its notes
     and shares "Orbit" with them, but no note says "subreddit", and that is what a reader sees at once.
+
+    ``asked_value`` is 1.0 for a sentence holding the contact fact a question asks for, the question naming
+    nothing but its kind and what the sentence's context names ("what's the address?" and "Bergstraße 7 ·
+    10115 Berlin": ``_own_value``).
+    The bias is the prior: most sentences a question retrieves do not answer it, and a sentence must show
+    it does, by its words and its meaning. Such a question's one word is the kind of fact it asks for, which
+    the answer gives as a value and never repeats ("hello@example.org" shares no word with "whats ur
+    email", and the model reads its meaning poorly: cosine 0.19), and such a sentence is not any sentence:
+    it is the one kind of fact asked for. So it is read at even odds (no bias), and the other features
+    decide: in a large collection the corpus's size (``scale``) and the surprise of finding the kind's
+    word by chance still leave a stray address short of the cut. Not a fitted weight, nor one a refit
+    changes: it reads the bias the fit gives (``benchmarks.quality --fit``'s questions ask for no such fact).
     """
-    z = (params.a_bias + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
+    z = (params.a_bias * (1.0 - np.asarray(asked_value, dtype=np.float64))
+         + params.a_cos * cos + params.a_cov * coverage + params.a_chunk * chunk_cos
          + params.a_agree * np.asarray(agree, dtype=np.float64) + params.a_pcov * passage_coverage
          + params.a_gap * (cos - crowd) + params.a_scale * scale
          + params.a_num * np.asarray(numbers_missing, dtype=np.float64)
@@ -699,6 +724,50 @@ def absent_words(unheld: dict[str, float], passage_terms: set[str], passage_toke
 def _answer_type_stems() -> frozenset[str]:
     """The stems of :data:`ANSWER_TYPE_WORDS`, as a question's words are read."""
     return frozenset(stems(sorted(ANSWER_TYPE_WORDS)))
+
+
+@functools.cache
+def _contact_stems() -> frozenset[str]:
+    """The stems of the words naming a contact fact (``contacts.WORDS``: "address", "email", "phone")."""
+    return frozenset(stems(sorted(contacts.WORDS)))
+
+
+def _contact_values(kinds: frozenset[str], texts: list[str]) -> np.ndarray:
+    """1.0 where a sentence of ``texts`` holds a contact fact of ``kinds`` (``contacts.held``), else 0.0."""
+    return np.array([bool(contacts.held(t, kinds)) for t in texts], dtype=np.float64)
+
+
+@functools.cache
+def _filler_stems() -> frozenset[str]:
+    """The stems of ``contacts.FILLERS``, words of a chat question that name nothing."""
+    return frozenset(stems(sorted(contacts.FILLERS)))
+
+
+def _topic(query: Query) -> set[str]:
+    """A contact question's own words (a follow-up's: those at weight 1) but stop words, the words naming the
+    kind of fact (``contacts.WORDS``) and a chat's fillers (``contacts.FILLERS``)."""
+    own = {t for t, w in query.weights.items() if not query.term_weights or query.term_weights.get(t, 0.0) >= 1.0}
+    return {t for t in own if not is_stop_word(t) and t not in _contact_stems() and t not in _filler_stems()}
+
+
+def _own_value(valued: np.ndarray, query: Query, found: list[set[str]], headings: Sequence[frozenset[str]],
+               titles: list[list[str]], row_docs: np.ndarray) -> np.ndarray:
+    """1.0 where a sentence holds the contact fact asked for (``valued``) and the question names nothing but the
+    kind of fact and what the sentence, its section headings or its document's title name: "what's the
+    address?", "whats ur email pls", "what's Werkbank's phone number?" ask for the fact that sentence is, of
+    the place the page is about; "what's the address of the Louvre?", "the phone number of the Berlin
+    police" or "Anna's phone number" (where the line is the venue's) do not. Every word of the question
+    counts, the common ones too ("police"), but stop words, the words naming the kind (``contacts.WORDS``)
+    and a chat's fillers (``contacts.FILLERS``: "pls", "ur"); a follow-up's own words only.
+
+    A question naming nothing but the kind ("whats ur email") asks for the collection's own: where the
+    candidates give such facts in several documents, each is its document's own (a news article's reporter:
+    "Email: caldera@northjersey.com"), none is "yours", and the question is read as any other (none here)."""
+    topic = _topic(query)
+    if not topic:
+        return valued if len(set(row_docs[valued > 0].tolist())) == 1 else np.zeros(len(valued))
+    return np.array([v > 0 and topic <= (st | heading | set(title))
+                     for v, st, heading, title in zip(valued.tolist(), found, headings, titles)], dtype=np.float64)
 
 
 def _as_typed(text: str) -> dict[str, str]:
@@ -1033,12 +1102,32 @@ def score(
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     headings = (in_heading if in_heading is not None
                 else _section_terms(row_docs, spans, gen.doc_texts(docs, texts)))
-    # The versions asked about that each document's title names, and then each sentence's sections.
+    # A contact question ("what's the address?") is answered by a sentence that holds such a fact ("Bergstraße 7
+    # · 10115 Berlin") where the question names nothing but the kind and what that sentence, its headings or
+    # its document's title name (``_own_value``): that sentence is of the type asked for (ranking's ``typed``),
+    # holds what the question's words name (coverage and surprise count them, and the kind's word is not
+    # charged as absent), and is read without the prior (``probability``'s ``asked_value``).
+    valued = _contact_values(query.contact, sentence_texts()) if query.contact else None
+    kind_words: set[str] = set()
+    held_terms = sentence_terms
+    asked_value = None
+    if valued is not None and valued.any():
+        own_value = _own_value(valued, query, sentence_terms, headings, [title_terms[d] for d in row_docs.tolist()],
+                               row_docs)
+        if own_value.any():
+            # Only the fact of what is asked about: "are you open on New Year's Eve?" is not answered by any
+            # line of hours that does not name the day, over the sentence that does.
+            typed = np.maximum(typed, own_value)
+            asked_value = own_value
+            # The kind's words, and the question's others, which the sentence, its headings or its title name.
+            kind_words = question_terms & _contact_stems()
+            asked_for = question_terms & (kind_words | _topic(query))
+            held_terms = [st | asked_for if v else st for st, v in zip(sentence_terms, own_value.tolist())]
     titled = {d: query.dotted.intersection(t) for d, t in title_terms.items()} if query.dotted else {}
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading,
                    (titled[d] | (query.dotted & section)) if titled else frozenset())
-         for st, section, d in zip(sentence_terms, headings, row_docs.tolist())],
+         for st, section, d in zip(held_terms, headings, row_docs.tolist())],
         dtype=np.float64,
     )
     crowd = float(np.mean([c.dense for c in cands]))
@@ -1062,7 +1151,8 @@ def score(
     renamed = renamed_words(own_words, typed_as)
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
-             and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed}
+             and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed
+             and t not in kind_words}
     scoped = answering = None
     if query.dotted:
         doc_texts = gen.doc_texts(sorted(set(docs)), texts)
@@ -1084,8 +1174,23 @@ def score(
     unheld.update(renamed)
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
-    dated = [d is not None for d in days]
+    # A document of dated entries (announcements, a log of notices: ``entries``) has no lead: its opening
+    # is a preamble or its oldest entry, not the point of the rest. Each of its sentences is as old as the
+    # entry it lies under (one under none, a title or a preamble, as the document: ``entries.dates_at``), so
+    # "this week" prefers this week's entry over the file's older ones.
+    of_entries = {d: found for d in set(docs) if days[docs.index(d)] is not None
+                  and (found := entries.of_document(gen, d))}
+    dated = [d is not None and doc not in of_entries for d, doc in zip(days, docs)]
     age = ages(days, query.asked_on, query.recent_days) if query.recent_days else np.zeros(len(docs))
+    sentence_ages: list[np.ndarray | None] = [None] * len(cands)
+    if query.recent_days and of_entries:
+        reference = query.asked_on or max(d for d in days if d is not None)
+        for i, doc in enumerate(docs):
+            if doc in of_entries:
+                found = of_entries[doc]
+                under = entries.dates_at(found, spans[bounds[i]:bounds[i + 1], 0].tolist())
+                nearest = min((e.day for e in found), key=lambda d: abs((reference - d).days))
+                sentence_ages[i] = ages([d or nearest for d in under], reference, query.recent_days)
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
                          typed_as) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
@@ -1096,7 +1201,7 @@ def score(
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         # Only the question's terms are looked up in ``everywhere``: its share of them is all it says.
-        everywhere = (question_terms & set(title_terms[doc])).union(*sentence_terms[lo:hi])
+        everywhere = (question_terms & set(title_terms[doc])).union(*held_terms[lo:hi])
         unnamed = bool(query.dotted) and not all(holds_dotted(n, contexts[i]) for n in query.dotted)
         if query.dotted and not unnamed:  # its sections name the versions asked about (a changelog's release)
             everywhere |= question_terms & query.dotted
@@ -1123,11 +1228,12 @@ def score(
             own_cos=None if own_cos is None else own_cos[lo:hi],
             own_surprise=None if own_weights is None else surprise(own_weights, everywhere, length, gen.size, own,
                                                                    adjacency[i]),
-            absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
+            absent=absent, age=float(age[i]), ages=sentence_ages[i], dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
             unnamed=unnamed, off_code=off_code,
             scoped=None if scoped is None else scoped[lo:hi],
             answering=None if answering is None or not answering[lo:hi].any() else answering[lo:hi],
+            asked_value=None if asked_value is None else asked_value[lo:hi],
         ))
     return apply_all(out, params)
 
@@ -1223,8 +1329,10 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     null_cos, null_surprise = _null_standing(passages, counts)
     untyped = (np.concatenate([p.untyped if p.untyped is not None else np.zeros(len(p.cos)) for p in passages])
                if any(p.untyped is not None for p in passages) else 0.0)
+    asked_value = (np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos))
+                                   for p in passages]) if any(p.asked_value is not None for p in passages) else 0.0)
     prob = probability(cos, cover, dense, agree, passage_coverage, crowd, scale, params, numbers_missing, novel,
-                       surprises, null_cos, null_surprise, absent, untyped)
+                       surprises, null_cos, null_surprise, absent, asked_value=asked_value, untyped=untyped)
     prob = np.where(heading, 0.0, prob)
     if params.lead:
         lead = lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))
@@ -1232,6 +1340,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
             lead = lead * np.repeat(np.array([p.dated for p in passages], dtype=np.float64), counts)
         score = score + params.lead * prob * lead
     if params.recency:
+        if any(p.ages is not None for p in passages):
+            age = np.concatenate([p.ages if p.ages is not None else np.full(len(p.cos), p.age) for p in passages])
         score = score - params.recency * age
     ranking = score
     if params.focus and any(p.focus is not None for p in passages):
@@ -1239,6 +1349,8 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         # gains nothing by naming what its document is about.
         score = score + params.focus * prob * np.concatenate(
             [p.focus if p.focus is not None else np.zeros(len(p.cos)) for p in passages])
+    if any(p.asked_value is not None for p in passages):
+        score, ranking = _asked_value_first(passages, score, ranking)
     if any(p.unnamed for p in passages) and not all(p.unnamed for p in passages):
         unnamed = np.array([p.unnamed for p in passages])
         # "What was fixed in 1.4.2?": the release's own section answers it, however well the changelog's
@@ -1251,6 +1363,22 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
         score = np.where(off, -math.inf, score)
     _hand_out(passages, counts, score, prob, params, ranking)
     return passages
+
+
+def _asked_value_first(passages: list[Passage], score: np.ndarray, ranking: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` and ``ranking`` with the contact facts a question asks for (``Passage.asked_value``) lifted,
+    all by one amount, just above every other sentence: the best of them leads the answer, and the rest
+    keep their order. Neither retriever reads a value's kind (BM25 finds no "hours" in "Mon-Fri 10-22", and
+    the model barely tells "hello@example.org" is an e-mail address: cosine 0.19 to "whats ur email"), so
+    a sentence that shares the question's words ("Every Wednesday from 18:00 anyone can drop in" for "when
+    are you open on saturday?") outranked the line that answers it, on its cosine and its passage's rank."""
+    own = np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos)) for p in passages]) > 0
+    mine, others = score[own], score[~own]
+    mine, others = mine[np.isfinite(mine)], others[np.isfinite(others)]
+    if not len(mine) or not len(others):
+        return score, ranking
+    lift = max(0.0, float(others.max()) - float(mine.max())) + 1e-6
+    return np.where(own, score + lift, score), np.where(own, ranking + lift, ranking)
 
 
 def _each_sentence(passages: list[Passage], counts: list[int]) -> np.ndarray:

@@ -112,7 +112,7 @@ def extract(name: str, data: bytes, *, max_chars: int) -> Extracted:
     if when is None:
         when = _time_element(root)
     blocks = _Blocks().render(root)
-    text = join_blocks(blocks + [fact for fact in facts if fact not in blocks])
+    text = join_blocks(blocks + _beside_the_article(blocks, [fact for fact in facts if fact not in blocks]))
     return Extracted(text=text, title=title or None, date=when, url=_canonical(soup, meta))
 
 
@@ -472,6 +472,22 @@ def _footer_facts(soup: BeautifulSoup) -> list[str]:
 
 
 _HEADING_BLOCK = re.compile(r"#{1,6} ")
+_HEADING_LEVEL = re.compile(r"(#{1,6}) ")
+
+
+def _beside_the_article(blocks: list[str], facts: list[str]) -> list[str]:
+    """The footer's facts (``_footer_facts``) with their headings raised to the article's top section level, so
+    that they close the article's last section instead of lying inside it: the footer's "### Visit us" after
+    an article's "## Machines and training" showed its address as "under: Machines and training › Visit us".
+    The page's headline (a level-1 heading opening it) heads the whole page and is not such a section."""
+    levels = [len(m.group(1)) for at, block in enumerate(blocks)
+              if (m := _HEADING_LEVEL.match(block)) and not (at == 0 and m.group(1) == "#")]
+    if not levels:
+        return facts
+    top = min(levels)
+    return [("#" * top + " " + fact[m.end():]) if (m := _HEADING_LEVEL.match(fact)) and len(m.group(1)) > top else fact
+            for fact in facts]
+
 
 
 def _paragraph(soup: BeautifulSoup, text: str) -> Tag:
