@@ -152,14 +152,18 @@ class Query:
     # they are what the follow-up asks about, and no coincidence in a passage that holds them. None: ``weights``.
     # (Ranking still reads ``weights``, where what the follow-up adds counts most.)
     referent_weights: dict[str, float] | None = None
+    # An acronym the documents write, added beside a phrase of the question whose initials it is ("annual
+    # general meeting (AGM)"; ``acronyms.AcronymTable.reading``): its stem -> the phrase's stems. A sentence
+    # holding the acronym covers the phrase's words, and those words are not charged as absent.
+    expands: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
-             extends: Extends | None = None) -> "Query":
+             extends: Extends | None = None, expands: dict[str, tuple[str, ...]] | None = None) -> "Query":
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), and ``extends``, the corpus's
         stems that begin with a prefix (``IndexView.terms_starting``: "defib" for "defibrillator"), to read the question's
         words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised");
-        ``asked_on``: the day it is asked."""
+        ``asked_on``: the day it is asked; ``expands``: the acronyms ``text`` was read with (``Query.expands``)."""
         toks, forms = _in_corpus_forms(text, held, extends)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, forms.stems):
@@ -167,7 +171,7 @@ class Query:
             weights[stem] = max(weights.get(stem, 0.0), rarity(word))
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
-                   phrases=phrases(toks, forms.stems), dotted=dotted_numbers(text))
+                   phrases=phrases(toks, forms.stems), dotted=dotted_numbers(text), expands=dict(expands or {}))
 
     @classmethod
     def blend(
@@ -663,6 +667,12 @@ def _sentence_words(
                   typed, None, ids, offsets, asked)
 
 
+def _expanded(found: set[str], expands: dict[str, tuple[str, ...]]) -> set[str]:
+    """``found`` with the phrase's stems added where it holds an acronym standing for them (``Query.expands``)."""
+    extra = [stem for acronym, phrase in expands.items() if acronym in found for stem in phrase]
+    return found | set(extra) if extra else found
+
+
 def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
     """``found`` with every alias (``Query.aliases``) read as the question's own stem."""
     return {aliases.get(t, t) for t in found}
@@ -776,6 +786,10 @@ def score(
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     headings = (in_heading if in_heading is not None
                 else _section_terms(row_docs, spans, gen.doc_texts(docs, texts)))
+    if query.expands:  # "the AGM" covers "annual general meeting"
+        sentence_terms = [_expanded(st, query.expands) for st in sentence_terms]
+        title_terms = {d: list(_expanded(set(t), query.expands)) for d, t in title_terms.items()}
+        headings = [frozenset(_expanded(set(h), query.expands)) for h in headings]
     # The versions asked about that each document's title names, and then each sentence's sections.
     titled = {d: query.dotted.intersection(t) for d, t in title_terms.items()} if query.dotted else {}
     cover = np.array(
@@ -801,9 +815,11 @@ def score(
     # lacks is ``numbers_missing``'s to weigh, and a name is often written without its hyphen
     # ("RT600"). A word is as common as its stem when the stem is a word: "handing" (Zipf 3.8) is a
     # form of "hand" (5.5), which a paraphrase swaps as freely.
+    # A phrase's words whose acronym the documents write are held by them ("annual general meeting": "AGM").
+    spelt_short = {stem for phrase in query.expands.values() for stem in phrase}
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
-             and not is_stop_word(t) and t not in _answer_type_stems()}
+             and not is_stop_word(t) and t not in _answer_type_stems() and t not in spelt_short}
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
