@@ -46,6 +46,12 @@ STORED_AS = "acronyms"
 VERSION = 1
 #: Letters of an acronym.
 MIN_LETTERS, MAX_LETTERS = 2, 6
+#: Letters of an acronym added beside a question's phrase: two-letter runs of words are everywhere
+#: ("record high", "six games") and so are two capitals in a large collection.
+MIN_ABBREVIATED = 3
+#: The share of the acronyms of a length that the documents may write, above which a run of the question's
+#: words is too likely to make one by chance to be read as one (see ``AcronymTable``).
+CHANCE = 0.01
 #: Words of a phrase that count for its initials (``of``/``and`` may stand between them).
 MAX_PHRASE_WORDS = 6
 #: A question word at least this common (Zipf) is a word, not an acronym ("art" 5.3, "cat" 4.8), unless
@@ -54,16 +60,28 @@ MAX_ACRONYM_ZIPF = 4.0
 #: Phrases kept per acronym (the most frequent): enough to tell an ambiguous acronym, few enough that the
 #: table of a large collection stays small.
 KEPT_PHRASES = 3
+#: Documents above which a phrase capitalised only once is not kept (news2022: 4,816 articles, a table of
+#: 1.6 MB with them, 0.5 MB without).
+LARGE_COLLECTION = 500
 #: An acronym's usual phrase is written at least this many times as often as its next one.
 DOMINANCE = 2
 
-#: Short words that may stand inside a phrase without counting for its initials (but may: "CoC").
-_JOINERS = frozenset({"of", "and", "for", "the", "on", "in", "to", "de", "&"})
+#: Short words that may stand inside a phrase without counting for its initials (but may: "CoC"). Not
+#: "and", "on", "in" or "to", which join two names as often as they stand in one ("Chicago and Los
+#: Angeles", "New York on Thursday"); "R&D" keeps its "&".
+_JOINERS = frozenset({"of", "for", "the", "de", "&"})
 _CAPITALISED = r"[A-Z][a-z][A-Za-z]*"
 # A run of capitalised words on one line, joiners between them: "Developer Certificate of Origin".
-_RUN = re.compile(rf"{_CAPITALISED}(?:[ \t]+(?:(?:of|and|for|the|on|in|to|de|&)[ \t]+)?{_CAPITALISED})+")
-# A phrase defined with its acronym in brackets: "annual general meeting (AGM)".
-_DEFINED = re.compile(r"((?:[A-Za-z][\w'-]*[ \t]+){1,8})\(([A-Z][A-Za-z]{1,5})s?\)")
+_RUN = re.compile(rf"{_CAPITALISED}(?:[ \t]+(?:(?:of|for|the|de|&)[ \t]+)?{_CAPITALISED})+")
+# An acronym defined in brackets after its phrase: "annual general meeting (AGM)"; the phrase is read back
+# from the words before it (a pattern for the words before the brackets was tried at every word of every
+# text: 70 s over news2022's 53 MB).
+_DEFINED = re.compile(r"\(([A-Z][A-Za-z]{1,5})s?\)")
+_WORDS_BEFORE = re.compile(r"(?:[A-Za-z][\w'-]*[ \t]+){1,8}$")
+#: Days and months: capitalised, yet no part of a phrase ("New York Thursday", "Ghebreyesus March").
+_DATES = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december".split())
 # An acronym as written: two capitals or more, at least half its letters ("AGM", "CoC", "PRs").
 _WRITTEN = re.compile(r"\b[A-Z][A-Za-z]{1,5}\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -71,6 +89,8 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:#>*-]\s*|\n\s*)$")
 
 
 def _is_written_acronym(token: str) -> bool:
+    if token.islower() or token[1:].islower():  # most words: answered without counting
+        return False
     upper = sum(ch.isupper() for ch in token)
     return upper >= 2 and upper * 2 >= len(token) and not (token.isupper() and len(token) > MAX_LETTERS)
 
@@ -94,19 +114,24 @@ def initials(words: list[str]) -> set[str]:
 def collect(texts: Iterable[str]) -> dict:
     """The acronym table of a collection's texts, as the record stored with its generation (JSON-able):
     ``phrases`` maps each acronym to its phrases (as written, how often, whether defined in brackets), at
-    most :data:`KEPT_PHRASES`; ``written`` maps the acronyms written in capitals to how often they are.
+    most :data:`KEPT_PHRASES` (in a collection of more than :data:`LARGE_COLLECTION` documents, only those
+    written twice or defined); ``written`` maps the acronyms written in capitals to how often they are.
     One pass of three regular expressions over each text."""
     phrases: Counter[tuple[str, str]] = Counter()
     defined: set[tuple[str, str]] = set()
     shown: dict[tuple[str, str], str] = {}
     written: Counter[str] = Counter()
+    documents = 0
     for text in texts:
+        documents += 1
         for m in _RUN.finditer(text):
             words = m.group(0).split()
             # A sentence's first word is capitalised whatever it is: the run without it is a phrase too.
             starts = [0, 1] if _SENTENCE_START.search(text[max(0, m.start() - 3):m.start()]) else [0]
             for s in starts:
                 run = words[s:]
+                if any(w.lower() in _DATES for w in run):
+                    continue
                 while run and (run[0].lower() in _JOINERS or is_stop_word(run[0].lower())):
                     run = run[1:]
                 if sum(w.lower() not in _JOINERS for w in run) < 2 or len(run) > MAX_PHRASE_WORDS:
@@ -116,11 +141,12 @@ def collect(texts: Iterable[str]) -> dict:
                     phrases[a, key] += 1
                     shown.setdefault((a, key), " ".join(run))
         for m in _DEFINED.finditer(text):
-            token = m.group(2)
-            if not _is_written_acronym(token):
+            token = m.group(1)
+            found = _WORDS_BEFORE.search(text, max(0, m.start() - 120), m.start()) if _is_written_acronym(token) else None
+            if found is None:
                 continue
             a = _written_form(token)
-            before = m.group(1).split()
+            before = found.group(0).split()
             for n in range(2, min(len(before), MAX_PHRASE_WORDS) + 1):
                 run = before[-n:]
                 if a in initials(run) and run[0].lower() not in _JOINERS:
@@ -134,6 +160,8 @@ def collect(texts: Iterable[str]) -> dict:
                 written[_written_form(m.group(0))] += 1
     by_acronym: dict[str, list[list]] = {}
     for (a, key), n in phrases.items():
+        if n == 1 and documents > LARGE_COLLECTION and (a, key) not in defined:
+            continue  # in a large collection a run written once is more often a passing run of names
         by_acronym.setdefault(a, []).append([shown[a, key], n, int((a, key) in defined)])
     for a, found in by_acronym.items():
         found.sort(key=lambda r: (-r[2], -r[1], r[0]))
@@ -161,7 +189,14 @@ class AcronymTable:
     def __init__(self, record: dict) -> None:
         self.phrases: dict[str, list[list]] = record.get("phrases", {})
         self.written: dict[str, int] = record.get("written", {})
-        self._keys = {a: {p[0].lower() for p in found} for a, found in self.phrases.items()}
+        # The acronyms a phrase of a question may be read as: written twice or more, never spelt out (see
+        # ``_abbreviated``), of a length at which they are few enough that a run of words seldom makes one by
+        # chance (:data:`CHANCE`: news2022 writes ~1,500 acronyms of three letters, so any three words had a
+        # one in ten chance to make one; a club's notes write a dozen).
+        usable = [a for a, n in self.written.items()
+                  if n >= 2 and len(a) >= MIN_ABBREVIATED and a.isalpha() and a not in self.phrases]
+        by_length = Counter(map(len, usable))
+        self._abbreviations = frozenset(a for a in usable if by_length[len(a)] / 26 ** len(a) < CHANCE)
 
     @classmethod
     def from_dict(cls, record: dict | None) -> "AcronymTable | None":
@@ -194,7 +229,7 @@ class AcronymTable:
             return Reading(text)
         tokens = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text)]
         spelt = self._spelt(text, tokens, held)
-        expands, inserts = self._abbreviated(tokens, held)
+        expands, inserts = self._abbreviated(tokens, held, text)
         if not spelt and not expands:
             return Reading(text)
         out, last = [], 0
@@ -232,30 +267,36 @@ class AcronymTable:
         return out
 
     def _abbreviated(
-        self, tokens: list[tuple[str, int, int]], held: Held
+        self, tokens: list[tuple[str, int, int]], held: Held, text: str = ""
     ) -> tuple[dict[str, tuple[str, ...]], list[tuple[int, str]]]:
-        """The acronyms the documents write for runs of the question's words that they never name as
-        such: each acronym's stem -> the run's stems, and where the acronym goes in the text."""
+        """The acronyms the documents write for runs of the question's words that they never spell out:
+        each acronym's stem -> the run's stems, and where the acronym goes in the text. A run is of words
+        next to each other (only spaces between them: "Covid-19 vaccine" is no run), none a stop word but
+        a joiner inside it ("Code of Conduct"), and each of its other words of three letters or more."""
+        if not self._abbreviations:
+            return {}, []
         lower = [t.lower() for t, _, _ in tokens]
         asked = {_written_form(t) if _is_written_acronym(t) else t.lower() for t, _, _ in tokens}
+        # Where a run may not go on: past punctuation, a digit, a short word or a stop word that joins nothing.
+        breaks = [not text[tokens[k][2]:tokens[k + 1][1]].isspace() for k in range(len(tokens) - 1)] + [True]
         found: list[tuple[int, int, str]] = []
         i = 0
         while i < len(tokens):
             match = None
-            for n in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 1, -1):  # the longest run first
-                run = lower[i:i + n]
-                if run[0] in _JOINERS or run[-1] in _JOINERS or is_stop_word(run[0]) or is_stop_word(run[-1]) \
-                        or any(is_stop_word(w) and w not in _JOINERS for w in run):
-                    continue
-                for a in initials(run):
-                    count = self.written.get(a, 0)
-                    if not count or a in asked or (len(a) == 2 and count < 2) or zipf(a) >= MAX_ACRONYM_ZIPF \
-                            or " ".join(run) in self._keys.get(a, ()):
+            if lower[i] not in _JOINERS and len(lower[i]) >= 3 and not is_stop_word(lower[i]):
+                end = i
+                while end + 1 < len(tokens) and end - i + 1 < MAX_PHRASE_WORDS and not breaks[end] and (
+                        lower[end + 1] in _JOINERS or (len(lower[end + 1]) >= 3 and not is_stop_word(lower[end + 1]))):
+                    end += 1
+                for n in range(end - i + 1, 1, -1):  # the longest run first
+                    run = lower[i:i + n]
+                    if run[-1] in _JOINERS:
                         continue
-                    match = (i, n, a)
-                    break
-                if match:
-                    break
+                    hit = next((a for a in initials(run) if a in self._abbreviations and a not in asked
+                                and zipf(a) < MAX_ACRONYM_ZIPF), None)
+                    if hit is not None:
+                        match = (i, n, hit)
+                        break
             if match:
                 found.append(match)
                 i += match[1]

@@ -125,10 +125,25 @@ def test_an_ambiguous_acronym_is_left_alone():
 
 def test_a_phrase_the_documents_name_themselves_is_not_abbreviated():
     """Minutes that write "Annual General Meeting" in full are searched by those words; nothing is added."""
-    table = AcronymTable(collect(["The AGM was long.", "The Annual General Meeting elects the board."]))
+    table = AcronymTable(collect([MINUTES, "The Annual General Meeting elects the board."]))
     reading = table.reading("when is the annual general meeting?", _all_held)
     assert reading.text == "when is the annual general meeting?" and not reading.expands
-    table = AcronymTable(collect(["The AGM was long."]))
+    table = AcronymTable(collect([MINUTES]))
     reading = table.reading("when is the annual general meeting?", _all_held)
     assert reading.text == "when is the annual general meeting (AGM)?"
     assert reading.expands == {"agm": ("annual", "general", "meet")}
+
+
+def test_a_run_of_words_is_no_acronym_by_chance():
+    """Two letters, an acronym written once, words across punctuation, or a collection writing so many
+    acronyms of that length that any three words make one: no acronym is added."""
+    table = AcronymTable(collect([MINUTES, "The DJ and the DJ booth (Studio Room) were booked.", "One VIP guest."]))
+    assert not table.reading("where is the dance jockey?", _all_held).expands  # two letters
+    assert not table.reading("is there a very important person?", _all_held).expands  # written once
+    assert not table.reading("annual, general meeting?", _all_held).expands  # not a run
+    assert table.reading("the annual general meeting?", _all_held).expands
+    crowded = [" ".join(f"{a}{b}{c}".upper() for b in "abcdefghijklmnopqrstuvwxyz" for c in "abcdefghijklmnop") * 2
+               for a in "abcdefgh"]
+    table = AcronymTable(collect([MINUTES, *crowded]))
+    assert not table.reading("when is the annual general meeting?", _all_held).expands
+
