@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings import acronyms
+from embeddings import Engine, acronyms
 from embeddings.acronyms import AcronymTable, collect
 
 from .conftest import indexed_notes
+from .milvus_fixtures import require_milvus
 
 CONTRIBUTING = """# Contributing to Quillpad
 
@@ -147,3 +148,38 @@ def test_a_run_of_words_is_no_acronym_by_chance():
     table = AcronymTable(collect([MINUTES, *crowded]))
     assert not table.reading("when is the annual general meeting?", _all_held).expands
 
+
+
+def test_milvus_keeps_the_table_with_its_generation_and_answers_as_local_does(fresh, tmp_path):
+    """The table is a row of the Milvus generation's docs collection: another process's engine reads it."""
+    require_milvus()
+    docs = tmp_path / "notes"
+    docs.mkdir()
+    for name, text in {"CONTRIBUTING.md": CONTRIBUTING, "minutes.md": MINUTES, "events.md": EVENTS}.items():
+        (docs / name).write_text(text)
+    settings = fresh(docs=docs, store="milvus", milvus_uri=str(tmp_path / "milvus" / "index.db"))
+    Engine(settings).index()
+    second = Engine(settings)  # nothing in memory: the table is read from Milvus
+    table = second.acronym_table(second.generation)
+    assert table is not None and table.phrase_for("cla", capitals=False) == "Contributor License Agreement"
+    for question, phrase in [("u need a cla?", "Contributor License Agreement"),
+                             ("when is the annual general meeting?", "14 March")]:
+        quotes = _quotes(second, question)
+        assert quotes and phrase in quotes[0], (question, quotes)
+
+
+def test_an_index_written_before_the_table_gets_it_from_the_next_index_never_from_a_question(fresh, tmp_path):
+    docs = tmp_path / "notes"
+    docs.mkdir()
+    (docs / "CONTRIBUTING.md").write_text(CONTRIBUTING)
+    settings = fresh(docs=docs)
+    Engine(settings).index()
+    record = next(settings.data_dir.glob(f"generations/*/derived/{acronyms.STORED_AS}.json"))
+    record.unlink()  # as an older docbot wrote it
+    older = Engine(settings)
+    assert older.acronym_table(older.generation) is None
+    assert older._read_acronyms(older.generation, "u need a cla?").text == "u need a cla?"  # read as written
+    assert not record.exists()  # no question collects it
+    report = older.index()  # nothing changed: the table is collected all the same
+    assert not report.published and record.exists()
+    assert older._read_acronyms(older.generation, "u need a cla?").text == "u need a Contributor License Agreement?"
