@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from .lexical import is_stop_word, stems
 from .rarity import zipf
+from .spelling import is_shorthand
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ class AcronymTable:
             word = _written_form(token) if _is_written_acronym(token) else token.lower()
             capitals = mixed and _is_written_acronym(token)
             if not word.isalpha() or not MIN_LETTERS <= len(word) <= MAX_LETTERS or word not in self.phrases \
-                    or is_stop_word(word) or (not capitals and zipf(word) >= MAX_ACRONYM_ZIPF):
+                    or is_stop_word(word) or (not capitals and (zipf(word) >= MAX_ACRONYM_ZIPF or is_shorthand(word))):
                 continue
             candidates[s, e] = (word, capitals)
         if not candidates:

@@ -98,7 +98,7 @@ def test_the_phrases_come_from_capitals_and_definitions():
 
 
 def _all_held(terms):
-    return set(terms) - {"cla", "coc", "art", "cat", "pr", "tc"}
+    return set(terms) - {"cla", "coc", "art", "cat", "pr", "tc", "ppl"}
 
 
 def test_a_real_word_is_no_acronym():
@@ -106,6 +106,10 @@ def test_a_real_word_is_no_acronym():
     table = AcronymTable(collect(["The Annual Report Team (ART) meets monthly.", MINUTES]))
     assert table.reading("is there an art class?", _all_held).text == "is there an art class?"
     assert table.reading("can i bring my cat?", _all_held).text == "can i bring my cat?"
+    # Chat shorthand is read as its word ("ppl": people), not as a note's "Public Parking Lot".
+    table = AcronymTable(collect(["Park in the Public Parking Lot behind the hall."]))
+    assert table.reading("where do ppl park?", _all_held).text == "where do ppl park?"
+    assert table.reading("where is the PPL?", _all_held).text == "where is the Public Parking Lot?"
 
 
 def test_two_letters_are_read_only_when_the_documents_define_them():
