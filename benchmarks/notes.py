@@ -1,6 +1,6 @@
 """Answers over small collections of notes: what a Discord community asks of its own documents.
 
-    python -m benchmarks.notes [--set community|gym|lumenfeed ...] [--named] [--work-dir DIR] [--out DIR]
+    python -m benchmarks.notes [--set community|course|gym|lumenfeed ...] [--named] [--work-dir DIR] [--out DIR]
 
 Each set is a folder of notes under ``benchmarks/data`` and its questions (``<set>_questions.jsonl``;
 the community's are ``community_questions.jsonl``): answerable ones name the phrase that must be quoted
@@ -11,7 +11,11 @@ the community's are ``community_questions.jsonl``): answerable ones name the phr
 - ``gym``: a climbing gym co-op's notes (Markdown, text, HTML, PDF, Word), written by a tester as a
   held-out set: measure on it, never tune on it;
 - ``lumenfeed``: a small open-source project's notes (README, changelog, configuration, roadmap...),
-  written by another tester.
+  written by another tester;
+- ``course``: a university course's Discord documents (syllabus, dated schedule table, PDF grading policy,
+  lab setup with code blocks, FAQ, HTML office hours, dated announcements, Word exam information), written
+  by a tester who had not read the code; like lumenfeed, the defects it showed are worked on (gym stays the
+  held-out set).
 
 Printed per set as JSON: answerable questions answered, their phrase quoted and quoted first; unanswerable
 ones refused. ``--named`` also asks every answerable question with the collection's name added ("... in
@@ -35,6 +39,7 @@ DATA = Path(__file__).resolve().parent / "data"
 #: Each set: its folder, its questions and how a question names the collection.
 SETS = {
     "community": (DATA / "community", DATA / "community_questions.jsonl", " in Orbit"),
+    "course": (DATA / "course", DATA / "course_questions.jsonl", " in CS 214"),
     "gym": (DATA / "gym", DATA / "gym_questions.jsonl", " at Blocwerk"),
     "lumenfeed": (DATA / "lumenfeed", DATA / "lumenfeed_questions.jsonl", " in Lumenfeed"),
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evidence import DEFAULT_PARAMS, Params, Passage
+from .evidence import DEFAULT_PARAMS, HELD_BY_SCOPE, NAMED_IN_SCOPE, OUT_OF_SCOPE, Params, Passage
 from .lexical import words
 from .models import Answer, Excerpt
 from .sentences import Kind, column_names, holds_image, item_number_start, section_paths
@@ -204,6 +204,10 @@ def _select(
         return grown[at]
 
     left = list(range(len(pool)))
+    # Sentences passed over because they overlapped a quote without touching it: a quote that grows may
+    # reach them. "A: 93 and above." lay two sentences before the quote "B: 83 to 86.99. ... Scores are not
+    # rounded up.", which then grew by "A-: ..." and "B+: ..." but never by it: the grade asked for was cut.
+    waiting: set[int] = set()
     while left and len(chosen) < max_excerpts:
         best_at, best_value = -1, -float("inf")
         passed: list[int] = []  # sentences passed over are not considered again (as when taken best first)
@@ -223,6 +227,7 @@ def _select(
                 joined = _joining(chosen, passage, i, texts[passage.doc])
                 if joined is None:
                     passed.append(at)
+                    waiting.add(at)  # it may touch the quote once the quote has grown by its neighbours
                     continue  # overlapping chunks of one document quote the same words once
                 start, end = joined[1], joined[2]
                 bag = set(words(texts[passage.doc][start:end]))
@@ -246,6 +251,8 @@ def _select(
             bags[j] = bag
             grown.clear()  # other sentences' spans were judged against the quote before it grew
             joins.clear()
+            left = sorted(set(left) | waiting)  # pool positions: best score first, as before
+            waiting.clear()
             continue
         chosen.append(_Quote(passage, i, start, end))
         bags.append(bag)
@@ -312,7 +319,12 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
     for doc, ats in wanted.items():
         title = gen.title(doc)
         text = texts[doc]
-        paths = section_paths(text, [chosen[at].start for at in ats], title)
+        # A quoted heading (``Passage.answering``) lies in the sections above it, not in its own: read from
+        # its line's start, where its marks ("## ") begin.
+        starts = [text.rfind("\n", 0, chosen[at].start) + 1
+                  if Kind(int(chosen[at].passage.spans[chosen[at].index, 2])) is Kind.HEADING else chosen[at].start
+                  for at in ats]
+        paths = section_paths(text, starts, title)
         title = title.strip().casefold()
         for at, path in zip(ats, paths):
             shown = [h for h in path if h.strip().casefold() != title]
@@ -321,6 +333,27 @@ def _sections(gen: Generation, chosen: list[_Quote], texts: dict[int, str]) -> l
                 shown.append(columns)
             out[at] = SECTION_SEPARATOR.join(shown) or None
     return out
+
+
+def _in_scope(ranked: list[tuple[Passage, int]], min_evidence: float) -> list[tuple[Passage, int]]:
+    """``ranked`` without the sentences outside what a heading naming the question's version heads
+    (``Passage.scoped``), when one inside is evidence on its own (``min_evidence``); and of those, only the
+    parts of it (``evidence.HELD_BY_SCOPE``) when one of them is.
+
+    "What changed in 2.4.1?" is answered by the entries under a changelog's "## [2.4.1] - 2025-10-02",
+    which never repeat the version, not by a troubleshooting note's "Before 2.4.1 this also happened ...",
+    which names it and so matches the question's words better, nor by the minutes' "We agreed to ship
+    2.4.1 ..." under their agenda item "1. Release 2.4.1". Only which sentences are quoted changes: the
+    passages keep their rank (``search`` lists the same). Where no sentence in scope is evidence the
+    heading may be no release's at all, and the answer is built as before."""
+    if not any(p.scoped is not None and p.scoped.any() for p, _ in ranked):
+        return ranked
+    levels = [int(p.scoped[i]) if p.scoped is not None else OUT_OF_SCOPE for p, i in ranked]
+    for level in (HELD_BY_SCOPE, NAMED_IN_SCOPE):
+        inside = [pi for pi, at in zip(ranked, levels) if at >= level]
+        if any(p.p[i] >= min_evidence for p, i in inside):
+            return inside
+    return ranked
 
 
 def build(
@@ -336,7 +369,7 @@ def build(
     """Quote the sentences that answer ``question`` from ``passages`` (best first), or abstain."""
     # The best sentence that can be quoted leads, and its probability decides: a question or a lead-in
     # with nothing after it in its paragraph states nothing (``_grow``), however well it scores.
-    ranked = _ranked(passages)
+    ranked = _in_scope(_ranked(passages), min_evidence)
     first = next((at for at, (p, i) in enumerate(ranked) if _grow(p, i, texts[p.doc]) is not None), None)
     if first is None:
         return Answer(question=question, answered=False, message=NOT_COVERED, evidence=0.0)

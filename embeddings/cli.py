@@ -70,9 +70,11 @@ def render_answer(ans: Answer, width: int = 100) -> str:
         return ans.message
     lines = [ans.message, ""]
     for ex in ans.excerpts:
-        page = f" ({page_label([ex.page])})" if ex.page is not None else ""
+        # The page tag is one word to the wrapper (its spaces held as NULs, put back after): "(p." ended one
+        # line and "1)" began the next.
+        page = f" ({page_label([ex.page])})".replace(" ", "\0").replace("\0", " ", 1) if ex.page is not None else ""
         quote = textwrap.fill(f"\u201c{ex.text}\u201d{page}", width=width, initial_indent="    ",
-                              subsequent_indent="    ")
+                              subsequent_indent="    ").replace("\0", " ")
         lines.append(f"[{ex.number}]{quote[3:]}")
         if ex.section:  # the headings it lies under: the quote never holds them
             lines.append(textwrap.fill(f"under: {ex.section}", width=width, initial_indent="    ",

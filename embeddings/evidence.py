@@ -44,7 +44,7 @@ from .recency import ages, recent_span
 from .retrieval import Candidate
 from .sentence_terms import _DIGIT, _NUMBER, _NUMBER_WORDS, holds_number  # noqa: F401 (re-exported)
 from .sentence_terms import section_terms
-from .sentences import Kind, section_paths
+from .sentences import Kind, column_names, section_end, section_paths
 from .spelling import Extends, Forms, Held, as_meant, corpus_forms, spelt_out
 from .store_api import IndexView as Generation
 from .variants import held_as_variant
@@ -367,6 +367,15 @@ class Passage:
     # The question names a version or a decimal ("1.4.2", "$2.04") this passage does not (``dotted_numbers``):
     # while another passage names it, this one is not quoted (``apply_all``)
     unnamed: bool = False
+    # (k,) how the sentence lies in the section of a heading (or a document whose title) names every version
+    # the question names, or is a table row whose first cell does (``scoped_sentences``: 0 outside, 1 naming
+    # it itself, 2 a part of it): the entries a release's section holds answer "what changed in 2.4.1", not a
+    # note that mentions it in passing (``answer._in_scope`` quotes the most inside while one is evidence).
+    # None: the question names none.
+    scoped: np.ndarray | None = None
+    # (k,) True for a heading that may be quoted (``answering_headings``): it alone holds what the question asks
+    # for ("[2.4.1] - 2025-10-02" for "when was 2.4.1 released?"). None: none may.
+    answering: np.ndarray | None = None
 
     @classmethod
     def unscored(cls, cand: Candidate, doc: int) -> "Passage":
@@ -708,6 +717,97 @@ def _section_terms(row_docs: np.ndarray, spans: np.ndarray, texts: dict[int, str
     return out
 
 
+#: A question asking for a date ("when", "what year", "which day"): a heading may then be its answer
+#: (``answering_headings``), as a changelog dates each release in its heading and nowhere else.
+_DATE_QUESTION = re.compile(r"\b(when|what (year|date|day|month)|which (year|date|month|day))\b", re.IGNORECASE)
+#: A date as written in notes: an ISO date, a year on its own (not the "2025" of "CVE-2025-41877"), a month's
+#: name (May only as a name: "may" is a verb), or a day/month/year of digits.
+_DATE = re.compile(
+    r"(?<![\w-])(?:\d{4}-\d{2}-\d{2}|(?:19|20)\d{2})(?![\w-])|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b(?i:january|february|march|april|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b|\bMay\b")
+
+
+def holds_date(text: str, versions: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` holds a date (:data:`_DATE`), its ``versions`` ("2.4.1") left out: a version is no date."""
+    for version in versions:
+        text = re.sub(rf"(?<![\d.]){re.escape(version)}(?![\d])", " ", text)
+    return _DATE.search(text) is not None
+
+
+#: How a sentence lies in the scope of the versions a question names (``scoped_sentences``): outside it,
+#: inside it naming them itself, inside it as a part of what its heading (or a row's first cell) names.
+OUT_OF_SCOPE, NAMED_IN_SCOPE, HELD_BY_SCOPE = 0, 1, 2
+
+
+def scoped_sentences(
+    dotted: frozenset[str], headings: Sequence[frozenset[str]], titled: Sequence[frozenset[str]],
+    found: Sequence[set[str]], text_of: Callable[[int], tuple[str, str, int]],
+) -> np.ndarray:
+    """For each sentence, how much it lies in what names every version of ``dotted`` (:data:`OUT_OF_SCOPE`,
+    :data:`NAMED_IN_SCOPE` or :data:`HELD_BY_SCOPE`): its section's heading terms (``headings``) or its
+    document's title's (``titled``) hold them, or it is a table row (``sentences.column_names``) whose first
+    cell names them ("3.0 | April 2026 | Planning"). ``found``: the question's terms each sentence holds;
+    ``text_of(i)``: the sentence's text, its document's and its start.
+
+    A changelog says which release an entry belongs to once, in its heading ("## [2.4.1] - 2025-10-02"),
+    and no entry repeats it; a note that names the release in passing ("Before 2.4.1 this also
+    happened ...") matches the question's words as well or better, but is not what the release did. A
+    sentence in scope that names the versions itself talks about the release ("1. Release 2.4.1" above the
+    minutes' "We agreed to ship 2.4.1 on 2 October ..."); one that leaves it to its heading (or a row to its
+    first cell) is a part of it: that is :data:`HELD_BY_SCOPE`."""
+    out = np.full(len(headings), OUT_OF_SCOPE, dtype=np.int8)
+    for i, (section, title) in enumerate(zip(headings, titled)):
+        if dotted <= (section | title):
+            out[i] = NAMED_IN_SCOPE if dotted <= found[i] else HELD_BY_SCOPE
+        elif dotted <= found[i]:
+            sentence, text, start = text_of(i)
+            first = sentence.split("|", 1)[0]
+            if "|" in sentence and all(holds_dotted(n, first) for n in dotted) and column_names(text, start) is not None:
+                out[i] = HELD_BY_SCOPE
+    return out
+
+
+def _saying_more(scoped: np.ndarray, found: Sequence[set[str]], headings: Sequence[frozenset[str]],
+                 uncommon: set[str]) -> None:
+    """Count as a part of the release (``HELD_BY_SCOPE``, in place) a sentence in scope that names it
+    itself (``NAMED_IN_SCOPE``) but holds an uncommon word of the question (``uncommon``: ``score``'s
+    ``asked``, the versions left out) that no part of it holds, nor their headings: "when did they agree to
+    ship 1.8.2?" asks what the minutes' "We agreed to ship 1.8.2 ..." says, not what the changelog's
+    "[1.8.2] - 2025-03-14" does; "what changed in 2.4.1?" has no such word ("changed" is common)."""
+    named = np.flatnonzero(scoped == NAMED_IN_SCOPE)
+    if not len(named) or not uncommon:
+        return
+    held = set().union(*(found[i] | headings[i] for i in np.flatnonzero(scoped == HELD_BY_SCOPE).tolist()))
+    for i in named.tolist():
+        if (found[i] & uncommon) - held:
+            scoped[i] = HELD_BY_SCOPE
+
+
+def answering_headings(
+    dotted: frozenset[str], kinds: np.ndarray, found: Sequence[set[str]],
+    text_of: Callable[[int], tuple[str, str, int]], title_of: Callable[[int], str],
+) -> np.ndarray:
+    """For each sentence, whether it is a heading that may be quoted for a question asking when (the
+    caller checks that) something named by the versions ``dotted`` was: the heading names them itself, holds
+    a date, and nothing in its section does (``sentences.section_end``). "## [2.4.1] - 2025-10-02" is
+    the only place a changelog dates that release; a heading is otherwise never quoted, and its markers
+    ("## ") never are (the sentence's span is the heading's text). "Release 2.4.1" above "We agreed to
+    ship 2.4.1 on 2 October" holds no date, and its section does: the sentence answers, not the heading.
+    ``text_of(i)``: the sentence's text, its document's and its start; ``title_of(i)``: its document's title."""
+    out = np.zeros(len(kinds), dtype=bool)
+    for i in np.flatnonzero(kinds == _HEADING).tolist():
+        if not dotted <= found[i]:
+            continue
+        sentence, text, start = text_of(i)
+        if not holds_date(sentence, dotted):
+            continue
+        end = section_end(text, start, title_of(i))
+        body = text[start + len(sentence):end] if end is not None else ""
+        out[i] = end is not None and not holds_date(body, dotted)
+    return out
+
+
 class DocTexts(dict[int, str]):
     """Document texts by position, read from the generation when first looked up (``texts[pos]``).
 
@@ -815,13 +915,29 @@ def score(
     # lacks is ``numbers_missing``'s to weigh, and a name is often written without its hyphen
     # ("RT600"). A word is as common as its stem when the stem is a word: "handing" (Zipf 3.8) is a
     # form of "hand" (5.5), which a paraphrase swaps as freely.
-    # A phrase's words whose acronym the documents write are held by them ("annual general meeting": "AGM").
-    spelt_short = {stem for phrase in query.expands.values() for stem in phrase}
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
-             and not is_stop_word(t) and t not in _answer_type_stems() and t not in spelt_short}
+             and not is_stop_word(t) and t not in _answer_type_stems()}
+    scoped = answering = None
+    if query.dotted:
+        doc_texts = gen.doc_texts(sorted(set(docs)), texts)
+
+        def text_of(row: int) -> tuple[str, str, int]:
+            text, start = doc_texts[int(row_docs[row])], int(spans[row, 0])
+            return text[start:int(spans[row, 1])], text, start
+
+        scoped = scoped_sentences(query.dotted, headings, [titled.get(d, frozenset()) for d in row_docs.tolist()],
+                                  sentence_terms, text_of)
+        if _DATE_QUESTION.search(query.text):
+            answering = answering_headings(query.dotted, spans[:, 2], sentence_terms, text_of,
+                                           lambda row: gen.title(int(row_docs[row])))
+            scoped[answering] = HELD_BY_SCOPE
+        _saying_more(scoped, sentence_terms, headings, set(asked) - query.dotted)
+    # A phrase's words whose acronym the documents write are held by them ("annual general meeting": "AGM").
+    spelt_short = {stem for phrase in query.expands.values() for stem in phrase}
     in_corpus = gen.corpus_terms(asked) if asked else set()
-    unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    unheld = {t: w for t, w in asked.items()
+              if in_corpus is not None and t not in in_corpus and t not in spelt_short}
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
     dated = [d is not None for d in days]
@@ -854,6 +970,8 @@ def score(
             absent=absent, age=float(age[i]), dated=dated[i], focus=focused[lo:hi],
             headed=None if read.headed is None else read.headed[lo:hi],
             unnamed=unnamed,
+            scoped=None if scoped is None else scoped[lo:hi],
+            answering=None if answering is None or not answering[lo:hi].any() else answering[lo:hi],
         ))
     return apply_all(out, params)
 
@@ -901,6 +1019,9 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
             [p.typed if p.typed is not None else np.zeros(len(p.cos)) for p in passages])
     s = np.where((kinds == _CAPTION) | (kinds == _LINK), s - params.caption_penalty, s)
     heading = kinds == _HEADING
+    if any(p.answering is not None for p in passages):  # a heading that alone holds the date asked for
+        heading &= ~np.concatenate([p.answering if p.answering is not None else np.zeros(len(p.cos), dtype=bool)
+                                    for p in passages])
     score = np.where(heading, -math.inf, s)
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
     null_cos, null_surprise = _null_standing(passages, counts)

@@ -1018,6 +1018,24 @@ def section_paths(text: str, starts: Sequence[int], title: str | None = None) ->
     return out
 
 
+def section_end(text: str, start: int, title: str | None = None) -> int | None:
+    """Where the section headed by the heading on the line of ``start`` ends (None: no heading
+    :func:`section_paths` shows is there): at the next Markdown heading of its level or shallower
+    ("## [2.4.0]" ends "## [2.4.1]", its "### Fixed" does not), or the text's end; a label's or a
+    plain line's at the end of the paragraph it heads, or at the next heading, whichever comes first.
+    What lies between the heading's line and this is what the heading says of (the sentences
+    ``section_paths`` puts under it)."""
+    found = _shown_headings(text, title)
+    at = [h.start for h in found]
+    j = bisect.bisect_right(at, start) - 1  # the heading's text may start after its marks ("## ")
+    if j < 0 or at[j] < text.rfind("\n", 0, start) + 1:
+        return None
+    depth = found[j].level or _INNER
+    later = (h.start for h in found[j + 1:] if (h.level or _INNER) <= depth)
+    end = next(later, len(text))
+    return end if depth < _INNER else min(end, _paragraph_after(text, start))
+
+
 def _shown_headings(text: str, title: str | None = None) -> list[_Heading]:
     """The headings :func:`section_paths` nests quotes under, their names as a reader sees them, and
     a level for plain-text capitals that make an outline (else dropped or a label: its docstring)."""

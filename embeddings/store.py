@@ -96,8 +96,10 @@ FORMAT_VERSION = 2
 #: at a wrapped line's end (``chunking.wraps_since_12``), and an agenda's numbered topic with a number in
 #: its name and a note's first line naming it and its date are headings (``sentences.regrouped``), and a
 #: chunk's embedded text names the sections its section lies in (``sentences.sections_above``: a
-#: changelog's release above its "### Fixed").
-CHUNKER_VERSION = 12
+#: changelog's release above its "### Fixed"); 13: a long line wraps into a line that opens with an aside in
+#: brackets and goes on after it ("... in Beckett Auditorium" / "(B-100), M-Z in Orr Hall 201.":
+#: ``chunking.aside_wraps``).
+CHUNKER_VERSION = 13
 
 #: Files an update reuses (documents, chunks, their vectors and sentences): embedding them again is
 #: what costs time, so they are what must be intact to skip it.

@@ -589,7 +589,7 @@ async def test_add_document_refuses_invalid_files_and_touches_nothing(start_bot:
     cases = [
         (("big.md", b"# Big\n\n" + b"word " * 2000, "text/markdown"), "over the limit of 4,000 bytes"),
         (("blob.txt", b"\x00\x01\x02binary\x00" * 50, "application/octet-stream"), "binary"),
-        (("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"), "only .txt, .md, .pdf"),
+        (("image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"), "only .txt, .md, .markdown, .pdf"),
         (("latin1.txt", "caf\xe9 cr\xe8me".encode("latin-1"), "text/plain"), "UTF-8"),
         (("empty.md", b"   \n", "text/markdown"), "empty"),
     ]

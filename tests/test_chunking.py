@@ -205,7 +205,7 @@ def test_what_chunker_11_cut_alike_is_kept():
     from embeddings import store
     from embeddings.chunking import chunked_alike
 
-    assert store.CHUNKER_VERSION == 12
+    assert store.CHUNKER_VERSION >= 12
     for same in ("Plain prose.\n", "The photos: all of them.\n", "Hide the caption, please.\n",
                  "Long lines form for tests. John Moore/Getty Images\n"):
         assert chunked_alike(11, 12, same) and chunked_alike(9, 12, same), same

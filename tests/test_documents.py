@@ -96,7 +96,7 @@ def test_save_upload_writes_only_valid_files_inside_the_folder(tmp_path: Path):
     assert not (tmp_path / "x.md").exists()
     for name, data, reason in [
         ("big.txt", b"a" * 1001, "over the limit"),
-        ("pic.png", b"hello", "only .txt, .md, .pdf, .html, .htm and .docx files"),
+        ("pic.png", b"hello", "only .txt, .md, .markdown, .pdf, .html, .htm and .docx files"),
         ("bin.txt", b"\x00\x01\x02binary", "binary"),
     ]:
         with pytest.raises(DocumentRejected, match=reason):

@@ -912,11 +912,11 @@ def test_utf16_text_with_a_byte_order_mark_is_read(encoding: str) -> None:
 
 # ---------------------------------------------------------------------- shared rules
 def test_one_registry_of_suffixes_drives_the_walk_and_uploads(tmp_path: Path) -> None:
-    assert formats.SUPPORTED_SUFFIXES == (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
+    assert formats.SUPPORTED_SUFFIXES == (".txt", ".md", ".markdown", ".pdf", ".html", ".htm", ".docx")
     for name in ("a.txt", "b.md", "c.PDF", "d.html", "e.htm", "f.docx", "g.png", "h.doc"):
         (tmp_path / name).write_bytes(b"x")
     assert [d for d, _ in iter_files([tmp_path])] == ["a.txt", "b.md", "c.PDF", "d.html", "e.htm", "f.docx"]
-    with pytest.raises(DocumentRejected, match=r"only \.txt, \.md, \.pdf, \.html, \.htm and \.docx files"):
+    with pytest.raises(DocumentRejected, match=r"only \.txt, \.md, \.markdown, \.pdf, \.html, \.htm and \.docx files"):
         save_upload(tmp_path / "docs", "old.doc", b"x", max_bytes=100)
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 _READERS: dict[str, str] = {
     ".txt": "plain",
     ".md": "plain",
+    ".markdown": "plain",
     ".pdf": "pdf",
     ".html": "web",
     ".htm": "web",
@@ -45,8 +46,8 @@ DEFAULT_MAX_DOCUMENT_CHARS = 5_000_000
 #: Formats whose text is the file's own bytes decoded (their content hash stays the file's hash).
 VERBATIM_FORMATS = frozenset({"plain"})
 #: Suffixes of documents written in Markdown: read as plain text (``_READERS``), but their ``*``, `` ` `` and
-#: ``[..](..)`` are the author's formatting, not characters. Only ``.md`` is read today; ``.markdown`` is
-#: named so that a reader added for it is rendered alike.
+#: ``[..](..)`` are the author's formatting, not characters. ``.markdown`` is read as ``.md`` is: a folder's
+#: ``syllabus.markdown`` was passed over by the folder walk without a word.
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 
 
@@ -157,7 +158,7 @@ def written_in_markdown(name: str) -> bool:
 
 
 def supported_list(conjunction: str = "and") -> str:
-    """The suffixes for a message: ``.txt, .md, .pdf, .html, .htm and .docx``."""
+    """The suffixes for a message: ``.txt, .md, .markdown, .pdf, .html, .htm and .docx``."""
     return ", ".join(SUPPORTED_SUFFIXES[:-1]) + f" {conjunction} {SUPPORTED_SUFFIXES[-1]}"
 
 

@@ -7,7 +7,8 @@ item or follows a heading), words hyphenated across lines are joined, and page f
 page numbers and the running header or footer repeated on most pages (on both, of two pages). The running
 header names the document, and is added to its title (``formats.named``). Short stand-alone lines that
 do not end like a sentence are written as ``#`` headings, and so are numbered sections' names ("1.
-Overview"); a table's rows of numbers stay one to a line, as list items, never headings. Pages are separated by a blank line; the
+Overview"); a table's rows of numbers, and short "label: value" facts ("Final exam: 25%"), stay one to a
+line, as list items, never headings. Pages are separated by a blank line; the
 offset where each begins is kept, so every excerpt knows its page.
 
 Refused with a reason: files that are not PDFs, truncated files (no end-of-file marker), files
@@ -55,6 +56,12 @@ _NUMBERED = re.compile(r"^\d{1,3}[.)]\s+(?P<name>\S.*)$")
 #: A numbered clause or sub-item: "1.1 Replaced 63 km of mains", "2.3.1 ...": after a full sentence it
 #: starts a line of its own (not "... adding" / "2.4 million cubic metres", a number going on a sentence).
 _SUB_ITEM = re.compile(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+[^\W\d_a-z]")
+#: A fact written as a label and its value ("Final exam: 25%", "Head TA: Tomasz Wi\u015bniewski"): a short label
+#: that opens with a letter, a colon, and a value after it on the line (``_field_lines``).
+_FIELD = re.compile(r"^(?P<label>[^\W\d_][^:]{0,48}?):\s+(?P<value>\S.*)$")
+#: A label that numbers a part of the document ("Chapter 3", "Part II", "Appendix A", "Lecture 5b"): "Chapter
+#: 3: Results" is a heading, its value a name, not a fact.
+_PART_NUMBER = re.compile(r"(?:\b\d+[a-z]?|\b[IVXLC]+|\b[A-Z])$")
 #: A number as a table's cell writes it: "845", "3,120", "99.6%", "1.87", "-4.2%", "EUR 5" is not one.
 _CELL_NUMBER = re.compile(r"^[-+\u2212]?[$\u20ac\u00a3]?\d[\d,.]*%?$")
 # pypdf reports the repairs it makes to broken files as warnings on its own loggers; they are
@@ -365,6 +372,39 @@ def _row_like(line: str) -> bool:
     return len(words) <= 12 and len(words) >= 2 and all(_CELL_NUMBER.match(w) for w in words[-2:])
 
 
+def _field_like(line: str) -> bool:
+    """Whether ``line`` has the shape of a "label: value" fact (``_FIELD``): a label of at most six words and a
+    value that does not itself lead in (``"Bring:"`` is no value)."""
+    m = _FIELD.match(line)
+    return m is not None and len(m.group("label").split()) <= 6 and not m.group("value").endswith(":")
+
+
+def _field_lines(lines: list[str], skip: set[int]) -> set[int]:
+    """The indexes of a page's short "label: value" lines that state a fact, not name a section: "Final exam:
+    25%", "Labs: 10%" were written as headings ("# Final exam: 25%"), so the weight was never quoted and "how
+    much is the final worth" was refused, the weight shown only as the section of the sentences below it.
+
+    A short line (``_heading_like``) with a label and a value (``_field_like``) is a fact when its value holds
+    a number and its label does not number a part ("Final exam: 25%", not "Chapter 3: Results", whose label
+    ends in a number: ``_PART_NUMBER``), or when a line beside it has that shape too: a block of fields
+    ("Instructor: Dr. Priya Raman" above "Head TA: Tomasz Wi\u015bniewski"), where a heading stands alone ("Case
+    study: Harbour Water" above its prose stays a heading). Not when the next line goes on in lower case (the
+    value wraps onto it), nor the lines in ``skip`` (a table's rows, numbered sections' names)."""
+    shaped = [bool(line) and i not in skip and _field_like(line) for i, line in enumerate(lines)]
+    found: set[int] = set()
+    for i, line in enumerate(lines):
+        if not shaped[i] or not _heading_like(line):
+            continue
+        below = lines[i + 1] if i + 1 < len(lines) else ""
+        if below[:1].islower():
+            continue
+        label, value = line.split(":", 1)  # shaped: the label holds no colon
+        valued = any(c.isdigit() for c in value) and not _PART_NUMBER.search(label)
+        if valued or (i and shaped[i - 1]) or (i + 1 < len(lines) and shaped[i + 1]):
+            found.add(i)
+    return found
+
+
 #: A numbered line this many lines below another says both are items of one list.
 _LIST_REACH = 2
 
@@ -467,7 +507,8 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
             if _numbered_heading(line, above, below, width):
                 numbered.add(i)
         above = line
-    paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading" or "table"
+    fields = _field_lines(lines, table | numbered)
+    paragraphs: list[tuple[list[str], str]] = []  # lines, and "text", "heading", "table" or "fields"
     current: list[str] = []
     kind = "text"
 
@@ -480,7 +521,7 @@ def _paragraphs(lines: list[str], width: int | None = None) -> list[str]:
         if not line:
             flush()
             continue
-        this = "table" if i in table else "heading" if i in numbered else "text"
+        this = "table" if i in table else "heading" if i in numbered else "fields" if i in fields else "text"
         if current:
             prev = current[-1]
             lone_heading = len(current) == 1 and (kind == "heading" or _heading_like(prev)) and len(prev) < 0.7 * width
@@ -507,6 +548,9 @@ def _format_paragraph(lines: list[str], kind: str = "text") -> str:
         # rows ending on numbers went on into each other ("... E. coli 3,120 100.0% Lead 845 99.6% ...").
         names = [] if _row_like(lines[0]) else lines[:1]
         return "\n".join(names + [f"- {row}" for row in lines[len(names):]])
+    if kind == "fields":
+        # One fact a line, as a list's items: a paragraph of them ran on ("Labs: 10% Group project: 15% ...").
+        return "\n".join(f"- {line}" for line in lines)
     if kind == "heading" or (len(lines) == 1 and _heading_like(lines[0])):
         return "# " + lines[0]
     text = lines[0]
