@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, get_args
 import numpy as np
 
 from . import answer as answer_builder
-from . import conversation, entries, evidence, null, rarity, recency, retrieval, sources, store, store_api
+from . import acronyms, conversation, entries, evidence, null, rarity, recency, retrieval, sources, store, store_api
 from .conversation import Turn
 from .cpu import available_cores, idle_cores
 from .documents import forget_upload, record_upload, safe_filename, save_upload, uploaded_here
@@ -108,6 +108,13 @@ def _meant(typed: str, ids: Sequence[str], most: int = 3) -> list[str]:
 def _no_chunk(doc_id: str, chunks: int, chunk: str) -> SourceNotFound:
     """A ref to a document that is indexed and a chunk it does not have (``DOC#99``, ``DOC#-1``, ``DOC#x``)."""
     return SourceNotFound(f"{doc_id!r} has chunks 0 to {chunks - 1}; there is no chunk {chunk!r}")
+
+
+def _all_texts(gen: Generation, batch: int = 256) -> Iterator[str]:
+    """Every document's text, read a batch at a time (a large collection's texts are not all held at once)."""
+    for first in range(0, gen.documents, batch):
+        texts = gen.doc_texts(range(first, min(first + batch, gen.documents)), {})
+        yield from texts.values()
 
 
 def _check_dated(gen: Generation, positions: Sequence[int], since: date | None, until: date | None) -> None:
@@ -304,6 +311,8 @@ class Engine:
         # The current generation's null profile (``embeddings.null``), by generation name.
         self._nulls: dict[str, null.NullProfile | None] = {}
         self._null_lock = threading.Lock()
+        self._acronyms: dict[str, acronyms.AcronymTable | None] = {}  # the current generation's (``acronym_table``)
+        self._acronym_lock = threading.Lock()
         #: Where the generations live (``DOCBOT_STORE``): local folders or Milvus collections.
         self.backend: store_api.StoreBackend = store_api.open_store(settings)
 
@@ -445,13 +454,14 @@ class Engine:
         return gen, [gen.doc_id(p) for p in positions]
 
     def _query(
-        self, gen: Generation, text: str, clock: "_Stopwatch | None" = None, asked_on: date | None = None
+        self, gen: Generation, text: str, clock: "_Stopwatch | None" = None, asked_on: date | None = None,
+        expands: dict[str, tuple[str, ...]] | None = None,
     ) -> evidence.Query:
         clock = clock or _Stopwatch()
         vector = self.embed_query(text)
         clock.lap("embed")
         query = evidence.Query.make(text, vector, held=gen.corpus_terms, asked_on=asked_on,
-                                    extends=gen.terms_starting)
+                                    extends=gen.terms_starting, expands=expands)
         clock.lap("terms")
         return query
 
@@ -481,6 +491,8 @@ class Engine:
         gathers the vectors of a recent question's days (``_recent_days``), for their ranking.
         """
         text = without_pervasive(text, gen.pervasive_terms)  # searched without the collection's own subject
+        reading = self._read_acronyms(gen, text)  # "CLA" searched as "Contributor License Agreement"
+        text, expands = reading.text, reading.expands
         embedder = self._embedder()
         if (embedder is None or mode == "dense" or filters.active or not gen.size or text in self._vectors
                 or idle_cores() < 2):
@@ -488,12 +500,12 @@ class Engine:
             # wait for a core was 1.17x slower than one thread alone with 7 runnable threads on 2 cores.
             # A filtered question is not overlapped either: its chunk mask would be built here for BM25
             # and again by ``retrieval.search`` for the dense search, which costs what overlapping saves.
-            return self._query(gen, text, clock, asked_on), None
+            return self._query(gen, text, clock, asked_on, expands), None
         candidates = max(self.settings.candidates, k)
 
         def lexical() -> tuple[evidence.Query, _Beside]:
             query = evidence.Query.make(text, _NO_VECTOR, held=gen.corpus_terms, asked_on=asked_on,
-                                        extends=gen.terms_starting)
+                                        extends=gen.terms_starting, expands=expands)
             ranking = gen.lexical_search(query.terms, candidates, term_weights=query.term_weights or None,
                                          filters=filters)
             recent = _recent_days(gen, query)
@@ -564,6 +576,31 @@ class Engine:
                     gen.write_derived(null.STORED_AS, profile.to_dict())
             self._nulls = {gen.name: profile}  # only the current generation's
             return profile
+
+    def acronym_table(self, gen: Generation, *, build: bool = False) -> acronyms.AcronymTable | None:
+        """``gen``'s acronyms and the phrases they stand for (``embeddings.acronyms``), read from the record
+        kept with it. ``build``: collect it from the documents' texts when it is missing (when an index is
+        written: one pass over every text, never at question time); otherwise a generation without it
+        reads questions without acronyms."""
+        if gen.name in self._acronyms and (self._acronyms[gen.name] is not None or not build):
+            return self._acronyms[gen.name]
+        with self._acronym_lock:
+            table = acronyms.AcronymTable.from_dict(gen.read_derived(acronyms.STORED_AS))
+            if table is None and build and gen.size:
+                started = time.perf_counter()
+                record = acronyms.collect(_all_texts(gen))
+                log.info("collected %d acronyms of %s in %.2f s", len(record["phrases"]), gen.name,
+                         time.perf_counter() - started)
+                gen.write_derived(acronyms.STORED_AS, record)
+                table = acronyms.AcronymTable(record)
+            self._acronyms = {gen.name: table}  # only the current generation's
+            return table
+
+    def _read_acronyms(self, gen: Generation, text: str) -> acronyms.Reading:
+        """``text`` as searched with its acronyms read (``acronyms.AcronymTable.reading``); as it is when
+        the generation has no acronym table."""
+        table = self.acronym_table(gen)
+        return table.reading(text, gen.corpus_terms) if table is not None else acronyms.Reading(text)
 
     def _measure_null(self, gen: Generation) -> null.NullProfile | None:
         """Ask ``gen`` the null questions; the profile of their best sentences' cosine and surprise."""
@@ -717,7 +754,8 @@ class Engine:
         # Each text through the cache: the topic's earlier questions were embedded when they were asked.
         query = conversation.blended_query(
             reading, lambda texts: np.stack([self.embed_query(t) for t in texts]), held=gen.corpus_terms,
-            extends=gen.terms_starting, asked_on=asked_on, searched=lambda t: without_pervasive(t, gen.pervasive_terms))
+            extends=gen.terms_starting, asked_on=asked_on,
+            searched=lambda t: self._read_acronyms(gen, without_pervasive(t, gen.pervasive_terms)).text)
         clock.lap("embed")
         prior = {pos: conversation.DECAY for d in reading.cited if (pos := gen.position(d)) is not None}
         scored, _, texts = self._passages(gen, query, self.settings.top_k, filters, mode, prior=prior, clock=clock)
@@ -911,9 +949,12 @@ class Engine:
                 self.load()
                 if self._gen is not None:
                     self.null_profile(self._gen)  # measured now, so the first question does not wait for it
+                    self.acronym_table(self._gen, build=True)
             except BaseException as exc:  # Ctrl-C here stops what follows the change, not the change
                 mark_published(exc)
                 raise
+        elif previous is not None:
+            self.acronym_table(previous, build=True)  # an index written before acronyms were collected
         return report
 
     def _salvaged_table(self, update: store.Update) -> SourceTable:

@@ -162,14 +162,18 @@ class Query:
     # The kinds of contact fact the question asks for ("what's the address?": an address; ``contacts.asked``):
     # a sentence holding one is the kind of answer asked for (``score``).
     contact: frozenset[str] = frozenset()
+    # An acronym the documents write, added beside a phrase of the question whose initials it is ("annual
+    # general meeting (AGM)"; ``acronyms.AcronymTable.reading``): its stem -> the phrase's stems. A sentence
+    # holding the acronym covers the phrase's words, and those words are not charged as absent.
+    expands: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def make(cls, text: str, vector: np.ndarray, held: Held | None = None, asked_on: date | None = None,
-             extends: Extends | None = None) -> "Query":
+             extends: Extends | None = None, expands: dict[str, tuple[str, ...]] | None = None) -> "Query":
         """``held``: which stems the corpus holds (``IndexView.corpus_terms``), and ``extends``, the corpus's
         stems that begin with a prefix (``IndexView.terms_starting``: "defib" for "defibrillator"), to read the question's
         words in the documents' forms (``spelling.corpus_forms``: "organizing" finds "organised");
-        ``asked_on``: the day it is asked."""
+        ``asked_on``: the day it is asked; ``expands``: the acronyms ``text`` was read with (``Query.expands``)."""
         toks, forms = _in_corpus_forms(text, held, extends)
         weights: dict[str, float] = {}
         for word, stem in zip(toks, forms.stems):
@@ -178,7 +182,7 @@ class Query:
         return cls(text, vector, forms.stems + forms.searched, weights, asks_for_number(text), aliases=forms.aliases,
                    recent_days=recent_span(text, asked_on), asked_on=asked_on, name_numbers=name_numbers(text),
                    phrases=phrases(toks, forms.stems) | code_phrases(item_codes(text)), dotted=dotted_numbers(text),
-                   codes=item_codes(text), contact=contacts.asked(text))
+                   codes=item_codes(text), contact=contacts.asked(text), expands=dict(expands or {}))
 
     @classmethod
     def blend(
@@ -891,6 +895,12 @@ def _sentence_words(
                   typed, None, ids, offsets, asked)
 
 
+def _expanded(found: set[str], expands: dict[str, tuple[str, ...]]) -> set[str]:
+    """``found`` with the phrase's stems added where it holds an acronym standing for them (``Query.expands``)."""
+    extra = [stem for acronym, phrase in expands.items() if acronym in found for stem in phrase]
+    return found | set(extra) if extra else found
+
+
 def _as_asked(found: set[str], aliases: dict[str, str]) -> set[str]:
     """``found`` with every alias (``Query.aliases``) read as the question's own stem."""
     return {aliases.get(t, t) for t in found}
@@ -1102,6 +1112,10 @@ def score(
         title_terms = {d: list(_as_asked(set(t), query.aliases)) for d, t in title_terms.items()}
     headings = (in_heading if in_heading is not None
                 else _section_terms(row_docs, spans, gen.doc_texts(docs, texts)))
+    if query.expands:  # "the AGM" covers "annual general meeting"
+        sentence_terms = [_expanded(st, query.expands) for st in sentence_terms]
+        title_terms = {d: list(_expanded(set(t), query.expands)) for d, t in title_terms.items()}
+        headings = [frozenset(_expanded(set(h), query.expands)) for h in headings]
     # A contact question ("what's the address?") is answered by a sentence that holds such a fact ("Bergstraße 7
     # · 10115 Berlin") where the question names nothing but the kind and what that sentence, its headings or
     # its document's title name (``_own_value``): that sentence is of the type asked for (ranking's ``typed``),
@@ -1123,6 +1137,7 @@ def score(
             kind_words = question_terms & _contact_stems()
             asked_for = question_terms & (kind_words | _topic(query))
             held_terms = [st | asked_for if v else st for st, v in zip(sentence_terms, own_value.tolist())]
+    # The versions asked about that each document's title names, and then each sentence's sections.
     titled = {d: query.dotted.intersection(t) for d, t in title_terms.items()} if query.dotted else {}
     cover = np.array(
         [_coverage(weights, total, st, section, params.heading,
@@ -1168,8 +1183,11 @@ def score(
                                            lambda row: gen.title(int(row_docs[row])))
             scoped[answering] = HELD_BY_SCOPE
         _saying_more(scoped, sentence_terms, headings, set(asked) - query.dotted)
+    # A phrase's words whose acronym the documents write are held by them ("annual general meeting": "AGM").
+    spelt_short = {stem for phrase in query.expands.values() for stem in phrase}
     in_corpus = gen.corpus_terms(asked) if asked else set()
-    unheld = {t: w for t, w in asked.items() if in_corpus is not None and t not in in_corpus}
+    unheld = {t: w for t, w in asked.items()
+              if in_corpus is not None and t not in in_corpus and t not in spelt_short}
     # Looked for as written in the passages, as the vocabulary holds only stems (``renamed_words``).
     unheld.update(renamed)
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))

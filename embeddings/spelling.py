@@ -225,6 +225,13 @@ _SHORTHAND = {
     "thankyou": "", "dunno": "know", "sth": "something", "smth": "something",
 }
 
+def is_shorthand(word: str) -> bool:
+    """Whether a lower-cased ``word`` is chat shorthand or a filler (:data:`_SHORTHAND`: "ppl", "pls", "btw"),
+    which ``as_meant`` reads as its word: no acronym of the documents' ("ppl" is people, whatever a
+    note's "Public Parking Lot" makes of it)."""
+    return word in _SHORTHAND
+
+
 #: Contractions typed without their apostrophe ("whos", "cant", "dont", "im", "ive", "thats"): each is
 #: how bm25s' tokenizer reads the contraction ("who's" -> "who" + "s"), two stop words run together, and
 #: wordfreq finds the form with the apostrophe at least ten times as often (Zipf one higher, and at least
