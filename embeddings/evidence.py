@@ -98,9 +98,6 @@ class Params:
     # x the rarity mass of the question's words in no passage of the corpus ("Helm chart"; ``absent_words``),
     # weighed by the fit's second step (``STAGED``)
     a_absent: float = -11.48
-    # x 1 when the question asks for a quantity or a date ("how many members?", "when is the AGM?") and the
-    # sentence holds none (``untyped``): a reader sees at once that it does not answer
-    a_untyped: float = 0.0
 
 
 DEFAULT_PARAMS = Params()
@@ -470,9 +467,6 @@ class Passage:
     passage_coverage: float = 0.0  # share of the question's words anywhere in the chunk or its title
     crowd: float = 0.0  # mean chunk cosine of all scored candidates: how similar "anything" is
     typed: np.ndarray | None = None  # (k,) 1.0 where the sentence holds the kind of answer asked for
-    # (k,) 1.0 where the question asks for a quantity or a date and the sentence holds none (``untyped``);
-    # None: the question asks for no number
-    untyped: np.ndarray | None = None
     scale: float = 0.0  # sqrt(2 ln n) for n chunks: how high a chance match climbs in this corpus
     numbers_missing: float = 0.0  # 1.0 when a number of the question (a year, "17th") is nowhere in the passage
     novel: np.ndarray | None = None  # (k,) ln(1 + the sentence's terms that are not the question's)
@@ -541,7 +535,6 @@ def probability(
     null_surprise: float | np.ndarray = 0.0,
     absent: float | np.ndarray = 0.0,
     asked_value: float | np.ndarray = 0.0,
-    untyped: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """P(a sentence answers the question) from its own features (see the module docstring).
 
@@ -592,14 +585,13 @@ def probability(
          + params.a_surprise * np.asarray(surprise, dtype=np.float64)
          + params.a_null_cos * np.asarray(null_cos, dtype=np.float64)
          + params.a_null_surprise * np.asarray(null_surprise, dtype=np.float64)
-         + params.a_absent * np.asarray(absent, dtype=np.float64)
-         + params.a_untyped * np.asarray(untyped, dtype=np.float64))
+         + params.a_absent * np.asarray(absent, dtype=np.float64))
     return _sigmoid(np.asarray(z, dtype=np.float64))
 
 
 #: The order of :func:`features`, named as the ``Params`` coefficients that weigh them.
 FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale", "a_num", "a_novel", "a_surprise",
-            "a_null_cos", "a_null_surprise", "a_absent", "a_untyped")
+            "a_null_cos", "a_null_surprise", "a_absent")
 #: The direction each feature may move the probability when fitted (0: either). A closer cosine, more of
 #: the question's words, agreeing retrievers, new words, standing out from the other candidates or from
 #: the corpus's null never make a sentence *less* likely to answer; a missing number never more. Without
@@ -609,7 +601,7 @@ FEATURES = ("a_cos", "a_cov", "a_chunk", "a_agree", "a_pcov", "a_gap", "a_scale"
 #: likely. Only the corpus size (``a_scale``) may go either way.
 FEATURE_SIGNS = {"a_cos": 1, "a_cov": 1, "a_chunk": 1, "a_agree": 1, "a_pcov": 1, "a_gap": 1, "a_scale": 0,
                  "a_num": -1, "a_novel": 1, "a_surprise": 1, "a_null_cos": 1, "a_null_surprise": 1,
-                 "a_absent": -1, "a_untyped": -1}
+                 "a_absent": -1}
 #: The features ``benchmarks.quality --fit`` weighs in a second step, on the community's tune half
 #: (answerable against unanswerable questions), with the other features' fitted sum as a fixed offset:
 #: those questions then set only the weight of the feature that is about them, and cannot drag the
@@ -625,7 +617,7 @@ def features(passage: Passage, i: int) -> list[float]:
             float(passage.cos[i]) - passage.crowd, passage.scale, passage.numbers_missing,
             float(passage.novel[i]) if passage.novel is not None else 0.0, passage.surprise,
             *null_features(passage.null, float(_tested_cos(passage)[i]), _tested_surprise(passage)),
-            passage.absent, float(passage.untyped[i]) if passage.untyped is not None else 0.0]
+            passage.absent]
 
 
 def _tested_cos(passage: Passage) -> np.ndarray:
@@ -1104,7 +1096,6 @@ def score(
         asked_words = {w.lower() for w in words(query.text)}
         typed = np.maximum(typed, np.fromiter((holds_name(t, asked_words) for t in sentence_texts()),
                                               dtype=np.float64, count=len(spans)))
-    wants_kind = query.wants_number or wants_name
     unique_docs = list(dict.fromkeys(docs))
     title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
     if query.aliases:  # another form of a question's word is that word
@@ -1240,7 +1231,7 @@ def score(
         length = int(counts[lo:hi].sum())
         out.append(Passage(
             c, doc, spans[lo:hi], cos[lo:hi], cover[lo:hi], cos[lo:hi].copy(), cos[lo:hi].copy(),
-            typed=typed[lo:hi], untyped=1.0 - typed[lo:hi] if wants_kind else None, passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
+            typed=typed[lo:hi], passage_coverage=_coverage(weights, total, everywhere, frozenset(), 0.0),
             crowd=crowd, scale=scale, numbers_missing=numbers_missing, novel=novel,
             surprise=surprise(query.referent_weights or weights, everywhere, length, gen.size, own, adjacency[i]), null=null,
             own_cos=None if own_cos is None else own_cos[lo:hi],
@@ -1345,12 +1336,10 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     score = np.where(heading, -math.inf, s)
     novel = np.concatenate([p.novel if p.novel is not None else np.zeros(len(p.cos)) for p in passages])
     null_cos, null_surprise = _null_standing(passages, counts)
-    untyped = (np.concatenate([p.untyped if p.untyped is not None else np.zeros(len(p.cos)) for p in passages])
-               if any(p.untyped is not None for p in passages) else 0.0)
     asked_value = (np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos))
                                    for p in passages]) if any(p.asked_value is not None for p in passages) else 0.0)
     prob = probability(cos, cover, dense, agree, passage_coverage, crowd, scale, params, numbers_missing, novel,
-                       surprises, null_cos, null_surprise, absent, asked_value=asked_value, untyped=untyped)
+                       surprises, null_cos, null_surprise, absent, asked_value=asked_value)
     prob = np.where(heading, 0.0, prob)
     if params.lead:
         lead = lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))

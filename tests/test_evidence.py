@@ -109,7 +109,6 @@ def test_probability_never_falls_with_a_feature_that_means_more_evidence():
     assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] >= base
-    assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.5, untyped=1.0)[0] <= base
 
 
 def test_when_asks_for_a_date_only_where_it_opens_a_question():
