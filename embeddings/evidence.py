@@ -343,6 +343,12 @@ _JOINED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{1,6})(\d{1,4})(?![\w]|[.,]\d)"
 _SPACED_CODE = re.compile(r"(?<![\w.\-])([^\W\d_]{2,12}) (\d{1,3})(?![\w]|[.,]\d)")
 
 
+#: Month names by their full name and every abbreviation a date is written with ("sept"), for ``_code_pattern``.
+_MONTHS = {name: full for full in ("january", "february", "march", "april", "may", "june", "july", "august",
+                                   "september", "october", "november", "december")
+           for name in (full, full[:3], *(("sept",) if full == "september" else ()))}
+
+
 def item_codes(text: str) -> frozenset[Code]:
     """The items ``text`` names by a code (``Code``), lower-cased: "when is pa5 due" -> ("pa", "5"), "what is
     due on Nov 20" -> ("nov", "20", spaced). A stop word before a number is no label ("in 3 days")."""
@@ -358,6 +364,11 @@ def _code_pattern(code: Code) -> re.Pattern[str]:
     between ("PA5", "PA 5", "PA-5"; "CS 214" for "cs214"), the number not part of a longer one ("PA50",
     "Nov 2" for "Nov 20"); a spaced code's label with a capital ("Lab 4", "Nov 20", "iPhone 14", not
     "takes 3")."""
+    month = _MONTHS.get(code.label)
+    if month is not None:  # a day: "January 6" is "Jan. 6", "Jan 6th" and "6 January" too
+        name = rf"{month[:3]}(?:{month[3:]}|\.)?" if len(month) > 3 else month
+        day = rf"0*{code.number}(?:st|nd|rd|th)?"
+        return re.compile(rf"(?i:(?<![^\W\d_]){name}[ \-]?{day}(?!\d|[.,]\d)|(?<![\d.]){day} (?:of )?{name}\b)")
     label = f"(?i:{re.escape(code.label)})"
     if code.spaced:  # a capital somewhere in the label: "Lab 4", "LAB 4", "iPhone 14"
         label = f"(?=[^\\W\\d_A-Z]*[A-Z]){label}"
@@ -379,6 +390,21 @@ def code_phrases(codes: frozenset[Code]) -> frozenset[tuple[str, str]]:
         if code.spaced and len(code.number) > 1 and not is_stop_word(code.label):
             out.add((stems([code.label])[0], code.number))
     return frozenset(out)
+
+
+def releases_named(text: str, dotted: frozenset[str]) -> frozenset[str]:
+    """The question's dotted numbers that may name a release, whose section answers it (``scoped_sentences``):
+    not an amount ("the record $2.04 billion jackpot", "a 7.0-magnitude earthquake", "3.5%"), which an
+    article's title may well name without every sentence of the article being about it."""
+    if not dotted:
+        return frozenset()
+    low = text.lower()
+    return frozenset(d for d in dotted if not any(_AMOUNT.fullmatch(m.group(0))
+                                                  for m in re.finditer(rf"\S?{re.escape(d)}[-\s]?[%\w]*", low)))
+
+
+_AMOUNT = re.compile(r"[$€£¥]\d[\d.]*[-\s]?[%\w]*|\d[\d.]*[-\s]?(?:%|percent|billion|million|trillion|thousand|bn|m|k|"
+                     r"magnitude|degrees?|km|kg|mph|miles?|points?|inches|feet|metres|meters|hours?|years?|times)")
 
 
 def holds_dotted(number: str, text: str) -> bool:
@@ -1160,17 +1186,18 @@ def score(
              and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed
              and t not in kind_words}
     scoped = answering = None
-    if query.dotted:
+    releases = releases_named(query.text, query.dotted)
+    if releases:
         doc_texts = gen.doc_texts(sorted(set(docs)), texts)
 
         def text_of(row: int) -> tuple[str, str, int]:
             text, start = doc_texts[int(row_docs[row])], int(spans[row, 0])
             return text[start:int(spans[row, 1])], text, start
 
-        scoped = scoped_sentences(query.dotted, headings, [titled.get(d, frozenset()) for d in row_docs.tolist()],
+        scoped = scoped_sentences(releases, headings, [titled.get(d, frozenset()) & releases for d in row_docs.tolist()],
                                   sentence_terms, text_of)
         if _DATE_QUESTION.search(query.text):
-            answering = answering_headings(query.dotted, spans[:, 2], sentence_terms, text_of,
+            answering = answering_headings(releases, spans[:, 2], sentence_terms, text_of,
                                            lambda row: gen.title(int(row_docs[row])))
             scoped[answering] = HELD_BY_SCOPE
         _saying_more(scoped, sentence_terms, headings, set(asked) - query.dotted)
@@ -1226,7 +1253,8 @@ def score(
             everywhere |= question_terms & _columns_of_named_rows(texts[doc], spans[lo:hi], off_code, query.codes)
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
-        unnamed = unnamed or len(named) < len(query.codes)
+        # A day ("January 6") is no item: an article's other passages go on about the day without naming it.
+        unnamed = unnamed or any(code not in named and code.label not in _MONTHS for code in query.codes)
         off_code = None if unnamed else off_code
         length = int(counts[lo:hi].sum())
         out.append(Passage(
@@ -1264,8 +1292,11 @@ def _off_code(codes: frozenset[Code], text: str, spans: np.ndarray) -> np.ndarra
     does not name them all, when another sentence's does; None when none does (the passage names them
     only in a heading or its title, which covers every sentence below). "What do we do in lab 4" over a
     schedule's chunk is answered by the row naming "Lab 4", not the row above it naming "Lab 3"."""
-    on = np.array([all(names_code(c, _unit(text, int(a), int(b))) for c in codes) for a, b in spans[:, :2].tolist()],
-                  dtype=bool)
+    units = [_unit(text, int(a), int(b)) for a, b in spans[:, :2].tolist()]
+    # A day ("January 6") sets apart a schedule's rows; in prose the paragraphs after the one that dates the
+    # event go on about it without the date ("That's the period of a little more than three hours ...").
+    on = np.array([all(names_code(c, unit) or (c.label in _MONTHS and "|" not in unit) for c in codes)
+                   for unit in units], dtype=bool)
     return ~on if on.any() and not on.all() else None
 
 

@@ -121,3 +121,17 @@ def test_codes_read_as_names_are_not_items():
     assert item_codes("how many died of Covid-19") == frozenset()
     assert names_code(Code("iphone", "14", True), "Apple's iPhone 14 went on sale")
     assert names_code(Code("lab", "4", True), "| 5 | Feb 8 | Binary search trees | Ch. 12 | LAB 4 |")
+
+
+def test_a_day_is_named_however_it_is_written():
+    """"January 6" in a news question is the day of "the Jan. 6, 2021, attack": read as an item code that
+    must be written as asked, it kept the answering article from being quoted (news2022 dev)."""
+    from embeddings.evidence import Code, names_code
+
+    jan6, nov20 = Code("january", "6", True), Code("nov", "20", True)
+    for text in ("the Jan. 6, 2021, attack", "on January 6, 2021", "Jan 6th", "6 January 2021", "the 6th of January"):
+        assert names_code(jan6, text), text
+    for text in ("Jan. 16", "January 60", "Janet 6"):
+        assert not names_code(jan6, text), text
+    assert names_code(nov20, "| 12 | PA6 (Nov 20) |") and names_code(nov20, "November 20th")
+    assert not names_code(nov20, "Nov 2") and not names_code(nov20, "Nov 200")
