@@ -1233,6 +1233,8 @@ def score(
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
     contexts = _chunk_contexts(gen, cands, docs, texts) if query.dotted or query.codes else []
+    days_in_rows = {code for code in query.codes if code.label in _MONTHS and any(
+        "|" in line and names_code(code, line) for context in contexts for line in context.splitlines())}
     out: list[Passage] = []
     for i, (c, doc) in enumerate(zip(cands, docs)):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -1253,8 +1255,10 @@ def score(
             everywhere |= question_terms & _columns_of_named_rows(texts[doc], spans[lo:hi], off_code, query.codes)
         numbers_missing, novel = answer_checks(question_terms, numbers, sentence_terms[lo:hi], everywhere, counts[lo:hi])
         numbers_missing = max(numbers_missing, float(unnamed))
-        # A day ("January 6") is no item: an article's other passages go on about the day without naming it.
-        unnamed = unnamed or any(code not in named and code.label not in _MONTHS for code in query.codes)
+        # A day ("January 6") is an item where a table's row names it (a schedule's "PA6 (Mar 12)"); in prose an
+        # article's other passages go on about the day without naming it.
+        unnamed = unnamed or any(code not in named and (code.label not in _MONTHS or code in days_in_rows)
+                                 for code in query.codes)
         off_code = None if unnamed else off_code
         length = int(counts[lo:hi].sum())
         out.append(Passage(
