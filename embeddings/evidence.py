@@ -245,12 +245,63 @@ def asks_for_number(text: str) -> bool:
 # The expected answer type, the oldest trick of extractive QA: a question asking for a quantity or a
 # date is answered by a sentence that holds one, however many of the question's words another
 # sentence repeats ("How many people can come?" -> "Space is limited to 60 guests").
+# "When" asks for a date where it opens the question or a clause of its own ("so when is the call?",
+# "when's the AGM", "when was that?"), not where it joins one ("what should I include when asking for
+# help?" asks for a list).
+_ASKS_WHEN = (r"(?:^|[^\w\s'’]\s*|\b(?:so|and|but|ok|okay|hey|hi|yo|then)\s+)when\b|"
+              r"\bwhen(?:['’]s|\s+(?:is|was|are|were|do|does|did|will|would|can|could|should|has|have|had)\b)")
 _NUMERIC_QUESTION = re.compile(
     r"\b(how (many|much|long|old|far|often|big|tall|high|large)|what (year|date|time|percentage|age)|"
-    r"when|which (year|date|month|day)|deadlines?|cutoff|fees?|duration|capacity)\b",
+    r"which (year|date|month|day)|deadlines?|cutoff|fees?|duration|capacity)\b|" + _ASKS_WHEN,
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w'-]*")
+
+
+def asks_for_name(text: str) -> bool:
+    """Whether a question asks for a person: "who started the project?", "yo whos the treasurer"."""
+    return bool(_NAME_QUESTION.search(text))
+
+
+def holds_name(text: str, asked: set[str]) -> bool:
+    """Whether a sentence names someone the question does not: two capitalised words side by side ("It
+    was started by Mira Okonkwo"), neither a word of the question nor a word English uses all the time
+    ("The Orbit", "Open Collective"). Read from the text, where the stored terms are lower-cased; only
+    for a question asking "who" (``asks_for_name``)."""
+    pieces = text.split()
+    for a, b in zip(pieces, pieces[1:]):
+        first, last = a.lstrip(_OPENING), b.rstrip(_CLOSING + ".!?")
+        if not (first[:1].isupper() and last[:1].isupper() and first[1:2].islower() and last[1:2].islower()):
+            continue
+        if not (_is_word(first) and _is_word(last)):  # "Adeyemi. The": a sentence ends between them
+            continue
+        if first.lower() in asked or last.lower() in asked:
+            continue
+        common = sorted((zipf(first.lower()), zipf(last.lower())))
+        if common[1] < COMMON_NAME_ZIPF and common[0] < NAME_ZIPF:
+            return True
+    return False
+
+
+# "Who" asks for a person where it opens the question or a clause of its own, not where it joins one
+# ("Hannah, who wrote the duplicate finder").
+_NAME_QUESTION = re.compile(
+    r"(?:^|[?!.:;(]\s*|\b(?:so|and|but|ok|okay|hey|hi|yo|then)\s+)(?:who|whom|whos|who['’]s)\b", re.IGNORECASE)
+_OPENING = "(\"'*_[“‘"
+_CLOSING = ")\"'*_,;:]”’"
+
+
+def _is_word(piece: str) -> bool:
+    """Letters, with a hyphen or an apostrophe inside ("Jean-Luc", "O'Brien")."""
+    return piece.replace("-", "").replace("'", "").replace("’", "").isalpha()
+
+
+#: A capitalised word this common in English ("The" 7.7, "New" 6.3, "Open" 5.5) starts a sentence or a title,
+#: not a name; first names lie below it ("John" 5.4, "Mira" 3.3).
+COMMON_NAME_ZIPF = 5.45
+#: Two capitalised words both this common ("United States", "White House", "Prime Minister" 4.8 / 5.0 passes)
+#: are a place or an institution; a person's surname is rarer ("Smith" 4.9, "Okonkwo" 1.5).
+NAME_ZIPF = 5.0
 # A number of at most three digits joined to a word by a hyphen is part of a name ("Covid-19", "F-35",
 # "MH-17"); four digits after a hyphen are a year ("mid-2023"). A number written on its own anywhere
 # in the text is a number.
@@ -747,6 +798,30 @@ def _as_typed(text: str) -> dict[str, str]:
     return dict(zip(stems(toks), toks))
 
 
+def renamed_words(own_words: dict[str, float], typed_as: dict[str, str]) -> dict[str, float]:
+    """The question's names that the stemmer cut down to a common English word ("Feedly" -> "feed",
+    "Grammarly" -> "grammar", "Bitly" -> "bit"), as written, by their own rarity.
+
+    The corpus's vocabulary holds stems, so "how do I import from Feedly?" over notes about feeds found
+    "feed" there and charged nothing, and quoted the OPML import. An adverb of a common word is common
+    itself ("directly" Zipf 4.9, "weekly" 4.6); a word ending in "ly" that English hardly uses, on a
+    stem it uses all the time, is a name. It is looked for as written in the scored passages
+    (``_absent_in``), not in the whole corpus, which keeps no words as written."""
+    out = {}
+    for stem in own_words:
+        word = typed_as.get(stem, stem)
+        if (word != stem and word.endswith("ly") and word.isalpha() and zipf(word) < RENAMED_MAX_ZIPF
+                and zipf(stem) >= RENAMED_STEM_ZIPF):
+            out[word] = rarity(word)
+    return out
+
+
+#: A word ending in "ly" rarer than this in English ("Feedly" 1.9, "Bitly" 1.4) whose stem is at least as
+#: common as the next ("feed" 4.7, "bit" 5.4) is a name; "bleakly" (1.8) is an adverb of "bleak" (3.4).
+RENAMED_MAX_ZIPF = 2.0
+RENAMED_STEM_ZIPF = 4.0
+
+
 def _rarity_mass(unheld: dict[str, float]) -> float:
     """The rarity of ``unheld``'s words above :data:`COMMON_RARITY`, summed: what their absence weighs."""
     return sum(w - COMMON_RARITY for w in unheld.values())
@@ -765,7 +840,9 @@ def _absent_in(unheld: dict[str, float], passages: list[list[str]], typed: dict[
         words = tokens(sentences)
         held = set().union(*terms_of(words))
         flat = [w for ws in words for w in ws]
-        unheld = {t: w for t, w in unheld.items() if not held_as_variant(t, held, flat, (typed or {}).get(t, ""))}
+        written = set(flat)
+        unheld = {t: w for t, w in unheld.items()
+                  if t not in written and not held_as_variant(t, held, flat, (typed or {}).get(t, ""))}
     return _rarity_mass(unheld)
 
 
@@ -1039,6 +1116,12 @@ def score(
     # Each sentence's share of the question's words, and how many words of its own it has.
     read = _sentence_words(gen, cands, sentence_texts, question_terms | set(query.aliases), query.wants_number)
     sentence_terms, counts, typed, in_heading = read.found, read.counts, read.typed, read.in_heading
+    # A question asking "who" wants a sentence that names someone (read from the texts: ``holds_name``).
+    wants_name = asks_for_name(query.text)
+    if wants_name and len(spans):
+        asked_words = {w.lower() for w in words(query.text)}
+        typed = np.maximum(typed, np.fromiter((holds_name(t, asked_words) for t in sentence_texts()),
+                                              dtype=np.float64, count=len(spans)))
     unique_docs = list(dict.fromkeys(docs))
     title_terms = dict(zip(unique_docs, terms([gen.title(d) for d in unique_docs])))
     if query.aliases:  # another form of a question's word is that word
@@ -1096,9 +1179,12 @@ def score(
     # lacks is ``numbers_missing``'s to weigh, and a name is often written without its hyphen
     # ("RT600"). A word is as common as its stem when the stem is a word: "handing" (Zipf 3.8) is a
     # form of "hand" (5.5), which a paraphrase swaps as freely.
+    typed_as = _as_typed(query.text)
+    renamed = renamed_words(own_words, typed_as)
     asked = {t: w for t, r in own_words.items()
              if r > COMMON_RARITY and (w := min(r, rarity(t))) > COMMON_RARITY and t not in digits
-             and not is_stop_word(t) and t not in _answer_type_stems() and t not in kind_words}
+             and not is_stop_word(t) and t not in _answer_type_stems() and typed_as.get(t) not in renamed
+             and t not in kind_words}
     scoped = answering = None
     releases = releases_named(query.text, query.dotted)
     if releases:
@@ -1120,6 +1206,8 @@ def score(
     in_corpus = gen.corpus_terms(asked) if asked else set()
     unheld = {t: w for t, w in asked.items()
               if in_corpus is not None and t not in in_corpus and t not in spelt_short}
+    # Looked for as written in the passages, as the vocabulary holds only stems (``renamed_words``).
+    unheld.update(renamed)
     unheld.update(_unnamed_versions(gen, query.dotted, own_words))
     days = [gen.doc_date(d) for d in docs]
     # A document of dated entries (announcements, a log of notices: ``entries``) has no lead: its opening
@@ -1140,7 +1228,7 @@ def score(
                 nearest = min((e.day for e in found), key=lambda d: abs((reference - d).days))
                 sentence_ages[i] = ages([d or nearest for d in under], reference, query.recent_days)
     absent = (_absent_in(unheld, [sentence_texts()[bounds[i]:bounds[i + 1]] for i in range(len(cands))],
-                         _as_typed(query.text)) if unheld else 0.0)
+                         typed_as) if unheld else 0.0)
     focused = focus(read.ids, read.offsets, read.asked, row_docs, spans[:, 0])
     adjacency = (adjacent_phrases(query.phrases, sentence_terms, bounds, texts_of, query.aliases) if query.phrases
                  else [0] * len(cands))
@@ -1286,7 +1374,7 @@ def apply_all(passages: list[Passage], params: Params) -> list[Passage]:
     asked_value = (np.concatenate([p.asked_value if p.asked_value is not None else np.zeros(len(p.cos))
                                    for p in passages]) if any(p.asked_value is not None for p in passages) else 0.0)
     prob = probability(cos, cover, dense, agree, passage_coverage, crowd, scale, params, numbers_missing, novel,
-                       surprises, null_cos, null_surprise, absent, asked_value)
+                       surprises, null_cos, null_surprise, absent, asked_value=asked_value)
     prob = np.where(heading, 0.0, prob)
     if params.lead:
         lead = lead_prior(np.concatenate([p.spans[:, 0] for p in passages]))

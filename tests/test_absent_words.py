@@ -273,3 +273,20 @@ def test_a_word_in_a_pages_title_or_a_files_header_is_the_documents(named_outsid
         assert phrase in answer.excerpts[0].text
         assert all(engine.source(e.doc_id).text[e.start:e.end] == e.text for e in answer.excerpts)
     assert not engine.ask("Does the bistro have a vegan menu?").answered
+
+
+def test_a_name_the_stemmer_cuts_to_a_common_word_is_looked_for_as_written(tmp_path_factory, session_index):
+    """"Feedly" stems to "feed", which notes about a feed reader hold everywhere: the vocabulary (stems) said
+    the word was there, and "how do I import from Feedly?" was answered with the OPML import. The name is
+    looked for as written."""
+    notes = {"faq.md": "# Feeds FAQ\n\nYou can import your feeds with OPML import and export, so you can move your "
+                       "subscriptions from another reader.\nEvery feed is refreshed once an hour.\n"}
+    engine = indexed_notes(tmp_path_factory.mktemp("renamed"), notes, session_index)
+    assert _absent(engine, "how do I import from Feedly") == pytest.approx(rarity("feedly") - COMMON_RARITY)
+    assert not engine.ask("how do I import from Feedly").answered
+    assert _absent(engine, "how do I import my feeds") == 0
+    assert engine.ask("how do I import my feeds from another reader").answered
+    named = indexed_notes(tmp_path_factory.mktemp("renamed-held"),
+                          {"faq.md": notes["faq.md"] + "Feedly users can export an OPML file from Feedly's settings.\n"},
+                          session_index)
+    assert _absent(named, "how do I import from Feedly") == 0

@@ -13,8 +13,8 @@ import pytest
 
 from embeddings import answer
 from embeddings.evidence import (
-    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, features, named_terms,
-    phrases, probability, rerank, surprise,
+    DEFAULT_PARAMS, FEATURE_SIGNS, FEATURES, Passage, adjacent_phrases, answer_checks, apply, asks_for_name, asks_for_number,
+    features, holds_name, named_terms, phrases, probability, rerank, surprise,
 )
 from embeddings.lexical import stems, words
 from embeddings.null import NullProfile
@@ -109,6 +109,17 @@ def test_probability_never_falls_with_a_feature_that_means_more_evidence():
     assert probability(np.array([0.4]), np.array([0.9]), 0.4, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.8, False, 0.5)[0] >= base
     assert probability(np.array([0.4]), np.array([0.3]), 0.4, False, 0.9)[0] >= base
+
+
+def test_when_asks_for_a_date_only_where_it_opens_a_question():
+    # "when" joining a clause asks for no date: "what should I include when asking for help?" wants a list,
+    # and a sentence without a number is not the wrong kind of answer to it.
+    for q in ("when was that?", "When is the next meetup?", "so when is the call", "when's the AGM",
+              "i got banned, when can i come back", "yo when do u open on saturday", "How many people can come?"):
+        assert asks_for_number(q), q
+    for q in ("what should i include when asking for help", "what happens when the server restarts",
+              "Do I get a refund when I cancel?"):
+        assert not asks_for_number(q), q
 
 
 def test_a_passage_without_the_questions_number_or_a_sentence_that_only_echoes_is_weaker_evidence():
@@ -388,3 +399,20 @@ def test_a_questions_uncommon_words_side_by_side_are_rarer_by_chance_than_apart(
     # Passage 0 holds the name; passage 1 holds both words, but never side by side in that order.
     assert adjacent_phrases(pairs, held, np.array([0, 2, 4]), text_of, {}) == [1, 0]
     assert 1 not in read  # a sentence without both words is never read
+
+
+def test_who_asks_for_someone_named_and_a_sentence_naming_someone_is_that_kind_of_answer():
+    # "Who is the treasurer?" is answered by "... from the treasurer, Samuel Adeyemi", not by "The treasurer
+    # publishes a quarterly summary", which holds more of its words around no name.
+    for q in ("who started the project", "yo whos the treasurer", "Who approves expenses over $500?", "ok who's the head ta"):
+        assert asks_for_name(q), q
+    for q in ("what if a moderator is the one harassing me", "Hannah, who wrote it, is she around?"):
+        assert not asks_for_name(q), q
+    asked = {"who", "is", "the", "treasurer"}
+    for text in ("Expenses need approval from the treasurer, Samuel Adeyemi.", "It was started by Mira Okonkwo in 2021",
+                 "**Head TA:** Tomasz Wiśniewski.", "In Mira Okonkwo we trust", "Jean-Luc Picard said so"):
+        assert holds_name(text, asked), text
+    for text in ("The treasurer publishes a quarterly summary in **#announcements**.", "Members vote in Open Collective",
+                 "the United States and the White House", "the NASA Team", "Read the Guide. Then wait."):
+        assert not holds_name(text, asked), text
+    assert not holds_name("Ask Samuel Adeyemi", {"samuel"})  # the name the question itself gives
