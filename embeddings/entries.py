@@ -29,6 +29,7 @@ day. A year alone, a month and a year, or "11/24/2026" (the month or the day fir
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Sequence
@@ -231,7 +232,16 @@ def dates_at(found: Sequence[Entry], offsets: Sequence[int]) -> list[date | None
 def within(found: Sequence[Entry], since: date | None, until: date | None, start: int = 0,
            end: int | None = None) -> bool:
     """Whether the text ``[start, end)`` (a chunk; by default the whole document) holds or lies under an
-    entry of ``found`` dated in [since, until]."""
+    entry of ``found`` dated in [since, until].
+
+    ``found`` is in the text's order and its entries never overlap (``entries``: each ends where the next
+    begins at the latest), so the entries a chunk touches are found by bisection: a question about "this
+    week" reads every chunk of a document of entries (``engine._recent_days``), and reading all of a
+    40,000-line log's entries for each of its 4,000 chunks took 11 s."""
+    if end is not None or start:
+        lo = bisect.bisect_right(found, start, key=lambda e: e.end)  # the first entry ending after start
+        hi = len(found) if end is None else bisect.bisect_left(found, end, key=lambda e: e.start)
+        found = found[lo:hi]
     return any((end is None or e.start < end) and start < e.end and (since is None or e.day >= since)
                and (until is None or e.day <= until) for e in found)
 

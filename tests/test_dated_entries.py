@@ -253,3 +253,21 @@ def test_a_long_log_of_dated_lines_is_read_in_linear_time():
     found = entries.entries(log_text)
     assert len(found) == 60_000
     assert time.perf_counter() - started < 1.5
+
+
+def test_a_chunk_of_a_long_log_is_checked_against_only_its_own_entries():
+    """"What happened this week" checks each chunk of a document of entries against the week: a log of
+    40,000 dated lines in 4,000 chunks took 11 s a question, reading every entry for every chunk."""
+    import time
+    log_text = "\n".join(f"2026-{i // 3000 % 12 + 1:02d}-{i % 28 + 1:02d} 12:00 INFO event {i}" for i in range(40_000))
+    found = entries.entries(log_text)
+    step = len(log_text) // 4000
+    chunks = [(at, min(at + step, len(log_text))) for at in range(0, len(log_text), step)]
+    week = date(2026, 11, 1), date(2026, 11, 7)
+    started = time.perf_counter()
+    inside = [entries.within(found, *week, a, b) for a, b in chunks]
+    assert time.perf_counter() - started < 1.0
+    # The same answer as reading every entry of the log for each chunk.
+    assert inside == [any(e.start < b and a < e.end and week[0] <= e.day <= week[1] for e in found) for a, b in chunks]
+    assert entries.within(found, *week) and not entries.within(found, date(2025, 1, 1), date(2025, 1, 7))
+    assert entries.within(found, None, None, 0, 1) and not entries.within(found, None, None, len(log_text), len(log_text) + 5)
