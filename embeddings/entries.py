@@ -220,12 +220,10 @@ def dates_at(found: Sequence[Entry], offsets: Sequence[int]) -> list[date | None
     row, whose own answer probability is low, and the question was refused."""
     out: list[date | None] = []
     for offset in offsets:
-        day = None
-        for e in found:
-            if e.start <= offset < e.end:
-                day = e.day
-                break
-        out.append(day)
+        # The one entry that may hold it: the first ending after it (``found`` is in order, never overlapping;
+        # a 40,000-line log's entries were read for each sentence of its passages, ~0.4 s a question).
+        at = bisect.bisect_right(found, offset, key=lambda e: e.end)
+        out.append(found[at].day if at < len(found) and found[at].start <= offset else None)
     return out
 
 

@@ -271,3 +271,15 @@ def test_a_chunk_of_a_long_log_is_checked_against_only_its_own_entries():
     assert inside == [any(e.start < b and a < e.end and week[0] <= e.day <= week[1] for e in found) for a, b in chunks]
     assert entries.within(found, *week) and not entries.within(found, date(2025, 1, 1), date(2025, 1, 7))
     assert entries.within(found, None, None, 0, 1) and not entries.within(found, None, None, len(log_text), len(log_text) + 5)
+
+
+def test_each_sentence_of_a_long_log_is_dated_by_its_own_entry_quickly():
+    log_text = "\n".join(f"2026-{i // 3000 % 12 + 1:02d}-{i % 28 + 1:02d} 12:00 INFO event {i}" for i in range(40_000))
+    found = entries.entries(log_text)
+    offsets = list(range(0, len(log_text), len(log_text) // 600))
+    import time
+    started = time.perf_counter()
+    days = entries.dates_at(found, offsets)
+    assert time.perf_counter() - started < 0.2
+    assert days == [next((e.day for e in found if e.start <= o < e.end), None) for o in offsets]
+    assert entries.dates_at(found, [len(log_text) + 10]) == [None]
