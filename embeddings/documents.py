@@ -166,7 +166,7 @@ def parse(
     extracted = formats.extract(doc_id, data, max_chars=max_chars)
     verbatim = formats.reader_name(doc_id) in formats.VERBATIM_FORMATS
     # The format's own date (a news header, a front matter, a PDF's or a page's metadata), else the file
-    # name's, else the title's (since chunker 13's docbot): a document has one date, the most deliberate.
+    # name's, else the title's (since chunker 14's docbot): a document has one date, the most deliberate.
     dated = extracted.date or date_from_name(doc_id) or date_from_title(extracted.title)
     return Document(
         doc_id=doc_id,
