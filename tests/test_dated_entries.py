@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings import Engine, entries
@@ -283,3 +284,41 @@ def test_each_sentence_of_a_long_log_is_dated_by_its_own_entry_quickly():
     assert time.perf_counter() - started < 0.2
     assert days == [next((e.day for e in found if e.start <= o < e.end), None) for o in offsets]
     assert entries.dates_at(found, [len(log_text) + 10]) == [None]
+
+
+LONG_NOTICES = "Harbour rowing club notices\n\n" + "\n\n".join(
+    f"2026-{month:02d}-{day:02d} - Notice {n}\nThe committee met on the slipway and agreed on the plan for the "
+    f"boathouse, the rowing machines and the safety launch. Every member should read the booking sheet before "
+    f"taking out a boat, and the captain decides whether it is safe to row that day."
+    for n, (month, day) in enumerate([(9, 2), (9, 16), (10, 7), (10, 21), (11, 4), (11, 18), (11, 23)], 1))
+
+
+@pytest.fixture(scope="module")
+def long_club(tmp_path_factory, session_index):
+    notes = {"notices.txt": LONG_NOTICES}
+    notes.update({f"rule{n}.txt": f"Rule {n}\n\nMembers keep the boathouse tidy; rule {n} of the club.\n"
+                  for n in range(8)})
+    return indexed_notes(tmp_path_factory.mktemp("long_entries"), notes, session_index)
+
+
+def test_this_weeks_chunks_are_read_a_document_at_a_time(long_club, monkeypatch):
+    """A question about "this week" keeps, of a document of entries, the chunks under this week's entries: their
+    spans were read one chunk at a time (a SQLite read, or a Milvus query, for each of up to 10,000 chunks)."""
+    from embeddings import engine as engine_module
+    from embeddings.evidence import Query
+
+    gen = long_club.generation
+    query = Query.make("any new notices this week", np.zeros(gen.manifest.dimension, dtype=np.float32),
+                       asked_on=date(2026, 11, 25))
+    expected = engine_module._recent_days(gen, query)
+    assert expected is not None
+    notices = gen.position("notices.txt")
+    kept = {int(c) for c in expected.chunks.tolist()} & set(gen.chunk_ids(notices).tolist())
+    assert kept and kept < set(gen.chunk_ids(notices).tolist())  # this week's entry, not the older ones
+
+    def one_at_a_time(cid):
+        raise AssertionError("a chunk's span read on its own")
+
+    monkeypatch.setattr(type(gen), "chunk", lambda self, cid: one_at_a_time(cid))
+    again = engine_module._recent_days(gen, query)
+    assert again is not None and again.chunks.tolist() == expected.chunks.tolist()
