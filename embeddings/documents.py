@@ -93,9 +93,7 @@ def date_from_name(name: str) -> date | None:
     return days.pop() if len(days) == 1 else None
 
 
-_MONTHS = {m: n for n, names in enumerate((
-    "jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
-    "sep sept september", "oct october", "nov november", "dec december"), 1) for m in names.split()}
+_MONTHS = entries.MONTHS  # one table of month names, which the dated entries read too
 _MONTH_NAME = r"(?P<{g}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 #: A full date as a title writes it: "24 December 2025", "December 24, 2025", "2025-12-24", "24.12.2025" (day
 #: first, as dots write it). Not a year alone ("Plans for the 2026 season"), a month and a year, or

@@ -42,10 +42,12 @@ if TYPE_CHECKING:
 #: How many dated entries make a document a series of them.
 MIN_ENTRIES = 2
 
-_MONTHS = {name: number for number, names in enumerate((
+#: Month names and their abbreviations by number: the one table of them for reading a written date (``documents``
+#: reads a title's date with it too).
+MONTHS = {name: number for number, names in enumerate((
     "jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
     "sep sept september", "oct october", "nov november", "dec december"), 1) for name in names.split()}
-_MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?[ \t]+)?"
 _ORDINAL = r"(?:st|nd|rd|th)?"
 #: A full date: ISO, day month year, or month day, year; optionally after its day of the week.
@@ -91,8 +93,8 @@ def _day(m: re.Match[str]) -> date | None:
         if m.group("iy"):
             return date(int(m.group("iy")), int(m.group("im")), int(m.group("id")))
         if m.group("dy"):
-            return date(int(m.group("dy")), _MONTHS[m.group("dm").lower().rstrip(".")], int(m.group("dd")))
-        return date(int(m.group("my")), _MONTHS[m.group("mm").lower().rstrip(".")], int(m.group("md")))
+            return date(int(m.group("dy")), MONTHS[m.group("dm").lower().rstrip(".")], int(m.group("dd")))
+        return date(int(m.group("my")), MONTHS[m.group("mm").lower().rstrip(".")], int(m.group("md")))
     except ValueError:
         return None
 
@@ -109,7 +111,7 @@ def _row_day(line: str, year: int | None, last: date | None) -> date | None:
             return _day(m)
         m = _MONTH_DAY_CELL.fullmatch(cell) if year is not None else None
         if m is not None:
-            month = _MONTHS[(m.group("mm") or m.group("dm")).lower().rstrip(".")]
+            month = MONTHS[(m.group("mm") or m.group("dm")).lower().rstrip(".")]
             if last is not None:
                 year = last.year + (month < last.month - 6) - (month > last.month + 6)
             try:
