@@ -85,7 +85,9 @@ _DATES = frozenset(
     "august september october november december".split())
 # An acronym as written: two capitals or more, at least half its letters ("AGM", "CoC", "PRs").
 _WRITTEN = re.compile(r"\b[A-Z][A-Za-z]{1,5}\b")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# A word of the question, in any script's letters: "Gdańsk" is one word, not "Gda" (the initials of "Giorgian de
+# Arrascaeta" in news2022, which read "what happened in Gdańsk?" as "... in Giorgian de Arrascaetańsk?") and "sk".
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['-])*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:#>*-]\s*|\n\s*)$")
 
 

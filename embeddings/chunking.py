@@ -112,7 +112,7 @@ def soft_wrap(line: str, below: str) -> bool:
 
 
 def _wraps(line: str, below: str, *, code_aware: bool = True) -> bool:
-    """``soft_wrap``; without ``code_aware``, as chunker 12 read a semicolon at a line's end (``code_joins_before_13``)."""
+    """``soft_wrap``; without ``code_aware``, as chunkers 12 and 13 read a semicolon at a line's end (``code_joins_before_14``)."""
     raw = line.rstrip("\r")
     if raw.endswith(("  ", "\\")) or "\t" in raw:
         return False  # a Markdown hard break; a table's cells
@@ -129,7 +129,7 @@ def _wraps(line: str, below: str, *, code_aware: bool = True) -> bool:
     if (body[0].isdigit() and nxt[0].isdigit()) or (_KEY_VALUE.match(body) and _KEY_VALUE.match(nxt)):
         return False  # records, not prose: log lines, CSV rows, "key: value" lines
     if code_aware and code_line(body) and code_line(nxt):
-        return False  # two lines of code ("total = total + 1" / "count = count + 1"), since chunker 13
+        return False  # two lines of code ("total = total + 1" / "count = count + 1"), since chunker 14
     if body[-1] == ",":
         return len(body.split()) >= 4  # not "Best regards," above a name
     if body[-1] in "-\u2013\u2014(&":
@@ -153,7 +153,7 @@ def _wraps(line: str, below: str, *, code_aware: bool = True) -> bool:
 def _clause_goes_on(body: str, nxt: str, code_aware: bool = True) -> bool:
     """Whether the line ``body``, ending on a semicolon, was wrapped mid-sentence into ``nxt`` (both
     stripped): it is long enough to have been wrapped, the next line goes on in lower case (since chunker
-    12), and neither is a line of code (since chunker 13: ``code_line``)."""
+    12), and neither is a line of code (since chunker 14: ``code_line``)."""
     return (nxt[0].islower() and len(body) >= WRAPPED_LINE_CHARS
             and not (code_aware and (code_line(body) or code_line(nxt))))
 
@@ -269,8 +269,8 @@ def aside_wraps(text: str) -> bool:
     return False
 
 
-def code_joins_before_13(text: str) -> bool:
-    """Whether chunker 12 joined a line of ``text`` into the next where 13 does not: one of them is a line
+def code_joins_before_14(text: str) -> bool:
+    """Whether chunkers 12 and 13 joined a line of ``text`` into the next where 14 does not: one of them is a line
     of code ending on a semicolon ("int total = compute(a, b);" above "total = total + offset;"), or both
     are lines of code ("total = total + 1" above "count = count + 1": ``code_line``), so the sentences
     around them are cut otherwise now."""
@@ -329,7 +329,7 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     "(B-100), M-Z in Orr Hall 201."; none of news2022's 4,816 articles). Version 14 differs from 13 only
     where a numbered line tells the reader what to do ("1. Download version 2.4.1", "2. Stop the service"
     above their explanations: ``sentences.stepped``), a list item now where 11 to 13 read a heading, or
-    where 13 joined a line of code ending on a semicolon into the next (``code_joins_before_13``; none of
+    where 13 joined a line of code ending on a semicolon into the next (``code_joins_before_14``; none of
     news2022's articles either).
     """
     if version == current:
@@ -337,7 +337,7 @@ def chunked_alike(version: int, current: int, text: str, title: str | None = Non
     if current == 14 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13):
         from .sentences import stepped  # sentences splits with this module's split_sentences
 
-        return not stepped(text) and not code_joins_before_13(text) and chunked_alike(version, 13, text, title)
+        return not stepped(text) and not code_joins_before_14(text) and chunked_alike(version, 13, text, title)
     if current == 13 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
         return not aside_wraps(text) and chunked_alike(version, 12, text, title)
     if current == 12 and version in (3, 4, 5, 6, 7, 8, 9, 10, 11):

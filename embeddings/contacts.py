@@ -99,8 +99,13 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 #: A run of digits and the marks between a phone number's parts ("+49 30 1234567", "(020) 7946 0958").
 _PHONE = re.compile(r"(?<![\w.,])\+?\(?\d[\d ()./-]{5,}\d(?![\w,]|\.\d)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: A number grouped by thousands ("1 000 000", "1.250.000") or two years ("2019-2023", "1990 2000").
-_NOT_PHONE = re.compile(r"\d{1,3}(?:[ .]\d{3})+|(?:19|20)\d\d\s*[-/ ]\s*(?:19|20)?\d\d")
+#: A number grouped by thousands ("1 000 000", "1.250.000"), two years ("2019-2023", "1990 2000"), a date
+#: written with dots or slashes ("24.12.2025", "12/24/2025", "12.03.-14.03.2026") or a range of times written with
+#: dots ("9.00-17.00", "14.30 - 18.30"): a page's opening hours or its "updated" line is no phone number.
+_NOT_PHONE = re.compile(
+    r"\d{1,3}(?:[ .]\d{3})+|(?:19|20)\d\d\s*[-/ ]\s*(?:19|20)?\d\d"
+    r"|\d{1,2}([./])\d{1,2}\1(?:19|20)\d\d|\d{1,2}\.\d{1,2}\.?\s*-\s*\d{1,2}\.\d{1,2}\.(?:19|20)\d\d"
+    r"|\d{1,2}\.\d{2}\s*-\s*\d{1,2}\.\d{2}")
 _STREET = re.compile(
     # "221B Baker Street", "10 Downing St", "1600 Pennsylvania Avenue"
     r"\b\d{1,5}[A-Za-z]?,?(?:\s+[A-Z][\w'.-]*){1,3}\s+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Place|Pl"

@@ -93,9 +93,7 @@ def date_from_name(name: str) -> date | None:
     return days.pop() if len(days) == 1 else None
 
 
-_MONTHS = {m: n for n, names in enumerate((
-    "jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
-    "sep sept september", "oct october", "nov november", "dec december"), 1) for m in names.split()}
+_MONTHS = entries.MONTHS  # one table of month names, which the dated entries read too
 _MONTH_NAME = r"(?P<{g}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 #: A full date as a title writes it: "24 December 2025", "December 24, 2025", "2025-12-24", "24.12.2025" (day
 #: first, as dots write it). Not a year alone ("Plans for the 2026 season"), a month and a year, or
@@ -166,7 +164,7 @@ def parse(
     extracted = formats.extract(doc_id, data, max_chars=max_chars)
     verbatim = formats.reader_name(doc_id) in formats.VERBATIM_FORMATS
     # The format's own date (a news header, a front matter, a PDF's or a page's metadata), else the file
-    # name's, else the title's (since chunker 13's docbot): a document has one date, the most deliberate.
+    # name's, else the title's (since chunker 14's docbot): a document has one date, the most deliberate.
     dated = extracted.date or date_from_name(doc_id) or date_from_title(extracted.title)
     return Document(
         doc_id=doc_id,

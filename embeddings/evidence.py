@@ -955,8 +955,11 @@ def _section_terms(row_docs: np.ndarray, spans: np.ndarray, texts: dict[int, str
 
 
 #: A question asking for a date ("when", "what year", "which day"): a heading may then be its answer
-#: (``answering_headings``), as a changelog dates each release in its heading and nowhere else.
-_DATE_QUESTION = re.compile(r"\b(when|what (year|date|day|month)|which (year|date|month|day))\b", re.IGNORECASE)
+#: (``answering_headings``), as a changelog dates each release in its heading and nowhere else. "When" only
+#: where it asks (``_ASKS_WHEN``): "which fixes do i get when i update to 1.8.2" quoted the release's dated
+#: heading first.
+_DATE_QUESTION = re.compile(r"\b(?:what (?:year|date|day|month)|which (?:year|date|month|day))\b|" + _ASKS_WHEN,
+                            re.IGNORECASE)
 #: A date as written in notes: an ISO date, a year on its own (not the "2025" of "CVE-2025-41877"), a month's
 #: name (May only as a name: "may" is a verb), or a day/month/year of digits.
 _DATE = re.compile(

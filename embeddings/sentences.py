@@ -215,14 +215,14 @@ def layout(text: str) -> Layout:
             was_blank and not (opens.group("heading") or opens.group("list")) and len(stripped) <= 80
             and not line.startswith(("    ", "\t")) and not stripped.startswith((">", "|"))
             and not stripped.endswith((".", "!", ",", ";", ":"))) else None  # "Is Orbit free?" may be one
-    # Before chunker 13 a numbered step was a heading as a topic is; steps are list items now (``_steps``).
-    before_13 = labels | _agenda_items(numbered_names, set(named_numbers.values()))
+    # Before chunker 14 a numbered step was a heading as a topic is; steps are list items now (``_steps``).
+    before_14 = labels | _agenda_items(numbered_names, set(named_numbers.values()))
     steps = _steps(numbered_lines) if numbered_lines else set()
     named = {number for start, number in named_numbers.items() if start not in steps}
     labels = (labels - steps) | (_agenda_items({s: n for s, n in numbered_names.items() if s not in steps}, named))
     return Layout(frozenset(syntax), frozenset(setext), frozenset(header_rows), frozenset(table_rows),
                   frozenset(code), frozenset(front), frozenset(labels), front_title, frozenset(front_meta),
-                  frozenset(comments), frozenset(before_13 - labels))
+                  frozenset(comments), frozenset(before_14 - labels))
 
 
 # A Markdown image ("![Diagram](arch.png)"), or a linked one as badges are written ("[![CI](b.svg)](ci)").
@@ -390,7 +390,7 @@ def _instruction(name: str) -> bool:
 
 def _steps(numbered: dict[int, str]) -> set[int]:
     """The lines of ``numbered`` (start offset: a numbered line after a blank one, stripped, in the text's
-    order) that are steps of instructions, never headings (since chunker 13): each that is an instruction
+    order) that are steps of instructions, never headings (since chunker 14): each that is an instruction
     (``_instruction``), and every line of a run (1, 2, 3...) at least half of whose lines are.
 
     "1. Download version 2.4.1", "2. Stop the service" above their explanations are a how-to's steps: read

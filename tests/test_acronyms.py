@@ -112,6 +112,15 @@ def test_a_real_word_is_no_acronym():
     assert table.reading("where is the PPL?", _all_held).text == "where is the Public Parking Lot?"
 
 
+def test_a_name_written_with_letters_beyond_ascii_is_one_word():
+    """"Gdańsk" is no "Gda" and "sk": news2022's "Giorgian de Arrascaeta" made "what happened in Gdańsk?" a question
+    about "Giorgian de Arrascaetańsk"."""
+    table = AcronymTable(collect(["Giorgian de Arrascaeta scored twice.", "Giorgian de Arrascaeta signed on."]))
+    for question in ("what happened in Gdańsk?", "what did Erdoğan say?", "where is Orbán from?"):
+        assert table.reading(question, lambda terms: set()).text == question
+    assert table.reading("who is GDA?", lambda terms: set()).text == "who is Giorgian de Arrascaeta?"
+
+
 def test_two_letters_are_read_only_when_the_documents_define_them():
     """"PR" is as often a person's initials ("Priya Raman"); only a definition in brackets says what it is."""
     table = AcronymTable(collect([CONTRIBUTING]))

@@ -130,10 +130,15 @@ def test_what_a_sentence_holds():
     assert held("Write to hello@example.org") == {EMAIL}
     assert held("Call (020) 7946 0958 or +49 30 1234567") == {PHONE}
     assert held("Mon-Fri 10-22, Sat 12-18") == {HOURS}
+    # Opening hours written with dots are hours, not a phone number ("phone?" quoted them).
+    assert held("Open daily 9.00-17.00") == {HOURS}
+    assert held("Mo-Fr 14.30 - 18.30 Uhr") == {HOURS}
+    assert held("Tel. 030.123.4567") == {PHONE}
     # Numbers that are no contact facts: years, thousands, dates, records, a count before a name.
     for text in ("In 2022 Berlin hosted the games.", "The 2019-2023 plan cost 1 000 000 euros.",
                  "published 2022-06-01", "Company no. 01234567", "ISBN 978-3-16-148410-0",
-                 "From 10000 Ukrainians fled", "@everyone read the rules", "we raised 1,234,567 dollars"):
+                 "From 10000 Ukrainians fled", "@everyone read the rules", "we raised 1,234,567 dollars",
+                 "Updated 24.12.2025", "Tickets for 12/24/2025", "Festival 12.03.-14.03.2026"):
         assert not held(text), text
 
 

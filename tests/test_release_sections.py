@@ -168,3 +168,12 @@ def test_an_amount_is_no_release_whose_section_answers():
                                ("what changed in 2.4.1", {"2.4.1"}), ("what is new in v2.4.1", {"2.4.1"}),
                                ("when is 3.0 coming out", {"3.0"})]:
         assert releases_named(question, dotted_numbers(question)) == releases, question
+
+
+@pytest.mark.parametrize("question", ["what do i check when the cover is missing after updating to 1.8.2",
+                                      "which fixes do i get when i update to 1.8.2"])
+def test_a_when_that_joins_a_clause_asks_for_no_date(inkwell, question):
+    """"When" asks for a date only where it opens the question or a clause of its own (``evidence._ASKS_WHEN``);
+    the release heading, quoted only for a date, is no answer to what to check or what was fixed."""
+    answer = inkwell.ask(question)
+    assert all(e.text != "[1.8.2] - 2025-03-14" for e in answer.excerpts), answer.excerpts
