@@ -108,6 +108,8 @@ _NOT_PHONE = re.compile(
     r"|\d{1,2}\.\d{2}\s*-\s*\d{1,2}\.\d{2}")
 _STREET = re.compile(
     # "221B Baker Street", "10 Downing St", "1600 Pennsylvania Avenue"
+    # (not a year after "since", "in", "by"...: "Since 2019 New York Court rulings ...")
+    r"(?<!(?i:since) )(?<!(?i:in) )(?<!(?i:by) )(?<!(?i:until) )(?<!(?i:from) )(?<!(?i:before) )(?<!(?i:after) )"
     r"\b\d{1,5}[A-Za-z]?,?(?:\s+[A-Z][\w'.-]*){1,3}\s+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Way|Place|Pl"
     r"|Square|Sq|Boulevard|Blvd|Court|Ct|Terrace|Close|Crescent|Parade|Row|Highway|Hwy)\b"
     # "12 rue de la Paix"
@@ -136,8 +138,11 @@ def _street(text: str) -> bool:
 
 #: A postcode of five digits, or of four that is no year, before its town ("10115 Berlin", "1010 Wien"); it
 #: counts opening the line or after a comma or a separator (``_postcode``: not "10000 Ukrainians fled").
+# The town closes its part of the line ("10115 Berlin", "10115 Berlin, Germany", "80331 München · Tel ..."),
+# where a count before a name goes on as a sentence ("1500 Students attended", "4000 Leipzig fans came").
 _POSTCODE = re.compile(
-    r"\b(?:\d{5}|(?!(?:1[89]|20)\d\d\b)\d{4})\s+[A-Z\u00c0-\u00dd][a-z\u00df-\u00ff][\w\u00c0-\u017f-]*")
+    r"\b(?:\d{5}|(?!(?:1[89]|20)\d\d\b)\d{4})\s+[A-Z\u00c0-\u00dd][a-z\u00df-\u00ff][\w\u00c0-\u017f-]*"
+    r"(?:[ -][A-Z\u00c0-\u00dd][\w\u00c0-\u017f.-]*){0,2}[ \t]*(?=$|[,;\u00b7|()\n/]|\s[-\u2013]\s)", re.MULTILINE)
 #: British ("EC1A 1BB", "M1 1AE") and US ("CA 94107", "NY 10001-1234") postcodes.
 _POSTCODE_UK_US = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d", re.IGNORECASE)
