@@ -954,11 +954,13 @@ class Engine:
                 if self._gen is not None:
                     self.null_profile(self._gen)  # measured now, so the first question does not wait for it
                     self.acronym_table(self._gen, build=True)
+                    entries.dated_by_entries(self._gen)  # likewise (every dated document's text read: ~0.6 s on news)
             except BaseException as exc:  # Ctrl-C here stops what follows the change, not the change
                 mark_published(exc)
                 raise
         elif previous is not None:
             self.acronym_table(previous, build=True)  # an index written before acronyms were collected
+            entries.dated_by_entries(previous)  # or before documents were dated by their entries
         return report
 
     def _salvaged_table(self, update: store.Update) -> SourceTable:
