@@ -1122,7 +1122,7 @@ def score(
     # A question asking "who" wants a sentence that names someone (read from the texts: ``holds_name``).
     wants_name = asks_for_name(query.text)
     if wants_name and len(spans):
-        asked_words = {w.lower() for w in words(query.text)}
+        asked_words = set(words(query.text))  # lower-cased already
         typed = np.maximum(typed, np.fromiter((holds_name(t, asked_words) for t in sentence_texts()),
                                               dtype=np.float64, count=len(spans)))
     unique_docs = list(dict.fromkeys(docs))
